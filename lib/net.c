@@ -1,0 +1,188 @@
+/* A network: layer specs, the parameter block, create/free and weight access. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp_internal.h"
+
+/* A network deeper than this is a caller's mistake (or a hostile file), not a model. */
+#define MLP_MAX_LAYERS 4096
+
+/* Parameter block alignment: one cache line, so BLAS kernels start on a boundary. */
+#define MLP_ALIGN 64
+
+/* Most doubles one parameter block may hold, leaving room to round up for alignment. */
+#define MLP_MAX_PARAMS (SIZE_MAX / sizeof(double) / 2)
+
+/* Allocate n doubles aligned to MLP_ALIGN, zeroed; NULL on failure or overflow. */
+static double *alloc_doubles(size_t n)
+{
+    size_t bytes;
+    if (!mlp__mul_ok(n, sizeof(double), SIZE_MAX - MLP_ALIGN, &bytes)) return NULL;
+    bytes = (bytes + MLP_ALIGN - 1) / MLP_ALIGN * MLP_ALIGN; /* aligned_alloc wants a multiple */
+    double *p = aligned_alloc(MLP_ALIGN, bytes);
+    if (p != NULL) memset(p, 0, bytes);
+    return p;
+}
+
+mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
+                          size_t n_layers)
+{
+    MLP_CHECK_PTR(net);
+    *net = NULL;
+    MLP_CHECK_PTR(layers);
+    MLP_CHECK(n_inputs > 0 && n_inputs <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_net_create: n_inputs is %zu, must be 1 to %zu", n_inputs, MLP_MAX_DIM);
+    MLP_CHECK(n_layers > 0 && n_layers <= MLP_MAX_LAYERS, MLP_ERR_INVALID_ARG,
+              "mlp_net_create: n_layers is %zu, must be 1 to %d", n_layers, MLP_MAX_LAYERS);
+
+    size_t n_params = 0, in = n_inputs;
+    for (size_t l = 0; l < n_layers; l++) {
+        size_t out = layers[l].size, w;
+        MLP_CHECK(out > 0 && out <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+                  "mlp_net_create: layer %zu has size %zu, must be 1 to %zu", l, out, MLP_MAX_DIM);
+        MLP_CHECK(mlp__activation_valid(layers[l].activation), MLP_ERR_INVALID_ARG,
+                  "mlp_net_create: layer %zu has unknown activation %d", l,
+                  (int)layers[l].activation);
+        /* The block's byte size must fit a size_t: bound the running count of doubles. */
+        MLP_CHECK(mlp__mul_ok(out, in, MLP_MAX_PARAMS, &w) && out <= MLP_MAX_PARAMS - w &&
+                      n_params <= MLP_MAX_PARAMS - w - out,
+                  MLP_ERR_NOMEM, "mlp_net_create: parameter count overflows at layer %zu", l);
+        n_params += w + (layers[l].bias ? out : 0);
+        in = out;
+    }
+
+    mlp_net *n = calloc(1, sizeof *n);
+    mlp_layer *ls = calloc(n_layers, sizeof *ls);
+    double *params = alloc_doubles(n_params);
+    if (n == NULL || ls == NULL || params == NULL) {
+        free(n);
+        free(ls);
+        free(params);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_net_create: cannot allocate %zu parameters",
+                         n_params);
+    }
+
+    size_t off = 0;
+    in = n_inputs;
+    for (size_t l = 0; l < n_layers; l++) {
+        ls[l].in = in;
+        ls[l].out = layers[l].size;
+        ls[l].act = layers[l].activation;
+        ls[l].has_bias = layers[l].bias != 0;
+        ls[l].w_off = off;
+        off += ls[l].in * ls[l].out;
+        ls[l].b_off = off;
+        if (ls[l].has_bias) off += ls[l].out;
+        in = ls[l].out;
+    }
+    n->n_inputs = n_inputs;
+    n->n_layers = n_layers;
+    n->n_params = n_params;
+    n->layers = ls;
+    n->params = params;
+    *net = n;
+    return MLP_OK;
+}
+
+void mlp_net_free(mlp_net *net)
+{
+    if (net == NULL) return;
+    free(net->layers);
+    free(net->params);
+    free(net);
+}
+
+size_t mlp_net_n_inputs(const mlp_net *net) { return net ? net->n_inputs : 0; }
+
+size_t mlp_net_n_outputs(const mlp_net *net)
+{
+    return net ? net->layers[net->n_layers - 1].out : 0;
+}
+
+size_t mlp_net_n_layers(const mlp_net *net) { return net ? net->n_layers : 0; }
+
+size_t mlp_net_n_params(const mlp_net *net) { return net ? net->n_params : 0; }
+
+double *mlp_net_params(mlp_net *net) { return net ? net->params : NULL; }
+
+const double *mlp_net_params_const(const mlp_net *net) { return net ? net->params : NULL; }
+
+mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec, size_t *n_in)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(spec);
+    MLP_CHECK(layer < net->n_layers, MLP_ERR_INVALID_ARG,
+              "mlp_net_layer: layer %zu out of range, the network has %zu", layer, net->n_layers);
+    const mlp_layer *l = &net->layers[layer];
+    spec->size = l->out;
+    spec->activation = l->act;
+    spec->bias = l->has_bias;
+    if (n_in != NULL) *n_in = l->in;
+    return MLP_OK;
+}
+
+/* The checks shared by the four weight and bias accessors; on success *dst points
+ * at the layer's slice of the parameter block. */
+static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf, size_t count,
+                              int want_bias, const char *fn, double **dst)
+{
+    MLP_CHECK(net != NULL, MLP_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    MLP_CHECK(buf != NULL, MLP_ERR_INVALID_ARG, "%s: buffer is NULL", fn);
+    MLP_CHECK(layer < net->n_layers, MLP_ERR_INVALID_ARG,
+              "%s: layer %zu out of range, the network has %zu", fn, layer, net->n_layers);
+    const mlp_layer *l = &net->layers[layer];
+    if (want_bias) {
+        MLP_CHECK(l->has_bias, MLP_ERR_INVALID_ARG, "%s: layer %zu has no bias", fn, layer);
+        MLP_CHECK(count == l->out, MLP_ERR_SHAPE,
+                  "%s: layer %zu has %zu nodes, got %zu bias values", fn, layer, l->out, count);
+        *dst = net->params + l->b_off;
+    } else {
+        MLP_CHECK(count == l->out * l->in, MLP_ERR_SHAPE,
+                  "%s: layer %zu weights are %zu x %zu = %zu values, got %zu", fn, layer, l->out,
+                  l->in, l->out * l->in, count);
+        *dst = net->params + l->w_off;
+    }
+    return MLP_OK;
+}
+
+static mlp_status set_slice(mlp_net *net, size_t layer, const double *src, size_t count,
+                            int want_bias, const char *fn)
+{
+    double *dst;
+    mlp_status s = layer_slice(net, layer, src, count, want_bias, fn, &dst);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(mlp__all_finite(src, count), MLP_ERR_NUMERIC,
+              "%s: layer %zu: NaN or infinity among the values", fn, layer);
+    memcpy(dst, src, count * sizeof *dst);
+    return MLP_OK;
+}
+
+static mlp_status get_slice(const mlp_net *net, size_t layer, double *out, size_t count,
+                            int want_bias, const char *fn)
+{
+    double *src;
+    mlp_status s = layer_slice(net, layer, out, count, want_bias, fn, &src);
+    if (s != MLP_OK) return s;
+    memcpy(out, src, count * sizeof *out);
+    return MLP_OK;
+}
+
+mlp_status mlp_net_set_weights(mlp_net *net, size_t layer, const double *weights, size_t count)
+{
+    return set_slice(net, layer, weights, count, 0, __func__);
+}
+
+mlp_status mlp_net_get_weights(const mlp_net *net, size_t layer, double *weights, size_t count)
+{
+    return get_slice(net, layer, weights, count, 0, __func__);
+}
+
+mlp_status mlp_net_set_bias(mlp_net *net, size_t layer, const double *bias, size_t count)
+{
+    return set_slice(net, layer, bias, count, 1, __func__);
+}
+
+mlp_status mlp_net_get_bias(const mlp_net *net, size_t layer, double *bias, size_t count)
+{
+    return get_slice(net, layer, bias, count, 1, __func__);
+}

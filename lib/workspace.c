@@ -1,0 +1,121 @@
+/* Workspaces (scratch sized once for a maximum batch) and batched prediction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp_internal.h"
+
+/* Each layer's buffer starts on a 64-byte boundary: 8 doubles. */
+#define ALIGN_DOUBLES 8
+
+mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
+{
+    MLP_CHECK_PTR(ws);
+    *ws = NULL;
+    MLP_CHECK_PTR(net);
+    MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_create: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
+
+    const size_t limit = SIZE_MAX / sizeof(double) / 2;
+    size_t total = 0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        size_t cells;
+        MLP_CHECK(mlp__mul_ok(max_batch, net->layers[l].out, limit - ALIGN_DOUBLES, &cells) &&
+                      total <= limit - ALIGN_DOUBLES - cells,
+                  MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of layer %zu overflow memory",
+                  max_batch, l);
+        total += (cells + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+    }
+
+    mlp_workspace *w = calloc(1, sizeof *w);
+    size_t *sizes = calloc(net->n_layers, sizeof *sizes);
+    double **act = calloc(net->n_layers, sizeof *act);
+    double *block = aligned_alloc(64, total * sizeof(double));
+    if (w == NULL || sizes == NULL || act == NULL || block == NULL) {
+        free(w);
+        free(sizes);
+        free(act);
+        free(block);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_workspace_create: cannot allocate %zu doubles",
+                         total);
+    }
+    size_t off = 0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        sizes[l] = net->layers[l].out;
+        act[l] = block + off;
+        off += (max_batch * sizes[l] + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+    }
+    w->max_batch = max_batch;
+    w->n_inputs = net->n_inputs;
+    w->n_layers = net->n_layers;
+    w->sizes = sizes;
+    w->act = act;
+    w->block = block;
+    *ws = w;
+    return MLP_OK;
+}
+
+void mlp_workspace_free(mlp_workspace *ws)
+{
+    if (ws == NULL) return;
+    free(ws->sizes);
+    free(ws->act);
+    free(ws->block);
+    free(ws);
+}
+
+size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_batch : 0; }
+
+/* MLP_OK when `ws` was made for a network of `net`'s shape. */
+static mlp_status check_fits(const mlp_workspace *ws, const mlp_net *net, const char *fn)
+{
+    MLP_CHECK(ws->n_inputs == net->n_inputs && ws->n_layers == net->n_layers, MLP_ERR_SHAPE,
+              "%s: workspace is for %zu inputs and %zu layers, the network has %zu and %zu", fn,
+              ws->n_inputs, ws->n_layers, net->n_inputs, net->n_layers);
+    for (size_t l = 0; l < net->n_layers; l++)
+        MLP_CHECK(ws->sizes[l] == net->layers[l].out, MLP_ERR_SHAPE,
+                  "%s: workspace layer %zu has %zu nodes, the network's has %zu", fn, l,
+                  ws->sizes[l], net->layers[l].out);
+    return MLP_OK;
+}
+
+mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                           size_t n)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(ws);
+    MLP_CHECK_PTR(y);
+    MLP_CHECK_PTR(x);
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_net_predict: n is 0");
+    MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
+              "mlp_net_predict: batch of %zu rows exceeds the workspace's maximum of %zu", n,
+              ws->max_batch);
+    mlp_status s = check_fits(ws, net, __func__);
+    if (s != MLP_OK) return s;
+
+    const double *a_prev = x; /* (n, in) */
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        mlp__dense_forward(ws->act[l], a_prev, net->params + L->w_off,
+                           L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
+        a_prev = ws->act[l];
+    }
+    ws->last_rows = n;
+    memcpy(y, a_prev, n * mlp_net_n_outputs(net) * sizeof *y);
+    return MLP_OK;
+}
+
+mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t layer,
+                                      const double **values, size_t *rows, size_t *cols)
+{
+    MLP_CHECK_PTR(ws);
+    MLP_CHECK_PTR(values);
+    MLP_CHECK(layer < ws->n_layers, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_layer_output: layer %zu out of range, the workspace has %zu", layer,
+              ws->n_layers);
+    MLP_CHECK(ws->last_rows > 0, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_layer_output: no prediction has been made with this workspace");
+    *values = ws->act[layer];
+    if (rows != NULL) *rows = ws->last_rows;
+    if (cols != NULL) *cols = ws->sizes[layer];
+    return MLP_OK;
+}
