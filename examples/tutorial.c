@@ -316,7 +316,7 @@ static void chapter_2(const char *out_dir)
 
 int main(int argc, char **argv)
 {
-    printf("libmlp %s: the tutorial\n", mlp_version());
+    printf("The tutorial, computed by libmlp\n");
     chapter_1();
     chapter_2(argc > 1 ? argv[1] : ".");
     return 0;

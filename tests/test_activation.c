@@ -1,0 +1,155 @@
+/* Activations: values, derivatives against central differences, bad input. */
+#include <float.h>
+#include <string.h>
+
+#include "test_util.h"
+
+static const mlp_activation all_acts[] = {MLP_ACT_IDENTITY, MLP_ACT_RELU, MLP_ACT_TANH,
+                                          MLP_ACT_SIGMOID};
+#define N_ACTS (sizeof all_acts / sizeof all_acts[0])
+
+START_TEST(known_values)
+{
+    const double z[5] = {-2, -0.5, 0, 0.5, 3};
+    double out[5];
+    /* by hand */
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_RELU, out, z, 5), MLP_OK);
+    const double relu[5] = {0, 0, 0, 0.5, 3};
+    for (int i = 0; i < 5; i++) ck_assert_double_eq(out[i], relu[i]);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_IDENTITY, out, z, 5), MLP_OK);
+    for (int i = 0; i < 5; i++) ck_assert_double_eq(out[i], z[i]);
+    /* against libm definitions */
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_TANH, out, z, 5), MLP_OK);
+    for (int i = 0; i < 5; i++) ck_assert_double_eq_tol(out[i], tanh(z[i]), 1e-16);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SIGMOID, out, z, 5), MLP_OK);
+    ck_assert_double_eq(out[2], 0.5);
+    for (int i = 0; i < 5; i++) ck_assert_double_eq_tol(out[i], 1 / (1 + exp(-z[i])), 1e-16);
+    /* sigmoid(-z) = 1 - sigmoid(z) */
+    ck_assert_double_eq_tol(out[1], 1 - out[3], 1e-16);
+}
+END_TEST
+
+START_TEST(in_place)
+{
+    for (size_t a = 0; a < N_ACTS; a++) {
+        double z[7] = {-3, -1, -0.25, 0, 0.25, 1, 3}, copy[7], out[7];
+        memcpy(copy, z, sizeof z);
+        ck_assert_int_eq(mlp_activation_forward(all_acts[a], out, copy, 7), MLP_OK);
+        ck_assert_int_eq(mlp_activation_forward(all_acts[a], z, z, 7), MLP_OK);
+        for (int i = 0; i < 7; i++) ck_assert_double_eq(z[i], out[i]);
+    }
+}
+END_TEST
+
+START_TEST(extreme_inputs_stay_finite)
+{
+    const double z[4] = {-1000, 1000, -DBL_MAX, DBL_MAX};
+    double out[4];
+    for (size_t a = 1; a < N_ACTS; a++) { /* identity passes DBL_MAX through, finite too */
+        ck_assert_int_eq(mlp_activation_forward(all_acts[a], out, z, 4), MLP_OK);
+        for (int i = 0; i < 4; i++) ck_assert_msg(isfinite(out[i]), "%s(%g) = %g",
+                                                  mlp_activation_name(all_acts[a]), z[i], out[i]);
+        ck_assert_int_eq(mlp_activation_derivative(all_acts[a], out, z, 4), MLP_OK);
+        for (int i = 0; i < 4; i++) ck_assert(isfinite(out[i]));
+    }
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SIGMOID, out, z, 2), MLP_OK);
+    ck_assert_double_eq(out[0], 0.0);
+    ck_assert_double_eq(out[1], 1.0);
+}
+END_TEST
+
+START_TEST(nan_propagates)
+{
+    for (size_t a = 0; a < N_ACTS; a++) {
+        double z = NAN, out = 0;
+        ck_assert_int_eq(mlp_activation_forward(all_acts[a], &out, &z, 1), MLP_OK);
+        ck_assert(isnan(out));
+        ck_assert_int_eq(mlp_activation_derivative(all_acts[a], &out, &z, 1), MLP_OK);
+        if (all_acts[a] != MLP_ACT_IDENTITY) ck_assert(isnan(out));
+    }
+}
+END_TEST
+
+START_TEST(derivative_matches_central_differences)
+{
+    /* f'(z) ≈ (f(z+h) - f(z-h)) / 2h, error O(h²) plus rounding O(eps/h). */
+    enum { N = 401 };
+    double z[N], zp[N], zm[N], fp[N], fm[N], d[N];
+    const double h = 1e-5;
+    for (int i = 0; i < N; i++) {
+        z[i] = -6.0 + 12.0 * i / (N - 1) + 1e-3; /* grid off zero: relu has a kink there */
+        zp[i] = z[i] + h;
+        zm[i] = z[i] - h;
+    }
+    for (size_t a = 0; a < N_ACTS; a++) {
+        mlp_activation act = all_acts[a];
+        ck_assert_int_eq(mlp_activation_forward(act, fp, zp, N), MLP_OK);
+        ck_assert_int_eq(mlp_activation_forward(act, fm, zm, N), MLP_OK);
+        ck_assert_int_eq(mlp_activation_derivative(act, d, z, N), MLP_OK);
+        for (int i = 0; i < N; i++) {
+            double fd = (fp[i] - fm[i]) / (2 * h);
+            ck_assert_msg(fabs(fd - d[i]) < 1e-8, "%s'(%g): analytic %.17g, differences %.17g",
+                          mlp_activation_name(act), z[i], d[i], fd);
+        }
+    }
+}
+END_TEST
+
+START_TEST(relu_derivative_at_the_kink)
+{
+    const double z[3] = {-1e-300, 0.0, 1e-300};
+    double d[3];
+    ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_RELU, d, z, 3), MLP_OK);
+    ck_assert_double_eq(d[0], 0);
+    ck_assert_double_eq(d[1], 0);
+    ck_assert_double_eq(d[2], 1);
+}
+END_TEST
+
+START_TEST(names)
+{
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_IDENTITY), "identity");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_RELU), "relu");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_TANH), "tanh");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_SIGMOID), "sigmoid");
+    ck_assert_ptr_null(mlp_activation_name((mlp_activation)99));
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    double in[2] = {1, 2}, out[2] = {7, 7};
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_RELU, NULL, in, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_RELU, out, NULL, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_RELU, out, in, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_activation_forward((mlp_activation)99, out, in, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_str_eq(mlp_error_detail(), "mlp_activation_forward: unknown activation 99");
+    ck_assert_int_eq(mlp_activation_forward((mlp_activation)-1, out, in, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, NULL, in, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, out, NULL, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, out, in, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_activation_derivative((mlp_activation)4, out, in, 2),
+                     MLP_ERR_INVALID_ARG);
+    /* nothing was written */
+    ck_assert_double_eq(out[0], 7);
+    ck_assert_double_eq(out[1], 7);
+}
+END_TEST
+
+static Suite *activation_suite(void)
+{
+    Suite *s = suite_create("activation");
+    TCase *tc = tcase_create("activation");
+    tcase_add_test(tc, known_values);
+    tcase_add_test(tc, in_place);
+    tcase_add_test(tc, extreme_inputs_stay_finite);
+    tcase_add_test(tc, nan_propagates);
+    tcase_add_test(tc, derivative_matches_central_differences);
+    tcase_add_test(tc, relu_derivative_at_the_kink);
+    tcase_add_test(tc, names);
+    tcase_add_test(tc, bad_input);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(activation_suite)

@@ -1,0 +1,104 @@
+/* Shared by the Check suites: a seeded generator, a plain-loop reference
+ * forward pass, and the main() every suite uses. */
+#ifndef MLP_TEST_UTIL_H
+#define MLP_TEST_UTIL_H
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <mlp.h>
+
+/* splitmix64: small, seeded, identical on every platform. */
+static inline uint64_t tu_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi). */
+static inline double tu_uniform(uint64_t *state, double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(tu_next(state) >> 11) * 0x1.0p-53;
+}
+
+static inline void tu_fill(uint64_t *state, double *x, size_t n, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++) x[i] = tu_uniform(state, lo, hi);
+}
+
+/* The activation written out from its textbook definition, independent of the library. */
+static inline double tu_act(mlp_activation act, double z)
+{
+    switch (act) {
+    case MLP_ACT_IDENTITY: return z;
+    case MLP_ACT_RELU: return z > 0 ? z : 0;
+    case MLP_ACT_TANH: return tanh(z);
+    case MLP_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
+    }
+    return NAN;
+}
+
+/* Reference forward pass with plain loops over rows, nodes and inputs, reading
+ * the layer's weights and bias through the public accessors (not the block).
+ * y: (n, n_outputs). Returns 0 on success. */
+static inline int tu_reference_predict(const mlp_net *net, double *y, const double *x, size_t n)
+{
+    size_t n_layers = mlp_net_n_layers(net), width = mlp_net_n_inputs(net);
+    size_t max_w = width;
+    for (size_t l = 0; l < n_layers; l++) {
+        mlp_layer_spec s;
+        if (mlp_net_layer(net, l, &s, NULL) != MLP_OK) return -1;
+        if (s.size > max_w) max_w = s.size;
+    }
+    double *cur = malloc(n * max_w * sizeof *cur), *nxt = malloc(n * max_w * sizeof *nxt);
+    double *w = malloc(max_w * max_w * sizeof *w), *b = malloc(max_w * sizeof *b);
+    if (!cur || !nxt || !w || !b) return -1;
+    for (size_t i = 0; i < n * width; i++) cur[i] = x[i];
+    for (size_t l = 0; l < n_layers; l++) {
+        mlp_layer_spec s;
+        size_t in;
+        mlp_net_layer(net, l, &s, &in);
+        mlp_net_get_weights(net, l, w, s.size * in);
+        for (size_t j = 0; j < s.size; j++) b[j] = 0;
+        if (s.bias) mlp_net_get_bias(net, l, b, s.size);
+        for (size_t r = 0; r < n; r++)
+            for (size_t j = 0; j < s.size; j++) {
+                double z = b[j];
+                for (size_t k = 0; k < in; k++) z += cur[r * in + k] * w[j * in + k];
+                nxt[r * s.size + j] = tu_act(s.activation, z);
+            }
+        double *t = cur;
+        cur = nxt;
+        nxt = t;
+        width = s.size;
+    }
+    for (size_t i = 0; i < n * width; i++) y[i] = cur[i];
+    free(cur);
+    free(nxt);
+    free(w);
+    free(b);
+    return 0;
+}
+
+/* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */
+static inline int tu_close(double a, double b, double tol)
+{
+    double scale = fmax(1.0, fmax(fabs(a), fabs(b)));
+    return fabs(a - b) <= tol * scale;
+}
+
+#define TU_MAIN(suite_fn)                                                              \
+    int main(void)                                                                     \
+    {                                                                                  \
+        SRunner *sr = srunner_create(suite_fn());                                      \
+        srunner_run_all(sr, CK_NORMAL);                                                \
+        int failed = srunner_ntests_failed(sr);                                        \
+        srunner_free(sr);                                                              \
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;                              \
+    }
+
+#endif
