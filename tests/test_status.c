@@ -42,7 +42,7 @@ START_TEST(detail_describes_the_failure)
     mlp_net *net = NULL;
     mlp_layer_spec spec = {3, MLP_ACT_RELU, 1};
     ck_assert_int_eq(mlp_net_create(&net, 2, &spec, 1), MLP_OK);
-    double w[5] = {0};
+    double w[6] = {0};
     ck_assert_int_eq(mlp_net_set_weights(net, 0, w, 5), MLP_ERR_SHAPE);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "3 x 2 = 6 values, got 5"));
     /* A success afterwards leaves the detail of the last failure. */
