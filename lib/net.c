@@ -148,7 +148,7 @@ static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf,
 static mlp_status set_slice(mlp_net *net, size_t layer, const double *src, size_t count,
                             int want_bias, const char *fn)
 {
-    double *dst;
+    double *dst = NULL;
     mlp_status s = layer_slice(net, layer, src, count, want_bias, fn, &dst);
     if (s != MLP_OK) return s;
     MLP_CHECK(mlp__all_finite(src, count), MLP_ERR_NUMERIC,
@@ -160,7 +160,7 @@ static mlp_status set_slice(mlp_net *net, size_t layer, const double *src, size_
 static mlp_status get_slice(const mlp_net *net, size_t layer, double *out, size_t count,
                             int want_bias, const char *fn)
 {
-    double *src;
+    double *src = NULL;
     mlp_status s = layer_slice(net, layer, out, count, want_bias, fn, &src);
     if (s != MLP_OK) return s;
     memcpy(out, src, count * sizeof *out);
