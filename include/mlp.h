@@ -85,17 +85,25 @@ MLP_API const char *mlp_error_detail(void);
 
 /** Activation applied at each node of a layer. Values are stable (stored in files). */
 typedef enum mlp_activation {
-    MLP_ACT_IDENTITY = 0, /**< f(z) = z */
-    MLP_ACT_RELU = 1,     /**< f(z) = max(z, 0); f'(0) is taken as 0 */
-    MLP_ACT_TANH = 2,     /**< f(z) = tanh(z) */
-    MLP_ACT_SIGMOID = 3   /**< f(z) = 1 / (1 + exp(-z)) */
+    MLP_ACT_IDENTITY = 0,   /**< f(z) = z */
+    MLP_ACT_RELU = 1,       /**< f(z) = max(z, 0); f'(0) is taken as 0 */
+    MLP_ACT_TANH = 2,       /**< f(z) = tanh(z) */
+    MLP_ACT_SIGMOID = 3,    /**< f(z) = 1 / (1 + exp(-z)) */
+    MLP_ACT_SOFTMAX = 4,    /**< per row: f(z)_k = exp(z_k) / Σ_j exp(z_j), computed as exp(z_k - max z) */
+    MLP_ACT_LEAKY_RELU = 5, /**< f(z) = z for z > 0, 0.01 z otherwise (PyTorch's default slope) */
+    MLP_ACT_ELU = 6,        /**< f(z) = z for z > 0, exp(z) - 1 otherwise (alpha = 1) */
+    MLP_ACT_SOFTPLUS = 7    /**< f(z) = log(1 + exp(z)), computed without overflow */
 } mlp_activation;
+
+/** Slope of MLP_ACT_LEAKY_RELU below zero. */
+#define MLP_LEAKY_RELU_SLOPE 0.01
 
 /** Lower-case name of an activation ("relu"), or NULL for an unknown value. */
 MLP_API const char *mlp_activation_name(mlp_activation act);
 
 /**
- * Apply an activation element-wise: out[i] = f(in[i]).
+ * Apply an activation element-wise: out[i] = f(in[i]). MLP_ACT_SOFTMAX treats
+ * the n values as one row.
  * @param[out] out  n values; may be the same pointer as `in` (in place).
  * @param[in]  in   n values.
  * @param      n    element count, > 0.
@@ -106,7 +114,8 @@ MLP_API mlp_status mlp_activation_forward(mlp_activation act, double *out, const
 
 /**
  * Derivative of an activation element-wise: out[i] = f'(in[i]).
- * Same arguments and errors as mlp_activation_forward().
+ * Same arguments and errors as mlp_activation_forward(); MLP_ACT_SOFTMAX has no
+ * element-wise derivative (its Jacobian is a matrix) and gives MLP_ERR_INVALID_ARG.
  */
 MLP_API mlp_status mlp_activation_derivative(mlp_activation act, double *out, const double *in,
                                              size_t n);
@@ -310,6 +319,244 @@ MLP_API mlp_status mlp_linear_update(double *w, const double *slope, size_t d,
 MLP_API mlp_status mlp_linear_descend(double *w, double *mse_history, const double *x,
                                       const double *target, size_t n, size_t d,
                                       double learning_rate, size_t n_updates);
+
+/* ------------------------------------------------------------------------- */
+/* Losses for training                                                       */
+/* ------------------------------------------------------------------------- */
+
+/** A training loss. Values are stable (stored in files). */
+typedef enum mlp_loss {
+    /** Mean over all n * outputs values of (pred - target)². Any output activation. */
+    MLP_LOSS_MSE = 0,
+    /** Mean over all n * outputs values of -(t log p + (1 - t) log(1 - p)), p = sigmoid(z),
+     *  computed from the logits z as max(z, 0) - z t + log1p(exp(-|z|)). Needs a sigmoid output. */
+    MLP_LOSS_BINARY_CROSSENTROPY = 1,
+    /** Mean over the n rows of -Σ_k t_k log p_k, p = softmax(z), computed from the logits
+     *  as Σ_k t_k (logsumexp(z) - z_k). Needs a softmax output. */
+    MLP_LOSS_CATEGORICAL_CROSSENTROPY = 2
+} mlp_loss;
+
+/** Lower-case name of a loss ("mse", "binary_crossentropy", ...), or NULL for an unknown value. */
+MLP_API const char *mlp_loss_name(mlp_loss loss);
+
+/**
+ * Forward and backward pass over a batch: the mean loss of the network's
+ * predictions for `x` against `target`, and its gradient with respect to every
+ * parameter, written to `grad` in the parameter block's layout (W1, b1, W2, ...).
+ * Per layer: dW = dZᵀ · A_prev and dA_prev = dZ · W as cblas_dgemm, bias
+ * gradients as column sums. Allocates nothing.
+ * @param[out] grad    mlp_net_n_params(net) values.
+ * @param[out] loss_value  the mean loss (may be NULL).
+ * @param      net     not modified.
+ * @param      ws      a workspace for the network's shape, max_batch >= n.
+ * @param[in]  x       (n, n_inputs) row-major.
+ * @param[in]  target  (n, n_outputs) row-major.
+ * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, n == 0, unknown loss, or a
+ *         cross-entropy loss whose output activation is not the one it needs),
+ *         MLP_ERR_SHAPE (workspace).
+ */
+MLP_API mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss,
+                                    double *grad, double *loss_value, const double *x,
+                                    const double *target, size_t n);
+
+/**
+ * Check mlp_net_gradient() against central finite differences over the whole
+ * parameter block. For each parameter p, differences (L(p + d) - L(p - d)) / 2d
+ * are taken for d = h, h/1.4, h/1.4², ... and extrapolated to d = 0 (Ridders'
+ * method), which resolves gradients to about 1e-10 relative where a single
+ * difference stops near 1e-6. With relu, leaky relu or elu layers the first step
+ * is cut by tens until no node crosses its kink at 0, since a difference across a
+ * kink measures nothing. Reports the largest relative error
+ * |analytic - numeric| / max(|analytic|, |numeric|, 1e-7). Each parameter is
+ * restored bit for bit after its turn. Allocates a workspace and scratch.
+ * @param[out] max_rel_error  the largest relative error over all parameters.
+ * @param      h              the first step, > 0 and finite; 1e-2 suits inputs and
+ *                            weights of order 1.
+ * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss loss,
+                                          const double *x, const double *target, size_t n,
+                                          double h);
+
+/* ------------------------------------------------------------------------- */
+/* Weight initialization                                                     */
+/* ------------------------------------------------------------------------- */
+
+/** How mlp_net_init() draws weights. Biases are always set to 0. */
+typedef enum mlp_init {
+    MLP_INIT_UNIFORM = 0,  /**< U(-1/sqrt(in), 1/sqrt(in)), PyTorch's nn.Linear default */
+    MLP_INIT_XAVIER = 1,   /**< Glorot uniform: U(-a, a), a = sqrt(6 / (in + out)) */
+    MLP_INIT_HE = 2,       /**< He normal: N(0, 2 / in), for ReLU layers */
+    MLP_INIT_ORTHOGONAL = 3 /**< rows (or columns) orthonormal: QR of a Gaussian matrix via LAPACKE */
+} mlp_init;
+
+/**
+ * Draw every layer's weights from `seed` (the same seed gives the same weights
+ * on every platform) and zero the biases.
+ * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_NOMEM, MLP_ERR_NUMERIC (LAPACKE failed).
+ */
+MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed);
+
+/* ------------------------------------------------------------------------- */
+/* Optimizers and training                                                   */
+/* ------------------------------------------------------------------------- */
+
+/** An optimizer over the whole parameter block. Values are stable (stored in files). */
+typedef enum mlp_optimizer_kind {
+    MLP_OPT_SGD = 0,         /**< w -= lr g (one cblas_daxpy) */
+    MLP_OPT_MOMENTUM = 1,    /**< v = μ v + g; w -= lr v */
+    MLP_OPT_NESTEROV = 2,    /**< v = μ v + g; w -= lr (g + μ v) */
+    MLP_OPT_ADAM = 3,        /**< Kingma & Ba, with bias correction */
+    MLP_OPT_IRPROP_MINUS = 4 /**< iRPROP-, per-weight step sizes from gradient signs (full batch) */
+} mlp_optimizer_kind;
+
+/** Optimizer settings. Fill with mlp_optimizer_defaults(), then change what you need. */
+typedef struct mlp_optimizer {
+    mlp_optimizer_kind kind;
+    double learning_rate; /**< SGD, momentum, Nesterov, Adam; > 0 */
+    double momentum;      /**< μ for momentum and Nesterov, in [0, 1) */
+    double beta1, beta2;  /**< Adam, in [0, 1) */
+    double epsilon;       /**< Adam, > 0 */
+    double weight_decay;  /**< L2: adds weight_decay * w to the gradient of every weight
+                               (not biases), as PyTorch's weight_decay; >= 0 */
+    double rprop_increase, rprop_decrease; /**< iRPROP- η+ > 1 and η- in (0, 1) */
+    double rprop_delta_init, rprop_delta_min, rprop_delta_max; /**< iRPROP- step sizes */
+} mlp_optimizer;
+
+/**
+ * Defaults: learning_rate 0.01 (Adam 0.001), momentum 0.9, beta1 0.9, beta2 0.999,
+ * epsilon 1e-8, weight_decay 0, iRPROP- as FANN: η+ 1.2, η- 0.5, Δ0 0.1,
+ * Δmin 0, Δmax 50.
+ */
+MLP_API mlp_optimizer mlp_optimizer_defaults(mlp_optimizer_kind kind);
+
+/**
+ * A trainer: one network, one loss, one optimizer, with everything a training
+ * step needs (workspace, gradient block, optimizer state in blocks the size of
+ * the parameters) allocated once, for batches of up to max_batch rows.
+ * The trainer borrows the network: keep it alive and do not free it first.
+ */
+typedef struct mlp_trainer mlp_trainer;
+
+/**
+ * @param[out] trainer  receives the trainer (NULL on failure); free with mlp_trainer_free().
+ * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, bad settings, a loss that does not fit
+ *         the output activation, max_batch == 0), MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss,
+                                      const mlp_optimizer *optimizer, size_t max_batch);
+
+/** Free a trainer (not its network). NULL is accepted. */
+MLP_API void mlp_trainer_free(mlp_trainer *trainer);
+
+/**
+ * One training step on a batch: forward, backward, optimizer update. Allocates
+ * nothing. When the loss or the gradient is not finite, nothing is changed and
+ * MLP_ERR_NUMERIC is returned.
+ * @param[out] loss_value  the batch's mean loss before the update (may be NULL).
+ * @param[in]  x           (n, n_inputs); target (n, n_outputs); 1 <= n <= max_batch.
+ */
+MLP_API mlp_status mlp_trainer_step(mlp_trainer *trainer, double *loss_value, const double *x,
+                                    const double *target, size_t n);
+
+/** Clear the optimizer's state (momenta, Adam moments and step count, RPROP steps). */
+MLP_API void mlp_trainer_reset(mlp_trainer *trainer);
+
+/** What the per-epoch callback receives. */
+typedef struct mlp_epoch_report {
+    size_t epoch;       /**< 1-based */
+    double loss;        /**< mean training loss over the epoch's batches */
+    double val_loss;    /**< loss on the validation rows; NAN when there are none */
+    double metric;      /**< accuracy for cross-entropy losses, mean absolute error for MSE,
+                             on the training rows after the epoch */
+    double val_metric;  /**< the same on the validation rows; NAN when there are none */
+} mlp_epoch_report;
+
+/** Called after every epoch; return nonzero to stop training. */
+typedef int (*mlp_epoch_callback)(const mlp_epoch_report *report, void *user_data);
+
+/** Options of mlp_trainer_fit(). Fill with mlp_fit_options_defaults(). */
+typedef struct mlp_fit_options {
+    size_t epochs;              /**< > 0 */
+    size_t batch_size;          /**< rows per step; 0 = all training rows (full batch) */
+    int shuffle;                /**< nonzero: reorder the rows every epoch from `seed` */
+    unsigned long long seed;    /**< for shuffling; the same seed gives bit-identical weights */
+    double validation_fraction; /**< in [0, 1): when no validation set is passed, hold out
+                                     this fraction of the rows (the last ones, as Keras) */
+    size_t patience;            /**< 0: no early stopping; else stop after this many epochs
+                                     without improvement of the monitored loss (validation
+                                     loss, or training loss without validation rows) and
+                                     restore the weights of the best epoch */
+    double min_delta;           /**< an improvement must exceed this, >= 0 */
+    mlp_epoch_callback callback; /**< may be NULL */
+    void *user_data;            /**< passed to the callback */
+} mlp_fit_options;
+
+/** epochs 10, batch_size 32, shuffle on, seed 0, no validation, no early stopping. */
+MLP_API mlp_fit_options mlp_fit_options_defaults(void);
+
+/** What mlp_trainer_fit() did. */
+typedef struct mlp_fit_result {
+    size_t epochs_run;    /**< epochs completed */
+    size_t best_epoch;    /**< 1-based epoch of the lowest monitored loss */
+    double best_loss;     /**< that loss */
+    int stopped_early;    /**< patience ran out */
+    int stopped_by_callback;
+} mlp_fit_result;
+
+/**
+ * Train for up to opt->epochs epochs of mini-batches. Buffers are allocated
+ * once at the start; the steps allocate nothing.
+ * @param[out] result        may be NULL.
+ * @param[out] loss_history  opt->epochs values (training loss per epoch), or NULL;
+ *                           entries past result->epochs_run are left untouched.
+ * @param[out] val_history   opt->epochs values (validation loss per epoch), or NULL.
+ * @param[in]  x, target     (n, n_inputs) and (n, n_outputs) training rows.
+ * @param[in]  val_x, val_target  (n_val, ...) validation rows, or NULL with n_val == 0.
+ * @return MLP_OK; MLP_ERR_INVALID_ARG, MLP_ERR_SHAPE, MLP_ERR_NOMEM for bad input;
+ *         MLP_ERR_NUMERIC when the data hold NaN or infinity (nothing changed) or the
+ *         loss stops being finite, in which case the network keeps the weights of the
+ *         last epoch whose loss was finite (the starting weights if none was).
+ */
+MLP_API mlp_status mlp_trainer_fit(mlp_trainer *trainer, mlp_fit_result *result,
+                                   double *loss_history, double *val_history, const double *x,
+                                   const double *target, size_t n, const double *val_x,
+                                   const double *val_target, size_t n_val,
+                                   const mlp_fit_options *opt);
+
+/* ------------------------------------------------------------------------- */
+/* Least squares (the exact answer gradient descent should reach)            */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * Ordinary least squares with intercept through LAPACKE_dgels:
+ * minimizes Σ_i (y_i - x_i · coef - intercept)².
+ * @param[out] coef       d values.
+ * @param[out] intercept  may be NULL to fit without an intercept.
+ * @param[in]  x          (n, d) row-major; y: n values. Needs n >= d (+1 with intercept).
+ * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_SHAPE (too few rows), MLP_ERR_NOMEM,
+ *         MLP_ERR_NUMERIC (NaN in the data, or X is rank-deficient).
+ */
+MLP_API mlp_status mlp_linreg(double *coef, double *intercept, const double *x, const double *y,
+                              size_t n, size_t d);
+
+/* ------------------------------------------------------------------------- */
+/* Classification helpers                                                    */
+/* ------------------------------------------------------------------------- */
+
+/** One-hot rows: out (n, k) gets 1 at column labels[i] of row i, 0 elsewhere.
+ *  MLP_ERR_INVALID_ARG when a label is >= k (out is then untouched). */
+MLP_API mlp_status mlp_onehot(double *out, const size_t *labels, size_t n, size_t k);
+
+/** Index of the largest value of each row of scores (n, k); the first one on ties. */
+MLP_API mlp_status mlp_argmax(size_t *labels, const double *scores, size_t n, size_t k);
+
+/**
+ * Fraction of rows classified right. With k == 1 (binary): pred >= 0.5 against
+ * target >= 0.5. With k > 1: argmax of pred against argmax of target (one-hot).
+ */
+MLP_API mlp_status mlp_accuracy(double *accuracy, const double *pred, const double *target,
+                                size_t n, size_t k);
 
 #ifdef __cplusplus
 }

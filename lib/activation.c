@@ -6,8 +6,7 @@
 
 int mlp__activation_valid(mlp_activation act)
 {
-    return act == MLP_ACT_IDENTITY || act == MLP_ACT_RELU || act == MLP_ACT_TANH ||
-           act == MLP_ACT_SIGMOID;
+    return act >= MLP_ACT_IDENTITY && act <= MLP_ACT_SOFTPLUS;
 }
 
 const char *mlp_activation_name(mlp_activation act)
@@ -17,6 +16,10 @@ const char *mlp_activation_name(mlp_activation act)
     case MLP_ACT_RELU: return "relu";
     case MLP_ACT_TANH: return "tanh";
     case MLP_ACT_SIGMOID: return "sigmoid";
+    case MLP_ACT_SOFTMAX: return "softmax";
+    case MLP_ACT_LEAKY_RELU: return "leaky_relu";
+    case MLP_ACT_ELU: return "elu";
+    case MLP_ACT_SOFTPLUS: return "softplus";
     }
     return NULL;
 }
@@ -28,6 +31,28 @@ static inline double relu(double z) { return z < 0.0 ? 0.0 : z; }
  * no NaN for any finite z. */
 static inline double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
+static inline double leaky_relu(double z) { return z < 0.0 ? MLP_LEAKY_RELU_SLOPE * z : z; }
+
+static inline double elu(double z) { return z < 0.0 ? expm1(z) : z; }
+
+/* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): exact for large |z|, no overflow. */
+static inline double softplus(double z) { return fmax(z, 0.0) + log1p(exp(-fabs(z))); }
+
+/* Softmax of one row in place, shifted by the row's maximum so exp never overflows. */
+static void softmax_row(double *z, size_t n)
+{
+    double m = z[0];
+    for (size_t i = 1; i < n; i++) m = fmax(m, z[i]);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        z[i] = exp(z[i] - m);
+        sum += z[i];
+    }
+    const double inv = 1.0 / sum;
+    for (size_t i = 0; i < n; i++) z[i] *= inv;
+}
+
+/* Element-wise activations over n values (softmax is handled per row by the callers). */
 static void forward(mlp_activation act, double *out, const double *in, size_t n)
 {
     switch (act) {
@@ -42,6 +67,19 @@ static void forward(mlp_activation act, double *out, const double *in, size_t n)
         break;
     case MLP_ACT_SIGMOID:
         for (size_t i = 0; i < n; i++) out[i] = sigmoid(in[i]);
+        break;
+    case MLP_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++) out[i] = leaky_relu(in[i]);
+        break;
+    case MLP_ACT_ELU:
+        for (size_t i = 0; i < n; i++) out[i] = elu(in[i]);
+        break;
+    case MLP_ACT_SOFTPLUS:
+        for (size_t i = 0; i < n; i++) out[i] = softplus(in[i]);
+        break;
+    case MLP_ACT_SOFTMAX:
+        for (size_t i = 0; i < n; i++) out[i] = in[i];
+        softmax_row(out, n);
         break;
     }
 }
@@ -64,29 +102,31 @@ mlp_status mlp_activation_derivative(mlp_activation act, double *out, const doub
     MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_activation_derivative: n is 0");
     MLP_CHECK(mlp__activation_valid(act), MLP_ERR_INVALID_ARG,
               "mlp_activation_derivative: unknown activation %d", (int)act);
-    switch (act) {
-    case MLP_ACT_IDENTITY:
-        for (size_t i = 0; i < n; i++) out[i] = 1.0;
-        break;
-    case MLP_ACT_RELU:
+    MLP_CHECK(act != MLP_ACT_SOFTMAX, MLP_ERR_INVALID_ARG,
+              "mlp_activation_derivative: softmax has no element-wise derivative");
+    for (size_t i = 0; i < n; i++) {
+        const double z = in[i];
+        switch (act) {
+        case MLP_ACT_IDENTITY: out[i] = 1.0; break;
         /* 1 above zero, 0 at or below; NaN in gives NaN out. */
-        for (size_t i = 0; i < n; i++) {
-            double z = in[i];
-            out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? 0.0 : z);
-        }
-        break;
-    case MLP_ACT_TANH:
-        for (size_t i = 0; i < n; i++) {
-            double t = tanh(in[i]);
+        case MLP_ACT_RELU: out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? 0.0 : z); break;
+        case MLP_ACT_TANH: {
+            const double t = tanh(z);
             out[i] = 1.0 - t * t;
+            break;
         }
-        break;
-    case MLP_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) {
-            double s = sigmoid(in[i]);
+        case MLP_ACT_SIGMOID: {
+            const double s = sigmoid(z);
             out[i] = s * (1.0 - s);
+            break;
         }
-        break;
+        case MLP_ACT_LEAKY_RELU:
+            out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? MLP_LEAKY_RELU_SLOPE : z);
+            break;
+        case MLP_ACT_ELU: out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? exp(z) : z); break;
+        case MLP_ACT_SOFTPLUS: out[i] = sigmoid(z); break;
+        case MLP_ACT_SOFTMAX: break; /* refused above */
+        }
     }
     return MLP_OK;
 }
@@ -100,5 +140,52 @@ void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
             for (size_t c = 0; c < cols; c++) row[c] += bias[c];
         }
     }
-    if (act != MLP_ACT_IDENTITY) forward(act, z, z, rows * cols);
+    if (act == MLP_ACT_SOFTMAX) {
+        for (size_t r = 0; r < rows; r++) softmax_row(z + r * cols, cols);
+    } else if (act != MLP_ACT_IDENTITY) {
+        forward(act, z, z, rows * cols);
+    }
+}
+
+void mlp__activation_backward(double *dz, const double *da, const double *a, size_t rows,
+                              size_t cols, mlp_activation act)
+{
+    /* Every derivative is written in terms of the output a = f(z), which is what
+     * the forward pass keeps: relu' = [a > 0], tanh' = 1 - a², sigmoid' = a(1 - a),
+     * leaky' = [a > 0] + slope [a <= 0] (a has z's sign), elu' = a + 1 below zero,
+     * softplus' = sigmoid(z) = 1 - exp(-a). */
+    const size_t n = rows * cols;
+    switch (act) {
+    case MLP_ACT_IDENTITY:
+        if (dz != da)
+            for (size_t i = 0; i < n; i++) dz[i] = da[i];
+        break;
+    case MLP_ACT_RELU:
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : 0.0;
+        break;
+    case MLP_ACT_TANH:
+        for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
+        break;
+    case MLP_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++) dz[i] = da[i] * a[i] * (1.0 - a[i]);
+        break;
+    case MLP_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : MLP_LEAKY_RELU_SLOPE * da[i];
+        break;
+    case MLP_ACT_ELU:
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : da[i] * (a[i] + 1.0);
+        break;
+    case MLP_ACT_SOFTPLUS:
+        for (size_t i = 0; i < n; i++) dz[i] = -da[i] * expm1(-a[i]);
+        break;
+    case MLP_ACT_SOFTMAX:
+        /* Jacobian-vector product per row: dz = a ⊙ (da - <da, a>). */
+        for (size_t r = 0; r < rows; r++) {
+            const double *ar = a + r * cols, *dar = da + r * cols;
+            double *dzr = dz + r * cols, dot = 0.0;
+            for (size_t c = 0; c < cols; c++) dot += dar[c] * ar[c];
+            for (size_t c = 0; c < cols; c++) dzr[c] = ar[c] * (dar[c] - dot);
+        }
+        break;
+    }
 }

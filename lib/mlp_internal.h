@@ -35,6 +35,22 @@ static inline int mlp__mul_ok(size_t a, size_t b, size_t limit, size_t *out)
     return 1;
 }
 
+/* splitmix64: the library's only random generator. Its state is always the
+ * caller's (a seed passed in), never global, so runs are reproducible. */
+static inline uint64_t mlp__rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform double in [0, 1) with 53 random bits. */
+static inline double mlp__rng_uniform(uint64_t *state)
+{
+    return (double)(mlp__rng_next(state) >> 11) * 0x1.0p-53;
+}
+
 /* 1 when every value is finite. */
 int mlp__all_finite(const double *x, size_t n);
 
@@ -45,12 +61,24 @@ void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
 
 int mlp__activation_valid(mlp_activation act);
 
+/* Backward through an activation, from its output a = f(z) (rows, cols):
+ * dz = da ⊙ f'(z), or the softmax Jacobian-vector product per row. dz may alias da. */
+void mlp__activation_backward(double *dz, const double *da, const double *a, size_t rows,
+                              size_t cols, mlp_activation act);
+
 /* Mean of (pred[i] - target[i])² over n > 0 values. */
 double mlp__mse(const double *pred, const double *target, size_t n);
 
-/* One dense layer forward: a (n, out) = f(a_prev (n, in) · w (out, in)ᵀ + b (out) or none). */
-void mlp__dense_forward(double *a, const double *a_prev, const double *w, const double *b,
-                        size_t n, size_t in, size_t out, mlp_activation act);
+/* One dense layer forward: a (n, out) = f(a_prev (n, in) · w (out, in)ᵀ + b (out) or none).
+ * With z != NULL, the pre-activation is kept in z (n, out) and a is computed from it. */
+void mlp__dense_forward(double *a, double *z, const double *a_prev, const double *w,
+                        const double *b, size_t n, size_t in, size_t out, mlp_activation act);
+
+/* One dense layer backward from dz (n, out): dw (out, in) = dzᵀ · a_prev, db (out) = column
+ * sums of dz (db may be NULL: no bias), and, when da_prev != NULL, da_prev (n, in) = dz · w. */
+void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *dz,
+                         const double *a_prev, const double *w, size_t n, size_t in,
+                         size_t out);
 
 typedef struct mlp_layer {
     size_t in, out;        /* weights are (out, in) row-major */
@@ -73,8 +101,40 @@ struct mlp_workspace {
     size_t n_layers;
     size_t *sizes;         /* n_layers output sizes, the shape this workspace serves */
     double **act;          /* n_layers buffers, each (max_batch, sizes[l]) row-major */
+    double *zout;          /* (max_batch, sizes[last]): the output layer's pre-activation,
+                              kept by training passes for the cross-entropy losses */
+    double *delta[2];      /* 2 x (max_batch, max width): dZ and dA_prev during backward */
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
-    double *block;         /* every layer's buffer, 64-byte aligned */
+    double *block;         /* every buffer above, each 64-byte aligned */
 };
+
+/* MLP_OK when `ws` was made for a network of `net`'s shape; else MLP_ERR_SHAPE
+ * with a detail naming `fn`. */
+mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, const char *fn);
+
+/* Forward pass of n rows (checked by the caller) through every layer into the
+ * workspace; with keep_logits the output layer's pre-activation goes to ws->zout. */
+void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
+                  int keep_logits);
+
+/* Loss of the output layer's values against target (n, k), and dZ (n, k) of the
+ * output layer for the mean loss. Cross-entropy losses read ws->zout. */
+double mlp__loss_and_delta(mlp_loss loss, mlp_activation out_act, double *dz, const double *a,
+                           const double *z, const double *target, size_t n, size_t k);
+
+/* Fraction of rows classified right (see mlp_accuracy()). */
+double mlp__accuracy(const double *pred, const double *target, size_t n, size_t k);
+
+/* Loss value only (no gradient), for validation. */
+double mlp__loss_value(mlp_loss loss, const double *a, const double *z, const double *target,
+                       size_t n, size_t k);
+
+/* MLP_OK when `loss` is known and fits the network's output activation. */
+mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
+
+/* Backward pass after mlp__forward(..., keep_logits = 1): the gradient of the
+ * mean loss into grad (n_params), returning the loss. */
+double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                     const double *x, const double *target, size_t n);
 
 #endif

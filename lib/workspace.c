@@ -4,8 +4,14 @@
 
 #include "mlp_internal.h"
 
-/* Each layer's buffer starts on a 64-byte boundary: 8 doubles. */
+/* Each buffer starts on a 64-byte boundary: 8 doubles. */
 #define ALIGN_DOUBLES 8
+
+/* Doubles a buffer of `cells` takes in the block, rounded up to the alignment. */
+static size_t padded(size_t cells)
+{
+    return (cells + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+}
 
 mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
 {
@@ -15,20 +21,30 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
               "mlp_workspace_create: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
 
-    const size_t limit = SIZE_MAX / sizeof(double) / 2;
-    size_t total = 0;
-    for (size_t l = 0; l < net->n_layers; l++) {
-        size_t cells;
-        MLP_CHECK(mlp__mul_ok(max_batch, net->layers[l].out, limit - ALIGN_DOUBLES, &cells) &&
-                      total <= limit - ALIGN_DOUBLES - cells,
-                  MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of layer %zu overflow memory",
-                  max_batch, l);
-        total += (cells + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+    /* Buffers: one per layer's output, the output layer's logits, two deltas of
+     * the widest layer. Every count is checked before it is added. */
+    const size_t limit = SIZE_MAX / sizeof(double) / 4;
+    const size_t n_layers = net->n_layers;
+    size_t max_width = 0, total = 0, cells = 0;
+    for (size_t l = 0; l <= n_layers + 2; l++) {
+        size_t width;
+        if (l < n_layers) {
+            width = net->layers[l].out;
+            if (width > max_width) max_width = width;
+        } else if (l == n_layers) {
+            width = net->layers[n_layers - 1].out;
+        } else {
+            width = max_width;
+        }
+        MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && total <= limit - padded(cells),
+                  MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of width %zu overflow memory",
+                  max_batch, width);
+        total += padded(cells);
     }
 
     mlp_workspace *w = calloc(1, sizeof *w);
-    size_t *sizes = calloc(net->n_layers, sizeof *sizes);
-    double **act = calloc(net->n_layers, sizeof *act);
+    size_t *sizes = calloc(n_layers, sizeof *sizes);
+    double **act = calloc(n_layers, sizeof *act);
     double *block = aligned_alloc(64, total * sizeof(double));
     if (w == NULL || sizes == NULL || act == NULL || block == NULL) {
         free(w);
@@ -39,14 +55,19 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
                          total);
     }
     size_t off = 0;
-    for (size_t l = 0; l < net->n_layers; l++) {
+    for (size_t l = 0; l < n_layers; l++) {
         sizes[l] = net->layers[l].out;
         act[l] = block + off;
-        off += (max_batch * sizes[l] + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+        off += padded(max_batch * sizes[l]);
     }
+    w->zout = block + off;
+    off += padded(max_batch * sizes[n_layers - 1]);
+    w->delta[0] = block + off;
+    off += padded(max_batch * max_width);
+    w->delta[1] = block + off;
     w->max_batch = max_batch;
     w->n_inputs = net->n_inputs;
-    w->n_layers = net->n_layers;
+    w->n_layers = n_layers;
     w->sizes = sizes;
     w->act = act;
     w->block = block;
@@ -65,8 +86,7 @@ void mlp_workspace_free(mlp_workspace *ws)
 
 size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_batch : 0; }
 
-/* MLP_OK when `ws` was made for a network of `net`'s shape. */
-static mlp_status check_fits(const mlp_workspace *ws, const mlp_net *net, const char *fn)
+mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, const char *fn)
 {
     MLP_CHECK(ws->n_inputs == net->n_inputs && ws->n_layers == net->n_layers, MLP_ERR_SHAPE,
               "%s: workspace is for %zu inputs and %zu layers, the network has %zu and %zu", fn,
@@ -76,6 +96,20 @@ static mlp_status check_fits(const mlp_workspace *ws, const mlp_net *net, const 
                   "%s: workspace layer %zu has %zu nodes, the network's has %zu", fn, l,
                   ws->sizes[l], net->layers[l].out);
     return MLP_OK;
+}
+
+void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
+                  int keep_logits)
+{
+    const double *a_prev = x; /* (n, in) */
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        double *z = keep_logits && l + 1 == net->n_layers ? ws->zout : NULL;
+        mlp__dense_forward(ws->act[l], z, a_prev, net->params + L->w_off,
+                           L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
+        a_prev = ws->act[l];
+    }
+    ws->last_rows = n;
 }
 
 mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
@@ -89,18 +123,10 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
     MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
               "mlp_net_predict: batch of %zu rows exceeds the workspace's maximum of %zu", n,
               ws->max_batch);
-    mlp_status s = check_fits(ws, net, __func__);
+    mlp_status s = mlp__workspace_fits(ws, net, __func__);
     if (s != MLP_OK) return s;
-
-    const double *a_prev = x; /* (n, in) */
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const mlp_layer *L = &net->layers[l];
-        mlp__dense_forward(ws->act[l], a_prev, net->params + L->w_off,
-                           L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
-        a_prev = ws->act[l];
-    }
-    ws->last_rows = n;
-    memcpy(y, a_prev, n * mlp_net_n_outputs(net) * sizeof *y);
+    mlp__forward(net, ws, x, n, 0);
+    memcpy(y, ws->act[net->n_layers - 1], n * mlp_net_n_outputs(net) * sizeof *y);
     return MLP_OK;
 }
 

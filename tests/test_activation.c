@@ -4,8 +4,10 @@
 
 #include "test_util.h"
 
-static const mlp_activation all_acts[] = {MLP_ACT_IDENTITY, MLP_ACT_RELU, MLP_ACT_TANH,
-                                          MLP_ACT_SIGMOID};
+/* Every element-wise activation (softmax, a row operation, has its own tests). */
+static const mlp_activation all_acts[] = {MLP_ACT_IDENTITY,   MLP_ACT_RELU, MLP_ACT_TANH,
+                                          MLP_ACT_SIGMOID,    MLP_ACT_LEAKY_RELU,
+                                          MLP_ACT_ELU,        MLP_ACT_SOFTPLUS};
 #define N_ACTS (sizeof all_acts / sizeof all_acts[0])
 
 START_TEST(known_values)
@@ -106,12 +108,63 @@ START_TEST(relu_derivative_at_the_kink)
 }
 END_TEST
 
+START_TEST(new_activations_by_hand)
+{
+    const double z[4] = {-2, -0.5, 0, 3};
+    double out[4];
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_LEAKY_RELU, out, z, 4), MLP_OK);
+    ck_assert_double_eq_tol(out[0], -0.02, 1e-17);
+    ck_assert_double_eq_tol(out[1], -0.005, 1e-17);
+    ck_assert_double_eq(out[2], 0);
+    ck_assert_double_eq(out[3], 3);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_ELU, out, z, 4), MLP_OK);
+    ck_assert_double_eq_tol(out[0], exp(-2.0) - 1, 1e-16);
+    ck_assert_double_eq_tol(out[1], exp(-0.5) - 1, 1e-16);
+    ck_assert_double_eq(out[3], 3);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SOFTPLUS, out, z, 4), MLP_OK);
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(out[i], log(1 + exp(z[i])), 1e-15);
+    ck_assert_double_eq_tol(out[2], log(2.0), 1e-16);
+    /* no overflow where the textbook formula overflows: log(1 + e^1000) = 1000 */
+    const double big[2] = {1000, -1000};
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SOFTPLUS, out, big, 2), MLP_OK);
+    ck_assert_double_eq(out[0], 1000);
+    ck_assert_double_eq_tol(out[1], 0, 1e-300);
+}
+END_TEST
+
+START_TEST(softmax_is_a_distribution)
+{
+    const double z[4] = {1, 2, 3, 4};
+    double p[4], sum = 0, denom = exp(1.0) + exp(2.0) + exp(3.0) + exp(4.0);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SOFTMAX, p, z, 4), MLP_OK);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_double_eq_tol(p[i], exp(z[i]) / denom, 1e-15);
+        sum += p[i];
+    }
+    ck_assert_double_eq_tol(sum, 1, 1e-15);
+    /* shifting every logit changes nothing, even by 1000 where exp overflows */
+    const double shifted[4] = {1001, 1002, 1003, 1004};
+    double q[4];
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SOFTMAX, q, shifted, 4), MLP_OK);
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(q[i], p[i], 1e-15);
+    const double extreme[2] = {1000, -1000};
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SOFTMAX, q, extreme, 2), MLP_OK);
+    ck_assert_double_eq(q[0], 1);
+    ck_assert_double_eq(q[1], 0);
+    ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_SOFTMAX, q, z, 4), MLP_ERR_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(names)
 {
     ck_assert_str_eq(mlp_activation_name(MLP_ACT_IDENTITY), "identity");
     ck_assert_str_eq(mlp_activation_name(MLP_ACT_RELU), "relu");
     ck_assert_str_eq(mlp_activation_name(MLP_ACT_TANH), "tanh");
     ck_assert_str_eq(mlp_activation_name(MLP_ACT_SIGMOID), "sigmoid");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_SOFTMAX), "softmax");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_LEAKY_RELU), "leaky_relu");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_ELU), "elu");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_SOFTPLUS), "softplus");
     ck_assert_ptr_null(mlp_activation_name((mlp_activation)99));
 }
 END_TEST
@@ -128,7 +181,7 @@ START_TEST(bad_input)
     ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, NULL, in, 2), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, out, NULL, 2), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, out, in, 0), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_activation_derivative((mlp_activation)4, out, in, 2),
+    ck_assert_int_eq(mlp_activation_derivative((mlp_activation)8, out, in, 2),
                      MLP_ERR_INVALID_ARG);
     /* nothing was written */
     ck_assert_double_eq(out[0], 7);
@@ -146,6 +199,8 @@ static Suite *activation_suite(void)
     tcase_add_test(tc, nan_propagates);
     tcase_add_test(tc, derivative_matches_central_differences);
     tcase_add_test(tc, relu_derivative_at_the_kink);
+    tcase_add_test(tc, new_activations_by_hand);
+    tcase_add_test(tc, softmax_is_a_distribution);
     tcase_add_test(tc, names);
     tcase_add_test(tc, bad_input);
     suite_add_tcase(s, tc);

@@ -78,7 +78,7 @@ static mlp_net *random_net(uint64_t *rng)
     size_t n_layers = 1 + tu_next(rng) % 4, n_inputs = 1 + tu_next(rng) % 40;
     for (size_t l = 0; l < n_layers; l++) {
         spec[l].size = 1 + tu_next(rng) % 40;
-        spec[l].activation = (mlp_activation)(tu_next(rng) % 4);
+        spec[l].activation = (mlp_activation)(tu_next(rng) % 8); /* every activation */
         spec[l].bias = (int)(tu_next(rng) % 2);
     }
     mlp_net *net = make(n_inputs, spec, n_layers);

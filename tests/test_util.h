@@ -38,6 +38,10 @@ static inline double tu_act(mlp_activation act, double z)
     case MLP_ACT_RELU: return z > 0 ? z : 0;
     case MLP_ACT_TANH: return tanh(z);
     case MLP_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
+    case MLP_ACT_LEAKY_RELU: return z > 0 ? z : 0.01 * z;
+    case MLP_ACT_ELU: return z > 0 ? z : exp(z) - 1.0;
+    case MLP_ACT_SOFTPLUS: return log(1.0 + exp(z)); /* fine for the |z| < 30 tests use */
+    case MLP_ACT_SOFTMAX: return NAN;                /* a row operation: see below */
     }
     return NAN;
 }
@@ -65,12 +69,17 @@ static inline int tu_reference_predict(const mlp_net *net, double *y, const doub
         mlp_net_get_weights(net, l, w, s.size * in);
         for (size_t j = 0; j < s.size; j++) b[j] = 0;
         if (s.bias) mlp_net_get_bias(net, l, b, s.size);
-        for (size_t r = 0; r < n; r++)
+        for (size_t r = 0; r < n; r++) {
+            double *row = nxt + r * s.size, sum = 0;
             for (size_t j = 0; j < s.size; j++) {
                 double z = b[j];
                 for (size_t k = 0; k < in; k++) z += cur[r * in + k] * w[j * in + k];
-                nxt[r * s.size + j] = tu_act(s.activation, z);
+                row[j] = s.activation == MLP_ACT_SOFTMAX ? exp(z) : tu_act(s.activation, z);
+                sum += row[j];
             }
+            if (s.activation == MLP_ACT_SOFTMAX) /* textbook softmax, unshifted */
+                for (size_t j = 0; j < s.size; j++) row[j] /= sum;
+        }
         double *t = cur;
         cur = nxt;
         nxt = t;

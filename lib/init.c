@@ -1,0 +1,105 @@
+/* Weight initialization from a caller-given seed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lapacke.h>
+
+#include "mlp_internal.h"
+
+/* Standard normal by Box-Muller; u1 in (0, 1] so log never sees 0. */
+static double normal(uint64_t *rng)
+{
+    const double u1 = 1.0 - mlp__rng_uniform(rng), u2 = mlp__rng_uniform(rng);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* w (out, in) with orthonormal rows (out <= in) or columns (out >= in): the Q of a
+ * Gaussian matrix's QR, columns signed by R's diagonal so Q is uniformly
+ * distributed. scratch holds max(out,in) * min(out,in) + 2 min(out,in) doubles. */
+static mlp_status orthogonal(double *w, size_t out, size_t in, uint64_t *rng, double *scratch)
+{
+    const size_t rows = out > in ? out : in, cols = out > in ? in : out;
+    double *a = scratch;                   /* (rows, cols) row-major */
+    double *tau = a + rows * cols;         /* (cols) */
+    double *sign = tau + cols;             /* (cols): signs of R's diagonal */
+    for (size_t i = 0; i < rows * cols; i++) a[i] = normal(rng);
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, a,
+                                     (lapack_int)cols, tau);
+    MLP_CHECK(info == 0, MLP_ERR_NUMERIC, "mlp_net_init: LAPACKE_dgeqrf failed (info %d)",
+              (int)info);
+    for (size_t j = 0; j < cols; j++) sign[j] = a[j * cols + j] < 0 ? -1.0 : 1.0;
+    info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, (lapack_int)cols,
+                          a, (lapack_int)cols, tau);
+    MLP_CHECK(info == 0, MLP_ERR_NUMERIC, "mlp_net_init: LAPACKE_dorgqr failed (info %d)",
+              (int)info);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) {
+            const double q = a[r * cols + c] * sign[c];
+            if (out >= in) w[r * in + c] = q; /* w = Q: (out, in) = (rows, cols) */
+            else w[c * in + r] = q;           /* w = Qᵀ: (out, in) = (cols, rows) */
+        }
+    return MLP_OK;
+}
+
+mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK(init >= MLP_INIT_UNIFORM && init <= MLP_INIT_ORTHOGONAL, MLP_ERR_INVALID_ARG,
+              "mlp_net_init: unknown initialization %d", (int)init);
+
+    /* Draw into a copy so that a failure part-way leaves the network as it was. */
+    double *params = malloc(net->n_params * sizeof *params);
+    double *scratch = NULL;
+    if (init == MLP_INIT_ORTHOGONAL) {
+        size_t most = 0;
+        for (size_t l = 0; l < net->n_layers; l++) {
+            const size_t cells = net->layers[l].in * net->layers[l].out;
+            const size_t small = net->layers[l].in < net->layers[l].out ? net->layers[l].in
+                                                                         : net->layers[l].out;
+            if (cells + 2 * small > most) most = cells + 2 * small;
+        }
+        scratch = malloc(most * sizeof *scratch);
+    }
+    if (params == NULL || (init == MLP_INIT_ORTHOGONAL && scratch == NULL)) {
+        free(params);
+        free(scratch);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_net_init: cannot allocate %zu parameters",
+                         net->n_params);
+    }
+    memset(params, 0, net->n_params * sizeof *params);
+
+    uint64_t rng = seed;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        double *w = params + L->w_off;
+        const size_t cells = L->in * L->out;
+        switch (init) {
+        case MLP_INIT_UNIFORM:
+        case MLP_INIT_XAVIER: {
+            const double a = init == MLP_INIT_UNIFORM ? 1.0 / sqrt((double)L->in)
+                                                      : sqrt(6.0 / (double)(L->in + L->out));
+            for (size_t i = 0; i < cells; i++) w[i] = a * (2.0 * mlp__rng_uniform(&rng) - 1.0);
+            break;
+        }
+        case MLP_INIT_HE: {
+            const double sd = sqrt(2.0 / (double)L->in);
+            for (size_t i = 0; i < cells; i++) w[i] = sd * normal(&rng);
+            break;
+        }
+        case MLP_INIT_ORTHOGONAL: {
+            mlp_status s = orthogonal(w, L->out, L->in, &rng, scratch);
+            if (s != MLP_OK) {
+                free(params);
+                free(scratch);
+                return s;
+            }
+            break;
+        }
+        }
+    }
+    memcpy(net->params, params, net->n_params * sizeof *params);
+    free(params);
+    free(scratch);
+    return MLP_OK;
+}
