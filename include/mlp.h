@@ -535,7 +535,8 @@ MLP_API mlp_status mlp_trainer_fit(mlp_trainer *trainer, mlp_fit_result *result,
  * @param[out] intercept  may be NULL to fit without an intercept.
  * @param[in]  x          (n, d) row-major; y: n values. Needs n >= d (+1 with intercept).
  * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_SHAPE (too few rows), MLP_ERR_NOMEM,
- *         MLP_ERR_NUMERIC (NaN in the data, or X is rank-deficient).
+ *         MLP_ERR_NUMERIC (NaN in the data, or X is rank-deficient: the reciprocal
+ *         condition number of its R factor is below (columns) * DBL_EPSILON).
  */
 MLP_API mlp_status mlp_linreg(double *coef, double *intercept, const double *x, const double *y,
                               size_t n, size_t d);

@@ -1,5 +1,6 @@
 /* Closed-form least squares through LAPACKE: the exact answer gradient descent
  * on a linear model should reach. */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,18 @@ mlp_status mlp_linreg(double *coef, double *intercept, const double *x, const do
         return mlp__fail(info > 0 ? MLP_ERR_NUMERIC : MLP_ERR_INVALID_ARG,
                          "mlp_linreg: LAPACKE_dgels info %d%s", (int)info,
                          info > 0 ? " (the columns of X are linearly dependent)" : "");
+    }
+    /* dgels reports only an exactly zero pivot; a numerically singular X gives a
+     * finite but meaningless answer. R sits in a's upper triangle: refuse when its
+     * reciprocal condition number is at the rounding level. */
+    double rcond = 0.0;
+    info = LAPACKE_dtrcon(LAPACK_ROW_MAJOR, '1', 'U', 'N', (lapack_int)cols, a, (lapack_int)cols,
+                          &rcond);
+    if (info != 0 || !(rcond > (double)cols * DBL_EPSILON)) {
+        free(a);
+        return mlp__fail(MLP_ERR_NUMERIC,
+                         "mlp_linreg: X is rank-deficient (reciprocal condition number %.3g)",
+                         rcond);
     }
     memcpy(coef, b, d * sizeof *coef);
     if (intercept != NULL) *intercept = b[d];

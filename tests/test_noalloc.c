@@ -1,0 +1,223 @@
+/* The hot paths allocate nothing: malloc and friends are interposed here (this
+ * executable's definitions win over libc's for every library it loads, libmlp
+ * included) and counted while predictions and training steps run. Check's own
+ * assertions allocate (they report progress through a pipe), so inside a counted
+ * stretch results are only collected, and asserted after it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void *__libc_memalign(size_t alignment, size_t size);
+extern void __libc_free(void *p);
+int posix_memalign(void **out, size_t alignment, size_t size); /* POSIX; not declared in C11 mode */
+
+static volatile int counting;
+static volatile long allocations;
+
+static void count(void)
+{
+    if (counting) allocations++;
+}
+
+void *malloc(size_t size)
+{
+    count();
+    return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    count();
+    return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+    count();
+    return __libc_realloc(p, size);
+}
+
+void *aligned_alloc(size_t alignment, size_t size)
+{
+    count();
+    return __libc_memalign(alignment, size);
+}
+
+int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    count();
+    void *p = __libc_memalign(alignment, size);
+    if (p == NULL) return 12; /* ENOMEM */
+    *out = p;
+    return 0;
+}
+
+void free(void *p) { __libc_free(p); }
+
+static void start(void)
+{
+    allocations = 0;
+    counting = 1;
+}
+
+static long stop(void)
+{
+    counting = 0;
+    return allocations;
+}
+
+/* 20 inputs -> 32 relu -> 16 tanh -> 4 softmax: every kind of layer work. */
+static mlp_net *make_net(void)
+{
+    const mlp_layer_spec spec[3] = {
+        {32, MLP_ACT_RELU, 1}, {16, MLP_ACT_TANH, 1}, {4, MLP_ACT_SOFTMAX, 1}};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 20, spec, 3), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_HE, 1), MLP_OK);
+    return net;
+}
+
+enum { N = 64 };
+static double x[N * 20], t[N * 4], y[N * 4];
+
+static void make_data(void)
+{
+    uint64_t rng = 3;
+    tu_fill(&rng, x, N * 20, -1, 1);
+    size_t labels[N];
+    for (int i = 0; i < N; i++) labels[i] = (size_t)(tu_next(&rng) % 4);
+    ck_assert_int_eq(mlp_onehot(t, labels, N, 4), MLP_OK);
+}
+
+START_TEST(the_counter_counts)
+{
+    /* Without this, a broken interposition would make every test below pass. */
+    start();
+    void *p = malloc(16);
+    void *q = aligned_alloc(64, 64);
+    long n = stop();
+    free(p);
+    free(q);
+    ck_assert_int_eq(n, 2);
+    mlp_net *net;
+    const mlp_layer_spec spec = {2, MLP_ACT_RELU, 1};
+    start();
+    mlp_status s = mlp_net_create(&net, 2, &spec, 1);
+    n = stop();
+    ck_assert_int_eq(s, MLP_OK);
+    ck_assert_int_eq(n, 3); /* network, layer table, parameter block: setup allocates, and is seen */
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(predict_allocates_nothing)
+{
+    make_data();
+    mlp_net *net = make_net();
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(net, ws, y, x, N), MLP_OK); /* BLAS warms up its buffers */
+    int failed = 0;
+    start();
+    for (int i = 0; i < 100; i++) failed += mlp_net_predict(net, ws, y, x, 1 + i % N) != MLP_OK;
+    ck_assert_int_eq(stop(), 0);
+    ck_assert_int_eq(failed, 0);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(training_steps_allocate_nothing)
+{
+    make_data();
+    const mlp_optimizer_kind kinds[5] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV,
+                                         MLP_OPT_ADAM, MLP_OPT_IRPROP_MINUS};
+    for (int k = 0; k < 5; k++) {
+        mlp_net *net = make_net();
+        mlp_optimizer o = mlp_optimizer_defaults(kinds[k]);
+        o.weight_decay = 1e-4;
+        mlp_trainer *tr;
+        ck_assert_int_eq(
+            mlp_trainer_create(&tr, net, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &o, N), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, NULL, x, t, N), MLP_OK);
+        int failed = 0;
+        double loss;
+        start();
+        for (int i = 0; i < 100; i++) failed += mlp_trainer_step(tr, &loss, x, t, 1 + i % N) != MLP_OK;
+        ck_assert_int_eq(stop(), 0);
+        ck_assert_int_eq(failed, 0);
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+}
+END_TEST
+
+START_TEST(gradient_allocates_nothing)
+{
+    make_data();
+    mlp_net *net = make_net();
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
+    double *g = malloc(mlp_net_n_params(net) * sizeof *g), loss;
+    ck_assert_int_eq(
+        mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, x, t, N), MLP_OK);
+    int failed = 0;
+    start();
+    for (int i = 0; i < 50; i++)
+        failed += mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, x, t,
+                                   N) != MLP_OK;
+    ck_assert_int_eq(stop(), 0);
+    ck_assert_int_eq(failed, 0);
+    free(g);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(fit_allocates_once_however_many_epochs)
+{
+    make_data();
+    long counts[2];
+    const size_t epochs[2] = {1, 30};
+    for (int r = 0; r < 2; r++) {
+        mlp_net *net = make_net();
+        mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+        mlp_trainer *tr;
+        ck_assert_int_eq(
+            mlp_trainer_create(&tr, net, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &o, 16), MLP_OK);
+        mlp_fit_options f = mlp_fit_options_defaults();
+        f.epochs = epochs[r];
+        f.batch_size = 16;
+        f.validation_fraction = 0.25;
+        f.patience = 100;
+        ck_assert_int_eq(mlp_trainer_step(tr, NULL, x, t, 16), MLP_OK);
+        start();
+        mlp_status s = mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f);
+        counts[r] = stop();
+        ck_assert_int_eq(s, MLP_OK);
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+    ck_assert_int_eq(counts[0], 3); /* row order, batch rows, weight snapshots */
+    ck_assert_int_eq(counts[1], counts[0]);
+}
+END_TEST
+
+static Suite *noalloc_suite(void)
+{
+    Suite *s = suite_create("noalloc");
+    TCase *tc = tcase_create("noalloc");
+    tcase_add_test(tc, the_counter_counts);
+    tcase_add_test(tc, predict_allocates_nothing);
+    tcase_add_test(tc, training_steps_allocate_nothing);
+    tcase_add_test(tc, gradient_allocates_nothing);
+    tcase_add_test(tc, fit_allocates_once_however_many_epochs);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(noalloc_suite)

@@ -1,0 +1,650 @@
+/* Training: each optimizer's steps by hand, learning XOR and a regression,
+ * reproducibility, convergence to least squares, divergence and NaN handling,
+ * validation, early stopping, callbacks, bad input. */
+#include <string.h>
+
+#include "test_util.h"
+
+/* One weight, no bias: prediction w·x with x = 1 and target 0, so the MSE is w²
+ * and its gradient 2w. Every optimizer's steps can be followed by hand. */
+static mlp_net *one_weight(double w)
+{
+    const mlp_layer_spec spec = {1, MLP_ACT_IDENTITY, 0};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
+    mlp_net_params(net)[0] = w;
+    return net;
+}
+
+static const double one = 1, zero = 0;
+
+/* Run `steps` steps of the optimizer from w = 0.5 and return the weights after each. */
+static void run_steps(mlp_optimizer opt, int steps, double *w_after)
+{
+    mlp_net *net = one_weight(0.5);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &opt, 1), MLP_OK);
+    for (int k = 0; k < steps; k++) {
+        double loss;
+        const double w = mlp_net_params(net)[0];
+        ck_assert_int_eq(mlp_trainer_step(tr, &loss, &one, &zero, 1), MLP_OK);
+        ck_assert_double_eq_tol(loss, w * w, 1e-16);
+        w_after[k] = mlp_net_params(net)[0];
+    }
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+
+START_TEST(sgd_by_hand)
+{
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    o.learning_rate = 0.1;
+    double w[2];
+    run_steps(o, 2, w);
+    ck_assert_double_eq_tol(w[0], 0.4, 1e-16);  /* 0.5 - 0.1 * 1.0 */
+    ck_assert_double_eq_tol(w[1], 0.32, 1e-16); /* 0.4 - 0.1 * 0.8 */
+}
+END_TEST
+
+START_TEST(momentum_and_nesterov_by_hand)
+{
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_MOMENTUM);
+    o.learning_rate = 0.1;
+    double w[2];
+    run_steps(o, 2, w);
+    ck_assert_double_eq_tol(w[0], 0.4, 1e-16);  /* v = 1; 0.5 - 0.1 */
+    ck_assert_double_eq_tol(w[1], 0.23, 1e-16); /* v = 0.9 + 0.8 = 1.7; 0.4 - 0.17 */
+    o.kind = MLP_OPT_NESTEROV;
+    run_steps(o, 2, w);
+    ck_assert_double_eq_tol(w[0], 0.31, 1e-16); /* v = 1; 0.5 - 0.1 (1 + 0.9) */
+    /* g = 0.62, v = 0.9 + 0.62 = 1.52; 0.31 - 0.1 (0.62 + 0.9 * 1.52) */
+    ck_assert_double_eq_tol(w[1], 0.1112, 1e-15);
+}
+END_TEST
+
+START_TEST(adam_by_hand)
+{
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    o.learning_rate = 0.1;
+    double w[3];
+    run_steps(o, 3, w);
+    /* Kingma & Ba, Algorithm 1, written out here step by step. */
+    double theta = 0.5, m = 0, v = 0;
+    for (int t = 1; t <= 3; t++) {
+        const double g = 2 * theta;
+        m = 0.9 * m + 0.1 * g;
+        v = 0.999 * v + 0.001 * g * g;
+        const double mhat = m / (1 - pow(0.9, t)), vhat = v / (1 - pow(0.999, t));
+        theta -= 0.1 * mhat / (sqrt(vhat) + 1e-8);
+        ck_assert_double_eq_tol(w[t - 1], theta, 1e-15);
+    }
+    ck_assert_double_eq_tol(w[0], 0.4, 1e-8); /* the first step is lr * sign(g) */
+}
+END_TEST
+
+START_TEST(irprop_minus_by_hand)
+{
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_IRPROP_MINUS);
+    double w[6];
+    run_steps(o, 6, w);
+    ck_assert_double_eq_tol(w[0], 0.4, 1e-16);     /* step 0.1 against g = 1 */
+    ck_assert_double_eq_tol(w[1], 0.28, 1e-16);    /* same sign: step 0.12 */
+    ck_assert_double_eq_tol(w[2], 0.136, 1e-16);   /* step 0.144 */
+    ck_assert_double_eq_tol(w[3], -0.0368, 1e-16); /* step 0.1728: overshoots zero */
+    ck_assert_double_eq_tol(w[4], -0.0368, 1e-16); /* sign change: step halves to 0.0864, no move */
+    ck_assert_double_eq_tol(w[5], 0.0496, 1e-16);  /* then a plain step of 0.0864 */
+}
+END_TEST
+
+START_TEST(weight_decay_spares_the_bias)
+{
+    const mlp_layer_spec spec = {1, MLP_ACT_IDENTITY, 1};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
+    mlp_net_params(net)[0] = 0.5; /* w */
+    mlp_net_params(net)[1] = 0.5; /* b */
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    o.learning_rate = 0.1;
+    o.weight_decay = 0.1;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, &one, &zero, 1), MLP_OK);
+    /* prediction 1: dL/dw = dL/db = 2; decay adds 0.1 * 0.5 to w's only */
+    ck_assert_double_eq_tol(mlp_net_params(net)[0], 0.5 - 0.1 * 2.05, 1e-16);
+    ck_assert_double_eq_tol(mlp_net_params(net)[1], 0.5 - 0.1 * 2, 1e-16);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(a_failed_step_changes_nothing)
+{
+    mlp_net *net = one_weight(0.5);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
+    const double nan_target = NAN;
+    double loss = 0;
+    ck_assert_int_eq(mlp_trainer_step(tr, &loss, &one, &nan_target, 1), MLP_ERR_NUMERIC);
+    ck_assert(isnan(loss));
+    ck_assert_double_eq(mlp_net_params(net)[0], 0.5);
+    /* and the optimizer's state did not move: the next step is Adam's first */
+    ck_assert_int_eq(mlp_trainer_step(tr, &loss, &one, &zero, 1), MLP_OK);
+    ck_assert_double_eq_tol(mlp_net_params(net)[0], 0.5 - o.learning_rate, 1e-10);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* ---- learning ------------------------------------------------------------ */
+
+static const double xor_x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, xor_t[4] = {0, 1, 1, 0};
+
+static mlp_net *xor_net(unsigned long long seed)
+{
+    const mlp_layer_spec spec[2] = {{8, MLP_ACT_TANH, 1}, {1, MLP_ACT_SIGMOID, 1}};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 2, spec, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, seed), MLP_OK);
+    return net;
+}
+
+static int record_last(const mlp_epoch_report *r, void *user)
+{
+    *(mlp_epoch_report *)user = *r;
+    return 0;
+}
+
+START_TEST(learns_xor)
+{
+    mlp_net *net = xor_net(1);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    o.learning_rate = 0.05;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, 4), MLP_OK);
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = 500;
+    f.batch_size = 0; /* full batch */
+    mlp_epoch_report last;
+    f.callback = record_last;
+    f.user_data = &last;
+    double hist[500];
+    mlp_fit_result res;
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, hist, NULL, xor_x, xor_t, 4, NULL, NULL, 0, &f),
+                     MLP_OK);
+    ck_assert_uint_eq(res.epochs_run, 500);
+    ck_assert_double_lt(hist[499], 0.05);
+    ck_assert_double_lt(hist[499], hist[0]);
+
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
+    double p[4], acc;
+    ck_assert_int_eq(mlp_net_predict(net, ws, p, xor_x, 4), MLP_OK);
+    ck_assert_int_eq(mlp_accuracy(&acc, p, xor_t, 4, 1), MLP_OK);
+    ck_assert_double_eq(acc, 1.0);
+    for (int i = 0; i < 4; i++) ck_assert(fabs(p[i] - xor_t[i]) < 0.2);
+    ck_assert_double_eq(last.metric, 1.0); /* the epoch report's accuracy */
+    ck_assert(isnan(last.val_loss));
+    mlp_workspace_free(ws);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+enum { REG_N = 64 };
+
+/* y = sin(x) on an even grid over [-3, 3]. */
+static void sine_data(double *x, double *y)
+{
+    for (int i = 0; i < REG_N; i++) {
+        x[i] = -3.0 + 6.0 * i / (REG_N - 1);
+        y[i] = sin(x[i]);
+    }
+}
+
+static mlp_net *sine_net(unsigned long long seed)
+{
+    const mlp_layer_spec spec[3] = {
+        {16, MLP_ACT_TANH, 1}, {16, MLP_ACT_TANH, 1}, {1, MLP_ACT_IDENTITY, 1}};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 1, spec, 3), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, seed), MLP_OK);
+    return net;
+}
+
+/* Fit the sine with Adam in shuffled mini-batches of 16. */
+static mlp_status fit_sine(mlp_net *net, unsigned long long seed, size_t epochs, double lr,
+                           double *hist, mlp_fit_result *res)
+{
+    double x[REG_N], y[REG_N];
+    sine_data(x, y);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    o.learning_rate = lr;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = epochs;
+    f.batch_size = 16;
+    f.seed = seed;
+    mlp_status s = mlp_trainer_fit(tr, res, hist, NULL, x, y, REG_N, NULL, NULL, 0, &f);
+    mlp_trainer_free(tr);
+    return s;
+}
+
+START_TEST(regression_reaches_its_threshold)
+{
+    mlp_net *net = sine_net(3);
+    static double hist[1000];
+    mlp_fit_result res;
+    ck_assert_int_eq(fit_sine(net, 11, 1000, 0.01, hist, &res), MLP_OK);
+    ck_assert_double_lt(hist[999], 1e-3);
+    /* measured on the data after training, not from the history */
+    double x[REG_N], y[REG_N], p[REG_N], mse;
+    sine_data(x, y);
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, REG_N), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(net, ws, p, x, REG_N), MLP_OK);
+    ck_assert_int_eq(mlp_loss_mse(&mse, p, y, REG_N), MLP_OK);
+    ck_assert_double_lt(mse, 1e-3);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(same_seed_same_weights_bit_for_bit)
+{
+    mlp_net *a = sine_net(5), *b = sine_net(5), *c = sine_net(5);
+    double ha[50], hb[50], hc[50];
+    mlp_fit_result r;
+    ck_assert_int_eq(fit_sine(a, 42, 50, 0.01, ha, &r), MLP_OK);
+    ck_assert_int_eq(fit_sine(b, 42, 50, 0.01, hb, &r), MLP_OK);
+    ck_assert_int_eq(fit_sine(c, 43, 50, 0.01, hc, &r), MLP_OK);
+    const size_t bytes = mlp_net_n_params(a) * sizeof(double);
+    ck_assert_mem_eq(mlp_net_params_const(a), mlp_net_params_const(b), bytes);
+    ck_assert_mem_eq(ha, hb, sizeof ha);
+    ck_assert(memcmp(mlp_net_params_const(a), mlp_net_params_const(c), bytes) != 0);
+    mlp_net_free(a);
+    mlp_net_free(b);
+    mlp_net_free(c);
+}
+END_TEST
+
+/* ---- least squares ---------------------------------------------------------- */
+
+START_TEST(linreg_by_hand)
+{
+    /* Without intercept: the normal equations [[2,1],[1,2]] w = [5,6] give [4/3, 7/3]. */
+    const double x[6] = {1, 0, 0, 1, 1, 1}, y[3] = {1, 2, 4};
+    double w[2];
+    ck_assert_int_eq(mlp_linreg(w, NULL, x, y, 3, 2), MLP_OK);
+    ck_assert_double_eq_tol(w[0], 4.0 / 3, 1e-14);
+    ck_assert_double_eq_tol(w[1], 7.0 / 3, 1e-14);
+    /* With intercept, on exact data y = 2 x1 - 3 x2 + 5: recovered exactly. */
+    const double x2[8] = {0, 0, 1, 0, 0, 1, 2, 3};
+    double y2[4], c[2], b;
+    for (int i = 0; i < 4; i++) y2[i] = 2 * x2[2 * i] - 3 * x2[2 * i + 1] + 5;
+    ck_assert_int_eq(mlp_linreg(c, &b, x2, y2, 4, 2), MLP_OK);
+    ck_assert_double_eq_tol(c[0], 2, 1e-13);
+    ck_assert_double_eq_tol(c[1], -3, 1e-13);
+    ck_assert_double_eq_tol(b, 5, 1e-13);
+}
+END_TEST
+
+START_TEST(linear_network_converges_to_least_squares)
+{
+    /* A network with no hidden layer is a linear model; full-batch gradient
+     * descent on the MSE must reach LAPACK's least-squares solution. */
+    enum { N = 50, D = 3 };
+    double x[N * D], y[N];
+    uint64_t rng = 8;
+    tu_fill(&rng, x, N * D, -1, 1);
+    for (int i = 0; i < N; i++)
+        y[i] = 1.5 * x[i * D] - 2 * x[i * D + 1] + 0.5 * x[i * D + 2] + 0.3 +
+               tu_uniform(&rng, -0.1, 0.1);
+    double coef[D], intercept;
+    ck_assert_int_eq(mlp_linreg(coef, &intercept, x, y, N, D), MLP_OK);
+
+    const mlp_layer_spec spec = {1, MLP_ACT_IDENTITY, 1};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, D, &spec, 1), MLP_OK);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    o.learning_rate = 0.3;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, N), MLP_OK);
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = 3000;
+    f.batch_size = 0;
+    f.shuffle = 0;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, y, N, NULL, NULL, 0, &f), MLP_OK);
+    const double *p = mlp_net_params_const(net); /* W (1, D) then b */
+    for (int j = 0; j < D; j++) ck_assert_double_eq_tol(p[j], coef[j], 1e-10);
+    ck_assert_double_eq_tol(p[D], intercept, 1e-10);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(linreg_rejects_bad_input)
+{
+    const double x[4] = {1, 2, 2, 4}, y[2] = {1, 2}, nan_y[2] = {1, NAN};
+    double w[2] = {9, 9}, b = 9;
+    ck_assert_int_eq(mlp_linreg(w, NULL, x, y, 2, 2), MLP_ERR_NUMERIC); /* collinear columns */
+    ck_assert_int_eq(mlp_linreg(w, &b, x, y, 2, 2), MLP_ERR_SHAPE);     /* 2 rows, 3 unknowns */
+    ck_assert_int_eq(mlp_linreg(w, NULL, x, nan_y, 2, 2), MLP_ERR_NUMERIC);
+    ck_assert_int_eq(mlp_linreg(NULL, NULL, x, y, 2, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_linreg(w, NULL, NULL, y, 2, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_linreg(w, NULL, x, NULL, 2, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_linreg(w, NULL, x, y, 0, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_linreg(w, NULL, x, y, 2, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_double_eq(w[0], 9);
+    ck_assert_double_eq(b, 9);
+}
+END_TEST
+
+/* ---- failure and its recovery ------------------------------------------------- */
+
+START_TEST(nan_in_the_data_changes_nothing)
+{
+    mlp_net *net = sine_net(2);
+    const size_t bytes = mlp_net_n_params(net) * sizeof(double);
+    double *before = malloc(bytes);
+    memcpy(before, mlp_net_params_const(net), bytes);
+    double x[REG_N], y[REG_N];
+    sine_data(x, y);
+    x[17] = NAN;
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.batch_size = 16;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, y, REG_N, NULL, NULL, 0, &f),
+                     MLP_ERR_NUMERIC);
+    ck_assert_str_eq(mlp_error_detail(),
+                     "mlp_trainer_fit: training inputs: row 17 column 0 is NaN or infinite");
+    x[17] = 0;
+    y[60] = INFINITY;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, y, REG_N, NULL, NULL, 0, &f),
+                     MLP_ERR_NUMERIC);
+    ck_assert_mem_eq(mlp_net_params_const(net), before, bytes);
+    free(before);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(divergence_keeps_the_last_good_weights)
+{
+    /* Plain SGD with a learning rate of 5 on the sine: the loss blows up to infinity
+     * within a few epochs. */
+    mlp_net *net = sine_net(4), *again = sine_net(4);
+    double x[REG_N], y[REG_N];
+    sine_data(x, y);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    o.learning_rate = 5;
+    mlp_trainer *tr, *tr2;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_create(&tr2, again, MLP_LOSS_MSE, &o, 16), MLP_OK);
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = 1000;
+    f.batch_size = 16;
+    f.seed = 9;
+    static double hist[1000];
+    for (int i = 0; i < 1000; i++) hist[i] = -1;
+    mlp_fit_result res;
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, hist, NULL, x, y, REG_N, NULL, NULL, 0, &f),
+                     MLP_ERR_NUMERIC);
+    ck_assert_uint_lt(res.epochs_run, 1000);
+    for (size_t e = 0; e < res.epochs_run; e++) ck_assert(isfinite(hist[e]));
+    ck_assert_double_eq(hist[res.epochs_run], -1); /* the failed epoch wrote nothing */
+    const double *p = mlp_net_params_const(net);
+    for (size_t i = 0; i < mlp_net_n_params(net); i++) ck_assert(isfinite(p[i]));
+    /* exactly the weights of a run stopped after the last good epoch */
+    if (res.epochs_run > 0) {
+        f.epochs = res.epochs_run;
+        ck_assert_int_eq(mlp_trainer_fit(tr2, NULL, NULL, NULL, x, y, REG_N, NULL, NULL, 0, &f),
+                         MLP_OK);
+    }
+    ck_assert_mem_eq(p, mlp_net_params_const(again), mlp_net_n_params(net) * sizeof(double));
+    mlp_trainer_free(tr);
+    mlp_trainer_free(tr2);
+    mlp_net_free(net);
+    mlp_net_free(again);
+}
+END_TEST
+
+/* ---- validation, early stopping, callbacks ---------------------------------------- */
+
+typedef struct trace {
+    const mlp_net *net;
+    double w[200], val[200];
+    size_t epochs;
+    size_t stop_at; /* the callback asks to stop at this epoch; 0 never */
+} trace;
+
+static int tracer(const mlp_epoch_report *r, void *user)
+{
+    trace *t = user;
+    t->w[r->epoch] = mlp_net_params_const(t->net)[0];
+    t->val[r->epoch] = r->val_loss;
+    t->epochs = r->epoch;
+    return r->epoch == t->stop_at;
+}
+
+START_TEST(early_stopping_restores_the_best_weights)
+{
+    /* Train y = x, validate on y = x / 2, from w = 0: the validation loss falls
+     * while w < 0.5, then rises. */
+    enum { N = 20 };
+    double x[N], y[N], vy[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = -1 + 2.0 * i / (N - 1);
+        y[i] = x[i];
+        vy[i] = 0.5 * x[i];
+    }
+    mlp_net *net = one_weight(0);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    o.learning_rate = 0.1;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, N), MLP_OK);
+    trace t = {.net = net};
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = 150;
+    f.batch_size = 0;
+    f.patience = 3;
+    f.callback = tracer;
+    f.user_data = &t;
+    mlp_fit_result res;
+    double vh[150];
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, NULL, vh, x, y, N, x, vy, N, &f), MLP_OK);
+    ck_assert(res.stopped_early);
+    ck_assert(!res.stopped_by_callback);
+    ck_assert_uint_eq(res.epochs_run, res.best_epoch + 3);
+    ck_assert_uint_eq(t.epochs, res.epochs_run);
+    size_t argmin = 1;
+    for (size_t e = 1; e <= t.epochs; e++) {
+        if (t.val[e] < t.val[argmin]) argmin = e;
+        ck_assert_double_eq(vh[e - 1], t.val[e]);
+    }
+    ck_assert_uint_eq(res.best_epoch, argmin);
+    ck_assert_double_eq(res.best_loss, t.val[argmin]);
+    ck_assert(t.w[argmin] < 0.5 + 0.1 && t.w[res.epochs_run] > 0.5);
+    ck_assert_double_eq(mlp_net_params_const(net)[0], t.w[argmin]); /* restored */
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(callback_stops_training)
+{
+    mlp_net *net = one_weight(0.5);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
+    trace t = {.net = net, .stop_at = 3};
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = 100;
+    f.callback = tracer;
+    f.user_data = &t;
+    mlp_fit_result res;
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, NULL, NULL, &one, &zero, 1, NULL, NULL, 0, &f),
+                     MLP_OK);
+    ck_assert(res.stopped_by_callback);
+    ck_assert_uint_eq(res.epochs_run, 3);
+    ck_assert_uint_eq(t.epochs, 3);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(validation_fraction_holds_out_the_last_rows)
+{
+    /* 10 rows, 30% held out: train on rows 0-6, validate on rows 7-9. One full-batch
+     * epoch: the training loss is that of the starting weights on rows 0-6, the
+     * validation loss that of the updated weights on rows 7-9. */
+    double x[10], y[10];
+    for (int i = 0; i < 10; i++) {
+        x[i] = i / 10.0;
+        y[i] = (i % 3) - 1.0;
+    }
+    mlp_net *net = one_weight(0.7);
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 10), MLP_OK);
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = 1;
+    f.batch_size = 0;
+    f.validation_fraction = 0.3;
+    double lh, vh, p[10], before, after;
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 10), MLP_OK);
+    mlp_net_predict(net, ws, p, x, 7);
+    mlp_loss_mse(&before, p, y, 7);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, &lh, &vh, x, y, 10, NULL, NULL, 0, &f), MLP_OK);
+    mlp_net_predict(net, ws, p, x + 7, 3);
+    mlp_loss_mse(&after, p, y + 7, 3);
+    ck_assert_double_eq_tol(lh, before, 1e-15);
+    ck_assert_double_eq_tol(vh, after, 1e-15);
+    mlp_workspace_free(ws);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* ---- bad input ------------------------------------------------------------------ */
+
+START_TEST(trainer_rejects_bad_input)
+{
+    mlp_net *net = one_weight(0.5);
+    mlp_optimizer ok = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_trainer *tr = (mlp_trainer *)net;
+    ck_assert_int_eq(mlp_trainer_create(NULL, net, MLP_LOSS_MSE, &ok, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_create(&tr, NULL, MLP_LOSS_MSE, &ok, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(tr);
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, NULL, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &ok, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &ok, 1),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, (mlp_loss)7, &ok, 1), MLP_ERR_INVALID_ARG);
+    const struct {
+        mlp_optimizer_kind kind;
+        double *field;
+        double value;
+    } bad[] = {
+        {MLP_OPT_SGD, &ok.learning_rate, 0},        {MLP_OPT_SGD, &ok.learning_rate, -1},
+        {MLP_OPT_SGD, &ok.learning_rate, NAN},      {MLP_OPT_SGD, &ok.learning_rate, INFINITY},
+        {MLP_OPT_MOMENTUM, &ok.momentum, 1},        {MLP_OPT_MOMENTUM, &ok.momentum, -0.1},
+        {MLP_OPT_ADAM, &ok.beta1, 1},               {MLP_OPT_ADAM, &ok.beta2, NAN},
+        {MLP_OPT_ADAM, &ok.epsilon, 0},             {MLP_OPT_SGD, &ok.weight_decay, -1},
+        {MLP_OPT_IRPROP_MINUS, &ok.rprop_increase, 1},
+        {MLP_OPT_IRPROP_MINUS, &ok.rprop_decrease, 1},
+        {MLP_OPT_IRPROP_MINUS, &ok.rprop_delta_init, 0},
+        {MLP_OPT_IRPROP_MINUS, &ok.rprop_delta_max, 0.01},
+        {MLP_OPT_IRPROP_MINUS, &ok.rprop_delta_min, 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mlp_optimizer saved = ok;
+        ok.kind = bad[i].kind;
+        *bad[i].field = bad[i].value;
+        ck_assert_msg(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &ok, 1) == MLP_ERR_INVALID_ARG,
+                      "bad setting %zu accepted", i);
+        ck_assert_ptr_null(tr);
+        ok = saved;
+    }
+    ok.kind = (mlp_optimizer_kind)5;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &ok, 1), MLP_ERR_INVALID_ARG);
+    ok.kind = MLP_OPT_SGD;
+
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &ok, 2), MLP_OK);
+    const double xs[3] = {1, 2, 3};
+    ck_assert_int_eq(mlp_trainer_step(NULL, NULL, xs, xs, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, NULL, xs, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, xs, NULL, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, xs, xs, 0), MLP_ERR_SHAPE);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, xs, xs, 3), MLP_ERR_SHAPE);
+
+    mlp_fit_options f = mlp_fit_options_defaults();
+    ck_assert_int_eq(mlp_trainer_fit(NULL, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, NULL),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 0, NULL, NULL, 0, &f),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 2, &f),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
+                     MLP_ERR_SHAPE); /* batches of 3 rows, trainer made for 2 */
+    f.batch_size = 2;
+    f.epochs = 0;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
+                     MLP_ERR_INVALID_ARG);
+    f.epochs = 1;
+    f.validation_fraction = 1;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
+                     MLP_ERR_INVALID_ARG);
+    f.validation_fraction = 0.1; /* 10% of 3 rows is no row */
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
+                     MLP_ERR_INVALID_ARG);
+    f.validation_fraction = 0;
+    f.min_delta = -1;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_double_eq(mlp_net_params_const(net)[0], 0.5); /* nothing trained */
+    mlp_trainer_reset(NULL);
+    mlp_trainer_free(NULL);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+static Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *opt = tcase_create("optimizers");
+    tcase_add_test(opt, sgd_by_hand);
+    tcase_add_test(opt, momentum_and_nesterov_by_hand);
+    tcase_add_test(opt, adam_by_hand);
+    tcase_add_test(opt, irprop_minus_by_hand);
+    tcase_add_test(opt, weight_decay_spares_the_bias);
+    tcase_add_test(opt, a_failed_step_changes_nothing);
+    suite_add_tcase(s, opt);
+    TCase *learn = tcase_create("learning");
+    tcase_set_timeout(learn, 60);
+    tcase_add_test(learn, learns_xor);
+    tcase_add_test(learn, regression_reaches_its_threshold);
+    tcase_add_test(learn, same_seed_same_weights_bit_for_bit);
+    tcase_add_test(learn, linreg_by_hand);
+    tcase_add_test(learn, linear_network_converges_to_least_squares);
+    tcase_add_test(learn, linreg_rejects_bad_input);
+    suite_add_tcase(s, learn);
+    TCase *fail = tcase_create("failures and control");
+    tcase_add_test(fail, nan_in_the_data_changes_nothing);
+    tcase_add_test(fail, divergence_keeps_the_last_good_weights);
+    tcase_add_test(fail, early_stopping_restores_the_best_weights);
+    tcase_add_test(fail, callback_stops_training);
+    tcase_add_test(fail, validation_fraction_holds_out_the_last_rows);
+    tcase_add_test(fail, trainer_rejects_bad_input);
+    suite_add_tcase(s, fail);
+    return s;
+}
+
+TU_MAIN(train_suite)
