@@ -559,6 +559,88 @@ MLP_API mlp_status mlp_argmax(size_t *labels, const double *scores, size_t n, si
 MLP_API mlp_status mlp_accuracy(double *accuracy, const double *pred, const double *target,
                                 size_t n, size_t k);
 
+/* ------------------------------------------------------------------------- */
+/* Models that survive: provenance, save and load                            */
+/* ------------------------------------------------------------------------- */
+
+/** Where a network came from. Kept with the network, saved and loaded with it. */
+typedef struct mlp_provenance {
+    char library_version[16];   /**< libmlp version that created the network or wrote its file */
+    int trained;                /**< nonzero once mlp_trainer_fit() has completed an epoch on it */
+    mlp_loss loss;              /**< loss of the last training */
+    mlp_optimizer optimizer;    /**< optimizer and hyperparameters of the last training */
+    unsigned long long seed;    /**< shuffling seed of the last training */
+    size_t batch_size;          /**< rows per step of the last training */
+    size_t epochs;              /**< epochs completed over every training; also the length
+                                     of mlp_net_loss_history() */
+} mlp_provenance;
+
+/** Copy out a network's provenance. */
+MLP_API mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info);
+
+/**
+ * The per-epoch training loss of every epoch the network was trained for, oldest
+ * first: `*n` values owned by the network, valid until it is trained again or
+ * freed (`*history` is NULL when *n is 0).
+ */
+MLP_API mlp_status mlp_net_loss_history(const mlp_net *net, const double **history, size_t *n);
+
+/**
+ * Save a network (layers, parameters, provenance and loss history) to `path`,
+ * atomically: the bytes go to a new temporary file in the same directory, which
+ * is flushed, fsync'ed and renamed over `path`. A failure at any point leaves a
+ * previous file at `path` as it was. Format: README.md, "File format".
+ * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_NOMEM, MLP_ERR_IO (the detail names
+ *         the system error), MLP_ERR_NUMERIC (a NaN or infinite parameter: no file
+ *         that could not be loaded again is written).
+ */
+MLP_API mlp_status mlp_net_save(const mlp_net *net, const char *path);
+
+/**
+ * Serialize a network into `buf` (capacity bytes). `*size` receives the bytes
+ * needed; with buf == NULL only the size is computed.
+ * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_SHAPE (capacity too small; nothing written),
+ *         MLP_ERR_NUMERIC (a NaN or infinite parameter).
+ */
+MLP_API mlp_status mlp_net_save_buffer(const mlp_net *net, void *buf, size_t capacity,
+                                       size_t *size);
+
+/**
+ * Load a network saved by mlp_net_save() (or the network of a training
+ * checkpoint). Every field is validated and every size checked for overflow
+ * before anything is allocated.
+ * @param[out] net  receives the network (NULL on failure).
+ * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_IO, MLP_ERR_NOMEM, MLP_ERR_FORMAT (not a
+ *         libmlp file, a version this library cannot read, truncated, corrupted,
+ *         checksum mismatch, impossible sizes; the detail says which).
+ */
+MLP_API mlp_status mlp_net_load(mlp_net **net, const char *path);
+
+/** Load a network from `size` bytes in memory; as mlp_net_load(). */
+MLP_API mlp_status mlp_net_load_buffer(mlp_net **net, const void *buf, size_t size);
+
+/**
+ * Save a training checkpoint: the trainer's network, loss, optimizer settings and
+ * state, step and epoch counters, atomically as mlp_net_save(). Training resumed
+ * from it with mlp_trainer_fit() gives, bit for bit, the weights an uninterrupted
+ * run gives (early stopping's bookkeeping excepted: it restarts with each fit).
+ */
+MLP_API mlp_status mlp_trainer_save(const mlp_trainer *trainer, const char *path);
+
+/**
+ * Load a training checkpoint: a new network and a new trainer that borrows it,
+ * for batches of up to `max_batch` rows (the caller's choice, not the file's, so
+ * that no file decides how much memory is allocated). Free the trainer, then the
+ * network. Errors as mlp_net_load(); a network file (no trainer state) gives
+ * MLP_ERR_FORMAT; max_batch == 0 gives MLP_ERR_INVALID_ARG.
+ */
+MLP_API mlp_status mlp_trainer_load(mlp_trainer **trainer, mlp_net **net, const char *path,
+                                    size_t max_batch);
+
+/** Load a training checkpoint from `size` bytes in memory; as mlp_trainer_load(). */
+MLP_API mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net,
+                                           const void *buf, size_t size, size_t max_batch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -87,13 +87,42 @@ typedef struct mlp_layer {
     size_t w_off, b_off;   /* offsets into the parameter block; b_off meaningless without bias */
 } mlp_layer;
 
+/* Where a network came from: kept with it, saved and loaded with it. */
+typedef struct mlp_record {
+    mlp_provenance info;   /* version, training settings, epochs */
+    double *history;       /* info.epochs per-epoch training losses, or NULL */
+    size_t history_cap;
+} mlp_record;
+
 struct mlp_net {
     size_t n_inputs;
     size_t n_layers;
     size_t n_params;
     mlp_layer *layers;     /* n_layers */
     double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ... */
+    mlp_record record;
 };
+
+/* Most layers a network may have: more is a caller's mistake or a hostile file. */
+#define MLP_MAX_LAYERS 4096
+
+struct mlp_trainer {
+    mlp_net *net;          /* borrowed */
+    mlp_loss loss;
+    mlp_optimizer opt;
+    size_t max_batch;
+    mlp_workspace *ws;
+    double *grad;          /* (n_params): the gradient block, the parameter block's layout */
+    double *state;         /* (2, n_params): momentum v | Adam m, v | RPROP step, previous grad */
+    unsigned long long t;  /* Adam's step count */
+    size_t epochs_done;    /* epochs completed by mlp_trainer_fit, over every call */
+};
+
+/* Make room for `more` entries in the network's loss history (setup, not a step). */
+mlp_status mlp__history_reserve(mlp_net *net, size_t more);
+
+/* MLP_OK when the optimizer's settings are usable; `fn` names the caller in the detail. */
+mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn);
 
 struct mlp_workspace {
     size_t max_batch;

@@ -1,11 +1,9 @@
 /* A network: layer specs, the parameter block, create/free and weight access. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlp_internal.h"
-
-/* A network deeper than this is a caller's mistake (or a hostile file), not a model. */
-#define MLP_MAX_LAYERS 4096
 
 /* Parameter block alignment: one cache line, so BLAS kernels start on a boundary. */
 #define MLP_ALIGN 64
@@ -80,13 +78,48 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
     n->n_params = n_params;
     n->layers = ls;
     n->params = params;
+    snprintf(n->record.info.library_version, sizeof n->record.info.library_version, "%s",
+             MLP_VERSION_STRING);
     *net = n;
+    return MLP_OK;
+}
+
+mlp_status mlp__history_reserve(mlp_net *net, size_t more)
+{
+    mlp_record *r = &net->record;
+    MLP_CHECK(more <= SIZE_MAX / sizeof(double) / 2 - r->info.epochs, MLP_ERR_NOMEM,
+              "loss history of %zu + %zu epochs overflows", r->info.epochs, more);
+    const size_t need = r->info.epochs + more;
+    if (need <= r->history_cap) return MLP_OK;
+    double *h = realloc(r->history, need * sizeof *h);
+    MLP_CHECK(h != NULL, MLP_ERR_NOMEM, "cannot grow the loss history to %zu epochs", need);
+    r->history = h;
+    r->history_cap = need;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(info);
+    *info = net->record.info;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_loss_history(const mlp_net *net, const double **history, size_t *n)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(history);
+    MLP_CHECK_PTR(n);
+    *history = net->record.history;
+    *n = net->record.info.epochs;
     return MLP_OK;
 }
 
 void mlp_net_free(mlp_net *net)
 {
     if (net == NULL) return;
+    free(net->record.history);
     free(net->layers);
     free(net->params);
     free(net);

@@ -6,17 +6,6 @@
 
 #include "mlp_internal.h"
 
-struct mlp_trainer {
-    mlp_net *net;          /* borrowed */
-    mlp_loss loss;
-    mlp_optimizer opt;
-    size_t max_batch;
-    mlp_workspace *ws;
-    double *grad;          /* (n_params): the gradient block, the parameter block's layout */
-    double *state;         /* (2, n_params): momentum v | Adam m, v | RPROP step, previous grad */
-    unsigned long long t;  /* Adam's step count */
-};
-
 mlp_optimizer mlp_optimizer_defaults(mlp_optimizer_kind kind)
 {
     mlp_optimizer o;
@@ -35,9 +24,8 @@ mlp_optimizer mlp_optimizer_defaults(mlp_optimizer_kind kind)
     return o;
 }
 
-static mlp_status check_optimizer(const mlp_optimizer *o)
+mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn)
 {
-    const char *fn = "mlp_trainer_create";
     MLP_CHECK(o->kind >= MLP_OPT_SGD && o->kind <= MLP_OPT_IRPROP_MINUS, MLP_ERR_INVALID_ARG,
               "%s: unknown optimizer %d", fn, (int)o->kind);
     MLP_CHECK(o->kind == MLP_OPT_IRPROP_MINUS || (isfinite(o->learning_rate) && o->learning_rate > 0),
@@ -85,7 +73,7 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     MLP_CHECK_PTR(optimizer);
     mlp_status s = mlp__loss_fits(loss, net, __func__);
     if (s != MLP_OK) return s;
-    s = check_optimizer(optimizer);
+    s = mlp__check_optimizer(optimizer, __func__);
     if (s != MLP_OK) return s;
 
     mlp_trainer *tr = calloc(1, sizeof *tr);
@@ -281,6 +269,19 @@ static mlp_status check_data(const double *x, const double *t, size_t n, size_t 
     return MLP_OK;
 }
 
+/* Note a completed epoch in the network's provenance (room was reserved). */
+static void record_epoch(mlp_net *net, const mlp_trainer *tr, const mlp_fit_options *opt,
+                         size_t batch, double loss)
+{
+    mlp_provenance *info = &net->record.info;
+    info->trained = 1;
+    info->loss = tr->loss;
+    info->optimizer = tr->opt;
+    info->seed = opt->seed;
+    info->batch_size = batch;
+    net->record.history[info->epochs++] = loss;
+}
+
 /* Scratch of one fit() call, allocated once before the first epoch. */
 typedef struct fit_buffers {
     size_t *perm;      /* (n_train) row order of the current epoch */
@@ -360,6 +361,8 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, double *loss
     if (s == MLP_OK && n_val > 0) s = check_data(val_x, val_target, n_val, in, k, "validation");
     if (s != MLP_OK) return s;
 
+    s = mlp__history_reserve(net, opt->epochs);
+    if (s != MLP_OK) return s;
     fit_buffers b;
     s = alloc_buffers(&b, n_train, batch, in, k, np);
     if (s != MLP_OK) return s;
@@ -367,17 +370,23 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, double *loss
     memcpy(b.best, net->params, np * sizeof *b.best);
 
     mlp_fit_result res = {0, 0, INFINITY, 0, 0};
-    uint64_t rng = opt->seed;
     size_t since_best = 0;
     const double *last_a = tr->ws->act[net->n_layers - 1];
     for (size_t epoch = 1; epoch <= opt->epochs; epoch++) {
-        if (opt->shuffle) /* Fisher-Yates from the caller's seed */
+        /* The order of an epoch depends only on the seed and the trainer's epoch
+         * count, so training resumed from a checkpoint shuffles as an uninterrupted
+         * run would: Fisher-Yates from the identity, with a generator started at
+         * seed + epoch * (an odd constant). */
+        uint64_t rng = opt->seed + (uint64_t)(tr->epochs_done + 1) * 0xD1B54A32D192ED03ull;
+        if (opt->shuffle) {
+            for (size_t i = 0; i < n_train; i++) b.perm[i] = i;
             for (size_t i = n_train - 1; i > 0; i--) {
                 const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
                 const size_t tmp = b.perm[i];
                 b.perm[i] = b.perm[j];
                 b.perm[j] = tmp;
             }
+        }
         double lsum = 0.0, msum = 0.0;
         for (size_t start = 0; start < n_train && s == MLP_OK; start += batch) {
             const size_t rows = n_train - start < batch ? n_train - start : batch;
@@ -408,6 +417,8 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, double *loss
         }
         memcpy(b.good, net->params, np * sizeof *b.good);
         res.epochs_run = epoch;
+        tr->epochs_done++;
+        record_epoch(net, tr, opt, batch, rep.loss);
         if (loss_history != NULL) loss_history[epoch - 1] = rep.loss;
         if (val_history != NULL) val_history[epoch - 1] = rep.val_loss;
 

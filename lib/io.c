@@ -1,0 +1,657 @@
+/* Save and load: networks and training checkpoints in one little-endian binary
+ * format (README.md, "File format"), written atomically, read with every field
+ * validated before anything is allocated. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fsync, fdopen */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "mlp_internal.h"
+
+static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
+enum { FORMAT_VERSION = 1, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+enum { HEADER_BYTES = 40, VERSION_BYTES = 16, N_OPT_VALUES = 11 };
+
+/* ---- writing ------------------------------------------------------------------ */
+
+typedef struct writer {
+    unsigned char *p; /* NULL: only count */
+    size_t n;
+} writer;
+
+static void put_bytes(writer *w, const void *src, size_t len)
+{
+    if (w->p != NULL) memcpy(w->p + w->n, src, len);
+    w->n += len;
+}
+
+static void put_u32(writer *w, uint32_t v)
+{
+    unsigned char b[4];
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(w, b, 4);
+}
+
+static void put_u64(writer *w, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(w, b, 8);
+}
+
+/* IEEE-754 binary64, its bits in little-endian order whatever the host's. */
+static void put_f64(writer *w, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    put_u64(w, bits);
+}
+
+static void put_f64s(writer *w, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) put_f64(w, v[i]);
+}
+
+static void put_optimizer(writer *w, const mlp_optimizer *o)
+{
+    put_u32(w, (uint32_t)o->kind);
+    put_u32(w, 0);
+    const double v[N_OPT_VALUES] = {o->learning_rate,   o->momentum,       o->beta1,
+                                    o->beta2,           o->epsilon,        o->weight_decay,
+                                    o->rprop_increase,  o->rprop_decrease, o->rprop_delta_init,
+                                    o->rprop_delta_min, o->rprop_delta_max};
+    put_f64s(w, v, N_OPT_VALUES);
+}
+
+/* The whole file but its checksum; with w->p == NULL it only measures. */
+static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint64_t total)
+{
+    const mlp_record *r = &net->record;
+    put_bytes(w, magic, sizeof magic);
+    put_u32(w, FORMAT_VERSION);
+    put_u32(w, tr != NULL ? CONTENTS_CHECKPOINT : CONTENTS_NETWORK);
+    put_u64(w, total);
+    char version[VERSION_BYTES] = {0};
+    snprintf(version, sizeof version, "%s", MLP_VERSION_STRING); /* the writer's version */
+    put_bytes(w, version, sizeof version);
+
+    put_u64(w, net->n_inputs);
+    put_u64(w, net->n_layers);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        put_u64(w, net->layers[l].out);
+        put_u32(w, (uint32_t)net->layers[l].act);
+        put_u32(w, (uint32_t)net->layers[l].has_bias);
+    }
+    put_u64(w, net->n_params);
+    put_f64s(w, net->params, net->n_params);
+
+    put_u32(w, (uint32_t)(r->info.trained != 0));
+    put_u32(w, (uint32_t)r->info.loss);
+    put_u64(w, r->info.seed);
+    put_u64(w, r->info.batch_size);
+    put_u64(w, r->info.epochs);
+    put_optimizer(w, &r->info.optimizer);
+    put_f64s(w, r->history, r->info.epochs);
+
+    if (tr != NULL) {
+        put_u32(w, (uint32_t)tr->loss);
+        put_u32(w, 0);
+        put_optimizer(w, &tr->opt);
+        put_u64(w, tr->t);
+        put_u64(w, tr->epochs_done);
+        put_f64s(w, tr->state, 2 * net->n_params);
+    }
+}
+
+/* Serialize into a new buffer of *size bytes, checksum included. */
+static mlp_status to_buffer(const mlp_net *net, const mlp_trainer *tr, unsigned char *buf,
+                            size_t capacity, size_t *size, const char *fn)
+{
+    writer count = {NULL, 0};
+    serialize(&count, net, tr, 0);
+    const size_t total = count.n + 4;
+    *size = total;
+    if (buf == NULL) return MLP_OK;
+    MLP_CHECK(capacity >= total, MLP_ERR_SHAPE, "%s: the model takes %zu bytes, the buffer has %zu",
+              fn, total, capacity);
+    writer w = {buf, 0};
+    serialize(&w, net, tr, total);
+    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), buf, w.n);
+    put_u32(&w, crc);
+    return MLP_OK;
+}
+
+/* A file is only written for finite parameters (and optimizer state): the loader
+ * refuses anything else, so saving it would write a file that cannot be read. */
+static mlp_status check_saveable(const mlp_net *net, const mlp_trainer *tr, const char *fn)
+{
+    MLP_CHECK(mlp__all_finite(net->params, net->n_params), MLP_ERR_NUMERIC,
+              "%s: the network holds NaN or infinite parameters; nothing written", fn);
+    MLP_CHECK(tr == NULL || mlp__all_finite(tr->state, 2 * net->n_params), MLP_ERR_NUMERIC,
+              "%s: the optimizer state holds NaN or infinity; nothing written", fn);
+    return MLP_OK;
+}
+
+mlp_status mlp_net_save_buffer(const mlp_net *net, void *buf, size_t capacity, size_t *size)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(size);
+    mlp_status s = check_saveable(net, NULL, __func__);
+    if (s != MLP_OK) return s;
+    return to_buffer(net, NULL, buf, capacity, size, __func__);
+}
+
+/* Write all of buf to fd, through short writes and interruptions. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+    while (len > 0) {
+        const ssize_t k = write(fd, buf, len);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        buf += k;
+        len -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Make the rename itself durable: fsync the directory that holds `path`. */
+static void sync_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash == NULL) {
+        snprintf(dir, sizeof dir, ".");
+    } else if (slash == path) {
+        snprintf(dir, sizeof dir, "/");
+    } else {
+        const size_t len = (size_t)(slash - path);
+        if (len >= sizeof dir) return;
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+    }
+    const int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd); /* best effort: some file systems refuse fsync on directories */
+        close(fd);
+    }
+}
+
+/* Serialize, then write a temporary file beside `path`, fsync it and rename it
+ * over `path`. Any failure removes the temporary file and leaves `path` alone. */
+static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const char *path,
+                              const char *fn)
+{
+    MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
+              fn);
+    mlp_status s0 = check_saveable(net, tr, fn);
+    if (s0 != MLP_OK) return s0;
+    size_t size = 0;
+    to_buffer(net, tr, NULL, 0, &size, fn);
+    unsigned char *buf = malloc(size);
+    MLP_CHECK(buf != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu bytes", fn, size);
+    to_buffer(net, tr, buf, size, &size, fn);
+
+    const size_t plen = strlen(path);
+    char *tmp = malloc(plen + sizeof ".tmp-XXXXXX");
+    if (tmp == NULL) {
+        free(buf);
+        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate a file name", fn);
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+
+    const char *step = "create a temporary file";
+    int err = 0;
+    const int fd = mkstemp(tmp);
+    if (fd < 0) {
+        err = errno;
+    } else {
+        /* mkstemp makes the file 0600; a saved model is an ordinary file. */
+        const mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0666 & ~mask) != 0) {
+            err = errno, step = "set the permissions of";
+        } else if (write_all(fd, buf, size) != 0) {
+            err = errno, step = "write";
+        } else if (fsync(fd) != 0) {
+            err = errno, step = "fsync";
+        }
+        if (close(fd) != 0 && err == 0) err = errno, step = "close";
+        if (err == 0 && rename(tmp, path) != 0) err = errno, step = "rename";
+        if (err != 0) unlink(tmp);
+    }
+    free(buf);
+    if (err != 0) {
+        mlp_status s = mlp__fail(MLP_ERR_IO, "%s: cannot %s %s: %s; %s is unchanged", fn, step,
+                                 tmp, strerror(err), path);
+        free(tmp);
+        return s;
+    }
+    free(tmp);
+    sync_directory(path);
+    return MLP_OK;
+}
+
+mlp_status mlp_net_save(const mlp_net *net, const char *path)
+{
+    MLP_CHECK_PTR(net);
+    return save_atomic(net, NULL, path, __func__);
+}
+
+mlp_status mlp_trainer_save(const mlp_trainer *trainer, const char *path)
+{
+    MLP_CHECK_PTR(trainer);
+    return save_atomic(trainer->net, trainer, path, __func__);
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+typedef struct reader {
+    const unsigned char *p;
+    size_t left;
+    const char *fn;
+} reader;
+
+#define NEED(r, len, what)                                                                   \
+    MLP_CHECK((r)->left >= (len), MLP_ERR_FORMAT, "%s: truncated in %s (%zu bytes left)",   \
+              (r)->fn, (what), (r)->left)
+
+static mlp_status get_u32(reader *r, uint32_t *v, const char *what)
+{
+    NEED(r, 4, what);
+    *v = 0;
+    for (int i = 0; i < 4; i++) *v |= (uint32_t)r->p[i] << (8 * i);
+    r->p += 4;
+    r->left -= 4;
+    return MLP_OK;
+}
+
+static mlp_status get_u64(reader *r, uint64_t *v, const char *what)
+{
+    NEED(r, 8, what);
+    *v = 0;
+    for (int i = 0; i < 8; i++) *v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += 8;
+    r->left -= 8;
+    return MLP_OK;
+}
+
+/* A count that must lie in [lo, hi]. */
+static mlp_status get_count(reader *r, uint64_t lo, uint64_t hi, size_t *v, const char *what)
+{
+    uint64_t x;
+    mlp_status s = get_u64(r, &x, what);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(x >= lo && x <= hi, MLP_ERR_FORMAT, "%s: %s is %llu, must be %llu to %llu", r->fn,
+              what, (unsigned long long)x, (unsigned long long)lo, (unsigned long long)hi);
+    *v = (size_t)x;
+    return MLP_OK;
+}
+
+/* n doubles; the caller has checked that n * 8 bytes remain. dst may be NULL (skip). */
+static void get_f64s(reader *r, double *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits = 0;
+        for (int b = 0; b < 8; b++) bits |= (uint64_t)r->p[8 * i + b] << (8 * b);
+        if (dst != NULL) memcpy(&dst[i], &bits, sizeof bits);
+    }
+    r->p += 8 * n;
+    r->left -= 8 * n;
+}
+
+/* n doubles that must all be finite, checked before they are stored anywhere. */
+static mlp_status check_f64s(reader *r, size_t n, const char *what)
+{
+    MLP_CHECK(n <= r->left / 8, MLP_ERR_FORMAT, "%s: %s: %zu values do not fit the %zu bytes left",
+              r->fn, what, n, r->left);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits = 0;
+        for (int b = 0; b < 8; b++) bits |= (uint64_t)r->p[8 * i + b] << (8 * b);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        MLP_CHECK(isfinite(v), MLP_ERR_FORMAT, "%s: %s: value %zu is not finite", r->fn, what, i);
+    }
+    return MLP_OK;
+}
+
+static mlp_status get_optimizer(reader *r, mlp_optimizer *o, const char *what)
+{
+    uint32_t kind, reserved;
+    mlp_status s = get_u32(r, &kind, what);
+    if (s == MLP_OK) s = get_u32(r, &reserved, what);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(kind <= MLP_OPT_IRPROP_MINUS && reserved == 0, MLP_ERR_FORMAT,
+              "%s: %s: unknown optimizer %u", r->fn, what, (unsigned)kind);
+    NEED(r, 8 * N_OPT_VALUES, what);
+    double v[N_OPT_VALUES];
+    get_f64s(r, v, N_OPT_VALUES);
+    o->kind = (mlp_optimizer_kind)kind;
+    o->learning_rate = v[0];
+    o->momentum = v[1];
+    o->beta1 = v[2];
+    o->beta2 = v[3];
+    o->epsilon = v[4];
+    o->weight_decay = v[5];
+    o->rprop_increase = v[6];
+    o->rprop_decrease = v[7];
+    o->rprop_delta_init = v[8];
+    o->rprop_delta_min = v[9];
+    o->rprop_delta_max = v[10];
+    return MLP_OK;
+}
+
+/* Everything a file says, parsed and validated; the arrays point into the buffer. */
+typedef struct parsed {
+    uint32_t contents;
+    char version[VERSION_BYTES];
+    size_t n_inputs, n_layers;
+    const unsigned char *layers;  /* n_layers records of 16 bytes, validated */
+    size_t n_params;
+    const unsigned char *params;  /* n_params doubles, little-endian */
+    mlp_provenance info;
+    const unsigned char *history; /* info.epochs doubles */
+    mlp_loss loss;                /* checkpoint only, from here on */
+    mlp_optimizer opt;
+    uint64_t t;
+    size_t epochs_done;
+    const unsigned char *state;   /* 2 n_params doubles */
+} parsed;
+
+static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const char *fn)
+{
+    MLP_CHECK(size >= HEADER_BYTES + 4, MLP_ERR_FORMAT, "%s: %zu bytes is too short for a model",
+              fn, size);
+    MLP_CHECK(memcmp(buf, magic, sizeof magic) == 0, MLP_ERR_FORMAT,
+              "%s: not a libmlp model (bad magic)", fn);
+    reader r = {buf + sizeof magic, size - sizeof magic - 4, fn};
+    uint32_t version, stored_crc = 0;
+    uint64_t total;
+    mlp_status s = get_u32(&r, &version, "the header");
+    if (s == MLP_OK) s = get_u32(&r, &f->contents, "the header");
+    if (s == MLP_OK) s = get_u64(&r, &total, "the header");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(version == FORMAT_VERSION, MLP_ERR_FORMAT,
+              "%s: format version %u, this library reads version %d", fn, (unsigned)version,
+              FORMAT_VERSION);
+    MLP_CHECK(f->contents == CONTENTS_NETWORK || f->contents == CONTENTS_CHECKPOINT,
+              MLP_ERR_FORMAT, "%s: unknown contents %u", fn, (unsigned)f->contents);
+    MLP_CHECK(total == size, MLP_ERR_FORMAT,
+              "%s: the header says %llu bytes, there are %zu (truncated or extended)", fn,
+              (unsigned long long)total, size);
+    for (int i = 0; i < 4; i++) stored_crc |= (uint32_t)buf[size - 4 + i] << (8 * i);
+    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), buf, size - 4);
+    MLP_CHECK(crc == stored_crc, MLP_ERR_FORMAT,
+              "%s: checksum mismatch (stored %08x, computed %08x): the file is corrupted", fn,
+              (unsigned)stored_crc, (unsigned)crc);
+
+    NEED(&r, VERSION_BYTES, "the header");
+    memcpy(f->version, r.p, VERSION_BYTES);
+    MLP_CHECK(memchr(f->version, '\0', VERSION_BYTES) != NULL, MLP_ERR_FORMAT,
+              "%s: the library version field is not a string", fn);
+    r.p += VERSION_BYTES;
+    r.left -= VERSION_BYTES;
+
+    /* Layers: every count bounded, the parameter count recomputed without overflow
+     * and compared with both the stored count and the bytes actually present. */
+    s = get_count(&r, 1, MLP_MAX_DIM, &f->n_inputs, "the input count");
+    if (s == MLP_OK) s = get_count(&r, 1, MLP_MAX_LAYERS, &f->n_layers, "the layer count");
+    if (s != MLP_OK) return s;
+    size_t implied = 0, in = f->n_inputs;
+    f->layers = r.p;
+    for (size_t l = 0; l < f->n_layers; l++) {
+        size_t out;
+        uint32_t act, bias;
+        s = get_count(&r, 1, MLP_MAX_DIM, &out, "a layer size");
+        if (s == MLP_OK) s = get_u32(&r, &act, "a layer");
+        if (s == MLP_OK) s = get_u32(&r, &bias, "a layer");
+        if (s != MLP_OK) return s;
+        MLP_CHECK(mlp__activation_valid((mlp_activation)act) && bias <= 1, MLP_ERR_FORMAT,
+                  "%s: layer %zu: activation %u, bias flag %u", fn, l, (unsigned)act,
+                  (unsigned)bias);
+        size_t w;
+        MLP_CHECK(mlp__mul_ok(out, in, SIZE_MAX / 16, &w) && w + out <= SIZE_MAX / 16 - implied,
+                  MLP_ERR_FORMAT, "%s: layer %zu: the parameter count overflows", fn, l);
+        implied += w + (bias ? out : 0);
+        in = out;
+    }
+    s = get_count(&r, 1, SIZE_MAX / 16, &f->n_params, "the parameter count");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(f->n_params == implied, MLP_ERR_FORMAT,
+              "%s: %zu parameters stored, the layers need %zu", fn, f->n_params, implied);
+    f->params = r.p;
+    s = check_f64s(&r, f->n_params, "the parameters");
+    if (s != MLP_OK) return s;
+    get_f64s(&r, NULL, f->n_params);
+
+    /* Provenance. */
+    uint32_t trained, loss;
+    s = get_u32(&r, &trained, "the provenance");
+    if (s == MLP_OK) s = get_u32(&r, &loss, "the provenance");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(trained <= 1 && loss <= MLP_LOSS_CATEGORICAL_CROSSENTROPY, MLP_ERR_FORMAT,
+              "%s: provenance: trained flag %u, loss %u", fn, (unsigned)trained, (unsigned)loss);
+    memset(&f->info, 0, sizeof f->info);
+    memcpy(f->info.library_version, f->version, VERSION_BYTES);
+    f->info.trained = (int)trained;
+    f->info.loss = (mlp_loss)loss;
+    uint64_t seed;
+    s = get_u64(&r, &seed, "the provenance");
+    if (s == MLP_OK) s = get_count(&r, 0, MLP_MAX_DIM, &f->info.batch_size, "the batch size");
+    if (s == MLP_OK) s = get_count(&r, 0, SIZE_MAX / 16, &f->info.epochs, "the epoch count");
+    if (s == MLP_OK) s = get_optimizer(&r, &f->info.optimizer, "the provenance");
+    if (s != MLP_OK) return s;
+    f->info.seed = seed;
+    f->history = r.p;
+    MLP_CHECK(f->info.epochs <= r.left / 8, MLP_ERR_FORMAT,
+              "%s: a history of %zu epochs does not fit the %zu bytes left", fn, f->info.epochs,
+              r.left);
+    get_f64s(&r, NULL, f->info.epochs); /* losses may be anything a run recorded */
+
+    if (f->contents == CONTENTS_CHECKPOINT) {
+        uint32_t tloss, reserved;
+        s = get_u32(&r, &tloss, "the trainer");
+        if (s == MLP_OK) s = get_u32(&r, &reserved, "the trainer");
+        if (s == MLP_OK) s = get_optimizer(&r, &f->opt, "the trainer");
+        if (s != MLP_OK) return s;
+        MLP_CHECK(tloss <= MLP_LOSS_CATEGORICAL_CROSSENTROPY && reserved == 0, MLP_ERR_FORMAT,
+                  "%s: trainer: loss %u", fn, (unsigned)tloss);
+        f->loss = (mlp_loss)tloss;
+        s = mlp__check_optimizer(&f->opt, fn);
+        if (s != MLP_OK) return mlp__fail(MLP_ERR_FORMAT, "%s (in the file)", mlp_error_detail());
+        s = get_u64(&r, &f->t, "the trainer");
+        if (s == MLP_OK) s = get_count(&r, 0, SIZE_MAX / 16, &f->epochs_done, "the epoch count");
+        if (s != MLP_OK) return s;
+        f->state = r.p;
+        s = check_f64s(&r, 2 * f->n_params, "the optimizer state");
+        if (s != MLP_OK) return s;
+        get_f64s(&r, NULL, 2 * f->n_params);
+    }
+    MLP_CHECK(r.left == 0, MLP_ERR_FORMAT, "%s: %zu unexpected bytes before the checksum", fn,
+              r.left);
+    return MLP_OK;
+}
+
+/* Decode n little-endian doubles from src (validated by parse). */
+static void decode(double *dst, const unsigned char *src, size_t n)
+{
+    reader r = {src, 8 * n, NULL};
+    get_f64s(&r, dst, n);
+}
+
+/* Build the network a parsed file describes. */
+static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
+{
+    mlp_layer_spec *specs = malloc(f->n_layers * sizeof *specs);
+    MLP_CHECK(specs != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu layer specs", fn,
+              f->n_layers);
+    reader r = {f->layers, 16 * f->n_layers, fn};
+    for (size_t l = 0; l < f->n_layers; l++) { /* validated by parse: cannot fail */
+        uint64_t out;
+        uint32_t act, bias;
+        get_u64(&r, &out, "a layer");
+        get_u32(&r, &act, "a layer");
+        get_u32(&r, &bias, "a layer");
+        specs[l] = (mlp_layer_spec){(size_t)out, (mlp_activation)act, (int)bias};
+    }
+    mlp_net *n = NULL;
+    mlp_status s = mlp_net_create(&n, f->n_inputs, specs, f->n_layers);
+    free(specs);
+    if (s != MLP_OK) return s;
+    decode(n->params, f->params, f->n_params);
+    n->record.info = f->info;
+    if (f->info.epochs > 0) {
+        n->record.info.epochs = 0;
+        s = mlp__history_reserve(n, f->info.epochs);
+        if (s != MLP_OK) {
+            mlp_net_free(n);
+            return mlp__fail(s, "%s: %s", fn, mlp_error_detail());
+        }
+        decode(n->record.history, f->history, f->info.epochs);
+        n->record.info.epochs = f->info.epochs;
+    }
+    *net = n;
+    return MLP_OK;
+}
+
+static mlp_status load_net(mlp_net **net, const unsigned char *buf, size_t size, const char *fn)
+{
+    parsed f;
+    mlp_status s = parse(&f, buf, size, fn);
+    if (s == MLP_OK) s = build_net(net, &f, fn);
+    return s;
+}
+
+static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned char *buf,
+                               size_t size, size_t max_batch, const char *fn)
+{
+    parsed pf, *f = &pf;
+    mlp_status s = parse(f, buf, size, fn);
+    if (s == MLP_OK && f->contents != CONTENTS_CHECKPOINT)
+        s = mlp__fail(MLP_ERR_FORMAT, "%s: the file holds a network, not a training checkpoint",
+                      fn);
+    mlp_net *n = NULL;
+    mlp_trainer *t = NULL;
+    if (s == MLP_OK) s = build_net(&n, f, fn);
+    if (s == MLP_OK) {
+        s = mlp_trainer_create(&t, n, f->loss, &f->opt, max_batch);
+        if (s == MLP_ERR_INVALID_ARG) /* a loss that does not fit the output layer */
+            s = mlp__fail(MLP_ERR_FORMAT, "%s (in the file)", mlp_error_detail());
+    }
+    if (s == MLP_OK) {
+        decode(t->state, f->state, 2 * f->n_params);
+        t->t = f->t;
+        t->epochs_done = f->epochs_done;
+        *tr = t;
+        *net = n;
+    } else {
+        mlp_trainer_free(t);
+        mlp_net_free(n);
+    }
+    return s;
+}
+
+/* Read a whole file into a new buffer. */
+static mlp_status read_file(const char *path, unsigned char **buf, size_t *size, const char *fn)
+{
+    MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
+              fn);
+    FILE *fp = fopen(path, "rb");
+    MLP_CHECK(fp != NULL, MLP_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return mlp__fail(MLP_ERR_IO, "%s: %s is not a regular file", fn, path);
+    }
+    /* Before allocating for the whole file, its header must name this very size. */
+    const size_t len = (size_t)st.st_size;
+    unsigned char head[HEADER_BYTES];
+    const size_t head_len = fread(head, 1, sizeof head, fp);
+    uint64_t total = 0;
+    for (int i = 0; i < 8 && head_len == sizeof head; i++) total |= (uint64_t)head[16 + i] << (8 * i);
+    if (head_len != sizeof head || memcmp(head, magic, sizeof magic) != 0 || total != len) {
+        fclose(fp);
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s is not a complete libmlp model%s", fn, path,
+                         head_len == sizeof head && memcmp(head, magic, sizeof magic) == 0
+                             ? " (its size differs from the size in its header)"
+                             : "");
+    }
+    rewind(fp);
+    unsigned char *b = malloc(len);
+    if (b == NULL) {
+        fclose(fp);
+        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu bytes for %s", fn, len, path);
+    }
+    const size_t got = fread(b, 1, len, fp);
+    const int failed = ferror(fp);
+    fclose(fp);
+    if (failed || got != len) {
+        free(b);
+        return mlp__fail(MLP_ERR_IO, "%s: cannot read %s", fn, path);
+    }
+    *buf = b;
+    *size = len;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_load_buffer(mlp_net **net, const void *buf, size_t size)
+{
+    MLP_CHECK_PTR(net);
+    *net = NULL;
+    MLP_CHECK_PTR(buf);
+    return load_net(net, buf, size, __func__);
+}
+
+mlp_status mlp_net_load(mlp_net **net, const char *path)
+{
+    MLP_CHECK_PTR(net);
+    *net = NULL;
+    unsigned char *buf;
+    size_t size;
+    mlp_status s = read_file(path, &buf, &size, __func__);
+    if (s != MLP_OK) return s;
+    s = load_net(net, buf, size, __func__);
+    free(buf);
+    return s;
+}
+
+mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net, const void *buf,
+                                   size_t size, size_t max_batch)
+{
+    MLP_CHECK_PTR(trainer);
+    MLP_CHECK_PTR(net);
+    *trainer = NULL;
+    *net = NULL;
+    MLP_CHECK_PTR(buf);
+    MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_load_buffer: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
+    return load_trainer(trainer, net, buf, size, max_batch, __func__);
+}
+
+mlp_status mlp_trainer_load(mlp_trainer **trainer, mlp_net **net, const char *path,
+                            size_t max_batch)
+{
+    MLP_CHECK_PTR(trainer);
+    MLP_CHECK_PTR(net);
+    *trainer = NULL;
+    *net = NULL;
+    MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_load: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
+    unsigned char *buf;
+    size_t size;
+    mlp_status s = read_file(path, &buf, &size, __func__);
+    if (s != MLP_OK) return s;
+    s = load_trainer(trainer, net, buf, size, max_batch, __func__);
+    free(buf);
+    return s;
+}

@@ -1,0 +1,614 @@
+/* Save and load: round trips, the documented byte layout, every corruption and
+ * truncation, hostile counts, atomic saves under failure, checkpoints that
+ * resume bit for bit. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork, setrlimit */
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "test_util.h"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/mlp-io-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[512];
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d != NULL) closedir(d);
+    rmdir(dir);
+}
+
+/* Files in the test directory, "." and ".." aside. */
+static int count_files(void)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static unsigned char *read_all(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *size = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*size);
+    ck_assert_uint_eq(fread(b, 1, *size, f), *size);
+    fclose(f);
+    return b;
+}
+
+/* 3 inputs -> 5 tanh (bias) -> 2 sigmoid (no bias), Xavier weights. */
+static mlp_net *small_net(void)
+{
+    const mlp_layer_spec spec[2] = {{5, MLP_ACT_TANH, 1}, {2, MLP_ACT_SIGMOID, 0}};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 3, spec, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 11), MLP_OK);
+    return net;
+}
+
+enum { N = 24 };
+static double x[N * 3], t[N * 2];
+
+static void make_data(void)
+{
+    uint64_t rng = 5;
+    tu_fill(&rng, x, N * 3, -1, 1);
+    for (int i = 0; i < N * 2; i++) t[i] = tu_next(&rng) % 2;
+}
+
+/* Train the small network for some epochs so that it has a provenance. */
+static void train(mlp_net *net, size_t epochs)
+{
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    o.learning_rate = 0.02;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, 8), MLP_OK);
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = epochs;
+    f.batch_size = 8;
+    f.seed = 99;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f), MLP_OK);
+    mlp_trainer_free(tr);
+}
+
+static void assert_same_net(const mlp_net *a, const mlp_net *b)
+{
+    ck_assert_uint_eq(mlp_net_n_inputs(a), mlp_net_n_inputs(b));
+    ck_assert_uint_eq(mlp_net_n_layers(a), mlp_net_n_layers(b));
+    for (size_t l = 0; l < mlp_net_n_layers(a); l++) {
+        mlp_layer_spec sa, sb;
+        mlp_net_layer(a, l, &sa, NULL);
+        mlp_net_layer(b, l, &sb, NULL);
+        ck_assert_uint_eq(sa.size, sb.size);
+        ck_assert_int_eq(sa.activation, sb.activation);
+        ck_assert_int_eq(sa.bias, sb.bias);
+    }
+    ck_assert_uint_eq(mlp_net_n_params(a), mlp_net_n_params(b));
+    ck_assert_mem_eq(mlp_net_params_const(a), mlp_net_params_const(b),
+                     mlp_net_n_params(a) * sizeof(double));
+}
+
+START_TEST(round_trip_through_a_file)
+{
+    make_dir();
+    make_data();
+    mlp_net *net = small_net();
+    train(net, 7);
+    char path[128];
+    snprintf(path, sizeof path, "%s/model.mlp", dir);
+    ck_assert_int_eq(mlp_net_save(net, path), MLP_OK);
+    ck_assert_int_eq(count_files(), 1); /* no temporary file left behind */
+
+    mlp_net *back = (mlp_net *)path;
+    ck_assert_int_eq(mlp_net_load(&back, path), MLP_OK);
+    assert_same_net(net, back);
+
+    mlp_provenance p;
+    ck_assert_int_eq(mlp_net_provenance(back, &p), MLP_OK);
+    ck_assert_str_eq(p.library_version, MLP_VERSION_STRING);
+    ck_assert_int_eq(p.trained, 1);
+    ck_assert_int_eq(p.loss, MLP_LOSS_BINARY_CROSSENTROPY);
+    ck_assert_int_eq(p.optimizer.kind, MLP_OPT_ADAM);
+    ck_assert_double_eq(p.optimizer.learning_rate, 0.02);
+    ck_assert_double_eq(p.optimizer.beta2, 0.999);
+    ck_assert_uint_eq(p.seed, 99);
+    ck_assert_uint_eq(p.batch_size, 8);
+    ck_assert_uint_eq(p.epochs, 7);
+    const double *h1, *h2;
+    size_t n1, n2;
+    ck_assert_int_eq(mlp_net_loss_history(net, &h1, &n1), MLP_OK);
+    ck_assert_int_eq(mlp_net_loss_history(back, &h2, &n2), MLP_OK);
+    ck_assert_uint_eq(n1, 7);
+    ck_assert_uint_eq(n2, 7);
+    ck_assert_mem_eq(h1, h2, 7 * sizeof(double));
+
+    /* the loaded network predicts exactly as the saved one */
+    mlp_workspace *ws;
+    double y1[N * 2], y2[N * 2];
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(net, ws, y1, x, N), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(back, ws, y2, x, N), MLP_OK);
+    ck_assert_mem_eq(y1, y2, sizeof y1);
+
+    /* saving over an existing file replaces it */
+    train(net, 1);
+    ck_assert_int_eq(mlp_net_save(net, path), MLP_OK);
+    mlp_net_free(back);
+    ck_assert_int_eq(mlp_net_load(&back, path), MLP_OK);
+    assert_same_net(net, back);
+    ck_assert_int_eq(count_files(), 1);
+
+    mlp_workspace_free(ws);
+    mlp_net_free(back);
+    mlp_net_free(net);
+    remove_dir();
+}
+END_TEST
+
+START_TEST(untrained_networks_have_an_empty_provenance)
+{
+    mlp_net *net = small_net();
+    mlp_provenance p;
+    ck_assert_int_eq(mlp_net_provenance(net, &p), MLP_OK);
+    ck_assert_str_eq(p.library_version, MLP_VERSION_STRING);
+    ck_assert_int_eq(p.trained, 0);
+    ck_assert_uint_eq(p.epochs, 0);
+    const double *h = (const double *)&p;
+    size_t n = 9;
+    ck_assert_int_eq(mlp_net_loss_history(net, &h, &n), MLP_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_null(h);
+    size_t size;
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
+    unsigned char *buf = malloc(size);
+    ck_assert_int_eq(mlp_net_save_buffer(net, buf, size, &size), MLP_OK);
+    mlp_net *back;
+    ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_OK);
+    assert_same_net(net, back);
+    free(buf);
+    mlp_net_free(back);
+    mlp_net_free(net);
+}
+END_TEST
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+static double lef64(const unsigned char *p)
+{
+    uint64_t bits = le64(p);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+START_TEST(bytes_follow_the_documented_layout)
+{
+    /* Decoded here from README's table, not by the library's reader. */
+    mlp_net *net = small_net();
+    size_t size;
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
+    const size_t np = 3 * 5 + 5 + 5 * 2;
+    /* header 40, inputs+layers 16, 2 layer records 32, count 8, params, provenance
+     * 4+4+8+8+8 + optimizer 4+4+88 = 128, no history, crc 4 */
+    ck_assert_uint_eq(size, 40 + 16 + 32 + 8 + 8 * np + 128 + 4);
+    unsigned char *b = malloc(size);
+    unsigned char small[16];
+    memset(small, 0xAB, sizeof small);
+    ck_assert_int_eq(mlp_net_save_buffer(net, small, sizeof small, &size), MLP_ERR_SHAPE);
+    for (size_t i = 0; i < sizeof small; i++) ck_assert_uint_eq(small[i], 0xAB);
+    ck_assert_int_eq(mlp_net_save_buffer(net, b, size, &size), MLP_OK);
+
+    const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
+    ck_assert_mem_eq(b, magic, 8);
+    ck_assert_uint_eq(le32(b + 8), 1);     /* format version */
+    ck_assert_uint_eq(le32(b + 12), 1);    /* contents: network */
+    ck_assert_uint_eq(le64(b + 16), size); /* file size */
+    ck_assert_str_eq((const char *)b + 24, MLP_VERSION_STRING);
+    ck_assert_uint_eq(le64(b + 40), 3); /* inputs */
+    ck_assert_uint_eq(le64(b + 48), 2); /* layers */
+    ck_assert_uint_eq(le64(b + 56), 5);
+    ck_assert_uint_eq(le32(b + 64), MLP_ACT_TANH);
+    ck_assert_uint_eq(le32(b + 68), 1);
+    ck_assert_uint_eq(le64(b + 72), 2);
+    ck_assert_uint_eq(le32(b + 80), MLP_ACT_SIGMOID);
+    ck_assert_uint_eq(le32(b + 84), 0);
+    ck_assert_uint_eq(le64(b + 88), np);
+    for (size_t i = 0; i < np; i++) ck_assert_double_eq(lef64(b + 96 + 8 * i), mlp_net_params_const(net)[i]);
+    const unsigned char *prov = b + 96 + 8 * np;
+    ck_assert_uint_eq(le32(prov), 0);      /* not trained */
+    ck_assert_uint_eq(le64(prov + 24), 0); /* epochs */
+    const uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
+    ck_assert_uint_eq(le32(b + size - 4), crc);
+    free(b);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* A saved small network in memory. */
+static unsigned char *saved(size_t *size, int trained)
+{
+    make_data();
+    mlp_net *net = small_net();
+    if (trained) train(net, 3);
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, size), MLP_OK);
+    unsigned char *b = malloc(*size);
+    ck_assert_int_eq(mlp_net_save_buffer(net, b, *size, size), MLP_OK);
+    mlp_net_free(net);
+    return b;
+}
+
+/* Recompute the checksum of an edited file, so that the reader's other checks
+ * are what stand between it and the edit. */
+static void fix_crc(unsigned char *b, size_t size)
+{
+    const uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++) b[size - 4 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+START_TEST(every_flipped_byte_is_refused)
+{
+    size_t size;
+    unsigned char *b = saved(&size, 1);
+    for (size_t i = 0; i < size; i++)
+        for (int bit = 0; bit < 8; bit += 3) {
+            b[i] ^= (unsigned char)(1u << bit);
+            mlp_net *net = (mlp_net *)b;
+            ck_assert_msg(mlp_net_load_buffer(&net, b, size) == MLP_ERR_FORMAT,
+                          "byte %zu bit %d flipped and accepted", i, bit);
+            ck_assert_ptr_null(net);
+            b[i] ^= (unsigned char)(1u << bit);
+        }
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_load_buffer(&net, b, size), MLP_OK); /* the original still loads */
+    mlp_net_free(net);
+    free(b);
+}
+END_TEST
+
+START_TEST(every_truncation_is_refused)
+{
+    size_t size;
+    unsigned char *b = saved(&size, 1);
+    for (size_t len = 0; len < size; len++) {
+        mlp_net *net;
+        ck_assert_msg(mlp_net_load_buffer(&net, b, len) == MLP_ERR_FORMAT, "%zu bytes accepted",
+                      len);
+    }
+    unsigned char *longer = malloc(size + 1);
+    memcpy(longer, b, size);
+    longer[size] = 0;
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_load_buffer(&net, longer, size + 1), MLP_ERR_FORMAT);
+    free(longer);
+    free(b);
+}
+END_TEST
+
+START_TEST(hostile_counts_are_refused_before_allocating)
+{
+    size_t size;
+    unsigned char *orig = saved(&size, 0);
+    unsigned char *b = malloc(size);
+    const struct {
+        size_t offset;
+        int width;
+        uint64_t value;
+        const char *detail;
+    } edits[] = {
+        {8, 4, 2, "format version 2, this library reads version 1"},
+        {12, 4, 3, "unknown contents 3"},
+        {40, 8, 0, "the input count is 0"},
+        {40, 8, (uint64_t)1 << 40, "the input count is 1099511627776"},
+        {48, 8, 4097, "the layer count is 4097"},
+        {48, 8, UINT64_MAX, "the layer count is 18446744073709551615"},
+        {56, 8, (uint64_t)1 << 31, "a layer size is 2147483648"},
+        {64, 4, 8, "layer 0: activation 8"},
+        {68, 4, 2, "bias flag 2"},
+        {88, 8, 1000, "1000 parameters stored, the layers need 30"},
+        {88, 8, UINT64_MAX, "the parameter count is"},
+        {96, 8, 0x7FF8000000000000ull, "the parameters: value 0 is not finite"},
+        {96 + 8 * 30 + 24, 8, (uint64_t)1 << 60, "epoch count is"},
+        {96 + 8 * 30 + 24, 8, 1000, "a history of 1000 epochs does not fit"},
+        {96 + 8 * 30 + 32, 4, 9, "unknown optimizer 9"},
+    };
+    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+        memcpy(b, orig, size);
+        for (int i = 0; i < edits[e].width; i++)
+            b[edits[e].offset + i] = (unsigned char)(edits[e].value >> (8 * i));
+        fix_crc(b, size);
+        mlp_net *net = (mlp_net *)b;
+        ck_assert_msg(mlp_net_load_buffer(&net, b, size) == MLP_ERR_FORMAT, "edit %zu accepted", e);
+        ck_assert_ptr_null(net);
+        ck_assert_msg(strstr(mlp_error_detail(), edits[e].detail) != NULL,
+                      "edit %zu: detail \"%s\" lacks \"%s\"", e, mlp_error_detail(), edits[e].detail);
+    }
+    /* a file that is no model at all */
+    const char text[] = "hello, this is not a neural network but it is long enough to parse";
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_load_buffer(&net, text, sizeof text), MLP_ERR_FORMAT);
+    ck_assert_str_eq(mlp_error_detail(), "mlp_net_load_buffer: not a libmlp model (bad magic)");
+    /* the checksum catches a single changed weight */
+    memcpy(b, orig, size);
+    b[100] ^= 1;
+    ck_assert_int_eq(mlp_net_load_buffer(&net, b, size), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "checksum mismatch"));
+    free(b);
+    free(orig);
+}
+END_TEST
+
+START_TEST(load_reports_io_errors)
+{
+    mlp_net *net = (mlp_net *)dir;
+    ck_assert_int_eq(mlp_net_load(&net, "/nonexistent/dir/model.mlp"), MLP_ERR_IO);
+    ck_assert_ptr_null(net);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "No such file or directory"));
+    ck_assert_int_eq(mlp_net_load(&net, "/tmp"), MLP_ERR_IO); /* a directory */
+    ck_assert_int_eq(mlp_net_load(&net, ""), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_load(&net, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_load(NULL, "/tmp/x"), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_load_buffer(&net, NULL, 10), MLP_ERR_INVALID_ARG);
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof path, "%s/empty", dir);
+    fclose(fopen(path, "wb"));
+    ck_assert_int_eq(mlp_net_load(&net, path), MLP_ERR_FORMAT);
+    /* a file whose header names another size: refused before reading it whole */
+    size_t size;
+    unsigned char *b = saved(&size, 0);
+    FILE *f = fopen(path, "wb");
+    fwrite(b, 1, size - 10, f);
+    fclose(f);
+    ck_assert_int_eq(mlp_net_load(&net, path), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "its size differs from the size in its header"));
+    free(b);
+    remove_dir();
+}
+END_TEST
+
+START_TEST(save_rejects_bad_input)
+{
+    mlp_net *net = small_net();
+    size_t size;
+    ck_assert_int_eq(mlp_net_save(NULL, "/tmp/x.mlp"), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_save(net, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_save(net, ""), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_save(net, "/nonexistent/dir/model.mlp"), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "/nonexistent/dir/model.mlp is unchanged"));
+    ck_assert_int_eq(mlp_net_save_buffer(NULL, NULL, 0, &size), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, NULL), MLP_ERR_INVALID_ARG);
+    mlp_net_params(net)[4] = NAN; /* written through the block, which set_weights would refuse */
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof path, "%s/nan.mlp", dir);
+    ck_assert_int_eq(mlp_net_save(net, path), MLP_ERR_NUMERIC);
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_ERR_NUMERIC);
+    ck_assert_int_eq(count_files(), 0);
+    remove_dir();
+    mlp_net_free(net);
+}
+END_TEST
+
+/* In a child: limit file sizes to `limit` bytes and save over `path`. With
+ * ignore_signal, write() fails with EFBIG and the save must report MLP_ERR_IO;
+ * without, the kernel kills the child mid-write (as a crash or kill would). */
+static int save_in_limited_child(const mlp_net *net, const char *path, rlim_t limit,
+                                 int ignore_signal)
+{
+    fflush(NULL);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        if (ignore_signal) signal(SIGXFSZ, SIG_IGN);
+        const struct rlimit rl = {limit, limit};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        const mlp_status s = mlp_net_save(net, path);
+        _exit(s == MLP_ERR_IO && strstr(mlp_error_detail(), "File too large") != NULL ? 42 : s);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+START_TEST(a_failed_save_leaves_the_old_file_intact)
+{
+    make_dir();
+    make_data();
+    char path[128];
+    snprintf(path, sizeof path, "%s/model.mlp", dir);
+    mlp_net *old = small_net();
+    ck_assert_int_eq(mlp_net_save(old, path), MLP_OK);
+    size_t old_size;
+    unsigned char *old_bytes = read_all(path, &old_size);
+
+    /* a bigger, different network, whose file cannot fit in 256 bytes */
+    const mlp_layer_spec spec[2] = {{64, MLP_ACT_RELU, 1}, {2, MLP_ACT_SIGMOID, 1}};
+    mlp_net *big;
+    ck_assert_int_eq(mlp_net_create(&big, 3, spec, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(big, MLP_INIT_HE, 3), MLP_OK);
+
+    int status = save_in_limited_child(big, path, 256, 1);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 42); /* MLP_ERR_IO naming EFBIG */
+    size_t now_size;
+    unsigned char *now = read_all(path, &now_size);
+    ck_assert_uint_eq(now_size, old_size);
+    ck_assert_mem_eq(now, old_bytes, old_size);
+    free(now);
+    ck_assert_int_eq(count_files(), 1); /* the temporary file was removed */
+
+    status = save_in_limited_child(big, path, 256, 0);
+    ck_assert(WIFSIGNALED(status)); /* killed in the middle of writing */
+    now = read_all(path, &now_size);
+    ck_assert_mem_eq(now, old_bytes, old_size);
+    free(now);
+    mlp_net *loaded;
+    ck_assert_int_eq(mlp_net_load(&loaded, path), MLP_OK); /* still the old, whole model */
+    assert_same_net(old, loaded);
+    /* the killed process could not clean up: its temporary file remains beside it */
+    ck_assert_int_eq(count_files(), 2);
+
+    mlp_net_free(loaded);
+    free(old_bytes);
+    mlp_net_free(big);
+    mlp_net_free(old);
+    remove_dir();
+}
+END_TEST
+
+/* ---- checkpoints ----------------------------------------------------------- */
+
+static mlp_fit_options resume_options(size_t epochs)
+{
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = epochs;
+    f.batch_size = 5; /* batches that do not divide the rows evenly */
+    f.seed = 1234;
+    return f;
+}
+
+START_TEST(a_checkpoint_resumes_bit_for_bit)
+{
+    make_dir();
+    make_data();
+    const mlp_optimizer_kind kinds[3] = {MLP_OPT_ADAM, MLP_OPT_NESTEROV, MLP_OPT_IRPROP_MINUS};
+    for (int k = 0; k < 3; k++) {
+        mlp_optimizer o = mlp_optimizer_defaults(kinds[k]);
+        o.weight_decay = 1e-3;
+        /* uninterrupted: 10 epochs */
+        mlp_net *a = small_net();
+        mlp_trainer *ta;
+        ck_assert_int_eq(mlp_trainer_create(&ta, a, MLP_LOSS_BINARY_CROSSENTROPY, &o, 5), MLP_OK);
+        mlp_fit_options f10 = resume_options(10);
+        ck_assert_int_eq(mlp_trainer_fit(ta, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f10), MLP_OK);
+
+        /* 4 epochs, checkpoint, a new process's worth of objects, 6 more */
+        mlp_net *b = small_net();
+        mlp_trainer *tb;
+        ck_assert_int_eq(mlp_trainer_create(&tb, b, MLP_LOSS_BINARY_CROSSENTROPY, &o, 5), MLP_OK);
+        mlp_fit_options f4 = resume_options(4), f6 = resume_options(6);
+        ck_assert_int_eq(mlp_trainer_fit(tb, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f4), MLP_OK);
+        char path[128];
+        snprintf(path, sizeof path, "%s/checkpoint.mlp", dir);
+        ck_assert_int_eq(mlp_trainer_save(tb, path), MLP_OK);
+        mlp_trainer_free(tb);
+        mlp_net_free(b);
+
+        mlp_trainer *tc;
+        mlp_net *c;
+        ck_assert_int_eq(mlp_trainer_load(&tc, &c, path, 5), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_fit(tc, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f6), MLP_OK);
+        assert_same_net(a, c);
+        const double *ha, *hc;
+        size_t na, nc;
+        mlp_net_loss_history(a, &ha, &na);
+        mlp_net_loss_history(c, &hc, &nc);
+        ck_assert_uint_eq(na, 10);
+        ck_assert_uint_eq(nc, 10);
+        ck_assert_mem_eq(ha, hc, 10 * sizeof(double));
+
+        /* a checkpoint holds a network too; a network file is no checkpoint */
+        mlp_net *only;
+        ck_assert_int_eq(mlp_net_load(&only, path), MLP_OK);
+        mlp_net_free(only);
+        snprintf(path, sizeof path, "%s/net.mlp", dir);
+        ck_assert_int_eq(mlp_net_save(c, path), MLP_OK);
+        mlp_trainer *none = (mlp_trainer *)c;
+        mlp_net *none_net = c;
+        ck_assert_int_eq(mlp_trainer_load(&none, &none_net, path, 5), MLP_ERR_FORMAT);
+        ck_assert_ptr_null(none);
+        ck_assert_ptr_null(none_net);
+
+        mlp_trainer_free(ta);
+        mlp_trainer_free(tc);
+        mlp_net_free(a);
+        mlp_net_free(c);
+    }
+    remove_dir();
+}
+END_TEST
+
+START_TEST(checkpoint_loading_is_as_strict)
+{
+    make_data();
+    mlp_net *net = small_net();
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, 8), MLP_OK);
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof path, "%s/ck.mlp", dir);
+    ck_assert_int_eq(mlp_trainer_save(tr, path), MLP_OK);
+    size_t size;
+    unsigned char *b = read_all(path, &size);
+    for (size_t len = 0; len < size; len += 7) {
+        mlp_trainer *t2;
+        mlp_net *n2;
+        ck_assert_int_eq(mlp_trainer_load_buffer(&t2, &n2, b, len, 8), MLP_ERR_FORMAT);
+    }
+    mlp_trainer *t2;
+    mlp_net *n2;
+    ck_assert_int_eq(mlp_trainer_load_buffer(&t2, &n2, b, size, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(t2);
+    ck_assert_ptr_null(n2);
+    ck_assert_int_eq(mlp_trainer_load_buffer(NULL, &n2, b, size, 8), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_load_buffer(&t2, NULL, b, size, 8), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_load_buffer(&t2, &n2, NULL, size, 8), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_save(NULL, path), MLP_ERR_INVALID_ARG);
+    free(b);
+    remove_dir();
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+static Suite *io_suite(void)
+{
+    Suite *s = suite_create("io");
+    TCase *tc = tcase_create("io");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, round_trip_through_a_file);
+    tcase_add_test(tc, untrained_networks_have_an_empty_provenance);
+    tcase_add_test(tc, bytes_follow_the_documented_layout);
+    tcase_add_test(tc, every_flipped_byte_is_refused);
+    tcase_add_test(tc, every_truncation_is_refused);
+    tcase_add_test(tc, hostile_counts_are_refused_before_allocating);
+    tcase_add_test(tc, load_reports_io_errors);
+    tcase_add_test(tc, save_rejects_bad_input);
+    tcase_add_test(tc, a_failed_save_leaves_the_old_file_intact);
+    tcase_add_test(tc, a_checkpoint_resumes_bit_for_bit);
+    tcase_add_test(tc, checkpoint_loading_is_as_strict);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(io_suite)
