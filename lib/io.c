@@ -628,10 +628,10 @@ mlp_status mlp_net_load(mlp_net **net, const char *path)
 mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net, const void *buf,
                                    size_t size, size_t max_batch)
 {
+    if (trainer != NULL) *trainer = NULL; /* whatever else is wrong, no stale pointers */
+    if (net != NULL) *net = NULL;
     MLP_CHECK_PTR(trainer);
     MLP_CHECK_PTR(net);
-    *trainer = NULL;
-    *net = NULL;
     MLP_CHECK_PTR(buf);
     MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
               "mlp_trainer_load_buffer: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
@@ -641,10 +641,10 @@ mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net, const v
 mlp_status mlp_trainer_load(mlp_trainer **trainer, mlp_net **net, const char *path,
                             size_t max_batch)
 {
+    if (trainer != NULL) *trainer = NULL; /* whatever else is wrong, no stale pointers */
+    if (net != NULL) *net = NULL;
     MLP_CHECK_PTR(trainer);
     MLP_CHECK_PTR(net);
-    *trainer = NULL;
-    *net = NULL;
     MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
               "mlp_trainer_load: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
     unsigned char *buf;

@@ -26,7 +26,7 @@ for src in "$dir"/example*.c; do
     # shellcheck disable=SC2086
     ${CC:-cc} -std=c11 -Wall -Wextra -Werror $extra -I"$incdir" "$src" -o "$exe" -L"$libdir" -lmlp
     echo "--- $(basename "$src")"
-    LD_LIBRARY_PATH="$libdir" "$exe"
+    (cd "$dir" && LD_LIBRARY_PATH="$libdir" "$exe") # files they write land in the temp dir
 done
 if [ "$count" -eq 0 ]; then
     echo "FAIL: no \`\`\`c block in $readme" >&2

@@ -1,0 +1,174 @@
+/* libFuzzer harness for the public API's argument checking: the bytes choose a
+ * network shape (including zero and impossible sizes), then a sequence of calls
+ * with sizes, enum values and doubles (NaN and infinity included) taken from the
+ * bytes. Every call must return one of its documented statuses and never crash.
+ * Sizes the library checks against an object (a network's shape, a workspace's
+ * batch) range from zero to SIZE_MAX; lengths of plain arrays stay within the
+ * buffers, which hold the most any call can accept, so any out-of-bounds access
+ * is the library's. */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mlp.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+enum { MAX_ROWS = 8, MAX_WIDTH = 12, MAX_LAYERS = 4, CELLS = MAX_WIDTH * MAX_WIDTH };
+
+typedef struct input {
+    const uint8_t *p;
+    size_t left;
+} input;
+
+static uint8_t byte(input *in)
+{
+    if (in->left == 0) return 0;
+    in->left--;
+    return *in->p++;
+}
+
+/* A size: mostly small, sometimes zero or far too large (never one that passes
+ * validation yet asks for gigabytes, which would only test the machine). */
+static size_t size_from(input *in, size_t small_max)
+{
+    const uint8_t b = byte(in);
+    if (b == 255) return SIZE_MAX;
+    if (b == 254) return (size_t)INT_MAX + 1;
+    if (b == 253) return 0;
+    return (size_t)b % (small_max + 1);
+}
+
+/* A length for calls that cannot know their buffers' lengths (an array and its
+ * count, as C passes them): never more than the buffers hold. Zero included. */
+static size_t length_from(input *in, size_t max) { return (size_t)byte(in) % (max + 1); }
+
+static double double_from(input *in)
+{
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; i++) bits |= (uint64_t)byte(in) << (8 * i);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static void require(int ok)
+{
+    if (!ok) abort();
+}
+
+static int is_status(mlp_status s) { return s >= MLP_OK && s <= MLP_ERR_NUMERIC; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    input in = {data, size};
+    /* every buffer holds the most any accepted call reads or writes: a layer's
+     * weights (CELLS) or a batch (MAX_ROWS * MAX_WIDTH <= CELLS) */
+    static double x[CELLS], t[CELLS], y[CELLS];
+    static double grad[MAX_WIDTH * MAX_WIDTH * MAX_LAYERS + MAX_WIDTH * MAX_LAYERS];
+    for (int i = 0; i < CELLS; i++) {
+        x[i] = (double)(i % 7) - 3.0;
+        t[i] = (double)(i % 2);
+    }
+
+    const size_t n_inputs = size_from(&in, MAX_WIDTH);
+    const size_t n_layers = size_from(&in, MAX_LAYERS);
+    mlp_layer_spec spec[MAX_LAYERS];
+    for (size_t l = 0; l < MAX_LAYERS; l++) {
+        spec[l].size = size_from(&in, MAX_WIDTH);
+        spec[l].activation = (mlp_activation)(byte(&in) % 10); /* 8 and 9 are invalid */
+        spec[l].bias = byte(&in) & 1;
+    }
+    mlp_net *net;
+    mlp_status s = mlp_net_create(&net, n_inputs, spec, n_layers);
+    require(is_status(s) && (s == MLP_OK) == (net != NULL));
+    if (s != MLP_OK) return 0;
+
+    mlp_workspace *ws = NULL;
+    mlp_trainer *tr = NULL;
+    s = mlp_workspace_create(&ws, net, size_from(&in, MAX_ROWS));
+    require(is_status(s));
+    while (in.left > 0) {
+        const uint8_t op = byte(&in) % 12;
+        const size_t n = size_from(&in, MAX_ROWS), layer = size_from(&in, MAX_LAYERS);
+        const double v = double_from(&in);
+        switch (op) {
+        case 0:
+            if (ws != NULL) s = mlp_net_predict(net, ws, y, x, n);
+            break;
+        case 1: {
+            for (int i = 0; i < CELLS; i++) y[i] = v;
+            s = mlp_net_set_weights(net, layer, y, size_from(&in, MAX_WIDTH * MAX_WIDTH));
+            break;
+        }
+        case 2:
+            for (int i = 0; i < CELLS; i++) y[i] = v;
+            s = mlp_net_set_bias(net, layer, y, size_from(&in, MAX_WIDTH));
+            break;
+        case 3:
+            if (ws != NULL)
+                s = mlp_net_gradient(net, ws, (mlp_loss)(byte(&in) % 4), grad, NULL, x, t, n);
+            break;
+        case 4:
+            s = mlp_activation_forward((mlp_activation)(byte(&in) % 10), y, x,
+                                       length_from(&in, CELLS));
+            break;
+        case 5:
+            s = mlp_activation_derivative((mlp_activation)(byte(&in) % 10), y, x,
+                                          length_from(&in, CELLS));
+            break;
+        case 6: {
+            mlp_optimizer o = mlp_optimizer_defaults((mlp_optimizer_kind)(byte(&in) % 6));
+            const uint8_t which = byte(&in) % 4;
+            if (which == 0) o.learning_rate = v;
+            if (which == 1) o.momentum = v;
+            if (which == 2) o.weight_decay = v;
+            if (which == 3) o.rprop_delta_max = v;
+            mlp_trainer_free(tr);
+            tr = NULL;
+            s = mlp_trainer_create(&tr, net, (mlp_loss)(byte(&in) % 4), &o, n);
+            require((s == MLP_OK) == (tr != NULL));
+            break;
+        }
+        case 7:
+            if (tr != NULL) s = mlp_trainer_step(tr, NULL, x, t, n);
+            break;
+        case 8:
+            if (tr != NULL) {
+                mlp_fit_options f = mlp_fit_options_defaults();
+                f.epochs = 1 + byte(&in) % 3;
+                f.batch_size = size_from(&in, MAX_ROWS);
+                f.validation_fraction = (byte(&in) % 4) / 4.0;
+                f.patience = byte(&in) % 3;
+                f.min_delta = byte(&in) % 2 ? v : 0.0;
+                s = mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, length_from(&in, MAX_ROWS), NULL,
+                                    NULL, 0, &f);
+            }
+            break;
+        case 9:
+            s = mlp_linear_descend(y, NULL, x, t, length_from(&in, MAX_ROWS),
+                                   length_from(&in, MAX_WIDTH), v, byte(&in) % 4);
+            break;
+        case 10:
+        {
+            unsigned long long seed;
+            memcpy(&seed, &v, sizeof seed); /* the same 8 bytes, as a seed */
+            s = mlp_net_init(net, (mlp_init)(byte(&in) % 5), seed);
+        }
+            break;
+        case 11: {
+            size_t labels[MAX_ROWS];
+            for (int i = 0; i < MAX_ROWS; i++) labels[i] = byte(&in) % 5;
+            s = mlp_onehot(y, labels, length_from(&in, MAX_ROWS), length_from(&in, MAX_WIDTH));
+            break;
+        }
+        }
+        require(is_status(s));
+    }
+    mlp_trainer_free(tr);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+    return 0;
+}

@@ -1,0 +1,89 @@
+/* libFuzzer harness: any bytes given to the loaders. They must return a status,
+ * never crash, leak or read out of bounds; what they accept must predict, save
+ * and load again to the same bytes. Each input is tried as it is and, so that
+ * mutations reach the validation behind the checksum, once more with its size
+ * field and its CRC-32 made to match. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include <mlp.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A failed invariant is a finding: stop the way libFuzzer and the sanitizers see. */
+static void require(int ok)
+{
+    if (!ok) abort();
+}
+
+static void exercise(mlp_net *net)
+{
+    mlp_workspace *ws;
+    if (mlp_workspace_create(&ws, net, 2) != MLP_OK) return; /* NOMEM for big nets is fine */
+    const size_t in = mlp_net_n_inputs(net), out = mlp_net_n_outputs(net);
+    double *x = calloc(2 * in, sizeof *x), *y = calloc(2 * out, sizeof *y);
+    if (x != NULL && y != NULL) require(mlp_net_predict(net, ws, y, x, 2) == MLP_OK);
+    free(x);
+    free(y);
+    mlp_workspace_free(ws);
+
+    size_t n = 0;
+    require(mlp_net_save_buffer(net, NULL, 0, &n) == MLP_OK);
+    unsigned char *buf = malloc(n);
+    if (buf == NULL) return;
+    require(mlp_net_save_buffer(net, buf, n, &n) == MLP_OK);
+    mlp_net *again;
+    require(mlp_net_load_buffer(&again, buf, n) == MLP_OK);
+    require(mlp_net_n_params(again) == mlp_net_n_params(net));
+    require(memcmp(mlp_net_params_const(again), mlp_net_params_const(net),
+                   mlp_net_n_params(net) * sizeof(double)) == 0);
+    mlp_net_free(again);
+    free(buf);
+}
+
+static void load_all_ways(const uint8_t *data, size_t size)
+{
+    mlp_net *net;
+    const mlp_status s = mlp_net_load_buffer(&net, data, size);
+    require((s == MLP_OK) == (net != NULL));
+    require(s == MLP_OK || s == MLP_ERR_FORMAT || s == MLP_ERR_NOMEM);
+    if (s == MLP_OK) {
+        exercise(net);
+        mlp_net_free(net);
+    }
+
+    mlp_trainer *tr;
+    mlp_net *tnet;
+    const mlp_status t = mlp_trainer_load_buffer(&tr, &tnet, data, size, 2);
+    require((t == MLP_OK) == (tr != NULL && tnet != NULL));
+    if (t == MLP_OK) {
+        const size_t in = mlp_net_n_inputs(tnet), out = mlp_net_n_outputs(tnet);
+        double *x = calloc(2 * in, sizeof *x), *y = calloc(2 * out, sizeof *y);
+        if (x != NULL && y != NULL) {
+            const mlp_status st = mlp_trainer_step(tr, NULL, x, y, 2);
+            require(st == MLP_OK || st == MLP_ERR_NUMERIC);
+        }
+        free(x);
+        free(y);
+        mlp_trainer_free(tr);
+        mlp_net_free(tnet);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    load_all_ways(data, size);
+    if (size < 44) return 0;
+    uint8_t *fixed = malloc(size);
+    if (fixed == NULL) return 0;
+    memcpy(fixed, data, size);
+    for (int i = 0; i < 8; i++) fixed[16 + i] = (uint8_t)((uint64_t)size >> (8 * i));
+    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), fixed, size - 4);
+    for (int i = 0; i < 4; i++) fixed[size - 4 + i] = (uint8_t)(crc >> (8 * i));
+    load_all_ways(fixed, size);
+    free(fixed);
+    return 0;
+}

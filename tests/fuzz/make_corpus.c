@@ -1,0 +1,64 @@
+/* Writes the seed corpus of fuzz_load: valid files of several shapes, a
+ * checkpoint, and files cut short. Run from tests/fuzz: ./make_corpus corpus/load */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mlp.h>
+
+static void write_file(const char *dir, const char *name, const void *b, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(b, 1, n, f) != n) exit(1);
+    fclose(f);
+}
+
+static void save_net(const char *dir, const char *name, const mlp_net *net)
+{
+    size_t n;
+    mlp_net_save_buffer(net, NULL, 0, &n);
+    unsigned char *b = malloc(n);
+    mlp_net_save_buffer(net, b, n, &n);
+    write_file(dir, name, b, n);
+    char cut[64];
+    snprintf(cut, sizeof cut, "%s-cut", name);
+    write_file(dir, cut, b, n / 2);
+    free(b);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) return 2;
+    const char *dir = argv[1];
+    const mlp_layer_spec a[2] = {{3, MLP_ACT_RELU, 1}, {1, MLP_ACT_IDENTITY, 0}};
+    const mlp_layer_spec b[3] = {
+        {4, MLP_ACT_TANH, 1}, {3, MLP_ACT_ELU, 0}, {2, MLP_ACT_SOFTMAX, 1}};
+    const mlp_layer_spec c[1] = {{1, MLP_ACT_SIGMOID, 1}};
+    mlp_net *na, *nb, *nc;
+    mlp_net_create(&na, 2, a, 2);
+    mlp_net_create(&nb, 3, b, 3);
+    mlp_net_create(&nc, 1, c, 1);
+    mlp_net_init(nb, MLP_INIT_ORTHOGONAL, 1);
+    save_net(dir, "relu-2-3-1", na);
+    save_net(dir, "tanh-elu-softmax", nb);
+
+    /* trained: provenance and a loss history */
+    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_trainer *tr;
+    mlp_trainer_create(&tr, nc, MLP_LOSS_BINARY_CROSSENTROPY, &o, 4);
+    const double x[4] = {-1, -0.5, 0.5, 1}, t[4] = {0, 0, 1, 1};
+    mlp_fit_options f = mlp_fit_options_defaults();
+    f.epochs = 3;
+    mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, 4, NULL, NULL, 0, &f);
+    save_net(dir, "sigmoid-trained", nc);
+    char path[512];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    mlp_trainer_save(tr, path);
+    mlp_trainer_free(tr);
+    mlp_net_free(na);
+    mlp_net_free(nb);
+    mlp_net_free(nc);
+    return 0;
+}

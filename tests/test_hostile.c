@@ -1,0 +1,302 @@
+/* Every public function called with NULL pointers, zero and huge sizes, shapes
+ * that do not fit, NaN and infinity: one table, one expected status per row, and
+ * after every failing row a check that nothing it was given has changed. */
+#include <limits.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#define SENTINEL (-12345.0)
+enum { OUT_CELLS = 256 };
+
+typedef struct fixture {
+    mlp_net *net;         /* 3 inputs -> 4 tanh (bias) -> 2 sigmoid (bias) */
+    mlp_net *other;       /* 3 inputs -> 5 relu -> 2 sigmoid: another shape */
+    mlp_workspace *ws;    /* for net, 4 rows */
+    mlp_trainer *tr;      /* net, binary cross-entropy, SGD, 4 rows */
+    double x[12], t[8];   /* 4 rows of inputs and of targets in [0, 1] */
+    double nan_x[12];
+    double out[OUT_CELLS]; /* filled with SENTINEL before every row */
+    size_t labels[4], bad_labels[4];
+    unsigned char file[4096];
+    size_t file_size;
+    mlp_optimizer opt;
+    mlp_fit_options fit;
+    double value;
+} fixture;
+
+static fixture F;
+
+static void setup(void)
+{
+    const mlp_layer_spec a[2] = {{4, MLP_ACT_TANH, 1}, {2, MLP_ACT_SIGMOID, 1}};
+    const mlp_layer_spec b[2] = {{5, MLP_ACT_RELU, 1}, {2, MLP_ACT_SIGMOID, 1}};
+    ck_assert_int_eq(mlp_net_create(&F.net, 3, a, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_create(&F.other, 3, b, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(F.net, MLP_INIT_XAVIER, 1), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_create(&F.ws, F.net, 4), MLP_OK);
+    F.opt = mlp_optimizer_defaults(MLP_OPT_SGD);
+    ck_assert_int_eq(mlp_trainer_create(&F.tr, F.net, MLP_LOSS_BINARY_CROSSENTROPY, &F.opt, 4),
+                     MLP_OK);
+    uint64_t rng = 4;
+    tu_fill(&rng, F.x, 12, -1, 1);
+    tu_fill(&rng, F.t, 8, 0, 1);
+    memcpy(F.nan_x, F.x, sizeof F.x);
+    F.nan_x[5] = NAN;
+    for (int i = 0; i < 4; i++) {
+        F.labels[i] = (size_t)i % 2;
+        F.bad_labels[i] = (size_t)i; /* 2 and 3 are out of range for k = 2 */
+    }
+    ck_assert_int_eq(mlp_net_save_buffer(F.net, F.file, sizeof F.file, &F.file_size), MLP_OK);
+    F.fit = mlp_fit_options_defaults();
+    F.fit.epochs = 1;
+    F.fit.batch_size = 4;
+}
+
+static void teardown(void)
+{
+    mlp_trainer_free(F.tr);
+    mlp_workspace_free(F.ws);
+    mlp_net_free(F.net);
+    mlp_net_free(F.other);
+    memset(&F, 0, sizeof F);
+}
+
+/* Functions that return a value rather than a status, turned into one for the
+ * table: MLP_OK when the value is the one expected. */
+static mlp_status zero_for_null(size_t v) { return v == 0 ? MLP_OK : MLP_ERR_INVALID_ARG; }
+static mlp_status null_for_null(const void *p) { return p == NULL ? MLP_OK : MLP_ERR_INVALID_ARG; }
+static mlp_status same_text(const char *a, const char *b)
+{
+    return a != NULL && strcmp(a, b) == 0 ? MLP_OK : MLP_ERR_INVALID_ARG;
+}
+
+/* Out-parameters for rows that need somewhere to write. */
+static mlp_net *net_out;
+static mlp_workspace *ws_out;
+static mlp_trainer *tr_out;
+static const double *cptr_out;
+static size_t size_out, rows_out, cols_out;
+static mlp_layer_spec spec_out;
+static mlp_provenance prov_out;
+static mlp_fit_result fit_out;
+
+static const mlp_layer_spec spec_ok[1] = {{2, MLP_ACT_RELU, 1}};
+static const mlp_layer_spec spec_zero[1] = {{0, MLP_ACT_RELU, 1}};
+static const mlp_layer_spec spec_huge[1] = {{SIZE_MAX, MLP_ACT_RELU, 1}};
+static const mlp_layer_spec spec_bad_act[1] = {{2, (mlp_activation)42, 1}};
+static const mlp_layer_spec spec_overflow[2] = {{INT_MAX, MLP_ACT_RELU, 1},
+                                                {INT_MAX, MLP_ACT_RELU, 1}};
+static const double inf_bias[2] = {0, INFINITY};
+static const size_t BIG = (size_t)INT_MAX + 1;
+
+/* Row i of the table: sets the expected status and the row's text, returns the
+ * status the call gave. text is NULL past the last row. */
+static mlp_status row(int i, mlp_status *expected, const char **text)
+{
+    enum { BASE = __COUNTER__ + 1 };
+    switch (i) {
+#define CASE(e, expr)                                                                          \
+    case __COUNTER__ - BASE:                                                                   \
+        *expected = (e);                                                                       \
+        *text = #expr;                                                                         \
+        return (expr);
+        /* status and version */
+        CASE(MLP_OK, same_text(mlp_strerror((mlp_status)999), "unknown status"))
+        CASE(MLP_OK, same_text(mlp_strerror((mlp_status)-1), "unknown status"))
+        CASE(MLP_OK, same_text(mlp_version(), MLP_VERSION_STRING))
+        /* activations */
+        CASE(MLP_OK, null_for_null(mlp_activation_name((mlp_activation)-5)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward(MLP_ACT_RELU, NULL, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward(MLP_ACT_RELU, F.out, NULL, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward(MLP_ACT_RELU, F.out, F.x, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward((mlp_activation)8, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_derivative(MLP_ACT_SOFTMAX, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_derivative((mlp_activation)-1, F.out, F.x, 4))
+        CASE(MLP_OK, mlp_activation_forward(MLP_ACT_TANH, F.out, F.nan_x, 12)) /* NaN flows */
+        /* networks */
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(NULL, 3, spec_ok, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, 3, NULL, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, 0, spec_ok, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, SIZE_MAX, spec_ok, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, 3, spec_ok, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, 3, spec_ok, SIZE_MAX))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, 3, spec_zero, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, 3, spec_huge, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_create(&net_out, 3, spec_bad_act, 1))
+        CASE(MLP_ERR_NOMEM, mlp_net_create(&net_out, INT_MAX, spec_overflow, 2))
+        CASE(MLP_OK, zero_for_null(mlp_net_n_inputs(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_net_n_outputs(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_net_n_layers(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_net_n_params(NULL)))
+        CASE(MLP_OK, null_for_null(mlp_net_params(NULL)))
+        CASE(MLP_OK, null_for_null(mlp_net_params_const(NULL)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_layer(NULL, 0, &spec_out, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_layer(F.net, 0, NULL, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_layer(F.net, SIZE_MAX, &spec_out, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_weights(NULL, 0, F.x, 12))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_weights(F.net, 0, NULL, 12))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_weights(F.net, 2, F.x, 12))
+        CASE(MLP_ERR_SHAPE, mlp_net_set_weights(F.net, 0, F.x, 11))
+        CASE(MLP_ERR_SHAPE, mlp_net_set_weights(F.net, 0, F.x, SIZE_MAX))
+        CASE(MLP_ERR_NUMERIC, mlp_net_set_weights(F.net, 0, F.nan_x, 12))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_get_weights(F.net, 0, NULL, 12))
+        CASE(MLP_ERR_SHAPE, mlp_net_get_weights(F.net, 1, F.out, 12))
+        CASE(MLP_ERR_SHAPE, mlp_net_set_bias(F.net, 0, F.x, 3))
+        CASE(MLP_ERR_NUMERIC, mlp_net_set_bias(F.net, 1, inf_bias, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_get_bias(NULL, 0, F.out, 4))
+        CASE(MLP_ERR_SHAPE, mlp_net_get_bias(F.net, 0, F.out, 0))
+        /* workspaces and prediction */
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_create(NULL, F.net, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_create(&ws_out, NULL, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_create(&ws_out, F.net, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_create(&ws_out, F.net, BIG))
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_create(&ws_out, F.net, SIZE_MAX))
+        CASE(MLP_OK, zero_for_null(mlp_workspace_max_batch(NULL)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict(NULL, F.ws, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict(F.net, NULL, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict(F.net, F.ws, NULL, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict(F.net, F.ws, F.out, NULL, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict(F.net, F.ws, F.out, F.x, 0))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict(F.net, F.ws, F.out, F.x, 5))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict(F.net, F.ws, F.out, F.x, SIZE_MAX))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict(F.other, F.ws, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_layer_output(NULL, 0, &cptr_out, &rows_out, &cols_out))
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_layer_output(F.ws, 0, NULL, &rows_out, &cols_out))
+        CASE(MLP_ERR_INVALID_ARG, mlp_workspace_layer_output(F.ws, 9, &cptr_out, &rows_out, &cols_out))
+        /* losses */
+        CASE(MLP_ERR_INVALID_ARG, mlp_loss_error(NULL, F.x, F.t, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_loss_error(F.out, NULL, F.t, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_loss_error(F.out, F.x, NULL, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_loss_error(F.out, F.x, F.t, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_loss_mse(NULL, F.x, F.t, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_loss_mse(F.out, F.x, F.t, 0))
+        CASE(MLP_OK, null_for_null(mlp_loss_name((mlp_loss)3)))
+        /* the linear model */
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_predict(NULL, F.x, F.t, 4, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_predict(F.out, F.x, F.t, 0, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_predict(F.out, F.x, F.t, BIG, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_predict(F.out, F.x, F.t, 4, SIZE_MAX))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_slope(F.out, F.x, NULL, 4, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_slope(F.out, F.x, F.t, 4, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_update(F.out, F.x, 3, NAN))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_update(F.out, F.x, 3, -INFINITY))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_update(F.out, F.x, BIG, 0.1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linear_descend(F.out, NULL, F.x, F.t, 4, 3, INFINITY, 5))
+        CASE(MLP_ERR_NUMERIC, mlp_linear_descend(F.out, NULL, F.nan_x, F.t, 4, 3, 0.1, 5))
+        /* gradients */
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient(F.net, F.ws, MLP_LOSS_MSE, NULL, &F.value, F.x, F.t, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient(F.net, F.ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, F.out, &F.value, F.x, F.t, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient(F.net, F.ws, (mlp_loss)-1, F.out, &F.value, F.x, F.t, 4))
+        CASE(MLP_ERR_SHAPE, mlp_net_gradient(F.net, F.ws, MLP_LOSS_MSE, F.out, &F.value, F.x, F.t, 5))
+        CASE(MLP_ERR_SHAPE, mlp_net_gradient(F.other, F.ws, MLP_LOSS_MSE, F.out, &F.value, F.x, F.t, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, F.x, F.t, 4, INFINITY))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, F.x, F.t, 4, -1e-3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, NULL, F.t, 4, 1e-3))
+        /* initialization */
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_init(NULL, MLP_INIT_HE, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_init(F.net, (mlp_init)99, 1))
+        /* training */
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(NULL, F.net, MLP_LOSS_MSE, &F.opt, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, NULL, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, &F.opt, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, &F.opt, BIG))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &F.opt, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_step(NULL, &F.value, F.x, F.t, 4))
+        CASE(MLP_ERR_SHAPE, mlp_trainer_step(F.tr, &F.value, F.x, F.t, 0))
+        CASE(MLP_ERR_SHAPE, mlp_trainer_step(F.tr, &F.value, F.x, F.t, SIZE_MAX))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_step(F.tr, &F.value, F.nan_x, F.t, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, NULL, F.t, 4, NULL, NULL, 0, &F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.x, F.t, 0, NULL, NULL, 0, &F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.x, F.t, 4, NULL, NULL, 4, &F.fit))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.nan_x, F.t, 4, NULL, NULL, 0, &F.fit))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.x, F.t, 4, F.nan_x, F.t, 4, &F.fit))
+        /* least squares and classification */
+        CASE(MLP_ERR_NUMERIC, mlp_linreg(F.out, NULL, F.nan_x, F.t, 4, 3))
+        CASE(MLP_ERR_SHAPE, mlp_linreg(F.out, &F.value, F.x, F.t, 3, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_linreg(F.out, NULL, F.x, F.t, BIG, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_onehot(F.out, F.bad_labels, 4, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_onehot(F.out, F.labels, SIZE_MAX, SIZE_MAX))
+        CASE(MLP_ERR_INVALID_ARG, mlp_argmax((size_t *)F.out, F.x, 0, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_accuracy(&F.value, F.x, F.t, 4, 0))
+        /* provenance, save and load */
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_provenance(NULL, &prov_out))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_provenance(F.net, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_loss_history(F.net, NULL, &size_out))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_loss_history(F.net, &cptr_out, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_save(F.net, NULL))
+        CASE(MLP_ERR_IO, mlp_net_save(F.net, "/proc/no/such/dir/model.mlp"))
+        CASE(MLP_ERR_SHAPE, mlp_net_save_buffer(F.net, F.out, 1, &size_out))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_load(NULL, "x"))
+        CASE(MLP_ERR_IO, mlp_net_load(&net_out, "/proc/no/such/file"))
+        CASE(MLP_ERR_FORMAT, mlp_net_load_buffer(&net_out, F.file, 0))
+        CASE(MLP_ERR_FORMAT, mlp_net_load_buffer(&net_out, F.file, F.file_size - 1))
+        CASE(MLP_ERR_FORMAT, mlp_net_load_buffer(&net_out, F.x, sizeof F.x))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_save(NULL, "x"))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_load(&tr_out, NULL, "x", 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_load_buffer(&tr_out, &net_out, F.file, F.file_size, 0))
+        CASE(MLP_ERR_FORMAT, mlp_trainer_load_buffer(&tr_out, &net_out, F.file, F.file_size, 4))
+#undef CASE
+    }
+    *text = NULL;
+    return MLP_OK;
+}
+
+START_TEST(every_row_gives_its_status_and_changes_nothing)
+{
+    int rows = 0;
+    for (int i = 0;; i++) {
+        setup();
+        const size_t np = mlp_net_n_params(F.net);
+        double params[64], x[12], t[8];
+        ck_assert_uint_le(np, 64);
+        memcpy(params, mlp_net_params_const(F.net), np * sizeof(double));
+        memcpy(x, F.x, sizeof x);
+        memcpy(t, F.t, sizeof t);
+        for (int c = 0; c < OUT_CELLS; c++) F.out[c] = SENTINEL;
+        F.value = SENTINEL;
+        net_out = (mlp_net *)&F; /* constructors must set these to NULL on failure */
+        ws_out = (mlp_workspace *)&F;
+        tr_out = (mlp_trainer *)&F;
+
+        mlp_status expected = MLP_OK;
+        const char *text = NULL;
+        const mlp_status got = row(i, &expected, &text);
+        if (text == NULL) {
+            teardown();
+            break;
+        }
+        rows++;
+        ck_assert_msg(got == expected, "row %d: %s gave %s (%s), expected %s", i, text,
+                      mlp_strerror(got), mlp_error_detail(), mlp_strerror(expected));
+        if (got != MLP_OK) {
+            ck_assert_msg(mlp_error_detail()[0] != '\0', "row %d: %s left no detail", i, text);
+            ck_assert_msg(memcmp(params, mlp_net_params_const(F.net), np * sizeof(double)) == 0,
+                          "row %d: %s changed the network", i, text);
+            ck_assert_mem_eq(x, F.x, sizeof x);
+            ck_assert_mem_eq(t, F.t, sizeof t);
+            for (int c = 0; c < OUT_CELLS; c++)
+                ck_assert_msg(F.out[c] == SENTINEL, "row %d: %s wrote its output", i, text);
+            ck_assert_msg(F.value == SENTINEL || strstr(text, "step(") != NULL,
+                          "row %d: %s wrote a value", i, text);
+            if (strstr(text, "(&net_out") != NULL) ck_assert_ptr_null(net_out);
+            if (strstr(text, "(&ws_out") != NULL) ck_assert_ptr_null(ws_out);
+            if (strstr(text, "(&tr_out") != NULL) ck_assert_ptr_null(tr_out);
+        }
+        teardown();
+    }
+    ck_assert_int_gt(rows, 120);
+}
+END_TEST
+
+static Suite *hostile_suite(void)
+{
+    Suite *s = suite_create("hostile");
+    TCase *tc = tcase_create("hostile");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, every_row_gives_its_status_and_changes_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(hostile_suite)
