@@ -289,7 +289,7 @@ static mlp_status get_u64(reader *r, uint64_t *v, const char *what)
 /* A count that must lie in [lo, hi]. */
 static mlp_status get_count(reader *r, uint64_t lo, uint64_t hi, size_t *v, const char *what)
 {
-    uint64_t x;
+    uint64_t x = 0;
     mlp_status s = get_u64(r, &x, what);
     if (s != MLP_OK) return s;
     MLP_CHECK(x >= lo && x <= hi, MLP_ERR_FORMAT, "%s: %s is %llu, must be %llu to %llu", r->fn,
@@ -327,7 +327,7 @@ static mlp_status check_f64s(reader *r, size_t n, const char *what)
 
 static mlp_status get_optimizer(reader *r, mlp_optimizer *o, const char *what)
 {
-    uint32_t kind, reserved;
+    uint32_t kind = 0, reserved = 0;
     mlp_status s = get_u32(r, &kind, what);
     if (s == MLP_OK) s = get_u32(r, &reserved, what);
     if (s != MLP_OK) return s;
@@ -375,8 +375,8 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     MLP_CHECK(memcmp(buf, magic, sizeof magic) == 0, MLP_ERR_FORMAT,
               "%s: not a libmlp model (bad magic)", fn);
     reader r = {buf + sizeof magic, size - sizeof magic - 4, fn};
-    uint32_t version, stored_crc = 0;
-    uint64_t total;
+    uint32_t version = 0, stored_crc = 0;
+    uint64_t total = 0;
     mlp_status s = get_u32(&r, &version, "the header");
     if (s == MLP_OK) s = get_u32(&r, &f->contents, "the header");
     if (s == MLP_OK) s = get_u64(&r, &total, "the header");
@@ -410,8 +410,8 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     size_t implied = 0, in = f->n_inputs;
     f->layers = r.p;
     for (size_t l = 0; l < f->n_layers; l++) {
-        size_t out;
-        uint32_t act, bias;
+        size_t out = 0;
+        uint32_t act = 0, bias = 0;
         s = get_count(&r, 1, MLP_MAX_DIM, &out, "a layer size");
         if (s == MLP_OK) s = get_u32(&r, &act, "a layer");
         if (s == MLP_OK) s = get_u32(&r, &bias, "a layer");
@@ -435,7 +435,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     get_f64s(&r, NULL, f->n_params);
 
     /* Provenance. */
-    uint32_t trained, loss;
+    uint32_t trained = 0, loss = 0;
     s = get_u32(&r, &trained, "the provenance");
     if (s == MLP_OK) s = get_u32(&r, &loss, "the provenance");
     if (s != MLP_OK) return s;
@@ -445,7 +445,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     memcpy(f->info.library_version, f->version, VERSION_BYTES);
     f->info.trained = (int)trained;
     f->info.loss = (mlp_loss)loss;
-    uint64_t seed;
+    uint64_t seed = 0;
     s = get_u64(&r, &seed, "the provenance");
     if (s == MLP_OK) s = get_count(&r, 0, MLP_MAX_DIM, &f->info.batch_size, "the batch size");
     if (s == MLP_OK) s = get_count(&r, 0, SIZE_MAX / 16, &f->info.epochs, "the epoch count");
@@ -459,7 +459,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     get_f64s(&r, NULL, f->info.epochs); /* losses may be anything a run recorded */
 
     if (f->contents == CONTENTS_CHECKPOINT) {
-        uint32_t tloss, reserved;
+        uint32_t tloss = 0, reserved = 0;
         s = get_u32(&r, &tloss, "the trainer");
         if (s == MLP_OK) s = get_u32(&r, &reserved, "the trainer");
         if (s == MLP_OK) s = get_optimizer(&r, &f->opt, "the trainer");
@@ -497,8 +497,8 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
               f->n_layers);
     reader r = {f->layers, 16 * f->n_layers, fn};
     for (size_t l = 0; l < f->n_layers; l++) { /* validated by parse: cannot fail */
-        uint64_t out;
-        uint32_t act, bias;
+        uint64_t out = 0;
+        uint32_t act = 0, bias = 0;
         get_u64(&r, &out, "a layer");
         get_u32(&r, &act, "a layer");
         get_u32(&r, &bias, "a layer");
