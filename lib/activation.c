@@ -1,6 +1,7 @@
 /* Vectorized activations and their derivatives. Every pass is a plain loop over
  * a contiguous array, with no branches the compiler cannot turn into selects. */
 #include <math.h>
+#include <string.h>
 
 #include "mlp_internal.h"
 
@@ -27,58 +28,43 @@ const char *mlp_activation_name(mlp_activation act)
 /* NaN stays NaN (z < 0 is false for NaN), as Python's max(nan, 0) keeps it. */
 static inline double relu(double z) { return z < 0.0 ? 0.0 : z; }
 
-/* exp(-z) overflows to +inf for very negative z, and 1 / (1 + inf) is exactly 0:
- * no NaN for any finite z. */
-static inline double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
-
 static inline double leaky_relu(double z) { return z < 0.0 ? MLP_LEAKY_RELU_SLOPE * z : z; }
 
-static inline double elu(double z) { return z < 0.0 ? expm1(z) : z; }
-
-/* log(1 + e^z) = max(z, 0) + log1p(e^-|z|): exact for large |z|, no overflow. */
-static inline double softplus(double z) { return fmax(z, 0.0) + log1p(exp(-fabs(z))); }
+/* exp(-z) overflows to +inf for very negative z, and 1 / (1 + inf) is exactly 0. */
+static inline double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
 /* Softmax of one row in place, shifted by the row's maximum so exp never overflows. */
 static void softmax_row(double *z, size_t n)
 {
     double m = z[0];
     for (size_t i = 1; i < n; i++) m = fmax(m, z[i]);
+    for (size_t i = 0; i < n; i++) z[i] -= m;
+    mlp__vpass(MLP__V_EXP, z, z, n);
     double sum = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        z[i] = exp(z[i] - m);
-        sum += z[i];
-    }
+    for (size_t i = 0; i < n; i++) sum += z[i];
     const double inv = 1.0 / sum;
     for (size_t i = 0; i < n; i++) z[i] *= inv;
 }
 
-/* Element-wise activations over n values (softmax is handled per row by the callers). */
+/* Element-wise activations over n values (softmax: the n values are one row). */
 static void forward(mlp_activation act, double *out, const double *in, size_t n)
 {
     switch (act) {
     case MLP_ACT_IDENTITY:
-        for (size_t i = 0; i < n; i++) out[i] = in[i];
+        if (out != in) memmove(out, in, n * sizeof *out);
         break;
     case MLP_ACT_RELU:
         for (size_t i = 0; i < n; i++) out[i] = relu(in[i]);
         break;
-    case MLP_ACT_TANH:
-        for (size_t i = 0; i < n; i++) out[i] = tanh(in[i]);
-        break;
-    case MLP_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) out[i] = sigmoid(in[i]);
-        break;
     case MLP_ACT_LEAKY_RELU:
         for (size_t i = 0; i < n; i++) out[i] = leaky_relu(in[i]);
         break;
-    case MLP_ACT_ELU:
-        for (size_t i = 0; i < n; i++) out[i] = elu(in[i]);
-        break;
-    case MLP_ACT_SOFTPLUS:
-        for (size_t i = 0; i < n; i++) out[i] = softplus(in[i]);
-        break;
+    case MLP_ACT_TANH: mlp__vpass(MLP__V_TANH, out, in, n); break;
+    case MLP_ACT_SIGMOID: mlp__vpass(MLP__V_SIGMOID, out, in, n); break;
+    case MLP_ACT_ELU: mlp__vpass(MLP__V_ELU, out, in, n); break;
+    case MLP_ACT_SOFTPLUS: mlp__vpass(MLP__V_SOFTPLUS, out, in, n); break;
     case MLP_ACT_SOFTMAX:
-        for (size_t i = 0; i < n; i++) out[i] = in[i];
+        if (out != in) memmove(out, in, n * sizeof *out);
         softmax_row(out, n);
         break;
     }
@@ -124,7 +110,7 @@ mlp_status mlp_activation_derivative(mlp_activation act, double *out, const doub
             out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? MLP_LEAKY_RELU_SLOPE : z);
             break;
         case MLP_ACT_ELU: out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? exp(z) : z); break;
-        case MLP_ACT_SOFTPLUS: out[i] = sigmoid(z); break;
+        case MLP_ACT_SOFTPLUS: out[i] = sigmoid(z); break; /* d/dz log(1 + e^z) */
         case MLP_ACT_SOFTMAX: break; /* refused above */
         }
     }
@@ -134,17 +120,27 @@ mlp_status mlp_activation_derivative(mlp_activation act, double *out, const doub
 void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
                         mlp_activation act)
 {
+    /* Rows of 64 or more get their bias and activation in one visit while the row
+     * is in L1; narrower ones in two passes over the whole matrix, which keeps
+     * per-row call overhead off the many-short-rows case. */
+    const int by_row = act == MLP_ACT_SOFTMAX || (cols >= 64 && bias != NULL);
+    if (by_row) {
+        for (size_t r = 0; r < rows; r++) {
+            double *row = z + r * cols;
+            if (bias != NULL)
+                for (size_t c = 0; c < cols; c++) row[c] += bias[c];
+            if (act == MLP_ACT_SOFTMAX) softmax_row(row, cols);
+            else forward(act, row, row, cols);
+        }
+        return;
+    }
     if (bias != NULL) {
         for (size_t r = 0; r < rows; r++) {
             double *row = z + r * cols;
             for (size_t c = 0; c < cols; c++) row[c] += bias[c];
         }
     }
-    if (act == MLP_ACT_SOFTMAX) {
-        for (size_t r = 0; r < rows; r++) softmax_row(z + r * cols, cols);
-    } else if (act != MLP_ACT_IDENTITY) {
-        forward(act, z, z, rows * cols);
-    }
+    forward(act, z, z, rows * cols);
 }
 
 void mlp__activation_backward(double *dz, const double *da, const double *a, size_t rows,
@@ -175,8 +171,13 @@ void mlp__activation_backward(double *dz, const double *da, const double *a, siz
     case MLP_ACT_ELU:
         for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : da[i] * (a[i] + 1.0);
         break;
-    case MLP_ACT_SOFTPLUS:
-        for (size_t i = 0; i < n; i++) dz[i] = -da[i] * expm1(-a[i]);
+    case MLP_ACT_SOFTPLUS: /* sigmoid(z) = 1 - exp(-a); chunks, since dz may alias da */
+        for (size_t i = 0; i < n; i += 256) {
+            double d[256];
+            const size_t m = n - i < 256 ? n - i : 256;
+            mlp__vpass(MLP__V_NEG_EXPM1, d, a + i, m);
+            for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * d[k];
+        }
         break;
     case MLP_ACT_SOFTMAX:
         /* Jacobian-vector product per row: dz = a ⊙ (da - <da, a>). */

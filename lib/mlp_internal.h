@@ -51,6 +51,21 @@ static inline double mlp__rng_uniform(uint64_t *state)
     return (double)(mlp__rng_next(state) >> 11) * 0x1.0p-53;
 }
 
+/* Vectorized passes over arrays (lib/vmath.c): y[i] = f(x[i]); y may alias x. */
+typedef enum mlp__vfunc {
+    MLP__V_TANH,
+    MLP__V_SIGMOID,
+    MLP__V_ELU,
+    MLP__V_SOFTPLUS,
+    MLP__V_EXP,
+    MLP__V_NEG_EXPM1 /* -expm1(-x) = 1 - exp(-x) */
+} mlp__vfunc;
+
+void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n);
+
+/* Which implementation mlp__vpass runs on this machine, for reports. */
+const char *mlp__vmath_name(void);
+
 /* 1 when every value is finite. */
 int mlp__all_finite(const double *x, size_t n);
 
