@@ -641,6 +641,26 @@ MLP_API mlp_status mlp_trainer_load(mlp_trainer **trainer, mlp_net **net, const 
 MLP_API mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net,
                                            const void *buf, size_t size, size_t max_batch);
 
+/* ------------------------------------------------------------------------- */
+/* What the library runs on                                                  */
+/* ------------------------------------------------------------------------- */
+
+/** The CBLAS provider and machine libmlp runs on, for reports and diagnosis. */
+typedef struct mlp_blas_info {
+    char provider[32];     /**< the CBLAS provider libmlp was built with ("openblas", "blis", ...) */
+    char version[32];      /**< its version, when it says ("0.3.21"); else "" */
+    char kernel[32];       /**< OpenBLAS's kernel (openblas_get_corename(), "Haswell"); else "" */
+    int threads;           /**< the BLAS's thread count; -1 when it does not say */
+    char vector_math[48];  /**< what runs tanh, sigmoid, exp: "glibc libmvec, AVX2, 4 lanes" */
+    char cpu[96];          /**< the CPU's model name */
+    char best_kernel[32];  /**< the best OpenBLAS kernel this CPU can run ("SkylakeX", "Zen") */
+    char advice[256];      /**< "" when all is well; else what to change, for instance when
+                                OpenBLAS runs SSE3 kernels on a CPU with AVX-512 */
+} mlp_blas_info;
+
+/** Describe the CBLAS provider and the machine. Never fails for a non-NULL info. */
+MLP_API mlp_status mlp_blas_get_info(mlp_blas_info *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -89,6 +89,11 @@ double mlp__mse(const double *pred, const double *target, size_t n);
 void mlp__dense_forward(double *a, double *z, const double *a_prev, const double *w,
                         const double *b, size_t n, size_t in, size_t out, mlp_activation act);
 
+/* The forward pass of a network whose layers are all small (in * out <= 64) with
+ * cheap activations (identity, relu, leaky relu), into ws: returns 1 when done,
+ * 0 (nothing done) for any other network. */
+int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n);
+
 /* One dense layer backward from dz (n, out): dw (out, in) = dzᵀ · a_prev, db (out) = column
  * sums of dz (db may be NULL: no bias), and, when da_prev != NULL, da_prev (n, in) = dz · w. */
 void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *dz,

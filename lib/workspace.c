@@ -101,6 +101,8 @@ mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, cons
 void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
                   int keep_logits)
 {
+    ws->last_rows = n;
+    if (!keep_logits && mlp__small_net_forward(net, ws, x, n)) return;
     const double *a_prev = x; /* (n, in) */
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
@@ -126,7 +128,12 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
     mlp_status s = mlp__workspace_fits(ws, net, __func__);
     if (s != MLP_OK) return s;
     mlp__forward(net, ws, x, n, 0);
-    memcpy(y, ws->act[net->n_layers - 1], n * mlp_net_n_outputs(net) * sizeof *y);
+    const size_t cells = n * net->layers[net->n_layers - 1].out;
+    const double *last = ws->act[net->n_layers - 1];
+    if (cells <= 8) /* a call into libc costs more than copying a few values */
+        for (size_t i = 0; i < cells; i++) y[i] = last[i];
+    else
+        memcpy(y, last, cells * sizeof *y);
     return MLP_OK;
 }
 

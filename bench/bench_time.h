@@ -1,0 +1,51 @@
+/* Timing shared by the benchmark programs: the median of several samples after a
+ * warm-up, each sample long enough to be measured well. */
+#ifndef MLP_BENCH_TIME_H
+#define MLP_BENCH_TIME_H
+
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef void (*bench_fn)(void *ctx);
+
+/* Median seconds per call: a warm-up, then 7 samples of enough calls each that
+ * together they take at least min_time. Returns a negative number, without
+ * sampling, when one call takes longer than max_call (a peer far too slow for the
+ * time the suite has). */
+static double time_call(bench_fn f, void *ctx, double min_time, double max_call)
+{
+    double t0 = now();
+    f(ctx);
+    double one = now() - t0;
+    if (one > max_call) return -one;
+    while (now() - t0 < 0.05 * min_time + one) f(ctx); /* warm caches, BLAS threads */
+    t0 = now();
+    f(ctx);
+    one = fmax(now() - t0, 1e-9);
+    enum { SAMPLES = 7 };
+    const size_t reps = (size_t)fmax(1.0, min_time / SAMPLES / one);
+    double s[SAMPLES];
+    for (int i = 0; i < SAMPLES; i++) {
+        const double a = now();
+        for (size_t r = 0; r < reps; r++) f(ctx);
+        s[i] = (now() - a) / (double)reps;
+    }
+    qsort(s, SAMPLES, sizeof *s, cmp_double);
+    return s[SAMPLES / 2];
+}
+
+#endif

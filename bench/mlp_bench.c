@@ -1,0 +1,271 @@
+/*
+ * libmlp's timed programs: for each workload, op and batch size, libmlp against
+ * its dgemm floor (the same cblas_dgemm calls with the same shapes, nothing
+ * else), timed in this process; plus the machine's square-dgemm rate.
+ *
+ * Output: CSV rows on stdout, "impl,workload,op,batch,threads,ns_per_sample,gflops";
+ * progress on stderr. The thread count is the BLAS's (OPENBLAS_NUM_THREADS,
+ * set by bench/run); it is only recorded here.
+ *
+ * Usage: mlp_bench [--min-time S] [--workloads a,b] [--ops a,b] [--batches 1,8,...]
+ *                  [--threads N] [--square N] [--info]
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+#include <mlp.h>
+
+typedef struct workload {
+    const char *name;
+    size_t n_inputs, n_layers;
+    size_t sizes[4];
+    mlp_activation hidden;
+} workload;
+
+/* bias on, MSE, linear output (issue #5) */
+static const workload workloads[] = {
+    {"tiny", 2, 2, {2, 1}, MLP_ACT_RELU},
+    {"mnist", 784, 3, {256, 128, 10}, MLP_ACT_RELU},
+    {"wide", 1024, 3, {1024, 1024, 1024}, MLP_ACT_TANH},
+};
+
+#include "bench_time.h"
+
+typedef struct cell {
+    const workload *w;
+    size_t batch;
+    mlp_net *net;
+    mlp_workspace *ws;
+    mlp_trainer *tr;
+    double *x, *y, *t;
+    /* the floor's buffers: per layer A (batch, out), and two (batch, max width) */
+    double *a[4], *d0, *d1, *grad;
+} cell;
+
+static void run_forward(void *p)
+{
+    cell *c = p;
+    if (mlp_net_predict(c->net, c->ws, c->y, c->x, c->batch) != MLP_OK) abort();
+}
+
+static void run_train(void *p)
+{
+    cell *c = p;
+    double loss;
+    if (mlp_trainer_step(c->tr, &loss, c->x, c->t, c->batch) != MLP_OK) abort();
+}
+
+/* The dgemm calls libmlp's forward pass makes, on the network's own weights. */
+static void floor_forward(void *p)
+{
+    cell *c = p;
+    const workload *w = c->w;
+    const double *params = mlp_net_params_const(c->net), *prev = c->x;
+    size_t in = w->n_inputs, off = 0;
+    const int n = (int)c->batch;
+    for (size_t l = 0; l < w->n_layers; l++) {
+        const size_t out = w->sizes[l];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)out, (int)in, 1.0, prev,
+                    (int)in, params + off, (int)in, 0.0, c->a[l], (int)out);
+        off += in * out + out;
+        prev = c->a[l];
+        in = out;
+    }
+}
+
+/* ... and those of a training step: forward, then per layer dW = dZᵀ·A_prev and,
+ * below the first layer, dA_prev = dZ·W. */
+static void floor_train(void *p)
+{
+    cell *c = p;
+    const workload *w = c->w;
+    floor_forward(p);
+    const double *params = mlp_net_params_const(c->net);
+    size_t offs[4], ins[4], off = 0, in = w->n_inputs;
+    for (size_t l = 0; l < w->n_layers; l++) {
+        offs[l] = off;
+        ins[l] = in;
+        off += in * w->sizes[l] + w->sizes[l];
+        in = w->sizes[l];
+    }
+    const int n = (int)c->batch;
+    for (size_t l = w->n_layers; l-- > 0;) {
+        const int out = (int)w->sizes[l], lin = (int)ins[l];
+        const double *a_prev = l > 0 ? c->a[l - 1] : c->x;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, lin, n, 1.0, c->d0, out, a_prev,
+                    lin, 0.0, c->grad + offs[l], lin);
+        if (l > 0)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, lin, out, 1.0, c->d0, out,
+                        params + offs[l], lin, 0.0, c->d1, lin);
+    }
+}
+
+static double *filled(size_t n, uint64_t *rng, double lo, double hi)
+{
+    double *v = malloc((n > 0 ? n : 1) * sizeof *v);
+    if (v == NULL) abort();
+    for (size_t i = 0; i < n; i++) {
+        *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+        v[i] = lo + (hi - lo) * (double)(*rng >> 11) * 0x1.0p-53;
+    }
+    return v;
+}
+
+static void setup(cell *c, const workload *w, size_t batch)
+{
+    memset(c, 0, sizeof *c);
+    c->w = w;
+    c->batch = batch;
+    mlp_layer_spec spec[4];
+    for (size_t l = 0; l < w->n_layers; l++)
+        spec[l] = (mlp_layer_spec){w->sizes[l], l + 1 < w->n_layers ? w->hidden : MLP_ACT_IDENTITY, 1};
+    const size_t out = w->sizes[w->n_layers - 1];
+    mlp_optimizer sgd = mlp_optimizer_defaults(MLP_OPT_SGD);
+    sgd.learning_rate = 1e-6; /* keeps the weights (and the timing) steady over many steps */
+    if (mlp_net_create(&c->net, w->n_inputs, spec, w->n_layers) != MLP_OK ||
+        mlp_net_init(c->net, MLP_INIT_XAVIER, 1) != MLP_OK ||
+        mlp_workspace_create(&c->ws, c->net, batch) != MLP_OK ||
+        mlp_trainer_create(&c->tr, c->net, MLP_LOSS_MSE, &sgd, batch) != MLP_OK) {
+        fprintf(stderr, "mlp_bench: setup: %s\n", mlp_error_detail());
+        exit(1);
+    }
+    uint64_t rng = 42;
+    c->x = filled(batch * w->n_inputs, &rng, -1, 1);
+    c->t = filled(batch * out, &rng, -1, 1);
+    c->y = filled(batch * out, &rng, 0, 0);
+    size_t widest = w->n_inputs;
+    for (size_t l = 0; l < w->n_layers; l++) {
+        c->a[l] = filled(batch * w->sizes[l], &rng, 0, 0);
+        if (w->sizes[l] > widest) widest = w->sizes[l];
+    }
+    c->d0 = filled(batch * widest, &rng, -1e-3, 1e-3);
+    c->d1 = filled(batch * widest, &rng, 0, 0);
+    c->grad = filled(mlp_net_n_params(c->net), &rng, 0, 0);
+}
+
+static void teardown(cell *c)
+{
+    mlp_trainer_free(c->tr);
+    mlp_workspace_free(c->ws);
+    mlp_net_free(c->net);
+    free(c->x);
+    free(c->y);
+    free(c->t);
+    for (size_t l = 0; l < 4; l++) free(c->a[l]);
+    free(c->d0);
+    free(c->d1);
+    free(c->grad);
+}
+
+static double flops_per_sample(const workload *w, int train)
+{
+    double macs = 0;
+    size_t in = w->n_inputs;
+    for (size_t l = 0; l < w->n_layers; l++) {
+        macs += (double)in * (double)w->sizes[l];
+        in = w->sizes[l];
+    }
+    return (train ? 6.0 : 2.0) * macs;
+}
+
+static int listed(const char *list, const char *name)
+{
+    if (list == NULL) return 1;
+    const size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) return 1;
+    return 0;
+}
+
+static double square_gflops(size_t n, double min_time)
+{
+    uint64_t rng = 7;
+    double *a = filled(n * n, &rng, -1, 1), *b = filled(n * n, &rng, -1, 1),
+           *c = filled(n * n, &rng, 0, 0);
+    double best = 0;
+    const double t0 = now();
+    int rounds = 0;
+    while (rounds < 3 || now() - t0 < min_time) {
+        const double s = now();
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, a,
+                    (int)n, b, (int)n, 0.0, c, (int)n);
+        const double g = 2.0 * (double)n * (double)n * (double)n / (now() - s) / 1e9;
+        if (g > best) best = g;
+        rounds++;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    double min_time = 0.2;
+    const char *wl = NULL, *ops = NULL, *batches = "1,8,64,512,4096";
+    int threads = 1;
+    size_t square = 2048;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--min-time") && i + 1 < argc) min_time = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--workloads") && i + 1 < argc) wl = argv[++i];
+        else if (!strcmp(argv[i], "--ops") && i + 1 < argc) ops = argv[++i];
+        else if (!strcmp(argv[i], "--batches") && i + 1 < argc) batches = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--square") && i + 1 < argc) square = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--info")) {
+            mlp_blas_info info;
+            mlp_blas_get_info(&info);
+            printf("blas=%s\nblas_version=%s\nkernel=%s\nblas_threads=%d\nvector_math=%s\n"
+                   "cpu=%s\nadvice=%s\n",
+                   info.provider, info.version, info.kernel, info.threads, info.vector_math,
+                   info.cpu, info.advice);
+            return 0;
+        } else {
+            fprintf(stderr, "mlp_bench: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+
+    printf("impl,workload,op,batch,threads,ns_per_sample,gflops\n");
+    if (square > 0) {
+        fprintf(stderr, "  square dgemm n=%zu, %d thread(s)\n", square, threads);
+        printf("square_dgemm,square,dgemm,%zu,%d,,%.3f\n", square, threads,
+               square_gflops(square, min_time));
+    }
+    for (size_t wi = 0; wi < sizeof workloads / sizeof workloads[0]; wi++) {
+        const workload *w = &workloads[wi];
+        if (!listed(wl, w->name)) continue;
+        char list[256];
+        snprintf(list, sizeof list, "%s%s", batches, !strcmp(w->name, "tiny") ? ",65536" : "");
+        for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+            const size_t batch = (size_t)atol(tok);
+            if (batch == 0) continue;
+            cell c;
+            setup(&c, w, batch);
+            for (int train = 0; train <= 1; train++) {
+                const char *op = train ? "train" : "forward";
+                if (!listed(ops, op)) continue;
+                fprintf(stderr, "  %-5s %-7s batch %-6zu %d thread(s)\n", w->name, op, batch,
+                        threads);
+                const double t_mlp = time_call(train ? run_train : run_forward, &c, min_time, 1e9);
+                const double t_floor =
+                    time_call(train ? floor_train : floor_forward, &c, min_time, 1e9);
+                const double fl = flops_per_sample(w, train);
+                printf("libmlp,%s,%s,%zu,%d,%.3f,%.3f\n", w->name, op, batch, threads,
+                       t_mlp / (double)batch * 1e9, fl * (double)batch / t_mlp / 1e9);
+                printf("dgemm_floor,%s,%s,%zu,%d,%.3f,%.3f\n", w->name, op, batch, threads,
+                       t_floor / (double)batch * 1e9, fl * (double)batch / t_floor / 1e9);
+                fflush(stdout);
+            }
+            teardown(&c);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""numpy and PyTorch on bench/run's workloads, written the way their users write
+them: numpy vectorized (X @ W.T + b, one array operation per layer), PyTorch as
+nn.Sequential in float64. Forward predicts a batch; train is one forward,
+backward and plain SGD update over the batch with the mean squared error.
+
+Output: CSV rows as mlp_bench's, impl "numpy" or "torch"; progress on stderr.
+A peer that cannot be imported is skipped with a note on stderr."""
+import argparse
+import statistics
+import sys
+import time
+
+WORKLOADS = {
+    "tiny": (2, [2, 1], "relu"),
+    "mnist": (784, [256, 128, 10], "relu"),
+    "wide": (1024, [1024, 1024, 1024], "tanh"),
+}
+
+
+def time_call(f, min_time, max_call):
+    """Median seconds per call: warm-up, then 7 samples totalling >= min_time."""
+    t0 = time.perf_counter()
+    f()
+    one = time.perf_counter() - t0
+    if one > max_call:
+        return -one
+    while time.perf_counter() - t0 < 0.05 * min_time + one:
+        f()
+    t0 = time.perf_counter()
+    f()
+    one = max(time.perf_counter() - t0, 1e-9)
+    reps = max(1, int(min_time / 7 / one))
+    samples = []
+    for _ in range(7):
+        a = time.perf_counter()
+        for _ in range(reps):
+            f()
+        samples.append((time.perf_counter() - a) / reps)
+    return statistics.median(samples)
+
+
+def numpy_cells(np, n_in, sizes, act, batch):
+    rng = np.random.default_rng(42)
+    dims = [n_in] + sizes
+    W = [rng.uniform(-0.1, 0.1, (dims[i + 1], dims[i])) for i in range(len(sizes))]
+    b = [np.zeros(dims[i + 1]) for i in range(len(sizes))]
+    x = rng.uniform(-1, 1, (batch, n_in))
+    y = rng.uniform(-1, 1, (batch, sizes[-1]))
+    f = (lambda z: np.maximum(z, 0.0)) if act == "relu" else np.tanh
+    lr = 1e-6
+
+    def forward():
+        a = x
+        for i in range(len(W)):
+            z = a @ W[i].T + b[i]
+            a = f(z) if i + 1 < len(W) else z
+        return a
+
+    def train():
+        acts = [x]
+        a = x
+        for i in range(len(W)):
+            z = a @ W[i].T + b[i]
+            a = f(z) if i + 1 < len(W) else z
+            acts.append(a)
+        dz = 2.0 * (a - y) / a.size
+        for i in reversed(range(len(W))):
+            dW = dz.T @ acts[i]
+            db = dz.sum(axis=0)
+            if i > 0:
+                da = dz @ W[i]
+                dz = da * (acts[i] > 0) if act == "relu" else da * (1.0 - acts[i] ** 2)
+            W[i] -= lr * dW
+            b[i] -= lr * db
+
+    return forward, train
+
+
+def torch_cells(torch, n_in, sizes, act, batch):
+    torch.manual_seed(42)
+    layers = []
+    dims = [n_in] + sizes
+    for i in range(len(sizes)):
+        layers.append(torch.nn.Linear(dims[i], dims[i + 1]))
+        if i + 1 < len(sizes):
+            layers.append(torch.nn.ReLU() if act == "relu" else torch.nn.Tanh())
+    model = torch.nn.Sequential(*layers).double()
+    x = torch.rand(batch, n_in, dtype=torch.float64) * 2 - 1
+    y = torch.rand(batch, sizes[-1], dtype=torch.float64) * 2 - 1
+    opt = torch.optim.SGD(model.parameters(), lr=1e-6)
+    loss_fn = torch.nn.MSELoss()
+
+    def forward():
+        with torch.no_grad():
+            return model(x)
+
+    def train():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return forward, train
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--min-time", type=float, default=0.2)
+    p.add_argument("--max-call", type=float, default=2.0)
+    p.add_argument("--workloads", default="tiny,mnist,wide")
+    p.add_argument("--ops", default="forward,train")
+    p.add_argument("--batches", default="1,8,64,512,4096")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--peers", default="numpy,torch")
+    a = p.parse_args()
+
+    peers = []
+    for name in a.peers.split(","):
+        try:
+            if name == "numpy":
+                import numpy
+                peers.append(("numpy", numpy_cells, numpy))
+            elif name == "torch":
+                import torch
+                torch.set_num_threads(a.threads)
+                peers.append(("torch", torch_cells, torch))
+        except ImportError as e:
+            print(f"  {name}: not installed ({e}), skipped", file=sys.stderr)
+    print("impl,workload,op,batch,threads,ns_per_sample,gflops", flush=True)
+    for wname in a.workloads.split(","):
+        n_in, sizes, act = WORKLOADS[wname]
+        macs = sum(i * o for i, o in zip([n_in] + sizes[:-1], sizes))
+        batches = [int(b) for b in a.batches.split(",")] + ([65536] if wname == "tiny" else [])
+        for peer, make, mod in peers:
+            for batch in batches:
+                forward, train = make(mod, n_in, sizes, act, batch)
+                for op, f in (("forward", forward), ("train", train)):
+                    if op not in a.ops.split(","):
+                        continue
+                    print(f"  {peer:5} {wname:5} {op:7} batch {batch}", file=sys.stderr)
+                    t = time_call(f, a.min_time, a.max_call)
+                    if t < 0:
+                        print(f"  {peer} {wname} {op} batch {batch}: one call takes "
+                              f"{-t:.1f} s, skipped", file=sys.stderr)
+                        continue
+                    fl = (6 if op == "train" else 2) * macs
+                    print(f"{peer},{wname},{op},{batch},{a.threads},{t / batch * 1e9:.3f},"
+                          f"{fl * batch / t / 1e9:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
