@@ -22,30 +22,33 @@ static int cmp_double(const void *a, const void *b)
 
 typedef void (*bench_fn)(void *ctx);
 
-/* Median seconds per call: a warm-up, then 7 samples of enough calls each that
- * together they take at least min_time. Returns a negative number, without
- * sampling, when one call takes longer than max_call (a peer far too slow for the
- * time the suite has). */
+/* Median seconds per call over samples that together take at least min_time.
+ * Returns a negative number, without sampling, when one call takes longer than
+ * max_call (a peer far too slow for the time the suite has). */
 static double time_call(bench_fn f, void *ctx, double min_time, double max_call)
 {
     double t0 = now();
-    f(ctx);
+    f(ctx); /* the first call warms caches and starts the BLAS threads */
     double one = now() - t0;
     if (one > max_call) return -one;
-    while (now() - t0 < 0.05 * min_time + one) f(ctx); /* warm caches, BLAS threads */
-    t0 = now();
-    f(ctx);
-    one = fmax(now() - t0, 1e-9);
-    enum { SAMPLES = 7 };
-    const size_t reps = (size_t)fmax(1.0, min_time / SAMPLES / one);
-    double s[SAMPLES];
-    for (int i = 0; i < SAMPLES; i++) {
+    /* A call that takes a good part of min_time on its own is measured 3 times
+     * (it varies little); shorter ones in 7 samples of many calls, after more warm-up. */
+    const int samples = one > min_time / 3 ? 3 : 7;
+    if (samples == 7) {
+        while (now() - t0 < 0.05 * min_time + one) f(ctx);
+        t0 = now();
+        f(ctx);
+        one = fmax(now() - t0, 1e-9);
+    }
+    const size_t reps = (size_t)fmax(1.0, min_time / samples / one);
+    double s[7];
+    for (int i = 0; i < samples; i++) {
         const double a = now();
         for (size_t r = 0; r < reps; r++) f(ctx);
         s[i] = (now() - a) / (double)reps;
     }
-    qsort(s, SAMPLES, sizeof *s, cmp_double);
-    return s[SAMPLES / 2];
+    qsort(s, (size_t)samples, sizeof *s, cmp_double);
+    return s[samples / 2];
 }
 
 #endif

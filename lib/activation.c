@@ -157,7 +157,13 @@ void mlp__activation_backward(double *dz, const double *da, const double *a, siz
             for (size_t i = 0; i < n; i++) dz[i] = da[i];
         break;
     case MLP_ACT_RELU:
-        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : 0.0;
+        /* In place (dz == da, as backprop calls it) the loop reads two arrays, not
+         * three: the compiler can then vectorize it into a select instead of
+         * branching on the sign of data. */
+        if (dz == da)
+            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : 0.0;
+        else
+            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : 0.0;
         break;
     case MLP_ACT_TANH:
         for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
@@ -166,7 +172,10 @@ void mlp__activation_backward(double *dz, const double *da, const double *a, siz
         for (size_t i = 0; i < n; i++) dz[i] = da[i] * a[i] * (1.0 - a[i]);
         break;
     case MLP_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : MLP_LEAKY_RELU_SLOPE * da[i];
+        if (dz == da)
+            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : MLP_LEAKY_RELU_SLOPE * dz[i];
+        else
+            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : MLP_LEAKY_RELU_SLOPE * da[i];
         break;
     case MLP_ACT_ELU:
         for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : da[i] * (a[i] + 1.0);

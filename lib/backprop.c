@@ -48,7 +48,7 @@ mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
     MLP_CHECK_PTR(grad);
     mlp_status s = check_batch(net, ws, loss, x, target, n, __func__);
     if (s != MLP_OK) return s;
-    mlp__forward(net, ws, x, n, 1);
+    mlp__forward(net, ws, x, n, loss != MLP_LOSS_MSE); /* only cross-entropies read logits */
     const double value = mlp__backward(net, ws, loss, grad, x, target, n);
     if (loss_value != NULL) *loss_value = value;
     return MLP_OK;
@@ -91,7 +91,7 @@ typedef struct probe {
 static double loss_at(const probe *p, int *same_side)
 {
     const mlp_net *net = p->net;
-    mlp__forward(net, p->ws, p->x, p->n, 1);
+    mlp__forward(net, p->ws, p->x, p->n, p->loss != MLP_LOSS_MSE);
     if (!kink_pattern(net, p->ws, p->n, (unsigned char *)p->pattern, 0)) *same_side = 0;
     return mlp__loss_value(p->loss, p->ws->act[net->n_layers - 1], p->ws->zout, p->target, p->n,
                            net->layers[net->n_layers - 1].out);
@@ -172,7 +172,7 @@ mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss 
         mlp_workspace_free(ws);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_gradient_check: cannot allocate the gradient");
     }
-    mlp__forward(net, ws, x, n, 1);
+    mlp__forward(net, ws, x, n, loss != MLP_LOSS_MSE);
     kink_pattern(net, ws, n, pattern, 1);
     mlp__backward(net, ws, loss, grad, x, target, n);
 

@@ -149,6 +149,39 @@ void mlp__dense_forward(double *a, double *z, const double *a_prev, const double
     }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* Trip counts of a few units (a small layer's in and out): vectorizing them only
+ * adds prologues to every row. */
+__attribute__((optimize("no-tree-vectorize")))
+#endif
+static void small_backward(double *dw, double *db, double *da_prev, const double *dz,
+                           const double *a_prev, const double *w, size_t n, size_t in,
+                           size_t out)
+{
+    /* dW as a sum of outer products and db as column sums, row by row, into local
+     * blocks the compiler can keep close: in * out <= SMALL_LAYER, out too. */
+    double acc[SMALL_LAYER], bacc[SMALL_LAYER];
+    for (size_t i = 0; i < in * out; i++) acc[i] = 0.0;
+    for (size_t j = 0; j < out; j++) bacc[j] = 0.0;
+    for (size_t r = 0; r < n; r++) {
+        const double *dzr = dz + r * out, *ar = a_prev + r * in;
+        for (size_t j = 0; j < out; j++) {
+            bacc[j] += dzr[j];
+            for (size_t k = 0; k < in; k++) acc[j * in + k] += dzr[j] * ar[k];
+        }
+        if (da_prev != NULL) {
+            double *dar = da_prev + r * in;
+            for (size_t k = 0; k < in; k++) {
+                double s = 0.0;
+                for (size_t j = 0; j < out; j++) s += dzr[j] * w[j * in + k];
+                dar[k] = s;
+            }
+        }
+    }
+    memcpy(dw, acc, in * out * sizeof *dw);
+    if (db != NULL) memcpy(db, bacc, out * sizeof *db);
+}
+
 void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *dz,
                          const double *a_prev, const double *w, size_t n, size_t in,
                          size_t out)
@@ -159,20 +192,9 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
      * dz       (n, out)
      * a_prev   (n, in)
      * w        (out, in) */
-    if (small_layer(in, out) || n == 1) {
-        /* dW as a sum of outer products, row by row (one row: exactly the outer product) */
-        memset(dw, 0, in * out * sizeof *dw);
-        for (size_t r = 0; r < n; r++) {
-            const double *dzr = dz + r * out, *ar = a_prev + r * in;
-            for (size_t j = 0; j < out; j++) {
-                double *dwj = dw + j * in;
-                const double g = dzr[j];
-                for (size_t k = 0; k < in; k++) dwj[k] += g * ar[k];
-            }
-        }
-    } else {
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)n, 1.0, dz,
-                    (int)out, a_prev, (int)in, 0.0, dw, (int)in);
+    if (small_layer(in, out)) {
+        small_backward(dw, db, da_prev, dz, a_prev, w, n, in, out);
+        return;
     }
     if (db != NULL) {
         memset(db, 0, out * sizeof *db);
@@ -181,23 +203,18 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
             for (size_t j = 0; j < out; j++) db[j] += row[j];
         }
     }
+    if (n == 1) { /* dW is the outer product dz ⊗ a_prev */
+        for (size_t j = 0; j < out; j++)
+            for (size_t k = 0; k < in; k++) dw[j * in + k] = dz[j] * a_prev[k];
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)n, 1.0, dz,
+                    (int)out, a_prev, (int)in, 0.0, dw, (int)in);
+    }
     if (da_prev == NULL) return;
-    if (small_layer(in, out)) {
-        for (size_t r = 0; r < n; r++) {
-            const double *dzr = dz + r * out;
-            double *dar = da_prev + r * in;
-            for (size_t k = 0; k < in; k++) dar[k] = 0.0;
-            for (size_t j = 0; j < out; j++) {
-                const double *wj = w + j * in;
-                const double g = dzr[j];
-                for (size_t k = 0; k < in; k++) dar[k] += g * wj[k];
-            }
-        }
-    } else if (n == 1) {
+    if (n == 1)
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)out, (int)in, 1.0, w, (int)in, dz, 1, 0.0,
                     da_prev, 1);
-    } else {
+    else
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)in, (int)out, 1.0, dz,
                     (int)out, w, (int)in, 0.0, da_prev, (int)in);
-    }
 }

@@ -162,7 +162,8 @@ struct mlp_workspace {
 mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, const char *fn);
 
 /* Forward pass of n rows (checked by the caller) through every layer into the
- * workspace; with keep_logits the output layer's pre-activation goes to ws->zout. */
+ * workspace; with keep_logits the output layer's pre-activation goes to ws->zout
+ * (the cross-entropy losses need it; MSE does not). */
 void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
                   int keep_logits);
 

@@ -186,7 +186,7 @@ static void update(mlp_trainer *tr)
 static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
                        const double *target, size_t n)
 {
-    mlp__forward(tr->net, tr->ws, x, n, 1);
+    mlp__forward(tr->net, tr->ws, x, n, tr->loss != MLP_LOSS_MSE); /* MSE needs no logits */
     const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
     if (loss_value != NULL) *loss_value = loss;
     MLP_CHECK(isfinite(loss) && mlp__all_finite(tr->grad, tr->net->n_params), MLP_ERR_NUMERIC,
@@ -236,7 +236,7 @@ static void evaluate(mlp_trainer *tr, double *loss, double *metric, const double
     double lsum = 0.0, msum = 0.0;
     for (size_t r = 0; r < n; r += tr->max_batch) {
         const size_t rows = n - r < tr->max_batch ? n - r : tr->max_batch;
-        mlp__forward(net, tr->ws, x + r * in, rows, 1);
+        mlp__forward(net, tr->ws, x + r * in, rows, tr->loss != MLP_LOSS_MSE);
         lsum += mlp__loss_value(tr->loss, tr->ws->act[last], tr->ws->zout, t + r * k, rows, k) *
                 (double)rows;
         msum += metric_sum(tr->loss, tr->ws->act[last], t + r * k, rows, k);
