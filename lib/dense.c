@@ -158,6 +158,19 @@ static void small_backward(double *dw, double *db, double *da_prev, const double
                            const double *a_prev, const double *w, size_t n, size_t in,
                            size_t out)
 {
+    if (n == 1) { /* one row: dW is the outer product, db the row itself */
+        for (size_t j = 0; j < out; j++) {
+            if (db != NULL) db[j] = dz[j];
+            for (size_t k = 0; k < in; k++) dw[j * in + k] = dz[j] * a_prev[k];
+        }
+        if (da_prev != NULL)
+            for (size_t k = 0; k < in; k++) {
+                double s = 0.0;
+                for (size_t j = 0; j < out; j++) s += dz[j] * w[j * in + k];
+                da_prev[k] = s;
+            }
+        return;
+    }
     /* dW as a sum of outer products and db as column sums, row by row, into local
      * blocks the compiler can keep close: in * out <= SMALL_LAYER, out too. */
     double acc[SMALL_LAYER], bacc[SMALL_LAYER];

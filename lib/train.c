@@ -123,12 +123,12 @@ static void update(mlp_trainer *tr)
     if (o->weight_decay > 0) /* L2 on the weights, not the biases: one daxpy per layer */
         for (size_t l = 0; l < net->n_layers; l++) {
             const mlp_layer *L = &net->layers[l];
-            cblas_daxpy((int)(L->in * L->out), o->weight_decay, w + L->w_off, 1, g + L->w_off, 1);
+            mlp__axpy(L->in * L->out, o->weight_decay, w + L->w_off, g + L->w_off);
         }
 
     switch (o->kind) {
     case MLP_OPT_SGD:
-        cblas_daxpy((int)np, -o->learning_rate, g, 1, w, 1);
+        mlp__axpy(np, -o->learning_rate, g, w); /* one cblas_daxpy over the whole block */
         break;
     case MLP_OPT_MOMENTUM:
     case MLP_OPT_NESTEROV: {
