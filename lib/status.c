@@ -2,6 +2,11 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "mlp_internal.h"
 
@@ -38,9 +43,21 @@ mlp_status mlp__fail(mlp_status status, const char *fmt, ...)
 
 int mlp__all_finite(const double *x, size_t n)
 {
-    /* x - x is 0 for finite x and NaN for NaN or infinity; summing keeps the
-     * loop free of branches so it vectorizes. */
-    double acc = 0.0;
-    for (size_t i = 0; i < n; i++) acc += x[i] - x[i];
-    return acc == 0.0;
+    /* x - x is 0 for a finite x and NaN for NaN or infinity. The compiler will not
+     * vectorize this test on its own (a floating-point sum cannot be reordered, and
+     * the AND of comparisons was left scalar: one add latency per value, 4 ms a step
+     * on the wide network's 3 million parameters), so SSE2 does it, 2 at a time. */
+    size_t i = 0;
+    int good = 1;
+#if defined(__SSE2__)
+    __m128d all = _mm_castsi128_pd(_mm_set1_epi32(-1));
+    const __m128d zero = _mm_setzero_pd();
+    for (; i + 2 <= n; i += 2) {
+        const __m128d v = _mm_loadu_pd(x + i);
+        all = _mm_and_pd(all, _mm_cmpeq_pd(_mm_sub_pd(v, v), zero));
+    }
+    good = _mm_movemask_pd(all) == 3;
+#endif
+    for (; i < n; i++) good &= x[i] - x[i] == 0.0;
+    return good;
 }
