@@ -16,7 +16,7 @@
 
 #include <doublefann.h>
 
-#include "bench_time.h"
+#include "bench_common.h"
 
 typedef struct workload {
     const char *name;
@@ -47,15 +47,6 @@ static void run_train(void *p)
 {
     cell *c = p;
     fann_train_epoch(c->ann, c->data);
-}
-
-static int listed(const char *list, const char *name)
-{
-    if (list == NULL) return 1;
-    const size_t len = strlen(name);
-    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
-        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) return 1;
-    return 0;
 }
 
 int main(int argc, char **argv)

@@ -36,7 +36,7 @@ static const workload workloads[] = {
     {"wide", 1024, 3, {1024, 1024, 1024}, MLP_ACT_TANH},
 };
 
-#include "bench_time.h"
+#include "bench_common.h"
 
 typedef struct cell {
     const workload *w;
@@ -173,15 +173,6 @@ static double flops_per_sample(const workload *w, int train)
         in = w->sizes[l];
     }
     return (train ? 6.0 : 2.0) * macs;
-}
-
-static int listed(const char *list, const char *name)
-{
-    if (list == NULL) return 1;
-    const size_t len = strlen(name);
-    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
-        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) return 1;
-    return 0;
 }
 
 static double square_gflops(size_t n, double min_time)

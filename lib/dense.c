@@ -124,22 +124,19 @@ void mlp__dense_forward(double *a, double *z, const double *a_prev, const double
      * b       (out) or NULL */
     double *dst = z != NULL ? z : a;
     if (small_layer(in, out)) {
-        if (z == NULL) {
-            if (!small_forward(a, a_prev, w, b, n, in, out, act))
-                mlp__bias_activate(a, NULL, n, out, act);
-        } else {
-            small_forward(z, a_prev, w, b, n, in, out, MLP_ACT_IDENTITY);
-            memcpy(a, z, n * out * sizeof *a);
-            mlp__bias_activate(a, NULL, n, out, act);
-        }
-        return;
-    }
-    if (n == 1)
+        /* The bias goes in with the product; writing a directly, a cheap activation
+         * too, and then the layer is done. */
+        const int done = small_forward(dst, a_prev, w, b, n, in, out,
+                                       z == NULL ? act : MLP_ACT_IDENTITY);
+        if (done && z == NULL) return;
+        b = NULL;
+    } else if (n == 1) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)out, (int)in, 1.0, w, (int)in, a_prev, 1,
                     0.0, dst, 1);
-    else
+    } else {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0,
                     a_prev, (int)in, w, (int)in, 0.0, dst, (int)out);
+    }
     if (z == NULL) {
         mlp__bias_activate(a, b, n, out, act);
     } else {

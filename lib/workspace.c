@@ -111,7 +111,6 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
                            L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
         a_prev = ws->act[l];
     }
-    ws->last_rows = n;
 }
 
 mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,

@@ -1,11 +1,22 @@
-/* Timing shared by the benchmark programs: the median of several samples after a
- * warm-up, each sample long enough to be measured well. */
-#ifndef MLP_BENCH_TIME_H
-#define MLP_BENCH_TIME_H
+/* Shared by the benchmark programs: option lists, and timing (the median of
+ * several samples after a warm-up, each sample long enough to be measured well). */
+#ifndef MLP_BENCH_COMMON_H
+#define MLP_BENCH_COMMON_H
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+/* 1 when `name` is an item of the comma-separated `list` (NULL: every name). */
+static int listed(const char *list, const char *name)
+{
+    if (list == NULL) return 1;
+    const size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) return 1;
+    return 0;
+}
 
 static double now(void)
 {
