@@ -403,7 +403,7 @@ MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long 
 
 /** An optimizer over the whole parameter block. Values are stable (stored in files). */
 typedef enum mlp_optimizer_kind {
-    MLP_OPT_SGD = 0,         /**< w -= lr g (one cblas_daxpy) */
+    MLP_OPT_SGD = 0,         /**< w -= lr g, fused into the gradient's dgemm (never stored) */
     MLP_OPT_MOMENTUM = 1,    /**< v = μ v + g; w -= lr v */
     MLP_OPT_NESTEROV = 2,    /**< v = μ v + g; w -= lr (g + μ v) */
     MLP_OPT_ADAM = 3,        /**< Kingma & Ba, with bias correction */
@@ -452,7 +452,8 @@ MLP_API void mlp_trainer_free(mlp_trainer *trainer);
 /**
  * One training step on a batch: forward, backward, optimizer update. Allocates
  * nothing. When the loss or the gradient is not finite, nothing is changed and
- * MLP_ERR_NUMERIC is returned.
+ * MLP_ERR_NUMERIC is returned (plain SGD, whose gradient is never stored, checks
+ * its factors: the inputs, every activation and every layer's dZ).
  * @param[out] loss_value  the batch's mean loss before the update (may be NULL).
  * @param[in]  x           (n, n_inputs); target (n, n_outputs); 1 <= n <= max_batch.
  */

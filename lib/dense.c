@@ -228,3 +228,57 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)in, (int)out, 1.0, dz,
                     (int)out, w, (int)in, 0.0, da_prev, (int)in);
 }
+
+void mlp__dense_backward_input(double *da_prev, const double *dz, const double *w, size_t n,
+                               size_t in, size_t out)
+{
+    /* da_prev (n, in) = dz (n, out) · w (out, in) */
+    if (small_layer(in, out)) {
+        for (size_t r = 0; r < n; r++)
+            for (size_t k = 0; k < in; k++) {
+                double s = 0.0;
+                for (size_t j = 0; j < out; j++) s += dz[r * out + j] * w[j * in + k];
+                da_prev[r * in + k] = s;
+            }
+    } else if (n == 1) {
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)out, (int)in, 1.0, w, (int)in, dz, 1, 0.0,
+                    da_prev, 1);
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)in, (int)out, 1.0, dz,
+                    (int)out, w, (int)in, 0.0, da_prev, (int)in);
+    }
+}
+
+void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev, size_t n,
+                    size_t in, size_t out, double lr, double decay, double *scratch)
+{
+    /* w (out, in) = decay · w - lr · dzᵀ · a_prev; b (out) -= lr · Σ_rows dz.
+     * dz (n, out), a_prev (n, in); scratch holds in * out + out doubles. */
+    const size_t cells = in * out;
+    if (small_layer(in, out)) {
+        double *dw = scratch, *db = scratch + cells;
+        small_backward(dw, b != NULL ? db : NULL, NULL, dz, a_prev, NULL, n, in, out);
+        for (size_t i = 0; i < cells; i++) w[i] = decay * w[i] - lr * dw[i];
+        if (b != NULL)
+            for (size_t j = 0; j < out; j++) b[j] -= lr * db[j];
+        return;
+    }
+    if (n == 1) { /* a rank-one update: dger, after the decay if any */
+        if (decay != 1.0) cblas_dscal((int)cells, decay, w, 1);
+        cblas_dger(CblasRowMajor, (int)out, (int)in, -lr, dz, 1, a_prev, 1, w, (int)in);
+        if (b != NULL)
+            for (size_t j = 0; j < out; j++) b[j] -= lr * dz[j];
+        return;
+    }
+    /* The gradient is never stored: one dgemm adds -lr dzᵀ a_prev to decay · w,
+     * with no pass to zero a gradient and none to apply it. */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)n, -lr, dz,
+                (int)out, a_prev, (int)in, decay, w, (int)in);
+    if (b != NULL) {
+        double *db = scratch + cells;
+        memset(db, 0, out * sizeof *db);
+        for (size_t r = 0; r < n; r++)
+            for (size_t j = 0; j < out; j++) db[j] += dz[r * out + j];
+        for (size_t j = 0; j < out; j++) b[j] -= lr * db[j];
+    }
+}

@@ -100,6 +100,15 @@ double mlp__mse(const double *pred, const double *target, size_t n);
 void mlp__dense_forward(double *a, double *z, const double *a_prev, const double *w,
                         const double *b, size_t n, size_t in, size_t out, mlp_activation act);
 
+/* da_prev (n, in) = dz (n, out) · w (out, in): the input gradient of one layer. */
+void mlp__dense_backward_input(double *da_prev, const double *dz, const double *w, size_t n,
+                               size_t in, size_t out);
+
+/* Plain SGD on one layer without storing its gradient: w = decay·w − lr·dzᵀ·a_prev
+ * (one dgemm), b −= lr·Σ_rows dz (b may be NULL). scratch: in·out + out doubles. */
+void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev, size_t n,
+                    size_t in, size_t out, double lr, double decay, double *scratch);
+
 /* The forward pass of a network whose layers are all small (in * out <= 64) with
  * cheap activations (identity, relu, leaky relu), into ws: returns 1 when done,
  * 0 (nothing done) for any other network. */
@@ -147,6 +156,8 @@ struct mlp_trainer {
     double *state;         /* (2, n_params): momentum v | Adam m, v | RPROP step, previous grad */
     unsigned long long t;  /* Adam's step count */
     size_t epochs_done;    /* epochs completed by mlp_trainer_fit, over every call */
+    double **dz;           /* plain SGD only: per layer (max_batch, out), every layer's dZ */
+    double *dz_block;      /* the allocation behind dz */
 };
 
 /* Make room for `more` entries in the network's loss history (setup, not a step). */

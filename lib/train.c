@@ -93,6 +93,24 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
                          3 * net->n_params);
     }
     tr->state = tr->grad + net->n_params;
+    if (optimizer->kind == MLP_OPT_SGD) {
+        /* Plain SGD keeps every layer's dZ for its fused update (mlp__dense_sgd):
+         * sizes as the workspace's own layer buffers, which were just allocated. */
+        size_t total = 0;
+        for (size_t l = 0; l < net->n_layers; l++) total += max_batch * net->layers[l].out;
+        tr->dz = calloc(net->n_layers, sizeof *tr->dz);
+        tr->dz_block = malloc(total * sizeof *tr->dz_block);
+        if (tr->dz == NULL || tr->dz_block == NULL) {
+            mlp_trainer_free(tr);
+            return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate %zu doubles",
+                             total);
+        }
+        size_t off = 0;
+        for (size_t l = 0; l < net->n_layers; l++) {
+            tr->dz[l] = tr->dz_block + off;
+            off += max_batch * net->layers[l].out;
+        }
+    }
     tr->net = net;
     tr->loss = loss;
     tr->opt = *optimizer;
@@ -107,6 +125,8 @@ void mlp_trainer_free(mlp_trainer *tr)
     if (tr == NULL) return;
     mlp_workspace_free(tr->ws);
     free(tr->grad);
+    free(tr->dz);
+    free(tr->dz_block);
     free(tr);
 }
 
@@ -127,8 +147,8 @@ static void update(mlp_trainer *tr)
         }
 
     switch (o->kind) {
-    case MLP_OPT_SGD:
-        mlp__axpy(np, -o->learning_rate, g, w); /* one cblas_daxpy over the whole block */
+    case MLP_OPT_SGD: /* never reached: sgd_step fuses the update into the gradient dgemm */
+        mlp__axpy(np, -o->learning_rate, g, w);
         break;
     case MLP_OPT_MOMENTUM:
     case MLP_OPT_NESTEROV: {
@@ -182,10 +202,52 @@ static void update(mlp_trainer *tr)
     }
 }
 
+/* Plain SGD, fused: every layer's dZ first (with the old weights), then each
+ * layer's update as one dgemm that never stores the gradient. The gradient is
+ * checked through its factors: when the loss, every dZ, the inputs and every
+ * activation are finite, so is every product of them, barring an overflow of a
+ * sum of finite products to infinity (a divergence the next step's loss reports,
+ * and that mlp_trainer_fit undoes). */
+static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
+                           const double *target, size_t n)
+{
+    mlp_net *net = tr->net;
+    mlp_workspace *ws = tr->ws;
+    const size_t last = net->n_layers - 1;
+    mlp__forward(net, ws, x, n, tr->loss != MLP_LOSS_MSE);
+    const double loss = mlp__loss_and_delta(tr->loss, net->layers[last].act, tr->dz[last],
+                                            ws->act[last], ws->zout, target, n,
+                                            net->layers[last].out);
+    if (loss_value != NULL) *loss_value = loss;
+    int finite = isfinite(loss) && mlp__all_finite(x, n * net->n_inputs) &&
+                 mlp__all_finite(tr->dz[last], n * net->layers[last].out);
+    for (size_t l = last; finite && l > 0; l--) {
+        const mlp_layer *L = &net->layers[l];
+        mlp__dense_backward_input(tr->dz[l - 1], tr->dz[l], net->params + L->w_off, n, L->in,
+                                  L->out);
+        mlp__activation_backward(tr->dz[l - 1], tr->dz[l - 1], ws->act[l - 1], n, L->in,
+                                 net->layers[l - 1].act);
+        finite = mlp__all_finite(tr->dz[l - 1], n * L->in) &&
+                 mlp__all_finite(ws->act[l - 1], n * L->in);
+    }
+    MLP_CHECK(finite, MLP_ERR_NUMERIC,
+              "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
+              loss);
+    const double lr = tr->opt.learning_rate, decay = 1.0 - lr * tr->opt.weight_decay;
+    for (size_t l = 0; l <= last; l++) {
+        const mlp_layer *L = &net->layers[l];
+        mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL,
+                       tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
+                       tr->grad + L->w_off);
+    }
+    return MLP_OK;
+}
+
 /* Forward, backward, and — when the loss and the gradient are finite — the update. */
 static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
                        const double *target, size_t n)
 {
+    if (tr->opt.kind == MLP_OPT_SGD) return sgd_step(tr, loss_value, x, target, n);
     mlp__forward(tr->net, tr->ws, x, n, tr->loss != MLP_LOSS_MSE); /* MSE needs no logits */
     const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
     if (loss_value != NULL) *loss_value = loss;

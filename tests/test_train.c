@@ -117,6 +117,69 @@ START_TEST(weight_decay_spares_the_bias)
 }
 END_TEST
 
+START_TEST(fused_sgd_matches_gradient_then_update)
+{
+    /* Plain SGD never stores its gradient (one dgemm adds -lr dZᵀA to decay · W).
+     * Compare it with the gradient from mlp_net_gradient applied by hand, on small
+     * layers, large ones, one row and many, with and without bias and decay. */
+    const struct {
+        size_t in, h, out, n;
+        int bias;
+        double wd;
+    } cases[] = {{2, 3, 1, 5, 1, 0.0}, {20, 30, 4, 7, 1, 0.01}, {20, 30, 4, 1, 0, 0.1},
+                 {9, 40, 2, 1, 1, 0.0}, {3, 4, 2, 1, 1, 0.05}, {50, 60, 10, 33, 1, 0.001}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const mlp_layer_spec spec[2] = {{cases[c].h, MLP_ACT_TANH, cases[c].bias},
+                                        {cases[c].out, MLP_ACT_IDENTITY, cases[c].bias}};
+        mlp_net *a, *b;
+        ck_assert_int_eq(mlp_net_create(&a, cases[c].in, spec, 2), MLP_OK);
+        ck_assert_int_eq(mlp_net_create(&b, cases[c].in, spec, 2), MLP_OK);
+        mlp_net_init(a, MLP_INIT_XAVIER, 3 + c);
+        mlp_net_init(b, MLP_INIT_XAVIER, 3 + c);
+        const size_t n = cases[c].n, np = mlp_net_n_params(a);
+        double *x = malloc(n * cases[c].in * sizeof *x), *t = malloc(n * cases[c].out * sizeof *t);
+        double *g = malloc(np * sizeof *g);
+        uint64_t rng = 17 + c;
+        tu_fill(&rng, x, n * cases[c].in, -1, 1);
+        tu_fill(&rng, t, n * cases[c].out, -1, 1);
+        mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+        o.learning_rate = 0.05;
+        o.weight_decay = cases[c].wd;
+        mlp_trainer *tr;
+        ck_assert_int_eq(mlp_trainer_create(&tr, a, MLP_LOSS_MSE, &o, n), MLP_OK);
+        double loss_a, loss_b;
+        ck_assert_int_eq(mlp_trainer_step(tr, &loss_a, x, t, n), MLP_OK);
+        mlp_workspace *ws;
+        ck_assert_int_eq(mlp_workspace_create(&ws, b, n), MLP_OK);
+        ck_assert_int_eq(mlp_net_gradient(b, ws, MLP_LOSS_MSE, g, &loss_b, x, t, n), MLP_OK);
+        ck_assert_double_eq_tol(loss_a, loss_b, 1e-14);
+        /* by hand: weights w -= lr (g + wd w), biases b -= lr g */
+        double *p = mlp_net_params(b);
+        size_t off = 0, in = cases[c].in;
+        for (int l = 0; l < 2; l++) {
+            const size_t outs = l == 0 ? cases[c].h : cases[c].out;
+            for (size_t i = 0; i < outs * in; i++, off++)
+                p[off] -= 0.05 * (g[off] + cases[c].wd * p[off]);
+            if (cases[c].bias)
+                for (size_t j = 0; j < outs; j++, off++) p[off] -= 0.05 * g[off];
+            in = outs;
+        }
+        ck_assert_uint_eq(off, np);
+        for (size_t i = 0; i < np; i++)
+            ck_assert_msg(tu_close(mlp_net_params_const(a)[i], p[i], 1e-14),
+                          "case %zu parameter %zu: fused %.17g, by hand %.17g", c, i,
+                          mlp_net_params_const(a)[i], p[i]);
+        mlp_workspace_free(ws);
+        mlp_trainer_free(tr);
+        free(x);
+        free(t);
+        free(g);
+        mlp_net_free(a);
+        mlp_net_free(b);
+    }
+}
+END_TEST
+
 START_TEST(a_failed_step_changes_nothing)
 {
     mlp_net *net = one_weight(0.5);
@@ -625,6 +688,7 @@ static Suite *train_suite(void)
     tcase_add_test(opt, adam_by_hand);
     tcase_add_test(opt, irprop_minus_by_hand);
     tcase_add_test(opt, weight_decay_spares_the_bias);
+    tcase_add_test(opt, fused_sgd_matches_gradient_then_update);
     tcase_add_test(opt, a_failed_step_changes_nothing);
     suite_add_tcase(s, opt);
     TCase *learn = tcase_create("learning");
