@@ -1,0 +1,128 @@
+/* The roads around dgemm (plain loops for small layers, dgemv and outer products
+ * for one row, the fused SGD update) against the dgemm road itself: this suite
+ * links the library's objects, calls its internal layer kernels, and computes the
+ * reference with cblas_dgemm directly. */
+#include <string.h>
+
+#include "mlp_internal.h"
+#include "test_util.h"
+
+static void reference_forward(double *a, const double *x, const double *w, const double *b,
+                              size_t n, size_t in, size_t out, mlp_activation act)
+{
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)out, (int)in, 1.0, x,
+                (int)in, w, (int)in, 0.0, a, (int)out);
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < out; j++) {
+            double *v = &a[r * out + j];
+            if (b != NULL) *v += b[j];
+            if (act != MLP_ACT_SOFTMAX) *v = tu_act(act, *v);
+        }
+}
+
+/* Shapes on both sides of the small-layer bound (in * out <= 64) and of one row. */
+static const size_t shapes[][3] = {{1, 1, 1},  {2, 2, 1},  {2, 2, 7},   {3, 5, 2},
+                                   {8, 8, 1},  {8, 8, 9},  {9, 8, 1},   {9, 8, 33},
+                                   {1, 64, 4}, {64, 1, 5}, {30, 20, 1}, {30, 20, 17}};
+
+START_TEST(forward_roads_match_dgemm)
+{
+    uint64_t rng = 1;
+    const mlp_activation acts[5] = {MLP_ACT_IDENTITY, MLP_ACT_RELU, MLP_ACT_LEAKY_RELU,
+                                    MLP_ACT_TANH, MLP_ACT_SIGMOID};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int a = 0; a < 5; a++)
+            for (int with_bias = 0; with_bias <= 1; with_bias++) {
+                const size_t in = shapes[s][0], out = shapes[s][1], n = shapes[s][2];
+                double *x = malloc(n * in * sizeof *x), *w = malloc(out * in * sizeof *w);
+                double *b = malloc(out * sizeof *b), *got = malloc(n * out * sizeof *got);
+                double *z = malloc(n * out * sizeof *z), *ref = malloc(n * out * sizeof *ref);
+                tu_fill(&rng, x, n * in, -2, 2);
+                tu_fill(&rng, w, out * in, -1, 1);
+                tu_fill(&rng, b, out, -1, 1);
+                const double *bias = with_bias ? b : NULL;
+                reference_forward(ref, x, w, bias, n, in, out, acts[a]);
+                mlp__dense_forward(got, NULL, x, w, bias, n, in, out, acts[a]);
+                for (size_t i = 0; i < n * out; i++)
+                    ck_assert_msg(tu_close(got[i], ref[i], 1e-14), "%zux%zu n=%zu %s: %.17g vs %.17g",
+                                  in, out, n, mlp_activation_name(acts[a]), got[i], ref[i]);
+                /* with the logits kept: a the same, z the pre-activation */
+                mlp__dense_forward(got, z, x, w, bias, n, in, out, acts[a]);
+                for (size_t i = 0; i < n * out; i++) ck_assert(tu_close(got[i], ref[i], 1e-14));
+                reference_forward(ref, x, w, bias, n, in, out, MLP_ACT_IDENTITY);
+                for (size_t i = 0; i < n * out; i++) ck_assert(tu_close(z[i], ref[i], 1e-14));
+                free(x);
+                free(w);
+                free(b);
+                free(got);
+                free(z);
+                free(ref);
+            }
+}
+END_TEST
+
+START_TEST(backward_and_sgd_roads_match_dgemm)
+{
+    uint64_t rng = 2;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const size_t in = shapes[s][0], out = shapes[s][1], n = shapes[s][2];
+        double *dz = malloc(n * out * sizeof *dz), *a = malloc(n * in * sizeof *a);
+        double *w = malloc(out * in * sizeof *w), *dw = malloc(out * in * sizeof *dw);
+        double *db = malloc(out * sizeof *db), *da = malloc(n * in * sizeof *da);
+        double *rdw = malloc(out * in * sizeof *rdw), *rda = malloc(n * in * sizeof *rda);
+        double *w2 = malloc(out * in * sizeof *w2), *b2 = malloc(out * sizeof *b2);
+        double *scratch = malloc((out * in + out) * sizeof *scratch);
+        tu_fill(&rng, dz, n * out, -1, 1);
+        tu_fill(&rng, a, n * in, -1, 1);
+        tu_fill(&rng, w, out * in, -1, 1);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)n, 1.0, dz,
+                    (int)out, a, (int)in, 0.0, rdw, (int)in);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)in, (int)out, 1.0, dz,
+                    (int)out, w, (int)in, 0.0, rda, (int)in);
+        mlp__dense_backward(dw, db, da, dz, a, w, n, in, out);
+        for (size_t i = 0; i < out * in; i++) ck_assert(tu_close(dw[i], rdw[i], 1e-14));
+        for (size_t i = 0; i < n * in; i++) ck_assert(tu_close(da[i], rda[i], 1e-14));
+        for (size_t j = 0; j < out; j++) {
+            double sum = 0;
+            for (size_t r = 0; r < n; r++) sum += dz[r * out + j];
+            ck_assert(tu_close(db[j], sum, 1e-14));
+        }
+        mlp__dense_backward_input(da, dz, w, n, in, out);
+        for (size_t i = 0; i < n * in; i++) ck_assert(tu_close(da[i], rda[i], 1e-14));
+        /* the fused update against decay·w − lr·dW and b − lr·db */
+        const double lr = 0.1, decay = 0.97;
+        tu_fill(&rng, b2, out, -1, 1);
+        memcpy(w2, w, out * in * sizeof *w2);
+        double *b_ref = malloc(out * sizeof *b_ref);
+        memcpy(b_ref, b2, out * sizeof *b_ref);
+        mlp__dense_sgd(w2, b2, dz, a, n, in, out, lr, decay, scratch);
+        for (size_t i = 0; i < out * in; i++)
+            ck_assert(tu_close(w2[i], decay * w[i] - lr * rdw[i], 1e-14));
+        for (size_t j = 0; j < out; j++) ck_assert(tu_close(b2[j], b_ref[j] - lr * db[j], 1e-14));
+        free(b_ref);
+        free(dz);
+        free(a);
+        free(w);
+        free(dw);
+        free(db);
+        free(da);
+        free(rdw);
+        free(rda);
+        free(w2);
+        free(b2);
+        free(scratch);
+    }
+}
+END_TEST
+
+static Suite *paths_suite(void)
+{
+    Suite *s = suite_create("paths");
+    TCase *tc = tcase_create("paths");
+    tcase_add_test(tc, forward_roads_match_dgemm);
+    tcase_add_test(tc, backward_and_sgd_roads_match_dgemm);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(paths_suite)
