@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -22,14 +23,46 @@ enum { HEADER_BYTES = 40, VERSION_BYTES = 16, N_OPT_VALUES = 11 };
 
 /* ---- writing ------------------------------------------------------------------ */
 
+/* Bytes go to a buffer in memory (p), or through a staging buffer to a file
+ * descriptor (fd >= 0) with a running CRC-32, or nowhere (counting only). */
 typedef struct writer {
-    unsigned char *p; /* NULL: only count */
-    size_t n;
+    unsigned char *p;
+    size_t n;          /* bytes put so far */
+    int fd;            /* -1: not writing to a file */
+    unsigned char *stage;
+    size_t staged;
+    uLong crc;
+    int err;           /* errno of the first failed write; 0 */
 } writer;
+
+enum { STAGE_BYTES = 1 << 16 };
+
+static int write_all(int fd, const unsigned char *buf, size_t len);
+
+static void flush_stage(writer *w)
+{
+    if (w->staged == 0) return;
+    w->crc = crc32_z(w->crc, w->stage, w->staged);
+    if (w->err == 0 && write_all(w->fd, w->stage, w->staged) != 0) w->err = errno;
+    w->staged = 0;
+}
 
 static void put_bytes(writer *w, const void *src, size_t len)
 {
     if (w->p != NULL) memcpy(w->p + w->n, src, len);
+    if (w->fd >= 0) {
+        const unsigned char *b = src;
+        while (len > 0) {
+            const size_t k = STAGE_BYTES - w->staged < len ? STAGE_BYTES - w->staged : len;
+            memcpy(w->stage + w->staged, b, k);
+            w->staged += k;
+            w->n += k;
+            b += k;
+            len -= k;
+            if (w->staged == STAGE_BYTES) flush_stage(w);
+        }
+        return;
+    }
     w->n += len;
 }
 
@@ -112,17 +145,22 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
 }
 
 /* Serialize into a new buffer of *size bytes, checksum included. */
+static size_t file_size(const mlp_net *net, const mlp_trainer *tr)
+{
+    writer count = {NULL, 0, -1, NULL, 0, 0, 0};
+    serialize(&count, net, tr, 0);
+    return count.n + 4;
+}
+
 static mlp_status to_buffer(const mlp_net *net, const mlp_trainer *tr, unsigned char *buf,
                             size_t capacity, size_t *size, const char *fn)
 {
-    writer count = {NULL, 0};
-    serialize(&count, net, tr, 0);
-    const size_t total = count.n + 4;
+    const size_t total = file_size(net, tr);
     *size = total;
     if (buf == NULL) return MLP_OK;
     MLP_CHECK(capacity >= total, MLP_ERR_SHAPE, "%s: the model takes %zu bytes, the buffer has %zu",
               fn, total, capacity);
-    writer w = {buf, 0};
+    writer w = {buf, 0, -1, NULL, 0, 0, 0};
     serialize(&w, net, tr, total);
     const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), buf, w.n);
     put_u32(&w, crc);
@@ -186,8 +224,28 @@ static void sync_directory(const char *path)
     }
 }
 
-/* Serialize, then write a temporary file beside `path`, fsync it and rename it
- * over `path`. Any failure removes the temporary file and leaves `path` alone. */
+/* Create a new file beside `path` with a name no one else uses, as open(2) with
+ * O_EXCL makes sure, and mode 0666 less the umask. (mkstemp would give 0600, and
+ * reading the umask means setting it: process-wide state another thread may be
+ * using.) Returns the descriptor, or -1 with errno set. */
+static int create_temporary(char *tmp, size_t cap, const char *path)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t x = (uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 30) ^ (uint64_t)(uintptr_t)tmp;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        snprintf(tmp, cap, "%s.tmp-%ld-%08llx", path, (long)getpid(),
+                 (unsigned long long)(x >> 32));
+        const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;
+}
+
+/* Stream the file into a temporary file beside `path` (CRC computed on the way,
+ * so the model is never copied in memory), fsync it, rename it over `path`. Any
+ * failure removes the temporary file and leaves `path` alone. */
 static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const char *path,
                               const char *fn)
 {
@@ -195,34 +253,30 @@ static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const c
               fn);
     mlp_status s0 = check_saveable(net, tr, fn);
     if (s0 != MLP_OK) return s0;
-    size_t size = 0;
-    to_buffer(net, tr, NULL, 0, &size, fn);
-    unsigned char *buf = malloc(size);
-    MLP_CHECK(buf != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu bytes", fn, size);
-    to_buffer(net, tr, buf, size, &size, fn);
-
-    const size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp-XXXXXX");
-    if (tmp == NULL) {
-        free(buf);
-        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate a file name", fn);
+    const size_t cap = strlen(path) + 64;
+    char *tmp = malloc(cap);
+    unsigned char *stage = malloc(STAGE_BYTES);
+    if (tmp == NULL || stage == NULL) {
+        free(tmp);
+        free(stage);
+        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate the write buffer", fn);
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
 
     const char *step = "create a temporary file";
     int err = 0;
-    const int fd = mkstemp(tmp);
+    const int fd = create_temporary(tmp, cap, path);
     if (fd < 0) {
         err = errno;
     } else {
-        /* mkstemp makes the file 0600; a saved model is an ordinary file. */
-        const mode_t mask = umask(0);
-        umask(mask);
-        if (fchmod(fd, 0666 & ~mask) != 0) {
-            err = errno, step = "set the permissions of";
-        } else if (write_all(fd, buf, size) != 0) {
-            err = errno, step = "write";
+        writer w = {NULL, 0, fd, stage, 0, crc32_z(0L, Z_NULL, 0), 0};
+        serialize(&w, net, tr, file_size(net, tr));
+        flush_stage(&w); /* the CRC now covers every byte before it */
+        const uint32_t crc = (uint32_t)w.crc;
+        w.crc = 0;
+        put_u32(&w, crc);
+        flush_stage(&w);
+        if (w.err != 0) {
+            err = w.err, step = "write";
         } else if (fsync(fd) != 0) {
             err = errno, step = "fsync";
         }
@@ -230,10 +284,10 @@ static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const c
         if (err == 0 && rename(tmp, path) != 0) err = errno, step = "rename";
         if (err != 0) unlink(tmp);
     }
-    free(buf);
+    free(stage);
     if (err != 0) {
         mlp_status s = mlp__fail(MLP_ERR_IO, "%s: cannot %s %s: %s; %s is unchanged", fn, step,
-                                 tmp, strerror(err), path);
+                                 fd >= 0 ? tmp : path, strerror(err), path);
         free(tmp);
         return s;
     }

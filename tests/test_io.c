@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +163,24 @@ START_TEST(round_trip_through_a_file)
     ck_assert_int_eq(mlp_net_load(&back, path), MLP_OK);
     assert_same_net(net, back);
     ck_assert_int_eq(count_files(), 1);
+
+    /* an ordinary file: mode 0666 less the umask */
+    const mode_t mask = umask(022);
+    umask(mask);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0666 & ~mask);
+
+    /* a model larger than the 64 KiB write buffer streams through it whole */
+    const mlp_layer_spec big[2] = {{300, MLP_ACT_RELU, 1}, {50, MLP_ACT_IDENTITY, 1}};
+    mlp_net *large, *large_back;
+    ck_assert_int_eq(mlp_net_create(&large, 40, big, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(large, MLP_INIT_HE, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_save(large, path), MLP_OK);
+    ck_assert_int_eq(mlp_net_load(&large_back, path), MLP_OK);
+    assert_same_net(large, large_back);
+    mlp_net_free(large);
+    mlp_net_free(large_back);
 
     mlp_workspace_free(ws);
     mlp_net_free(back);
