@@ -1,7 +1,7 @@
 /* Save and load: networks and training checkpoints in one little-endian binary
  * format (README.md, "File format"), written atomically, read with every field
  * validated before anything is allocated. */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fsync, fdopen */
+#define _POSIX_C_SOURCE 200809L /* fsync, O_CLOEXEC, clock_gettime */
 
 #include <errno.h>
 #include <fcntl.h>
