@@ -147,8 +147,7 @@ static void update(mlp_trainer *tr)
         }
 
     switch (o->kind) {
-    case MLP_OPT_SGD: /* never reached: sgd_step fuses the update into the gradient dgemm */
-        mlp__axpy(np, -o->learning_rate, g, w);
+    case MLP_OPT_SGD: /* not called for SGD: sgd_step fuses its update into the gradient dgemm */
         break;
     case MLP_OPT_MOMENTUM:
     case MLP_OPT_NESTEROV: {
