@@ -59,7 +59,8 @@ static void run_train(void *p)
 {
     cell *c = p;
     double loss;
-    if (mlp_trainer_step(c->tr, &loss, c->x, c->t, c->batch) != MLP_OK) abort();
+    const mlp_dataset batch = MLP_DATASET(c->x, c->t, c->batch);
+    if (mlp_trainer_step(c->tr, &loss, &batch) != MLP_OK) abort();
 }
 
 /* The dgemm calls libmlp's forward pass makes, on the network's own weights. */
@@ -125,9 +126,11 @@ static void setup(cell *c, const workload *w, size_t batch)
     c->batch = batch;
     mlp_layer_spec spec[4];
     for (size_t l = 0; l < w->n_layers; l++)
-        spec[l] = (mlp_layer_spec){w->sizes[l], l + 1 < w->n_layers ? w->hidden : MLP_ACT_IDENTITY, 1};
+        spec[l] = (mlp_layer_spec)MLP_LAYER(w->sizes[l],
+                                            l + 1 < w->n_layers ? w->hidden : MLP_ACT_IDENTITY, 1);
     const size_t out = w->sizes[w->n_layers - 1];
-    mlp_optimizer sgd = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer sgd;
+    mlp_optimizer_init(&sgd, sizeof sgd, MLP_OPT_SGD);
     sgd.learning_rate = 1e-6; /* keeps the weights (and the timing) steady over many steps */
     if (mlp_net_create(&c->net, w->n_inputs, spec, w->n_layers) != MLP_OK ||
         mlp_net_init(c->net, MLP_INIT_XAVIER, 1) != MLP_OK ||
@@ -212,11 +215,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--square") && i + 1 < argc) square = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--info")) {
             mlp_blas_info info;
+            mlp_blas_info_init(&info, sizeof info);
             mlp_blas_get_info(&info);
-            printf("blas=%s\nblas_version=%s\nkernel=%s\nblas_threads=%d\nvector_math=%s\n"
-                   "cpu=%s\nadvice=%s\n",
-                   info.provider, info.version, info.kernel, info.threads, info.vector_math,
-                   info.cpu, info.advice);
+            printf("blas=%s\nblas_version=%s\nkernel=%s\nbest_kernel=%s\nblas_threads=%d\n"
+                   "vector_math=%s\ncpu=%s\nadvice=%s\n",
+                   info.provider, info.version, info.kernel, info.best_kernel, info.threads,
+                   info.vector_math, info.cpu, info.advice);
             return 0;
         } else {
             fprintf(stderr, "mlp_bench: unknown argument %s\n", argv[i]);

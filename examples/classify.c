@@ -77,31 +77,35 @@ int main(int argc, char **argv)
     spirals(x, t, N, &rng);
     spirals(xt, tt, N_TEST, &rng);
 
-    const mlp_layer_spec layers[3] = {
-        {32, MLP_ACT_TANH, 1}, {32, MLP_ACT_TANH, 1}, {2, MLP_ACT_SOFTMAX, 1}};
+    const mlp_layer_spec layers[3] = {MLP_LAYER(32, MLP_ACT_TANH, 1),
+                                      MLP_LAYER(32, MLP_ACT_TANH, 1),
+                                      MLP_LAYER(2, MLP_ACT_SOFTMAX, 1)};
     mlp_net *net;
     check(mlp_net_create(&net, 2, layers, 3), "mlp_net_create");
     check(mlp_net_init(net, MLP_INIT_XAVIER, seed), "mlp_net_init");
 
-    mlp_optimizer opt = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer opt;
+    check(mlp_optimizer_init(&opt, sizeof opt, MLP_OPT_ADAM), "mlp_optimizer_init");
     opt.learning_rate = 0.01;
     mlp_trainer *trainer;
     check(mlp_trainer_create(&trainer, net, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &opt, 32),
           "mlp_trainer_create");
 
-    mlp_fit_options fit = mlp_fit_options_defaults();
+    mlp_fit_options fit;
+    check(mlp_fit_options_init(&fit, sizeof fit), "mlp_fit_options_init");
     fit.epochs = 1000;
     fit.batch_size = 32;
     fit.seed = seed;
     fit.validation_fraction = 0.2; /* the last 200 rows */
     fit.patience = 100;            /* stop when validation loss stalls; keep the best */
     fit.callback = report;
+    const mlp_dataset train = MLP_DATASET(x, t, N);
     mlp_fit_result res;
-    check(mlp_trainer_fit(trainer, &res, NULL, NULL, x, t, N, NULL, NULL, 0, &fit),
-          "mlp_trainer_fit");
+    check(mlp_fit_result_init(&res, sizeof res), "mlp_fit_result_init");
+    check(mlp_trainer_fit(trainer, &res, &train, &fit), "mlp_trainer_fit");
     printf("\n%s after %zu epochs; best validation loss %.4f at epoch %zu\n",
-           res.stopped_early ? "stopped early" : "finished", res.epochs_run, res.best_loss,
-           res.best_epoch);
+           res.stop == MLP_STOP_PATIENCE ? "stopped early" : "finished", res.epochs_run,
+           res.best_loss, res.best_epoch);
 
     mlp_workspace *ws;
     double acc;

@@ -45,8 +45,8 @@ int main(int argc, char **argv)
      * weights of chapter 1 predict in the hundreds here and push every relu below
      * zero within a few steps, after which no slope reaches them; He-initialized
      * weights from a seed start in the range relu layers train well from. */
-    const mlp_layer_spec layers[3] = {
-        {2, MLP_ACT_RELU, 1}, {2, MLP_ACT_RELU, 1}, {1, MLP_ACT_IDENTITY, 1}};
+    const mlp_layer_spec layers[3] = {MLP_LAYER(2, MLP_ACT_RELU, 1), MLP_LAYER(2, MLP_ACT_RELU, 1),
+                                      MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
     mlp_net *net;
     check(mlp_net_create(&net, 2, layers, 3), "mlp_net_create");
     const unsigned long long seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 3;
@@ -54,21 +54,23 @@ int main(int argc, char **argv)
 
     /* All four observations in every step, as in the tutorial, but with Adam: it
      * scales each weight's step by its own slope history. */
-    mlp_optimizer opt = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer opt;
+    check(mlp_optimizer_init(&opt, sizeof opt, MLP_OPT_ADAM), "mlp_optimizer_init");
     opt.learning_rate = 0.01;
     mlp_trainer *trainer;
     check(mlp_trainer_create(&trainer, net, MLP_LOSS_MSE, &opt, 4), "mlp_trainer_create");
 
-    mlp_fit_options fit = mlp_fit_options_defaults();
+    mlp_fit_options fit;
+    check(mlp_fit_options_init(&fit, sizeof fit), "mlp_fit_options_init");
     fit.epochs = 2000;
     fit.batch_size = 0; /* full batch */
     fit.shuffle = 0;
     fit.callback = report;
-    double history[2000];
+    const mlp_dataset train = MLP_DATASET(input_data, target_actuals, 4);
     mlp_fit_result result;
-    check(mlp_trainer_fit(trainer, &result, history, NULL, input_data, target_actuals, 4, NULL,
-                          NULL, 0, &fit),
-          "mlp_trainer_fit");
+    check(mlp_fit_result_init(&result, sizeof result), "mlp_fit_result_init");
+    check(mlp_trainer_fit(trainer, &result, &train, &fit), "mlp_trainer_fit");
+    const double *history = result.loss; /* one training loss per epoch */
 
     mlp_workspace *ws;
     double preds[4];

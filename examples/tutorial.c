@@ -93,9 +93,7 @@ static mlp_net *hand_net(size_t n_layers, const size_t *sizes, mlp_activation hi
 {
     mlp_layer_spec spec[4];
     for (size_t l = 0; l < n_layers; l++) {
-        spec[l].size = sizes[l];
-        spec[l].activation = l + 1 < n_layers ? hidden : output;
-        spec[l].bias = 0;
+        spec[l] = (mlp_layer_spec)MLP_LAYER(sizes[l], l + 1 < n_layers ? hidden : output, 0);
     }
     mlp_net *net;
     check(mlp_net_create(&net, 2, spec, n_layers), "mlp_net_create");

@@ -1,17 +1,28 @@
-/*
- * libmlp — dense feed-forward neural networks (multi-layer perceptrons) on BLAS.
+/**
+ * @file mlp.h
+ * @brief libmlp — dense feed-forward neural networks (multi-layer perceptrons) on BLAS.
  *
  * This is the only public header. Conventions used throughout:
  *
  *  - Matrices are row-major, contiguous doubles. A batch of observations is an
  *    (n, d) matrix: n rows (observations) by d columns (features).
  *  - A dense layer with `in` inputs and `out` nodes stores its weights as a
- *    row-major (out, in) matrix: row j holds node j's incoming weights, the
- *    tutorial's weights['node_j']. Its bias is a vector of `out`.
- *  - Every fallible function returns an mlp_status; MLP_OK (0) is success.
+ *    row-major (out, in) matrix: row j holds node j's incoming weights. Its bias
+ *    is a vector of `out`.
+ *  - Every fallible function returns an ::mlp_status; ::MLP_OK (0) is success.
  *    After a failure, mlp_error_detail() describes what was wrong. A failed call
- *    leaves its arguments as they were.
+ *    leaves its arguments as they were (exceptions are named where they occur).
  *  - Output parameters come first, then inputs, then sizes.
+ *  - Every struct that crosses the API begins with `size_t struct_size`, which
+ *    the caller sets to `sizeof` the struct as its own header declares it,
+ *    through the struct's `mlp_<type>_init(&s, sizeof s)` function (which also
+ *    fills in the defaults) or its initializer macro (::MLP_LAYER, ::MLP_DATASET).
+ *    The library reads and writes only the fields that fit in `struct_size`:
+ *    a program built against an older header, whose structs are shorter, gets the
+ *    defaults for the fields it does not know, and nothing past its structs is
+ *    written. Fields are only ever appended. Structs the library hands to the
+ *    caller (::mlp_epoch_report) carry the library's size: test a field newer than
+ *    your oldest supported libmlp with ::MLP_HAS_FIELD before reading it.
  *  - The library never prints, never exits, never aborts on bad input and keeps
  *    no global mutable state (the detail message is thread-local).
  */
@@ -24,34 +35,61 @@
 extern "C" {
 #endif
 
+/** @cond MLP_INTERNAL */
 #if defined(_WIN32) && defined(MLP_BUILDING)
 #define MLP_API __declspec(dllexport)
+#elif defined(_WIN32) && !defined(MLP_STATIC)
+#define MLP_API __declspec(dllimport)
 #elif defined(__GNUC__) || defined(__clang__)
 #define MLP_API __attribute__((visibility("default")))
 #else
 #define MLP_API
 #endif
+/** @endcond */
 
-/* ------------------------------------------------------------------------- */
-/* Version                                                                   */
-/* ------------------------------------------------------------------------- */
+/**
+ * @defgroup version Version
+ * Compile-time and run-time versions.
+ * @{
+ */
 
-#define MLP_VERSION_MAJOR 0
-#define MLP_VERSION_MINOR 1
-#define MLP_VERSION_PATCH 0
+#define MLP_VERSION_MAJOR 1 /**< incremented for changes that break the ABI (new soname) */
+#define MLP_VERSION_MINOR 0 /**< incremented for additions that keep the ABI */
+#define MLP_VERSION_PATCH 0 /**< incremented for fixes */
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define MLP_VERSION_NUMBER \
     (MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH)
-#define MLP_VERSION_STRING "0.1.0"
+/** The header's version as a string. */
+#define MLP_VERSION_STRING "1.0.0"
 
-/** The version of the library actually loaded, as "MAJOR.MINOR.PATCH". */
+/**
+ * The version of the library actually loaded.
+ * @return "MAJOR.MINOR.PATCH", a static string.
+ */
 MLP_API const char *mlp_version(void);
-/** The version of the library actually loaded, as MLP_VERSION_NUMBER would give it. */
+
+/**
+ * The version of the library actually loaded, as a number.
+ * @return MAJOR * 10000 + MINOR * 100 + PATCH, as ::MLP_VERSION_NUMBER gives it.
+ */
 MLP_API int mlp_version_number(void);
 
-/* ------------------------------------------------------------------------- */
-/* Status codes                                                              */
-/* ------------------------------------------------------------------------- */
+/**
+ * True when the struct `*ptr` is large enough to hold `field`: use it before
+ * reading a field added after the oldest libmlp your program supports, in a
+ * struct the library filled (the library sets `struct_size` to its own size there).
+ */
+#define MLP_HAS_FIELD(ptr, field)                                                                  \
+    ((size_t)((const char *)&(ptr)->field - (const char *)(ptr)) + sizeof((ptr)->field) <=         \
+     (ptr)->struct_size)
+
+/** @} */
+
+/**
+ * @defgroup status Status codes and errors
+ * What every fallible call returns, and the detail of the last failure.
+ * @{
+ */
 
 /** Result of every fallible call. Values are stable: never renumbered, only appended. */
 typedef enum mlp_status {
@@ -65,145 +103,267 @@ typedef enum mlp_status {
 } mlp_status;
 
 /**
- * A fixed, static message for a status ("invalid argument", ...). Never NULL;
- * an unknown value gives "unknown status".
+ * A fixed message for a status.
+ * @param status  any value.
+ * @return "success", "invalid argument", ...; "unknown status" for a value that
+ *         is not an ::mlp_status. Never NULL; static storage.
  */
 MLP_API const char *mlp_strerror(mlp_status status);
 
 /**
  * Detail of the last failure in the calling thread, for example
- * "layer 2 expects 128 inputs, got 64". Valid right after a call returned a
- * status other than MLP_OK; successful calls do not clear it. Never NULL
- * (an empty string when nothing failed yet). The pointer stays valid for the
- * life of the thread; its contents change at the next failure.
+ * "mlp_net_predict: workspace layer 1 has 3 nodes, the network's has 4".
+ * Valid right after a call returned a status other than ::MLP_OK; successful
+ * calls do not clear it.
+ * @return never NULL (an empty string when nothing failed yet). The pointer stays
+ *         valid for the life of the thread; its contents change at the next failure.
  */
 MLP_API const char *mlp_error_detail(void);
 
-/* ------------------------------------------------------------------------- */
-/* Activations                                                               */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup activations Activations
+ * Functions applied at every node of a layer. Each is one entry of one table in
+ * the library: its name, its forward pass, its derivative, and its code in model files.
+ * @{
+ */
 
 /** Activation applied at each node of a layer. Values are stable (stored in files). */
 typedef enum mlp_activation {
-    MLP_ACT_IDENTITY = 0,   /**< f(z) = z */
-    MLP_ACT_RELU = 1,       /**< f(z) = max(z, 0); f'(0) is taken as 0 */
-    MLP_ACT_TANH = 2,       /**< f(z) = tanh(z) */
-    MLP_ACT_SIGMOID = 3,    /**< f(z) = 1 / (1 + exp(-z)) */
-    MLP_ACT_SOFTMAX = 4,    /**< per row: f(z)_k = exp(z_k) / Σ_j exp(z_j), computed as exp(z_k - max z) */
+    MLP_ACT_IDENTITY = 0, /**< f(z) = z */
+    MLP_ACT_RELU = 1,     /**< f(z) = max(z, 0); f'(0) is taken as 0 */
+    MLP_ACT_TANH = 2,     /**< f(z) = tanh(z) */
+    MLP_ACT_SIGMOID = 3,  /**< f(z) = 1 / (1 + exp(-z)) */
+    MLP_ACT_SOFTMAX =
+        4, /**< per row: f(z)_k = exp(z_k) / Σ_j exp(z_j), computed as exp(z_k - max z) */
     MLP_ACT_LEAKY_RELU = 5, /**< f(z) = z for z > 0, 0.01 z otherwise (PyTorch's default slope) */
     MLP_ACT_ELU = 6,        /**< f(z) = z for z > 0, exp(z) - 1 otherwise (alpha = 1) */
-    MLP_ACT_SOFTPLUS = 7    /**< f(z) = log(1 + exp(z)), computed without overflow */
+    MLP_ACT_SOFTPLUS = 7,   /**< f(z) = log(1 + exp(z)), computed without overflow */
+    MLP_ACT_GELU = 8, /**< f(z) = z Φ(z) = z (1 + erf(z / √2)) / 2, the exact form (PyTorch's
+                           default), computed as z erfc(-z / √2) / 2 */
+    MLP_ACT_GELU_TANH = 9, /**< f(z) = z (1 + tanh(u)) / 2, u = √(2/π) (z + 0.044715 z³): the tanh
+                                approximation, computed as z σ(2u) */
+    MLP_ACT_SILU = 10      /**< f(z) = z σ(z) = z / (1 + exp(-z)), also called swish */
 } mlp_activation;
 
-/** Slope of MLP_ACT_LEAKY_RELU below zero. */
+/** Slope of ::MLP_ACT_LEAKY_RELU below zero. */
 #define MLP_LEAKY_RELU_SLOPE 0.01
 
-/** Lower-case name of an activation ("relu"), or NULL for an unknown value. */
+/**
+ * Name of an activation.
+ * @param act  any value.
+ * @return the lower-case name ("relu", "gelu_tanh"), or NULL for a value this
+ *         library does not know.
+ */
 MLP_API const char *mlp_activation_name(mlp_activation act);
 
 /**
- * Apply an activation element-wise: out[i] = f(in[i]). MLP_ACT_SOFTMAX treats
+ * Look an activation up by the name mlp_activation_name() gives it.
+ * @param[out] act   receives the activation; untouched on failure.
+ * @param[in]  name  "relu", "tanh", ... (exact, lower case).
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or an unknown name.
+ */
+MLP_API mlp_status mlp_activation_from_name(mlp_activation *act, const char *name);
+
+/**
+ * Apply an activation element-wise: out[i] = f(in[i]). ::MLP_ACT_SOFTMAX treats
  * the n values as one row.
+ * @param      act  the activation.
  * @param[out] out  n values; may be the same pointer as `in` (in place).
  * @param[in]  in   n values.
  * @param      n    element count, > 0.
- * @return MLP_OK, or MLP_ERR_INVALID_ARG for NULL pointers, n == 0 or an unknown activation.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL pointers, n == 0 or an unknown activation.
  */
 MLP_API mlp_status mlp_activation_forward(mlp_activation act, double *out, const double *in,
                                           size_t n);
 
 /**
  * Derivative of an activation element-wise: out[i] = f'(in[i]).
- * Same arguments and errors as mlp_activation_forward(); MLP_ACT_SOFTMAX has no
- * element-wise derivative (its Jacobian is a matrix) and gives MLP_ERR_INVALID_ARG.
+ * @param      act  the activation; ::MLP_ACT_SOFTMAX has no element-wise
+ *                  derivative (its Jacobian is a matrix) and is refused.
+ * @param[out] out  n values; may be the same pointer as `in`.
+ * @param[in]  in   n pre-activation values z.
+ * @param      n    element count, > 0.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL pointers, n == 0, an unknown
+ *         activation or softmax.
  */
 MLP_API mlp_status mlp_activation_derivative(mlp_activation act, double *out, const double *in,
                                              size_t n);
 
-/* ------------------------------------------------------------------------- */
-/* Networks                                                                  */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup networks Networks
+ * A network: its input count, its dense layers, and one contiguous block of
+ * parameters W1, b1, W2, b2, ...
+ * @{
+ */
 
 /** One dense layer of a network, as given to mlp_net_create(). */
 typedef struct mlp_layer_spec {
-    size_t size;               /**< number of nodes (outputs) of the layer, > 0 */
-    mlp_activation activation; /**< applied to every node */
-    int bias;                  /**< nonzero: the layer has a bias vector; 0: none (as in the tutorial) */
+    /** sizeof(mlp_layer_spec); set by ::MLP_LAYER or mlp_layer_spec_init() */
+    size_t struct_size;
+    /** number of nodes (outputs) of the layer, > 0 */
+    size_t size;
+    /** applied to every node; default ::MLP_ACT_IDENTITY */
+    mlp_activation activation;
+    /** nonzero: the layer has a bias vector (default); 0: none, as in the tutorial */
+    int bias;
 } mlp_layer_spec;
+
+/**
+ * Initializer of a layer spec (size, activation, bias flag), for arrays:
+ * `const mlp_layer_spec layers[2] = {MLP_LAYER(8, MLP_ACT_TANH, 1),
+ *                                   MLP_LAYER(1, MLP_ACT_SIGMOID, 1)};`
+ */
+/* clang-format off */
+#define MLP_LAYER(size, activation, bias) {sizeof(mlp_layer_spec), (size), (activation), (bias)}
+/* clang-format on */
+
+/**
+ * Set a layer spec's struct_size and its defaults: size 0 (to be set),
+ * ::MLP_ACT_IDENTITY, bias on.
+ * @param[out] spec         the spec to fill.
+ * @param      struct_size  sizeof(mlp_layer_spec) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a struct_size this library
+ *         cannot serve (smaller than a size_t, or larger than its own struct).
+ */
+MLP_API mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size);
 
 /** A network: opaque. Read-only during prediction, so many threads may predict with one network. */
 typedef struct mlp_net mlp_net;
 
 /**
  * Create a network with `n_inputs` inputs followed by `n_layers` dense layers.
- * All weights and biases start at 0.0; set them with mlp_net_set_weights() /
- * mlp_net_set_bias() or write the parameter block directly.
+ * All weights and biases start at 0.0: draw them with mlp_net_init(), set them
+ * with mlp_net_set_weights() / mlp_net_set_bias(), or write the parameter block.
  * @param[out] net       receives the new network (NULL on failure); free it with mlp_net_free().
- * @param      n_inputs  features per observation, > 0.
+ * @param      n_inputs  features per observation, 1 to INT_MAX.
  * @param[in]  layers    n_layers specs, first hidden layer first, output layer last.
- * @param      n_layers  > 0.
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, zero or too large sizes, unknown activation),
- *         MLP_ERR_NOMEM.
+ *                       The array's stride is layers[0].struct_size, which every
+ *                       element must share.
+ * @param      n_layers  1 to 4096.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, zero or too large sizes, unknown
+ *         activation, a bad struct_size), ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
                                   size_t n_layers);
 
-/** Free a network. NULL is accepted and ignored. */
+/**
+ * Free a network.
+ * @param net  the network; NULL is accepted and ignored.
+ */
 MLP_API void mlp_net_free(mlp_net *net);
 
-/** Number of inputs (features per observation); 0 for NULL. */
+/**
+ * Number of inputs.
+ * @param net  the network.
+ * @return features per observation; 0 for NULL.
+ */
 MLP_API size_t mlp_net_n_inputs(const mlp_net *net);
-/** Number of outputs (nodes of the last layer); 0 for NULL. */
+
+/**
+ * Number of outputs.
+ * @param net  the network.
+ * @return nodes of the last layer; 0 for NULL.
+ */
 MLP_API size_t mlp_net_n_outputs(const mlp_net *net);
-/** Number of dense layers; 0 for NULL. */
+
+/**
+ * Number of dense layers.
+ * @param net  the network.
+ * @return the layer count; 0 for NULL.
+ */
 MLP_API size_t mlp_net_n_layers(const mlp_net *net);
 
 /**
- * Describe layer `layer` (0 = first hidden layer).
- * @param[out] spec      size, activation and bias flag as created.
- * @param[out] n_in      may be NULL; receives the layer's input count.
- * @return MLP_OK, or MLP_ERR_INVALID_ARG for NULL or a layer index out of range.
+ * Describe one layer.
+ * @param      net    the network.
+ * @param      layer  0 = first hidden layer.
+ * @param[out] spec   size, activation and bias flag as created; its struct_size
+ *                    must be set (mlp_layer_spec_init()).
+ * @param[out] n_in   may be NULL; receives the layer's input count.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL, a bad struct_size or a
+ *         layer index out of range.
  */
 MLP_API mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
                                  size_t *n_in);
 
 /**
- * Number of parameters: the length of the parameter block, all layers' weights
- * and biases. 0 for NULL.
+ * Number of parameters: the length of the parameter block.
+ * @param net  the network.
+ * @return all layers' weights and biases; 0 for NULL.
  */
 MLP_API size_t mlp_net_n_params(const mlp_net *net);
 
 /**
  * The parameter block: every layer's weights, then its bias if it has one,
- * layer after layer (W1, b1, W2, b2, ...), mlp_net_n_params() doubles, owned by
- * the network. Writing through the pointer changes the network. NULL for NULL.
+ * layer after layer (W1, b1, W2, b2, ...), each W row-major (out, in).
+ * @param net  the network.
+ * @return mlp_net_n_params() doubles owned by the network (writing through the
+ *         pointer changes the network); NULL for NULL.
  */
 MLP_API double *mlp_net_params(mlp_net *net);
-/** Read-only view of the parameter block. */
+
+/**
+ * Read-only view of the parameter block.
+ * @param net  the network.
+ * @return as mlp_net_params(), const.
+ */
 MLP_API const double *mlp_net_params_const(const mlp_net *net);
 
 /**
- * Copy a layer's weights in: `weights` is the row-major (out, in) matrix, row j
- * holding node j's incoming weights. `count` must equal out * in.
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, bad layer), MLP_ERR_SHAPE (count),
- *         MLP_ERR_NUMERIC (a NaN or infinite weight; nothing is changed).
+ * Copy a layer's weights in.
+ * @param     net      the network.
+ * @param     layer    0 = first hidden layer.
+ * @param[in] weights  the row-major (out, in) matrix, row j holding node j's incoming weights.
+ * @param     count    must equal out * in.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer), ::MLP_ERR_SHAPE (count),
+ *         ::MLP_ERR_NUMERIC (a NaN or infinite weight; nothing is changed).
  */
 MLP_API mlp_status mlp_net_set_weights(mlp_net *net, size_t layer, const double *weights,
                                        size_t count);
-/** Copy a layer's (out, in) weights out; `count` must equal out * in. */
+
+/**
+ * Copy a layer's weights out.
+ * @param      net      the network.
+ * @param      layer    0 = first hidden layer.
+ * @param[out] weights  receives the row-major (out, in) matrix.
+ * @param      count    must equal out * in.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer), ::MLP_ERR_SHAPE (count).
+ */
 MLP_API mlp_status mlp_net_get_weights(const mlp_net *net, size_t layer, double *weights,
                                        size_t count);
+
 /**
- * Copy a layer's bias in (`count` == out). MLP_ERR_INVALID_ARG when the layer
- * was created without a bias; MLP_ERR_NUMERIC for NaN or infinity.
+ * Copy a layer's bias in.
+ * @param     net    the network.
+ * @param     layer  0 = first hidden layer.
+ * @param[in] bias   out values.
+ * @param     count  must equal out.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a layer created
+ *         without a bias), ::MLP_ERR_SHAPE (count), ::MLP_ERR_NUMERIC (NaN or infinity).
  */
 MLP_API mlp_status mlp_net_set_bias(mlp_net *net, size_t layer, const double *bias, size_t count);
-/** Copy a layer's bias out (`count` == out); MLP_ERR_INVALID_ARG when it has none. */
+
+/**
+ * Copy a layer's bias out.
+ * @param      net    the network.
+ * @param      layer  0 = first hidden layer.
+ * @param[out] bias   receives out values.
+ * @param      count  must equal out.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, no bias), ::MLP_ERR_SHAPE (count).
+ */
 MLP_API mlp_status mlp_net_get_bias(const mlp_net *net, size_t layer, double *bias, size_t count);
 
-/* ------------------------------------------------------------------------- */
-/* Workspaces and prediction                                                 */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup prediction Workspaces and prediction
+ * Batched forward propagation into scratch memory sized once.
+ * @{
+ */
 
 /**
  * Scratch memory for forward passes of up to `max_batch` observations through
@@ -212,17 +372,26 @@ MLP_API mlp_status mlp_net_get_bias(const mlp_net *net, size_t layer, double *bi
 typedef struct mlp_workspace mlp_workspace;
 
 /**
- * Create a workspace for networks shaped like `net` (same input and layer
- * sizes), for batches of 1 to `max_batch` rows.
- * @param[out] ws  receives the workspace (NULL on failure); free with mlp_workspace_free().
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, max_batch == 0 or too large), MLP_ERR_NOMEM.
+ * Create a workspace for networks shaped like `net` (same input and layer sizes),
+ * for batches of 1 to `max_batch` rows.
+ * @param[out] ws         receives the workspace (NULL on failure); free with mlp_workspace_free().
+ * @param      net        a network of the shape to serve.
+ * @param      max_batch  1 to INT_MAX rows.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, max_batch == 0 or too large), ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch);
 
-/** Free a workspace. NULL is accepted and ignored. */
+/**
+ * Free a workspace.
+ * @param ws  the workspace; NULL is accepted and ignored.
+ */
 MLP_API void mlp_workspace_free(mlp_workspace *ws);
 
-/** The largest batch the workspace holds; 0 for NULL. */
+/**
+ * The largest batch a workspace holds.
+ * @param ws  the workspace.
+ * @return max_batch as created; 0 for NULL.
+ */
 MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
 
 /**
@@ -230,36 +399,48 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
  * and one vectorized pass adding the bias and applying the activation.
  * Allocates nothing. Every layer's output stays in the workspace
  * (see mlp_workspace_layer_output()) until the next call with it.
- * @param[out] y    (n, n_outputs) row-major predictions.
  * @param      net  the network; not modified.
  * @param      ws   a workspace created for a network of the same shape.
+ * @param[out] y    (n, n_outputs) row-major predictions; untouched on failure.
  * @param[in]  x    (n, n_inputs) row-major observations.
  * @param      n    rows, 1 <= n <= mlp_workspace_max_batch(ws).
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, n == 0), MLP_ERR_SHAPE (workspace made
- *         for another shape, n larger than the workspace). On failure y is untouched.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n == 0), ::MLP_ERR_SHAPE (workspace
+ *         made for another shape, n larger than the workspace).
  */
 MLP_API mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y,
                                    const double *x, size_t n);
 
 /**
- * The output of layer `layer` (0 = first hidden layer) from the last successful
- * mlp_net_predict() with this workspace: a row-major (rows, cols) matrix owned
- * by the workspace, valid until the next prediction with it or its free.
- * Hidden layer values, as the tutorial prints them.
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, layer out of range, or no
+ * The output of one layer from the last successful mlp_net_predict() with this
+ * workspace: the hidden layer values, as the tutorial prints them.
+ * @param      ws      the workspace.
+ * @param      layer   0 = first hidden layer.
+ * @param[out] values  receives a row-major (rows, cols) matrix owned by the
+ *                     workspace, valid until the next prediction with it or its free.
+ * @param[out] rows    may be NULL; receives the batch's row count.
+ * @param[out] cols    may be NULL; receives the layer's width.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, layer out of range, or no
  *         prediction has been made with the workspace yet).
  */
 MLP_API mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t layer,
                                               const double **values, size_t *rows,
                                               size_t *cols);
 
-/* ------------------------------------------------------------------------- */
-/* Error and loss                                                            */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup errors Error and mean squared error
+ * The tutorial's error and loss of predictions against targets.
+ * @{
+ */
 
 /**
  * Error of each prediction: err[i] = pred[i] - target[i], as in the tutorial.
- * `err` may alias `pred`. @return MLP_OK or MLP_ERR_INVALID_ARG (NULL, n == 0).
+ * @param[out] err     n values; may alias pred.
+ * @param[in]  pred    n predictions.
+ * @param[in]  target  n targets.
+ * @param      n       > 0.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL, n == 0).
  */
 MLP_API mlp_status mlp_loss_error(double *err, const double *pred, const double *target,
                                   size_t n);
@@ -268,20 +449,31 @@ MLP_API mlp_status mlp_loss_error(double *err, const double *pred, const double 
  * Mean squared error over n values: (1/n) Σ (pred[i] - target[i])². For an
  * (rows, outputs) matrix pass n = rows * outputs: the value equals
  * scikit-learn's mean_squared_error (multioutput='uniform_average').
- * @return MLP_OK or MLP_ERR_INVALID_ARG (NULL, n == 0).
+ * @param[out] mse     receives the mean.
+ * @param[in]  pred    n predictions.
+ * @param[in]  target  n targets.
+ * @param      n       > 0.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL, n == 0).
  */
 MLP_API mlp_status mlp_loss_mse(double *mse, const double *pred, const double *target, size_t n);
 
-/* ------------------------------------------------------------------------- */
-/* Gradient descent on a linear model (the tutorial's chapter 2)              */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup linear Gradient descent on a linear model
+ * The tutorial's chapter 2: predictions, slopes and weight updates of a linear
+ * model without intercept.
+ * @{
+ */
 
 /**
  * Predictions of a linear model without intercept: pred = X · w (one cblas_dgemv).
  * @param[out] pred  n values.
  * @param[in]  x     (n, d) row-major.
  * @param[in]  w     d weights.
- * @return MLP_OK or MLP_ERR_INVALID_ARG (NULL, zero or too large sizes).
+ * @param      n     rows, 1 to INT_MAX.
+ * @param      d     columns, 1 to INT_MAX.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL, zero or too large sizes).
  */
 MLP_API mlp_status mlp_linear_predict(double *pred, const double *x, const double *w, size_t n,
                                       size_t d);
@@ -293,13 +485,20 @@ MLP_API mlp_status mlp_linear_predict(double *pred, const double *x, const doubl
  * @param[out] slope  d values.
  * @param[in]  x      (n, d) row-major.
  * @param[in]  err    n errors, pred - target (see mlp_loss_error()).
+ * @param      n      rows, 1 to INT_MAX.
+ * @param      d      columns, 1 to INT_MAX.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL, zero or too large sizes).
  */
 MLP_API mlp_status mlp_linear_slope(double *slope, const double *x, const double *err, size_t n,
                                     size_t d);
 
 /**
  * One update: w = w - learning_rate * slope (one cblas_daxpy).
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, d == 0, learning_rate not finite).
+ * @param[in,out] w              d weights.
+ * @param[in]     slope          d values.
+ * @param         d              > 0.
+ * @param         learning_rate  finite.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, d == 0, learning_rate not finite).
  */
 MLP_API mlp_status mlp_linear_update(double *w, const double *slope, size_t d,
                                      double learning_rate);
@@ -308,21 +507,29 @@ MLP_API mlp_status mlp_linear_update(double *w, const double *slope, size_t d,
  * Many updates in a row: n_updates times compute the error of X · w against
  * `target`, its slope and the update; after each update, the mean squared error
  * of the updated weights goes to mse_history[k].
- * @param[in,out] w            d weights, updated in place.
- * @param[out]    mse_history  n_updates values, or NULL.
- * @param[in]     x            (n, d) row-major.
- * @param[in]     target       n values.
- * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_NOMEM, or MLP_ERR_NUMERIC when the
- *         loss stops being finite (w then holds the last weights whose loss was
+ * @param[in,out] w              d weights, updated in place.
+ * @param[out]    mse_history    n_updates values, or NULL.
+ * @param[in]     x              (n, d) row-major.
+ * @param[in]     target         n values.
+ * @param         n              rows, 1 to INT_MAX.
+ * @param         d              columns, 1 to INT_MAX.
+ * @param         learning_rate  finite.
+ * @param         n_updates      > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM, or ::MLP_ERR_NUMERIC when
+ *         the loss stops being finite (w then holds the last weights whose loss was
  *         finite, and mse_history the values up to there).
  */
 MLP_API mlp_status mlp_linear_descend(double *w, double *mse_history, const double *x,
                                       const double *target, size_t n, size_t d,
                                       double learning_rate, size_t n_updates);
 
-/* ------------------------------------------------------------------------- */
-/* Losses for training                                                       */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup gradients Losses and gradients
+ * Training losses, datasets, and backpropagation of a batch.
+ * @{
+ */
 
 /** A training loss. Values are stable (stored in files). */
 typedef enum mlp_loss {
@@ -332,55 +539,99 @@ typedef enum mlp_loss {
      *  computed from the logits z as max(z, 0) - z t + log1p(exp(-|z|)). Needs a sigmoid output. */
     MLP_LOSS_BINARY_CROSSENTROPY = 1,
     /** Mean over the n rows of -Σ_k t_k log p_k, p = softmax(z), computed from the logits
-     *  as Σ_k t_k (logsumexp(z) - z_k). Needs a softmax output. */
+     *  as Σ_k t_k (logsumexp(z) - z_k). Needs a softmax output of two nodes or more. */
     MLP_LOSS_CATEGORICAL_CROSSENTROPY = 2
 } mlp_loss;
 
-/** Lower-case name of a loss ("mse", "binary_crossentropy", ...), or NULL for an unknown value. */
+/**
+ * Name of a loss.
+ * @param loss  any value.
+ * @return "mse", "binary_crossentropy", "categorical_crossentropy", or NULL for
+ *         a value this library does not know.
+ */
 MLP_API const char *mlp_loss_name(mlp_loss loss);
 
 /**
+ * Look a loss up by the name mlp_loss_name() gives it.
+ * @param[out] loss  receives the loss; untouched on failure.
+ * @param[in]  name  "mse", ...
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or an unknown name.
+ */
+MLP_API mlp_status mlp_loss_from_name(mlp_loss *loss, const char *name);
+
+/** Rows of data: inputs and their targets, named so that they cannot be swapped silently. */
+typedef struct mlp_dataset {
+    /** sizeof(mlp_dataset); set by ::MLP_DATASET or mlp_dataset_init() */
+    size_t struct_size;
+    /** (n, n_inputs) row-major inputs */
+    const double *x;
+    /** (n, n_outputs) row-major targets */
+    const double *y;
+    /** rows */
+    size_t n;
+} mlp_dataset;
+
+/** Initializer of a dataset: `const mlp_dataset train = MLP_DATASET(x, y, 100);` */
+/* clang-format off */
+#define MLP_DATASET(x, y, n) {sizeof(mlp_dataset), (x), (y), (n)}
+/* clang-format on */
+
+/**
+ * Set a dataset's struct_size; the pointers to NULL and n to 0.
+ * @param[out] data         the dataset to fill.
+ * @param      struct_size  sizeof(mlp_dataset) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a struct_size this library
+ *         cannot serve.
+ */
+MLP_API mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size);
+
+/**
  * Forward and backward pass over a batch: the mean loss of the network's
- * predictions for `x` against `target`, and its gradient with respect to every
- * parameter, written to `grad` in the parameter block's layout (W1, b1, W2, ...).
+ * predictions for `batch->x` against `batch->y`, and its gradient with respect
+ * to every parameter, in the parameter block's layout (W1, b1, W2, ...).
  * Per layer: dW = dZᵀ · A_prev and dA_prev = dZ · W as cblas_dgemm, bias
  * gradients as column sums. Allocates nothing.
- * @param[out] grad    mlp_net_n_params(net) values.
+ * @param      net         not modified.
+ * @param      ws          a workspace for the network's shape, max_batch >= batch->n.
+ * @param      loss        the loss; it must fit the output layer (see ::mlp_loss).
+ * @param[out] grad        mlp_net_n_params(net) values.
  * @param[out] loss_value  the mean loss (may be NULL).
- * @param      net     not modified.
- * @param      ws      a workspace for the network's shape, max_batch >= n.
- * @param[in]  x       (n, n_inputs) row-major.
- * @param[in]  target  (n, n_outputs) row-major.
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, n == 0, unknown loss, or a
- *         cross-entropy loss whose output activation is not the one it needs),
- *         MLP_ERR_SHAPE (workspace).
+ * @param[in]  batch       the rows, n > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n == 0, a bad struct_size, an
+ *         unknown loss or one that does not fit the output layer), ::MLP_ERR_SHAPE
+ *         (workspace).
  */
 MLP_API mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss,
-                                    double *grad, double *loss_value, const double *x,
-                                    const double *target, size_t n);
+                                    double *grad, double *loss_value, const mlp_dataset *batch);
 
 /**
  * Check mlp_net_gradient() against central finite differences over the whole
  * parameter block. For each parameter p, differences (L(p + d) - L(p - d)) / 2d
  * are taken for d = h, h/1.4, h/1.4², ... and extrapolated to d = 0 (Ridders'
  * method), which resolves gradients to about 1e-10 relative where a single
- * difference stops near 1e-6. With relu, leaky relu or elu layers the first step
- * is cut by tens until no node crosses its kink at 0, since a difference across a
- * kink measures nothing. Reports the largest relative error
- * |analytic - numeric| / max(|analytic|, |numeric|, 1e-7). Each parameter is
+ * difference stops near 1e-6. With activations whose derivative jumps at 0
+ * (relu, leaky relu, elu) the first step is cut by tens until no node crosses
+ * its kink, since a difference across a kink measures nothing. Each parameter is
  * restored bit for bit after its turn. Allocates a workspace and scratch.
- * @param[out] max_rel_error  the largest relative error over all parameters.
+ * @param[out] max_rel_error  the largest |analytic - numeric| / max(|analytic|, |numeric|, 1e-7)
+ *                            over all parameters.
+ * @param      net            the network (parameters are perturbed and restored).
+ * @param      loss           the loss.
+ * @param[in]  batch          the rows.
  * @param      h              the first step, > 0 and finite; 1e-2 suits inputs and
  *                            weights of order 1.
- * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_NOMEM.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss loss,
-                                          const double *x, const double *target, size_t n,
-                                          double h);
+                                          const mlp_dataset *batch, double h);
 
-/* ------------------------------------------------------------------------- */
-/* Weight initialization                                                     */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup init Weight initialization
+ * Weights drawn from a seed the caller passes.
+ * @{
+ */
 
 /** How mlp_net_init() draws weights. Biases are always set to 0. */
 typedef enum mlp_init {
@@ -391,15 +642,38 @@ typedef enum mlp_init {
 } mlp_init;
 
 /**
+ * Name of an initialization.
+ * @param init  any value.
+ * @return "uniform", "xavier", "he", "orthogonal", or NULL for an unknown value.
+ */
+MLP_API const char *mlp_init_name(mlp_init init);
+
+/**
+ * Look an initialization up by the name mlp_init_name() gives it.
+ * @param[out] init  receives the initialization; untouched on failure.
+ * @param[in]  name  "xavier", ...
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or an unknown name.
+ */
+MLP_API mlp_status mlp_init_from_name(mlp_init *init, const char *name);
+
+/**
  * Draw every layer's weights from `seed` (the same seed gives the same weights
  * on every platform) and zero the biases.
- * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_NOMEM, MLP_ERR_NUMERIC (LAPACKE failed).
+ * @param net   the network.
+ * @param init  how to draw.
+ * @param seed  any value.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM, ::MLP_ERR_NUMERIC (LAPACKE
+ *         failed); on failure the network is unchanged.
  */
 MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed);
 
-/* ------------------------------------------------------------------------- */
-/* Optimizers and training                                                   */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup training Optimizers, schedules and training
+ * A trainer owns everything a training step needs; mlp_trainer_fit() runs epochs.
+ * @{
+ */
 
 /** An optimizer over the whole parameter block. Values are stable (stored in files). */
 typedef enum mlp_optimizer_kind {
@@ -407,182 +681,487 @@ typedef enum mlp_optimizer_kind {
     MLP_OPT_MOMENTUM = 1,    /**< v = μ v + g; w -= lr v */
     MLP_OPT_NESTEROV = 2,    /**< v = μ v + g; w -= lr (g + μ v) */
     MLP_OPT_ADAM = 3,        /**< Kingma & Ba, with bias correction */
-    MLP_OPT_IRPROP_MINUS = 4 /**< iRPROP-, per-weight step sizes from gradient signs (full batch) */
+    MLP_OPT_IRPROP_MINUS = 4 /**< iRPROP-: per-weight step sizes from gradient signs; a
+                                  full-batch method: mlp_trainer_fit() refuses mini-batches */
 } mlp_optimizer_kind;
 
-/** Optimizer settings. Fill with mlp_optimizer_defaults(), then change what you need. */
+/**
+ * How the learning rate changes from epoch to epoch. The rate of epoch e (the
+ * trainer's epochs so far, over every fit, starting at 0) is computed from the
+ * base rate (mlp_optimizer::learning_rate) at the start of each epoch of
+ * mlp_trainer_fit(), as PyTorch's epoch schedulers step. Values are stable (stored in files).
+ */
+typedef enum mlp_schedule {
+    MLP_SCHEDULE_CONSTANT = 0,    /**< the base rate */
+    MLP_SCHEDULE_STEP = 1,        /**< base · factor^⌊e / step_epochs⌋, at least min_lr */
+    MLP_SCHEDULE_EXPONENTIAL = 2, /**< base · factor^e, at least min_lr */
+    MLP_SCHEDULE_COSINE = 3,      /**< min_lr + (base - min_lr) (1 + cos(π min(e, T) / T)) / 2,
+                                       T = cosine_epochs */
+    MLP_SCHEDULE_PLATEAU = 4      /**< base · factor^k, at least min_lr, where k grows by one
+                                       each time the monitored loss (as early stopping's)
+                                       has not improved by more than min_delta for
+                                       `patience` epochs (Keras' ReduceLROnPlateau) */
+} mlp_schedule;
+
+/** Optimizer settings, with the learning-rate schedule. Fill with mlp_optimizer_init(). */
 typedef struct mlp_optimizer {
+    /** sizeof(mlp_optimizer), set by mlp_optimizer_init() */
+    size_t struct_size;
+    /** the method */
     mlp_optimizer_kind kind;
-    double learning_rate; /**< SGD, momentum, Nesterov, Adam; > 0 */
-    double momentum;      /**< μ for momentum and Nesterov, in [0, 1) */
-    double beta1, beta2;  /**< Adam, in [0, 1) */
-    double epsilon;       /**< Adam, > 0 */
-    double weight_decay;  /**< L2: adds weight_decay * w to the gradient of every weight
-                               (not biases), as PyTorch's weight_decay; >= 0 */
-    double rprop_increase, rprop_decrease; /**< iRPROP- η+ > 1 and η- in (0, 1) */
-    double rprop_delta_init, rprop_delta_min, rprop_delta_max; /**< iRPROP- step sizes */
+    /** the learning-rate schedule; default ::MLP_SCHEDULE_CONSTANT; not with iRPROP- */
+    mlp_schedule schedule;
+    /** the base rate: SGD, momentum, Nesterov, Adam; finite, > 0 */
+    double learning_rate;
+    /** μ for momentum and Nesterov, in [0, 1); default 0.9 */
+    double momentum;
+    /** Adam, in [0, 1); default 0.9 */
+    double beta1;
+    /** Adam, in [0, 1); default 0.999 */
+    double beta2;
+    /** Adam, > 0; default 1e-8 */
+    double epsilon;
+    /** L2: adds weight_decay * w to the gradient of every weight (not biases), as
+     *  PyTorch's weight_decay; >= 0, default 0 */
+    double weight_decay;
+    /** iRPROP- η+ > 1; default 1.2 */
+    double rprop_increase;
+    /** iRPROP- η- in (0, 1); default 0.5 */
+    double rprop_decrease;
+    /** iRPROP- first step size; default 0.1 */
+    double rprop_delta_init;
+    /** iRPROP- smallest step size; default 0 */
+    double rprop_delta_min;
+    /** iRPROP- largest step size; default 50 */
+    double rprop_delta_max;
+    /** step, exponential, plateau: in (0, 1); default 0.1 */
+    double schedule_factor;
+    /** the floor of every schedule (cosine's η_min), in [0, learning_rate]; default 0 */
+    double schedule_min_lr;
+    /** plateau: an improvement must exceed this, >= 0; default 1e-4 */
+    double schedule_min_delta;
+    /** step: epochs between decays, > 0; default 10 */
+    size_t schedule_step_epochs;
+    /** cosine: T, the epochs to reach schedule_min_lr, > 0 (no default: 0) */
+    size_t schedule_cosine_epochs;
+    /** plateau: epochs without improvement before a cut, > 0; default 10 */
+    size_t schedule_patience;
 } mlp_optimizer;
 
 /**
- * Defaults: learning_rate 0.01 (Adam 0.001), momentum 0.9, beta1 0.9, beta2 0.999,
- * epsilon 1e-8, weight_decay 0, iRPROP- as FANN: η+ 1.2, η- 0.5, Δ0 0.1,
- * Δmin 0, Δmax 50.
+ * Set an optimizer's struct_size, kind and defaults: learning_rate 0.01 (Adam
+ * 0.001), momentum 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8, weight_decay 0,
+ * iRPROP- as FANN: η+ 1.2, η- 0.5, Δ0 0.1, Δmin 0, Δmax 50; constant schedule,
+ * schedule_factor 0.1, min_lr 0, min_delta 1e-4, step_epochs 10, cosine_epochs 0,
+ * patience 10.
+ * @param[out] optimizer    the settings to fill.
+ * @param      struct_size  sizeof(mlp_optimizer) as the caller's header declares it.
+ * @param      kind         the method.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL, a bad struct_size or an unknown kind.
  */
-MLP_API mlp_optimizer mlp_optimizer_defaults(mlp_optimizer_kind kind);
+MLP_API mlp_status mlp_optimizer_init(mlp_optimizer *optimizer, size_t struct_size,
+                                      mlp_optimizer_kind kind);
+
+/**
+ * Name of an optimizer.
+ * @param kind  any value.
+ * @return "sgd", "momentum", "nesterov", "adam", "irprop-", or NULL for an unknown value.
+ */
+MLP_API const char *mlp_optimizer_name(mlp_optimizer_kind kind);
+
+/**
+ * Look an optimizer up by the name mlp_optimizer_name() gives it.
+ * @param[out] kind  receives the optimizer; untouched on failure.
+ * @param[in]  name  "adam", ...
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or an unknown name.
+ */
+MLP_API mlp_status mlp_optimizer_from_name(mlp_optimizer_kind *kind, const char *name);
+
+/**
+ * Name of a learning-rate schedule.
+ * @param schedule  any value.
+ * @return "constant", "step", "exponential", "cosine", "plateau", or NULL for an unknown value.
+ */
+MLP_API const char *mlp_schedule_name(mlp_schedule schedule);
+
+/**
+ * Look a schedule up by the name mlp_schedule_name() gives it.
+ * @param[out] schedule  receives the schedule; untouched on failure.
+ * @param[in]  name      "cosine", ...
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or an unknown name.
+ */
+MLP_API mlp_status mlp_schedule_from_name(mlp_schedule *schedule, const char *name);
 
 /**
  * A trainer: one network, one loss, one optimizer, with everything a training
  * step needs (workspace, gradient block, optimizer state in blocks the size of
- * the parameters) allocated once, for batches of up to max_batch rows.
+ * the parameters) allocated ahead, for batches of up to its capacity.
  * The trainer borrows the network: keep it alive and do not free it first.
  */
 typedef struct mlp_trainer mlp_trainer;
 
 /**
- * @param[out] trainer  receives the trainer (NULL on failure); free with mlp_trainer_free().
- * @return MLP_OK, MLP_ERR_INVALID_ARG (NULL, bad settings, a loss that does not fit
- *         the output activation, max_batch == 0), MLP_ERR_NOMEM.
+ * Create a trainer.
+ * @param[out] trainer    receives the trainer (NULL on failure); free with mlp_trainer_free().
+ * @param      net        the network to train, borrowed.
+ * @param      loss       the loss; it must fit the output layer (see ::mlp_loss).
+ * @param[in]  optimizer  the settings, copied.
+ * @param      max_batch  the batch capacity, 1 to INT_MAX rows: mlp_trainer_step() takes
+ *                        batches up to it; mlp_trainer_fit() grows it when its batches
+ *                        are larger (see mlp_trainer_reserve()).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad settings or struct_size, a loss
+ *         that does not fit the output layer, max_batch == 0), ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss,
                                       const mlp_optimizer *optimizer, size_t max_batch);
 
-/** Free a trainer (not its network). NULL is accepted. */
+/**
+ * Free a trainer (not its network).
+ * @param trainer  the trainer; NULL is accepted.
+ */
 MLP_API void mlp_trainer_free(mlp_trainer *trainer);
+
+/**
+ * Grow the trainer's batch capacity to at least `max_batch` rows (it never shrinks).
+ * Allocates; the optimizer's state is kept.
+ * @param trainer    the trainer.
+ * @param max_batch  1 to INT_MAX rows.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM (the trainer keeps its capacity).
+ */
+MLP_API mlp_status mlp_trainer_reserve(mlp_trainer *trainer, size_t max_batch);
+
+/**
+ * The trainer's batch capacity.
+ * @param trainer  the trainer.
+ * @return rows; 0 for NULL.
+ */
+MLP_API size_t mlp_trainer_max_batch(const mlp_trainer *trainer);
+
+/**
+ * The network a trainer trains.
+ * @param trainer  the trainer.
+ * @return the borrowed network; NULL for NULL.
+ */
+MLP_API mlp_net *mlp_trainer_net(const mlp_trainer *trainer);
+
+/**
+ * Epochs completed by mlp_trainer_fit() with this trainer, over every call (and
+ * before its checkpoint was saved, for a loaded trainer).
+ * @param trainer  the trainer.
+ * @return the count; 0 for NULL.
+ */
+MLP_API size_t mlp_trainer_epochs(const mlp_trainer *trainer);
+
+/**
+ * Copy out the trainer's optimizer settings (the base learning rate included).
+ * @param      trainer    the trainer.
+ * @param[out] optimizer  its struct_size must be set (mlp_optimizer_init()).
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL, bad struct_size).
+ */
+MLP_API mlp_status mlp_trainer_get_optimizer(const mlp_trainer *trainer, mlp_optimizer *optimizer);
+
+/**
+ * Change the optimizer's settings between steps, keeping its state (momenta,
+ * Adam's moments and step count, iRPROP- step sizes, the plateau schedule's
+ * count of cuts): a new learning rate, momentum, weight decay or schedule.
+ * @param     trainer    the trainer.
+ * @param[in] optimizer  the new settings, of the same kind as the trainer's.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad settings or struct_size, another
+ *         kind: create a new trainer for that); on failure nothing changes.
+ */
+MLP_API mlp_status mlp_trainer_set_optimizer(mlp_trainer *trainer, const mlp_optimizer *optimizer);
+
+/**
+ * Set the base learning rate, keeping the optimizer's state. With a schedule,
+ * the schedule scales this rate from the next epoch on.
+ * @param trainer        the trainer.
+ * @param learning_rate  finite, > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a bad rate, iRPROP-, which has none).
+ */
+MLP_API mlp_status mlp_trainer_set_learning_rate(mlp_trainer *trainer, double learning_rate);
+
+/**
+ * The learning rate the next step uses: the base rate as the schedule scales it
+ * for the trainer's current epoch.
+ * @param trainer  the trainer.
+ * @return the rate; NaN for NULL; 0 for iRPROP-.
+ */
+MLP_API double mlp_trainer_learning_rate(const mlp_trainer *trainer);
 
 /**
  * One training step on a batch: forward, backward, optimizer update. Allocates
  * nothing. When the loss or the gradient is not finite, nothing is changed and
- * MLP_ERR_NUMERIC is returned (plain SGD, whose gradient is never stored, checks
+ * ::MLP_ERR_NUMERIC is returned (plain SGD, whose gradient is never stored, checks
  * its factors: the inputs, every activation and every layer's dZ).
+ * @param      trainer     the trainer.
  * @param[out] loss_value  the batch's mean loss before the update (may be NULL).
- * @param[in]  x           (n, n_inputs); target (n, n_outputs); 1 <= n <= max_batch.
+ * @param[in]  batch       1 to mlp_trainer_max_batch() rows.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad struct_size), ::MLP_ERR_SHAPE (a
+ *         batch larger than the capacity: the detail names both numbers),
+ *         ::MLP_ERR_NUMERIC.
  */
-MLP_API mlp_status mlp_trainer_step(mlp_trainer *trainer, double *loss_value, const double *x,
-                                    const double *target, size_t n);
+MLP_API mlp_status mlp_trainer_step(mlp_trainer *trainer, double *loss_value,
+                                    const mlp_dataset *batch);
 
-/** Clear the optimizer's state (momenta, Adam moments and step count, RPROP steps). */
+/**
+ * Clear the optimizer's state (momenta, Adam moments and step count, RPROP steps,
+ * the plateau schedule's cuts).
+ * @param trainer  the trainer; NULL is accepted.
+ */
 MLP_API void mlp_trainer_reset(mlp_trainer *trainer);
 
-/** What the per-epoch callback receives. */
+/**
+ * What the per-epoch callback receives. The library sets struct_size to its own
+ * size: read fields newer than your oldest supported libmlp through ::MLP_HAS_FIELD.
+ */
 typedef struct mlp_epoch_report {
-    size_t epoch;       /**< 1-based */
-    double loss;        /**< mean training loss over the epoch's batches */
-    double val_loss;    /**< loss on the validation rows; NAN when there are none */
-    double metric;      /**< accuracy for cross-entropy losses, mean absolute error for MSE,
-                             on the training rows after the epoch */
-    double val_metric;  /**< the same on the validation rows; NAN when there are none */
+    /** the library's sizeof(mlp_epoch_report) */
+    size_t struct_size;
+    /** 1-based, within this fit */
+    size_t epoch;
+    /** mean training loss over the epoch's batches */
+    double loss;
+    /** loss on the validation rows after the epoch; NaN when there are none */
+    double val_loss;
+    /** accuracy for cross-entropy losses, mean absolute error for MSE: on each training
+     *  batch's predictions before its update, weighted by rows (as Keras reports it) */
+    double metric;
+    /** the same on the validation rows after the epoch; NaN without them */
+    double val_metric;
+    /** the learning rate the epoch's steps used */
+    double learning_rate;
 } mlp_epoch_report;
 
-/** Called after every epoch; return nonzero to stop training. */
+/** Called after every epoch with its report and the options' user_data; return nonzero to stop. */
 typedef int (*mlp_epoch_callback)(const mlp_epoch_report *report, void *user_data);
 
-/** Options of mlp_trainer_fit(). Fill with mlp_fit_options_defaults(). */
+/** Options of mlp_trainer_fit(). Fill with mlp_fit_options_init(). */
 typedef struct mlp_fit_options {
-    size_t epochs;              /**< > 0 */
-    size_t batch_size;          /**< rows per step; 0 = all training rows (full batch) */
-    int shuffle;                /**< nonzero: reorder the rows every epoch from `seed` */
-    unsigned long long seed;    /**< for shuffling; the same seed gives bit-identical weights */
-    double validation_fraction; /**< in [0, 1): when no validation set is passed, hold out
-                                     this fraction of the rows (the last ones, as Keras) */
-    size_t patience;            /**< 0: no early stopping; else stop after this many epochs
-                                     without improvement of the monitored loss (validation
-                                     loss, or training loss without validation rows) and
-                                     restore the weights of the best epoch */
-    double min_delta;           /**< an improvement must exceed this, >= 0 */
-    mlp_epoch_callback callback; /**< may be NULL */
-    void *user_data;            /**< passed to the callback */
+    /** sizeof(mlp_fit_options), set by mlp_fit_options_init() */
+    size_t struct_size;
+    /** > 0; default 10 */
+    size_t epochs;
+    /** rows per step; 0 = all training rows (full batch); default 32 */
+    size_t batch_size;
+    /** nonzero: reorder the rows every epoch from `seed`; default 1 */
+    int shuffle;
+    /** for shuffling; the same seed gives bit-identical weights; default 0 */
+    unsigned long long seed;
+    /** validation rows, or NULL (default) */
+    const mlp_dataset *validation;
+    /** in [0, 1): without `validation`, hold out this fraction of the rows (the last
+     *  ones, as Keras does); default 0 */
+    double validation_fraction;
+    /** 0 (default): no early stopping; else stop after this many epochs without
+     *  improvement of the monitored loss (validation loss, or training loss without
+     *  validation rows), and end with the best epoch's weights */
+    size_t patience;
+    /** an improvement must exceed this, >= 0; default 0 */
+    double min_delta;
+    /** divergence guard: an epoch after which a parameter's magnitude exceeds this ends
+     *  the fit as a non-finite loss does; > 0, default 1e8; INFINITY turns it off */
+    double max_abs_weight;
+    /** called after every epoch; may be NULL (default) */
+    mlp_epoch_callback callback;
+    /** passed to the callback */
+    void *user_data;
 } mlp_fit_options;
 
-/** epochs 10, batch_size 32, shuffle on, seed 0, no validation, no early stopping. */
-MLP_API mlp_fit_options mlp_fit_options_defaults(void);
+/**
+ * Set fit options' struct_size and defaults: 10 epochs, batches of 32, shuffling
+ * from seed 0, no validation, no early stopping, max_abs_weight 1e8, no callback.
+ * @param[out] options      the options to fill.
+ * @param      struct_size  sizeof(mlp_fit_options) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
+ */
+MLP_API mlp_status mlp_fit_options_init(mlp_fit_options *options, size_t struct_size);
 
-/** What mlp_trainer_fit() did. */
+/** Why mlp_trainer_fit() ended. Values are stable. */
+typedef enum mlp_stop_reason {
+    MLP_STOP_EPOCHS = 0,   /**< every epoch ran */
+    MLP_STOP_PATIENCE = 1, /**< early stopping: patience ran out */
+    MLP_STOP_CALLBACK = 2, /**< the callback asked to stop */
+    MLP_STOP_NUMERIC = 3,  /**< a loss or gradient stopped being finite (::MLP_ERR_NUMERIC) */
+    MLP_STOP_DIVERGED = 4  /**< a parameter's magnitude passed max_abs_weight (::MLP_ERR_NUMERIC) */
+} mlp_stop_reason;
+
+/** What mlp_trainer_fit() did. Fill struct_size with mlp_fit_result_init() before the call. */
 typedef struct mlp_fit_result {
-    size_t epochs_run;    /**< epochs completed */
-    size_t best_epoch;    /**< 1-based epoch of the lowest monitored loss */
-    double best_loss;     /**< that loss */
-    int stopped_early;    /**< patience ran out */
-    int stopped_by_callback;
+    /** sizeof(mlp_fit_result), set by mlp_fit_result_init() */
+    size_t struct_size;
+    /** epochs completed (their losses finite and weights in bounds) */
+    size_t epochs_run;
+    /** 1-based epoch of the lowest monitored loss; 0 if none completed */
+    size_t best_epoch;
+    /** that loss; INFINITY if none completed */
+    double best_loss;
+    /** why the fit ended */
+    mlp_stop_reason stop;
+    /** epochs_run training losses, owned by the trainer: valid until its next fit or free */
+    const double *loss;
+    /** epochs_run validation losses, or NULL without validation rows */
+    const double *val_loss;
+    /** epochs_run training metrics (see ::mlp_epoch_report) */
+    const double *metric;
+    /** epochs_run validation metrics, or NULL without validation rows */
+    const double *val_metric;
+    /** epochs_run learning rates, one per epoch */
+    const double *learning_rate;
 } mlp_fit_result;
 
 /**
- * Train for up to opt->epochs epochs of mini-batches. Buffers are allocated
- * once at the start; the steps allocate nothing.
- * @param[out] result        may be NULL.
- * @param[out] loss_history  opt->epochs values (training loss per epoch), or NULL;
- *                           entries past result->epochs_run are left untouched.
- * @param[out] val_history   opt->epochs values (validation loss per epoch), or NULL.
- * @param[in]  x, target     (n, n_inputs) and (n, n_outputs) training rows.
- * @param[in]  val_x, val_target  (n_val, ...) validation rows, or NULL with n_val == 0.
- * @return MLP_OK; MLP_ERR_INVALID_ARG, MLP_ERR_SHAPE, MLP_ERR_NOMEM for bad input;
- *         MLP_ERR_NUMERIC when the data hold NaN or infinity (nothing changed) or the
- *         loss stops being finite, in which case the network keeps the weights of the
- *         last epoch whose loss was finite (the starting weights if none was).
+ * Set a fit result's struct_size and empty it.
+ * @param[out] result       the result to fill.
+ * @param      struct_size  sizeof(mlp_fit_result) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
  */
-MLP_API mlp_status mlp_trainer_fit(mlp_trainer *trainer, mlp_fit_result *result,
-                                   double *loss_history, double *val_history, const double *x,
-                                   const double *target, size_t n, const double *val_x,
-                                   const double *val_target, size_t n_val,
-                                   const mlp_fit_options *opt);
-
-/* ------------------------------------------------------------------------- */
-/* Least squares (the exact answer gradient descent should reach)            */
-/* ------------------------------------------------------------------------- */
+MLP_API mlp_status mlp_fit_result_init(mlp_fit_result *result, size_t struct_size);
 
 /**
- * Ordinary least squares with intercept through LAPACKE_dgels:
- * minimizes Σ_i (y_i - x_i · coef - intercept)².
+ * Train for up to options->epochs epochs of mini-batches. Buffers are allocated
+ * once at the start (and the trainer's capacity grown to the batch size); the
+ * steps allocate nothing.
+ *
+ * How the weights end, one rule: with patience set, the network ends with the
+ * weights of the epoch with the best monitored loss, however the fit ends
+ * (patience, all epochs, the callback, or a loss that stopped being finite); if no
+ * epoch completed, with the weights it started with. Without patience it ends
+ * with the weights of the last epoch completed, which for a fit ended by a
+ * non-finite loss or a diverged weight is the last epoch that was finite and in
+ * bounds. The optimizer's state is left as it was when the fit ended.
+ *
+ * @param      trainer  the trainer.
+ * @param[out] result   may be NULL; else its struct_size must be set (mlp_fit_result_init()).
+ *                      Filled on ::MLP_OK and on a fit ended by ::MLP_ERR_NUMERIC.
+ * @param[in]  train    the training rows.
+ * @param[in]  options  may be NULL for the defaults (mlp_fit_options_init()).
+ * @return ::MLP_OK; ::MLP_ERR_INVALID_ARG, ::MLP_ERR_SHAPE, ::MLP_ERR_NOMEM for bad
+ *         input (nothing changed; iRPROP- with batches smaller than the training rows
+ *         is refused); ::MLP_ERR_NUMERIC when the data hold NaN or infinity (nothing
+ *         changed) or training stopped for ::MLP_STOP_NUMERIC or ::MLP_STOP_DIVERGED.
+ */
+MLP_API mlp_status mlp_trainer_fit(mlp_trainer *trainer, mlp_fit_result *result,
+                                   const mlp_dataset *train, const mlp_fit_options *options);
+
+/** @} */
+
+/**
+ * @defgroup linreg Least squares
+ * The exact answer gradient descent on a linear model should reach.
+ * @{
+ */
+
+/**
+ * Ordinary least squares through LAPACKE_dgels: minimizes
+ * Σ_i (y_i - x_i · coef - intercept)², or without intercept when `intercept` is NULL.
  * @param[out] coef       d values.
  * @param[out] intercept  may be NULL to fit without an intercept.
- * @param[in]  x          (n, d) row-major; y: n values. Needs n >= d (+1 with intercept).
- * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_SHAPE (too few rows), MLP_ERR_NOMEM,
- *         MLP_ERR_NUMERIC (NaN in the data, or X is rank-deficient: the reciprocal
+ * @param[in]  x          (n, d) row-major.
+ * @param[in]  y          n values.
+ * @param      n          rows: at least d (+1 with an intercept).
+ * @param      d          columns, > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_SHAPE (too few rows), ::MLP_ERR_NOMEM,
+ *         ::MLP_ERR_NUMERIC (NaN in the data, or X is rank-deficient: the reciprocal
  *         condition number of its R factor is below (columns) * DBL_EPSILON).
  */
 MLP_API mlp_status mlp_linreg(double *coef, double *intercept, const double *x, const double *y,
                               size_t n, size_t d);
 
-/* ------------------------------------------------------------------------- */
-/* Classification helpers                                                    */
-/* ------------------------------------------------------------------------- */
+/** @} */
 
-/** One-hot rows: out (n, k) gets 1 at column labels[i] of row i, 0 elsewhere.
- *  MLP_ERR_INVALID_ARG when a label is >= k (out is then untouched). */
+/**
+ * @defgroup classify Classification helpers
+ * One-hot targets, predicted classes, accuracy.
+ * @{
+ */
+
+/**
+ * One-hot rows: out gets 1 at column labels[i] of row i, 0 elsewhere.
+ * @param[out] out     (n, k) row-major; untouched on failure.
+ * @param[in]  labels  n class indices, each below k.
+ * @param      n       rows, > 0.
+ * @param      k       classes, > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, zero sizes, a label >= k).
+ */
 MLP_API mlp_status mlp_onehot(double *out, const size_t *labels, size_t n, size_t k);
 
-/** Index of the largest value of each row of scores (n, k); the first one on ties. */
+/**
+ * Index of the largest value of each row; the first one on ties.
+ * @param[out] labels  n indices.
+ * @param[in]  scores  (n, k) row-major.
+ * @param      n       rows, > 0.
+ * @param      k       columns, > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, zero sizes).
+ */
 MLP_API mlp_status mlp_argmax(size_t *labels, const double *scores, size_t n, size_t k);
 
 /**
  * Fraction of rows classified right. With k == 1 (binary): pred >= 0.5 against
  * target >= 0.5. With k > 1: argmax of pred against argmax of target (one-hot).
+ * @param[out] accuracy  in [0, 1].
+ * @param[in]  pred      (n, k) predictions.
+ * @param[in]  target    (n, k) targets.
+ * @param      n         rows, > 0.
+ * @param      k         columns, > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, zero sizes).
  */
 MLP_API mlp_status mlp_accuracy(double *accuracy, const double *pred, const double *target,
                                 size_t n, size_t k);
 
-/* ------------------------------------------------------------------------- */
-/* Models that survive: provenance, save and load                            */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup models Provenance, save and load
+ * Models that survive: where a network came from, atomic saves, validated loads,
+ * training checkpoints.
+ * @{
+ */
 
 /** Where a network came from. Kept with the network, saved and loaded with it. */
 typedef struct mlp_provenance {
-    char library_version[16];   /**< libmlp version that created the network or wrote its file */
-    int trained;                /**< nonzero once mlp_trainer_fit() has completed an epoch on it */
-    mlp_loss loss;              /**< loss of the last training */
-    mlp_optimizer optimizer;    /**< optimizer and hyperparameters of the last training */
-    unsigned long long seed;    /**< shuffling seed of the last training */
-    size_t batch_size;          /**< rows per step of the last training */
-    size_t epochs;              /**< epochs completed over every training; also the length
-                                     of mlp_net_loss_history() */
+    /** sizeof(mlp_provenance), set by mlp_provenance_init() */
+    size_t struct_size;
+    /** libmlp version that created the network or wrote its file */
+    char library_version[16];
+    /** nonzero once mlp_trainer_fit() has completed an epoch on it */
+    int trained;
+    /** loss of the last training */
+    mlp_loss loss;
+    /** shuffling seed of the last training */
+    unsigned long long seed;
+    /** rows per step of the last training */
+    size_t batch_size;
+    /** epochs completed over every training; also the length of mlp_net_loss_history() */
+    size_t epochs;
 } mlp_provenance;
 
-/** Copy out a network's provenance. */
-MLP_API mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info);
+/**
+ * Set a provenance's struct_size and empty it.
+ * @param[out] info         the struct to fill.
+ * @param      struct_size  sizeof(mlp_provenance) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
+ */
+MLP_API mlp_status mlp_provenance_init(mlp_provenance *info, size_t struct_size);
 
 /**
- * The per-epoch training loss of every epoch the network was trained for, oldest
- * first: `*n` values owned by the network, valid until it is trained again or
- * freed (`*history` is NULL when *n is 0).
+ * Copy out a network's provenance and the optimizer settings of its last training.
+ * @param      net        the network.
+ * @param[out] info       its struct_size must be set (mlp_provenance_init()).
+ * @param[out] optimizer  may be NULL; else its struct_size must be set
+ *                        (mlp_optimizer_init()): the settings of the last training
+ *                        (all zero but struct_size for a network never trained).
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL, bad struct_size).
+ */
+MLP_API mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info,
+                                      mlp_optimizer *optimizer);
+
+/**
+ * The per-epoch training loss of every epoch the network was trained for, oldest first.
+ * @param      net      the network.
+ * @param[out] history  receives `*n` values owned by the network, valid until it is
+ *                      trained again or freed (NULL when *n is 0).
+ * @param[out] n        receives the epoch count.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL).
  */
 MLP_API mlp_status mlp_net_loss_history(const mlp_net *net, const double **history, size_t *n);
 
@@ -590,77 +1169,133 @@ MLP_API mlp_status mlp_net_loss_history(const mlp_net *net, const double **histo
  * Save a network (layers, parameters, provenance and loss history) to `path`,
  * atomically: the bytes go to a new temporary file in the same directory, which
  * is flushed, fsync'ed and renamed over `path`. A failure at any point leaves a
- * previous file at `path` as it was. Format: README.md, "File format".
- * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_NOMEM, MLP_ERR_IO (the detail names
- *         the system error), MLP_ERR_NUMERIC (a NaN or infinite parameter: no file
- *         that could not be loaded again is written).
+ * previous file at `path` as it was. The format is described in README.md.
+ * @param net   the network.
+ * @param path  the file to write.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM, ::MLP_ERR_IO (the detail
+ *         names the system error), ::MLP_ERR_NUMERIC (a NaN or infinite parameter: no
+ *         file that could not be loaded again is written).
  */
 MLP_API mlp_status mlp_net_save(const mlp_net *net, const char *path);
 
 /**
- * Serialize a network into `buf` (capacity bytes). `*size` receives the bytes
- * needed; with buf == NULL only the size is computed.
- * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_SHAPE (capacity too small; nothing written),
- *         MLP_ERR_NUMERIC (a NaN or infinite parameter).
+ * Serialize a network into memory.
+ * @param      net       the network.
+ * @param[out] buf       capacity bytes, or NULL to compute the size only.
+ * @param      capacity  bytes available at buf.
+ * @param[out] size      receives the bytes needed.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_SHAPE (capacity too small; nothing
+ *         written), ::MLP_ERR_NUMERIC (a NaN or infinite parameter).
  */
 MLP_API mlp_status mlp_net_save_buffer(const mlp_net *net, void *buf, size_t capacity,
                                        size_t *size);
 
 /**
  * Load a network saved by mlp_net_save() (or the network of a training
- * checkpoint). Every field is validated and every size checked for overflow
- * before anything is allocated.
- * @param[out] net  receives the network (NULL on failure).
- * @return MLP_OK, MLP_ERR_INVALID_ARG, MLP_ERR_IO, MLP_ERR_NOMEM, MLP_ERR_FORMAT (not a
- *         libmlp file, a version this library cannot read, truncated, corrupted,
- *         checksum mismatch, impossible sizes; the detail says which).
+ * checkpoint), by this or any earlier libmlp. Every field is validated and every
+ * size checked for overflow before anything is allocated.
+ * @param[out] net   receives the network (NULL on failure).
+ * @param      path  the file to read.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_IO, ::MLP_ERR_NOMEM, ::MLP_ERR_FORMAT
+ *         (not a libmlp file, a version this library cannot read, truncated,
+ *         corrupted, checksum mismatch, impossible sizes; the detail says which).
  */
 MLP_API mlp_status mlp_net_load(mlp_net **net, const char *path);
 
-/** Load a network from `size` bytes in memory; as mlp_net_load(). */
+/**
+ * Load a network from memory; as mlp_net_load().
+ * @param[out] net   receives the network (NULL on failure).
+ * @param[in]  buf   size bytes.
+ * @param      size  bytes at buf.
+ * @return as mlp_net_load().
+ */
 MLP_API mlp_status mlp_net_load_buffer(mlp_net **net, const void *buf, size_t size);
 
 /**
  * Save a training checkpoint: the trainer's network, loss, optimizer settings and
- * state, step and epoch counters, atomically as mlp_net_save(). Training resumed
- * from it with mlp_trainer_fit() gives, bit for bit, the weights an uninterrupted
- * run gives (early stopping's bookkeeping excepted: it restarts with each fit).
+ * state, schedule state, step and epoch counters, atomically as mlp_net_save().
+ * Training resumed from it with mlp_trainer_fit() gives, bit for bit, the weights
+ * an uninterrupted run gives (early stopping's bookkeeping excepted: it restarts
+ * with each fit).
+ * @param trainer  the trainer.
+ * @param path     the file to write.
+ * @return as mlp_net_save().
  */
 MLP_API mlp_status mlp_trainer_save(const mlp_trainer *trainer, const char *path);
 
 /**
- * Load a training checkpoint: a new network and a new trainer that borrows it,
- * for batches of up to `max_batch` rows (the caller's choice, not the file's, so
- * that no file decides how much memory is allocated). Free the trainer, then the
- * network. Errors as mlp_net_load(); a network file (no trainer state) gives
- * MLP_ERR_FORMAT; max_batch == 0 gives MLP_ERR_INVALID_ARG.
+ * Load a training checkpoint: a new network and a new trainer that borrows it.
+ * Free the trainer, then the network.
+ * @param[out] trainer    receives the trainer (NULL on failure).
+ * @param[out] net        receives the network (NULL on failure).
+ * @param      path       the file to read.
+ * @param      max_batch  the trainer's capacity: the caller's choice, not the file's,
+ *                        so that no file decides how much memory is allocated.
+ * @return as mlp_net_load(); a network file (no trainer state) gives ::MLP_ERR_FORMAT;
+ *         max_batch == 0 gives ::MLP_ERR_INVALID_ARG.
  */
 MLP_API mlp_status mlp_trainer_load(mlp_trainer **trainer, mlp_net **net, const char *path,
                                     size_t max_batch);
 
-/** Load a training checkpoint from `size` bytes in memory; as mlp_trainer_load(). */
+/**
+ * Load a training checkpoint from memory; as mlp_trainer_load().
+ * @param[out] trainer    receives the trainer (NULL on failure).
+ * @param[out] net        receives the network (NULL on failure).
+ * @param[in]  buf        size bytes.
+ * @param      size       bytes at buf.
+ * @param      max_batch  the trainer's capacity.
+ * @return as mlp_trainer_load().
+ */
 MLP_API mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net,
                                            const void *buf, size_t size, size_t max_batch);
 
-/* ------------------------------------------------------------------------- */
-/* What the library runs on                                                  */
-/* ------------------------------------------------------------------------- */
+/** @} */
+
+/**
+ * @defgroup machine What the library runs on
+ * The CBLAS provider, its kernel and threads, and the CPU.
+ * @{
+ */
 
 /** The CBLAS provider and machine libmlp runs on, for reports and diagnosis. */
 typedef struct mlp_blas_info {
-    char provider[32];     /**< the CBLAS provider libmlp was built with ("openblas", "blis", ...) */
-    char version[32];      /**< its version, when it says ("0.3.21"); else "" */
-    char kernel[32];       /**< OpenBLAS's kernel (openblas_get_corename(), "Haswell"); else "" */
-    int threads;           /**< the BLAS's thread count; -1 when it does not say */
-    char vector_math[48];  /**< what runs tanh, sigmoid, exp: "glibc libmvec, AVX2, 4 lanes" */
-    char cpu[96];          /**< the CPU's model name */
-    char best_kernel[32];  /**< the best OpenBLAS kernel this CPU can run ("SkylakeX", "Zen") */
-    char advice[256];      /**< "" when all is well; else what to change, for instance when
-                                OpenBLAS runs SSE3 kernels on a CPU with AVX-512 */
+    /** sizeof(mlp_blas_info), set by mlp_blas_info_init() */
+    size_t struct_size;
+    /** the BLAS's thread count; -1 when it does not say */
+    int threads;
+    /** the CBLAS provider libmlp was built with ("openblas", "blis", ...) */
+    char provider[32];
+    /** its version, when it says ("0.3.21"); else "" */
+    char version[32];
+    /** OpenBLAS's kernel (openblas_get_corename(), "Haswell"); else "" */
+    char kernel[32];
+    /** the best OpenBLAS kernel this CPU can run ("SkylakeX", "Zen") */
+    char best_kernel[32];
+    /** what runs tanh, sigmoid, exp: "glibc libmvec, AVX2, 4 lanes" */
+    char vector_math[48];
+    /** the CPU's model name */
+    char cpu[96];
+    /** "" when all is well; else what to change, for instance when OpenBLAS runs SSE3
+     *  kernels on a CPU with AVX-512 */
+    char advice[256];
 } mlp_blas_info;
 
-/** Describe the CBLAS provider and the machine. Never fails for a non-NULL info. */
+/**
+ * Set a BLAS info's struct_size and empty it.
+ * @param[out] info         the struct to fill.
+ * @param      struct_size  sizeof(mlp_blas_info) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
+ */
+MLP_API mlp_status mlp_blas_info_init(mlp_blas_info *info, size_t struct_size);
+
+/**
+ * Describe the CBLAS provider and the machine. Reads /proc/cpuinfo for the CPU's name.
+ * @param[out] info  its struct_size must be set (mlp_blas_info_init()).
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
+ */
 MLP_API mlp_status mlp_blas_get_info(mlp_blas_info *info);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -1,73 +1,349 @@
-/* Vectorized activations and their derivatives. Every pass is a plain loop over
- * a contiguous array, with no branches the compiler cannot turn into selects. */
+/* Activations: one table. Each entry is the activation's name, its properties,
+ * its forward pass, its scalar derivative and its backward pass; every bound,
+ * name lookup and validity check in the library reads this table, so a new
+ * activation is its enum value in mlp.h, one entry here, and its tests.
+ *
+ * Every pass is a plain loop over a contiguous array (or, for the exponential
+ * family, lib/vmath.c's vectorized passes), with no branches the compiler cannot
+ * turn into selects. */
 #include <math.h>
 #include <string.h>
 
 #include "mlp_internal.h"
 
-int mlp__activation_valid(mlp_activation act)
+/* Chunks of this many values go through a vectorized pass into a stack buffer:
+ * two kilobytes, in L1 with the data they combine with. */
+enum { CHUNK = 256 };
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+/* ---- forward passes, in place over rows * cols values --------------------------- */
+
+static void identity_fwd(double *v, size_t rows, size_t cols) { (void)v, (void)rows, (void)cols; }
+
+/* NaN stays NaN (z < 0 is false for NaN), as Python's max(nan, 0) keeps it. */
+static void relu_fwd(double *v, size_t rows, size_t cols)
 {
-    return act >= MLP_ACT_IDENTITY && act <= MLP_ACT_SOFTPLUS;
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i++) v[i] = v[i] < 0.0 ? 0.0 : v[i];
 }
+
+static void leaky_fwd(double *v, size_t rows, size_t cols)
+{
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i++) v[i] = v[i] < 0.0 ? MLP_LEAKY_RELU_SLOPE * v[i] : v[i];
+}
+
+static void tanh_fwd(double *v, size_t rows, size_t cols)
+{
+    mlp__vpass(MLP__V_TANH, v, v, rows * cols);
+}
+static void sigmoid_fwd(double *v, size_t rows, size_t cols)
+{
+    mlp__vpass(MLP__V_SIGMOID, v, v, rows * cols);
+}
+static void elu_fwd(double *v, size_t rows, size_t cols)
+{
+    mlp__vpass(MLP__V_ELU, v, v, rows * cols);
+}
+static void softplus_fwd(double *v, size_t rows, size_t cols)
+{
+    mlp__vpass(MLP__V_SOFTPLUS, v, v, rows * cols);
+}
+
+/* Softmax of each row in place, shifted by the row's maximum so exp never overflows. */
+static void softmax_fwd(double *v, size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double *z = v + r * cols, m = z[0];
+        for (size_t i = 1; i < cols; i++) m = fmax(m, z[i]);
+        for (size_t i = 0; i < cols; i++) z[i] -= m;
+        mlp__vpass(MLP__V_EXP, z, z, cols);
+        double sum = 0.0;
+        for (size_t i = 0; i < cols; i++) sum += z[i];
+        const double inv = 1.0 / sum;
+        for (size_t i = 0; i < cols; i++) z[i] *= inv;
+    }
+}
+
+#define SQRT1_2 0.70710678118654752440     /* 1 / √2 */
+#define SQRT2_PI 0.79788456080286535588    /* √(2 / π) */
+#define INV_SQRT2PI 0.39894228040143267794 /* 1 / √(2π) */
+#define GELU_C 0.044715
+
+/* z Φ(z) = z erfc(-z / √2) / 2: erfc rather than 1 + erf, which cancels for z < 0 */
+static void gelu_fwd(double *v, size_t rows, size_t cols)
+{
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        double e[CHUNK];
+        const size_t m = min_size(n - i, CHUNK);
+        for (size_t k = 0; k < m; k++) e[k] = -v[i + k] * SQRT1_2;
+        mlp__vpass(MLP__V_ERFC, e, e, m);
+        for (size_t k = 0; k < m; k++) v[i + k] = 0.5 * v[i + k] * e[k];
+    }
+}
+
+/* z (1 + tanh(u)) / 2 with u = √(2/π) (z + c z³), computed as z σ(2u), which is the
+ * same function without the cancellation of 1 + tanh(u) for z < 0 */
+static void gelu_tanh_fwd(double *v, size_t rows, size_t cols)
+{
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        double s[CHUNK];
+        const size_t m = min_size(n - i, CHUNK);
+        for (size_t k = 0; k < m; k++) {
+            const double z = v[i + k];
+            s[k] = 2.0 * SQRT2_PI * (z + GELU_C * z * z * z);
+        }
+        mlp__vpass(MLP__V_SIGMOID, s, s, m);
+        for (size_t k = 0; k < m; k++) v[i + k] *= s[k];
+    }
+}
+
+/* z σ(z) */
+static void silu_fwd(double *v, size_t rows, size_t cols)
+{
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        double s[CHUNK];
+        const size_t m = min_size(n - i, CHUNK);
+        mlp__vpass(MLP__V_SIGMOID, s, v + i, m);
+        for (size_t k = 0; k < m; k++) v[i + k] *= s[k];
+    }
+}
+
+/* ---- scalar derivatives f'(z), for mlp_activation_derivative() ------------------- */
+
+static double sigmoid1(double z) { return 1.0 / (1.0 + exp(-z)); }
+
+static double identity_d(double z)
+{
+    (void)z;
+    return 1.0;
+}
+/* 1 above zero, 0 at or below; NaN in gives NaN out. */
+static double relu_d(double z) { return z > 0.0 ? 1.0 : (z <= 0.0 ? 0.0 : z); }
+static double leaky_d(double z) { return z > 0.0 ? 1.0 : (z <= 0.0 ? MLP_LEAKY_RELU_SLOPE : z); }
+static double tanh_d(double z)
+{
+    const double t = tanh(z);
+    return 1.0 - t * t;
+}
+static double sigmoid_d(double z)
+{
+    const double s = sigmoid1(z);
+    return s * (1.0 - s);
+}
+static double elu_d(double z) { return z > 0.0 ? 1.0 : (z <= 0.0 ? exp(z) : z); }
+static double softplus_d(double z) { return sigmoid1(z); } /* d/dz log(1 + e^z) */
+/* Φ(z) + z φ(z) */
+static double gelu_d(double z)
+{
+    return 0.5 * erfc(-z * SQRT1_2) + z * INV_SQRT2PI * exp(-0.5 * z * z);
+}
+
+/* d/dz z σ(v), v = 2u: σ(v) + z σ'(v) v'; σ'(v) = σ(v)(1 - σ(v)) is exactly 0 where
+ * v' = 2√(2/π)(1 + 3c z²) may overflow, and then so is the term. */
+static inline double gelu_tanh_slope(double z, double s)
+{
+    const double ds = s * (1.0 - s);
+    return s + (ds == 0.0 ? 0.0 : z * ds * 2.0 * SQRT2_PI * (1.0 + 3.0 * GELU_C * z * z));
+}
+
+static double gelu_tanh_d(double z)
+{
+    return gelu_tanh_slope(z, sigmoid1(2.0 * SQRT2_PI * (z + GELU_C * z * z * z)));
+}
+
+/* σ(z) (1 + z (1 - σ(z))) */
+static double silu_d(double z)
+{
+    const double s = sigmoid1(z);
+    return s * (1.0 + z * (1.0 - s));
+}
+
+/* ---- backward passes: dz = da ⊙ f'(z); dz may alias da -------------------------------
+ * Activations that do not need z compute the derivative from the output a = f(z),
+ * which the forward pass keeps: relu' = [a > 0], tanh' = 1 - a², sigmoid' = a(1 - a),
+ * leaky' = [a > 0] + slope [a <= 0] (a has z's sign), elu' = a + 1 below zero,
+ * softplus' = σ(z) = 1 - exp(-a). GELU and SiLU read z. */
+
+static void identity_bwd(double *dz, const double *da, const double *a, const double *z,
+                         size_t rows, size_t cols)
+{
+    (void)a, (void)z;
+    if (dz != da) memmove(dz, da, rows * cols * sizeof *dz);
+}
+
+static void relu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                     size_t cols)
+{
+    (void)z;
+    const size_t n = rows * cols;
+    /* In place (dz == da, as backprop calls it) the loop reads two arrays, not
+     * three: the compiler can then vectorize it into a select instead of
+     * branching on the sign of data. */
+    if (dz == da)
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : 0.0;
+    else
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : 0.0;
+}
+
+static void leaky_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                      size_t cols)
+{
+    (void)z;
+    const size_t n = rows * cols;
+    if (dz == da)
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : MLP_LEAKY_RELU_SLOPE * dz[i];
+    else
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : MLP_LEAKY_RELU_SLOPE * da[i];
+}
+
+static void tanh_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                     size_t cols)
+{
+    (void)z;
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
+}
+
+static void sigmoid_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                        size_t cols)
+{
+    (void)z;
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i++) dz[i] = da[i] * a[i] * (1.0 - a[i]);
+}
+
+static void elu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                    size_t cols)
+{
+    (void)z;
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : da[i] * (a[i] + 1.0);
+}
+
+static void softplus_bwd(double *dz, const double *da, const double *a, const double *z,
+                         size_t rows, size_t cols)
+{
+    (void)z;
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i += CHUNK) { /* σ(z) = 1 - exp(-a) */
+        double d[CHUNK];
+        const size_t m = min_size(n - i, CHUNK);
+        mlp__vpass(MLP__V_NEG_EXPM1, d, a + i, m);
+        for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * d[k];
+    }
+}
+
+/* Jacobian-vector product per row: dz = a ⊙ (da - <da, a>). */
+static void softmax_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                        size_t cols)
+{
+    (void)z;
+    for (size_t r = 0; r < rows; r++) {
+        const double *ar = a + r * cols, *dar = da + r * cols;
+        double *dzr = dz + r * cols, dot = 0.0;
+        for (size_t c = 0; c < cols; c++) dot += dar[c] * ar[c];
+        for (size_t c = 0; c < cols; c++) dzr[c] = ar[c] * (dar[c] - dot);
+    }
+}
+
+static void gelu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                     size_t cols)
+{
+    (void)a;
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        double e[CHUNK], g[CHUNK];
+        const size_t m = min_size(n - i, CHUNK);
+        for (size_t k = 0; k < m; k++) {
+            e[k] = -z[i + k] * SQRT1_2;
+            g[k] = -0.5 * z[i + k] * z[i + k];
+        }
+        mlp__vpass(MLP__V_ERFC, e, e, m);
+        mlp__vpass(MLP__V_EXP, g, g, m);
+        for (size_t k = 0; k < m; k++)
+            dz[i + k] = da[i + k] * (0.5 * e[k] + z[i + k] * INV_SQRT2PI * g[k]);
+    }
+}
+
+static void gelu_tanh_bwd(double *dz, const double *da, const double *a, const double *z,
+                          size_t rows, size_t cols)
+{
+    (void)a;
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        double s[CHUNK];
+        const size_t m = min_size(n - i, CHUNK);
+        for (size_t k = 0; k < m; k++) {
+            const double v = z[i + k];
+            s[k] = 2.0 * SQRT2_PI * (v + GELU_C * v * v * v);
+        }
+        mlp__vpass(MLP__V_SIGMOID, s, s, m);
+        for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * gelu_tanh_slope(z[i + k], s[k]);
+    }
+}
+
+/* σ(z) + a (1 - σ(z)), with a = z σ(z) */
+static void silu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                     size_t cols)
+{
+    const size_t n = rows * cols;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        double s[CHUNK];
+        const size_t m = min_size(n - i, CHUNK);
+        mlp__vpass(MLP__V_SIGMOID, s, z + i, m);
+        for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * (s[k] + a[i + k] * (1.0 - s[k]));
+    }
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+static const mlp__activation_kind kinds[] = {
+    [MLP_ACT_IDENTITY] = {"identity", MLP__ACT_PIECEWISE, 1.0, identity_fwd, identity_d,
+                          identity_bwd},
+    [MLP_ACT_RELU] = {"relu", MLP__ACT_PIECEWISE | MLP__ACT_KINK, 0.0, relu_fwd, relu_d, relu_bwd},
+    [MLP_ACT_TANH] = {"tanh", 0, 0.0, tanh_fwd, tanh_d, tanh_bwd},
+    [MLP_ACT_SIGMOID] = {"sigmoid", 0, 0.0, sigmoid_fwd, sigmoid_d, sigmoid_bwd},
+    [MLP_ACT_SOFTMAX] = {"softmax", MLP__ACT_ROWWISE, 0.0, softmax_fwd, NULL, softmax_bwd},
+    [MLP_ACT_LEAKY_RELU] = {"leaky_relu", MLP__ACT_PIECEWISE | MLP__ACT_KINK, MLP_LEAKY_RELU_SLOPE,
+                            leaky_fwd, leaky_d, leaky_bwd},
+    [MLP_ACT_ELU] = {"elu", MLP__ACT_KINK, 0.0, elu_fwd, elu_d, elu_bwd},
+    [MLP_ACT_SOFTPLUS] = {"softplus", 0, 0.0, softplus_fwd, softplus_d, softplus_bwd},
+    [MLP_ACT_GELU] = {"gelu", MLP__ACT_NEEDS_Z, 0.0, gelu_fwd, gelu_d, gelu_bwd},
+    [MLP_ACT_GELU_TANH] = {"gelu_tanh", MLP__ACT_NEEDS_Z, 0.0, gelu_tanh_fwd, gelu_tanh_d,
+                           gelu_tanh_bwd},
+    [MLP_ACT_SILU] = {"silu", MLP__ACT_NEEDS_Z, 0.0, silu_fwd, silu_d, silu_bwd},
+};
+
+const mlp__activation_kind *mlp__activation(mlp_activation act)
+{
+    const unsigned a = (unsigned)act;
+    return a < sizeof kinds / sizeof kinds[0] && kinds[a].name != NULL ? &kinds[a] : NULL;
+}
+
+int mlp__activation_valid(mlp_activation act) { return mlp__activation(act) != NULL; }
 
 const char *mlp_activation_name(mlp_activation act)
 {
-    switch (act) {
-    case MLP_ACT_IDENTITY: return "identity";
-    case MLP_ACT_RELU: return "relu";
-    case MLP_ACT_TANH: return "tanh";
-    case MLP_ACT_SIGMOID: return "sigmoid";
-    case MLP_ACT_SOFTMAX: return "softmax";
-    case MLP_ACT_LEAKY_RELU: return "leaky_relu";
-    case MLP_ACT_ELU: return "elu";
-    case MLP_ACT_SOFTPLUS: return "softplus";
-    }
-    return NULL;
+    const mlp__activation_kind *k = mlp__activation(act);
+    return k != NULL ? k->name : NULL;
 }
 
-/* NaN stays NaN (z < 0 is false for NaN), as Python's max(nan, 0) keeps it. */
-static inline double relu(double z) { return z < 0.0 ? 0.0 : z; }
-
-static inline double leaky_relu(double z) { return z < 0.0 ? MLP_LEAKY_RELU_SLOPE * z : z; }
-
-/* exp(-z) overflows to +inf for very negative z, and 1 / (1 + inf) is exactly 0. */
-static inline double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
-
-/* Softmax of one row in place, shifted by the row's maximum so exp never overflows. */
-static void softmax_row(double *z, size_t n)
+mlp_status mlp_activation_from_name(mlp_activation *act, const char *name)
 {
-    double m = z[0];
-    for (size_t i = 1; i < n; i++) m = fmax(m, z[i]);
-    for (size_t i = 0; i < n; i++) z[i] -= m;
-    mlp__vpass(MLP__V_EXP, z, z, n);
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += z[i];
-    const double inv = 1.0 / sum;
-    for (size_t i = 0; i < n; i++) z[i] *= inv;
-}
-
-/* Element-wise activations over n values (softmax: the n values are one row). */
-static void forward(mlp_activation act, double *out, const double *in, size_t n)
-{
-    switch (act) {
-    case MLP_ACT_IDENTITY:
-        if (out != in) memmove(out, in, n * sizeof *out);
-        break;
-    case MLP_ACT_RELU:
-        for (size_t i = 0; i < n; i++) out[i] = relu(in[i]);
-        break;
-    case MLP_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) out[i] = leaky_relu(in[i]);
-        break;
-    case MLP_ACT_TANH: mlp__vpass(MLP__V_TANH, out, in, n); break;
-    case MLP_ACT_SIGMOID: mlp__vpass(MLP__V_SIGMOID, out, in, n); break;
-    case MLP_ACT_ELU: mlp__vpass(MLP__V_ELU, out, in, n); break;
-    case MLP_ACT_SOFTPLUS: mlp__vpass(MLP__V_SOFTPLUS, out, in, n); break;
-    case MLP_ACT_SOFTMAX:
-        if (out != in) memmove(out, in, n * sizeof *out);
-        softmax_row(out, n);
-        break;
-    }
+    MLP_CHECK_PTR(act);
+    MLP_CHECK_PTR(name);
+    for (unsigned a = 0; a < sizeof kinds / sizeof kinds[0]; a++)
+        if (kinds[a].name != NULL && strcmp(kinds[a].name, name) == 0) {
+            *act = (mlp_activation)a;
+            return MLP_OK;
+        }
+    return mlp__fail(MLP_ERR_INVALID_ARG,
+                     "mlp_activation_from_name: no activation is called \"%.64s\"", name);
 }
 
 mlp_status mlp_activation_forward(mlp_activation act, double *out, const double *in, size_t n)
@@ -75,9 +351,11 @@ mlp_status mlp_activation_forward(mlp_activation act, double *out, const double 
     MLP_CHECK_PTR(out);
     MLP_CHECK_PTR(in);
     MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_activation_forward: n is 0");
-    MLP_CHECK(mlp__activation_valid(act), MLP_ERR_INVALID_ARG,
-              "mlp_activation_forward: unknown activation %d", (int)act);
-    forward(act, out, in, n);
+    const mlp__activation_kind *k = mlp__activation(act);
+    MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "mlp_activation_forward: unknown activation %d",
+              (int)act);
+    if (out != in) memmove(out, in, n * sizeof *out);
+    k->forward(out, 1, n); /* one row: softmax over all n values */
     return MLP_OK;
 }
 
@@ -86,51 +364,29 @@ mlp_status mlp_activation_derivative(mlp_activation act, double *out, const doub
     MLP_CHECK_PTR(out);
     MLP_CHECK_PTR(in);
     MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_activation_derivative: n is 0");
-    MLP_CHECK(mlp__activation_valid(act), MLP_ERR_INVALID_ARG,
-              "mlp_activation_derivative: unknown activation %d", (int)act);
-    MLP_CHECK(act != MLP_ACT_SOFTMAX, MLP_ERR_INVALID_ARG,
-              "mlp_activation_derivative: softmax has no element-wise derivative");
-    for (size_t i = 0; i < n; i++) {
-        const double z = in[i];
-        switch (act) {
-        case MLP_ACT_IDENTITY: out[i] = 1.0; break;
-        /* 1 above zero, 0 at or below; NaN in gives NaN out. */
-        case MLP_ACT_RELU: out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? 0.0 : z); break;
-        case MLP_ACT_TANH: {
-            const double t = tanh(z);
-            out[i] = 1.0 - t * t;
-            break;
-        }
-        case MLP_ACT_SIGMOID: {
-            const double s = sigmoid(z);
-            out[i] = s * (1.0 - s);
-            break;
-        }
-        case MLP_ACT_LEAKY_RELU:
-            out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? MLP_LEAKY_RELU_SLOPE : z);
-            break;
-        case MLP_ACT_ELU: out[i] = z > 0.0 ? 1.0 : (z <= 0.0 ? exp(z) : z); break;
-        case MLP_ACT_SOFTPLUS: out[i] = sigmoid(z); break; /* d/dz log(1 + e^z) */
-        case MLP_ACT_SOFTMAX: break; /* refused above */
-        }
-    }
+    const mlp__activation_kind *k = mlp__activation(act);
+    MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "mlp_activation_derivative: unknown activation %d",
+              (int)act);
+    MLP_CHECK(k->derivative != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_activation_derivative: %s has no element-wise derivative", k->name);
+    for (size_t i = 0; i < n; i++) out[i] = k->derivative(in[i]);
     return MLP_OK;
 }
 
 void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
                         mlp_activation act)
 {
+    const mlp__activation_kind *k = &kinds[act]; /* a network's activations are valid */
     /* Rows of 64 or more get their bias and activation in one visit while the row
      * is in L1; narrower ones in two passes over the whole matrix, which keeps
      * per-row call overhead off the many-short-rows case. */
-    const int by_row = act == MLP_ACT_SOFTMAX || (cols >= 64 && bias != NULL);
+    const int by_row = (k->flags & MLP__ACT_ROWWISE) || (cols >= 64 && bias != NULL);
     if (by_row) {
         for (size_t r = 0; r < rows; r++) {
             double *row = z + r * cols;
             if (bias != NULL)
                 for (size_t c = 0; c < cols; c++) row[c] += bias[c];
-            if (act == MLP_ACT_SOFTMAX) softmax_row(row, cols);
-            else forward(act, row, row, cols);
+            k->forward(row, 1, cols);
         }
         return;
     }
@@ -140,62 +396,11 @@ void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
             for (size_t c = 0; c < cols; c++) row[c] += bias[c];
         }
     }
-    forward(act, z, z, rows * cols);
+    k->forward(z, rows, cols);
 }
 
-void mlp__activation_backward(double *dz, const double *da, const double *a, size_t rows,
-                              size_t cols, mlp_activation act)
+void mlp__activation_backward(double *dz, const double *da, const double *a, const double *z,
+                              size_t rows, size_t cols, mlp_activation act)
 {
-    /* Every derivative is written in terms of the output a = f(z), which is what
-     * the forward pass keeps: relu' = [a > 0], tanh' = 1 - a², sigmoid' = a(1 - a),
-     * leaky' = [a > 0] + slope [a <= 0] (a has z's sign), elu' = a + 1 below zero,
-     * softplus' = sigmoid(z) = 1 - exp(-a). */
-    const size_t n = rows * cols;
-    switch (act) {
-    case MLP_ACT_IDENTITY:
-        if (dz != da)
-            for (size_t i = 0; i < n; i++) dz[i] = da[i];
-        break;
-    case MLP_ACT_RELU:
-        /* In place (dz == da, as backprop calls it) the loop reads two arrays, not
-         * three: the compiler can then vectorize it into a select instead of
-         * branching on the sign of data. */
-        if (dz == da)
-            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : 0.0;
-        else
-            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : 0.0;
-        break;
-    case MLP_ACT_TANH:
-        for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
-        break;
-    case MLP_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) dz[i] = da[i] * a[i] * (1.0 - a[i]);
-        break;
-    case MLP_ACT_LEAKY_RELU:
-        if (dz == da)
-            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : MLP_LEAKY_RELU_SLOPE * dz[i];
-        else
-            for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : MLP_LEAKY_RELU_SLOPE * da[i];
-        break;
-    case MLP_ACT_ELU:
-        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : da[i] * (a[i] + 1.0);
-        break;
-    case MLP_ACT_SOFTPLUS: /* sigmoid(z) = 1 - exp(-a); chunks, since dz may alias da */
-        for (size_t i = 0; i < n; i += 256) {
-            double d[256];
-            const size_t m = n - i < 256 ? n - i : 256;
-            mlp__vpass(MLP__V_NEG_EXPM1, d, a + i, m);
-            for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * d[k];
-        }
-        break;
-    case MLP_ACT_SOFTMAX:
-        /* Jacobian-vector product per row: dz = a ⊙ (da - <da, a>). */
-        for (size_t r = 0; r < rows; r++) {
-            const double *ar = a + r * cols, *dar = da + r * cols;
-            double *dzr = dz + r * cols, dot = 0.0;
-            for (size_t c = 0; c < cols; c++) dot += dar[c] * ar[c];
-            for (size_t c = 0; c < cols; c++) dzr[c] = ar[c] * (dar[c] - dot);
-        }
-        break;
-    }
+    kinds[act].backward(dz, da, a, z, rows, cols);
 }

@@ -1,8 +1,32 @@
 /* Backpropagation through a whole network, and its check by finite differences. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mlp_internal.h"
+
+mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
+{
+    MLP_CHECK_PTR(data);
+    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *data, __func__, "mlp_dataset");
+    if (s != MLP_OK) return s;
+    const mlp_dataset d = {struct_size, NULL, NULL, 0};
+    memcpy(data, &d, struct_size);
+    return MLP_OK;
+}
+
+mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *fn, const char *what)
+{
+    MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the %s dataset is NULL", fn, what);
+    mlp_dataset local = {sizeof local, NULL, NULL, 0};
+    mlp_status s = mlp__struct_in(&local, sizeof local, d, fn, "mlp_dataset");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(local.x != NULL && local.y != NULL, MLP_ERR_INVALID_ARG,
+              "%s: the %s dataset's x or y is NULL", fn, what);
+    MLP_CHECK(local.n > 0, MLP_ERR_INVALID_ARG, "%s: the %s dataset has n = 0 rows", fn, what);
+    *out = local;
+    return MLP_OK;
+}
 
 double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                      const double *x, const double *target, size_t n)
@@ -10,8 +34,8 @@ double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, doubl
     const size_t last = net->n_layers - 1;
     const mlp_layer *out = &net->layers[last];
     int cur = 0; /* ws->delta[cur] holds dZ of the layer being processed: (n, out) */
-    const double value = mlp__loss_and_delta(loss, out->act, ws->delta[cur], ws->act[last],
-                                             ws->zout, target, n, out->out);
+    const double value = mlp__loss(loss)->loss_and_delta(ws->delta[cur], ws->act[last], ws->z[last],
+                                                         target, n, out->out, out->act);
     for (size_t l = last + 1; l-- > 0;) {
         const mlp_layer *L = &net->layers[l];
         const double *a_prev = l > 0 ? ws->act[l - 1] : x;   /* (n, in) */
@@ -19,7 +43,7 @@ double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, doubl
         mlp__dense_backward(grad + L->w_off, L->has_bias ? grad + L->b_off : NULL, da_prev,
                             ws->delta[cur], a_prev, net->params + L->w_off, n, L->in, L->out);
         if (l > 0) {
-            mlp__activation_backward(da_prev, da_prev, ws->act[l - 1], n, L->in,
+            mlp__activation_backward(da_prev, da_prev, ws->act[l - 1], ws->z[l - 1], n, L->in,
                                      net->layers[l - 1].act);
             cur = 1 - cur;
         }
@@ -29,36 +53,34 @@ double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, doubl
 
 /* The checks shared by mlp_net_gradient and mlp_net_gradient_check. */
 static mlp_status check_batch(const mlp_net *net, const mlp_workspace *ws, mlp_loss loss,
-                              const double *x, const double *target, size_t n, const char *fn)
+                              const mlp_dataset *batch, mlp_dataset *b, const char *fn)
 {
-    MLP_CHECK(net != NULL && x != NULL && target != NULL, MLP_ERR_INVALID_ARG,
-              "%s: net, x and target must not be NULL", fn);
-    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "%s: n is 0", fn);
-    mlp_status s = mlp__loss_fits(loss, net, fn);
+    MLP_CHECK(net != NULL, MLP_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    mlp_status s = mlp__dataset_in(b, batch, fn, "batch");
+    if (s == MLP_OK) s = mlp__loss_fits(loss, net, fn);
     if (s != MLP_OK || ws == NULL) return s;
-    MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
-              "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n, ws->max_batch);
-    return mlp__workspace_fits(ws, net, fn);
+    MLP_CHECK(b->n <= ws->max_batch, MLP_ERR_SHAPE,
+              "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, b->n,
+              ws->max_batch);
+    return mlp__workspace_fits(ws, net, 1, fn);
 }
 
 mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
-                            double *loss_value, const double *x, const double *target, size_t n)
+                            double *loss_value, const mlp_dataset *batch)
 {
     MLP_CHECK_PTR(ws);
     MLP_CHECK_PTR(grad);
-    mlp_status s = check_batch(net, ws, loss, x, target, n, __func__);
+    mlp_dataset b;
+    mlp_status s = check_batch(net, ws, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
-    mlp__forward(net, ws, x, n, loss != MLP_LOSS_MSE); /* only cross-entropies read logits */
-    const double value = mlp__backward(net, ws, loss, grad, x, target, n);
+    mlp__forward(net, ws, b.x, b.n, mlp__keep_for(net, loss));
+    const double value = mlp__backward(net, ws, loss, grad, b.x, b.y, b.n);
     if (loss_value != NULL) *loss_value = value;
     return MLP_OK;
 }
 
 /* Activations whose derivative (relu, leaky relu) or second derivative (elu) jumps at 0. */
-static int kinked(mlp_activation act)
-{
-    return act == MLP_ACT_RELU || act == MLP_ACT_LEAKY_RELU || act == MLP_ACT_ELU;
-}
+static int kinked(mlp_activation act) { return (mlp__activation(act)->flags & MLP__ACT_KINK) != 0; }
 
 /* Which side of its kink every node of a kinked layer is on, for all n rows, as one
  * byte each: for these activations a > 0 exactly when z > 0. Returns 1 when the
@@ -91,10 +113,11 @@ typedef struct probe {
 static double loss_at(const probe *p, int *same_side)
 {
     const mlp_net *net = p->net;
-    mlp__forward(net, p->ws, p->x, p->n, p->loss != MLP_LOSS_MSE);
+    const size_t last = net->n_layers - 1;
+    mlp__forward(net, p->ws, p->x, p->n, mlp__keep_for(net, p->loss));
     if (!kink_pattern(net, p->ws, p->n, (unsigned char *)p->pattern, 0)) *same_side = 0;
-    return mlp__loss_value(p->loss, p->ws->act[net->n_layers - 1], p->ws->zout, p->target, p->n,
-                           net->layers[net->n_layers - 1].out);
+    return mlp__loss(p->loss)->value(p->ws->act[last], p->ws->z[last], p->target, p->n,
+                                     net->layers[last].out);
 }
 
 /* (L(p + d) - L(p - d)) / 2d for parameter i, restoring it bit for bit; clears
@@ -151,11 +174,14 @@ static double ridders(const probe *p, size_t i, double h)
 }
 
 mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss loss,
-                                  const double *x, const double *target, size_t n, double h)
+                                  const mlp_dataset *batch, double h)
 {
     MLP_CHECK_PTR(max_rel_error);
-    mlp_status s = check_batch(net, NULL, loss, x, target, n, __func__);
+    mlp_dataset b;
+    mlp_status s = check_batch(net, NULL, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
+    const double *x = b.x, *target = b.y;
+    const size_t n = b.n;
     MLP_CHECK(h > 0 && isfinite(h), MLP_ERR_INVALID_ARG, "mlp_net_gradient_check: h is %g", h);
 
     size_t kink_nodes = 0;
@@ -172,7 +198,7 @@ mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss 
         mlp_workspace_free(ws);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_gradient_check: cannot allocate the gradient");
     }
-    mlp__forward(net, ws, x, n, loss != MLP_LOSS_MSE);
+    mlp__forward(net, ws, x, n, mlp__keep_for(net, loss));
     kink_pattern(net, ws, n, pattern, 1);
     mlp__backward(net, ws, loss, grad, x, target, n);
 

@@ -65,10 +65,24 @@ static void cpu_model(char *dst, size_t cap)
     fclose(f);
 }
 
-mlp_status mlp_blas_get_info(mlp_blas_info *info)
+mlp_status mlp_blas_info_init(mlp_blas_info *info, size_t struct_size)
 {
     MLP_CHECK_PTR(info);
+    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *info, __func__, "mlp_blas_info");
+    if (s != MLP_OK) return s;
+    memset(info, 0, struct_size);
+    info->struct_size = struct_size;
+    return MLP_OK;
+}
+
+mlp_status mlp_blas_get_info(mlp_blas_info *out)
+{
+    MLP_CHECK_PTR(out);
+    mlp_status s = mlp__struct_size_ok(out->struct_size, sizeof *out, __func__, "mlp_blas_info");
+    if (s != MLP_OK) return s;
+    mlp_blas_info all, *info = &all;
     memset(info, 0, sizeof *info);
+    info->struct_size = sizeof *info;
     snprintf(info->provider, sizeof info->provider, "%s", MLP_CBLAS_PROVIDER);
     info->threads = -1;
 #if MLP_HAVE_OPENBLAS
@@ -90,5 +104,5 @@ mlp_status mlp_blas_get_info(mlp_blas_info *info)
                  "OpenBLAS runs its %.31s kernels, but this CPU supports %.31s: "
                  "set OPENBLAS_CORETYPE=%.31s for several times the speed",
                  info->kernel, info->best_kernel, info->best_kernel);
-    return MLP_OK;
+    return mlp__struct_out(out, info, sizeof *info, __func__, "mlp_blas_info");
 }

@@ -23,17 +23,15 @@
 
 static int small_layer(size_t in, size_t out) { return in * out <= SMALL_LAYER; }
 
-/* Activations a small layer applies in its own loop: those that cost a compare. */
+/* Activations a small layer applies in its own loop: the piecewise-linear ones,
+ * which cost a compare. */
 static int cheap_activation(mlp_activation act)
 {
-    return act == MLP_ACT_IDENTITY || act == MLP_ACT_RELU || act == MLP_ACT_LEAKY_RELU;
+    return (mlp__activation(act)->flags & MLP__ACT_PIECEWISE) != 0;
 }
 
-/* The slope below zero of a cheap activation; 1 means none (identity). */
-static double below_slope(mlp_activation act)
-{
-    return act == MLP_ACT_RELU ? 0.0 : act == MLP_ACT_LEAKY_RELU ? MLP_LEAKY_RELU_SLOPE : 1.0;
-}
+/* The slope below zero of a piecewise-linear activation; 1 means none (identity). */
+static double below_slope(mlp_activation act) { return mlp__activation(act)->below; }
 
 /* max(s, 0) for relu (neg 0), s or neg * s for leaky relu, as a select rather than
  * a branch: a branch on the sign of data mispredicts half the time. s < 0 is false

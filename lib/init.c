@@ -42,10 +42,37 @@ static mlp_status orthogonal(double *w, size_t out, size_t in, uint64_t *rng, do
     return MLP_OK;
 }
 
+/* The initializations by code: names; the draws are the switch below. */
+static const char *const names[] = {
+    [MLP_INIT_UNIFORM] = "uniform",
+    [MLP_INIT_XAVIER] = "xavier",
+    [MLP_INIT_HE] = "he",
+    [MLP_INIT_ORTHOGONAL] = "orthogonal",
+};
+
+const char *mlp_init_name(mlp_init init)
+{
+    const unsigned i = (unsigned)init;
+    return i < sizeof names / sizeof names[0] ? names[i] : NULL;
+}
+
+mlp_status mlp_init_from_name(mlp_init *init, const char *name)
+{
+    MLP_CHECK_PTR(init);
+    MLP_CHECK_PTR(name);
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i] != NULL && strcmp(names[i], name) == 0) {
+            *init = (mlp_init)i;
+            return MLP_OK;
+        }
+    return mlp__fail(MLP_ERR_INVALID_ARG,
+                     "mlp_init_from_name: no initialization is called \"%.64s\"", name);
+}
+
 mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
 {
     MLP_CHECK_PTR(net);
-    MLP_CHECK(init >= MLP_INIT_UNIFORM && init <= MLP_INIT_ORTHOGONAL, MLP_ERR_INVALID_ARG,
+    MLP_CHECK(mlp_init_name(init) != NULL, MLP_ERR_INVALID_ARG,
               "mlp_net_init: unknown initialization %d", (int)init);
 
     /* Draw into a copy so that a failure part-way leaves the network as it was. */

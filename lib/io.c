@@ -18,8 +18,12 @@
 #include "mlp_internal.h"
 
 static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
-enum { FORMAT_VERSION = 1, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
-enum { HEADER_BYTES = 40, VERSION_BYTES = 16, N_OPT_VALUES = 11 };
+/* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the
+ * learning-rate schedule, checkpoints the schedule's state. Every version is read. */
+enum { FORMAT_VERSION = 2, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+enum { HEADER_BYTES = 40, VERSION_BYTES = 16 };
+/* The optimizer block: reals, then (version 2) counts. */
+enum { N_OPT_REALS_V1 = 11, N_OPT_REALS = 14, N_OPT_COUNTS = 3 };
 
 /* ---- writing ------------------------------------------------------------------ */
 
@@ -96,12 +100,16 @@ static void put_f64s(writer *w, const double *v, size_t n)
 static void put_optimizer(writer *w, const mlp_optimizer *o)
 {
     put_u32(w, (uint32_t)o->kind);
-    put_u32(w, 0);
-    const double v[N_OPT_VALUES] = {o->learning_rate,   o->momentum,       o->beta1,
-                                    o->beta2,           o->epsilon,        o->weight_decay,
-                                    o->rprop_increase,  o->rprop_decrease, o->rprop_delta_init,
-                                    o->rprop_delta_min, o->rprop_delta_max};
-    put_f64s(w, v, N_OPT_VALUES);
+    put_u32(w, (uint32_t)o->schedule);
+    const double v[N_OPT_REALS] = {o->learning_rate,   o->momentum,          o->beta1,
+                                   o->beta2,           o->epsilon,           o->weight_decay,
+                                   o->rprop_increase,  o->rprop_decrease,    o->rprop_delta_init,
+                                   o->rprop_delta_min, o->rprop_delta_max,   o->schedule_factor,
+                                   o->schedule_min_lr, o->schedule_min_delta};
+    put_f64s(w, v, N_OPT_REALS);
+    put_u64(w, o->schedule_step_epochs);
+    put_u64(w, o->schedule_cosine_epochs);
+    put_u64(w, o->schedule_patience);
 }
 
 /* The whole file but its checksum; with w->p == NULL it only measures. */
@@ -131,7 +139,7 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
     put_u64(w, r->info.seed);
     put_u64(w, r->info.batch_size);
     put_u64(w, r->info.epochs);
-    put_optimizer(w, &r->info.optimizer);
+    put_optimizer(w, &r->opt);
     put_f64s(w, r->history, r->info.epochs);
 
     if (tr != NULL) {
@@ -140,6 +148,9 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
         put_optimizer(w, &tr->opt);
         put_u64(w, tr->t);
         put_u64(w, tr->epochs_done);
+        put_f64(w, tr->plateau_best);
+        put_u64(w, tr->plateau_wait);
+        put_u64(w, tr->plateau_cuts);
         put_f64s(w, tr->state, 2 * net->n_params);
     }
 }
@@ -379,18 +390,37 @@ static mlp_status check_f64s(reader *r, size_t n, const char *what)
     return MLP_OK;
 }
 
-static mlp_status get_optimizer(reader *r, mlp_optimizer *o, const char *what)
+/* An optimizer block of format `version`. Version 1 blocks have no schedule: the
+ * fields they lack take the defaults of their kind (a constant schedule). `trained`
+ * is 0 for the provenance of a network never trained, whose block is all zero. */
+static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, int trained,
+                                const char *what)
 {
-    uint32_t kind = 0, reserved = 0;
+    uint32_t kind = 0, schedule = 0;
     mlp_status s = get_u32(r, &kind, what);
-    if (s == MLP_OK) s = get_u32(r, &reserved, what);
+    if (s == MLP_OK) s = get_u32(r, &schedule, what);
     if (s != MLP_OK) return s;
-    MLP_CHECK(kind <= MLP_OPT_IRPROP_MINUS && reserved == 0, MLP_ERR_FORMAT,
+    MLP_CHECK(mlp__optimizer((mlp_optimizer_kind)kind) != NULL, MLP_ERR_FORMAT,
               "%s: %s: unknown optimizer %u", r->fn, what, (unsigned)kind);
-    NEED(r, 8 * N_OPT_VALUES, what);
-    double v[N_OPT_VALUES];
-    get_f64s(r, v, N_OPT_VALUES);
-    o->kind = (mlp_optimizer_kind)kind;
+    /* version 1 kept this field reserved, 0, which is the constant schedule's code */
+    MLP_CHECK(mlp__schedule((mlp_schedule)schedule) != NULL &&
+                  (version > 1 || schedule == MLP_SCHEDULE_CONSTANT),
+              MLP_ERR_FORMAT, "%s: %s: unknown schedule %u", r->fn, what, (unsigned)schedule);
+    const size_t reals = version > 1 ? N_OPT_REALS : N_OPT_REALS_V1;
+    const size_t counts = version > 1 ? N_OPT_COUNTS : 0;
+    NEED(r, 8 * (reals + counts), what);
+    double v[N_OPT_REALS];
+    get_f64s(r, v, reals);
+    uint64_t c[N_OPT_COUNTS] = {0, 0, 0};
+    for (size_t i = 0; i < counts; i++) get_u64(r, &c[i], what);
+    if (trained) {
+        mlp__optimizer_defaults(o, (mlp_optimizer_kind)kind);
+    } else {
+        memset(o, 0, sizeof *o);
+        o->struct_size = sizeof *o;
+        o->kind = (mlp_optimizer_kind)kind;
+    }
+    o->schedule = (mlp_schedule)schedule;
     o->learning_rate = v[0];
     o->momentum = v[1];
     o->beta1 = v[2];
@@ -402,11 +432,23 @@ static mlp_status get_optimizer(reader *r, mlp_optimizer *o, const char *what)
     o->rprop_delta_init = v[8];
     o->rprop_delta_min = v[9];
     o->rprop_delta_max = v[10];
+    if (version > 1) {
+        o->schedule_factor = v[11];
+        o->schedule_min_lr = v[12];
+        o->schedule_min_delta = v[13];
+        const uint64_t most = SIZE_MAX / 16;
+        MLP_CHECK(c[0] <= most && c[1] <= most && c[2] <= most, MLP_ERR_FORMAT,
+                  "%s: %s: a schedule count is out of range", r->fn, what);
+        o->schedule_step_epochs = (size_t)c[0];
+        o->schedule_cosine_epochs = (size_t)c[1];
+        o->schedule_patience = (size_t)c[2];
+    }
     return MLP_OK;
 }
 
 /* Everything a file says, parsed and validated; the arrays point into the buffer. */
 typedef struct parsed {
+    uint32_t format; /* the format version */
     uint32_t contents;
     char version[VERSION_BYTES];
     size_t n_inputs, n_layers;
@@ -414,11 +456,14 @@ typedef struct parsed {
     size_t n_params;
     const unsigned char *params;  /* n_params doubles, little-endian */
     mlp_provenance info;
+    mlp_optimizer info_opt;       /* the optimizer of the last training */
     const unsigned char *history; /* info.epochs doubles */
     mlp_loss loss;                /* checkpoint only, from here on */
     mlp_optimizer opt;
     uint64_t t;
     size_t epochs_done;
+    double plateau_best; /* version 2; INFINITY before */
+    size_t plateau_wait, plateau_cuts;
     const unsigned char *state;   /* 2 n_params doubles */
 } parsed;
 
@@ -431,12 +476,13 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     reader r = {buf + sizeof magic, size - sizeof magic - 4, fn};
     uint32_t version = 0, stored_crc = 0;
     uint64_t total = 0;
-    mlp_status s = get_u32(&r, &version, "the header");
+    mlp_status s = get_u32(&r, &f->format, "the header");
+    version = f->format;
     if (s == MLP_OK) s = get_u32(&r, &f->contents, "the header");
     if (s == MLP_OK) s = get_u64(&r, &total, "the header");
     if (s != MLP_OK) return s;
-    MLP_CHECK(version == FORMAT_VERSION, MLP_ERR_FORMAT,
-              "%s: format version %u, this library reads version %d", fn, (unsigned)version,
+    MLP_CHECK(version >= 1 && version <= FORMAT_VERSION, MLP_ERR_FORMAT,
+              "%s: format version %u, this library reads versions 1 to %d", fn, (unsigned)version,
               FORMAT_VERSION);
     MLP_CHECK(f->contents == CONTENTS_NETWORK || f->contents == CONTENTS_CHECKPOINT,
               MLP_ERR_FORMAT, "%s: unknown contents %u", fn, (unsigned)f->contents);
@@ -493,9 +539,10 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     s = get_u32(&r, &trained, "the provenance");
     if (s == MLP_OK) s = get_u32(&r, &loss, "the provenance");
     if (s != MLP_OK) return s;
-    MLP_CHECK(trained <= 1 && loss <= MLP_LOSS_CATEGORICAL_CROSSENTROPY, MLP_ERR_FORMAT,
+    MLP_CHECK(trained <= 1 && mlp__loss((mlp_loss)loss) != NULL, MLP_ERR_FORMAT,
               "%s: provenance: trained flag %u, loss %u", fn, (unsigned)trained, (unsigned)loss);
     memset(&f->info, 0, sizeof f->info);
+    f->info.struct_size = sizeof f->info;
     memcpy(f->info.library_version, f->version, VERSION_BYTES);
     f->info.trained = (int)trained;
     f->info.loss = (mlp_loss)loss;
@@ -503,7 +550,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     s = get_u64(&r, &seed, "the provenance");
     if (s == MLP_OK) s = get_count(&r, 0, MLP_MAX_DIM, &f->info.batch_size, "the batch size");
     if (s == MLP_OK) s = get_count(&r, 0, SIZE_MAX / 16, &f->info.epochs, "the epoch count");
-    if (s == MLP_OK) s = get_optimizer(&r, &f->info.optimizer, "the provenance");
+    if (s == MLP_OK) s = get_optimizer(&r, &f->info_opt, version, (int)trained, "the provenance");
     if (s != MLP_OK) return s;
     f->info.seed = seed;
     f->history = r.p;
@@ -516,9 +563,9 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         uint32_t tloss = 0, reserved = 0;
         s = get_u32(&r, &tloss, "the trainer");
         if (s == MLP_OK) s = get_u32(&r, &reserved, "the trainer");
-        if (s == MLP_OK) s = get_optimizer(&r, &f->opt, "the trainer");
+        if (s == MLP_OK) s = get_optimizer(&r, &f->opt, version, 1, "the trainer");
         if (s != MLP_OK) return s;
-        MLP_CHECK(tloss <= MLP_LOSS_CATEGORICAL_CROSSENTROPY && reserved == 0, MLP_ERR_FORMAT,
+        MLP_CHECK(mlp__loss((mlp_loss)tloss) != NULL && reserved == 0, MLP_ERR_FORMAT,
                   "%s: trainer: loss %u", fn, (unsigned)tloss);
         f->loss = (mlp_loss)tloss;
         s = mlp__check_optimizer(&f->opt, fn);
@@ -526,6 +573,18 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         s = get_u64(&r, &f->t, "the trainer");
         if (s == MLP_OK) s = get_count(&r, 0, SIZE_MAX / 16, &f->epochs_done, "the epoch count");
         if (s != MLP_OK) return s;
+        f->plateau_best = INFINITY;
+        f->plateau_wait = f->plateau_cuts = 0;
+        if (version > 1) {
+            NEED(&r, 8, "the schedule state");
+            get_f64s(&r, &f->plateau_best, 1);
+            MLP_CHECK(isfinite(f->plateau_best) || f->plateau_best == INFINITY, MLP_ERR_FORMAT,
+                      "%s: the schedule's best loss is %g", fn, f->plateau_best);
+            s = get_count(&r, 0, SIZE_MAX / 16, &f->plateau_wait, "the schedule's wait");
+            if (s == MLP_OK)
+                s = get_count(&r, 0, SIZE_MAX / 16, &f->plateau_cuts, "the schedule's cuts");
+            if (s != MLP_OK) return s;
+        }
         f->state = r.p;
         s = check_f64s(&r, 2 * f->n_params, "the optimizer state");
         if (s != MLP_OK) return s;
@@ -556,7 +615,7 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
         get_u64(&r, &out, "a layer");
         get_u32(&r, &act, "a layer");
         get_u32(&r, &bias, "a layer");
-        specs[l] = (mlp_layer_spec){(size_t)out, (mlp_activation)act, (int)bias};
+        specs[l] = (mlp_layer_spec)MLP_LAYER((size_t)out, (mlp_activation)act, (int)bias);
     }
     mlp_net *n = NULL;
     mlp_status s = mlp_net_create(&n, f->n_inputs, specs, f->n_layers);
@@ -564,6 +623,7 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
     if (s != MLP_OK) return s;
     decode(n->params, f->params, f->n_params);
     n->record.info = f->info;
+    n->record.opt = f->info_opt;
     if (f->info.epochs > 0) {
         n->record.info.epochs = 0;
         s = mlp__history_reserve(n, f->info.epochs);
@@ -606,6 +666,10 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
         decode(t->state, f->state, 2 * f->n_params);
         t->t = f->t;
         t->epochs_done = f->epochs_done;
+        t->plateau_best = f->plateau_best;
+        t->plateau_wait = f->plateau_wait;
+        t->plateau_cuts = f->plateau_cuts;
+        mlp__trainer_update_lr(t);
         *tr = t;
         *net = n;
     } else {

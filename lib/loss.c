@@ -1,5 +1,8 @@
-/* Errors and losses. */
+/* Errors and losses. The training losses are one table: name, the output layer
+ * each needs, its value, and its fused gradient with respect to the output
+ * layer's pre-activation. */
 #include <math.h>
+#include <string.h>
 
 #include "mlp_internal.h"
 
@@ -33,43 +36,55 @@ mlp_status mlp_loss_mse(double *mse, const double *pred, const double *target, s
     return MLP_OK;
 }
 
-const char *mlp_loss_name(mlp_loss loss)
+/* ---- mean squared error -------------------------------------------------------- */
+
+static double mse_value(const double *a, const double *z, const double *t, size_t n, size_t k)
 {
-    switch (loss) {
-    case MLP_LOSS_MSE: return "mse";
-    case MLP_LOSS_BINARY_CROSSENTROPY: return "binary_crossentropy";
-    case MLP_LOSS_CATEGORICAL_CROSSENTROPY: return "categorical_crossentropy";
-    }
-    return NULL;
+    (void)z;
+    return mlp__mse(a, t, n * k);
 }
 
-mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
+/* dL/da = 2 (a - t) / nk, then back through the output activation. */
+static double mse_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+                        size_t k, mlp_activation out_act)
 {
-    MLP_CHECK(mlp_loss_name(loss) != NULL, MLP_ERR_INVALID_ARG, "%s: unknown loss %d", fn,
-              (int)loss);
-    const mlp_activation out = net->layers[net->n_layers - 1].act;
-    MLP_CHECK(loss != MLP_LOSS_BINARY_CROSSENTROPY || out == MLP_ACT_SIGMOID, MLP_ERR_INVALID_ARG,
-              "%s: binary_crossentropy needs a sigmoid output layer, this one is %s", fn,
-              mlp_activation_name(out));
-    MLP_CHECK(loss != MLP_LOSS_CATEGORICAL_CROSSENTROPY || out == MLP_ACT_SOFTMAX,
-              MLP_ERR_INVALID_ARG,
-              "%s: categorical_crossentropy needs a softmax output layer, this one is %s", fn,
-              mlp_activation_name(out));
-    return MLP_OK;
+    const size_t nk = n * k;
+    const double scale = 2.0 / (double)nk;
+    for (size_t i = 0; i < nk; i++) dz[i] = scale * (a[i] - t[i]);
+    mlp__activation_backward(dz, dz, a, z, n, k, out_act);
+    return mlp__mse(a, t, nk);
 }
+
+/* ---- binary cross-entropy, fused with the sigmoid ---------------------------------- */
 
 /* -(t log σ(z) + (1 - t) log(1 - σ(z))) = max(z, 0) - z t + log1p(exp(-|z|)):
  * finite for every finite z, no log(0). */
-static double bce_sum(const double *z, const double *t, size_t n)
+static double bce_value(const double *a, const double *z, const double *t, size_t n, size_t k)
 {
+    (void)a;
+    const size_t nk = n * k;
     double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += fmax(z[i], 0.0) - z[i] * t[i] + log1p(exp(-fabs(z[i])));
-    return sum;
+    for (size_t i = 0; i < nk; i++) sum += fmax(z[i], 0.0) - z[i] * t[i] + log1p(exp(-fabs(z[i])));
+    return sum / (double)nk;
 }
 
-/* Σ_rows Σ_k t_k (logsumexp(z_row) - z_k), the max shifted out of the exponentials. */
-static double cce_sum(const double *z, const double *t, size_t n, size_t k)
+/* dL/dz = (σ(z) - t) / nk. */
+static double bce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+                        size_t k, mlp_activation out_act)
 {
+    (void)out_act;
+    const size_t nk = n * k;
+    const double scale = 1.0 / (double)nk;
+    for (size_t i = 0; i < nk; i++) dz[i] = scale * (a[i] - t[i]);
+    return bce_value(a, z, t, n, k);
+}
+
+/* ---- categorical cross-entropy, fused with the softmax ------------------------------ */
+
+/* Σ_rows Σ_k t_k (logsumexp(z_row) - z_k) / n, the max shifted out of the exponentials. */
+static double cce_value(const double *a, const double *z, const double *t, size_t n, size_t k)
+{
+    (void)a;
     double sum = 0.0;
     for (size_t r = 0; r < n; r++) {
         const double *zr = z + r * k, *tr = t + r * k;
@@ -79,50 +94,71 @@ static double cce_sum(const double *z, const double *t, size_t n, size_t k)
         const double lse = m + log(s);
         for (size_t c = 0; c < k; c++) sum += tr[c] * (lse - zr[c]);
     }
-    return sum;
+    return sum / (double)n;
 }
 
-double mlp__loss_value(mlp_loss loss, const double *a, const double *z, const double *target,
-                       size_t n, size_t k)
+/* dL/dz_k = (p_k Σ_j t_j - t_k) / n, which is the familiar p - t for one-hot (or any
+ * normalized) targets. */
+static double cce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+                        size_t k, mlp_activation out_act)
 {
-    switch (loss) {
-    case MLP_LOSS_MSE: return mlp__mse(a, target, n * k);
-    case MLP_LOSS_BINARY_CROSSENTROPY: return bce_sum(z, target, n * k) / (double)(n * k);
-    case MLP_LOSS_CATEGORICAL_CROSSENTROPY: return cce_sum(z, target, n, k) / (double)n;
+    (void)out_act;
+    const double scale = 1.0 / (double)n;
+    for (size_t r = 0; r < n; r++) {
+        const double *tr = t + r * k, *ar = a + r * k;
+        double *dr = dz + r * k, tsum = 0.0;
+        for (size_t c = 0; c < k; c++) tsum += tr[c];
+        for (size_t c = 0; c < k; c++) dr[c] = scale * (ar[c] * tsum - tr[c]);
     }
-    return NAN;
+    return cce_value(a, z, t, n, k);
 }
 
-double mlp__loss_and_delta(mlp_loss loss, mlp_activation out_act, double *dz, const double *a,
-                           const double *z, const double *target, size_t n, size_t k)
+/* ---- the table ---------------------------------------------------------------------- */
+
+static const mlp__loss_kind kinds[] = {
+    [MLP_LOSS_MSE] = {"mse", -1, 1, 0, 0, mse_value, mse_delta},
+    /* a softmax over one node is 1 whatever its input: nothing to learn */
+    [MLP_LOSS_BINARY_CROSSENTROPY] = {"binary_crossentropy", MLP_ACT_SIGMOID, 1, 1, 1, bce_value,
+                                      bce_delta},
+    [MLP_LOSS_CATEGORICAL_CROSSENTROPY] = {"categorical_crossentropy", MLP_ACT_SOFTMAX, 2, 1, 1,
+                                           cce_value, cce_delta},
+};
+
+const mlp__loss_kind *mlp__loss(mlp_loss loss)
 {
-    const size_t nk = n * k;
-    switch (loss) {
-    case MLP_LOSS_MSE: {
-        /* dL/da = 2 (a - t) / nk, then back through the output activation. */
-        const double scale = 2.0 / (double)nk;
-        for (size_t i = 0; i < nk; i++) dz[i] = scale * (a[i] - target[i]);
-        mlp__activation_backward(dz, dz, a, n, k, out_act);
-        return mlp__mse(a, target, nk);
-    }
-    case MLP_LOSS_BINARY_CROSSENTROPY: {
-        /* Fused with the sigmoid: dL/dz = (σ(z) - t) / nk. */
-        const double scale = 1.0 / (double)nk;
-        for (size_t i = 0; i < nk; i++) dz[i] = scale * (a[i] - target[i]);
-        return bce_sum(z, target, nk) / (double)nk;
-    }
-    case MLP_LOSS_CATEGORICAL_CROSSENTROPY: {
-        /* Fused with the softmax: dL/dz_k = (p_k Σ_j t_j - t_k) / n, which is the
-         * familiar p - t for one-hot (or any normalized) targets. */
-        const double scale = 1.0 / (double)n;
-        for (size_t r = 0; r < n; r++) {
-            const double *tr = target + r * k, *ar = a + r * k;
-            double *dr = dz + r * k, tsum = 0.0;
-            for (size_t c = 0; c < k; c++) tsum += tr[c];
-            for (size_t c = 0; c < k; c++) dr[c] = scale * (ar[c] * tsum - tr[c]);
+    const unsigned l = (unsigned)loss;
+    return l < sizeof kinds / sizeof kinds[0] && kinds[l].name != NULL ? &kinds[l] : NULL;
+}
+
+const char *mlp_loss_name(mlp_loss loss)
+{
+    const mlp__loss_kind *k = mlp__loss(loss);
+    return k != NULL ? k->name : NULL;
+}
+
+mlp_status mlp_loss_from_name(mlp_loss *loss, const char *name)
+{
+    MLP_CHECK_PTR(loss);
+    MLP_CHECK_PTR(name);
+    for (unsigned l = 0; l < sizeof kinds / sizeof kinds[0]; l++)
+        if (kinds[l].name != NULL && strcmp(kinds[l].name, name) == 0) {
+            *loss = (mlp_loss)l;
+            return MLP_OK;
         }
-        return cce_sum(z, target, n, k) / (double)n;
-    }
-    }
-    return NAN;
+    return mlp__fail(MLP_ERR_INVALID_ARG, "mlp_loss_from_name: no loss is called \"%.64s\"", name);
+}
+
+mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
+{
+    const mlp__loss_kind *k = mlp__loss(loss);
+    MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "%s: unknown loss %d", fn, (int)loss);
+    const mlp_layer *out = &net->layers[net->n_layers - 1];
+    MLP_CHECK(k->output_act < 0 || (int)out->act == k->output_act, MLP_ERR_INVALID_ARG,
+              "%s: %s needs a %s output layer, this one is %s", fn, k->name,
+              mlp_activation_name((mlp_activation)k->output_act), mlp_activation_name(out->act));
+    MLP_CHECK(out->out >= k->min_outputs, MLP_ERR_INVALID_ARG,
+              "%s: %s needs %zu output nodes or more, this network has %zu (a %s over one "
+              "node is constant: use binary_crossentropy with a sigmoid output)",
+              fn, k->name, k->min_outputs, out->out, mlp_activation_name(out->act));
+    return MLP_OK;
 }

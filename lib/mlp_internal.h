@@ -58,7 +58,8 @@ typedef enum mlp__vfunc {
     MLP__V_ELU,
     MLP__V_SOFTPLUS,
     MLP__V_EXP,
-    MLP__V_NEG_EXPM1 /* -expm1(-x) = 1 - exp(-x) */
+    MLP__V_NEG_EXPM1, /* -expm1(-x) = 1 - exp(-x) */
+    MLP__V_ERFC
 } mlp__vfunc;
 
 void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n);
@@ -80,17 +81,62 @@ static inline void mlp__axpy(size_t n, double alpha, const double *x, double *y)
 /* 1 when every value is finite. */
 int mlp__all_finite(const double *x, size_t n);
 
+/* ---- structs that cross the API -------------------------------------------------- */
+
+/* The caller's struct `src` (it begins with size_t struct_size) over `dst`, the
+ * library's own layout already holding the defaults: the fields that fit in the
+ * caller's struct_size are copied, the rest keep their defaults; dst->struct_size
+ * becomes the library's own size. MLP_ERR_INVALID_ARG (detail naming `fn` and
+ * `type`) for a struct_size smaller than the field itself or larger than `own`. */
+mlp_status mlp__struct_in(void *dst, size_t own, const void *src, const char *fn, const char *type);
+
+/* The library's struct `src` (own bytes) out to the caller's `dst`: the fields that
+ * fit in dst's struct_size; dst->struct_size is kept. Same errors as mlp__struct_in. */
+mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *fn,
+                           const char *type);
+
+/* MLP_OK when `size` is a struct_size the library serves for a struct of `own` bytes. */
+mlp_status mlp__struct_size_ok(size_t size, size_t own, const char *fn, const char *type);
+
+/* ---- activations: one table (lib/activation.c) ------------------------------------ */
+
+enum {
+    MLP__ACT_ROWWISE = 1,  /* the function of a whole row (softmax): no element-wise derivative */
+    MLP__ACT_KINK = 2,     /* the derivative (or the second) jumps at 0: finite differences
+                              must not straddle it */
+    MLP__ACT_NEEDS_Z = 4,  /* the derivative needs the pre-activation z, not only a = f(z) */
+    MLP__ACT_PIECEWISE = 8 /* f(z) = z above 0, below * z below: small layers fuse it */
+};
+
+typedef struct mlp__activation_kind {
+    const char *name;
+    unsigned flags;
+    double below; /* MLP__ACT_PIECEWISE: the slope below zero */
+    /* f in place over a row-major (rows, cols) matrix */
+    void (*forward)(double *v, size_t rows, size_t cols);
+    /* f'(z) of one value (NULL for row-wise activations) */
+    double (*derivative)(double z);
+    /* dz = da ⊙ f'(z) (or the row-wise Jacobian-vector product), from the output a and,
+     * for MLP__ACT_NEEDS_Z, the pre-activation z; (rows, cols) each; dz may alias da */
+    void (*backward)(double *dz, const double *da, const double *a, const double *z, size_t rows,
+                     size_t cols);
+} mlp__activation_kind;
+
+/* The table entry of `act`, or NULL for a value the library does not know. */
+const mlp__activation_kind *mlp__activation(mlp_activation act);
+
+int mlp__activation_valid(mlp_activation act);
+
 /* Vectorized activation pass over a row-major (rows, cols) matrix, in place:
  * z[r][c] = f(z[r][c] + bias[c]); bias may be NULL. */
 void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
                         mlp_activation act);
 
-int mlp__activation_valid(mlp_activation act);
-
-/* Backward through an activation, from its output a = f(z) (rows, cols):
- * dz = da ⊙ f'(z), or the softmax Jacobian-vector product per row. dz may alias da. */
-void mlp__activation_backward(double *dz, const double *da, const double *a, size_t rows,
-                              size_t cols, mlp_activation act);
+/* Backward through an activation (rows, cols): dz = da ⊙ f'(z), or the softmax
+ * Jacobian-vector product per row, from its output a and (for activations that
+ * need it) its pre-activation z. dz may alias da. */
+void mlp__activation_backward(double *dz, const double *da, const double *a, const double *z,
+                              size_t rows, size_t cols, mlp_activation act);
 
 /* Mean of (pred[i] - target[i])² over n > 0 values. */
 double mlp__mse(const double *pred, const double *target, size_t n);
@@ -130,6 +176,7 @@ typedef struct mlp_layer {
 /* Where a network came from: kept with it, saved and loaded with it. */
 typedef struct mlp_record {
     mlp_provenance info;   /* version, training settings, epochs */
+    mlp_optimizer opt;     /* the optimizer of the last training; all zero before one */
     double *history;       /* info.epochs per-epoch training losses, or NULL */
     size_t history_cap;
 } mlp_record;
@@ -146,25 +193,98 @@ struct mlp_net {
 /* Most layers a network may have: more is a caller's mistake or a hostile file. */
 #define MLP_MAX_LAYERS 4096
 
+/* ---- losses: one table (lib/loss.c) ------------------------------------------------ */
+
+typedef struct mlp__loss_kind {
+    const char *name;
+    int output_act;      /* the output activation it needs (mlp_activation), or -1: any */
+    size_t min_outputs;  /* fewer output nodes cannot train */
+    int uses_logits;     /* computed from the output layer's pre-activation */
+    int accuracy_metric; /* the epoch metric is accuracy; else mean absolute error */
+    /* the mean loss of outputs a (n, k) (pre-activation z) against t */
+    double (*value)(const double *a, const double *z, const double *t, size_t n, size_t k);
+    /* the mean loss, and dz (n, k) = its gradient with respect to the output layer's z */
+    double (*loss_and_delta)(double *dz, const double *a, const double *z, const double *t,
+                             size_t n, size_t k, mlp_activation out_act);
+} mlp__loss_kind;
+
+/* The table entry of `loss`, or NULL for a value the library does not know. */
+const mlp__loss_kind *mlp__loss(mlp_loss loss);
+
+/* MLP_OK when `loss` is known and fits the network's output layer. */
+mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
+
+/* Fraction of rows classified right (see mlp_accuracy()). */
+double mlp__accuracy(const double *pred, const double *target, size_t n, size_t k);
+
+/* ---- optimizers and schedules: one table each (lib/optim.c) ------------------------- */
+
+typedef struct mlp__optimizer_kind {
+    const char *name;
+    int full_batch; /* a full-batch method: fit refuses mini-batches */
+    int uses_lr;    /* has a learning rate (and so a schedule) */
+    double default_lr;
+    /* the settings this kind reads, beyond the shared ones; `fn` names the caller */
+    mlp_status (*check)(const mlp_optimizer *o, const char *fn);
+    /* the state's value after a reset, for every parameter: (block 0, block 1) */
+    double (*state_init)(const mlp_optimizer *o, int block);
+    /* the update of the whole block from the gradient g, at learning rate lr; NULL:
+     * the update is fused into the backward pass (plain SGD) */
+    void (*update)(double *w, const double *g, double *s0, double *s1, size_t n,
+                   const mlp_optimizer *o, double lr, unsigned long long t);
+} mlp__optimizer_kind;
+
+const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind);
+
+typedef struct mlp__schedule_kind {
+    const char *name;
+    /* settings this schedule reads; `fn` names the caller */
+    mlp_status (*check)(const mlp_optimizer *o, const char *fn);
+    /* the rate of epoch e (0-based, over the trainer's life) after `cuts` plateau cuts */
+    double (*rate)(const mlp_optimizer *o, size_t e, size_t cuts);
+} mlp__schedule_kind;
+
+const mlp__schedule_kind *mlp__schedule(mlp_schedule schedule);
+
+/* MLP_OK when the optimizer's settings (and schedule) are usable; `fn` names the caller. */
+mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn);
+
+/* The caller's optimizer struct in the library's layout, with the defaults of its kind
+ * for the fields the caller's struct_size does not cover; then checked. */
+mlp_status mlp__optimizer_in(mlp_optimizer *dst, const mlp_optimizer *src, const char *fn);
+
+/* The defaults of `kind` (known) in the library's layout. */
+void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind);
+
+/* ---- trainers ------------------------------------------------------------------- */
+
 struct mlp_trainer {
     mlp_net *net;          /* borrowed */
     mlp_loss loss;
-    mlp_optimizer opt;
+    mlp_optimizer opt; /* the library's layout; opt.learning_rate is the base rate */
     size_t max_batch;
     mlp_workspace *ws;
     double *grad;          /* (n_params): the gradient block, the parameter block's layout */
     double *state;         /* (2, n_params): momentum v | Adam m, v | RPROP step, previous grad */
     unsigned long long t;  /* Adam's step count */
     size_t epochs_done;    /* epochs completed by mlp_trainer_fit, over every call */
+    double lr;             /* the learning rate of the next step: the schedule's at epochs_done */
+    double plateau_best;   /* plateau schedule: the best monitored loss so far (INFINITY: none) */
+    size_t plateau_wait;   /* epochs since it improved */
+    size_t plateau_cuts;   /* cuts of the rate so far */
     double **dz;           /* plain SGD only: per layer (max_batch, out), every layer's dZ */
     double *dz_block;      /* the allocation behind dz */
+    double *history;       /* the last fit's per-epoch records: 5 x history_cap values */
+    size_t history_cap;
 };
 
 /* Make room for `more` entries in the network's loss history (setup, not a step). */
 mlp_status mlp__history_reserve(mlp_net *net, size_t more);
 
-/* MLP_OK when the optimizer's settings are usable; `fn` names the caller in the detail. */
-mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn);
+/* Recompute tr->lr from the schedule for the trainer's current epoch. */
+void mlp__trainer_update_lr(mlp_trainer *tr);
+
+/* ---- workspaces and passes ---------------------------------------------------------- */
 
 struct mlp_workspace {
     size_t max_batch;
@@ -172,41 +292,41 @@ struct mlp_workspace {
     size_t n_layers;
     size_t *sizes;         /* n_layers output sizes, the shape this workspace serves */
     double **act;          /* n_layers buffers, each (max_batch, sizes[l]) row-major */
-    double *zout;          /* (max_batch, sizes[last]): the output layer's pre-activation,
-                              kept by training passes for the cross-entropy losses */
+    double **z;            /* n_layers pre-activation buffers (max_batch, sizes[l]), kept by
+                              training passes: for hidden layers whose activation needs it
+                              (NULL for the others), and always for the output layer */
     double *delta[2];      /* 2 x (max_batch, max width): dZ and dA_prev during backward */
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
     double *block;         /* every buffer above, each 64-byte aligned */
 };
 
 /* MLP_OK when `ws` was made for a network of `net`'s shape; else MLP_ERR_SHAPE
- * with a detail naming `fn`. */
-mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, const char *fn);
+ * with a detail naming `fn`. With `training`, also that it keeps the pre-activation
+ * of every hidden layer whose activation needs it. */
+mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int training,
+                               const char *fn);
+
+/* What a forward pass keeps besides every layer's output. */
+enum {
+    MLP__KEEP_Z = 1,     /* the pre-activation of the layers whose derivative needs it */
+    MLP__KEEP_LOGITS = 2 /* the output layer's pre-activation */
+};
+
+/* The MLP__KEEP_ flags a training pass of `loss` needs. */
+int mlp__keep_for(const mlp_net *net, mlp_loss loss);
 
 /* Forward pass of n rows (checked by the caller) through every layer into the
- * workspace; with keep_logits the output layer's pre-activation goes to ws->zout
- * (the cross-entropy losses need it; MSE does not). */
-void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
-                  int keep_logits);
+ * workspace, keeping what `keep` (MLP__KEEP_ flags) asks for. */
+void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep);
 
-/* Loss of the output layer's values against target (n, k), and dZ (n, k) of the
- * output layer for the mean loss. Cross-entropy losses read ws->zout. */
-double mlp__loss_and_delta(mlp_loss loss, mlp_activation out_act, double *dz, const double *a,
-                           const double *z, const double *target, size_t n, size_t k);
-
-/* Fraction of rows classified right (see mlp_accuracy()). */
-double mlp__accuracy(const double *pred, const double *target, size_t n, size_t k);
-
-/* Loss value only (no gradient), for validation. */
-double mlp__loss_value(mlp_loss loss, const double *a, const double *z, const double *target,
-                       size_t n, size_t k);
-
-/* MLP_OK when `loss` is known and fits the network's output activation. */
-mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
-
-/* Backward pass after mlp__forward(..., keep_logits = 1): the gradient of the
- * mean loss into grad (n_params), returning the loss. */
+/* Backward pass after mlp__forward(..., mlp__keep_for(net, loss)): the gradient of
+ * the mean loss into grad (n_params), returning the loss. */
 double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                      const double *x, const double *target, size_t n);
+
+/* MLP_OK when `d` is a usable dataset for `net` (struct_size, pointers, n > 0); copies
+ * it to *out in the library's layout. `what` names it in the detail. */
+mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *fn,
+                           const char *what);
 
 #endif

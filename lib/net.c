@@ -22,6 +22,30 @@ static double *alloc_doubles(size_t n)
     return p;
 }
 
+mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
+{
+    MLP_CHECK_PTR(spec);
+    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *spec, __func__, "mlp_layer_spec");
+    if (s != MLP_OK) return s;
+    const mlp_layer_spec d = {struct_size, 0, MLP_ACT_IDENTITY, 1};
+    memcpy(spec, &d, struct_size);
+    return MLP_OK;
+}
+
+/* Layer l of the caller's array, whose stride is its elements' struct_size, in the
+ * library's layout with the defaults for fields the caller's struct does not hold. */
+static mlp_status layer_in(mlp_layer_spec *out, const mlp_layer_spec *layers, size_t stride,
+                           size_t l)
+{
+    const mlp_layer_spec *src = (const mlp_layer_spec *)((const char *)layers + l * stride);
+    MLP_CHECK(src->struct_size == stride, MLP_ERR_INVALID_ARG,
+              "mlp_net_create: layer %zu has struct_size %zu, layer 0 has %zu: every element "
+              "of the array must be set the same way (MLP_LAYER)",
+              l, src->struct_size, stride);
+    *out = (mlp_layer_spec){sizeof *out, 0, MLP_ACT_IDENTITY, 1};
+    return mlp__struct_in(out, sizeof *out, src, "mlp_net_create", "mlp_layer_spec");
+}
+
 mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
                           size_t n_layers)
 {
@@ -32,20 +56,25 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
               "mlp_net_create: n_inputs is %zu, must be 1 to %zu", n_inputs, MLP_MAX_DIM);
     MLP_CHECK(n_layers > 0 && n_layers <= MLP_MAX_LAYERS, MLP_ERR_INVALID_ARG,
               "mlp_net_create: n_layers is %zu, must be 1 to %d", n_layers, MLP_MAX_LAYERS);
+    const size_t stride = layers[0].struct_size;
+    mlp_status s = mlp__struct_size_ok(stride, sizeof *layers, __func__, "mlp_layer_spec");
+    if (s != MLP_OK) return s;
 
     size_t n_params = 0, in = n_inputs;
     for (size_t l = 0; l < n_layers; l++) {
-        size_t out = layers[l].size, w;
+        mlp_layer_spec spec;
+        s = layer_in(&spec, layers, stride, l);
+        if (s != MLP_OK) return s;
+        size_t out = spec.size, w;
         MLP_CHECK(out > 0 && out <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
                   "mlp_net_create: layer %zu has size %zu, must be 1 to %zu", l, out, MLP_MAX_DIM);
-        MLP_CHECK(mlp__activation_valid(layers[l].activation), MLP_ERR_INVALID_ARG,
-                  "mlp_net_create: layer %zu has unknown activation %d", l,
-                  (int)layers[l].activation);
+        MLP_CHECK(mlp__activation_valid(spec.activation), MLP_ERR_INVALID_ARG,
+                  "mlp_net_create: layer %zu has unknown activation %d", l, (int)spec.activation);
         /* The block's byte size must fit a size_t: bound the running count of doubles. */
         MLP_CHECK(mlp__mul_ok(out, in, MLP_MAX_PARAMS, &w) && out <= MLP_MAX_PARAMS - w &&
                       n_params <= MLP_MAX_PARAMS - w - out,
                   MLP_ERR_NOMEM, "mlp_net_create: parameter count overflows at layer %zu", l);
-        n_params += w + (layers[l].bias ? out : 0);
+        n_params += w + (spec.bias ? out : 0);
         in = out;
     }
 
@@ -63,10 +92,12 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
     size_t off = 0;
     in = n_inputs;
     for (size_t l = 0; l < n_layers; l++) {
+        mlp_layer_spec spec;
+        layer_in(&spec, layers, stride, l); /* checked above */
         ls[l].in = in;
-        ls[l].out = layers[l].size;
-        ls[l].act = layers[l].activation;
-        ls[l].has_bias = layers[l].bias != 0;
+        ls[l].out = spec.size;
+        ls[l].act = spec.activation;
+        ls[l].has_bias = spec.bias != 0;
         ls[l].w_off = off;
         off += ls[l].in * ls[l].out;
         ls[l].b_off = off;
@@ -78,6 +109,8 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
     n->n_params = n_params;
     n->layers = ls;
     n->params = params;
+    n->record.info.struct_size = sizeof n->record.info;
+    n->record.opt.struct_size = sizeof n->record.opt;
     snprintf(n->record.info.library_version, sizeof n->record.info.library_version, "%s",
              MLP_VERSION_STRING);
     *net = n;
@@ -98,11 +131,29 @@ mlp_status mlp__history_reserve(mlp_net *net, size_t more)
     return MLP_OK;
 }
 
-mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info)
+mlp_status mlp_provenance_init(mlp_provenance *info, size_t struct_size)
+{
+    MLP_CHECK_PTR(info);
+    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *info, __func__, "mlp_provenance");
+    if (s != MLP_OK) return s;
+    memset(info, 0, struct_size);
+    info->struct_size = struct_size;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info, mlp_optimizer *optimizer)
 {
     MLP_CHECK_PTR(net);
     MLP_CHECK_PTR(info);
-    *info = net->record.info;
+    /* Both sizes are checked before either struct is written. */
+    mlp_status s = mlp__struct_size_ok(info->struct_size, sizeof *info, __func__, "mlp_provenance");
+    if (s == MLP_OK && optimizer != NULL)
+        s = mlp__struct_size_ok(optimizer->struct_size, sizeof *optimizer, __func__,
+                                "mlp_optimizer");
+    if (s != MLP_OK) return s;
+    mlp__struct_out(info, &net->record.info, sizeof *info, __func__, "mlp_provenance");
+    if (optimizer != NULL)
+        mlp__struct_out(optimizer, &net->record.opt, sizeof *optimizer, __func__, "mlp_optimizer");
     return MLP_OK;
 }
 
@@ -147,9 +198,9 @@ mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
     MLP_CHECK(layer < net->n_layers, MLP_ERR_INVALID_ARG,
               "mlp_net_layer: layer %zu out of range, the network has %zu", layer, net->n_layers);
     const mlp_layer *l = &net->layers[layer];
-    spec->size = l->out;
-    spec->activation = l->act;
-    spec->bias = l->has_bias;
+    const mlp_layer_spec out = {sizeof out, l->out, l->act, l->has_bias};
+    mlp_status s = mlp__struct_out(spec, &out, sizeof out, __func__, "mlp_layer_spec");
+    if (s != MLP_OK) return s;
     if (n_in != NULL) *n_in = l->in;
     return MLP_OK;
 }

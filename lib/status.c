@@ -61,3 +61,42 @@ int mlp__all_finite(const double *x, size_t n)
     for (; i < n; i++) good &= x[i] - x[i] == 0.0;
     return good;
 }
+
+/* ---- structs that cross the API ---------------------------------------------------- */
+
+mlp_status mlp__struct_size_ok(size_t size, size_t own, const char *fn, const char *type)
+{
+    MLP_CHECK(size >= sizeof(size_t), MLP_ERR_INVALID_ARG,
+              "%s: %s.struct_size is %zu: set it with its init function (or sizeof)", fn, type,
+              size);
+    MLP_CHECK(size <= own, MLP_ERR_INVALID_ARG,
+              "%s: %s.struct_size is %zu, this libmlp (%s) knows %zu bytes: the program was "
+              "built against a newer libmlp than the one it runs with",
+              fn, type, size, MLP_VERSION_STRING, own);
+    return MLP_OK;
+}
+
+mlp_status mlp__struct_in(void *dst, size_t own, const void *src, const char *fn, const char *type)
+{
+    MLP_CHECK(src != NULL, MLP_ERR_INVALID_ARG, "%s: the %s is NULL", fn, type);
+    size_t size;
+    memcpy(&size, src, sizeof size);
+    mlp_status s = mlp__struct_size_ok(size, own, fn, type);
+    if (s != MLP_OK) return s;
+    /* Fields are only appended and never start inside an older struct's tail
+     * padding, so the caller's first `size` bytes are exactly the fields it knows. */
+    memcpy((char *)dst + sizeof size, (const char *)src + sizeof size, size - sizeof size);
+    memcpy(dst, &own, sizeof own);
+    return MLP_OK;
+}
+
+mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *fn, const char *type)
+{
+    MLP_CHECK(dst != NULL, MLP_ERR_INVALID_ARG, "%s: the %s is NULL", fn, type);
+    size_t size;
+    memcpy(&size, dst, sizeof size);
+    mlp_status s = mlp__struct_size_ok(size, own, fn, type);
+    if (s != MLP_OK) return s;
+    memcpy((char *)dst + sizeof size, (const char *)src + sizeof size, size - sizeof size);
+    return MLP_OK;
+}

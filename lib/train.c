@@ -1,67 +1,60 @@
-/* Optimizers over the whole parameter block, training steps, and the epoch loop
- * with mini-batches, shuffling, validation and early stopping. */
+/* Trainers: training steps, the settings that change while training, and the
+ * epoch loop with mini-batches, shuffling, validation, learning-rate schedules
+ * and early stopping. The optimizers and schedules themselves are the tables of
+ * lib/optim.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlp_internal.h"
 
-mlp_optimizer mlp_optimizer_defaults(mlp_optimizer_kind kind)
+void mlp__trainer_update_lr(mlp_trainer *tr)
 {
-    mlp_optimizer o;
-    o.kind = kind;
-    o.learning_rate = kind == MLP_OPT_ADAM ? 0.001 : 0.01;
-    o.momentum = 0.9;
-    o.beta1 = 0.9;
-    o.beta2 = 0.999;
-    o.epsilon = 1e-8;
-    o.weight_decay = 0.0;
-    o.rprop_increase = 1.2;
-    o.rprop_decrease = 0.5;
-    o.rprop_delta_init = 0.1;
-    o.rprop_delta_min = 0.0;
-    o.rprop_delta_max = 50.0;
-    return o;
-}
-
-mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn)
-{
-    MLP_CHECK(o->kind >= MLP_OPT_SGD && o->kind <= MLP_OPT_IRPROP_MINUS, MLP_ERR_INVALID_ARG,
-              "%s: unknown optimizer %d", fn, (int)o->kind);
-    MLP_CHECK(o->kind == MLP_OPT_IRPROP_MINUS || (isfinite(o->learning_rate) && o->learning_rate > 0),
-              MLP_ERR_INVALID_ARG, "%s: learning_rate is %g, must be finite and > 0", fn,
-              o->learning_rate);
-    MLP_CHECK(o->momentum >= 0 && o->momentum < 1, MLP_ERR_INVALID_ARG,
-              "%s: momentum is %g, must be in [0, 1)", fn, o->momentum);
-    MLP_CHECK(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1, MLP_ERR_INVALID_ARG,
-              "%s: beta1 %g and beta2 %g must be in [0, 1)", fn, o->beta1, o->beta2);
-    MLP_CHECK(isfinite(o->epsilon) && o->epsilon > 0, MLP_ERR_INVALID_ARG,
-              "%s: epsilon is %g, must be finite and > 0", fn, o->epsilon);
-    MLP_CHECK(isfinite(o->weight_decay) && o->weight_decay >= 0, MLP_ERR_INVALID_ARG,
-              "%s: weight_decay is %g, must be finite and >= 0", fn, o->weight_decay);
-    if (o->kind == MLP_OPT_IRPROP_MINUS) {
-        MLP_CHECK(isfinite(o->rprop_increase) && o->rprop_increase > 1 && o->rprop_decrease > 0 &&
-                      o->rprop_decrease < 1,
-                  MLP_ERR_INVALID_ARG,
-                  "%s: iRPROP- needs rprop_increase > 1 and 0 < rprop_decrease < 1", fn);
-        MLP_CHECK(o->rprop_delta_min >= 0 && o->rprop_delta_min <= o->rprop_delta_init &&
-                      o->rprop_delta_init <= o->rprop_delta_max && o->rprop_delta_init > 0 &&
-                      isfinite(o->rprop_delta_max),
-                  MLP_ERR_INVALID_ARG,
-                  "%s: iRPROP- needs 0 <= delta_min <= delta_init <= delta_max, delta_init > 0",
-                  fn);
-    }
-    return MLP_OK;
+    tr->lr =
+        mlp__optimizer(tr->opt.kind)->uses_lr
+            ? mlp__schedule(tr->opt.schedule)->rate(&tr->opt, tr->epochs_done, tr->plateau_cuts)
+            : 0.0;
 }
 
 void mlp_trainer_reset(mlp_trainer *tr)
 {
     if (tr == NULL) return;
     const size_t np = tr->net->n_params;
-    memset(tr->state, 0, 2 * np * sizeof *tr->state);
-    if (tr->opt.kind == MLP_OPT_IRPROP_MINUS)
-        for (size_t i = 0; i < np; i++) tr->state[i] = tr->opt.rprop_delta_init;
+    const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
+    for (int block = 0; block < 2; block++) {
+        const double v = k->state_init(&tr->opt, block);
+        double *s = tr->state + (size_t)block * np;
+        for (size_t i = 0; i < np; i++) s[i] = v;
+    }
     tr->t = 0;
+    tr->plateau_best = INFINITY;
+    tr->plateau_wait = 0;
+    tr->plateau_cuts = 0;
+    mlp__trainer_update_lr(tr);
+}
+
+/* Plain SGD keeps every layer's dZ for its fused update (mlp__dense_sgd): one block
+ * of (max_batch, out) per layer. */
+static mlp_status alloc_dz(double ***dz, double **block, const mlp_net *net, size_t max_batch)
+{
+    size_t total = 0;
+    for (size_t l = 0; l < net->n_layers; l++) total += max_batch * net->layers[l].out;
+    double **d = calloc(net->n_layers, sizeof *d);
+    double *b = malloc(total * sizeof *b);
+    if (d == NULL || b == NULL) {
+        free(d);
+        free(b);
+        return mlp__fail(MLP_ERR_NOMEM, "cannot allocate %zu doubles for a batch of %zu rows",
+                         total, max_batch);
+    }
+    size_t off = 0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        d[l] = b + off;
+        off += max_batch * net->layers[l].out;
+    }
+    *dz = d;
+    *block = b;
+    return MLP_OK;
 }
 
 mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss,
@@ -73,7 +66,8 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     MLP_CHECK_PTR(optimizer);
     mlp_status s = mlp__loss_fits(loss, net, __func__);
     if (s != MLP_OK) return s;
-    s = mlp__check_optimizer(optimizer, __func__);
+    mlp_optimizer opt;
+    s = mlp__optimizer_in(&opt, optimizer, __func__);
     if (s != MLP_OK) return s;
 
     mlp_trainer *tr = calloc(1, sizeof *tr);
@@ -93,27 +87,14 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
                          3 * net->n_params);
     }
     tr->state = tr->grad + net->n_params;
-    if (optimizer->kind == MLP_OPT_SGD) {
-        /* Plain SGD keeps every layer's dZ for its fused update (mlp__dense_sgd):
-         * sizes as the workspace's own layer buffers, which were just allocated. */
-        size_t total = 0;
-        for (size_t l = 0; l < net->n_layers; l++) total += max_batch * net->layers[l].out;
-        tr->dz = calloc(net->n_layers, sizeof *tr->dz);
-        tr->dz_block = malloc(total * sizeof *tr->dz_block);
-        if (tr->dz == NULL || tr->dz_block == NULL) {
-            mlp_trainer_free(tr);
-            return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate %zu doubles",
-                             total);
-        }
-        size_t off = 0;
-        for (size_t l = 0; l < net->n_layers; l++) {
-            tr->dz[l] = tr->dz_block + off;
-            off += max_batch * net->layers[l].out;
-        }
+    if (opt.kind == MLP_OPT_SGD &&
+        (s = alloc_dz(&tr->dz, &tr->dz_block, net, max_batch)) != MLP_OK) {
+        mlp_trainer_free(tr);
+        return mlp__fail(s, "mlp_trainer_create: %s", mlp_error_detail());
     }
     tr->net = net;
     tr->loss = loss;
-    tr->opt = *optimizer;
+    tr->opt = opt;
     tr->max_batch = max_batch;
     mlp_trainer_reset(tr);
     *trainer = tr;
@@ -127,78 +108,97 @@ void mlp_trainer_free(mlp_trainer *tr)
     free(tr->grad);
     free(tr->dz);
     free(tr->dz_block);
+    free(tr->history);
     free(tr);
 }
 
-static inline double sign_of(double g) { return (double)((g > 0) - (g < 0)); }
+mlp_status mlp_trainer_reserve(mlp_trainer *tr, size_t max_batch)
+{
+    MLP_CHECK_PTR(tr);
+    MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_reserve: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
+    if (max_batch <= tr->max_batch) return MLP_OK;
+    /* Everything new is allocated before anything old is let go. */
+    mlp_workspace *ws = NULL;
+    double **dz = NULL, *dz_block = NULL;
+    mlp_status s = mlp_workspace_create(&ws, tr->net, max_batch);
+    if (s == MLP_OK && tr->dz != NULL) s = alloc_dz(&dz, &dz_block, tr->net, max_batch);
+    if (s != MLP_OK) {
+        mlp_workspace_free(ws);
+        return mlp__fail(s, "mlp_trainer_reserve: %s; the trainer keeps its %zu rows",
+                         mlp_error_detail(), tr->max_batch);
+    }
+    mlp_workspace_free(tr->ws);
+    tr->ws = ws;
+    if (tr->dz != NULL) {
+        free(tr->dz);
+        free(tr->dz_block);
+        tr->dz = dz;
+        tr->dz_block = dz_block;
+    }
+    tr->max_batch = max_batch;
+    return MLP_OK;
+}
+
+size_t mlp_trainer_max_batch(const mlp_trainer *tr) { return tr != NULL ? tr->max_batch : 0; }
+
+mlp_net *mlp_trainer_net(const mlp_trainer *tr) { return tr != NULL ? tr->net : NULL; }
+
+size_t mlp_trainer_epochs(const mlp_trainer *tr) { return tr != NULL ? tr->epochs_done : 0; }
+
+mlp_status mlp_trainer_get_optimizer(const mlp_trainer *tr, mlp_optimizer *optimizer)
+{
+    MLP_CHECK_PTR(tr);
+    MLP_CHECK_PTR(optimizer);
+    return mlp__struct_out(optimizer, &tr->opt, sizeof tr->opt, __func__, "mlp_optimizer");
+}
+
+mlp_status mlp_trainer_set_optimizer(mlp_trainer *tr, const mlp_optimizer *optimizer)
+{
+    MLP_CHECK_PTR(tr);
+    MLP_CHECK_PTR(optimizer);
+    mlp_optimizer o;
+    mlp_status s = mlp__optimizer_in(&o, optimizer, __func__);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(o.kind == tr->opt.kind, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_set_optimizer: the trainer runs %s, the settings are for %s: its "
+              "state would not carry over; create a new trainer",
+              mlp_optimizer_name(tr->opt.kind), mlp_optimizer_name(o.kind));
+    tr->opt = o;
+    mlp__trainer_update_lr(tr);
+    return MLP_OK;
+}
+
+mlp_status mlp_trainer_set_learning_rate(mlp_trainer *tr, double learning_rate)
+{
+    MLP_CHECK_PTR(tr);
+    MLP_CHECK(mlp__optimizer(tr->opt.kind)->uses_lr, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_set_learning_rate: %s has no learning rate",
+              mlp_optimizer_name(tr->opt.kind));
+    mlp_optimizer o = tr->opt;
+    o.learning_rate = learning_rate;
+    mlp_status s = mlp__check_optimizer(&o, __func__);
+    if (s != MLP_OK) return s;
+    tr->opt = o;
+    mlp__trainer_update_lr(tr);
+    return MLP_OK;
+}
+
+double mlp_trainer_learning_rate(const mlp_trainer *tr) { return tr != NULL ? tr->lr : NAN; }
 
 /* Apply the optimizer to the whole parameter block with the gradient in tr->grad. */
 static void update(mlp_trainer *tr)
 {
-    const mlp_optimizer *o = &tr->opt;
     mlp_net *net = tr->net;
-    double *w = net->params, *g = tr->grad, *s0 = tr->state, *s1 = tr->state + net->n_params;
+    double *w = net->params, *g = tr->grad;
     const size_t np = net->n_params;
-
-    if (o->weight_decay > 0) /* L2 on the weights, not the biases: one daxpy per layer */
+    if (tr->opt.weight_decay > 0) /* L2 on the weights, not the biases: one daxpy per layer */
         for (size_t l = 0; l < net->n_layers; l++) {
             const mlp_layer *L = &net->layers[l];
-            mlp__axpy(L->in * L->out, o->weight_decay, w + L->w_off, g + L->w_off);
+            mlp__axpy(L->in * L->out, tr->opt.weight_decay, w + L->w_off, g + L->w_off);
         }
-
-    switch (o->kind) {
-    case MLP_OPT_SGD: /* not called for SGD: sgd_step fuses its update into the gradient dgemm */
-        break;
-    case MLP_OPT_MOMENTUM:
-    case MLP_OPT_NESTEROV: {
-        const double mu = o->momentum, lr = o->learning_rate;
-        if (o->kind == MLP_OPT_MOMENTUM) {
-            for (size_t i = 0; i < np; i++) {
-                s0[i] = mu * s0[i] + g[i];
-                w[i] -= lr * s0[i];
-            }
-        } else {
-            for (size_t i = 0; i < np; i++) {
-                s0[i] = mu * s0[i] + g[i];
-                w[i] -= lr * (g[i] + mu * s0[i]);
-            }
-        }
-        break;
-    }
-    case MLP_OPT_ADAM: {
-        tr->t++;
-        const double b1 = o->beta1, b2 = o->beta2, eps = o->epsilon;
-        const double c1 = 1.0 - pow(b1, (double)tr->t), c2 = 1.0 - pow(b2, (double)tr->t);
-        const double step = o->learning_rate / c1, rc2 = 1.0 / sqrt(c2);
-        for (size_t i = 0; i < np; i++) {
-            s0[i] = b1 * s0[i] + (1.0 - b1) * g[i];
-            s1[i] = b2 * s1[i] + (1.0 - b2) * g[i] * g[i];
-            /* lr * m̂ / (sqrt(v̂) + eps), with m̂ = m / c1 and sqrt(v̂) = sqrt(v) / sqrt(c2) */
-            w[i] -= step * s0[i] / (sqrt(s1[i]) * rc2 + eps);
-        }
-        break;
-    }
-    case MLP_OPT_IRPROP_MINUS: {
-        /* s0: step size per weight, s1: the previous gradient (0 after a sign change). */
-        const double inc = o->rprop_increase, dec = o->rprop_decrease;
-        const double dmax = o->rprop_delta_max, dmin = o->rprop_delta_min;
-        for (size_t i = 0; i < np; i++) {
-            const double same = g[i] * s1[i];
-            if (same > 0) {
-                s0[i] = fmin(s0[i] * inc, dmax);
-                w[i] -= sign_of(g[i]) * s0[i];
-                s1[i] = g[i];
-            } else if (same < 0) {
-                s0[i] = fmax(s0[i] * dec, dmin);
-                s1[i] = 0.0; /* iRPROP-: no step now, and none of the sign-change logic next time */
-            } else {
-                w[i] -= sign_of(g[i]) * s0[i];
-                s1[i] = g[i];
-            }
-        }
-        break;
-    }
-    }
+    mlp__optimizer(tr->opt.kind)
+        ->update(w, g, tr->state, tr->state + np, np, &tr->opt, tr->lr, tr->t);
 }
 
 /* Plain SGD, fused: every layer's dZ first (with the old weights), then each
@@ -206,17 +206,17 @@ static void update(mlp_trainer *tr)
  * checked through its factors: when the loss, every dZ, the inputs and every
  * activation are finite, so is every product of them, barring an overflow of a
  * sum of finite products to infinity (a divergence the next step's loss reports,
- * and that mlp_trainer_fit undoes). */
+ * and that mlp_trainer_fit's check of the weights after each epoch catches). */
 static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                            const double *target, size_t n)
 {
     mlp_net *net = tr->net;
     mlp_workspace *ws = tr->ws;
     const size_t last = net->n_layers - 1;
-    mlp__forward(net, ws, x, n, tr->loss != MLP_LOSS_MSE);
-    const double loss = mlp__loss_and_delta(tr->loss, net->layers[last].act, tr->dz[last],
-                                            ws->act[last], ws->zout, target, n,
-                                            net->layers[last].out);
+    mlp__forward(net, ws, x, n, mlp__keep_for(net, tr->loss));
+    const double loss =
+        mlp__loss(tr->loss)->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target, n,
+                                            net->layers[last].out, net->layers[last].act);
     if (loss_value != NULL) *loss_value = loss;
     int finite = isfinite(loss) && mlp__all_finite(x, n * net->n_inputs) &&
                  mlp__all_finite(tr->dz[last], n * net->layers[last].out);
@@ -224,21 +224,22 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
         const mlp_layer *L = &net->layers[l];
         mlp__dense_backward_input(tr->dz[l - 1], tr->dz[l], net->params + L->w_off, n, L->in,
                                   L->out);
-        mlp__activation_backward(tr->dz[l - 1], tr->dz[l - 1], ws->act[l - 1], n, L->in,
-                                 net->layers[l - 1].act);
+        mlp__activation_backward(tr->dz[l - 1], tr->dz[l - 1], ws->act[l - 1], ws->z[l - 1], n,
+                                 L->in, net->layers[l - 1].act);
         finite = mlp__all_finite(tr->dz[l - 1], n * L->in) &&
                  mlp__all_finite(ws->act[l - 1], n * L->in);
     }
     MLP_CHECK(finite, MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               loss);
-    const double lr = tr->opt.learning_rate, decay = 1.0 - lr * tr->opt.weight_decay;
+    const double lr = tr->lr, decay = 1.0 - lr * tr->opt.weight_decay;
     for (size_t l = 0; l <= last; l++) {
         const mlp_layer *L = &net->layers[l];
         mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL,
                        tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
                        tr->grad + L->w_off);
     }
+    tr->t++;
     return MLP_OK;
 }
 
@@ -247,63 +248,101 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
                        const double *target, size_t n)
 {
     if (tr->opt.kind == MLP_OPT_SGD) return sgd_step(tr, loss_value, x, target, n);
-    mlp__forward(tr->net, tr->ws, x, n, tr->loss != MLP_LOSS_MSE); /* MSE needs no logits */
+    mlp__forward(tr->net, tr->ws, x, n, mlp__keep_for(tr->net, tr->loss));
     const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
     if (loss_value != NULL) *loss_value = loss;
     MLP_CHECK(isfinite(loss) && mlp__all_finite(tr->grad, tr->net->n_params), MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               loss);
+    tr->t++;
     update(tr);
     return MLP_OK;
 }
 
-mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const double *x,
-                            const double *target, size_t n)
+mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_dataset *batch)
 {
     MLP_CHECK_PTR(tr);
-    MLP_CHECK_PTR(x);
-    MLP_CHECK_PTR(target);
-    MLP_CHECK(n > 0 && n <= tr->max_batch, MLP_ERR_SHAPE,
-              "mlp_trainer_step: batch of %zu rows, the trainer takes 1 to %zu", n, tr->max_batch);
-    return step(tr, loss_value, x, target, n);
+    mlp_dataset b;
+    mlp_status s = mlp__dataset_in(&b, batch, __func__, "batch");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(b.n <= tr->max_batch, MLP_ERR_SHAPE,
+              "mlp_trainer_step: a batch of %zu rows, the trainer holds %zu: call "
+              "mlp_trainer_reserve(trainer, %zu) first, or pass smaller batches",
+              b.n, tr->max_batch, b.n);
+    return step(tr, loss_value, b.x, b.y, b.n);
 }
 
-mlp_fit_options mlp_fit_options_defaults(void)
+/* ---- fit --------------------------------------------------------------------------- */
+
+static void fit_defaults(mlp_fit_options *o)
 {
-    mlp_fit_options o;
-    memset(&o, 0, sizeof o);
-    o.epochs = 10;
-    o.batch_size = 32;
-    o.shuffle = 1;
-    return o;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->epochs = 10;
+    o->batch_size = 32;
+    o->shuffle = 1;
+    o->max_abs_weight = 1e8;
 }
 
-/* Sum over rows of the epoch metric: correct rows for cross-entropy losses, mean
- * absolute error per row for MSE; divided by the row count by the caller. */
+mlp_status mlp_fit_options_init(mlp_fit_options *options, size_t struct_size)
+{
+    MLP_CHECK_PTR(options);
+    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *options, __func__, "mlp_fit_options");
+    if (s != MLP_OK) return s;
+    mlp_fit_options o;
+    fit_defaults(&o);
+    o.struct_size = struct_size;
+    memcpy(options, &o, struct_size);
+    return MLP_OK;
+}
+
+static void result_empty(mlp_fit_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->struct_size = sizeof *r;
+    r->best_loss = INFINITY;
+    r->stop = MLP_STOP_EPOCHS;
+}
+
+mlp_status mlp_fit_result_init(mlp_fit_result *result, size_t struct_size)
+{
+    MLP_CHECK_PTR(result);
+    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *result, __func__, "mlp_fit_result");
+    if (s != MLP_OK) return s;
+    mlp_fit_result r;
+    result_empty(&r);
+    r.struct_size = struct_size;
+    memcpy(result, &r, struct_size);
+    return MLP_OK;
+}
+
+/* Sum over rows of the epoch metric: correct rows for the losses measured by
+ * accuracy, mean absolute error per row for the others; divided by the row count
+ * by the caller. */
 static double metric_sum(mlp_loss loss, const double *a, const double *t, size_t n, size_t k)
 {
-    if (loss != MLP_LOSS_MSE) return mlp__accuracy(a, t, n, k) * (double)n;
+    if (mlp__loss(loss)->accuracy_metric) return mlp__accuracy(a, t, n, k) * (double)n;
     double sum = 0.0;
     for (size_t i = 0; i < n * k; i++) sum += fabs(a[i] - t[i]);
     return sum / (double)k;
 }
 
 /* Loss and metric over many rows, in chunks of the workspace's batch. */
-static void evaluate(mlp_trainer *tr, double *loss, double *metric, const double *x,
-                     const double *t, size_t n)
+static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp_dataset *d)
 {
     const mlp_net *net = tr->net;
+    const mlp__loss_kind *lk = mlp__loss(tr->loss);
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), last = net->n_layers - 1;
     double lsum = 0.0, msum = 0.0;
-    for (size_t r = 0; r < n; r += tr->max_batch) {
-        const size_t rows = n - r < tr->max_batch ? n - r : tr->max_batch;
-        mlp__forward(net, tr->ws, x + r * in, rows, tr->loss != MLP_LOSS_MSE);
-        lsum += mlp__loss_value(tr->loss, tr->ws->act[last], tr->ws->zout, t + r * k, rows, k) *
-                (double)rows;
-        msum += metric_sum(tr->loss, tr->ws->act[last], t + r * k, rows, k);
+    for (size_t r = 0; r < d->n; r += tr->max_batch) {
+        const size_t rows = d->n - r < tr->max_batch ? d->n - r : tr->max_batch;
+        const double *t = d->y + r * k;
+        mlp__forward(net, tr->ws, d->x + r * in, rows, lk->uses_logits ? MLP__KEEP_LOGITS : 0);
+        lsum += lk->value(tr->ws->act[last], tr->ws->z[last], t, rows, k) * (double)rows;
+        msum += metric_sum(tr->loss, tr->ws->act[last], t, rows, k);
     }
-    *loss = lsum / (double)n;
-    *metric = msum / (double)n;
+    *loss = lsum / (double)d->n;
+    *metric = msum / (double)d->n;
 }
 
 /* Row and column of the first non-finite value of an (n, d) matrix; 0 if all are finite. */
@@ -319,13 +358,12 @@ static int find_non_finite(const double *m, size_t n, size_t d, size_t *row, siz
     return 1;
 }
 
-static mlp_status check_data(const double *x, const double *t, size_t n, size_t in, size_t k,
-                             const char *what)
+static mlp_status check_data(const mlp_dataset *d, size_t in, size_t k, const char *what)
 {
     size_t r = 0, c = 0;
-    MLP_CHECK(!find_non_finite(x, n, in, &r, &c), MLP_ERR_NUMERIC,
+    MLP_CHECK(!find_non_finite(d->x, d->n, in, &r, &c), MLP_ERR_NUMERIC,
               "mlp_trainer_fit: %s inputs: row %zu column %zu is NaN or infinite", what, r, c);
-    MLP_CHECK(!find_non_finite(t, n, k, &r, &c), MLP_ERR_NUMERIC,
+    MLP_CHECK(!find_non_finite(d->y, d->n, k, &r, &c), MLP_ERR_NUMERIC,
               "mlp_trainer_fit: %s targets: row %zu column %zu is NaN or infinite", what, r, c);
     return MLP_OK;
 }
@@ -337,17 +375,41 @@ static void record_epoch(mlp_net *net, const mlp_trainer *tr, const mlp_fit_opti
     mlp_provenance *info = &net->record.info;
     info->trained = 1;
     info->loss = tr->loss;
-    info->optimizer = tr->opt;
     info->seed = opt->seed;
     info->batch_size = batch;
+    net->record.opt = tr->opt;
     net->record.history[info->epochs++] = loss;
+}
+
+/* The largest magnitude in the block; NaN when a value is NaN. */
+static double max_abs(const double *w, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double a = fabs(w[i]);
+        if (!(a <= m)) m = a; /* NaN wins */
+    }
+    return m;
+}
+
+/* The plateau schedule after an epoch whose monitored loss was `monitored`. */
+static void plateau_step(mlp_trainer *tr, double monitored)
+{
+    if (tr->opt.schedule != MLP_SCHEDULE_PLATEAU) return;
+    if (monitored < tr->plateau_best - tr->opt.schedule_min_delta) {
+        tr->plateau_best = monitored;
+        tr->plateau_wait = 0;
+    } else if (++tr->plateau_wait >= tr->opt.schedule_patience) {
+        tr->plateau_cuts++;
+        tr->plateau_wait = 0;
+    }
 }
 
 /* Scratch of one fit() call, allocated once before the first epoch. */
 typedef struct fit_buffers {
     size_t *perm;      /* (n_train) row order of the current epoch */
     double *xb, *tb;   /* (batch, in) and (batch, k): gathered rows of one batch */
-    double *good;      /* (n_params): weights at the end of the last finite epoch */
+    double *good;      /* (n_params): weights at the end of the last completed epoch */
     double *best;      /* (n_params): weights of the best epoch (early stopping) */
 } fit_buffers;
 
@@ -381,48 +443,89 @@ static mlp_status alloc_buffers(fit_buffers *b, size_t n_train, size_t batch, si
     return MLP_OK;
 }
 
-mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, double *loss_history,
-                           double *val_history, const double *x, const double *target, size_t n,
-                           const double *val_x, const double *val_target, size_t n_val,
-                           const mlp_fit_options *opt)
+/* The trainer's per-epoch records for `epochs` epochs: loss, validation loss,
+ * metric, validation metric, learning rate. Kept until the next fit. */
+static mlp_status reserve_history(mlp_trainer *tr, size_t epochs)
 {
-    MLP_CHECK_PTR(tr);
-    MLP_CHECK_PTR(x);
-    MLP_CHECK_PTR(target);
-    MLP_CHECK_PTR(opt);
-    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: n is 0");
+    MLP_CHECK(epochs <= SIZE_MAX / sizeof(double) / 8, MLP_ERR_NOMEM,
+              "mlp_trainer_fit: a history of %zu epochs overflows", epochs);
+    if (epochs <= tr->history_cap) return MLP_OK;
+    double *h = malloc(5 * epochs * sizeof *h);
+    MLP_CHECK(h != NULL, MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate a history of %zu epochs",
+              epochs);
+    free(tr->history);
+    tr->history = h;
+    tr->history_cap = epochs;
+    return MLP_OK;
+}
+
+/* The options' checks, and where the training and validation rows are. */
+static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp_fit_options *opt,
+                            mlp_dataset *tv, mlp_dataset *vv, size_t *batch)
+{
     MLP_CHECK(opt->epochs > 0, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: epochs is 0");
-    MLP_CHECK(n_val == 0 || (val_x != NULL && val_target != NULL), MLP_ERR_INVALID_ARG,
-              "mlp_trainer_fit: n_val is %zu but the validation rows are NULL", n_val);
     MLP_CHECK(opt->validation_fraction >= 0 && opt->validation_fraction < 1, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: validation_fraction is %g, must be in [0, 1)",
               opt->validation_fraction);
     MLP_CHECK(isfinite(opt->min_delta) && opt->min_delta >= 0, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: min_delta is %g, must be finite and >= 0", opt->min_delta);
-
-    mlp_net *net = tr->net;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), np = net->n_params;
-    size_t n_train = n;
-    if (n_val == 0 && opt->validation_fraction > 0) {
+    MLP_CHECK(opt->max_abs_weight > 0, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: max_abs_weight is %g, must be > 0 (INFINITY: no bound)",
+              opt->max_abs_weight);
+    mlp_status s = mlp__dataset_in(tv, train, "mlp_trainer_fit", "training");
+    if (s != MLP_OK) return s;
+    const mlp_net *net = tr->net;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), n = tv->n;
+    vv->n = 0;
+    if (opt->validation != NULL) {
+        MLP_CHECK(opt->validation_fraction == 0, MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_fit: both a validation dataset and a validation_fraction (%g): "
+                  "choose one",
+                  opt->validation_fraction);
+        s = mlp__dataset_in(vv, opt->validation, "mlp_trainer_fit", "validation");
+        if (s != MLP_OK) return s;
+    } else if (opt->validation_fraction > 0) {
         /* As Keras: the last rows, before any shuffling, are held out. */
-        n_val = (size_t)((double)n * opt->validation_fraction);
+        const size_t n_val = (size_t)((double)n * opt->validation_fraction);
         MLP_CHECK(n_val > 0 && n_val < n, MLP_ERR_INVALID_ARG,
                   "mlp_trainer_fit: validation_fraction %g of %zu rows leaves %zu validation rows",
                   opt->validation_fraction, n, n_val);
-        n_train = n - n_val;
-        val_x = x + n_train * in;
-        val_target = target + n_train * k;
+        tv->n = n - n_val;
+        *vv = (mlp_dataset){sizeof *vv, tv->x + tv->n * in, tv->y + tv->n * k, n_val};
     }
-    const size_t batch = opt->batch_size == 0 || opt->batch_size > n_train ? n_train
-                                                                            : opt->batch_size;
-    MLP_CHECK(batch <= tr->max_batch, MLP_ERR_SHAPE,
-              "mlp_trainer_fit: batches of %zu rows, the trainer takes at most %zu", batch,
-              tr->max_batch);
-    mlp_status s = check_data(x, target, n_train, in, k, "training");
-    if (s == MLP_OK && n_val > 0) s = check_data(val_x, val_target, n_val, in, k, "validation");
+    *batch = opt->batch_size == 0 || opt->batch_size > tv->n ? tv->n : opt->batch_size;
+    MLP_CHECK(!mlp__optimizer(tr->opt.kind)->full_batch || *batch == tv->n, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: %s is a full-batch method and the batches hold %zu of the %zu "
+              "training rows: set batch_size to 0",
+              mlp_optimizer_name(tr->opt.kind), *batch, tv->n);
+    s = check_data(tv, in, k, "training");
+    if (s == MLP_OK && vv->n > 0) s = check_data(vv, in, k, "validation");
+    return s;
+}
+
+mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_dataset *train,
+                           const mlp_fit_options *options)
+{
+    MLP_CHECK_PTR(tr);
+    mlp_fit_options opt;
+    fit_defaults(&opt);
+    mlp_status s = options != NULL
+                       ? mlp__struct_in(&opt, sizeof opt, options, __func__, "mlp_fit_options")
+                       : MLP_OK;
+    if (s == MLP_OK && result != NULL)
+        s = mlp__struct_size_ok(result->struct_size, sizeof *result, __func__, "mlp_fit_result");
+    if (s != MLP_OK) return s;
+    mlp_dataset tv, vv;
+    size_t batch = 0;
+    s = fit_setup(tr, train, &opt, &tv, &vv, &batch);
     if (s != MLP_OK) return s;
 
-    s = mlp__history_reserve(net, opt->epochs);
+    mlp_net *net = tr->net;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), np = net->n_params;
+    const size_t n_train = tv.n, n_val = vv.n;
+    s = mlp_trainer_reserve(tr, batch);
+    if (s == MLP_OK) s = mlp__history_reserve(net, opt.epochs);
+    if (s == MLP_OK) s = reserve_history(tr, opt.epochs);
     if (s != MLP_OK) return s;
     fit_buffers b;
     s = alloc_buffers(&b, n_train, batch, in, k, np);
@@ -430,16 +533,20 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, double *loss
     memcpy(b.good, net->params, np * sizeof *b.good);
     memcpy(b.best, net->params, np * sizeof *b.best);
 
-    mlp_fit_result res = {0, 0, INFINITY, 0, 0};
+    double *h_loss = tr->history, *h_val = h_loss + opt.epochs, *h_metric = h_val + opt.epochs;
+    double *h_vmetric = h_metric + opt.epochs, *h_lr = h_vmetric + opt.epochs;
+    mlp_fit_result res;
+    result_empty(&res);
     size_t since_best = 0;
-    const double *last_a = tr->ws->act[net->n_layers - 1];
-    for (size_t epoch = 1; epoch <= opt->epochs; epoch++) {
+    const double *last_a = NULL;
+    for (size_t epoch = 1; epoch <= opt.epochs; epoch++) {
+        mlp__trainer_update_lr(tr);
         /* The order of an epoch depends only on the seed and the trainer's epoch
          * count, so training resumed from a checkpoint shuffles as an uninterrupted
          * run would: Fisher-Yates from the identity, with a generator started at
          * seed + epoch * (an odd constant). */
-        uint64_t rng = opt->seed + (uint64_t)(tr->epochs_done + 1) * 0xD1B54A32D192ED03ull;
-        if (opt->shuffle) {
+        uint64_t rng = opt.seed + (uint64_t)(tr->epochs_done + 1) * 0xD1B54A32D192ED03ull;
+        if (opt.shuffle) {
             for (size_t i = 0; i < n_train; i++) b.perm[i] = i;
             for (size_t i = n_train - 1; i > 0; i--) {
                 const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
@@ -448,14 +555,15 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, double *loss
                 b.perm[j] = tmp;
             }
         }
+        last_a = tr->ws->act[net->n_layers - 1]; /* the workspace of this fit's capacity */
         double lsum = 0.0, msum = 0.0;
         for (size_t start = 0; start < n_train && s == MLP_OK; start += batch) {
             const size_t rows = n_train - start < batch ? n_train - start : batch;
-            const double *xb = x + start * in, *tb = target + start * k;
-            if (opt->shuffle) {
+            const double *xb = tv.x + start * in, *tb = tv.y + start * k;
+            if (opt.shuffle) {
                 for (size_t r = 0; r < rows; r++) {
-                    memcpy(b.xb + r * in, x + b.perm[start + r] * in, in * sizeof *b.xb);
-                    memcpy(b.tb + r * k, target + b.perm[start + r] * k, k * sizeof *b.tb);
+                    memcpy(b.xb + r * in, tv.x + b.perm[start + r] * in, in * sizeof *b.xb);
+                    memcpy(b.tb + r * k, tv.y + b.perm[start + r] * k, k * sizeof *b.tb);
                 }
                 xb = b.xb;
                 tb = b.tb;
@@ -465,44 +573,75 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, double *loss
             lsum += loss * (double)rows;
             msum += metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
         }
-        mlp_epoch_report rep = {epoch, lsum / (double)n_train, NAN, msum / (double)n_train, NAN};
-        if (s == MLP_OK && n_val > 0) evaluate(tr, &rep.val_loss, &rep.val_metric, val_x, val_target, n_val);
-        if (s != MLP_OK || !isfinite(rep.loss) || (n_val > 0 && !isfinite(rep.val_loss))) {
-            memcpy(net->params, b.good, np * sizeof *b.good);
-            free_buffers(&b);
-            if (result != NULL) *result = res;
-            return mlp__fail(MLP_ERR_NUMERIC,
-                             "mlp_trainer_fit: the loss is not finite in epoch %zu; the weights "
-                             "are those after epoch %zu",
-                             epoch, epoch - 1);
+        mlp_epoch_report rep = {
+            sizeof rep, epoch, lsum / (double)n_train, NAN, msum / (double)n_train, NAN, tr->lr};
+        if (s == MLP_OK && n_val > 0) evaluate(tr, &rep.val_loss, &rep.val_metric, &vv);
+        const double biggest = max_abs(net->params, np);
+        if (s != MLP_OK || !isfinite(rep.loss) || (n_val > 0 && !isfinite(rep.val_loss)) ||
+            !isfinite(biggest)) {
+            res.stop = MLP_STOP_NUMERIC;
+            break;
+        }
+        if (biggest > opt.max_abs_weight) {
+            res.stop = MLP_STOP_DIVERGED;
+            break;
         }
         memcpy(b.good, net->params, np * sizeof *b.good);
+        const size_t e = epoch - 1;
+        h_loss[e] = rep.loss;
+        h_val[e] = rep.val_loss;
+        h_metric[e] = rep.metric;
+        h_vmetric[e] = rep.val_metric;
+        h_lr[e] = rep.learning_rate;
         res.epochs_run = epoch;
         tr->epochs_done++;
-        record_epoch(net, tr, opt, batch, rep.loss);
-        if (loss_history != NULL) loss_history[epoch - 1] = rep.loss;
-        if (val_history != NULL) val_history[epoch - 1] = rep.val_loss;
+        record_epoch(net, tr, &opt, batch, rep.loss);
 
         const double monitored = n_val > 0 ? rep.val_loss : rep.loss;
-        if (monitored < res.best_loss - opt->min_delta) {
+        plateau_step(tr, monitored);
+        if (monitored < res.best_loss - opt.min_delta) {
             res.best_loss = monitored;
             res.best_epoch = epoch;
             since_best = 0;
-            if (opt->patience > 0) memcpy(b.best, net->params, np * sizeof *b.best);
+            if (opt.patience > 0) memcpy(b.best, net->params, np * sizeof *b.best);
         } else {
             since_best++;
         }
-        if (opt->callback != NULL && opt->callback(&rep, opt->user_data) != 0) {
-            res.stopped_by_callback = 1;
+        if (opt.callback != NULL && opt.callback(&rep, opt.user_data) != 0) {
+            res.stop = MLP_STOP_CALLBACK;
             break;
         }
-        if (opt->patience > 0 && since_best >= opt->patience) {
-            res.stopped_early = 1;
+        if (opt.patience > 0 && since_best >= opt.patience) {
+            res.stop = MLP_STOP_PATIENCE;
             break;
         }
     }
-    if (opt->patience > 0 && res.best_epoch > 0) memcpy(net->params, b.best, np * sizeof *b.best);
+    mlp__trainer_update_lr(tr); /* the rate of the next epoch */
+
+    /* The one rule for the weights the fit ends with (see mlp.h). */
+    const int failed = res.stop == MLP_STOP_NUMERIC || res.stop == MLP_STOP_DIVERGED;
+    if (opt.patience > 0)
+        memcpy(net->params, b.best, np * sizeof *b.best);
+    else if (failed)
+        memcpy(net->params, b.good, np * sizeof *b.good);
     free_buffers(&b);
-    if (result != NULL) *result = res;
-    return MLP_OK;
+
+    res.loss = h_loss;
+    res.val_loss = n_val > 0 ? h_val : NULL;
+    res.metric = h_metric;
+    res.val_metric = n_val > 0 ? h_vmetric : NULL;
+    res.learning_rate = h_lr;
+    if (result != NULL) mlp__struct_out(result, &res, sizeof res, __func__, "mlp_fit_result");
+    if (!failed) return MLP_OK;
+    const size_t kept = opt.patience > 0 ? res.best_epoch : res.epochs_run;
+    if (res.stop == MLP_STOP_DIVERGED)
+        return mlp__fail(MLP_ERR_NUMERIC,
+                         "mlp_trainer_fit: diverged in epoch %zu: a parameter's magnitude passed "
+                         "max_abs_weight (%g); the weights are those after epoch %zu%s",
+                         res.epochs_run + 1, opt.max_abs_weight, kept,
+                         opt.patience > 0 ? " (the best)" : "");
+    return mlp__fail(MLP_ERR_NUMERIC,
+                     "mlp_trainer_fit: the loss is not finite in epoch %zu; the weights are "
+                     "those after epoch %zu%s",
+                     res.epochs_run + 1, kept, opt.patience > 0 ? " (the best)" : "");
 }

@@ -13,6 +13,15 @@ static size_t padded(size_t cells)
     return (cells + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
 }
 
+/* Whether a training pass keeps layer l's pre-activation: the output layer's always
+ * (the cross-entropies read the logits), a hidden layer's when its activation's
+ * derivative needs z. */
+static int keeps_z(const mlp_net *net, size_t l)
+{
+    return l + 1 == net->n_layers ||
+           (mlp__activation(net->layers[l].act)->flags & MLP__ACT_NEEDS_Z) != 0;
+}
+
 mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
 {
     MLP_CHECK_PTR(ws);
@@ -21,21 +30,23 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
               "mlp_workspace_create: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
 
-    /* Buffers: one per layer's output, the output layer's logits, two deltas of
-     * the widest layer. Every count is checked before it is added. */
+    /* Buffers: one per layer's output, one per layer's pre-activation where a
+     * training pass keeps it (every hidden layer whose activation's derivative
+     * needs z, and the output layer), two deltas of the widest layer. Every count
+     * is checked before it is added. */
     const size_t limit = SIZE_MAX / sizeof(double) / 4;
     const size_t n_layers = net->n_layers;
     size_t max_width = 0, total = 0, cells = 0;
-    for (size_t l = 0; l <= n_layers + 2; l++) {
+    for (size_t l = 0; l < n_layers; l++)
+        if (net->layers[l].out > max_width) max_width = net->layers[l].out;
+    for (size_t b = 0; b < 2 * n_layers + 2; b++) {
         size_t width;
-        if (l < n_layers) {
-            width = net->layers[l].out;
-            if (width > max_width) max_width = width;
-        } else if (l == n_layers) {
-            width = net->layers[n_layers - 1].out;
-        } else {
+        if (b < n_layers)
+            width = net->layers[b].out;
+        else if (b < 2 * n_layers)
+            width = keeps_z(net, b - n_layers) ? net->layers[b - n_layers].out : 0;
+        else
             width = max_width;
-        }
         MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && total <= limit - padded(cells),
                   MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of width %zu overflow memory",
                   max_batch, width);
@@ -44,7 +55,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
 
     mlp_workspace *w = calloc(1, sizeof *w);
     size_t *sizes = calloc(n_layers, sizeof *sizes);
-    double **act = calloc(n_layers, sizeof *act);
+    double **act = calloc(2 * n_layers, sizeof *act);
     double *block = aligned_alloc(64, total * sizeof(double));
     if (w == NULL || sizes == NULL || act == NULL || block == NULL) {
         free(w);
@@ -60,8 +71,12 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
         act[l] = block + off;
         off += padded(max_batch * sizes[l]);
     }
-    w->zout = block + off;
-    off += padded(max_batch * sizes[n_layers - 1]);
+    w->z = act + n_layers;
+    for (size_t l = 0; l < n_layers; l++) {
+        if (!keeps_z(net, l)) continue; /* calloc left it NULL */
+        w->z[l] = block + off;
+        off += padded(max_batch * sizes[l]);
+    }
     w->delta[0] = block + off;
     off += padded(max_batch * max_width);
     w->delta[1] = block + off;
@@ -86,7 +101,8 @@ void mlp_workspace_free(mlp_workspace *ws)
 
 size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_batch : 0; }
 
-mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, const char *fn)
+mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int training,
+                               const char *fn)
 {
     MLP_CHECK(ws->n_inputs == net->n_inputs && ws->n_layers == net->n_layers, MLP_ERR_SHAPE,
               "%s: workspace is for %zu inputs and %zu layers, the network has %zu and %zu", fn,
@@ -95,18 +111,39 @@ mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, cons
         MLP_CHECK(ws->sizes[l] == net->layers[l].out, MLP_ERR_SHAPE,
                   "%s: workspace layer %zu has %zu nodes, the network's has %zu", fn, l,
                   ws->sizes[l], net->layers[l].out);
+    if (!training) return MLP_OK;
+    for (size_t l = 0; l < net->n_layers; l++)
+        MLP_CHECK(!keeps_z(net, l) || ws->z[l] != NULL, MLP_ERR_SHAPE,
+                  "%s: the workspace keeps no pre-activation for layer %zu, which %s needs to "
+                  "train: create the workspace from this network",
+                  fn, l, mlp_activation_name(net->layers[l].act));
     return MLP_OK;
 }
 
-void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
-                  int keep_logits)
+int mlp__keep_for(const mlp_net *net, mlp_loss loss)
+{
+    const mlp_layer *out = &net->layers[net->n_layers - 1];
+    const int logits =
+        mlp__loss(loss)->uses_logits || (mlp__activation(out->act)->flags & MLP__ACT_NEEDS_Z) != 0;
+    return MLP__KEEP_Z | (logits ? MLP__KEEP_LOGITS : 0);
+}
+
+void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep)
 {
     ws->last_rows = n;
-    if (!keep_logits && mlp__small_net_forward(net, ws, x, n)) return;
+    /* The small road keeps no pre-activation: its activations (piecewise linear)
+     * never need one, and the output's logits are only asked for by the losses
+     * that need them. */
+    if (!(keep & MLP__KEEP_LOGITS) && mlp__small_net_forward(net, ws, x, n)) return;
     const double *a_prev = x; /* (n, in) */
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        double *z = keep_logits && l + 1 == net->n_layers ? ws->zout : NULL;
+        const int last = l + 1 == net->n_layers;
+        double *z = NULL;
+        if (last ? (keep & MLP__KEEP_LOGITS) != 0
+                 : (keep & MLP__KEEP_Z) != 0 &&
+                       (mlp__activation(L->act)->flags & MLP__ACT_NEEDS_Z) != 0)
+            z = ws->z[l];
         mlp__dense_forward(ws->act[l], z, a_prev, net->params + L->w_off,
                            L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
         a_prev = ws->act[l];
@@ -124,7 +161,7 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
     MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
               "mlp_net_predict: batch of %zu rows exceeds the workspace's maximum of %zu", n,
               ws->max_batch);
-    mlp_status s = mlp__workspace_fits(ws, net, __func__);
+    mlp_status s = mlp__workspace_fits(ws, net, 0, __func__);
     if (s != MLP_OK) return s;
     mlp__forward(net, ws, x, n, 0);
     const size_t cells = n * net->layers[net->n_layers - 1].out;

@@ -5,9 +5,9 @@
 #include "test_util.h"
 
 /* Every element-wise activation (softmax, a row operation, has its own tests). */
-static const mlp_activation all_acts[] = {MLP_ACT_IDENTITY,   MLP_ACT_RELU, MLP_ACT_TANH,
-                                          MLP_ACT_SIGMOID,    MLP_ACT_LEAKY_RELU,
-                                          MLP_ACT_ELU,        MLP_ACT_SOFTPLUS};
+static const mlp_activation all_acts[] = {
+    MLP_ACT_IDENTITY, MLP_ACT_RELU,     MLP_ACT_TANH, MLP_ACT_SIGMOID,   MLP_ACT_LEAKY_RELU,
+    MLP_ACT_ELU,      MLP_ACT_SOFTPLUS, MLP_ACT_GELU, MLP_ACT_GELU_TANH, MLP_ACT_SILU};
 #define N_ACTS (sizeof all_acts / sizeof all_acts[0])
 
 START_TEST(known_values)
@@ -132,6 +132,43 @@ START_TEST(new_activations_by_hand)
 }
 END_TEST
 
+START_TEST(gelu_and_silu_by_hand)
+{
+    /* Values computed apart from the library: Φ(1) = 0.841344746068543 (the standard
+     * normal CDF, from tables), σ(1) = 1 / (1 + e⁻¹) = 0.731058578630005, and for the
+     * tanh form at 1: u = √(2/π) · 1.044715 = 0.833563, (1 + tanh u) / 2 = 0.841192. */
+    const double z[5] = {-1, 0, 1, 2, -2};
+    double out[5], d[5];
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_GELU, out, z, 5), MLP_OK);
+    ck_assert_double_eq_tol(out[2], 0.841344746068543, 1e-15);
+    ck_assert_double_eq_tol(out[0], -(1 - 0.841344746068543), 1e-15); /* -Φ(-1) */
+    ck_assert_double_eq(out[1], 0);
+    ck_assert_double_eq_tol(out[3], 2 * 0.977249868051821, 1e-15); /* 2 Φ(2) */
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_GELU_TANH, out, z, 5), MLP_OK);
+    ck_assert_double_eq_tol(out[2], 0.841191990608276, 1e-12);
+    ck_assert_double_eq(out[1], 0);
+    ck_assert_int_eq(mlp_activation_forward(MLP_ACT_SILU, out, z, 5), MLP_OK);
+    ck_assert_double_eq_tol(out[2], 0.731058578630005, 1e-15);
+    ck_assert_double_eq_tol(out[4], -2 * (1 - 0.880797077977882), 1e-15); /* -2 σ(-2) */
+    /* GELU'(0) = Φ(0) = 1/2, SiLU'(0) = σ(0) = 1/2, and both tend to 1 and 0 */
+    const double far[5] = {0, 40, -40, 1e300, -1e300};
+    for (int a = 0; a < 3; a++) {
+        const mlp_activation act = a == 0   ? MLP_ACT_GELU
+                                   : a == 1 ? MLP_ACT_GELU_TANH
+                                            : MLP_ACT_SILU;
+        ck_assert_int_eq(mlp_activation_derivative(act, d, far, 5), MLP_OK);
+        ck_assert_double_eq(d[0], 0.5);
+        for (int i = 1; i < 5; i++)
+            ck_assert_msg(fabs(d[i] - (far[i] > 0)) < 1e-12, "%s'(%g) = %g",
+                          mlp_activation_name(act), far[i], d[i]);
+        ck_assert_int_eq(mlp_activation_forward(act, out, far, 5), MLP_OK);
+        ck_assert_double_eq(out[1], 40);
+        ck_assert_double_eq(out[3], 1e300);
+        ck_assert(fabs(out[2]) < 1e-12 && fabs(out[4]) == 0);
+    }
+}
+END_TEST
+
 START_TEST(softmax_is_a_distribution)
 {
     const double z[4] = {1, 2, 3, 4};
@@ -163,6 +200,10 @@ static double libm_act(mlp_activation act, double z)
     case MLP_ACT_SIGMOID: return 1 / (1 + exp(-z));
     case MLP_ACT_ELU: return z > 0 ? z : expm1(z);
     case MLP_ACT_SOFTPLUS: return fmax(z, 0) + log1p(exp(-fabs(z)));
+    case MLP_ACT_GELU: return 0.5 * z * erfc(-z / sqrt(2.0));
+    case MLP_ACT_GELU_TANH:
+        return z / (1 + exp(-2 * sqrt(2 / 3.14159265358979323846) * (z + 0.044715 * z * z * z)));
+    case MLP_ACT_SILU: return z / (1 + exp(-z));
     default: return NAN;
     }
 }
@@ -178,13 +219,25 @@ START_TEST(vector_passes_agree_with_libm)
     const double special[11] = {0.0, -0.0, 1e-300, -1e-300, 5e-324, -709.5, -745.2, 19.9, 20.1,
                                 710.0, -1e-9};
     for (int i = 0; i < 11; i++) z[n++] = special[i];
-    const mlp_activation acts[4] = {MLP_ACT_TANH, MLP_ACT_SIGMOID, MLP_ACT_ELU, MLP_ACT_SOFTPLUS};
-    for (int a = 0; a < 4; a++)
+    const mlp_activation acts[7] = {MLP_ACT_TANH, MLP_ACT_SIGMOID,   MLP_ACT_ELU, MLP_ACT_SOFTPLUS,
+                                    MLP_ACT_GELU, MLP_ACT_GELU_TANH, MLP_ACT_SILU};
+    for (int a = 0; a < 7; a++)
         for (size_t len = N - 3; len <= N; len++) {
             ck_assert_int_eq(mlp_activation_forward(acts[a], out, z, len), MLP_OK);
             for (size_t i = 0; i < len; i++) {
                 const double ref = libm_act(acts[a], z[i]);
-                const double rel = ref == 0 ? fabs(out[i]) : fabs(out[i] - ref) / fabs(ref);
+                /* The error allowed grows with the function's condition number
+                 * κ = |z f'(z) / f(z)|: a one-ulp difference in how an argument is
+                 * rounded (z / √2 against z · (1/√2)) moves f by κ ulps, and GELU's
+                 * tail, z erfc(-z / √2) for z << 0, has κ ≈ z². κ is measured here by
+                 * a relative difference of the reference itself. Results below 1e-290
+                 * (erfc underflowing past DBL_MIN keeps too few bits) must be 0 to 1e-300. */
+                const double up = libm_act(acts[a], z[i] * (1 + 1e-7)),
+                             down = libm_act(acts[a], z[i] * (1 - 1e-7));
+                const double kappa = ref == 0 ? 1 : fabs(up - down) / (2e-7 * fabs(ref));
+                const double rel = fabs(ref) < 1e-290
+                                       ? fabs(out[i] - ref) * 1e285
+                                       : fabs(out[i] - ref) / fabs(ref) / fmax(1.0, kappa);
                 ck_assert_msg(rel <= 1e-15, "%s(%.17g) = %.17g, libm %.17g", mlp_activation_name(acts[a]),
                               z[i], out[i], ref);
             }
@@ -219,7 +272,18 @@ START_TEST(names)
     ck_assert_str_eq(mlp_activation_name(MLP_ACT_LEAKY_RELU), "leaky_relu");
     ck_assert_str_eq(mlp_activation_name(MLP_ACT_ELU), "elu");
     ck_assert_str_eq(mlp_activation_name(MLP_ACT_SOFTPLUS), "softplus");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_GELU), "gelu");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_GELU_TANH), "gelu_tanh");
+    ck_assert_str_eq(mlp_activation_name(MLP_ACT_SILU), "silu");
     ck_assert_ptr_null(mlp_activation_name((mlp_activation)99));
+    ck_assert_ptr_null(mlp_activation_name(tu_unknown_activation()));
+    /* every name leads back to its activation */
+    for (int a = 0; a < (int)tu_unknown_activation(); a++) {
+        mlp_activation back = (mlp_activation)-1;
+        ck_assert_int_eq(mlp_activation_from_name(&back, mlp_activation_name((mlp_activation)a)),
+                         MLP_OK);
+        ck_assert_int_eq(back, a);
+    }
 }
 END_TEST
 
@@ -235,7 +299,7 @@ START_TEST(bad_input)
     ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, NULL, in, 2), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, out, NULL, 2), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_activation_derivative(MLP_ACT_TANH, out, in, 0), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_activation_derivative((mlp_activation)8, out, in, 2),
+    ck_assert_int_eq(mlp_activation_derivative(tu_unknown_activation(), out, in, 2),
                      MLP_ERR_INVALID_ARG);
     /* nothing was written */
     ck_assert_double_eq(out[0], 7);
@@ -254,6 +318,7 @@ static Suite *activation_suite(void)
     tcase_add_test(tc, derivative_matches_central_differences);
     tcase_add_test(tc, relu_derivative_at_the_kink);
     tcase_add_test(tc, new_activations_by_hand);
+    tcase_add_test(tc, gelu_and_silu_by_hand);
     tcase_add_test(tc, softmax_is_a_distribution);
     tcase_add_test(tc, vector_passes_agree_with_libm);
     tcase_add_test(tc, names);

@@ -18,8 +18,9 @@ static mlp_net *make_net(size_t depth, mlp_activation hidden, mlp_activation out
 {
     const size_t widths[3] = {5, 4, 6};
     mlp_layer_spec spec[4];
-    for (size_t l = 0; l + 1 < depth; l++) spec[l] = (mlp_layer_spec){widths[l], hidden, 1};
-    spec[depth - 1] = (mlp_layer_spec){k, output, 1};
+    for (size_t l = 0; l + 1 < depth; l++)
+        spec[l] = (mlp_layer_spec)MLP_LAYER(widths[l], hidden, 1);
+    spec[depth - 1] = (mlp_layer_spec)MLP_LAYER(k, output, 1);
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 3, spec, depth), MLP_OK);
     uint64_t rng = seed;
@@ -69,7 +70,8 @@ START_TEST(gradient_check_every_activation_loss_and_depth)
                 ck_assert_uint_le(np, 200);
                 memcpy(before, mlp_net_params_const(net), np * sizeof(double));
                 double err = -1;
-                ck_assert_int_eq(mlp_net_gradient_check(&err, net, loss, x, t, N, 1e-2), MLP_OK);
+                ck_assert_int_eq(mlp_net_gradient_check(&err, net, loss, TU_DATA(x, t, N), 1e-2),
+                                 MLP_OK);
                 if (err > worst) worst = err;
                 ck_assert_msg(err >= 0 && err < 1e-6,
                               "depth %zu, %s hidden, %s: relative error %.3g", depth,
@@ -113,7 +115,8 @@ START_TEST(gradient_matches_differences_of_an_independent_loss)
         mlp_workspace *ws;
         ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
         double value;
-        ck_assert_int_eq(mlp_net_gradient(net, ws, losses[li], grad, &value, x, t, N), MLP_OK);
+        ck_assert_int_eq(mlp_net_gradient(net, ws, losses[li], grad, &value, TU_DATA(x, t, N)),
+                         MLP_OK);
         ck_assert_int_eq(mlp_net_predict(net, ws, p, x, N), MLP_OK);
         ck_assert_double_eq_tol(value, loss_from_predictions(losses[li], p, t, N, K), 1e-14);
         double *w = mlp_net_params(net);
@@ -140,7 +143,7 @@ START_TEST(gradient_of_the_tutorial_slope)
 {
     /* A linear node without bias under MSE is the tutorial's model: the gradient
      * is 2 * input * error, [14 28 42] for weights [0 2 1], input [1 2 3], target 0. */
-    const mlp_layer_spec spec = {1, MLP_ACT_IDENTITY, 0};
+    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 0);
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 3, &spec, 1), MLP_OK);
     const double w[3] = {0, 2, 1}, x[3] = {1, 2, 3}, t = 0;
@@ -148,7 +151,7 @@ START_TEST(gradient_of_the_tutorial_slope)
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
     double g[3], loss;
-    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, x, &t, 1), MLP_OK);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, TU_DATA(x, &t, 1)), MLP_OK);
     ck_assert_double_eq(loss, 49);
     ck_assert_double_eq(g[0], 14);
     ck_assert_double_eq(g[1], 28);
@@ -161,7 +164,8 @@ END_TEST
 START_TEST(cross_entropy_is_stable_for_huge_logits)
 {
     /* One input x = 1, weights ±1000: logits of ±1000, far past where exp overflows. */
-    const mlp_layer_spec sig = {1, MLP_ACT_SIGMOID, 0}, soft = {2, MLP_ACT_SOFTMAX, 0};
+    const mlp_layer_spec sig = MLP_LAYER(1, MLP_ACT_SIGMOID, 0),
+                         soft = MLP_LAYER(2, MLP_ACT_SOFTMAX, 0);
     mlp_net *bin, *cat;
     ck_assert_int_eq(mlp_net_create(&bin, 1, &sig, 1), MLP_OK);
     ck_assert_int_eq(mlp_net_create(&cat, 1, &soft, 1), MLP_OK);
@@ -174,19 +178,22 @@ START_TEST(cross_entropy_is_stable_for_huge_logits)
     /* BCE: z = 1000, t = 0 -> loss max(z,0) - z t + log1p(e^-|z|) = 1000, dL/dw = σ(z) - t = 1 */
     const double w_pos = 1000, w_neg = -1000, t0 = 0, t1 = 1;
     mlp_net_set_weights(bin, 0, &w_pos, 1);
-    ck_assert_int_eq(mlp_net_gradient(bin, wb, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, &x, &t0, 1),
-                     MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_gradient(bin, wb, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, TU_DATA(&x, &t0, 1)),
+        MLP_OK);
     ck_assert_double_eq(loss, 1000);
     ck_assert_double_eq(g[0], 1);
     /* z = -1000, t = 1: loss 1000, gradient σ(z) - 1 = -1 */
     mlp_net_set_weights(bin, 0, &w_neg, 1);
-    ck_assert_int_eq(mlp_net_gradient(bin, wb, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, &x, &t1, 1),
-                     MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_gradient(bin, wb, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, TU_DATA(&x, &t1, 1)),
+        MLP_OK);
     ck_assert_double_eq(loss, 1000);
     ck_assert_double_eq(g[0], -1);
     /* the right answer, confidently: loss log1p(e^-1000), about 0, never NaN */
-    ck_assert_int_eq(mlp_net_gradient(bin, wb, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, &x, &t0, 1),
-                     MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_gradient(bin, wb, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, TU_DATA(&x, &t0, 1)),
+        MLP_OK);
     ck_assert(isfinite(loss) && loss >= 0 && loss < 1e-300);
 
     /* CCE: logits [1000, -1000], target [0, 1] -> loss logsumexp - z_1 = 2000,
@@ -194,7 +201,8 @@ START_TEST(cross_entropy_is_stable_for_huge_logits)
     const double wc_[2] = {1000, -1000}, tc[2] = {0, 1};
     mlp_net_set_weights(cat, 0, wc_, 2);
     ck_assert_int_eq(
-        mlp_net_gradient(cat, wc, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, &x, tc, 1), MLP_OK);
+        mlp_net_gradient(cat, wc, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, TU_DATA(&x, tc, 1)),
+        MLP_OK);
     ck_assert_double_eq(loss, 2000);
     ck_assert_double_eq(g[0], 1);
     ck_assert_double_eq(g[1], -1);
@@ -214,28 +222,43 @@ START_TEST(bad_input)
     ck_assert_int_eq(mlp_workspace_create(&small, net, 1), MLP_OK);
     double x[12] = {0}, t[8] = {0}, g[64], loss = 42, err;
     for (int i = 0; i < 64; i++) g[i] = -7;
-    ck_assert_int_eq(mlp_net_gradient(NULL, ws, MLP_LOSS_MSE, g, &loss, x, t, 4), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, NULL, MLP_LOSS_MSE, g, &loss, x, t, 4), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, NULL, &loss, x, t, 4), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, NULL, t, 4), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, x, NULL, 4), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, x, t, 0), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, ws, (mlp_loss)9, g, &loss, x, t, 4), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, x, t, 4),
+    ck_assert_int_eq(mlp_net_gradient(NULL, ws, MLP_LOSS_MSE, g, &loss, TU_DATA(x, t, 4)),
                      MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient(net, NULL, MLP_LOSS_MSE, g, &loss, TU_DATA(x, t, 4)),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, NULL, &loss, TU_DATA(x, t, 4)),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, TU_DATA(NULL, t, 4)),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, TU_DATA(x, NULL, 4)),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, TU_DATA(x, t, 0)),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, (mlp_loss)9, g, &loss, TU_DATA(x, t, 4)),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(
+        mlp_net_gradient(net, ws, MLP_LOSS_BINARY_CROSSENTROPY, g, &loss, TU_DATA(x, t, 4)),
+        MLP_ERR_INVALID_ARG);
     ck_assert_str_eq(mlp_error_detail(), "mlp_net_gradient: binary_crossentropy needs a sigmoid "
                                          "output layer, this one is identity");
-    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, x, t, 4),
-                     MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient(net, small, MLP_LOSS_MSE, g, &loss, x, t, 4), MLP_ERR_SHAPE);
+    ck_assert_int_eq(
+        mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, TU_DATA(x, t, 4)),
+        MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient(net, small, MLP_LOSS_MSE, g, &loss, TU_DATA(x, t, 4)),
+                     MLP_ERR_SHAPE);
     ck_assert_double_eq(loss, 42);
     for (int i = 0; i < 64; i++) ck_assert_double_eq(g[i], -7);
 
-    ck_assert_int_eq(mlp_net_gradient_check(NULL, net, MLP_LOSS_MSE, x, t, 4, 1e-6), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient_check(&err, NULL, MLP_LOSS_MSE, x, t, 4, 1e-6), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_MSE, x, t, 4, 0), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_MSE, x, t, 4, NAN), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_MSE, x, t, 0, 1e-6), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient_check(NULL, net, MLP_LOSS_MSE, TU_DATA(x, t, 4), 1e-6),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient_check(&err, NULL, MLP_LOSS_MSE, TU_DATA(x, t, 4), 1e-6),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_MSE, TU_DATA(x, t, 4), 0),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_MSE, TU_DATA(x, t, 4), NAN),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_MSE, TU_DATA(x, t, 0), 1e-6),
+                     MLP_ERR_INVALID_ARG);
     ck_assert_str_eq(mlp_loss_name(MLP_LOSS_MSE), "mse");
     ck_assert_str_eq(mlp_loss_name(MLP_LOSS_BINARY_CROSSENTROPY), "binary_crossentropy");
     ck_assert_str_eq(mlp_loss_name(MLP_LOSS_CATEGORICAL_CROSSENTROPY), "categorical_crossentropy");

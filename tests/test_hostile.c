@@ -22,20 +22,38 @@ typedef struct fixture {
     size_t file_size;
     mlp_optimizer opt;
     mlp_fit_options fit;
+    mlp_dataset val; /* 4 validation rows holding a NaN */
     double value;
 } fixture;
 
 static fixture F;
 
+/* Out-parameters for rows that need somewhere to write. */
+static mlp_net *net_out;
+static mlp_workspace *ws_out;
+static mlp_trainer *tr_out;
+static const double *cptr_out;
+static size_t size_out, rows_out, cols_out;
+static mlp_layer_spec spec_out;
+static mlp_provenance prov_out;
+static mlp_fit_result fit_out;
+static mlp_blas_info info_out;
+static mlp_optimizer opt_out;
+static mlp_activation act_out;
+static mlp_loss loss_out;
+static mlp_optimizer_kind kind_out;
+static mlp_schedule schedule_out;
+static mlp_init init_out;
+
 static void setup(void)
 {
-    const mlp_layer_spec a[2] = {{4, MLP_ACT_TANH, 1}, {2, MLP_ACT_SIGMOID, 1}};
-    const mlp_layer_spec b[2] = {{5, MLP_ACT_RELU, 1}, {2, MLP_ACT_SIGMOID, 1}};
+    const mlp_layer_spec a[2] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
+    const mlp_layer_spec b[2] = {MLP_LAYER(5, MLP_ACT_RELU, 1), MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
     ck_assert_int_eq(mlp_net_create(&F.net, 3, a, 2), MLP_OK);
     ck_assert_int_eq(mlp_net_create(&F.other, 3, b, 2), MLP_OK);
     ck_assert_int_eq(mlp_net_init(F.net, MLP_INIT_XAVIER, 1), MLP_OK);
     ck_assert_int_eq(mlp_workspace_create(&F.ws, F.net, 4), MLP_OK);
-    F.opt = mlp_optimizer_defaults(MLP_OPT_SGD);
+    F.opt = tu_optimizer(MLP_OPT_SGD);
     ck_assert_int_eq(mlp_trainer_create(&F.tr, F.net, MLP_LOSS_BINARY_CROSSENTROPY, &F.opt, 4),
                      MLP_OK);
     uint64_t rng = 4;
@@ -48,9 +66,15 @@ static void setup(void)
         F.bad_labels[i] = (size_t)i; /* 2 and 3 are out of range for k = 2 */
     }
     ck_assert_int_eq(mlp_net_save_buffer(F.net, F.file, sizeof F.file, &F.file_size), MLP_OK);
-    F.fit = mlp_fit_options_defaults();
+    F.fit = tu_fit_options();
     F.fit.epochs = 1;
     F.fit.batch_size = 4;
+    F.val = (mlp_dataset)MLP_DATASET(F.nan_x, F.t, 4);
+    mlp_layer_spec_init(&spec_out, sizeof spec_out);
+    mlp_provenance_init(&prov_out, sizeof prov_out);
+    mlp_fit_result_init(&fit_out, sizeof fit_out);
+    mlp_blas_info_init(&info_out, sizeof info_out);
+    mlp_optimizer_init(&opt_out, sizeof opt_out, MLP_OPT_SGD);
 }
 
 static void teardown(void)
@@ -71,22 +95,116 @@ static mlp_status same_text(const char *a, const char *b)
     return a != NULL && strcmp(a, b) == 0 ? MLP_OK : MLP_ERR_INVALID_ARG;
 }
 
-/* Out-parameters for rows that need somewhere to write. */
-static mlp_net *net_out;
-static mlp_workspace *ws_out;
-static mlp_trainer *tr_out;
-static const double *cptr_out;
-static size_t size_out, rows_out, cols_out;
-static mlp_layer_spec spec_out;
-static mlp_provenance prov_out;
-static mlp_fit_result fit_out;
+/* Structs whose struct_size is wrong: 0 (never set), or larger than the library's
+ * (a program built against a newer header). Each returns the call's status. */
+static mlp_status with_size(size_t size, int which)
+{
+    switch (which) {
+    case 0: {
+        mlp_optimizer o = F.opt;
+        o.struct_size = size;
+        return mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, &o, 4);
+    }
+    case 1: {
+        mlp_fit_options o = F.fit;
+        o.struct_size = size;
+        return mlp_trainer_fit(F.tr, NULL, TU_DATA(F.x, F.t, 4), &o);
+    }
+    case 2: {
+        mlp_fit_result r = fit_out;
+        r.struct_size = size;
+        return mlp_trainer_fit(F.tr, &r, TU_DATA(F.x, F.t, 4), &F.fit);
+    }
+    case 3: {
+        mlp_layer_spec l[1] = {MLP_LAYER(2, MLP_ACT_RELU, 1)};
+        l[0].struct_size = size;
+        return mlp_net_create(&net_out, 3, l, 1);
+    }
+    case 4: {
+        mlp_dataset d = MLP_DATASET(F.x, F.t, 4);
+        d.struct_size = size;
+        return mlp_trainer_step(F.tr, &F.value, &d);
+    }
+    case 5: {
+        mlp_provenance p = prov_out;
+        p.struct_size = size;
+        return mlp_net_provenance(F.net, &p, NULL);
+    }
+    case 6: {
+        mlp_blas_info b = info_out;
+        b.struct_size = size;
+        return mlp_blas_get_info(&b);
+    }
+    default: {
+        mlp_optimizer o = opt_out;
+        o.struct_size = size;
+        return mlp_trainer_get_optimizer(F.tr, &o);
+    }
+    }
+}
 
-static const mlp_layer_spec spec_ok[1] = {{2, MLP_ACT_RELU, 1}};
-static const mlp_layer_spec spec_zero[1] = {{0, MLP_ACT_RELU, 1}};
-static const mlp_layer_spec spec_huge[1] = {{SIZE_MAX, MLP_ACT_RELU, 1}};
-static const mlp_layer_spec spec_bad_act[1] = {{2, (mlp_activation)42, 1}};
-static const mlp_layer_spec spec_overflow[2] = {{INT_MAX, MLP_ACT_RELU, 1},
-                                                {INT_MAX, MLP_ACT_RELU, 1}};
+/* Two layer specs whose struct_size differ: an array must be set one way. */
+static mlp_status mixed_specs(void)
+{
+    mlp_layer_spec l[2] = {MLP_LAYER(2, MLP_ACT_RELU, 1), MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    l[1].struct_size = sizeof(size_t) * 2;
+    return mlp_net_create(&net_out, 3, l, 2);
+}
+
+/* A trainer set to iRPROP-, then asked for mini-batches. */
+static mlp_status irprop_minibatch(void)
+{
+    mlp_optimizer o = tu_optimizer(MLP_OPT_IRPROP_MINUS);
+    mlp_trainer *tr;
+    if (mlp_trainer_create(&tr, F.net, MLP_LOSS_MSE, &o, 4) != MLP_OK) return MLP_ERR_NOMEM;
+    mlp_fit_options f = F.fit;
+    f.batch_size = 2;
+    const mlp_status s = mlp_trainer_fit(tr, NULL, TU_DATA(F.x, F.t, 4), &f);
+    mlp_trainer_free(tr);
+    return s;
+}
+
+/* An optimizer with one setting changed, given to mlp_trainer_create. */
+static mlp_status bad_setting(int which)
+{
+    mlp_optimizer o = tu_optimizer(which == 5 ? MLP_OPT_IRPROP_MINUS : MLP_OPT_ADAM);
+    switch (which) {
+    case 0: o.schedule = (mlp_schedule)77; break;
+    case 1: o.schedule = MLP_SCHEDULE_COSINE; break; /* cosine_epochs is 0 */
+    case 2: o.schedule = MLP_SCHEDULE_STEP, o.schedule_factor = 1; break;
+    case 3: o.schedule = MLP_SCHEDULE_PLATEAU, o.schedule_patience = 0; break;
+    case 4: o.schedule = MLP_SCHEDULE_EXPONENTIAL, o.schedule_min_lr = 1; break; /* > lr */
+    default: o.schedule = MLP_SCHEDULE_STEP; break; /* iRPROP- has no rate */
+    }
+    return mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, &o, 4);
+}
+
+/* A softmax over one node trained with categorical cross-entropy. */
+static mlp_status one_node_softmax(void)
+{
+    const mlp_layer_spec l[1] = {MLP_LAYER(1, MLP_ACT_SOFTMAX, 1)};
+    mlp_net *n;
+    if (mlp_net_create(&n, 3, l, 1) != MLP_OK) return MLP_ERR_NOMEM;
+    mlp_trainer *tr = NULL;
+    const mlp_status s = mlp_trainer_create(&tr, n, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &F.opt, 4);
+    mlp_trainer_free(tr);
+    mlp_net_free(n);
+    return s;
+}
+
+/* A change of optimizer kind in a live trainer. */
+static mlp_status other_kind(void)
+{
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+    return mlp_trainer_set_optimizer(F.tr, &o);
+}
+
+static const mlp_layer_spec spec_ok[1] = {MLP_LAYER(2, MLP_ACT_RELU, 1)};
+static const mlp_layer_spec spec_zero[1] = {MLP_LAYER(0, MLP_ACT_RELU, 1)};
+static const mlp_layer_spec spec_huge[1] = {MLP_LAYER(SIZE_MAX, MLP_ACT_RELU, 1)};
+static const mlp_layer_spec spec_bad_act[1] = {MLP_LAYER(2, (mlp_activation)42, 1)};
+static const mlp_layer_spec spec_overflow[2] = {MLP_LAYER(INT_MAX, MLP_ACT_RELU, 1),
+                                                MLP_LAYER(INT_MAX, MLP_ACT_RELU, 1)};
 static const double inf_bias[2] = {0, INFINITY};
 static const size_t BIG = (size_t)INT_MAX + 1;
 
@@ -110,7 +228,10 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward(MLP_ACT_RELU, NULL, F.x, 4))
         CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward(MLP_ACT_RELU, F.out, NULL, 4))
         CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward(MLP_ACT_RELU, F.out, F.x, 0))
-        CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward((mlp_activation)8, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_forward(tu_unknown_activation(), F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_from_name(&act_out, "swish"))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_from_name(NULL, "relu"))
+        CASE(MLP_ERR_INVALID_ARG, mlp_activation_from_name(&act_out, NULL))
         CASE(MLP_ERR_INVALID_ARG, mlp_activation_derivative(MLP_ACT_SOFTMAX, F.out, F.x, 4))
         CASE(MLP_ERR_INVALID_ARG, mlp_activation_derivative((mlp_activation)-1, F.out, F.x, 4))
         CASE(MLP_OK, mlp_activation_forward(MLP_ACT_TANH, F.out, F.nan_x, 12)) /* NaN flows */
@@ -171,7 +292,8 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_ERR_INVALID_ARG, mlp_loss_error(F.out, F.x, F.t, 0))
         CASE(MLP_ERR_INVALID_ARG, mlp_loss_mse(NULL, F.x, F.t, 4))
         CASE(MLP_ERR_INVALID_ARG, mlp_loss_mse(F.out, F.x, F.t, 0))
-        CASE(MLP_OK, null_for_null(mlp_loss_name((mlp_loss)3)))
+        CASE(MLP_OK, null_for_null(mlp_loss_name(tu_unknown_loss())))
+        CASE(MLP_ERR_INVALID_ARG, mlp_loss_from_name(&loss_out, "MSE"))
         /* the linear model */
         CASE(MLP_ERR_INVALID_ARG, mlp_linear_predict(NULL, F.x, F.t, 4, 3))
         CASE(MLP_ERR_INVALID_ARG, mlp_linear_predict(F.out, F.x, F.t, 0, 3))
@@ -185,32 +307,98 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_ERR_INVALID_ARG, mlp_linear_descend(F.out, NULL, F.x, F.t, 4, 3, INFINITY, 5))
         CASE(MLP_ERR_NUMERIC, mlp_linear_descend(F.out, NULL, F.nan_x, F.t, 4, 3, 0.1, 5))
         /* gradients */
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient(F.net, F.ws, MLP_LOSS_MSE, NULL, &F.value, F.x, F.t, 4))
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient(F.net, F.ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, F.out, &F.value, F.x, F.t, 4))
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient(F.net, F.ws, (mlp_loss)-1, F.out, &F.value, F.x, F.t, 4))
-        CASE(MLP_ERR_SHAPE, mlp_net_gradient(F.net, F.ws, MLP_LOSS_MSE, F.out, &F.value, F.x, F.t, 5))
-        CASE(MLP_ERR_SHAPE, mlp_net_gradient(F.other, F.ws, MLP_LOSS_MSE, F.out, &F.value, F.x, F.t, 4))
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, F.x, F.t, 4, INFINITY))
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, F.x, F.t, 4, -1e-3))
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, NULL, F.t, 4, 1e-3))
+        CASE(MLP_ERR_INVALID_ARG,
+             mlp_net_gradient(F.net, F.ws, MLP_LOSS_MSE, NULL, &F.value, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_gradient(F.net, F.ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY,
+                                                   F.out, &F.value, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG,
+             mlp_net_gradient(F.net, F.ws, (mlp_loss)-1, F.out, &F.value, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_SHAPE,
+             mlp_net_gradient(F.net, F.ws, MLP_LOSS_MSE, F.out, &F.value, TU_DATA(F.x, F.t, 5)))
+        CASE(MLP_ERR_SHAPE,
+             mlp_net_gradient(F.other, F.ws, MLP_LOSS_MSE, F.out, &F.value, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG,
+             mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, TU_DATA(F.x, F.t, 4), INFINITY))
+        CASE(MLP_ERR_INVALID_ARG,
+             mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, TU_DATA(F.x, F.t, 4), -1e-3))
+        CASE(MLP_ERR_INVALID_ARG,
+             mlp_net_gradient_check(&F.value, F.net, MLP_LOSS_MSE, TU_DATA(NULL, F.t, 4), 1e-3))
         /* initialization */
         CASE(MLP_ERR_INVALID_ARG, mlp_net_init(NULL, MLP_INIT_HE, 1))
         CASE(MLP_ERR_INVALID_ARG, mlp_net_init(F.net, (mlp_init)99, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_init_from_name(&init_out, "glorot"))
         /* training */
         CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(NULL, F.net, MLP_LOSS_MSE, &F.opt, 4))
         CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, NULL, 4))
         CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, &F.opt, 0))
         CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, &F.opt, BIG))
         CASE(MLP_ERR_INVALID_ARG, mlp_trainer_create(&tr_out, F.net, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &F.opt, 4))
-        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_step(NULL, &F.value, F.x, F.t, 4))
-        CASE(MLP_ERR_SHAPE, mlp_trainer_step(F.tr, &F.value, F.x, F.t, 0))
-        CASE(MLP_ERR_SHAPE, mlp_trainer_step(F.tr, &F.value, F.x, F.t, SIZE_MAX))
-        CASE(MLP_ERR_NUMERIC, mlp_trainer_step(F.tr, &F.value, F.nan_x, F.t, 4))
-        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, NULL, F.t, 4, NULL, NULL, 0, &F.fit))
-        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.x, F.t, 0, NULL, NULL, 0, &F.fit))
-        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.x, F.t, 4, NULL, NULL, 4, &F.fit))
-        CASE(MLP_ERR_NUMERIC, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.nan_x, F.t, 4, NULL, NULL, 0, &F.fit))
-        CASE(MLP_ERR_NUMERIC, mlp_trainer_fit(F.tr, &fit_out, NULL, NULL, F.x, F.t, 4, F.nan_x, F.t, 4, &F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_step(NULL, &F.value, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_step(F.tr, &F.value, TU_DATA(F.x, F.t, 0)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_step(F.tr, &F.value, NULL))
+        CASE(MLP_ERR_SHAPE, mlp_trainer_step(F.tr, &F.value, TU_DATA(F.x, F.t, SIZE_MAX)))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_step(F.tr, &F.value, TU_DATA(F.nan_x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, TU_DATA(NULL, F.t, 4), &F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, TU_DATA(F.x, F.t, 0), &F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, NULL, &F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(NULL, &fit_out, TU_DATA(F.x, F.t, 4), &F.fit))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_fit(F.tr, &fit_out, TU_DATA(F.nan_x, F.t, 4), &F.fit))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_fit(F.tr, &fit_out, TU_DATA(F.x, F.t, 4),
+                                              (F.fit.validation = &F.val, &F.fit)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, TU_DATA(F.x, F.t, 4),
+                                                  (F.fit.max_abs_weight = 0, &F.fit)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, TU_DATA(F.x, F.t, 4),
+                                                  (F.fit.max_abs_weight = NAN, &F.fit)))
+        CASE(MLP_ERR_INVALID_ARG, irprop_minibatch())
+        CASE(MLP_ERR_INVALID_ARG, one_node_softmax())
+        CASE(MLP_ERR_INVALID_ARG, bad_setting(0))
+        CASE(MLP_ERR_INVALID_ARG, bad_setting(1))
+        CASE(MLP_ERR_INVALID_ARG, bad_setting(2))
+        CASE(MLP_ERR_INVALID_ARG, bad_setting(3))
+        CASE(MLP_ERR_INVALID_ARG, bad_setting(4))
+        CASE(MLP_ERR_INVALID_ARG, bad_setting(5))
+        CASE(MLP_ERR_INVALID_ARG, other_kind())
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_set_learning_rate(F.tr, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_set_learning_rate(F.tr, INFINITY))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_set_learning_rate(NULL, 0.1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_set_optimizer(F.tr, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_reserve(F.tr, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_reserve(F.tr, BIG))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_get_optimizer(F.tr, NULL))
+        CASE(MLP_OK, zero_for_null(mlp_trainer_max_batch(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_trainer_epochs(NULL)))
+        CASE(MLP_OK, null_for_null(mlp_trainer_net(NULL)))
+        CASE(MLP_ERR_INVALID_ARG,
+             mlp_optimizer_init(&opt_out, sizeof opt_out, tu_unknown_optimizer()))
+        CASE(MLP_ERR_INVALID_ARG, mlp_optimizer_from_name(&kind_out, "lbfgs"))
+        CASE(MLP_ERR_INVALID_ARG, mlp_schedule_from_name(&schedule_out, "linear"))
+        CASE(MLP_OK, null_for_null(mlp_schedule_name((mlp_schedule)-1)))
+        CASE(MLP_OK, null_for_null(mlp_optimizer_name(tu_unknown_optimizer())))
+        /* structs with a wrong struct_size: never set, or from a newer header */
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 0))
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 1))
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 2))
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 3))
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 4))
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 5))
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 6))
+        CASE(MLP_ERR_INVALID_ARG, with_size(0, 7))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 0))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 1))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 2))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 3))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 4))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 5))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 6))
+        CASE(MLP_ERR_INVALID_ARG, with_size(4096, 7))
+        CASE(MLP_ERR_INVALID_ARG, mixed_specs())
+        CASE(MLP_ERR_INVALID_ARG, mlp_optimizer_init(&opt_out, 3, MLP_OPT_SGD))
+        CASE(MLP_ERR_INVALID_ARG, mlp_fit_options_init(NULL, sizeof F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_fit_result_init(&fit_out, SIZE_MAX))
+        CASE(MLP_ERR_INVALID_ARG, mlp_layer_spec_init(&spec_out, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_dataset_init(NULL, sizeof(mlp_dataset)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_provenance_init(&prov_out, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_blas_info_init(&info_out, sizeof info_out + 8))
         /* least squares and classification */
         CASE(MLP_ERR_NUMERIC, mlp_linreg(F.out, NULL, F.nan_x, F.t, 4, 3))
         CASE(MLP_ERR_SHAPE, mlp_linreg(F.out, &F.value, F.x, F.t, 3, 3))
@@ -220,8 +408,8 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_ERR_INVALID_ARG, mlp_argmax((size_t *)F.out, F.x, 0, 3))
         CASE(MLP_ERR_INVALID_ARG, mlp_accuracy(&F.value, F.x, F.t, 4, 0))
         /* provenance, save and load */
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_provenance(NULL, &prov_out))
-        CASE(MLP_ERR_INVALID_ARG, mlp_net_provenance(F.net, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_provenance(NULL, &prov_out, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_provenance(F.net, NULL, &opt_out))
         CASE(MLP_ERR_INVALID_ARG, mlp_net_loss_history(F.net, NULL, &size_out))
         CASE(MLP_ERR_INVALID_ARG, mlp_net_loss_history(F.net, &cptr_out, NULL))
         CASE(MLP_ERR_INVALID_ARG, mlp_net_save(F.net, NULL))

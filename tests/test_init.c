@@ -5,7 +5,8 @@
 
 static mlp_net *make(size_t in, size_t out1, size_t out2)
 {
-    const mlp_layer_spec spec[2] = {{out1, MLP_ACT_RELU, 1}, {out2, MLP_ACT_IDENTITY, 1}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(out1, MLP_ACT_RELU, 1),
+                                    MLP_LAYER(out2, MLP_ACT_IDENTITY, 1)};
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, in, spec, 2), MLP_OK);
     return net;
@@ -13,7 +14,7 @@ static mlp_net *make(size_t in, size_t out1, size_t out2)
 
 static void weights(const mlp_net *net, size_t layer, double *w)
 {
-    mlp_layer_spec s;
+    mlp_layer_spec s = MLP_LAYER(0, MLP_ACT_IDENTITY, 0);
     size_t in;
     mlp_net_layer(net, layer, &s, &in);
     ck_assert_int_eq(mlp_net_get_weights(net, layer, w, s.size * in), MLP_OK);

@@ -65,7 +65,8 @@ static unsigned char *read_all(const char *path, size_t *size)
 /* 3 inputs -> 5 tanh (bias) -> 2 sigmoid (no bias), Xavier weights. */
 static mlp_net *small_net(void)
 {
-    const mlp_layer_spec spec[2] = {{5, MLP_ACT_TANH, 1}, {2, MLP_ACT_SIGMOID, 0}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(5, MLP_ACT_TANH, 1),
+                                    MLP_LAYER(2, MLP_ACT_SIGMOID, 0)};
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 3, spec, 2), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 11), MLP_OK);
@@ -85,15 +86,15 @@ static void make_data(void)
 /* Train the small network for some epochs so that it has a provenance. */
 static void train(mlp_net *net, size_t epochs)
 {
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     o.learning_rate = 0.02;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, 8), MLP_OK);
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = epochs;
     f.batch_size = 8;
     f.seed = 99;
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, t, N), &f), MLP_OK);
     mlp_trainer_free(tr);
 }
 
@@ -102,7 +103,7 @@ static void assert_same_net(const mlp_net *a, const mlp_net *b)
     ck_assert_uint_eq(mlp_net_n_inputs(a), mlp_net_n_inputs(b));
     ck_assert_uint_eq(mlp_net_n_layers(a), mlp_net_n_layers(b));
     for (size_t l = 0; l < mlp_net_n_layers(a); l++) {
-        mlp_layer_spec sa, sb;
+        mlp_layer_spec sa = MLP_LAYER(0, MLP_ACT_IDENTITY, 0), sb = sa;
         mlp_net_layer(a, l, &sa, NULL);
         mlp_net_layer(b, l, &sb, NULL);
         ck_assert_uint_eq(sa.size, sb.size);
@@ -130,13 +131,17 @@ START_TEST(round_trip_through_a_file)
     assert_same_net(net, back);
 
     mlp_provenance p;
-    ck_assert_int_eq(mlp_net_provenance(back, &p), MLP_OK);
+    mlp_optimizer po;
+    mlp_provenance_init(&p, sizeof p);
+    mlp_optimizer_init(&po, sizeof po, MLP_OPT_SGD);
+    ck_assert_int_eq(mlp_net_provenance(back, &p, &po), MLP_OK);
     ck_assert_str_eq(p.library_version, MLP_VERSION_STRING);
     ck_assert_int_eq(p.trained, 1);
     ck_assert_int_eq(p.loss, MLP_LOSS_BINARY_CROSSENTROPY);
-    ck_assert_int_eq(p.optimizer.kind, MLP_OPT_ADAM);
-    ck_assert_double_eq(p.optimizer.learning_rate, 0.02);
-    ck_assert_double_eq(p.optimizer.beta2, 0.999);
+    ck_assert_int_eq(po.kind, MLP_OPT_ADAM);
+    ck_assert_double_eq(po.learning_rate, 0.02);
+    ck_assert_double_eq(po.beta2, 0.999);
+    ck_assert_int_eq(po.schedule, MLP_SCHEDULE_CONSTANT);
     ck_assert_uint_eq(p.seed, 99);
     ck_assert_uint_eq(p.batch_size, 8);
     ck_assert_uint_eq(p.epochs, 7);
@@ -172,7 +177,8 @@ START_TEST(round_trip_through_a_file)
     ck_assert_uint_eq(st.st_mode & 0777, 0666 & ~mask);
 
     /* a model larger than the 64 KiB write buffer streams through it whole */
-    const mlp_layer_spec big[2] = {{300, MLP_ACT_RELU, 1}, {50, MLP_ACT_IDENTITY, 1}};
+    const mlp_layer_spec big[2] = {MLP_LAYER(300, MLP_ACT_RELU, 1),
+                                   MLP_LAYER(50, MLP_ACT_IDENTITY, 1)};
     mlp_net *large, *large_back;
     ck_assert_int_eq(mlp_net_create(&large, 40, big, 2), MLP_OK);
     ck_assert_int_eq(mlp_net_init(large, MLP_INIT_HE, 2), MLP_OK);
@@ -193,7 +199,8 @@ START_TEST(untrained_networks_have_an_empty_provenance)
 {
     mlp_net *net = small_net();
     mlp_provenance p;
-    ck_assert_int_eq(mlp_net_provenance(net, &p), MLP_OK);
+    mlp_provenance_init(&p, sizeof p);
+    ck_assert_int_eq(mlp_net_provenance(net, &p, NULL), MLP_OK);
     ck_assert_str_eq(p.library_version, MLP_VERSION_STRING);
     ck_assert_int_eq(p.trained, 0);
     ck_assert_uint_eq(p.epochs, 0);
@@ -238,8 +245,8 @@ START_TEST(bytes_follow_the_documented_layout)
     ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
     const size_t np = 3 * 5 + 5 + 5 * 2;
     /* header 40, inputs+layers 16, 2 layer records 32, count 8, params, provenance
-     * 4+4+8+8+8 + optimizer 4+4+88 = 128, no history, crc 4 */
-    ck_assert_uint_eq(size, 40 + 16 + 32 + 8 + 8 * np + 128 + 4);
+     * 4+4+8+8+8 + optimizer 4+4+8*14+8*3 = 176, no history, crc 4 */
+    ck_assert_uint_eq(size, 40 + 16 + 32 + 8 + 8 * np + 176 + 4);
     unsigned char *b = malloc(size);
     unsigned char small[16];
     memset(small, 0xAB, sizeof small);
@@ -249,7 +256,7 @@ START_TEST(bytes_follow_the_documented_layout)
 
     const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
     ck_assert_mem_eq(b, magic, 8);
-    ck_assert_uint_eq(le32(b + 8), 1);     /* format version */
+    ck_assert_uint_eq(le32(b + 8), 2);     /* format version */
     ck_assert_uint_eq(le32(b + 12), 1);    /* contents: network */
     ck_assert_uint_eq(le64(b + 16), size); /* file size */
     ck_assert_str_eq((const char *)b + 24, MLP_VERSION_STRING);
@@ -344,14 +351,15 @@ START_TEST(hostile_counts_are_refused_before_allocating)
         uint64_t value;
         const char *detail;
     } edits[] = {
-        {8, 4, 2, "format version 2, this library reads version 1"},
+        {8, 4, 3, "format version 3, this library reads versions 1 to 2"},
+        {8, 4, 0, "format version 0, this library reads versions 1 to 2"},
         {12, 4, 3, "unknown contents 3"},
         {40, 8, 0, "the input count is 0"},
         {40, 8, (uint64_t)1 << 40, "the input count is 1099511627776"},
         {48, 8, 4097, "the layer count is 4097"},
         {48, 8, UINT64_MAX, "the layer count is 18446744073709551615"},
         {56, 8, (uint64_t)1 << 31, "a layer size is 2147483648"},
-        {64, 4, 8, "layer 0: activation 8"},
+        {64, 4, (uint64_t)tu_unknown_activation(), "layer 0: activation"},
         {68, 4, 2, "bias flag 2"},
         {88, 8, 1000, "1000 parameters stored, the layers need 30"},
         {88, 8, UINT64_MAX, "the parameter count is"},
@@ -359,6 +367,8 @@ START_TEST(hostile_counts_are_refused_before_allocating)
         {96 + 8 * 30 + 24, 8, (uint64_t)1 << 60, "epoch count is"},
         {96 + 8 * 30 + 24, 8, 1000, "a history of 1000 epochs does not fit"},
         {96 + 8 * 30 + 32, 4, 9, "unknown optimizer 9"},
+        {96 + 8 * 30 + 36, 4, 9, "unknown schedule 9"},
+        {96 + 8 * 30 + 4, 4, (uint64_t)tu_unknown_loss(), "provenance: trained flag 0, loss"},
     };
     for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
         memcpy(b, orig, size);
@@ -470,7 +480,8 @@ START_TEST(a_failed_save_leaves_the_old_file_intact)
     unsigned char *old_bytes = read_all(path, &old_size);
 
     /* a bigger, different network, whose file cannot fit in 256 bytes */
-    const mlp_layer_spec spec[2] = {{64, MLP_ACT_RELU, 1}, {2, MLP_ACT_SIGMOID, 1}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(64, MLP_ACT_RELU, 1),
+                                    MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
     mlp_net *big;
     ck_assert_int_eq(mlp_net_create(&big, 3, spec, 2), MLP_OK);
     ck_assert_int_eq(mlp_net_init(big, MLP_INIT_HE, 3), MLP_OK);
@@ -506,12 +517,13 @@ END_TEST
 
 /* ---- checkpoints ----------------------------------------------------------- */
 
-static mlp_fit_options resume_options(size_t epochs)
+static mlp_fit_options resume_options(size_t epochs, size_t batch)
 {
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = epochs;
-    f.batch_size = 5; /* batches that do not divide the rows evenly */
+    f.batch_size = batch; /* 5: batches that do not divide the rows evenly */
     f.seed = 1234;
+    f.validation_fraction = 0.25;
     return f;
 }
 
@@ -519,23 +531,43 @@ START_TEST(a_checkpoint_resumes_bit_for_bit)
 {
     make_dir();
     make_data();
-    const mlp_optimizer_kind kinds[3] = {MLP_OPT_ADAM, MLP_OPT_NESTEROV, MLP_OPT_IRPROP_MINUS};
-    for (int k = 0; k < 3; k++) {
-        mlp_optimizer o = mlp_optimizer_defaults(kinds[k]);
+    /* Each optimizer with a schedule: the schedule's position (the epoch count) and,
+     * for the plateau, its state (best loss, wait, cuts) must travel in the file. */
+    const struct {
+        mlp_optimizer_kind kind;
+        mlp_schedule schedule;
+        size_t batch;
+    } cases[] = {
+        {MLP_OPT_ADAM, MLP_SCHEDULE_COSINE, 5},
+        {MLP_OPT_NESTEROV, MLP_SCHEDULE_PLATEAU, 5},
+        {MLP_OPT_SGD, MLP_SCHEDULE_STEP, 5},
+        {MLP_OPT_MOMENTUM, MLP_SCHEDULE_EXPONENTIAL, 5},
+        {MLP_OPT_IRPROP_MINUS, MLP_SCHEDULE_CONSTANT, 0}, /* a full-batch method */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        mlp_optimizer o = tu_optimizer(cases[k].kind);
         o.weight_decay = 1e-3;
+        o.schedule = cases[k].schedule;
+        o.schedule_cosine_epochs = 8;
+        o.schedule_step_epochs = 2;
+        o.schedule_factor = 0.5;
+        o.schedule_patience = 2;
+        o.schedule_min_delta = 1.0; /* no epoch improves by that much: a cut every 2 epochs */
         /* uninterrupted: 10 epochs */
         mlp_net *a = small_net();
         mlp_trainer *ta;
         ck_assert_int_eq(mlp_trainer_create(&ta, a, MLP_LOSS_BINARY_CROSSENTROPY, &o, 5), MLP_OK);
-        mlp_fit_options f10 = resume_options(10);
-        ck_assert_int_eq(mlp_trainer_fit(ta, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f10), MLP_OK);
+        mlp_fit_options f10 = resume_options(10, cases[k].batch);
+        mlp_fit_result ra = tu_fit_result(), rc = tu_fit_result();
+        ck_assert_int_eq(mlp_trainer_fit(ta, &ra, TU_DATA(x, t, N), &f10), MLP_OK);
 
-        /* 4 epochs, checkpoint, a new process's worth of objects, 6 more */
+        /* 3 epochs, checkpoint, a new process's worth of objects, 7 more */
         mlp_net *b = small_net();
         mlp_trainer *tb;
         ck_assert_int_eq(mlp_trainer_create(&tb, b, MLP_LOSS_BINARY_CROSSENTROPY, &o, 5), MLP_OK);
-        mlp_fit_options f4 = resume_options(4), f6 = resume_options(6);
-        ck_assert_int_eq(mlp_trainer_fit(tb, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f4), MLP_OK);
+        mlp_fit_options f3 = resume_options(3, cases[k].batch),
+                        f7 = resume_options(7, cases[k].batch);
+        ck_assert_int_eq(mlp_trainer_fit(tb, NULL, TU_DATA(x, t, N), &f3), MLP_OK);
         char path[128];
         snprintf(path, sizeof path, "%s/checkpoint.mlp", dir);
         ck_assert_int_eq(mlp_trainer_save(tb, path), MLP_OK);
@@ -545,7 +577,8 @@ START_TEST(a_checkpoint_resumes_bit_for_bit)
         mlp_trainer *tc;
         mlp_net *c;
         ck_assert_int_eq(mlp_trainer_load(&tc, &c, path, 5), MLP_OK);
-        ck_assert_int_eq(mlp_trainer_fit(tc, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f6), MLP_OK);
+        ck_assert_uint_eq(mlp_trainer_epochs(tc), 3);
+        ck_assert_int_eq(mlp_trainer_fit(tc, &rc, TU_DATA(x, t, N), &f7), MLP_OK);
         assert_same_net(a, c);
         const double *ha, *hc;
         size_t na, nc;
@@ -554,6 +587,10 @@ START_TEST(a_checkpoint_resumes_bit_for_bit)
         ck_assert_uint_eq(na, 10);
         ck_assert_uint_eq(nc, 10);
         ck_assert_mem_eq(ha, hc, 10 * sizeof(double));
+        ck_assert_mem_eq(ra.learning_rate + 3, rc.learning_rate, 7 * sizeof(double));
+        ck_assert_double_eq(mlp_trainer_learning_rate(ta), mlp_trainer_learning_rate(tc));
+        if (cases[k].schedule != MLP_SCHEDULE_CONSTANT) /* the rate did change */
+            ck_assert_double_lt(ra.learning_rate[9], ra.learning_rate[0]);
 
         /* a checkpoint holds a network too; a network file is no checkpoint */
         mlp_net *only;
@@ -580,7 +617,7 @@ START_TEST(checkpoint_loading_is_as_strict)
 {
     make_data();
     mlp_net *net = small_net();
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, 8), MLP_OK);
     make_dir();

@@ -16,7 +16,8 @@ static mlp_net *make(size_t n_inputs, const mlp_layer_spec *spec, size_t n_layer
 START_TEST(parameter_block_layout)
 {
     /* 3 inputs -> 4 relu nodes with bias -> 2 identity nodes without. */
-    const mlp_layer_spec spec[2] = {{4, MLP_ACT_RELU, 1}, {2, MLP_ACT_IDENTITY, 0}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(4, MLP_ACT_RELU, 1),
+                                    MLP_LAYER(2, MLP_ACT_IDENTITY, 0)};
     mlp_net *net = make(3, spec, 2);
     ck_assert_uint_eq(mlp_net_n_inputs(net), 3);
     ck_assert_uint_eq(mlp_net_n_outputs(net), 2);
@@ -44,7 +45,7 @@ START_TEST(parameter_block_layout)
     ck_assert_int_eq(mlp_net_get_bias(net, 0, back, 4), MLP_OK);
     ck_assert_mem_eq(back, b1, sizeof b1);
 
-    mlp_layer_spec got;
+    mlp_layer_spec got = MLP_LAYER(0, MLP_ACT_IDENTITY, 0);
     size_t in = 0;
     ck_assert_int_eq(mlp_net_layer(net, 1, &got, &in), MLP_OK);
     ck_assert_uint_eq(got.size, 2);
@@ -57,7 +58,8 @@ END_TEST
 
 START_TEST(weights_start_at_zero)
 {
-    const mlp_layer_spec spec[2] = {{5, MLP_ACT_TANH, 1}, {3, MLP_ACT_SIGMOID, 1}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(5, MLP_ACT_TANH, 1),
+                                    MLP_LAYER(3, MLP_ACT_SIGMOID, 1)};
     mlp_net *net = make(4, spec, 2);
     const double *p = mlp_net_params_const(net);
     for (size_t i = 0; i < mlp_net_n_params(net); i++) ck_assert_double_eq(p[i], 0);
@@ -77,9 +79,11 @@ static mlp_net *random_net(uint64_t *rng)
     mlp_layer_spec spec[4];
     size_t n_layers = 1 + tu_next(rng) % 4, n_inputs = 1 + tu_next(rng) % 40;
     for (size_t l = 0; l < n_layers; l++) {
-        spec[l].size = 1 + tu_next(rng) % 40;
-        spec[l].activation = (mlp_activation)(tu_next(rng) % 8); /* every activation */
-        spec[l].bias = (int)(tu_next(rng) % 2);
+        const size_t size = 1 + tu_next(rng) % 40;
+        const mlp_activation act =
+            (mlp_activation)(tu_next(rng) % (uint64_t)tu_unknown_activation());
+        spec[l] =
+            (mlp_layer_spec)MLP_LAYER(size, act, (int)(tu_next(rng) % 2)); /* every activation */
     }
     mlp_net *net = make(n_inputs, spec, n_layers);
     tu_fill(rng, mlp_net_params(net), mlp_net_n_params(net), -1, 1);
@@ -116,8 +120,8 @@ END_TEST
 START_TEST(batch_equals_row_by_row)
 {
     uint64_t rng = 7;
-    const mlp_layer_spec spec[3] = {
-        {16, MLP_ACT_RELU, 1}, {8, MLP_ACT_TANH, 1}, {3, MLP_ACT_IDENTITY, 1}};
+    const mlp_layer_spec spec[3] = {MLP_LAYER(16, MLP_ACT_RELU, 1), MLP_LAYER(8, MLP_ACT_TANH, 1),
+                                    MLP_LAYER(3, MLP_ACT_IDENTITY, 1)};
     mlp_net *net = make(5, spec, 3);
     tu_fill(&rng, mlp_net_params(net), mlp_net_n_params(net), -1, 1);
     enum { N = 50 };
@@ -140,8 +144,8 @@ START_TEST(hidden_layer_values)
 {
     /* Each layer's output equals the reference output of the network cut after it. */
     uint64_t rng = 99;
-    const mlp_layer_spec spec[3] = {
-        {6, MLP_ACT_SIGMOID, 1}, {4, MLP_ACT_RELU, 0}, {2, MLP_ACT_TANH, 1}};
+    const mlp_layer_spec spec[3] = {MLP_LAYER(6, MLP_ACT_SIGMOID, 1), MLP_LAYER(4, MLP_ACT_RELU, 0),
+                                    MLP_LAYER(2, MLP_ACT_TANH, 1)};
     mlp_net *net = make(3, spec, 3);
     tu_fill(&rng, mlp_net_params(net), mlp_net_n_params(net), -1, 1);
     double x[4 * 3], y[4 * 2];
@@ -173,7 +177,7 @@ END_TEST
 
 START_TEST(workspace_serves_any_net_of_the_shape)
 {
-    const mlp_layer_spec spec[1] = {{2, MLP_ACT_IDENTITY, 1}};
+    const mlp_layer_spec spec[1] = {MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
     mlp_net *a = make(2, spec, 1), *b = make(2, spec, 1);
     const double wa[4] = {1, 0, 0, 1}, wb[4] = {0, 1, 1, 0}, bias[2] = {10, 20};
     mlp_net_set_weights(a, 0, wa, 4);
@@ -198,7 +202,7 @@ END_TEST
 
 START_TEST(create_rejects_bad_specs)
 {
-    mlp_layer_spec ok = {3, MLP_ACT_RELU, 1};
+    mlp_layer_spec ok = MLP_LAYER(3, MLP_ACT_RELU, 1);
     mlp_net *net = (mlp_net *)&ok; /* must come back NULL */
     ck_assert_int_eq(mlp_net_create(NULL, 2, &ok, 1), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_net_create(&net, 2, NULL, 1), MLP_ERR_INVALID_ARG);
@@ -206,17 +210,18 @@ START_TEST(create_rejects_bad_specs)
     ck_assert_int_eq(mlp_net_create(&net, 0, &ok, 1), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_net_create(&net, 2, &ok, 0), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_net_create(&net, (size_t)INT_MAX + 1, &ok, 1), MLP_ERR_INVALID_ARG);
-    mlp_layer_spec bad = {0, MLP_ACT_RELU, 1};
+    mlp_layer_spec bad = MLP_LAYER(0, MLP_ACT_RELU, 1);
     ck_assert_int_eq(mlp_net_create(&net, 2, &bad, 1), MLP_ERR_INVALID_ARG);
     ck_assert_str_eq(mlp_error_detail(), "mlp_net_create: layer 0 has size 0, must be 1 to 2147483647");
-    bad = (mlp_layer_spec){3, (mlp_activation)17, 1};
+    bad = (mlp_layer_spec)MLP_LAYER(3, (mlp_activation)17, 1);
     ck_assert_int_eq(mlp_net_create(&net, 2, &bad, 1), MLP_ERR_INVALID_ARG);
-    bad = (mlp_layer_spec){SIZE_MAX, MLP_ACT_RELU, 1};
+    bad = (mlp_layer_spec)MLP_LAYER(SIZE_MAX, MLP_ACT_RELU, 1);
     ck_assert_int_eq(mlp_net_create(&net, 2, &bad, 1), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_null(net);
 
     /* Sizes each allowed, whose parameter count overflows: refused before allocating. */
-    mlp_layer_spec huge[2] = {{INT_MAX, MLP_ACT_RELU, 1}, {INT_MAX, MLP_ACT_RELU, 1}};
+    mlp_layer_spec huge[2] = {MLP_LAYER(INT_MAX, MLP_ACT_RELU, 1),
+                              MLP_LAYER(INT_MAX, MLP_ACT_RELU, 1)};
     ck_assert_int_eq(mlp_net_create(&net, INT_MAX, huge, 2), MLP_ERR_NOMEM);
     ck_assert_ptr_null(net);
 
@@ -231,7 +236,8 @@ END_TEST
 
 START_TEST(accessors_reject_bad_input)
 {
-    const mlp_layer_spec spec[2] = {{3, MLP_ACT_RELU, 1}, {1, MLP_ACT_IDENTITY, 0}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(3, MLP_ACT_RELU, 1),
+                                    MLP_LAYER(1, MLP_ACT_IDENTITY, 0)};
     mlp_net *net = make(2, spec, 2);
     double w[6] = {1, 2, 3, 4, 5, 6};
     ck_assert_int_eq(mlp_net_set_weights(net, 0, w, 6), MLP_OK);
@@ -259,7 +265,7 @@ START_TEST(accessors_reject_bad_input)
     ck_assert_int_eq(mlp_net_get_weights(net, SIZE_MAX, out, 6), MLP_ERR_INVALID_ARG);
     for (int i = 0; i < 6; i++) ck_assert_double_eq(out[i], 0);
 
-    mlp_layer_spec s;
+    mlp_layer_spec s = MLP_LAYER(0, MLP_ACT_IDENTITY, 0);
     ck_assert_int_eq(mlp_net_layer(NULL, 0, &s, NULL), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_net_layer(net, 0, NULL, NULL), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_net_layer(net, 2, &s, NULL), MLP_ERR_INVALID_ARG);
@@ -277,8 +283,10 @@ END_TEST
 
 START_TEST(predict_rejects_bad_input)
 {
-    const mlp_layer_spec spec[2] = {{3, MLP_ACT_RELU, 1}, {2, MLP_ACT_IDENTITY, 1}};
-    const mlp_layer_spec other[2] = {{4, MLP_ACT_RELU, 1}, {2, MLP_ACT_IDENTITY, 1}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(3, MLP_ACT_RELU, 1),
+                                    MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
+    const mlp_layer_spec other[2] = {MLP_LAYER(4, MLP_ACT_RELU, 1),
+                                     MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
     mlp_net *net = make(2, spec, 2), *net2 = make(2, other, 2), *net3 = make(3, spec, 2);
     mlp_net *net4 = make(2, spec, 1);
     mlp_workspace *ws = (mlp_workspace *)net, *ws2, *ws3, *ws4;

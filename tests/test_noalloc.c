@@ -73,8 +73,8 @@ static long stop(void)
 /* 20 inputs -> 32 relu -> 16 tanh -> 4 softmax: every kind of layer work. */
 static mlp_net *make_net(void)
 {
-    const mlp_layer_spec spec[3] = {
-        {32, MLP_ACT_RELU, 1}, {16, MLP_ACT_TANH, 1}, {4, MLP_ACT_SOFTMAX, 1}};
+    const mlp_layer_spec spec[3] = {MLP_LAYER(32, MLP_ACT_RELU, 1), MLP_LAYER(16, MLP_ACT_TANH, 1),
+                                    MLP_LAYER(4, MLP_ACT_SOFTMAX, 1)};
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 20, spec, 3), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_HE, 1), MLP_OK);
@@ -104,7 +104,7 @@ START_TEST(the_counter_counts)
     free(q);
     ck_assert_int_eq(n, 2);
     mlp_net *net;
-    const mlp_layer_spec spec = {2, MLP_ACT_RELU, 1};
+    const mlp_layer_spec spec = MLP_LAYER(2, MLP_ACT_RELU, 1);
     start();
     mlp_status s = mlp_net_create(&net, 2, &spec, 1);
     n = stop();
@@ -138,16 +138,17 @@ START_TEST(training_steps_allocate_nothing)
                                          MLP_OPT_ADAM, MLP_OPT_IRPROP_MINUS};
     for (int k = 0; k < 5; k++) {
         mlp_net *net = make_net();
-        mlp_optimizer o = mlp_optimizer_defaults(kinds[k]);
+        mlp_optimizer o = tu_optimizer(kinds[k]);
         o.weight_decay = 1e-4;
         mlp_trainer *tr;
         ck_assert_int_eq(
             mlp_trainer_create(&tr, net, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &o, N), MLP_OK);
-        ck_assert_int_eq(mlp_trainer_step(tr, NULL, x, t, N), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(x, t, N)), MLP_OK);
         int failed = 0;
         double loss;
         start();
-        for (int i = 0; i < 100; i++) failed += mlp_trainer_step(tr, &loss, x, t, 1 + i % N) != MLP_OK;
+        for (int i = 0; i < 100; i++)
+            failed += mlp_trainer_step(tr, &loss, TU_DATA(x, t, 1 + i % N)) != MLP_OK;
         ck_assert_int_eq(stop(), 0);
         ck_assert_int_eq(failed, 0);
         mlp_trainer_free(tr);
@@ -164,12 +165,13 @@ START_TEST(gradient_allocates_nothing)
     ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
     double *g = malloc(mlp_net_n_params(net) * sizeof *g), loss;
     ck_assert_int_eq(
-        mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, x, t, N), MLP_OK);
+        mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, TU_DATA(x, t, N)),
+        MLP_OK);
     int failed = 0;
     start();
     for (int i = 0; i < 50; i++)
-        failed += mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss, x, t,
-                                   N) != MLP_OK;
+        failed += mlp_net_gradient(net, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, g, &loss,
+                                   TU_DATA(x, t, N)) != MLP_OK;
     ck_assert_int_eq(stop(), 0);
     ck_assert_int_eq(failed, 0);
     free(g);
@@ -185,25 +187,26 @@ START_TEST(fit_allocates_once_however_many_epochs)
     const size_t epochs[2] = {1, 30};
     for (int r = 0; r < 2; r++) {
         mlp_net *net = make_net();
-        mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+        mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
         mlp_trainer *tr;
         ck_assert_int_eq(
             mlp_trainer_create(&tr, net, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &o, 16), MLP_OK);
-        mlp_fit_options f = mlp_fit_options_defaults();
+        mlp_fit_options f = tu_fit_options();
         f.epochs = epochs[r];
         f.batch_size = 16;
         f.validation_fraction = 0.25;
         f.patience = 100;
-        ck_assert_int_eq(mlp_trainer_step(tr, NULL, x, t, 16), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(x, t, 16)), MLP_OK);
         start();
-        mlp_status s = mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, N, NULL, NULL, 0, &f);
+        mlp_status s = mlp_trainer_fit(tr, NULL, TU_DATA(x, t, N), &f);
         counts[r] = stop();
         ck_assert_int_eq(s, MLP_OK);
         mlp_trainer_free(tr);
         mlp_net_free(net);
     }
-    /* row order, batch rows, weight snapshots, and room in the network's loss history */
-    ck_assert_int_eq(counts[0], 4);
+    /* row order, batch rows, weight snapshots, room in the network's loss history, and
+     * the trainer's per-epoch records for the result */
+    ck_assert_int_eq(counts[0], 5);
     ck_assert_int_eq(counts[1], counts[0]);
 }
 END_TEST

@@ -11,7 +11,7 @@ static mlp_net *hand_net(size_t n_layers, const size_t *sizes, mlp_activation hi
 {
     mlp_layer_spec spec[3];
     for (size_t l = 0; l < n_layers; l++)
-        spec[l] = (mlp_layer_spec){sizes[l], l + 1 < n_layers ? hidden : output, 0};
+        spec[l] = (mlp_layer_spec)MLP_LAYER(sizes[l], l + 1 < n_layers ? hidden : output, 0);
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 2, spec, n_layers), MLP_OK);
     size_t in = 2;

@@ -40,7 +40,7 @@ END_TEST
 START_TEST(detail_describes_the_failure)
 {
     mlp_net *net = NULL;
-    mlp_layer_spec spec = {3, MLP_ACT_RELU, 1};
+    mlp_layer_spec spec = MLP_LAYER(3, MLP_ACT_RELU, 1);
     ck_assert_int_eq(mlp_net_create(&net, 2, &spec, 1), MLP_OK);
     double w[6] = {0};
     ck_assert_int_eq(mlp_net_set_weights(net, 0, w, 5), MLP_ERR_SHAPE);

@@ -43,8 +43,8 @@ static void *predict_many(void *arg)
 
 START_TEST(threads_predict_exactly_as_one)
 {
-    const mlp_layer_spec spec[3] = {
-        {24, MLP_ACT_RELU, 1}, {16, MLP_ACT_TANH, 1}, {OUT, MLP_ACT_SOFTMAX, 1}};
+    const mlp_layer_spec spec[3] = {MLP_LAYER(24, MLP_ACT_RELU, 1), MLP_LAYER(16, MLP_ACT_TANH, 1),
+                                    MLP_LAYER(OUT, MLP_ACT_SOFTMAX, 1)};
     ck_assert_int_eq(mlp_net_create(&net, IN, spec, 3), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_HE, 8), MLP_OK);
     uint64_t rng = 1;

@@ -9,7 +9,7 @@
  * and its gradient 2w. Every optimizer's steps can be followed by hand. */
 static mlp_net *one_weight(double w)
 {
-    const mlp_layer_spec spec = {1, MLP_ACT_IDENTITY, 0};
+    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 0);
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
     mlp_net_params(net)[0] = w;
@@ -27,7 +27,7 @@ static void run_steps(mlp_optimizer opt, int steps, double *w_after)
     for (int k = 0; k < steps; k++) {
         double loss;
         const double w = mlp_net_params(net)[0];
-        ck_assert_int_eq(mlp_trainer_step(tr, &loss, &one, &zero, 1), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&one, &zero, 1)), MLP_OK);
         ck_assert_double_eq_tol(loss, w * w, 1e-16);
         w_after[k] = mlp_net_params(net)[0];
     }
@@ -37,7 +37,7 @@ static void run_steps(mlp_optimizer opt, int steps, double *w_after)
 
 START_TEST(sgd_by_hand)
 {
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     double w[2];
     run_steps(o, 2, w);
@@ -48,7 +48,7 @@ END_TEST
 
 START_TEST(momentum_and_nesterov_by_hand)
 {
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_MOMENTUM);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_MOMENTUM);
     o.learning_rate = 0.1;
     double w[2];
     run_steps(o, 2, w);
@@ -64,7 +64,7 @@ END_TEST
 
 START_TEST(adam_by_hand)
 {
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     o.learning_rate = 0.1;
     double w[3];
     run_steps(o, 3, w);
@@ -84,7 +84,7 @@ END_TEST
 
 START_TEST(irprop_minus_by_hand)
 {
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_IRPROP_MINUS);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_IRPROP_MINUS);
     double w[6];
     run_steps(o, 6, w);
     ck_assert_double_eq_tol(w[0], 0.4, 1e-16);     /* step 0.1 against g = 1 */
@@ -98,17 +98,17 @@ END_TEST
 
 START_TEST(weight_decay_spares_the_bias)
 {
-    const mlp_layer_spec spec = {1, MLP_ACT_IDENTITY, 1};
+    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 1);
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
     mlp_net_params(net)[0] = 0.5; /* w */
     mlp_net_params(net)[1] = 0.5; /* b */
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     o.weight_decay = 0.1;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, &one, &zero, 1), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&one, &zero, 1)), MLP_OK);
     /* prediction 1: dL/dw = dL/db = 2; decay adds 0.1 * 0.5 to w's only */
     ck_assert_double_eq_tol(mlp_net_params(net)[0], 0.5 - 0.1 * 2.05, 1e-16);
     ck_assert_double_eq_tol(mlp_net_params(net)[1], 0.5 - 0.1 * 2, 1e-16);
@@ -129,8 +129,8 @@ START_TEST(fused_sgd_matches_gradient_then_update)
     } cases[] = {{2, 3, 1, 5, 1, 0.0}, {20, 30, 4, 7, 1, 0.01}, {20, 30, 4, 1, 0, 0.1},
                  {9, 40, 2, 1, 1, 0.0}, {3, 4, 2, 1, 1, 0.05}, {50, 60, 10, 33, 1, 0.001}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        const mlp_layer_spec spec[2] = {{cases[c].h, MLP_ACT_TANH, cases[c].bias},
-                                        {cases[c].out, MLP_ACT_IDENTITY, cases[c].bias}};
+        const mlp_layer_spec spec[2] = {MLP_LAYER(cases[c].h, MLP_ACT_TANH, cases[c].bias),
+                                        MLP_LAYER(cases[c].out, MLP_ACT_IDENTITY, cases[c].bias)};
         mlp_net *a, *b;
         ck_assert_int_eq(mlp_net_create(&a, cases[c].in, spec, 2), MLP_OK);
         ck_assert_int_eq(mlp_net_create(&b, cases[c].in, spec, 2), MLP_OK);
@@ -142,16 +142,17 @@ START_TEST(fused_sgd_matches_gradient_then_update)
         uint64_t rng = 17 + c;
         tu_fill(&rng, x, n * cases[c].in, -1, 1);
         tu_fill(&rng, t, n * cases[c].out, -1, 1);
-        mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+        mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
         o.learning_rate = 0.05;
         o.weight_decay = cases[c].wd;
         mlp_trainer *tr;
         ck_assert_int_eq(mlp_trainer_create(&tr, a, MLP_LOSS_MSE, &o, n), MLP_OK);
         double loss_a, loss_b;
-        ck_assert_int_eq(mlp_trainer_step(tr, &loss_a, x, t, n), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, &loss_a, TU_DATA(x, t, n)), MLP_OK);
         mlp_workspace *ws;
         ck_assert_int_eq(mlp_workspace_create(&ws, b, n), MLP_OK);
-        ck_assert_int_eq(mlp_net_gradient(b, ws, MLP_LOSS_MSE, g, &loss_b, x, t, n), MLP_OK);
+        ck_assert_int_eq(mlp_net_gradient(b, ws, MLP_LOSS_MSE, g, &loss_b, TU_DATA(x, t, n)),
+                         MLP_OK);
         ck_assert_double_eq_tol(loss_a, loss_b, 1e-14);
         /* by hand: weights w -= lr (g + wd w), biases b -= lr g */
         double *p = mlp_net_params(b);
@@ -183,16 +184,16 @@ END_TEST
 START_TEST(a_failed_step_changes_nothing)
 {
     mlp_net *net = one_weight(0.5);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
     const double nan_target = NAN;
     double loss = 0;
-    ck_assert_int_eq(mlp_trainer_step(tr, &loss, &one, &nan_target, 1), MLP_ERR_NUMERIC);
+    ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&one, &nan_target, 1)), MLP_ERR_NUMERIC);
     ck_assert(isnan(loss));
     ck_assert_double_eq(mlp_net_params(net)[0], 0.5);
     /* and the optimizer's state did not move: the next step is Adam's first */
-    ck_assert_int_eq(mlp_trainer_step(tr, &loss, &one, &zero, 1), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&one, &zero, 1)), MLP_OK);
     ck_assert_double_eq_tol(mlp_net_params(net)[0], 0.5 - o.learning_rate, 1e-10);
     mlp_trainer_free(tr);
     mlp_net_free(net);
@@ -205,7 +206,8 @@ static const double xor_x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, xor_t[4] = {0, 1, 1, 0}
 
 static mlp_net *xor_net(unsigned long long seed)
 {
-    const mlp_layer_spec spec[2] = {{8, MLP_ACT_TANH, 1}, {1, MLP_ACT_SIGMOID, 1}};
+    const mlp_layer_spec spec[2] = {MLP_LAYER(8, MLP_ACT_TANH, 1),
+                                    MLP_LAYER(1, MLP_ACT_SIGMOID, 1)};
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 2, spec, 2), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, seed), MLP_OK);
@@ -221,21 +223,21 @@ static int record_last(const mlp_epoch_report *r, void *user)
 START_TEST(learns_xor)
 {
     mlp_net *net = xor_net(1);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     o.learning_rate = 0.05;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, 4), MLP_OK);
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = 500;
     f.batch_size = 0; /* full batch */
     mlp_epoch_report last;
     f.callback = record_last;
     f.user_data = &last;
-    double hist[500];
-    mlp_fit_result res;
-    ck_assert_int_eq(mlp_trainer_fit(tr, &res, hist, NULL, xor_x, xor_t, 4, NULL, NULL, 0, &f),
-                     MLP_OK);
+    mlp_fit_result res = tu_fit_result();
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(xor_x, xor_t, 4), &f), MLP_OK);
     ck_assert_uint_eq(res.epochs_run, 500);
+    ck_assert_int_eq(res.stop, MLP_STOP_EPOCHS);
+    const double *hist = res.loss;
     ck_assert_double_lt(hist[499], 0.05);
     ck_assert_double_lt(hist[499], hist[0]);
 
@@ -267,8 +269,8 @@ static void sine_data(double *x, double *y)
 
 static mlp_net *sine_net(unsigned long long seed)
 {
-    const mlp_layer_spec spec[3] = {
-        {16, MLP_ACT_TANH, 1}, {16, MLP_ACT_TANH, 1}, {1, MLP_ACT_IDENTITY, 1}};
+    const mlp_layer_spec spec[3] = {MLP_LAYER(16, MLP_ACT_TANH, 1), MLP_LAYER(16, MLP_ACT_TANH, 1),
+                                    MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 1, spec, 3), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, seed), MLP_OK);
@@ -281,15 +283,18 @@ static mlp_status fit_sine(mlp_net *net, unsigned long long seed, size_t epochs,
 {
     double x[REG_N], y[REG_N];
     sine_data(x, y);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     o.learning_rate = lr;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = epochs;
     f.batch_size = 16;
     f.seed = seed;
-    mlp_status s = mlp_trainer_fit(tr, res, hist, NULL, x, y, REG_N, NULL, NULL, 0, &f);
+    *res = tu_fit_result();
+    mlp_status s = mlp_trainer_fit(tr, res, TU_DATA(x, y, REG_N), &f);
+    /* the history belongs to the trainer: copy it out before freeing it */
+    if (hist != NULL) memcpy(hist, res->loss, res->epochs_run * sizeof *hist);
     mlp_trainer_free(tr);
     return s;
 }
@@ -367,18 +372,18 @@ START_TEST(linear_network_converges_to_least_squares)
     double coef[D], intercept;
     ck_assert_int_eq(mlp_linreg(coef, &intercept, x, y, N, D), MLP_OK);
 
-    const mlp_layer_spec spec = {1, MLP_ACT_IDENTITY, 1};
+    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 1);
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, D, &spec, 1), MLP_OK);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.3;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, N), MLP_OK);
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = 3000;
     f.batch_size = 0;
     f.shuffle = 0;
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, y, N, NULL, NULL, 0, &f), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, y, N), &f), MLP_OK);
     const double *p = mlp_net_params_const(net); /* W (1, D) then b */
     for (int j = 0; j < D; j++) ck_assert_double_eq_tol(p[j], coef[j], 1e-10);
     ck_assert_double_eq_tol(p[D], intercept, 1e-10);
@@ -415,19 +420,17 @@ START_TEST(nan_in_the_data_changes_nothing)
     double x[REG_N], y[REG_N];
     sine_data(x, y);
     x[17] = NAN;
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.batch_size = 16;
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, y, REG_N, NULL, NULL, 0, &f),
-                     MLP_ERR_NUMERIC);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, y, REG_N), &f), MLP_ERR_NUMERIC);
     ck_assert_str_eq(mlp_error_detail(),
                      "mlp_trainer_fit: training inputs: row 17 column 0 is NaN or infinite");
     x[17] = 0;
     y[60] = INFINITY;
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, x, y, REG_N, NULL, NULL, 0, &f),
-                     MLP_ERR_NUMERIC);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, y, REG_N), &f), MLP_ERR_NUMERIC);
     ck_assert_mem_eq(mlp_net_params_const(net), before, bytes);
     free(before);
     mlp_trainer_free(tr);
@@ -442,30 +445,26 @@ START_TEST(divergence_keeps_the_last_good_weights)
     mlp_net *net = sine_net(4), *again = sine_net(4);
     double x[REG_N], y[REG_N];
     sine_data(x, y);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 5;
     mlp_trainer *tr, *tr2;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
     ck_assert_int_eq(mlp_trainer_create(&tr2, again, MLP_LOSS_MSE, &o, 16), MLP_OK);
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = 1000;
     f.batch_size = 16;
     f.seed = 9;
-    static double hist[1000];
-    for (int i = 0; i < 1000; i++) hist[i] = -1;
-    mlp_fit_result res;
-    ck_assert_int_eq(mlp_trainer_fit(tr, &res, hist, NULL, x, y, REG_N, NULL, NULL, 0, &f),
-                     MLP_ERR_NUMERIC);
+    mlp_fit_result res = tu_fit_result();
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(x, y, REG_N), &f), MLP_ERR_NUMERIC);
     ck_assert_uint_lt(res.epochs_run, 1000);
-    for (size_t e = 0; e < res.epochs_run; e++) ck_assert(isfinite(hist[e]));
-    ck_assert_double_eq(hist[res.epochs_run], -1); /* the failed epoch wrote nothing */
+    ck_assert(res.stop == MLP_STOP_NUMERIC || res.stop == MLP_STOP_DIVERGED);
+    for (size_t e = 0; e < res.epochs_run; e++) ck_assert(isfinite(res.loss[e]));
     const double *p = mlp_net_params_const(net);
     for (size_t i = 0; i < mlp_net_n_params(net); i++) ck_assert(isfinite(p[i]));
     /* exactly the weights of a run stopped after the last good epoch */
     if (res.epochs_run > 0) {
         f.epochs = res.epochs_run;
-        ck_assert_int_eq(mlp_trainer_fit(tr2, NULL, NULL, NULL, x, y, REG_N, NULL, NULL, 0, &f),
-                         MLP_OK);
+        ck_assert_int_eq(mlp_trainer_fit(tr2, NULL, TU_DATA(x, y, REG_N), &f), MLP_OK);
     }
     ck_assert_mem_eq(p, mlp_net_params_const(again), mlp_net_n_params(net) * sizeof(double));
     mlp_trainer_free(tr);
@@ -505,22 +504,23 @@ START_TEST(early_stopping_restores_the_best_weights)
         vy[i] = 0.5 * x[i];
     }
     mlp_net *net = one_weight(0);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, N), MLP_OK);
     trace t = {.net = net};
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = 150;
     f.batch_size = 0;
     f.patience = 3;
     f.callback = tracer;
     f.user_data = &t;
-    mlp_fit_result res;
-    double vh[150];
-    ck_assert_int_eq(mlp_trainer_fit(tr, &res, NULL, vh, x, y, N, x, vy, N, &f), MLP_OK);
-    ck_assert(res.stopped_early);
-    ck_assert(!res.stopped_by_callback);
+    mlp_fit_result res = tu_fit_result();
+    const mlp_dataset val = MLP_DATASET(x, vy, N);
+    f.validation = &val;
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(x, y, N), &f), MLP_OK);
+    ck_assert_int_eq(res.stop, MLP_STOP_PATIENCE);
+    const double *vh = res.val_loss;
     ck_assert_uint_eq(res.epochs_run, res.best_epoch + 3);
     ck_assert_uint_eq(t.epochs, res.epochs_run);
     size_t argmin = 1;
@@ -540,18 +540,17 @@ END_TEST
 START_TEST(callback_stops_training)
 {
     mlp_net *net = one_weight(0.5);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
     trace t = {.net = net, .stop_at = 3};
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = 100;
     f.callback = tracer;
     f.user_data = &t;
-    mlp_fit_result res;
-    ck_assert_int_eq(mlp_trainer_fit(tr, &res, NULL, NULL, &one, &zero, 1, NULL, NULL, 0, &f),
-                     MLP_OK);
-    ck_assert(res.stopped_by_callback);
+    mlp_fit_result res = tu_fit_result();
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(&one, &zero, 1), &f), MLP_OK);
+    ck_assert_int_eq(res.stop, MLP_STOP_CALLBACK);
     ck_assert_uint_eq(res.epochs_run, 3);
     ck_assert_uint_eq(t.epochs, 3);
     mlp_trainer_free(tr);
@@ -570,19 +569,21 @@ START_TEST(validation_fraction_holds_out_the_last_rows)
         y[i] = (i % 3) - 1.0;
     }
     mlp_net *net = one_weight(0.7);
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 10), MLP_OK);
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f = tu_fit_options();
     f.epochs = 1;
     f.batch_size = 0;
     f.validation_fraction = 0.3;
-    double lh, vh, p[10], before, after;
+    double p[10], before, after;
+    mlp_fit_result res = tu_fit_result();
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 10), MLP_OK);
     mlp_net_predict(net, ws, p, x, 7);
     mlp_loss_mse(&before, p, y, 7);
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, &lh, &vh, x, y, 10, NULL, NULL, 0, &f), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(x, y, 10), &f), MLP_OK);
+    const double lh = res.loss[0], vh = res.val_loss[0];
     mlp_net_predict(net, ws, p, x + 7, 3);
     mlp_loss_mse(&after, p, y + 7, 3);
     ck_assert_double_eq_tol(lh, before, 1e-15);
@@ -598,7 +599,7 @@ END_TEST
 START_TEST(trainer_rejects_bad_input)
 {
     mlp_net *net = one_weight(0.5);
-    mlp_optimizer ok = mlp_optimizer_defaults(MLP_OPT_SGD);
+    mlp_optimizer ok = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr = (mlp_trainer *)net;
     ck_assert_int_eq(mlp_trainer_create(NULL, net, MLP_LOSS_MSE, &ok, 1), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_trainer_create(&tr, NULL, MLP_LOSS_MSE, &ok, 1), MLP_ERR_INVALID_ARG);
@@ -639,38 +640,32 @@ START_TEST(trainer_rejects_bad_input)
 
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &ok, 2), MLP_OK);
     const double xs[3] = {1, 2, 3};
-    ck_assert_int_eq(mlp_trainer_step(NULL, NULL, xs, xs, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, NULL, xs, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, xs, NULL, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, xs, xs, 0), MLP_ERR_SHAPE);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, xs, xs, 3), MLP_ERR_SHAPE);
+    ck_assert_int_eq(mlp_trainer_step(NULL, NULL, TU_DATA(xs, xs, 1)), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(NULL, xs, 1)), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(xs, NULL, 1)), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(xs, xs, 0)), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(xs, xs, 3)), MLP_ERR_SHAPE);
 
-    mlp_fit_options f = mlp_fit_options_defaults();
-    ck_assert_int_eq(mlp_trainer_fit(NULL, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
-                     MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, NULL),
-                     MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 0, NULL, NULL, 0, &f),
-                     MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 2, &f),
-                     MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
-                     MLP_ERR_SHAPE); /* batches of 3 rows, trainer made for 2 */
+    mlp_fit_options f = tu_fit_options();
+    ck_assert_int_eq(mlp_trainer_fit(NULL, NULL, TU_DATA(xs, xs, 3), &f), MLP_ERR_INVALID_ARG);
+
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 0), &f), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, &f), MLP_ERR_INVALID_ARG);
+    const mlp_dataset no_rows = MLP_DATASET(NULL, NULL, 2);
+    f.validation = &no_rows;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 3), &f), MLP_ERR_INVALID_ARG);
+    f.validation = NULL;
     f.batch_size = 2;
     f.epochs = 0;
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
-                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 3), &f), MLP_ERR_INVALID_ARG);
     f.epochs = 1;
     f.validation_fraction = 1;
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
-                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 3), &f), MLP_ERR_INVALID_ARG);
     f.validation_fraction = 0.1; /* 10% of 3 rows is no row */
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
-                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 3), &f), MLP_ERR_INVALID_ARG);
     f.validation_fraction = 0;
     f.min_delta = -1;
-    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, NULL, xs, xs, 3, NULL, NULL, 0, &f),
-                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 3), &f), MLP_ERR_INVALID_ARG);
     ck_assert_double_eq(mlp_net_params_const(net)[0], 0.5); /* nothing trained */
     mlp_trainer_reset(NULL);
     mlp_trainer_free(NULL);

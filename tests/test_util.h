@@ -41,6 +41,11 @@ static inline double tu_act(mlp_activation act, double z)
     case MLP_ACT_LEAKY_RELU: return z > 0 ? z : 0.01 * z;
     case MLP_ACT_ELU: return z > 0 ? z : exp(z) - 1.0;
     case MLP_ACT_SOFTPLUS: return log(1.0 + exp(z)); /* fine for the |z| < 30 tests use */
+    case MLP_ACT_GELU: return 0.5 * z * (1.0 + erf(z / sqrt(2.0)));
+    case MLP_ACT_GELU_TANH:
+        return 0.5 * z *
+               (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (z + 0.044715 * z * z * z)));
+    case MLP_ACT_SILU: return z / (1.0 + exp(-z));
     case MLP_ACT_SOFTMAX: return NAN;                /* a row operation: see below */
     }
     return NAN;
@@ -54,7 +59,7 @@ static inline int tu_reference_predict(const mlp_net *net, double *y, const doub
     size_t n_layers = mlp_net_n_layers(net), width = mlp_net_n_inputs(net);
     size_t max_w = width;
     for (size_t l = 0; l < n_layers; l++) {
-        mlp_layer_spec s;
+        mlp_layer_spec s = MLP_LAYER(0, MLP_ACT_IDENTITY, 0);
         if (mlp_net_layer(net, l, &s, NULL) != MLP_OK) return -1;
         if (s.size > max_w) max_w = s.size;
     }
@@ -63,7 +68,7 @@ static inline int tu_reference_predict(const mlp_net *net, double *y, const doub
     if (!cur || !nxt || !w || !b) return -1;
     for (size_t i = 0; i < n * width; i++) cur[i] = x[i];
     for (size_t l = 0; l < n_layers; l++) {
-        mlp_layer_spec s;
+        mlp_layer_spec s = MLP_LAYER(0, MLP_ACT_IDENTITY, 0);
         size_t in;
         mlp_net_layer(net, l, &s, &in);
         mlp_net_get_weights(net, l, w, s.size * in);
@@ -91,6 +96,55 @@ static inline int tu_reference_predict(const mlp_net *net, double *y, const doub
     free(w);
     free(b);
     return 0;
+}
+
+/* A dataset of n rows, as a pointer to a compound literal for one call. */
+#define TU_DATA(x, y, n) (&(const mlp_dataset)MLP_DATASET((x), (y), (n)))
+
+/* The optimizer defaults of `kind`, by value (the test is built against the header
+ * of the library it runs with). */
+static inline mlp_optimizer tu_optimizer(mlp_optimizer_kind kind)
+{
+    mlp_optimizer o;
+    if (mlp_optimizer_init(&o, sizeof o, kind) != MLP_OK) abort();
+    return o;
+}
+
+static inline mlp_fit_options tu_fit_options(void)
+{
+    mlp_fit_options o;
+    if (mlp_fit_options_init(&o, sizeof o) != MLP_OK) abort();
+    return o;
+}
+
+static inline mlp_fit_result tu_fit_result(void)
+{
+    mlp_fit_result r;
+    if (mlp_fit_result_init(&r, sizeof r) != MLP_OK) abort();
+    return r;
+}
+
+/* The first value of each enum the library does not know: one past its table,
+ * found through the names, so that no test hard-codes a bound. */
+static inline mlp_activation tu_unknown_activation(void)
+{
+    int k = 0;
+    while (mlp_activation_name((mlp_activation)k) != NULL) k++;
+    return (mlp_activation)k;
+}
+
+static inline mlp_loss tu_unknown_loss(void)
+{
+    int k = 0;
+    while (mlp_loss_name((mlp_loss)k) != NULL) k++;
+    return (mlp_loss)k;
+}
+
+static inline mlp_optimizer_kind tu_unknown_optimizer(void)
+{
+    int k = 0;
+    while (mlp_optimizer_name((mlp_optimizer_kind)k) != NULL) k++;
+    return (mlp_optimizer_kind)k;
 }
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */

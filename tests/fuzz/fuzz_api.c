@@ -14,6 +14,8 @@
 
 #include <mlp.h>
 
+#define TU_DATA(x, y, n) (&(const mlp_dataset)MLP_DATASET((x), (y), (n)))
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { MAX_ROWS = 8, MAX_WIDTH = 12, MAX_LAYERS = 4, CELLS = MAX_WIDTH * MAX_WIDTH };
@@ -77,9 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const size_t n_layers = size_from(&in, MAX_LAYERS);
     mlp_layer_spec spec[MAX_LAYERS];
     for (size_t l = 0; l < MAX_LAYERS; l++) {
-        spec[l].size = size_from(&in, MAX_WIDTH);
-        spec[l].activation = (mlp_activation)(byte(&in) % 10); /* 8 and 9 are invalid */
-        spec[l].bias = byte(&in) & 1;
+        const size_t width = size_from(&in, MAX_WIDTH);
+        const mlp_activation act = (mlp_activation)(byte(&in) % 12); /* 11 is invalid */
+        spec[l] = (mlp_layer_spec)MLP_LAYER(width, act, byte(&in) & 1);
     }
     mlp_net *net;
     mlp_status s = mlp_net_create(&net, n_inputs, spec, n_layers);
@@ -109,23 +111,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 3:
             if (ws != NULL)
-                s = mlp_net_gradient(net, ws, (mlp_loss)(byte(&in) % 4), grad, NULL, x, t, n);
+                s = mlp_net_gradient(net, ws, (mlp_loss)(byte(&in) % 4), grad, NULL,
+                                     TU_DATA(x, t, n));
             break;
         case 4:
-            s = mlp_activation_forward((mlp_activation)(byte(&in) % 10), y, x,
+            s = mlp_activation_forward((mlp_activation)(byte(&in) % 12), y, x,
                                        length_from(&in, CELLS));
             break;
         case 5:
-            s = mlp_activation_derivative((mlp_activation)(byte(&in) % 10), y, x,
+            s = mlp_activation_derivative((mlp_activation)(byte(&in) % 12), y, x,
                                           length_from(&in, CELLS));
             break;
         case 6: {
-            mlp_optimizer o = mlp_optimizer_defaults((mlp_optimizer_kind)(byte(&in) % 6));
-            const uint8_t which = byte(&in) % 4;
+            const mlp_optimizer_kind kind = (mlp_optimizer_kind)(byte(&in) % 6); /* 5: invalid */
+            mlp_optimizer o;
+            if (mlp_optimizer_init(&o, sizeof o, kind) != MLP_OK) {
+                mlp_optimizer_init(&o, sizeof o, MLP_OPT_SGD);
+                o.kind = kind;
+            }
+            o.schedule = (mlp_schedule)(byte(&in) % 6); /* 5: invalid */
+            const uint8_t which = byte(&in) % 7;
             if (which == 0) o.learning_rate = v;
             if (which == 1) o.momentum = v;
             if (which == 2) o.weight_decay = v;
             if (which == 3) o.rprop_delta_max = v;
+            if (which == 4) o.schedule_factor = v;
+            if (which == 5) o.schedule_min_lr = v;
+            if (which == 6) o.schedule_cosine_epochs = size_from(&in, 4);
             mlp_trainer_free(tr);
             tr = NULL;
             s = mlp_trainer_create(&tr, net, (mlp_loss)(byte(&in) % 4), &o, n);
@@ -133,18 +145,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 7:
-            if (tr != NULL) s = mlp_trainer_step(tr, NULL, x, t, n);
+            if (tr != NULL) s = mlp_trainer_step(tr, NULL, TU_DATA(x, t, n));
             break;
         case 8:
             if (tr != NULL) {
-                mlp_fit_options f = mlp_fit_options_defaults();
+                mlp_fit_options f;
+                mlp_fit_options_init(&f, sizeof f);
                 f.epochs = 1 + byte(&in) % 3;
                 f.batch_size = size_from(&in, MAX_ROWS);
                 f.validation_fraction = (byte(&in) % 4) / 4.0;
                 f.patience = byte(&in) % 3;
                 f.min_delta = byte(&in) % 2 ? v : 0.0;
-                s = mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, length_from(&in, MAX_ROWS), NULL,
-                                    NULL, 0, &f);
+                if (byte(&in) % 4 == 0) f.max_abs_weight = v;
+                s = mlp_trainer_fit(tr, NULL, TU_DATA(x, t, length_from(&in, MAX_ROWS)), &f);
             }
             break;
         case 9:

@@ -11,6 +11,8 @@
 
 #include <mlp.h>
 
+#define TU_DATA(x, y, n) (&(const mlp_dataset)MLP_DATASET((x), (y), (n)))
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A failed invariant is a finding: stop the way libFuzzer and the sanitizers see. */
@@ -63,7 +65,7 @@ static void load_all_ways(const uint8_t *data, size_t size)
         const size_t in = mlp_net_n_inputs(tnet), out = mlp_net_n_outputs(tnet);
         double *x = calloc(2 * in, sizeof *x), *y = calloc(2 * out, sizeof *y);
         if (x != NULL && y != NULL) {
-            const mlp_status st = mlp_trainer_step(tr, NULL, x, y, 2);
+            const mlp_status st = mlp_trainer_step(tr, NULL, TU_DATA(x, y, 2));
             require(st == MLP_OK || st == MLP_ERR_NUMERIC);
         }
         free(x);

@@ -6,6 +6,8 @@
 
 #include <mlp.h>
 
+#define TU_DATA(x, y, n) (&(const mlp_dataset)MLP_DATASET((x), (y), (n)))
+
 static void write_file(const char *dir, const char *name, const void *b, size_t n)
 {
     char path[512];
@@ -32,10 +34,10 @@ int main(int argc, char **argv)
 {
     if (argc != 2) return 2;
     const char *dir = argv[1];
-    const mlp_layer_spec a[2] = {{3, MLP_ACT_RELU, 1}, {1, MLP_ACT_IDENTITY, 0}};
-    const mlp_layer_spec b[3] = {
-        {4, MLP_ACT_TANH, 1}, {3, MLP_ACT_ELU, 0}, {2, MLP_ACT_SOFTMAX, 1}};
-    const mlp_layer_spec c[1] = {{1, MLP_ACT_SIGMOID, 1}};
+    const mlp_layer_spec a[2] = {MLP_LAYER(3, MLP_ACT_RELU, 1), MLP_LAYER(1, MLP_ACT_IDENTITY, 0)};
+    const mlp_layer_spec b[3] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYER(3, MLP_ACT_ELU, 0),
+                                 MLP_LAYER(2, MLP_ACT_SOFTMAX, 1)};
+    const mlp_layer_spec c[1] = {MLP_LAYER(1, MLP_ACT_SIGMOID, 1)};
     mlp_net *na, *nb, *nc;
     mlp_net_create(&na, 2, a, 2);
     mlp_net_create(&nb, 3, b, 3);
@@ -45,13 +47,15 @@ int main(int argc, char **argv)
     save_net(dir, "tanh-elu-softmax", nb);
 
     /* trained: provenance and a loss history */
-    mlp_optimizer o = mlp_optimizer_defaults(MLP_OPT_ADAM);
+    mlp_optimizer o;
+    mlp_optimizer_init(&o, sizeof o, MLP_OPT_ADAM);
     mlp_trainer *tr;
     mlp_trainer_create(&tr, nc, MLP_LOSS_BINARY_CROSSENTROPY, &o, 4);
     const double x[4] = {-1, -0.5, 0.5, 1}, t[4] = {0, 0, 1, 1};
-    mlp_fit_options f = mlp_fit_options_defaults();
+    mlp_fit_options f;
+    mlp_fit_options_init(&f, sizeof f);
     f.epochs = 3;
-    mlp_trainer_fit(tr, NULL, NULL, NULL, x, t, 4, NULL, NULL, 0, &f);
+    mlp_trainer_fit(tr, NULL, TU_DATA(x, t, 4), &f);
     save_net(dir, "sigmoid-trained", nc);
     char path[512];
     snprintf(path, sizeof path, "%s/checkpoint", dir);

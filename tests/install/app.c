@@ -6,7 +6,8 @@
 
 int main(void)
 {
-    const mlp_layer_spec layers[2] = {{2, MLP_ACT_IDENTITY, 0}, {1, MLP_ACT_IDENTITY, 0}};
+    const mlp_layer_spec layers[2] = {MLP_LAYER(2, MLP_ACT_IDENTITY, 0),
+                                      MLP_LAYER(1, MLP_ACT_IDENTITY, 0)};
     const double hidden_w[4] = {1, 1, -1, 1}, output_w[2] = {2, -1}, x[2] = {2, 3};
     mlp_net *net;
     mlp_workspace *ws;

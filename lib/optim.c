@@ -1,0 +1,341 @@
+/* Optimizers and learning-rate schedules: one table each. An optimizer entry is
+ * its name, whether it is a full-batch method, its default rate, the check of
+ * its own settings, the value its state starts from, and its update of the whole
+ * parameter block; a schedule entry is its name, the check of its settings and
+ * its rate for an epoch. Every bound, name lookup and validity check reads these
+ * tables, so a new kind is its enum value in mlp.h, one entry here, and its tests. */
+#include <math.h>
+#include <string.h>
+
+#include "mlp_internal.h"
+
+/* ---- updates of the whole parameter block ------------------------------------------ */
+
+static void momentum_update(double *w, const double *g, double *v, double *unused, size_t n,
+                            const mlp_optimizer *o, double lr, unsigned long long t)
+{
+    (void)unused, (void)t;
+    const double mu = o->momentum;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = mu * v[i] + g[i];
+        w[i] -= lr * v[i];
+    }
+}
+
+static void nesterov_update(double *w, const double *g, double *v, double *unused, size_t n,
+                            const mlp_optimizer *o, double lr, unsigned long long t)
+{
+    (void)unused, (void)t;
+    const double mu = o->momentum;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = mu * v[i] + g[i];
+        w[i] -= lr * (g[i] + mu * v[i]);
+    }
+}
+
+/* Kingma & Ba; t is the step count including this step (>= 1). */
+static void adam_update(double *w, const double *g, double *m, double *v, size_t n,
+                        const mlp_optimizer *o, double lr, unsigned long long t)
+{
+    const double b1 = o->beta1, b2 = o->beta2, eps = o->epsilon;
+    const double c1 = 1.0 - pow(b1, (double)t), c2 = 1.0 - pow(b2, (double)t);
+    const double step = lr / c1, rc2 = 1.0 / sqrt(c2);
+    for (size_t i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+        /* lr * m̂ / (sqrt(v̂) + eps), with m̂ = m / c1 and sqrt(v̂) = sqrt(v) / sqrt(c2) */
+        w[i] -= step * m[i] / (sqrt(v[i]) * rc2 + eps);
+    }
+}
+
+static inline double sign_of(double g) { return (double)((g > 0) - (g < 0)); }
+
+/* s0: step size per weight, s1: the previous gradient (0 after a sign change). */
+static void irprop_update(double *w, const double *g, double *s0, double *s1, size_t n,
+                          const mlp_optimizer *o, double lr, unsigned long long t)
+{
+    (void)lr, (void)t;
+    const double inc = o->rprop_increase, dec = o->rprop_decrease;
+    const double dmax = o->rprop_delta_max, dmin = o->rprop_delta_min;
+    for (size_t i = 0; i < n; i++) {
+        const double same = g[i] * s1[i];
+        if (same > 0) {
+            s0[i] = fmin(s0[i] * inc, dmax);
+            w[i] -= sign_of(g[i]) * s0[i];
+            s1[i] = g[i];
+        } else if (same < 0) {
+            s0[i] = fmax(s0[i] * dec, dmin);
+            s1[i] = 0.0; /* iRPROP-: no step now, and none of the sign-change logic next time */
+        } else {
+            w[i] -= sign_of(g[i]) * s0[i];
+            s1[i] = g[i];
+        }
+    }
+}
+
+/* ---- each kind's own settings and starting state --------------------------------- */
+
+static mlp_status no_check(const mlp_optimizer *o, const char *fn)
+{
+    (void)o, (void)fn;
+    return MLP_OK;
+}
+
+static mlp_status momentum_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(o->momentum >= 0 && o->momentum < 1, MLP_ERR_INVALID_ARG,
+              "%s: momentum is %g, must be in [0, 1)", fn, o->momentum);
+    return MLP_OK;
+}
+
+static mlp_status adam_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1, MLP_ERR_INVALID_ARG,
+              "%s: beta1 %g and beta2 %g must be in [0, 1)", fn, o->beta1, o->beta2);
+    MLP_CHECK(isfinite(o->epsilon) && o->epsilon > 0, MLP_ERR_INVALID_ARG,
+              "%s: epsilon is %g, must be finite and > 0", fn, o->epsilon);
+    return MLP_OK;
+}
+
+static mlp_status irprop_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(isfinite(o->rprop_increase) && o->rprop_increase > 1 && o->rprop_decrease > 0 &&
+                  o->rprop_decrease < 1,
+              MLP_ERR_INVALID_ARG,
+              "%s: iRPROP- needs rprop_increase > 1 and 0 < rprop_decrease < 1", fn);
+    MLP_CHECK(o->rprop_delta_min >= 0 && o->rprop_delta_min <= o->rprop_delta_init &&
+                  o->rprop_delta_init <= o->rprop_delta_max && o->rprop_delta_init > 0 &&
+                  isfinite(o->rprop_delta_max),
+              MLP_ERR_INVALID_ARG,
+              "%s: iRPROP- needs 0 <= delta_min <= delta_init <= delta_max, delta_init > 0", fn);
+    return MLP_OK;
+}
+
+static double zero_state(const mlp_optimizer *o, int block)
+{
+    (void)o, (void)block;
+    return 0.0;
+}
+
+/* iRPROP-: every step size starts at delta_init, every previous gradient at 0 */
+static double irprop_state(const mlp_optimizer *o, int block)
+{
+    return block == 0 ? o->rprop_delta_init : 0.0;
+}
+
+static const mlp__optimizer_kind kinds[] = {
+    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, no_check, zero_state, NULL},
+    [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, momentum_check, zero_state, momentum_update},
+    [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, momentum_check, zero_state, nesterov_update},
+    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, adam_check, zero_state, adam_update},
+    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.01, irprop_check, irprop_state, irprop_update},
+};
+
+const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind)
+{
+    const unsigned k = (unsigned)kind;
+    return k < sizeof kinds / sizeof kinds[0] && kinds[k].name != NULL ? &kinds[k] : NULL;
+}
+
+const char *mlp_optimizer_name(mlp_optimizer_kind kind)
+{
+    const mlp__optimizer_kind *k = mlp__optimizer(kind);
+    return k != NULL ? k->name : NULL;
+}
+
+mlp_status mlp_optimizer_from_name(mlp_optimizer_kind *kind, const char *name)
+{
+    MLP_CHECK_PTR(kind);
+    MLP_CHECK_PTR(name);
+    for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (kinds[k].name != NULL && strcmp(kinds[k].name, name) == 0) {
+            *kind = (mlp_optimizer_kind)k;
+            return MLP_OK;
+        }
+    return mlp__fail(MLP_ERR_INVALID_ARG,
+                     "mlp_optimizer_from_name: no optimizer is called \"%.64s\"", name);
+}
+
+/* ---- learning-rate schedules ------------------------------------------------------------ */
+
+static mlp_status factor_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(o->schedule_factor > 0 && o->schedule_factor < 1, MLP_ERR_INVALID_ARG,
+              "%s: schedule_factor is %g, must be in (0, 1)", fn, o->schedule_factor);
+    return MLP_OK;
+}
+
+static mlp_status step_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(o->schedule_step_epochs > 0, MLP_ERR_INVALID_ARG,
+              "%s: the step schedule needs schedule_step_epochs > 0", fn);
+    return factor_check(o, fn);
+}
+
+static mlp_status cosine_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(o->schedule_cosine_epochs > 0, MLP_ERR_INVALID_ARG,
+              "%s: the cosine schedule needs schedule_cosine_epochs > 0 (the epochs to reach "
+              "schedule_min_lr)",
+              fn);
+    return MLP_OK;
+}
+
+static mlp_status plateau_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(o->schedule_patience > 0, MLP_ERR_INVALID_ARG,
+              "%s: the plateau schedule needs schedule_patience > 0", fn);
+    MLP_CHECK(isfinite(o->schedule_min_delta) && o->schedule_min_delta >= 0, MLP_ERR_INVALID_ARG,
+              "%s: schedule_min_delta is %g, must be finite and >= 0", fn, o->schedule_min_delta);
+    return factor_check(o, fn);
+}
+
+static double floor_at(const mlp_optimizer *o, double lr) { return fmax(lr, o->schedule_min_lr); }
+
+static double constant_rate(const mlp_optimizer *o, size_t e, size_t cuts)
+{
+    (void)e, (void)cuts;
+    return o->learning_rate;
+}
+
+static double step_rate(const mlp_optimizer *o, size_t e, size_t cuts)
+{
+    (void)cuts;
+    return floor_at(o, o->learning_rate *
+                           pow(o->schedule_factor, (double)(e / o->schedule_step_epochs)));
+}
+
+static double exponential_rate(const mlp_optimizer *o, size_t e, size_t cuts)
+{
+    (void)cuts;
+    return floor_at(o, o->learning_rate * pow(o->schedule_factor, (double)e));
+}
+
+static double cosine_rate(const mlp_optimizer *o, size_t e, size_t cuts)
+{
+    (void)cuts;
+    const size_t t_max = o->schedule_cosine_epochs, t = e < t_max ? e : t_max;
+    const double lo = o->schedule_min_lr;
+    return lo + (o->learning_rate - lo) * 0.5 *
+                    (1.0 + cos(3.14159265358979323846 * (double)t / (double)t_max));
+}
+
+static double plateau_rate(const mlp_optimizer *o, size_t e, size_t cuts)
+{
+    (void)e;
+    return floor_at(o, o->learning_rate * pow(o->schedule_factor, (double)cuts));
+}
+
+static const mlp__schedule_kind schedules[] = {
+    [MLP_SCHEDULE_CONSTANT] = {"constant", no_check, constant_rate},
+    [MLP_SCHEDULE_STEP] = {"step", step_check, step_rate},
+    [MLP_SCHEDULE_EXPONENTIAL] = {"exponential", factor_check, exponential_rate},
+    [MLP_SCHEDULE_COSINE] = {"cosine", cosine_check, cosine_rate},
+    [MLP_SCHEDULE_PLATEAU] = {"plateau", plateau_check, plateau_rate},
+};
+
+const mlp__schedule_kind *mlp__schedule(mlp_schedule schedule)
+{
+    const unsigned k = (unsigned)schedule;
+    return k < sizeof schedules / sizeof schedules[0] && schedules[k].name != NULL ? &schedules[k]
+                                                                                   : NULL;
+}
+
+const char *mlp_schedule_name(mlp_schedule schedule)
+{
+    const mlp__schedule_kind *k = mlp__schedule(schedule);
+    return k != NULL ? k->name : NULL;
+}
+
+mlp_status mlp_schedule_from_name(mlp_schedule *schedule, const char *name)
+{
+    MLP_CHECK_PTR(schedule);
+    MLP_CHECK_PTR(name);
+    for (unsigned k = 0; k < sizeof schedules / sizeof schedules[0]; k++)
+        if (schedules[k].name != NULL && strcmp(schedules[k].name, name) == 0) {
+            *schedule = (mlp_schedule)k;
+            return MLP_OK;
+        }
+    return mlp__fail(MLP_ERR_INVALID_ARG, "mlp_schedule_from_name: no schedule is called \"%.64s\"",
+                     name);
+}
+
+/* ---- settings ------------------------------------------------------------------------ */
+
+void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind)
+{
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->kind = kind;
+    o->schedule = MLP_SCHEDULE_CONSTANT;
+    o->learning_rate = kinds[kind].default_lr; /* callers pass a known kind */
+    o->momentum = 0.9;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+    o->epsilon = 1e-8;
+    o->weight_decay = 0.0;
+    o->rprop_increase = 1.2;
+    o->rprop_decrease = 0.5;
+    o->rprop_delta_init = 0.1;
+    o->rprop_delta_min = 0.0;
+    o->rprop_delta_max = 50.0;
+    o->schedule_factor = 0.1;
+    o->schedule_min_lr = 0.0;
+    o->schedule_min_delta = 1e-4;
+    o->schedule_step_epochs = 10;
+    o->schedule_cosine_epochs = 0;
+    o->schedule_patience = 10;
+}
+
+mlp_status mlp_optimizer_init(mlp_optimizer *optimizer, size_t struct_size, mlp_optimizer_kind kind)
+{
+    MLP_CHECK_PTR(optimizer);
+    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *optimizer, __func__, "mlp_optimizer");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(mlp__optimizer(kind) != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_optimizer_init: unknown optimizer %d", (int)kind);
+    mlp_optimizer o;
+    mlp__optimizer_defaults(&o, kind);
+    o.struct_size = struct_size;
+    memcpy(optimizer, &o, struct_size);
+    return MLP_OK;
+}
+
+mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn)
+{
+    const mlp__optimizer_kind *k = mlp__optimizer(o->kind);
+    MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "%s: unknown optimizer %d", fn, (int)o->kind);
+    MLP_CHECK(!k->uses_lr || (isfinite(o->learning_rate) && o->learning_rate > 0),
+              MLP_ERR_INVALID_ARG, "%s: learning_rate is %g, must be finite and > 0", fn,
+              o->learning_rate);
+    MLP_CHECK(isfinite(o->weight_decay) && o->weight_decay >= 0, MLP_ERR_INVALID_ARG,
+              "%s: weight_decay is %g, must be finite and >= 0", fn, o->weight_decay);
+    mlp_status s = k->check(o, fn);
+    if (s != MLP_OK) return s;
+    const mlp__schedule_kind *sk = mlp__schedule(o->schedule);
+    MLP_CHECK(sk != NULL, MLP_ERR_INVALID_ARG, "%s: unknown schedule %d", fn, (int)o->schedule);
+    if (o->schedule == MLP_SCHEDULE_CONSTANT) return MLP_OK;
+    MLP_CHECK(k->uses_lr, MLP_ERR_INVALID_ARG,
+              "%s: %s has no learning rate to schedule: use the constant schedule", fn, k->name);
+    MLP_CHECK(isfinite(o->schedule_min_lr) && o->schedule_min_lr >= 0 &&
+                  o->schedule_min_lr <= o->learning_rate,
+              MLP_ERR_INVALID_ARG, "%s: schedule_min_lr is %g, must be in [0, learning_rate %g]",
+              fn, o->schedule_min_lr, o->learning_rate);
+    return sk->check(o, fn);
+}
+
+mlp_status mlp__optimizer_in(mlp_optimizer *dst, const mlp_optimizer *src, const char *fn)
+{
+    /* The kind decides the defaults, so it is read first: a struct too short to hold
+     * it is refused by the size check below in any case. */
+    mlp_optimizer_kind kind = MLP_OPT_SGD;
+    if (src->struct_size >= offsetof(mlp_optimizer, kind) + sizeof src->kind) kind = src->kind;
+    MLP_CHECK(mlp__optimizer(kind) != NULL, MLP_ERR_INVALID_ARG, "%s: unknown optimizer %d", fn,
+              (int)kind);
+    mlp_optimizer o;
+    mlp__optimizer_defaults(&o, kind);
+    mlp_status s = mlp__struct_in(&o, sizeof o, src, fn, "mlp_optimizer");
+    if (s == MLP_OK) s = mlp__check_optimizer(&o, fn);
+    if (s == MLP_OK) *dst = o;
+    return s;
+}
