@@ -647,6 +647,112 @@ START_TEST(checkpoint_loading_is_as_strict)
 }
 END_TEST
 
+/* ---- older files and newer activations ---------------------------------------------- */
+
+START_TEST(format_version_1_files_still_load)
+{
+    /* Written by libmlp 0.1 (tests/data/make_v1.c says how): a hand-set network, and a
+     * checkpoint from which 0.1 itself trained 2 more epochs into v1-resumed.txt. */
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_load(&net, MLP_TEST_DATA "/v1-net.mlp"), MLP_OK);
+    ck_assert_uint_eq(mlp_net_n_params(net), 13);
+    for (size_t i = 0; i < 13; i++)
+        ck_assert_double_eq(mlp_net_params_const(net)[i], (double)(i + 1) / 8 - 1);
+    mlp_provenance p;
+    mlp_provenance_init(&p, sizeof p);
+    ck_assert_int_eq(mlp_net_provenance(net, &p, NULL), MLP_OK);
+    ck_assert_str_eq(p.library_version, "0.1.0");
+    ck_assert_int_eq(p.trained, 0);
+    mlp_net_free(net);
+
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_load(&tr, &net, MLP_TEST_DATA "/v1-checkpoint.mlp", 2), MLP_OK);
+    ck_assert_uint_eq(mlp_trainer_epochs(tr), 3);
+    mlp_optimizer o, po;
+    mlp_optimizer_init(&o, sizeof o, MLP_OPT_SGD);
+    mlp_optimizer_init(&po, sizeof po, MLP_OPT_SGD);
+    ck_assert_int_eq(mlp_trainer_get_optimizer(tr, &o), MLP_OK);
+    ck_assert_int_eq(o.kind, MLP_OPT_ADAM);
+    ck_assert_double_eq(o.learning_rate, 0.05);
+    ck_assert_double_eq(o.weight_decay, 1e-3);
+    ck_assert_int_eq(o.schedule, MLP_SCHEDULE_CONSTANT); /* version 1 had none */
+    ck_assert_int_eq(mlp_net_provenance(net, &p, &po), MLP_OK);
+    ck_assert_int_eq(p.trained, 1);
+    ck_assert_uint_eq(p.epochs, 3);
+    ck_assert_uint_eq(p.seed, 7);
+    ck_assert_uint_eq(p.batch_size, 2);
+    ck_assert_int_eq(po.kind, MLP_OPT_ADAM);
+    ck_assert_double_eq(po.schedule_factor, 0.1); /* the defaults fill what 0.1 lacked */
+
+    const double x6[12] = {0, 0, 0, 1, 1, 0, 1, 1, 0.5, 0.5, -1, 2};
+    const double y6[6] = {0, 1, 1, 0, 1, 0};
+    mlp_fit_options f = tu_fit_options();
+    f.epochs = 2;
+    f.batch_size = 2;
+    f.seed = 7;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x6, y6, 6), &f), MLP_OK);
+    FILE *in = fopen(MLP_TEST_DATA "/v1-resumed.txt", "r");
+    ck_assert_ptr_nonnull(in);
+    char line[64];
+    for (size_t i = 0; i < 13; i++) {
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, in));
+        const double want = strtod(line, NULL); /* C99 reads the %a form exactly */
+        ck_assert_msg(mlp_net_params_const(net)[i] == want, "parameter %zu: %a, 0.1 gave %a", i,
+                      mlp_net_params_const(net)[i], want);
+    }
+    fclose(in);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(gelu_and_silu_networks_round_trip_bit_for_bit)
+{
+    const mlp_layer_spec spec[4] = {MLP_LAYER(7, MLP_ACT_GELU, 1), MLP_LAYER(6, MLP_ACT_SILU, 1),
+                                    MLP_LAYER(5, MLP_ACT_GELU_TANH, 0),
+                                    MLP_LAYER(2, MLP_ACT_SILU, 1)};
+    mlp_net *net, *back;
+    ck_assert_int_eq(mlp_net_create(&net, 3, spec, 4), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 5), MLP_OK);
+    /* trained a little, so that the provenance holds a schedule */
+    make_data();
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+    o.schedule = MLP_SCHEDULE_COSINE;
+    o.schedule_cosine_epochs = 3;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 8), MLP_OK);
+    mlp_fit_options f = tu_fit_options();
+    f.epochs = 2;
+    f.batch_size = 8;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, t, N), &f), MLP_OK);
+    size_t size;
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
+    unsigned char *buf = malloc(size);
+    ck_assert_int_eq(mlp_net_save_buffer(net, buf, size, &size), MLP_OK);
+    ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_OK);
+    assert_same_net(net, back);
+    mlp_optimizer po;
+    mlp_optimizer_init(&po, sizeof po, MLP_OPT_SGD);
+    mlp_provenance p;
+    mlp_provenance_init(&p, sizeof p);
+    ck_assert_int_eq(mlp_net_provenance(back, &p, &po), MLP_OK);
+    ck_assert_int_eq(po.schedule, MLP_SCHEDULE_COSINE);
+    ck_assert_uint_eq(po.schedule_cosine_epochs, 3);
+    /* the loaded network predicts the same bits */
+    mlp_workspace *ws;
+    double y1[N * 2], y2[N * 2];
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(net, ws, y1, x, N), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(back, ws, y2, x, N), MLP_OK);
+    ck_assert_mem_eq(y1, y2, sizeof y1);
+    mlp_workspace_free(ws);
+    mlp_trainer_free(tr);
+    free(buf);
+    mlp_net_free(back);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
@@ -663,6 +769,8 @@ static Suite *io_suite(void)
     tcase_add_test(tc, a_failed_save_leaves_the_old_file_intact);
     tcase_add_test(tc, a_checkpoint_resumes_bit_for_bit);
     tcase_add_test(tc, checkpoint_loading_is_as_strict);
+    tcase_add_test(tc, format_version_1_files_still_load);
+    tcase_add_test(tc, gelu_and_silu_networks_round_trip_bit_for_bit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -126,10 +126,14 @@ START_TEST(fused_sgd_matches_gradient_then_update)
         size_t in, h, out, n;
         int bias;
         double wd;
-    } cases[] = {{2, 3, 1, 5, 1, 0.0}, {20, 30, 4, 7, 1, 0.01}, {20, 30, 4, 1, 0, 0.1},
-                 {9, 40, 2, 1, 1, 0.0}, {3, 4, 2, 1, 1, 0.05}, {50, 60, 10, 33, 1, 0.001}};
+        mlp_activation act;
+    } cases[] = {{2, 3, 1, 5, 1, 0.0, MLP_ACT_TANH},       {20, 30, 4, 7, 1, 0.01, MLP_ACT_TANH},
+                 {20, 30, 4, 1, 0, 0.1, MLP_ACT_TANH},     {9, 40, 2, 1, 1, 0.0, MLP_ACT_TANH},
+                 {3, 4, 2, 1, 1, 0.05, MLP_ACT_TANH},      {50, 60, 10, 33, 1, 0.001, MLP_ACT_TANH},
+                 {20, 30, 4, 7, 1, 0.01, MLP_ACT_GELU},    {3, 4, 2, 5, 1, 0.0, MLP_ACT_GELU_TANH},
+                 {50, 60, 10, 33, 1, 0.001, MLP_ACT_SILU}, {9, 40, 2, 1, 1, 0.0, MLP_ACT_SILU}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        const mlp_layer_spec spec[2] = {MLP_LAYER(cases[c].h, MLP_ACT_TANH, cases[c].bias),
+        const mlp_layer_spec spec[2] = {MLP_LAYER(cases[c].h, cases[c].act, cases[c].bias),
                                         MLP_LAYER(cases[c].out, MLP_ACT_IDENTITY, cases[c].bias)};
         mlp_net *a, *b;
         ck_assert_int_eq(mlp_net_create(&a, cases[c].in, spec, 2), MLP_OK);
