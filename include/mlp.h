@@ -1274,7 +1274,7 @@ typedef struct mlp_blas_info {
     /** what runs tanh, sigmoid, exp: "glibc libmvec, AVX2, 4 lanes" */
     char vector_math[48];
     /** the CPU's model name */
-    char cpu[96];
+    char cpu[100];
     /** "" when all is well; else what to change, for instance when OpenBLAS runs SSE3
      *  kernels on a CPU with AVX-512 */
     char advice[256];

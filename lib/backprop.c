@@ -10,7 +10,7 @@ mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
     MLP_CHECK_PTR(data);
     mlp_status s = mlp__struct_size_ok(struct_size, sizeof *data, __func__, "mlp_dataset");
     if (s != MLP_OK) return s;
-    const mlp_dataset d = {struct_size, NULL, NULL, 0};
+    const mlp_dataset d = {.struct_size = struct_size, .x = NULL, .y = NULL, .n = 0};
     memcpy(data, &d, struct_size);
     return MLP_OK;
 }
@@ -18,7 +18,7 @@ mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
 mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *fn, const char *what)
 {
     MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the %s dataset is NULL", fn, what);
-    mlp_dataset local = {sizeof local, NULL, NULL, 0};
+    mlp_dataset local = {.struct_size = sizeof local, .x = NULL, .y = NULL, .n = 0};
     mlp_status s = mlp__struct_in(&local, sizeof local, d, fn, "mlp_dataset");
     if (s != MLP_OK) return s;
     MLP_CHECK(local.x != NULL && local.y != NULL, MLP_ERR_INVALID_ARG,

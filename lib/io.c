@@ -615,7 +615,10 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
         get_u64(&r, &out, "a layer");
         get_u32(&r, &act, "a layer");
         get_u32(&r, &bias, "a layer");
-        specs[l] = (mlp_layer_spec)MLP_LAYER((size_t)out, (mlp_activation)act, (int)bias);
+        specs[l] = (mlp_layer_spec){.struct_size = sizeof specs[l],
+                                    .size = (size_t)out,
+                                    .activation = (mlp_activation)act,
+                                    .bias = (int)bias};
     }
     mlp_net *n = NULL;
     mlp_status s = mlp_net_create(&n, f->n_inputs, specs, f->n_layers);

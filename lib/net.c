@@ -27,7 +27,8 @@ mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
     MLP_CHECK_PTR(spec);
     mlp_status s = mlp__struct_size_ok(struct_size, sizeof *spec, __func__, "mlp_layer_spec");
     if (s != MLP_OK) return s;
-    const mlp_layer_spec d = {struct_size, 0, MLP_ACT_IDENTITY, 1};
+    const mlp_layer_spec d = {
+        .struct_size = struct_size, .size = 0, .activation = MLP_ACT_IDENTITY, .bias = 1};
     memcpy(spec, &d, struct_size);
     return MLP_OK;
 }
@@ -42,7 +43,8 @@ static mlp_status layer_in(mlp_layer_spec *out, const mlp_layer_spec *layers, si
               "mlp_net_create: layer %zu has struct_size %zu, layer 0 has %zu: every element "
               "of the array must be set the same way (MLP_LAYER)",
               l, src->struct_size, stride);
-    *out = (mlp_layer_spec){sizeof *out, 0, MLP_ACT_IDENTITY, 1};
+    *out = (mlp_layer_spec){
+        .struct_size = sizeof *out, .size = 0, .activation = MLP_ACT_IDENTITY, .bias = 1};
     return mlp__struct_in(out, sizeof *out, src, "mlp_net_create", "mlp_layer_spec");
 }
 
@@ -198,7 +200,8 @@ mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
     MLP_CHECK(layer < net->n_layers, MLP_ERR_INVALID_ARG,
               "mlp_net_layer: layer %zu out of range, the network has %zu", layer, net->n_layers);
     const mlp_layer *l = &net->layers[layer];
-    const mlp_layer_spec out = {sizeof out, l->out, l->act, l->has_bias};
+    const mlp_layer_spec out = {
+        .struct_size = sizeof out, .size = l->out, .activation = l->act, .bias = l->has_bias};
     mlp_status s = mlp__struct_out(spec, &out, sizeof out, __func__, "mlp_layer_spec");
     if (s != MLP_OK) return s;
     if (n_in != NULL) *n_in = l->in;

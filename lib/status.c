@@ -100,3 +100,31 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
     memcpy((char *)dst + sizeof size, (const char *)src + sizeof size, size - sizeof size);
     return MLP_OK;
 }
+
+/* The 1.0 layout of every public struct, recorded: each ends at its last 1.0 field
+ * with no tail padding, so a field added later starts past every 1.0 program's
+ * struct and the library can tell from struct_size alone which fields a caller
+ * has. A minor release that appends a field turns the first assertion of its
+ * struct into `offsetof(type, new_field) >= MLP__SIZE_1_0(...)` (the ABI-growth
+ * test builds the library that way, against a header with one more field each). */
+#define MLP__END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#define MLP__SIZE_1_0(type, last)                                                          \
+    ((MLP__END(type, last) + _Alignof(type) - 1) / _Alignof(type) * _Alignof(type))
+#ifdef MLP_ABI_GROWTH_TEST
+#define MLP__GREW_1_0(type, last)                                                           \
+    _Static_assert(offsetof(type, growth_test_field) >= MLP__SIZE_1_0(type, last),         \
+                   #type ": a new field may not start inside the 1.0 struct")
+#else
+#define MLP__GREW_1_0(type, last)                                                           \
+    _Static_assert(sizeof(type) == MLP__SIZE_1_0(type, last) &&                             \
+                       MLP__END(type, last) == sizeof(type),                                \
+                   #type ": the 1.0 layout changed, or it has tail padding")
+#endif
+MLP__GREW_1_0(mlp_layer_spec, bias);
+MLP__GREW_1_0(mlp_dataset, n);
+MLP__GREW_1_0(mlp_optimizer, schedule_patience);
+MLP__GREW_1_0(mlp_epoch_report, learning_rate);
+MLP__GREW_1_0(mlp_fit_options, user_data);
+MLP__GREW_1_0(mlp_fit_result, learning_rate);
+MLP__GREW_1_0(mlp_provenance, epochs);
+MLP__GREW_1_0(mlp_blas_info, advice);

@@ -491,7 +491,10 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
                   "mlp_trainer_fit: validation_fraction %g of %zu rows leaves %zu validation rows",
                   opt->validation_fraction, n, n_val);
         tv->n = n - n_val;
-        *vv = (mlp_dataset){sizeof *vv, tv->x + tv->n * in, tv->y + tv->n * k, n_val};
+        *vv = (mlp_dataset){.struct_size = sizeof *vv,
+                             .x = tv->x + tv->n * in,
+                             .y = tv->y + tv->n * k,
+                             .n = n_val};
     }
     *batch = opt->batch_size == 0 || opt->batch_size > tv->n ? tv->n : opt->batch_size;
     MLP_CHECK(!mlp__optimizer(tr->opt.kind)->full_batch || *batch == tv->n, MLP_ERR_INVALID_ARG,
@@ -573,8 +576,13 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
             lsum += loss * (double)rows;
             msum += metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
         }
-        mlp_epoch_report rep = {
-            sizeof rep, epoch, lsum / (double)n_train, NAN, msum / (double)n_train, NAN, tr->lr};
+        mlp_epoch_report rep = {.struct_size = sizeof rep,
+                                .epoch = epoch,
+                                .loss = lsum / (double)n_train,
+                                .val_loss = NAN,
+                                .metric = msum / (double)n_train,
+                                .val_metric = NAN,
+                                .learning_rate = tr->lr};
         if (s == MLP_OK && n_val > 0) evaluate(tr, &rep.val_loss, &rep.val_metric, &vv);
         const double biggest = max_abs(net->params, np);
         if (s != MLP_OK || !isfinite(rep.loss) || (n_val > 0 && !isfinite(rep.val_loss)) ||
