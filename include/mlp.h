@@ -48,7 +48,7 @@ extern "C" {
 /** @endcond */
 
 /**
- * @defgroup version Version
+ * @defgroup libmlp_version Version
  * Compile-time and run-time versions.
  * @{
  */
@@ -86,7 +86,7 @@ MLP_API int mlp_version_number(void);
 /** @} */
 
 /**
- * @defgroup status Status codes and errors
+ * @defgroup libmlp_status Status codes and errors
  * What every fallible call returns, and the detail of the last failure.
  * @{
  */
@@ -123,7 +123,7 @@ MLP_API const char *mlp_error_detail(void);
 /** @} */
 
 /**
- * @defgroup activations Activations
+ * @defgroup libmlp_activations Activations
  * Functions applied at every node of a layer. Each is one entry of one table in
  * the library: its name, its forward pass, its derivative, and its code in model files.
  * @{
@@ -194,7 +194,7 @@ MLP_API mlp_status mlp_activation_derivative(mlp_activation act, double *out, co
 /** @} */
 
 /**
- * @defgroup networks Networks
+ * @defgroup libmlp_networks Networks
  * A network: its input count, its dense layers, and one contiguous block of
  * parameters W1, b1, W2, b2, ...
  * @{
@@ -360,7 +360,7 @@ MLP_API mlp_status mlp_net_get_bias(const mlp_net *net, size_t layer, double *bi
 /** @} */
 
 /**
- * @defgroup prediction Workspaces and prediction
+ * @defgroup libmlp_prediction Workspaces and prediction
  * Batched forward propagation into scratch memory sized once.
  * @{
  */
@@ -429,7 +429,7 @@ MLP_API mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t la
 /** @} */
 
 /**
- * @defgroup errors Error and mean squared error
+ * @defgroup libmlp_errors Error and mean squared error
  * The tutorial's error and loss of predictions against targets.
  * @{
  */
@@ -460,7 +460,7 @@ MLP_API mlp_status mlp_loss_mse(double *mse, const double *pred, const double *t
 /** @} */
 
 /**
- * @defgroup linear Gradient descent on a linear model
+ * @defgroup libmlp_linear Gradient descent on a linear model
  * The tutorial's chapter 2: predictions, slopes and weight updates of a linear
  * model without intercept.
  * @{
@@ -526,7 +526,7 @@ MLP_API mlp_status mlp_linear_descend(double *w, double *mse_history, const doub
 /** @} */
 
 /**
- * @defgroup gradients Losses and gradients
+ * @defgroup libmlp_gradients Losses and gradients
  * Training losses, datasets, and backpropagation of a batch.
  * @{
  */
@@ -628,7 +628,7 @@ MLP_API mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, m
 /** @} */
 
 /**
- * @defgroup init Weight initialization
+ * @defgroup libmlp_init Weight initialization
  * Weights drawn from a seed the caller passes.
  * @{
  */
@@ -670,7 +670,7 @@ MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long 
 /** @} */
 
 /**
- * @defgroup training Optimizers, schedules and training
+ * @defgroup libmlp_training Optimizers, schedules and training
  * A trainer owns everything a training step needs; mlp_trainer_fit() runs epochs.
  * @{
  */
@@ -1046,7 +1046,7 @@ MLP_API mlp_status mlp_trainer_fit(mlp_trainer *trainer, mlp_fit_result *result,
 /** @} */
 
 /**
- * @defgroup linreg Least squares
+ * @defgroup libmlp_linreg Least squares
  * The exact answer gradient descent on a linear model should reach.
  * @{
  */
@@ -1070,7 +1070,7 @@ MLP_API mlp_status mlp_linreg(double *coef, double *intercept, const double *x, 
 /** @} */
 
 /**
- * @defgroup classify Classification helpers
+ * @defgroup libmlp_classify Classification helpers
  * One-hot targets, predicted classes, accuracy.
  * @{
  */
@@ -1111,7 +1111,7 @@ MLP_API mlp_status mlp_accuracy(double *accuracy, const double *pred, const doub
 /** @} */
 
 /**
- * @defgroup models Provenance, save and load
+ * @defgroup libmlp_models Provenance, save and load
  * Models that survive: where a network came from, atomic saves, validated loads,
  * training checkpoints.
  * @{
@@ -1252,7 +1252,7 @@ MLP_API mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net,
 /** @} */
 
 /**
- * @defgroup machine What the library runs on
+ * @defgroup libmlp_machine What the library runs on
  * The CBLAS provider, its kernel and threads, and the CPU.
  * @{
  */
