@@ -16,12 +16,9 @@
 
 #include "mlp_internal.h"
 
-/* in * out up to this goes through plain loops: measured with bench/run, the
- * tiny 2-2-1 network is 10-20x faster this way at every batch size, while at
- * 16 x 16 and above the BLAS wins from moderate batches on. */
-#define SMALL_LAYER 64
+#define SMALL_LAYER MLP__SMALL_LAYER
 
-static int small_layer(size_t in, size_t out) { return in * out <= SMALL_LAYER; }
+static int small_layer(size_t in, size_t out) { return mlp__small_layer(in, out); }
 
 /* Activations a small layer applies in its own loop: the piecewise-linear ones,
  * which cost a compare. */
@@ -92,10 +89,7 @@ __attribute__((optimize("no-tree-vectorize")))
 #endif
 int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n)
 {
-    for (size_t l = 0; l < net->n_layers; l++)
-        if (!small_layer(net->layers[l].in, net->layers[l].out) ||
-            !cheap_activation(net->layers[l].act))
-            return 0;
+    if (!net->small) return 0;
     /* Layer after layer as mlp__forward does, without a call per layer: for a
      * network this small the calls cost as much as the arithmetic. */
     const double *prev = x;
@@ -103,7 +97,7 @@ int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *
         const mlp_layer *L = &net->layers[l];
         const double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
         const int rectified = L->act != MLP_ACT_IDENTITY;
-        const double neg = below_slope(L->act);
+        const double neg = L->kind->below;
         double *a = ws->act[l];
         for (size_t r = 0; r < n; r++)
             small_row(a + r * L->out, prev + r * L->in, w, b, L->in, L->out, rectified, neg);

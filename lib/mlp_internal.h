@@ -156,8 +156,8 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
                     size_t in, size_t out, double lr, double decay, double *scratch);
 
 /* The forward pass of a network whose layers are all small (in * out <= 64) with
- * cheap activations (identity, relu, leaky relu), into ws: returns 1 when done,
- * 0 (nothing done) for any other network. */
+ * piecewise-linear activations (identity, relu, leaky relu: net->small), into ws:
+ * returns 1 when done, 0 (nothing done) for any other network. */
 int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n);
 
 /* One dense layer backward from dz (n, out): dw (out, in) = dzᵀ · a_prev, db (out) = column
@@ -166,9 +166,18 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
                          const double *a_prev, const double *w, size_t n, size_t in,
                          size_t out);
 
+/* Layers with in * out up to this go through plain loops rather than BLAS calls
+ * (lib/dense.c): measured with bench/run, the tiny 2-2-1 network is 10-20x faster
+ * this way at every batch size, while at 16 x 16 and above the BLAS wins from
+ * moderate batches on. */
+#define MLP__SMALL_LAYER 64
+
+static inline int mlp__small_layer(size_t in, size_t out) { return in * out <= MLP__SMALL_LAYER; }
+
 typedef struct mlp_layer {
     size_t in, out;        /* weights are (out, in) row-major */
     mlp_activation act;
+    const mlp__activation_kind *kind; /* act's table entry, looked up once */
     int has_bias;
     size_t w_off, b_off;   /* offsets into the parameter block; b_off meaningless without bias */
 } mlp_layer;
@@ -187,6 +196,8 @@ struct mlp_net {
     size_t n_params;
     mlp_layer *layers;     /* n_layers */
     double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ... */
+    int small;             /* every layer small with a piecewise-linear activation: the
+                              forward pass is mlp__small_net_forward's plain loops */
     mlp_record record;
 };
 
@@ -261,6 +272,8 @@ void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind);
 struct mlp_trainer {
     mlp_net *net;          /* borrowed */
     mlp_loss loss;
+    const mlp__loss_kind *lk; /* loss's table entry */
+    int keep;              /* what its training passes keep (mlp__keep_for) */
     mlp_optimizer opt; /* the library's layout; opt.learning_rate is the base rate */
     size_t max_batch;
     mlp_workspace *ws;

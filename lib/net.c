@@ -99,6 +99,7 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
         ls[l].in = in;
         ls[l].out = spec.size;
         ls[l].act = spec.activation;
+        ls[l].kind = mlp__activation(spec.activation);
         ls[l].has_bias = spec.bias != 0;
         ls[l].w_off = off;
         off += ls[l].in * ls[l].out;
@@ -111,6 +112,10 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
     n->n_params = n_params;
     n->layers = ls;
     n->params = params;
+    n->small = 1;
+    for (size_t l = 0; l < n_layers; l++)
+        n->small &= mlp__small_layer(ls[l].in, ls[l].out) &&
+                    (ls[l].kind->flags & MLP__ACT_PIECEWISE) != 0;
     n->record.info.struct_size = sizeof n->record.info;
     n->record.opt.struct_size = sizeof n->record.opt;
     snprintf(n->record.info.library_version, sizeof n->record.info.library_version, "%s",

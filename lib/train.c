@@ -94,6 +94,8 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     }
     tr->net = net;
     tr->loss = loss;
+    tr->lk = mlp__loss(loss);
+    tr->keep = mlp__keep_for(net, loss);
     tr->opt = opt;
     tr->max_batch = max_batch;
     mlp_trainer_reset(tr);
@@ -213,10 +215,9 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     mlp_net *net = tr->net;
     mlp_workspace *ws = tr->ws;
     const size_t last = net->n_layers - 1;
-    mlp__forward(net, ws, x, n, mlp__keep_for(net, tr->loss));
-    const double loss =
-        mlp__loss(tr->loss)->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target, n,
-                                            net->layers[last].out, net->layers[last].act);
+    mlp__forward(net, ws, x, n, tr->keep);
+    const double loss = tr->lk->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target,
+                                               n, net->layers[last].out, net->layers[last].act);
     if (loss_value != NULL) *loss_value = loss;
     int finite = isfinite(loss) && mlp__all_finite(x, n * net->n_inputs) &&
                  mlp__all_finite(tr->dz[last], n * net->layers[last].out);
@@ -248,7 +249,7 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
                        const double *target, size_t n)
 {
     if (tr->opt.kind == MLP_OPT_SGD) return sgd_step(tr, loss_value, x, target, n);
-    mlp__forward(tr->net, tr->ws, x, n, mlp__keep_for(tr->net, tr->loss));
+    mlp__forward(tr->net, tr->ws, x, n, tr->keep);
     const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
     if (loss_value != NULL) *loss_value = loss;
     MLP_CHECK(isfinite(loss) && mlp__all_finite(tr->grad, tr->net->n_params), MLP_ERR_NUMERIC,

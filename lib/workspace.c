@@ -18,8 +18,7 @@ static size_t padded(size_t cells)
  * derivative needs z. */
 static int keeps_z(const mlp_net *net, size_t l)
 {
-    return l + 1 == net->n_layers ||
-           (mlp__activation(net->layers[l].act)->flags & MLP__ACT_NEEDS_Z) != 0;
+    return l + 1 == net->n_layers || (net->layers[l].kind->flags & MLP__ACT_NEEDS_Z) != 0;
 }
 
 mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
@@ -124,7 +123,7 @@ int mlp__keep_for(const mlp_net *net, mlp_loss loss)
 {
     const mlp_layer *out = &net->layers[net->n_layers - 1];
     const int logits =
-        mlp__loss(loss)->uses_logits || (mlp__activation(out->act)->flags & MLP__ACT_NEEDS_Z) != 0;
+        mlp__loss(loss)->uses_logits || (out->kind->flags & MLP__ACT_NEEDS_Z) != 0;
     return MLP__KEEP_Z | (logits ? MLP__KEEP_LOGITS : 0);
 }
 
@@ -142,7 +141,7 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
         double *z = NULL;
         if (last ? (keep & MLP__KEEP_LOGITS) != 0
                  : (keep & MLP__KEEP_Z) != 0 &&
-                       (mlp__activation(L->act)->flags & MLP__ACT_NEEDS_Z) != 0)
+                       (L->kind->flags & MLP__ACT_NEEDS_Z) != 0)
             z = ws->z[l];
         mlp__dense_forward(ws->act[l], z, a_prev, net->params + L->w_off,
                            L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
