@@ -1,5 +1,5 @@
 /*
- * The tutorial (shared/seed/000_6ba655c01fea48d9.txt), section by section, with
+ * The tutorial libmlp started from (README.md, "Where it starts"), section by section, with
  * libmlp doing every computation. Every value the tutorial prints is printed
  * here, in its order, the way numpy and Python print it.
  *

@@ -32,7 +32,7 @@ START_TEST(parameter_block_layout)
     ck_assert_int_eq(mlp_net_set_bias(net, 0, b1, 4), MLP_OK);
     ck_assert_int_eq(mlp_net_set_weights(net, 1, w2, 8), MLP_OK);
 
-    /* W1, b1, W2, contiguous, in that order (DESIGN.md). */
+    /* W1, b1, W2, contiguous, in that order (docs/design.md). */
     const double *p = mlp_net_params_const(net);
     ck_assert_ptr_eq(p, mlp_net_params(net));
     for (int i = 0; i < 12; i++) ck_assert_double_eq(p[i], 1 + i);

@@ -1,6 +1,6 @@
-/* Every number the tutorial (shared/seed/000_6ba655c01fea48d9.txt) prints,
- * computed through libmlp's public API. Expected values are the seed's, or hand
- * arithmetic and closed forms where the seed prints a rounded value. */
+/* Every number the tutorial (README.md, "Where it starts") prints,
+ * computed through libmlp's public API. Expected values are the tutorial's, or hand
+ * arithmetic and closed forms where the tutorial prints a rounded value. */
 #include <math.h>
 
 #include "test_util.h"
@@ -67,7 +67,7 @@ END_TEST
 
 START_TEST(tanh_activation)
 {
-    /* [ 0.9999092 0.76159416], 1.23822425257: the seed's printed digits, and the
+    /* [ 0.9999092 0.76159416], 1.23822425257: the tutorial's printed digits, and the
      * closed forms tanh(5), tanh(1), 2 tanh(5) - tanh(1) to the last bits. */
     mlp_net *net = net_2_2_1((double[]){1, 1}, (double[]){-1, 1}, (double[]){2, -1},
                              MLP_ACT_TANH, MLP_ACT_IDENTITY);
