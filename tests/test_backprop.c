@@ -16,9 +16,10 @@
 static mlp_net *make_net(size_t depth, mlp_activation hidden, mlp_activation output, size_t k,
                          uint64_t seed)
 {
-    const size_t widths[3] = {5, 4, 6};
+    const size_t widths[4] = {5, 4, 6, 0}; /* the fourth is never a hidden layer's */
     mlp_layer_spec spec[4];
-    for (size_t l = 0; l + 1 < depth; l++)
+    ck_assert_uint_le(depth, 4);
+    for (size_t l = 0; l + 1 < depth && l < 3; l++)
         spec[l] = (mlp_layer_spec)MLP_LAYER(widths[l], hidden, 1);
     spec[depth - 1] = (mlp_layer_spec)MLP_LAYER(k, output, 1);
     mlp_net *net = NULL;
