@@ -61,6 +61,20 @@ static void require(int ok)
     if (!ok) abort();
 }
 
+/* One past each table: every value the library knows, and the first it does not
+ * (counted from the names, so a new kind is fuzzed without a change here). */
+static int kinds_of(const char *(*name)(int))
+{
+    int k = 0;
+    while (name(k) != NULL) k++;
+    return k + 1;
+}
+static const char *act_name(int k) { return mlp_activation_name((mlp_activation)k); }
+static const char *loss_name(int k) { return mlp_loss_name((mlp_loss)k); }
+static const char *opt_name(int k) { return mlp_optimizer_name((mlp_optimizer_kind)k); }
+static const char *sched_name(int k) { return mlp_schedule_name((mlp_schedule)k); }
+static const char *init_name(int k) { return mlp_init_name((mlp_init)k); }
+
 static int is_status(mlp_status s) { return s >= MLP_OK && s <= MLP_ERR_NUMERIC; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -75,12 +89,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         t[i] = (double)(i % 2);
     }
 
+    const int n_acts = kinds_of(act_name), n_losses = kinds_of(loss_name),
+              n_opts = kinds_of(opt_name), n_scheds = kinds_of(sched_name),
+              n_inits = kinds_of(init_name);
     const size_t n_inputs = size_from(&in, MAX_WIDTH);
     const size_t n_layers = size_from(&in, MAX_LAYERS);
     mlp_layer_spec spec[MAX_LAYERS];
     for (size_t l = 0; l < MAX_LAYERS; l++) {
         const size_t width = size_from(&in, MAX_WIDTH);
-        const mlp_activation act = (mlp_activation)(byte(&in) % 12); /* 11 is invalid */
+        const mlp_activation act = (mlp_activation)(byte(&in) % n_acts);
         spec[l] = (mlp_layer_spec)MLP_LAYER(width, act, byte(&in) & 1);
     }
     mlp_net *net;
@@ -111,25 +128,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 3:
             if (ws != NULL)
-                s = mlp_net_gradient(net, ws, (mlp_loss)(byte(&in) % 4), grad, NULL,
+                s = mlp_net_gradient(net, ws, (mlp_loss)(byte(&in) % n_losses), grad, NULL,
                                      TU_DATA(x, t, n));
             break;
         case 4:
-            s = mlp_activation_forward((mlp_activation)(byte(&in) % 12), y, x,
+            s = mlp_activation_forward((mlp_activation)(byte(&in) % n_acts), y, x,
                                        length_from(&in, CELLS));
             break;
         case 5:
-            s = mlp_activation_derivative((mlp_activation)(byte(&in) % 12), y, x,
+            s = mlp_activation_derivative((mlp_activation)(byte(&in) % n_acts), y, x,
                                           length_from(&in, CELLS));
             break;
         case 6: {
-            const mlp_optimizer_kind kind = (mlp_optimizer_kind)(byte(&in) % 6); /* 5: invalid */
+            const mlp_optimizer_kind kind = (mlp_optimizer_kind)(byte(&in) % n_opts);
             mlp_optimizer o;
             if (mlp_optimizer_init(&o, sizeof o, kind) != MLP_OK) {
                 mlp_optimizer_init(&o, sizeof o, MLP_OPT_SGD);
                 o.kind = kind;
             }
-            o.schedule = (mlp_schedule)(byte(&in) % 6); /* 5: invalid */
+            o.schedule = (mlp_schedule)(byte(&in) % n_scheds);
             const uint8_t which = byte(&in) % 7;
             if (which == 0) o.learning_rate = v;
             if (which == 1) o.momentum = v;
@@ -140,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (which == 6) o.schedule_cosine_epochs = size_from(&in, 4);
             mlp_trainer_free(tr);
             tr = NULL;
-            s = mlp_trainer_create(&tr, net, (mlp_loss)(byte(&in) % 4), &o, n);
+            s = mlp_trainer_create(&tr, net, (mlp_loss)(byte(&in) % n_losses), &o, n);
             require((s == MLP_OK) == (tr != NULL));
             break;
         }
@@ -168,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {
             unsigned long long seed;
             memcpy(&seed, &v, sizeof seed); /* the same 8 bytes, as a seed */
-            s = mlp_net_init(net, (mlp_init)(byte(&in) % 5), seed);
+            s = mlp_net_init(net, (mlp_init)(byte(&in) % n_inits), seed);
         }
             break;
         case 11: {
