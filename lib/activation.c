@@ -84,6 +84,9 @@ static void gelu_fwd(double *v, size_t rows, size_t cols)
     }
 }
 
+/* 2u = 2 √(2/π) (z + c z³), the argument of the sigmoid in GELU's tanh form */
+static inline double gelu_2u(double z) { return 2.0 * SQRT2_PI * (z + GELU_C * z * z * z); }
+
 /* z (1 + tanh(u)) / 2 with u = √(2/π) (z + c z³), computed as z σ(2u), which is the
  * same function without the cancellation of 1 + tanh(u) for z < 0 */
 static void gelu_tanh_fwd(double *v, size_t rows, size_t cols)
@@ -92,10 +95,7 @@ static void gelu_tanh_fwd(double *v, size_t rows, size_t cols)
     for (size_t i = 0; i < n; i += CHUNK) {
         double s[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
-        for (size_t k = 0; k < m; k++) {
-            const double z = v[i + k];
-            s[k] = 2.0 * SQRT2_PI * (z + GELU_C * z * z * z);
-        }
+        for (size_t k = 0; k < m; k++) s[k] = gelu_2u(v[i + k]);
         mlp__vpass(MLP__V_SIGMOID, s, s, m);
         for (size_t k = 0; k < m; k++) v[i + k] *= s[k];
     }
@@ -153,7 +153,7 @@ static inline double gelu_tanh_slope(double z, double s)
 
 static double gelu_tanh_d(double z)
 {
-    return gelu_tanh_slope(z, sigmoid1(2.0 * SQRT2_PI * (z + GELU_C * z * z * z)));
+    return gelu_tanh_slope(z, sigmoid1(gelu_2u(z)));
 }
 
 /* σ(z) (1 + z (1 - σ(z))) */
@@ -278,10 +278,7 @@ static void gelu_tanh_bwd(double *dz, const double *da, const double *a, const d
     for (size_t i = 0; i < n; i += CHUNK) {
         double s[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
-        for (size_t k = 0; k < m; k++) {
-            const double v = z[i + k];
-            s[k] = 2.0 * SQRT2_PI * (v + GELU_C * v * v * v);
-        }
+        for (size_t k = 0; k < m; k++) s[k] = gelu_2u(z[i + k]);
         mlp__vpass(MLP__V_SIGMOID, s, s, m);
         for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * gelu_tanh_slope(z[i + k], s[k]);
     }
@@ -336,14 +333,10 @@ const char *mlp_activation_name(mlp_activation act)
 mlp_status mlp_activation_from_name(mlp_activation *act, const char *name)
 {
     MLP_CHECK_PTR(act);
-    MLP_CHECK_PTR(name);
-    for (unsigned a = 0; a < sizeof kinds / sizeof kinds[0]; a++)
-        if (kinds[a].name != NULL && strcmp(kinds[a].name, name) == 0) {
-            *act = (mlp_activation)a;
-            return MLP_OK;
-        }
-    return mlp__fail(MLP_ERR_INVALID_ARG,
-                     "mlp_activation_from_name: no activation is called \"%.64s\"", name);
+    const int k = mlp__name_index(kinds, sizeof kinds / sizeof kinds[0], sizeof kinds[0], name, __func__, "activation");
+    if (k < 0) return MLP_ERR_INVALID_ARG;
+    *act = (mlp_activation)k;
+    return MLP_OK;
 }
 
 mlp_status mlp_activation_forward(mlp_activation act, double *out, const double *in, size_t n)

@@ -7,12 +7,8 @@
 
 mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
 {
-    MLP_CHECK_PTR(data);
-    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *data, __func__, "mlp_dataset");
-    if (s != MLP_OK) return s;
-    const mlp_dataset d = {.struct_size = struct_size, .x = NULL, .y = NULL, .n = 0};
-    memcpy(data, &d, struct_size);
-    return MLP_OK;
+    const mlp_dataset d = {.struct_size = sizeof d, .x = NULL, .y = NULL, .n = 0};
+    return mlp__struct_init(data, struct_size, &d, sizeof d, __func__, "mlp_dataset");
 }
 
 mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *fn, const char *what)

@@ -67,12 +67,8 @@ static void cpu_model(char *dst, size_t cap)
 
 mlp_status mlp_blas_info_init(mlp_blas_info *info, size_t struct_size)
 {
-    MLP_CHECK_PTR(info);
-    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *info, __func__, "mlp_blas_info");
-    if (s != MLP_OK) return s;
-    memset(info, 0, struct_size);
-    info->struct_size = struct_size;
-    return MLP_OK;
+    const mlp_blas_info empty = {.struct_size = sizeof empty, .threads = -1};
+    return mlp__struct_init(info, struct_size, &empty, sizeof empty, __func__, "mlp_blas_info");
 }
 
 mlp_status mlp_blas_get_info(mlp_blas_info *out)

@@ -59,14 +59,10 @@ const char *mlp_init_name(mlp_init init)
 mlp_status mlp_init_from_name(mlp_init *init, const char *name)
 {
     MLP_CHECK_PTR(init);
-    MLP_CHECK_PTR(name);
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i] != NULL && strcmp(names[i], name) == 0) {
-            *init = (mlp_init)i;
-            return MLP_OK;
-        }
-    return mlp__fail(MLP_ERR_INVALID_ARG,
-                     "mlp_init_from_name: no initialization is called \"%.64s\"", name);
+    const int k = mlp__name_index(names, sizeof names / sizeof names[0], sizeof names[0], name, __func__, "initialization");
+    if (k < 0) return MLP_ERR_INVALID_ARG;
+    *init = (mlp_init)k;
+    return MLP_OK;
 }
 
 mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)

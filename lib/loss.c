@@ -139,13 +139,10 @@ const char *mlp_loss_name(mlp_loss loss)
 mlp_status mlp_loss_from_name(mlp_loss *loss, const char *name)
 {
     MLP_CHECK_PTR(loss);
-    MLP_CHECK_PTR(name);
-    for (unsigned l = 0; l < sizeof kinds / sizeof kinds[0]; l++)
-        if (kinds[l].name != NULL && strcmp(kinds[l].name, name) == 0) {
-            *loss = (mlp_loss)l;
-            return MLP_OK;
-        }
-    return mlp__fail(MLP_ERR_INVALID_ARG, "mlp_loss_from_name: no loss is called \"%.64s\"", name);
+    const int k = mlp__name_index(kinds, sizeof kinds / sizeof kinds[0], sizeof kinds[0], name, __func__, "loss");
+    if (k < 0) return MLP_ERR_INVALID_ARG;
+    *loss = (mlp_loss)k;
+    return MLP_OK;
 }
 
 mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)

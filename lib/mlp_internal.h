@@ -98,6 +98,17 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
 /* MLP_OK when `size` is a struct_size the library serves for a struct of `own` bytes. */
 mlp_status mlp__struct_size_ok(size_t size, size_t own, const char *fn, const char *type);
 
+/* The init functions: `defaults` (the library's layout, `own` bytes) copied to the
+ * caller's `dst` as far as `size` reaches, and dst->struct_size = size. */
+mlp_status mlp__struct_init(void *dst, size_t size, const void *defaults, size_t own,
+                            const char *fn, const char *type);
+
+/* The index of `name` in a table of `count` entries of `stride` bytes whose first
+ * member is the entry's name (NULL for a gap); -1, with the detail set for `fn`,
+ * when no entry has that name. */
+int mlp__name_index(const void *table, size_t count, size_t stride, const char *name,
+                    const char *fn, const char *what);
+
 /* ---- activations: one table (lib/activation.c) ------------------------------------ */
 
 enum {

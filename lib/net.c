@@ -24,13 +24,9 @@ static double *alloc_doubles(size_t n)
 
 mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
 {
-    MLP_CHECK_PTR(spec);
-    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *spec, __func__, "mlp_layer_spec");
-    if (s != MLP_OK) return s;
     const mlp_layer_spec d = {
-        .struct_size = struct_size, .size = 0, .activation = MLP_ACT_IDENTITY, .bias = 1};
-    memcpy(spec, &d, struct_size);
-    return MLP_OK;
+        .struct_size = sizeof d, .size = 0, .activation = MLP_ACT_IDENTITY, .bias = 1};
+    return mlp__struct_init(spec, struct_size, &d, sizeof d, __func__, "mlp_layer_spec");
 }
 
 /* Layer l of the caller's array, whose stride is its elements' struct_size, in the
@@ -140,12 +136,8 @@ mlp_status mlp__history_reserve(mlp_net *net, size_t more)
 
 mlp_status mlp_provenance_init(mlp_provenance *info, size_t struct_size)
 {
-    MLP_CHECK_PTR(info);
-    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *info, __func__, "mlp_provenance");
-    if (s != MLP_OK) return s;
-    memset(info, 0, struct_size);
-    info->struct_size = struct_size;
-    return MLP_OK;
+    const mlp_provenance empty = {.struct_size = sizeof empty};
+    return mlp__struct_init(info, struct_size, &empty, sizeof empty, __func__, "mlp_provenance");
 }
 
 mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info, mlp_optimizer *optimizer)

@@ -146,14 +146,10 @@ const char *mlp_optimizer_name(mlp_optimizer_kind kind)
 mlp_status mlp_optimizer_from_name(mlp_optimizer_kind *kind, const char *name)
 {
     MLP_CHECK_PTR(kind);
-    MLP_CHECK_PTR(name);
-    for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-        if (kinds[k].name != NULL && strcmp(kinds[k].name, name) == 0) {
-            *kind = (mlp_optimizer_kind)k;
-            return MLP_OK;
-        }
-    return mlp__fail(MLP_ERR_INVALID_ARG,
-                     "mlp_optimizer_from_name: no optimizer is called \"%.64s\"", name);
+    const int k = mlp__name_index(kinds, sizeof kinds / sizeof kinds[0], sizeof kinds[0], name, __func__, "optimizer");
+    if (k < 0) return MLP_ERR_INVALID_ARG;
+    *kind = (mlp_optimizer_kind)k;
+    return MLP_OK;
 }
 
 /* ---- learning-rate schedules ------------------------------------------------------------ */
@@ -250,14 +246,10 @@ const char *mlp_schedule_name(mlp_schedule schedule)
 mlp_status mlp_schedule_from_name(mlp_schedule *schedule, const char *name)
 {
     MLP_CHECK_PTR(schedule);
-    MLP_CHECK_PTR(name);
-    for (unsigned k = 0; k < sizeof schedules / sizeof schedules[0]; k++)
-        if (schedules[k].name != NULL && strcmp(schedules[k].name, name) == 0) {
-            *schedule = (mlp_schedule)k;
-            return MLP_OK;
-        }
-    return mlp__fail(MLP_ERR_INVALID_ARG, "mlp_schedule_from_name: no schedule is called \"%.64s\"",
-                     name);
+    const int k = mlp__name_index(schedules, sizeof schedules / sizeof schedules[0], sizeof schedules[0], name, __func__, "schedule");
+    if (k < 0) return MLP_ERR_INVALID_ARG;
+    *schedule = (mlp_schedule)k;
+    return MLP_OK;
 }
 
 /* ---- settings ------------------------------------------------------------------------ */
@@ -287,18 +279,14 @@ void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind)
     o->schedule_patience = 10;
 }
 
-mlp_status mlp_optimizer_init(mlp_optimizer *optimizer, size_t struct_size, mlp_optimizer_kind kind)
+mlp_status mlp_optimizer_init(mlp_optimizer *optimizer, size_t struct_size,
+                              mlp_optimizer_kind kind)
 {
-    MLP_CHECK_PTR(optimizer);
-    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *optimizer, __func__, "mlp_optimizer");
-    if (s != MLP_OK) return s;
     MLP_CHECK(mlp__optimizer(kind) != NULL, MLP_ERR_INVALID_ARG,
               "mlp_optimizer_init: unknown optimizer %d", (int)kind);
     mlp_optimizer o;
     mlp__optimizer_defaults(&o, kind);
-    o.struct_size = struct_size;
-    memcpy(optimizer, &o, struct_size);
-    return MLP_OK;
+    return mlp__struct_init(optimizer, struct_size, &o, sizeof o, __func__, "mlp_optimizer");
 }
 
 mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn)

@@ -76,6 +76,33 @@ mlp_status mlp__struct_size_ok(size_t size, size_t own, const char *fn, const ch
     return MLP_OK;
 }
 
+mlp_status mlp__struct_init(void *dst, size_t size, const void *defaults, size_t own,
+                            const char *fn, const char *type)
+{
+    MLP_CHECK(dst != NULL, MLP_ERR_INVALID_ARG, "%s: the %s is NULL", fn, type);
+    mlp_status s = mlp__struct_size_ok(size, own, fn, type);
+    if (s != MLP_OK) return s;
+    memcpy(dst, defaults, size);
+    memcpy(dst, &size, sizeof size);
+    return MLP_OK;
+}
+
+int mlp__name_index(const void *table, size_t count, size_t stride, const char *name,
+                    const char *fn, const char *what)
+{
+    if (name == NULL) {
+        mlp__fail(MLP_ERR_INVALID_ARG, "%s: name is NULL", fn);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *entry;
+        memcpy(&entry, (const char *)table + i * stride, sizeof entry);
+        if (entry != NULL && strcmp(entry, name) == 0) return (int)i;
+    }
+    mlp__fail(MLP_ERR_INVALID_ARG, "%s: no %s is called \"%.64s\"", fn, what, name);
+    return -1;
+}
+
 mlp_status mlp__struct_in(void *dst, size_t own, const void *src, const char *fn, const char *type)
 {
     MLP_CHECK(src != NULL, MLP_ERR_INVALID_ARG, "%s: the %s is NULL", fn, type);

@@ -287,14 +287,9 @@ static void fit_defaults(mlp_fit_options *o)
 
 mlp_status mlp_fit_options_init(mlp_fit_options *options, size_t struct_size)
 {
-    MLP_CHECK_PTR(options);
-    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *options, __func__, "mlp_fit_options");
-    if (s != MLP_OK) return s;
     mlp_fit_options o;
     fit_defaults(&o);
-    o.struct_size = struct_size;
-    memcpy(options, &o, struct_size);
-    return MLP_OK;
+    return mlp__struct_init(options, struct_size, &o, sizeof o, __func__, "mlp_fit_options");
 }
 
 static void result_empty(mlp_fit_result *r)
@@ -307,14 +302,9 @@ static void result_empty(mlp_fit_result *r)
 
 mlp_status mlp_fit_result_init(mlp_fit_result *result, size_t struct_size)
 {
-    MLP_CHECK_PTR(result);
-    mlp_status s = mlp__struct_size_ok(struct_size, sizeof *result, __func__, "mlp_fit_result");
-    if (s != MLP_OK) return s;
     mlp_fit_result r;
     result_empty(&r);
-    r.struct_size = struct_size;
-    memcpy(result, &r, struct_size);
-    return MLP_OK;
+    return mlp__struct_init(result, struct_size, &r, sizeof r, __func__, "mlp_fit_result");
 }
 
 /* Sum over rows of the epoch metric: correct rows for the losses measured by

@@ -6,32 +6,18 @@
 
 #include "test_util.h"
 
-/* One weight, no bias, x = 1, target 0: the MSE is w² and its gradient 2w, so a
- * plain SGD step at rate lr is w <- w (1 - 2 lr), and everything can be followed
- * by hand. */
-static mlp_net *one_weight(double w)
-{
-    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 0);
-    mlp_net *net;
-    ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
-    mlp_net_params(net)[0] = w;
-    return net;
-}
-
-static const double one = 1, zero = 0;
-
 /* Fit the one-weight network with SGD at base rate 0.1 and `o`'s schedule for
  * `epochs` full-batch epochs (one step each); lr receives the rate of each epoch. */
 static double fit_schedule(mlp_optimizer o, size_t epochs, double *lr)
 {
-    mlp_net *net = one_weight(0.5);
+    mlp_net *net = tu_one_weight(0.5);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
     mlp_fit_options f = tu_fit_options();
     f.epochs = epochs;
     f.batch_size = 0;
     mlp_fit_result r = tu_fit_result();
-    ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(&one, &zero, 1), &f), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(&tu_one, &tu_zero, 1), &f), MLP_OK);
     ck_assert_uint_eq(r.epochs_run, epochs);
     memcpy(lr, r.learning_rate, epochs * sizeof *lr);
     const double w = mlp_net_params_const(net)[0];
@@ -123,7 +109,7 @@ START_TEST(plateau_follows_the_validation_loss)
         y[i] = x[i];
         vy[i] = 0.5 * x[i];
     }
-    mlp_net *net = one_weight(0);
+    mlp_net *net = tu_one_weight(0);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     o.schedule = MLP_SCHEDULE_PLATEAU;
@@ -159,7 +145,7 @@ START_TEST(a_new_rate_keeps_adams_moments)
     /* 3 Adam steps at 0.1, then the rate set to 0.05 and 2 more steps: Kingma & Ba's
      * recurrence, written out here, carries m, v and t across the change; a new
      * trainer would restart them. */
-    mlp_net *net = one_weight(0.5);
+    mlp_net *net = tu_one_weight(0.5);
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     o.learning_rate = 0.1;
     mlp_trainer *tr;
@@ -171,7 +157,7 @@ START_TEST(a_new_rate_keeps_adams_moments)
             ck_assert_int_eq(mlp_trainer_set_learning_rate(tr, 0.05), MLP_OK);
             ck_assert_double_eq(mlp_trainer_learning_rate(tr), 0.05);
         }
-        ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&one, &zero, 1)), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
         const double g = 2 * theta;
         m = 0.9 * m + 0.1 * g;
         v = 0.999 * v + 0.001 * g * g;
@@ -192,17 +178,17 @@ START_TEST(new_settings_keep_the_velocity)
 {
     /* Momentum 0.9 for one step (v = 1, w = 0.4), then momentum 0.5 and rate 0.2:
      * g = 0.8, v = 0.5 · 1 + 0.8 = 1.3, w = 0.4 - 0.2 · 1.3 = 0.14. */
-    mlp_net *net = one_weight(0.5);
+    mlp_net *net = tu_one_weight(0.5);
     mlp_optimizer o = tu_optimizer(MLP_OPT_MOMENTUM);
     o.learning_rate = 0.1;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&one, &zero, 1)), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
     ck_assert_double_eq_tol(mlp_net_params_const(net)[0], 0.4, 1e-16);
     o.momentum = 0.5;
     o.learning_rate = 0.2;
     ck_assert_int_eq(mlp_trainer_set_optimizer(tr, &o), MLP_OK);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&one, &zero, 1)), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
     ck_assert_double_eq_tol(mlp_net_params_const(net)[0], 0.14, 1e-16);
     /* a bad setting changes nothing */
     o.momentum = 1;
@@ -268,7 +254,7 @@ static size_t argmin(const double *v, size_t n)
 
 static mlp_status fit_turn(size_t epochs, size_t patience, watch *wt, mlp_fit_result *r)
 {
-    mlp_net *net = one_weight(0);
+    mlp_net *net = tu_one_weight(0);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     ck_assert_int_eq(mlp_trainer_create(&wt->tr, net, MLP_LOSS_MSE, &o, VN), MLP_OK);
@@ -352,7 +338,7 @@ START_TEST(weights_that_run_away_are_a_divergence)
     /* SGD at rate 1.5 on w²: w <- -2 w. The loss stays finite for a thousand
      * epochs while |w| doubles; the weight bound ends the fit. */
     for (int bounded = 0; bounded < 2; bounded++) {
-        mlp_net *net = one_weight(0.5);
+        mlp_net *net = tu_one_weight(0.5);
         mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
         o.learning_rate = 1.5;
         mlp_trainer *tr;
@@ -362,7 +348,7 @@ START_TEST(weights_that_run_away_are_a_divergence)
         f.batch_size = 0;
         if (!bounded) f.max_abs_weight = INFINITY; /* only overflow stops it then */
         mlp_fit_result r = tu_fit_result();
-        ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(&one, &zero, 1), &f), MLP_ERR_NUMERIC);
+        ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(&tu_one, &tu_zero, 1), &f), MLP_ERR_NUMERIC);
         const double w = mlp_net_params_const(net)[0];
         if (bounded) {
             /* |w| = 0.5 · 2^e after epoch e: 2^27 / 2 = 6.7e7 <= 1e8 < 2^28 / 2 */
@@ -394,7 +380,7 @@ START_TEST(capacity_follows_the_fit)
         x[i] = i / (double)N;
         y[i] = 3 * x[i];
     }
-    mlp_net *net = one_weight(0);
+    mlp_net *net = tu_one_weight(0);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
@@ -430,7 +416,7 @@ START_TEST(irprop_trains_on_the_full_batch)
         x[i] = -1 + 2.0 * i / (N - 1);
         y[i] = 3 * x[i];
     }
-    mlp_net *net = one_weight(0);
+    mlp_net *net = tu_one_weight(0);
     mlp_optimizer o = tu_optimizer(MLP_OPT_IRPROP_MINUS);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, N), MLP_OK);

@@ -5,29 +5,18 @@
 
 #include "test_util.h"
 
-/* One weight, no bias: prediction w·x with x = 1 and target 0, so the MSE is w²
- * and its gradient 2w. Every optimizer's steps can be followed by hand. */
-static mlp_net *one_weight(double w)
-{
-    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 0);
-    mlp_net *net;
-    ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
-    mlp_net_params(net)[0] = w;
-    return net;
-}
 
-static const double one = 1, zero = 0;
 
 /* Run `steps` steps of the optimizer from w = 0.5 and return the weights after each. */
 static void run_steps(mlp_optimizer opt, int steps, double *w_after)
 {
-    mlp_net *net = one_weight(0.5);
+    mlp_net *net = tu_one_weight(0.5);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &opt, 1), MLP_OK);
     for (int k = 0; k < steps; k++) {
         double loss;
         const double w = mlp_net_params(net)[0];
-        ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&one, &zero, 1)), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
         ck_assert_double_eq_tol(loss, w * w, 1e-16);
         w_after[k] = mlp_net_params(net)[0];
     }
@@ -108,7 +97,7 @@ START_TEST(weight_decay_spares_the_bias)
     o.weight_decay = 0.1;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
-    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&one, &zero, 1)), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
     /* prediction 1: dL/dw = dL/db = 2; decay adds 0.1 * 0.5 to w's only */
     ck_assert_double_eq_tol(mlp_net_params(net)[0], 0.5 - 0.1 * 2.05, 1e-16);
     ck_assert_double_eq_tol(mlp_net_params(net)[1], 0.5 - 0.1 * 2, 1e-16);
@@ -187,17 +176,17 @@ END_TEST
 
 START_TEST(a_failed_step_changes_nothing)
 {
-    mlp_net *net = one_weight(0.5);
+    mlp_net *net = tu_one_weight(0.5);
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
     const double nan_target = NAN;
     double loss = 0;
-    ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&one, &nan_target, 1)), MLP_ERR_NUMERIC);
+    ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&tu_one, &nan_target, 1)), MLP_ERR_NUMERIC);
     ck_assert(isnan(loss));
     ck_assert_double_eq(mlp_net_params(net)[0], 0.5);
     /* and the optimizer's state did not move: the next step is Adam's first */
-    ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&one, &zero, 1)), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
     ck_assert_double_eq_tol(mlp_net_params(net)[0], 0.5 - o.learning_rate, 1e-10);
     mlp_trainer_free(tr);
     mlp_net_free(net);
@@ -507,7 +496,7 @@ START_TEST(early_stopping_restores_the_best_weights)
         y[i] = x[i];
         vy[i] = 0.5 * x[i];
     }
-    mlp_net *net = one_weight(0);
+    mlp_net *net = tu_one_weight(0);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     mlp_trainer *tr;
@@ -543,7 +532,7 @@ END_TEST
 
 START_TEST(callback_stops_training)
 {
-    mlp_net *net = one_weight(0.5);
+    mlp_net *net = tu_one_weight(0.5);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
@@ -553,7 +542,7 @@ START_TEST(callback_stops_training)
     f.callback = tracer;
     f.user_data = &t;
     mlp_fit_result res = tu_fit_result();
-    ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(&one, &zero, 1), &f), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(&tu_one, &tu_zero, 1), &f), MLP_OK);
     ck_assert_int_eq(res.stop, MLP_STOP_CALLBACK);
     ck_assert_uint_eq(res.epochs_run, 3);
     ck_assert_uint_eq(t.epochs, 3);
@@ -572,7 +561,7 @@ START_TEST(validation_fraction_holds_out_the_last_rows)
         x[i] = i / 10.0;
         y[i] = (i % 3) - 1.0;
     }
-    mlp_net *net = one_weight(0.7);
+    mlp_net *net = tu_one_weight(0.7);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 10), MLP_OK);
@@ -602,7 +591,7 @@ END_TEST
 
 START_TEST(trainer_rejects_bad_input)
 {
-    mlp_net *net = one_weight(0.5);
+    mlp_net *net = tu_one_weight(0.5);
     mlp_optimizer ok = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr = (mlp_trainer *)net;
     ck_assert_int_eq(mlp_trainer_create(NULL, net, MLP_LOSS_MSE, &ok, 1), MLP_ERR_INVALID_ARG);

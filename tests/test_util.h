@@ -98,6 +98,19 @@ static inline int tu_reference_predict(const mlp_net *net, double *y, const doub
     return 0;
 }
 
+/* One weight, no bias: prediction w·x. With x = 1 (tu_one) and target 0 (tu_zero) the
+ * MSE is w² and its gradient 2w, so every optimizer's steps can be followed by hand. */
+static inline mlp_net *tu_one_weight(double w)
+{
+    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 0);
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
+    mlp_net_params(net)[0] = w;
+    return net;
+}
+
+static const double tu_one = 1, tu_zero = 0;
+
 /* A dataset of n rows, as a pointer to a compound literal for one call. */
 #define TU_DATA(x, y, n) (&(const mlp_dataset)MLP_DATASET((x), (y), (n)))
 
