@@ -1,10 +1,14 @@
 /* Save and load: networks and training checkpoints in one little-endian binary
  * format (README.md, "File format"), written atomically, read with every field
  * validated before anything is allocated. */
-#define _POSIX_C_SOURCE 200809L /* fsync, O_CLOEXEC, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* fsync, O_CLOEXEC, clock_gettime, strndup, dirfd */
+#define _XOPEN_SOURCE 700       /* realpath */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,26 +217,37 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
     return 0;
 }
 
+/* The directory part of `path` ("." when it has none), in a new string. */
+static char *directory_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
 /* Make the rename itself durable: fsync the directory that holds `path`. */
 static void sync_directory(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (slash == NULL) {
-        snprintf(dir, sizeof dir, ".");
-    } else if (slash == path) {
-        snprintf(dir, sizeof dir, "/");
-    } else {
-        const size_t len = (size_t)(slash - path);
-        if (len >= sizeof dir) return;
-        memcpy(dir, path, len);
-        dir[len] = '\0';
-    }
-    const int fd = open(dir, O_RDONLY);
+    char *dir = directory_of(path);
+    if (dir == NULL) return;
+    const int fd = open(dir, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd); /* best effort: some file systems refuse fsync on directories */
         close(fd);
     }
+    free(dir);
+}
+
+/* Temporary files are named "<base>.tmp-<pid>-<8 hex digits>" beside the target,
+ * with <base> the target's name cut so that the whole fits NAME_MAX. */
+enum { TMP_SUFFIX_MAX = 32 }; /* ".tmp-" + a pid of up to 19 digits + "-" + 8 hex */
+
+/* The length of the target's name the temporary names keep. */
+static size_t kept_base(const char *base)
+{
+    const size_t len = strlen(base), room = NAME_MAX - TMP_SUFFIX_MAX;
+    return len < room ? len : room;
 }
 
 /* Create a new file beside `path` with a name no one else uses, as open(2) with
@@ -241,22 +256,97 @@ static void sync_directory(const char *path)
  * using.) Returns the descriptor, or -1 with errno set. */
 static int create_temporary(char *tmp, size_t cap, const char *path)
 {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    const int dir_len = (int)(base - path), base_len = (int)kept_base(base);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t x = (uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 30) ^ (uint64_t)(uintptr_t)tmp;
     for (int attempt = 0; attempt < 100; attempt++) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
-        snprintf(tmp, cap, "%s.tmp-%ld-%08llx", path, (long)getpid(),
-                 (unsigned long long)(x >> 32));
+        snprintf(tmp, cap, "%.*s%.*s.tmp-%ld-%08llx", dir_len, path, base_len, base,
+                 (long)getpid(), (unsigned long long)(x >> 32));
         const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST) return fd;
     }
     return -1;
 }
 
-/* Stream the file into a temporary file beside `path` (CRC computed on the way,
- * so the model is never copied in memory), fsync it, rename it over `path`. Any
- * failure removes the temporary file and leaves `path` alone. */
+/* After a save to `path`: remove the temporary files of earlier saves to it whose
+ * process is gone (a save killed between creating its temporary file and renaming
+ * it leaves one behind). A file whose process still runs, this one included, may be
+ * a save in progress and is left alone. Best effort: failures change nothing. */
+static void remove_leftovers(const char *path)
+{
+    char *dir = directory_of(path);
+    if (dir == NULL) return;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    const size_t keep = kept_base(base);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        free(dir);
+        return;
+    }
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strncmp(name, base, keep) != 0 || strncmp(name + keep, ".tmp-", 5) != 0) continue;
+        char *end;
+        errno = 0;
+        const long pid = strtol(name + keep + 5, &end, 10);
+        if (errno != 0 || pid <= 0 || *end != '-' || strlen(end + 1) != 8 ||
+            strspn(end + 1, "0123456789abcdef") != 8 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours to tell */
+        unlinkat(dirfd(d), name, 0);
+    }
+    closedir(d);
+    free(dir);
+}
+
+/* Where a save to `path` writes: `path` itself, or the file a symbolic link there
+ * leads to (followed as editors follow it: the link stays, its target is replaced).
+ * Whatever stands there must be a regular file, or nothing: a FIFO, a device, a
+ * socket or a directory is refused untouched. *target is a new string; *st receives
+ * the existing file's status (*exists 1) to keep its mode and owner. */
+static mlp_status save_target(char **target, struct stat *st, int *exists, const char *path,
+                              const char *fn)
+{
+    *exists = 0;
+    if (lstat(path, st) != 0) {
+        MLP_CHECK(errno == ENOENT, MLP_ERR_IO, "%s: cannot stat %s: %s", fn, path,
+                  strerror(errno));
+        *target = strdup(path);
+    } else {
+        if (S_ISLNK(st->st_mode)) {
+            *target = realpath(path, NULL);
+            MLP_CHECK(*target != NULL, MLP_ERR_IO,
+                      "%s: %s is a symbolic link that leads nowhere (%s); nothing written", fn,
+                      path, strerror(errno));
+            if (stat(*target, st) != 0) {
+                const int err = errno;
+                free(*target);
+                return mlp__fail(MLP_ERR_IO, "%s: cannot stat %s: %s", fn, path, strerror(err));
+            }
+        } else {
+            *target = strdup(path);
+        }
+        if (*target != NULL && !S_ISREG(st->st_mode)) {
+            free(*target);
+            return mlp__fail(MLP_ERR_IO, "%s: %s is %s; it is left as it is, nothing written", fn,
+                             path, mlp__file_kind(st->st_mode));
+        }
+        *exists = 1;
+    }
+    MLP_CHECK(*target != NULL, MLP_ERR_NOMEM, "%s: cannot allocate a path", fn);
+    return MLP_OK;
+}
+
+/* Stream the file into a temporary file beside the target (CRC computed on the way,
+ * so the model is never copied in memory), give it the old file's mode and owner,
+ * fsync it, rename it over the target. Any failure removes the temporary file and
+ * leaves the target alone. */
 static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const char *path,
                               const char *fn)
 {
@@ -264,46 +354,65 @@ static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const c
               fn);
     mlp_status s0 = check_saveable(net, tr, fn);
     if (s0 != MLP_OK) return s0;
-    const size_t cap = strlen(path) + 64;
+    char *target = NULL;
+    struct stat st;
+    int exists = 0;
+    s0 = save_target(&target, &st, &exists, path, fn);
+    if (s0 != MLP_OK) return s0;
+    const size_t cap = strlen(target) + TMP_SUFFIX_MAX + 2;
     char *tmp = malloc(cap);
     unsigned char *stage = malloc(STAGE_BYTES);
     if (tmp == NULL || stage == NULL) {
         free(tmp);
         free(stage);
+        free(target);
         return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate the write buffer", fn);
     }
 
     const char *step = "create a temporary file";
     int err = 0;
-    const int fd = create_temporary(tmp, cap, path);
+    const int fd = create_temporary(tmp, cap, target);
     if (fd < 0) {
         err = errno;
     } else {
+        if (exists) {
+            /* The owner where permitted (root may give it away, others get EPERM and
+             * keep their own), then the mode, which chown may have cleared bits of. */
+            if (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
+                err = errno, step = "give the owner to";
+            if (err == 0 && fchmod(fd, st.st_mode & 07777) != 0) err = errno, step = "chmod";
+        }
         writer w = {NULL, 0, fd, stage, 0, crc32_z(0L, Z_NULL, 0), 0};
-        serialize(&w, net, tr, file_size(net, tr));
-        flush_stage(&w); /* the CRC now covers every byte before it */
-        const uint32_t crc = (uint32_t)w.crc;
-        w.crc = 0;
-        put_u32(&w, crc);
-        flush_stage(&w);
-        if (w.err != 0) {
-            err = w.err, step = "write";
-        } else if (fsync(fd) != 0) {
-            err = errno, step = "fsync";
+        if (err == 0) {
+            serialize(&w, net, tr, file_size(net, tr));
+            flush_stage(&w); /* the CRC now covers every byte before it */
+            const uint32_t crc = (uint32_t)w.crc;
+            w.crc = 0;
+            put_u32(&w, crc);
+            flush_stage(&w);
+            if (w.err != 0) {
+                err = w.err, step = "write";
+            } else if (fsync(fd) != 0) {
+                err = errno, step = "fsync";
+            }
         }
         if (close(fd) != 0 && err == 0) err = errno, step = "close";
-        if (err == 0 && rename(tmp, path) != 0) err = errno, step = "rename";
+        if (err == 0 && rename(tmp, target) != 0) err = errno, step = "rename";
         if (err != 0) unlink(tmp);
     }
     free(stage);
     if (err != 0) {
-        mlp_status s = mlp__fail(MLP_ERR_IO, "%s: cannot %s %s: %s; %s is unchanged", fn, step,
-                                 fd >= 0 ? tmp : path, strerror(err), path);
+        /* the system's reason first: a long path must not push it out of the detail */
+        mlp_status s = mlp__fail(MLP_ERR_IO, "%s: cannot %s %s (%s); %s is unchanged", fn, step,
+                                 fd >= 0 ? tmp : target, strerror(err), path);
         free(tmp);
+        free(target);
         return s;
     }
     free(tmp);
-    sync_directory(path);
+    sync_directory(target);
+    remove_leftovers(target);
+    free(target);
     return MLP_OK;
 }
 
@@ -317,6 +426,18 @@ mlp_status mlp_trainer_save(const mlp_trainer *trainer, const char *path)
 {
     MLP_CHECK_PTR(trainer);
     return save_atomic(trainer->net, trainer, path, __func__);
+}
+
+const char *mlp__file_kind(unsigned mode)
+{
+    if (S_ISREG(mode)) return "a regular file";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    return "not a regular file";
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -595,6 +716,59 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     return MLP_OK;
 }
 
+/* Value i of the little-endian doubles at p. */
+static double f64_at(const unsigned char *p, size_t i)
+{
+    uint64_t bits = 0;
+    for (int b = 0; b < 8; b++) bits |= (uint64_t)p[8 * i + b] << (8 * b);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* A checkpoint's optimizer state must be one the optimizer could have reached
+ * (all of it is already known to be finite): Adam's step count leaves room to
+ * count on and its second moments are >= 0, both moments zero before its first
+ * step; iRPROP- step sizes lie in [delta_min, delta_max]; a block the optimizer
+ * does not use holds its reset value; the plateau schedule's counters fit the
+ * epochs done. Anything else would make the next step's arithmetic garbage. */
+static mlp_status check_state(const parsed *f, const char *fn)
+{
+    const mlp_optimizer *o = &f->opt;
+    const mlp__optimizer_kind *k = mlp__optimizer(o->kind);
+    const size_t np = f->n_params;
+    const unsigned char *s0 = f->state, *s1 = f->state + 8 * np;
+    MLP_CHECK(f->t <= ((uint64_t)1 << 53), MLP_ERR_FORMAT,
+              "%s: the step count is %llu, more than 2^53 steps no run can have taken", fn,
+              (unsigned long long)f->t);
+    MLP_CHECK(f->plateau_wait <= f->epochs_done && f->plateau_cuts <= f->epochs_done,
+              MLP_ERR_FORMAT,
+              "%s: the plateau schedule waited %zu epochs and cut %zu times in %zu epochs", fn,
+              f->plateau_wait, f->plateau_cuts, f->epochs_done);
+    for (size_t i = 0; i < np; i++) {
+        const double a = f64_at(s0, i), b = f64_at(s1, i);
+        switch (o->kind) {
+        case MLP_OPT_ADAM:
+            MLP_CHECK(b >= 0, MLP_ERR_FORMAT,
+                      "%s: Adam's second moment of parameter %zu is %g, must be >= 0", fn, i, b);
+            MLP_CHECK(f->t > 0 || (a == 0 && b == 0), MLP_ERR_FORMAT,
+                      "%s: Adam's moments of parameter %zu are not 0 before its first step", fn, i);
+            break;
+        case MLP_OPT_IRPROP_MINUS:
+            MLP_CHECK(a >= o->rprop_delta_min && a <= o->rprop_delta_max, MLP_ERR_FORMAT,
+                      "%s: iRPROP- step size of parameter %zu is %g, outside [%g, %g]", fn, i, a,
+                      o->rprop_delta_min, o->rprop_delta_max);
+            break;
+        default: /* SGD keeps no state, momentum and Nesterov one block */
+            MLP_CHECK(b == k->state_init(o, 1) && (o->kind != MLP_OPT_SGD || a == k->state_init(o, 0)),
+                      MLP_ERR_FORMAT,
+                      "%s: %s keeps no such state, yet parameter %zu has some", fn, k->name, i);
+            break;
+        }
+    }
+    return MLP_OK;
+}
+
 /* Decode n little-endian doubles from src (validated by parse). */
 static void decode(double *dst, const unsigned char *src, size_t n)
 {
@@ -657,6 +831,7 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
     if (s == MLP_OK && f->contents != CONTENTS_CHECKPOINT)
         s = mlp__fail(MLP_ERR_FORMAT, "%s: the file holds a network, not a training checkpoint",
                       fn);
+    if (s == MLP_OK) s = check_state(f, fn);
     mlp_net *n = NULL;
     mlp_trainer *t = NULL;
     if (s == MLP_OK) s = build_net(&n, f, fn);
@@ -682,43 +857,78 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
     return s;
 }
 
-/* Read a whole file into a new buffer. */
+/* Read exactly len bytes from fd (through short reads and interruptions): the count
+ * read, short only at the end of the file; -1 with errno set on a read error. */
+static ssize_t read_all(int fd, unsigned char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        const ssize_t k = read(fd, buf + got, len - got);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/* Read a whole file into a new buffer. The file is opened without blocking (a FIFO
+ * with no writer would otherwise block the open for ever) and must be a regular
+ * file; read errors are MLP_ERR_IO with the system's reason, a file too short or of
+ * the wrong size MLP_ERR_FORMAT. */
 static mlp_status read_file(const char *path, unsigned char **buf, size_t *size, const char *fn)
 {
     MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
               fn);
-    FILE *fp = fopen(path, "rb");
-    MLP_CHECK(fp != NULL, MLP_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    MLP_CHECK(fd >= 0, MLP_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return mlp__fail(MLP_ERR_IO, "%s: %s is not a regular file", fn, path);
+    if (fstat(fd, &st) != 0) {
+        const int err = errno;
+        close(fd);
+        return mlp__fail(MLP_ERR_IO, "%s: cannot stat %s: %s", fn, path, strerror(err));
     }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return mlp__fail(MLP_ERR_IO, "%s: %s is %s, not a regular file; nothing read", fn, path,
+                         mlp__file_kind(st.st_mode));
+    }
+    /* A regular file never blocks; reading it normally keeps to the usual semantics. */
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     /* Before allocating for the whole file, its header must name this very size. */
     const size_t len = (size_t)st.st_size;
     unsigned char head[HEADER_BYTES];
-    const size_t head_len = fread(head, 1, sizeof head, fp);
-    uint64_t total = 0;
-    for (int i = 0; i < 8 && head_len == sizeof head; i++) total |= (uint64_t)head[16 + i] << (8 * i);
-    if (head_len != sizeof head || memcmp(head, magic, sizeof magic) != 0 || total != len) {
-        fclose(fp);
-        return mlp__fail(MLP_ERR_FORMAT, "%s: %s is not a complete libmlp model%s", fn, path,
-                         head_len == sizeof head && memcmp(head, magic, sizeof magic) == 0
-                             ? " (its size differs from the size in its header)"
-                             : "");
+    const ssize_t head_len = read_all(fd, head, sizeof head);
+    if (head_len < 0) {
+        const int err = errno;
+        close(fd);
+        return mlp__fail(MLP_ERR_IO, "%s: cannot read %s: %s", fn, path, strerror(err));
     }
-    rewind(fp);
+    uint64_t total = 0;
+    const int whole = (size_t)head_len == sizeof head && memcmp(head, magic, sizeof magic) == 0;
+    for (int i = 0; i < 8 && whole; i++) total |= (uint64_t)head[16 + i] << (8 * i);
+    if (!whole || total != len) {
+        close(fd);
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s is not a complete libmlp model%s", fn, path,
+                         whole ? " (its size differs from the size in its header)" : "");
+    }
     unsigned char *b = malloc(len);
     if (b == NULL) {
-        fclose(fp);
+        close(fd);
         return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu bytes for %s", fn, len, path);
     }
-    const size_t got = fread(b, 1, len, fp);
-    const int failed = ferror(fp);
-    fclose(fp);
-    if (failed || got != len) {
+    memcpy(b, head, sizeof head);
+    const ssize_t rest = read_all(fd, b + sizeof head, len - sizeof head);
+    const int err = errno;
+    close(fd);
+    if (rest < 0 || (size_t)rest != len - sizeof head) {
         free(b);
-        return mlp__fail(MLP_ERR_IO, "%s: cannot read %s", fn, path);
+        if (rest < 0)
+            return mlp__fail(MLP_ERR_IO, "%s: cannot read %s: %s", fn, path, strerror(err));
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s became shorter while it was read", fn, path);
     }
     *buf = b;
     *size = len;

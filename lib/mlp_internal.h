@@ -81,6 +81,9 @@ static inline void mlp__axpy(size_t n, double alpha, const double *x, double *y)
 /* 1 when every value is finite. */
 int mlp__all_finite(const double *x, size_t n);
 
+/* What a file of this st_mode is, for messages: "a directory", "a FIFO", ... */
+const char *mlp__file_kind(unsigned mode);
+
 /* ---- structs that cross the API -------------------------------------------------- */
 
 /* The caller's struct `src` (it begins with size_t struct_size) over `dst`, the

@@ -10,7 +10,8 @@
 
 #include "mlp_internal.h"
 
-static _Thread_local char detail[256];
+/* Room for a path of PATH_MAX (4096) bytes and what is said around it. */
+static _Thread_local char detail[4608];
 
 const char *mlp_version(void) { return MLP_VERSION_STRING; }
 

@@ -1,14 +1,16 @@
 /* Save and load: round trips, the documented byte layout, every corruption and
  * truncation, hostile counts, atomic saves under failure, checkpoints that
  * resume bit for bit. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork, setrlimit */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork, setrlimit, mkfifo, symlink */
 
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -647,6 +649,214 @@ START_TEST(checkpoint_loading_is_as_strict)
 }
 END_TEST
 
+/* ---- what stands at the path ------------------------------------------------------ */
+
+/* A saved network whose first parameter is v, to tell files apart. */
+static mlp_net *marked(double v)
+{
+    mlp_net *net = small_net();
+    mlp_net_params(net)[0] = v;
+    return net;
+}
+
+/* The first parameter of the model at path, or NAN when it does not load. */
+static double mark_of(const char *path)
+{
+    mlp_net *net;
+    if (mlp_net_load(&net, path) != MLP_OK) return NAN;
+    const double v = mlp_net_params_const(net)[0];
+    mlp_net_free(net);
+    return v;
+}
+
+START_TEST(saves_respect_what_stands_at_the_path)
+{
+    make_dir();
+    mlp_net *a = marked(1), *b = marked(2);
+    char real[128], link[128], path[512];
+    snprintf(real, sizeof real, "%s/real.mlp", dir);
+    snprintf(link, sizeof link, "%s/link.mlp", dir);
+
+    /* a symbolic link is followed: the link stays, its target gets the new model */
+    ck_assert_int_eq(mlp_net_save(a, real), MLP_OK);
+    ck_assert_int_eq(symlink("real.mlp", link), 0);
+    ck_assert_int_eq(mlp_net_save(b, link), MLP_OK);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    ck_assert_double_eq(mark_of(real), 2);
+    ck_assert_double_eq(mark_of(link), 2);
+    ck_assert_int_eq(count_files(), 2); /* no temporary file left in either place */
+    /* one that leads nowhere is refused, and nothing is created */
+    snprintf(path, sizeof path, "%s/dangling.mlp", dir);
+    ck_assert_int_eq(symlink("missing.mlp", path), 0);
+    ck_assert_int_eq(mlp_net_save(a, path), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "leads nowhere"));
+    ck_assert_int_eq(count_files(), 3);
+
+    /* a FIFO, a socket and a directory are refused untouched */
+    snprintf(path, sizeof path, "%s/fifo.mlp", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert_int_eq(mlp_net_save(a, path), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "a FIFO"));
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    /* and loading one returns at once instead of waiting for a writer */
+    mlp_net *none;
+    ck_assert_int_eq(mlp_net_load(&none, path), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "a FIFO, not a regular file"));
+    unlink(path);
+    snprintf(path, sizeof path, "%s/sock.mlp", dir);
+    const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    ck_assert_uint_lt(strlen(path), sizeof addr.sun_path);
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *)&addr, sizeof addr), 0);
+    ck_assert_int_eq(mlp_net_save(a, path), MLP_ERR_IO);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    close(sock);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/sub.mlp", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    ck_assert_int_eq(mlp_net_save(a, path), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "a directory"));
+    ck_assert_int_eq(rmdir(path), 0); /* still an empty directory */
+
+    /* a model made 0600 stays 0600; a model given to another owner stays theirs
+     * (as root, who may give files away) */
+    ck_assert_int_eq(chmod(real, 0600), 0);
+    ck_assert_int_eq(mlp_net_save(a, real), MLP_OK);
+    ck_assert_int_eq(stat(real, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    if (geteuid() == 0) {
+        ck_assert_int_eq(chown(real, 4242, 4343), 0);
+        ck_assert_int_eq(mlp_net_save(b, real), MLP_OK);
+        ck_assert_int_eq(stat(real, &st), 0);
+        ck_assert_uint_eq(st.st_uid, 4242);
+        ck_assert_uint_eq(st.st_gid, 4343);
+        ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    }
+
+    /* names up to NAME_MAX save and load: the temporary name is cut to fit */
+    char name[256];
+    memset(name, 'n', 255);
+    name[255] = '\0';
+    memcpy(name + 251, ".mlp", 4);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_int_eq(mlp_net_save(b, path), MLP_OK);
+    ck_assert_double_eq(mark_of(path), 2);
+    unlink(path);
+
+    /* a save killed mid-way leaves its temporary file; the next save to the same
+     * path removes it once its process is gone, and leaves a live process's alone */
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    ck_assert_int_eq(waitpid(child, NULL, 0), child); /* a pid no process has now */
+    char stale[160], live[160];
+    snprintf(stale, sizeof stale, "%s.tmp-%ld-0123abcd", real, (long)child);
+    snprintf(live, sizeof live, "%s.tmp-%ld-0123abcd", real, (long)getppid());
+    FILE *f = fopen(stale, "w");
+    fclose(f);
+    f = fopen(live, "w");
+    fclose(f);
+    ck_assert_int_eq(mlp_net_save(a, real), MLP_OK);
+    ck_assert_int_eq(access(stale, F_OK), -1);
+    ck_assert_int_eq(access(live, F_OK), 0);
+    unlink(live);
+
+    /* a read error is an I/O error, with the system's reason */
+    ck_assert_int_eq(mlp_net_load(&none, "/proc/self/mem"), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "cannot read"));
+
+    /* the detail keeps its cause and its end after a long path (2000 bytes, twice in it) */
+    char longpath[2001];
+    for (int i = 0; i < 2000; i++) longpath[i] = i % 100 == 0 ? '/' : 'd';
+    longpath[2000] = '\0';
+    ck_assert_int_eq(mlp_net_save(a, longpath), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "(No such file or directory)"));
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "is unchanged"));
+
+    mlp_net_free(a);
+    mlp_net_free(b);
+    remove_dir();
+}
+END_TEST
+
+/* ---- checkpoints that poison training are refused ------------------------------------ */
+
+/* A checkpoint of the small network after a few steps of `kind`, in memory. */
+static unsigned char *checkpoint_of(mlp_optimizer_kind kind, size_t *size, size_t *state_at)
+{
+    make_data();
+    mlp_net *net = small_net();
+    mlp_optimizer o = tu_optimizer(kind);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, N), MLP_OK);
+    mlp_fit_options f = tu_fit_options();
+    f.epochs = 2;
+    f.batch_size = 0;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, t, N), &f), MLP_OK);
+    char path[128];
+    make_dir();
+    snprintf(path, sizeof path, "%s/ck.mlp", dir);
+    ck_assert_int_eq(mlp_trainer_save(tr, path), MLP_OK);
+    unsigned char *b = read_all(path, size);
+    remove_dir();
+    /* the state: the last 16 P bytes before the checksum */
+    *state_at = *size - 4 - 16 * mlp_net_n_params(net);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+    return b;
+}
+
+static void put_f64(unsigned char *p, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(bits >> (8 * i));
+}
+
+START_TEST(checkpoints_must_hold_a_reachable_state)
+{
+    const struct {
+        mlp_optimizer_kind kind;
+        int block;      /* which state block; -1: Adam's step count */
+        double value;
+        const char *detail;
+    } edits[] = {
+        {MLP_OPT_ADAM, -1, 0x1p64 - 1, "more than 2^53 steps"},
+        {MLP_OPT_ADAM, 1, -1e-3, "second moment of parameter 0 is -0.001"},
+        {MLP_OPT_IRPROP_MINUS, 0, 1e308, "step size of parameter 0 is 1e+308, outside [0, 50]"},
+        {MLP_OPT_IRPROP_MINUS, 0, -1e308, "outside [0, 50]"},
+        {MLP_OPT_MOMENTUM, 1, 0.5, "momentum keeps no such state"},
+        {MLP_OPT_SGD, 0, 0.5, "sgd keeps no such state"},
+    };
+    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+        size_t size, at;
+        unsigned char *b = checkpoint_of(edits[e].kind, &size, &at);
+        mlp_trainer *tr;
+        mlp_net *net;
+        ck_assert_int_eq(mlp_trainer_load_buffer(&tr, &net, b, size, 4), MLP_OK); /* as saved */
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+        if (edits[e].block < 0) {
+            /* the step count sits before the epoch count, the schedule state and the state */
+            const size_t t_at = at - 8 * 3 - 8 - 8;
+            for (int i = 0; i < 8; i++) b[t_at + i] = 0xFF; /* 2^64 - 1 */
+        } else {
+            put_f64(b + at + (size_t)edits[e].block * 8 * 30, edits[e].value);
+        }
+        fix_crc(b, size);
+        ck_assert_int_eq(mlp_trainer_load_buffer(&tr, &net, b, size, 4), MLP_ERR_FORMAT);
+        ck_assert_ptr_null(tr);
+        ck_assert_msg(strstr(mlp_error_detail(), edits[e].detail) != NULL,
+                      "edit %zu: detail \"%s\" lacks \"%s\"", e, mlp_error_detail(), edits[e].detail);
+        free(b);
+    }
+}
+END_TEST
+
 /* ---- older files and newer activations ---------------------------------------------- */
 
 START_TEST(format_version_1_files_still_load)
@@ -770,6 +980,8 @@ static Suite *io_suite(void)
     tcase_add_test(tc, a_checkpoint_resumes_bit_for_bit);
     tcase_add_test(tc, checkpoint_loading_is_as_strict);
     tcase_add_test(tc, format_version_1_files_still_load);
+    tcase_add_test(tc, saves_respect_what_stands_at_the_path);
+    tcase_add_test(tc, checkpoints_must_hold_a_reachable_state);
     tcase_add_test(tc, gelu_and_silu_networks_round_trip_bit_for_bit);
     suite_add_tcase(s, tc);
     return s;
