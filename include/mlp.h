@@ -493,12 +493,13 @@ MLP_API mlp_status mlp_linear_slope(double *slope, const double *x, const double
                                     size_t d);
 
 /**
- * One update: w = w - learning_rate * slope (one cblas_daxpy).
+ * One update: w = w - learning_rate * slope.
  * @param[in,out] w              d weights.
  * @param[in]     slope          d values.
  * @param         d              > 0.
  * @param         learning_rate  finite.
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, d == 0, learning_rate not finite).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, d == 0, learning_rate not finite),
+ *         ::MLP_ERR_NUMERIC (a new weight would not be finite; w is unchanged).
  */
 MLP_API mlp_status mlp_linear_update(double *w, const double *slope, size_t d,
                                      double learning_rate);
@@ -890,9 +891,13 @@ MLP_API double mlp_trainer_learning_rate(const mlp_trainer *trainer);
 
 /**
  * One training step on a batch: forward, backward, optimizer update. Allocates
- * nothing. When the loss or the gradient is not finite, nothing is changed and
- * ::MLP_ERR_NUMERIC is returned (plain SGD, whose gradient is never stored, checks
- * its factors: the inputs, every activation and every layer's dZ).
+ * nothing. After ::MLP_OK every parameter and every value of the optimizer's state
+ * is finite (and in its range: Adam's second moments >= 0, iRPROP- step sizes in
+ * [delta_min, delta_max]). When the loss, the gradient or the update would not be
+ * finite, nothing is changed — weights, state, step count — and ::MLP_ERR_NUMERIC
+ * is returned. The update is computed aside and checked before it replaces anything;
+ * plain SGD, whose update is fused into a dgemm, proves it cannot overflow from the
+ * magnitudes of its factors, or copies the weights aside and checks after.
  * @param      trainer     the trainer.
  * @param[out] loss_value  the batch's mean loss before the update (may be NULL).
  * @param[in]  batch       1 to mlp_trainer_max_batch() rows.

@@ -66,7 +66,7 @@ mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
 {
     MLP_CHECK_PTR(ws);
     MLP_CHECK_PTR(grad);
-    mlp_dataset b;
+    mlp_dataset b = {.struct_size = 0};
     mlp_status s = check_batch(net, ws, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
     mlp__forward(net, ws, b.x, b.n, mlp__keep_for(net, loss));
@@ -173,7 +173,7 @@ mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss 
                                   const mlp_dataset *batch, double h)
 {
     MLP_CHECK_PTR(max_rel_error);
-    mlp_dataset b;
+    mlp_dataset b = {.struct_size = 0};
     mlp_status s = check_batch(net, NULL, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
     const double *x = b.x, *target = b.y;

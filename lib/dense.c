@@ -33,10 +33,10 @@ static double below_slope(mlp_activation act) { return mlp__activation(act)->bel
 /* max(s, 0) for relu (neg 0), s or neg * s for leaky relu, as a select rather than
  * a branch: a branch on the sign of data mispredicts half the time. s < 0 is false
  * for NaN, which passes through as Python's max keeps it; + 0.0 makes relu of a
- * negative +0, not -0. */
+ * negative +0, not -0; relu's 0 is not 0 * s, which is NaN for s = -inf. */
 static inline double rectify(double s, double neg)
 {
-    const double below = neg * s + 0.0;
+    const double below = neg != 0.0 ? neg * s + 0.0 : 0.0; /* neg is the layer's: no mispredict */
 #if defined(__SSE2__)
     const __m128d vs = _mm_set_sd(s), m = _mm_cmplt_sd(vs, _mm_setzero_pd());
     return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(m, _mm_set_sd(below)), _mm_andnot_pd(m, vs)));

@@ -122,6 +122,7 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
         }
     }
     memcpy(net->params, params, net->n_params * sizeof *params);
+    net->param_gen++;
     free(params);
     free(scratch);
     return MLP_OK;

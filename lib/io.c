@@ -155,7 +155,8 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
         put_f64(w, tr->plateau_best);
         put_u64(w, tr->plateau_wait);
         put_u64(w, tr->plateau_cuts);
-        put_f64s(w, tr->state, 2 * net->n_params);
+        put_f64s(w, tr->state[0], net->n_params);
+        put_f64s(w, tr->state[1], net->n_params);
     }
 }
 
@@ -188,7 +189,9 @@ static mlp_status check_saveable(const mlp_net *net, const mlp_trainer *tr, cons
 {
     MLP_CHECK(mlp__all_finite(net->params, net->n_params), MLP_ERR_NUMERIC,
               "%s: the network holds NaN or infinite parameters; nothing written", fn);
-    MLP_CHECK(tr == NULL || mlp__all_finite(tr->state, 2 * net->n_params), MLP_ERR_NUMERIC,
+    MLP_CHECK(tr == NULL || (mlp__all_finite(tr->state[0], net->n_params) &&
+                             mlp__all_finite(tr->state[1], net->n_params)),
+              MLP_ERR_NUMERIC,
               "%s: the optimizer state holds NaN or infinity; nothing written", fn);
     return MLP_OK;
 }
@@ -841,7 +844,8 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
             s = mlp__fail(MLP_ERR_FORMAT, "%s (in the file)", mlp_error_detail());
     }
     if (s == MLP_OK) {
-        decode(t->state, f->state, 2 * f->n_params);
+        decode(t->state[0], f->state, f->n_params);
+        decode(t->state[1], f->state + 8 * f->n_params, f->n_params);
         t->t = f->t;
         t->epochs_done = f->epochs_done;
         t->plateau_best = f->plateau_best;

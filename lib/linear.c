@@ -57,7 +57,17 @@ mlp_status mlp_linear_update(double *w, const double *slope, size_t d, double le
     if (s != MLP_OK) return s;
     MLP_CHECK(isfinite(learning_rate), MLP_ERR_INVALID_ARG,
               "mlp_linear_update: learning_rate is not finite");
-    cblas_daxpy((int)d, -learning_rate, slope, 1, w, 1);
+    /* The new weights are checked before any is written: the same expression, twice,
+     * so that what is written is what was checked. */
+    size_t bad = d;
+    for (size_t i = 0; i < d && bad == d; i++)
+        if (!isfinite(w[i] - learning_rate * slope[i])) bad = i;
+    MLP_CHECK(bad == d, MLP_ERR_NUMERIC,
+              "mlp_linear_update: weight %zu would become %g (learning rate %g, slope %g); "
+              "weights unchanged",
+              bad, bad < d ? w[bad] - learning_rate * slope[bad] : 0.0, learning_rate,
+              bad < d ? slope[bad] : 0.0);
+    for (size_t i = 0; i < d; i++) w[i] = w[i] - learning_rate * slope[i];
     return MLP_OK;
 }
 

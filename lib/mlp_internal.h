@@ -81,6 +81,10 @@ static inline void mlp__axpy(size_t n, double alpha, const double *x, double *y)
 /* 1 when every value is finite. */
 int mlp__all_finite(const double *x, size_t n);
 
+/* The largest magnitude among n values, or +INFINITY when one is not finite: one
+ * pass for the finiteness check and the bound on what products of it can reach. */
+double mlp__max_abs(const double *x, size_t n);
+
 /* What a file of this st_mode is, for messages: "a directory", "a FIFO", ... */
 const char *mlp__file_kind(unsigned mode);
 
@@ -212,6 +216,9 @@ struct mlp_net {
     double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ... */
     int small;             /* every layer small with a piecewise-linear activation: the
                               forward pass is mlp__small_net_forward's plain loops */
+    size_t param_gen;      /* counts the changes to params made outside a trainer's step
+                              (set_weights, init, mlp_net_params(), a fit's restore) and by
+                              each trainer: plain SGD re-reads the weights when it moved */
     mlp_record record;
 };
 
@@ -246,17 +253,21 @@ double mlp__accuracy(const double *pred, const double *target, size_t n, size_t 
 
 typedef struct mlp__optimizer_kind {
     const char *name;
-    int full_batch; /* a full-batch method: fit refuses mini-batches */
-    int uses_lr;    /* has a learning rate (and so a schedule) */
+    int full_batch;        /* a full-batch method: fit refuses mini-batches */
+    int uses_lr;           /* has a learning rate (and so a schedule) */
     double default_lr;
+    int state_blocks;      /* parameter-sized blocks of state it keeps: 0, 1 or 2 */
     /* the settings this kind reads, beyond the shared ones; `fn` names the caller */
     mlp_status (*check)(const mlp_optimizer *o, const char *fn);
     /* the state's value after a reset, for every parameter: (block 0, block 1) */
     double (*state_init)(const mlp_optimizer *o, int block);
-    /* the update of the whole block from the gradient g, at learning rate lr; NULL:
-     * the update is fused into the backward pass (plain SGD) */
-    void (*update)(double *w, const double *g, double *s0, double *s1, size_t n,
-                   const mlp_optimizer *o, double lr, unsigned long long t);
+    /* the update of n parameters, out of place into arrays that overlap none of the
+     * inputs (lib/optim.c says how); NULL: the update is fused into the backward pass
+     * (plain SGD) */
+    void (*update)(double *restrict w1, double *restrict a1, double *restrict b1,
+                   const double *restrict w, const double *restrict g,
+                   const double *restrict a, const double *restrict b, size_t n,
+                   const mlp_optimizer *o, double lr, unsigned long long t, double wd);
 } mlp__optimizer_kind;
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind);
@@ -292,8 +303,14 @@ struct mlp_trainer {
     size_t max_batch;
     mlp_workspace *ws;
     double *grad;          /* (n_params): the gradient block, the parameter block's layout */
-    double *state;         /* (2, n_params): momentum v | Adam m, v | RPROP step, previous grad */
-    unsigned long long t;  /* Adam's step count */
+    double *state[2];      /* 2 x (n_params): momentum v | Adam m, v | RPROP step, previous grad */
+    double *shadow[2];     /* where an update writes the new state of the blocks the optimizer
+                              uses, swapped with state[] once every value is finite */
+    double *block;         /* the allocation behind grad, state and shadow */
+    unsigned long long t;  /* steps taken (Adam's t) */
+    size_t sgd_gen;        /* plain SGD: net->param_gen when wmax was last exact */
+    double *wmax;          /* plain SGD: per layer, a bound on its parameters' magnitude */
+    double *bounds;        /* plain SGD: 3 x (n_layers) for one step's magnitudes */
     size_t epochs_done;    /* epochs completed by mlp_trainer_fit, over every call */
     double lr;             /* the learning rate of the next step: the schedule's at epochs_done */
     double plateau_best;   /* plateau schedule: the best monitored loss so far (INFINITY: none) */

@@ -186,7 +186,13 @@ size_t mlp_net_n_layers(const mlp_net *net) { return net ? net->n_layers : 0; }
 
 size_t mlp_net_n_params(const mlp_net *net) { return net ? net->n_params : 0; }
 
-double *mlp_net_params(mlp_net *net) { return net ? net->params : NULL; }
+/* The caller may write through the pointer: count it as a change of the weights. */
+double *mlp_net_params(mlp_net *net)
+{
+    if (net == NULL) return NULL;
+    net->param_gen++;
+    return net->params;
+}
 
 const double *mlp_net_params_const(const mlp_net *net) { return net ? net->params : NULL; }
 
@@ -238,6 +244,7 @@ static mlp_status set_slice(mlp_net *net, size_t layer, const double *src, size_
     MLP_CHECK(mlp__all_finite(src, count), MLP_ERR_NUMERIC,
               "%s: layer %zu: NaN or infinity among the values", fn, layer);
     memcpy(dst, src, count * sizeof *dst);
+    net->param_gen++;
     return MLP_OK;
 }
 

@@ -9,67 +9,90 @@
 
 #include "mlp_internal.h"
 
-/* ---- updates of the whole parameter block ------------------------------------------ */
+/* ---- updates of a segment of the parameter block -------------------------------------
+ * Out of place: the new weights go to w1 and the new state to a1 (and b1), from the
+ * old weights w, gradient g and state a (and b), seven arrays that never overlap (so
+ * that the compiler vectorizes the loops without checking for it). The caller checks
+ * every output for finiteness before anything replaces the old values, so every
+ * kernel lets a non-finite gradient reach an output: its state. wd is the L2
+ * coefficient of the segment (0 for biases), added to the gradient here. */
 
-static void momentum_update(double *w, const double *g, double *v, double *unused, size_t n,
-                            const mlp_optimizer *o, double lr, unsigned long long t)
+static void momentum_update(double *restrict w1, double *restrict a1, double *restrict b1,
+                            const double *restrict w, const double *restrict g,
+                            const double *restrict a, const double *restrict b, size_t n,
+                            const mlp_optimizer *o, double lr, unsigned long long t, double wd)
 {
-    (void)unused, (void)t;
+    (void)b1, (void)b, (void)t;
     const double mu = o->momentum;
     for (size_t i = 0; i < n; i++) {
-        v[i] = mu * v[i] + g[i];
-        w[i] -= lr * v[i];
+        const double v = mu * a[i] + (g[i] + wd * w[i]);
+        a1[i] = v;
+        w1[i] = w[i] - lr * v;
     }
 }
 
-static void nesterov_update(double *w, const double *g, double *v, double *unused, size_t n,
-                            const mlp_optimizer *o, double lr, unsigned long long t)
+static void nesterov_update(double *restrict w1, double *restrict a1, double *restrict b1,
+                            const double *restrict w, const double *restrict g,
+                            const double *restrict a, const double *restrict b, size_t n,
+                            const mlp_optimizer *o, double lr, unsigned long long t, double wd)
 {
-    (void)unused, (void)t;
+    (void)b1, (void)b, (void)t;
     const double mu = o->momentum;
     for (size_t i = 0; i < n; i++) {
-        v[i] = mu * v[i] + g[i];
-        w[i] -= lr * (g[i] + mu * v[i]);
+        const double gi = g[i] + wd * w[i], v = mu * a[i] + gi;
+        a1[i] = v;
+        w1[i] = w[i] - lr * (gi + mu * v);
     }
 }
 
 /* Kingma & Ba; t is the step count including this step (>= 1). */
-static void adam_update(double *w, const double *g, double *m, double *v, size_t n,
-                        const mlp_optimizer *o, double lr, unsigned long long t)
+static void adam_update(double *restrict w1, double *restrict m1, double *restrict v1,
+                        const double *restrict w, const double *restrict g,
+                        const double *restrict m, const double *restrict v, size_t n,
+                        const mlp_optimizer *o, double lr, unsigned long long t, double wd)
 {
     const double b1 = o->beta1, b2 = o->beta2, eps = o->epsilon;
     const double c1 = 1.0 - pow(b1, (double)t), c2 = 1.0 - pow(b2, (double)t);
     const double step = lr / c1, rc2 = 1.0 / sqrt(c2);
     for (size_t i = 0; i < n; i++) {
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+        const double gi = g[i] + wd * w[i];
+        const double mi = b1 * m[i] + (1.0 - b1) * gi, vi = b2 * v[i] + (1.0 - b2) * gi * gi;
+        m1[i] = mi;
+        v1[i] = vi;
         /* lr * m̂ / (sqrt(v̂) + eps), with m̂ = m / c1 and sqrt(v̂) = sqrt(v) / sqrt(c2) */
-        w[i] -= step * m[i] / (sqrt(v[i]) * rc2 + eps);
+        w1[i] = w[i] - step * mi / (sqrt(vi) * rc2 + eps);
     }
 }
 
 static inline double sign_of(double g) { return (double)((g > 0) - (g < 0)); }
 
-/* s0: step size per weight, s1: the previous gradient (0 after a sign change). */
-static void irprop_update(double *w, const double *g, double *s0, double *s1, size_t n,
-                          const mlp_optimizer *o, double lr, unsigned long long t)
+/* a: step size per weight, b: the previous gradient (0 after a sign change). */
+static void irprop_update(double *restrict w1, double *restrict a1, double *restrict b1,
+                          const double *restrict w, const double *restrict g,
+                          const double *restrict a, const double *restrict b, size_t n,
+                          const mlp_optimizer *o, double lr, unsigned long long t, double wd)
 {
     (void)lr, (void)t;
     const double inc = o->rprop_increase, dec = o->rprop_decrease;
     const double dmax = o->rprop_delta_max, dmin = o->rprop_delta_min;
     for (size_t i = 0; i < n; i++) {
-        const double same = g[i] * s1[i];
+        const double gi = g[i] + wd * w[i], same = gi * b[i];
         if (same > 0) {
-            s0[i] = fmin(s0[i] * inc, dmax);
-            w[i] -= sign_of(g[i]) * s0[i];
-            s1[i] = g[i];
+            a1[i] = fmin(a[i] * inc, dmax);
+            w1[i] = w[i] - sign_of(gi) * a1[i];
+            b1[i] = gi;
         } else if (same < 0) {
-            s0[i] = fmax(s0[i] * dec, dmin);
-            s1[i] = 0.0; /* iRPROP-: no step now, and none of the sign-change logic next time */
+            a1[i] = fmax(a[i] * dec, dmin);
+            w1[i] = w[i];
+            b1[i] = 0.0; /* iRPROP-: no step now, and none of the sign-change logic next time */
         } else {
-            w[i] -= sign_of(g[i]) * s0[i];
-            s1[i] = g[i];
+            a1[i] = a[i];
+            w1[i] = w[i] - sign_of(gi) * a[i];
+            b1[i] = gi;
         }
+        /* a gradient that is not finite would leave no trace in b1 after a sign
+         * change; it must still reach an output that is checked */
+        b1[i] += 0.0 * gi;
     }
 }
 
@@ -124,11 +147,11 @@ static double irprop_state(const mlp_optimizer *o, int block)
 }
 
 static const mlp__optimizer_kind kinds[] = {
-    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, no_check, zero_state, NULL},
-    [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, momentum_check, zero_state, momentum_update},
-    [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, momentum_check, zero_state, nesterov_update},
-    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, adam_check, zero_state, adam_update},
-    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.01, irprop_check, irprop_state, irprop_update},
+    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, NULL},
+    [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, 1, momentum_check, zero_state, momentum_update},
+    [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, nesterov_update},
+    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, adam_update},
+    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.01, 2, irprop_check, irprop_state, irprop_update},
 };
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind)

@@ -63,6 +63,33 @@ int mlp__all_finite(const double *x, size_t n)
     return good;
 }
 
+double mlp__max_abs(const double *x, size_t n)
+{
+    /* As mlp__all_finite, two at a time, with the largest magnitude alongside. */
+    size_t i = 0;
+    int good = 1;
+    double m = 0.0;
+#if defined(__SSE2__)
+    __m128d all = _mm_castsi128_pd(_mm_set1_epi32(-1)), big = _mm_setzero_pd();
+    const __m128d zero = _mm_setzero_pd(), sign = _mm_set1_pd(-0.0);
+    for (; i + 2 <= n; i += 2) {
+        const __m128d v = _mm_loadu_pd(x + i);
+        all = _mm_and_pd(all, _mm_cmpeq_pd(_mm_sub_pd(v, v), zero));
+        big = _mm_max_pd(big, _mm_andnot_pd(sign, v));
+    }
+    good = _mm_movemask_pd(all) == 3;
+    double pair[2];
+    _mm_storeu_pd(pair, big);
+    m = pair[0] > pair[1] ? pair[0] : pair[1];
+#endif
+    for (; i < n; i++) {
+        good &= x[i] - x[i] == 0.0;
+        const double a = x[i] < 0 ? -x[i] : x[i];
+        if (a > m) m = a;
+    }
+    return good ? m : INFINITY;
+}
+
 /* ---- structs that cross the API ---------------------------------------------------- */
 
 mlp_status mlp__struct_size_ok(size_t size, size_t own, const char *fn, const char *type)

@@ -23,7 +23,7 @@ void mlp_trainer_reset(mlp_trainer *tr)
     const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
     for (int block = 0; block < 2; block++) {
         const double v = k->state_init(&tr->opt, block);
-        double *s = tr->state + (size_t)block * np;
+        double *s = tr->state[block];
         for (size_t i = 0; i < np; i++) s[i] = v;
     }
     tr->t = 0;
@@ -77,16 +77,28 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
         free(tr);
         return s;
     }
-    /* n_params * 3 doubles fit: the parameter block's byte size was bounded by a quarter
-     * of the address space when the network was created. */
-    tr->grad = malloc(3 * net->n_params * sizeof *tr->grad);
-    if (tr->grad == NULL) {
+    /* The gradient, two blocks of state and a shadow of each block the optimizer uses,
+     * one bound per layer. They fit: the parameter block's byte size was bounded by a
+     * quarter of the address space when the network was created, and n_params * 5
+     * doubles stay below SIZE_MAX on every host the network could be made on. */
+    const size_t np = net->n_params, blocks = 3 + (size_t)mlp__optimizer(opt.kind)->state_blocks;
+    MLP_CHECK(np <= (SIZE_MAX / sizeof(double) - 4 * net->n_layers) / blocks, MLP_ERR_NOMEM,
+              "mlp_trainer_create: %zu blocks of %zu parameters overflow memory", blocks, np);
+    tr->block = malloc((blocks * np + 4 * net->n_layers) * sizeof *tr->block);
+    if (tr->block == NULL) {
         mlp_workspace_free(tr->ws);
         free(tr);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate %zu parameters",
-                         3 * net->n_params);
+                         blocks * np);
     }
-    tr->state = tr->grad + net->n_params;
+    tr->grad = tr->block;
+    tr->state[0] = tr->grad + np;
+    tr->state[1] = tr->state[0] + np;
+    tr->shadow[0] = tr->shadow[1] = NULL;
+    for (size_t b = 3; b < blocks; b++) tr->shadow[b - 3] = tr->block + b * np;
+    tr->wmax = tr->block + blocks * np;
+    tr->bounds = tr->wmax + net->n_layers;
+    tr->sgd_gen = net->param_gen - 1; /* wmax unknown: the first SGD step reads the weights */
     if (opt.kind == MLP_OPT_SGD &&
         (s = alloc_dz(&tr->dz, &tr->dz_block, net, max_batch)) != MLP_OK) {
         mlp_trainer_free(tr);
@@ -107,7 +119,7 @@ void mlp_trainer_free(mlp_trainer *tr)
 {
     if (tr == NULL) return;
     mlp_workspace_free(tr->ws);
-    free(tr->grad);
+    free(tr->block);
     free(tr->dz);
     free(tr->dz_block);
     free(tr->history);
@@ -188,27 +200,93 @@ mlp_status mlp_trainer_set_learning_rate(mlp_trainer *tr, double learning_rate)
 
 double mlp_trainer_learning_rate(const mlp_trainer *tr) { return tr != NULL ? tr->lr : NAN; }
 
-/* Apply the optimizer to the whole parameter block with the gradient in tr->grad. */
-static void update(mlp_trainer *tr)
+/* Segments of the parameter block the update visits, a chunk at a time: small
+ * enough that a chunk's new values are still in L1 when they are checked. */
+enum { UPDATE_CHUNK = 512 };
+
+/* The optimizer's update of the whole block from the gradient in tr->grad, checked
+ * before it takes effect, in one pass: chunk by chunk (the parameter block in order,
+ * W1, b1, W2, ...), the new weights go to a buffer on the stack and the new state to
+ * the shadow blocks; the chunk is checked for finiteness while it is in cache; only
+ * then are its old weights moved into the chunk's place in tr->grad (its gradient is
+ * spent) and the new ones into the network. When a chunk fails, the chunks before it
+ * get their weights back from tr->grad and the state was never touched: nothing has
+ * changed. Once all are done the shadow blocks are swapped with the state. The pass
+ * reads and writes no more memory than an update in place plus a separate check of
+ * the gradient did. Weight decay is applied in the same pass. */
+static mlp_status update(mlp_trainer *tr)
 {
     mlp_net *net = tr->net;
+    const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
     double *w = net->params, *g = tr->grad;
-    const size_t np = net->n_params;
-    if (tr->opt.weight_decay > 0) /* L2 on the weights, not the biases: one daxpy per layer */
-        for (size_t l = 0; l < net->n_layers; l++) {
-            const mlp_layer *L = &net->layers[l];
-            mlp__axpy(L->in * L->out, tr->opt.weight_decay, w + L->w_off, g + L->w_off);
+    double *a = tr->state[0], *b = tr->state[1], *a1 = tr->shadow[0], *b1 = tr->shadow[1];
+    const unsigned long long t = tr->t + 1;
+    size_t done = 0; /* parameters [0, done) hold their new weights, old ones in g */
+    int ok = 1;
+    for (size_t l = 0; l < net->n_layers && ok; l++) {
+        const mlp_layer *L = &net->layers[l];
+        for (int part = 0; part < 1 + L->has_bias && ok; part++) {
+            const size_t off = part == 0 ? L->w_off : L->b_off;
+            const size_t len = part == 0 ? L->in * L->out : L->out;
+            const double wd = part == 0 ? tr->opt.weight_decay : 0.0; /* not on biases */
+            for (size_t i = off; i < off + len && ok; i += UPDATE_CHUNK) {
+                const size_t m = off + len - i < UPDATE_CHUNK ? off + len - i : UPDATE_CHUNK;
+                double w1[UPDATE_CHUNK]; /* the chunk's new weights */
+                k->update(w1, a1 + i, b1 != NULL ? b1 + i : NULL, w + i, g + i, a + i,
+                          b1 != NULL ? b + i : NULL, m, &tr->opt, tr->lr, t, wd);
+                ok = mlp__all_finite(w1, m) && mlp__all_finite(a1 + i, m) &&
+                     (b1 == NULL || mlp__all_finite(b1 + i, m));
+                if (!ok) break;
+                memcpy(g + i, w + i, m * sizeof *w);
+                memcpy(w + i, w1, m * sizeof *w);
+                done = i + m;
+            }
         }
-    mlp__optimizer(tr->opt.kind)
-        ->update(w, g, tr->state, tr->state + np, np, &tr->opt, tr->lr, tr->t);
+    }
+    if (!ok) {
+        memcpy(w, g, done * sizeof *w);
+        return mlp__fail(MLP_ERR_NUMERIC,
+                         "mlp_trainer_step: the gradient or the %s update is not finite (learning "
+                         "rate %g); weights and optimizer state unchanged",
+                         k->name, tr->lr);
+    }
+    tr->state[0] = a1;
+    tr->shadow[0] = a;
+    if (b1 != NULL) {
+        tr->state[1] = b1;
+        tr->shadow[1] = b;
+    }
+    tr->t = t;
+    net->param_gen++; /* other trainers of this network must re-read it */
+    tr->sgd_gen = net->param_gen;
+    return MLP_OK;
 }
 
-/* Plain SGD, fused: every layer's dZ first (with the old weights), then each
- * layer's update as one dgemm that never stores the gradient. The gradient is
- * checked through its factors: when the loss, every dZ, the inputs and every
- * activation are finite, so is every product of them, barring an overflow of a
- * sum of finite products to infinity (a divergence the next step's loss reports,
- * and that mlp_trainer_fit's check of the weights after each epoch catches). */
+/* Largest magnitudes of each layer's parameters, into tr->wmax; 0 when one is not
+ * finite. */
+static int scan_params(mlp_trainer *tr)
+{
+    const mlp_net *net = tr->net;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        const size_t len = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
+        tr->wmax[l] = mlp__max_abs(net->params + L->w_off, len);
+        if (!isfinite(tr->wmax[l])) return 0;
+    }
+    tr->sgd_gen = net->param_gen;
+    return 1;
+}
+
+/* Plain SGD, fused: every layer's dZ first (with the old weights), then each layer's
+ * update as one dgemm, W = decay·W − lr·dZᵀ·A_prev, that never stores the gradient —
+ * and so can only be checked before it runs. The factors are checked (the inputs,
+ * every activation, every dZ: finite), and their magnitudes bound the update: each
+ * entry of dZᵀ·A_prev is at most n·max|dZ|·max|A_prev| (the bias's n·max|dZ|), so the
+ * new weights are at most |decay|·max|W| + lr·that, with max|W| a bound the trainer
+ * keeps from step to step (and re-reads when anything else changed the weights).
+ * Within 2^1020 nothing can overflow and the dgemm runs in place. Beyond it (weights
+ * or rates near the end of the double range) the weights are copied aside first,
+ * checked after, and put back if any is not finite. */
 static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                            const double *target, size_t n)
 {
@@ -219,32 +297,61 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     const double loss = tr->lk->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target,
                                                n, net->layers[last].out, net->layers[last].act);
     if (loss_value != NULL) *loss_value = loss;
-    int finite = isfinite(loss) && mlp__all_finite(x, n * net->n_inputs) &&
-                 mlp__all_finite(tr->dz[last], n * net->layers[last].out);
+    /* per layer: max|A_prev|, max|dZ|, and the bound on its weights after this step */
+    double *amax = tr->bounds, *dzmax = amax + net->n_layers, *after = dzmax + net->n_layers;
+    amax[0] = mlp__max_abs(x, n * net->n_inputs);
+    dzmax[last] = mlp__max_abs(tr->dz[last], n * net->layers[last].out);
+    int finite = isfinite(loss) && isfinite(amax[0]) && isfinite(dzmax[last]);
     for (size_t l = last; finite && l > 0; l--) {
         const mlp_layer *L = &net->layers[l];
         mlp__dense_backward_input(tr->dz[l - 1], tr->dz[l], net->params + L->w_off, n, L->in,
                                   L->out);
         mlp__activation_backward(tr->dz[l - 1], tr->dz[l - 1], ws->act[l - 1], ws->z[l - 1], n,
                                  L->in, net->layers[l - 1].act);
-        finite = mlp__all_finite(tr->dz[l - 1], n * L->in) &&
-                 mlp__all_finite(ws->act[l - 1], n * L->in);
+        dzmax[l - 1] = mlp__max_abs(tr->dz[l - 1], n * L->in);
+        amax[l] = mlp__max_abs(ws->act[l - 1], n * L->in);
+        finite = isfinite(dzmax[l - 1]) && isfinite(amax[l]);
     }
     MLP_CHECK(finite, MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               loss);
+    MLP_CHECK(tr->sgd_gen == net->param_gen || scan_params(tr), MLP_ERR_NUMERIC,
+              "mlp_trainer_step: the network holds NaN or infinite parameters; weights "
+              "unchanged");
     const double lr = tr->lr, decay = 1.0 - lr * tr->opt.weight_decay;
+    int safe = 1;
     for (size_t l = 0; l <= last; l++) {
+        const double rows = (double)n, delta = lr * rows * dzmax[l] * fmax(amax[l], 1.0);
+        after[l] = fabs(decay) * tr->wmax[l] + delta;
+        safe &= after[l] <= 0x1p1020; /* NaN and infinity fail this too */
+    }
+    double *saved = tr->state[0]; /* SGD keeps no state: room for the weights */
+    if (!safe) memcpy(saved, net->params, net->n_params * sizeof *saved);
+    for (size_t l = 0; l <= last; l++) { /* scratch: the layer's own part of grad */
         const mlp_layer *L = &net->layers[l];
         mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL,
                        tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
                        tr->grad + L->w_off);
     }
+    if (!safe) {
+        const int good = scan_params(tr);
+        if (!good) memcpy(net->params, saved, net->n_params * sizeof *saved);
+        memset(saved, 0, net->n_params * sizeof *saved); /* SGD's state is all zero */
+        MLP_CHECK(good, MLP_ERR_NUMERIC,
+                  "mlp_trainer_step: the update (learning rate %g) overflows the weights; weights "
+                  "unchanged",
+                  lr);
+    } else {
+        for (size_t l = 0; l <= last; l++) tr->wmax[l] = after[l];
+    }
     tr->t++;
+    net->param_gen++;
+    tr->sgd_gen = net->param_gen;
     return MLP_OK;
 }
 
-/* Forward, backward, and — when the loss and the gradient are finite — the update. */
+/* Forward, backward, and — when the loss, the gradient and the update are finite —
+ * the update. */
 static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
                        const double *target, size_t n)
 {
@@ -252,12 +359,9 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
     mlp__forward(tr->net, tr->ws, x, n, tr->keep);
     const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
     if (loss_value != NULL) *loss_value = loss;
-    MLP_CHECK(isfinite(loss) && mlp__all_finite(tr->grad, tr->net->n_params), MLP_ERR_NUMERIC,
-              "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
-              loss);
-    tr->t++;
-    update(tr);
-    return MLP_OK;
+    MLP_CHECK(isfinite(loss), MLP_ERR_NUMERIC,
+              "mlp_trainer_step: the loss (%g) is not finite; weights unchanged", loss);
+    return update(tr);
 }
 
 mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_dataset *batch)
@@ -623,6 +727,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         memcpy(net->params, b.best, np * sizeof *b.best);
     else if (failed)
         memcpy(net->params, b.good, np * sizeof *b.good);
+    if (opt.patience > 0 || failed) net->param_gen++; /* not a step's change: re-read */
     free_buffers(&b);
 
     res.loss = h_loss;

@@ -1,0 +1,290 @@
+/* "MLP_OK means finite", one row per way an update can go wrong: after every call
+ * that returns MLP_OK, every parameter and every value of the optimizer's state is
+ * finite and in its range; a call that cannot keep that returns MLP_ERR_NUMERIC
+ * and changes nothing. "Nothing" is checked through a checkpoint: its bytes hold
+ * the weights, the state, the step and epoch counts, and loading one checks that
+ * every value is finite and in range (tests/test_io.c proves that check). */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+static char dir[64], ckpt[128];
+
+static void make_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/mlp-finite-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(ckpt, sizeof ckpt, "%s/ck.mlp", dir);
+}
+
+static void remove_dir(void)
+{
+    unlink(ckpt);
+    rmdir(dir);
+}
+
+/* The trainer's checkpoint bytes (network, state, counters). */
+static unsigned char *snapshot(const mlp_trainer *tr, size_t *size)
+{
+    ck_assert_int_eq(mlp_trainer_save(tr, ckpt), MLP_OK);
+    FILE *f = fopen(ckpt, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *size = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*size);
+    ck_assert_uint_eq(fread(b, 1, *size, f), *size);
+    fclose(f);
+    return b;
+}
+
+/* The invariant after MLP_OK: the checkpoint loads, which needs every parameter and
+ * state value finite and in range. */
+static void assert_sound(const mlp_trainer *tr, const char *row)
+{
+    const mlp_net *net = mlp_trainer_net(tr);
+    const double *p = mlp_net_params_const(net);
+    for (size_t i = 0; i < mlp_net_n_params(net); i++)
+        ck_assert_msg(isfinite(p[i]), "%s: parameter %zu is %g after MLP_OK", row, i, p[i]);
+    ck_assert_int_eq(mlp_trainer_save(tr, ckpt), MLP_OK);
+    mlp_trainer *back;
+    mlp_net *bn;
+    ck_assert_msg(mlp_trainer_load(&back, &bn, ckpt, 1) == MLP_OK, "%s: after MLP_OK the state "
+                  "does not load: %s", row, mlp_error_detail());
+    mlp_trainer_free(back);
+    mlp_net_free(bn);
+}
+
+/* 2 -> 6 `hidden` -> 1 identity, Xavier weights from seed 3. */
+static mlp_net *net_of(mlp_activation hidden)
+{
+    const mlp_layer_spec spec[2] = {MLP_LAYER(6, hidden, 1), MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 2, spec, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 3), MLP_OK);
+    return net;
+}
+
+enum { N = 8 };
+static double x[N * 2], y[N], big_x[N * 2], big_y[N];
+
+static void data(void)
+{
+    uint64_t rng = 11;
+    tu_fill(&rng, x, N * 2, -1, 1);
+    tu_fill(&rng, y, N, -1, 1);
+    for (int i = 0; i < N * 2; i++) big_x[i] = 1e157 * x[i]; /* squares overflow */
+    for (int i = 0; i < N; i++) big_y[i] = 1e3 * y[i];
+}
+
+/* How each row goes wrong. */
+typedef enum scenario {
+    HUGE_RATE,     /* a learning rate of 1e308 on gradients of order 1e3 */
+    HUGE_INPUTS,   /* gradients near 1e156, whose squares overflow Adam's second moment */
+    HIDDEN_INF,    /* an infinite weight written through mlp_net_params(), hidden by a relu */
+    FIT_HUGE_RATE  /* a whole fit at a learning rate of 1e308 */
+} scenario;
+
+static const char *const scenario_names[] = {"a learning rate of 1e308",
+                                             "gradients near 1e156", "a hidden infinite weight",
+                                             "a fit at a learning rate of 1e308"};
+
+static void run_row(mlp_optimizer_kind kind, scenario sc)
+{
+    char row[128];
+    snprintf(row, sizeof row, "%s, %s", mlp_optimizer_name(kind), scenario_names[sc]);
+    make_dir();
+    data();
+    /* gradients near 1e156 with a loss of order 1: inputs of 1e157 scaled back by the
+     * hidden layer's weights (identity, so nothing saturates) */
+    mlp_net *net = net_of(sc == HIDDEN_INF ? MLP_ACT_RELU
+                                           : sc == HUGE_INPUTS ? MLP_ACT_IDENTITY : MLP_ACT_TANH);
+    mlp_optimizer o = tu_optimizer(kind);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, N), MLP_OK);
+    /* a few good steps first, so that there is state to lose */
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(x, y, N)), MLP_OK);
+    assert_sound(tr, row);
+
+    const double *bx = x, *by = y;
+    if (sc == HUGE_RATE || sc == FIT_HUGE_RATE) {
+        ck_assert_int_eq(mlp_trainer_set_learning_rate(tr, 1e308), MLP_OK);
+        by = big_y;
+    } else if (sc == HUGE_INPUTS) {
+        bx = big_x;
+        double *p = mlp_net_params(net);
+        for (int i = 0; i < 12; i++) p[i] *= 1e-157; /* the hidden weights, not its bias */
+    } else {
+        /* hidden node 0 gets weight -inf from input 0 and 0 from input 1: with x0 > 0
+         * its pre-activation is -inf and relu makes it 0, so the loss stays finite */
+        double *p = mlp_net_params(net);
+        p[0] = -INFINITY;
+        p[1] = 0;
+        for (int i = 0; i < N; i++) x[2 * i] = fabs(x[2 * i]) + 0.1;
+    }
+    size_t before_size = 0, after_size;
+    /* (a network holding an infinity cannot be saved: nothing to compare there) */
+    unsigned char *before = sc == HIDDEN_INF ? NULL : snapshot(tr, &before_size);
+    mlp_status s;
+    double loss = 0;
+    if (sc == FIT_HUGE_RATE) {
+        mlp_fit_options f = tu_fit_options();
+        f.epochs = 3;
+        f.batch_size = 0;
+        mlp_fit_result r = tu_fit_result();
+        s = mlp_trainer_fit(tr, &r, TU_DATA(bx, by, N), &f);
+        ck_assert_msg(s == MLP_ERR_NUMERIC, "%s: fit gave %s", row, mlp_strerror(s));
+        ck_assert_uint_eq(r.epochs_run, 0);
+        ck_assert_int_eq(r.stop, MLP_STOP_NUMERIC);
+    } else {
+        s = mlp_trainer_step(tr, &loss, TU_DATA(bx, by, N));
+        /* gradients near 1e156 are finite: only Adam squares them; the others may take
+         * the step, and then what they return must be sound */
+        if (sc != HUGE_INPUTS || kind == MLP_OPT_ADAM)
+            ck_assert_msg(s == MLP_ERR_NUMERIC, "%s: step gave %s (loss %g)", row,
+                          mlp_strerror(s), loss);
+        ck_assert_msg(isfinite(loss), "%s: the loss itself was not finite (%g)", row, loss);
+        if (s == MLP_OK) {
+            assert_sound(tr, row);
+            free(before);
+            mlp_trainer_free(tr);
+            mlp_net_free(net);
+            remove_dir();
+            return;
+        }
+    }
+    if (sc == HIDDEN_INF) {
+        /* the network was never sound: it must stay exactly as the caller left it */
+        ck_assert(isinf(mlp_net_params_const(net)[0]));
+    } else {
+        unsigned char *after = snapshot(tr, &after_size);
+        ck_assert_uint_eq(after_size, before_size);
+        ck_assert_msg(memcmp(before, after, before_size) == 0,
+                      "%s: MLP_ERR_NUMERIC, but the trainer changed", row);
+        free(after);
+        assert_sound(tr, row);
+        /* and it trains on at a sane rate from where it was */
+        if (sc != HUGE_INPUTS) ck_assert_int_eq(mlp_trainer_set_learning_rate(tr, 0.01), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(x, y, N)), MLP_OK);
+        assert_sound(tr, row);
+    }
+    free(before);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+    remove_dir();
+}
+
+START_TEST(every_optimizer_and_every_way_to_overflow)
+{
+    const mlp_optimizer_kind kinds[4] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV,
+                                         MLP_OPT_ADAM};
+    for (int k = 0; k < 4; k++)
+        for (int sc = HUGE_RATE; sc <= FIT_HUGE_RATE; sc++) run_row(kinds[k], (scenario)sc);
+}
+END_TEST
+
+START_TEST(irprop_refuses_a_non_finite_gradient_after_a_sign_change)
+{
+    /* iRPROP- keeps no trace of the gradient after a sign change (its previous
+     * gradient goes to 0): the update must still see an infinite one. One weight,
+     * first a step on x = 1, t = 1 (gradient < 0, step 0.1: w = 0.1), then x = 1e155,
+     * t = 0: the prediction 1e154 gives a finite loss of 1e308 and a gradient of
+     * 2 · 1e154 · 1e155 = +inf, against the previous negative one. */
+    make_dir();
+    mlp_net *net = tu_one_weight(0);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_IRPROP_MINUS);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&tu_one, &tu_one, 1)), MLP_OK);
+    ck_assert_double_eq_tol(mlp_net_params_const(net)[0], 0.1, 1e-17);
+    size_t n0, n1;
+    unsigned char *before = snapshot(tr, &n0);
+    const double huge = 1e155;
+    double loss;
+    ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&huge, &tu_zero, 1)), MLP_ERR_NUMERIC);
+    ck_assert(isfinite(loss));
+    unsigned char *after = snapshot(tr, &n1);
+    ck_assert_mem_eq(before, after, n0);
+    free(before);
+    free(after);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+    remove_dir();
+}
+END_TEST
+
+START_TEST(sgd_near_the_end_of_the_range)
+{
+    /* A weight of 1e308 on an input that is always 0: the loss is finite, and the
+     * bound plain SGD keeps (|decay| max|W| + lr ...) passes 2^1020, so it copies
+     * the weights aside and checks after. With decay 1 the update is finite and
+     * taken; with decay -2 (lr 1, weight decay 3) it overflows and is undone. */
+    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 0);
+    const double zero_in[2] = {0, 0}, t[2] = {1, -1}, w = 1e308;
+    for (int overflow = 0; overflow < 2; overflow++) {
+        make_dir();
+        mlp_net *net;
+        ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
+        ck_assert_int_eq(mlp_net_set_weights(net, 0, &w, 1), MLP_OK);
+        mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
+        o.learning_rate = overflow ? 1 : 0.1;
+        o.weight_decay = overflow ? 3 : 0;
+        mlp_trainer *tr;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 2), MLP_OK);
+        size_t n0, n1;
+        unsigned char *before = snapshot(tr, &n0);
+        double loss;
+        const mlp_status s = mlp_trainer_step(tr, &loss, TU_DATA(zero_in, t, 2));
+        ck_assert_double_eq(loss, 1);
+        if (overflow) {
+            ck_assert_int_eq(s, MLP_ERR_NUMERIC);
+            unsigned char *after = snapshot(tr, &n1);
+            ck_assert_mem_eq(before, after, n0); /* weights and (zero) state as they were */
+            free(after);
+        } else {
+            ck_assert_int_eq(s, MLP_OK);
+            ck_assert_double_eq(mlp_net_params_const(net)[0], w); /* dW = dZ · 0 = 0 */
+            assert_sound(tr, "sgd at 1e308");
+        }
+        free(before);
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+        remove_dir();
+    }
+}
+END_TEST
+
+START_TEST(the_linear_update_checks_before_it_writes)
+{
+    double w[3] = {1, 2, 3};
+    const double slope[3] = {1, -1e308, 1};
+    ck_assert_int_eq(mlp_linear_update(w, slope, 3, 1e10), MLP_ERR_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "weight 1 would become"));
+    ck_assert_double_eq(w[0], 1); /* not even the first, which was fine */
+    ck_assert_double_eq(w[1], 2);
+    const double nan_slope[3] = {0, NAN, 0};
+    ck_assert_int_eq(mlp_linear_update(w, nan_slope, 3, 0.1), MLP_ERR_NUMERIC);
+    ck_assert_int_eq(mlp_linear_update(w, slope, 3, 1e-300), MLP_OK);
+    ck_assert_double_eq_tol(w[1], 2 + 1e8, 1e-6);
+}
+END_TEST
+
+static Suite *finite_suite(void)
+{
+    Suite *s = suite_create("finite");
+    TCase *tc = tcase_create("finite");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, every_optimizer_and_every_way_to_overflow);
+    tcase_add_test(tc, irprop_refuses_a_non_finite_gradient_after_a_sign_change);
+    tcase_add_test(tc, sgd_near_the_end_of_the_range);
+    tcase_add_test(tc, the_linear_update_checks_before_it_writes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(finite_suite)
