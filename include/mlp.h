@@ -298,11 +298,14 @@ MLP_API mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spe
 MLP_API size_t mlp_net_n_params(const mlp_net *net);
 
 /**
- * The parameter block: every layer's weights, then its bias if it has one,
- * layer after layer (W1, b1, W2, b2, ...), each W row-major (out, in).
+ * The parameter block, writable: every layer's weights, then its bias if it has
+ * one, layer after layer (W1, b1, W2, b2, ...), each W row-major (out, in).
+ * Calling it tells the library the weights may change, so the next training step
+ * reads them again (plain SGD keeps a bound on their magnitude between steps):
+ * write through a pointer got after the last step, not one kept from before it.
+ * For reading, mlp_net_params_const() does not count as a change.
  * @param net  the network.
- * @return mlp_net_n_params() doubles owned by the network (writing through the
- *         pointer changes the network); NULL for NULL.
+ * @return mlp_net_n_params() doubles owned by the network; NULL for NULL.
  */
 MLP_API double *mlp_net_params(mlp_net *net);
 

@@ -256,7 +256,11 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
         return;
     }
     if (n == 1) { /* a rank-one update: dger, after the decay if any */
-        if (decay != 1.0) cblas_dscal((int)cells, decay, w, 1);
+        /* a layer may hold more than INT_MAX weights, BLAS counts in int: in pieces */
+        for (size_t i = 0; decay != 1.0 && i < cells; i += MLP_MAX_DIM) {
+            const size_t m = cells - i < MLP_MAX_DIM ? cells - i : MLP_MAX_DIM;
+            cblas_dscal((int)m, decay, w + i, 1);
+        }
         cblas_dger(CblasRowMajor, (int)out, (int)in, -lr, dz, 1, a_prev, 1, w, (int)in);
         if (b != NULL)
             for (size_t j = 0; j < out; j++) b[j] -= lr * dz[j];

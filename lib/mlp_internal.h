@@ -67,17 +67,6 @@ void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n);
 /* Which implementation mlp__vpass runs on this machine, for reports. */
 const char *mlp__vmath_name(void);
 
-/* y += alpha * x over n values: cblas_daxpy, or a plain loop below 256 values,
- * where the call costs more than the arithmetic (the tiny network's 9 parameters). */
-static inline void mlp__axpy(size_t n, double alpha, const double *x, double *y)
-{
-    if (n < 256) {
-        for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
-    } else {
-        cblas_daxpy((int)n, alpha, x, 1, y, 1);
-    }
-}
-
 /* 1 when every value is finite. */
 int mlp__all_finite(const double *x, size_t n);
 
