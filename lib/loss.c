@@ -153,6 +153,10 @@ mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
     MLP_CHECK(k->output_act < 0 || (int)out->act == k->output_act, MLP_ERR_INVALID_ARG,
               "%s: %s needs a %s output layer, this one is %s", fn, k->name,
               mlp_activation_name((mlp_activation)k->output_act), mlp_activation_name(out->act));
+    MLP_CHECK(out->act != MLP_ACT_SOFTMAX || out->out >= 2, MLP_ERR_INVALID_ARG,
+              "%s: a softmax over one output node is 1 whatever its input: %s could not train "
+              "it (use a sigmoid)",
+              fn, k->name);
     MLP_CHECK(out->out >= k->min_outputs, MLP_ERR_INVALID_ARG,
               "%s: %s needs %zu output nodes or more, this network has %zu (a %s over one "
               "node is constant: use binary_crossentropy with a sigmoid output)",

@@ -179,14 +179,14 @@ static mlp_status bad_setting(int which)
     return mlp_trainer_create(&tr_out, F.net, MLP_LOSS_MSE, &o, 4);
 }
 
-/* A softmax over one node trained with categorical cross-entropy. */
-static mlp_status one_node_softmax(void)
+/* A softmax over one node (constant: nothing can train it) with a loss. */
+static mlp_status one_node_softmax(mlp_loss loss)
 {
     const mlp_layer_spec l[1] = {MLP_LAYER(1, MLP_ACT_SOFTMAX, 1)};
     mlp_net *n;
     if (mlp_net_create(&n, 3, l, 1) != MLP_OK) return MLP_ERR_NOMEM;
     mlp_trainer *tr = NULL;
-    const mlp_status s = mlp_trainer_create(&tr, n, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &F.opt, 4);
+    const mlp_status s = mlp_trainer_create(&tr, n, loss, &F.opt, 4);
     mlp_trainer_free(tr);
     mlp_net_free(n);
     return s;
@@ -350,7 +350,8 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, TU_DATA(F.x, F.t, 4),
                                                   (F.fit.max_abs_weight = NAN, &F.fit)))
         CASE(MLP_ERR_INVALID_ARG, irprop_minibatch())
-        CASE(MLP_ERR_INVALID_ARG, one_node_softmax())
+        CASE(MLP_ERR_INVALID_ARG, one_node_softmax(MLP_LOSS_CATEGORICAL_CROSSENTROPY))
+        CASE(MLP_ERR_INVALID_ARG, one_node_softmax(MLP_LOSS_MSE))
         CASE(MLP_ERR_INVALID_ARG, bad_setting(0))
         CASE(MLP_ERR_INVALID_ARG, bad_setting(1))
         CASE(MLP_ERR_INVALID_ARG, bad_setting(2))
