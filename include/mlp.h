@@ -54,13 +54,13 @@ extern "C" {
  */
 
 #define MLP_VERSION_MAJOR 1 /**< incremented for changes that break the ABI (new soname) */
-#define MLP_VERSION_MINOR 0 /**< incremented for additions that keep the ABI */
+#define MLP_VERSION_MINOR 1 /**< incremented for additions that keep the ABI */
 #define MLP_VERSION_PATCH 0 /**< incremented for fixes */
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define MLP_VERSION_NUMBER \
     (MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH)
 /** The header's version as a string. */
-#define MLP_VERSION_STRING "1.0.0"
+#define MLP_VERSION_STRING "1.1.0"
 
 /**
  * The version of the library actually loaded.
@@ -685,8 +685,17 @@ typedef enum mlp_optimizer_kind {
     MLP_OPT_MOMENTUM = 1,    /**< v = μ v + g; w -= lr v */
     MLP_OPT_NESTEROV = 2,    /**< v = μ v + g; w -= lr (g + μ v) */
     MLP_OPT_ADAM = 3,        /**< Kingma & Ba, with bias correction */
-    MLP_OPT_IRPROP_MINUS = 4 /**< iRPROP-: per-weight step sizes from gradient signs; a
-                                  full-batch method: mlp_trainer_fit() refuses mini-batches */
+    MLP_OPT_IRPROP_MINUS = 4, /**< iRPROP-: per-weight step sizes from gradient signs; a
+                                   full-batch method: mlp_trainer_fit() refuses mini-batches */
+    MLP_OPT_LBFGS = 5,        /**< L-BFGS (since 1.1): a quasi-Newton direction from the last
+                                   lbfgs_history steps (two-loop recursion), a line search
+                                   satisfying the strong Wolfe conditions; full batch, no
+                                   learning rate; one iteration per epoch */
+    MLP_OPT_LM = 6            /**< Levenberg–Marquardt (since 1.1), for ::MLP_LOSS_MSE: the
+                                   Gauss–Newton system (JᵀJ + μI)δ = −Jᵀe from the Jacobian of
+                                   every residual, solved by Cholesky, μ adapted as Nielsen
+                                   does; full batch; needs 2·n_params² doubles (see
+                                   mlp_optimizer::lm_memory_budget) */
 } mlp_optimizer_kind;
 
 /**
@@ -750,6 +759,23 @@ typedef struct mlp_optimizer {
     size_t schedule_cosine_epochs;
     /** plateau: epochs without improvement before a cut, > 0; default 10 */
     size_t schedule_patience;
+    /** L-BFGS: the steps whose curvature the direction uses, m, > 0; default 10 (since 1.1) */
+    size_t lbfgs_history;
+    /** L-BFGS: evaluations a line search may take, > 0; default 25 (since 1.1) */
+    size_t max_line_search;
+    /** L-BFGS, LM: converged when the largest gradient component of the mean loss is at most
+     *  this, >= 0; default 1e-10 for them, 0 (never) for the others (since 1.1) */
+    double tolerance_grad;
+    /** L-BFGS, LM: converged when an iteration lowers the objective by at most this fraction
+     *  of it, >= 0, 0 turning the test off (both still stop when no step lowers the objective
+     *  any more); default 1e-12 for them, 0 for the others (since 1.1) */
+    double tolerance_change;
+    /** LM: the first μ is this times the largest diagonal entry of JᵀJ, > 0; default 1e-3
+     *  (since 1.1) */
+    double lm_damping;
+    /** LM: bytes the normal equations (2·n_params² doubles) may take; a network that needs
+     *  more is refused at mlp_trainer_create(); default 1 GiB (since 1.1) */
+    size_t lm_memory_budget;
 } mlp_optimizer;
 
 /**
@@ -757,7 +783,9 @@ typedef struct mlp_optimizer {
  * 0.001), momentum 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8, weight_decay 0,
  * iRPROP- as FANN: η+ 1.2, η- 0.5, Δ0 0.1, Δmin 0, Δmax 50; constant schedule,
  * schedule_factor 0.1, min_lr 0, min_delta 1e-4, step_epochs 10, cosine_epochs 0,
- * patience 10.
+ * patience 10; L-BFGS history 10, 25 line-search evaluations; tolerances 1e-10
+ * (gradient) and 1e-12 (change) for L-BFGS and LM, 0 for the others; LM damping 1e-3,
+ * memory budget 1 GiB.
  * @param[out] optimizer    the settings to fill.
  * @param      struct_size  sizeof(mlp_optimizer) as the caller's header declares it.
  * @param      kind         the method.
@@ -990,7 +1018,8 @@ typedef enum mlp_stop_reason {
     MLP_STOP_PATIENCE = 1, /**< early stopping: patience ran out */
     MLP_STOP_CALLBACK = 2, /**< the callback asked to stop */
     MLP_STOP_NUMERIC = 3,  /**< a loss or gradient stopped being finite (::MLP_ERR_NUMERIC) */
-    MLP_STOP_DIVERGED = 4  /**< a parameter's magnitude passed max_abs_weight (::MLP_ERR_NUMERIC) */
+    MLP_STOP_DIVERGED = 4, /**< a parameter's magnitude passed max_abs_weight (::MLP_ERR_NUMERIC) */
+    MLP_STOP_CONVERGED = 5 /**< the optimizer's tolerances were met (L-BFGS, LM; since 1.1) */
 } mlp_stop_reason;
 
 /** What mlp_trainer_fit() did. Fill struct_size with mlp_fit_result_init() before the call. */

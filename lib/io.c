@@ -23,11 +23,14 @@
 
 static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
 /* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the
- * learning-rate schedule, checkpoints the schedule's state. Every version is read. */
-enum { FORMAT_VERSION = 2, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+ * learning-rate schedule, checkpoints the schedule's state. Version 3 (libmlp 1.1):
+ * the optimizer block gained the second-order settings, checkpoints their state.
+ * Every version is read. */
+enum { FORMAT_VERSION = 3, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
 enum { HEADER_BYTES = 40, VERSION_BYTES = 16 };
-/* The optimizer block: reals, then (version 2) counts. */
-enum { N_OPT_REALS_V1 = 11, N_OPT_REALS = 14, N_OPT_COUNTS = 3 };
+/* The optimizer block: reals, then (version 2 on) counts, by version. */
+enum { N_OPT_REALS_V1 = 11, N_OPT_REALS_V2 = 14, N_OPT_COUNTS_V2 = 3 };
+enum { N_OPT_REALS = 17, N_OPT_COUNTS = 6 };
 
 /* ---- writing ------------------------------------------------------------------ */
 
@@ -105,15 +108,19 @@ static void put_optimizer(writer *w, const mlp_optimizer *o)
 {
     put_u32(w, (uint32_t)o->kind);
     put_u32(w, (uint32_t)o->schedule);
-    const double v[N_OPT_REALS] = {o->learning_rate,   o->momentum,          o->beta1,
-                                   o->beta2,           o->epsilon,           o->weight_decay,
-                                   o->rprop_increase,  o->rprop_decrease,    o->rprop_delta_init,
-                                   o->rprop_delta_min, o->rprop_delta_max,   o->schedule_factor,
-                                   o->schedule_min_lr, o->schedule_min_delta};
+    const double v[N_OPT_REALS] = {
+        o->learning_rate,    o->momentum,        o->beta1,           o->beta2,
+        o->epsilon,          o->weight_decay,    o->rprop_increase,  o->rprop_decrease,
+        o->rprop_delta_init, o->rprop_delta_min, o->rprop_delta_max, o->schedule_factor,
+        o->schedule_min_lr,  o->schedule_min_delta, o->tolerance_grad, o->tolerance_change,
+        o->lm_damping};
     put_f64s(w, v, N_OPT_REALS);
     put_u64(w, o->schedule_step_epochs);
     put_u64(w, o->schedule_cosine_epochs);
     put_u64(w, o->schedule_patience);
+    put_u64(w, o->lbfgs_history);
+    put_u64(w, o->max_line_search);
+    put_u64(w, o->lm_memory_budget);
 }
 
 /* The whole file but its checksum; with w->p == NULL it only measures. */
@@ -157,6 +164,9 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
         put_u64(w, tr->plateau_cuts);
         put_f64s(w, tr->state[0], net->n_params);
         put_f64s(w, tr->state[1], net->n_params);
+        put_u64(w, tr->hist_blocks);
+        put_f64s(w, tr->hist, tr->hist_blocks * net->n_params);
+        put_f64s(w, tr->so, 2);
     }
 }
 
@@ -530,8 +540,9 @@ static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, i
     MLP_CHECK(mlp__schedule((mlp_schedule)schedule) != NULL &&
                   (version > 1 || schedule == MLP_SCHEDULE_CONSTANT),
               MLP_ERR_FORMAT, "%s: %s: unknown schedule %u", r->fn, what, (unsigned)schedule);
-    const size_t reals = version > 1 ? N_OPT_REALS : N_OPT_REALS_V1;
-    const size_t counts = version > 1 ? N_OPT_COUNTS : 0;
+    const size_t reals =
+        version > 2 ? N_OPT_REALS : version > 1 ? N_OPT_REALS_V2 : N_OPT_REALS_V1;
+    const size_t counts = version > 2 ? N_OPT_COUNTS : version > 1 ? N_OPT_COUNTS_V2 : 0;
     NEED(r, 8 * (reals + counts), what);
     double v[N_OPT_REALS];
     get_f64s(r, v, reals);
@@ -561,11 +572,20 @@ static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, i
         o->schedule_min_lr = v[12];
         o->schedule_min_delta = v[13];
         const uint64_t most = SIZE_MAX / 16;
-        MLP_CHECK(c[0] <= most && c[1] <= most && c[2] <= most, MLP_ERR_FORMAT,
-                  "%s: %s: a schedule count is out of range", r->fn, what);
+        for (size_t i = 0; i < counts; i++)
+            MLP_CHECK(c[i] <= most, MLP_ERR_FORMAT, "%s: %s: count %zu is out of range", r->fn,
+                      what, i);
         o->schedule_step_epochs = (size_t)c[0];
         o->schedule_cosine_epochs = (size_t)c[1];
         o->schedule_patience = (size_t)c[2];
+    }
+    if (version > 2) {
+        o->tolerance_grad = v[14];
+        o->tolerance_change = v[15];
+        o->lm_damping = v[16];
+        o->lbfgs_history = (size_t)c[3];
+        o->max_line_search = (size_t)c[4];
+        o->lm_memory_budget = (size_t)c[5];
     }
     return MLP_OK;
 }
@@ -589,6 +609,9 @@ typedef struct parsed {
     double plateau_best; /* version 2; INFINITY before */
     size_t plateau_wait, plateau_cuts;
     const unsigned char *state;   /* 2 n_params doubles */
+    size_t hist_blocks;           /* version 3: L-BFGS history blocks, 0 for the others */
+    const unsigned char *hist;    /* hist_blocks n_params doubles */
+    double so[2];                 /* second-order counters (see mlp_trainer) */
 } parsed;
 
 static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const char *fn)
@@ -713,6 +736,29 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         s = check_f64s(&r, 2 * f->n_params, "the optimizer state");
         if (s != MLP_OK) return s;
         get_f64s(&r, NULL, 2 * f->n_params);
+        f->hist_blocks = 0;
+        f->hist = r.p;
+        f->so[0] = f->so[1] = 0.0;
+        if (f->opt.kind == MLP_OPT_LM) f->so[1] = 2.0;
+        if (version > 2) {
+            const size_t want = f->opt.kind == MLP_OPT_LBFGS ? 2 * f->opt.lbfgs_history : 0;
+            s = get_count(&r, want, want, &f->hist_blocks, "the L-BFGS history");
+            if (s != MLP_OK) return s;
+            MLP_CHECK(f->n_params == 0 || f->hist_blocks <= r.left / 8 / f->n_params,
+                      MLP_ERR_FORMAT, "%s: an L-BFGS history of %zu blocks does not fit the %zu "
+                      "bytes left", fn, f->hist_blocks, r.left);
+            f->hist = r.p;
+            s = check_f64s(&r, f->hist_blocks * f->n_params, "the L-BFGS history");
+            if (s != MLP_OK) return s;
+            get_f64s(&r, NULL, f->hist_blocks * f->n_params);
+            s = check_f64s(&r, 2, "the second-order state");
+            if (s != MLP_OK) return s;
+            get_f64s(&r, f->so, 2);
+        } else {
+            MLP_CHECK(f->opt.kind != MLP_OPT_LBFGS && f->opt.kind != MLP_OPT_LM, MLP_ERR_FORMAT,
+                      "%s: a version %u checkpoint cannot hold %s", fn, (unsigned)version,
+                      mlp__optimizer(f->opt.kind)->name);
+        }
     }
     MLP_CHECK(r.left == 0, MLP_ERR_FORMAT, "%s: %zu unexpected bytes before the checksum", fn,
               r.left);
@@ -748,6 +794,22 @@ static mlp_status check_state(const parsed *f, const char *fn)
               MLP_ERR_FORMAT,
               "%s: the plateau schedule waited %zu epochs and cut %zu times in %zu epochs", fn,
               f->plateau_wait, f->plateau_cuts, f->epochs_done);
+    const double c0 = f->so[0], c1 = f->so[1];
+    if (o->kind == MLP_OPT_LBFGS) {
+        const double m = (double)o->lbfgs_history;
+        MLP_CHECK(c0 == floor(c0) && c1 == floor(c1) && c0 >= 0 && c0 <= m && c1 >= 0 && c1 < m &&
+                      (c0 == m || c1 == c0),
+                  MLP_ERR_FORMAT, "%s: L-BFGS holds %g pairs and writes slot %g of %g", fn, c0,
+                  c1, m);
+    } else if (o->kind == MLP_OPT_LM) {
+        MLP_CHECK(c0 >= 0 && c1 >= 2, MLP_ERR_FORMAT,
+                  "%s: Levenberg-Marquardt's damping is %g and its growth factor %g, must be "
+                  ">= 0 and >= 2",
+                  fn, c0, c1);
+    } else {
+        MLP_CHECK(c0 == 0 && c1 == 0, MLP_ERR_FORMAT,
+                  "%s: %s keeps no second-order state, yet the file holds some", fn, k->name);
+    }
     for (size_t i = 0; i < np; i++) {
         const double a = f64_at(s0, i), b = f64_at(s1, i);
         switch (o->kind) {
@@ -761,6 +823,11 @@ static mlp_status check_state(const parsed *f, const char *fn)
             MLP_CHECK(a >= o->rprop_delta_min && a <= o->rprop_delta_max, MLP_ERR_FORMAT,
                       "%s: iRPROP- step size of parameter %zu is %g, outside [%g, %g]", fn, i, a,
                       o->rprop_delta_min, o->rprop_delta_max);
+            break;
+        case MLP_OPT_LBFGS: /* the second-order methods keep theirs elsewhere */
+        case MLP_OPT_LM:
+            MLP_CHECK(a == 0 && b == 0, MLP_ERR_FORMAT,
+                      "%s: %s keeps no such state, yet parameter %zu has some", fn, k->name, i);
             break;
         default: /* SGD keeps no state, momentum and Nesterov one block */
             MLP_CHECK(b == k->state_init(o, 1) && (o->kind != MLP_OPT_SGD || a == k->state_init(o, 0)),
@@ -851,7 +918,21 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
         t->plateau_best = f->plateau_best;
         t->plateau_wait = f->plateau_wait;
         t->plateau_cuts = f->plateau_cuts;
+        if (f->hist_blocks > 0) decode(t->hist, f->hist, f->hist_blocks * f->n_params);
+        t->so[0] = f->so[0];
+        t->so[1] = f->so[1];
+        if (f->opt.kind == MLP_OPT_LBFGS) {
+            /* every stored pair passed the curvature test: yᵀs > 0 */
+            mlp__lbfgs_refresh(t);
+            for (size_t i = 0; s == MLP_OK && i < (size_t)f->so[0]; i++)
+                if (!(mlp__lbfgs_rho(t, i) > 0 && isfinite(mlp__lbfgs_rho(t, i))))
+                    s = mlp__fail(MLP_ERR_FORMAT,
+                                  "%s: L-BFGS pair %zu has no positive curvature (1/yᵀs = %g)",
+                                  fn, i, mlp__lbfgs_rho(t, i));
+        }
         mlp__trainer_update_lr(t);
+    }
+    if (s == MLP_OK) {
         *tr = t;
         *net = n;
     } else {

@@ -257,6 +257,10 @@ typedef struct mlp__optimizer_kind {
                    const double *restrict w, const double *restrict g,
                    const double *restrict a, const double *restrict b, size_t n,
                    const mlp_optimizer *o, double lr, unsigned long long t, double wd);
+    /* a whole iteration of its own (second-order methods, lib/second_order.c): NULL for
+     * the first-order methods, which go through `update` */
+    mlp_status (*step)(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
+                       size_t n);
 } mlp__optimizer_kind;
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind);
@@ -309,7 +313,32 @@ struct mlp_trainer {
     double *dz_block;      /* the allocation behind dz */
     double *history;       /* the last fit's per-epoch records: 5 x history_cap values */
     size_t history_cap;
+    /* second-order methods (lib/second_order.c) */
+    double *hist;          /* L-BFGS: (2 lbfgs_history, n_params) pairs s, y; checkpointed */
+    size_t hist_blocks;    /* parameter-sized blocks in hist (0 for the others) */
+    double so[2];          /* L-BFGS: pairs stored, next slot; LM: μ (0: not yet), ν;
+                              checkpointed */
+    double *scratch;       /* the rest, rebuilt by every iteration */
+    size_t lm_rows;        /* LM: rows of one Jacobian block */
+    int converged;         /* the last iteration met the tolerances, or could not go on */
 };
+
+/* Second-order methods: their iterations, and the scratch each needs (doubles). */
+mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
+                           const double *t, size_t n);
+mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
+                        size_t n);
+size_t mlp__lbfgs_scratch(const mlp_optimizer *o, size_t np);
+size_t mlp__lm_scratch(const mlp_net *net, size_t rows);
+size_t mlp__lm_rows(const mlp_net *net, size_t max_batch);
+size_t mlp__lm_bytes(size_t np);
+/* The forward pass of b <= the LM block's rows and the Jacobian of its outputs: (b·k,
+ * n_params) row-major, row r·k + c holding ∂ŷ[r][c]/∂θ; it lives in the trainer's
+ * scratch until the next step. */
+const double *mlp__lm_jacobian(mlp_trainer *tr, const double *x, size_t b);
+/* Recompute L-BFGS's 1 / yᵀs of every stored pair (after a load or a reset). */
+void mlp__lbfgs_refresh(mlp_trainer *tr);
+double mlp__lbfgs_rho(const mlp_trainer *tr, size_t i); /* 1/yᵀs of stored pair i */
 
 /* Make room for `more` entries in the network's loss history (setup, not a step). */
 mlp_status mlp__history_reserve(mlp_net *net, size_t more);

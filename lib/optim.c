@@ -134,6 +134,31 @@ static mlp_status irprop_check(const mlp_optimizer *o, const char *fn)
     return MLP_OK;
 }
 
+static mlp_status tolerance_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(isfinite(o->tolerance_grad) && o->tolerance_grad >= 0 &&
+                  isfinite(o->tolerance_change) && o->tolerance_change >= 0,
+              MLP_ERR_INVALID_ARG, "%s: tolerance_grad %g and tolerance_change %g must be finite "
+              "and >= 0", fn, o->tolerance_grad, o->tolerance_change);
+    return MLP_OK;
+}
+
+static mlp_status lbfgs_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(o->lbfgs_history > 0 && o->lbfgs_history <= 1000, MLP_ERR_INVALID_ARG,
+              "%s: lbfgs_history is %zu, must be 1 to 1000", fn, o->lbfgs_history);
+    MLP_CHECK(o->max_line_search > 0 && o->max_line_search <= 1000, MLP_ERR_INVALID_ARG,
+              "%s: max_line_search is %zu, must be 1 to 1000", fn, o->max_line_search);
+    return tolerance_check(o, fn);
+}
+
+static mlp_status lm_check(const mlp_optimizer *o, const char *fn)
+{
+    MLP_CHECK(isfinite(o->lm_damping) && o->lm_damping > 0, MLP_ERR_INVALID_ARG,
+              "%s: lm_damping is %g, must be finite and > 0", fn, o->lm_damping);
+    return tolerance_check(o, fn);
+}
+
 static double zero_state(const mlp_optimizer *o, int block)
 {
     (void)o, (void)block;
@@ -147,11 +172,16 @@ static double irprop_state(const mlp_optimizer *o, int block)
 }
 
 static const mlp__optimizer_kind kinds[] = {
-    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, NULL},
-    [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, 1, momentum_check, zero_state, momentum_update},
-    [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, nesterov_update},
-    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, adam_update},
-    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.01, 2, irprop_check, irprop_state, irprop_update},
+    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, NULL, NULL},
+    [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, 1, momentum_check, zero_state, momentum_update,
+                          NULL},
+    [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, nesterov_update,
+                          NULL},
+    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, adam_update, NULL},
+    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.01, 2, irprop_check, irprop_state, irprop_update,
+                              NULL},
+    [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.01, 0, lbfgs_check, zero_state, NULL, mlp__lbfgs_step},
+    [MLP_OPT_LM] = {"lm", 1, 0, 0.01, 0, lm_check, zero_state, NULL, mlp__lm_step},
 };
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind)
@@ -300,6 +330,13 @@ void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind)
     o->schedule_step_epochs = 10;
     o->schedule_cosine_epochs = 0;
     o->schedule_patience = 10;
+    o->lbfgs_history = 10;
+    o->max_line_search = 25;
+    const int second_order = kind == MLP_OPT_LBFGS || kind == MLP_OPT_LM;
+    o->tolerance_grad = second_order ? 1e-10 : 0.0;
+    o->tolerance_change = second_order ? 1e-12 : 0.0;
+    o->lm_damping = 1e-3;
+    o->lm_memory_budget = (size_t)1 << 30;
 }
 
 mlp_status mlp_optimizer_init(mlp_optimizer *optimizer, size_t struct_size,

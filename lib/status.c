@@ -156,30 +156,31 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
     return MLP_OK;
 }
 
-/* The 1.0 layout of every public struct, recorded: each ends at its last 1.0 field
- * with no tail padding, so a field added later starts past every 1.0 program's
- * struct and the library can tell from struct_size alone which fields a caller
- * has. A minor release that appends a field turns the first assertion of its
- * struct into `offsetof(type, new_field) >= MLP__SIZE_1_0(...)` (the ABI-growth
- * test builds the library that way, against a header with one more field each). */
+/* The layout of every public struct, recorded. Each ends at its last field with no
+ * tail padding, so a field added later starts past every older program's struct and
+ * the library can tell from struct_size alone which fields a caller has. A release
+ * that appends fields records where the older struct ended (MLP__APPENDED) and
+ * moves MLP__ENDS_AT to its new last field. (The ABI-growth test builds the library
+ * against a header with one more field at the end of each struct.) */
 #define MLP__END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
-#define MLP__SIZE_1_0(type, last)                                                          \
+#define MLP__SIZE(type, last)                                                              \
     ((MLP__END(type, last) + _Alignof(type) - 1) / _Alignof(type) * _Alignof(type))
+#define MLP__APPENDED(type, last_before, first_new)                                         \
+    _Static_assert(offsetof(type, first_new) >= MLP__SIZE(type, last_before),               \
+                   #type "." #first_new ": a new field may not start inside the older struct")
 #ifdef MLP_ABI_GROWTH_TEST
-#define MLP__GREW_1_0(type, last)                                                           \
-    _Static_assert(offsetof(type, growth_test_field) >= MLP__SIZE_1_0(type, last),         \
-                   #type ": a new field may not start inside the 1.0 struct")
+#define MLP__ENDS_AT(type, last) MLP__APPENDED(type, last, growth_test_field)
 #else
-#define MLP__GREW_1_0(type, last)                                                           \
-    _Static_assert(sizeof(type) == MLP__SIZE_1_0(type, last) &&                             \
-                       MLP__END(type, last) == sizeof(type),                                \
-                   #type ": the 1.0 layout changed, or it has tail padding")
+#define MLP__ENDS_AT(type, last)                                                            \
+    _Static_assert(sizeof(type) == MLP__END(type, last),                                    \
+                   #type ": the layout changed, or it has tail padding")
 #endif
-MLP__GREW_1_0(mlp_layer_spec, bias);
-MLP__GREW_1_0(mlp_dataset, n);
-MLP__GREW_1_0(mlp_optimizer, schedule_patience);
-MLP__GREW_1_0(mlp_epoch_report, learning_rate);
-MLP__GREW_1_0(mlp_fit_options, user_data);
-MLP__GREW_1_0(mlp_fit_result, learning_rate);
-MLP__GREW_1_0(mlp_provenance, epochs);
-MLP__GREW_1_0(mlp_blas_info, advice);
+MLP__ENDS_AT(mlp_layer_spec, bias);
+MLP__ENDS_AT(mlp_dataset, n);
+MLP__ENDS_AT(mlp_optimizer, lm_memory_budget);
+MLP__APPENDED(mlp_optimizer, schedule_patience, lbfgs_history); /* 1.0 -> 1.1 */
+MLP__ENDS_AT(mlp_epoch_report, learning_rate);
+MLP__ENDS_AT(mlp_fit_options, user_data);
+MLP__ENDS_AT(mlp_fit_result, learning_rate);
+MLP__ENDS_AT(mlp_provenance, epochs);
+MLP__ENDS_AT(mlp_blas_info, advice);

@@ -30,7 +30,49 @@ void mlp_trainer_reset(mlp_trainer *tr)
     tr->plateau_best = INFINITY;
     tr->plateau_wait = 0;
     tr->plateau_cuts = 0;
+    if (tr->hist != NULL) memset(tr->hist, 0, tr->hist_blocks * np * sizeof *tr->hist);
+    tr->so[0] = 0.0;                                 /* L-BFGS: no pair; LM: μ not set */
+    tr->so[1] = tr->opt.kind == MLP_OPT_LM ? 2.0 : 0.0; /* LM: ν */
+    tr->converged = 0;
     mlp__trainer_update_lr(tr);
+}
+
+/* L-BFGS's history and both methods' scratch, sized at creation. */
+static mlp_status second_order_alloc(mlp_trainer *tr, const mlp_net *net, mlp_loss loss,
+                                     const mlp_optimizer *o, size_t max_batch)
+{
+    const size_t np = net->n_params;
+    MLP_CHECK(np <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_create: %s takes networks of up to %zu parameters, this one has %zu",
+              mlp_optimizer_name(o->kind), MLP_MAX_DIM, np);
+    size_t scratch = 0;
+    if (o->kind == MLP_OPT_LBFGS) {
+        tr->hist_blocks = 2 * o->lbfgs_history;
+        MLP_CHECK(np <= SIZE_MAX / sizeof(double) / 4 / tr->hist_blocks, MLP_ERR_NOMEM,
+                  "mlp_trainer_create: an L-BFGS history of %zu pairs of %zu parameters overflows "
+                  "memory",
+                  o->lbfgs_history, np);
+        tr->hist = malloc(tr->hist_blocks * np * sizeof *tr->hist);
+        scratch = mlp__lbfgs_scratch(o, np);
+    } else {
+        MLP_CHECK(loss == MLP_LOSS_MSE, MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_create: Levenberg-Marquardt minimizes a sum of squares: it takes "
+                  "the mse loss, not %s",
+                  mlp_loss_name(loss));
+        const double need = 2.0 * (double)np * (double)np * sizeof(double);
+        MLP_CHECK(need <= (double)o->lm_memory_budget, MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_create: Levenberg-Marquardt on %zu parameters needs %.0f MiB for "
+                  "its normal equations (2 x %zu^2 doubles), more than lm_memory_budget (%.0f "
+                  "MiB): raise the budget, or use L-BFGS",
+                  np, need / 1048576.0, np, (double)o->lm_memory_budget / 1048576.0);
+        tr->lm_rows = mlp__lm_rows(net, max_batch);
+        scratch = mlp__lm_scratch(net, tr->lm_rows);
+    }
+    tr->scratch = malloc(scratch * sizeof *tr->scratch);
+    MLP_CHECK(tr->scratch != NULL && (o->kind != MLP_OPT_LBFGS || tr->hist != NULL),
+              MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate %zu doubles for %s", scratch,
+              mlp_optimizer_name(o->kind));
+    return MLP_OK;
 }
 
 /* Plain SGD keeps every layer's dZ for its fused update (mlp__dense_sgd): one block
@@ -104,6 +146,11 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
         mlp_trainer_free(tr);
         return mlp__fail(s, "mlp_trainer_create: %s", mlp_error_detail());
     }
+    if (mlp__optimizer(opt.kind)->step != NULL &&
+        (s = second_order_alloc(tr, net, loss, &opt, max_batch)) != MLP_OK) {
+        mlp_trainer_free(tr);
+        return s;
+    }
     tr->net = net;
     tr->loss = loss;
     tr->lk = mlp__loss(loss);
@@ -123,6 +170,8 @@ void mlp_trainer_free(mlp_trainer *tr)
     free(tr->dz);
     free(tr->dz_block);
     free(tr->history);
+    free(tr->hist);
+    free(tr->scratch);
     free(tr);
 }
 
@@ -178,6 +227,11 @@ mlp_status mlp_trainer_set_optimizer(mlp_trainer *tr, const mlp_optimizer *optim
               "mlp_trainer_set_optimizer: the trainer runs %s, the settings are for %s: its "
               "state would not carry over; create a new trainer",
               mlp_optimizer_name(tr->opt.kind), mlp_optimizer_name(o.kind));
+    MLP_CHECK(o.kind != MLP_OPT_LBFGS || o.lbfgs_history == tr->opt.lbfgs_history,
+              MLP_ERR_INVALID_ARG,
+              "mlp_trainer_set_optimizer: lbfgs_history %zu, the trainer holds %zu pairs: its "
+              "size is set when it is created",
+              o.lbfgs_history, tr->opt.lbfgs_history);
     tr->opt = o;
     mlp__trainer_update_lr(tr);
     return MLP_OK;
@@ -356,6 +410,8 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
                        const double *target, size_t n)
 {
     if (tr->opt.kind == MLP_OPT_SGD) return sgd_step(tr, loss_value, x, target, n);
+    const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
+    if (k->step != NULL) return k->step(tr, loss_value, x, target, n);
     mlp__forward(tr->net, tr->ws, x, n, tr->keep);
     const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
     if (loss_value != NULL) *loss_value = loss;
@@ -716,6 +772,10 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         }
         if (opt.patience > 0 && since_best >= opt.patience) {
             res.stop = MLP_STOP_PATIENCE;
+            break;
+        }
+        if (tr->converged) { /* a second-order method met its tolerances */
+            res.stop = MLP_STOP_CONVERGED;
             break;
         }
     }

@@ -371,7 +371,7 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_OK, null_for_null(mlp_trainer_net(NULL)))
         CASE(MLP_ERR_INVALID_ARG,
              mlp_optimizer_init(&opt_out, sizeof opt_out, tu_unknown_optimizer()))
-        CASE(MLP_ERR_INVALID_ARG, mlp_optimizer_from_name(&kind_out, "lbfgs"))
+        CASE(MLP_ERR_INVALID_ARG, mlp_optimizer_from_name(&kind_out, "bfgs"))
         CASE(MLP_ERR_INVALID_ARG, mlp_schedule_from_name(&schedule_out, "linear"))
         CASE(MLP_OK, null_for_null(mlp_schedule_name((mlp_schedule)-1)))
         CASE(MLP_OK, null_for_null(mlp_optimizer_name(tu_unknown_optimizer())))

@@ -247,8 +247,8 @@ START_TEST(bytes_follow_the_documented_layout)
     ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
     const size_t np = 3 * 5 + 5 + 5 * 2;
     /* header 40, inputs+layers 16, 2 layer records 32, count 8, params, provenance
-     * 4+4+8+8+8 + optimizer 4+4+8*14+8*3 = 176, no history, crc 4 */
-    ck_assert_uint_eq(size, 40 + 16 + 32 + 8 + 8 * np + 176 + 4);
+     * 4+4+8+8+8 + optimizer 4+4+8*17+8*6 = 224, no history, crc 4 */
+    ck_assert_uint_eq(size, 40 + 16 + 32 + 8 + 8 * np + 224 + 4);
     unsigned char *b = malloc(size);
     unsigned char small[16];
     memset(small, 0xAB, sizeof small);
@@ -258,7 +258,7 @@ START_TEST(bytes_follow_the_documented_layout)
 
     const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
     ck_assert_mem_eq(b, magic, 8);
-    ck_assert_uint_eq(le32(b + 8), 2);     /* format version */
+    ck_assert_uint_eq(le32(b + 8), 3);     /* format version */
     ck_assert_uint_eq(le32(b + 12), 1);    /* contents: network */
     ck_assert_uint_eq(le64(b + 16), size); /* file size */
     ck_assert_str_eq((const char *)b + 24, MLP_VERSION_STRING);
@@ -353,8 +353,8 @@ START_TEST(hostile_counts_are_refused_before_allocating)
         uint64_t value;
         const char *detail;
     } edits[] = {
-        {8, 4, 3, "format version 3, this library reads versions 1 to 2"},
-        {8, 4, 0, "format version 0, this library reads versions 1 to 2"},
+        {8, 4, 4, "format version 4, this library reads versions 1 to 3"},
+        {8, 4, 0, "format version 0, this library reads versions 1 to 3"},
         {12, 4, 3, "unknown contents 3"},
         {40, 8, 0, "the input count is 0"},
         {40, 8, (uint64_t)1 << 40, "the input count is 1099511627776"},
@@ -368,7 +368,7 @@ START_TEST(hostile_counts_are_refused_before_allocating)
         {96, 8, 0x7FF8000000000000ull, "the parameters: value 0 is not finite"},
         {96 + 8 * 30 + 24, 8, (uint64_t)1 << 60, "epoch count is"},
         {96 + 8 * 30 + 24, 8, 1000, "a history of 1000 epochs does not fit"},
-        {96 + 8 * 30 + 32, 4, 9, "unknown optimizer 9"},
+        {96 + 8 * 30 + 32, 4, (uint64_t)tu_unknown_optimizer(), "unknown optimizer"},
         {96 + 8 * 30 + 36, 4, 9, "unknown schedule 9"},
         {96 + 8 * 30 + 4, 4, (uint64_t)tu_unknown_loss(), "provenance: trained flag 0, loss"},
     };
@@ -785,14 +785,21 @@ END_TEST
 
 /* ---- checkpoints that poison training are refused ------------------------------------ */
 
-/* A checkpoint of the small network after a few steps of `kind`, in memory. */
-static unsigned char *checkpoint_of(mlp_optimizer_kind kind, size_t *size, size_t *state_at)
+/* Where a checkpoint's trainer state lies, counted back from its checksum. */
+typedef struct ck_layout {
+    size_t t, state, hist_blocks, hist, so;
+} ck_layout;
+
+/* A checkpoint of the small network after two full-batch epochs of `kind` (MSE for
+ * Levenberg-Marquardt, which needs it; cross-entropy otherwise), in memory. */
+static unsigned char *checkpoint_of(mlp_optimizer_kind kind, size_t *size, ck_layout *at)
 {
     make_data();
     mlp_net *net = small_net();
     mlp_optimizer o = tu_optimizer(kind);
     mlp_trainer *tr;
-    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, N), MLP_OK);
+    const mlp_loss loss = kind == MLP_OPT_LM ? MLP_LOSS_MSE : MLP_LOSS_BINARY_CROSSENTROPY;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, loss, &o, N), MLP_OK);
     mlp_fit_options f = tu_fit_options();
     f.epochs = 2;
     f.batch_size = 0;
@@ -803,8 +810,14 @@ static unsigned char *checkpoint_of(mlp_optimizer_kind kind, size_t *size, size_
     ck_assert_int_eq(mlp_trainer_save(tr, path), MLP_OK);
     unsigned char *b = read_all(path, size);
     remove_dir();
-    /* the state: the last 16 P bytes before the checksum */
-    *state_at = *size - 4 - 16 * mlp_net_n_params(net);
+    /* README's table, from the end: checksum 4, counters 16, history H·P doubles,
+     * H 8, state 16 P, plateau 24, epochs 8, steps 8 */
+    const size_t np = mlp_net_n_params(net), h = kind == MLP_OPT_LBFGS ? 2 * o.lbfgs_history : 0;
+    at->so = *size - 4 - 16;
+    at->hist = at->so - 8 * h * np;
+    at->hist_blocks = at->hist - 8;
+    at->state = at->hist_blocks - 16 * np;
+    at->t = at->state - 8 * 3 - 8 - 8;
     mlp_trainer_free(tr);
     mlp_net_free(net);
     return b;
@@ -819,33 +832,58 @@ static void put_f64(unsigned char *p, double v)
 
 START_TEST(checkpoints_must_hold_a_reachable_state)
 {
+    enum { STEPS, STATE0, STATE1, HIST_BLOCKS, Y0, SO0, SO1 };
     const struct {
         mlp_optimizer_kind kind;
-        int block;      /* which state block; -1: Adam's step count */
+        int where;
         double value;
         const char *detail;
     } edits[] = {
-        {MLP_OPT_ADAM, -1, 0x1p64 - 1, "more than 2^53 steps"},
-        {MLP_OPT_ADAM, 1, -1e-3, "second moment of parameter 0 is -0.001"},
-        {MLP_OPT_IRPROP_MINUS, 0, 1e308, "step size of parameter 0 is 1e+308, outside [0, 50]"},
-        {MLP_OPT_IRPROP_MINUS, 0, -1e308, "outside [0, 50]"},
-        {MLP_OPT_MOMENTUM, 1, 0.5, "momentum keeps no such state"},
-        {MLP_OPT_SGD, 0, 0.5, "sgd keeps no such state"},
+        {MLP_OPT_ADAM, STEPS, 0, "more than 2^53 steps"},
+        {MLP_OPT_ADAM, STATE1, -1e-3, "second moment of parameter 0 is -0.001"},
+        {MLP_OPT_IRPROP_MINUS, STATE0, 1e308, "step size of parameter 0 is 1e+308, outside [0, 50]"},
+        {MLP_OPT_IRPROP_MINUS, STATE0, -1e308, "outside [0, 50]"},
+        {MLP_OPT_MOMENTUM, STATE1, 0.5, "momentum keeps no such state"},
+        {MLP_OPT_SGD, STATE0, 0.5, "sgd keeps no such state"},
+        {MLP_OPT_ADAM, SO0, 1, "adam keeps no second-order state"},
+        {MLP_OPT_ADAM, HIST_BLOCKS, 20, "the L-BFGS history is 20, must be 0 to 0"},
+        {MLP_OPT_LBFGS, HIST_BLOCKS, 4, "the L-BFGS history is 4, must be 20 to 20"},
+        {MLP_OPT_LBFGS, STATE0, 0.5, "lbfgs keeps no such state"},
+        {MLP_OPT_LBFGS, SO0, 11, "L-BFGS holds 11 pairs and writes slot"},
+        {MLP_OPT_LBFGS, SO1, 0.5, "writes slot 0.5 of 10"},
+        {MLP_OPT_LBFGS, SO1, 5, "writes slot 5 of 10"}, /* a ring not yet full writes after its pairs */
+        {MLP_OPT_LBFGS, Y0, 0, "L-BFGS pair 0 has no positive curvature"},
+        {MLP_OPT_LM, SO0, -1, "damping is -1"},
+        {MLP_OPT_LM, SO1, 1, "growth factor 1"},
+        {MLP_OPT_LM, STATE1, 0.5, "lm keeps no such state"},
     };
     for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
-        size_t size, at;
+        size_t size;
+        ck_layout at;
         unsigned char *b = checkpoint_of(edits[e].kind, &size, &at);
         mlp_trainer *tr;
         mlp_net *net;
         ck_assert_int_eq(mlp_trainer_load_buffer(&tr, &net, b, size, 4), MLP_OK); /* as saved */
         mlp_trainer_free(tr);
         mlp_net_free(net);
-        if (edits[e].block < 0) {
-            /* the step count sits before the epoch count, the schedule state and the state */
-            const size_t t_at = at - 8 * 3 - 8 - 8;
-            for (int i = 0; i < 8; i++) b[t_at + i] = 0xFF; /* 2^64 - 1 */
-        } else {
-            put_f64(b + at + (size_t)edits[e].block * 8 * 30, edits[e].value);
+        const double v = edits[e].value;
+        switch (edits[e].where) {
+        case STEPS:
+            for (int i = 0; i < 8; i++) b[at.t + i] = 0xFF; /* 2^64 - 1 */
+            break;
+        case HIST_BLOCKS:
+            for (int i = 0; i < 8; i++) b[at.hist_blocks + i] = (unsigned char)((uint64_t)v >> (8 * i));
+            break;
+        case Y0: /* pair 0's gradient change: block m of the history, all of it */
+            for (size_t i = 0; i < 30; i++) put_f64(b + at.hist + 8 * 30 * 10 + 8 * i, v);
+            break;
+        case STATE0:
+        case STATE1:
+            put_f64(b + at.state + (size_t)(edits[e].where - STATE0) * 8 * 30, v);
+            break;
+        default:
+            put_f64(b + at.so + (size_t)(edits[e].where - SO0) * 8, v);
+            break;
         }
         fix_crc(b, size);
         ck_assert_int_eq(mlp_trainer_load_buffer(&tr, &net, b, size, 4), MLP_ERR_FORMAT);

@@ -627,7 +627,7 @@ START_TEST(trainer_rejects_bad_input)
         ck_assert_ptr_null(tr);
         ok = saved;
     }
-    ok.kind = (mlp_optimizer_kind)5;
+    ok.kind = tu_unknown_optimizer();
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &ok, 1), MLP_ERR_INVALID_ARG);
     ok.kind = MLP_OPT_SGD;
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Usage: grow_header.py MLP_H > FUTURE_MLP_H
 
-Writes the header of a simulated libmlp 1.1: every struct that begins with
-struct_size gains one field at its end, the way a minor release may grow it, and
-the version becomes 1.1.0. tests/abi/check_growth.sh builds a library from the
-unchanged sources against this header and runs a program built against the real
-header with it: a program built against 1.0 running on 1.1."""
+Writes the header of a simulated next minor release (1.N+1.0 of a 1.N header):
+every struct that begins with struct_size gains one field at its end, the way a
+minor release may grow it, and the minor version goes up by one.
+tests/abi/check_growth.sh builds a library from the unchanged sources against this
+header and runs a program built against the real header with it: a program built
+against this release running on the next."""
 import re
 import sys
 
@@ -19,17 +20,25 @@ def grow(match):
     if not re.match(r"\s*(/\*\*.*?\*/\s*)?size_t struct_size;", body, re.S):
         return match.group(0)
     grown += 1
-    return ("typedef struct %s {%s    /** a field added in 1.1 (the ABI-growth test) */\n"
+    return ("typedef struct %s {%s    /** a field added in the next release (the ABI-growth test) */\n"
             "    double growth_test_field;\n} %s;" % (name, body, name))
 
 
 text = re.sub(r"typedef struct (?:\w+) \{(.*?)\} (\w+);",
               lambda m: grow(m), text, flags=re.S)
-# the initializer macros give the new field its default, as a real 1.1 would
+# the initializer macros give the new field its default, as a real release would
 text = text.replace("(activation), (bias)}", "(activation), (bias), 0}")
 text = text.replace("(x), (y), (n)}", "(x), (y), (n), 0}")
-text = re.sub(r"#define MLP_VERSION_MINOR 0\b", "#define MLP_VERSION_MINOR 1", text)
-text = text.replace('#define MLP_VERSION_STRING "1.0.0"', '#define MLP_VERSION_STRING "1.1.0"')
-if grown < 8 or "1.1.0" not in text:
-    sys.exit("grow_header.py: found %d structs to grow; the header changed shape" % grown)
+minor = re.search(r"#define MLP_VERSION_MINOR (\d+)\b", text)
+major = re.search(r"#define MLP_VERSION_MAJOR (\d+)\b", text)
+if minor is None or major is None:
+    sys.exit("grow_header.py: no MLP_VERSION_MAJOR/MINOR in the header")
+now = "%s.%s." % (major.group(1), minor.group(1))
+nxt = "%s.%d.0" % (major.group(1), int(minor.group(1)) + 1)
+text = text.replace(minor.group(0), "#define MLP_VERSION_MINOR %d" % (int(minor.group(1)) + 1))
+text, n = re.subn(r'#define MLP_VERSION_STRING "%s\d+"' % re.escape(now),
+                  '#define MLP_VERSION_STRING "%s"' % nxt, text)
+if grown < 8 or n != 1:
+    sys.exit("grow_header.py: found %d structs to grow, %d version strings; the header "
+             "changed shape" % (grown, n))
 sys.stdout.write(text)

@@ -1,6 +1,6 @@
 /* A program built against this header, run by check_growth.sh on the library
- * built from it and on a simulated 1.1 whose every struct has one more field.
- * It passes each struct the library reads (its structs are shorter than 1.1's)
+ * built from it and on a simulated next minor release whose every struct has one more field.
+ * It passes each struct the library reads (its structs are shorter than the next release's)
  * and each struct the library writes (with guard bytes after it), trains, saves
  * and loads, and prints what it got on stdout: both runs must print the same,
  * and no guard byte may change. The library's version goes to stderr. */
