@@ -321,6 +321,15 @@ struct mlp_trainer {
     double *scratch;       /* the rest, rebuilt by every iteration */
     size_t lm_rows;        /* LM: rows of one Jacobian block */
     int converged;         /* the last iteration met the tolerances, or could not go on */
+    /* L-BFGS ends an iteration with the objective and gradient at the new weights;
+     * the next iteration starts from them instead of computing them again when
+     * mlp_trainer_fit says its batch is the one of the last step (same_batch) and the
+     * weights are those the step left (cached_gen == net->param_gen). A checkpoint
+     * does not carry them: a resumed fit computes the same values afresh. */
+    int same_batch;
+    int cached;
+    uint64_t cached_gen;
+    double cached_f, cached_data;
 };
 
 /* Second-order methods: their iterations, and the scratch each needs (doubles). */

@@ -138,12 +138,13 @@ enum { LS_FAIL, LS_OK, LS_WEAK };
  * step in *a_out, its objective in *f_out and its gradient in g_lo. */
 static int line_search(mlp_trainer *tr, const lbfgs_view *v, double f0, double dphi0,
                        double a1, const double *x, const double *t, size_t n, double *a_out,
-                       double *f_out)
+                       double *f_out, double *data_out)
 {
     const double c1 = 1e-4, c2 = 0.9;
     const size_t budget = tr->opt.max_line_search;
     double a_prev = 0.0, f_prev = f0, dphi_prev = dphi0, a = a1, data;
     double lo = 0.0, f_lo = f0, dphi_lo = dphi0, hi = 0.0, f_hi = 0.0, dphi_hi = 0.0;
+    double data_lo = 0.0, data_prev = 0.0; /* the mean loss alone, at lo and a_prev */
     int zoom = 0;
     size_t evals = 0;
     while (evals < budget) {
@@ -161,26 +162,26 @@ static int line_search(mlp_trainer *tr, const lbfgs_view *v, double f0, double d
                                             dphi <= (1.0 - 2.0 * c1) * -dphi0));
         if (!zoom) {
             if (!armijo || (evals > 1 && f >= f_prev)) { /* a minimum lies in [a_prev, a] */
-                lo = a_prev, f_lo = f_prev, dphi_lo = dphi_prev;
+                lo = a_prev, f_lo = f_prev, dphi_lo = dphi_prev, data_lo = data_prev;
                 hi = a, f_hi = f, dphi_hi = dphi;
                 zoom = 1;
                 continue;
             }
             if (fabs(dphi) <= -c2 * dphi0) {
                 memcpy(v->g_lo, tr->grad, v->np * sizeof *v->g_lo);
-                *a_out = a, *f_out = f;
+                *a_out = a, *f_out = f, *data_out = data;
                 return LS_OK;
             }
             if (dphi >= 0) { /* past a minimum: in [a, a_prev] */
-                lo = a, f_lo = f, dphi_lo = dphi;
+                lo = a, f_lo = f, dphi_lo = dphi, data_lo = data;
                 hi = a_prev, f_hi = f_prev, dphi_hi = dphi_prev;
                 memcpy(v->g_lo, tr->grad, v->np * sizeof *v->g_lo);
                 zoom = 1;
                 continue;
             }
             memcpy(v->g_lo, tr->grad, v->np * sizeof *v->g_lo); /* a is the best so far */
-            lo = a, f_lo = f;
-            a_prev = a, f_prev = f, dphi_prev = dphi;
+            lo = a, f_lo = f, data_lo = data;
+            a_prev = a, f_prev = f, dphi_prev = dphi, data_prev = data;
             a *= 2.0;
             continue;
         }
@@ -189,17 +190,17 @@ static int line_search(mlp_trainer *tr, const lbfgs_view *v, double f0, double d
         } else {
             memcpy(v->g_lo, tr->grad, v->np * sizeof *v->g_lo);
             if (fabs(dphi) <= -c2 * dphi0) {
-                *a_out = a, *f_out = f;
+                *a_out = a, *f_out = f, *data_out = data;
                 return LS_OK;
             }
             if (dphi * (hi - lo) >= 0) hi = lo, f_hi = f_lo, dphi_hi = dphi_lo;
-            lo = a, f_lo = f, dphi_lo = dphi;
+            lo = a, f_lo = f, dphi_lo = dphi, data_lo = data;
         }
         if (fabs(hi - lo) <= DBL_EPSILON * fmax(fabs(lo), 1.0)) break;
     }
     /* Out of evaluations: the best point with sufficient decrease, if any. */
     if (lo > 0.0 && f_lo < f0) {
-        *a_out = lo, *f_out = f_lo;
+        *a_out = lo, *f_out = f_lo, *data_out = data_lo;
         return LS_WEAK;
     }
     return LS_FAIL;
@@ -212,14 +213,22 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
     lbfgs_view v = lbfgs_of(tr);
     const int np = (int)v.np; /* n_params <= INT_MAX for the BLAS level 1 calls: checked at
                                  trainer creation */
-    double data;
-    const double f0 = lbfgs_eval(tr, &data, x, t, n);
+    double data, f0;
+    const int reuse = tr->same_batch && tr->cached && tr->cached_gen == net->param_gen;
+    tr->cached = 0;
+    if (reuse) { /* the last iteration ended here, on this batch: its f and g_lo */
+        f0 = tr->cached_f;
+        data = tr->cached_data;
+        memcpy(v.g0, v.g_lo, v.np * sizeof *v.g0);
+    } else {
+        f0 = lbfgs_eval(tr, &data, x, t, n);
+        memcpy(v.g0, tr->grad, v.np * sizeof *v.g0);
+    }
     if (loss_value != NULL) *loss_value = data;
     MLP_CHECK(isfinite(f0), MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               data);
     memcpy(v.x0, net->params, v.np * sizeof *v.x0);
-    memcpy(v.g0, tr->grad, v.np * sizeof *v.g0);
     tr->converged = 0;
     if (max_abs(v.g0, v.np) <= tr->opt.tolerance_grad) {
         tr->converged = 1; /* a stationary point: nothing to do */
@@ -257,8 +266,8 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
         dphi0 = cblas_ddot(np, v.g0, 1, v.d, 1);
     }
 
-    double a = 0.0, f1 = f0;
-    const int found = line_search(tr, &v, f0, dphi0, a1, x, t, n, &a, &f1);
+    double a = 0.0, f1 = f0, data1 = data;
+    const int found = line_search(tr, &v, f0, dphi0, a1, x, t, n, &a, &f1, &data1);
     if (found == LS_FAIL) {
         /* no point along d lowers the objective: as converged as rounding allows */
         memcpy(net->params, v.x0, v.np * sizeof *v.x0);
@@ -285,6 +294,10 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
     tr->t++;
     net->param_gen++;
     tr->sgd_gen = net->param_gen;
+    tr->cached = 1; /* f1, data1 and g_lo belong to these weights */
+    tr->cached_gen = net->param_gen;
+    tr->cached_f = f1;
+    tr->cached_data = data1;
     return MLP_OK;
 }
 

@@ -34,6 +34,7 @@ void mlp_trainer_reset(mlp_trainer *tr)
     tr->so[0] = 0.0;                                 /* L-BFGS: no pair; LM: μ not set */
     tr->so[1] = tr->opt.kind == MLP_OPT_LM ? 2.0 : 0.0; /* LM: ν */
     tr->converged = 0;
+    tr->cached = 0;
     mlp__trainer_update_lr(tr);
 }
 
@@ -233,6 +234,7 @@ mlp_status mlp_trainer_set_optimizer(mlp_trainer *tr, const mlp_optimizer *optim
               "size is set when it is created",
               o.lbfgs_history, tr->opt.lbfgs_history);
     tr->opt = o;
+    tr->cached = 0; /* a new weight decay is a new objective */
     mlp__trainer_update_lr(tr);
     return MLP_OK;
 }
@@ -693,6 +695,9 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     result_empty(&res);
     size_t since_best = 0;
     const double *last_a = NULL;
+    /* The second-order methods take the whole set in each iteration: an order would
+     * change nothing but the rounding of its sums, so they keep the given one. */
+    const int reorder = opt.shuffle && mlp__optimizer(tr->opt.kind)->step == NULL;
     for (size_t epoch = 1; epoch <= opt.epochs; epoch++) {
         mlp__trainer_update_lr(tr);
         /* The order of an epoch depends only on the seed and the trainer's epoch
@@ -700,7 +705,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
          * run would: Fisher-Yates from the identity, with a generator started at
          * seed + epoch * (an odd constant). */
         uint64_t rng = opt.seed + (uint64_t)(tr->epochs_done + 1) * 0xD1B54A32D192ED03ull;
-        if (opt.shuffle) {
+        if (reorder) {
             for (size_t i = 0; i < n_train; i++) b.perm[i] = i;
             for (size_t i = n_train - 1; i > 0; i--) {
                 const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
@@ -714,7 +719,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         for (size_t start = 0; start < n_train && s == MLP_OK; start += batch) {
             const size_t rows = n_train - start < batch ? n_train - start : batch;
             const double *xb = tv.x + start * in, *tb = tv.y + start * k;
-            if (opt.shuffle) {
+            if (reorder) {
                 for (size_t r = 0; r < rows; r++) {
                     memcpy(b.xb + r * in, tv.x + b.perm[start + r] * in, in * sizeof *b.xb);
                     memcpy(b.tb + r * k, tv.y + b.perm[start + r] * k, k * sizeof *b.tb);
@@ -723,7 +728,9 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
                 tb = b.tb;
             }
             double loss;
+            tr->same_batch = !reorder && epoch > 1; /* the whole set, as last epoch */
             s = step(tr, &loss, xb, tb, rows);
+            tr->same_batch = 0;
             lsum += loss * (double)rows;
             msum += metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
         }

@@ -323,9 +323,27 @@ END_TEST
 
 /* ---- checkpoints ---------------------------------------------------------------------- */
 
-/* Ten full-batch iterations straight, and five, a checkpoint through memory, five
- * more: the same parameters, bit for bit. */
-static void assert_resumes(mlp_optimizer_kind kind)
+/* `iters` full-batch iterations, by mlp_trainer_step or by mlp_trainer_fit. */
+static void iterate(mlp_trainer *tr, const double *x, const double *t, int iters, int by_fit)
+{
+    if (!by_fit) {
+        for (int i = 0; i < iters; i++)
+            ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(x, t, TROWS)), MLP_OK);
+        return;
+    }
+    mlp_fit_options f = tu_fit_options();
+    f.epochs = (size_t)iters;
+    f.batch_size = 0;
+    mlp_fit_result r = tu_fit_result();
+    ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(x, t, TROWS), &f), MLP_OK);
+    ck_assert_uint_eq(r.epochs_run, (size_t)iters);
+}
+
+/* Ten full-batch iterations straight, and five, a checkpoint through a file, five
+ * more: the same parameters, bit for bit. By fit, the uninterrupted run starts
+ * iterations 2 to 10 from the values the one before ended with, the resumed one
+ * computes them afresh at iteration 6: they must agree to the bit too. */
+static void assert_resumes(mlp_optimizer_kind kind, int by_fit)
 {
     double x[2 * TROWS], t[TROWS];
     make_teacher(x, t);
@@ -341,8 +359,8 @@ static void assert_resumes(mlp_optimizer_kind kind)
     mlp_trainer *ta, *tb;
     ck_assert_int_eq(mlp_trainer_create(&ta, a, MLP_LOSS_MSE, &o, TROWS), MLP_OK);
     ck_assert_int_eq(mlp_trainer_create(&tb, b, MLP_LOSS_MSE, &o, TROWS), MLP_OK);
-    for (int i = 0; i < 10; i++) ck_assert_int_eq(mlp_trainer_step(ta, NULL, TU_DATA(x, t, TROWS)), MLP_OK);
-    for (int i = 0; i < 5; i++) ck_assert_int_eq(mlp_trainer_step(tb, NULL, TU_DATA(x, t, TROWS)), MLP_OK);
+    iterate(ta, x, t, 10, by_fit);
+    iterate(tb, x, t, 5, by_fit);
     char path[] = "/tmp/mlp_second_order_XXXXXX";
     const int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
@@ -352,11 +370,11 @@ static void assert_resumes(mlp_optimizer_kind kind)
     mlp_net_free(b);
     ck_assert_int_eq(mlp_trainer_load(&tb, &b, path, TROWS), MLP_OK);
     unlink(path);
-    for (int i = 0; i < 5; i++) ck_assert_int_eq(mlp_trainer_step(tb, NULL, TU_DATA(x, t, TROWS)), MLP_OK);
+    iterate(tb, x, t, 5, by_fit);
     const size_t np = mlp_net_n_params(a);
     const double *pa = mlp_net_params_const(a), *pb = mlp_net_params_const(b);
-    ck_assert_msg(memcmp(pa, pb, np * sizeof *pa) == 0, "%s: resumed run differs",
-                  mlp_optimizer_name(kind));
+    ck_assert_msg(memcmp(pa, pb, np * sizeof *pa) == 0, "%s%s: resumed run differs",
+                  mlp_optimizer_name(kind), by_fit ? " by fit" : "");
     /* and it moved: ten iterations are not a no-op */
     mlp_net *c;
     ck_assert_int_eq(mlp_net_create(&c, 2, spec, 2), MLP_OK);
@@ -369,10 +387,18 @@ static void assert_resumes(mlp_optimizer_kind kind)
     mlp_net_free(b);
 }
 
-START_TEST(lbfgs_resumes_bit_for_bit) { assert_resumes(MLP_OPT_LBFGS); }
+START_TEST(lbfgs_resumes_bit_for_bit)
+{
+    assert_resumes(MLP_OPT_LBFGS, 0);
+    assert_resumes(MLP_OPT_LBFGS, 1);
+}
 END_TEST
 
-START_TEST(lm_resumes_bit_for_bit) { assert_resumes(MLP_OPT_LM); }
+START_TEST(lm_resumes_bit_for_bit)
+{
+    assert_resumes(MLP_OPT_LM, 0);
+    assert_resumes(MLP_OPT_LM, 1);
+}
 END_TEST
 
 /* ---- what they refuse ----------------------------------------------------------------- */
