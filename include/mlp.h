@@ -929,6 +929,10 @@ MLP_API double mlp_trainer_learning_rate(const mlp_trainer *trainer);
  * is returned. The update is computed aside and checked before it replaces anything;
  * plain SGD, whose update is fused into a dgemm, proves it cannot overflow from the
  * magnitudes of its factors, or copies the weights aside and checks after.
+ * For ::MLP_OPT_LBFGS and ::MLP_OPT_LM a step is one iteration of the method on the
+ * batch, line search or damping trials included: it may evaluate the loss several
+ * times, and when no step lowers the objective it leaves the weights as they were
+ * and returns ::MLP_OK (mlp_trainer_fit() then ends with ::MLP_STOP_CONVERGED).
  * @param      trainer     the trainer.
  * @param[out] loss_value  the batch's mean loss before the update (may be NULL).
  * @param[in]  batch       1 to mlp_trainer_max_batch() rows.
@@ -941,7 +945,7 @@ MLP_API mlp_status mlp_trainer_step(mlp_trainer *trainer, double *loss_value,
 
 /**
  * Clear the optimizer's state (momenta, Adam moments and step count, RPROP steps,
- * the plateau schedule's cuts).
+ * the L-BFGS history, LM's damping, the plateau schedule's cuts).
  * @param trainer  the trainer; NULL is accepted.
  */
 MLP_API void mlp_trainer_reset(mlp_trainer *trainer);

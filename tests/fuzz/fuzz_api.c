@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 o.kind = kind;
             }
             o.schedule = (mlp_schedule)(byte(&in) % n_scheds);
-            const uint8_t which = byte(&in) % 7;
+            const uint8_t which = byte(&in) % 12;
             if (which == 0) o.learning_rate = v;
             if (which == 1) o.momentum = v;
             if (which == 2) o.weight_decay = v;
@@ -155,6 +155,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (which == 4) o.schedule_factor = v;
             if (which == 5) o.schedule_min_lr = v;
             if (which == 6) o.schedule_cosine_epochs = size_from(&in, 4);
+            if (which == 7) o.lbfgs_history = size_from(&in, 4); /* 0 to 4 */
+            if (which == 8) o.max_line_search = size_from(&in, 4);
+            if (which == 9) o.tolerance_grad = v;
+            if (which == 10) o.tolerance_change = v;
+            if (which == 11) o.lm_damping = v;
             mlp_trainer_free(tr);
             tr = NULL;
             s = mlp_trainer_create(&tr, net, (mlp_loss)(byte(&in) % n_losses), &o, n);
