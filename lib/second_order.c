@@ -283,7 +283,9 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
         y[i] = v.g_lo[i] - v.g0[i];
     }
     const double sy = cblas_ddot(np, s, 1, y, 1);
-    if (sy > DBL_EPSILON * cblas_dnrm2(np, s, 1) * cblas_dnrm2(np, y, 1)) {
+    /* kept when its curvature is positive beyond rounding and 1/sᵀy is a number
+     * (a checkpoint's pairs are held to the same test) */
+    if (sy > DBL_EPSILON * cblas_dnrm2(np, s, 1) * cblas_dnrm2(np, y, 1) && isfinite(1.0 / sy)) {
         v.rho[next] = 1.0 / sy;
         next = (next + 1) % v.m;
         if (count < v.m) count++;

@@ -174,6 +174,41 @@ START_TEST(jacobian_matches_finite_differences)
 }
 END_TEST
 
+/* LM's normal equations built from blocks of 7 rows equal those built from all 40
+ * at once, up to the rounding of the sums: the same step. */
+START_TEST(lm_blocks_of_rows_give_the_same_step)
+{
+    enum { NR = 40 };
+    unsigned long long s = 23;
+    double x[NR * 3], t[NR * 2];
+    for (size_t i = 0; i < NR * 3; i++) x[i] = uniform(&s);
+    for (size_t i = 0; i < NR * 2; i++) t[i] = uniform(&s);
+    const mlp_layer_spec spec[2] = {MLP_LAYER(5, MLP_ACT_TANH, 1), MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
+    double after[2][32];
+    size_t np = 0;
+    for (int blocked = 0; blocked < 2; blocked++) {
+        mlp_net *net;
+        ck_assert_int_eq(mlp_net_create(&net, 3, spec, 2), MLP_OK);
+        ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 4), MLP_OK);
+        np = mlp_net_n_params(net);
+        mlp_optimizer o = tu_optimizer(MLP_OPT_LM);
+        o.weight_decay = 0.01;
+        mlp_trainer *tr;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, NR), MLP_OK);
+        ck_assert_uint_eq(tr->lm_rows, NR); /* one block by default */
+        if (blocked) tr->lm_rows = 7;      /* smaller than the scratch it has: safe */
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(x, t, NR)), MLP_OK);
+        memcpy(after[blocked], mlp_net_params_const(net), np * sizeof(double));
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+    for (size_t i = 0; i < np; i++)
+        ck_assert_msg(tu_close(after[0][i], after[1][i], 1e-11), "parameter %zu: %.17g and %.17g",
+                      i, after[0][i], after[1][i]);
+}
+END_TEST
+
 /* ---- a small network: LM against Adam ------------------------------------------------- */
 
 #define TROWS 40
@@ -191,8 +226,9 @@ static void make_teacher(double *x, double *t)
     ck_assert_int_eq(mlp_net_create(&teacher, 2, spec, 3), MLP_OK);
     for (size_t l = 0; l < 3; l++) {
         double scaled[4];
-        for (int i = 0; i < 4; i++) scaled[i] = w[l][i] / 4.0;
-        ck_assert_int_eq(mlp_net_set_weights(teacher, l, scaled, l < 2 ? 4 : 2), MLP_OK);
+        const size_t count = l < 2 ? 4 : 2;
+        for (size_t i = 0; i < count; i++) scaled[i] = w[l][i] / 4.0;
+        ck_assert_int_eq(mlp_net_set_weights(teacher, l, scaled, count), MLP_OK);
     }
     unsigned long long s = 5;
     for (size_t i = 0; i < 2 * TROWS; i++) x[i] = uniform(&s);
@@ -491,6 +527,7 @@ static Suite *second_order_suite(void)
     tcase_add_test(c, lm_finds_the_least_squares_solution);
     tcase_add_test(c, both_find_the_ridge_solution);
     tcase_add_test(c, jacobian_matches_finite_differences);
+    tcase_add_test(c, lm_blocks_of_rows_give_the_same_step);
     tcase_add_test(c, lm_trains_a_small_network_in_few_iterations);
     tcase_add_test(c, lm_fits_a_sine_in_few_iterations);
     tcase_add_test(c, early_stopping_stops_them);
