@@ -983,7 +983,8 @@ typedef struct mlp_fit_options {
     size_t epochs;
     /** rows per step; 0 = all training rows (full batch); default 32 */
     size_t batch_size;
-    /** nonzero: reorder the rows every epoch from `seed`; default 1 */
+    /** nonzero: reorder the rows every epoch from `seed` (L-BFGS and LM, which take
+     *  all rows in each iteration, keep their order); default 1 */
     int shuffle;
     /** for shuffling; the same seed gives bit-identical weights; default 0 */
     unsigned long long seed;
