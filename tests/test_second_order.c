@@ -239,6 +239,24 @@ static void make_teacher(double *x, double *t)
     mlp_net_free(teacher);
 }
 
+/* Full-batch steps of tr on (x, t) until the loss before a step is below `target`:
+ * the step at which it was, or 0 if `epochs` steps never got there. Frees tr and its
+ * network. */
+static size_t steps_to(mlp_trainer *tr, const double *x, const double *t, double target,
+                       size_t epochs)
+{
+    size_t reached = 0;
+    for (size_t e = 1; e <= epochs && reached == 0; e++) {
+        double loss;
+        ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(x, t, TROWS)), MLP_OK);
+        if (loss < target) reached = e;
+    }
+    mlp_net *net = mlp_trainer_net(tr);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+    return reached;
+}
+
 /* Full-batch epochs of `kind` from the same start until the training loss is below
  * `target` (or `epochs` ran out): the epochs it took, or 0 if it never got there. */
 static size_t epochs_to(mlp_optimizer_kind kind, const double *x, const double *t, double target,
@@ -255,15 +273,7 @@ static size_t epochs_to(mlp_optimizer_kind kind, const double *x, const double *
     if (kind == MLP_OPT_LM) o.tolerance_change = 0; /* run on to the target */
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, TROWS), MLP_OK);
-    size_t reached = 0;
-    for (size_t e = 1; e <= epochs && reached == 0; e++) {
-        double loss;
-        ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(x, t, TROWS)), MLP_OK);
-        if (loss < target) reached = e; /* the loss before step e */
-    }
-    mlp_trainer_free(tr);
-    mlp_net_free(net);
-    return reached;
+    return steps_to(tr, x, t, target, epochs);
 }
 
 START_TEST(lm_trains_a_small_network_in_few_iterations)
@@ -298,15 +308,7 @@ static size_t sine_epochs_to(mlp_optimizer_kind kind, double target, size_t epoc
     o.tolerance_change = 0;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, TROWS), MLP_OK);
-    size_t reached = 0;
-    for (size_t e = 1; e <= epochs && reached == 0; e++) {
-        double loss;
-        ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(x, t, TROWS)), MLP_OK);
-        if (loss < target) reached = e;
-    }
-    mlp_trainer_free(tr);
-    mlp_net_free(net);
-    return reached;
+    return steps_to(tr, x, t, target, epochs);
 }
 
 START_TEST(lm_fits_a_sine_in_few_iterations)
