@@ -30,6 +30,7 @@
 #define MLP_H
 
 #include <stddef.h>
+#include <stdio.h> /* FILE, for mlp_table_read_csv_file */
 
 #ifdef __cplusplus
 extern "C" {
@@ -1336,6 +1337,127 @@ MLP_API mlp_status mlp_blas_info_init(mlp_blas_info *info, size_t struct_size);
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
  */
 MLP_API mlp_status mlp_blas_get_info(mlp_blas_info *info);
+
+/** @} */
+
+/**
+ * @defgroup libmlp_data Data files (since 1.2)
+ * Tables read from CSV files: inputs and targets as row-major matrices of doubles,
+ * with the columns' names and, for classification, the class labels.
+ * @{
+ */
+
+/** What the target column holds. */
+typedef enum mlp_task {
+    MLP_TASK_AUTO = 0,           /**< decide from the target column: text, or integers with
+                                      at most 20 distinct values, are classes; other
+                                      numbers, or several target columns, are regression */
+    MLP_TASK_REGRESSION = 1,     /**< numbers */
+    MLP_TASK_CLASSIFICATION = 2  /**< one column of class labels (any text) */
+} mlp_task;
+
+/** How mlp_table_read_csv() reads a file. Fill with mlp_csv_options_init(). */
+typedef struct mlp_csv_options {
+    /** sizeof(mlp_csv_options), set by mlp_csv_options_init() */
+    size_t struct_size;
+    /** 1 (default): the first record names the columns; 0: there is no header and the
+     *  columns are named by their 1-based numbers ("1", "2", ...) */
+    int header;
+    /** the field separator; default ',' */
+    char delimiter;
+    /** the target columns, comma-separated names; NULL (default): the last column;
+     *  "": none (a file to predict) */
+    const char *target;
+    /** the input columns, comma-separated names, in the order the network takes them;
+     *  NULL (default): every column that is not a target, in file order */
+    const char *inputs;
+    /** default ::MLP_TASK_AUTO */
+    mlp_task task;
+    /** with ::MLP_TASK_CLASSIFICATION: the class labels and their order (a model's,
+     *  from mlp_net_class_name()); a target outside them is an error. NULL (default):
+     *  the labels found, sorted (as numbers when all are numbers) */
+    const char *const *classes;
+    /** the number of `classes` */
+    size_t n_classes;
+} mlp_csv_options;
+
+/** A table read from a file: rows of inputs and targets. */
+typedef struct mlp_table mlp_table;
+
+/**
+ * Set CSV options' struct_size and defaults: a header row, ',' between fields, the
+ * last column the target, every other column an input, the task decided from the
+ * target column.
+ * @param[out] options      the options to fill.
+ * @param      struct_size  sizeof(mlp_csv_options) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
+ */
+MLP_API mlp_status mlp_csv_options_init(mlp_csv_options *options, size_t struct_size);
+
+/**
+ * Read a CSV file (RFC 4180: quoted fields with embedded separators, quotes and
+ * newlines; LF or CRLF line ends; a UTF-8 byte order mark) into a table, streaming:
+ * memory is the parsed numbers. Numbers are read in the "C" locale whatever the
+ * process's LC_NUMERIC. Blank lines are skipped. A record with another number of
+ * fields than the first, a missing or non-numeric input, a value that is not finite,
+ * a field over 64 KiB, a label or name that is not UTF-8, an unclosed quote, an empty
+ * file or one with no data rows: ::MLP_ERR_FORMAT with the line and column in
+ * mlp_error_detail(); nothing is returned.
+ * @param[out] table    receives the table (mlp_table_free()); NULL on failure.
+ * @param[in]  path     the file.
+ * @param[in]  options  see ::mlp_csv_options.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad options, a column named in the
+ *         options that the file lacks), ::MLP_ERR_IO, ::MLP_ERR_FORMAT, ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_table_read_csv(mlp_table **table, const char *path,
+                                      const mlp_csv_options *options);
+
+/**
+ * mlp_table_read_csv() from an open stream, read to its end (not closed).
+ * @param[out] table    receives the table.
+ * @param[in]  file     the stream.
+ * @param[in]  name     what messages call it (NULL: "(stream)").
+ * @param[in]  options  see ::mlp_csv_options.
+ * @return as mlp_table_read_csv().
+ */
+MLP_API mlp_status mlp_table_read_csv_file(mlp_table **table, FILE *file, const char *name,
+                                           const mlp_csv_options *options);
+
+/** Free a table; NULL is accepted. @param table the table. */
+MLP_API void mlp_table_free(mlp_table *table);
+
+/** @param table a table (NULL gives 0). @return its rows. */
+MLP_API size_t mlp_table_rows(const mlp_table *table);
+
+/** @param table a table (NULL gives 0). @return its input columns. */
+MLP_API size_t mlp_table_n_inputs(const mlp_table *table);
+
+/** @param table a table (NULL gives 0). @return its target columns (1 for classes). */
+MLP_API size_t mlp_table_n_targets(const mlp_table *table);
+
+/** @param table a table. @return the inputs, (rows, n_inputs) row-major; valid until
+ *  mlp_table_free(). */
+MLP_API const double *mlp_table_inputs(const mlp_table *table);
+
+/** @param table a table. @return the targets, (rows, n_targets) row-major: numbers,
+ *  or for classification the class index of each row (0 to n_classes - 1); NULL
+ *  without targets. */
+MLP_API const double *mlp_table_targets(const mlp_table *table);
+
+/** @param table a table. @param i an input column. @return its name, or NULL. */
+MLP_API const char *mlp_table_input_name(const mlp_table *table, size_t i);
+
+/** @param table a table. @param i a target column. @return its name, or NULL. */
+MLP_API const char *mlp_table_target_name(const mlp_table *table, size_t i);
+
+/** @param table a table. @return 1 when the target holds classes, else 0. */
+MLP_API int mlp_table_is_classification(const mlp_table *table);
+
+/** @param table a table. @return its classes (0 for regression). */
+MLP_API size_t mlp_table_n_classes(const mlp_table *table);
+
+/** @param table a table. @param k a class index. @return its label, or NULL. */
+MLP_API const char *mlp_table_class_name(const mlp_table *table, size_t k);
 
 /** @} */
 

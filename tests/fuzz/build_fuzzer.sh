@@ -12,4 +12,4 @@ exec "$clang" -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined -fno-sanitize-
     -I"$src/include" -I"$src/lib" '-DMLP_CBLAS_HEADER=<cblas.h>' \
     $(pkg-config --cflags openblas lapacke zlib) \
     "$src"/lib/*.c "$harness" -o "$out" \
-    $(pkg-config --libs openblas lapacke zlib) -lm
+    $(pkg-config --libs openblas lapacke zlib) -lcsv -lm

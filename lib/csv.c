@@ -1,0 +1,718 @@
+/* Tables from CSV files: libcsv (RFC 4180: quoted fields, embedded newlines and
+ * quotes, CRLF) does the tokenizing; this file decides what the fields mean.
+ *
+ * The input is read in blocks and handed to libcsv one physical line at a time, so
+ * every callback knows the line it is on and an error names it. Numbers are parsed
+ * in the "C" locale whatever the process's LC_NUMERIC (uselocale, this thread only,
+ * restored before returning). Memory: the parsed numbers (grown by doubling), the
+ * column names, the class labels, and one field (libcsv's buffer, refused past
+ * MLP__CSV_MAX_FIELD bytes). */
+#define _GNU_SOURCE /* uselocale, newlocale (POSIX 2008) */
+#include <csv.h>
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp_internal.h"
+
+/* The longest field read: a number or a label is never this long; a 10 MB line of
+ * garbage is refused rather than buffered. */
+#define MLP__CSV_MAX_FIELD ((size_t)1 << 16)
+/* Distinct target values kept while the task is not known yet. */
+#define MAX_LABELS 65536
+/* Integer-valued numeric targets with at most this many distinct values are
+ * classes when the task is MLP_TASK_AUTO. */
+#define AUTO_CLASSES 20
+
+struct mlp_table {
+    size_t rows, n_in, n_out;
+    double *x, *y;
+    char **in_names, **out_names;
+    int classification;
+    size_t n_classes;
+    char **classes;
+};
+
+enum { ROLE_SKIP = -1 };
+
+typedef struct reader {
+    const mlp_csv_options *o;
+    const char *name; /* for messages */
+    mlp_status status;
+    size_t line;       /* physical line being parsed, 1-based */
+    size_t record;     /* records seen, the header included */
+    size_t field;      /* fields of the current record so far */
+    size_t columns;    /* fields per record, fixed by the first */
+    char **first;      /* the first record's fields, kept until the plan exists */
+    size_t *first_len;
+    size_t first_n, first_cap;
+    char **header;     /* = first with a header row, else NULL (columns are numbered) */
+    int *role;         /* per column: input index, target index (+ n_in ... encoded), or skip */
+    int *is_target;
+    size_t n_in, n_out;
+    /* data */
+    double *x, *y;
+    size_t rows, cap;
+    double *row_x, *row_y; /* the record being read */
+    /* target labels (classification or undecided) */
+    int task;          /* MLP_TASK_* */
+    char **labels;     /* distinct target strings in order of first sight */
+    size_t n_labels, labels_cap;
+    size_t *label_of;  /* per row, the label index (undecided or classification) */
+    size_t row_label;
+    int all_numeric;   /* every target value so far parsed as a finite number */
+    int fixed_classes; /* the label set came with the options */
+} reader;
+
+static int fail(reader *r, mlp_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(reader *r, mlp_status s, const char *fmt, ...)
+{
+    if (r->status != MLP_OK) return 0;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->status = mlp__fail(s, "%s: %s", r->name, msg);
+    return 0;
+}
+
+/* Well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const unsigned char c = s[i];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+        else return 0;
+        if (n - i < len) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static char *copy_str(const void *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (c != NULL) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+/* 1: a finite number fills the whole field (spaces trimmed by libcsv); -1: a number
+ * that is not finite (nan, inf, 1e999); 0: not a number. */
+static int parse_number(const char *s, size_t n, double *v)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf) return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    const double d = strtod(buf, &end);
+    if (end != buf + n) return 0;
+    if (!isfinite(d)) return -1;
+    *v = d; /* an underflow gives a denormal or 0: a number all the same */
+    return 1;
+}
+
+/* Column c's name: the header's, or its 1-based number. */
+static void column_name(const reader *r, size_t c, char *buf, size_t size)
+{
+    if (r->header != NULL) snprintf(buf, size, "\"%s\"", r->header[c]);
+    else snprintf(buf, size, "%zu", c + 1);
+}
+
+/* Find the column named `name` (or numbered, without a header); SIZE_MAX if none. */
+static size_t find_column(const reader *r, const char *name, size_t len, int *dup)
+{
+    size_t found = SIZE_MAX;
+    *dup = 0;
+    for (size_t c = 0; c < r->columns; c++) {
+        char num[32];
+        const char *n = r->header != NULL ? r->header[c] : num;
+        if (r->header == NULL) snprintf(num, sizeof num, "%zu", c + 1);
+        if (strlen(n) == len && memcmp(n, name, len) == 0) {
+            if (found != SIZE_MAX) *dup = 1;
+            found = c;
+        }
+    }
+    return found;
+}
+
+/* Mark the columns a comma-separated list names with `value` and their place in the
+ * list in order[]; counts them in *n. */
+static void mark_columns(reader *r, const char *list, int *marks, size_t *order, int value,
+                         size_t *n, const char *what)
+{
+    const char *p = list;
+    while (r->status == MLP_OK) {
+        const char *e = strchr(p, ',');
+        const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+        int dup;
+        const size_t c = find_column(r, p, len, &dup);
+        if (c == SIZE_MAX)
+            fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s)", (int)len, p, what);
+        else if (dup)
+            fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns", what, (int)len, p);
+        else if (marks[c] != 0)
+            fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is named twice", (int)len, p);
+        else {
+            marks[c] = value;
+            order[c] = (*n)++;
+        }
+        if (e == NULL) break;
+        p = e + 1;
+    }
+}
+
+/* The first record fixed the column count: decide every column's role. */
+static void plan(reader *r)
+{
+    const mlp_csv_options *o = r->o;
+    int *marks = calloc(r->columns, sizeof *marks); /* 1 target, 2 input */
+    size_t *order = calloc(r->columns, sizeof *order); /* the place in a list */
+    r->role = malloc(r->columns * sizeof *r->role);
+    r->is_target = calloc(r->columns, sizeof *r->is_target);
+    if (marks == NULL || order == NULL || r->role == NULL || r->is_target == NULL) {
+        free(marks);
+        free(order);
+        fail(r, MLP_ERR_NOMEM, "cannot allocate the plan of %zu columns", r->columns);
+        return;
+    }
+    size_t nt = 0, ni = 0;
+    if (o->target == NULL) {
+        marks[r->columns - 1] = 1; /* the last column */
+        nt = 1;
+    } else if (o->target[0] != '\0') {
+        mark_columns(r, o->target, marks, order, 1, &nt, "target");
+    }
+    if (o->inputs != NULL && r->status == MLP_OK) {
+        mark_columns(r, o->inputs, marks, order, 2, &ni, "inputs");
+    } else if (r->status == MLP_OK) {
+        for (size_t c = 0; c < r->columns; c++)
+            if (marks[c] == 0) marks[c] = 2, order[c] = ni++;
+    }
+    if (r->status == MLP_OK && ni == 0)
+        fail(r, MLP_ERR_INVALID_ARG, "no input column (%zu columns, %zu targets)", r->columns, nt);
+    if (r->status == MLP_OK && nt > 1 && r->task == MLP_TASK_CLASSIFICATION)
+        fail(r, MLP_ERR_INVALID_ARG, "classification takes one target column, not %zu", nt);
+    if (r->status == MLP_OK && (ni > INT_MAX || nt > INT_MAX))
+        fail(r, MLP_ERR_FORMAT, "%zu columns are too many", r->columns);
+    for (size_t c = 0; c < r->columns; c++) {
+        r->is_target[c] = marks[c] == 1;
+        r->role[c] = marks[c] != 0 ? (int)order[c] : ROLE_SKIP;
+    }
+    free(marks);
+    free(order);
+    r->n_in = ni;
+    r->n_out = nt;
+    if (nt != 1 && r->task == MLP_TASK_AUTO) r->task = MLP_TASK_REGRESSION;
+    r->row_x = malloc((ni > 0 ? ni : 1) * sizeof *r->row_x);
+    r->row_y = malloc((nt > 0 ? nt : 1) * sizeof *r->row_y);
+    if (r->status == MLP_OK && (r->row_x == NULL || r->row_y == NULL))
+        fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
+}
+
+/* The index of a target label, added when new (unless the set is fixed). */
+static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t column)
+{
+    for (size_t k = 0; k < r->n_labels; k++)
+        if (strlen(r->labels[k]) == n && memcmp(r->labels[k], s, n) == 0) {
+            *index = k;
+            return 1;
+        }
+    if (r->fixed_classes)
+        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: class \"%.*s\" is not one of the "
+                    "model's %zu", r->line, column + 1, (int)(n < 80 ? n : 80), s, r->n_labels);
+    if (!utf8_ok((const unsigned char *)s, n))
+        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text",
+                    r->line, column + 1);
+    if (r->n_labels == MAX_LABELS)
+        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: more than %d distinct target "
+                    "values: not classes", r->line, column + 1, MAX_LABELS);
+    if (r->n_labels == r->labels_cap) {
+        const size_t cap = r->labels_cap ? 2 * r->labels_cap : 16;
+        char **l = realloc(r->labels, cap * sizeof *l);
+        if (l == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", cap);
+        r->labels = l;
+        r->labels_cap = cap;
+    }
+    char *c = copy_str(s, n);
+    if (c == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate a label");
+    r->labels[r->n_labels] = c;
+    *index = r->n_labels++;
+    return 1;
+}
+
+/* One field of a data record, in column c. */
+static void data_field(reader *r, size_t c, const char *s, size_t len)
+{
+    if (c >= r->columns) {
+        fail(r, MLP_ERR_FORMAT, "line %zu: more than the %zu fields of the first record "
+             "(a ragged row)", r->line, r->columns);
+        return;
+    }
+    if (r->role[c] == ROLE_SKIP) return;
+    char cname[96];
+    if (!r->is_target[c]) {
+        double v;
+        if (parse_number(s, len, &v) != 1) {
+            column_name(r, c, cname, sizeof cname);
+            if (len == 0)
+                fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing value", r->line,
+                     c + 1, cname);
+            else
+                fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite "
+                     "number", r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
+            return;
+        }
+        r->row_x[r->role[c]] = v;
+        return;
+    }
+    double v = NAN;
+    const int parsed = parse_number(s, len, &v), numeric = parsed == 1;
+    if (parsed < 0) { /* a class is never called nan or inf: a broken number */
+        column_name(r, c, cname, sizeof cname);
+        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number",
+             r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
+        return;
+    }
+    if (len == 0) {
+        column_name(r, c, cname, sizeof cname);
+        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing target", r->line, c + 1,
+             cname);
+        return;
+    }
+    if (r->task == MLP_TASK_REGRESSION) {
+        if (!numeric) {
+            column_name(r, c, cname, sizeof cname);
+            fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number "
+                 "(a regression target)", r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
+            return;
+        }
+        r->row_y[r->role[c]] = v;
+        return;
+    }
+    /* classification, or not decided yet (one target) */
+    if (!numeric) r->all_numeric = 0;
+    r->row_y[0] = v;
+    label_index(r, s, len, &r->row_label, c);
+}
+
+/* libcsv: one field. */
+static void on_field(void *data, size_t len, void *user)
+{
+    reader *r = user;
+    if (r->status != MLP_OK) return;
+    const char *s = data != NULL ? data : "";
+    const size_t c = r->field++;
+    if (r->record > 0) {
+        data_field(r, c, s, len);
+        return;
+    }
+    /* the first record: names, or the first data row; kept until the plan exists */
+    if (r->o->header && !utf8_ok((const unsigned char *)s, len)) {
+        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text",
+             r->line, c + 1);
+        return;
+    }
+    if (r->first_n == r->first_cap) {
+        const size_t cap = r->first_cap ? 2 * r->first_cap : 16;
+        char **h = realloc(r->first, cap * sizeof *h);
+        if (h != NULL) r->first = h;
+        size_t *l = realloc(r->first_len, cap * sizeof *l);
+        if (l != NULL) r->first_len = l;
+        if (h == NULL || l == NULL) {
+            fail(r, MLP_ERR_NOMEM, "cannot allocate %zu fields", cap);
+            return;
+        }
+        r->first_cap = cap;
+    }
+    r->first[r->first_n] = copy_str(s, len);
+    if (r->first[r->first_n] == NULL) {
+        fail(r, MLP_ERR_NOMEM, "cannot allocate a field");
+        return;
+    }
+    r->first_len[r->first_n++] = len;
+}
+
+/* Make room for one more row. */
+static int grow(reader *r)
+{
+    if (r->rows < r->cap) return 1;
+    const size_t cap = r->cap ? 2 * r->cap : 256;
+    const size_t per = r->n_in > r->n_out ? r->n_in : r->n_out;
+    if (cap > SIZE_MAX / sizeof(double) / (per > 0 ? per : 1) / 2)
+        return fail(r, MLP_ERR_NOMEM, "%zu rows of %zu columns overflow memory", cap, r->columns);
+    double *x = realloc(r->x, cap * r->n_in * sizeof *x);
+    if (x != NULL) r->x = x;
+    double *y = r->n_out > 0 ? realloc(r->y, cap * r->n_out * sizeof *y) : r->y;
+    if (y != NULL) r->y = y;
+    size_t *lab = r->label_of;
+    if (r->task != MLP_TASK_REGRESSION) {
+        lab = realloc(r->label_of, cap * sizeof *lab);
+        if (lab != NULL) r->label_of = lab;
+    }
+    if (x == NULL || (r->n_out > 0 && y == NULL) || (r->task != MLP_TASK_REGRESSION && lab == NULL))
+        return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu rows of %zu columns", cap, r->columns);
+    r->cap = cap;
+    return 1;
+}
+
+/* The row just read, into the table. */
+static void store_row(reader *r, size_t fields)
+{
+    if (fields != r->columns) {
+        fail(r, MLP_ERR_FORMAT, "line %zu: %zu fields, the first record has %zu (a ragged row)",
+             r->line, fields, r->columns);
+        return;
+    }
+    if (!grow(r)) return;
+    memcpy(r->x + r->rows * r->n_in, r->row_x, r->n_in * sizeof *r->x);
+    if (r->n_out > 0) memcpy(r->y + r->rows * r->n_out, r->row_y, r->n_out * sizeof *r->y);
+    if (r->task != MLP_TASK_REGRESSION) r->label_of[r->rows] = r->row_label;
+    r->rows++;
+}
+
+/* libcsv: the end of a record. */
+static void on_record(int term, void *user)
+{
+    (void)term;
+    reader *r = user;
+    if (r->status != MLP_OK) return;
+    const size_t fields = r->field;
+    r->field = 0;
+    r->record++;
+    if (r->record > 1) {
+        store_row(r, fields);
+        return;
+    }
+    /* the first record fixes the columns */
+    r->columns = r->first_n;
+    r->header = r->o->header ? r->first : NULL;
+    plan(r);
+    if (r->o->header || r->status != MLP_OK) return;
+    for (size_t c = 0; c < r->first_n && r->status == MLP_OK; c++)
+        data_field(r, c, r->first[c], r->first_len[c]);
+    if (r->status == MLP_OK) store_row(r, fields);
+}
+
+/* libcsv's buffer may not grow past MLP__CSV_MAX_FIELD: it fails with CSV_ENOMEM. */
+static void *bounded_realloc(void *p, size_t size)
+{
+    return size > MLP__CSV_MAX_FIELD + 64 ? NULL : realloc(p, size);
+}
+
+/* Values sort as numbers when every label is one, else as byte strings. */
+static int numeric_labels(char **labels, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        double v;
+        if (parse_number(labels[k], strlen(labels[k]), &v) != 1) return 0;
+    }
+    return 1;
+}
+
+static int by_number(const void *a, const void *b)
+{
+    const double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+    return (x > y) - (x < y);
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The task, once every row is in; classes sorted and rows relabeled. */
+static void finish(reader *r)
+{
+    if (r->task == MLP_TASK_AUTO) {
+        int integral = r->all_numeric;
+        for (size_t i = 0; integral && i < r->rows; i++)
+            integral = r->y[i] == floor(r->y[i]) && fabs(r->y[i]) < 1e15;
+        r->task = !r->all_numeric || (integral && r->n_labels <= AUTO_CLASSES)
+                      ? MLP_TASK_CLASSIFICATION
+                      : MLP_TASK_REGRESSION;
+    }
+    if (r->task == MLP_TASK_REGRESSION) {
+        if (!r->all_numeric)
+            fail(r, MLP_ERR_FORMAT, "a regression target holds text");
+        return;
+    }
+    if (r->fixed_classes) { /* the given order */
+        for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)r->label_of[i];
+        return;
+    }
+    /* sort the labels, then map old indices to new */
+    const size_t n = r->n_labels;
+    char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    size_t *map = malloc((n ? n : 1) * sizeof *map);
+    if (sorted == NULL || map == NULL) {
+        free(sorted);
+        free(map);
+        fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n);
+        return;
+    }
+    memcpy(sorted, r->labels, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, numeric_labels(r->labels, n) ? by_number : by_bytes);
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < n; j++)
+            if (sorted[j] == r->labels[k]) map[k] = j;
+    for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)map[r->label_of[i]];
+    memcpy(r->labels, sorted, n * sizeof *sorted);
+    free(sorted);
+    free(map);
+}
+
+static void free_strings(char **s, size_t n)
+{
+    if (s == NULL) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+/* Feed len bytes to libcsv one physical line at a time, counting lines. */
+static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_t len)
+{
+    size_t start = 0;
+    while (start < len && r->status == MLP_OK) {
+        const unsigned char *nl = memchr(buf + start, '\n', len - start);
+        const size_t end = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+        if (csv_parse(p, buf + start, end - start, on_field, on_record, r) != end - start) {
+            const int e = csv_error(p);
+            if (e == CSV_ENOMEM)
+                return fail(r, MLP_ERR_FORMAT, "line %zu: a field longer than %zu bytes",
+                            r->line, MLP__CSV_MAX_FIELD);
+            return fail(r, MLP_ERR_FORMAT, "line %zu: %s", r->line, csv_strerror(e));
+        }
+        if (nl != NULL) r->line++;
+        start = end;
+    }
+    return r->status == MLP_OK;
+}
+
+mlp_status mlp_csv_options_init(mlp_csv_options *options, size_t struct_size)
+{
+    MLP_CHECK_PTR(options);
+    mlp_csv_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.header = 1;
+    o.delimiter = ',';
+    o.task = MLP_TASK_AUTO;
+    return mlp__struct_init(options, struct_size, &o, sizeof o, __func__, "mlp_csv_options");
+}
+
+/* Read from f (the caller's or one we opened). */
+static mlp_status read_table(mlp_table **table, FILE *f, const char *name,
+                             const mlp_csv_options *given)
+{
+    mlp_csv_options o;
+    mlp_csv_options_init(&o, sizeof o);
+    mlp_status s = mlp__struct_in(&o, sizeof o, given, "mlp_table_read_csv", "mlp_csv_options");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(o.header == 0 || o.header == 1, MLP_ERR_INVALID_ARG,
+              "mlp_table_read_csv: header is %d, must be 0 or 1", o.header);
+    MLP_CHECK(o.task >= MLP_TASK_AUTO && o.task <= MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
+              "mlp_table_read_csv: unknown task %d", (int)o.task);
+    MLP_CHECK(o.delimiter != '"' && o.delimiter != '\n' && o.delimiter != '\r' &&
+                  o.delimiter != '\0',
+              MLP_ERR_INVALID_ARG, "mlp_table_read_csv: the delimiter cannot be %d",
+              (int)o.delimiter);
+    MLP_CHECK(o.n_classes == 0 || o.classes != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_table_read_csv: %zu classes given without their names", o.n_classes);
+    MLP_CHECK(o.n_classes == 0 || o.task == MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
+              "mlp_table_read_csv: a class list is for the classification task");
+
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.o = &o;
+    r.name = name;
+    r.status = MLP_OK;
+    r.line = 1;
+    r.task = o.task;
+    r.all_numeric = 1;
+    for (size_t k = 0; k < o.n_classes && r.status == MLP_OK; k++) {
+        size_t ix;
+        MLP_CHECK(o.classes[k] != NULL, MLP_ERR_INVALID_ARG,
+                  "mlp_table_read_csv: class %zu is NULL", k);
+        label_index(&r, o.classes[k], strlen(o.classes[k]), &ix, 0);
+        if (ix != k) fail(&r, MLP_ERR_INVALID_ARG, "class \"%s\" is given twice", o.classes[k]);
+    }
+    r.fixed_classes = o.n_classes > 0;
+
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot start the CSV parser", name);
+    csv_set_delim(&p, (unsigned char)o.delimiter);
+    csv_set_realloc_func(&p, bounded_realloc);
+
+    /* numbers in the "C" locale, on this thread, for the length of the read */
+    locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    locale_t previous = c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
+    if (c_locale == (locale_t)0) fail(&r, MLP_ERR_NOMEM, "cannot create the C locale");
+
+    unsigned char buf[1 << 16];
+    int first = 1;
+    size_t got;
+    while (r.status == MLP_OK && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+        size_t off = 0;
+        if (first) {
+            first = 0;
+            if (got >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) off = 3; /* BOM */
+        }
+        if (!feed(&r, &p, buf + off, got - off)) break;
+    }
+    if (r.status == MLP_OK && ferror(f))
+        fail(&r, MLP_ERR_IO, "read error: %s", strerror(errno));
+    if (r.status == MLP_OK && csv_fini(&p, on_field, on_record, &r) != 0)
+        fail(&r, MLP_ERR_FORMAT, "line %zu: a quoted field is not closed", r.line);
+    csv_free(&p);
+    if (c_locale != (locale_t)0) {
+        uselocale(previous);
+        freelocale(c_locale);
+    }
+    if (r.status == MLP_OK && r.record == 0)
+        fail(&r, MLP_ERR_FORMAT, "the file is empty");
+    if (r.status == MLP_OK && r.rows == 0)
+        fail(&r, MLP_ERR_FORMAT, "no data rows after the header");
+    if (r.status == MLP_OK && r.n_out > 0) finish(&r);
+
+    mlp_table *t = NULL;
+    if (r.status == MLP_OK) {
+        t = calloc(1, sizeof *t);
+        if (t == NULL) fail(&r, MLP_ERR_NOMEM, "cannot allocate the table");
+    }
+    if (r.status == MLP_OK && t != NULL) {
+        t->rows = r.rows;
+        t->n_in = r.n_in;
+        t->n_out = r.n_out;
+        t->x = r.x;
+        t->y = r.y;
+        t->in_names = malloc(r.n_in * sizeof *t->in_names);
+        t->out_names = malloc((r.n_out ? r.n_out : 1) * sizeof *t->out_names);
+        int ok = t->in_names != NULL && t->out_names != NULL;
+        if (ok) { /* names in the table's column order */
+            for (size_t i = 0; i < r.n_in; i++) t->in_names[i] = NULL;
+            for (size_t i = 0; i < r.n_out; i++) t->out_names[i] = NULL;
+        }
+        for (size_t c = 0; ok && c < r.columns; c++) {
+            if (r.role[c] == ROLE_SKIP) continue;
+            char num[32];
+            snprintf(num, sizeof num, "%zu", c + 1);
+            char *n = r.header != NULL ? copy_str(r.header[c], r.first_len[c])
+                                       : copy_str(num, strlen(num));
+            if (n == NULL) ok = 0;
+            else if (r.is_target[c]) t->out_names[r.role[c]] = n;
+            else t->in_names[r.role[c]] = n;
+        }
+        if (!ok) {
+            free_strings(t->in_names, t->in_names != NULL ? r.n_in : 0);
+            free_strings(t->out_names, t->out_names != NULL ? r.n_out : 0);
+            free(t);
+            t = NULL;
+            fail(&r, MLP_ERR_NOMEM, "cannot allocate the column names");
+        } else {
+            r.x = r.y = NULL;
+            t->classification = r.task == MLP_TASK_CLASSIFICATION && r.n_out == 1;
+            if (t->classification) {
+                t->classes = r.labels;
+                t->n_classes = r.n_labels;
+                r.labels = NULL;
+                r.n_labels = 0;
+            }
+        }
+    }
+    free(r.x);
+    free(r.y);
+    free(r.row_x);
+    free(r.row_y);
+    free(r.role);
+    free(r.is_target);
+    free(r.label_of);
+    free_strings(r.first, r.first_n);
+    free(r.first_len);
+    free_strings(r.labels, r.n_labels);
+    if (r.status != MLP_OK) return r.status;
+    *table = t;
+    return MLP_OK;
+}
+
+mlp_status mlp_table_read_csv(mlp_table **table, const char *path, const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(table);
+    *table = NULL;
+    MLP_CHECK_PTR(path);
+    MLP_CHECK_PTR(options);
+    FILE *f = fopen(path, "rb");
+    MLP_CHECK(f != NULL, MLP_ERR_IO, "mlp_table_read_csv: %s: %s", path, strerror(errno));
+    mlp_status s = read_table(table, f, path, options);
+    fclose(f);
+    return s;
+}
+
+mlp_status mlp_table_read_csv_file(mlp_table **table, FILE *file, const char *name,
+                                   const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(table);
+    *table = NULL;
+    MLP_CHECK_PTR(file);
+    MLP_CHECK_PTR(options);
+    return read_table(table, file, name != NULL ? name : "(stream)", options);
+}
+
+void mlp_table_free(mlp_table *t)
+{
+    if (t == NULL) return;
+    free(t->x);
+    free(t->y);
+    free_strings(t->in_names, t->n_in);
+    free_strings(t->out_names, t->n_out);
+    free_strings(t->classes, t->n_classes);
+    free(t);
+}
+
+size_t mlp_table_rows(const mlp_table *t) { return t != NULL ? t->rows : 0; }
+size_t mlp_table_n_inputs(const mlp_table *t) { return t != NULL ? t->n_in : 0; }
+size_t mlp_table_n_targets(const mlp_table *t) { return t != NULL ? t->n_out : 0; }
+const double *mlp_table_inputs(const mlp_table *t) { return t != NULL ? t->x : NULL; }
+const double *mlp_table_targets(const mlp_table *t) { return t != NULL && t->n_out ? t->y : NULL; }
+int mlp_table_is_classification(const mlp_table *t) { return t != NULL && t->classification; }
+size_t mlp_table_n_classes(const mlp_table *t) { return t != NULL ? t->n_classes : 0; }
+
+const char *mlp_table_input_name(const mlp_table *t, size_t i)
+{
+    return t != NULL && i < t->n_in ? t->in_names[i] : NULL;
+}
+
+const char *mlp_table_target_name(const mlp_table *t, size_t i)
+{
+    return t != NULL && i < t->n_out ? t->out_names[i] : NULL;
+}
+
+const char *mlp_table_class_name(const mlp_table *t, size_t k)
+{
+    return t != NULL && k < t->n_classes ? t->classes[k] : NULL;
+}

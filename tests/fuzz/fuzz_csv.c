@@ -1,0 +1,61 @@
+/* libFuzzer harness: any bytes as a CSV file. The first byte chooses the options
+ * (header or not, the task, the delimiter, whether the first column is the target);
+ * the rest is the file. The reader must return a status, never crash, leak or read
+ * out of bounds; what it accepts must be a consistent table: finite inputs, targets
+ * finite (class indices within the classes for classification), names for every
+ * column. */
+#define _GNU_SOURCE /* fmemopen */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mlp.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void require(int ok)
+{
+    if (!ok) abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0) return 0;
+    const uint8_t opts = data[0];
+    mlp_csv_options o;
+    mlp_csv_options_init(&o, sizeof o);
+    o.header = opts & 1;
+    o.task = (mlp_task)((opts >> 1) % 3);
+    o.delimiter = (opts & 8) ? ';' : ',';
+    if (opts & 16) o.target = o.header ? "a" : "1";
+    if (opts & 32) o.target = "";
+    /* fmemopen refuses size 0: /dev/null is the empty file */
+    FILE *f = size > 1 ? fmemopen((void *)(data + 1), size - 1, "r") : fopen("/dev/null", "r");
+    if (f == NULL) return 0;
+    mlp_table *t = NULL;
+    const mlp_status s = mlp_table_read_csv_file(&t, f, "fuzz.csv", &o);
+    fclose(f);
+    require((s == MLP_OK) == (t != NULL));
+    require(s != MLP_OK || strlen(mlp_error_detail()) < 4096);
+    if (t == NULL) return 0;
+    const size_t rows = mlp_table_rows(t), in = mlp_table_n_inputs(t), out = mlp_table_n_targets(t);
+    require(rows > 0 && in > 0);
+    for (size_t i = 0; i < rows * in; i++) require(isfinite(mlp_table_inputs(t)[i]));
+    for (size_t i = 0; i < in; i++) require(mlp_table_input_name(t, i) != NULL);
+    for (size_t i = 0; i < out; i++) require(mlp_table_target_name(t, i) != NULL);
+    if (mlp_table_is_classification(t)) {
+        const size_t k = mlp_table_n_classes(t);
+        require(out == 1 && k > 0);
+        for (size_t i = 0; i < rows; i++) {
+            const double c = mlp_table_targets(t)[i];
+            require(c >= 0 && c < (double)k && c == floor(c));
+        }
+        for (size_t j = 0; j < k; j++) require(mlp_table_class_name(t, j) != NULL);
+    } else {
+        for (size_t i = 0; i < rows * out; i++) require(isfinite(mlp_table_targets(t)[i]));
+    }
+    mlp_table_free(t);
+    return 0;
+}

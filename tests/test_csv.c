@@ -1,0 +1,339 @@
+/* Reading CSV files into tables: what a well-formed file gives (checked value by
+ * value against the text), and the hostile-input table: every malformed file gives
+ * MLP_ERR_FORMAT (or the stated status) and a detail naming where, never a table. */
+#define _GNU_SOURCE /* fmemopen, setlocale's locales */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+/* Read `len` bytes of text with the given options. */
+static mlp_status read_text(mlp_table **t, const char *text, size_t len, const mlp_csv_options *o)
+{
+    FILE *f = fmemopen((void *)text, len, "r");
+    ck_assert_ptr_nonnull(f);
+    const mlp_status s = mlp_table_read_csv_file(t, f, "test.csv", o);
+    fclose(f);
+    return s;
+}
+
+static mlp_csv_options defaults(void)
+{
+    mlp_csv_options o;
+    ck_assert_int_eq(mlp_csv_options_init(&o, sizeof o), MLP_OK);
+    return o;
+}
+
+static mlp_table *read_ok(const char *text, const mlp_csv_options *o)
+{
+    mlp_table *t = NULL;
+    const mlp_status s = read_text(&t, text, strlen(text), o);
+    ck_assert_msg(s == MLP_OK, "refused: %s", mlp_error_detail());
+    return t;
+}
+
+START_TEST(a_regression_file)
+{
+    const mlp_csv_options o = defaults();
+    mlp_table *t = read_ok("width,height,price\n1.5,2,10.25\n-3e2, 4 ,0.5\n", &o);
+    ck_assert_uint_eq(mlp_table_rows(t), 2);
+    ck_assert_uint_eq(mlp_table_n_inputs(t), 2);
+    ck_assert_uint_eq(mlp_table_n_targets(t), 1);
+    ck_assert_int_eq(mlp_table_is_classification(t), 0); /* 10.25 is not an integer */
+    ck_assert_str_eq(mlp_table_input_name(t, 0), "width");
+    ck_assert_str_eq(mlp_table_input_name(t, 1), "height");
+    ck_assert_str_eq(mlp_table_target_name(t, 0), "price");
+    ck_assert_ptr_null(mlp_table_input_name(t, 2));
+    const double x[4] = {1.5, 2, -300, 4}, y[2] = {10.25, 0.5};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq(mlp_table_inputs(t)[i], x[i]);
+    for (int i = 0; i < 2; i++) ck_assert_double_eq(mlp_table_targets(t)[i], y[i]);
+    mlp_table_free(t);
+}
+END_TEST
+
+START_TEST(class_labels_are_sorted_and_indexed)
+{
+    mlp_csv_options o = defaults();
+    mlp_table *t = read_ok("a,species\n1,virginica\n2,setosa\n3,versicolor\n4,setosa\n", &o);
+    ck_assert_int_eq(mlp_table_is_classification(t), 1);
+    ck_assert_uint_eq(mlp_table_n_classes(t), 3);
+    ck_assert_str_eq(mlp_table_class_name(t, 0), "setosa");
+    ck_assert_str_eq(mlp_table_class_name(t, 1), "versicolor");
+    ck_assert_str_eq(mlp_table_class_name(t, 2), "virginica");
+    const double y[4] = {2, 0, 1, 0};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq(mlp_table_targets(t)[i], y[i]);
+    mlp_table_free(t);
+    /* integers, few of them: classes, in numeric order (10 after 9) */
+    t = read_ok("a,digit\n1,10\n2,9\n3,10\n", &o);
+    ck_assert_int_eq(mlp_table_is_classification(t), 1);
+    ck_assert_str_eq(mlp_table_class_name(t, 0), "9");
+    ck_assert_str_eq(mlp_table_class_name(t, 1), "10");
+    ck_assert_double_eq(mlp_table_targets(t)[0], 1);
+    mlp_table_free(t);
+    /* the same, told it is a regression */
+    o.task = MLP_TASK_REGRESSION;
+    t = read_ok("a,digit\n1,10\n2,9\n3,10\n", &o);
+    ck_assert_int_eq(mlp_table_is_classification(t), 0);
+    ck_assert_double_eq(mlp_table_targets(t)[0], 10);
+    mlp_table_free(t);
+    /* a model's classes: their order, and nothing else */
+    const char *classes[3] = {"virginica", "setosa", "versicolor"};
+    o.task = MLP_TASK_CLASSIFICATION;
+    o.classes = classes;
+    o.n_classes = 3;
+    t = read_ok("a,species\n1,setosa\n2,virginica\n", &o);
+    ck_assert_double_eq(mlp_table_targets(t)[0], 1);
+    ck_assert_double_eq(mlp_table_targets(t)[1], 0);
+    ck_assert_str_eq(mlp_table_class_name(t, 0), "virginica");
+    mlp_table_free(t);
+}
+END_TEST
+
+START_TEST(quoting_line_ends_bom_and_columns)
+{
+    mlp_csv_options o = defaults();
+    /* a quoted label with a comma, a quote and a newline; CRLF; a BOM; blank lines */
+    const char text[] = "\xEF\xBB\xBFx,\"the label\"\r\n1,\"a, \"\"b\"\"\nc\"\r\n\r\n2,plain\r\n";
+    mlp_table *t = read_ok(text, &o);
+    ck_assert_uint_eq(mlp_table_rows(t), 2);
+    ck_assert_str_eq(mlp_table_input_name(t, 0), "x"); /* the BOM is not part of the name */
+    ck_assert_str_eq(mlp_table_target_name(t, 0), "the label");
+    ck_assert_str_eq(mlp_table_class_name(t, 0), "a, \"b\"\nc");
+    ck_assert_str_eq(mlp_table_class_name(t, 1), "plain");
+    mlp_table_free(t);
+    /* columns by name, in the order given; the rest skipped */
+    o.target = "y";
+    o.inputs = "c,a";
+    t = read_ok("a,b,c,y\n1,2,3,4.5\n5,6,7,8.5\n", &o);
+    ck_assert_uint_eq(mlp_table_n_inputs(t), 2);
+    ck_assert_str_eq(mlp_table_input_name(t, 0), "c");
+    const double x[4] = {3, 1, 7, 5};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq(mlp_table_inputs(t)[i], x[i]);
+    mlp_table_free(t);
+    /* two targets: a regression on both */
+    o.target = "b,y";
+    o.inputs = NULL;
+    t = read_ok("a,b,c,y\n1,2,3,4.5\n", &o);
+    ck_assert_uint_eq(mlp_table_n_targets(t), 2);
+    ck_assert_double_eq(mlp_table_targets(t)[1], 4.5);
+    ck_assert_double_eq(mlp_table_inputs(t)[1], 3);
+    mlp_table_free(t);
+    /* no target: a file to predict */
+    o.target = "";
+    t = read_ok("a,b\n1,2\n", &o);
+    ck_assert_uint_eq(mlp_table_n_inputs(t), 2);
+    ck_assert_ptr_null(mlp_table_targets(t));
+    mlp_table_free(t);
+    /* no header: columns are numbered; semicolons */
+    o = defaults();
+    o.header = 0;
+    o.delimiter = ';';
+    o.target = "1";
+    o.task = MLP_TASK_REGRESSION;
+    t = read_ok("7;8;9\n10;11;12", &o); /* no newline at the end */
+    ck_assert_uint_eq(mlp_table_rows(t), 2);
+    ck_assert_str_eq(mlp_table_input_name(t, 1), "3");
+    ck_assert_double_eq(mlp_table_targets(t)[1], 10);
+    ck_assert_double_eq(mlp_table_inputs(t)[3], 12);
+    mlp_table_free(t);
+}
+END_TEST
+
+/* ---- the hostile-input table ------------------------------------------------------- */
+
+START_TEST(hostile_files_are_refused_with_where)
+{
+    const struct {
+        const char *text;
+        size_t len; /* 0: strlen */
+        mlp_status status;
+        const char *detail;
+    } rows[] = {
+        {"", 0, MLP_ERR_FORMAT, "the file is empty"},
+        {"a,b,y\n", 0, MLP_ERR_FORMAT, "no data rows"},
+        {"a,b,y\n1,2,3\n4,5\n", 0, MLP_ERR_FORMAT, "line 3: 2 fields, the first record has 3"},
+        {"a,b,y\n1,2,3\n4,5,6,7\n", 0, MLP_ERR_FORMAT, "line 3: more than the 3 fields"},
+        {"a,y\n1,2\nnan,3\n", 0, MLP_ERR_FORMAT, "line 3, column 1 (\"a\"): \"nan\" is not a finite"},
+        {"a,y\n1,2\n3,inf\n", 0, MLP_ERR_FORMAT, "line 3, column 2 (\"y\"): \"inf\" is not a finite"},
+        {"a,y\n1e999,2\n", 0, MLP_ERR_FORMAT, "\"1e999\" is not a finite number"},
+        {"a,y\n,2\n", 0, MLP_ERR_FORMAT, "line 2, column 1 (\"a\"): a missing value"},
+        {"a,y\n1,\n", 0, MLP_ERR_FORMAT, "line 2, column 2 (\"y\"): a missing target"},
+        {"a,y\n1x,2\n", 0, MLP_ERR_FORMAT, "\"1x\" is not a finite number"},
+        {"a,y\n1,2\n\"3\n4\",5\n", 0, MLP_ERR_FORMAT, "line 4, column 1"}, /* quoted newline */
+        {"a,y\n1,\"open\n2,3\n", 0, MLP_ERR_FORMAT, "a quoted field is not closed"},
+        {"a,y\n1,a\"b\n", 0, MLP_ERR_FORMAT, "line 2"},                   /* a stray quote */
+        {"a,y\n1,\xff\xfe\n", 0, MLP_ERR_FORMAT, "line 2, column 2: the label is not UTF-8"},
+        {"a\xc0\xaf,y\n1,2\n", 0, MLP_ERR_FORMAT, "line 1, column 1: the column name is not UTF-8"},
+        {"a,y\n1\0002,3\n", 10, MLP_ERR_FORMAT, "is not a finite number"}, /* a NUL byte */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const mlp_csv_options o = defaults();
+        mlp_table *t = (mlp_table *)&o; /* must come back NULL */
+        const size_t len = rows[i].len ? rows[i].len : strlen(rows[i].text);
+        const mlp_status s = read_text(&t, rows[i].text, len, &o);
+        ck_assert_msg(s == rows[i].status, "row %zu: status %d (%s)", i, (int)s, mlp_error_detail());
+        ck_assert_ptr_null(t);
+        ck_assert_msg(strstr(mlp_error_detail(), rows[i].detail) != NULL,
+                      "row %zu: detail \"%s\" lacks \"%s\"", i, mlp_error_detail(), rows[i].detail);
+        ck_assert_msg(strstr(mlp_error_detail(), "test.csv") != NULL, "row %zu: no file name", i);
+    }
+}
+END_TEST
+
+START_TEST(options_that_do_not_fit_the_file)
+{
+    const struct {
+        const char *target, *inputs;
+        int header;
+        mlp_task task;
+        const char *detail;
+    } rows[] = {
+        {"z", NULL, 1, MLP_TASK_AUTO, "no column named \"z\" (the target)"},
+        {"y", "a,q", 1, MLP_TASK_AUTO, "no column named \"q\" (the inputs)"},
+        {"y", "a,y", 1, MLP_TASK_AUTO, "column \"y\" is named twice"},
+        {"a,y", "", 1, MLP_TASK_AUTO, "no column named \"\""},
+        {"a,y", NULL, 1, MLP_TASK_CLASSIFICATION, "classification takes one target column"},
+        {"y", "a", 1, (mlp_task)7, "unknown task 7"},
+        {"y", "a", 3, MLP_TASK_AUTO, "header is 3"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        mlp_csv_options o = defaults();
+        o.target = rows[i].target;
+        o.inputs = rows[i].inputs;
+        o.header = rows[i].header;
+        o.task = rows[i].task;
+        mlp_table *t;
+        const char *text = "a,b,y\n1,2,3\n";
+        ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_null(t);
+        ck_assert_msg(strstr(mlp_error_detail(), rows[i].detail) != NULL,
+                      "row %zu: detail \"%s\" lacks \"%s\"", i, mlp_error_detail(), rows[i].detail);
+    }
+    /* a duplicated name cannot be chosen */
+    mlp_csv_options o = defaults();
+    o.target = "y";
+    mlp_table *t;
+    const char *text = "a,a,y\n1,2,3\n";
+    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_OK); /* not named: fine */
+    mlp_table_free(t);
+    o.inputs = "a";
+    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "names two columns"));
+    /* text where a regression needs numbers */
+    o = defaults();
+    o.task = MLP_TASK_REGRESSION;
+    text = "a,y\n1,2.5\n3,x\n";
+    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "line 3, column 2 (\"y\"): \"x\" is not a finite number (a regression target)"));
+    /* a label the model does not know */
+    const char *classes[2] = {"cat", "dog"};
+    o = defaults();
+    o.task = MLP_TASK_CLASSIFICATION;
+    o.classes = classes;
+    o.n_classes = 2;
+    text = "a,y\n1,cat\n2,cow\n";
+    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "line 3, column 2: class \"cow\""));
+    /* NULL everywhere */
+    ck_assert_int_eq(mlp_table_read_csv(NULL, "x", &o), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_table_read_csv(&t, NULL, &o), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_table_read_csv(&t, "x", NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_table_read_csv(&t, "/nonexistent/file.csv", &o), MLP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "No such file"));
+    ck_assert_int_eq(mlp_table_read_csv_file(&t, NULL, "x", &o), MLP_ERR_INVALID_ARG);
+    mlp_table_free(NULL);
+    ck_assert_uint_eq(mlp_table_rows(NULL), 0);
+}
+END_TEST
+
+START_TEST(a_ten_megabyte_line)
+{
+    const size_t big = 10u << 20;
+    char *text = malloc(big + 64);
+    /* one field of 10 MB: refused without buffering it all */
+    strcpy(text, "a,y\n1,");
+    size_t n = strlen(text);
+    memset(text + n, 'x', big);
+    n += big;
+    text[n++] = '\n';
+    mlp_table *t;
+    const mlp_csv_options o = defaults();
+    ck_assert_int_eq(read_text(&t, text, n, &o), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "line 2: a field longer than 65536 bytes"));
+    free(text);
+
+    /* a 10 MB line of short fields: 10^6 columns, read */
+    const size_t cols = 1000000;
+    const size_t per = 8;
+    char *wide = malloc(2 * cols * per + 16);
+    n = 0;
+    for (size_t c = 0; c < cols; c++) n += (size_t)sprintf(wide + n, "c%zu%c", c, c + 1 < cols ? ',' : '\n');
+    for (size_t c = 0; c < cols; c++) n += (size_t)sprintf(wide + n, "%zu%c", c % 10, c + 1 < cols ? ',' : '\n');
+    ck_assert_int_eq(read_text(&t, wide, n, &o), MLP_OK);
+    ck_assert_uint_eq(mlp_table_n_inputs(t), cols - 1);
+    ck_assert_double_eq(mlp_table_inputs(t)[12345], 5);
+    ck_assert_str_eq(mlp_table_target_name(t, 0), "c999999");
+    mlp_table_free(t);
+    free(wide);
+}
+END_TEST
+
+/* Numbers are read the same in a locale whose decimal separator is a comma. */
+START_TEST(the_process_locale_does_not_change_numbers)
+{
+    const char *want = getenv("MLP_TEST_LOCALE"); /* CI generates it and sets this */
+    const char *name = want != NULL ? want : "de_DE.UTF-8";
+    if (setlocale(LC_NUMERIC, name) == NULL) {
+        ck_assert_msg(want == NULL, "locale %s is not installed", name);
+        fprintf(stderr, "locale %s is not installed: the locale check did not run\n", name);
+        return;
+    }
+    ck_assert_double_eq(strtod("1.5", NULL), 1.0); /* the locale is in force */
+    const mlp_csv_options o = defaults();
+    mlp_table *t = read_ok("a,y\n1.5,2.25\n", &o);
+    ck_assert_double_eq(mlp_table_inputs(t)[0], 1.5);
+    ck_assert_double_eq(mlp_table_targets(t)[0], 2.25);
+    mlp_table_free(t);
+    mlp_table *u;
+    const char *text = "a,y\n\"1,5\",2\n"; /* a German 1,5 is not a number here */
+    ck_assert_int_eq(read_text(&u, text, strlen(text), &o), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "\"1,5\" is not a finite number"));
+    ck_assert_double_eq(strtod("1.5", NULL), 1.0); /* and the locale is still in force */
+    setlocale(LC_NUMERIC, "C");
+}
+END_TEST
+
+START_TEST(options_struct_size)
+{
+    mlp_csv_options o;
+    ck_assert_int_eq(mlp_csv_options_init(&o, 3), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_csv_options_init(&o, sizeof o + 8), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_csv_options_init(NULL, sizeof o), MLP_ERR_INVALID_ARG);
+    o = defaults();
+    ck_assert_int_eq(o.header, 1);
+    ck_assert_int_eq(o.delimiter, ',');
+    ck_assert_ptr_null(o.target);
+    ck_assert_int_eq(o.task, MLP_TASK_AUTO);
+}
+END_TEST
+
+static Suite *csv_suite(void)
+{
+    Suite *s = suite_create("csv");
+    TCase *c = tcase_create("csv");
+    tcase_set_timeout(c, 120);
+    tcase_add_test(c, a_regression_file);
+    tcase_add_test(c, class_labels_are_sorted_and_indexed);
+    tcase_add_test(c, quoting_line_ends_bom_and_columns);
+    tcase_add_test(c, hostile_files_are_refused_with_where);
+    tcase_add_test(c, options_that_do_not_fit_the_file);
+    tcase_add_test(c, a_ten_megabyte_line);
+    tcase_add_test(c, the_process_locale_does_not_change_numbers);
+    tcase_add_test(c, options_struct_size);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+TU_MAIN(csv_suite)
