@@ -1461,6 +1461,114 @@ MLP_API const char *mlp_table_class_name(const mlp_table *table, size_t k);
 
 /** @} */
 
+/**
+ * @defgroup libmlp_prep Preprocessing kept in the model (since 1.2)
+ * What a model does to raw rows around the network: input scaling fitted on the
+ * training rows, target scaling for regressions (predictions come back in the
+ * targets' units), the names of the columns it was trained on, and the labels of its
+ * classes. All of it is saved with the network and loaded with it.
+ * @{
+ */
+
+/** How a column is scaled: x' = (x - shift) / scale. */
+typedef enum mlp_scaling {
+    MLP_SCALE_NONE = 0,     /**< as it is */
+    MLP_SCALE_STANDARD = 1, /**< shift the mean, scale the (population) standard deviation */
+    MLP_SCALE_MINMAX = 2    /**< shift the minimum, scale the range: the rows fall in [0, 1] */
+} mlp_scaling;
+
+/**
+ * Fit the input scaling, and the target scaling, on training rows (a column that is
+ * constant gets scale 1). Replaces any earlier scaling.
+ * @param net      the network (its inputs and outputs give the columns).
+ * @param inputs   how to scale the inputs.
+ * @param targets  how to scale the targets: ::MLP_SCALE_NONE for classification (a
+ *                 softmax output refuses any other).
+ * @param[in] train  raw rows; y may be NULL with targets ::MLP_SCALE_NONE.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NUMERIC (a value that is not
+ *         finite), ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling targets,
+                                       const mlp_dataset *train);
+
+/**
+ * The scaling in force (identity where none was fitted). Any pointer may be NULL.
+ * @param      net        the network.
+ * @param[out] in_shift   n_inputs values.
+ * @param[out] in_scale   n_inputs values.
+ * @param[out] out_shift  n_outputs values.
+ * @param[out] out_scale  n_outputs values.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (net NULL).
+ */
+MLP_API mlp_status mlp_net_get_scaling(const mlp_net *net, double *in_shift, double *in_scale,
+                                       double *out_shift, double *out_scale);
+
+/**
+ * Scale raw rows as the model does: inputs into x_out, targets into y_out (either may
+ * be NULL; either may be the dataset's own array, in place).
+ * @param      net    the network.
+ * @param[out] x_out  (n, n_inputs), or NULL.
+ * @param[out] y_out  (n, n_outputs), or NULL.
+ * @param[in]  raw    the rows.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG.
+ */
+MLP_API mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,
+                                     const mlp_dataset *raw);
+
+/**
+ * Predict raw rows: the inputs scaled, the network, the outputs back in the targets'
+ * units. Allocates nothing (the workspace holds the scaled rows).
+ * @param      net  the network.
+ * @param      ws   a workspace for its shape.
+ * @param[out] y    (n, n_outputs).
+ * @param[in]  x    (n, n_inputs), raw.
+ * @param      n    1 to the workspace's max_batch.
+ * @return as mlp_net_predict().
+ */
+MLP_API mlp_status mlp_net_predict_raw(const mlp_net *net, mlp_workspace *ws, double *y,
+                                       const double *x, size_t n);
+
+/**
+ * Name the columns the network reads and predicts (saved with it).
+ * @param net           the network.
+ * @param input_names   n_inputs names.
+ * @param target_names  n_targets names (NULL with 0).
+ * @param n_targets     0 to n_outputs: one per output for a regression, 1 for a class
+ *                      column.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a name over 64 KiB), ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_net_set_columns(mlp_net *net, const char *const *input_names,
+                                       const char *const *target_names, size_t n_targets);
+
+/** @param net a network. @param i an input. @return its column's name, or NULL. */
+MLP_API const char *mlp_net_input_name(const mlp_net *net, size_t i);
+
+/** @param net a network. @return the target columns named (0 when none). */
+MLP_API size_t mlp_net_n_targets(const mlp_net *net);
+
+/** @param net a network. @param i a target column. @return its name, or NULL. */
+MLP_API const char *mlp_net_target_name(const mlp_net *net, size_t i);
+
+/**
+ * Label the classes of the network's output (saved with it): one per output node, or
+ * two for a single sigmoid node (class 1 when its output is above 0.5).
+ * @param net        the network.
+ * @param classes    n_classes distinct labels (NULL with 0: none).
+ * @param n_classes  see above.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_SHAPE (a count the output cannot
+ *         stand for), ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes,
+                                       size_t n_classes);
+
+/** @param net a network. @return its classes (0: none, or a regression). */
+MLP_API size_t mlp_net_n_classes(const mlp_net *net);
+
+/** @param net a network. @param k a class. @return its label, or NULL. */
+MLP_API const char *mlp_net_class_name(const mlp_net *net, size_t k);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,7 +26,7 @@ static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\
  * learning-rate schedule, checkpoints the schedule's state. Version 3 (libmlp 1.1):
  * the optimizer block gained the second-order settings, checkpoints their state.
  * Every version is read. */
-enum { FORMAT_VERSION = 3, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+enum { FORMAT_VERSION = 4, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
 enum { HEADER_BYTES = 40, VERSION_BYTES = 16 };
 /* The optimizer block: reals, then (version 2 on) counts, by version. */
 enum { N_OPT_REALS_V1 = 11, N_OPT_REALS_V2 = 14, N_OPT_COUNTS_V2 = 3 };
@@ -123,6 +123,46 @@ static void put_optimizer(writer *w, const mlp_optimizer *o)
     put_u64(w, o->lm_memory_budget);
 }
 
+/* Preprocessing flags (format 4). */
+enum { PREP_IN_SCALE = 1, PREP_OUT_SCALE = 2, PREP_NAMES = 4, PREP_CLASSES = 8, PREP_ALL = 15 };
+
+static void put_str(writer *w, const char *str)
+{
+    const size_t len = strlen(str);
+    put_u32(w, (uint32_t)len);
+    put_bytes(w, str, len);
+}
+
+/* The preprocessing block: flags, methods, then each part that is present. */
+static void put_prep(writer *w, const mlp_net *net)
+{
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    const uint32_t flags = (p->in_shift != NULL ? PREP_IN_SCALE : 0) |
+                           (p->out_shift != NULL ? PREP_OUT_SCALE : 0) |
+                           (p->in_names != NULL ? PREP_NAMES : 0) |
+                           (p->n_classes > 0 ? PREP_CLASSES : 0);
+    put_u32(w, flags);
+    put_u32(w, (uint32_t)p->in_method | (uint32_t)p->out_method << 8);
+    if (flags & PREP_IN_SCALE) {
+        put_f64s(w, p->in_shift, in);
+        put_f64s(w, p->in_scale, in);
+    }
+    if (flags & PREP_OUT_SCALE) {
+        put_f64s(w, p->out_shift, k);
+        put_f64s(w, p->out_scale, k);
+    }
+    if (flags & PREP_NAMES) {
+        put_u64(w, p->n_targets);
+        for (size_t i = 0; i < in; i++) put_str(w, p->in_names[i]);
+        for (size_t i = 0; i < p->n_targets; i++) put_str(w, p->out_names[i]);
+    }
+    if (flags & PREP_CLASSES) {
+        put_u64(w, p->n_classes);
+        for (size_t i = 0; i < p->n_classes; i++) put_str(w, p->classes[i]);
+    }
+}
+
 /* The whole file but its checksum; with w->p == NULL it only measures. */
 static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint64_t total)
 {
@@ -152,6 +192,7 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
     put_u64(w, r->info.epochs);
     put_optimizer(w, &r->opt);
     put_f64s(w, r->history, r->info.epochs);
+    put_prep(w, net);
 
     if (tr != NULL) {
         put_u32(w, (uint32_t)tr->loss);
@@ -602,6 +643,10 @@ typedef struct parsed {
     mlp_provenance info;
     mlp_optimizer info_opt;       /* the optimizer of the last training */
     const unsigned char *history; /* info.epochs doubles */
+    size_t n_outputs;             /* the last layer's size and activation */
+    uint32_t out_act;
+    const unsigned char *prep;    /* version 4: the preprocessing block, validated */
+    size_t prep_len;
     mlp_loss loss;                /* checkpoint only, from here on */
     mlp_optimizer opt;
     uint64_t t;
@@ -613,6 +658,123 @@ typedef struct parsed {
     const unsigned char *hist;    /* hist_blocks n_params doubles */
     double so[2];                 /* second-order counters (see mlp_trainer) */
 } parsed;
+
+/* A string of the preprocessing block: its length (at most MLP__MAX_NAME), no NUL in
+ * it. With dst, a copy. */
+static mlp_status get_str(reader *r, char **dst, const char *what)
+{
+    uint32_t len = 0;
+    mlp_status s = get_u32(r, &len, what);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(len <= MLP__MAX_NAME, MLP_ERR_FORMAT, "%s: %s is %u bytes long", r->fn, what,
+              (unsigned)len);
+    NEED(r, len, what);
+    MLP_CHECK(memchr(r->p, '\0', len) == NULL, MLP_ERR_FORMAT, "%s: %s holds a NUL byte", r->fn,
+              what);
+    if (dst != NULL) {
+        *dst = malloc((size_t)len + 1);
+        MLP_CHECK(*dst != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %s", r->fn, what);
+        memcpy(*dst, r->p, len);
+        (*dst)[len] = '\0';
+    }
+    r->p += len;
+    r->left -= len;
+    return MLP_OK;
+}
+
+/* n strings, into a new array when out != NULL. */
+static mlp_status get_strs(reader *r, char ***out, size_t n, const char *what)
+{
+    char **a = NULL;
+    if (out != NULL) {
+        a = calloc(n ? n : 1, sizeof *a);
+        MLP_CHECK(a != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu %s", r->fn, n, what);
+        *out = a;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mlp_status s = get_str(r, a != NULL ? &a[i] : NULL, what);
+        if (s != MLP_OK) return s; /* the caller frees what was copied */
+    }
+    return MLP_OK;
+}
+
+/* n scaling pairs (shifts, then scales): finite, scales > 0. */
+static mlp_status get_scaling(reader *r, double **shift, double **scale, size_t n, const char *what)
+{
+    mlp_status s = check_f64s(r, 2 * n, what);
+    if (s != MLP_OK) return s;
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        reader peek = {r->p + 8 * (n + i), 8, r->fn};
+        get_f64s(&peek, &v, 1);
+        MLP_CHECK(v > 0, MLP_ERR_FORMAT, "%s: %s: scale %zu is %g, must be > 0", r->fn, what, i, v);
+    }
+    if (shift != NULL) {
+        *shift = malloc(n * sizeof **shift);
+        *scale = malloc(n * sizeof **scale);
+        MLP_CHECK(*shift != NULL && *scale != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %s",
+                  r->fn, what);
+        get_f64s(r, *shift, n);
+        get_f64s(r, *scale, n);
+    } else {
+        get_f64s(r, NULL, 2 * n);
+    }
+    return MLP_OK;
+}
+
+/* The preprocessing block (format 4): validated; decoded into *p when p != NULL
+ * (freed again on failure). */
+static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
+{
+    const char *fn = r->fn;
+    uint32_t flags = 0, methods = 0;
+    mlp_status s = get_u32(r, &flags, "the preprocessing");
+    if (s == MLP_OK) s = get_u32(r, &methods, "the preprocessing");
+    if (s != MLP_OK) return s;
+    const uint32_t in_m = methods & 0xFF, out_m = methods >> 8;
+    MLP_CHECK((flags & ~(uint32_t)PREP_ALL) == 0 && in_m <= MLP_SCALE_MINMAX &&
+                  out_m <= MLP_SCALE_MINMAX && ((flags & PREP_IN_SCALE) != 0) == (in_m != 0) &&
+                  ((flags & PREP_OUT_SCALE) != 0) == (out_m != 0),
+              MLP_ERR_FORMAT, "%s: preprocessing flags %u, methods %u", fn, (unsigned)flags,
+              (unsigned)methods);
+    if (p != NULL) {
+        p->in_method = (int)in_m;
+        p->out_method = (int)out_m;
+    }
+    if (flags & PREP_IN_SCALE)
+        s = get_scaling(r, p ? &p->in_shift : NULL, p ? &p->in_scale : NULL, f->n_inputs,
+                        "the input scaling");
+    if (s == MLP_OK && (flags & PREP_OUT_SCALE)) {
+        MLP_CHECK(f->out_act != MLP_ACT_SOFTMAX, MLP_ERR_FORMAT,
+                  "%s: a softmax output with target scaling", fn);
+        s = get_scaling(r, p ? &p->out_shift : NULL, p ? &p->out_scale : NULL, f->n_outputs,
+                        "the target scaling");
+    }
+    if (s == MLP_OK && (flags & PREP_NAMES)) {
+        size_t nt = 0;
+        s = get_count(r, 0, f->n_outputs, &nt, "the target column count");
+        if (s == MLP_OK) {
+            if (p != NULL) p->n_in_names = f->n_inputs;
+            s = get_strs(r, p ? &p->in_names : NULL, f->n_inputs, "an input column's name");
+        }
+        if (s == MLP_OK) {
+            if (p != NULL) p->n_targets = nt;
+            s = get_strs(r, p ? &p->out_names : NULL, nt, "a target column's name");
+        }
+    }
+    if (s == MLP_OK && (flags & PREP_CLASSES)) {
+        size_t nc = 0;
+        s = get_count(r, 2, MLP_MAX_DIM, &nc, "the class count");
+        if (s == MLP_OK)
+            MLP_CHECK(nc == f->n_outputs || (f->n_outputs == 1 && nc == 2 &&
+                                              f->out_act == MLP_ACT_SIGMOID),
+                      MLP_ERR_FORMAT, "%s: %zu classes for %zu outputs", fn, nc, f->n_outputs);
+        if (p != NULL) p->n_classes = nc;
+        s = get_strs(r, p ? &p->classes : NULL, nc, "a class label");
+    }
+    if (s != MLP_OK && p != NULL) mlp__prep_free(p);
+    return s;
+}
 
 static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const char *fn)
 {
@@ -671,6 +833,8 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
                   MLP_ERR_FORMAT, "%s: layer %zu: the parameter count overflows", fn, l);
         implied += w + (bias ? out : 0);
         in = out;
+        f->n_outputs = out;
+        f->out_act = act;
     }
     s = get_count(&r, 1, SIZE_MAX / 16, &f->n_params, "the parameter count");
     if (s != MLP_OK) return s;
@@ -705,6 +869,13 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
               "%s: a history of %zu epochs does not fit the %zu bytes left", fn, f->info.epochs,
               r.left);
     get_f64s(&r, NULL, f->info.epochs); /* losses may be anything a run recorded */
+    f->prep = r.p;
+    f->prep_len = 0;
+    if (version > 3) {
+        s = read_prep(&r, f, NULL);
+        if (s != MLP_OK) return s;
+        f->prep_len = (size_t)(r.p - f->prep);
+    }
 
     if (f->contents == CONTENTS_CHECKPOINT) {
         uint32_t tloss = 0, reserved = 0;
@@ -869,6 +1040,14 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
     free(specs);
     if (s != MLP_OK) return s;
     decode(n->params, f->params, f->n_params);
+    if (f->prep_len > 0) {
+        reader pr = {f->prep, f->prep_len, fn};
+        s = read_prep(&pr, f, &n->prep);
+        if (s != MLP_OK) {
+            mlp_net_free(n);
+            return s;
+        }
+    }
     n->record.info = f->info;
     n->record.opt = f->info_opt;
     if (f->info.epochs > 0) {

@@ -197,6 +197,26 @@ typedef struct mlp_record {
     size_t history_cap;
 } mlp_record;
 
+/* What the model does to raw rows before and after the network: input and target
+ * scaling, the columns' names, the class labels. Each part is absent (NULL / 0)
+ * until set; all of it is saved with the network. */
+typedef struct mlp__prep {
+    int in_method, out_method; /* mlp_scaling */
+    double *in_shift, *in_scale;   /* n_inputs each: x' = (x - shift) / scale */
+    double *out_shift, *out_scale; /* n_outputs each: y = y' * scale + shift */
+    char **in_names;               /* n_in_names (= the network's inputs) */
+    size_t n_in_names;
+    char **out_names;              /* n_targets */
+    size_t n_targets;
+    char **classes;                /* n_classes */
+    size_t n_classes;
+} mlp__prep;
+
+void mlp__prep_free(mlp__prep *p);
+
+/* The longest column name or class label a model keeps. */
+#define MLP__MAX_NAME 65536
+
 struct mlp_net {
     size_t n_inputs;
     size_t n_layers;
@@ -205,6 +225,7 @@ struct mlp_net {
     double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ... */
     int small;             /* every layer small with a piecewise-linear activation: the
                               forward pass is mlp__small_net_forward's plain loops */
+    mlp__prep prep;        /* the preprocessing that travels with the model (lib/prep.c) */
     size_t param_gen;      /* counts the changes to params made outside a trainer's step
                               (set_weights, init, mlp_net_params(), a fit's restore) and by
                               each trainer: plain SGD re-reads the weights when it moved */
@@ -367,6 +388,7 @@ struct mlp_workspace {
                               training passes: for hidden layers whose activation needs it
                               (NULL for the others), and always for the output layer */
     double *delta[2];      /* 2 x (max_batch, max width): dZ and dA_prev during backward */
+    double *scaled;        /* (max_batch, n_inputs): mlp_net_predict_raw's scaled inputs */
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
     double *block;         /* every buffer above, each 64-byte aligned */
 };

@@ -169,6 +169,7 @@ mlp_status mlp_net_loss_history(const mlp_net *net, const double **history, size
 void mlp_net_free(mlp_net *net)
 {
     if (net == NULL) return;
+    mlp__prep_free(&net->prep);
     free(net->record.history);
     free(net->layers);
     free(net->params);

@@ -38,14 +38,16 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     size_t max_width = 0, total = 0, cells = 0;
     for (size_t l = 0; l < n_layers; l++)
         if (net->layers[l].out > max_width) max_width = net->layers[l].out;
-    for (size_t b = 0; b < 2 * n_layers + 2; b++) {
+    for (size_t b = 0; b < 2 * n_layers + 3; b++) {
         size_t width;
         if (b < n_layers)
             width = net->layers[b].out;
         else if (b < 2 * n_layers)
             width = keeps_z(net, b - n_layers) ? net->layers[b - n_layers].out : 0;
-        else
+        else if (b < 2 * n_layers + 2)
             width = max_width;
+        else
+            width = net->n_inputs; /* the scaled inputs of mlp_net_predict_raw */
         MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && total <= limit - padded(cells),
                   MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of width %zu overflow memory",
                   max_batch, width);
@@ -79,6 +81,8 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     w->delta[0] = block + off;
     off += padded(max_batch * max_width);
     w->delta[1] = block + off;
+    off += padded(max_batch * max_width);
+    w->scaled = block + off;
     w->max_batch = max_batch;
     w->n_inputs = net->n_inputs;
     w->n_layers = n_layers;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include <mlp.h>
+#include <zlib.h>
 
 /* splitmix64: small, seeded, identical on every platform. */
 static inline uint64_t tu_next(uint64_t *state)
@@ -158,6 +159,14 @@ static inline mlp_optimizer_kind tu_unknown_optimizer(void)
     int k = 0;
     while (mlp_optimizer_name((mlp_optimizer_kind)k) != NULL) k++;
     return (mlp_optimizer_kind)k;
+}
+
+/* Recompute the CRC-32 at the end of an edited model file, so that the reader's other
+ * checks are what stand between it and the edit. */
+static inline void tu_fix_crc(unsigned char *b, size_t size)
+{
+    const uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++) b[size - 4 + i] = (unsigned char)(crc >> (8 * i));
 }
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */

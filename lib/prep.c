@@ -1,0 +1,292 @@
+/* The preprocessing that travels with a model: input scaling fitted on the training
+ * rows, target scaling for regressions, the columns' names and the class labels.
+ * Saved in the model file (format 4); mlp_net_predict_raw applies it around the
+ * network, so a deployed model takes the rows as they come. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp_internal.h"
+
+/* A dataset whose y may be NULL (inputs only). */
+static mlp_status rows_in(mlp_dataset *out, const mlp_dataset *d, const char *fn)
+{
+    MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the dataset is NULL", fn);
+    mlp_dataset local = {.struct_size = sizeof local, .x = NULL, .y = NULL, .n = 0};
+    mlp_status s = mlp__struct_in(&local, sizeof local, d, fn, "mlp_dataset");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(local.n > 0, MLP_ERR_INVALID_ARG, "%s: the dataset has n = 0 rows", fn);
+    *out = local;
+    return MLP_OK;
+}
+
+static void free_strings(char **s, size_t n)
+{
+    if (s == NULL) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+void mlp__prep_free(mlp__prep *p)
+{
+    free(p->in_shift);
+    free(p->in_scale);
+    free(p->out_shift);
+    free(p->out_scale);
+    free_strings(p->in_names, p->n_in_names);
+    free_strings(p->out_names, p->n_targets);
+    free_strings(p->classes, p->n_classes);
+    memset(p, 0, sizeof *p);
+}
+
+/* Copies of n strings, each checked: not NULL, at most MLP__MAX_NAME bytes. */
+static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, const char *fn,
+                               const char *what)
+{
+    char **c = calloc(n ? n : 1, sizeof *c);
+    MLP_CHECK(c != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu %s", fn, n, what);
+    for (size_t i = 0; i < n; i++) {
+        const size_t len = src[i] != NULL ? strlen(src[i]) : 0;
+        if (src[i] == NULL || len > MLP__MAX_NAME) {
+            free_strings(c, i);
+            return mlp__fail(MLP_ERR_INVALID_ARG, "%s: %s %zu is %s", fn, what, i,
+                             src[i] == NULL ? "NULL" : "longer than 65536 bytes");
+        }
+        c[i] = malloc(len + 1);
+        if (c[i] == NULL) {
+            free_strings(c, i);
+            return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %s %zu", fn, what, i);
+        }
+        memcpy(c[i], src[i], len + 1);
+    }
+    *dst = c;
+    return MLP_OK;
+}
+
+/* The classes a network's output can stand for: one per output node, or two for a
+ * single sigmoid node. */
+static int classes_fit(const mlp_net *net, size_t n)
+{
+    const size_t k = mlp_net_n_outputs(net);
+    const mlp_activation out = net->layers[net->n_layers - 1].act;
+    return (k > 1 && n == k) || (k == 1 && n == 2 && out == MLP_ACT_SIGMOID);
+}
+
+mlp_status mlp_net_set_columns(mlp_net *net, const char *const *input_names,
+                               const char *const *target_names, size_t n_targets)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(input_names);
+    MLP_CHECK(n_targets == 0 || target_names != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_net_set_columns: %zu targets without their names", n_targets);
+    MLP_CHECK(n_targets <= mlp_net_n_outputs(net), MLP_ERR_INVALID_ARG,
+              "mlp_net_set_columns: %zu target columns for %zu outputs", n_targets,
+              mlp_net_n_outputs(net));
+    char **in = NULL, **out = NULL;
+    mlp_status s = copy_strings(&in, input_names, net->n_inputs, __func__, "input name");
+    if (s == MLP_OK && n_targets > 0)
+        s = copy_strings(&out, target_names, n_targets, __func__, "target name");
+    if (s != MLP_OK) {
+        free_strings(in, in != NULL ? net->n_inputs : 0);
+        return s;
+    }
+    free_strings(net->prep.in_names, net->prep.n_in_names);
+    free_strings(net->prep.out_names, net->prep.n_targets);
+    net->prep.in_names = in;
+    net->prep.n_in_names = net->n_inputs;
+    net->prep.out_names = out;
+    net->prep.n_targets = n_targets;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes, size_t n_classes)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK(n_classes == 0 || classes != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_net_set_classes: %zu classes without their names", n_classes);
+    MLP_CHECK(n_classes == 0 || classes_fit(net, n_classes), MLP_ERR_SHAPE,
+              "mlp_net_set_classes: %zu classes for %zu output nodes (%s): one per node, or two "
+              "for one sigmoid node",
+              n_classes, mlp_net_n_outputs(net),
+              mlp_activation_name(net->layers[net->n_layers - 1].act));
+    for (size_t i = 0; i < n_classes; i++)
+        for (size_t j = 0; j < i; j++)
+            MLP_CHECK(classes[i] == NULL || classes[j] == NULL || strcmp(classes[i], classes[j]),
+                      MLP_ERR_INVALID_ARG, "mlp_net_set_classes: class \"%s\" is given twice",
+                      classes[i]);
+    char **c = NULL;
+    if (n_classes > 0) {
+        mlp_status s = copy_strings(&c, classes, n_classes, __func__, "class");
+        if (s != MLP_OK) return s;
+    }
+    free_strings(net->prep.classes, net->prep.n_classes);
+    net->prep.classes = c;
+    net->prep.n_classes = n_classes;
+    return MLP_OK;
+}
+
+size_t mlp_net_n_classes(const mlp_net *net) { return net != NULL ? net->prep.n_classes : 0; }
+
+const char *mlp_net_class_name(const mlp_net *net, size_t k)
+{
+    return net != NULL && k < net->prep.n_classes ? net->prep.classes[k] : NULL;
+}
+
+const char *mlp_net_input_name(const mlp_net *net, size_t i)
+{
+    return net != NULL && net->prep.in_names != NULL && i < net->n_inputs ? net->prep.in_names[i]
+                                                                         : NULL;
+}
+
+size_t mlp_net_n_targets(const mlp_net *net) { return net != NULL ? net->prep.n_targets : 0; }
+
+const char *mlp_net_target_name(const mlp_net *net, size_t i)
+{
+    return net != NULL && i < net->prep.n_targets ? net->prep.out_names[i] : NULL;
+}
+
+/* shift and scale of n columns of v (stride cols) by `method`. */
+static void fit_columns(double *shift, double *scale, const double *v, size_t rows, size_t cols,
+                        mlp_scaling method)
+{
+    for (size_t c = 0; c < cols; c++) {
+        double a = 0.0, b = 0.0;
+        if (method == MLP_SCALE_STANDARD) { /* mean and population deviation */
+            for (size_t i = 0; i < rows; i++) a += v[i * cols + c];
+            a /= (double)rows;
+            for (size_t i = 0; i < rows; i++) b += (v[i * cols + c] - a) * (v[i * cols + c] - a);
+            b = sqrt(b / (double)rows);
+        } else { /* minimum and range */
+            double lo = v[c], hi = v[c];
+            for (size_t i = 1; i < rows; i++) {
+                lo = fmin(lo, v[i * cols + c]);
+                hi = fmax(hi, v[i * cols + c]);
+            }
+            a = lo;
+            b = hi - lo;
+        }
+        shift[c] = a;
+        scale[c] = b > 0.0 && isfinite(b) ? b : 1.0; /* a constant column is left as it is */
+    }
+}
+
+mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling targets,
+                               const mlp_dataset *train)
+{
+    MLP_CHECK_PTR(net);
+    mlp_dataset d;
+    mlp_status s = rows_in(&d, train, __func__);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(inputs >= MLP_SCALE_NONE && inputs <= MLP_SCALE_MINMAX && targets >= MLP_SCALE_NONE &&
+                  targets <= MLP_SCALE_MINMAX,
+              MLP_ERR_INVALID_ARG, "mlp_net_fit_scaling: unknown scaling %d or %d", (int)inputs,
+              (int)targets);
+    MLP_CHECK(targets == MLP_SCALE_NONE || net->layers[net->n_layers - 1].act != MLP_ACT_SOFTMAX,
+              MLP_ERR_INVALID_ARG,
+              "mlp_net_fit_scaling: a softmax output gives probabilities: its targets are not "
+              "scaled");
+    MLP_CHECK(d.n > 0 && d.x != NULL && (targets == MLP_SCALE_NONE || d.y != NULL),
+              MLP_ERR_INVALID_ARG, "mlp_net_fit_scaling: no rows to fit on");
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    MLP_CHECK(mlp__all_finite(d.x, d.n * in) &&
+                  (targets == MLP_SCALE_NONE || mlp__all_finite(d.y, d.n * k)),
+              MLP_ERR_NUMERIC, "mlp_net_fit_scaling: the rows hold a value that is not finite");
+    double *is = NULL, *ic = NULL, *os = NULL, *oc = NULL;
+    if (inputs != MLP_SCALE_NONE) {
+        is = malloc(in * sizeof *is);
+        ic = malloc(in * sizeof *ic);
+    }
+    if (targets != MLP_SCALE_NONE) {
+        os = malloc(k * sizeof *os);
+        oc = malloc(k * sizeof *oc);
+    }
+    if ((inputs != MLP_SCALE_NONE && (is == NULL || ic == NULL)) ||
+        (targets != MLP_SCALE_NONE && (os == NULL || oc == NULL))) {
+        free(is), free(ic), free(os), free(oc);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_net_fit_scaling: cannot allocate the scaling");
+    }
+    if (is != NULL) fit_columns(is, ic, d.x, d.n, in, inputs);
+    if (os != NULL) fit_columns(os, oc, d.y, d.n, k, targets);
+    mlp__prep *p = &net->prep;
+    free(p->in_shift), free(p->in_scale), free(p->out_shift), free(p->out_scale);
+    p->in_shift = is, p->in_scale = ic, p->out_shift = os, p->out_scale = oc;
+    p->in_method = (int)inputs;
+    p->out_method = (int)targets;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_get_scaling(const mlp_net *net, double *in_shift, double *in_scale,
+                               double *out_shift, double *out_scale)
+{
+    MLP_CHECK_PTR(net);
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    for (size_t i = 0; i < in; i++) {
+        if (in_shift != NULL) in_shift[i] = p->in_shift != NULL ? p->in_shift[i] : 0.0;
+        if (in_scale != NULL) in_scale[i] = p->in_scale != NULL ? p->in_scale[i] : 1.0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (out_shift != NULL) out_shift[i] = p->out_shift != NULL ? p->out_shift[i] : 0.0;
+        if (out_scale != NULL) out_scale[i] = p->out_scale != NULL ? p->out_scale[i] : 1.0;
+    }
+    return MLP_OK;
+}
+
+/* (x - shift) / scale, row by row, into dst (may be src). */
+static void scale_rows(double *dst, const double *src, size_t n, size_t cols, const double *shift,
+                       const double *scale)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < cols; c++)
+            dst[i * cols + c] = (src[i * cols + c] - shift[c]) / scale[c];
+}
+
+mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,
+                             const mlp_dataset *raw)
+{
+    MLP_CHECK_PTR(net);
+    mlp_dataset d;
+    mlp_status s = rows_in(&d, raw, __func__);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(x_out != NULL || y_out != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_net_transform: x_out and y_out are both NULL");
+    MLP_CHECK(x_out == NULL || d.x != NULL, MLP_ERR_INVALID_ARG, "mlp_net_transform: no inputs");
+    MLP_CHECK(y_out == NULL || d.y != NULL, MLP_ERR_INVALID_ARG, "mlp_net_transform: no targets");
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    if (x_out != NULL) {
+        if (p->in_shift != NULL) scale_rows(x_out, d.x, d.n, in, p->in_shift, p->in_scale);
+        else if (x_out != d.x) memmove(x_out, d.x, d.n * in * sizeof *x_out);
+    }
+    if (y_out != NULL) {
+        if (p->out_shift != NULL) scale_rows(y_out, d.y, d.n, k, p->out_shift, p->out_scale);
+        else if (y_out != d.y) memmove(y_out, d.y, d.n * k * sizeof *y_out);
+    }
+    return MLP_OK;
+}
+
+mlp_status mlp_net_predict_raw(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                               size_t n)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(ws);
+    MLP_CHECK_PTR(y);
+    MLP_CHECK_PTR(x);
+    mlp_status s = mlp__workspace_fits(ws, net, 0, __func__);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(n > 0 && n <= ws->max_batch, MLP_ERR_SHAPE,
+              "mlp_net_predict_raw: %zu rows, the workspace holds 1 to %zu", n, ws->max_batch);
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    const double *xin = x;
+    if (p->in_shift != NULL) {
+        scale_rows(ws->scaled, x, n, in, p->in_shift, p->in_scale);
+        xin = ws->scaled;
+    }
+    s = mlp_net_predict(net, ws, y, xin, n);
+    if (s != MLP_OK) return s;
+    if (p->out_shift != NULL)
+        for (size_t i = 0; i < n; i++)
+            for (size_t c = 0; c < k; c++) y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
+    return MLP_OK;
+}
