@@ -1569,6 +1569,100 @@ MLP_API const char *mlp_net_class_name(const mlp_net *net, size_t k);
 
 /** @} */
 
+/**
+ * @defgroup libmlp_scores Splitting and scoring (since 1.2)
+ * Seeded train/test splits and k folds (stratified by class when given the
+ * classes), the confusion matrix, precision, recall and F1 per class, and MSE, MAE and
+ * R² as scikit-learn computes them.
+ * @{
+ */
+
+/**
+ * A seeded split of n rows: `order` receives a permutation of 0..n-1 whose first
+ * *n_train entries are the training rows and the rest the test rows (about
+ * test_fraction of them; at least one of each). With `labels`, stratified: each class
+ * gives its share (rounded) to the test rows, keeping at least one to train.
+ * @param[out] order          n row indices.
+ * @param[out] n_train        the training rows.
+ * @param      n              rows, >= 2.
+ * @param      test_fraction  in (0, 1).
+ * @param[in]  labels         n class indices (whole numbers, as mlp_table_targets()
+ *                            gives them), or NULL.
+ * @param      seed           the same seed gives the same split.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_split(size_t *order, size_t *n_train, size_t n, double test_fraction,
+                             const double *labels, unsigned long long seed);
+
+/**
+ * Assign n rows to k folds for cross-validation, seeded; with `labels`, each class
+ * is dealt across the folds (stratified).
+ * @param[out] fold    n fold numbers, 0 to k - 1.
+ * @param      n       rows.
+ * @param      k       2 to n.
+ * @param[in]  labels  n class indices, or NULL.
+ * @param      seed    the same seed gives the same folds.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_kfold(size_t *fold, size_t n, size_t k, const double *labels,
+                             unsigned long long seed);
+
+/**
+ * Copy rows: dst row i = src row rows[i].
+ * @param[out] dst   (n, cols).
+ * @param[in]  src   the source rows, (any, cols).
+ * @param      cols  > 0.
+ * @param[in]  rows  n row indices (not checked against src's size).
+ * @param      n     rows to copy.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG.
+ */
+MLP_API mlp_status mlp_gather_rows(double *dst, const double *src, size_t cols,
+                                   const size_t *rows, size_t n);
+
+/**
+ * The confusion matrix: matrix[t * k + p] counts the rows of class t predicted as p.
+ * @param[out] matrix     k * k counts.
+ * @param[in]  truth      n classes.
+ * @param[in]  predicted  n classes (mlp_argmax()).
+ * @param      n          > 0.
+ * @param      k          classes, > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (a class >= k).
+ */
+MLP_API mlp_status mlp_confusion(size_t *matrix, const size_t *truth, const size_t *predicted,
+                                 size_t n, size_t k);
+
+/**
+ * Precision, recall and F1 of each class from a confusion matrix; a ratio with a zero
+ * denominator is 0 (scikit-learn's zero_division=0). Any output may be NULL.
+ * @param[out] precision  k values.
+ * @param[out] recall     k values.
+ * @param[out] f1         k values.
+ * @param[in]  matrix     from mlp_confusion().
+ * @param      k          classes.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG.
+ */
+MLP_API mlp_status mlp_class_scores(double *precision, double *recall, double *f1,
+                                    const size_t *matrix, size_t k);
+
+/**
+ * Mean squared error, mean absolute error and R² (the mean of each column's
+ * 1 - SS_res / SS_tot; a constant column scores 1 if predicted exactly, else 0), as
+ * scikit-learn's mean_squared_error, mean_absolute_error and r2_score with their
+ * defaults. Any output may be NULL.
+ * @param[out] mse     the mean of the squared errors.
+ * @param[out] mae     the mean of the absolute errors.
+ * @param[out] r2      R².
+ * @param[in]  pred    (n, k).
+ * @param[in]  target  (n, k).
+ * @param      n       > 0.
+ * @param      k       > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NUMERIC (errors not finite).
+ */
+MLP_API mlp_status mlp_regression_scores(double *mse, double *mae, double *r2, const double *pred,
+                                         const double *target, size_t n, size_t k);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif
