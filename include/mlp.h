@@ -1663,6 +1663,30 @@ MLP_API mlp_status mlp_regression_scores(double *mse, double *mae, double *r2, c
 
 /** @} */
 
+/**
+ * @defgroup libmlp_export C export (since 1.2)
+ * @{
+ */
+
+/**
+ * Write the network as one standalone C99 source file that needs nothing but
+ * <math.h>: its parameters as `static const double` arrays (hexadecimal, every bit
+ * kept) and `void NAME_predict(const double *x, double *y)` with the model's
+ * preprocessing inside (raw rows in, outputs in the targets' units); with class
+ * labels, also `NAME_classes[]` and `int NAME_predict_class(const double *x)`. The
+ * provenance and the input columns are in a comment at the top. Compiled, it agrees
+ * with mlp_net_predict_raw() to about 1e-12 (its sums run in another order than
+ * the BLAS's).
+ * @param net   the network.
+ * @param out   where to write (not closed).
+ * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a name that is not an identifier),
+ *         ::MLP_ERR_IO (a write error).
+ */
+MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

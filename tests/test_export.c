@@ -1,0 +1,199 @@
+/* C export: the exported file of several trained networks (every activation,
+ * classification and regression, with and without scaling) is compiled by the
+ * system's C compiler as a shared object, loaded, and compared with the library's
+ * mlp_net_predict_raw on 10,000 rows: equal to 1e-12 relative. */
+#define _GNU_SOURCE /* mkdtemp, dlopen */
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+typedef void (*predict_fn)(const double *, double *);
+typedef int (*class_fn)(const double *);
+
+static double uniform(unsigned long long *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*s >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+}
+
+enum { IN = 4, ROWS = 10000, TRAIN = 64 };
+
+/* Compile `net`'s export and compare it with the library on ROWS raw rows. */
+static void check_export(mlp_net *net, const char *name, double *worst)
+{
+    char dir[] = "/tmp/mlp_export_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char src[256], so[256], cmd[1024];
+    snprintf(src, sizeof src, "%s/%s.c", dir, name);
+    snprintf(so, sizeof so, "%s/%s.so", dir, name);
+    FILE *f = fopen(src, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c(net, f, name), MLP_OK);
+    fclose(f);
+    /* as a user would: strict C99, every warning an error */
+    snprintf(cmd, sizeof cmd,
+             "cc -std=c99 -pedantic -Wall -Wextra -Werror -O2 -fPIC -shared %s -o %s -lm", src, so);
+    ck_assert_msg(system(cmd) == 0, "%s: the exported file does not compile", name);
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
+    char sym[128];
+    snprintf(sym, sizeof sym, "%s_predict", name);
+    predict_fn predict;
+    void *found = dlsym(h, sym);
+    ck_assert_ptr_nonnull(found);
+    memcpy(&predict, &found, sizeof predict); /* POSIX: a function's address as void * */
+
+    const size_t k = mlp_net_n_outputs(net);
+    double *x = malloc(ROWS * IN * sizeof *x), *lib = malloc(ROWS * k * sizeof *lib), y[8];
+    unsigned long long s = 99;
+    for (size_t i = 0; i < ROWS * IN; i++) x[i] = 3.0 * uniform(&s) + 10.0; /* raw: off-center */
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, ROWS), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict_raw(net, ws, lib, x, ROWS), MLP_OK);
+    for (size_t r = 0; r < ROWS; r++) {
+        predict(x + r * IN, y);
+        for (size_t c = 0; c < k; c++) {
+            const double a = y[c], b = lib[r * k + c];
+            const double err = fabs(a - b) / fmax(1e-300, fmax(fabs(a), fabs(b)));
+            if (err > *worst && fabs(a - b) > 1e-300) *worst = err;
+            ck_assert_msg(tu_close(a, b, 1e-12), "%s: row %zu output %zu: exported %.17g, "
+                          "library %.17g", name, r, c, a, b);
+        }
+    }
+    if (mlp_net_n_classes(net) > 0) {
+        snprintf(sym, sizeof sym, "%s_predict_class", name);
+        class_fn cls;
+        found = dlsym(h, sym);
+        ck_assert_ptr_nonnull(found);
+        memcpy(&cls, &found, sizeof cls);
+        size_t agree = 0;
+        for (size_t r = 0; r < 100; r++) {
+            size_t best = 0;
+            if (k == 1) best = lib[r] > 0.5;
+            else
+                for (size_t c = 1; c < k; c++) best = lib[r * k + c] > lib[r * k + best] ? c : best;
+            agree += (size_t)cls(x + r * IN) == best;
+        }
+        ck_assert_uint_eq(agree, 100);
+        snprintf(sym, sizeof sym, "%s_classes", name);
+        const char *const *names = (const char *const *)dlsym(h, sym);
+        ck_assert_ptr_nonnull(names);
+        ck_assert_str_eq(names[0], mlp_net_class_name(net, 0));
+    }
+    mlp_workspace_free(ws);
+    dlclose(h);
+    free(x);
+    free(lib);
+    unlink(src);
+    unlink(so);
+    rmdir(dir);
+}
+
+/* A network of `act` hidden layers trained a few epochs on raw rows, scaled. */
+static mlp_net *trained(mlp_activation act, mlp_activation out, size_t k, int classes,
+                        unsigned long long seed)
+{
+    const mlp_layer_spec spec[3] = {MLP_LAYER(9, act, 1), MLP_LAYER(5, act, seed % 2),
+                                    MLP_LAYER(k, out, 1)};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, IN, spec, 3), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, seed), MLP_OK);
+    double x[TRAIN * IN], y[TRAIN * 3];
+    unsigned long long s = seed;
+    for (size_t i = 0; i < TRAIN * IN; i++) x[i] = 3.0 * uniform(&s) + 10.0;
+    for (size_t r = 0; r < TRAIN; r++)
+        for (size_t c = 0; c < k; c++)
+            y[r * k + c] = classes ? (double)(c == r % k) : 50.0 * x[r * IN + c] + uniform(&s);
+    if (classes && k == 1)
+        for (size_t r = 0; r < TRAIN; r++) y[r] = (double)(r % 2);
+    ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD,
+                                         classes ? MLP_SCALE_NONE : MLP_SCALE_STANDARD,
+                                         TU_DATA(x, y, TRAIN)), MLP_OK);
+    ck_assert_int_eq(mlp_net_transform(net, x, classes ? NULL : y, TU_DATA(x, y, TRAIN)), MLP_OK);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+    o.learning_rate = 0.01;
+    const mlp_loss loss = !classes ? MLP_LOSS_MSE
+                          : k == 1 ? MLP_LOSS_BINARY_CROSSENTROPY
+                                   : MLP_LOSS_CATEGORICAL_CROSSENTROPY;
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, loss, &o, TRAIN), MLP_OK);
+    mlp_fit_options f = tu_fit_options();
+    f.epochs = 5;
+    f.batch_size = 16;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, y, TRAIN), &f), MLP_OK);
+    mlp_trainer_free(tr);
+    if (classes) {
+        const char *names[3] = {"first \"one\"", "second\\two", "third*/"};
+        ck_assert_int_eq(mlp_net_set_classes(net, names, k == 1 ? 2 : k), MLP_OK);
+    }
+    const char *cols[IN] = {"a", "b */ c", "d", "e"};
+    ck_assert_int_eq(mlp_net_set_columns(net, cols, NULL, 0), MLP_OK);
+    return net;
+}
+
+START_TEST(exported_networks_predict_as_the_library)
+{
+    const mlp_activation acts[] = {MLP_ACT_RELU,     MLP_ACT_TANH, MLP_ACT_SIGMOID,
+                                   MLP_ACT_LEAKY_RELU, MLP_ACT_ELU,  MLP_ACT_SOFTPLUS,
+                                   MLP_ACT_GELU,     MLP_ACT_GELU_TANH, MLP_ACT_SILU,
+                                   MLP_ACT_IDENTITY};
+    double worst = 0.0;
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+        char name[64];
+        /* a regression of 2 outputs in the targets' units */
+        mlp_net *net = trained(acts[a], MLP_ACT_IDENTITY, 2, 0, 1 + a);
+        snprintf(name, sizeof name, "reg_%s", mlp_activation_name(acts[a]));
+        check_export(net, name, &worst);
+        mlp_net_free(net);
+        /* three classes (softmax) */
+        net = trained(acts[a], MLP_ACT_SOFTMAX, 3, 1, 20 + a);
+        snprintf(name, sizeof name, "cls_%s", mlp_activation_name(acts[a]));
+        check_export(net, name, &worst);
+        mlp_net_free(net);
+    }
+    /* two classes on one sigmoid node */
+    mlp_net *net = trained(MLP_ACT_TANH, MLP_ACT_SIGMOID, 1, 1, 40);
+    check_export(net, "binary", &worst);
+    mlp_net_free(net);
+    fprintf(stderr, "largest relative difference, exported against the library: %.3g\n", worst);
+}
+END_TEST
+
+START_TEST(bad_names_are_refused)
+{
+    const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 1);
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
+    const char *bad[] = {"", "1abc", "a-b", "a b", "x;y",
+                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(mlp_net_export_c(net, stdout, bad[i]) == MLP_ERR_INVALID_ARG, "%s", bad[i]);
+    ck_assert_int_eq(mlp_net_export_c(net, NULL, "ok"), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_export_c(NULL, stdout, "ok"), MLP_ERR_INVALID_ARG);
+    FILE *full = fopen("/dev/full", "w");
+    if (full != NULL) {
+        setvbuf(full, NULL, _IONBF, 0);
+        ck_assert_int_eq(mlp_net_export_c(net, full, "ok"), MLP_ERR_IO);
+        fclose(full);
+    }
+    mlp_net_free(net);
+}
+END_TEST
+
+static Suite *export_suite(void)
+{
+    Suite *s = suite_create("export");
+    TCase *c = tcase_create("export");
+    tcase_set_timeout(c, 300);
+    tcase_add_test(c, exported_networks_predict_as_the_library);
+    tcase_add_test(c, bad_names_are_refused);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+TU_MAIN(export_suite)
