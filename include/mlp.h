@@ -1423,6 +1423,49 @@ MLP_API mlp_status mlp_table_read_csv(mlp_table **table, const char *path,
 MLP_API mlp_status mlp_table_read_csv_file(mlp_table **table, FILE *file, const char *name,
                                            const mlp_csv_options *options);
 
+/** A CSV file read a block of rows at a time (files larger than memory). */
+typedef struct mlp_csv_stream mlp_csv_stream;
+
+/**
+ * Open a CSV file to read in blocks of rows with mlp_csv_stream_read(). The options
+ * are mlp_table_read_csv()'s, except that the task cannot wait for the whole file:
+ * a stream has no target (target ""), or numeric targets (::MLP_TASK_REGRESSION), or
+ * a given class list.
+ * @param[out] stream   receives the stream (mlp_csv_stream_close()).
+ * @param[in]  path     the file.
+ * @param[in]  options  see ::mlp_csv_options.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_IO, ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_csv_stream_open(mlp_csv_stream **stream, const char *path,
+                                       const mlp_csv_options *options);
+
+/**
+ * mlp_csv_stream_open() on an open stream (not closed by mlp_csv_stream_close()).
+ * @param[out] stream   receives the stream.
+ * @param[in]  file     the input.
+ * @param[in]  name     what messages call it (NULL: "(stream)").
+ * @param[in]  options  see mlp_csv_stream_open().
+ * @return as mlp_csv_stream_open().
+ */
+MLP_API mlp_status mlp_csv_stream_open_file(mlp_csv_stream **stream, FILE *file,
+                                            const char *name, const mlp_csv_options *options);
+
+/**
+ * The next block of at most max_rows rows, as a table of its own; NULL (and ::MLP_OK)
+ * at the end of the file. Errors are mlp_table_read_csv()'s, with the line of the
+ * file; after one, every later call fails the same way.
+ * @param      stream    the stream.
+ * @param[out] table     receives the block (mlp_table_free()), or NULL at the end.
+ * @param      max_rows  > 0.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_FORMAT, ::MLP_ERR_IO, ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_csv_stream_read(mlp_csv_stream *stream, mlp_table **table,
+                                       size_t max_rows);
+
+/** Close a stream (and the file mlp_csv_stream_open() opened); NULL is accepted.
+ *  @param stream the stream. */
+MLP_API void mlp_csv_stream_close(mlp_csv_stream *stream);
+
 /** Free a table; NULL is accepted. @param table the table. */
 MLP_API void mlp_table_free(mlp_table *table);
 

@@ -59,6 +59,7 @@ typedef struct reader {
     /* data */
     double *x, *y;
     size_t rows, cap;
+    size_t limit;      /* stop feeding once this many rows are held (a stream's chunk) */
     double *row_x, *row_y; /* the record being read */
     /* target labels (classification or undecided) */
     int task;          /* MLP_TASK_* */
@@ -493,11 +494,13 @@ static void free_strings(char **s, size_t n)
     free(s);
 }
 
-/* Feed len bytes to libcsv one physical line at a time, counting lines. */
-static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_t len)
+/* Feed up to len bytes to libcsv one physical line at a time, counting lines, until
+ * r->limit rows are held; *used receives the bytes consumed. */
+static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_t len,
+                size_t *used)
 {
     size_t start = 0;
-    while (start < len && r->status == MLP_OK) {
+    while (start < len && r->status == MLP_OK && r->rows < r->limit) {
         const unsigned char *nl = memchr(buf + start, '\n', len - start);
         const size_t end = nl != NULL ? (size_t)(nl - buf) + 1 : len;
         if (csv_parse(p, buf + start, end - start, on_field, on_record, r) != end - start) {
@@ -510,6 +513,7 @@ static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_
         if (nl != NULL) r->line++;
         start = end;
     }
+    *used = start;
     return r->status == MLP_OK;
 }
 
@@ -525,139 +529,226 @@ mlp_status mlp_csv_options_init(mlp_csv_options *options, size_t struct_size)
     return mlp__struct_init(options, struct_size, &o, sizeof o, __func__, "mlp_csv_options");
 }
 
-/* Read from f (the caller's or one we opened). */
-static mlp_status read_table(mlp_table **table, FILE *f, const char *name,
-                             const mlp_csv_options *given)
+struct mlp_csv_stream {
+    mlp_csv_options o;
+    reader r;
+    struct csv_parser p;
+    FILE *f;
+    int own_file, whole;     /* whole: one read of everything (AUTO tasks allowed) */
+    char *name;
+    unsigned char buf[1 << 16];
+    size_t off, len;
+    int first, eof, finished; /* finished: csv_fini done */
+    size_t rows_total;
+    mlp_status broken;       /* a failed read leaves the stream failing */
+    char broken_detail[512];
+};
+
+static void stream_free(mlp_csv_stream *st)
+{
+    if (st == NULL) return;
+    reader *r = &st->r;
+    csv_free(&st->p);
+    free(r->x);
+    free(r->y);
+    free(r->row_x);
+    free(r->row_y);
+    free(r->role);
+    free(r->is_target);
+    free(r->label_of);
+    free_strings(r->first, r->first_n);
+    free(r->first_len);
+    free_strings(r->labels, r->n_labels);
+    if (st->own_file && st->f != NULL) fclose(st->f);
+    free(st->name);
+    free(st);
+}
+
+static void parser_init(mlp_csv_stream *st)
+{
+    csv_set_delim(&st->p, (unsigned char)st->o.delimiter);
+    csv_set_realloc_func(&st->p, bounded_realloc);
+}
+
+static mlp_status stream_open(mlp_csv_stream **out, FILE *f, int own, const char *name,
+                              const mlp_csv_options *given, int whole, const char *fn)
 {
     mlp_csv_options o;
     mlp_csv_options_init(&o, sizeof o);
-    mlp_status s = mlp__struct_in(&o, sizeof o, given, "mlp_table_read_csv", "mlp_csv_options");
+    mlp_status s = mlp__struct_in(&o, sizeof o, given, fn, "mlp_csv_options");
     if (s != MLP_OK) return s;
-    MLP_CHECK(o.header == 0 || o.header == 1, MLP_ERR_INVALID_ARG,
-              "mlp_table_read_csv: header is %d, must be 0 or 1", o.header);
+    MLP_CHECK(o.header == 0 || o.header == 1, MLP_ERR_INVALID_ARG, "%s: header is %d, must be 0 or 1",
+              fn, o.header);
     MLP_CHECK(o.task >= MLP_TASK_AUTO && o.task <= MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
-              "mlp_table_read_csv: unknown task %d", (int)o.task);
+              "%s: unknown task %d", fn, (int)o.task);
     MLP_CHECK(o.delimiter != '"' && o.delimiter != '\n' && o.delimiter != '\r' &&
                   o.delimiter != '\0',
-              MLP_ERR_INVALID_ARG, "mlp_table_read_csv: the delimiter cannot be %d",
-              (int)o.delimiter);
+              MLP_ERR_INVALID_ARG, "%s: the delimiter cannot be %d", fn, (int)o.delimiter);
     MLP_CHECK(o.n_classes == 0 || o.classes != NULL, MLP_ERR_INVALID_ARG,
-              "mlp_table_read_csv: %zu classes given without their names", o.n_classes);
+              "%s: %zu classes given without their names", fn, o.n_classes);
     MLP_CHECK(o.n_classes == 0 || o.task == MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
-              "mlp_table_read_csv: a class list is for the classification task");
-
-    reader r;
-    memset(&r, 0, sizeof r);
-    r.o = &o;
-    r.name = name;
-    r.status = MLP_OK;
-    r.line = 1;
-    r.task = o.task;
-    r.all_numeric = 1;
-    for (size_t k = 0; k < o.n_classes && r.status == MLP_OK; k++) {
-        size_t ix;
-        MLP_CHECK(o.classes[k] != NULL, MLP_ERR_INVALID_ARG,
-                  "mlp_table_read_csv: class %zu is NULL", k);
-        label_index(&r, o.classes[k], strlen(o.classes[k]), &ix, 0);
-        if (ix != k) fail(&r, MLP_ERR_INVALID_ARG, "class \"%s\" is given twice", o.classes[k]);
+              "%s: a class list is for the classification task", fn);
+    MLP_CHECK(whole || (o.target != NULL && o.target[0] == '\0') ||
+                  o.task == MLP_TASK_REGRESSION || o.n_classes > 0,
+              MLP_ERR_INVALID_ARG,
+              "%s: a stream reads targets as numbers (MLP_TASK_REGRESSION) or as given classes; "
+              "the task cannot wait for the whole file", fn);
+    mlp_csv_stream *st = calloc(1, sizeof *st);
+    MLP_CHECK(st != NULL, MLP_ERR_NOMEM, "%s: cannot allocate a CSV stream", fn);
+    st->o = o;
+    st->f = f;
+    st->own_file = own;
+    st->whole = whole;
+    st->first = 1;
+    st->name = malloc(strlen(name) + 1);
+    if (st->name != NULL) memcpy(st->name, name, strlen(name) + 1);
+    if (st->name == NULL || csv_init(&st->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        if (st->name == NULL) csv_init(&st->p, 0); /* so that stream_free may csv_free it */
+        st->own_file = 0;                          /* the caller closes it on failure */
+        stream_free(st);
+        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot start the CSV parser", fn);
     }
-    r.fixed_classes = o.n_classes > 0;
+    parser_init(st);
+    reader *r = &st->r;
+    r->o = &st->o;
+    r->name = st->name;
+    r->status = MLP_OK;
+    r->line = 1;
+    r->task = o.task;
+    r->all_numeric = 1;
+    for (size_t k = 0; k < o.n_classes && r->status == MLP_OK; k++) {
+        size_t ix = 0;
+        if (o.classes[k] == NULL) {
+            fail(r, MLP_ERR_INVALID_ARG, "class %zu is NULL", k);
+            break;
+        }
+        label_index(r, o.classes[k], strlen(o.classes[k]), &ix, 0);
+        if (r->status == MLP_OK && ix != k)
+            fail(r, MLP_ERR_INVALID_ARG, "class \"%s\" is given twice", o.classes[k]);
+    }
+    r->fixed_classes = o.n_classes > 0;
+    if (r->status != MLP_OK) {
+        s = r->status;
+        st->own_file = 0;
+        stream_free(st);
+        return s;
+    }
+    *out = st;
+    return MLP_OK;
+}
 
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot start the CSV parser", name);
-    csv_set_delim(&p, (unsigned char)o.delimiter);
-    csv_set_realloc_func(&p, bounded_realloc);
+/* The rows the reader holds, as a new table (the reader starts empty again). */
+static mlp_status take_table(mlp_csv_stream *st, mlp_table **table)
+{
+    reader *r = &st->r;
+    mlp_table *t = calloc(1, sizeof *t);
+    if (t == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate the table"), r->status;
+    t->rows = r->rows;
+    t->n_in = r->n_in;
+    t->n_out = r->n_out;
+    t->in_names = calloc(r->n_in ? r->n_in : 1, sizeof *t->in_names);
+    t->out_names = calloc(r->n_out ? r->n_out : 1, sizeof *t->out_names);
+    int ok = t->in_names != NULL && t->out_names != NULL;
+    for (size_t c = 0; ok && c < r->columns; c++) {
+        if (r->role[c] == ROLE_SKIP) continue;
+        char num[32];
+        snprintf(num, sizeof num, "%zu", c + 1);
+        char *n = r->header != NULL ? copy_str(r->header[c], r->first_len[c])
+                                    : copy_str(num, strlen(num));
+        if (n == NULL) ok = 0;
+        else if (r->is_target[c]) t->out_names[r->role[c]] = n;
+        else t->in_names[r->role[c]] = n;
+    }
+    t->classification = r->task == MLP_TASK_CLASSIFICATION && r->n_out == 1;
+    if (ok && t->classification) {
+        t->classes = calloc(r->n_labels ? r->n_labels : 1, sizeof *t->classes);
+        ok = t->classes != NULL;
+        for (size_t k = 0; ok && k < r->n_labels; k++) {
+            t->classes[k] = copy_str(r->labels[k], strlen(r->labels[k]));
+            ok = t->classes[k] != NULL;
+        }
+        t->n_classes = r->n_labels;
+    }
+    if (!ok) {
+        t->x = t->y = NULL;
+        mlp_table_free(t);
+        return fail(r, MLP_ERR_NOMEM, "cannot allocate the column names"), r->status;
+    }
+    t->x = r->x;
+    t->y = r->y;
+    r->x = r->y = NULL;
+    free(r->label_of);
+    r->label_of = NULL;
+    r->rows = r->cap = 0;
+    *table = t;
+    return MLP_OK;
+}
 
-    /* numbers in the "C" locale, on this thread, for the length of the read */
+/* Read on until `max_rows` rows are held or the input ends; the rows as a table,
+ * or NULL at the end. */
+static mlp_status stream_next(mlp_csv_stream *st, mlp_table **table, size_t max_rows)
+{
+    reader *r = &st->r;
+    *table = NULL;
+    if (st->broken != MLP_OK)
+        return mlp__fail(st->broken, "%s", st->broken_detail);
+    r->limit = max_rows;
+    /* numbers in the "C" locale, on this thread, for the length of the call */
     locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     locale_t previous = c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
-    if (c_locale == (locale_t)0) fail(&r, MLP_ERR_NOMEM, "cannot create the C locale");
-
-    unsigned char buf[1 << 16];
-    int first = 1;
-    size_t got;
-    while (r.status == MLP_OK && (got = fread(buf, 1, sizeof buf, f)) > 0) {
-        size_t off = 0;
-        if (first) {
-            first = 0;
-            if (got >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) off = 3; /* BOM */
+    if (c_locale == (locale_t)0) fail(r, MLP_ERR_NOMEM, "cannot create the C locale");
+    while (r->status == MLP_OK && r->rows < max_rows && !st->finished) {
+        if (st->off < st->len) {
+            size_t used = 0;
+            feed(r, &st->p, st->buf + st->off, st->len - st->off, &used);
+            st->off += used;
+        } else if (!st->eof) {
+            st->len = fread(st->buf, 1, sizeof st->buf, st->f);
+            st->off = 0;
+            if (st->first && st->len > 0) {
+                st->first = 0;
+                if (st->len >= 3 && st->buf[0] == 0xEF && st->buf[1] == 0xBB && st->buf[2] == 0xBF)
+                    st->off = 3; /* a UTF-8 byte order mark */
+            }
+            if (st->len == 0) {
+                st->eof = 1;
+                if (ferror(st->f)) fail(r, MLP_ERR_IO, "read error: %s", strerror(errno));
+            }
+        } else {
+            st->finished = 1;
+            if (csv_fini(&st->p, on_field, on_record, r) != 0)
+                fail(r, MLP_ERR_FORMAT, "line %zu: a quoted field is not closed", r->line);
         }
-        if (!feed(&r, &p, buf + off, got - off)) break;
     }
-    if (r.status == MLP_OK && ferror(f))
-        fail(&r, MLP_ERR_IO, "read error: %s", strerror(errno));
-    if (r.status == MLP_OK && csv_fini(&p, on_field, on_record, &r) != 0)
-        fail(&r, MLP_ERR_FORMAT, "line %zu: a quoted field is not closed", r.line);
-    csv_free(&p);
     if (c_locale != (locale_t)0) {
         uselocale(previous);
         freelocale(c_locale);
     }
-    if (r.status == MLP_OK && r.record == 0)
-        fail(&r, MLP_ERR_FORMAT, "the file is empty");
-    if (r.status == MLP_OK && r.rows == 0)
-        fail(&r, MLP_ERR_FORMAT, "no data rows after the header");
-    if (r.status == MLP_OK && r.n_out > 0) finish(&r);
-
-    mlp_table *t = NULL;
-    if (r.status == MLP_OK) {
-        t = calloc(1, sizeof *t);
-        if (t == NULL) fail(&r, MLP_ERR_NOMEM, "cannot allocate the table");
+    if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
+        fail(r, MLP_ERR_FORMAT, r->record == 0 ? "the file is empty" : "no data rows after the header");
+    if (r->status == MLP_OK && st->whole && r->n_out > 0) finish(r);
+    if (r->status == MLP_OK && r->rows > 0) {
+        if (!st->whole && r->fixed_classes && r->n_out == 1)
+            for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)r->label_of[i];
+        st->rows_total += r->rows;
+        take_table(st, table);
     }
-    if (r.status == MLP_OK && t != NULL) {
-        t->rows = r.rows;
-        t->n_in = r.n_in;
-        t->n_out = r.n_out;
-        t->x = r.x;
-        t->y = r.y;
-        t->in_names = malloc(r.n_in * sizeof *t->in_names);
-        t->out_names = malloc((r.n_out ? r.n_out : 1) * sizeof *t->out_names);
-        int ok = t->in_names != NULL && t->out_names != NULL;
-        if (ok) { /* names in the table's column order */
-            for (size_t i = 0; i < r.n_in; i++) t->in_names[i] = NULL;
-            for (size_t i = 0; i < r.n_out; i++) t->out_names[i] = NULL;
-        }
-        for (size_t c = 0; ok && c < r.columns; c++) {
-            if (r.role[c] == ROLE_SKIP) continue;
-            char num[32];
-            snprintf(num, sizeof num, "%zu", c + 1);
-            char *n = r.header != NULL ? copy_str(r.header[c], r.first_len[c])
-                                       : copy_str(num, strlen(num));
-            if (n == NULL) ok = 0;
-            else if (r.is_target[c]) t->out_names[r.role[c]] = n;
-            else t->in_names[r.role[c]] = n;
-        }
-        if (!ok) {
-            free_strings(t->in_names, t->in_names != NULL ? r.n_in : 0);
-            free_strings(t->out_names, t->out_names != NULL ? r.n_out : 0);
-            free(t);
-            t = NULL;
-            fail(&r, MLP_ERR_NOMEM, "cannot allocate the column names");
-        } else {
-            r.x = r.y = NULL;
-            t->classification = r.task == MLP_TASK_CLASSIFICATION && r.n_out == 1;
-            if (t->classification) {
-                t->classes = r.labels;
-                t->n_classes = r.n_labels;
-                r.labels = NULL;
-                r.n_labels = 0;
-            }
-        }
+    if (r->status != MLP_OK) {
+        st->broken = r->status;
+        snprintf(st->broken_detail, sizeof st->broken_detail, "%s", mlp_error_detail());
+        return r->status;
     }
-    free(r.x);
-    free(r.y);
-    free(r.row_x);
-    free(r.row_y);
-    free(r.role);
-    free(r.is_target);
-    free(r.label_of);
-    free_strings(r.first, r.first_n);
-    free(r.first_len);
-    free_strings(r.labels, r.n_labels);
-    if (r.status != MLP_OK) return r.status;
-    *table = t;
     return MLP_OK;
+}
+
+static mlp_status read_table(mlp_table **table, FILE *f, const char *name,
+                             const mlp_csv_options *given)
+{
+    mlp_csv_stream *st = NULL;
+    mlp_status s = stream_open(&st, f, 0, name, given, 1, "mlp_table_read_csv");
+    if (s == MLP_OK) s = stream_next(st, table, SIZE_MAX);
+    stream_free(st);
+    return s;
 }
 
 mlp_status mlp_table_read_csv(mlp_table **table, const char *path, const mlp_csv_options *options)
@@ -682,6 +773,41 @@ mlp_status mlp_table_read_csv_file(mlp_table **table, FILE *file, const char *na
     MLP_CHECK_PTR(options);
     return read_table(table, file, name != NULL ? name : "(stream)", options);
 }
+
+mlp_status mlp_csv_stream_open(mlp_csv_stream **stream, const char *path,
+                               const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(stream);
+    *stream = NULL;
+    MLP_CHECK_PTR(path);
+    MLP_CHECK_PTR(options);
+    FILE *f = fopen(path, "rb");
+    MLP_CHECK(f != NULL, MLP_ERR_IO, "mlp_csv_stream_open: %s: %s", path, strerror(errno));
+    mlp_status s = stream_open(stream, f, 1, path, options, 0, __func__);
+    if (s != MLP_OK) fclose(f);
+    return s;
+}
+
+mlp_status mlp_csv_stream_open_file(mlp_csv_stream **stream, FILE *file, const char *name,
+                                    const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(stream);
+    *stream = NULL;
+    MLP_CHECK_PTR(file);
+    MLP_CHECK_PTR(options);
+    return stream_open(stream, file, 0, name != NULL ? name : "(stream)", options, 0, __func__);
+}
+
+mlp_status mlp_csv_stream_read(mlp_csv_stream *stream, mlp_table **table, size_t max_rows)
+{
+    MLP_CHECK_PTR(table);
+    *table = NULL;
+    MLP_CHECK_PTR(stream);
+    MLP_CHECK(max_rows > 0, MLP_ERR_INVALID_ARG, "mlp_csv_stream_read: max_rows is 0");
+    return stream_next(stream, table, max_rows);
+}
+
+void mlp_csv_stream_close(mlp_csv_stream *stream) { stream_free(stream); }
 
 void mlp_table_free(mlp_table *t)
 {

@@ -305,6 +305,74 @@ START_TEST(the_process_locale_does_not_change_numbers)
 }
 END_TEST
 
+/* A stream gives the whole file's rows, in blocks, the same values. */
+START_TEST(streams_read_in_blocks)
+{
+    char text[8192];
+    size_t n = (size_t)sprintf(text, "id,\"x\nwith a newline\",label\r\n");
+    for (int i = 0; i < 250; i++)
+        n += (size_t)sprintf(text + n, "%d,%d.5,%s\r\n", i, i * 3, i % 3 ? "b" : "\"a,\"\"q\"\"\"");
+    mlp_csv_options o = defaults();
+    const char *classes[2] = {"b", "a,\"q\""};
+    o.task = MLP_TASK_CLASSIFICATION;
+    o.classes = classes;
+    o.n_classes = 2;
+    o.target = "label";
+    mlp_table *whole = read_ok(text, &o);
+    ck_assert_uint_eq(mlp_table_rows(whole), 250);
+    FILE *f = fmemopen(text, n, "r");
+    mlp_csv_stream *st;
+    ck_assert_int_eq(mlp_csv_stream_open_file(&st, f, "test.csv", &o), MLP_OK);
+    size_t rows = 0, blocks = 0;
+    mlp_table *t;
+    while (mlp_csv_stream_read(st, &t, 64) == MLP_OK && t != NULL) {
+        const size_t m = mlp_table_rows(t);
+        ck_assert_uint_le(m, 64);
+        ck_assert_str_eq(mlp_table_input_name(t, 1), "x\nwith a newline");
+        for (size_t i = 0; i < m * 2; i++)
+            ck_assert_double_eq(mlp_table_inputs(t)[i], mlp_table_inputs(whole)[rows * 2 + i]);
+        for (size_t i = 0; i < m; i++)
+            ck_assert_double_eq(mlp_table_targets(t)[i], mlp_table_targets(whole)[rows + i]);
+        rows += m;
+        blocks++;
+        mlp_table_free(t);
+    }
+    ck_assert_ptr_null(t);
+    ck_assert_uint_eq(rows, 250);
+    ck_assert_uint_eq(blocks, 4); /* 64 + 64 + 64 + 58 */
+    ck_assert_int_eq(mlp_csv_stream_read(st, &t, 64), MLP_OK); /* still the end */
+    ck_assert_ptr_null(t);
+    mlp_csv_stream_close(st);
+    fclose(f);
+    mlp_table_free(whole);
+
+    /* an error in a later block names its line, and stays */
+    const char *bad = "a,y\n1,2\n3,4\n5,x\n";
+    o = defaults();
+    o.task = MLP_TASK_REGRESSION;
+    f = fmemopen((void *)bad, strlen(bad), "r");
+    ck_assert_int_eq(mlp_csv_stream_open_file(&st, f, "test.csv", &o), MLP_OK);
+    ck_assert_int_eq(mlp_csv_stream_read(st, &t, 2), MLP_OK);
+    ck_assert_uint_eq(mlp_table_rows(t), 2);
+    mlp_table_free(t);
+    ck_assert_int_eq(mlp_csv_stream_read(st, &t, 2), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "line 4, column 2"));
+    ck_assert_int_eq(mlp_csv_stream_read(st, &t, 2), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "line 4, column 2"));
+    mlp_csv_stream_close(st);
+    fclose(f);
+    /* a task that needs the whole file is refused */
+    o = defaults();
+    f = fmemopen((void *)bad, strlen(bad), "r");
+    ck_assert_int_eq(mlp_csv_stream_open_file(&st, f, "test.csv", &o), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(st);
+    fclose(f);
+    ck_assert_int_eq(mlp_csv_stream_open(&st, "/nonexistent.csv", &o), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_csv_stream_read(NULL, &t, 1), MLP_ERR_INVALID_ARG);
+    mlp_csv_stream_close(NULL);
+}
+END_TEST
+
 START_TEST(options_struct_size)
 {
     mlp_csv_options o;
@@ -331,6 +399,7 @@ static Suite *csv_suite(void)
     tcase_add_test(c, options_that_do_not_fit_the_file);
     tcase_add_test(c, a_ten_megabyte_line);
     tcase_add_test(c, the_process_locale_does_not_change_numbers);
+    tcase_add_test(c, streams_read_in_blocks);
     tcase_add_test(c, options_struct_size);
     suite_add_tcase(s, c);
     return s;
