@@ -1379,6 +1379,16 @@ typedef struct mlp_csv_options {
     const char *const *classes;
     /** the number of `classes` */
     size_t n_classes;
+    /** the input columns as an array of names (for names with commas in them, a
+     *  model's mlp_net_input_name()); with n_input_names > 0 it replaces `inputs` */
+    const char *const *input_names;
+    /** the number of `input_names` */
+    size_t n_input_names;
+    /** the target columns as an array of names; with n_target_names > 0 it replaces
+     *  `target` */
+    const char *const *target_names;
+    /** the number of `target_names` */
+    size_t n_target_names;
 } mlp_csv_options;
 
 /** A table read from a file: rows of inputs and targets. */

@@ -161,27 +161,44 @@ static size_t find_column(const reader *r, const char *name, size_t len, int *du
     return found;
 }
 
-/* Mark the columns a comma-separated list names with `value` and their place in the
- * list in order[]; counts them in *n. */
-static void mark_columns(reader *r, const char *list, int *marks, size_t *order, int value,
-                         size_t *n, const char *what)
+/* Mark the column named name[0..len) with `value` and its place in order[]. */
+static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t *order, int value,
+                     size_t *n, const char *what)
 {
+    int dup;
+    const size_t c = find_column(r, name, len, &dup);
+    if (c == SIZE_MAX)
+        fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s)", (int)len, name, what);
+    else if (dup)
+        fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns", what, (int)len, name);
+    else if (marks[c] != 0)
+        fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is named twice", (int)len, name);
+    else {
+        marks[c] = value;
+        order[c] = (*n)++;
+    }
+}
+
+/* Mark the columns a list names: `names` (n_names of them) when given, else the
+ * comma-separated `list`. */
+static void mark_columns(reader *r, const char *list, const char *const *names, size_t n_names,
+                         int *marks, size_t *order, int value, size_t *n, const char *what)
+{
+    if (n_names > 0) {
+        for (size_t i = 0; i < n_names && r->status == MLP_OK; i++) {
+            if (names[i] == NULL) {
+                fail(r, MLP_ERR_INVALID_ARG, "the %s name %zu is NULL", what, i);
+                return;
+            }
+            mark_one(r, names[i], strlen(names[i]), marks, order, value, n, what);
+        }
+        return;
+    }
     const char *p = list;
     while (r->status == MLP_OK) {
         const char *e = strchr(p, ',');
         const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-        int dup;
-        const size_t c = find_column(r, p, len, &dup);
-        if (c == SIZE_MAX)
-            fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s)", (int)len, p, what);
-        else if (dup)
-            fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns", what, (int)len, p);
-        else if (marks[c] != 0)
-            fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is named twice", (int)len, p);
-        else {
-            marks[c] = value;
-            order[c] = (*n)++;
-        }
+        mark_one(r, p, len, marks, order, value, n, what);
         if (e == NULL) break;
         p = e + 1;
     }
@@ -202,14 +219,17 @@ static void plan(reader *r)
         return;
     }
     size_t nt = 0, ni = 0;
-    if (o->target == NULL) {
+    if (o->n_target_names > 0) {
+        mark_columns(r, NULL, o->target_names, o->n_target_names, marks, order, 1, &nt, "target");
+    } else if (o->target == NULL) {
         marks[r->columns - 1] = 1; /* the last column */
         nt = 1;
     } else if (o->target[0] != '\0') {
-        mark_columns(r, o->target, marks, order, 1, &nt, "target");
+        mark_columns(r, o->target, NULL, 0, marks, order, 1, &nt, "target");
     }
-    if (o->inputs != NULL && r->status == MLP_OK) {
-        mark_columns(r, o->inputs, marks, order, 2, &ni, "inputs");
+    if ((o->inputs != NULL || o->n_input_names > 0) && r->status == MLP_OK) {
+        mark_columns(r, o->inputs, o->input_names, o->n_input_names, marks, order, 2, &ni,
+                     "inputs");
     } else if (r->status == MLP_OK) {
         for (size_t c = 0; c < r->columns; c++)
             if (marks[c] == 0) marks[c] = 2, order[c] = ni++;
@@ -588,7 +608,11 @@ static mlp_status stream_open(mlp_csv_stream **out, FILE *f, int own, const char
               "%s: %zu classes given without their names", fn, o.n_classes);
     MLP_CHECK(o.n_classes == 0 || o.task == MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
               "%s: a class list is for the classification task", fn);
-    MLP_CHECK(whole || (o.target != NULL && o.target[0] == '\0') ||
+    MLP_CHECK(o.n_input_names == 0 || o.input_names != NULL, MLP_ERR_INVALID_ARG,
+              "%s: %zu input names given as NULL", fn, o.n_input_names);
+    MLP_CHECK(o.n_target_names == 0 || o.target_names != NULL, MLP_ERR_INVALID_ARG,
+              "%s: %zu target names given as NULL", fn, o.n_target_names);
+    MLP_CHECK(whole || (o.target != NULL && o.target[0] == '\0' && o.n_target_names == 0) ||
                   o.task == MLP_TASK_REGRESSION || o.n_classes > 0,
               MLP_ERR_INVALID_ARG,
               "%s: a stream reads targets as numbers (MLP_TASK_REGRESSION) or as given classes; "

@@ -1,0 +1,110 @@
+#!/bin/sh
+# Usage: check_cli.sh MLP SOURCE_DIR
+# The mlp tool end to end, as a user runs it: generated data sets (Gaussian blobs
+# with string labels, a noisy regression) -> train -> eval beats a stated score ->
+# predict -> export -> compile -> the same predictions to 1e-12; usage errors and
+# bad files give exit status 2 and 1; Ctrl-C saves the best model so far, a second
+# one leaves the output as it was.
+set -eu
+mlp=$1
+src=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+python3 "$src/make_data.py" "$dir"
+
+# --- classification: three blobs, string labels ----------------------------------
+"$mlp" train "$dir/blobs.csv" --target species --epochs 60 -q -o "$dir/blobs.mlp" > "$dir/train.txt"
+grep -q "^accuracy" "$dir/train.txt" || fail "train printed no test accuracy"
+"$mlp" eval "$dir/blobs.mlp" "$dir/blobs_test.csv" > "$dir/eval.txt"
+acc=$(awk '/^accuracy/ { print $2 }' "$dir/eval.txt")
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.95) }' || fail "blobs: test accuracy $acc < 0.95"
+grep -q "virginica" "$dir/eval.txt" || fail "eval names no class"
+# predict reads the model's columns by name, whatever their order in the file
+"$mlp" predict "$dir/blobs.mlp" "$dir/blobs_new.csv" -o "$dir/pred.csv" -q
+[ "$(wc -l < "$dir/pred.csv")" -eq 301 ] || fail "predict wrote $(wc -l < "$dir/pred.csv") lines"
+head -1 "$dir/pred.csv" | grep -q '^species,p(setosa),p(versicolor),p(virginica)$' ||
+    fail "predict's header: $(head -1 "$dir/pred.csv")"
+"$mlp" export "$dir/blobs.mlp" -o "$dir/model.c"
+# the exported file, fed the model's column order, predicts the same probabilities
+awk -F, 'NR > 1 { print $3 "," $2 "," $1 } NR == 1 { print "x1,x2,x3" }' "$dir/blobs_new.csv" > "$dir/blobs_ordered.csv"
+${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model.c\"" "$src/driver.c" -o "$dir/driver" -lm
+"$dir/driver" < "$dir/blobs_ordered.csv" > "$dir/exported.csv"
+tail -n +2 "$dir/pred.csv" | cut -d, -f2- | paste -d, - "$dir/exported.csv" | awk -F, '
+    { for (i = 1; i <= 3; i++) { a = $i; b = $(i + 3); d = a - b; if (d < 0) d = -d;
+        m = (a < 0 ? -a : a); if (m < 1) m = 1;
+        if (d > 1e-12 * m) { print "row " NR " output " i ": " a " and " b; bad = 1 } } }
+    END { exit bad }' || fail "blobs: the exported file predicts otherwise"
+
+# --- regression -----------------------------------------------------------------
+"$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --epochs 150 -q -o "$dir/reg.mlp" > /dev/null
+"$mlp" eval "$dir/reg.mlp" "$dir/reg_test.csv" > "$dir/reg_eval.txt"
+r2=$(awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$dir/reg_eval.txt")
+awk -v r="$r2" 'BEGIN { exit !(r >= 0.9) }' || fail "regression: R^2 $r2 < 0.9"
+"$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -q > "$dir/reg_pred.csv"
+"$mlp" export "$dir/reg.mlp" -o "$dir/model.c"
+${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model.c\"" "$src/driver.c" -o "$dir/driver" -lm
+"$dir/driver" < "$dir/reg_new.csv" > "$dir/reg_exported.csv"
+tail -n +2 "$dir/reg_pred.csv" | paste -d, - "$dir/reg_exported.csv" | awk -F, '
+    { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
+      if (d > 1e-12 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
+    fail "regression: the exported file predicts otherwise"
+"$mlp" info "$dir/reg.mlp" | grep -q "^target: y$" || fail "info names no target"
+
+# --- exit statuses ---------------------------------------------------------------
+status() { set +e; "$@" > /dev/null 2>&1; echo $?; set -e; }
+[ "$(status "$mlp" --help)" = 0 ] || fail "--help"
+"$mlp" --version | grep -q "^mlp (libmlp) [0-9]" || fail "--version"
+[ "$(status "$mlp")" = 2 ] || fail "no command: not 2"
+[ "$(status "$mlp" frob)" = 2 ] || fail "unknown command: not 2"
+[ "$(status "$mlp" train "$dir/reg.csv" --epochs x)" = 2 ] || fail "bad count: not 2"
+[ "$(status "$mlp" train "$dir/reg.csv" --bogus)" = 2 ] || fail "unknown option: not 2"
+[ "$(status "$mlp" train "$dir/missing.csv")" = 1 ] || fail "missing file: not 1"
+printf 'a,y\n1,2\n3\n' > "$dir/ragged.csv"
+set +e
+"$mlp" train "$dir/ragged.csv" -q -o "$dir/never.mlp" 2> "$dir/err.txt"
+st=$?
+set -e
+[ "$st" = 1 ] || fail "ragged file: status $st"
+grep -q "line 3" "$dir/err.txt" || fail "ragged file: the message names no line: $(cat "$dir/err.txt")"
+[ ! -e "$dir/never.mlp" ] || fail "a failed train wrote a model"
+[ "$(status "$mlp" predict "$dir/reg.mlp" "$dir/blobs_new.csv" -o "$dir/p.csv")" = 1 ] ||
+    fail "predict on the wrong columns: not 1"
+ls "$dir" | grep -q "p.csv" && fail "a failed predict left a file behind"
+
+# --- Ctrl-C ----------------------------------------------------------------------
+python3 - "$dir/big.csv" <<'PY'
+import random, sys
+r = random.Random(1)
+with open(sys.argv[1], "w") as f:
+    f.write(",".join("x%d" % i for i in range(20)) + ",y\n")
+    for i in range(20000):
+        xs = [r.uniform(-1, 1) for _ in range(20)]
+        f.write(",".join("%.4f" % v for v in xs) + ",%.4f\n" % sum(v * v for v in xs))
+PY
+"$mlp" train "$dir/big.csv" --hidden 256,256 --epochs 100000 --patience 0 -q -o "$dir/big.mlp" > /dev/null 2>&1 &
+pid=$!
+sleep 3
+kill -INT "$pid"
+set +e
+wait "$pid"
+st=$?
+set -e
+[ "$st" = 1 ] || fail "Ctrl-C: status $st, not 1"
+"$mlp" info "$dir/big.mlp" | grep -q "trained:" || fail "Ctrl-C: no trained model saved"
+before=$(cksum < "$dir/big.mlp")
+# epochs of about a second: the second signal comes while the first one's epoch runs
+"$mlp" train "$dir/big.csv" --hidden 512,512 --epochs 100000 --patience 0 -q -o "$dir/big.mlp" > /dev/null 2>&1 &
+pid=$!
+sleep 3
+kill -INT "$pid"
+sleep 0.3
+kill -INT "$pid"
+set +e
+wait "$pid"
+st=$?
+set -e
+[ "$st" = 130 ] || fail "two Ctrl-C: status $st, not 130"
+[ "$(cksum < "$dir/big.mlp")" = "$before" ] || fail "two Ctrl-C: the output changed"
+echo "mlp: classification accuracy $acc, regression R^2 $r2; exports agree; statuses and signals as documented"
