@@ -286,6 +286,9 @@ static void on_sigint(int sig)
     (void)sig;
     if (interrupted) _exit(130); /* the second one: now, the output untouched */
     interrupted = 1;
+    static const char note[] = "\nmlp: stopping after this epoch (Ctrl-C again to quit now)\n";
+    ssize_t w = write(STDERR_FILENO, note, sizeof note - 1); /* async-signal-safe */
+    (void)w;
 }
 
 typedef struct progress {
