@@ -50,6 +50,7 @@ static void check_export(mlp_net *net, const char *name, double *worst)
 
     const size_t k = mlp_net_n_outputs(net);
     double *x = malloc(ROWS * IN * sizeof *x), *lib = malloc(ROWS * k * sizeof *lib), y[8];
+    ck_assert(x != NULL && lib != NULL);
     unsigned long long s = 99;
     for (size_t i = 0; i < ROWS * IN; i++) x[i] = 3.0 * uniform(&s) + 10.0; /* raw: off-center */
     mlp_workspace *ws;

@@ -44,6 +44,15 @@ static mlp_loss loss_out;
 static mlp_optimizer_kind kind_out;
 static mlp_schedule schedule_out;
 static mlp_init init_out;
+static mlp_table *table_out;
+static mlp_csv_stream *stream_out;
+static mlp_csv_options csv_opt;
+static const size_t rows_idx[2] = {0, 1};
+static const char *const two_names[2] = {"a", "b"}, *const three_names[3] = {"a", "b", "c"};
+static const char *const null_names[3] = {"a", NULL, "c"};
+
+/* F.out viewed as counts (mlp_confusion writes size_t). */
+static size_t *out_counts(void) { return (size_t *)(void *)F.out; }
 
 static void setup(void)
 {
@@ -375,6 +384,67 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_ERR_INVALID_ARG, mlp_schedule_from_name(&schedule_out, "linear"))
         CASE(MLP_OK, null_for_null(mlp_schedule_name((mlp_schedule)-1)))
         CASE(MLP_OK, null_for_null(mlp_optimizer_name(tu_unknown_optimizer())))
+        /* data files, preprocessing, splits and scores, export (since 1.2) */
+        CASE(MLP_ERR_INVALID_ARG, mlp_csv_options_init(NULL, sizeof csv_opt))
+        CASE(MLP_ERR_INVALID_ARG, mlp_csv_options_init(&csv_opt, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_table_read_csv(NULL, "x.csv", (mlp_csv_options_init(&csv_opt, sizeof csv_opt), &csv_opt)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_table_read_csv(&table_out, NULL, &csv_opt))
+        CASE(MLP_ERR_INVALID_ARG, mlp_table_read_csv(&table_out, "x.csv", NULL))
+        CASE(MLP_ERR_IO, mlp_table_read_csv(&table_out, "/nonexistent/x.csv", (mlp_csv_options_init(&csv_opt, sizeof csv_opt), &csv_opt)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_table_read_csv_file(&table_out, NULL, "x", &csv_opt))
+        CASE(MLP_ERR_INVALID_ARG, mlp_csv_stream_open(NULL, "x.csv", &csv_opt))
+        CASE(MLP_ERR_IO, mlp_csv_stream_open(&stream_out, "/nonexistent/x.csv", (mlp_csv_options_init(&csv_opt, sizeof csv_opt), csv_opt.target = "", &csv_opt)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_csv_stream_open_file(&stream_out, NULL, "x", &csv_opt))
+        CASE(MLP_ERR_INVALID_ARG, mlp_csv_stream_read(NULL, &table_out, 4))
+        CASE(MLP_OK, zero_for_null(mlp_table_rows(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_table_n_inputs(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_table_n_targets(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_table_n_classes(NULL)))
+        CASE(MLP_OK, zero_for_null((size_t)mlp_table_is_classification(NULL)))
+        CASE(MLP_OK, null_for_null(mlp_table_inputs(NULL)))
+        CASE(MLP_OK, null_for_null(mlp_table_targets(NULL)))
+        CASE(MLP_OK, null_for_null(mlp_table_input_name(NULL, 0)))
+        CASE(MLP_OK, null_for_null(mlp_table_target_name(NULL, 0)))
+        CASE(MLP_OK, null_for_null(mlp_table_class_name(NULL, 0)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_fit_scaling(NULL, MLP_SCALE_STANDARD, MLP_SCALE_NONE, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_fit_scaling(F.net, MLP_SCALE_STANDARD, MLP_SCALE_NONE, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_fit_scaling(F.net, (mlp_scaling)3, MLP_SCALE_NONE, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_fit_scaling(F.net, MLP_SCALE_STANDARD, MLP_SCALE_NONE, TU_DATA(F.x, F.t, 0)))
+        CASE(MLP_ERR_NUMERIC, mlp_net_fit_scaling(F.net, MLP_SCALE_STANDARD, MLP_SCALE_NONE, TU_DATA(F.nan_x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_get_scaling(NULL, F.out, NULL, NULL, NULL))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_transform(F.net, NULL, NULL, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_transform(NULL, F.out, NULL, TU_DATA(F.x, F.t, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict_raw(F.net, NULL, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict_raw(F.net, F.ws, F.out, NULL, 4))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict_raw(F.net, F.ws, F.out, F.x, 5))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict_raw(F.other, F.ws, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_columns(F.net, NULL, NULL, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_columns(F.net, null_names, NULL, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_columns(F.net, three_names, three_names, 3))
+        CASE(MLP_ERR_SHAPE, mlp_net_set_classes(F.net, three_names, 3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_classes(F.net, NULL, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_set_classes(NULL, two_names, 2))
+        CASE(MLP_OK, zero_for_null(mlp_net_n_classes(NULL)))
+        CASE(MLP_OK, zero_for_null(mlp_net_n_targets(NULL)))
+        CASE(MLP_OK, null_for_null(mlp_net_class_name(NULL, 0)))
+        CASE(MLP_OK, null_for_null(mlp_net_input_name(NULL, 0)))
+        CASE(MLP_OK, null_for_null(mlp_net_target_name(NULL, 0)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_split(NULL, &size_out, 4, 0.5, NULL, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_split(out_counts(), &size_out, 4, NAN, NULL, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_split(out_counts(), &size_out, 4, 0.5, F.x, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_kfold(out_counts(), 4, 5, NULL, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_kfold(NULL, 4, 2, NULL, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_gather_rows(NULL, F.x, 3, rows_idx, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_gather_rows(F.out, F.x, 0, rows_idx, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_confusion(out_counts(), F.labels, F.bad_labels, 4, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_confusion(out_counts(), F.labels, F.labels, 4, 0))
+        CASE(MLP_ERR_INVALID_ARG, mlp_confusion(NULL, F.labels, F.labels, 4, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_class_scores(F.out, F.out + 8, F.out + 16, NULL, 2))
+        CASE(MLP_ERR_INVALID_ARG, mlp_regression_scores(F.out, NULL, NULL, NULL, F.t, 4, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_regression_scores(F.out, NULL, NULL, F.t, F.t, 0, 1))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_export_c(F.net, NULL, "m"))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_export_c(F.net, stderr, "1m"))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_export_c(NULL, stderr, "m"))
         /* structs with a wrong struct_size: never set, or from a newer header */
         CASE(MLP_ERR_INVALID_ARG, with_size(0, 0))
         CASE(MLP_ERR_INVALID_ARG, with_size(0, 1))

@@ -96,6 +96,7 @@ START_TEST(names_classes_and_scaling_survive_a_save)
     size_t size;
     ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
     unsigned char *buf = malloc(size);
+    ck_assert_ptr_nonnull(buf);
     ck_assert_int_eq(mlp_net_save_buffer(net, buf, size, &size), MLP_OK);
     mlp_net *back;
     ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_OK);
@@ -133,6 +134,7 @@ START_TEST(names_classes_and_scaling_survive_a_save)
     };
     for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
         unsigned char *c = malloc(size);
+        ck_assert_ptr_nonnull(c);
         memcpy(c, buf, size);
         if (edits[e].offset == at + 8 + 8 * 2 + 7) memset(c + at + 8 + 16, 0, 8);
         c[edits[e].offset] = edits[e].value;
