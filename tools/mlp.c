@@ -29,16 +29,25 @@ static const char *prog = "mlp";
 /* A temporary output file to remove if the command fails before renaming it. */
 static char pending[4096];
 
+/* "mlp: MESSAGE" on stderr; then the way out: status 2 after a usage hint, or 1 after
+ * removing a half-written output. */
+static void leave(int status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0), noreturn));
+static void leave(int status, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    if (status == EXIT_USAGE) fprintf(stderr, "Try '%s --help'.\n", prog);
+    if (pending[0] != '\0') remove(pending); /* the output stays as it was */
+    exit(status);
+}
+
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", prog);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry '%s --help'.\n", prog);
-    exit(EXIT_USAGE);
+    leave(EXIT_USAGE, fmt, ap);
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -46,12 +55,7 @@ static void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", prog);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    if (pending[0] != '\0') remove(pending); /* the output stays as it was */
-    exit(EXIT_FAILURE);
+    leave(EXIT_FAILURE, fmt, ap);
 }
 
 /* A library call that must succeed. */
