@@ -1338,6 +1338,39 @@ MLP_API mlp_status mlp_blas_info_init(mlp_blas_info *info, size_t struct_size);
  */
 MLP_API mlp_status mlp_blas_get_info(mlp_blas_info *info);
 
+/** The most threads libmlp runs its own passes on (mlp_set_num_threads()). */
+#define MLP_MAX_THREADS 512
+
+/**
+ * Set how many threads run libmlp's own passes: the bias and activation after each
+ * dgemm, the activations' derivatives, the bias gradients and the optimizers'
+ * updates. The dgemm calls themselves run on the BLAS's threads, which the BLAS
+ * sets (OPENBLAS_NUM_THREADS, openblas_set_num_threads()).
+ *
+ * Results never depend on the count: every value is computed from the same inputs
+ * in the same order on 1 thread or 64, so predictions, gradients and trained
+ * weights are identical to the bit.
+ *
+ * The setting is the process's (like the BLAS's own), read at every call that
+ * runs a pass; the threads are created on first use and kept, and a call made
+ * while another thread of the program is using them runs on its calling thread
+ * alone. Small batches run on the calling thread whatever the count: below a few
+ * thousand values a pass costs less than waking a thread.
+ *
+ * @param n  1 to ::MLP_MAX_THREADS; 0 for the default: the environment variable
+ *           MLP_NUM_THREADS when it holds a positive number (read once), else the
+ *           BLAS's thread count when it says (OpenBLAS), else 1.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG when n is out of range.
+ */
+MLP_API mlp_status mlp_set_num_threads(int n);
+
+/**
+ * The thread count libmlp's own passes run on now: what mlp_set_num_threads() set,
+ * or its default.
+ * @return 1 to ::MLP_MAX_THREADS.
+ */
+MLP_API int mlp_get_num_threads(void);
+
 /** @} */
 
 /**

@@ -366,13 +366,13 @@ mlp_status mlp_activation_derivative(mlp_activation act, double *out, const doub
     return MLP_OK;
 }
 
-void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
-                        mlp_activation act)
+/* One part of a pass: rows [r0, r1) of the matrix. */
+static void bias_activate_rows(double *z, const double *bias, size_t rows, size_t cols,
+                               const mlp__activation_kind *k)
 {
-    const mlp__activation_kind *k = &kinds[act]; /* a network's activations are valid */
     /* Rows of 64 or more get their bias and activation in one visit while the row
-     * is in L1; narrower ones in two passes over the whole matrix, which keeps
-     * per-row call overhead off the many-short-rows case. */
+     * is in L1; narrower ones in two passes over the part, which keeps per-row
+     * call overhead off the many-short-rows case. */
     const int by_row = (k->flags & MLP__ACT_ROWWISE) || (cols >= 64 && bias != NULL);
     if (by_row) {
         for (size_t r = 0; r < rows; r++) {
@@ -392,8 +392,48 @@ void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
     k->forward(z, rows, cols);
 }
 
+typedef struct rows_job {
+    double *z;
+    const double *bias, *a, *da, *zin;
+    size_t cols;
+    const mlp__activation_kind *k;
+} rows_job;
+
+static void bias_activate_part(void *ctx, size_t r0, size_t r1, size_t part)
+{
+    (void)part;
+    const rows_job *j = ctx;
+    bias_activate_rows(j->z + r0 * j->cols, j->bias, r1 - r0, j->cols, j->k);
+}
+
+/* Rows per part: at least MLP__PAR_MIN values. */
+static size_t min_rows(size_t cols) { return (MLP__PAR_MIN + cols - 1) / cols; }
+
+void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
+                        mlp_activation act)
+{
+    rows_job j = {.z = z, .bias = bias, .cols = cols, .k = &kinds[act]}; /* act is valid */
+    if (rows * cols < 2 * MLP__PAR_MIN) bias_activate_rows(z, bias, rows, cols, j.k);
+    else mlp__parallel_for(rows, 1, min_rows(cols), bias_activate_part, &j);
+}
+
+static void backward_part(void *ctx, size_t r0, size_t r1, size_t part)
+{
+    (void)part;
+    const rows_job *j = ctx;
+    const size_t o = r0 * j->cols;
+    j->k->backward(j->z + o, j->da + o, j->a + o, j->zin != NULL ? j->zin + o : NULL, r1 - r0,
+                   j->cols);
+}
+
 void mlp__activation_backward(double *dz, const double *da, const double *a, const double *z,
                               size_t rows, size_t cols, mlp_activation act)
 {
-    kinds[act].backward(dz, da, a, z, rows, cols);
+    const mlp__activation_kind *k = &kinds[act];
+    if (rows * cols < 2 * MLP__PAR_MIN) {
+        k->backward(dz, da, a, z, rows, cols);
+        return;
+    }
+    rows_job j = {.z = dz, .da = da, .a = a, .zin = z, .cols = cols, .k = k};
+    mlp__parallel_for(rows, 1, min_rows(cols), backward_part, &j);
 }

@@ -82,27 +82,44 @@ static int small_forward(double *z, const double *a_prev, const double *w, const
     return fused;
 }
 
+typedef struct small_job {
+    const mlp_net *net;
+    mlp_workspace *ws;
+    const double *x;
+} small_job;
+
 #if defined(__GNUC__) && !defined(__clang__)
 /* Loops of two or three trips: vectorized versions only add prologues (measured with
  * callgrind: 253 instructions per tiny prediction with them, fewer without). */
 __attribute__((optimize("no-tree-vectorize")))
 #endif
-int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n)
+static void small_net_rows(void *ctx, size_t r0, size_t r1, size_t part)
 {
-    if (!net->small) return 0;
+    (void)part;
+    const small_job *j = ctx;
+    const mlp_net *net = j->net;
     /* Layer after layer as mlp__forward does, without a call per layer: for a
      * network this small the calls cost as much as the arithmetic. */
-    const double *prev = x;
+    const double *prev = j->x + r0 * net->n_inputs;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
         const double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
         const int rectified = L->act != MLP_ACT_IDENTITY;
         const double neg = L->kind->below;
-        double *a = ws->act[l];
-        for (size_t r = 0; r < n; r++)
+        double *a = j->ws->act[l] + r0 * L->out;
+        for (size_t r = 0; r < r1 - r0; r++)
             small_row(a + r * L->out, prev + r * L->in, w, b, L->in, L->out, rectified, neg);
         prev = a;
     }
+}
+
+int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n)
+{
+    if (!net->small) return 0;
+    small_job j = {net, ws, x};
+    /* a row of a small network costs about what a few values of a pass do */
+    if (n < MLP__PAR_MIN / 4) small_net_rows(&j, 0, n, 0);
+    else mlp__parallel_for(n, 8, MLP__PAR_MIN / 8, small_net_rows, &j);
     return 1;
 }
 
@@ -184,6 +201,34 @@ static void small_backward(double *dw, double *db, double *da_prev, const double
     if (db != NULL) memcpy(db, bacc, out * sizeof *db);
 }
 
+/* db (out) = the column sums of dz (n, out): each column summed down its rows in
+ * order, whichever thread sums it, so the sums do not depend on the thread count. */
+typedef struct sums_job {
+    double *db;
+    const double *dz;
+    size_t n, out;
+} sums_job;
+
+static void column_sums_part(void *ctx, size_t c0, size_t c1, size_t part)
+{
+    (void)part;
+    const sums_job *j = ctx;
+    double *db = j->db;
+    for (size_t c = c0; c < c1; c++) db[c] = 0.0;
+    for (size_t r = 0; r < j->n; r++) {
+        const double *row = j->dz + r * j->out;
+        for (size_t c = c0; c < c1; c++) db[c] += row[c];
+    }
+}
+
+static void column_sums(double *db, const double *dz, size_t n, size_t out)
+{
+    sums_job j = {db, dz, n, out};
+    /* parts of 8 columns (a cache line of db) or more, MLP__PAR_MIN values at least */
+    if (n * out < 2 * MLP__PAR_MIN || out < 16) column_sums_part(&j, 0, out, 0);
+    else mlp__parallel_for(out, 8, (MLP__PAR_MIN + n - 1) / n, column_sums_part, &j);
+}
+
 void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *dz,
                          const double *a_prev, const double *w, size_t n, size_t in,
                          size_t out)
@@ -198,13 +243,7 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
         small_backward(dw, db, da_prev, dz, a_prev, w, n, in, out);
         return;
     }
-    if (db != NULL) {
-        memset(db, 0, out * sizeof *db);
-        for (size_t r = 0; r < n; r++) {
-            const double *row = dz + r * out;
-            for (size_t j = 0; j < out; j++) db[j] += row[j];
-        }
-    }
+    if (db != NULL) column_sums(db, dz, n, out);
     if (n == 1) { /* dW is the outer product dz ⊗ a_prev */
         for (size_t j = 0; j < out; j++)
             for (size_t k = 0; k < in; k++) dw[j * in + k] = dz[j] * a_prev[k];
@@ -272,9 +311,7 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
                 (int)out, a_prev, (int)in, decay, w, (int)in);
     if (b != NULL) {
         double *db = scratch + cells;
-        memset(db, 0, out * sizeof *db);
-        for (size_t r = 0; r < n; r++)
-            for (size_t j = 0; j < out; j++) db[j] += dz[r * out + j];
+        column_sums(db, dz, n, out);
         for (size_t j = 0; j < out; j++) b[j] -= lr * db[j];
     }
 }

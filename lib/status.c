@@ -63,7 +63,7 @@ int mlp__all_finite(const double *x, size_t n)
     return good;
 }
 
-double mlp__max_abs(const double *x, size_t n)
+static double max_abs_serial(const double *x, size_t n)
 {
     /* As mlp__all_finite, two at a time, with the largest magnitude alongside. */
     size_t i = 0;
@@ -88,6 +88,31 @@ double mlp__max_abs(const double *x, size_t n)
         if (a > m) m = a;
     }
     return good ? m : INFINITY;
+}
+
+typedef struct max_job {
+    const double *x;
+    double part_max[MLP_MAX_THREADS];
+} max_job;
+
+static void max_abs_part(void *ctx, size_t i0, size_t i1, size_t part)
+{
+    max_job *j = ctx;
+    j->part_max[part] = max_abs_serial(j->x + i0, i1 - i0);
+}
+
+double mlp__max_abs(const double *x, size_t n)
+{
+    if (n < 4 * MLP__PAR_MIN) return max_abs_serial(x, n);
+    max_job j;
+    j.x = x;
+    const size_t min_part = 2 * MLP__PAR_MIN, parts = n / min_part;
+    for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++) j.part_max[p] = 0.0;
+    mlp__parallel_for(n, 8, min_part, max_abs_part, &j);
+    double m = 0.0; /* a maximum is the same whichever way the values are grouped */
+    for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++)
+        if (!(j.part_max[p] <= m)) m = j.part_max[p]; /* INFINITY wins */
+    return m;
 }
 
 /* ---- structs that cross the API ---------------------------------------------------- */

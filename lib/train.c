@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "mlp_internal.h"
 
 void mlp__trainer_update_lr(mlp_trainer *tr)
@@ -261,58 +263,107 @@ double mlp_trainer_learning_rate(const mlp_trainer *tr) { return tr != NULL ? tr
 enum { UPDATE_CHUNK = 512 };
 
 /* The optimizer's update of the whole block from the gradient in tr->grad, checked
- * before it takes effect, in one pass: chunk by chunk (the parameter block in order,
- * W1, b1, W2, ...), the new weights go to a buffer on the stack and the new state to
- * the shadow blocks; the chunk is checked for finiteness while it is in cache; only
- * then are its old weights moved into the chunk's place in tr->grad (its gradient is
- * spent) and the new ones into the network. When a chunk fails, the chunks before it
- * get their weights back from tr->grad and the state was never touched: nothing has
- * changed. Once all are done the shadow blocks are swapped with the state. The pass
- * reads and writes no more memory than an update in place plus a separate check of
- * the gradient did. Weight decay is applied in the same pass. */
+ * before it takes effect, in one pass: chunk by chunk, the new weights go to a
+ * buffer on the stack and the new state to the shadow blocks; the chunk is checked
+ * for finiteness while it is in cache; only then are its old weights moved into the
+ * chunk's place in tr->grad (its gradient is spent) and the new ones into the
+ * network. The block is cut into parts, one per thread (every update is element by
+ * element, so where the cuts fall changes no value); a part stops at its first
+ * failing chunk, and when any part failed, every chunk done gets its weights back
+ * from tr->grad and the state was never touched: nothing has changed. Once all are
+ * done the shadow blocks are swapped with the state. The pass reads and writes no
+ * more memory than an update in place plus a separate check of the gradient did.
+ * Weight decay is applied in the same pass (not on biases). */
+typedef struct update_job {
+    mlp_trainer *tr;
+    const mlp__optimizer_kind *k;
+    unsigned long long t;
+    size_t begin[MLP_MAX_THREADS], done[MLP_MAX_THREADS]; /* per part: [begin, done) updated */
+    atomic_int failed;
+} update_job;
+
+/* The weight decay of parameter i's segment: the layer's rate in its weights, 0 in
+ * its biases; *seg_end receives where that segment ends. */
+static double segment_at(const mlp_net *net, double wd, size_t i, size_t *seg_end)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (i < L->w_off + L->in * L->out) {
+            *seg_end = L->w_off + L->in * L->out;
+            return wd;
+        }
+        if (L->has_bias && i < L->b_off + L->out) {
+            *seg_end = L->b_off + L->out;
+            return 0.0;
+        }
+    }
+    *seg_end = net->n_params;
+    return 0.0;
+}
+
+static void update_part(void *ctx, size_t p0, size_t p1, size_t part)
+{
+    update_job *j = ctx;
+    mlp_trainer *tr = j->tr;
+    const mlp_net *net = tr->net;
+    double *w = net->params, *g = tr->grad;
+    const double *a = tr->state[0], *b = tr->state[1];
+    double *a1 = tr->shadow[0], *b1 = tr->shadow[1];
+    j->begin[part] = j->done[part] = p0;
+    for (size_t i = p0; i < p1;) {
+        if (atomic_load_explicit(&j->failed, memory_order_relaxed)) return;
+        size_t seg_end;
+        const double wd = segment_at(net, tr->opt.weight_decay, i, &seg_end);
+        const size_t stop = seg_end < p1 ? seg_end : p1;
+        for (; i < stop; i += UPDATE_CHUNK) {
+            const size_t m = stop - i < UPDATE_CHUNK ? stop - i : UPDATE_CHUNK;
+            double w1[UPDATE_CHUNK]; /* the chunk's new weights */
+            j->k->update(w1, a1 + i, b1 != NULL ? b1 + i : NULL, w + i, g + i, a + i,
+                         b1 != NULL ? b + i : NULL, m, &tr->opt, tr->lr, j->t, wd);
+            if (!mlp__all_finite(w1, m) || !mlp__all_finite(a1 + i, m) ||
+                (b1 != NULL && !mlp__all_finite(b1 + i, m))) {
+                atomic_store_explicit(&j->failed, 1, memory_order_relaxed);
+                return;
+            }
+            memcpy(g + i, w + i, m * sizeof *w);
+            memcpy(w + i, w1, m * sizeof *w);
+            j->done[part] = i + m;
+        }
+        i = stop;
+    }
+}
+
 static mlp_status update(mlp_trainer *tr)
 {
     mlp_net *net = tr->net;
-    const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
-    double *w = net->params, *g = tr->grad;
-    double *a = tr->state[0], *b = tr->state[1], *a1 = tr->shadow[0], *b1 = tr->shadow[1];
-    const unsigned long long t = tr->t + 1;
-    size_t done = 0; /* parameters [0, done) hold their new weights, old ones in g */
-    int ok = 1;
-    for (size_t l = 0; l < net->n_layers && ok; l++) {
-        const mlp_layer *L = &net->layers[l];
-        for (int part = 0; part < 1 + L->has_bias && ok; part++) {
-            const size_t off = part == 0 ? L->w_off : L->b_off;
-            const size_t len = part == 0 ? L->in * L->out : L->out;
-            const double wd = part == 0 ? tr->opt.weight_decay : 0.0; /* not on biases */
-            for (size_t i = off; i < off + len && ok; i += UPDATE_CHUNK) {
-                const size_t m = off + len - i < UPDATE_CHUNK ? off + len - i : UPDATE_CHUNK;
-                double w1[UPDATE_CHUNK]; /* the chunk's new weights */
-                k->update(w1, a1 + i, b1 != NULL ? b1 + i : NULL, w + i, g + i, a + i,
-                          b1 != NULL ? b + i : NULL, m, &tr->opt, tr->lr, t, wd);
-                ok = mlp__all_finite(w1, m) && mlp__all_finite(a1 + i, m) &&
-                     (b1 == NULL || mlp__all_finite(b1 + i, m));
-                if (!ok) break;
-                memcpy(g + i, w + i, m * sizeof *w);
-                memcpy(w + i, w1, m * sizeof *w);
-                done = i + m;
-            }
-        }
-    }
-    if (!ok) {
-        memcpy(w, g, done * sizeof *w);
+    update_job job, *j = &job;
+    j->tr = tr;
+    j->k = mlp__optimizer(tr->opt.kind);
+    j->t = tr->t + 1;
+    atomic_init(&j->failed, 0);
+    /* parts of whole chunks, a few chunks at least each: no more than max_parts */
+    const size_t min_part = 4 * UPDATE_CHUNK, n_params = net->n_params;
+    const size_t max_parts = n_params / min_part + 1 < MLP_MAX_THREADS ? n_params / min_part + 1
+                                                                        : MLP_MAX_THREADS;
+    for (size_t p = 0; p < max_parts; p++) j->begin[p] = j->done[p] = 0;
+    mlp__parallel_for(n_params, UPDATE_CHUNK, min_part, update_part, j);
+    if (atomic_load_explicit(&j->failed, memory_order_relaxed)) {
+        double *w = net->params, *g = tr->grad;
+        for (size_t p = 0; p < max_parts; p++)
+            memcpy(w + j->begin[p], g + j->begin[p], (j->done[p] - j->begin[p]) * sizeof *w);
         return mlp__fail(MLP_ERR_NUMERIC,
                          "mlp_trainer_step: the gradient or the %s update is not finite (learning "
                          "rate %g); weights and optimizer state unchanged",
-                         k->name, tr->lr);
+                         j->k->name, tr->lr);
     }
-    tr->state[0] = a1;
+    double *a = tr->state[0], *b = tr->state[1];
+    tr->state[0] = tr->shadow[0];
     tr->shadow[0] = a;
-    if (b1 != NULL) {
-        tr->state[1] = b1;
+    if (tr->shadow[1] != NULL) {
+        tr->state[1] = tr->shadow[1];
         tr->shadow[1] = b;
     }
-    tr->t = t;
+    tr->t = j->t;
     net->param_gen++; /* other trainers of this network must re-read it */
     tr->sgd_gen = net->param_gen;
     return MLP_OK;
