@@ -3,12 +3,18 @@
  * its dgemm floor (the same cblas_dgemm calls with the same shapes, nothing
  * else), timed in this process; plus the machine's square-dgemm rate.
  *
- * Output: CSV rows on stdout, "impl,workload,op,batch,threads,ns_per_sample,gflops";
+ * Output: CSV rows on stdout, "impl,workload,op,batch,threads,ns_per_sample,gflops,
+ * ratio,ratio_lo,ratio_hi,outside_ns_per_sample";
  * progress on stderr. The thread count is the BLAS's (OPENBLAS_NUM_THREADS,
  * set by bench/run); it is only recorded here.
  *
  * Usage: mlp_bench [--min-time S] [--workloads a,b] [--ops a,b] [--batches 1,8,...]
- *                  [--threads N] [--square N] [--optimizer NAME] [--info]
+ *                  [--threads N] [--square N] [--rounds R] [--optimizer NAME] [--info]
+ * libmlp and the floor are timed in alternation, R rounds per cell (default 5):
+ * the row of libmlp carries the median ratio to the floor, the lowest and highest
+ * round's ratio, and the median time per sample spent outside the floor's calls
+ * (the bias, activations, derivatives, loss and update: the serial fraction when
+ * they do not scale with the threads).
  * --optimizer times train with another optimizer than plain SGD (the floor stays
  * the dgemm calls of a plain SGD step: the ratio then shows the update's cost).
  */
@@ -205,11 +211,54 @@ static double square_gflops(size_t n, double min_time)
     return best;
 }
 
+/* libmlp and its floor timed in alternation, rounds times, each time for
+ * min_time / (2 rounds): load that drifts during a cell reaches both alike. The
+ * ratio of each round is kept; the report is the medians, the lowest and highest
+ * round's ratio, and the median time outside the floor's calls. */
+typedef struct interleaved {
+    double t_mine, t_floor, ratio, ratio_lo, ratio_hi, outside;
+} interleaved;
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static interleaved interleave(bench_fn mine, bench_fn floor_fn, void *ctx, double min_time,
+                              int rounds)
+{
+    enum { MAX_ROUNDS = 64 };
+    if (rounds < 1) rounds = 1;
+    if (rounds > MAX_ROUNDS) rounds = MAX_ROUNDS;
+    double tm[MAX_ROUNDS], tf[MAX_ROUNDS], ratio[MAX_ROUNDS], out[MAX_ROUNDS];
+    const double each = min_time / (2.0 * rounds);
+    for (int r = 0; r < rounds; r++) {
+        if (r % 2 == 0) { /* alternate which goes first */
+            tm[r] = time_call(mine, ctx, each, 1e9);
+            tf[r] = time_call(floor_fn, ctx, each, 1e9);
+        } else {
+            tf[r] = time_call(floor_fn, ctx, each, 1e9);
+            tm[r] = time_call(mine, ctx, each, 1e9);
+        }
+        ratio[r] = tm[r] / tf[r];
+        out[r] = tm[r] - tf[r];
+    }
+    interleaved res;
+    res.ratio = median(ratio, rounds);
+    res.ratio_lo = ratio[0];
+    res.ratio_hi = ratio[rounds - 1];
+    res.t_mine = median(tm, rounds);
+    res.t_floor = median(tf, rounds);
+    res.outside = median(out, rounds);
+    return res;
+}
+
 int main(int argc, char **argv)
 {
     double min_time = 0.2;
     const char *wl = NULL, *ops = NULL, *batches = "1,8,64,512,4096";
-    int threads = 1;
+    int threads = 1, rounds = 5;
     size_t square = 2048;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--min-time") && i + 1 < argc) min_time = atof(argv[++i]);
@@ -218,6 +267,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--batches") && i + 1 < argc) batches = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--square") && i + 1 < argc) square = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--optimizer") && i + 1 < argc) {
             if (mlp_optimizer_from_name(&optimizer_kind, argv[++i]) != MLP_OK) {
                 fprintf(stderr, "mlp_bench: %s\n", mlp_error_detail());
@@ -239,10 +289,11 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("impl,workload,op,batch,threads,ns_per_sample,gflops\n");
+    printf("impl,workload,op,batch,threads,ns_per_sample,gflops,ratio,ratio_lo,ratio_hi,"
+           "outside_ns_per_sample\n");
     if (square > 0) {
         fprintf(stderr, "  square dgemm n=%zu, %d thread(s)\n", square, threads);
-        printf("square_dgemm,square,dgemm,%zu,%d,,%.3f\n", square, threads,
+        printf("square_dgemm,square,dgemm,%zu,%d,,%.3f,,,,\n", square, threads,
                square_gflops(square, min_time));
     }
     for (size_t wi = 0; wi < sizeof workloads / sizeof workloads[0]; wi++) {
@@ -260,14 +311,15 @@ int main(int argc, char **argv)
                 if (!listed(ops, op)) continue;
                 fprintf(stderr, "  %-5s %-7s batch %-6zu %d thread(s)\n", w->name, op, batch,
                         threads);
-                const double t_mlp = time_call(train ? run_train : run_forward, &c, min_time, 1e9);
-                const double t_floor =
-                    time_call(train ? floor_train : floor_forward, &c, min_time, 1e9);
+                interleaved r = interleave(train ? run_train : run_forward,
+                                           train ? floor_train : floor_forward, &c, min_time,
+                                           rounds);
                 const double fl = flops_per_sample(w, train);
-                printf("libmlp,%s,%s,%zu,%d,%.3f,%.3f\n", w->name, op, batch, threads,
-                       t_mlp / (double)batch * 1e9, fl * (double)batch / t_mlp / 1e9);
-                printf("dgemm_floor,%s,%s,%zu,%d,%.3f,%.3f\n", w->name, op, batch, threads,
-                       t_floor / (double)batch * 1e9, fl * (double)batch / t_floor / 1e9);
+                printf("libmlp,%s,%s,%zu,%d,%.3f,%.3f,%.4f,%.4f,%.4f,%.3f\n", w->name, op, batch,
+                       threads, r.t_mine / (double)batch * 1e9, fl * (double)batch / r.t_mine / 1e9,
+                       r.ratio, r.ratio_lo, r.ratio_hi, r.outside / (double)batch * 1e9);
+                printf("dgemm_floor,%s,%s,%zu,%d,%.3f,%.3f,,,,\n", w->name, op, batch, threads,
+                       r.t_floor / (double)batch * 1e9, fl * (double)batch / r.t_floor / 1e9);
                 fflush(stdout);
             }
             teardown(&c);

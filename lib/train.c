@@ -385,15 +385,27 @@ static int scan_params(mlp_trainer *tr)
 }
 
 /* Plain SGD, fused: every layer's dZ first (with the old weights), then each layer's
- * update as one dgemm, W = decay·W − lr·dZᵀ·A_prev, that never stores the gradient —
- * and so can only be checked before it runs. The factors are checked (the inputs,
- * every activation, every dZ: finite), and their magnitudes bound the update: each
- * entry of dZᵀ·A_prev is at most n·max|dZ|·max|A_prev| (the bias's n·max|dZ|), so the
- * new weights are at most |decay|·max|W| + lr·that, with max|W| a bound the trainer
- * keeps from step to step (and re-reads when anything else changed the weights).
- * Within 2^1020 nothing can overflow and the dgemm runs in place. Beyond it (weights
- * or rates near the end of the double range) the weights are copied aside first,
- * checked after, and put back if any is not finite. */
+ * update as one dgemm, W = decay·W − lr·dZᵀ·A_prev, that never stores the gradient.
+ * Each layer is made safe one of two ways, whichever reads less memory:
+ *  - bounded (few rows): its factors are checked (A_prev and dZ finite), and their
+ *    magnitudes bound the update: each entry of dZᵀ·A_prev is at most
+ *    n·max|dZ|·max|A_prev| (the bias's n·max|dZ|), so the new weights are at most
+ *    |decay|·max|W| + lr·that, with max|W| a bound the trainer keeps from step to
+ *    step (re-read when anything else changed the weights). Within 2^1020 nothing
+ *    can overflow and the dgemm runs in place. This reads n·(in + out) values.
+ *  - checked after (many rows: n·(in + out) > 3 · the layer's parameters): its
+ *    parameters are copied aside, updated, and scanned; a value that is not finite
+ *    puts the copies back. A non-finite input, activation or dZ makes a non-finite
+ *    weight (NaN · 0 is NaN), so the scan sees it. This reads 3 · its parameters
+ *    (copy, scan, and clearing the copy's room, which is SGD's unused state).
+ * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
+ * (weights or rates near the end of the double range) copies every layer aside. */
+static int check_after(const mlp_layer *L, size_t n)
+{
+    const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
+    return 3.0 * (double)cells < (double)n * (double)(L->in + L->out);
+}
+
 static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                            const double *target, size_t n)
 {
@@ -404,10 +416,17 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     const double loss = tr->lk->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target,
                                                n, net->layers[last].out, net->layers[last].act);
     if (loss_value != NULL) *loss_value = loss;
-    /* per layer: max|A_prev|, max|dZ|, and the bound on its weights after this step */
+    /* per layer: max|A_prev|, max|dZ|, and the bound on its weights after this step
+     * (0 for the layers checked after) */
     double *amax = tr->bounds, *dzmax = amax + net->n_layers, *after = dzmax + net->n_layers;
-    amax[0] = mlp__max_abs(x, n * net->n_inputs);
-    dzmax[last] = mlp__max_abs(tr->dz[last], n * net->layers[last].out);
+    int checked = 0; /* layers checked after */
+    for (size_t l = 0; l <= last; l++) {
+        const int c = check_after(&net->layers[l], n);
+        checked += c;
+        amax[l] = dzmax[l] = c ? -1.0 : 0.0; /* -1: not scanned */
+    }
+    if (amax[0] == 0.0) amax[0] = mlp__max_abs(x, n * net->n_inputs);
+    if (dzmax[last] == 0.0) dzmax[last] = mlp__max_abs(tr->dz[last], n * net->layers[last].out);
     int finite = isfinite(loss) && isfinite(amax[0]) && isfinite(dzmax[last]);
     for (size_t l = last; finite && l > 0; l--) {
         const mlp_layer *L = &net->layers[l];
@@ -415,8 +434,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                                   L->out);
         mlp__activation_backward(tr->dz[l - 1], tr->dz[l - 1], ws->act[l - 1], ws->z[l - 1], n,
                                  L->in, net->layers[l - 1].act);
-        dzmax[l - 1] = mlp__max_abs(tr->dz[l - 1], n * L->in);
-        amax[l] = mlp__max_abs(ws->act[l - 1], n * L->in);
+        if (dzmax[l - 1] == 0.0) dzmax[l - 1] = mlp__max_abs(tr->dz[l - 1], n * L->in);
+        if (amax[l] == 0.0) amax[l] = mlp__max_abs(ws->act[l - 1], n * L->in);
         finite = isfinite(dzmax[l - 1]) && isfinite(amax[l]);
     }
     MLP_CHECK(finite, MLP_ERR_NUMERIC,
@@ -428,28 +447,53 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     const double lr = tr->lr, decay = 1.0 - lr * tr->opt.weight_decay;
     int safe = 1;
     for (size_t l = 0; l <= last; l++) {
+        if (amax[l] < 0.0) continue; /* checked after */
         const double rows = (double)n, delta = lr * rows * dzmax[l] * fmax(amax[l], 1.0);
         after[l] = fabs(decay) * tr->wmax[l] + delta;
         safe &= after[l] <= 0x1p1020; /* NaN and infinity fail this too */
     }
     double *saved = tr->state[0]; /* SGD keeps no state: room for the weights */
     if (!safe) memcpy(saved, net->params, net->n_params * sizeof *saved);
-    for (size_t l = 0; l <= last; l++) { /* scratch: the layer's own part of grad */
-        const mlp_layer *L = &net->layers[l];
-        mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL,
-                       tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
-                       tr->grad + L->w_off);
+    /* the layers checked after, then the others: scratch is the layer's own part of grad */
+    int good = 1;
+    for (int pass = 0; pass < 2 && good; pass++) {
+        for (size_t l = 0; l <= last; l++) {
+            const mlp_layer *L = &net->layers[l];
+            const int c = amax[l] < 0.0;
+            if (c != (pass == 0)) continue;
+            double *p = net->params + L->w_off;
+            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
+            if (c && safe) memcpy(saved + L->w_off, p, cells * sizeof *p);
+            mlp__dense_sgd(p, L->has_bias ? net->params + L->b_off : NULL, tr->dz[l],
+                           l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
+                           tr->grad + L->w_off);
+            if (c) {
+                tr->wmax[l] = mlp__max_abs(p, cells);
+                good &= isfinite(tr->wmax[l]);
+            }
+        }
+        if (pass == 0 && checked > 0 && safe) {
+            for (size_t l = 0; l <= last; l++) {
+                const mlp_layer *L = &net->layers[l];
+                if (amax[l] >= 0.0) continue;
+                const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
+                if (!good) memcpy(net->params + L->w_off, saved + L->w_off, cells * sizeof *saved);
+                memset(saved + L->w_off, 0, cells * sizeof *saved); /* SGD's state is all zero */
+            }
+        }
     }
     if (!safe) {
-        const int good = scan_params(tr);
+        if (good) good = scan_params(tr);
         if (!good) memcpy(net->params, saved, net->n_params * sizeof *saved);
-        memset(saved, 0, net->n_params * sizeof *saved); /* SGD's state is all zero */
-        MLP_CHECK(good, MLP_ERR_NUMERIC,
-                  "mlp_trainer_step: the update (learning rate %g) overflows the weights; weights "
-                  "unchanged",
-                  lr);
+        memset(saved, 0, net->n_params * sizeof *saved);
     } else {
-        for (size_t l = 0; l <= last; l++) tr->wmax[l] = after[l];
+        for (size_t l = 0; l <= last; l++)
+            if (amax[l] >= 0.0) tr->wmax[l] = after[l];
+    }
+    if (!good) {
+        tr->sgd_gen = net->param_gen - 1; /* the bounds were overwritten: read them again */
+        return mlp__fail(MLP_ERR_NUMERIC, "mlp_trainer_step: the update (learning rate %g) "
+                         "overflows the weights; weights unchanged", lr);
     }
     tr->t++;
     net->param_gen++;
