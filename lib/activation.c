@@ -426,14 +426,20 @@ static void backward_part(void *ctx, size_t r0, size_t r1, size_t part)
                    j->cols);
 }
 
+/* The parallel case out of line, so the common small call stays a table lookup. */
+__attribute__((noinline)) static void backward_parallel(double *dz, const double *da,
+                                                        const double *a, const double *z,
+                                                        size_t rows, size_t cols,
+                                                        const mlp__activation_kind *k)
+{
+    rows_job j = {.z = dz, .da = da, .a = a, .zin = z, .cols = cols, .k = k};
+    mlp__parallel_for(rows, 1, min_rows(cols), backward_part, &j);
+}
+
 void mlp__activation_backward(double *dz, const double *da, const double *a, const double *z,
                               size_t rows, size_t cols, mlp_activation act)
 {
     const mlp__activation_kind *k = &kinds[act];
-    if (rows * cols < 2 * MLP__PAR_MIN) {
-        k->backward(dz, da, a, z, rows, cols);
-        return;
-    }
-    rows_job j = {.z = dz, .da = da, .a = a, .zin = z, .cols = cols, .k = k};
-    mlp__parallel_for(rows, 1, min_rows(cols), backward_part, &j);
+    if (rows * cols < 2 * MLP__PAR_MIN) k->backward(dz, da, a, z, rows, cols);
+    else backward_parallel(dz, da, a, z, rows, cols, k);
 }

@@ -82,44 +82,161 @@ static int small_forward(double *z, const double *a_prev, const double *w, const
     return fused;
 }
 
-typedef struct small_job {
-    const mlp_net *net;
-    mlp_workspace *ws;
-    const double *x;
-} small_job;
-
+/* Rows r0..r1 of a small network through plain loops, one row at a time: the
+ * reference the vector road below must match bit for bit. */
 #if defined(__GNUC__) && !defined(__clang__)
 /* Loops of two or three trips: vectorized versions only add prologues (measured with
  * callgrind: 253 instructions per tiny prediction with them, fewer without). */
-__attribute__((optimize("no-tree-vectorize")))
+#define NO_VECTORIZE __attribute__((optimize("no-tree-vectorize")))
+#else
+#define NO_VECTORIZE
 #endif
-static void small_net_rows(void *ctx, size_t r0, size_t r1, size_t part)
+__attribute__((always_inline)) static inline void small_net_scalar(const mlp_net *net,
+                                                                  mlp_workspace *ws,
+                                                                  const double *x, size_t r0,
+                                                                  size_t r1)
 {
-    (void)part;
-    const small_job *j = ctx;
-    const mlp_net *net = j->net;
     /* Layer after layer as mlp__forward does, without a call per layer: for a
      * network this small the calls cost as much as the arithmetic. */
-    const double *prev = j->x + r0 * net->n_inputs;
+    const double *prev = x + r0 * net->n_inputs;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
         const double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
         const int rectified = L->act != MLP_ACT_IDENTITY;
         const double neg = L->kind->below;
-        double *a = j->ws->act[l] + r0 * L->out;
+        double *a = ws->act[l] + r0 * L->out;
         for (size_t r = 0; r < r1 - r0; r++)
             small_row(a + r * L->out, prev + r * L->in, w, b, L->in, L->out, rectified, neg);
         prev = a;
     }
 }
 
+NO_VECTORIZE
+void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0,
+                                size_t r1)
+{
+    small_net_scalar(net, ws, x, r0, r1);
+}
+
+/* The vector road: SMALL_ROWS rows at once, each value in a lane of its own, so a
+ * row's arithmetic is small_row's, operation for operation (the library is built
+ * without contraction into fused multiply-adds): the same bits. The block's rows
+ * are turned into columns once, then every layer runs on columns, kept in two
+ * local arrays, and each layer's values are written back row by row into the
+ * workspace. GCC builds it for AVX-512, AVX2 and the baseline, and the loader
+ * picks the best the CPU runs. */
+enum { SMALL_ROWS = 8 };
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define SMALL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SMALL_CLONES
+#endif
+
+#if defined(__GNUC__)
+/* A block's values of one node: GCC's vector extension, which GCC lowers to one
+ * AVX-512 register, two AVX2 ones or four SSE2 ones as the clone's target allows. */
+typedef double vrows __attribute__((vector_size(SMALL_ROWS * sizeof(double))));
+typedef long long vmask __attribute__((vector_size(SMALL_ROWS * sizeof(long long))));
+
+/* Two vectors' even lanes and odd lanes; and their lanes interleaved, low and high half */
+#if defined(__clang__)
+#define EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#define ZIP_LO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define ZIP_HI(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+#else
+#define EVEN(a, b) __builtin_shuffle(a, b, (vmask){0, 2, 4, 6, 8, 10, 12, 14})
+#define ODD(a, b) __builtin_shuffle(a, b, (vmask){1, 3, 5, 7, 9, 11, 13, 15})
+#define ZIP_LO(a, b) __builtin_shuffle(a, b, (vmask){0, 8, 1, 9, 2, 10, 3, 11})
+#define ZIP_HI(a, b) __builtin_shuffle(a, b, (vmask){4, 12, 5, 13, 6, 14, 7, 15})
+#endif
+
+SMALL_CLONES
+static void small_net_block(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0)
+{
+    vrows cols[2][SMALL_LAYER]; /* a layer's input and output: node by node, a lane a row */
+    const size_t in0 = net->n_inputs;
+    const double *xr = x + r0 * in0;
+    if (in0 <= 2) { /* one or two columns: vector loads (and one shuffle apart) */
+        vrows v[2];
+        memcpy(v, xr, in0 * sizeof v[0]);
+        if (in0 == 1) cols[0][0] = v[0];
+        else {
+            cols[0][0] = EVEN(v[0], v[1]);
+            cols[0][1] = ODD(v[0], v[1]);
+        }
+    } else {
+        for (size_t k = 0; k < in0; k++)
+            for (size_t r = 0; r < SMALL_ROWS; r++) cols[0][k][r] = xr[r * in0 + k];
+    }
+    int cur = 0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        const double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
+        const double neg = L->kind->below;
+        const size_t in = L->in, out = L->out;
+        const vrows *src = cols[cur];
+        vrows *dst = cols[1 - cur];
+        const vrows zero = {0};
+        for (size_t j = 0; j < out; j++) {
+            vrows acc = zero + (b != NULL ? b[j] : 0.0);
+            for (size_t k = 0; k < in; k++) acc += src[k] * w[j * in + k];
+            if (L->act != MLP_ACT_IDENTITY) { /* rectify(), lane by lane */
+                const vmask below = acc < zero;
+                const vrows lo = neg != 0.0 ? neg * acc + 0.0 : zero;
+                acc = (vrows)(((vmask)lo & below) | ((vmask)acc & ~below));
+            }
+            dst[j] = acc;
+        }
+        double *a = ws->act[l] + r0 * out;
+        if (out == 1) {
+            memcpy(a, &dst[0], sizeof dst[0]);
+        } else if (out == 2) { /* rows interleave the two nodes */
+            const vrows v[2] = {ZIP_LO(dst[0], dst[1]), ZIP_HI(dst[0], dst[1])};
+            memcpy(a, v, sizeof v);
+        } else {
+            for (size_t r = 0; r < SMALL_ROWS; r++)
+                for (size_t j = 0; j < out; j++) a[r * out + j] = dst[j][r];
+        }
+        cur = 1 - cur;
+    }
+}
+#define HAVE_SMALL_BLOCK 1
+#else
+#define HAVE_SMALL_BLOCK 0
+#endif
+
+typedef struct small_job {
+    const mlp_net *net;
+    mlp_workspace *ws;
+    const double *x;
+} small_job;
+
+NO_VECTORIZE
+static void small_net_rows(void *ctx, size_t r0, size_t r1, size_t part)
+{
+    (void)part;
+    const small_job *j = ctx;
+    size_t r = r0;
+#if HAVE_SMALL_BLOCK
+    for (; r + SMALL_ROWS <= r1; r += SMALL_ROWS) small_net_block(j->net, j->ws, j->x, r);
+#endif
+    if (r < r1) small_net_scalar(j->net, j->ws, j->x, r, r1);
+}
+
+NO_VECTORIZE
 int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n)
 {
     if (!net->small) return 0;
+    if (n < SMALL_ROWS) { /* no whole block: one row at a time (predicting one row) */
+        small_net_scalar(net, ws, x, 0, n);
+        return 1;
+    }
     small_job j = {net, ws, x};
     /* a row of a small network costs about what a few values of a pass do */
-    if (n < MLP__PAR_MIN / 4) small_net_rows(&j, 0, n, 0);
-    else mlp__parallel_for(n, 8, MLP__PAR_MIN / 8, small_net_rows, &j);
+    if (n < MLP__PAR_MIN / 2) small_net_rows(&j, 0, n, 0);
+    else mlp__parallel_for(n, SMALL_ROWS, MLP__PAR_MIN / 4, small_net_rows, &j);
     return 1;
 }
 
@@ -155,14 +272,120 @@ void mlp__dense_forward(double *a, double *z, const double *a_prev, const double
     }
 }
 
+/* ---- the backward pass of a small layer ----------------------------------------------
+ * dW and db are sums over the rows. The rows go in blocks of SMALL_ROWS: row r of a
+ * block adds into lane r of each sum, the lanes are added in order, 0 to 7, and the
+ * rows after the last whole block are added one by one after that. Every build
+ * adds in this order (GCC's vector lanes, or the plain arrays of the reference),
+ * so the sums depend neither on the CPU nor on the compiler. dA_prev has no sum
+ * over rows: each of its rows is small_row's arithmetic. */
+
+/* lane 0 + lane 1 + ... + lane 7 */
+#define LANE_SUM(v, out)                                                               \
+    do {                                                                               \
+        double s_ = (v)[0];                                                            \
+        for (size_t r_ = 1; r_ < SMALL_ROWS; r_++) s_ += (v)[r_];                       \
+        (out) = s_;                                                                    \
+    } while (0)
+
+/* The reference: `blocks` whole blocks in plain arrays, lane by lane. */
+static void small_blocks_reference(double *acc, double *bacc, double *da_prev, const double *dz,
+                                   const double *a_prev, const double *w, size_t blocks,
+                                   size_t in, size_t out)
+{
+    double vw[SMALL_LAYER][SMALL_ROWS], vb[SMALL_LAYER][SMALL_ROWS];
+    for (size_t i = 0; i < in * out; i++)
+        for (size_t r = 0; r < SMALL_ROWS; r++) vw[i][r] = 0.0;
+    for (size_t j = 0; j < out; j++)
+        for (size_t r = 0; r < SMALL_ROWS; r++) vb[j][r] = 0.0;
+    for (size_t bl = 0; bl < blocks; bl++)
+        for (size_t r = 0; r < SMALL_ROWS; r++) {
+            const size_t row = bl * SMALL_ROWS + r;
+            const double *dzr = dz + row * out, *ar = a_prev + row * in;
+            for (size_t j = 0; j < out; j++) {
+                vb[j][r] += dzr[j];
+                for (size_t k = 0; k < in; k++) vw[j * in + k][r] += dzr[j] * ar[k];
+            }
+            if (da_prev != NULL)
+                for (size_t k = 0; k < in; k++) {
+                    double t = 0.0;
+                    for (size_t j = 0; j < out; j++) t += dzr[j] * w[j * in + k];
+                    da_prev[row * in + k] = t;
+                }
+        }
+    for (size_t i = 0; i < in * out; i++) LANE_SUM(vw[i], acc[i]);
+    for (size_t j = 0; j < out; j++) LANE_SUM(vb[j], bacc[j]);
+}
+
+#if HAVE_SMALL_BLOCK
+/* Rows r0.. r0 + 7 of m (rows of `width`) into width vectors, and back. */
+__attribute__((always_inline)) static inline void load_cols(vrows *c, const double *m, size_t width)
+{
+    if (width == 1) {
+        memcpy(c, m, sizeof *c);
+    } else if (width == 2) {
+        vrows v[2];
+        memcpy(v, m, sizeof v);
+        c[0] = EVEN(v[0], v[1]);
+        c[1] = ODD(v[0], v[1]);
+    } else {
+        for (size_t k = 0; k < width; k++)
+            for (size_t r = 0; r < SMALL_ROWS; r++) c[k][r] = m[r * width + k];
+    }
+}
+
+__attribute__((always_inline)) static inline void store_cols(double *m, const vrows *c, size_t width)
+{
+    if (width == 1) {
+        memcpy(m, c, sizeof *c);
+    } else if (width == 2) {
+        const vrows v[2] = {ZIP_LO(c[0], c[1]), ZIP_HI(c[0], c[1])};
+        memcpy(m, v, sizeof v);
+    } else {
+        for (size_t r = 0; r < SMALL_ROWS; r++)
+            for (size_t k = 0; k < width; k++) m[r * width + k] = c[k][r];
+    }
+}
+
+/* The vector road of small_blocks_reference: the same additions, a lane a row. */
+SMALL_CLONES
+static void small_blocks(double *acc, double *bacc, double *da_prev, const double *dz,
+                         const double *a_prev, const double *w, size_t blocks, size_t in,
+                         size_t out)
+{
+    vrows vw[SMALL_LAYER], vb[SMALL_LAYER], dzc[SMALL_LAYER], ac[SMALL_LAYER], dac[SMALL_LAYER];
+    const vrows zero = {0};
+    for (size_t i = 0; i < in * out; i++) vw[i] = zero;
+    for (size_t j = 0; j < out; j++) vb[j] = zero;
+    for (size_t bl = 0; bl < blocks; bl++) {
+        load_cols(dzc, dz + bl * SMALL_ROWS * out, out);
+        load_cols(ac, a_prev + bl * SMALL_ROWS * in, in);
+        for (size_t j = 0; j < out; j++) {
+            vb[j] += dzc[j];
+            for (size_t k = 0; k < in; k++) vw[j * in + k] += dzc[j] * ac[k];
+        }
+        if (da_prev != NULL) {
+            for (size_t k = 0; k < in; k++) {
+                vrows t = zero;
+                for (size_t j = 0; j < out; j++) t += dzc[j] * w[j * in + k];
+                dac[k] = t;
+            }
+            store_cols(da_prev + bl * SMALL_ROWS * in, dac, in);
+        }
+    }
+    for (size_t i = 0; i < in * out; i++) LANE_SUM(vw[i], acc[i]);
+    for (size_t j = 0; j < out; j++) LANE_SUM(vb[j], bacc[j]);
+}
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__)
 /* Trip counts of a few units (a small layer's in and out): vectorizing them only
  * adds prologues to every row. */
 __attribute__((optimize("no-tree-vectorize")))
 #endif
-static void small_backward(double *dw, double *db, double *da_prev, const double *dz,
-                           const double *a_prev, const double *w, size_t n, size_t in,
-                           size_t out)
+static void small_backward_road(double *dw, double *db, double *da_prev, const double *dz,
+                                const double *a_prev, const double *w, size_t n, size_t in,
+                                size_t out, int reference)
 {
     if (n == 1) { /* one row: dW is the outer product, db the row itself */
         for (size_t j = 0; j < out; j++) {
@@ -177,12 +400,21 @@ static void small_backward(double *dw, double *db, double *da_prev, const double
             }
         return;
     }
-    /* dW as a sum of outer products and db as column sums, row by row, into local
-     * blocks the compiler can keep close: in * out <= SMALL_LAYER, out too. */
+    /* dW and db into local blocks the compiler can keep close: in * out <= SMALL_LAYER */
     double acc[SMALL_LAYER], bacc[SMALL_LAYER];
-    for (size_t i = 0; i < in * out; i++) acc[i] = 0.0;
-    for (size_t j = 0; j < out; j++) bacc[j] = 0.0;
-    for (size_t r = 0; r < n; r++) {
+    const size_t blocks = n / SMALL_ROWS;
+    if (blocks == 0) {
+        for (size_t i = 0; i < in * out; i++) acc[i] = 0.0;
+        for (size_t j = 0; j < out; j++) bacc[j] = 0.0;
+    } else {
+#if HAVE_SMALL_BLOCK
+        if (!reference) small_blocks(acc, bacc, da_prev, dz, a_prev, w, blocks, in, out);
+        else
+#endif
+            small_blocks_reference(acc, bacc, da_prev, dz, a_prev, w, blocks, in, out);
+    }
+    (void)reference;
+    for (size_t r = blocks * SMALL_ROWS; r < n; r++) {
         const double *dzr = dz + r * out, *ar = a_prev + r * in;
         for (size_t j = 0; j < out; j++) {
             bacc[j] += dzr[j];
@@ -199,6 +431,20 @@ static void small_backward(double *dw, double *db, double *da_prev, const double
     }
     memcpy(dw, acc, in * out * sizeof *dw);
     if (db != NULL) memcpy(db, bacc, out * sizeof *db);
+}
+
+static void small_backward(double *dw, double *db, double *da_prev, const double *dz,
+                           const double *a_prev, const double *w, size_t n, size_t in,
+                           size_t out)
+{
+    small_backward_road(dw, db, da_prev, dz, a_prev, w, n, in, out, 0);
+}
+
+void mlp__small_backward_reference(double *dw, double *db, double *da_prev, const double *dz,
+                                   const double *a_prev, const double *w, size_t n, size_t in,
+                                   size_t out)
+{
+    small_backward_road(dw, db, da_prev, dz, a_prev, w, n, in, out, 1);
 }
 
 /* db (out) = the column sums of dz (n, out): each column summed down its rows in

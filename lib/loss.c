@@ -55,6 +55,22 @@ static void sq_part(void *ctx, size_t i0, size_t i1, size_t part)
 static double sum_sq(double *dz, double scale, const double *pred, const double *target,
                      size_t n)
 {
+    if (n <= SUM_BLOCK) { /* one block: the plain running sum */
+        double sum = 0.0;
+        if (dz != NULL) {
+            for (size_t i = 0; i < n; i++) {
+                const double e = pred[i] - target[i];
+                dz[i] = scale * e;
+                sum += e * e;
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                const double e = pred[i] - target[i];
+                sum += e * e;
+            }
+        }
+        return sum;
+    }
     sq_job j; /* sums: only the blocks' own entries are written and read */
     j.pred = pred;
     j.target = target;

@@ -183,6 +183,17 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
  * returns 1 when done, 0 (nothing done) for any other network. */
 int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n);
 
+/* A small layer's backward pass (dw, db or NULL, da_prev or NULL from dz, a_prev,
+ * w; n rows) in plain arrays: the reference the vector road must match bit for bit. */
+void mlp__small_backward_reference(double *dw, double *db, double *da_prev, const double *dz,
+                                   const double *a_prev, const double *w, size_t n, size_t in,
+                                   size_t out);
+
+/* Rows [r0, r1) of that pass one at a time, in plain scalar loops: the reference
+ * the vector road must match bit for bit (tests/test_paths.c). */
+void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0,
+                                size_t r1);
+
 /* One dense layer backward from dz (n, out): dw (out, in) = dzᵀ · a_prev, db (out) = column
  * sums of dz (db may be NULL: no bias), and, when da_prev != NULL, da_prev (n, in) = dz · w. */
 void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *dz,
@@ -341,6 +352,8 @@ struct mlp_trainer {
     size_t sgd_gen;        /* plain SGD: net->param_gen when wmax was last exact */
     double *wmax;          /* plain SGD: per layer, a bound on its parameters' magnitude */
     double *bounds;        /* plain SGD: 3 x (n_layers) for one step's magnitudes */
+    double *check_rows;    /* plain SGD: per layer, above how many rows its update is checked
+                              after rather than bounded before (sgd_step); then the least */
     size_t epochs_done;    /* epochs completed by mlp_trainer_fit, over every call */
     double lr;             /* the learning rate of the next step: the schedule's at epochs_done */
     double plateau_best;   /* plateau schedule: the best monitored loss so far (INFINITY: none) */

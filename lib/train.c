@@ -127,9 +127,9 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
      * quarter of the address space when the network was created, and n_params * 5
      * doubles stay below SIZE_MAX on every host the network could be made on. */
     const size_t np = net->n_params, blocks = 3 + (size_t)mlp__optimizer(opt.kind)->state_blocks;
-    MLP_CHECK(np <= (SIZE_MAX / sizeof(double) - 4 * net->n_layers) / blocks, MLP_ERR_NOMEM,
+    MLP_CHECK(np <= (SIZE_MAX / sizeof(double) - 5 * net->n_layers - 1) / blocks, MLP_ERR_NOMEM,
               "mlp_trainer_create: %zu blocks of %zu parameters overflow memory", blocks, np);
-    tr->block = malloc((blocks * np + 4 * net->n_layers) * sizeof *tr->block);
+    tr->block = malloc((blocks * np + 5 * net->n_layers + 1) * sizeof *tr->block);
     if (tr->block == NULL) {
         mlp_workspace_free(tr->ws);
         free(tr);
@@ -143,6 +143,16 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     for (size_t b = 3; b < blocks; b++) tr->shadow[b - 3] = tr->block + b * np;
     tr->wmax = tr->block + blocks * np;
     tr->bounds = tr->wmax + net->n_layers;
+    tr->check_rows = tr->bounds + 3 * net->n_layers;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        /* plain SGD checks a layer after its update on more rows than this (sgd_step) */
+        const mlp_layer *L = &net->layers[l];
+        const double cells = (double)(L->in * L->out + (L->has_bias ? L->out : 0));
+        tr->check_rows[l] = 3.0 * cells / (double)(L->in + L->out);
+    }
+    tr->check_rows[net->n_layers] = tr->check_rows[0]; /* the least of them */
+    for (size_t l = 1; l < net->n_layers; l++)
+        tr->check_rows[net->n_layers] = fmin(tr->check_rows[net->n_layers], tr->check_rows[l]);
     tr->sgd_gen = net->param_gen - 1; /* wmax unknown: the first SGD step reads the weights */
     if (opt.kind == MLP_OPT_SGD &&
         (s = alloc_dz(&tr->dz, &tr->dz_block, net, max_batch)) != MLP_OK) {
@@ -398,14 +408,9 @@ static int scan_params(mlp_trainer *tr)
  *    puts the copies back. A non-finite input, activation or dZ makes a non-finite
  *    weight (NaN · 0 is NaN), so the scan sees it. This reads 3 · its parameters
  *    (copy, scan, and clearing the copy's room, which is SGD's unused state).
+ * (tr->check_rows holds each layer's row count where the second starts to pay.)
  * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
  * (weights or rates near the end of the double range) copies every layer aside. */
-static int check_after(const mlp_layer *L, size_t n)
-{
-    const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
-    return 3.0 * (double)cells < (double)n * (double)(L->in + L->out);
-}
-
 static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                            const double *target, size_t n)
 {
@@ -417,16 +422,13 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                                                n, net->layers[last].out, net->layers[last].act);
     if (loss_value != NULL) *loss_value = loss;
     /* per layer: max|A_prev|, max|dZ|, and the bound on its weights after this step
-     * (0 for the layers checked after) */
+     * (unused for the layers checked after) */
     double *amax = tr->bounds, *dzmax = amax + net->n_layers, *after = dzmax + net->n_layers;
-    int checked = 0; /* layers checked after */
-    for (size_t l = 0; l <= last; l++) {
-        const int c = check_after(&net->layers[l], n);
-        checked += c;
-        amax[l] = dzmax[l] = c ? -1.0 : 0.0; /* -1: not scanned */
-    }
-    if (amax[0] == 0.0) amax[0] = mlp__max_abs(x, n * net->n_inputs);
-    if (dzmax[last] == 0.0) dzmax[last] = mlp__max_abs(tr->dz[last], n * net->layers[last].out);
+    /* layer l is checked after its update when CHECKED(l) */
+    const int any = (double)n > tr->check_rows[net->n_layers];
+#define CHECKED(l) (any && (double)n > tr->check_rows[l])
+    amax[0] = CHECKED(0) ? 0.0 : mlp__max_abs(x, n * net->n_inputs);
+    dzmax[last] = CHECKED(last) ? 0.0 : mlp__max_abs(tr->dz[last], n * net->layers[last].out);
     int finite = isfinite(loss) && isfinite(amax[0]) && isfinite(dzmax[last]);
     for (size_t l = last; finite && l > 0; l--) {
         const mlp_layer *L = &net->layers[l];
@@ -434,8 +436,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                                   L->out);
         mlp__activation_backward(tr->dz[l - 1], tr->dz[l - 1], ws->act[l - 1], ws->z[l - 1], n,
                                  L->in, net->layers[l - 1].act);
-        if (dzmax[l - 1] == 0.0) dzmax[l - 1] = mlp__max_abs(tr->dz[l - 1], n * L->in);
-        if (amax[l] == 0.0) amax[l] = mlp__max_abs(ws->act[l - 1], n * L->in);
+        dzmax[l - 1] = CHECKED(l - 1) ? 0.0 : mlp__max_abs(tr->dz[l - 1], n * L->in);
+        amax[l] = CHECKED(l) ? 0.0 : mlp__max_abs(ws->act[l - 1], n * L->in);
         finite = isfinite(dzmax[l - 1]) && isfinite(amax[l]);
     }
     MLP_CHECK(finite, MLP_ERR_NUMERIC,
@@ -447,40 +449,43 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     const double lr = tr->lr, decay = 1.0 - lr * tr->opt.weight_decay;
     int safe = 1;
     for (size_t l = 0; l <= last; l++) {
-        if (amax[l] < 0.0) continue; /* checked after */
+        if (CHECKED(l)) continue;
         const double rows = (double)n, delta = lr * rows * dzmax[l] * fmax(amax[l], 1.0);
         after[l] = fabs(decay) * tr->wmax[l] + delta;
         safe &= after[l] <= 0x1p1020; /* NaN and infinity fail this too */
     }
     double *saved = tr->state[0]; /* SGD keeps no state: room for the weights */
     if (!safe) memcpy(saved, net->params, net->n_params * sizeof *saved);
-    /* the layers checked after, then the others: scratch is the layer's own part of grad */
     int good = 1;
-    for (int pass = 0; pass < 2 && good; pass++) {
+    if (any && safe) { /* the layers checked after, each copied aside first */
         for (size_t l = 0; l <= last; l++) {
             const mlp_layer *L = &net->layers[l];
-            const int c = amax[l] < 0.0;
-            if (c != (pass == 0)) continue;
+            if (!CHECKED(l)) continue;
             double *p = net->params + L->w_off;
             const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
-            if (c && safe) memcpy(saved + L->w_off, p, cells * sizeof *p);
+            memcpy(saved + L->w_off, p, cells * sizeof *p);
             mlp__dense_sgd(p, L->has_bias ? net->params + L->b_off : NULL, tr->dz[l],
                            l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
                            tr->grad + L->w_off);
-            if (c) {
-                tr->wmax[l] = mlp__max_abs(p, cells);
-                good &= isfinite(tr->wmax[l]);
-            }
+            tr->wmax[l] = mlp__max_abs(p, cells);
+            good &= isfinite(tr->wmax[l]);
         }
-        if (pass == 0 && checked > 0 && safe) {
-            for (size_t l = 0; l <= last; l++) {
-                const mlp_layer *L = &net->layers[l];
-                if (amax[l] >= 0.0) continue;
-                const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
-                if (!good) memcpy(net->params + L->w_off, saved + L->w_off, cells * sizeof *saved);
-                memset(saved + L->w_off, 0, cells * sizeof *saved); /* SGD's state is all zero */
-            }
+        for (size_t l = 0; l <= last; l++) {
+            const mlp_layer *L = &net->layers[l];
+            if (!CHECKED(l)) continue;
+            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
+            if (!good) memcpy(net->params + L->w_off, saved + L->w_off, cells * sizeof *saved);
+            memset(saved + L->w_off, 0, cells * sizeof *saved); /* SGD's state is all zero */
         }
+    }
+    /* the rest (all layers when one bound failed, each then checked by scan_params);
+     * scratch is the layer's own part of grad */
+    for (size_t l = 0; l <= last && good; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (safe && CHECKED(l)) continue; /* done above */
+        mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL,
+                       tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
+                       tr->grad + L->w_off);
     }
     if (!safe) {
         if (good) good = scan_params(tr);
@@ -488,7 +493,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
         memset(saved, 0, net->n_params * sizeof *saved);
     } else {
         for (size_t l = 0; l <= last; l++)
-            if (amax[l] >= 0.0) tr->wmax[l] = after[l];
+            if (!CHECKED(l)) tr->wmax[l] = after[l];
     }
     if (!good) {
         tr->sgd_gen = net->param_gen - 1; /* the bounds were overwritten: read them again */
@@ -499,6 +504,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     net->param_gen++;
     tr->sgd_gen = net->param_gen;
     return MLP_OK;
+#undef CHECKED
 }
 
 /* Forward, backward, and — when the loss, the gradient and the update are finite —

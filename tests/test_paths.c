@@ -115,12 +115,86 @@ START_TEST(backward_and_sgd_roads_match_dgemm)
 }
 END_TEST
 
+/* The vector roads of small networks (blocks of 8 rows, one row a lane) against
+ * their plain-array references, to the bit: forward through whole networks, and each
+ * small layer's backward pass (dW, db, dA_prev) on row counts around the block. */
+START_TEST(small_vector_roads_match_their_references_bit_for_bit)
+{
+    static const size_t nets[][4] = {{2, 2, 1, 0}, {3, 5, 2, 4}, {8, 8, 1, 0},
+                                     {1, 64, 1, 0}, {16, 4, 16, 0}, {2, 1, 0, 0}};
+    static const size_t rows[] = {1, 7, 8, 9, 16, 61, 1000, 20000};
+    const mlp_activation acts[3] = {MLP_ACT_RELU, MLP_ACT_LEAKY_RELU, MLP_ACT_IDENTITY};
+    uint64_t rng = 5;
+    for (size_t t = 0; t < sizeof nets / sizeof nets[0]; t++)
+        for (int a = 0; a < 3; a++)
+            for (int bias = 0; bias <= 1; bias++) {
+                mlp_layer_spec spec[3];
+                size_t nl = 0;
+                while (nl < 3 && nets[t][nl + 1] != 0) {
+                    spec[nl] = (mlp_layer_spec)MLP_LAYER(nets[t][nl + 1], acts[(a + nl) % 3],
+                                                         bias);
+                    nl++;
+                }
+                mlp_net *net;
+                ck_assert_int_eq(mlp_net_create(&net, nets[t][0], spec, nl), MLP_OK);
+                ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 2), MLP_OK);
+                ck_assert(net->small);
+                for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+                    const size_t n = rows[ri], in = nets[t][0];
+                    double *x = malloc(n * in * sizeof *x);
+                    tu_fill(&rng, x, n * in, -2, 2);
+                    mlp_workspace *ws, *ref;
+                    ck_assert_int_eq(mlp_workspace_create(&ws, net, n), MLP_OK);
+                    ck_assert_int_eq(mlp_workspace_create(&ref, net, n), MLP_OK);
+                    ck_assert(mlp__small_net_forward(net, ws, x, n));
+                    mlp__small_net_rows_scalar(net, ref, x, 0, n);
+                    for (size_t l = 0; l < nl; l++)
+                        ck_assert_msg(memcmp(ws->act[l], ref->act[l],
+                                             n * net->layers[l].out * sizeof(double)) == 0,
+                                      "net %zu, %zu rows: layer %zu differs", t, n, l);
+                    /* each layer's backward pass, on the forward's values */
+                    for (size_t l = 0; l < nl; l++) {
+                        const mlp_layer *L = &net->layers[l];
+                        const double *ap = l > 0 ? ws->act[l - 1] : x;
+                        double *dz = malloc(n * L->out * sizeof *dz);
+                        double *g[2], *da[2];
+                        for (int k = 0; k < 2; k++) {
+                            g[k] = malloc((L->in * L->out + L->out) * sizeof *g[k]);
+                            da[k] = malloc(n * L->in * sizeof *da[k]);
+                        }
+                        tu_fill(&rng, dz, n * L->out, -1, 1);
+                        const double *w = net->params + L->w_off;
+                        mlp__dense_backward(g[0], g[0] + L->in * L->out, da[0], dz, ap, w, n,
+                                            L->in, L->out);
+                        mlp__small_backward_reference(g[1], g[1] + L->in * L->out, da[1], dz, ap,
+                                                      w, n, L->in, L->out);
+                        ck_assert_msg(memcmp(g[0], g[1], (L->in * L->out + L->out) *
+                                                             sizeof(double)) == 0,
+                                      "net %zu, %zu rows: layer %zu's gradient differs", t, n, l);
+                        ck_assert_msg(memcmp(da[0], da[1], n * L->in * sizeof(double)) == 0,
+                                      "net %zu, %zu rows: layer %zu's dA_prev differs", t, n, l);
+                        free(dz);
+                        for (int k = 0; k < 2; k++) {
+                            free(g[k]);
+                            free(da[k]);
+                        }
+                    }
+                    mlp_workspace_free(ws);
+                    mlp_workspace_free(ref);
+                    free(x);
+                }
+                mlp_net_free(net);
+            }
+}
+END_TEST
+
 static Suite *paths_suite(void)
 {
     Suite *s = suite_create("paths");
     TCase *tc = tcase_create("paths");
     tcase_add_test(tc, forward_roads_match_dgemm);
     tcase_add_test(tc, backward_and_sgd_roads_match_dgemm);
+    tcase_add_test(tc, small_vector_roads_match_their_references_bit_for_bit);
     suite_add_tcase(s, tc);
     return s;
 }
