@@ -64,6 +64,10 @@ typedef enum mlp__vfunc {
 
 void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n);
 
+/* mlp__vpass on a chosen road: 1 (libm), 4 (AVX2) or 8 (AVX-512) lanes, for tests;
+ * returns 0, doing nothing, when this build or CPU lacks that road. */
+int mlp__vpass_lanes(int lanes, mlp__vfunc f, double *y, const double *x, size_t n);
+
 /* Which implementation mlp__vpass runs on this machine, for reports. */
 const char *mlp__vmath_name(void);
 
