@@ -123,15 +123,10 @@ void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const dou
  * without contraction into fused multiply-adds): the same bits. The block's rows
  * are turned into columns once, then every layer runs on columns, kept in two
  * local arrays, and each layer's values are written back row by row into the
- * workspace. GCC builds it for AVX-512, AVX2 and the baseline, and the loader
- * picks the best the CPU runs. */
+ * workspace. Each vector function is built three times, for AVX-512, AVX2 and the
+ * baseline (an always-inline body under wrappers with target attributes), and the
+ * call picks the best the CPU runs (a load and a test: libgcc's CPU model). */
 enum { SMALL_ROWS = 8 };
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define SMALL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SMALL_CLONES
-#endif
 
 #if defined(__GNUC__)
 /* A block's values of one node: GCC's vector extension, which GCC lowers to one
@@ -152,8 +147,8 @@ typedef long long vmask __attribute__((vector_size(SMALL_ROWS * sizeof(long long
 #define ZIP_HI(a, b) __builtin_shuffle(a, b, (vmask){4, 12, 5, 13, 6, 14, 7, 15})
 #endif
 
-SMALL_CLONES
-static void small_net_block(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0)
+__attribute__((always_inline)) static inline void
+small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0)
 {
     vrows cols[2][SMALL_LAYER]; /* a layer's input and output: node by node, a lane a row */
     const size_t in0 = net->n_inputs;
@@ -203,6 +198,26 @@ static void small_net_block(const mlp_net *net, mlp_workspace *ws, const double 
     }
 }
 #define HAVE_SMALL_BLOCK 1
+
+/* Which build of the vector functions this CPU runs: 2 AVX-512, 1 AVX2, 0 baseline. */
+#if defined(__x86_64__)
+#define ISA_WRAPPERS(name, params, args)                                                \
+    __attribute__((target("avx512f"))) static void name##_avx512 params { name##_body args; } \
+    __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; }     \
+    static void name params                                                              \
+    {                                                                                    \
+        if (__builtin_cpu_supports("avx512f")) name##_avx512 args;                       \
+        else if (__builtin_cpu_supports("avx2")) name##_avx2 args;                       \
+        else name##_body args;                                                           \
+    }
+#else
+#define ISA_WRAPPERS(name, params, args)                                                \
+    static void name params { name##_body args; }
+#endif
+
+ISA_WRAPPERS(small_net_block,
+             (const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0),
+             (net, ws, x, r0))
 #else
 #define HAVE_SMALL_BLOCK 0
 #endif
@@ -348,10 +363,9 @@ __attribute__((always_inline)) static inline void store_cols(double *m, const vr
 }
 
 /* The vector road of small_blocks_reference: the same additions, a lane a row. */
-SMALL_CLONES
-static void small_blocks(double *acc, double *bacc, double *da_prev, const double *dz,
-                         const double *a_prev, const double *w, size_t blocks, size_t in,
-                         size_t out)
+__attribute__((always_inline)) static inline void
+small_blocks_body(double *acc, double *bacc, double *da_prev, const double *dz,
+                  const double *a_prev, const double *w, size_t blocks, size_t in, size_t out)
 {
     vrows vw[SMALL_LAYER], vb[SMALL_LAYER], dzc[SMALL_LAYER], ac[SMALL_LAYER], dac[SMALL_LAYER];
     const vrows zero = {0};
@@ -376,6 +390,10 @@ static void small_blocks(double *acc, double *bacc, double *da_prev, const doubl
     for (size_t i = 0; i < in * out; i++) LANE_SUM(vw[i], acc[i]);
     for (size_t j = 0; j < out; j++) LANE_SUM(vb[j], bacc[j]);
 }
+ISA_WRAPPERS(small_blocks,
+             (double *acc, double *bacc, double *da_prev, const double *dz, const double *a_prev,
+              const double *w, size_t blocks, size_t in, size_t out),
+             (acc, bacc, da_prev, dz, a_prev, w, blocks, in, out))
 #endif
 
 #if defined(__GNUC__) && !defined(__clang__)

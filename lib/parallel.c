@@ -9,8 +9,9 @@
  *
  * How a job runs: the caller splits [0, n) into parts (mlp__parallel_for), hands
  * part i to worker i - 1 through the worker's own slot (its fields, then its
- * sequence number with release order), wakes the worker only when it sleeps, runs
- * part 0 itself and waits for the others. A worker spins on its sequence number
+ * sequence number with release order), wakes the sleeping workers with one
+ * broadcast (one system call, not one per worker), runs part 0 itself and waits
+ * for the others. A worker spins on its sequence number
  * for a few microseconds after each job (the next pass usually follows that
  * soon: the dgemm between them takes longer at these sizes only on big
  * batches), then sleeps on its condition variable, so it never spins through a
@@ -51,11 +52,7 @@ enum { SPINS = 512 };
 
 typedef struct worker {
     pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
     atomic_uint seq;  /* bumped by the caller for each job given to this worker */
-    int sleeping;     /* under lock */
-    int stop;         /* under lock */
     /* the job, written before seq */
     mlp__task task;
     void *ctx;
@@ -65,18 +62,25 @@ typedef struct worker {
 
 typedef struct pool {
     pthread_mutex_t busy; /* held by the caller running a job */
+    pthread_mutex_t lock; /* guards sleepers and stop; with wake, where idle workers sleep */
+    pthread_cond_t wake;
+    int sleepers;
+    int stop;
     worker *workers;
     size_t n_workers, cap;
     atomic_size_t remaining; /* parts of the running job not yet done */
 } pool;
 
-static pool the_pool = {.busy = PTHREAD_MUTEX_INITIALIZER};
+static pool the_pool = {.busy = PTHREAD_MUTEX_INITIALIZER,
+                        .lock = PTHREAD_MUTEX_INITIALIZER,
+                        .wake = PTHREAD_COND_INITIALIZER};
 static atomic_int requested; /* mlp_set_num_threads; 0: the default */
 static atomic_int env_threads = -1; /* MLP_NUM_THREADS as read once; 0 when unset */
 
 static void *work(void *arg)
 {
     worker *w = arg;
+    pool *p = &the_pool;
     unsigned seen = 0;
     for (;;) {
         unsigned s = atomic_load_explicit(&w->seq, memory_order_acquire);
@@ -85,19 +89,21 @@ static void *work(void *arg)
             s = atomic_load_explicit(&w->seq, memory_order_acquire);
         }
         if (s == seen) {
-            pthread_mutex_lock(&w->lock);
-            while ((s = atomic_load_explicit(&w->seq, memory_order_acquire)) == seen && !w->stop) {
-                w->sleeping = 1;
-                pthread_cond_wait(&w->wake, &w->lock);
-                w->sleeping = 0;
+            /* One condition variable for all: the caller wakes every sleeper with one
+             * broadcast, and a worker with no part in the job sleeps again. */
+            pthread_mutex_lock(&p->lock);
+            while ((s = atomic_load_explicit(&w->seq, memory_order_acquire)) == seen && !p->stop) {
+                p->sleepers++;
+                pthread_cond_wait(&p->wake, &p->lock);
+                p->sleepers--;
             }
-            const int stop = w->stop;
-            pthread_mutex_unlock(&w->lock);
+            const int stop = p->stop;
+            pthread_mutex_unlock(&p->lock);
             if (stop && s == seen) return NULL;
         }
         seen = s;
         w->task(w->ctx, w->begin, w->end, w->part);
-        atomic_fetch_sub_explicit(&the_pool.remaining, 1, memory_order_acq_rel);
+        atomic_fetch_sub_explicit(&p->remaining, 1, memory_order_acq_rel);
     }
 }
 
@@ -119,16 +125,8 @@ static size_t grow(size_t want)
         worker *w = &p->workers[p->n_workers];
         memset(w, 0, sizeof *w);
         atomic_init(&w->seq, 0);
-        if (pthread_mutex_init(&w->lock, NULL) != 0) break;
-        if (pthread_cond_init(&w->wake, NULL) != 0) {
-            pthread_mutex_destroy(&w->lock);
-            break;
-        }
-        if (pthread_create(&w->thread, NULL, work, w) != 0) {
-            pthread_cond_destroy(&w->wake);
-            pthread_mutex_destroy(&w->lock);
+        if (pthread_create(&w->thread, NULL, work, w) != 0)
             break; /* fewer threads: the job still runs, in fewer parts */
-        }
         p->n_workers++;
     }
     return p->n_workers < want ? p->n_workers : want;
@@ -137,22 +135,15 @@ static size_t grow(size_t want)
 static void stop_all(void)
 {
     pool *p = &the_pool;
-    for (size_t i = 0; i < p->n_workers; i++) {
-        worker *w = &p->workers[i];
-        pthread_mutex_lock(&w->lock);
-        w->stop = 1;
-        pthread_cond_signal(&w->wake);
-        pthread_mutex_unlock(&w->lock);
-    }
-    for (size_t i = 0; i < p->n_workers; i++) {
-        worker *w = &p->workers[i];
-        pthread_join(w->thread, NULL);
-        pthread_cond_destroy(&w->wake);
-        pthread_mutex_destroy(&w->lock);
-    }
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < p->n_workers; i++) pthread_join(p->workers[i].thread, NULL);
     free(p->workers);
     p->workers = NULL;
     p->n_workers = p->cap = 0;
+    p->stop = 0;
 }
 
 /* The library's code leaves the process with it: its workers must not outlive it. */
@@ -168,6 +159,9 @@ __attribute__((destructor)) static void pool_unload(void)
 static void forget_after_fork(void)
 {
     pthread_mutex_init(&the_pool.busy, NULL);
+    pthread_mutex_init(&the_pool.lock, NULL);
+    pthread_cond_init(&the_pool.wake, NULL);
+    the_pool.sleepers = 0;
     the_pool.workers = NULL;
     the_pool.n_workers = the_pool.cap = 0;
 }
@@ -238,10 +232,10 @@ void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task ta
         w->end = i + 1 == parts ? n : (units * (i + 1) / parts) * grain;
         w->part = i;
         atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
-        pthread_mutex_lock(&w->lock);
-        if (w->sleeping) pthread_cond_signal(&w->wake);
-        pthread_mutex_unlock(&w->lock);
     }
+    pthread_mutex_lock(&p->lock); /* a worker checks its seq under the lock before it sleeps */
+    if (p->sleepers > 0) pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
     const size_t first_end = parts == 1 ? n : (units / parts) * grain;
     task(ctx, 0, first_end, 0);
     for (unsigned spins = 0; atomic_load_explicit(&p->remaining, memory_order_acquire) != 0;
@@ -250,4 +244,33 @@ void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task ta
         else sched_yield();
     }
     pthread_mutex_unlock(&p->busy);
+}
+
+typedef struct copy_job {
+    double *dst;
+    const double *src;
+} copy_job;
+
+static void copy_part(void *ctx, size_t i0, size_t i1, size_t part)
+{
+    (void)part;
+    const copy_job *j = ctx;
+    if (j->src != NULL) memcpy(j->dst + i0, j->src + i0, (i1 - i0) * sizeof *j->dst);
+    else memset(j->dst + i0, 0, (i1 - i0) * sizeof *j->dst);
+}
+
+/* Copies: parts of 256 KiB at least (one core's copy rate is a fraction of the
+ * memory's), cut on cache lines. */
+void mlp__copy(double *dst, const double *src, size_t n)
+{
+    copy_job j = {dst, src};
+    if (n < 2 * MLP__PAR_MIN) memcpy(dst, src, n * sizeof *dst);
+    else mlp__parallel_for(n, 8, MLP__PAR_MIN, copy_part, &j);
+}
+
+void mlp__zero(double *dst, size_t n)
+{
+    copy_job j = {dst, NULL};
+    if (n < 2 * MLP__PAR_MIN) memset(dst, 0, n * sizeof *dst);
+    else mlp__parallel_for(n, 8, MLP__PAR_MIN, copy_part, &j);
 }

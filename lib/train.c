@@ -463,7 +463,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             if (!CHECKED(l)) continue;
             double *p = net->params + L->w_off;
             const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
-            memcpy(saved + L->w_off, p, cells * sizeof *p);
+            mlp__copy(saved + L->w_off, p, cells);
             mlp__dense_sgd(p, L->has_bias ? net->params + L->b_off : NULL, tr->dz[l],
                            l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
                            tr->grad + L->w_off);
@@ -474,8 +474,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
             const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
-            if (!good) memcpy(net->params + L->w_off, saved + L->w_off, cells * sizeof *saved);
-            memset(saved + L->w_off, 0, cells * sizeof *saved); /* SGD's state is all zero */
+            if (!good) mlp__copy(net->params + L->w_off, saved + L->w_off, cells);
+            mlp__zero(saved + L->w_off, cells); /* SGD's state is all zero */
         }
     }
     /* the rest (all layers when one bound failed, each then checked by scan_params);

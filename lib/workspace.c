@@ -172,7 +172,7 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
     if (cells <= 8) /* a call into libc costs more than copying a few values */
         for (size_t i = 0; i < cells; i++) y[i] = last[i];
     else
-        memcpy(y, last, cells * sizeof *y);
+        mlp__copy(y, last, cells);
     return MLP_OK;
 }
 

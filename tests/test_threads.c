@@ -94,9 +94,9 @@ typedef struct shape {
 } shape;
 
 /* Wide enough that every pass between the dgemms is cut into parts (a part holds at
- * least 8192 values), with each kind of pass: bias + activation by row and by
+ * least 32768 values), with each kind of pass: bias + activation by row and by
  * matrix, softmax, the derivatives from a and from z, column sums, each loss; and
- * the 2-2-1 network whose rows run through plain loops, on 20000 rows. */
+ * the 2-2-1 network whose rows run through plain loops, on 70000 rows. */
 static const shape shapes[] = {
     {"40-96-64-8 relu tanh, mse", 40, 3,
      {MLP_LAYER(96, MLP_ACT_RELU, 1), MLP_LAYER(64, MLP_ACT_TANH, 1),
@@ -108,7 +108,7 @@ static const shape shapes[] = {
      {MLP_LAYER(70, MLP_ACT_SILU, 1), MLP_LAYER(1, MLP_ACT_SIGMOID, 1)},
      MLP_LOSS_BINARY_CROSSENTROPY, ROWS},
     {"2-2-1 relu, mse", 2, 2, {MLP_LAYER(2, MLP_ACT_RELU, 1), MLP_LAYER(1, MLP_ACT_IDENTITY, 1)},
-     MLP_LOSS_MSE, 20000},
+     MLP_LOSS_MSE, 70000},
 };
 
 static const mlp_optimizer_kind optimizers[] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV,
