@@ -10,6 +10,7 @@
  *
  * Usage: mlp_bench [--min-time S] [--workloads a,b] [--ops a,b] [--batches 1,8,...]
  *                  [--threads N] [--square N] [--rounds R] [--optimizer NAME] [--info]
+ *                  [--serve]
  * libmlp and the floor are timed in alternation, R rounds per cell (default 5):
  * the row of libmlp carries the median ratio to the floor, the lowest and highest
  * round's ratio, and the median time per sample spent outside the floor's calls
@@ -254,6 +255,52 @@ static interleaved interleave(bench_fn mine, bench_fn floor_fn, void *ctx, doubl
     return res;
 }
 
+/* --serve: cells on request, for bench/interleave.py. Each stdin line
+ * "workload op batch seconds" is answered with one line "libmlp=S dgemm_floor=S"
+ * (seconds per call; the two timed in alternation, seconds / 2 each), or "skip"
+ * for an unknown cell. The cell set up last is kept for the next request. */
+static int serve(void)
+{
+    char line[256], wname[64], op[16];
+    cell c;
+    const workload *have = NULL;
+    size_t have_batch = 0;
+    unsigned long long turn = 0;
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        size_t batch;
+        double seconds;
+        if (sscanf(line, "%63s %15s %zu %lf", wname, op, &batch, &seconds) != 4) break;
+        const workload *w = NULL;
+        for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
+            if (!strcmp(workloads[i].name, wname)) w = &workloads[i];
+        const int train = !strcmp(op, "train");
+        if (w == NULL || batch == 0 || (!train && strcmp(op, "forward"))) {
+            printf("skip\n");
+            fflush(stdout);
+            continue;
+        }
+        if (w != have || batch != have_batch) {
+            if (have != NULL) teardown(&c);
+            setup(&c, w, batch);
+            have = w;
+            have_batch = batch;
+        }
+        bench_fn mine = train ? run_train : run_forward, fl = train ? floor_train : floor_forward;
+        double tm, tf;
+        if (turn++ % 2 == 0) {
+            tm = time_call(mine, &c, seconds / 2, 1e9);
+            tf = time_call(fl, &c, seconds / 2, 1e9);
+        } else {
+            tf = time_call(fl, &c, seconds / 2, 1e9);
+            tm = time_call(mine, &c, seconds / 2, 1e9);
+        }
+        printf("libmlp=%.9g dgemm_floor=%.9g\n", tm, tf);
+        fflush(stdout);
+    }
+    if (have != NULL) teardown(&c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     double min_time = 0.2;
@@ -268,6 +315,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--square") && i + 1 < argc) square = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--serve")) return serve();
         else if (!strcmp(argv[i], "--optimizer") && i + 1 < argc) {
             if (mlp_optimizer_from_name(&optimizer_kind, argv[++i]) != MLP_OK) {
                 fprintf(stderr, "mlp_bench: %s\n", mlp_error_detail());

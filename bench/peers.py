@@ -5,6 +5,7 @@ nn.Sequential in float64. Forward predicts a batch; train is one forward,
 backward and plain SGD update over the batch with the mean squared error.
 
 Output: CSV rows as mlp_bench's, impl "numpy" or "torch"; progress on stderr.
+With --serve, cells on request instead (bench/interleave.py).
 A peer that cannot be imported is skipped with a note on stderr."""
 import argparse
 import statistics
@@ -106,6 +107,37 @@ def torch_cells(torch, n_in, sizes, act, batch):
     return forward, train
 
 
+def serve(peers, max_call):
+    """Each stdin line "workload op batch seconds" is answered with one line
+    "numpy=S torch=S" (seconds per call, each peer seconds / n), a peer too slow for
+    max_call left out ("skip" when none is left). The last cell's models are kept."""
+    have, cells, too_slow = None, {}, set()
+    for line in sys.stdin:
+        parts = line.split()
+        if len(parts) != 4:
+            break
+        wname, op, batch, seconds = parts[0], parts[1], int(parts[2]), float(parts[3])
+        if wname not in WORKLOADS or op not in ("forward", "train"):
+            print("skip", flush=True)
+            continue
+        n_in, sizes, act = WORKLOADS[wname]
+        if have != (wname, batch):
+            cells = {peer: make(mod, n_in, sizes, act, batch) for peer, make, mod in peers}
+            have = (wname, batch)
+        out = []
+        for peer, _, _ in peers:
+            key = (peer, wname, op, batch)
+            if key in too_slow:
+                continue
+            forward, train = cells[peer]
+            t = time_call(train if op == "train" else forward, seconds / len(peers), max_call)
+            if t < 0:
+                too_slow.add(key)
+                continue
+            out.append(f"{peer}={t:.9g}")
+        print(" ".join(out) if out else "skip", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--min-time", type=float, default=0.2)
@@ -115,6 +147,8 @@ def main():
     p.add_argument("--batches", default="1,8,64,512,4096")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--peers", default="numpy,torch")
+    p.add_argument("--serve", action="store_true",
+                   help="cells on request, for bench/interleave.py")
     a = p.parse_args()
 
     peers = []
@@ -129,6 +163,9 @@ def main():
                 peers.append(("torch", torch_cells, torch))
         except ImportError as e:
             print(f"  {name}: not installed ({e}), skipped", file=sys.stderr)
+    if a.serve:
+        serve(peers, a.max_call)
+        return
     print("impl,workload,op,batch,threads,ns_per_sample,gflops", flush=True)
     for wname in a.workloads.split(","):
         n_in, sizes, act = WORKLOADS[wname]
