@@ -266,6 +266,8 @@ struct mlp_net {
                               (set_weights, init, mlp_net_params(), a fit's restore) and by
                               each trainer: plain SGD re-reads the weights when it moved */
     mlp_record record;
+    uint64_t shape_id;     /* unique to this network in the process (never reused, unlike
+                              its address): a workspace remembers the last it fitted */
 };
 
 /* Most layers a network may have: more is a caller's mistake or a hostile file. */
@@ -429,6 +431,7 @@ struct mlp_workspace {
     double *scaled;        /* (max_batch, n_inputs): mlp_net_predict_raw's scaled inputs */
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
     double *block;         /* every buffer above, each 64-byte aligned */
+    uint64_t fits_id;      /* shape_id of the last network mlp_net_predict found it fits */
 };
 
 /* MLP_OK when `ws` was made for a network of `net`'s shape; else MLP_ERR_SHAPE

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "mlp_internal.h"
 
 /* Parameter block alignment: one cache line, so BLAS kernels start on a boundary. */
@@ -86,6 +88,8 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_create: cannot allocate %zu parameters",
                          n_params);
     }
+    static atomic_uint_least64_t next_shape_id = 1; /* 0 is no network's */
+    n->shape_id = atomic_fetch_add_explicit(&next_shape_id, 1, memory_order_relaxed);
 
     size_t off = 0;
     in = n_inputs;

@@ -174,7 +174,7 @@ mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling tar
                                const mlp_dataset *train)
 {
     MLP_CHECK_PTR(net);
-    mlp_dataset d;
+    mlp_dataset d = {.struct_size = 0};
     mlp_status s = rows_in(&d, train, __func__);
     if (s != MLP_OK) return s;
     MLP_CHECK(inputs >= MLP_SCALE_NONE && inputs <= MLP_SCALE_MINMAX && targets >= MLP_SCALE_NONE &&
@@ -245,7 +245,7 @@ mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,
                              const mlp_dataset *raw)
 {
     MLP_CHECK_PTR(net);
-    mlp_dataset d;
+    mlp_dataset d = {.struct_size = 0};
     mlp_status s = rows_in(&d, raw, __func__);
     if (s != MLP_OK) return s;
     MLP_CHECK(x_out != NULL || y_out != NULL, MLP_ERR_INVALID_ARG,

@@ -164,9 +164,17 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
     MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
               "mlp_net_predict: batch of %zu rows exceeds the workspace's maximum of %zu", n,
               ws->max_batch);
-    mlp_status s = mlp__workspace_fits(ws, net, 0, __func__);
-    if (s != MLP_OK) return s;
-    mlp__forward(net, ws, x, n, 0);
+    if (ws->fits_id != net->shape_id) { /* a network's shape never changes: check once */
+        mlp_status s = mlp__workspace_fits(ws, net, 0, __func__);
+        if (s != MLP_OK) return s;
+        ws->fits_id = net->shape_id;
+    }
+    if (net->small) { /* mlp__forward's first road, without the call */
+        ws->last_rows = n;
+        mlp__small_net_forward(net, ws, x, n);
+    } else {
+        mlp__forward(net, ws, x, n, 0);
+    }
     const size_t cells = n * net->layers[net->n_layers - 1].out;
     const double *last = ws->act[net->n_layers - 1];
     if (cells <= 8) /* a call into libc costs more than copying a few values */
