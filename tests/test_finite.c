@@ -30,16 +30,7 @@ static void remove_dir(void)
 /* The trainer's checkpoint bytes (network, state, counters). */
 static unsigned char *snapshot(const mlp_trainer *tr, size_t *size)
 {
-    ck_assert_int_eq(mlp_trainer_save(tr, ckpt), MLP_OK);
-    FILE *f = fopen(ckpt, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *size = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *b = malloc(*size);
-    ck_assert_uint_eq(fread(b, 1, *size, f), *size);
-    fclose(f);
-    return b;
+    return tu_snapshot(tr, ckpt, size);
 }
 
 /* The invariant after MLP_OK: the checkpoint loads, which needs every parameter and

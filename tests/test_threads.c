@@ -204,22 +204,6 @@ START_TEST(thread_counts_change_no_bit)
 }
 END_TEST
 
-/* The checkpoint's bytes: weights, state, counters. */
-static unsigned char *snapshot(const mlp_trainer *tr, const char *path, size_t *size)
-{
-    ck_assert_int_eq(mlp_trainer_save(tr, path), MLP_OK);
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *size = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *b = malloc(*size);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(fread(b, 1, *size, f), *size);
-    fclose(f);
-    return b;
-}
-
 /* An update cut into 4 parts, one of which meets a weight whose decay overflows
  * (1e308 · 100): the step fails and the parts that finished are undone, so the
  * checkpoint is the same to the byte. The bad weight sits in the first part, then
@@ -253,13 +237,13 @@ START_TEST(a_failing_part_undoes_the_others)
         double loss;
         ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(xd, yd, sh->rows)), MLP_OK);
         size_t before_size, after_size;
-        unsigned char *before = snapshot(tr, path, &before_size);
+        unsigned char *before = tu_snapshot(tr, path, &before_size);
         o.weight_decay = 1e308;
         ck_assert_int_eq(mlp_trainer_set_optimizer(tr, &o), MLP_OK);
         ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(xd, yd, sh->rows)), MLP_ERR_NUMERIC);
         o.weight_decay = 0.0; /* the snapshot holds the settings too */
         ck_assert_int_eq(mlp_trainer_set_optimizer(tr, &o), MLP_OK);
-        unsigned char *after = snapshot(tr, path, &after_size);
+        unsigned char *after = tu_snapshot(tr, path, &after_size);
         ck_assert_uint_eq(before_size, after_size);
         ck_assert_msg(memcmp(before, after, before_size) == 0,
                       "bad weight in layer %zu: the failed step changed the checkpoint", layer);

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <mlp.h>
@@ -167,6 +168,23 @@ static inline void tu_fix_crc(unsigned char *b, size_t size)
 {
     const uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
     for (int i = 0; i < 4; i++) b[size - 4 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+/* A trainer's checkpoint as bytes (weights, state, counters), saved through `path`;
+ * the caller frees them. */
+static inline unsigned char *tu_snapshot(const mlp_trainer *tr, const char *path, size_t *size)
+{
+    ck_assert_int_eq(mlp_trainer_save(tr, path), MLP_OK);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *size = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*size);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(fread(b, 1, *size, f), *size);
+    fclose(f);
+    return b;
 }
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */
