@@ -5,17 +5,16 @@
  * default OpenBLAS is the pthreads build, whose workers are not OpenMP's), it is
  * plain pthreads and C11 atomics, which ThreadSanitizer and valgrind understand
  * (GCC's libgomp is opaque to ThreadSanitizer), and it adds no runtime to a
- * program that links libmlp. docs/design.md has the measurements that chose it.
+ * program that links libmlp. docs/design.md gives the reasons and what it measured.
  *
  * How a job runs: the caller splits [0, n) into parts (mlp__parallel_for), hands
  * part i to worker i - 1 through the worker's own slot (its fields, then its
  * sequence number with release order), wakes the sleeping workers with one
  * broadcast (one system call, not one per worker), runs part 0 itself and waits
- * for the others. A worker spins on its sequence number
- * for a few microseconds after each job (the next pass usually follows that
- * soon: the dgemm between them takes longer at these sizes only on big
- * batches), then sleeps on its condition variable, so it never spins through a
- * BLAS call long enough to take a core from the BLAS's own threads.
+ * for the others. A worker spins on its sequence number for some microseconds
+ * after each job (passes on small batches follow each other that closely), then
+ * sleeps on the pool's condition variable: it never spins through a long BLAS
+ * call, where it would take a core from the BLAS's own threads.
  *
  * One job at a time: a caller that finds the pool busy (another thread of the
  * program predicting at the same moment, say) runs its job alone. Results never
@@ -28,7 +27,7 @@
  * thread count set by mlp_set_num_threads. The workers are joined when the
  * library is unloaded; a child after fork() starts without them and builds its
  * own on first use. */
-#define _GNU_SOURCE /* sched_yield, pthread_atfork are POSIX; this keeps glibc's view whole */
+#define _POSIX_C_SOURCE 200809L /* sched_yield, pthread_atfork */
 
 #include <errno.h>
 #include <pthread.h>
@@ -46,8 +45,8 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-/* Spins of a waiting worker before it sleeps: each a pause (about 40 ns on the
- * Xeons and EPYCs measured), so about 20 microseconds. */
+/* Spins of a waiting worker before it sleeps: each a pause instruction, tens of
+ * nanoseconds on current x86 CPUs, so some microseconds in all. */
 enum { SPINS = 512 };
 
 typedef struct worker {
@@ -112,14 +111,12 @@ static size_t grow(size_t want)
 {
     pool *p = &the_pool;
     if (want <= p->n_workers) return want;
-    if (want > p->cap) {
+    if (p->workers == NULL) {
         /* Workers are found by pointer from their threads: never move one. The
          * slots are allocated once, for the most workers the library will run. */
-        if (p->workers == NULL) {
-            p->workers = calloc(MLP_MAX_THREADS, sizeof *p->workers);
-            if (p->workers == NULL) return p->n_workers;
-            p->cap = MLP_MAX_THREADS;
-        }
+        p->workers = calloc(MLP_MAX_THREADS, sizeof *p->workers);
+        if (p->workers == NULL) return 0;
+        p->cap = MLP_MAX_THREADS;
     }
     while (p->n_workers < want) {
         worker *w = &p->workers[p->n_workers];
