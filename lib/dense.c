@@ -147,6 +147,27 @@ typedef long long vmask __attribute__((vector_size(SMALL_ROWS * sizeof(long long
 #define ZIP_HI(a, b) __builtin_shuffle(a, b, (vmask){4, 12, 5, 13, 6, 14, 7, 15})
 #endif
 
+/* rectify() lane by lane, in halves of 4 lanes: a comparison of 8 doubles has no
+ * AVX2 instruction, and GCC would do it one lane at a time. */
+typedef double vhalf __attribute__((vector_size(SMALL_ROWS / 2 * sizeof(double))));
+typedef long long vhmask __attribute__((vector_size(SMALL_ROWS / 2 * sizeof(long long))));
+
+__attribute__((always_inline)) static inline void rectify_lanes(vrows *acc, double neg)
+{
+    union {
+        vrows all;
+        vhalf half[2];
+    } u = {*acc};
+    const vhalf zero = {0};
+    for (int h = 0; h < 2; h++) {
+        const vhalf v = u.half[h];
+        const vhmask below = v < zero;
+        const vhalf lo = neg != 0.0 ? neg * v + 0.0 : zero;
+        u.half[h] = (vhalf)(((vhmask)lo & below) | ((vhmask)v & ~below));
+    }
+    *acc = u.all;
+}
+
 __attribute__((always_inline)) static inline void
 small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0)
 {
@@ -177,11 +198,7 @@ small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, siz
         for (size_t j = 0; j < out; j++) {
             vrows acc = zero + (b != NULL ? b[j] : 0.0);
             for (size_t k = 0; k < in; k++) acc += src[k] * w[j * in + k];
-            if (L->act != MLP_ACT_IDENTITY) { /* rectify(), lane by lane */
-                const vmask below = acc < zero;
-                const vrows lo = neg != 0.0 ? neg * acc + 0.0 : zero;
-                acc = (vrows)(((vmask)lo & below) | ((vmask)acc & ~below));
-            }
+            if (L->act != MLP_ACT_IDENTITY) rectify_lanes(&acc, neg);
             dst[j] = acc;
         }
         double *a = ws->act[l] + r0 * out;
@@ -390,6 +407,29 @@ small_blocks_body(double *acc, double *bacc, double *da_prev, const double *dz,
     for (size_t i = 0; i < in * out; i++) LANE_SUM(vw[i], acc[i]);
     for (size_t j = 0; j < out; j++) LANE_SUM(vb[j], bacc[j]);
 }
+/* dA_prev of whole blocks only (no sums over rows): small_row's arithmetic, lane by lane. */
+__attribute__((always_inline)) static inline void
+small_input_blocks_body(double *da_prev, const double *dz, const double *w, size_t blocks,
+                        size_t in, size_t out)
+{
+    vrows dzc[SMALL_LAYER], dac[SMALL_LAYER];
+    const vrows zero = {0};
+    for (size_t bl = 0; bl < blocks; bl++) {
+        load_cols(dzc, dz + bl * SMALL_ROWS * out, out);
+        for (size_t k = 0; k < in; k++) {
+            vrows t = zero;
+            for (size_t j = 0; j < out; j++) t += dzc[j] * w[j * in + k];
+            dac[k] = t;
+        }
+        store_cols(da_prev + bl * SMALL_ROWS * in, dac, in);
+    }
+}
+
+ISA_WRAPPERS(small_input_blocks,
+             (double *da_prev, const double *dz, const double *w, size_t blocks, size_t in,
+              size_t out),
+             (da_prev, dz, w, blocks, in, out))
+
 ISA_WRAPPERS(small_blocks,
              (double *acc, double *bacc, double *da_prev, const double *dz, const double *a_prev,
               const double *w, size_t blocks, size_t in, size_t out),
@@ -529,7 +569,14 @@ void mlp__dense_backward_input(double *da_prev, const double *dz, const double *
 {
     /* da_prev (n, in) = dz (n, out) · w (out, in) */
     if (small_layer(in, out)) {
-        for (size_t r = 0; r < n; r++)
+        size_t r = 0;
+#if HAVE_SMALL_BLOCK
+        if (n >= SMALL_ROWS) { /* whole blocks in vector lanes, the same bits */
+            small_input_blocks(da_prev, dz, w, n / SMALL_ROWS, in, out);
+            r = n / SMALL_ROWS * SMALL_ROWS;
+        }
+#endif
+        for (; r < n; r++)
             for (size_t k = 0; k < in; k++) {
                 double s = 0.0;
                 for (size_t j = 0; j < out; j++) s += dz[r * out + j] * w[j * in + k];

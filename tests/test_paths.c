@@ -175,6 +175,12 @@ START_TEST(small_vector_roads_match_their_references_bit_for_bit)
                                       "net %zu, %zu rows: layer %zu's gradient differs", t, n, l);
                         ck_assert_msg(memcmp(da[0], da[1], n * L->in * sizeof(double)) == 0,
                                       "net %zu, %zu rows: layer %zu's dA_prev differs", t, n, l);
+                        /* dA_prev alone, as plain SGD's backward pass asks for it */
+                        memset(da[0], 0, n * L->in * sizeof(double));
+                        mlp__dense_backward_input(da[0], dz, w, n, L->in, L->out);
+                        ck_assert_msg(memcmp(da[0], da[1], n * L->in * sizeof(double)) == 0,
+                                      "net %zu, %zu rows: layer %zu's dA_prev alone differs", t,
+                                      n, l);
                         free(dz);
                         for (int k = 0; k < 2; k++) {
                             free(g[k]);
