@@ -180,14 +180,21 @@ static void outcome_free(outcome *o)
     free(o->pred);
 }
 
-/* 1 thread against 2, 3, 4, 7 and 16: the same bits (memcmp, so -0 and +0 differ). */
+/* 1 thread against 2, 3, 4, 7 and 16: the same bits (memcmp, so -0 and +0 differ).
+ * Under valgrind (50 times slower, and its threads take turns) against 3 only, with
+ * two optimizers: the point there is memory errors in every parallel pass. */
 START_TEST(thread_counts_change_no_bit)
 {
     const shape *sh = &shapes[_i];
-    static const int counts[] = {2, 3, 4, 7, 16};
+    static const int counts[] = {3, 2, 4, 7, 16};
+    const char *vg = getenv("MLP_TEST_UNDER_VALGRIND");
+    const int light = vg != NULL && *vg == '1';
+    const size_t n_counts = light ? 1 : sizeof counts / sizeof counts[0];
+    /* under valgrind: plain SGD (its own road) and Adam (the chunked update) */
     for (size_t o = 0; o < sizeof optimizers / sizeof optimizers[0]; o++) {
+        if (light && optimizers[o] != MLP_OPT_SGD && optimizers[o] != MLP_OPT_ADAM) continue;
         outcome one = run(sh, optimizers[o], 1);
-        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        for (size_t c = 0; c < n_counts; c++) {
             outcome many = run(sh, optimizers[o], counts[c]);
             const char *opt = mlp_optimizer_name(optimizers[o]);
             ck_assert_msg(memcmp(one.loss, many.loss, sizeof one.loss) == 0,
