@@ -147,13 +147,52 @@ typedef long long vmask __attribute__((vector_size(SMALL_ROWS * sizeof(long long
 #define ZIP_HI(a, b) __builtin_shuffle(a, b, (vmask){4, 12, 5, 13, 6, 14, 7, 15})
 #endif
 
-/* rectify() lane by lane, in halves of 4 lanes: a comparison of 8 doubles has no
- * AVX2 instruction, and GCC would do it one lane at a time. */
+/* Rows r0.. r0 + 7 of m (rows of `width`) into width vectors, and back. */
+__attribute__((always_inline)) static inline void load_cols(vrows *c, const double *m, size_t width)
+{
+    if (width == 1) {
+        memcpy(c, m, sizeof *c);
+    } else if (width == 2) {
+        vrows v[2];
+        memcpy(v, m, sizeof v);
+        c[0] = EVEN(v[0], v[1]);
+        c[1] = ODD(v[0], v[1]);
+    } else {
+        for (size_t k = 0; k < width; k++)
+            for (size_t r = 0; r < SMALL_ROWS; r++) c[k][r] = m[r * width + k];
+    }
+}
+
+__attribute__((always_inline)) static inline void store_cols(double *m, const vrows *c, size_t width)
+{
+    if (width == 1) {
+        memcpy(m, c, sizeof *c);
+    } else if (width == 2) {
+        const vrows v[2] = {ZIP_LO(c[0], c[1]), ZIP_HI(c[0], c[1])};
+        memcpy(m, v, sizeof v);
+    } else {
+        for (size_t r = 0; r < SMALL_ROWS; r++)
+            for (size_t k = 0; k < width; k++) m[r * width + k] = c[k][r];
+    }
+}
+
+/* rectify() lane by lane. With AVX-512 (whole != 0) in one comparison of 8 lanes;
+ * without, in halves of 4 lanes: a comparison of 8 doubles has no AVX2
+ * instruction, and GCC would do it one lane at a time. (Halves on AVX-512 would
+ * cost a store-forwarding stall: two 32-byte stores read back as one 64-byte
+ * load, measured at 30 % of the tiny network's forward pass.) */
 typedef double vhalf __attribute__((vector_size(SMALL_ROWS / 2 * sizeof(double))));
 typedef long long vhmask __attribute__((vector_size(SMALL_ROWS / 2 * sizeof(long long))));
 
-__attribute__((always_inline)) static inline void rectify_lanes(vrows *acc, double neg)
+__attribute__((always_inline)) static inline void rectify_lanes(vrows *acc, double neg, int whole)
 {
+    if (whole) {
+        const vrows v = *acc, zero = {0};
+        const vmask below = v < zero;
+        const vrows lo = neg != 0.0 ? neg * v + 0.0 : zero;
+        *acc = (vrows)(((vmask)lo & below) | ((vmask)v & ~below));
+        return;
+    }
     union {
         vrows all;
         vhalf half[2];
@@ -171,21 +210,15 @@ __attribute__((always_inline)) static inline void rectify_lanes(vrows *acc, doub
 __attribute__((always_inline)) static inline void
 small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0)
 {
+#if defined(__x86_64__)
+    const int whole = __builtin_cpu_supports("avx512f"); /* this build is the AVX-512 one */
+#else
+    const int whole = 0;
+#endif
     vrows cols[2][SMALL_LAYER]; /* a layer's input and output: node by node, a lane a row */
     const size_t in0 = net->n_inputs;
     const double *xr = x + r0 * in0;
-    if (in0 <= 2) { /* one or two columns: vector loads (and one shuffle apart) */
-        vrows v[2];
-        memcpy(v, xr, in0 * sizeof v[0]);
-        if (in0 == 1) cols[0][0] = v[0];
-        else {
-            cols[0][0] = EVEN(v[0], v[1]);
-            cols[0][1] = ODD(v[0], v[1]);
-        }
-    } else {
-        for (size_t k = 0; k < in0; k++)
-            for (size_t r = 0; r < SMALL_ROWS; r++) cols[0][k][r] = xr[r * in0 + k];
-    }
+    load_cols(cols[0], xr, in0);
     int cur = 0;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
@@ -198,19 +231,10 @@ small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, siz
         for (size_t j = 0; j < out; j++) {
             vrows acc = zero + (b != NULL ? b[j] : 0.0);
             for (size_t k = 0; k < in; k++) acc += src[k] * w[j * in + k];
-            if (L->act != MLP_ACT_IDENTITY) rectify_lanes(&acc, neg);
+            if (L->act != MLP_ACT_IDENTITY) rectify_lanes(&acc, neg, whole);
             dst[j] = acc;
         }
-        double *a = ws->act[l] + r0 * out;
-        if (out == 1) {
-            memcpy(a, &dst[0], sizeof dst[0]);
-        } else if (out == 2) { /* rows interleave the two nodes */
-            const vrows v[2] = {ZIP_LO(dst[0], dst[1]), ZIP_HI(dst[0], dst[1])};
-            memcpy(a, v, sizeof v);
-        } else {
-            for (size_t r = 0; r < SMALL_ROWS; r++)
-                for (size_t j = 0; j < out; j++) a[r * out + j] = dst[j][r];
-        }
+        store_cols(ws->act[l] + r0 * out, dst, out);
         cur = 1 - cur;
     }
 }
@@ -350,35 +374,6 @@ static void small_blocks_reference(double *acc, double *bacc, double *da_prev, c
 }
 
 #if HAVE_SMALL_BLOCK
-/* Rows r0.. r0 + 7 of m (rows of `width`) into width vectors, and back. */
-__attribute__((always_inline)) static inline void load_cols(vrows *c, const double *m, size_t width)
-{
-    if (width == 1) {
-        memcpy(c, m, sizeof *c);
-    } else if (width == 2) {
-        vrows v[2];
-        memcpy(v, m, sizeof v);
-        c[0] = EVEN(v[0], v[1]);
-        c[1] = ODD(v[0], v[1]);
-    } else {
-        for (size_t k = 0; k < width; k++)
-            for (size_t r = 0; r < SMALL_ROWS; r++) c[k][r] = m[r * width + k];
-    }
-}
-
-__attribute__((always_inline)) static inline void store_cols(double *m, const vrows *c, size_t width)
-{
-    if (width == 1) {
-        memcpy(m, c, sizeof *c);
-    } else if (width == 2) {
-        const vrows v[2] = {ZIP_LO(c[0], c[1]), ZIP_HI(c[0], c[1])};
-        memcpy(m, v, sizeof v);
-    } else {
-        for (size_t r = 0; r < SMALL_ROWS; r++)
-            for (size_t k = 0; k < width; k++) m[r * width + k] = c[k][r];
-    }
-}
-
 /* The vector road of small_blocks_reference: the same additions, a lane a row. */
 __attribute__((always_inline)) static inline void
 small_blocks_body(double *acc, double *bacc, double *da_prev, const double *dz,
