@@ -211,7 +211,8 @@ __attribute__((always_inline)) static inline void
 small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0)
 {
 #if defined(__x86_64__)
-    const int whole = __builtin_cpu_supports("avx512f"); /* this build is the AVX-512 one */
+    /* a CPU with AVX-512F runs the AVX-512 build of this body (ISA_WRAPPERS) */
+    const int whole = __builtin_cpu_supports("avx512f");
 #else
     const int whole = 0;
 #endif
