@@ -130,7 +130,7 @@ enum { SMALL_ROWS = 8 };
 
 #if defined(__GNUC__)
 /* A block's values of one node: GCC's vector extension, which GCC lowers to one
- * AVX-512 register, two AVX2 ones or four SSE2 ones as the clone's target allows. */
+ * AVX-512 register, two AVX2 ones or four SSE2 ones as the build of the function allows. */
 typedef double vrows __attribute__((vector_size(SMALL_ROWS * sizeof(double))));
 typedef long long vmask __attribute__((vector_size(SMALL_ROWS * sizeof(long long))));
 
