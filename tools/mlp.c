@@ -58,6 +58,28 @@ static void die(const char *fmt, ...)
     leave(EXIT_FAILURE, fmt, ap);
 }
 
+/* A command's output: stdout, or (-o PATH) a temporary file beside PATH that
+ * commit_output renames over it once everything is written; until then a failure
+ * removes it (pending) and PATH stays as it was. */
+static FILE *open_output(const char *path)
+{
+    if (path == NULL) return stdout;
+    char tmp[sizeof pending];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *out = fopen(tmp, "w");
+    if (out == NULL) die("%s: %s", tmp, strerror(errno));
+    snprintf(pending, sizeof pending, "%s", tmp);
+    return out;
+}
+
+static void commit_output(FILE *out, const char *path)
+{
+    if (out == stdout) return;
+    if (fclose(out) != 0) die("%s: %s", pending, strerror(errno));
+    if (rename(pending, path) != 0) die("%s: %s", path, strerror(errno));
+    pending[0] = '\0';
+}
+
 /* A library call that must succeed. */
 static void check(mlp_status s, const char *what)
 {
@@ -550,14 +572,7 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     co.target = "";
     mlp_csv_stream *st;
     check(mlp_csv_stream_open(&st, argv[1], &co), "reading the data");
-    FILE *out = stdout;
-    char tmp[4096];
-    if (o->output != NULL) {
-        snprintf(tmp, sizeof tmp, "%s.tmp%ld", o->output, (long)getpid());
-        out = fopen(tmp, "w");
-        if (out == NULL) die("%s: %s", tmp, strerror(errno));
-        snprintf(pending, sizeof pending, "%s", tmp);
-    }
+    FILE *out = open_output(o->output);
     /* the header */
     const char *target = mlp_net_n_targets(net) > 0 ? mlp_net_target_name(net, 0) : "prediction";
     if (classes > 0) {
@@ -609,11 +624,7 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         mlp_table_free(t);
     }
     if (fflush(out) != 0 || ferror(out)) die("writing the predictions: %s", strerror(errno));
-    if (out != stdout) {
-        if (fclose(out) != 0) die("%s: %s", tmp, strerror(errno));
-        if (rename(tmp, o->output) != 0) die("%s: %s", o->output, strerror(errno));
-        pending[0] = '\0';
-    }
+    commit_output(out, o->output);
     if (!o->quiet) fprintf(stderr, "%zu rows predicted\n", rows);
     free(p);
     free(inputs);
@@ -734,24 +745,10 @@ static int cmd_export(const opts *o, int argc, char **argv)
 {
     if (argc != 1) usage_error("export takes one model");
     mlp_net *net = load(argv[0]);
-    FILE *out = stdout;
-    char tmp[4096];
-    if (o->output != NULL) {
-        snprintf(tmp, sizeof tmp, "%s.tmp%ld", o->output, (long)getpid());
-        out = fopen(tmp, "w");
-        if (out == NULL) die("%s: %s", tmp, strerror(errno));
-        snprintf(pending, sizeof pending, "%s", tmp);
-    }
+    FILE *out = open_output(o->output);
     const mlp_status s = mlp_net_export_c(net, out, o->name);
-    if (out != stdout) {
-        const int bad = fclose(out) != 0;
-        if (s != MLP_OK || bad) remove(tmp);
-        check(s, "exporting");
-        if (bad) die("%s: %s", tmp, strerror(errno));
-        if (rename(tmp, o->output) != 0) die("%s: %s", o->output, strerror(errno));
-        pending[0] = '\0';
-    }
-    check(s, "exporting");
+    check(s, "exporting"); /* on failure the temporary file goes, the output stays */
+    commit_output(out, o->output);
     mlp_net_free(net);
     return EXIT_SUCCESS;
 }
