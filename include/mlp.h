@@ -976,6 +976,47 @@ typedef struct mlp_epoch_report {
 /** Called after every epoch with its report and the options' user_data; return nonzero to stop. */
 typedef int (*mlp_epoch_callback)(const mlp_epoch_report *report, void *user_data);
 
+/**
+ * A reduction across processes, the hook through which mlp_trainer_fit() trains one
+ * model on several processes (data parallelism) without libmlp itself knowing the
+ * transport: libmlp-mpi (mlp_mpi.h) fills one over MPI; anything that can sum arrays
+ * of doubles across processes can fill another (since 1.4).
+ *
+ * Every process runs the same fit on the same network, settings and weights and
+ * computes one shard of every batch (mlp_fit_options::shards says how batches are
+ * cut); the reducer sums the shards' gradients, and every process applies the same
+ * update. What makes the result independent of timing and of the transport is
+ * allreduce's contract: each value must become the sum over the shards added in
+ * shard order, ((v_0 + v_1) + v_2) + ..., on every process — the additions a single
+ * process makes with the same number of shards (see mlp_fit_options::shards).
+ * A plain `MPI_Allreduce(MPI_SUM)` does not promise that order; mlp_mpi.h says what
+ * its fixed-order reduction costs against it.
+ *
+ * The fit calls allreduce collectively: every process makes the same calls with the
+ * same n, decided only from values every process holds (reduced values, the options,
+ * the shape), so a failure on one process — bad settings, a non-finite loss — becomes
+ * the same decision everywhere and no process is left waiting in a call the others
+ * never make. The first call of every fit compares the processes' networks, settings,
+ * weights, data and row counts (see mlp_trainer_fit()).
+ */
+typedef struct mlp_reducer {
+    /** sizeof(mlp_reducer) as the caller's header declares it */
+    size_t struct_size;
+    /** the processes, each computing one shard: 1 to 65536 */
+    size_t shards;
+    /** this process's shard, 0 to shards - 1; the fit's callback runs on shard 0 only */
+    size_t shard;
+    /** replace values[0 .. n) by their sum over the processes, added in shard order (see
+     *  above); return ::MLP_OK, or a status (the fit ends with it, and the transport must
+     *  then fail the other processes' calls too) */
+    mlp_status (*allreduce)(double *values, size_t n, void *user_data);
+    /** passed to allreduce */
+    void *user_data;
+    /** > 0: every this many steps, check that the weights are the same bits on every
+     *  process (one more allreduce of `shards` values); 0: never */
+    size_t verify_every;
+} mlp_reducer;
+
 /** Options of mlp_trainer_fit(). Fill with mlp_fit_options_init(). */
 typedef struct mlp_fit_options {
     /** sizeof(mlp_fit_options), set by mlp_fit_options_init() */
@@ -1007,6 +1048,29 @@ typedef struct mlp_fit_options {
     mlp_epoch_callback callback;
     /** passed to the callback */
     void *user_data;
+    /** data parallelism (since 1.4): cut every batch into this many shards, take each
+     *  shard's gradient (its rows' summed loss divided by the batch's rows) on its own and
+     *  add the shards' gradients in shard order before the update. 0 or 1: no cut, the
+     *  plain fit; with a reducer, 0 means reducer->shards and any other value must equal
+     *  it. In one process the result is the bits a run on that many processes gives;
+     *  it agrees with the plain fit to rounding (about 1e-15 relative per step). The
+     *  first-order optimizers only (not L-BFGS or LM); a batch must hold at least as
+     *  many rows as there are shards. */
+    size_t shards;
+    /** with shards (since 1.4): 0 (default): every shard sees the same training rows;
+     *  each epoch's order is the plain fit's, and shard s computes the s-th of `shards`
+     *  contiguous pieces of each batch (n / shards rows, one more for the first n %
+     *  shards); validation rows are cut the same way. Nonzero: each shard holds rows of
+     *  its own — with a reducer, the rows this process passes; in one process, the s-th
+     *  of `shards` contiguous blocks of the rows passed (cut as above) — shuffled within
+     *  the shard; a batch takes the next batch_size / shards rows (cut as above) of every
+     *  shard, a shard that has run out giving none, until every shard has run out; a
+     *  validation_fraction holds out the last rows of each shard, a validation set is cut
+     *  (or, with a reducer, each process passes its own). */
+    int shard_local;
+    /** NULL (default), or the reducer over processes (since 1.4): this process computes
+     *  shard reducer->shard, the reducer adds the shards */
+    const mlp_reducer *reducer;
 } mlp_fit_options;
 
 /**

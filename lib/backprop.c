@@ -27,11 +27,17 @@ mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *f
 double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                      const double *x, const double *target, size_t n)
 {
+    return mlp__backward_of(net, ws, loss, grad, x, target, n, n);
+}
+
+double mlp__backward_of(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                        const double *x, const double *target, size_t n, size_t of)
+{
     const size_t last = net->n_layers - 1;
     const mlp_layer *out = &net->layers[last];
     int cur = 0; /* ws->delta[cur] holds dZ of the layer being processed: (n, out) */
     const double value = mlp__loss(loss)->loss_and_delta(ws->delta[cur], ws->act[last], ws->z[last],
-                                                         target, n, out->out, out->act);
+                                                         target, n, out->out, out->act, of);
     for (size_t l = last + 1; l-- > 0;) {
         const mlp_layer *L = &net->layers[l];
         const double *a_prev = l > 0 ? ws->act[l - 1] : x;   /* (n, in) */

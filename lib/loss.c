@@ -110,12 +110,12 @@ static double mse_value(const double *a, const double *z, const double *t, size_
     return mlp__mse(a, t, n * k);
 }
 
-/* dL/da = 2 (a - t) / nk, then back through the output activation. */
+/* dL/da = 2 (a - t) / (of k), then back through the output activation. */
 static double mse_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
-                        size_t k, mlp_activation out_act)
+                        size_t k, mlp_activation out_act, size_t of)
 {
     const size_t nk = n * k;
-    const double value = sum_sq(dz, 2.0 / (double)nk, a, t, nk) / (double)nk;
+    const double value = sum_sq(dz, 2.0 / (double)(of * k), a, t, nk) / (double)nk;
     mlp__activation_backward(dz, dz, a, z, n, k, out_act);
     return value;
 }
@@ -133,13 +133,13 @@ static double bce_value(const double *a, const double *z, const double *t, size_
     return sum / (double)nk;
 }
 
-/* dL/dz = (σ(z) - t) / nk. */
+/* dL/dz = (σ(z) - t) / (of k). */
 static double bce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
-                        size_t k, mlp_activation out_act)
+                        size_t k, mlp_activation out_act, size_t of)
 {
     (void)out_act;
     const size_t nk = n * k;
-    const double scale = 1.0 / (double)nk;
+    const double scale = 1.0 / (double)(of * k);
     for (size_t i = 0; i < nk; i++) dz[i] = scale * (a[i] - t[i]);
     return bce_value(a, z, t, n, k);
 }
@@ -162,13 +162,13 @@ static double cce_value(const double *a, const double *z, const double *t, size_
     return sum / (double)n;
 }
 
-/* dL/dz_k = (p_k Σ_j t_j - t_k) / n, which is the familiar p - t for one-hot (or any
+/* dL/dz_k = (p_k Σ_j t_j - t_k) / of, which is the familiar p - t for one-hot (or any
  * normalized) targets. */
 static double cce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
-                        size_t k, mlp_activation out_act)
+                        size_t k, mlp_activation out_act, size_t of)
 {
     (void)out_act;
-    const double scale = 1.0 / (double)n;
+    const double scale = 1.0 / (double)of;
     for (size_t r = 0; r < n; r++) {
         const double *tr = t + r * k, *ar = a + r * k;
         double *dr = dz + r * k, tsum = 0.0;

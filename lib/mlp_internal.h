@@ -283,9 +283,11 @@ typedef struct mlp__loss_kind {
     int accuracy_metric; /* the epoch metric is accuracy; else mean absolute error */
     /* the mean loss of outputs a (n, k) (pre-activation z) against t */
     double (*value)(const double *a, const double *z, const double *t, size_t n, size_t k);
-    /* the mean loss, and dz (n, k) = its gradient with respect to the output layer's z */
+    /* the mean loss of the n rows, and dz (n, k) = the gradient with respect to the
+     * output layer's z of the loss summed over them and divided by `of` rows (n, or
+     * the rows of the whole batch when these n are one shard of it) */
     double (*loss_and_delta)(double *dz, const double *a, const double *z, const double *t,
-                             size_t n, size_t k, mlp_activation out_act);
+                             size_t n, size_t k, mlp_activation out_act, size_t of);
 } mlp__loss_kind;
 
 /* The table entry of `loss`, or NULL for a value the library does not know. */
@@ -310,8 +312,9 @@ typedef struct mlp__optimizer_kind {
     /* the state's value after a reset, for every parameter: (block 0, block 1) */
     double (*state_init)(const mlp_optimizer *o, int block);
     /* the update of n parameters, out of place into arrays that overlap none of the
-     * inputs (lib/optim.c says how); NULL: the update is fused into the backward pass
-     * (plain SGD) */
+     * inputs (lib/optim.c says how); a1 and b1 are scratch the kind does not keep when
+     * it has fewer state blocks. Plain SGD's is used only by sharded fits: its steps
+     * fuse the update into the backward pass (sgd_step) */
     void (*update)(double *restrict w1, double *restrict a1, double *restrict b1,
                    const double *restrict w, const double *restrict g,
                    const double *restrict a, const double *restrict b, size_t n,
@@ -457,6 +460,11 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
  * the mean loss into grad (n_params), returning the loss. */
 double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                      const double *x, const double *target, size_t n);
+
+/* The same for n rows that are one shard of a batch of `of` rows: the gradient of
+ * their summed loss divided by `of`; returns the mean loss of the n rows. */
+double mlp__backward_of(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                        const double *x, const double *target, size_t n, size_t of);
 
 /* MLP_OK when `d` is a usable dataset for `net` (struct_size, pointers, n > 0); copies
  * it to *out in the library's layout. `what` names it in the detail. */

@@ -17,6 +17,17 @@
  * kernel lets a non-finite gradient reach an output: its state. wd is the L2
  * coefficient of the segment (0 for biases), added to the gradient here. */
 
+/* Plain SGD outside its fused road (a sharded fit, whose gradient is summed over
+ * shards before the update): w - lr (g + wd w); no state (a1, a unused). */
+static void sgd_update(double *restrict w1, double *restrict a1, double *restrict b1,
+                       const double *restrict w, const double *restrict g,
+                       const double *restrict a, const double *restrict b, size_t n,
+                       const mlp_optimizer *o, double lr, unsigned long long t, double wd)
+{
+    (void)a1, (void)b1, (void)a, (void)b, (void)o, (void)t;
+    for (size_t i = 0; i < n; i++) w1[i] = w[i] - lr * (g[i] + wd * w[i]);
+}
+
 static void momentum_update(double *restrict w1, double *restrict a1, double *restrict b1,
                             const double *restrict w, const double *restrict g,
                             const double *restrict a, const double *restrict b, size_t n,
@@ -172,7 +183,7 @@ static double irprop_state(const mlp_optimizer *o, int block)
 }
 
 static const mlp__optimizer_kind kinds[] = {
-    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, NULL, NULL},
+    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, sgd_update, NULL},
     [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, 1, momentum_check, zero_state, momentum_update,
                           NULL},
     [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, nesterov_update,

@@ -286,6 +286,7 @@ enum { UPDATE_CHUNK = 512 };
  * Weight decay is applied in the same pass (not on biases). */
 typedef struct update_job {
     mlp_trainer *tr;
+    double *g;             /* the gradient: tr->grad, or a sharded fit's reduced block */
     const mlp__optimizer_kind *k;
     unsigned long long t;
     size_t begin[MLP_MAX_THREADS], done[MLP_MAX_THREADS]; /* per part: [begin, done) updated */
@@ -316,9 +317,10 @@ static void update_part(void *ctx, size_t p0, size_t p1, size_t part)
     update_job *j = ctx;
     mlp_trainer *tr = j->tr;
     const mlp_net *net = tr->net;
-    double *w = net->params, *g = tr->grad;
+    double *w = net->params, *g = j->g;
     const double *a = tr->state[0], *b = tr->state[1];
     double *a1 = tr->shadow[0], *b1 = tr->shadow[1];
+    double none[UPDATE_CHUNK]; /* the state plain SGD does not keep (a sharded fit) */
     j->begin[part] = j->done[part] = p0;
     for (size_t i = p0; i < p1;) {
         if (atomic_load_explicit(&j->failed, memory_order_relaxed)) return;
@@ -328,9 +330,9 @@ static void update_part(void *ctx, size_t p0, size_t p1, size_t part)
         for (; i < stop; i += UPDATE_CHUNK) {
             const size_t m = stop - i < UPDATE_CHUNK ? stop - i : UPDATE_CHUNK;
             double w1[UPDATE_CHUNK]; /* the chunk's new weights */
-            j->k->update(w1, a1 + i, b1 != NULL ? b1 + i : NULL, w + i, g + i, a + i,
-                         b1 != NULL ? b + i : NULL, m, &tr->opt, tr->lr, j->t, wd);
-            if (!mlp__all_finite(w1, m) || !mlp__all_finite(a1 + i, m) ||
+            j->k->update(w1, a1 != NULL ? a1 + i : none, b1 != NULL ? b1 + i : NULL, w + i, g + i,
+                         a + i, b1 != NULL ? b + i : NULL, m, &tr->opt, tr->lr, j->t, wd);
+            if (!mlp__all_finite(w1, m) || (a1 != NULL && !mlp__all_finite(a1 + i, m)) ||
                 (b1 != NULL && !mlp__all_finite(b1 + i, m))) {
                 atomic_store_explicit(&j->failed, 1, memory_order_relaxed);
                 return;
@@ -343,11 +345,12 @@ static void update_part(void *ctx, size_t p0, size_t p1, size_t part)
     }
 }
 
-static mlp_status update(mlp_trainer *tr)
+static mlp_status update(mlp_trainer *tr, double *g)
 {
     mlp_net *net = tr->net;
     update_job job, *j = &job;
     j->tr = tr;
+    j->g = g;
     j->k = mlp__optimizer(tr->opt.kind);
     j->t = tr->t + 1;
     atomic_init(&j->failed, 0);
@@ -358,7 +361,7 @@ static mlp_status update(mlp_trainer *tr)
     for (size_t p = 0; p < max_parts; p++) j->begin[p] = j->done[p] = 0;
     mlp__parallel_for(n_params, UPDATE_CHUNK, min_part, update_part, j);
     if (atomic_load_explicit(&j->failed, memory_order_relaxed)) {
-        double *w = net->params, *g = tr->grad;
+        double *w = net->params;
         for (size_t p = 0; p < max_parts; p++)
             memcpy(w + j->begin[p], g + j->begin[p], (j->done[p] - j->begin[p]) * sizeof *w);
         return mlp__fail(MLP_ERR_NUMERIC,
@@ -367,15 +370,17 @@ static mlp_status update(mlp_trainer *tr)
                          j->k->name, tr->lr);
     }
     double *a = tr->state[0], *b = tr->state[1];
-    tr->state[0] = tr->shadow[0];
-    tr->shadow[0] = a;
+    if (tr->shadow[0] != NULL) {
+        tr->state[0] = tr->shadow[0];
+        tr->shadow[0] = a;
+    }
     if (tr->shadow[1] != NULL) {
         tr->state[1] = tr->shadow[1];
         tr->shadow[1] = b;
     }
     tr->t = j->t;
     net->param_gen++; /* other trainers of this network must re-read it */
-    tr->sgd_gen = net->param_gen;
+    tr->sgd_gen = net->param_gen - 1; /* plain SGD's bounds (sgd_step) are not kept here */
     return MLP_OK;
 }
 
@@ -419,7 +424,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     const size_t last = net->n_layers - 1;
     mlp__forward(net, ws, x, n, tr->keep);
     const double loss = tr->lk->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target,
-                                               n, net->layers[last].out, net->layers[last].act);
+                                               n, net->layers[last].out, net->layers[last].act, n);
     if (loss_value != NULL) *loss_value = loss;
     /* per layer: max|A_prev|, max|dZ|, and the bound on its weights after this step
      * (unused for the layers checked after) */
@@ -520,7 +525,7 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
     if (loss_value != NULL) *loss_value = loss;
     MLP_CHECK(isfinite(loss), MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) is not finite; weights unchanged", loss);
-    return update(tr);
+    return update(tr, tr->grad);
 }
 
 mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_dataset *batch)
@@ -581,20 +586,31 @@ static double metric_sum(mlp_loss loss, const double *a, const double *t, size_t
     return sum / (double)k;
 }
 
-/* Loss and metric over many rows, in chunks of the workspace's batch. */
-static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp_dataset *d)
+/* Summed loss and metric of n rows, in chunks of `chunk` rows (at most the trainer's
+ * capacity). */
+static void evaluate_sums(mlp_trainer *tr, double *lsum, double *msum, const double *x,
+                          const double *y, size_t n, size_t chunk)
 {
     const mlp_net *net = tr->net;
     const mlp__loss_kind *lk = mlp__loss(tr->loss);
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), last = net->n_layers - 1;
-    double lsum = 0.0, msum = 0.0;
-    for (size_t r = 0; r < d->n; r += tr->max_batch) {
-        const size_t rows = d->n - r < tr->max_batch ? d->n - r : tr->max_batch;
-        const double *t = d->y + r * k;
-        mlp__forward(net, tr->ws, d->x + r * in, rows, lk->uses_logits ? MLP__KEEP_LOGITS : 0);
-        lsum += lk->value(tr->ws->act[last], tr->ws->z[last], t, rows, k) * (double)rows;
-        msum += metric_sum(tr->loss, tr->ws->act[last], t, rows, k);
+    double l = 0.0, m = 0.0;
+    for (size_t r = 0; r < n; r += chunk) {
+        const size_t rows = n - r < chunk ? n - r : chunk;
+        const double *t = y + r * k;
+        mlp__forward(net, tr->ws, x + r * in, rows, lk->uses_logits ? MLP__KEEP_LOGITS : 0);
+        l += lk->value(tr->ws->act[last], tr->ws->z[last], t, rows, k) * (double)rows;
+        m += metric_sum(tr->loss, tr->ws->act[last], t, rows, k);
     }
+    *lsum = l;
+    *msum = m;
+}
+
+/* Loss and metric over many rows, in chunks of the workspace's batch. */
+static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp_dataset *d)
+{
+    double lsum, msum;
+    evaluate_sums(tr, &lsum, &msum, d->x, d->y, d->n, tr->max_batch);
     *loss = lsum / (double)d->n;
     *metric = msum / (double)d->n;
 }
@@ -760,33 +776,569 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
     return s;
 }
 
+/* ---- sharded fits: data parallelism ------------------------------------------------
+ * A sharded fit cuts every batch into S shards and takes each shard's gradient on its
+ * own (the summed loss of its rows divided by the batch's rows), in a block of
+ * n_params + 2 values: the gradient, then the shard's loss sum and metric sum. The
+ * shards' blocks are added in shard order, ((b_0 + b_1) + b_2) + ...: by this process
+ * alone (every shard in turn), or by a reducer across processes, each of which computes
+ * one shard — the same additions either way, so both give the same bits. Every
+ * decision after a step (the update's finiteness check, the epoch's loss, early
+ * stopping, the callback's stop) is made from reduced values, which every process
+ * holds alike. */
+
+enum { SHARDS_MAX = 65536, AGREE = 7 };
+
+/* Shard s's part of n rows cut into S: n / S rows, one more for the first n % S. */
+static size_t cut(size_t n, size_t S, size_t s) { return n / S + (s < n % S); }
+static size_t cut_at(size_t n, size_t S, size_t s) { return s * (n / S) + (s < n % S ? s : n % S); }
+
+typedef struct shard_plan {
+    size_t S;          /* shards; 0: a plain fit */
+    int local;         /* shard_local */
+    const mlp_reducer *red; /* NULL: this process computes every shard */
+    mlp_reducer r;     /* the reducer's fields, read once */
+    size_t lo, hi;     /* the shards this process computes, [lo, hi) */
+    /* per shard, S entries each */
+    size_t *rows;      /* training rows: the shard's own (local), the set's (global) */
+    size_t *vrows;     /* validation rows it evaluates */
+    size_t *toff;      /* local: where its rows start among this process's */
+    size_t *voff;      /* where its validation rows start in vx, vy */
+    size_t *take;      /* local: rows it gives each batch */
+    const double *vx, *vy; /* the validation rows' base */
+    size_t batch;      /* global: rows of a batch */
+    size_t steps;      /* per epoch */
+    size_t n_train, n_val; /* over all shards */
+    size_t max_rows;   /* most rows a shard computes at once: the trainer's capacity */
+    double *blk, *part;/* n_params + 2 each: the summed block, one shard's block */
+    double *agree;     /* S * AGREE: the first reduction's table */
+    size_t since_verify;
+    void *mem;
+} shard_plan;
+
+static void plan_free(shard_plan *p) { free(p->mem); }
+
+/* 52 bits of a 64-bit hash, so that a double holds it exactly. */
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t bytes)
+{
+    const unsigned char *c = data;
+    for (size_t i = 0; i < bytes; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, c + i, bytes - i < 8 ? bytes - i : 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static uint64_t hash_size(uint64_t h, size_t v)
+{
+    const uint64_t w = v;
+    return hash_bytes(h, &w, sizeof w);
+}
+
+static uint64_t hash_double(uint64_t h, double v) { return hash_bytes(h, &v, sizeof v); }
+
+static double hash_out(uint64_t h) { return (double)(h >> 12); }
+
+/* The network's shape and loss. */
+static double hash_net(const mlp_trainer *tr)
+{
+    const mlp_net *net = tr->net;
+    uint64_t h = hash_size(1, net->n_inputs);
+    h = hash_size(h, (size_t)tr->loss);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        h = hash_size(hash_size(hash_size(h, L->out), (size_t)L->act), (size_t)L->has_bias);
+    }
+    return hash_out(h);
+}
+
+/* The optimizer's settings and counters and the fit's options. */
+static double hash_settings(const mlp_trainer *tr, const mlp_fit_options *o, size_t verify)
+{
+    const mlp_optimizer *p = &tr->opt;
+    const double d[] = {p->learning_rate,    p->momentum,         p->beta1,
+                        p->beta2,            p->epsilon,          p->weight_decay,
+                        p->rprop_increase,   p->rprop_decrease,   p->rprop_delta_init,
+                        p->rprop_delta_min,  p->rprop_delta_max,  p->schedule_factor,
+                        p->schedule_min_lr,  p->schedule_min_delta, o->validation_fraction,
+                        o->min_delta,        o->max_abs_weight,   tr->plateau_best};
+    const size_t z[] = {(size_t)p->kind,          (size_t)p->schedule, p->schedule_step_epochs,
+                        p->schedule_cosine_epochs, p->schedule_patience, (size_t)tr->t,
+                        tr->epochs_done,          tr->plateau_wait,     tr->plateau_cuts,
+                        o->epochs,                o->batch_size,        (size_t)(o->shuffle != 0),
+                        (size_t)o->seed,          o->patience,          (size_t)(o->validation != NULL),
+                        (size_t)(o->shard_local != 0), verify};
+    uint64_t h = 2;
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) h = hash_double(h, d[i]);
+    for (size_t i = 0; i < sizeof z / sizeof z[0]; i++) h = hash_size(h, z[i]);
+    return hash_out(h);
+}
+
+/* The weights and the optimizer's state. */
+static double hash_weights(const mlp_trainer *tr)
+{
+    const size_t np = tr->net->n_params;
+    uint64_t h = hash_bytes(3, tr->net->params, np * sizeof(double));
+    for (int b = 0; b < mlp__optimizer(tr->opt.kind)->state_blocks; b++)
+        h = hash_bytes(h, tr->state[b], np * sizeof(double));
+    return hash_out(h);
+}
+
+/* The plan's checks before the processes compare notes: what this process can tell
+ * alone. */
+static mlp_status plan_check(const mlp_trainer *tr, const mlp_fit_options *opt, size_t S)
+{
+    const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
+    MLP_CHECK(k->step == NULL, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: %s does not train in shards (the first-order optimizers do)",
+              k->name);
+    MLP_CHECK(S <= SHARDS_MAX, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: %zu shards, at most %d", S, SHARDS_MAX);
+    MLP_CHECK(opt->validation == NULL || opt->validation_fraction == 0, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: both a validation dataset and a validation_fraction (%g): "
+              "choose one",
+              opt->validation_fraction);
+    MLP_CHECK(opt->batch_size == 0 || opt->batch_size >= S, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: a batch of %zu rows cannot be cut into %zu shards",
+              opt->batch_size, S);
+    return MLP_OK;
+}
+
+/* Allocate the plan of S shards for a network of np parameters. */
+static mlp_status plan_alloc(shard_plan *p, size_t S, size_t np)
+{
+    const size_t sizes = 5 * S, doubles = 2 * (np + 2) + S * AGREE;
+    p->mem = malloc(sizes * sizeof(size_t) + doubles * sizeof(double));
+    MLP_CHECK(p->mem != NULL, MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate %zu shards' plan",
+              S);
+    double *d = p->mem;
+    p->blk = d;
+    p->part = d + np + 2;
+    p->agree = p->part + np + 2;
+    size_t *z = (size_t *)(p->agree + S * AGREE);
+    p->rows = z;
+    p->vrows = z + S;
+    p->toff = z + 2 * S;
+    p->voff = z + 3 * S;
+    p->take = z + 4 * S;
+    for (size_t i = 0; i < sizes; i++) z[i] = 0;
+    return MLP_OK;
+}
+
+/* What this process knows of its shards once setup succeeded: its rows, where they
+ * are, its validation rows. tv and vv are what fit_setup found (in local mode it was
+ * told no validation_fraction: each shard holds out its own here). */
+static void plan_local_rows(shard_plan *p, const mlp_dataset *tv, const mlp_dataset *vv,
+                            const mlp_fit_options *opt)
+{
+    const size_t S = p->S;
+    for (size_t s = p->lo; s < p->hi; s++) {
+        if (!p->local) {
+            p->rows[s] = tv->n;
+            p->vrows[s] = cut(vv->n, S, s);
+            p->voff[s] = cut_at(vv->n, S, s);
+            continue;
+        }
+        /* one process: the s-th block of the rows; with a reducer: all of them */
+        const size_t all = p->red != NULL ? tv->n : cut(tv->n, S, s);
+        p->toff[s] = p->red != NULL ? 0 : cut_at(tv->n, S, s);
+        const size_t held = (size_t)((double)all * opt->validation_fraction);
+        p->rows[s] = all - held;
+        if (opt->validation_fraction > 0) {
+            p->vrows[s] = held;
+            p->voff[s] = p->toff[s] + p->rows[s];
+        } else {
+            p->vrows[s] = p->red != NULL ? vv->n : cut(vv->n, S, s);
+            p->voff[s] = p->red != NULL ? 0 : cut_at(vv->n, S, s);
+        }
+    }
+    p->vx = p->local && opt->validation_fraction > 0 ? tv->x : vv->x;
+    p->vy = p->local && opt->validation_fraction > 0 ? tv->y : vv->y;
+}
+
+/* The first reduction: every process puts its status, row counts and hashes in its
+ * shard's row of the table; all see the whole table and reach the same verdict. */
+static mlp_status plan_agree(shard_plan *p, mlp_trainer *tr, mlp_status mine,
+                             const mlp_fit_options *opt, const mlp_dataset *tv,
+                             const mlp_dataset *vv)
+{
+    const size_t S = p->S, me = p->r.shard;
+    double *t = p->agree;
+    for (size_t i = 0; i < S * AGREE; i++) t[i] = 0.0;
+    double *row = t + me * AGREE;
+    row[0] = (double)mine;
+    if (mine == MLP_OK) {
+        row[1] = (double)(p->local ? p->rows[me] : tv->n);
+        row[2] = (double)(p->local ? p->vrows[me] : vv->n);
+        row[3] = hash_net(tr);
+        row[4] = hash_settings(tr, opt, p->r.verify_every);
+        if (!p->local) {
+            const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net);
+            uint64_t h = hash_bytes(4, tv->x, tv->n * in * sizeof(double));
+            h = hash_bytes(h, tv->y, tv->n * k * sizeof(double));
+            if (vv->n > 0) {
+                h = hash_bytes(h, vv->x, vv->n * in * sizeof(double));
+                h = hash_bytes(h, vv->y, vv->n * k * sizeof(double));
+            }
+            row[5] = hash_out(h);
+        }
+        row[6] = hash_weights(tr);
+    }
+    mlp_status s = p->r.allreduce(t, S * AGREE, p->r.user_data);
+    if (s != MLP_OK) return s;
+    for (size_t q = 0; q < S; q++) {
+        const double st = t[q * AGREE];
+        if (st == 0.0) continue;
+        if (mine != MLP_OK) return mine; /* keep this process's own detail */
+        return mlp__fail(st >= 1 && st < 100 ? (mlp_status)st : MLP_ERR_INVALID_ARG,
+                         "mlp_trainer_fit: shard %zu of %zu refused the fit (%s); that "
+                         "process's mlp_error_detail() says why",
+                         q, S, mlp_strerror((mlp_status)st));
+    }
+    const double *r0 = t;
+    for (size_t q = 1; q < S; q++) {
+        const double *rq = t + q * AGREE;
+        MLP_CHECK(rq[3] == r0[3], MLP_ERR_SHAPE,
+                  "mlp_trainer_fit: shard %zu's network (layers, activations, loss) differs "
+                  "from shard 0's",
+                  q);
+        MLP_CHECK(rq[4] == r0[4], MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_fit: shard %zu's settings (optimizer, its step and epoch "
+                  "counts, fit options, batch size) differ from shard 0's",
+                  q);
+        MLP_CHECK(p->local || (rq[1] == r0[1] && rq[2] == r0[2] && rq[5] == r0[5]),
+                  MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_fit: shard %zu passed other rows than shard 0 (%.0f and %.0f "
+                  "training rows): with shard_local 0 every process passes the same rows",
+                  q, rq[1], r0[1]);
+        MLP_CHECK(rq[6] == r0[6], MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_fit: shard %zu's weights or optimizer state differ from shard "
+                  "0's: start every process from the same seed or file",
+                  q);
+    }
+    for (size_t q = 0; q < S; q++) {
+        if (!p->local) { /* the same rows everywhere: cut them */
+            p->rows[q] = tv->n;
+            p->vrows[q] = cut(vv->n, S, q);
+            p->voff[q] = cut_at(vv->n, S, q);
+            continue;
+        }
+        p->rows[q] = (size_t)t[q * AGREE + 1];
+        p->vrows[q] = (size_t)t[q * AGREE + 2];
+    }
+    return MLP_OK;
+}
+
+/* Steps per epoch, rows over all shards and the most one shard computes at once,
+ * from the row counts every process now holds. */
+static mlp_status plan_steps(shard_plan *p, const mlp_trainer *tr, const mlp_fit_options *opt,
+                             size_t batch)
+{
+    const size_t S = p->S;
+    p->n_val = 0;
+    for (size_t s = 0; s < S; s++) p->n_val += p->vrows[s];
+    if (!p->local) {
+        p->n_train = p->rows[0];
+        p->batch = batch;
+        p->steps = (p->n_train + batch - 1) / batch;
+        p->max_rows = cut(batch, S, 0);
+        return MLP_OK;
+    }
+    p->n_train = 0;
+    p->steps = 0;
+    p->max_rows = 1;
+    for (size_t s = 0; s < S; s++) {
+        MLP_CHECK(p->rows[s] > 0, MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_fit: shard %zu holds no training rows", s);
+        p->n_train += p->rows[s];
+    }
+    MLP_CHECK(!mlp__optimizer(tr->opt.kind)->full_batch || opt->batch_size == 0 ||
+                  opt->batch_size >= p->n_train,
+              MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: %s is a full-batch method and the batches hold %zu of the %zu "
+              "training rows: set batch_size to 0",
+              mlp_optimizer_name(tr->opt.kind), opt->batch_size, p->n_train);
+    const size_t B = opt->batch_size == 0 || opt->batch_size > p->n_train ? 0 : opt->batch_size;
+    for (size_t s = 0; s < S; s++) {
+        p->take[s] = B == 0 ? p->rows[s] : cut(B, S, s);
+        const size_t steps = (p->rows[s] + p->take[s] - 1) / p->take[s];
+        if (steps > p->steps) p->steps = steps;
+        const size_t most = p->take[s] < p->rows[s] ? p->take[s] : p->rows[s];
+        if (most > p->max_rows) p->max_rows = most;
+    }
+    return MLP_OK;
+}
+
+/* Rows shard s gives step i, and where its rows' order starts in perm (the row of
+ * entry j is toff + perm[first + j] in local mode, perm[first + j] in global mode). */
+static size_t shard_rows_at(const shard_plan *p, size_t s, size_t i, size_t *first)
+{
+    if (!p->local) {
+        const size_t start = i * p->batch;
+        const size_t rows = p->n_train - start < p->batch ? p->n_train - start : p->batch;
+        *first = start + cut_at(rows, p->S, s);
+        return cut(rows, p->S, s);
+    }
+    const size_t at = i * p->take[s];
+    *first = at;
+    if (at >= p->rows[s]) return 0;
+    return p->rows[s] - at < p->take[s] ? p->rows[s] - at : p->take[s];
+}
+
+/* The epoch's order: global mode, the plain fit's (one permutation of the set); local
+ * mode, each shard this process holds shuffled within itself, from a generator of its
+ * own (shard 0's is the plain fit's). perm of a local shard s starts at toff[s]. */
+static void plan_order(const shard_plan *p, size_t *perm, int shuffle, uint64_t seed0)
+{
+    for (size_t s = p->local ? p->lo : 0; s < (p->local ? p->hi : 1); s++) {
+        const size_t n = p->local ? p->rows[s] : p->n_train, off = p->local ? p->toff[s] : 0;
+        size_t *o = perm + off;
+        uint64_t rng = seed0 + (uint64_t)s * 0x9E3779B97F4A7C15ull;
+        for (size_t i = 0; i < n; i++) o[i] = i;
+        for (size_t i = n - 1; shuffle && i > 0; i--) {
+            const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
+            const size_t tmp = o[i];
+            o[i] = o[j];
+            o[j] = tmp;
+        }
+    }
+}
+
+/* One shard's block: its gradient divided by the batch's `of` rows, its loss sum and
+ * metric sum. An empty shard's block is zeros. */
+static void shard_block(mlp_trainer *tr, double *g, const double *x, const double *t, size_t n,
+                        size_t of)
+{
+    const mlp_net *net = tr->net;
+    const size_t np = net->n_params, k = mlp_net_n_outputs(net);
+    if (n == 0) {
+        memset(g, 0, (np + 2) * sizeof *g);
+        return;
+    }
+    mlp__forward(net, tr->ws, x, n, tr->keep);
+    const double mean = mlp__backward_of(net, tr->ws, tr->loss, g, x, t, n, of);
+    g[np] = mean * (double)n;
+    g[np + 1] = metric_sum(tr->loss, tr->ws->act[net->n_layers - 1], t, n, k);
+}
+
+/* Add b into a, element by element. */
+static void add_block(double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) a[i] += b[i];
+}
+
+/* Step i of the epoch over every shard this process computes; the blocks summed (and
+ * reduced) into p->blk, then the update. *comm receives a reducer's failure. */
+static mlp_status shard_step(mlp_trainer *tr, shard_plan *p, const fit_buffers *b,
+                             const mlp_dataset *tv, size_t i, double *lsum, double *msum,
+                             mlp_status *comm)
+{
+    const mlp_net *net = tr->net;
+    const size_t np = net->n_params, in = net->n_inputs, k = mlp_net_n_outputs(net);
+    size_t total = 0, first;
+    for (size_t s = 0; s < p->S; s++) total += shard_rows_at(p, s, i, &first);
+    for (size_t s = p->lo; s < p->hi; s++) {
+        const size_t n = shard_rows_at(p, s, i, &first);
+        const size_t base = p->local ? p->toff[s] : 0;
+        for (size_t r = 0; r < n; r++) {
+            const size_t row = base + b->perm[base + first + r];
+            memcpy(b->xb + r * in, tv->x + row * in, in * sizeof *b->xb);
+            memcpy(b->tb + r * k, tv->y + row * k, k * sizeof *b->tb);
+        }
+        double *g = s == p->lo ? p->blk : p->part;
+        shard_block(tr, g, b->xb, b->tb, n, total);
+        if (s > p->lo) add_block(p->blk, p->part, np + 2);
+    }
+    if (p->red != NULL && (*comm = p->r.allreduce(p->blk, np + 2, p->r.user_data)) != MLP_OK)
+        return *comm;
+    *lsum += p->blk[np];
+    *msum += p->blk[np + 1];
+    MLP_CHECK(isfinite(p->blk[np]), MLP_ERR_NUMERIC,
+              "mlp_trainer_fit: the loss of a shard is not finite; weights unchanged");
+    mlp_status s = update(tr, p->blk);
+    if (s != MLP_OK || p->red == NULL || p->r.verify_every == 0 ||
+        ++p->since_verify < p->r.verify_every)
+        return s;
+    /* every verify_every steps: are the weights the same bits everywhere? */
+    p->since_verify = 0;
+    double *t = p->agree;
+    for (size_t q = 0; q < p->S; q++) t[q] = 0.0;
+    t[p->r.shard] = hash_weights(tr);
+    if ((*comm = p->r.allreduce(t, p->S, p->r.user_data)) != MLP_OK) return *comm;
+    for (size_t q = 1; q < p->S; q++)
+        MLP_CHECK(t[q] == t[0], MLP_ERR_NUMERIC,
+                  "mlp_trainer_fit: after step %llu the weights of shard %zu differ from shard "
+                  "0's: the reducer does not add in shard order, or the processes compute "
+                  "differently (another BLAS, CPU or thread count)",
+                  tr->t, q);
+    return MLP_OK;
+}
+
+/* The validation rows' loss and metric, each shard its rows, reduced; *comm receives
+ * a reducer's failure. */
+static mlp_status shard_evaluate(mlp_trainer *tr, shard_plan *p, double *loss, double *metric,
+                                 mlp_status *comm)
+{
+    const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net);
+    double v[2] = {0.0, 0.0};
+    for (size_t s = p->lo; s < p->hi; s++) {
+        double l = 0.0, m = 0.0;
+        if (p->vrows[s] > 0)
+            evaluate_sums(tr, &l, &m, p->vx + p->voff[s] * in, p->vy + p->voff[s] * k,
+                          p->vrows[s], p->max_rows);
+        if (s == p->lo) {
+            v[0] = l;
+            v[1] = m;
+        } else {
+            v[0] += l;
+            v[1] += m;
+        }
+    }
+    if (p->red != NULL && (*comm = p->r.allreduce(v, 2, p->r.user_data)) != MLP_OK)
+        return *comm;
+    *loss = v[0] / (double)p->n_val;
+    *metric = v[1] / (double)p->n_val;
+    return MLP_OK;
+}
+
+/* Where a fit with a reducer learns whether every process is ready: each puts its
+ * status in its row; all return the first failing shard's status, or MLP_OK. */
+static mlp_status agree_status(shard_plan *p, mlp_status mine)
+{
+    double *t = p->agree;
+    for (size_t q = 0; q < p->S; q++) t[q] = 0.0;
+    t[p->r.shard] = (double)mine;
+    mlp_status s = p->r.allreduce(t, p->S, p->r.user_data);
+    if (s != MLP_OK) return s;
+    for (size_t q = 0; q < p->S; q++) {
+        if (t[q] == 0.0) continue;
+        if (mine != MLP_OK) return mine;
+        return mlp__fail(t[q] >= 1 && t[q] < 100 ? (mlp_status)t[q] : MLP_ERR_INVALID_ARG,
+                         "mlp_trainer_fit: shard %zu of %zu could not start (%s); that "
+                         "process's mlp_error_detail() says why",
+                         q, p->S, mlp_strerror((mlp_status)t[q]));
+    }
+    return MLP_OK;
+}
+
+/* The reducer's fields, checked: without a usable one there is no one to tell. */
+static mlp_status reducer_in(mlp_reducer *r, const mlp_reducer *given)
+{
+    memset(r, 0, sizeof *r);
+    mlp_status s = mlp__struct_in(r, sizeof *r, given, "mlp_trainer_fit", "mlp_reducer");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(r->allreduce != NULL, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: the reducer's "
+              "allreduce is NULL");
+    MLP_CHECK(r->shards >= 1 && r->shards <= SHARDS_MAX && r->shard < r->shards,
+              MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: the reducer's shard %zu of %zu: shards must be 1 to %d, shard "
+              "below it",
+              r->shard, r->shards, SHARDS_MAX);
+    return MLP_OK;
+}
+
 mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_dataset *train,
                            const mlp_fit_options *options)
 {
-    MLP_CHECK_PTR(tr);
     mlp_fit_options opt;
     fit_defaults(&opt);
     mlp_status s = options != NULL
                        ? mlp__struct_in(&opt, sizeof opt, options, __func__, "mlp_fit_options")
                        : MLP_OK;
+    if (s != MLP_OK) return s;
+    /* A sharded fit: with a reducer, every step below until the processes have
+     * agreed runs on every process whatever fails, so that none is left waiting. */
+    shard_plan plan;
+    memset(&plan, 0, sizeof plan);
+    if (opt.reducer != NULL) {
+        s = reducer_in(&plan.r, opt.reducer);
+        if (s != MLP_OK) return s;
+        plan.red = &plan.r;
+        plan.S = plan.r.shards;
+        plan.lo = plan.r.shard;
+        plan.hi = plan.lo + 1;
+    } else if (opt.shards > 1) {
+        plan.S = opt.shards;
+        plan.hi = plan.S;
+    }
+    plan.local = plan.S > 0 && opt.shard_local != 0;
+    if (plan.S == 0) MLP_CHECK_PTR(tr);
+    if (tr == NULL) s = mlp__fail(MLP_ERR_INVALID_ARG, "%s: tr is NULL", __func__);
     if (s == MLP_OK && result != NULL)
         s = mlp__struct_size_ok(result->struct_size, sizeof *result, __func__, "mlp_fit_result");
-    if (s != MLP_OK) return s;
-    mlp_dataset tv, vv;
+    if (s == MLP_OK && plan.red != NULL && opt.shards != 0 && opt.shards != plan.S)
+        s = mlp__fail(MLP_ERR_INVALID_ARG, "mlp_trainer_fit: shards is %zu, the reducer has %zu",
+                      opt.shards, plan.S);
+    mlp_dataset tv = {.n = 0}, vv = {.n = 0};
     size_t batch = 0;
-    s = fit_setup(tr, train, &opt, &tv, &vv, &batch);
+    if (s == MLP_OK && plan.S > 0) s = plan_check(tr, &opt, plan.S);
+    if (s == MLP_OK) {
+        /* local shards hold out their own validation rows (plan_local_rows) */
+        mlp_fit_options o = opt;
+        if (plan.local) o.validation_fraction = 0;
+        if (plan.local && !(opt.validation_fraction >= 0 && opt.validation_fraction < 1))
+            s = mlp__fail(MLP_ERR_INVALID_ARG,
+                          "mlp_trainer_fit: validation_fraction is %g, must be in [0, 1)",
+                          opt.validation_fraction);
+        else
+            s = fit_setup(tr, train, &o, &tv, &vv, &batch);
+    }
+    if (plan.S > 0) {
+        if (plan.red != NULL && (s != MLP_OK || tr == NULL)) {
+            /* tell the others, with a table of our own */
+            double *t = calloc((size_t)plan.S * AGREE, sizeof *t);
+            if (t == NULL) return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot tell the "
+                                            "other processes why this one fails");
+            const mlp_status mine = s;
+            t[plan.r.shard * AGREE] = (double)mine;
+            s = plan.r.allreduce(t, plan.S * AGREE, plan.r.user_data);
+            free(t);
+            return s != MLP_OK ? s : mine;
+        }
+        if (s == MLP_OK) s = plan_alloc(&plan, plan.S, tr->net->n_params);
+        if (s == MLP_OK) plan_local_rows(&plan, &tv, &vv, &opt);
+        if (plan.red != NULL) {
+            if (plan.mem == NULL) { /* no table: an empty one of our own */
+                const mlp_status mine = s;
+                double *t = calloc((size_t)plan.S * AGREE, sizeof *t);
+                if (t == NULL) return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot tell "
+                                                "the other processes why this one fails");
+                t[plan.r.shard * AGREE] = (double)mine;
+                s = plan.r.allreduce(t, plan.S * AGREE, plan.r.user_data);
+                free(t);
+                return s != MLP_OK ? s : mine;
+            }
+            s = plan_agree(&plan, tr, s, &opt, &tv, &vv);
+        }
+        if (s == MLP_OK) s = plan_steps(&plan, tr, &opt, batch);
+        if (s != MLP_OK) {
+            plan_free(&plan);
+            return s;
+        }
+        batch = plan.max_rows;
+    }
     if (s != MLP_OK) return s;
 
     mlp_net *net = tr->net;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), np = net->n_params;
-    const size_t n_train = tv.n, n_val = vv.n;
+    const size_t n_train = plan.S > 0 ? plan.n_train : tv.n;
+    const size_t n_val = plan.S > 0 ? plan.n_val : vv.n;
     s = mlp_trainer_reserve(tr, batch);
     if (s == MLP_OK) s = mlp__history_reserve(net, opt.epochs);
     if (s == MLP_OK) s = reserve_history(tr, opt.epochs);
-    if (s != MLP_OK) return s;
-    fit_buffers b;
-    s = alloc_buffers(&b, n_train, batch, in, k, np);
-    if (s != MLP_OK) return s;
+    fit_buffers b = {.perm = NULL};
+    if (s == MLP_OK) s = alloc_buffers(&b, tv.n, batch, in, k, np);
+    if (plan.red != NULL) { /* every process has its buffers, or none goes on */
+        const mlp_status all = agree_status(&plan, s);
+        if (all != MLP_OK && s == MLP_OK) free_buffers(&b);
+        s = all;
+    }
+    if (s != MLP_OK) {
+        plan_free(&plan);
+        return s;
+    }
     memcpy(b.good, net->params, np * sizeof *b.good);
     memcpy(b.best, net->params, np * sizeof *b.best);
 
@@ -796,6 +1348,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     result_empty(&res);
     size_t since_best = 0;
     const double *last_a = NULL;
+    mlp_status comm = MLP_OK; /* a reducer's failure ends the fit with its status */
     /* The second-order methods take the whole set in each iteration: an order would
      * change nothing but the rounding of its sums, so they keep the given one. */
     const int reorder = opt.shuffle && mlp__optimizer(tr->opt.kind)->step == NULL;
@@ -806,35 +1359,42 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
          * run would: Fisher-Yates from the identity, with a generator started at
          * seed + epoch * (an odd constant). */
         uint64_t rng = opt.seed + (uint64_t)(tr->epochs_done + 1) * 0xD1B54A32D192ED03ull;
-        if (reorder) {
-            for (size_t i = 0; i < n_train; i++) b.perm[i] = i;
-            for (size_t i = n_train - 1; i > 0; i--) {
-                const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
-                const size_t tmp = b.perm[i];
-                b.perm[i] = b.perm[j];
-                b.perm[j] = tmp;
-            }
-        }
-        last_a = tr->ws->act[net->n_layers - 1]; /* the workspace of this fit's capacity */
         double lsum = 0.0, msum = 0.0;
-        for (size_t start = 0; start < n_train && s == MLP_OK; start += batch) {
-            const size_t rows = n_train - start < batch ? n_train - start : batch;
-            const double *xb = tv.x + start * in, *tb = tv.y + start * k;
+        if (plan.S > 0) {
+            plan_order(&plan, b.perm, reorder, rng);
+            for (size_t i = 0; i < plan.steps && s == MLP_OK; i++)
+                s = shard_step(tr, &plan, &b, &tv, i, &lsum, &msum, &comm);
+        } else {
             if (reorder) {
-                for (size_t r = 0; r < rows; r++) {
-                    memcpy(b.xb + r * in, tv.x + b.perm[start + r] * in, in * sizeof *b.xb);
-                    memcpy(b.tb + r * k, tv.y + b.perm[start + r] * k, k * sizeof *b.tb);
+                for (size_t i = 0; i < n_train; i++) b.perm[i] = i;
+                for (size_t i = n_train - 1; i > 0; i--) {
+                    const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
+                    const size_t tmp = b.perm[i];
+                    b.perm[i] = b.perm[j];
+                    b.perm[j] = tmp;
                 }
-                xb = b.xb;
-                tb = b.tb;
             }
-            double loss;
-            tr->same_batch = !reorder && epoch > 1; /* the whole set, as last epoch */
-            s = step(tr, &loss, xb, tb, rows);
-            tr->same_batch = 0;
-            lsum += loss * (double)rows;
-            msum += metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
+            last_a = tr->ws->act[net->n_layers - 1]; /* the workspace of this fit's capacity */
+            for (size_t start = 0; start < n_train && s == MLP_OK; start += batch) {
+                const size_t rows = n_train - start < batch ? n_train - start : batch;
+                const double *xb = tv.x + start * in, *tb = tv.y + start * k;
+                if (reorder) {
+                    for (size_t r = 0; r < rows; r++) {
+                        memcpy(b.xb + r * in, tv.x + b.perm[start + r] * in, in * sizeof *b.xb);
+                        memcpy(b.tb + r * k, tv.y + b.perm[start + r] * k, k * sizeof *b.tb);
+                    }
+                    xb = b.xb;
+                    tb = b.tb;
+                }
+                double loss;
+                tr->same_batch = !reorder && epoch > 1; /* the whole set, as last epoch */
+                s = step(tr, &loss, xb, tb, rows);
+                tr->same_batch = 0;
+                lsum += loss * (double)rows;
+                msum += metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
+            }
         }
+        if (comm != MLP_OK) break;
         mlp_epoch_report rep = {.struct_size = sizeof rep,
                                 .epoch = epoch,
                                 .loss = lsum / (double)n_train,
@@ -842,7 +1402,13 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
                                 .metric = msum / (double)n_train,
                                 .val_metric = NAN,
                                 .learning_rate = tr->lr};
-        if (s == MLP_OK && n_val > 0) evaluate(tr, &rep.val_loss, &rep.val_metric, &vv);
+        if (s == MLP_OK && n_val > 0) {
+            if (plan.S > 0)
+                shard_evaluate(tr, &plan, &rep.val_loss, &rep.val_metric, &comm);
+            else
+                evaluate(tr, &rep.val_loss, &rep.val_metric, &vv);
+        }
+        if (comm != MLP_OK) break;
         const double biggest = max_abs(net->params, np);
         if (s != MLP_OK || !isfinite(rep.loss) || (n_val > 0 && !isfinite(rep.val_loss)) ||
             !isfinite(biggest)) {
@@ -862,7 +1428,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         h_lr[e] = rep.learning_rate;
         res.epochs_run = epoch;
         tr->epochs_done++;
-        record_epoch(net, tr, &opt, batch, rep.loss);
+        record_epoch(net, tr, &opt, plan.S > 0 && plan.local ? opt.batch_size : batch, rep.loss);
 
         const double monitored = n_val > 0 ? rep.val_loss : rep.loss;
         plateau_step(tr, monitored);
@@ -874,7 +1440,16 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         } else {
             since_best++;
         }
-        if (opt.callback != NULL && opt.callback(&rep, opt.user_data) != 0) {
+        /* With a reducer the callback runs on shard 0, and its answer reaches all. */
+        int stop = 0;
+        if (opt.callback != NULL && (plan.red == NULL || plan.r.shard == 0))
+            stop = opt.callback(&rep, opt.user_data) != 0;
+        if (plan.red != NULL) {
+            double flag = stop ? 1.0 : 0.0;
+            if ((comm = plan.r.allreduce(&flag, 1, plan.r.user_data)) != MLP_OK) break;
+            stop = flag != 0.0;
+        }
+        if (stop) {
             res.stop = MLP_STOP_CALLBACK;
             break;
         }
@@ -889,14 +1464,18 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     }
     mlp__trainer_update_lr(tr); /* the rate of the next epoch */
 
-    /* The one rule for the weights the fit ends with (see mlp.h). */
-    const int failed = res.stop == MLP_STOP_NUMERIC || res.stop == MLP_STOP_DIVERGED;
+    /* The one rule for the weights the fit ends with (see mlp.h); a reducer's failure
+     * counts as a failed epoch. */
+    const int failed = res.stop == MLP_STOP_NUMERIC || res.stop == MLP_STOP_DIVERGED ||
+                       comm != MLP_OK;
     if (opt.patience > 0)
         memcpy(net->params, b.best, np * sizeof *b.best);
     else if (failed)
         memcpy(net->params, b.good, np * sizeof *b.good);
     if (opt.patience > 0 || failed) net->param_gen++; /* not a step's change: re-read */
     free_buffers(&b);
+    plan_free(&plan);
+    if (comm != MLP_OK) return comm;
 
     res.loss = h_loss;
     res.val_loss = n_val > 0 ? h_val : NULL;
