@@ -1,0 +1,276 @@
+/* libmlp-mpi: the reducer over MPI that adds in rank order, and the collective
+ * wrappers (fit, checkpoints, weights). Only libmlp's public API is used. */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp_mpi.h"
+
+struct mlp_mpi {
+    MPI_Comm comm;
+    int rank, size;
+    size_t verify_every;
+    int *counts, *displs;   /* 2 x size: the segments of the current block */
+    int *rcounts, *rdispls; /* 2 x size: where each rank's piece of our segment lands */
+    double *recv;           /* size x (our segment): the pieces to add */
+    size_t cap;             /* doubles in recv */
+    mlp_mpi_stats stats;
+};
+
+/* A detail for an MPI error; sets the status every caller returns. */
+static mlp_status mpi_failed(int err, const char *call)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(err, msg, &len) != MPI_SUCCESS) len = 0;
+    msg[len] = '\0';
+    fprintf(stderr, "libmlp-mpi: %s failed: %s\n", call, msg);
+    return MLP_ERR_IO;
+}
+
+#define MPI_TRY(call)                                                                   \
+    do {                                                                                \
+        const int err_ = (call);                                                        \
+        if (err_ != MPI_SUCCESS) return mpi_failed(err_, #call);                        \
+    } while (0)
+
+mlp_status mlp_mpi_create(mlp_mpi **ctx, MPI_Comm comm)
+{
+    if (ctx == NULL) return MLP_ERR_INVALID_ARG;
+    *ctx = NULL;
+    int up = 0;
+    MPI_Initialized(&up);
+    if (!up || comm == MPI_COMM_NULL) return MLP_ERR_INVALID_ARG;
+    mlp_mpi *c = calloc(1, sizeof *c);
+    if (c == NULL) return MLP_ERR_NOMEM;
+    int err = MPI_Comm_dup(comm, &c->comm);
+    if (err != MPI_SUCCESS) {
+        free(c);
+        return mpi_failed(err, "MPI_Comm_dup");
+    }
+    MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(c->comm, &c->rank);
+    MPI_Comm_size(c->comm, &c->size);
+#ifdef NDEBUG
+    c->verify_every = 0;
+#else
+    c->verify_every = 64;
+#endif
+    c->counts = malloc(4 * (size_t)c->size * sizeof *c->counts);
+    if (c->counts == NULL) {
+        MPI_Comm_free(&c->comm);
+        free(c);
+        return MLP_ERR_NOMEM;
+    }
+    c->displs = c->counts + c->size;
+    c->rcounts = c->displs + c->size;
+    c->rdispls = c->rcounts + c->size;
+    c->stats.struct_size = sizeof c->stats;
+    *ctx = c;
+    return MLP_OK;
+}
+
+void mlp_mpi_free(mlp_mpi *c)
+{
+    if (c == NULL) return;
+    MPI_Comm_free(&c->comm);
+    free(c->counts);
+    free(c->recv);
+    free(c);
+}
+
+int mlp_mpi_rank(const mlp_mpi *c) { return c != NULL ? c->rank : -1; }
+
+int mlp_mpi_size(const mlp_mpi *c) { return c != NULL ? c->size : 0; }
+
+mlp_status mlp_mpi_set_verify(mlp_mpi *c, size_t every)
+{
+    if (c == NULL) return MLP_ERR_INVALID_ARG;
+    c->verify_every = every;
+    return MLP_OK;
+}
+
+/* Segment q of n values cut in P: n / P values, one more for the first n % P. */
+static size_t seg(size_t n, size_t P, size_t q) { return n / P + (q < n % P); }
+static size_t seg_at(size_t n, size_t P, size_t q) { return q * (n / P) + (q < n % P ? q : n % P); }
+
+/* Room to reduce blocks of n values. */
+static mlp_status reserve(mlp_mpi *c, size_t n)
+{
+    const size_t P = (size_t)c->size, need = P * seg(n, P, 0);
+    if (need <= c->cap) return MLP_OK;
+    double *r = realloc(c->recv, need * sizeof *r);
+    if (r == NULL) return MLP_ERR_NOMEM;
+    c->recv = r;
+    c->cap = need;
+    return MLP_OK;
+}
+
+/* The sum over ranks of values[0 .. n), added in rank order for every value: each
+ * rank adds the pieces of its own segment, then all gather the segments. */
+static mlp_status fixed_order_allreduce(double *values, size_t n, void *user)
+{
+    mlp_mpi *c = user;
+    const size_t P = (size_t)c->size, me = (size_t)c->rank;
+    const double t0 = MPI_Wtime();
+    c->stats.calls++;
+    if (P == 1) return MLP_OK;
+    if (n > (size_t)INT_MAX) return MLP_ERR_INVALID_ARG; /* the same n everywhere: all refuse */
+    const size_t mine = seg(n, P, me), mine_at = seg_at(n, P, me);
+    /* mlp_mpi_fit reserves the room before the fit (reserve()): a rank that failed to
+     * allocate here would leave the others waiting in the collective */
+    if (P * mine > c->cap && reserve(c, n) != MLP_OK) return MLP_ERR_NOMEM;
+    for (size_t q = 0; q < P; q++) {
+        c->counts[q] = (int)seg(n, P, q);     /* what we send q: its segment of ours */
+        c->displs[q] = (int)seg_at(n, P, q);
+        c->rcounts[q] = (int)mine;            /* what q sends us: its piece of our segment */
+        c->rdispls[q] = (int)(q * mine);
+    }
+    MPI_TRY(MPI_Alltoallv(values, c->counts, c->displs, MPI_DOUBLE, c->recv, c->rcounts,
+                          c->rdispls, MPI_DOUBLE, c->comm));
+    double *own = values + mine_at;
+    for (size_t i = 0; i < mine; i++) {
+        double acc = c->recv[i]; /* rank 0's piece, then each next rank's */
+        for (size_t q = 1; q < P; q++) acc += c->recv[q * mine + i];
+        own[i] = acc;
+    }
+    MPI_TRY(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, c->counts, c->displs,
+                           MPI_DOUBLE, c->comm));
+    c->stats.bytes += (double)((n - mine) + (P - 1) * mine) * sizeof(double);
+    c->stats.seconds += MPI_Wtime() - t0;
+    return MLP_OK;
+}
+
+mlp_status mlp_mpi_reducer(mlp_mpi *c, mlp_reducer *r)
+{
+    if (c == NULL || r == NULL || r->struct_size < sizeof *r) return MLP_ERR_INVALID_ARG;
+    r->shards = (size_t)c->size;
+    r->shard = (size_t)c->rank;
+    r->allreduce = fixed_order_allreduce;
+    r->user_data = c;
+    r->verify_every = c->verify_every;
+    return MLP_OK;
+}
+
+/* Whether every rank is ready: the smallest status... the first failing rank's, in
+ * rank order, reaches all. */
+static mlp_status agree(mlp_mpi *c, mlp_status mine)
+{
+    int in[2] = {mine == MLP_OK ? c->size : c->rank, (int)mine}, out[2];
+    /* MINLOC over (rank of the first failure, its status) */
+    MPI_TRY(MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, c->comm));
+    return out[0] == c->size ? MLP_OK : (mine != MLP_OK ? mine : (mlp_status)out[1]);
+}
+
+mlp_status mlp_mpi_fit(mlp_mpi *c, mlp_trainer *tr, mlp_fit_result *result,
+                       const mlp_dataset *train, const mlp_fit_options *options)
+{
+    if (c == NULL) return MLP_ERR_INVALID_ARG;
+    mlp_fit_options o;
+    mlp_status s = mlp_fit_options_init(&o, sizeof o);
+    if (s == MLP_OK && options != NULL) {
+        /* the caller's fields (an older, shorter struct included), ours after them */
+        if (options->struct_size < offsetof(mlp_fit_options, shards) ||
+            options->struct_size > sizeof o)
+            s = MLP_ERR_INVALID_ARG;
+        else
+            memcpy(&o, options, options->struct_size), o.struct_size = sizeof o;
+    }
+    mlp_reducer red = {.struct_size = sizeof red};
+    if (s == MLP_OK) s = mlp_mpi_reducer(c, &red);
+    if (s == MLP_OK && tr == NULL) s = MLP_ERR_INVALID_ARG;
+    if (s == MLP_OK) { /* the largest block the fit reduces: the gradient's, or the table */
+        const size_t np = mlp_net_n_params(mlp_trainer_net(tr)) + 2, table = 8 * (size_t)c->size;
+        s = reserve(c, np > table ? np : table);
+    }
+    /* Before libmlp's own first reduction: every rank must reach it. */
+    s = agree(c, s);
+    if (s != MLP_OK) return s;
+    o.reducer = &red;
+    c->stats.struct_size = sizeof c->stats;
+    return mlp_trainer_fit(tr, result, train, &o);
+}
+
+mlp_status mlp_mpi_trainer_save(mlp_mpi *c, const mlp_trainer *tr, const char *path)
+{
+    if (c == NULL) return MLP_ERR_INVALID_ARG;
+    int s = MLP_OK;
+    if (c->rank == 0) s = (int)mlp_trainer_save(tr, path);
+    MPI_TRY(MPI_Bcast(&s, 1, MPI_INT, 0, c->comm));
+    return (mlp_status)s;
+}
+
+mlp_status mlp_mpi_trainer_load(mlp_mpi *c, mlp_trainer **tr, mlp_net **net, const char *path,
+                                size_t max_batch)
+{
+    if (c == NULL) return MLP_ERR_INVALID_ARG;
+    if (tr != NULL) *tr = NULL;
+    if (net != NULL) *net = NULL;
+    /* rank 0 reads; the size, or -status, goes to all */
+    long long size = 0;
+    unsigned char *buf = NULL;
+    if (c->rank == 0) {
+        FILE *f = path != NULL ? fopen(path, "rb") : NULL;
+        if (f == NULL) {
+            size = -(long long)(path == NULL ? MLP_ERR_INVALID_ARG : MLP_ERR_IO);
+        } else {
+            if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+                (buf = malloc((size_t)size)) != NULL &&
+                fread(buf, 1, (size_t)size, f) == (size_t)size) {
+                /* read */
+            } else {
+                size = -(long long)(buf == NULL && size > 0 ? MLP_ERR_NOMEM : MLP_ERR_IO);
+            }
+            fclose(f);
+        }
+    }
+    MPI_TRY(MPI_Bcast(&size, 1, MPI_LONG_LONG, 0, c->comm));
+    if (size <= 0) {
+        free(buf);
+        return size == 0 ? MLP_ERR_FORMAT : (mlp_status)(-size);
+    }
+    mlp_status s = MLP_OK;
+    if (c->rank != 0 && (buf = malloc((size_t)size)) == NULL) s = MLP_ERR_NOMEM;
+    s = agree(c, s);
+    for (long long at = 0; s == MLP_OK && at < size; at += INT_MAX) {
+        const int part = size - at < INT_MAX ? (int)(size - at) : INT_MAX;
+        const int err = MPI_Bcast(buf + at, part, MPI_BYTE, 0, c->comm);
+        if (err != MPI_SUCCESS) s = mpi_failed(err, "MPI_Bcast");
+    }
+    if (s == MLP_OK) s = mlp_trainer_load_buffer(tr, net, buf, (size_t)size, max_batch);
+    free(buf);
+    return agree(c, s);
+}
+
+mlp_status mlp_mpi_broadcast_weights(mlp_mpi *c, mlp_net *net)
+{
+    if (c == NULL) return MLP_ERR_INVALID_ARG;
+    unsigned long long np = net != NULL ? mlp_net_n_params(net) : 0, root = np;
+    MPI_TRY(MPI_Bcast(&root, 1, MPI_UNSIGNED_LONG_LONG, 0, c->comm));
+    mlp_status s = agree(c, net == NULL ? MLP_ERR_INVALID_ARG : np != root ? MLP_ERR_SHAPE : MLP_OK);
+    if (s != MLP_OK) return s;
+    double *w = mlp_net_params(net);
+    for (unsigned long long at = 0; at < np; at += INT_MAX) {
+        const int part = np - at < INT_MAX ? (int)(np - at) : INT_MAX;
+        MPI_TRY(MPI_Bcast(w + at, part, MPI_DOUBLE, 0, c->comm));
+    }
+    return MLP_OK;
+}
+
+mlp_status mlp_mpi_get_stats(const mlp_mpi *c, mlp_mpi_stats *stats)
+{
+    if (c == NULL || stats == NULL || stats->struct_size < sizeof *stats)
+        return MLP_ERR_INVALID_ARG;
+    *stats = c->stats;
+    stats->struct_size = sizeof *stats;
+    return MLP_OK;
+}
+
+void mlp_mpi_reset_stats(mlp_mpi *c)
+{
+    if (c == NULL) return;
+    memset(&c->stats, 0, sizeof c->stats);
+    c->stats.struct_size = sizeof c->stats;
+}

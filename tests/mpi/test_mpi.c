@@ -1,0 +1,286 @@
+/* libmlp-mpi on P ranks (mpirun -np P): bit-identity across ranks and reruns, against
+ * the single-process fit with P shards, to 1e-12 against the plain fit; a checkpoint
+ * saved after 3 epochs and resumed equals 6 uninterrupted epochs; a mismatched
+ * network, a loss that overflows on one rank and a rank without rows end every rank
+ * with the same status. Rank 0 prints each check; the exit status is nonzero on any
+ * failure (on every rank). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlp_mpi.h"
+
+enum { IN = 4, OUT = 3, N = 360 };
+
+static int rank, size, failures;
+static double xs[N * IN], ys[N * OUT];
+
+#define CHECK(cond, ...)                                                                 \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            failures++;                                                                  \
+            fprintf(stderr, "rank %d: FAILED %s:%d: ", rank, __FILE__, __LINE__);        \
+            fprintf(stderr, __VA_ARGS__);                                                \
+            fprintf(stderr, "\n");                                                       \
+        }                                                                                \
+    } while (0)
+
+static void make_data(void)
+{
+    uint64_t z = 11;
+    for (size_t i = 0; i < N * IN; i++) {
+        z = z * 6364136223846793005ull + 1442695040888963407ull;
+        xs[i] = (double)(z >> 11) * 0x1.0p-53 * 2 - 1;
+    }
+    for (size_t r = 0; r < N; r++) {
+        const double *x = xs + r * IN;
+        double *y = ys + r * OUT;
+        y[0] = sin(2 * x[0]) * x[1];
+        y[1] = x[2] * x[3] - x[0];
+        y[2] = cos(x[1] + x[2]);
+    }
+}
+
+static mlp_net *make_net(size_t hidden)
+{
+    const mlp_layer_spec spec[] = {MLP_LAYER(hidden, MLP_ACT_TANH, 1),
+                                   MLP_LAYER(hidden, MLP_ACT_RELU, 1),
+                                   MLP_LAYER(OUT, MLP_ACT_IDENTITY, 1)};
+    mlp_net *net = NULL;
+    if (mlp_net_create(&net, IN, spec, 3) != MLP_OK) abort();
+    if (mlp_net_init(net, MLP_INIT_HE, 5) != MLP_OK) abort();
+    return net;
+}
+
+static mlp_trainer *make_trainer(mlp_net *net, mlp_optimizer_kind kind)
+{
+    mlp_optimizer o;
+    mlp_optimizer_init(&o, sizeof o, kind);
+    o.learning_rate = kind == MLP_OPT_ADAM ? 0.005 : 0.05;
+    o.schedule = MLP_SCHEDULE_EXPONENTIAL;
+    o.schedule_factor = 0.9;
+    mlp_trainer *tr = NULL;
+    if (mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16) != MLP_OK) abort();
+    return tr;
+}
+
+static mlp_fit_options options(size_t epochs, int local)
+{
+    mlp_fit_options f;
+    mlp_fit_options_init(&f, sizeof f);
+    f.epochs = epochs;
+    f.batch_size = 36;
+    f.seed = 9;
+    f.shard_local = local;
+    f.validation_fraction = 0.1;
+    return f;
+}
+
+/* Rank r's rows in local mode: the r-th block of the set, cut as libmlp cuts. */
+static size_t block(size_t r, size_t P, size_t *at)
+{
+    *at = r * (N / P) + (r < N % P ? r : N % P);
+    return N / P + (r < N % P);
+}
+
+/* Every rank's weights equal rank 0's, bit for bit. */
+static int same_everywhere(mlp_mpi *ctx, const double *w, size_t np)
+{
+    double *w0 = malloc(np * sizeof *w0);
+    memcpy(w0, w, np * sizeof *w0);
+    MPI_Bcast(w0, (int)np, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    int same = memcmp(w0, w, np * sizeof *w0) == 0, all = 0;
+    MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    free(w0);
+    (void)ctx;
+    return all;
+}
+
+/* The fit on all ranks; the final weights returned (malloc'd). */
+static double *fit_mpi(mlp_mpi *ctx, mlp_optimizer_kind kind, int local, size_t epochs,
+                       mlp_status *status, double *loss)
+{
+    mlp_net *net = make_net(12);
+    mlp_trainer *tr = make_trainer(net, kind);
+    mlp_fit_options f = options(epochs, local);
+    size_t at = 0, n = local ? block((size_t)rank, (size_t)size, &at) : N;
+    mlp_fit_result r;
+    mlp_fit_result_init(&r, sizeof r);
+    const mlp_dataset d = MLP_DATASET(xs + at * IN, ys + at * OUT, n);
+    *status = mlp_mpi_fit(ctx, tr, &r, &d, &f);
+    if (loss != NULL && *status == MLP_OK) loss[0] = r.loss[r.epochs_run - 1];
+    const size_t np = mlp_net_n_params(net);
+    double *w = malloc(np * sizeof *w);
+    memcpy(w, mlp_net_params_const(net), np * sizeof *w);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+    return w;
+}
+
+/* The same fit in this process: shards 0 (plain) or P. */
+static double *fit_here(mlp_optimizer_kind kind, int local, size_t epochs, size_t shards)
+{
+    mlp_net *net = make_net(12);
+    mlp_trainer *tr = make_trainer(net, kind);
+    mlp_fit_options f = options(epochs, local);
+    f.shards = shards;
+    const mlp_dataset d = MLP_DATASET(xs, ys, N);
+    mlp_status s = mlp_trainer_fit(tr, NULL, &d, &f);
+    CHECK(s == MLP_OK, "single-process fit: %s", mlp_error_detail());
+    const size_t np = mlp_net_n_params(net);
+    double *w = malloc(np * sizeof *w);
+    memcpy(w, mlp_net_params_const(net), np * sizeof *w);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+    return w;
+}
+
+static void identity(mlp_mpi *ctx)
+{
+    const mlp_optimizer_kind kinds[] = {MLP_OPT_SGD, MLP_OPT_ADAM, MLP_OPT_NESTEROV};
+    mlp_net *probe = make_net(12);
+    const size_t np = mlp_net_n_params(probe);
+    mlp_net_free(probe);
+    for (int local = 0; local <= 1; local++)
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            const char *name = mlp_optimizer_name(kinds[k]);
+            mlp_status s1, s2;
+            double *w1 = fit_mpi(ctx, kinds[k], local, 5, &s1, NULL);
+            double *w2 = fit_mpi(ctx, kinds[k], local, 5, &s2, NULL);
+            CHECK(s1 == MLP_OK && s2 == MLP_OK, "%s: fit failed: %s", name, mlp_error_detail());
+            CHECK(same_everywhere(ctx, w1, np), "%s local=%d: ranks differ", name, local);
+            CHECK(memcmp(w1, w2, np * sizeof *w1) == 0, "%s local=%d: a rerun differs", name,
+                  local);
+            double *ws = fit_here(kinds[k], local, 5, (size_t)size);
+            CHECK(memcmp(w1, ws, np * sizeof *w1) == 0,
+                  "%s local=%d: %d ranks differ from one process with %d shards", name, local,
+                  size, size);
+            if (!local) {
+                double *wp = fit_here(kinds[k], 0, 5, 0), worst = 0;
+                for (size_t i = 0; i < np; i++)
+                    worst = fmax(worst, fabs(w1[i] - wp[i]) / fmax(fabs(wp[i]), 1e-3));
+                CHECK(worst <= 1e-12, "%s: %g relative from the plain fit", name, worst);
+                if (rank == 0)
+                    printf("  %-8s %d ranks: same bits on every rank, on a rerun and as one "
+                           "process with %d shards; %.1e relative from the plain fit\n",
+                           name, size, size, worst);
+                free(wp);
+            } else if (rank == 0) {
+                printf("  %-8s %d ranks, rows of their own: same bits on every rank, on a "
+                       "rerun and as one process with %d local shards\n", name, size, size);
+            }
+            free(ws);
+            free(w1);
+            free(w2);
+        }
+}
+
+static void checkpoint(mlp_mpi *ctx, const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/ckpt.mlp", dir);
+    mlp_status s;
+    double *w6 = fit_mpi(ctx, MLP_OPT_ADAM, 0, 6, &s, NULL);
+    CHECK(s == MLP_OK, "6 epochs: %s", mlp_error_detail());
+
+    mlp_net *net = make_net(12);
+    mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM);
+    mlp_fit_options f = options(3, 0);
+    const mlp_dataset d = MLP_DATASET(xs, ys, N);
+    CHECK(mlp_mpi_fit(ctx, tr, NULL, &d, &f) == MLP_OK, "first 3 epochs");
+    CHECK(mlp_mpi_trainer_save(ctx, tr, path) == MLP_OK, "save: %s", mlp_error_detail());
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+    CHECK(mlp_mpi_trainer_load(ctx, &tr, &net, path, 16) == MLP_OK, "load");
+    if (tr != NULL) {
+        CHECK(mlp_mpi_fit(ctx, tr, NULL, &d, &f) == MLP_OK, "last 3 epochs");
+        CHECK(mlp_trainer_epochs(tr) == 6, "epochs %zu", mlp_trainer_epochs(tr));
+        CHECK(memcmp(w6, mlp_net_params_const(net), mlp_net_n_params(net) * sizeof *w6) == 0,
+              "3 + 3 epochs through a checkpoint differ from 6");
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+    /* a file rank 0 cannot read: the same status on every rank */
+    snprintf(path, sizeof path, "%s/none.mlp", dir);
+    CHECK(mlp_mpi_trainer_load(ctx, &tr, &net, path, 16) == MLP_ERR_IO && tr == NULL,
+          "a missing checkpoint");
+    if (rank == 0)
+        printf("  checkpoint after 3 epochs on %d ranks, resumed for 3: the bits of 6 "
+               "uninterrupted epochs\n", size);
+    free(w6);
+}
+
+/* Rank 1 (the last rank) differs by `what`; every rank must return `want`. */
+static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
+{
+    const int odd = rank == size - 1;
+    mlp_net *net = make_net(odd && strcmp(what, "shape") == 0 ? 13 : 12);
+    mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM);
+    mlp_fit_options f = options(4, 1);
+    size_t at = 0, n = block((size_t)rank, (size_t)size, &at);
+    double *x = xs + at * IN, *y = ys + at * OUT, *big = NULL;
+    if (odd && strcmp(what, "overflow") == 0) { /* finite targets whose errors overflow */
+        big = malloc(n * OUT * sizeof *big);
+        for (size_t i = 0; i < n * OUT; i++) big[i] = 1e200;
+        y = big;
+    }
+    if (odd && strcmp(what, "no rows") == 0) {
+        x = y = NULL;
+        n = 0;
+    }
+    const double *w0 = mlp_net_params_const(net);
+    double *before = malloc(mlp_net_n_params(net) * sizeof *before);
+    memcpy(before, w0, mlp_net_n_params(net) * sizeof *before);
+    const mlp_dataset d = MLP_DATASET(x, y, n);
+    const double t0 = MPI_Wtime();
+    const mlp_status s = mlp_mpi_fit(ctx, tr, NULL, &d, &f);
+    int mine = (int)s, lo = 0, hi = 0;
+    MPI_Allreduce(&mine, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&mine, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    CHECK(s == want, "%s: rank returned %s, expected %s (%s)", what, mlp_strerror(s),
+          mlp_strerror(want), mlp_error_detail());
+    CHECK(lo == hi, "%s: ranks returned different statuses", what);
+    if (strcmp(what, "shape") != 0)
+        CHECK(memcmp(before, mlp_net_params_const(net), mlp_net_n_params(net) * sizeof *before) ==
+                  0,
+              "%s: the weights changed", what);
+    if (rank == 0)
+        printf("  %-9s on rank %d: every rank returned \"%s\" after %.3f s\n", what, size - 1,
+               mlp_strerror(s), MPI_Wtime() - t0);
+    free(before);
+    free(big);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    make_data();
+    mlp_mpi *ctx = NULL;
+    if (mlp_mpi_create(&ctx, MPI_COMM_WORLD) != MLP_OK) {
+        fprintf(stderr, "rank %d: mlp_mpi_create failed\n", rank);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    mlp_mpi_set_verify(ctx, 1); /* every step: the weights agree everywhere */
+    if (rank == 0) printf("libmlp-mpi on %d ranks\n", size);
+    identity(ctx);
+    checkpoint(ctx, argc > 1 ? argv[1] : ".");
+    if (size > 1) {
+        failure(ctx, "shape", MLP_ERR_SHAPE);
+        failure(ctx, "overflow", MLP_ERR_NUMERIC);
+        failure(ctx, "no rows", MLP_ERR_INVALID_ARG);
+    }
+    int all = 0;
+    MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0) printf("%s: %d failed checks\n", all == 0 ? "ok" : "FAILED", all);
+    mlp_mpi_free(ctx);
+    MPI_Finalize();
+    return all == 0 ? 0 : 1;
+}
