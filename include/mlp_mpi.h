@@ -33,8 +33,8 @@
  * ## Failure without hangs
  *
  * The library works on a duplicate of the caller's communicator whose error handler
- * is `MPI_ERRORS_RETURN`: an MPI error becomes ::MLP_ERR_IO with MPI's message in
- * mlp_error_detail(), never an abort. Every collective call is decided from values
+ * is `MPI_ERRORS_RETURN`: an MPI error becomes ::MLP_ERR_IO, with MPI's message in
+ * mlp_mpi_last_error(), never an abort (the library never prints). Every collective call is decided from values
  * every rank holds alike: the first reduction of a fit compares the ranks' networks,
  * optimizer settings, batch sizes, weights and rows, and a disagreement, a refusal on
  * one rank (a rank that passes no rows, say) or a loss that stops being finite on one
@@ -73,11 +73,26 @@ mlp_status mlp_mpi_create(mlp_mpi **ctx, MPI_Comm comm);
  */
 void mlp_mpi_free(mlp_mpi *ctx);
 
-/** This process's rank in the communicator, -1 for NULL. */
+/**
+ * This process's rank.
+ * @param ctx  the context.
+ * @return the rank in the communicator; -1 for NULL.
+ */
 int mlp_mpi_rank(const mlp_mpi *ctx);
 
-/** The processes in the communicator, 0 for NULL. */
+/**
+ * The processes training together.
+ * @param ctx  the context.
+ * @return the communicator's size; 0 for NULL.
+ */
 int mlp_mpi_size(const mlp_mpi *ctx);
+
+/**
+ * The last MPI error the context met: the call and MPI's message.
+ * @param ctx  the context.
+ * @return static text or the context's; "no MPI error" when there was none.
+ */
+const char *mlp_mpi_last_error(const mlp_mpi *ctx);
 
 /**
  * Every this many steps (0: never), compare a hash of every rank's weights and
@@ -170,7 +185,10 @@ typedef struct mlp_mpi_stats {
  */
 mlp_status mlp_mpi_get_stats(const mlp_mpi *ctx, mlp_mpi_stats *stats);
 
-/** Zero the context's counters; NULL is accepted. */
+/**
+ * Zero the context's counters.
+ * @param ctx  the context; NULL is accepted.
+ */
 void mlp_mpi_reset_stats(mlp_mpi *ctx);
 
 #ifdef __cplusplus

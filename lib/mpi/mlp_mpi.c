@@ -17,24 +17,30 @@ struct mlp_mpi {
     double *recv;           /* size x (our segment): the pieces to add */
     size_t cap;             /* doubles in recv */
     mlp_mpi_stats stats;
+    char error[MPI_MAX_ERROR_STRING + 64]; /* the last MPI error, for mlp_mpi_last_error */
 };
 
-/* A detail for an MPI error; sets the status every caller returns. */
-static mlp_status mpi_failed(int err, const char *call)
+/* Keep MPI's message for an error (the library never prints), and say MLP_ERR_IO. */
+static mlp_status mpi_failed(mlp_mpi *c, int err, const char *call)
 {
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;
     if (MPI_Error_string(err, msg, &len) != MPI_SUCCESS) len = 0;
     msg[len] = '\0';
-    fprintf(stderr, "libmlp-mpi: %s failed: %s\n", call, msg);
+    if (c != NULL) snprintf(c->error, sizeof c->error, "%s failed: %s", call, msg);
     return MLP_ERR_IO;
 }
 
 #define MPI_TRY(call)                                                                   \
     do {                                                                                \
         const int err_ = (call);                                                        \
-        if (err_ != MPI_SUCCESS) return mpi_failed(err_, #call);                        \
+        if (err_ != MPI_SUCCESS) return mpi_failed(c, err_, #call);                     \
     } while (0)
+
+const char *mlp_mpi_last_error(const mlp_mpi *c)
+{
+    return c == NULL ? "NULL context" : c->error[0] != '\0' ? c->error : "no MPI error";
+}
 
 mlp_status mlp_mpi_create(mlp_mpi **ctx, MPI_Comm comm)
 {
@@ -48,7 +54,7 @@ mlp_status mlp_mpi_create(mlp_mpi **ctx, MPI_Comm comm)
     int err = MPI_Comm_dup(comm, &c->comm);
     if (err != MPI_SUCCESS) {
         free(c);
-        return mpi_failed(err, "MPI_Comm_dup");
+        return mpi_failed(NULL, err, "MPI_Comm_dup");
     }
     MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(c->comm, &c->rank);
@@ -237,7 +243,7 @@ mlp_status mlp_mpi_trainer_load(mlp_mpi *c, mlp_trainer **tr, mlp_net **net, con
     for (long long at = 0; s == MLP_OK && at < size; at += INT_MAX) {
         const int part = size - at < INT_MAX ? (int)(size - at) : INT_MAX;
         const int err = MPI_Bcast(buf + at, part, MPI_BYTE, 0, c->comm);
-        if (err != MPI_SUCCESS) s = mpi_failed(err, "MPI_Bcast");
+        if (err != MPI_SUCCESS) s = mpi_failed(c, err, "MPI_Bcast");
     }
     if (s == MLP_OK) s = mlp_trainer_load_buffer(tr, net, buf, (size_t)size, max_batch);
     free(buf);
