@@ -1015,6 +1015,17 @@ typedef struct mlp_reducer {
     /** > 0: every this many steps, check that the weights are the same bits on every
      *  process (one more allreduce of `shards` values); 0: never */
     size_t verify_every;
+    /** optional, with `wait` (NULL: each step's gradient goes to allreduce whole, after
+     *  the backward pass): start summing values[0 .. n), one bucket of the gradient block,
+     *  and return without waiting for it, so that the transport adds it while the
+     *  backward pass computes the layers before it. Buckets come last layer first, the
+     *  same buckets on every process; each value must end as allreduce's would */
+    mlp_status (*start)(double *values, size_t n, void *user_data);
+    /** wait until every bucket started is summed; its status, or a start's failure */
+    mlp_status (*wait)(void *user_data);
+    /** with start: a bucket holds whole layers, at least this many values (the last
+     *  layers' first; the rest when the first layer is done); 0: one bucket per layer */
+    size_t bucket_values;
 } mlp_reducer;
 
 /** Options of mlp_trainer_fit(). Fill with mlp_fit_options_init(). */

@@ -33,6 +33,13 @@ double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, doubl
 double mlp__backward_of(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                         const double *x, const double *target, size_t n, size_t of)
 {
+    return mlp__backward_hooked(net, ws, loss, grad, x, target, n, of, NULL, NULL);
+}
+
+double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                            const double *x, const double *target, size_t n, size_t of,
+                            mlp__layer_done done, void *ctx)
+{
     const size_t last = net->n_layers - 1;
     const mlp_layer *out = &net->layers[last];
     int cur = 0; /* ws->delta[cur] holds dZ of the layer being processed: (n, out) */
@@ -44,6 +51,7 @@ double mlp__backward_of(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, do
         double *da_prev = l > 0 ? ws->delta[1 - cur] : NULL; /* (n, in) */
         mlp__dense_backward(grad + L->w_off, L->has_bias ? grad + L->b_off : NULL, da_prev,
                             ws->delta[cur], a_prev, net->params + L->w_off, n, L->in, L->out);
+        if (done != NULL) done(ctx, l, value); /* its gradient is complete */
         if (l > 0) {
             mlp__activation_backward(da_prev, da_prev, ws->act[l - 1], ws->z[l - 1], n, L->in,
                                      net->layers[l - 1].act);

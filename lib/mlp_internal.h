@@ -466,6 +466,14 @@ double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, doubl
 double mlp__backward_of(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                         const double *x, const double *target, size_t n, size_t of);
 
+/* The same, calling done(ctx, l, loss) as soon as layer l's gradient is complete (the
+ * last layer first): a sharded fit hands it to the reducer while the layers before it
+ * are computed. */
+typedef void (*mlp__layer_done)(void *ctx, size_t layer, double loss);
+double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                            const double *x, const double *target, size_t n, size_t of,
+                            mlp__layer_done done, void *ctx);
+
 /* MLP_OK when `d` is a usable dataset for `net` (struct_size, pointers, n > 0); copies
  * it to *out in the library's layout. `what` names it in the detail. */
 mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *fn,

@@ -207,7 +207,7 @@ MLP__APPENDED(mlp_optimizer, schedule_patience, lbfgs_history); /* 1.0 -> 1.1 */
 MLP__ENDS_AT(mlp_epoch_report, learning_rate);
 MLP__ENDS_AT(mlp_fit_options, reducer);
 MLP__APPENDED(mlp_fit_options, user_data, shards); /* 1.3 -> 1.4 */
-MLP__ENDS_AT(mlp_reducer, verify_every);
+MLP__ENDS_AT(mlp_reducer, bucket_values);
 MLP__ENDS_AT(mlp_fit_result, learning_rate);
 MLP__ENDS_AT(mlp_provenance, epochs);
 MLP__ENDS_AT(mlp_blas_info, advice);

@@ -855,7 +855,7 @@ static double hash_net(const mlp_trainer *tr)
 }
 
 /* The optimizer's settings and counters and the fit's options. */
-static double hash_settings(const mlp_trainer *tr, const mlp_fit_options *o, size_t verify)
+static double hash_settings(const mlp_trainer *tr, const mlp_fit_options *o, const mlp_reducer *r)
 {
     const mlp_optimizer *p = &tr->opt;
     const double d[] = {p->learning_rate,    p->momentum,         p->beta1,
@@ -869,7 +869,8 @@ static double hash_settings(const mlp_trainer *tr, const mlp_fit_options *o, siz
                         tr->epochs_done,          tr->plateau_wait,     tr->plateau_cuts,
                         o->epochs,                o->batch_size,        (size_t)(o->shuffle != 0),
                         (size_t)o->seed,          o->patience,          (size_t)(o->validation != NULL),
-                        (size_t)(o->shard_local != 0), verify};
+                        (size_t)(o->shard_local != 0), r->verify_every,
+                        (size_t)(r->start != NULL), r->bucket_values};
     uint64_t h = 2;
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) h = hash_double(h, d[i]);
     for (size_t i = 0; i < sizeof z / sizeof z[0]; i++) h = hash_size(h, z[i]);
@@ -973,7 +974,7 @@ static mlp_status plan_agree(shard_plan *p, mlp_trainer *tr, mlp_status mine,
         row[1] = (double)(p->local ? p->rows[me] : tv->n);
         row[2] = (double)(p->local ? p->vrows[me] : vv->n);
         row[3] = hash_net(tr);
-        row[4] = hash_settings(tr, opt, p->r.verify_every);
+        row[4] = hash_settings(tr, opt, &p->r);
         if (!p->local) {
             const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net);
             uint64_t h = hash_bytes(4, tv->x, tv->n * in * sizeof(double));
@@ -1006,7 +1007,8 @@ static mlp_status plan_agree(shard_plan *p, mlp_trainer *tr, mlp_status mine,
                   q);
         MLP_CHECK(rq[4] == r0[4], MLP_ERR_INVALID_ARG,
                   "mlp_trainer_fit: shard %zu's settings (optimizer, its step and epoch "
-                  "counts, fit options, batch size) differ from shard 0's",
+                  "counts, fit options, batch size, the reducer's buckets) differ from shard "
+                  "0's",
                   q);
         MLP_CHECK(p->local || (rq[1] == r0[1] && rq[2] == r0[2] && rq[5] == r0[5]),
                   MLP_ERR_INVALID_ARG,
@@ -1123,6 +1125,46 @@ static void shard_block(mlp_trainer *tr, double *g, const double *x, const doubl
     g[np + 1] = metric_sum(tr->loss, tr->ws->act[net->n_layers - 1], t, n, k);
 }
 
+/* The buckets of one shard's block, handed to the reducer's start as the backward
+ * pass completes them: [w_off of the bucket's first layer, hi). */
+typedef struct bucket_ctx {
+    const shard_plan *p;
+    const mlp_net *net;
+    double *g;         /* the block */
+    size_t rows;       /* the shard's rows */
+    size_t hi;         /* where the values not yet started begin... end */
+    mlp_status status; /* the first start's failure */
+} bucket_ctx;
+
+static void bucket_done(void *ctx, size_t l, double loss)
+{
+    bucket_ctx *b = ctx;
+    const size_t lo = b->net->layers[l].w_off;
+    if (l == b->net->n_layers - 1) b->g[b->net->n_params] = loss * (double)b->rows;
+    if (b->status != MLP_OK || (b->hi - lo < b->p->r.bucket_values && l > 0)) return;
+    b->status = b->p->r.start(b->g + lo, b->hi - lo, b->p->r.user_data);
+    b->hi = lo;
+}
+
+/* shard_block through the reducer's buckets, then its wait. */
+static mlp_status shard_block_buckets(mlp_trainer *tr, const shard_plan *p, double *g,
+                                      const double *x, const double *t, size_t n, size_t of)
+{
+    const mlp_net *net = tr->net;
+    const size_t np = net->n_params, k = mlp_net_n_outputs(net);
+    bucket_ctx b = {p, net, g, n, np + 2, MLP_OK};
+    if (n == 0) { /* zeros, in the buckets every process starts */
+        memset(g, 0, (np + 2) * sizeof *g);
+        for (size_t l = net->n_layers; l-- > 0;) bucket_done(&b, l, 0.0);
+    } else {
+        mlp__forward(net, tr->ws, x, n, tr->keep);
+        g[np + 1] = metric_sum(tr->loss, tr->ws->act[net->n_layers - 1], t, n, k);
+        mlp__backward_hooked(net, tr->ws, tr->loss, g, x, t, n, of, bucket_done, &b);
+    }
+    const mlp_status w = p->r.wait(p->r.user_data);
+    return b.status != MLP_OK ? b.status : w;
+}
+
 /* Add b into a, element by element. */
 static void add_block(double *a, const double *b, size_t n)
 {
@@ -1147,11 +1189,17 @@ static mlp_status shard_step(mlp_trainer *tr, shard_plan *p, const fit_buffers *
             memcpy(b->xb + r * in, tv->x + row * in, in * sizeof *b->xb);
             memcpy(b->tb + r * k, tv->y + row * k, k * sizeof *b->tb);
         }
+        if (p->red != NULL && p->r.start != NULL) { /* one shard, its buckets reduced */
+            if ((*comm = shard_block_buckets(tr, p, p->blk, b->xb, b->tb, n, total)) != MLP_OK)
+                return *comm;
+            continue;
+        }
         double *g = s == p->lo ? p->blk : p->part;
         shard_block(tr, g, b->xb, b->tb, n, total);
         if (s > p->lo) add_block(p->blk, p->part, np + 2);
     }
-    if (p->red != NULL && (*comm = p->r.allreduce(p->blk, np + 2, p->r.user_data)) != MLP_OK)
+    if (p->red != NULL && p->r.start == NULL &&
+        (*comm = p->r.allreduce(p->blk, np + 2, p->r.user_data)) != MLP_OK)
         return *comm;
     *lsum += p->blk[np];
     *msum += p->blk[np + 1];
@@ -1231,6 +1279,9 @@ static mlp_status reducer_in(mlp_reducer *r, const mlp_reducer *given)
     if (s != MLP_OK) return s;
     MLP_CHECK(r->allreduce != NULL, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: the reducer's "
               "allreduce is NULL");
+    MLP_CHECK((r->start == NULL) == (r->wait == NULL), MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: the reducer has a start without a wait, or a wait without a "
+              "start");
     MLP_CHECK(r->shards >= 1 && r->shards <= SHARDS_MAX && r->shard < r->shards,
               MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: the reducer's shard %zu of %zu: shards must be 1 to %d, shard "

@@ -75,6 +75,47 @@ static mlp_status fake_allreduce(double *v, size_t n, void *user)
     return c->mismatch == 0 ? MLP_OK : MLP_ERR_IO;
 }
 
+/* Buckets: start keeps a copy of the bucket; wait checks that the fit left the
+ * bucket's memory alone meanwhile, then sums the buckets in the order they came. */
+typedef struct fake_buckets {
+    fake_rank rank;
+    double *values[8], *copy[8];
+    size_t n[8], count;
+    size_t started;   /* buckets over the whole fit */
+    int touched;      /* the fit wrote into a bucket between start and wait */
+} fake_buckets;
+
+static mlp_status fake_start(double *v, size_t n, void *user)
+{
+    fake_buckets *b = user;
+    if (b->count == 8) return MLP_ERR_INVALID_ARG;
+    b->values[b->count] = v;
+    b->n[b->count] = n;
+    b->copy[b->count] = malloc(n * sizeof *v);
+    memcpy(b->copy[b->count], v, n * sizeof *v);
+    b->count++;
+    b->started++;
+    return MLP_OK;
+}
+
+static mlp_status fake_wait(void *user)
+{
+    fake_buckets *b = user;
+    mlp_status s = MLP_OK;
+    for (size_t i = 0; i < b->count; i++) {
+        if (memcmp(b->copy[i], b->values[i], b->n[i] * sizeof(double)) != 0) b->touched = 1;
+        free(b->copy[i]);
+        if (s == MLP_OK) s = fake_allreduce(b->values[i], b->n[i], &b->rank);
+    }
+    b->count = 0;
+    return s;
+}
+
+static mlp_status fake_allreduce_b(double *v, size_t n, void *user)
+{
+    return fake_allreduce(v, n, &((fake_buckets *)user)->rank);
+}
+
 /* What one thread ("process") runs and gets. */
 typedef struct job {
     fake_comm *c;
@@ -85,6 +126,10 @@ typedef struct job {
     size_t n;
     size_t hidden;
     size_t verify_every;
+    int buckets;           /* use start and wait */
+    size_t bucket_values;
+    size_t started;        /* buckets started */
+    int touched;
     mlp_status status;
     double *w;             /* its final weights (n_params), malloc'd */
     size_t np;
@@ -109,18 +154,25 @@ static void *run_job(void *arg)
     o.learning_rate = j->kind == MLP_OPT_ADAM ? 0.01 : 0.05;
     mlp_trainer *tr;
     if (mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 8) != MLP_OK) abort();
-    fake_rank rank = {j->c, j->shard};
+    fake_buckets fb = {.rank = {j->c, j->shard}};
     mlp_reducer red = {.struct_size = sizeof red,
                        .shards = j->c->P,
                        .shard = j->shard,
-                       .allreduce = fake_allreduce,
-                       .user_data = &rank,
+                       .allreduce = fake_allreduce_b,
+                       .user_data = &fb,
                        .verify_every = j->verify_every};
+    if (j->buckets) {
+        red.start = fake_start;
+        red.wait = fake_wait;
+        red.bucket_values = j->bucket_values;
+    }
     mlp_fit_options f = j->f;
     f.reducer = &red;
     if (f.callback != NULL) f.user_data = j;
     mlp_fit_result r = tu_fit_result();
     j->status = mlp_trainer_fit(tr, &r, TU_DATA(j->x, j->y, j->n), &f);
+    j->started = fb.started;
+    j->touched = fb.touched;
     j->np = mlp_net_n_params(net);
     j->w = malloc(j->np * sizeof *j->w);
     memcpy(j->w, mlp_net_params_const(net), j->np * sizeof *j->w);
@@ -321,6 +373,44 @@ START_TEST(local_rows_match_and_rerun_bit_for_bit)
 }
 END_TEST
 
+/* The gradient handed over in buckets as the backward pass completes them: the same
+ * bits as whole blocks, a bucket never written after it was started, and as many
+ * buckets as asked for (two layers: one per layer, or one for both). */
+START_TEST(buckets_give_the_same_bits)
+{
+    make_data();
+    for (int local = 0; local <= 1; local++) {
+        job tmpl = {.kind = MLP_OPT_NESTEROV, .x = xs, .y = ys, .n = N, .hidden = 8};
+        tmpl.f = tu_fit_options();
+        tmpl.f.epochs = 3;
+        tmpl.f.batch_size = 32;
+        tmpl.f.shard_local = local;
+        const size_t rows[3] = {80, 80, 80};
+        job whole[MAXP], per_layer[MAXP], merged[MAXP];
+        run_all(whole, 3, &tmpl, local ? rows : NULL, -1);
+        tmpl.buckets = 1;
+        run_all(per_layer, 3, &tmpl, local ? rows : NULL, -1);
+        tmpl.bucket_values = 1000; /* more than the network holds: one bucket per step */
+        run_all(merged, 3, &tmpl, local ? rows : NULL, -1);
+        assert_same_bits(whole, 3, NULL);
+        assert_same_bits(per_layer, 3, whole[0].w);
+        assert_same_bits(merged, 3, whole[0].w);
+        /* 8 steps an epoch: 240 rows in batches of 32; or each shard's 80 rows, 11, 11
+         * and 10 of them a step */
+        const size_t steps = 8 * 3;
+        for (size_t q = 0; q < 3; q++) {
+            ck_assert_int_eq(per_layer[q].touched, 0);
+            ck_assert_int_eq(merged[q].touched, 0);
+            ck_assert_uint_eq(per_layer[q].started, 2 * steps);
+            ck_assert_uint_eq(merged[q].started, steps);
+        }
+        free_jobs(whole, 3);
+        free_jobs(per_layer, 3);
+        free_jobs(merged, 3);
+    }
+}
+END_TEST
+
 /* The callback runs on shard 0 only, and its stop ends every thread's fit. */
 START_TEST(callback_on_shard_zero_stops_everyone)
 {
@@ -387,6 +477,7 @@ static void other_seed(job *j) { j->f.seed = 99; }
 static void no_rows(job *j) { j->n = 0; }
 static void null_rows(job *j) { j->x = NULL; j->n = 0; }
 static void lbfgs(job *j) { j->f.batch_size = 0; j->kind = MLP_OPT_LBFGS; }
+static void buckets(job *j) { j->buckets = 1; }
 
 static double bad_x[80 * IN], bad_y[80 * OUT];
 static void huge_rows(job *j)
@@ -419,6 +510,7 @@ START_TEST(disagreement_ends_every_thread_alike)
     expect_everyone(&tmpl, other_seed, NULL, MLP_ERR_INVALID_ARG, "another shuffling seed");
     expect_everyone(&tmpl, no_rows, NULL, MLP_ERR_INVALID_ARG, "no rows");
     expect_everyone(&tmpl, lbfgs, NULL, MLP_ERR_INVALID_ARG, "L-BFGS on one thread");
+    expect_everyone(&tmpl, buckets, NULL, MLP_ERR_INVALID_ARG, "buckets on one thread");
     const size_t rows[3] = {80, 80, 80};
     tmpl.f.shard_local = 1;
     expect_everyone(&tmpl, null_rows, rows, MLP_ERR_INVALID_ARG, "a thread with no rows");
@@ -493,6 +585,7 @@ static Suite *shard_suite(void)
     tcase_add_test(tc, sharded_fit_agrees_with_the_plain_fit);
     tcase_add_test(tc, threads_match_the_single_process_sharded_fit);
     tcase_add_test(tc, local_rows_match_and_rerun_bit_for_bit);
+    tcase_add_test(tc, buckets_give_the_same_bits);
     tcase_add_test(tc, callback_on_shard_zero_stops_everyone);
     tcase_add_test(tc, disagreement_ends_every_thread_alike);
     tcase_add_test(tc, verification_catches_weights_that_drift_apart);
