@@ -56,7 +56,7 @@ def main():
     print("| network | reducer | ranks | step | compute | communication | efficiency |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for w in workloads:
-        for red in ("fixed_order", "mpi_allreduce"):
+        for red in ("fixed_order", "mpi_allreduce", "overlap"):
             t1 = med.get((red, w, 1), {}).get("step_ms")
             for p in ranks:
                 m = med.get((red, w, p))

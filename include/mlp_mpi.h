@@ -106,6 +106,23 @@ const char *mlp_mpi_last_error(const mlp_mpi *ctx);
 mlp_status mlp_mpi_set_verify(mlp_mpi *ctx, size_t every);
 
 /**
+ * Overlap communication with computation (off by default): the fit hands each layer's
+ * gradient to a communication thread of the library as soon as the backward pass has
+ * it (DDP's buckets), and that thread sums it while the layers before it are computed.
+ * The bits are those of the plain reduction (each value is still added in rank order).
+ * It pays when a rank has a core to spare for the thread and the network is slow
+ * against the backward pass of a layer; `bench/mpi` measures both. Needs MPI
+ * initialized with MPI_Init_thread() at MPI_THREAD_SERIALIZED or above.
+ * @param ctx            the context.
+ * @param on             nonzero: on; 0: off (the thread ends).
+ * @param bucket_values  a bucket holds whole layers, at least this many values (0: one
+ *                       layer each); every rank must pass the same (checked).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL; MPI's thread level is too low: see
+ *         mlp_mpi_last_error()), ::MLP_ERR_NOMEM (no thread).
+ */
+mlp_status mlp_mpi_set_overlap(mlp_mpi *ctx, int on, size_t bucket_values);
+
+/**
  * A reducer over the context's ranks (see ::mlp_reducer), for mlp_trainer_fit() called
  * directly; mlp_mpi_fit() fills one itself. It stays valid while ctx lives.
  * @param      ctx      the context.
@@ -171,8 +188,11 @@ mlp_status mlp_mpi_broadcast_weights(mlp_mpi *ctx, mlp_net *net);
 /** What the context's reductions have cost so far on this rank. */
 typedef struct mlp_mpi_stats {
     size_t struct_size;  /**< sizeof(mlp_mpi_stats), set by the caller */
-    double seconds;      /**< wall time inside the reductions (waiting for the slowest
-                              rank included) */
+    double seconds;      /**< wall time the training thread spent blocked in reductions
+                              (waiting for the slowest rank included): with overlap, only
+                              the part the backward pass did not hide */
+    double busy_seconds; /**< wall time the reductions took, wherever they ran (with
+                              overlap, mostly in the library's communication thread) */
     double bytes;        /**< bytes this rank sent in them */
     size_t calls;        /**< reductions */
 } mlp_mpi_stats;

@@ -1,12 +1,18 @@
 /* libmlp-mpi: the reducer over MPI that adds in rank order, and the collective
  * wrappers (fit, checkpoints, weights). Only libmlp's public API is used. */
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlp_mpi.h"
+
+enum { QUEUE = 64 }; /* buckets waiting at once; start blocks while the queue is full */
+
+typedef struct mlp_mpi mlp_mpi_ctx;
+static void overlap_stop(mlp_mpi_ctx *c);
 
 struct mlp_mpi {
     MPI_Comm comm;
@@ -17,7 +23,18 @@ struct mlp_mpi {
     double *recv;           /* size x (our segment): the pieces to add */
     size_t cap;             /* doubles in recv */
     mlp_mpi_stats stats;
-    char error[MPI_MAX_ERROR_STRING + 64]; /* the last MPI error, for mlp_mpi_last_error */
+    char error[MPI_MAX_ERROR_STRING + 256]; /* the last MPI error, for mlp_mpi_last_error */
+    /* overlap: a thread of ours sums the buckets the fit starts, in the order they come */
+    int overlap;
+    size_t bucket_values;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    double *bucket[QUEUE];
+    size_t bucket_n[QUEUE];
+    size_t started, done;   /* buckets since the last wait: queued, summed */
+    int stop;
+    mlp_status failed;      /* the first bucket's failure since the last wait */
 };
 
 /* Keep MPI's message for an error (the library never prints), and say MLP_ERR_IO. */
@@ -27,7 +44,7 @@ static mlp_status mpi_failed(mlp_mpi *c, int err, const char *call)
     int len = 0;
     if (MPI_Error_string(err, msg, &len) != MPI_SUCCESS) len = 0;
     msg[len] = '\0';
-    if (c != NULL) snprintf(c->error, sizeof c->error, "%s failed: %s", call, msg);
+    if (c != NULL) snprintf(c->error, sizeof c->error, "%.200s failed: %s", call, msg);
     return MLP_ERR_IO;
 }
 
@@ -81,6 +98,7 @@ mlp_status mlp_mpi_create(mlp_mpi **ctx, MPI_Comm comm)
 void mlp_mpi_free(mlp_mpi *c)
 {
     if (c == NULL) return;
+    overlap_stop(c);
     MPI_Comm_free(&c->comm);
     free(c->counts);
     free(c->recv);
@@ -120,8 +138,6 @@ static mlp_status fixed_order_allreduce(double *values, size_t n, void *user)
 {
     mlp_mpi *c = user;
     const size_t P = (size_t)c->size, me = (size_t)c->rank;
-    const double t0 = MPI_Wtime();
-    c->stats.calls++;
     if (P == 1) return MLP_OK;
     if (n > (size_t)INT_MAX) return MLP_ERR_INVALID_ARG; /* the same n everywhere: all refuse */
     const size_t mine = seg(n, P, me), mine_at = seg_at(n, P, me);
@@ -145,7 +161,123 @@ static mlp_status fixed_order_allreduce(double *values, size_t n, void *user)
     MPI_TRY(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, c->counts, c->displs,
                            MPI_DOUBLE, c->comm));
     c->stats.bytes += (double)((n - mine) + (P - 1) * mine) * sizeof(double);
+    return MLP_OK;
+}
+
+/* The reducer's allreduce: the sum now, timed. */
+static mlp_status blocking_allreduce(double *values, size_t n, void *user)
+{
+    mlp_mpi *c = user;
+    const double t0 = MPI_Wtime();
+    const mlp_status s = fixed_order_allreduce(values, n, c);
+    const double t = MPI_Wtime() - t0;
+    c->stats.calls++;
+    c->stats.seconds += t;
+    c->stats.busy_seconds += t;
+    return s;
+}
+
+/* The thread that sums the buckets, one after another, in the order they were started
+ * (the same on every rank). Only it calls MPI between a fit's start and wait. */
+static void *bucket_thread(void *arg)
+{
+    mlp_mpi *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->stop && c->done == c->started) pthread_cond_wait(&c->cv, &c->mu);
+        if (c->stop) break;
+        const size_t i = c->done % QUEUE;
+        double *v = c->bucket[i];
+        const size_t n = c->bucket_n[i];
+        const int skip = c->failed != MLP_OK; /* after a failure: mark done, send nothing */
+        pthread_mutex_unlock(&c->mu);
+        mlp_status s = MLP_OK;
+        double t = 0;
+        if (!skip) {
+            const double t0 = MPI_Wtime();
+            s = fixed_order_allreduce(v, n, c);
+            t = MPI_Wtime() - t0;
+        }
+        pthread_mutex_lock(&c->mu);
+        c->stats.busy_seconds += t;
+        c->stats.calls++;
+        if (s != MLP_OK && c->failed == MLP_OK) c->failed = s;
+        c->done++;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static mlp_status bucket_start(double *values, size_t n, void *user)
+{
+    mlp_mpi *c = user;
+    pthread_mutex_lock(&c->mu);
+    while (c->started - c->done == QUEUE) pthread_cond_wait(&c->cv, &c->mu);
+    c->bucket[c->started % QUEUE] = values;
+    c->bucket_n[c->started % QUEUE] = n;
+    c->started++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return MLP_OK;
+}
+
+static mlp_status bucket_wait(void *user)
+{
+    mlp_mpi *c = user;
+    const double t0 = MPI_Wtime();
+    pthread_mutex_lock(&c->mu);
+    while (c->done != c->started) pthread_cond_wait(&c->cv, &c->mu);
+    const mlp_status s = c->failed;
+    c->failed = MLP_OK;
+    c->started = c->done = 0;
     c->stats.seconds += MPI_Wtime() - t0;
+    pthread_mutex_unlock(&c->mu);
+    return s;
+}
+
+static void overlap_stop(mlp_mpi *c)
+{
+    if (!c->overlap) return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    c->overlap = 0;
+    c->stop = 0;
+}
+
+mlp_status mlp_mpi_set_overlap(mlp_mpi *c, int on, size_t bucket_values)
+{
+    if (c == NULL) return MLP_ERR_INVALID_ARG;
+    overlap_stop(c);
+    if (!on) return MLP_OK;
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    if (level < MPI_THREAD_SERIALIZED) {
+        snprintf(c->error, sizeof c->error,
+                 "overlap needs MPI initialized with MPI_Init_thread and at least "
+                 "MPI_THREAD_SERIALIZED (it has %d)", level);
+        return MLP_ERR_INVALID_ARG;
+    }
+    if (pthread_mutex_init(&c->mu, NULL) != 0) return MLP_ERR_NOMEM;
+    if (pthread_cond_init(&c->cv, NULL) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        return MLP_ERR_NOMEM;
+    }
+    c->started = c->done = 0;
+    c->failed = MLP_OK;
+    c->stop = 0;
+    if (pthread_create(&c->thread, NULL, bucket_thread, c) != 0) {
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        return MLP_ERR_NOMEM;
+    }
+    c->overlap = 1;
+    c->bucket_values = bucket_values;
     return MLP_OK;
 }
 
@@ -154,9 +286,14 @@ mlp_status mlp_mpi_reducer(mlp_mpi *c, mlp_reducer *r)
     if (c == NULL || r == NULL || r->struct_size < sizeof *r) return MLP_ERR_INVALID_ARG;
     r->shards = (size_t)c->size;
     r->shard = (size_t)c->rank;
-    r->allreduce = fixed_order_allreduce;
+    r->allreduce = blocking_allreduce;
     r->user_data = c;
     r->verify_every = c->verify_every;
+    if (r->struct_size >= offsetof(mlp_reducer, bucket_values) + sizeof r->bucket_values) {
+        r->start = c->overlap ? bucket_start : NULL;
+        r->wait = c->overlap ? bucket_wait : NULL;
+        r->bucket_values = c->bucket_values;
+    }
     return MLP_OK;
 }
 

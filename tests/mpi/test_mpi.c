@@ -155,6 +155,19 @@ static void identity(mlp_mpi *ctx)
             CHECK(same_everywhere(ctx, w1, np), "%s local=%d: ranks differ", name, local);
             CHECK(memcmp(w1, w2, np * sizeof *w1) == 0, "%s local=%d: a rerun differs", name,
                   local);
+            /* the same with the gradient reduced in buckets by the library's thread,
+             * while the backward pass goes on: per layer, then all layers in one */
+            for (size_t bucket = 0; bucket <= 100000; bucket += 100000) {
+                CHECK(mlp_mpi_set_overlap(ctx, 1, bucket) == MLP_OK, "overlap: %s",
+                      mlp_mpi_last_error(ctx));
+                mlp_status s3;
+                double *w3 = fit_mpi(ctx, kinds[k], local, 5, &s3, NULL);
+                CHECK(s3 == MLP_OK && memcmp(w1, w3, np * sizeof *w1) == 0,
+                      "%s local=%d: overlapped in buckets of %zu, other bits", name, local,
+                      bucket);
+                free(w3);
+            }
+            mlp_mpi_set_overlap(ctx, 0, 0);
             double *ws = fit_here(kinds[k], local, 5, (size_t)size);
             CHECK(memcmp(w1, ws, np * sizeof *w1) == 0,
                   "%s local=%d: %d ranks differ from one process with %d shards", name, local,
@@ -165,8 +178,8 @@ static void identity(mlp_mpi *ctx)
                     worst = fmax(worst, fabs(w1[i] - wp[i]) / fmax(fabs(wp[i]), 1e-3));
                 CHECK(worst <= 1e-12, "%s: %g relative from the plain fit", name, worst);
                 if (rank == 0)
-                    printf("  %-8s %d ranks: same bits on every rank, on a rerun and as one "
-                           "process with %d shards; %.1e relative from the plain fit\n",
+                    printf("  %-8s %d ranks: same bits on every rank, on a rerun, overlapped, and "
+                           "as one process with %d shards; %.1e relative from the plain fit\n",
                            name, size, size, worst);
                 free(wp);
             } else if (rank == 0) {
@@ -259,7 +272,8 @@ static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    int level = 0; /* the library's communication thread (overlap) needs SERIALIZED */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &level);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     make_data();
@@ -269,6 +283,11 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     mlp_mpi_set_verify(ctx, 1); /* every step: the weights agree everywhere */
+    if (level < MPI_THREAD_SERIALIZED) {
+        if (rank == 0) fprintf(stderr, "this MPI gives no MPI_THREAD_SERIALIZED\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    CHECK(mlp_mpi_set_overlap(NULL, 1, 0) == MLP_ERR_INVALID_ARG, "overlap on NULL");
     if (rank == 0) printf("libmlp-mpi on %d ranks\n", size);
     identity(ctx);
     checkpoint(ctx, argc > 1 ? argv[1] : ".");
