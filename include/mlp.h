@@ -1153,6 +1153,13 @@ MLP_API mlp_status mlp_fit_result_init(mlp_fit_result *result, size_t struct_siz
  *                      Filled on ::MLP_OK and on a fit ended by ::MLP_ERR_NUMERIC.
  * @param[in]  train    the training rows.
  * @param[in]  options  may be NULL for the defaults (mlp_fit_options_init()).
+ * With a reducer (mlp_fit_options::reducer) the call is collective: every process
+ * returns the same status. Its first reduction compares the processes' networks
+ * (::MLP_ERR_SHAPE when they differ), settings, weights and optimizer state, and rows
+ * (::MLP_ERR_INVALID_ARG); a process that refuses the fit for its own reasons makes
+ * every process return that status; a reducer's failure ends the fit with the
+ * reducer's status and the weights of the last completed epoch.
+ *
  * @return ::MLP_OK; ::MLP_ERR_INVALID_ARG, ::MLP_ERR_SHAPE, ::MLP_ERR_NOMEM for bad
  *         input (nothing changed; iRPROP- with batches smaller than the training rows
  *         is refused); ::MLP_ERR_NUMERIC when the data hold NaN or infinity (nothing

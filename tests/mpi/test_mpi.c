@@ -1,8 +1,8 @@
 /* libmlp-mpi on P ranks (mpirun -np P): bit-identity across ranks and reruns, against
  * the single-process fit with P shards, to 1e-12 against the plain fit; a checkpoint
  * saved after 3 epochs and resumed equals 6 uninterrupted epochs; a mismatched
- * network, a loss that overflows on one rank and a rank without rows end every rank
- * with the same status. Rank 0 prints each check; the exit status is nonzero on any
+ * network, a loss that overflows on one rank, NaN in one rank's rows and a rank
+ * without rows end every rank with the same status. Rank 0 prints each check; the exit status is nonzero on any
  * failure (on every rank). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -241,6 +241,12 @@ static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
         for (size_t i = 0; i < n * OUT; i++) big[i] = 1e200;
         y = big;
     }
+    if (odd && strcmp(what, "NaN") == 0) { /* one input is NaN: refused at the start */
+        big = malloc(n * IN * sizeof *big);
+        memcpy(big, x, n * IN * sizeof *big);
+        big[3] = NAN;
+        x = big;
+    }
     if (odd && strcmp(what, "no rows") == 0) {
         x = y = NULL;
         n = 0;
@@ -294,6 +300,7 @@ int main(int argc, char **argv)
     if (size > 1) {
         failure(ctx, "shape", MLP_ERR_SHAPE);
         failure(ctx, "overflow", MLP_ERR_NUMERIC);
+        failure(ctx, "NaN", MLP_ERR_NUMERIC);
         failure(ctx, "no rows", MLP_ERR_INVALID_ARG);
     }
     int all = 0;
