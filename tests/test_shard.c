@@ -190,8 +190,10 @@ static void *run_job(void *arg)
 }
 
 /* Run P threads, thread q on rows[q] (or on all rows when rows is NULL); jobs[q] filled
- * from `tmpl`. */
-static void run_all(job *jobs, size_t P, const job *tmpl, const size_t *rows, long perturb)
+ * from `tmpl`, then thread 1's changed by `edit` when it is not NULL. Every thread must
+ * have made the same reductions. */
+static void run_edited(job *jobs, size_t P, const job *tmpl, const size_t *rows,
+                       long perturb, void (*edit)(job *))
 {
     fake_comm *c = calloc(1, sizeof *c);
     c->P = P;
@@ -209,6 +211,7 @@ static void run_all(job *jobs, size_t P, const job *tmpl, const size_t *rows, lo
             jobs[q].n = rows[q];
             off += rows[q];
         }
+        if (q == 1 && edit != NULL) edit(&jobs[q]);
         ck_assert_int_eq(pthread_create(&th[q], NULL, run_job, &jobs[q]), 0);
     }
     for (size_t q = 0; q < P; q++) pthread_join(th[q], NULL);
@@ -216,6 +219,11 @@ static void run_all(job *jobs, size_t P, const job *tmpl, const size_t *rows, lo
     for (size_t q = 1; q < P; q++) ck_assert_uint_eq(c->calls[q], c->calls[0]);
     pthread_barrier_destroy(&c->bar);
     free(c);
+}
+
+static void run_all(job *jobs, size_t P, const job *tmpl, const size_t *rows, long perturb)
+{
+    run_edited(jobs, P, tmpl, rows, perturb, NULL);
 }
 
 static void free_jobs(job *jobs, size_t P)
@@ -436,28 +444,8 @@ END_TEST
 static void expect_everyone(const job *tmpl, void (*edit)(job *), const size_t *rows,
                             mlp_status want, const char *what)
 {
-    fake_comm *c = calloc(1, sizeof *c);
-    c->P = 3;
-    c->perturb = -1;
-    pthread_barrier_init(&c->bar, NULL, 3);
     job jobs[3];
-    pthread_t th[3];
-    size_t off = 0;
-    for (size_t q = 0; q < 3; q++) {
-        jobs[q] = *tmpl;
-        jobs[q].c = c;
-        jobs[q].shard = q;
-        if (rows != NULL) {
-            jobs[q].x = tmpl->x + off * IN;
-            jobs[q].y = tmpl->y + off * OUT;
-            jobs[q].n = rows[q];
-            off += rows[q];
-        }
-        if (q == 1) edit(&jobs[q]);
-        ck_assert_int_eq(pthread_create(&th[q], NULL, run_job, &jobs[q]), 0);
-    }
-    for (size_t q = 0; q < 3; q++) pthread_join(th[q], NULL);
-    ck_assert_int_eq(c->mismatch, 0);
+    run_edited(jobs, 3, tmpl, rows, -1, edit);
     for (size_t q = 0; q < 3; q++)
         ck_assert_msg(jobs[q].status == want, "%s: thread %zu returned %s, expected %s", what, q,
                       mlp_strerror(jobs[q].status), mlp_strerror(want));
@@ -465,9 +453,7 @@ static void expect_everyone(const job *tmpl, void (*edit)(job *), const size_t *
     for (size_t q = 1; q < 3; q++)
         if (jobs[q].np == jobs[0].np)
             ck_assert(memcmp(jobs[q].w, jobs[0].w, jobs[0].np * sizeof(double)) == 0);
-    pthread_barrier_destroy(&c->bar);
     free_jobs(jobs, 3);
-    free(c);
 }
 
 static void other_batch(job *j) { j->f.batch_size = 31; }
