@@ -1132,7 +1132,7 @@ typedef struct bucket_ctx {
     const mlp_net *net;
     double *g;         /* the block */
     size_t rows;       /* the shard's rows */
-    size_t hi;         /* where the values not yet started begin... end */
+    size_t hi;         /* the values not yet started end here (they start at a w_off) */
     mlp_status status; /* the first start's failure */
 } bucket_ctx;
 
@@ -1479,7 +1479,8 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         h_lr[e] = rep.learning_rate;
         res.epochs_run = epoch;
         tr->epochs_done++;
-        record_epoch(net, tr, &opt, plan.S > 0 && plan.local ? opt.batch_size : batch, rep.loss);
+        record_epoch(net, tr, &opt, plan.S == 0 ? batch : plan.local ? opt.batch_size : plan.batch,
+                     rep.loss);
 
         const double monitored = n_val > 0 ? rep.val_loss : rep.loss;
         plateau_step(tr, monitored);
