@@ -249,7 +249,7 @@ static double *fit_here(mlp_optimizer_kind kind, mlp_fit_options f, size_t shard
         mlp_provenance info;
         ck_assert_int_eq(mlp_provenance_init(&info, sizeof info), MLP_OK);
         ck_assert_int_eq(mlp_net_provenance(net, &info, NULL), MLP_OK);
-        ck_assert_uint_eq(info.batch_size, f.batch_size == 0 ? N : f.batch_size);
+        ck_assert_uint_eq(info.batch_size, (f.batch_size == 0 ? N : f.batch_size));
     }
     double *w = malloc(mlp_net_n_params(net) * sizeof *w);
     memcpy(w, mlp_net_params_const(net), mlp_net_n_params(net) * sizeof *w);
