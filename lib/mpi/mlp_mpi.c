@@ -11,6 +11,11 @@
 
 enum { QUEUE = 64 }; /* buckets waiting at once; start blocks while the queue is full */
 
+/* The sizes of the structs as 1.4 declared them: a caller's struct_size is at least
+ * that (later headers may append fields, which this library then leaves alone). */
+#define REDUCER_1_4 (offsetof(mlp_reducer, bucket_values) + sizeof(size_t))
+#define STATS_1_4 (offsetof(mlp_mpi_stats, calls) + sizeof(size_t))
+
 typedef struct mlp_mpi mlp_mpi_ctx;
 static void overlap_stop(mlp_mpi_ctx *c);
 
@@ -283,17 +288,16 @@ mlp_status mlp_mpi_set_overlap(mlp_mpi *c, int on, size_t bucket_values)
 
 mlp_status mlp_mpi_reducer(mlp_mpi *c, mlp_reducer *r)
 {
-    if (c == NULL || r == NULL || r->struct_size < sizeof *r) return MLP_ERR_INVALID_ARG;
+    /* the fields of 1.4 at least; fields a later header appends are left alone */
+    if (c == NULL || r == NULL || r->struct_size < REDUCER_1_4) return MLP_ERR_INVALID_ARG;
     r->shards = (size_t)c->size;
     r->shard = (size_t)c->rank;
     r->allreduce = blocking_allreduce;
     r->user_data = c;
     r->verify_every = c->verify_every;
-    if (r->struct_size >= offsetof(mlp_reducer, bucket_values) + sizeof r->bucket_values) {
-        r->start = c->overlap ? bucket_start : NULL;
-        r->wait = c->overlap ? bucket_wait : NULL;
-        r->bucket_values = c->bucket_values;
-    }
+    r->start = c->overlap ? bucket_start : NULL;
+    r->wait = c->overlap ? bucket_wait : NULL;
+    r->bucket_values = c->bucket_values;
     return MLP_OK;
 }
 
@@ -404,10 +408,10 @@ mlp_status mlp_mpi_broadcast_weights(mlp_mpi *c, mlp_net *net)
 
 mlp_status mlp_mpi_get_stats(const mlp_mpi *c, mlp_mpi_stats *stats)
 {
-    if (c == NULL || stats == NULL || stats->struct_size < sizeof *stats)
-        return MLP_ERR_INVALID_ARG;
-    *stats = c->stats;
-    stats->struct_size = sizeof *stats;
+    if (c == NULL || stats == NULL || stats->struct_size < STATS_1_4) return MLP_ERR_INVALID_ARG;
+    const size_t size = stats->struct_size < sizeof *stats ? stats->struct_size : sizeof *stats;
+    memcpy((char *)stats + sizeof size, (const char *)&c->stats + sizeof size,
+           size - sizeof size); /* the caller's struct_size stays */
     return MLP_OK;
 }
 
