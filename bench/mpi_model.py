@@ -53,6 +53,7 @@ def main():
 
     print("Measured (median of runs), ms per step of the global batch; efficiency = "
           "T(1) / (P T(P)):")
+    print()
     print("| network | reducer | ranks | step | compute | communication | efficiency |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for w in workloads:
@@ -92,6 +93,7 @@ def main():
           f"; this machine's ranks exchange at {1 / c / 1e9:.2f} GB/s with "
           f"{a * 1e6:.0f} us per message (fitted to the {len(pts)} runs of 2 to {CORES} ranks; "
           f"{CORES} cores)")
+    print()
     print("| network | ranks | measured step | model step | model / measured |")
     print("|---|---:|---:|---:|---:|")
     for w in workloads:
@@ -109,6 +111,7 @@ def main():
     print()
     print("Projection (no overlap; one rank's measured rate; global batch as measured, "
           "and the smallest global batch that keeps efficiency >= 80 %):")
+    print()
     print("| network | link | ranks | compute ms | comm ms | efficiency | batch for 80 % |")
     print("|---|---|---:|---:|---:|---:|---:|")
     with open(f"{out}/mpi_projection.dat", "w") as dat:
