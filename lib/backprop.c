@@ -27,13 +27,7 @@ mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *f
 double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                      const double *x, const double *target, size_t n)
 {
-    return mlp__backward_of(net, ws, loss, grad, x, target, n, n);
-}
-
-double mlp__backward_of(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
-                        const double *x, const double *target, size_t n, size_t of)
-{
-    return mlp__backward_hooked(net, ws, loss, grad, x, target, n, of, NULL, NULL);
+    return mlp__backward_hooked(net, ws, loss, grad, x, target, n, n, NULL, NULL);
 }
 
 double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,

@@ -462,13 +462,10 @@ double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, doubl
                      const double *x, const double *target, size_t n);
 
 /* The same for n rows that are one shard of a batch of `of` rows: the gradient of
- * their summed loss divided by `of`; returns the mean loss of the n rows. */
-double mlp__backward_of(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
-                        const double *x, const double *target, size_t n, size_t of);
-
-/* The same, calling done(ctx, l, loss) as soon as layer l's gradient is complete (the
- * last layer first): a sharded fit hands it to the reducer while the layers before it
- * are computed. */
+ * their summed loss divided by `of`; returns the mean loss of the n rows. With done,
+ * calls done(ctx, l, loss) as soon as layer l's gradient is complete (the last layer
+ * first): a sharded fit hands it to the reducer while the layers before it are
+ * computed. */
 typedef void (*mlp__layer_done)(void *ctx, size_t layer, double loss);
 double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                             const double *x, const double *target, size_t n, size_t of,

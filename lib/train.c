@@ -729,9 +729,11 @@ static mlp_status reserve_history(mlp_trainer *tr, size_t epochs)
     return MLP_OK;
 }
 
-/* The options' checks, and where the training and validation rows are. */
+/* The options' checks, and where the training and validation rows are; without
+ * hold_out a validation_fraction is checked but no rows are held out (a sharded fit
+ * with rows of their own holds out each shard's, plan_local_rows). */
 static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp_fit_options *opt,
-                            mlp_dataset *tv, mlp_dataset *vv, size_t *batch)
+                            int hold_out, mlp_dataset *tv, mlp_dataset *vv, size_t *batch)
 {
     MLP_CHECK(opt->epochs > 0, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: epochs is 0");
     MLP_CHECK(opt->validation_fraction >= 0 && opt->validation_fraction < 1, MLP_ERR_INVALID_ARG,
@@ -754,7 +756,7 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
                   opt->validation_fraction);
         s = mlp__dataset_in(vv, opt->validation, "mlp_trainer_fit", "validation");
         if (s != MLP_OK) return s;
-    } else if (opt->validation_fraction > 0) {
+    } else if (opt->validation_fraction > 0 && hold_out) {
         /* As Keras: the last rows, before any shuffling, are held out. */
         const size_t n_val = (size_t)((double)n * opt->validation_fraction);
         MLP_CHECK(n_val > 0 && n_val < n, MLP_ERR_INVALID_ARG,
@@ -897,10 +899,6 @@ static mlp_status plan_check(const mlp_trainer *tr, const mlp_fit_options *opt, 
               k->name);
     MLP_CHECK(S <= SHARDS_MAX, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: %zu shards, at most %d", S, SHARDS_MAX);
-    MLP_CHECK(opt->validation == NULL || opt->validation_fraction == 0, MLP_ERR_INVALID_ARG,
-              "mlp_trainer_fit: both a validation dataset and a validation_fraction (%g): "
-              "choose one",
-              opt->validation_fraction);
     MLP_CHECK(opt->batch_size == 0 || opt->batch_size >= S, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: a batch of %zu rows cannot be cut into %zu shards",
               opt->batch_size, S);
@@ -928,15 +926,16 @@ static mlp_status plan_alloc(shard_plan *p, size_t S, size_t np)
     return MLP_OK;
 }
 
-/* What this process knows of its shards once setup succeeded: its rows, where they
- * are, its validation rows. tv and vv are what fit_setup found (in local mode it was
- * told no validation_fraction: each shard holds out its own here). */
+/* What this process knows of its shards once setup succeeded: their rows, where they
+ * are, their validation rows — every shard's when all pass the same rows, else those
+ * it computes (plan_agree learns the others' counts). tv and vv are what fit_setup
+ * found (in local mode it held nothing out: each shard holds out its own here). */
 static void plan_local_rows(shard_plan *p, const mlp_dataset *tv, const mlp_dataset *vv,
                             const mlp_fit_options *opt)
 {
     const size_t S = p->S;
-    for (size_t s = p->lo; s < p->hi; s++) {
-        if (!p->local) {
+    for (size_t s = p->local ? p->lo : 0; s < (p->local ? p->hi : S); s++) {
+        if (!p->local) { /* the same rows everywhere: cut the validation rows */
             p->rows[s] = tv->n;
             p->vrows[s] = cut(vv->n, S, s);
             p->voff[s] = cut_at(vv->n, S, s);
@@ -959,45 +958,64 @@ static void plan_local_rows(shard_plan *p, const mlp_dataset *tv, const mlp_data
     p->vy = p->local && opt->validation_fraction > 0 ? tv->y : vv->y;
 }
 
-/* The first reduction: every process puts its status, row counts and hashes in its
- * shard's row of the table; all see the whole table and reach the same verdict. */
-static mlp_status plan_agree(shard_plan *p, mlp_trainer *tr, mlp_status mine,
-                             const mlp_fit_options *opt, const mlp_dataset *tv,
-                             const mlp_dataset *vv)
+/* The verdict of a reduced table of S statuses, one every `stride` values: MLP_OK, or
+ * the first failing shard's status — with this process's own detail when it is one of
+ * them (`mine`). */
+static mlp_status first_refusal(const double *t, size_t S, size_t stride, mlp_status mine)
 {
-    const size_t S = p->S, me = p->r.shard;
-    double *t = p->agree;
-    for (size_t i = 0; i < S * AGREE; i++) t[i] = 0.0;
-    double *row = t + me * AGREE;
-    row[0] = (double)mine;
-    if (mine == MLP_OK) {
-        row[1] = (double)(p->local ? p->rows[me] : tv->n);
-        row[2] = (double)(p->local ? p->vrows[me] : vv->n);
-        row[3] = hash_net(tr);
-        row[4] = hash_settings(tr, opt, &p->r);
-        if (!p->local) {
-            const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net);
-            uint64_t h = hash_bytes(4, tv->x, tv->n * in * sizeof(double));
-            h = hash_bytes(h, tv->y, tv->n * k * sizeof(double));
-            if (vv->n > 0) {
-                h = hash_bytes(h, vv->x, vv->n * in * sizeof(double));
-                h = hash_bytes(h, vv->y, vv->n * k * sizeof(double));
-            }
-            row[5] = hash_out(h);
-        }
-        row[6] = hash_weights(tr);
-    }
-    mlp_status s = p->r.allreduce(t, S * AGREE, p->r.user_data);
-    if (s != MLP_OK) return s;
     for (size_t q = 0; q < S; q++) {
-        const double st = t[q * AGREE];
+        const double st = t[q * stride];
         if (st == 0.0) continue;
-        if (mine != MLP_OK) return mine; /* keep this process's own detail */
+        if (mine != MLP_OK) return mine;
         return mlp__fail(st >= 1 && st < 100 ? (mlp_status)st : MLP_ERR_INVALID_ARG,
                          "mlp_trainer_fit: shard %zu of %zu refused the fit (%s); that "
                          "process's mlp_error_detail() says why",
                          q, S, mlp_strerror((mlp_status)st));
     }
+    return MLP_OK;
+}
+
+/* A process that failed before it had a plan still takes part in the first reduction,
+ * with a table of its own that holds only its status; it returns that status. */
+static mlp_status refuse_together(const mlp_reducer *r, mlp_status mine)
+{
+    double *t = calloc(r->shards * AGREE, sizeof *t);
+    if (t == NULL)
+        return mlp__fail(MLP_ERR_NOMEM,
+                         "mlp_trainer_fit: cannot tell the other processes why this one fails");
+    t[r->shard * AGREE] = (double)mine;
+    const mlp_status s = r->allreduce(t, r->shards * AGREE, r->user_data);
+    free(t);
+    return s != MLP_OK ? s : mine;
+}
+
+/* The first reduction: every process puts its status, row counts and hashes in its
+ * shard's row of the table; all see the whole table and reach the same verdict. */
+static mlp_status plan_agree(shard_plan *p, mlp_trainer *tr, const mlp_fit_options *opt,
+                             const mlp_dataset *tv, const mlp_dataset *vv)
+{
+    const size_t S = p->S, me = p->r.shard;
+    double *t = p->agree;
+    for (size_t i = 0; i < S * AGREE; i++) t[i] = 0.0;
+    double *row = t + me * AGREE; /* row[0], the status, stays MLP_OK */
+    row[1] = (double)(p->local ? p->rows[me] : tv->n);
+    row[2] = (double)(p->local ? p->vrows[me] : vv->n);
+    row[3] = hash_net(tr);
+    row[4] = hash_settings(tr, opt, &p->r);
+    if (!p->local) {
+        const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net);
+        uint64_t h = hash_bytes(4, tv->x, tv->n * in * sizeof(double));
+        h = hash_bytes(h, tv->y, tv->n * k * sizeof(double));
+        if (vv->n > 0) {
+            h = hash_bytes(h, vv->x, vv->n * in * sizeof(double));
+            h = hash_bytes(h, vv->y, vv->n * k * sizeof(double));
+        }
+        row[5] = hash_out(h);
+    }
+    row[6] = hash_weights(tr);
+    mlp_status s = p->r.allreduce(t, S * AGREE, p->r.user_data);
+    if (s == MLP_OK) s = first_refusal(t, S, AGREE, MLP_OK);
+    if (s != MLP_OK) return s;
     const double *r0 = t;
     for (size_t q = 1; q < S; q++) {
         const double *rq = t + q * AGREE;
@@ -1020,13 +1038,7 @@ static mlp_status plan_agree(shard_plan *p, mlp_trainer *tr, mlp_status mine,
                   "0's: start every process from the same seed or file",
                   q);
     }
-    for (size_t q = 0; q < S; q++) {
-        if (!p->local) { /* the same rows everywhere: cut them */
-            p->rows[q] = tv->n;
-            p->vrows[q] = cut(vv->n, S, q);
-            p->voff[q] = cut_at(vv->n, S, q);
-            continue;
-        }
+    for (size_t q = 0; p->local && q < S; q++) { /* the other processes' own rows */
         p->rows[q] = (size_t)t[q * AGREE + 1];
         p->vrows[q] = (size_t)t[q * AGREE + 2];
     }
@@ -1108,23 +1120,6 @@ static void plan_order(const shard_plan *p, size_t *perm, int shuffle, uint64_t 
     }
 }
 
-/* One shard's block: its gradient divided by the batch's `of` rows, its loss sum and
- * metric sum. An empty shard's block is zeros. */
-static void shard_block(mlp_trainer *tr, double *g, const double *x, const double *t, size_t n,
-                        size_t of)
-{
-    const mlp_net *net = tr->net;
-    const size_t np = net->n_params, k = mlp_net_n_outputs(net);
-    if (n == 0) {
-        memset(g, 0, (np + 2) * sizeof *g);
-        return;
-    }
-    mlp__forward(net, tr->ws, x, n, tr->keep);
-    const double mean = mlp__backward_of(net, tr->ws, tr->loss, g, x, t, n, of);
-    g[np] = mean * (double)n;
-    g[np + 1] = metric_sum(tr->loss, tr->ws->act[net->n_layers - 1], t, n, k);
-}
-
 /* The buckets of one shard's block, handed to the reducer's start as the backward
  * pass completes them: [w_off of the bucket's first layer, hi). */
 typedef struct bucket_ctx {
@@ -1146,21 +1141,28 @@ static void bucket_done(void *ctx, size_t l, double loss)
     b->hi = lo;
 }
 
-/* shard_block through the reducer's buckets, then its wait. */
-static mlp_status shard_block_buckets(mlp_trainer *tr, const shard_plan *p, double *g,
-                                      const double *x, const double *t, size_t n, size_t of)
+/* One shard's block: its gradient divided by the batch's `of` rows, its loss sum and
+ * metric sum; an empty shard's block is zeros. With a reducer that takes buckets, each
+ * is started as the backward pass completes it (the same buckets on every process,
+ * an empty shard's included), and the call ends with the reducer's wait. */
+static mlp_status shard_block(mlp_trainer *tr, const shard_plan *p, double *g, const double *x,
+                              const double *t, size_t n, size_t of)
 {
     const mlp_net *net = tr->net;
     const size_t np = net->n_params, k = mlp_net_n_outputs(net);
+    const int buckets = p->red != NULL && p->r.start != NULL;
     bucket_ctx b = {p, net, g, n, np + 2, MLP_OK};
-    if (n == 0) { /* zeros, in the buckets every process starts */
+    if (n == 0) {
         memset(g, 0, (np + 2) * sizeof *g);
-        for (size_t l = net->n_layers; l-- > 0;) bucket_done(&b, l, 0.0);
+        for (size_t l = net->n_layers; buckets && l-- > 0;) bucket_done(&b, l, 0.0);
     } else {
         mlp__forward(net, tr->ws, x, n, tr->keep);
         g[np + 1] = metric_sum(tr->loss, tr->ws->act[net->n_layers - 1], t, n, k);
-        mlp__backward_hooked(net, tr->ws, tr->loss, g, x, t, n, of, bucket_done, &b);
+        const double mean = mlp__backward_hooked(net, tr->ws, tr->loss, g, x, t, n, of,
+                                                 buckets ? bucket_done : NULL, &b);
+        if (!buckets) g[np] = mean * (double)n; /* bucket_done wrote it before its start */
     }
+    if (!buckets) return MLP_OK;
     const mlp_status w = p->r.wait(p->r.user_data);
     return b.status != MLP_OK ? b.status : w;
 }
@@ -1189,13 +1191,8 @@ static mlp_status shard_step(mlp_trainer *tr, shard_plan *p, const fit_buffers *
             memcpy(b->xb + r * in, tv->x + row * in, in * sizeof *b->xb);
             memcpy(b->tb + r * k, tv->y + row * k, k * sizeof *b->tb);
         }
-        if (p->red != NULL && p->r.start != NULL) { /* one shard, its buckets reduced */
-            if ((*comm = shard_block_buckets(tr, p, p->blk, b->xb, b->tb, n, total)) != MLP_OK)
-                return *comm;
-            continue;
-        }
         double *g = s == p->lo ? p->blk : p->part;
-        shard_block(tr, g, b->xb, b->tb, n, total);
+        if ((*comm = shard_block(tr, p, g, b->xb, b->tb, n, total)) != MLP_OK) return *comm;
         if (s > p->lo) add_block(p->blk, p->part, np + 2);
     }
     if (p->red != NULL && p->r.start == NULL &&
@@ -1258,17 +1255,8 @@ static mlp_status agree_status(shard_plan *p, mlp_status mine)
     double *t = p->agree;
     for (size_t q = 0; q < p->S; q++) t[q] = 0.0;
     t[p->r.shard] = (double)mine;
-    mlp_status s = p->r.allreduce(t, p->S, p->r.user_data);
-    if (s != MLP_OK) return s;
-    for (size_t q = 0; q < p->S; q++) {
-        if (t[q] == 0.0) continue;
-        if (mine != MLP_OK) return mine;
-        return mlp__fail(t[q] >= 1 && t[q] < 100 ? (mlp_status)t[q] : MLP_ERR_INVALID_ARG,
-                         "mlp_trainer_fit: shard %zu of %zu could not start (%s); that "
-                         "process's mlp_error_detail() says why",
-                         q, p->S, mlp_strerror((mlp_status)t[q]));
-    }
-    return MLP_OK;
+    const mlp_status s = p->r.allreduce(t, p->S, p->r.user_data);
+    return s != MLP_OK ? s : first_refusal(t, p->S, 1, mine);
 }
 
 /* The reducer's fields, checked: without a usable one there is no one to tell. */
@@ -1325,44 +1313,12 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     mlp_dataset tv = {.n = 0}, vv = {.n = 0};
     size_t batch = 0;
     if (s == MLP_OK && plan.S > 0) s = plan_check(tr, &opt, plan.S);
-    if (s == MLP_OK) {
-        /* local shards hold out their own validation rows (plan_local_rows) */
-        mlp_fit_options o = opt;
-        if (plan.local) o.validation_fraction = 0;
-        if (plan.local && !(opt.validation_fraction >= 0 && opt.validation_fraction < 1))
-            s = mlp__fail(MLP_ERR_INVALID_ARG,
-                          "mlp_trainer_fit: validation_fraction is %g, must be in [0, 1)",
-                          opt.validation_fraction);
-        else
-            s = fit_setup(tr, train, &o, &tv, &vv, &batch);
-    }
+    if (s == MLP_OK) s = fit_setup(tr, train, &opt, !plan.local, &tv, &vv, &batch);
     if (plan.S > 0) {
-        if (plan.red != NULL && (s != MLP_OK || tr == NULL)) {
-            /* tell the others, with a table of our own */
-            double *t = calloc((size_t)plan.S * AGREE, sizeof *t);
-            if (t == NULL) return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot tell the "
-                                            "other processes why this one fails");
-            const mlp_status mine = s;
-            t[plan.r.shard * AGREE] = (double)mine;
-            s = plan.r.allreduce(t, plan.S * AGREE, plan.r.user_data);
-            free(t);
-            return s != MLP_OK ? s : mine;
-        }
         if (s == MLP_OK) s = plan_alloc(&plan, plan.S, tr->net->n_params);
+        if (s != MLP_OK && plan.red != NULL) return refuse_together(&plan.r, s);
         if (s == MLP_OK) plan_local_rows(&plan, &tv, &vv, &opt);
-        if (plan.red != NULL) {
-            if (plan.mem == NULL) { /* no table: an empty one of our own */
-                const mlp_status mine = s;
-                double *t = calloc((size_t)plan.S * AGREE, sizeof *t);
-                if (t == NULL) return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot tell "
-                                                "the other processes why this one fails");
-                t[plan.r.shard * AGREE] = (double)mine;
-                s = plan.r.allreduce(t, plan.S * AGREE, plan.r.user_data);
-                free(t);
-                return s != MLP_OK ? s : mine;
-            }
-            s = plan_agree(&plan, tr, s, &opt, &tv, &vv);
-        }
+        if (s == MLP_OK && plan.red != NULL) s = plan_agree(&plan, tr, &opt, &tv, &vv);
         if (s == MLP_OK) s = plan_steps(&plan, tr, &opt, batch);
         if (s != MLP_OK) {
             plan_free(&plan);
