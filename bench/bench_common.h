@@ -1,5 +1,6 @@
-/* Shared by the benchmark programs: option lists, and timing (the median of
- * several samples after a warm-up, each sample long enough to be measured well). */
+/* Shared by the benchmark programs (inline: each uses what it needs): option lists,
+ * and timing (the median of several samples after a warm-up, each sample long enough
+ * to be measured well). */
 #ifndef MLP_BENCH_COMMON_H
 #define MLP_BENCH_COMMON_H
 
@@ -9,7 +10,7 @@
 #include <time.h>
 
 /* 1 when `name` is an item of the comma-separated `list` (NULL: every name). */
-static int listed(const char *list, const char *name)
+static inline int listed(const char *list, const char *name)
 {
     if (list == NULL) return 1;
     const size_t len = strlen(name);
@@ -18,14 +19,14 @@ static int listed(const char *list, const char *name)
     return 0;
 }
 
-static double now(void)
+static inline double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
+static inline int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -36,7 +37,7 @@ typedef void (*bench_fn)(void *ctx);
 /* Median seconds per call over samples that together take at least min_time.
  * Returns a negative number, without sampling, when one call takes longer than
  * max_call (a peer far too slow for the time the suite has). */
-static double time_call(bench_fn f, void *ctx, double min_time, double max_call)
+static inline double time_call(bench_fn f, void *ctx, double min_time, double max_call)
 {
     double t0 = now();
     f(ctx); /* the first call warms caches and starts the BLAS threads */

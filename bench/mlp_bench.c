@@ -31,21 +31,8 @@
 #include <cblas.h>
 #include <mlp.h>
 
-typedef struct workload {
-    const char *name;
-    size_t n_inputs, n_layers;
-    size_t sizes[4];
-    mlp_activation hidden;
-} workload;
-
-/* bias on, MSE, linear output (issue #5) */
-static const workload workloads[] = {
-    {"tiny", 2, 2, {2, 1}, MLP_ACT_RELU},
-    {"mnist", 784, 3, {256, 128, 10}, MLP_ACT_RELU},
-    {"wide", 1024, 3, {1024, 1024, 1024}, MLP_ACT_TANH},
-};
-
 #include "bench_common.h"
+#include "workloads.h"
 
 typedef struct cell {
     const workload *w;

@@ -20,18 +20,8 @@
 
 #include "mlp_mpi.h"
 
-typedef struct workload {
-    const char *name;
-    size_t n_inputs, n_layers;
-    size_t sizes[3];
-    mlp_activation hidden;
-} workload;
-
-/* the shapes of bench/mlp_bench.c */
-static const workload workloads[] = {
-    {"mnist", 784, 3, {256, 128, 10}, MLP_ACT_RELU},
-    {"wide", 1024, 3, {1024, 1024, 1024}, MLP_ACT_TANH},
-};
+#include "bench_common.h"
+#include "workloads.h"
 
 /* MPI_Allreduce through the hook, timed as libmlp-mpi times its own. */
 typedef struct plain {
@@ -72,8 +62,8 @@ int main(int argc, char **argv)
         printf("reducer,workload,ranks,batch,params,step_ms,compute_ms,comm_ms,bytes_per_step\n");
     for (size_t wi = 0; wi < sizeof workloads / sizeof workloads[0]; wi++) {
         const workload *w = &workloads[wi];
-        if (strstr(which, w->name) == NULL) continue;
-        mlp_layer_spec spec[3];
+        if (!listed(which, w->name)) continue;
+        mlp_layer_spec spec[4];
         for (size_t l = 0; l < w->n_layers; l++)
             spec[l] = (mlp_layer_spec)MLP_LAYER(w->sizes[l],
                                                 l + 1 < w->n_layers ? w->hidden : MLP_ACT_IDENTITY, 1);
