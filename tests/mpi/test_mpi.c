@@ -88,7 +88,7 @@ static size_t block(size_t r, size_t P, size_t *at)
 }
 
 /* Every rank's weights equal rank 0's, bit for bit. */
-static int same_everywhere(mlp_mpi *ctx, const double *w, size_t np)
+static int same_everywhere(const double *w, size_t np)
 {
     double *w0 = malloc(np * sizeof *w0);
     memcpy(w0, w, np * sizeof *w0);
@@ -96,29 +96,31 @@ static int same_everywhere(mlp_mpi *ctx, const double *w, size_t np)
     int same = memcmp(w0, w, np * sizeof *w0) == 0, all = 0;
     MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     free(w0);
-    (void)ctx;
     return all;
 }
 
-/* The fit on all ranks; the final weights returned (malloc'd). */
-static double *fit_mpi(mlp_mpi *ctx, mlp_optimizer_kind kind, int local, size_t epochs,
-                       mlp_status *status, double *loss)
+/* A copy of the network's weights (malloc'd); frees the trainer and the network. */
+static double *take_weights(mlp_net *net, mlp_trainer *tr)
 {
-    mlp_net *net = make_net(12);
-    mlp_trainer *tr = make_trainer(net, kind);
-    mlp_fit_options f = options(epochs, local);
-    size_t at = 0, n = local ? block((size_t)rank, (size_t)size, &at) : N;
-    mlp_fit_result r;
-    mlp_fit_result_init(&r, sizeof r);
-    const mlp_dataset d = MLP_DATASET(xs + at * IN, ys + at * OUT, n);
-    *status = mlp_mpi_fit(ctx, tr, &r, &d, &f);
-    if (loss != NULL && *status == MLP_OK) loss[0] = r.loss[r.epochs_run - 1];
     const size_t np = mlp_net_n_params(net);
     double *w = malloc(np * sizeof *w);
     memcpy(w, mlp_net_params_const(net), np * sizeof *w);
     mlp_trainer_free(tr);
     mlp_net_free(net);
     return w;
+}
+
+/* The fit on all ranks; the final weights returned (malloc'd). */
+static double *fit_mpi(mlp_mpi *ctx, mlp_optimizer_kind kind, int local, size_t epochs,
+                       mlp_status *status)
+{
+    mlp_net *net = make_net(12);
+    mlp_trainer *tr = make_trainer(net, kind);
+    mlp_fit_options f = options(epochs, local);
+    size_t at = 0, n = local ? block((size_t)rank, (size_t)size, &at) : N;
+    const mlp_dataset d = MLP_DATASET(xs + at * IN, ys + at * OUT, n);
+    *status = mlp_mpi_fit(ctx, tr, NULL, &d, &f);
+    return take_weights(net, tr);
 }
 
 /* The same fit in this process: shards 0 (plain) or P. */
@@ -131,12 +133,7 @@ static double *fit_here(mlp_optimizer_kind kind, int local, size_t epochs, size_
     const mlp_dataset d = MLP_DATASET(xs, ys, N);
     mlp_status s = mlp_trainer_fit(tr, NULL, &d, &f);
     CHECK(s == MLP_OK, "single-process fit: %s", mlp_error_detail());
-    const size_t np = mlp_net_n_params(net);
-    double *w = malloc(np * sizeof *w);
-    memcpy(w, mlp_net_params_const(net), np * sizeof *w);
-    mlp_trainer_free(tr);
-    mlp_net_free(net);
-    return w;
+    return take_weights(net, tr);
 }
 
 static void identity(mlp_mpi *ctx)
@@ -149,10 +146,10 @@ static void identity(mlp_mpi *ctx)
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
             const char *name = mlp_optimizer_name(kinds[k]);
             mlp_status s1, s2;
-            double *w1 = fit_mpi(ctx, kinds[k], local, 5, &s1, NULL);
-            double *w2 = fit_mpi(ctx, kinds[k], local, 5, &s2, NULL);
+            double *w1 = fit_mpi(ctx, kinds[k], local, 5, &s1);
+            double *w2 = fit_mpi(ctx, kinds[k], local, 5, &s2);
             CHECK(s1 == MLP_OK && s2 == MLP_OK, "%s: fit failed: %s", name, mlp_error_detail());
-            CHECK(same_everywhere(ctx, w1, np), "%s local=%d: ranks differ", name, local);
+            CHECK(same_everywhere(w1, np), "%s local=%d: ranks differ", name, local);
             CHECK(memcmp(w1, w2, np * sizeof *w1) == 0, "%s local=%d: a rerun differs", name,
                   local);
             /* the same with the gradient reduced in buckets by the library's thread,
@@ -161,7 +158,7 @@ static void identity(mlp_mpi *ctx)
                 CHECK(mlp_mpi_set_overlap(ctx, 1, bucket) == MLP_OK, "overlap: %s",
                       mlp_mpi_last_error(ctx));
                 mlp_status s3;
-                double *w3 = fit_mpi(ctx, kinds[k], local, 5, &s3, NULL);
+                double *w3 = fit_mpi(ctx, kinds[k], local, 5, &s3);
                 CHECK(s3 == MLP_OK && memcmp(w1, w3, np * sizeof *w1) == 0,
                       "%s local=%d: overlapped in buckets of %zu, other bits", name, local,
                       bucket);
@@ -197,7 +194,7 @@ static void checkpoint(mlp_mpi *ctx, const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/ckpt.mlp", dir);
     mlp_status s;
-    double *w6 = fit_mpi(ctx, MLP_OPT_ADAM, 0, 6, &s, NULL);
+    double *w6 = fit_mpi(ctx, MLP_OPT_ADAM, 0, 6, &s);
     CHECK(s == MLP_OK, "6 epochs: %s", mlp_error_detail());
 
     mlp_net *net = make_net(12);
