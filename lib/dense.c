@@ -133,6 +133,10 @@ enum { SMALL_ROWS = 8 };
  * AVX-512 register, two AVX2 ones or four SSE2 ones as the build of the function allows. */
 typedef double vrows __attribute__((vector_size(SMALL_ROWS * sizeof(double))));
 typedef long long vmask __attribute__((vector_size(SMALL_ROWS * sizeof(long long))));
+/* The same vector at any double's address: rows are read and written in place,
+ * not through a local copy (which GCC keeps in memory, a store more per vector). */
+typedef double vrows_at __attribute__((vector_size(SMALL_ROWS * sizeof(double)), aligned(8),
+                                        may_alias));
 
 /* Two vectors' even lanes and odd lanes; and their lanes interleaved, low and high half */
 #if defined(__clang__)
@@ -147,32 +151,34 @@ typedef long long vmask __attribute__((vector_size(SMALL_ROWS * sizeof(long long
 #define ZIP_HI(a, b) __builtin_shuffle(a, b, (vmask){4, 12, 5, 13, 6, 14, 7, 15})
 #endif
 
-/* Rows r0.. r0 + 7 of m (rows of `width`) into width vectors, and back. */
-__attribute__((always_inline)) static inline void load_cols(vrows *c, const double *m, size_t width)
+/* Rows r0.. r0 + 7 of m (rows of `width`) into width vectors c[0], c[step], ...,
+ * and back. */
+__attribute__((always_inline)) static inline void load_cols(vrows *c, const double *m, size_t width,
+                                                            size_t step)
 {
     if (width == 1) {
-        memcpy(c, m, sizeof *c);
+        c[0] = *(const vrows_at *)m;
     } else if (width == 2) {
-        vrows v[2];
-        memcpy(v, m, sizeof v);
-        c[0] = EVEN(v[0], v[1]);
-        c[1] = ODD(v[0], v[1]);
+        const vrows v0 = *(const vrows_at *)m, v1 = *(const vrows_at *)(m + SMALL_ROWS);
+        c[0] = EVEN(v0, v1);
+        c[step] = ODD(v0, v1);
     } else {
         for (size_t k = 0; k < width; k++)
-            for (size_t r = 0; r < SMALL_ROWS; r++) c[k][r] = m[r * width + k];
+            for (size_t r = 0; r < SMALL_ROWS; r++) c[k * step][r] = m[r * width + k];
     }
 }
 
-__attribute__((always_inline)) static inline void store_cols(double *m, const vrows *c, size_t width)
+__attribute__((always_inline)) static inline void store_cols(double *m, const vrows *c, size_t width,
+                                                             size_t step)
 {
     if (width == 1) {
-        memcpy(m, c, sizeof *c);
+        *(vrows_at *)m = c[0];
     } else if (width == 2) {
-        const vrows v[2] = {ZIP_LO(c[0], c[1]), ZIP_HI(c[0], c[1])};
-        memcpy(m, v, sizeof v);
+        *(vrows_at *)m = ZIP_LO(c[0], c[step]);
+        *(vrows_at *)(m + SMALL_ROWS) = ZIP_HI(c[0], c[step]);
     } else {
         for (size_t r = 0; r < SMALL_ROWS; r++)
-            for (size_t k = 0; k < width; k++) m[r * width + k] = c[k][r];
+            for (size_t k = 0; k < width; k++) m[r * width + k] = c[k * step][r];
     }
 }
 
@@ -207,8 +213,66 @@ __attribute__((always_inline)) static inline void rectify_lanes(vrows *acc, doub
     *acc = u.all;
 }
 
+/* One layer on a tile of t blocks of rows, layer by layer rather than block by
+ * block, so that a node's weights stay in registers across the tile: node j of
+ * block i is dst[j·t + i] = f(b_j + Σ_k src[k·t + i]·w_jk), summed in small_row's
+ * order. The k loop is unrolled for the narrowest layers (a loop of one to four
+ * trips costs more in its control than in its arithmetic). */
 __attribute__((always_inline)) static inline void
-small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0)
+layer_tile(vrows *dst, const vrows *src, size_t t, const double *w, const double *b, size_t in,
+           size_t out, int rectified, double neg, int whole)
+{
+    const vrows zero = {0};
+    for (size_t j = 0; j < out; j++) {
+        const double *wj = w + j * in;
+        const vrows bias = zero + (b != NULL ? b[j] : 0.0);
+        vrows *d = dst + j * t;
+#define TILE_LOOP(SUM)                                                                  \
+    for (size_t i = 0; i < t; i++) {                                                    \
+        vrows acc = bias;                                                               \
+        SUM;                                                                            \
+        if (rectified) rectify_lanes(&acc, neg, whole);                                 \
+        d[i] = acc;                                                                     \
+    }
+        switch (in) {
+        case 1: {
+            const double w0 = wj[0];
+            TILE_LOOP(acc += src[i] * w0)
+            break;
+        }
+        case 2: {
+            const double w0 = wj[0], w1 = wj[1];
+            TILE_LOOP(acc += src[i] * w0; acc += src[t + i] * w1)
+            break;
+        }
+        case 3: {
+            const double w0 = wj[0], w1 = wj[1], w2 = wj[2];
+            TILE_LOOP(acc += src[i] * w0; acc += src[t + i] * w1; acc += src[2 * t + i] * w2)
+            break;
+        }
+        case 4: {
+            const double w0 = wj[0], w1 = wj[1], w2 = wj[2], w3 = wj[3];
+            TILE_LOOP(acc += src[i] * w0; acc += src[t + i] * w1; acc += src[2 * t + i] * w2;
+                      acc += src[3 * t + i] * w3)
+            break;
+        }
+        default:
+            TILE_LOOP(for (size_t k = 0; k < in; k++) acc += src[k * t + i] * wj[k])
+        }
+#undef TILE_LOOP
+    }
+}
+
+/* A tile's columns: at most TILE_VECS vectors (8 KiB) in each of two local arrays. */
+enum { TILE_VECS = 128, TILE_BLOCKS = 64 };
+
+/* Rows r0 .. r1 (whole blocks of SMALL_ROWS) through every layer, a tile of blocks
+ * at a time: the tile's rows turned into columns once, every layer run on columns
+ * kept in two local arrays, each layer's values written back row by row into the
+ * workspace. */
+__attribute__((always_inline)) static inline void
+small_net_blocks_body(const mlp_net *net, mlp_workspace *ws, const double *x, double *y,
+                      size_t r0, size_t r1)
 {
 #if defined(__x86_64__)
     /* a CPU with AVX-512F runs the AVX-512 build of this body (ISA_WRAPPERS) */
@@ -216,27 +280,35 @@ small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, siz
 #else
     const int whole = 0;
 #endif
-    vrows cols[2][SMALL_LAYER]; /* a layer's input and output: node by node, a lane a row */
-    const size_t in0 = net->n_inputs;
-    const double *xr = x + r0 * in0;
-    load_cols(cols[0], xr, in0);
-    int cur = 0;
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const mlp_layer *L = &net->layers[l];
-        const double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
-        const double neg = L->kind->below;
-        const size_t in = L->in, out = L->out;
-        const vrows *src = cols[cur];
-        vrows *dst = cols[1 - cur];
-        const vrows zero = {0};
-        for (size_t j = 0; j < out; j++) {
-            vrows acc = zero + (b != NULL ? b[j] : 0.0);
-            for (size_t k = 0; k < in; k++) acc += src[k] * w[j * in + k];
-            if (L->act != MLP_ACT_IDENTITY) rectify_lanes(&acc, neg, whole);
-            dst[j] = acc;
+    vrows cols[2][TILE_VECS]; /* a layer's input and output: node by node, block by block */
+    const size_t in0 = net->n_inputs, n_layers = net->n_layers;
+    size_t widest = in0;
+    for (size_t l = 0; l < n_layers; l++)
+        if (net->layers[l].out > widest) widest = net->layers[l].out;
+    size_t tile = TILE_VECS / widest; /* widest <= SMALL_LAYER <= TILE_VECS: tile >= 1 */
+    if (tile > TILE_BLOCKS) tile = TILE_BLOCKS;
+    for (size_t r = r0; r + SMALL_ROWS <= r1;) {
+        size_t t = (r1 - r) / SMALL_ROWS;
+        if (t > tile) t = tile;
+        for (size_t i = 0; i < t; i++)
+            load_cols(cols[0] + i, x + (r + i * SMALL_ROWS) * in0, in0, t);
+        int cur = 0;
+        for (size_t l = 0; l < n_layers; l++) {
+            const mlp_layer *L = &net->layers[l];
+            const double *w = net->params + L->w_off;
+            const double *b = L->has_bias ? net->params + L->b_off : NULL;
+            const size_t out = L->out;
+            layer_tile(cols[1 - cur], cols[cur], t, w, b, L->in, out, L->act != MLP_ACT_IDENTITY,
+                       L->kind->below, whole);
+            cur = 1 - cur;
+            double *a = ws->act[l] + r * out;
+            for (size_t i = 0; i < t; i++)
+                store_cols(a + i * SMALL_ROWS * out, cols[cur] + i, out, t);
+            if (y != NULL && l + 1 == n_layers) /* the output, where the caller wants it */
+                for (size_t i = 0; i < t; i++)
+                    store_cols(y + (r + i * SMALL_ROWS) * out, cols[cur] + i, out, t);
         }
-        store_cols(ws->act[l] + r0 * out, dst, out);
-        cur = 1 - cur;
+        r += t * SMALL_ROWS;
     }
 }
 #define HAVE_SMALL_BLOCK 1
@@ -257,17 +329,33 @@ small_net_block_body(const mlp_net *net, mlp_workspace *ws, const double *x, siz
     static void name params { name##_body args; }
 #endif
 
-ISA_WRAPPERS(small_net_block,
-             (const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0),
-             (net, ws, x, r0))
+ISA_WRAPPERS(small_net_blocks,
+             (const mlp_net *net, mlp_workspace *ws, const double *x, double *y, size_t r0,
+              size_t r1),
+             (net, ws, x, y, r0, r1))
 #else
 #define HAVE_SMALL_BLOCK 0
 #endif
+
+/* Rows r0..r1 one at a time, their output copied to y (when not NULL) as well. */
+__attribute__((always_inline)) static inline void small_net_tail(const mlp_net *net,
+                                                                mlp_workspace *ws,
+                                                                const double *x, double *y,
+                                                                size_t r0, size_t r1)
+{
+    small_net_scalar(net, ws, x, r0, r1);
+    if (y == NULL) return;
+    const size_t out = net->layers[net->n_layers - 1].out;
+    const double *last = ws->act[net->n_layers - 1];
+    /* a few values: a loop, not a call into libc */
+    for (size_t i = r0 * out; i < r1 * out; i++) y[i] = last[i];
+}
 
 typedef struct small_job {
     const mlp_net *net;
     mlp_workspace *ws;
     const double *x;
+    double *y;
 } small_job;
 
 NO_VECTORIZE
@@ -277,20 +365,22 @@ static void small_net_rows(void *ctx, size_t r0, size_t r1, size_t part)
     const small_job *j = ctx;
     size_t r = r0;
 #if HAVE_SMALL_BLOCK
-    for (; r + SMALL_ROWS <= r1; r += SMALL_ROWS) small_net_block(j->net, j->ws, j->x, r);
+    small_net_blocks(j->net, j->ws, j->x, j->y, r, r1);
+    r += (r1 - r) / SMALL_ROWS * SMALL_ROWS;
 #endif
-    if (r < r1) small_net_scalar(j->net, j->ws, j->x, r, r1);
+    if (r < r1) small_net_tail(j->net, j->ws, j->x, j->y, r, r1);
 }
 
 NO_VECTORIZE
-int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n)
+int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
+                           double *y)
 {
     if (!net->small) return 0;
     if (n < SMALL_ROWS) { /* no whole block: one row at a time (predicting one row) */
-        small_net_scalar(net, ws, x, 0, n);
+        small_net_tail(net, ws, x, y, 0, n);
         return 1;
     }
-    small_job j = {net, ws, x};
+    small_job j = {net, ws, x, y};
     /* a row of a small network costs about what a few values of a pass do */
     if (n < MLP__PAR_MIN / 2) small_net_rows(&j, 0, n, 0);
     else mlp__parallel_for(n, SMALL_ROWS, MLP__PAR_MIN / 4, small_net_rows, &j);
@@ -385,8 +475,8 @@ small_blocks_body(double *acc, double *bacc, double *da_prev, const double *dz,
     for (size_t i = 0; i < in * out; i++) vw[i] = zero;
     for (size_t j = 0; j < out; j++) vb[j] = zero;
     for (size_t bl = 0; bl < blocks; bl++) {
-        load_cols(dzc, dz + bl * SMALL_ROWS * out, out);
-        load_cols(ac, a_prev + bl * SMALL_ROWS * in, in);
+        load_cols(dzc, dz + bl * SMALL_ROWS * out, out, 1);
+        load_cols(ac, a_prev + bl * SMALL_ROWS * in, in, 1);
         for (size_t j = 0; j < out; j++) {
             vb[j] += dzc[j];
             for (size_t k = 0; k < in; k++) vw[j * in + k] += dzc[j] * ac[k];
@@ -397,7 +487,7 @@ small_blocks_body(double *acc, double *bacc, double *da_prev, const double *dz,
                 for (size_t j = 0; j < out; j++) t += dzc[j] * w[j * in + k];
                 dac[k] = t;
             }
-            store_cols(da_prev + bl * SMALL_ROWS * in, dac, in);
+            store_cols(da_prev + bl * SMALL_ROWS * in, dac, in, 1);
         }
     }
     for (size_t i = 0; i < in * out; i++) LANE_SUM(vw[i], acc[i]);
@@ -411,13 +501,13 @@ small_input_blocks_body(double *da_prev, const double *dz, const double *w, size
     vrows dzc[SMALL_LAYER], dac[SMALL_LAYER];
     const vrows zero = {0};
     for (size_t bl = 0; bl < blocks; bl++) {
-        load_cols(dzc, dz + bl * SMALL_ROWS * out, out);
+        load_cols(dzc, dz + bl * SMALL_ROWS * out, out, 1);
         for (size_t k = 0; k < in; k++) {
             vrows t = zero;
             for (size_t j = 0; j < out; j++) t += dzc[j] * w[j * in + k];
             dac[k] = t;
         }
-        store_cols(da_prev + bl * SMALL_ROWS * in, dac, in);
+        store_cols(da_prev + bl * SMALL_ROWS * in, dac, in, 1);
     }
 }
 

@@ -137,7 +137,7 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
     /* The small road keeps no pre-activation: its activations (piecewise linear)
      * never need one, and the output's logits are only asked for by the losses
      * that need them. */
-    if (!(keep & MLP__KEEP_LOGITS) && mlp__small_net_forward(net, ws, x, n)) return;
+    if (!(keep & MLP__KEEP_LOGITS) && mlp__small_net_forward(net, ws, x, n, NULL)) return;
     const double *a_prev = x; /* (n, in) */
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
@@ -169,13 +169,21 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
         if (s != MLP_OK) return s;
         ws->fits_id = net->shape_id;
     }
+    const size_t n_out = net->layers[net->n_layers - 1].out;
     if (net->small) { /* mlp__forward's first road, without the call */
         ws->last_rows = n;
-        mlp__small_net_forward(net, ws, x, n);
+        /* y written as the rows go, where that cannot overwrite rows of x not yet read */
+        const uintptr_t y0 = (uintptr_t)y, y1 = (uintptr_t)(y + n * n_out);
+        const uintptr_t x0 = (uintptr_t)x, x1 = (uintptr_t)(x + n * net->n_inputs);
+        if (y1 <= x0 || x1 <= y0) {
+            mlp__small_net_forward(net, ws, x, n, y);
+            return MLP_OK;
+        }
+        mlp__small_net_forward(net, ws, x, n, NULL);
     } else {
         mlp__forward(net, ws, x, n, 0);
     }
-    const size_t cells = n * net->layers[net->n_layers - 1].out;
+    const size_t cells = n * n_out;
     const double *last = ws->act[net->n_layers - 1];
     if (cells <= 8) /* a call into libc costs more than copying a few values */
         for (size_t i = 0; i < cells; i++) y[i] = last[i];
