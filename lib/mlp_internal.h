@@ -80,14 +80,15 @@ double mlp__max_abs(const double *x, size_t n);
 
 /* ---- threads (lib/parallel.c) ---------------------------------------------------- */
 
-/* One part of a job: indices [begin, end) of the job's range; part is 0 for the
- * part the calling thread runs, up to the part count - 1 (< MLP_MAX_THREADS). */
+/* One part of a job: indices [begin, end) of the job's range; part is its index,
+ * 0 to the part count - 1 (< MLP_MAX_THREADS); any thread may run any part. */
 typedef void (*mlp__task)(void *ctx, size_t begin, size_t end, size_t part);
 
 /* Run task over [0, n) in parts on the library's threads (mlp_get_num_threads()),
- * each part a multiple of grain long (but the last) and at least min_per_part
- * (fewer parts when n is small; one, on the calling thread, below 2 * min_per_part
- * or when the pool is busy). Returns when every part is done. */
+ * a few parts per thread, each a multiple of grain long (but the last) and at least
+ * min_per_part (fewer parts when n is small; one, on the calling thread, below
+ * 2 * min_per_part, on one thread, or when the pool is busy). Returns when every
+ * part is done. */
 void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task task, void *ctx);
 
 /* Values a part of an element-wise pass should hold at least: below this, waking a

@@ -7,21 +7,27 @@
  * (GCC's libgomp is opaque to ThreadSanitizer), and it adds no runtime to a
  * program that links libmlp. docs/design.md gives the reasons and what it measured.
  *
- * How a job runs: the caller splits [0, n) into parts (mlp__parallel_for), hands
- * part i to worker i - 1 through the worker's own slot (its fields, then its
- * sequence number with release order), wakes the sleeping workers with one
- * broadcast (one system call, not one per worker), runs part 0 itself and waits
- * for the others. A worker spins on its sequence number for some microseconds
- * after each job (passes on small batches follow each other that closely), then
- * sleeps on the pool's condition variable: it never spins through a long BLAS
- * call, where it would take a core from the BLAS's own threads.
+ * How a job runs: the caller cuts [0, n) into parts (mlp__parallel_for), a few per
+ * thread, at fixed places (they depend on n and the thread count only), writes the
+ * job into the pool and publishes it with one atomic ticket (the job's generation,
+ * its part count and the next part to take), wakes the sleeping workers with one
+ * broadcast (one system call, not one per worker), and then takes parts itself like
+ * any worker: each participant claims the next part by a compare-and-swap on the
+ * ticket until none is left. The caller then waits only for parts already being
+ * run. A worker that wakes late (a sleeping thread takes tens of microseconds to
+ * wake, more when its core is busy with a BLAS thread spinning after a dgemm) finds
+ * the parts taken and costs the caller nothing; with one part per thread, handed
+ * out in advance, the caller waited for it. A worker spins on the ticket for some
+ * microseconds after each job (passes on small batches follow each other that
+ * closely), then sleeps on the pool's condition variable: it never spins through a
+ * long BLAS call, where it would take a core from the BLAS's own threads.
  *
  * One job at a time: a caller that finds the pool busy (another thread of the
  * program predicting at the same moment, say) runs its job alone. Results never
- * depend on this, nor on the thread count: every task the library hands the pool
- * computes each output value from the same inputs in the same order whichever
- * part it falls in (element-wise passes, sums down whole columns, chunks of the
- * optimizer's update).
+ * depend on this, nor on the thread count, nor on which thread runs which part:
+ * every task the library hands the pool computes each output value from the same
+ * inputs in the same order whichever part it falls in (element-wise passes, sums
+ * down whole columns, chunks of the optimizer's update).
  *
  * The library keeps one piece of process-wide state here: the pool and the
  * thread count set by mlp_set_num_threads. The workers are joined when the
@@ -33,6 +39,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,15 +56,13 @@
  * nanoseconds on current x86 CPUs, so some microseconds in all. */
 enum { SPINS = 512 };
 
-typedef struct worker {
-    pthread_t thread;
-    atomic_uint seq;  /* bumped by the caller for each job given to this worker */
-    /* the job, written before seq */
-    mlp__task task;
-    void *ctx;
-    size_t begin, end, part;
-    char pad[64];
-} worker;
+/* The ticket: the job's generation, its part count and the next part to take, in
+ * one word, so that a claim can never take a part of a job other than the one
+ * whose generation it read. Parts are at most MLP_MAX_THREADS (512 < 2^11). */
+enum { NEXT_BITS = 11, PARTS_SHIFT = NEXT_BITS, GEN_SHIFT = 2 * NEXT_BITS };
+#define TICKET_NEXT(t) ((size_t)((t) & ((1u << NEXT_BITS) - 1)))
+#define TICKET_PARTS(t) ((size_t)(((t) >> PARTS_SHIFT) & ((1u << NEXT_BITS) - 1)))
+#define TICKET_GEN(t) ((t) >> GEN_SHIFT)
 
 typedef struct pool {
     pthread_mutex_t busy; /* held by the caller running a job */
@@ -65,9 +70,17 @@ typedef struct pool {
     pthread_cond_t wake;
     int sleepers;
     int stop;
-    worker *workers;
-    size_t n_workers, cap;
-    atomic_size_t remaining; /* parts of the running job not yet done */
+    pthread_t *threads;
+    size_t n_workers;
+    /* the running job, written by the caller before it publishes the ticket */
+    mlp__task task;
+    void *ctx;
+    size_t n, grain, units;
+    uint64_t gen; /* the caller's count of jobs, under busy */
+    char pad0[64];
+    _Atomic uint64_t ticket;
+    char pad1[64];
+    atomic_size_t finished; /* parts of the running job done */
 } pool;
 
 static pool the_pool = {.busy = PTHREAD_MUTEX_INITIALIZER,
@@ -76,33 +89,53 @@ static pool the_pool = {.busy = PTHREAD_MUTEX_INITIALIZER,
 static atomic_int requested; /* mlp_set_num_threads; 0: the default */
 static atomic_int env_threads = -1; /* MLP_NUM_THREADS as read once; 0 when unset */
 
+/* Part i of the job the ticket t was read from, taken when the ticket still is t:
+ * the claim succeeds at most once per part, and only while that job runs (its
+ * caller waits for every part it handed out, so the job's fields stay valid). */
+static void take_parts(pool *p, uint64_t t)
+{
+    const uint64_t gen = TICKET_GEN(t);
+    while (TICKET_GEN(t) == gen && TICKET_NEXT(t) < TICKET_PARTS(t)) {
+        if (!atomic_compare_exchange_weak_explicit(&p->ticket, &t, t + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue; /* t holds the ticket as it is now */
+        const size_t i = TICKET_NEXT(t), parts = TICKET_PARTS(t), units = p->units;
+        const size_t begin = (units * i / parts) * p->grain;
+        const size_t end = i + 1 == parts ? p->n : (units * (i + 1) / parts) * p->grain;
+        p->task(p->ctx, begin, end, i);
+        atomic_fetch_add_explicit(&p->finished, 1, memory_order_release);
+        t = atomic_load_explicit(&p->ticket, memory_order_acquire);
+    }
+}
+
 static void *work(void *arg)
 {
-    worker *w = arg;
+    (void)arg;
     pool *p = &the_pool;
-    unsigned seen = 0;
+    uint64_t seen = 0; /* the last generation taken part in (or found finished) */
     for (;;) {
-        unsigned s = atomic_load_explicit(&w->seq, memory_order_acquire);
-        for (int i = 0; i < SPINS && s == seen; i++) {
+        uint64_t t = atomic_load_explicit(&p->ticket, memory_order_acquire);
+        for (int i = 0; i < SPINS && TICKET_GEN(t) == seen; i++) {
             CPU_RELAX();
-            s = atomic_load_explicit(&w->seq, memory_order_acquire);
+            t = atomic_load_explicit(&p->ticket, memory_order_acquire);
         }
-        if (s == seen) {
+        if (TICKET_GEN(t) == seen) {
             /* One condition variable for all: the caller wakes every sleeper with one
-             * broadcast, and a worker with no part in the job sleeps again. */
+             * broadcast, and a worker that finds no part left sleeps again. */
             pthread_mutex_lock(&p->lock);
-            while ((s = atomic_load_explicit(&w->seq, memory_order_acquire)) == seen && !p->stop) {
+            while (TICKET_GEN(t = atomic_load_explicit(&p->ticket, memory_order_acquire)) ==
+                       seen &&
+                   !p->stop) {
                 p->sleepers++;
                 pthread_cond_wait(&p->wake, &p->lock);
                 p->sleepers--;
             }
             const int stop = p->stop;
             pthread_mutex_unlock(&p->lock);
-            if (stop && s == seen) return NULL;
+            if (stop && TICKET_GEN(t) == seen) return NULL;
         }
-        seen = s;
-        w->task(w->ctx, w->begin, w->end, w->part);
-        atomic_fetch_sub_explicit(&p->remaining, 1, memory_order_acq_rel);
+        seen = TICKET_GEN(t);
+        take_parts(p, t);
     }
 }
 
@@ -111,19 +144,14 @@ static size_t grow(size_t want)
 {
     pool *p = &the_pool;
     if (want <= p->n_workers) return want;
-    if (p->workers == NULL) {
-        /* Workers are found by pointer from their threads: never move one. The
-         * slots are allocated once, for the most workers the library will run. */
-        p->workers = calloc(MLP_MAX_THREADS, sizeof *p->workers);
-        if (p->workers == NULL) return 0;
-        p->cap = MLP_MAX_THREADS;
+    if (p->threads == NULL) {
+        /* allocated once, for the most workers the library will run */
+        p->threads = calloc(MLP_MAX_THREADS, sizeof *p->threads);
+        if (p->threads == NULL) return 0;
     }
     while (p->n_workers < want) {
-        worker *w = &p->workers[p->n_workers];
-        memset(w, 0, sizeof *w);
-        atomic_init(&w->seq, 0);
-        if (pthread_create(&w->thread, NULL, work, w) != 0)
-            break; /* fewer threads: the job still runs, in fewer parts */
+        if (pthread_create(&p->threads[p->n_workers], NULL, work, NULL) != 0)
+            break; /* fewer threads: the job still runs, on fewer threads */
         p->n_workers++;
     }
     return p->n_workers < want ? p->n_workers : want;
@@ -136,10 +164,10 @@ static void stop_all(void)
     p->stop = 1;
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    for (size_t i = 0; i < p->n_workers; i++) pthread_join(p->workers[i].thread, NULL);
-    free(p->workers);
-    p->workers = NULL;
-    p->n_workers = p->cap = 0;
+    for (size_t i = 0; i < p->n_workers; i++) pthread_join(p->threads[i], NULL);
+    free(p->threads);
+    p->threads = NULL;
+    p->n_workers = 0;
     p->stop = 0;
 }
 
@@ -159,8 +187,8 @@ static void forget_after_fork(void)
     pthread_mutex_init(&the_pool.lock, NULL);
     pthread_cond_init(&the_pool.wake, NULL);
     the_pool.sleepers = 0;
-    the_pool.workers = NULL;
-    the_pool.n_workers = the_pool.cap = 0;
+    the_pool.threads = NULL;
+    the_pool.n_workers = 0;
 }
 
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -204,38 +232,49 @@ mlp_status mlp_set_num_threads(int n)
     return MLP_OK;
 }
 
+/* Parts per thread: enough that a thread that starts late, or loses its core for a
+ * while, leaves its share to the others; few enough that a claim (one atomic
+ * operation on a shared line) stays negligible beside a part. */
+enum { PARTS_PER_THREAD = 4 };
+
 void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task task, void *ctx)
 {
-    /* parts: as many as threads, each at least min_per_part long, cut at multiples
+    /* parts: a few per thread, each at least min_per_part long, cut at multiples
      * of grain */
     if (grain == 0) grain = 1;
     const size_t units = (n + grain - 1) / grain;
-    size_t parts = (size_t)mlp_get_num_threads();
+    const size_t threads = (size_t)mlp_get_num_threads();
+    size_t parts = threads * PARTS_PER_THREAD;
     if (min_per_part > 0 && n / min_per_part < parts) parts = n / min_per_part;
     if (parts > units) parts = units;
+    if (parts > MLP_MAX_THREADS) parts = MLP_MAX_THREADS;
     pool *p = &the_pool;
-    if (parts <= 1 || pthread_mutex_trylock(&p->busy) != 0) {
+    if (threads <= 1 || parts <= 1 || pthread_mutex_trylock(&p->busy) != 0) {
         task(ctx, 0, n, 0);
         return;
     }
     pthread_once(&fork_once, register_fork);
-    parts = 1 + grow(parts - 1);
-    atomic_store_explicit(&p->remaining, parts - 1, memory_order_relaxed);
-    for (size_t i = 1; i < parts; i++) {
-        worker *w = &p->workers[i - 1];
-        w->task = task;
-        w->ctx = ctx;
-        w->begin = (units * i / parts) * grain;
-        w->end = i + 1 == parts ? n : (units * (i + 1) / parts) * grain;
-        w->part = i;
-        atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
+    const size_t helpers = grow((threads < parts ? threads : parts) - 1);
+    if (helpers == 0) { /* no thread could be started */
+        pthread_mutex_unlock(&p->busy);
+        task(ctx, 0, n, 0);
+        return;
     }
-    pthread_mutex_lock(&p->lock); /* a worker checks its seq under the lock before it sleeps */
+    p->task = task;
+    p->ctx = ctx;
+    p->n = n;
+    p->grain = grain;
+    p->units = units;
+    atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
+    p->gen++;
+    const uint64_t t = p->gen << GEN_SHIFT | (uint64_t)parts << PARTS_SHIFT;
+    atomic_store_explicit(&p->ticket, t, memory_order_release);
+    pthread_mutex_lock(&p->lock); /* a worker reads the ticket under the lock before it sleeps */
     if (p->sleepers > 0) pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    const size_t first_end = parts == 1 ? n : (units / parts) * grain;
-    task(ctx, 0, first_end, 0);
-    for (unsigned spins = 0; atomic_load_explicit(&p->remaining, memory_order_acquire) != 0;
+    take_parts(p, t);
+    /* every part is taken: wait for those still running on other threads */
+    for (unsigned spins = 0; atomic_load_explicit(&p->finished, memory_order_acquire) != parts;
          spins++) {
         if (spins < SPINS) CPU_RELAX();
         else sched_yield();
