@@ -126,7 +126,7 @@ void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const dou
  * workspace. Each vector function is built three times, for AVX-512, AVX2 and the
  * baseline (an always-inline body under wrappers with target attributes), and the
  * call picks the best the CPU runs (a load and a test: libgcc's CPU model). */
-enum { SMALL_ROWS = 8 };
+enum { SMALL_ROWS = MLP__SMALL_BLOCK };
 
 #if defined(__GNUC__)
 /* A block's values of one node: GCC's vector extension, which GCC lowers to one
@@ -407,20 +407,34 @@ static void small_net_rows(void *ctx, size_t r0, size_t r1, size_t part)
     if (r < r1) small_net_tail(j->net, j->ws, j->x, j->y, r, r1);
 }
 
-NO_VECTORIZE
-int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
-                           double *y)
+__attribute__((always_inline)) static inline void small_net_into(const mlp_net *net,
+                                                                mlp_workspace *ws,
+                                                                const double *x, size_t n,
+                                                                double *y)
 {
-    if (!net->small) return 0;
     if (n < SMALL_ROWS) { /* no whole block: one row at a time (predicting one row) */
         small_net_tail(net, ws, x, y, 0, n);
-        return 1;
+        return;
     }
     small_job j = {net, ws, x, y};
     /* a row of a small network costs about what a few values of a pass do */
     if (n < MLP__PAR_MIN / 2) small_net_rows(&j, 0, n, 0);
     else mlp__parallel_for(n, SMALL_ROWS, MLP__PAR_MIN / 4, small_net_rows, &j);
+}
+
+NO_VECTORIZE
+int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n)
+{
+    if (!net->small) return 0;
+    small_net_into(net, ws, x, n, NULL); /* the one-row road as short as it can be */
     return 1;
+}
+
+NO_VECTORIZE
+void mlp__small_net_predict(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
+                            double *y)
+{
+    small_net_into(net, ws, x, n, y);
 }
 
 void mlp__dense_forward(double *a, double *z, const double *a_prev, const double *w,

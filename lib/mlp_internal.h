@@ -189,11 +189,17 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
                     size_t in, size_t out, double lr, double decay, double *scratch);
 
 /* The forward pass of a network whose layers are all small (in * out <= 64) with
- * piecewise-linear activations (identity, relu, leaky relu: net->small), into ws,
- * and the output into y (n, outputs) as well unless y is NULL: returns 1 when done,
- * 0 (nothing done) for any other network. */
-int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
-                           double *y);
+ * piecewise-linear activations (identity, relu, leaky relu: net->small), into ws:
+ * returns 1 when done, 0 (nothing done) for any other network. */
+int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n);
+
+/* The same for a small network, its output written into y (n, outputs) as well,
+ * as it goes: y must not overlap x. */
+void mlp__small_net_predict(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
+                            double *y);
+
+/* Rows that pass takes at once, one row a vector lane. */
+#define MLP__SMALL_BLOCK 8
 
 /* A small layer's backward pass (dw, db or NULL, da_prev or NULL from dz, a_prev,
  * w; n rows) in plain arrays: the reference the vector road must match bit for bit. */

@@ -137,7 +137,7 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
     /* The small road keeps no pre-activation: its activations (piecewise linear)
      * never need one, and the output's logits are only asked for by the losses
      * that need them. */
-    if (!(keep & MLP__KEEP_LOGITS) && mlp__small_net_forward(net, ws, x, n, NULL)) return;
+    if (!(keep & MLP__KEEP_LOGITS) && mlp__small_net_forward(net, ws, x, n)) return;
     const double *a_prev = x; /* (n, in) */
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
@@ -172,14 +172,18 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
     const size_t n_out = net->layers[net->n_layers - 1].out;
     if (net->small) { /* mlp__forward's first road, without the call */
         ws->last_rows = n;
-        /* y written as the rows go, where that cannot overwrite rows of x not yet read */
-        const uintptr_t y0 = (uintptr_t)y, y1 = (uintptr_t)(y + n * n_out);
-        const uintptr_t x0 = (uintptr_t)x, x1 = (uintptr_t)(x + n * net->n_inputs);
-        if (y1 <= x0 || x1 <= y0) {
-            mlp__small_net_forward(net, ws, x, n, y);
-            return MLP_OK;
+        /* y written as the rows go (from a block of rows on: a row or a few are
+         * copied after, cheaper than this test), where that cannot overwrite rows
+         * of x not yet read */
+        if (n >= MLP__SMALL_BLOCK) {
+            const uintptr_t y0 = (uintptr_t)y, y1 = (uintptr_t)(y + n * n_out);
+            const uintptr_t x0 = (uintptr_t)x, x1 = (uintptr_t)(x + n * net->n_inputs);
+            if (y1 <= x0 || x1 <= y0) {
+                mlp__small_net_predict(net, ws, x, n, y);
+                return MLP_OK;
+            }
         }
-        mlp__small_net_forward(net, ws, x, n, NULL);
+        mlp__small_net_forward(net, ws, x, n);
     } else {
         mlp__forward(net, ws, x, n, 0);
     }

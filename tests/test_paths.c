@@ -150,7 +150,7 @@ START_TEST(small_vector_roads_match_their_references_bit_for_bit)
                     ck_assert_int_eq(mlp_workspace_create(&ref, net, n), MLP_OK);
                     const size_t n_out = net->layers[nl - 1].out;
                     double *y = malloc(n * n_out * sizeof *y);
-                    ck_assert(mlp__small_net_forward(net, ws, x, n, y));
+                    mlp__small_net_predict(net, ws, x, n, y);
                     mlp__small_net_rows_scalar(net, ref, x, 0, n);
                     for (size_t l = 0; l < nl; l++)
                         ck_assert_msg(memcmp(ws->act[l], ref->act[l],
@@ -159,6 +159,13 @@ START_TEST(small_vector_roads_match_their_references_bit_for_bit)
                     /* the output written to y as it goes, the same values */
                     ck_assert_msg(memcmp(y, ref->act[nl - 1], n * n_out * sizeof *y) == 0,
                                   "net %zu, %zu rows: y differs", t, n);
+                    /* and without y, as training runs it */
+                    mlp__zero(ws->act[nl - 1], n * n_out);
+                    ck_assert(mlp__small_net_forward(net, ws, x, n));
+                    for (size_t l = 0; l < nl; l++)
+                        ck_assert_msg(memcmp(ws->act[l], ref->act[l],
+                                             n * net->layers[l].out * sizeof(double)) == 0,
+                                      "net %zu, %zu rows: layer %zu differs without y", t, n, l);
                     free(y);
                     /* each layer's backward pass, on the forward's values */
                     for (size_t l = 0; l < nl; l++) {
