@@ -294,6 +294,7 @@ __attribute__((always_inline)) static inline void one_block(const mlp_net *net, 
 
 /* A tile's columns: at most TILE_VECS vectors (8 KiB) in each of two local arrays. */
 enum { TILE_VECS = 128, TILE_BLOCKS = 64 };
+_Static_assert(SMALL_LAYER <= TILE_VECS, "a tile holds one block of the widest small layer");
 
 /* Rows r0 .. r1 (whole blocks of SMALL_ROWS) through every layer, a tile of blocks
  * at a time: the tile's rows turned into columns once, every layer run on columns
@@ -309,11 +310,11 @@ small_net_blocks_body(const mlp_net *net, mlp_workspace *ws, const double *x, do
 #else
     const int whole = 0;
 #endif
-    vrows cols[2][TILE_VECS]; /* a layer's input and output: node by node, block by block */
     if (r1 - r0 < 2 * SMALL_ROWS) {
         if (r1 - r0 >= SMALL_ROWS) one_block(net, ws, x, y, r0, whole);
         return;
     }
+    vrows cols[2][TILE_VECS]; /* a layer's input and output: node by node, block by block */
     const size_t in0 = net->n_inputs, n_layers = net->n_layers;
     size_t widest = in0;
     for (size_t l = 0; l < n_layers; l++)
