@@ -179,16 +179,21 @@ __attribute__((destructor)) static void pool_unload(void)
     pthread_mutex_unlock(&the_pool.busy);
 }
 
-/* A child of fork() has none of the parent's workers: forget them (their memory is
- * the parent's copy, left alone) and start again on first use. */
+/* A child of fork() has none of the parent's workers: forget them (the list of
+ * their handles is the child's copy of the parent's: freed) and start again on
+ * first use. */
 static void forget_after_fork(void)
 {
     pthread_mutex_init(&the_pool.busy, NULL);
     pthread_mutex_init(&the_pool.lock, NULL);
     pthread_cond_init(&the_pool.wake, NULL);
     the_pool.sleepers = 0;
+    free(the_pool.threads);
     the_pool.threads = NULL;
     the_pool.n_workers = 0;
+    /* a job the parent was running when it forked has no caller here: no part of it
+     * is left for the child's workers to take */
+    atomic_store_explicit(&the_pool.ticket, the_pool.gen << GEN_SHIFT, memory_order_relaxed);
 }
 
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
