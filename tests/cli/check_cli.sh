@@ -89,16 +89,20 @@ PY
 # 0.3 s once the passes ran on every core, and the second Ctrl-C sometimes came
 # after the tool had already stopped).
 interrupt() { # count: 1 or 2
+    # the previous run's messages must not be read as this one's: the shell creates
+    # the new file only when the tool's process starts, after the loops below may
+    # have looked (a stale "epoch 1/" sent both signals at once, which merge into one)
+    rm -f "$dir/int.txt"
     "$mlp" train "$dir/big.csv" --hidden 1024,1024 --epochs 100000 --patience 0 \
         -o "$dir/big.mlp" > /dev/null 2> "$dir/int.txt" &
     pid=$!
     i=0 # until the first epoch is done: training runs, the handler is in place
-    while ! grep -q "^epoch 1/" "$dir/int.txt" && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done
+    while ! grep -qs "^epoch 1/" "$dir/int.txt" && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done
     kill -INT "$pid"
     sent2=0
     if [ "$1" = 2 ]; then
         i=0
-        while ! grep -q "Ctrl-C again" "$dir/int.txt" && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+        while ! grep -qs "Ctrl-C again" "$dir/int.txt" && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
         # the tool may have finished its epoch already (a loaded machine, a late
         # acknowledgement): then this attempt proves nothing and is made again
         if kill -INT "$pid" 2> /dev/null; then sent2=1; fi
