@@ -142,6 +142,11 @@ static void add_part(void *ctx, size_t b, size_t e, size_t part)
 enum { JOBS = 1000, LEN = 4096 };
 static int values[LEN];
 
+static void fill_values(void)
+{
+    for (size_t i = 0; i < LEN; i++) values[i] = (int)(i * 2654435761u % 1000);
+}
+
 static long expected_sum(size_t n)
 {
     long s = 0;
@@ -169,7 +174,7 @@ static void *jobs_in_a_row(void *arg)
 
 START_TEST(jobs_back_to_back_and_from_many_threads)
 {
-    for (size_t i = 0; i < LEN; i++) values[i] = (int)(i * 2654435761u % 1000);
+    fill_values();
     const int before = mlp_get_num_threads();
     ck_assert_int_eq(mlp_set_num_threads(4), MLP_OK);
     long wrong = 0;
@@ -223,7 +228,7 @@ START_TEST(a_forked_child_runs_its_own_jobs)
 #if defined(__SANITIZE_THREAD__)
     return;
 #endif
-    for (size_t i = 0; i < LEN; i++) values[i] = (int)(i * 2654435761u % 1000);
+    fill_values();
     const int before = mlp_get_num_threads();
     ck_assert_int_eq(mlp_set_num_threads(4), MLP_OK);
     pthread_t t;
