@@ -117,6 +117,16 @@ START_TEST(backward_and_sgd_roads_match_dgemm)
 }
 END_TEST
 
+/* Every layer's values in ws as in ref, to the bit, for n rows of net t. */
+static void same_layers(const mlp_net *net, const mlp_workspace *ws, const mlp_workspace *ref,
+                        size_t n, size_t t, const char *road)
+{
+    for (size_t l = 0; l < net->n_layers; l++)
+        ck_assert_msg(memcmp(ws->act[l], ref->act[l],
+                             n * net->layers[l].out * sizeof(double)) == 0,
+                      "net %zu, %zu rows: layer %zu differs%s", t, n, l, road);
+}
+
 /* The vector roads of small networks (blocks of 8 rows, one row a lane) against
  * their plain-array references, to the bit: forward through whole networks, and each
  * small layer's backward pass (dW, db, dA_prev) on row counts around the block. */
@@ -152,20 +162,14 @@ START_TEST(small_vector_roads_match_their_references_bit_for_bit)
                     double *y = malloc(n * n_out * sizeof *y);
                     mlp__small_net_predict(net, ws, x, n, y);
                     mlp__small_net_rows_scalar(net, ref, x, 0, n);
-                    for (size_t l = 0; l < nl; l++)
-                        ck_assert_msg(memcmp(ws->act[l], ref->act[l],
-                                             n * net->layers[l].out * sizeof(double)) == 0,
-                                      "net %zu, %zu rows: layer %zu differs", t, n, l);
+                    same_layers(net, ws, ref, n, t, "");
                     /* the output written to y as it goes, the same values */
                     ck_assert_msg(memcmp(y, ref->act[nl - 1], n * n_out * sizeof *y) == 0,
                                   "net %zu, %zu rows: y differs", t, n);
                     /* and without y, as training runs it */
                     mlp__zero(ws->act[nl - 1], n * n_out);
                     ck_assert(mlp__small_net_forward(net, ws, x, n));
-                    for (size_t l = 0; l < nl; l++)
-                        ck_assert_msg(memcmp(ws->act[l], ref->act[l],
-                                             n * net->layers[l].out * sizeof(double)) == 0,
-                                      "net %zu, %zu rows: layer %zu differs without y", t, n, l);
+                    same_layers(net, ws, ref, n, t, " without y");
                     free(y);
                     /* each layer's backward pass, on the forward's values */
                     for (size_t l = 0; l < nl; l++) {
