@@ -78,6 +78,11 @@ int mlp__all_finite(const double *x, size_t n);
  * pass for the finiteness check and the bound on what products of it can reach. */
 double mlp__max_abs(const double *x, size_t n);
 
+/* That largest magnitude into *result, serially, on a chosen road: 3 AVX-512, 2 AVX2,
+ * 1 SSE2, 0 plain C (lib/scan.c), for tests; returns 0, doing nothing, when this
+ * build or CPU lacks that road. */
+int mlp__max_abs_road(int road, double *result, const double *x, size_t n);
+
 /* ---- threads (lib/parallel.c) ---------------------------------------------------- */
 
 /* One part of a job: indices [begin, end) of the job's range; part is its index,

@@ -4,10 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "mlp_internal.h"
 
 /* Room for a path of PATH_MAX (4096) bytes and what is said around it. */
@@ -40,79 +36,6 @@ mlp_status mlp__fail(mlp_status status, const char *fmt, ...)
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
     return status;
-}
-
-int mlp__all_finite(const double *x, size_t n)
-{
-    /* x - x is 0 for a finite x and NaN for NaN or infinity. The compiler will not
-     * vectorize this test on its own (a floating-point sum cannot be reordered, and
-     * the AND of comparisons was left scalar: one add latency per value, 4 ms a step
-     * on the wide network's 3 million parameters), so SSE2 does it, 2 at a time. */
-    size_t i = 0;
-    int good = 1;
-#if defined(__SSE2__)
-    __m128d all = _mm_castsi128_pd(_mm_set1_epi32(-1));
-    const __m128d zero = _mm_setzero_pd();
-    for (; i + 2 <= n; i += 2) {
-        const __m128d v = _mm_loadu_pd(x + i);
-        all = _mm_and_pd(all, _mm_cmpeq_pd(_mm_sub_pd(v, v), zero));
-    }
-    good = _mm_movemask_pd(all) == 3;
-#endif
-    for (; i < n; i++) good &= x[i] - x[i] == 0.0;
-    return good;
-}
-
-static double max_abs_serial(const double *x, size_t n)
-{
-    /* As mlp__all_finite, two at a time, with the largest magnitude alongside. */
-    size_t i = 0;
-    int good = 1;
-    double m = 0.0;
-#if defined(__SSE2__)
-    __m128d all = _mm_castsi128_pd(_mm_set1_epi32(-1)), big = _mm_setzero_pd();
-    const __m128d zero = _mm_setzero_pd(), sign = _mm_set1_pd(-0.0);
-    for (; i + 2 <= n; i += 2) {
-        const __m128d v = _mm_loadu_pd(x + i);
-        all = _mm_and_pd(all, _mm_cmpeq_pd(_mm_sub_pd(v, v), zero));
-        big = _mm_max_pd(big, _mm_andnot_pd(sign, v));
-    }
-    good = _mm_movemask_pd(all) == 3;
-    double pair[2];
-    _mm_storeu_pd(pair, big);
-    m = pair[0] > pair[1] ? pair[0] : pair[1];
-#endif
-    for (; i < n; i++) {
-        good &= x[i] - x[i] == 0.0;
-        const double a = x[i] < 0 ? -x[i] : x[i];
-        if (a > m) m = a;
-    }
-    return good ? m : INFINITY;
-}
-
-typedef struct max_job {
-    const double *x;
-    double part_max[MLP_MAX_THREADS];
-} max_job;
-
-static void max_abs_part(void *ctx, size_t i0, size_t i1, size_t part)
-{
-    max_job *j = ctx;
-    j->part_max[part] = max_abs_serial(j->x + i0, i1 - i0);
-}
-
-double mlp__max_abs(const double *x, size_t n)
-{
-    if (n < 4 * MLP__PAR_MIN) return max_abs_serial(x, n);
-    max_job j;
-    j.x = x;
-    const size_t min_part = 2 * MLP__PAR_MIN, parts = n / min_part;
-    for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++) j.part_max[p] = 0.0;
-    mlp__parallel_for(n, 8, min_part, max_abs_part, &j);
-    double m = 0.0; /* a maximum is the same whichever way the values are grouped */
-    for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++)
-        if (!(j.part_max[p] <= m)) m = j.part_max[p]; /* INFINITY wins */
-    return m;
 }
 
 /* ---- structs that cross the API ---------------------------------------------------- */
