@@ -96,6 +96,27 @@ typedef void (*mlp__task)(void *ctx, size_t begin, size_t end, size_t part);
  * part is done. */
 void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task task, void *ctx);
 
+/* On an element-wise pass: built three times, for AVX-512, AVX2 and the baseline
+ * (SSE2), the one for this CPU chosen when the library is loaded (GCC's and clang's
+ * target_clones, an ELF ifunc). Only for loops of exact operations (add, subtract,
+ * multiply, divide, square root, compare, select: no contraction into FMA,
+ * -ffp-contract=off, and no math functions), where the width changes the speed and
+ * never the bits (tests/test_paths.c). Not under ThreadSanitizer, whose runtime is not
+ * up yet when the loader runs the resolvers (the program crashes): that build, for
+ * races, runs the baseline loops. */
+#if defined(__SANITIZE_THREAD__)
+#define MLP__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MLP__TSAN 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(MLP__TSAN)
+#define MLP__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MLP__CLONES
+#endif
+
 /* Values a part of an element-wise pass should hold at least: below this, waking a
  * sleeping thread (tens of microseconds on the 16-core machine measured) costs
  * more than the part. */

@@ -248,6 +248,137 @@ START_TEST(vector_math_roads_match_libm)
 }
 END_TEST
 
+/* The element-wise passes built for AVX-512, AVX2 and SSE2 (MLP__CLONES; the loader
+ * picks this CPU's) against plain loops compiled for the baseline, bit for bit:
+ * exact operations give the same bits at any width. valgrind, whose CPU has no
+ * AVX-512, runs this suite on another build of them. */
+static void expect_same(const double *got, const double *want, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(memcmp(&got[i], &want[i], sizeof got[i]) == 0, "%s: value %zu is %a, "
+                      "the plain loop's %a", what, i, got[i], want[i]);
+}
+
+static double ref_backward(mlp_activation act, double da, double a)
+{
+    switch (act) {
+    case MLP_ACT_RELU: return a > 0.0 ? da : 0.0;
+    case MLP_ACT_LEAKY_RELU: return a > 0.0 ? da : MLP_LEAKY_RELU_SLOPE * da;
+    case MLP_ACT_TANH: return da * (1.0 - a * a);
+    case MLP_ACT_SIGMOID: return da * a * (1.0 - a);
+    default: return a > 0.0 ? da : da * (a + 1.0); /* ELU */
+    }
+}
+
+START_TEST(cloned_passes_match_plain_loops_bit_for_bit)
+{
+    enum { ROWS = 13, COLS = 131, N = ROWS * COLS }; /* odd sizes: every tail */
+    uint64_t rng = 9;
+    double *z = malloc(N * sizeof *z), *want = malloc(N * sizeof *want);
+    double *da = malloc(N * sizeof *da), *a = malloc(N * sizeof *a), *got = malloc(N * sizeof *got);
+    double bias[COLS];
+    ck_assert(z != NULL && want != NULL && da != NULL && a != NULL && got != NULL);
+    tu_fill(&rng, bias, COLS, -1, 1);
+    tu_fill(&rng, da, N, -3, 3);
+    const mlp_activation acts[5] = {MLP_ACT_RELU, MLP_ACT_LEAKY_RELU, MLP_ACT_TANH,
+                                    MLP_ACT_SIGMOID, MLP_ACT_ELU};
+    for (int k = 0; k < 5; k++) {
+        tu_fill(&rng, a, N, k == 2 ? -1 : k == 3 ? 0 : -2, 1); /* in the activation's range */
+        for (size_t i = 0; i < N; i++) want[i] = ref_backward(acts[k], da[i], a[i]);
+        mlp__activation_backward(got, da, a, NULL, ROWS, COLS, acts[k]);
+        expect_same(got, want, N, mlp_activation_name(acts[k]));
+        memcpy(got, da, N * sizeof *got); /* in place, as backprop calls it */
+        mlp__activation_backward(got, got, a, NULL, ROWS, COLS, acts[k]);
+        expect_same(got, want, N, mlp_activation_name(acts[k]));
+    }
+    /* the bias and a piecewise-linear activation, rows wide and narrow */
+    const size_t widths[2] = {COLS, 7};
+    for (int w = 0; w < 2; w++)
+        for (int k = 0; k < 3; k++) {
+            const mlp_activation act = k == 2 ? MLP_ACT_IDENTITY : acts[k];
+            const size_t cols = widths[w], rows = N / cols;
+            tu_fill(&rng, z, N, -2, 2);
+            for (size_t r = 0; r < rows; r++)
+                for (size_t c = 0; c < cols; c++) {
+                    const double v = z[r * cols + c] + bias[c];
+                    want[r * cols + c] = act == MLP_ACT_IDENTITY ? v : tu_act(act, v);
+                }
+            mlp__bias_activate(z, bias, rows, cols, act);
+            expect_same(z, want, rows * cols, "bias and activation");
+        }
+    /* a bias gradient: column sums, rows added in order */
+    {
+        const size_t in = 9, out = COLS; /* past the small layers */
+        double *dw = malloc(in * out * sizeof *dw), *ap = malloc(ROWS * in * sizeof *ap);
+        double db[COLS], sums[COLS];
+        ck_assert(dw != NULL && ap != NULL);
+        tu_fill(&rng, ap, ROWS * in, -1, 1);
+        for (size_t c = 0; c < out; c++) sums[c] = 0.0;
+        for (size_t r = 0; r < ROWS; r++)
+            for (size_t c = 0; c < out; c++) sums[c] += da[r * out + c];
+        mlp__dense_backward(dw, db, NULL, da, ap, NULL, ROWS, in, out);
+        expect_same(db, sums, out, "column sums");
+        free(dw);
+        free(ap);
+    }
+    /* every optimizer's update of a segment, decay included */
+    const mlp_optimizer_kind kinds[5] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV,
+                                         MLP_OPT_ADAM, MLP_OPT_IRPROP_MINUS};
+    double *w = z, *g = da, *s0 = a, *s1 = malloc(N * sizeof *s1);
+    double *w1 = got, *a1 = want, *b1 = malloc(N * sizeof *b1);
+    ck_assert(s1 != NULL && b1 != NULL);
+    for (int k = 0; k < 5; k++) {
+        mlp_optimizer o;
+        ck_assert_int_eq(mlp_optimizer_init(&o, sizeof o, kinds[k]), MLP_OK);
+        const double lr = 0.01, wd = 1e-3;
+        const unsigned long long t = 7;
+        tu_fill(&rng, w, N, -1, 1);
+        tu_fill(&rng, s0, N, kinds[k] == MLP_OPT_IRPROP_MINUS ? 1e-3 : -0.1, 0.1);
+        tu_fill(&rng, s1, N, kinds[k] == MLP_OPT_ADAM ? 0 : -0.1, 0.1);
+        mlp__optimizer(kinds[k])->update(w1, a1, b1, w, g, s0, s1, N, &o, lr, t, wd);
+        const double c1 = 1.0 - pow(o.beta1, (double)t), c2 = 1.0 - pow(o.beta2, (double)t);
+        const double step = lr / c1, rc2 = 1.0 / sqrt(c2), mu = o.momentum;
+        for (size_t i = 0; i < N; i++) {
+            const double gi = g[i] + wd * w[i];
+            double nw = 0, na = 0, nb = 0;
+            switch (kinds[k]) {
+            case MLP_OPT_SGD: nw = w[i] - lr * (g[i] + wd * w[i]); break;
+            case MLP_OPT_MOMENTUM: na = mu * s0[i] + gi, nw = w[i] - lr * na; break;
+            case MLP_OPT_NESTEROV: na = mu * s0[i] + gi, nw = w[i] - lr * (gi + mu * na); break;
+            case MLP_OPT_ADAM:
+                na = o.beta1 * s0[i] + (1.0 - o.beta1) * gi;
+                nb = o.beta2 * s1[i] + (1.0 - o.beta2) * gi * gi;
+                nw = w[i] - step * na / (sqrt(nb) * rc2 + o.epsilon);
+                break;
+            default: { /* iRPROP- */
+                const double same = gi * s1[i], sg = (double)((gi > 0) - (gi < 0));
+                if (same > 0) na = fmin(s0[i] * o.rprop_increase, o.rprop_delta_max),
+                              nw = w[i] - sg * na, nb = gi;
+                else if (same < 0) na = fmax(s0[i] * o.rprop_decrease, o.rprop_delta_min),
+                                   nw = w[i], nb = 0.0;
+                else na = s0[i], nw = w[i] - sg * s0[i], nb = gi;
+            }
+            }
+            ck_assert_msg(memcmp(&w1[i], &nw, sizeof nw) == 0, "%s: weight %zu is %a, the "
+                          "plain loop's %a", mlp_optimizer_name(kinds[k]), i, w1[i], nw);
+            if (kinds[k] != MLP_OPT_SGD)
+                ck_assert_msg(memcmp(&a1[i], &na, sizeof na) == 0, "%s: state %zu is %a, the "
+                              "plain loop's %a", mlp_optimizer_name(kinds[k]), i, a1[i], na);
+            if (kinds[k] == MLP_OPT_ADAM || kinds[k] == MLP_OPT_IRPROP_MINUS)
+                ck_assert_msg(memcmp(&b1[i], &nb, sizeof nb) == 0, "%s: state %zu is %a, the "
+                              "plain loop's %a", mlp_optimizer_name(kinds[k]), i, b1[i], nb);
+        }
+    }
+    free(s1);
+    free(b1);
+    free(z);
+    free(want);
+    free(da);
+    free(a);
+    free(got);
+}
+END_TEST
+
 static Suite *paths_suite(void)
 {
     Suite *s = suite_create("paths");
@@ -259,6 +390,7 @@ static Suite *paths_suite(void)
     tcase_add_test(tc, backward_and_sgd_roads_match_dgemm);
     tcase_add_test(tc, small_vector_roads_match_their_references_bit_for_bit);
     tcase_add_test(tc, vector_math_roads_match_libm);
+    tcase_add_test(tc, cloned_passes_match_plain_loops_bit_for_bit);
     suite_add_tcase(s, tc);
     return s;
 }
