@@ -145,10 +145,12 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     tr->bounds = tr->wmax + net->n_layers;
     tr->check_rows = tr->bounds + 3 * net->n_layers;
     for (size_t l = 0; l < net->n_layers; l++) {
-        /* plain SGD checks a layer after its update on more rows than this (sgd_step) */
+        /* plain SGD checks a layer after its update on more rows than this (sgd_step):
+         * where checking after reads fewer values than bounding before */
         const mlp_layer *L = &net->layers[l];
         const double cells = (double)(L->in * L->out + (L->has_bias ? L->out : 0));
-        tr->check_rows[l] = 3.0 * cells / (double)(L->in + L->out);
+        const double passes = mlp__small_layer(L->in, L->out) ? 3.0 : 2.0;
+        tr->check_rows[l] = passes * cells / (double)(L->in + L->out);
     }
     tr->check_rows[net->n_layers] = tr->check_rows[0]; /* the least of them */
     for (size_t l = 1; l < net->n_layers; l++)
@@ -408,11 +410,15 @@ static int scan_params(mlp_trainer *tr)
  *    |decay|·max|W| + lr·that, with max|W| a bound the trainer keeps from step to
  *    step (re-read when anything else changed the weights). Within 2^1020 nothing
  *    can overflow and the dgemm runs in place. This reads n·(in + out) values.
- *  - checked after (many rows: n·(in + out) > 3 · the layer's parameters): its
+ *  - checked after (many rows: n·(in + out) > 2 · the layer's parameters): its
  *    parameters are copied aside, updated, and scanned; a value that is not finite
  *    puts the copies back. A non-finite input, activation or dZ makes a non-finite
- *    weight (NaN · 0 is NaN), so the scan sees it. This reads 3 · its parameters
- *    (copy, scan, and clearing the copy's room, which is SGD's unused state).
+ *    weight (NaN · 0 is NaN), so the scan sees it. This reads 2 · its parameters
+ *    (copy and scan): the weights' copy goes to the layer's part of the gradient
+ *    block, which the fused update leaves unused (it holds only the bias's column
+ *    sums, after the weights), the bias's to SGD's unused state, cleared after. A
+ *    small layer (lib/dense.c) uses its part of the gradient block for its sums:
+ *    its copy goes whole to the state, which makes 3 · its parameters.
  * (tr->check_rows holds each layer's row count where the second starts to pay.)
  * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
  * (weights or rates near the end of the double range) copies every layer aside. */
@@ -467,8 +473,13 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
             double *p = net->params + L->w_off;
-            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
-            mlp__copy(saved + L->w_off, p, cells);
+            const size_t weights = L->in * L->out, cells = weights + (L->has_bias ? L->out : 0);
+            if (mlp__small_layer(L->in, L->out)) {
+                mlp__copy(saved + L->w_off, p, cells);
+            } else {
+                mlp__copy(tr->grad + L->w_off, p, weights);
+                mlp__copy(saved + L->w_off + weights, p + weights, cells - weights);
+            }
             mlp__dense_sgd(p, L->has_bias ? net->params + L->b_off : NULL, tr->dz[l],
                            l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
                            tr->grad + L->w_off);
@@ -478,9 +489,15 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
         for (size_t l = 0; l <= last; l++) {
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
-            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
-            if (!good) mlp__copy(net->params + L->w_off, saved + L->w_off, cells);
-            mlp__zero(saved + L->w_off, cells); /* SGD's state is all zero */
+            double *p = net->params + L->w_off;
+            const size_t weights = L->in * L->out, cells = weights + (L->has_bias ? L->out : 0);
+            /* the state holds the copy from here on, the gradient block what comes before */
+            const size_t from = mlp__small_layer(L->in, L->out) ? 0 : weights;
+            if (!good) {
+                mlp__copy(p, tr->grad + L->w_off, from);
+                mlp__copy(p + from, saved + L->w_off + from, cells - from);
+            }
+            mlp__zero(saved + L->w_off + from, cells - from); /* SGD's state is all zero */
         }
     }
     /* the rest (all layers when one bound failed, each then checked by scan_params);
