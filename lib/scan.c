@@ -47,6 +47,16 @@ static uint64_t max_bits_c(const double *x, size_t n)
 }
 
 #if defined(__x86_64__)
+/* The largest of m and the magnitudes' bits of `count` lanes (a vector stored) and of
+ * the n values past the vector loop. */
+static uint64_t lanes_and_rest(uint64_t m, const double *lanes, size_t count, const double *x,
+                               size_t n)
+{
+    const uint64_t a = max_bits_c(lanes, count), b = max_bits_c(x, n);
+    if (a > m) m = a;
+    return b > m ? b : m;
+}
+
 /* SSE2 has no 64-bit integer compare; its double maximum does the finite values (a
  * magnitude's order is the double order there), and x - x, 0 for a finite x and NaN
  * otherwise, marks the rest. */
@@ -62,16 +72,10 @@ static uint64_t max_bits_sse2(const double *x, size_t n)
             good = _mm_and_pd(good, _mm_cmpeq_pd(_mm_sub_pd(v, v), zero));
             big[k] = _mm_max_pd(big[k], _mm_andnot_pd(sign, v));
         }
-    double lanes[2];
-    uint64_t m = 0;
-    for (int k = 0; k < 4; k++) {
-        _mm_storeu_pd(lanes, big[k]);
-        const uint64_t b = max_bits_c(lanes, 2);
-        if (b > m) m = b;
-    }
     if (_mm_movemask_pd(good) != 3) return INF_BITS;
-    const uint64_t rest = max_bits_c(x + i, n - i);
-    return rest > m ? rest : m;
+    double lanes[2];
+    _mm_storeu_pd(lanes, _mm_max_pd(_mm_max_pd(big[0], big[1]), _mm_max_pd(big[2], big[3])));
+    return lanes_and_rest(0, lanes, 2, x + i, n - i);
 }
 
 __attribute__((target("avx2"))) static uint64_t max_bits_avx2(const double *x, size_t n)
@@ -86,14 +90,9 @@ __attribute__((target("avx2"))) static uint64_t max_bits_avx2(const double *x, s
                 _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(x + i + 4 * k)), mag);
             big[k] = _mm256_blendv_epi8(big[k], v, _mm256_cmpgt_epi64(v, big[k]));
         }
-    uint64_t lanes[4], m = 0;
-    for (int k = 0; k < 4; k++) {
-        _mm256_storeu_si256((__m256i *)lanes, big[k]);
-        for (int j = 0; j < 4; j++)
-            if (lanes[j] > m) m = lanes[j];
-    }
-    const uint64_t rest = max_bits_c(x + i, n - i);
-    return rest > m ? rest : m;
+    double lanes[16]; /* the four accumulators' bits */
+    for (int k = 0; k < 4; k++) _mm256_storeu_si256((__m256i *)(lanes + 4 * k), big[k]);
+    return lanes_and_rest(0, lanes, 16, x + i, n - i);
 }
 
 __attribute__((target("avx512f"))) static uint64_t max_bits_avx512(const double *x, size_t n)
