@@ -23,6 +23,22 @@
 #define MAGNITUDE UINT64_C(0x7fffffffffffffff)
 #define INF_BITS UINT64_C(0x7ff0000000000000)
 
+/* Below this many values a one-accumulator loop, inlined, costs less than choosing a
+ * road (a one-row step of a small network scans arrays of a few values). */
+enum { SHORT = 16 };
+
+__attribute__((always_inline)) static inline uint64_t max_bits_short(const double *x, size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, x + i, sizeof b);
+        b &= MAGNITUDE;
+        if (b > m) m = b;
+    }
+    return m;
+}
+
 /* The largest magnitude's bits, as above. */
 static uint64_t max_bits_c(const double *x, size_t n)
 {
@@ -35,26 +51,20 @@ static uint64_t max_bits_c(const double *x, size_t n)
             b &= MAGNITUDE;
             if (b > m[k]) m[k] = b;
         }
-    for (; i < n; i++) {
-        uint64_t b;
-        memcpy(&b, x + i, sizeof b);
-        b &= MAGNITUDE;
-        if (b > m[0]) m[0] = b;
-    }
+    const uint64_t tail = max_bits_short(x + i, n - i); /* the 0 to 3 past the last four */
+    if (tail > m[0]) m[0] = tail;
     for (int k = 1; k < 4; k++)
         if (m[k] > m[0]) m[0] = m[k];
     return m[0];
 }
 
 #if defined(__x86_64__)
-/* The largest of m and the magnitudes' bits of `count` lanes (a vector stored) and of
- * the n values past the vector loop. */
-static uint64_t lanes_and_rest(uint64_t m, const double *lanes, size_t count, const double *x,
-                               size_t n)
+/* The largest magnitude's bits among `count` lanes (vectors stored) and the n values
+ * past the vector loop. */
+static uint64_t lanes_and_rest(const double *lanes, size_t count, const double *x, size_t n)
 {
     const uint64_t a = max_bits_c(lanes, count), b = max_bits_c(x, n);
-    if (a > m) m = a;
-    return b > m ? b : m;
+    return a > b ? a : b;
 }
 
 /* SSE2 has no 64-bit integer compare; its double maximum does the finite values (a
@@ -75,7 +85,7 @@ static uint64_t max_bits_sse2(const double *x, size_t n)
     if (_mm_movemask_pd(good) != 3) return INF_BITS;
     double lanes[2];
     _mm_storeu_pd(lanes, _mm_max_pd(_mm_max_pd(big[0], big[1]), _mm_max_pd(big[2], big[3])));
-    return lanes_and_rest(0, lanes, 2, x + i, n - i);
+    return lanes_and_rest(lanes, 2, x + i, n - i);
 }
 
 __attribute__((target("avx2"))) static uint64_t max_bits_avx2(const double *x, size_t n)
@@ -92,7 +102,7 @@ __attribute__((target("avx2"))) static uint64_t max_bits_avx2(const double *x, s
         }
     double lanes[16]; /* the four accumulators' bits */
     for (int k = 0; k < 4; k++) _mm256_storeu_si256((__m256i *)(lanes + 4 * k), big[k]);
-    return lanes_and_rest(0, lanes, 16, x + i, n - i);
+    return lanes_and_rest(lanes, 16, x + i, n - i);
 }
 
 __attribute__((target("avx512f"))) static uint64_t max_bits_avx512(const double *x, size_t n)
@@ -145,22 +155,6 @@ static double magnitude(uint64_t bits)
     double d;
     memcpy(&d, &bits, sizeof d);
     return d;
-}
-
-/* Below this many values a one-accumulator loop, inlined, costs less than choosing a
- * road (a one-row step of a small network scans arrays of a few values). */
-enum { SHORT = 16 };
-
-__attribute__((always_inline)) static inline uint64_t max_bits_short(const double *x, size_t n)
-{
-    uint64_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t b;
-        memcpy(&b, x + i, sizeof b);
-        b &= MAGNITUDE;
-        if (b > m) m = b;
-    }
-    return m;
 }
 
 int mlp__all_finite(const double *x, size_t n)
