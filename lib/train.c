@@ -102,6 +102,16 @@ static mlp_status alloc_dz(double ***dz, double **block, const mlp_net *net, siz
     return MLP_OK;
 }
 
+/* Where plain SGD's copy of a layer checked after its update goes (sgd_step): its
+ * first values, up to the returned count, to the layer's part of the gradient block,
+ * the rest to SGD's unused state. The fused update leaves the weights' part of that
+ * block unused; a small layer's loops fill the whole of it, so its copy goes whole to
+ * the state. */
+static size_t copied_into_grad(const mlp_layer *L)
+{
+    return mlp__small_layer(L->in, L->out) ? 0 : L->in * L->out;
+}
+
 mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss,
                               const mlp_optimizer *optimizer, size_t max_batch)
 {
@@ -149,7 +159,7 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
          * where checking after reads fewer values than bounding before */
         const mlp_layer *L = &net->layers[l];
         const double cells = (double)(L->in * L->out + (L->has_bias ? L->out : 0));
-        const double passes = mlp__small_layer(L->in, L->out) ? 3.0 : 2.0;
+        const double passes = copied_into_grad(L) > 0 ? 2.0 : 3.0; /* copy, scan (, clear) */
         tr->check_rows[l] = passes * cells / (double)(L->in + L->out);
     }
     tr->check_rows[net->n_layers] = tr->check_rows[0]; /* the least of them */
@@ -473,13 +483,10 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
             double *p = net->params + L->w_off;
-            const size_t weights = L->in * L->out, cells = weights + (L->has_bias ? L->out : 0);
-            if (mlp__small_layer(L->in, L->out)) {
-                mlp__copy(saved + L->w_off, p, cells);
-            } else {
-                mlp__copy(tr->grad + L->w_off, p, weights);
-                mlp__copy(saved + L->w_off + weights, p + weights, cells - weights);
-            }
+            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
+            const size_t from = copied_into_grad(L);
+            mlp__copy(tr->grad + L->w_off, p, from);
+            mlp__copy(saved + L->w_off + from, p + from, cells - from);
             mlp__dense_sgd(p, L->has_bias ? net->params + L->b_off : NULL, tr->dz[l],
                            l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
                            tr->grad + L->w_off);
@@ -490,9 +497,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
             double *p = net->params + L->w_off;
-            const size_t weights = L->in * L->out, cells = weights + (L->has_bias ? L->out : 0);
-            /* the state holds the copy from here on, the gradient block what comes before */
-            const size_t from = mlp__small_layer(L->in, L->out) ? 0 : weights;
+            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
+            const size_t from = copied_into_grad(L);
             if (!good) {
                 mlp__copy(p, tr->grad + L->w_off, from);
                 mlp__copy(p + from, saved + L->w_off + from, cells - from);
