@@ -117,7 +117,8 @@ __attribute__((target("avx512f"))) static uint64_t max_bits_avx512(const double 
                                       _mm512_and_si512(_mm512_loadu_si512(x + i + 8 * k), mag));
     for (; i < n; i += 8) { /* the last 0 to 31, 8 at a time, the lanes past n read as 0 */
         const __mmask8 k = n - i >= 8 ? 0xff : (__mmask8)((1u << (n - i)) - 1);
-        big[0] = _mm512_max_epi64(big[0], _mm512_and_si512(_mm512_maskz_loadu_epi64(k, x + i), mag));
+        const __m512i v = _mm512_and_si512(_mm512_maskz_loadu_epi64(k, x + i), mag);
+        big[0] = _mm512_max_epi64(big[0], v);
     }
     big[0] = _mm512_max_epi64(_mm512_max_epi64(big[0], big[1]), _mm512_max_epi64(big[2], big[3]));
     return (uint64_t)_mm512_reduce_max_epi64(big[0]);
