@@ -695,6 +695,7 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
                     (int)out, w, (int)in, 0.0, da_prev, (int)in);
 }
 
+NO_VECTORIZE /* the rows below a block: loops of a few trips */
 void mlp__dense_backward_input(double *da_prev, const double *dz, const double *w, size_t n,
                                size_t in, size_t out)
 {
@@ -722,12 +723,32 @@ void mlp__dense_backward_input(double *da_prev, const double *dz, const double *
     }
 }
 
+/* One row of a small layer: each gradient entry dz_j·a_k, rounded as small_backward
+ * stores it, goes straight into its weight: the same bits as the road through
+ * scratch, without the gradient's pass there and back, nor vector prologues for
+ * rows of a few values. */
+NO_VECTORIZE
+static void small_sgd_one_row(double *w, double *b, const double *dz, const double *a_prev,
+                              size_t in, size_t out, double lr, double decay)
+{
+    for (size_t j = 0; j < out; j++) {
+        const double d = dz[j];
+        double *wj = w + j * in;
+        for (size_t k = 0; k < in; k++) wj[k] = decay * wj[k] - lr * (d * a_prev[k]);
+        if (b != NULL) b[j] -= lr * d;
+    }
+}
+
 void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev, size_t n,
                     size_t in, size_t out, double lr, double decay, double *scratch)
 {
     /* w (out, in) = decay · w - lr · dzᵀ · a_prev; b (out) -= lr · Σ_rows dz.
      * dz (n, out), a_prev (n, in); scratch holds in * out + out doubles. */
     const size_t cells = in * out;
+    if (n == 1 && small_layer(in, out)) {
+        small_sgd_one_row(w, b, dz, a_prev, in, out, lr, decay);
+        return;
+    }
     if (small_layer(in, out)) {
         double *dw = scratch, *db = scratch + cells;
         small_backward(dw, b != NULL ? db : NULL, NULL, dz, a_prev, NULL, n, in, out);

@@ -471,7 +471,9 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     int safe = 1;
     for (size_t l = 0; l <= last; l++) {
         if (CHECKED(l)) continue;
-        const double rows = (double)n, delta = lr * rows * dzmax[l] * fmax(amax[l], 1.0);
+        /* max(amax, 1) without libm's call: amax is finite here, and a NaN would
+         * give 1 either way */
+        const double rows = (double)n, delta = lr * rows * dzmax[l] * (amax[l] > 1.0 ? amax[l] : 1.0);
         after[l] = fabs(decay) * tr->wmax[l] + delta;
         safe &= after[l] <= 0x1p1020; /* NaN and infinity fail this too */
     }
