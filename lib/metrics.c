@@ -102,7 +102,9 @@ mlp_status mlp_split(size_t *order, size_t *n_train, size_t n, double test_fract
             nr += m - t;
         }
         free(start);
-        if (nt == 0) { /* every class too small for a test row: take one anyway */
+        /* every class too small for a test row: take one anyway (all n >= 2 rows are
+         * in train then; the test says so to GCC, which warned of train[-1] at -O3) */
+        if (nt == 0 && nr > 1) {
             nt = 1;
             test[0] = train[--nr];
         }
