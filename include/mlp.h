@@ -56,12 +56,12 @@ extern "C" {
 
 #define MLP_VERSION_MAJOR 1 /**< incremented for changes that break the ABI (new soname) */
 #define MLP_VERSION_MINOR 4 /**< incremented for additions that keep the ABI */
-#define MLP_VERSION_PATCH 2 /**< incremented for fixes */
+#define MLP_VERSION_PATCH 3 /**< incremented for fixes */
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define MLP_VERSION_NUMBER \
     (MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH)
 /** The header's version as a string. */
-#define MLP_VERSION_STRING "1.4.2"
+#define MLP_VERSION_STRING "1.4.3"
 
 /**
  * The version of the library actually loaded.
