@@ -473,7 +473,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
         if (CHECKED(l)) continue;
         /* max(amax, 1) without libm's call: amax is finite here, and a NaN would
          * give 1 either way */
-        const double rows = (double)n, delta = lr * rows * dzmax[l] * (amax[l] > 1.0 ? amax[l] : 1.0);
+        const double a_or_1 = amax[l] > 1.0 ? amax[l] : 1.0;
+        const double rows = (double)n, delta = lr * rows * dzmax[l] * a_or_1;
         after[l] = fabs(decay) * tr->wmax[l] + delta;
         safe &= after[l] <= 0x1p1020; /* NaN and infinity fail this too */
     }
