@@ -158,10 +158,14 @@ static double magnitude(uint64_t bits)
     return d;
 }
 
-int mlp__all_finite(const double *x, size_t n)
+/* On the calling thread: the short loop inlined, else this CPU's road. */
+__attribute__((always_inline)) static inline uint64_t max_bits_serial(const double *x, size_t n)
 {
-    return (n < SHORT ? max_bits_short(x, n) : max_bits(best_road(), x, n)) < INF_BITS;
+    return n < SHORT ? max_bits_short(x, n) : max_bits(best_road(), x, n);
 }
+
+/* Serial: the optimizers' update calls it from within a pass's parts. */
+int mlp__all_finite(const double *x, size_t n) { return max_bits_serial(x, n) < INF_BITS; }
 
 int mlp__max_abs_road(int road, double *result, const double *x, size_t n)
 {
@@ -182,19 +186,23 @@ static void max_abs_part(void *ctx, size_t i0, size_t i1, size_t part)
     j->part_max[part] = max_bits(j->road, j->x + i0, i1 - i0);
 }
 
-double mlp__max_abs(const double *x, size_t n)
+/* Out of line, so that the serial calls (a one-row step makes four of a few values)
+ * do not set up its frame of MLP_MAX_THREADS maxima. */
+__attribute__((noinline)) static uint64_t max_bits_parallel(const double *x, size_t n)
 {
-    if (n < SHORT) return magnitude(max_bits_short(x, n));
-    const int road = best_road();
-    if (n < 4 * MLP__PAR_MIN) return magnitude(max_bits(road, x, n));
     max_job j;
     j.x = x;
-    j.road = road;
+    j.road = best_road();
     const size_t min_part = 2 * MLP__PAR_MIN, parts = n / min_part;
     for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++) j.part_max[p] = 0;
     mlp__parallel_for(n, 8, min_part, max_abs_part, &j);
     uint64_t m = 0; /* a maximum is the same whichever way the values are grouped */
     for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++)
         if (j.part_max[p] > m) m = j.part_max[p];
-    return magnitude(m);
+    return m;
+}
+
+double mlp__max_abs(const double *x, size_t n)
+{
+    return magnitude(n < 4 * MLP__PAR_MIN ? max_bits_serial(x, n) : max_bits_parallel(x, n));
 }
