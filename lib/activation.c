@@ -22,13 +22,15 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 static void identity_fwd(double *v, size_t rows, size_t cols) { (void)v, (void)rows, (void)cols; }
 
 /* NaN stays NaN (z < 0 is false for NaN), as Python's max(nan, 0) keeps it. */
-MLP__CLONES static void relu_fwd(double *v, size_t rows, size_t cols)
+MLP__CLONES
+static void relu_fwd(double *v, size_t rows, size_t cols)
 {
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i++) v[i] = v[i] < 0.0 ? 0.0 : v[i];
 }
 
-MLP__CLONES static void leaky_fwd(double *v, size_t rows, size_t cols)
+MLP__CLONES
+static void leaky_fwd(double *v, size_t rows, size_t cols)
 {
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i++) v[i] = v[i] < 0.0 ? MLP_LEAKY_RELU_SLOPE * v[i] : v[i];
@@ -176,7 +178,8 @@ static void identity_bwd(double *dz, const double *da, const double *a, const do
     if (dz != da) memmove(dz, da, rows * cols * sizeof *dz);
 }
 
-MLP__CLONES static void relu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+MLP__CLONES
+static void relu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
                      size_t cols)
 {
     (void)z;
@@ -190,7 +193,8 @@ MLP__CLONES static void relu_bwd(double *dz, const double *da, const double *a, 
         for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : 0.0;
 }
 
-MLP__CLONES static void leaky_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+MLP__CLONES
+static void leaky_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
                       size_t cols)
 {
     (void)z;
@@ -201,7 +205,8 @@ MLP__CLONES static void leaky_bwd(double *dz, const double *da, const double *a,
         for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : MLP_LEAKY_RELU_SLOPE * da[i];
 }
 
-MLP__CLONES static void tanh_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+MLP__CLONES
+static void tanh_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
                      size_t cols)
 {
     (void)z;
@@ -209,7 +214,8 @@ MLP__CLONES static void tanh_bwd(double *dz, const double *da, const double *a, 
     for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
 }
 
-MLP__CLONES static void sigmoid_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+MLP__CLONES
+static void sigmoid_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
                         size_t cols)
 {
     (void)z;
@@ -217,7 +223,8 @@ MLP__CLONES static void sigmoid_bwd(double *dz, const double *da, const double *
     for (size_t i = 0; i < n; i++) dz[i] = da[i] * a[i] * (1.0 - a[i]);
 }
 
-MLP__CLONES static void elu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+MLP__CLONES
+static void elu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
                     size_t cols)
 {
     (void)z;
@@ -367,7 +374,8 @@ mlp_status mlp_activation_derivative(mlp_activation act, double *out, const doub
 }
 
 /* One part of a pass: rows [r0, r1) of the matrix. */
-MLP__CLONES static void bias_activate_rows(double *z, const double *bias, size_t rows, size_t cols,
+MLP__CLONES
+static void bias_activate_rows(double *z, const double *bias, size_t rows, size_t cols,
                                const mlp__activation_kind *k)
 {
     /* Rows of 64 or more get their bias and activation in one visit while the row

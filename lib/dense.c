@@ -644,7 +644,8 @@ typedef struct sums_job {
     size_t n, out;
 } sums_job;
 
-MLP__CLONES static void column_sums_part(void *ctx, size_t c0, size_t c1, size_t part)
+MLP__CLONES
+static void column_sums_part(void *ctx, size_t c0, size_t c1, size_t part)
 {
     (void)part;
     const sums_job *j = ctx;

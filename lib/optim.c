@@ -19,7 +19,8 @@
 
 /* Plain SGD outside its fused road (a sharded fit, whose gradient is summed over
  * shards before the update): w - lr (g + wd w); no state (a1, a unused). */
-MLP__CLONES static void sgd_update(double *restrict w1, double *restrict a1, double *restrict b1,
+MLP__CLONES
+static void sgd_update(double *restrict w1, double *restrict a1, double *restrict b1,
                        const double *restrict w, const double *restrict g,
                        const double *restrict a, const double *restrict b, size_t n,
                        const mlp_optimizer *o, double lr, unsigned long long t, double wd)
@@ -28,7 +29,8 @@ MLP__CLONES static void sgd_update(double *restrict w1, double *restrict a1, dou
     for (size_t i = 0; i < n; i++) w1[i] = w[i] - lr * (g[i] + wd * w[i]);
 }
 
-MLP__CLONES static void momentum_update(double *restrict w1, double *restrict a1, double *restrict b1,
+MLP__CLONES
+static void momentum_update(double *restrict w1, double *restrict a1, double *restrict b1,
                             const double *restrict w, const double *restrict g,
                             const double *restrict a, const double *restrict b, size_t n,
                             const mlp_optimizer *o, double lr, unsigned long long t, double wd)
@@ -42,7 +44,8 @@ MLP__CLONES static void momentum_update(double *restrict w1, double *restrict a1
     }
 }
 
-MLP__CLONES static void nesterov_update(double *restrict w1, double *restrict a1, double *restrict b1,
+MLP__CLONES
+static void nesterov_update(double *restrict w1, double *restrict a1, double *restrict b1,
                             const double *restrict w, const double *restrict g,
                             const double *restrict a, const double *restrict b, size_t n,
                             const mlp_optimizer *o, double lr, unsigned long long t, double wd)
@@ -57,7 +60,8 @@ MLP__CLONES static void nesterov_update(double *restrict w1, double *restrict a1
 }
 
 /* Kingma & Ba; t is the step count including this step (>= 1). */
-MLP__CLONES static void adam_update(double *restrict w1, double *restrict m1, double *restrict v1,
+MLP__CLONES
+static void adam_update(double *restrict w1, double *restrict m1, double *restrict v1,
                         const double *restrict w, const double *restrict g,
                         const double *restrict m, const double *restrict v, size_t n,
                         const mlp_optimizer *o, double lr, unsigned long long t, double wd)
@@ -78,7 +82,8 @@ MLP__CLONES static void adam_update(double *restrict w1, double *restrict m1, do
 static inline double sign_of(double g) { return (double)((g > 0) - (g < 0)); }
 
 /* a: step size per weight, b: the previous gradient (0 after a sign change). */
-MLP__CLONES static void irprop_update(double *restrict w1, double *restrict a1, double *restrict b1,
+MLP__CLONES
+static void irprop_update(double *restrict w1, double *restrict a1, double *restrict b1,
                           const double *restrict w, const double *restrict g,
                           const double *restrict a, const double *restrict b, size_t n,
                           const mlp_optimizer *o, double lr, unsigned long long t, double wd)

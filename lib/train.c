@@ -1194,7 +1194,8 @@ static mlp_status shard_block(mlp_trainer *tr, const shard_plan *p, double *g, c
 }
 
 /* Add b into a, element by element. */
-MLP__CLONES static void add_block(double *a, const double *b, size_t n)
+MLP__CLONES
+static void add_block(double *a, const double *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) a[i] += b[i];
 }
