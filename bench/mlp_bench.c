@@ -55,7 +55,8 @@ static void run_train(void *p)
 {
     cell *c = p;
     double loss;
-    const mlp_dataset batch = MLP_DATASET(c->x, c->t, c->batch);
+    const mlp_dataset batch = MLP_DATASET(c->x, mlp_net_n_inputs(c->net), c->t,
+                                          mlp_net_n_outputs(c->net), c->batch);
     if (mlp_trainer_step(c->tr, &loss, &batch) != MLP_OK) abort();
 }
 

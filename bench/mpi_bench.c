@@ -93,7 +93,7 @@ int main(int argc, char **argv)
             f.shuffle = 0;
             f.shard_local = 1; /* each rank its own block of the rows */
             const size_t mine = n / (size_t)size, at = (size_t)rank * mine;
-            const mlp_dataset d = MLP_DATASET(x + at * w->n_inputs, y + at * k, mine);
+            const mlp_dataset d = MLP_DATASET(x + at * w->n_inputs, w->n_inputs, y + at * k, k, mine);
             plain p = {MPI_COMM_WORLD, 0, 0, size};
             mlp_reducer red = {.struct_size = sizeof red};
             mlp_mpi_reducer(ctx, &red);

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
     uint64_t s = 1;
     for (size_t i = 0; i < rows * IN; i++) x[i] = uniform(&s);
     for (size_t i = 0; i < rows; i++) y[i] = uniform(&s);
-    const mlp_dataset data = MLP_DATASET(x, y, rows);
+    const mlp_dataset data = MLP_DATASET(x, IN, y, 1, rows);
     printf("method,params,rows,threads,ms_per_iteration,ratio_to_adam\n");
     for (const char *p = params; *p != '\0';) {
         const size_t want = (size_t)atol(p);

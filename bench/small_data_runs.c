@@ -215,7 +215,11 @@ static double train(const task *t, const run *r, unsigned long long seed, size_t
     f.epochs = r->epochs;
     f.batch_size = r->batch;
     f.seed = seed;
-    f.validation_fraction = r->validation;
+    /* the rows are in a seeded order: the last ones validate, as before 1.5 */
+    const size_t n_val = (size_t)((double)t->n_train * r->validation), n_fit = t->n_train - n_val;
+    const mlp_dataset val = MLP_DATASET(t->x + n_fit * t->in, t->in, t->y + n_fit * t->out, t->out,
+                                        n_val);
+    if (n_val > 0) f.validation = &val;
     f.patience = r->patience;
     double limit[2] = {0, r->time_limit};
     if (r->time_limit > 0) {
@@ -224,7 +228,7 @@ static double train(const task *t, const run *r, unsigned long long seed, size_t
     }
     mlp_fit_result res;
     check(mlp_fit_result_init(&res, sizeof res), "mlp_fit_result_init");
-    const mlp_dataset d = MLP_DATASET(t->x, t->y, t->n_train);
+    const mlp_dataset d = MLP_DATASET(t->x, t->in, t->y, t->out, n_fit);
     const double t0 = seconds();
     limit[0] = t0;
     check(mlp_trainer_fit(tr, &res, &d, &f), "mlp_trainer_fit");

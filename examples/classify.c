@@ -96,10 +96,10 @@ int main(int argc, char **argv)
     fit.epochs = 1000;
     fit.batch_size = 32;
     fit.seed = seed;
-    fit.validation_fraction = 0.2; /* the last 200 rows */
+    fit.validation_fraction = 0.2; /* 200 rows drawn from the seed, 100 of each class */
     fit.patience = 100;            /* stop when validation loss stalls; keep the best */
     fit.callback = report;
-    const mlp_dataset train = MLP_DATASET(x, t, N);
+    const mlp_dataset train = MLP_DATASET(x, 2, t, 2, N); /* 2 inputs, one-hot targets */
     mlp_fit_result res;
     check(mlp_fit_result_init(&res, sizeof res), "mlp_fit_result_init");
     check(mlp_trainer_fit(trainer, &res, &train, &fit), "mlp_trainer_fit");

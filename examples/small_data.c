@@ -137,8 +137,13 @@ int main(int argc, char **argv)
         const double sd = sqrt(var / (double)(n_train - 1));
         for (size_t i = 0; i < n; i++) v[i * stride] = (v[i * stride] - mean) / sd;
     }
-    const mlp_dataset train = MLP_DATASET(x, y, n_train);
-    const mlp_dataset test = MLP_DATASET(x + n_train * INPUTS, y + n_train, TEST_ROWS);
+    const mlp_dataset train = MLP_DATASET(x, INPUTS, y, 1, n_train);
+    const mlp_dataset test = MLP_DATASET(x + n_train * INPUTS, INPUTS, y + n_train, 1, TEST_ROWS);
+    /* the rows are in a seeded order already: the last fifth of the training rows
+     * validates, the rest trains */
+    const size_t n_val = n_train / 5, n_fit = n_train - n_val;
+    const mlp_dataset fit_rows = MLP_DATASET(x, INPUTS, y, 1, n_fit);
+    const mlp_dataset val_rows = MLP_DATASET(x + n_fit * INPUTS, INPUTS, y + n_fit, 1, n_val);
 
     const method methods[3] = {
         {"Adam, batches of 16", MLP_OPT_ADAM, 0.003, 0, 16, 5000, 100},
@@ -186,12 +191,12 @@ int main(int argc, char **argv)
         check(mlp_fit_options_init(&fit, sizeof fit), "mlp_fit_options_init");
         fit.epochs = me->epochs;
         fit.batch_size = me->batch_size;
-        fit.validation_fraction = 0.2;
+        fit.validation = &val_rows;
         fit.patience = me->patience;
         mlp_fit_result res;
         check(mlp_fit_result_init(&res, sizeof res), "mlp_fit_result_init");
         const double t0 = seconds();
-        check(mlp_trainer_fit(tr, &res, &train, &fit), "mlp_trainer_fit");
+        check(mlp_trainer_fit(tr, &res, &fit_rows, &fit), "mlp_trainer_fit");
         const double wall = seconds() - t0;
         const double train_mse = mse_on(net, &train);
         test_mse[m] = mse_on(net, &test);

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     fit.batch_size = 0; /* full batch */
     fit.shuffle = 0;
     fit.callback = report;
-    const mlp_dataset train = MLP_DATASET(input_data, target_actuals, 4);
+    const mlp_dataset train = MLP_DATASET(input_data, 2, target_actuals, 1, 4);
     mlp_fit_result result;
     check(mlp_fit_result_init(&result, sizeof result), "mlp_fit_result_init");
     check(mlp_trainer_fit(trainer, &result, &train, &fit), "mlp_trainer_fit");

@@ -55,13 +55,13 @@ extern "C" {
  */
 
 #define MLP_VERSION_MAJOR 1 /**< incremented for changes that break the ABI (new soname) */
-#define MLP_VERSION_MINOR 4 /**< incremented for additions that keep the ABI */
-#define MLP_VERSION_PATCH 3 /**< incremented for fixes */
+#define MLP_VERSION_MINOR 5 /**< incremented for additions that keep the ABI */
+#define MLP_VERSION_PATCH 0 /**< incremented for fixes */
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define MLP_VERSION_NUMBER \
     (MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH)
 /** The header's version as a string. */
-#define MLP_VERSION_STRING "1.4.3"
+#define MLP_VERSION_STRING "1.5.0"
 
 /**
  * The version of the library actually loaded.
@@ -236,9 +236,13 @@ MLP_API mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
 typedef struct mlp_net mlp_net;
 
 /**
- * Create a network with `n_inputs` inputs followed by `n_layers` dense layers.
- * All weights and biases start at 0.0: draw them with mlp_net_init(), set them
- * with mlp_net_set_weights() / mlp_net_set_bias(), or write the parameter block.
+ * Create a network with `n_inputs` inputs followed by `n_layers` dense layers, ready
+ * to train: its weights drawn as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
+ * for the layers with a rectifier, Xavier for the others), its biases 0 (since 1.5;
+ * before, every weight started at 0, and a network trained from there learns little).
+ * Draw them from another seed or scheme with mlp_net_init() (::MLP_INIT_ZEROS for
+ * zeros), set them with mlp_net_set_weights() / mlp_net_set_bias(), or write the
+ * parameter block.
  * @param[out] net       receives the new network (NULL on failure); free it with mlp_net_free().
  * @param      n_inputs  features per observation, 1 to INT_MAX.
  * @param[in]  layers    n_layers specs, first hidden layer first, output layer last.
@@ -399,14 +403,22 @@ MLP_API void mlp_workspace_free(mlp_workspace *ws);
 MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
 
 /**
- * Forward propagation of a batch: per layer one cblas_dgemm (Z = A_prev · Wᵀ)
- * and one vectorized pass adding the bias and applying the activation.
- * Allocates nothing. Every layer's output stays in the workspace
- * (see mlp_workspace_layer_output()) until the next call with it.
+ * Predict a batch: the model's whole path from the rows as they come to its outputs.
+ * The inputs are scaled as the network's preprocessing says (mlp_net_fit_scaling(),
+ * a model trained by `mlp train` or loaded from a file; none for a network without),
+ * then forward propagation runs, per layer one cblas_dgemm (Z = A_prev · Wᵀ) and one
+ * vectorized pass adding the bias and applying the activation, and the outputs come
+ * back in the targets' units where the model scales its targets. A softmax output
+ * gives class probabilities, a sigmoid one the probability of class 1.
+ * Allocates nothing (the workspace holds the scaled rows). Every layer's output stays
+ * in the workspace (see mlp_workspace_layer_output()) until the next call with it.
+ *
+ * Since 1.5. A program built against libmlp 1.4 or older calls the version of its
+ * time, which does not scale (its rows had to be scaled with mlp_net_transform()).
  * @param      net  the network; not modified.
  * @param      ws   a workspace created for a network of the same shape.
  * @param[out] y    (n, n_outputs) row-major predictions; untouched on failure.
- * @param[in]  x    (n, n_inputs) row-major observations.
+ * @param[in]  x    (n, n_inputs) row-major observations, as they come.
  * @param      n    rows, 1 <= n <= mlp_workspace_max_batch(ws).
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n == 0), ::MLP_ERR_SHAPE (workspace
  *         made for another shape, n larger than the workspace).
@@ -564,25 +576,67 @@ MLP_API const char *mlp_loss_name(mlp_loss loss);
  */
 MLP_API mlp_status mlp_loss_from_name(mlp_loss *loss, const char *name);
 
-/** Rows of data: inputs and their targets, named so that they cannot be swapped silently. */
+/**
+ * Rows of data: inputs and their targets, with their shape, named so that they cannot
+ * be swapped silently.
+ *
+ * The rows are the model's: as they come, before any scaling. Every call that takes a
+ * dataset checks its columns against the network (::MLP_ERR_SHAPE, naming both
+ * numbers) and applies the preprocessing the network carries (mlp_net_fit_scaling()):
+ * inputs are scaled, and so are targets where the model scales them, without
+ * changing the caller's arrays. Class indices (::MLP_DATASET_CLASSES, or
+ * mlp_table_dataset() for a table of classes) become the one-hot rows the loss
+ * compares with, inside the library.
+ *
+ * A program built against libmlp 1.4 or older passes the shorter dataset of its own
+ * header (struct_size up to `n`): its rows are taken as before, unchecked and as the
+ * network reads them (already scaled).
+ */
 typedef struct mlp_dataset {
-    /** sizeof(mlp_dataset); set by ::MLP_DATASET or mlp_dataset_init() */
+    /** sizeof(mlp_dataset); set by ::MLP_DATASET, ::MLP_DATASET_CLASSES,
+     *  mlp_table_dataset() or mlp_dataset_init() */
     size_t struct_size;
     /** (n, n_inputs) row-major inputs */
     const double *x;
-    /** (n, n_outputs) row-major targets */
+    /** (n, n_targets) row-major targets, or (n, 1) class indices with n_classes */
     const double *y;
     /** rows */
     size_t n;
+    /** columns of x: the network's inputs (since 1.5) */
+    size_t n_inputs;
+    /** columns of y: the network's outputs, or 1 with n_classes; 0 for a dataset without
+     *  targets (y NULL), which only mlp_net_fit_scaling() and mlp_net_transform() take
+     *  (since 1.5) */
+    size_t n_targets;
+    /** 0: y holds values (numbers, or one-hot rows); k > 0: y is one column of class
+     *  indices, whole numbers 0 to k - 1, as a table of classes holds them (the number of
+     *  output nodes, or 2 for a single sigmoid output node) (since 1.5) */
+    size_t n_classes;
 } mlp_dataset;
 
-/** Initializer of a dataset: `const mlp_dataset train = MLP_DATASET(x, y, 100);` */
+/**
+ * Initializer of a dataset of values: x (n, n_inputs), y (n, n_targets).
+ * `const mlp_dataset train = MLP_DATASET(x, 2, y, 1, 100);`
+ * (Before 1.5 it took (x, y, n): a program of that time fails to compile here with
+ * "macro MLP_DATASET requires 5 arguments": add the column counts.)
+ */
 /* clang-format off */
-#define MLP_DATASET(x, y, n) {sizeof(mlp_dataset), (x), (y), (n)}
+#define MLP_DATASET(x, n_inputs, y, n_targets, n)                                                 \
+    {sizeof(mlp_dataset), (x), (y), (n), (n_inputs), (n_targets), 0}
 /* clang-format on */
 
 /**
- * Set a dataset's struct_size; the pointers to NULL and n to 0.
+ * Initializer of a dataset of classes: x (n, n_inputs), labels (n) class indices
+ * 0 to n_classes - 1 stored as doubles, as mlp_table_targets() gives them (since 1.5).
+ * `const mlp_dataset train = MLP_DATASET_CLASSES(x, 4, label, 3, 150);`
+ */
+/* clang-format off */
+#define MLP_DATASET_CLASSES(x, n_inputs, labels, n_classes, n)                                    \
+    {sizeof(mlp_dataset), (x), (labels), (n), (n_inputs), 1, (n_classes)}
+/* clang-format on */
+
+/**
+ * Set a dataset's struct_size; the pointers to NULL and the counts to 0.
  * @param[out] data         the dataset to fill.
  * @param      struct_size  sizeof(mlp_dataset) as the caller's header declares it.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a struct_size this library
@@ -643,13 +697,18 @@ typedef enum mlp_init {
     MLP_INIT_UNIFORM = 0,  /**< U(-1/sqrt(in), 1/sqrt(in)), PyTorch's nn.Linear default */
     MLP_INIT_XAVIER = 1,   /**< Glorot uniform: U(-a, a), a = sqrt(6 / (in + out)) */
     MLP_INIT_HE = 2,       /**< He normal: N(0, 2 / in), for ReLU layers */
-    MLP_INIT_ORTHOGONAL = 3 /**< rows (or columns) orthonormal: QR of a Gaussian matrix via LAPACKE */
+    MLP_INIT_ORTHOGONAL = 3, /**< rows (or columns) orthonormal: QR of a Gaussian matrix via LAPACKE */
+    MLP_INIT_AUTO = 4, /**< by each layer's activation: He for the rectifiers (relu, leaky relu,
+                            elu, softplus, GELU, SiLU), Xavier for the others (identity, tanh,
+                            sigmoid, softmax); what mlp_net_create() draws (since 1.5) */
+    MLP_INIT_ZEROS = 5 /**< every weight 0 (since 1.5) */
 } mlp_init;
 
 /**
  * Name of an initialization.
  * @param init  any value.
- * @return "uniform", "xavier", "he", "orthogonal", or NULL for an unknown value.
+ * @return "uniform", "xavier", "he", "orthogonal", "auto", "zeros", or NULL for an
+ *         unknown value.
  */
 MLP_API const char *mlp_init_name(mlp_init init);
 
@@ -1034,7 +1093,9 @@ typedef struct mlp_fit_options {
     size_t struct_size;
     /** > 0; default 10 */
     size_t epochs;
-    /** rows per step; 0 = all training rows (full batch); default 32 */
+    /** rows per step; 0 = all training rows (full batch); default ::MLP_BATCH_AUTO: 32
+     *  rows for the first-order methods, all rows for the full-batch ones (iRPROP-,
+     *  L-BFGS, Levenberg–Marquardt), which refuse any other size but 0 */
     size_t batch_size;
     /** nonzero: reorder the rows every epoch from `seed` (L-BFGS and LM, which take
      *  all rows in each iteration, keep their order); default 1 */
@@ -1043,8 +1104,11 @@ typedef struct mlp_fit_options {
     unsigned long long seed;
     /** validation rows, or NULL (default) */
     const mlp_dataset *validation;
-    /** in [0, 1): without `validation`, hold out this fraction of the rows (the last
-     *  ones, as Keras does); default 0 */
+    /** in [0, 1): without `validation`, hold out this fraction of the rows, drawn from
+     *  `seed` (stratified by class for the cross-entropy losses: each class gives its
+     *  share, as mlp_split() draws); default 0. For rows in time order, pass the later
+     *  ones as `validation` instead. (With a dataset of a program built against libmlp 1.4
+     *  or older: the last rows, as then.) */
     double validation_fraction;
     /** 0 (default): no early stopping; else stop after this many epochs without
      *  improvement of the monitored loss (validation loss, or training loss without
@@ -1084,9 +1148,14 @@ typedef struct mlp_fit_options {
     const mlp_reducer *reducer;
 } mlp_fit_options;
 
+/** mlp_fit_options::batch_size: the method's own batch (32 rows, or all rows for the
+ *  full-batch methods); the default (since 1.5). */
+#define MLP_BATCH_AUTO ((size_t)-1)
+
 /**
- * Set fit options' struct_size and defaults: 10 epochs, batches of 32, shuffling
- * from seed 0, no validation, no early stopping, max_abs_weight 1e8, no callback.
+ * Set fit options' struct_size and defaults: 10 epochs, ::MLP_BATCH_AUTO batches (32
+ * rows; all rows for the full-batch methods), shuffling from seed 0, no validation, no
+ * early stopping, max_abs_weight 1e8, no callback.
  * @param[out] options      the options to fill.
  * @param      struct_size  sizeof(mlp_fit_options) as the caller's header declares it.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
@@ -1618,6 +1687,19 @@ MLP_API const char *mlp_table_input_name(const mlp_table *table, size_t i);
 /** @param table a table. @param i a target column. @return its name, or NULL. */
 MLP_API const char *mlp_table_target_name(const mlp_table *table, size_t i);
 
+/**
+ * The table's rows as a dataset, in one call: its inputs, its targets (for a table of
+ * classes, the class indices with their count: a dataset of classes), its shape. The
+ * dataset points into the table: keep the table until the dataset is no longer used
+ * (since 1.5).
+ * @param[out] data         the dataset to fill.
+ * @param      struct_size  sizeof(mlp_dataset) as the caller's header declares it.
+ * @param[in]  table        the table.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG (NULL, a bad struct_size).
+ */
+MLP_API mlp_status mlp_table_dataset(mlp_dataset *data, size_t struct_size,
+                                     const mlp_table *table);
+
 /** @param table a table. @return 1 when the target holds classes, else 0. */
 MLP_API int mlp_table_is_classification(const mlp_table *table);
 
@@ -1684,12 +1766,12 @@ MLP_API mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *
                                      const mlp_dataset *raw);
 
 /**
- * Predict raw rows: the inputs scaled, the network, the outputs back in the targets'
- * units. Allocates nothing (the workspace holds the scaled rows).
+ * The same as mlp_net_predict(), under the name it had before 1.5, when
+ * mlp_net_predict() did not scale: kept for programs written then.
  * @param      net  the network.
  * @param      ws   a workspace for its shape.
  * @param[out] y    (n, n_outputs).
- * @param[in]  x    (n, n_inputs), raw.
+ * @param[in]  x    (n, n_inputs), as they come.
  * @param      n    1 to the workspace's max_batch.
  * @return as mlp_net_predict().
  */
@@ -1728,6 +1810,18 @@ MLP_API const char *mlp_net_target_name(const mlp_net *net, size_t i);
  */
 MLP_API mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes,
                                        size_t n_classes);
+
+/**
+ * Name a network's columns and classes as a table names them: its inputs, its targets
+ * and, for a table of classes, its class labels (mlp_net_set_columns() and
+ * mlp_net_set_classes() in one call; since 1.5).
+ * @param net    the network: as many inputs as the table, and outputs for its targets
+ *               (a node per class, or one sigmoid node for two).
+ * @param table  the table the network learns from.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL), ::MLP_ERR_SHAPE (the table's columns or
+ *         classes do not fit the network: the detail names both), ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_net_set_table_names(mlp_net *net, const mlp_table *table);
 
 /** @param net a network. @return its classes (0: none, or a regression). */
 MLP_API size_t mlp_net_n_classes(const mlp_net *net);
@@ -1828,6 +1922,62 @@ MLP_API mlp_status mlp_class_scores(double *precision, double *recall, double *f
  */
 MLP_API mlp_status mlp_regression_scores(double *mse, double *mae, double *r2, const double *pred,
                                          const double *target, size_t n, size_t k);
+
+/** How well a model does on labelled rows: what mlp_net_score() fills (since 1.5). */
+typedef struct mlp_scores {
+    /** sizeof(mlp_scores), set by mlp_scores_init() */
+    size_t struct_size;
+    /** rows scored */
+    size_t n;
+    /** the classes compared (a classification), or 0 (a regression) */
+    size_t n_classes;
+    /** classification: the fraction of rows whose predicted class is theirs; else NaN */
+    double accuracy;
+    /** classification: the mean over the classes present of their recall (scikit-learn's
+     *  balanced_accuracy_score); else NaN */
+    double balanced_accuracy;
+    /** classification: the mean F1 over the classes present in the rows or predicted
+     *  (f1_score(average='macro') of those labels); else NaN */
+    double macro_f1;
+    /** regression: mean squared error, in the targets' units; else NaN */
+    double mse;
+    /** regression: mean absolute error, in the targets' units; else NaN */
+    double mae;
+    /** regression: R², as mlp_regression_scores(); else NaN */
+    double r2;
+} mlp_scores;
+
+/**
+ * Set scores' struct_size and empty them (0 rows, NaN scores).
+ * @param[out] scores       the struct to fill.
+ * @param      struct_size  sizeof(mlp_scores) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
+ */
+MLP_API mlp_status mlp_scores_init(mlp_scores *scores, size_t struct_size);
+
+/**
+ * Score a model on labelled rows, as they come: its predictions (mlp_net_predict(),
+ * the model's preprocessing applied, in batches of the workspace's size) against the
+ * rows' targets. A dataset of classes, or a network whose output is softmax or one
+ * sigmoid node, is scored as a classification (the predicted class is the most probable,
+ * or for one sigmoid node, class 1 above 0.5; one-hot targets give their class by their
+ * largest value); any other as a regression, in the targets' units (since 1.5).
+ * @param      net        the network.
+ * @param      ws         a workspace for its shape (any batch size).
+ * @param[out] scores     its struct_size must be set (mlp_scores_init()).
+ * @param[out] confusion  NULL, or room for k² counts, k the network's classes
+ *                        (mlp_net_n_outputs(), 2 for one sigmoid node):
+ *                        confusion[t * k + p] counts the rows of class t predicted as
+ *                        p, as mlp_confusion() (for mlp_class_scores()).
+ * @param[in]  data       the rows (::MLP_DATASET, ::MLP_DATASET_CLASSES,
+ *                        mlp_table_dataset()).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a bad struct_size, a dataset without
+ *         targets, a class index out of range), ::MLP_ERR_SHAPE (the dataset's columns
+ *         or the workspace), ::MLP_ERR_NOMEM, ::MLP_ERR_NUMERIC (a target or
+ *         prediction that is not finite).
+ */
+MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scores *scores,
+                                 size_t *confusion, const mlp_dataset *data);
 
 /** @} */
 

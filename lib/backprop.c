@@ -5,25 +5,6 @@
 
 #include "mlp_internal.h"
 
-mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
-{
-    const mlp_dataset d = {.struct_size = sizeof d, .x = NULL, .y = NULL, .n = 0};
-    return mlp__struct_init(data, struct_size, &d, sizeof d, __func__, "mlp_dataset");
-}
-
-mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *fn, const char *what)
-{
-    MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the %s dataset is NULL", fn, what);
-    mlp_dataset local = {.struct_size = sizeof local, .x = NULL, .y = NULL, .n = 0};
-    mlp_status s = mlp__struct_in(&local, sizeof local, d, fn, "mlp_dataset");
-    if (s != MLP_OK) return s;
-    MLP_CHECK(local.x != NULL && local.y != NULL, MLP_ERR_INVALID_ARG,
-              "%s: the %s dataset's x or y is NULL", fn, what);
-    MLP_CHECK(local.n > 0, MLP_ERR_INVALID_ARG, "%s: the %s dataset has n = 0 rows", fn, what);
-    *out = local;
-    return MLP_OK;
-}
-
 double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
                      const double *x, const double *target, size_t n)
 {
@@ -57,11 +38,12 @@ double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
 
 /* The checks shared by mlp_net_gradient and mlp_net_gradient_check. */
 static mlp_status check_batch(const mlp_net *net, const mlp_workspace *ws, mlp_loss loss,
-                              const mlp_dataset *batch, mlp_dataset *b, const char *fn)
+                              const mlp_dataset *batch, mlp__rows *b, const char *fn)
 {
     MLP_CHECK(net != NULL, MLP_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    mlp_status s = mlp__dataset_in(b, batch, fn, "batch");
+    mlp_status s = mlp__rows_in(b, batch, net, 1, fn, "batch");
     if (s == MLP_OK) s = mlp__loss_fits(loss, net, fn);
+    if (s == MLP_OK) s = mlp__rows_check_classes(b, fn, "batch");
     if (s != MLP_OK || ws == NULL) return s;
     MLP_CHECK(b->n <= ws->max_batch, MLP_ERR_SHAPE,
               "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, b->n,
@@ -74,11 +56,13 @@ mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
 {
     MLP_CHECK_PTR(ws);
     MLP_CHECK_PTR(grad);
-    mlp_dataset b = {.struct_size = 0};
+    mlp__rows b;
     mlp_status s = check_batch(net, ws, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
-    mlp__forward(net, ws, b.x, b.n, mlp__keep_for(net, loss));
-    const double value = mlp__backward(net, ws, loss, grad, b.x, b.y, b.n);
+    const double *x, *t;
+    mlp__rows_batch(&x, &t, &b, net, ws);
+    mlp__forward(net, ws, x, b.n, mlp__keep_for(net, loss));
+    const double value = mlp__backward(net, ws, loss, grad, x, t, b.n);
     if (loss_value != NULL) *loss_value = value;
     return MLP_OK;
 }
@@ -181,10 +165,9 @@ mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss 
                                   const mlp_dataset *batch, double h)
 {
     MLP_CHECK_PTR(max_rel_error);
-    mlp_dataset b = {.struct_size = 0};
+    mlp__rows b;
     mlp_status s = check_batch(net, NULL, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
-    const double *x = b.x, *target = b.y;
     const size_t n = b.n;
     MLP_CHECK(h > 0 && isfinite(h), MLP_ERR_INVALID_ARG, "mlp_net_gradient_check: h is %g", h);
 
@@ -194,6 +177,8 @@ mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss 
     mlp_workspace *ws = NULL;
     s = mlp_workspace_create(&ws, net, n);
     if (s != MLP_OK) return s;
+    const double *x, *target; /* the rows as the network reads them, in the workspace */
+    mlp__rows_batch(&x, &target, &b, net, ws);
     double *grad = malloc(net->n_params * sizeof *grad);
     unsigned char *pattern = malloc(n * kink_nodes + 1);
     if (grad == NULL || pattern == NULL) {

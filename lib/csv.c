@@ -850,6 +850,19 @@ size_t mlp_table_n_targets(const mlp_table *t) { return t != NULL ? t->n_out : 0
 const double *mlp_table_inputs(const mlp_table *t) { return t != NULL ? t->x : NULL; }
 const double *mlp_table_targets(const mlp_table *t) { return t != NULL && t->n_out ? t->y : NULL; }
 int mlp_table_is_classification(const mlp_table *t) { return t != NULL && t->classification; }
+
+mlp_status mlp_table_dataset(mlp_dataset *data, size_t struct_size, const mlp_table *table)
+{
+    MLP_CHECK_PTR(table);
+    mlp_dataset d = {.struct_size = sizeof d,
+                     .x = table->x,
+                     .y = table->n_out ? table->y : NULL,
+                     .n = table->rows,
+                     .n_inputs = table->n_in,
+                     .n_targets = table->n_out,
+                     .n_classes = table->classification ? table->n_classes : 0};
+    return mlp__struct_init(data, struct_size, &d, sizeof d, __func__, "mlp_dataset");
+}
 size_t mlp_table_n_classes(const mlp_table *t) { return t != NULL ? t->n_classes : 0; }
 
 const char *mlp_table_input_name(const mlp_table *t, size_t i)

@@ -48,6 +48,8 @@ static const char *const names[] = {
     [MLP_INIT_XAVIER] = "xavier",
     [MLP_INIT_HE] = "he",
     [MLP_INIT_ORTHOGONAL] = "orthogonal",
+    [MLP_INIT_AUTO] = "auto",
+    [MLP_INIT_ZEROS] = "zeros",
 };
 
 const char *mlp_init_name(mlp_init init)
@@ -62,6 +64,44 @@ mlp_status mlp_init_from_name(mlp_init *init, const char *name)
     const int k = mlp__name_index(names, sizeof names / sizeof names[0], sizeof names[0], name, __func__, "initialization");
     if (k < 0) return MLP_ERR_INVALID_ARG;
     *init = (mlp_init)k;
+    return MLP_OK;
+}
+
+mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
+                          unsigned long long seed, double *scratch)
+{
+    memset(params, 0, net->n_params * sizeof *params);
+    uint64_t rng = seed;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        double *w = params + L->w_off;
+        const size_t cells = L->in * L->out;
+        mlp_init how = init;
+        if (how == MLP_INIT_AUTO) /* by the layer's activation */
+            how = (L->kind->flags & MLP__ACT_RECTIFIER) ? MLP_INIT_HE : MLP_INIT_XAVIER;
+        switch (how) {
+        case MLP_INIT_UNIFORM:
+        case MLP_INIT_XAVIER: {
+            const double a = how == MLP_INIT_UNIFORM ? 1.0 / sqrt((double)L->in)
+                                                     : sqrt(6.0 / (double)(L->in + L->out));
+            for (size_t i = 0; i < cells; i++) w[i] = a * (2.0 * mlp__rng_uniform(&rng) - 1.0);
+            break;
+        }
+        case MLP_INIT_HE: {
+            const double sd = sqrt(2.0 / (double)L->in);
+            for (size_t i = 0; i < cells; i++) w[i] = sd * normal(&rng);
+            break;
+        }
+        case MLP_INIT_ORTHOGONAL: {
+            mlp_status s = orthogonal(w, L->out, L->in, &rng, scratch);
+            if (s != MLP_OK) return s;
+            break;
+        }
+        case MLP_INIT_AUTO:
+        case MLP_INIT_ZEROS:
+            break; /* zeros: the block is cleared above */
+        }
+    }
     return MLP_OK;
 }
 
@@ -90,40 +130,12 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_init: cannot allocate %zu parameters",
                          net->n_params);
     }
-    memset(params, 0, net->n_params * sizeof *params);
-
-    uint64_t rng = seed;
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const mlp_layer *L = &net->layers[l];
-        double *w = params + L->w_off;
-        const size_t cells = L->in * L->out;
-        switch (init) {
-        case MLP_INIT_UNIFORM:
-        case MLP_INIT_XAVIER: {
-            const double a = init == MLP_INIT_UNIFORM ? 1.0 / sqrt((double)L->in)
-                                                      : sqrt(6.0 / (double)(L->in + L->out));
-            for (size_t i = 0; i < cells; i++) w[i] = a * (2.0 * mlp__rng_uniform(&rng) - 1.0);
-            break;
-        }
-        case MLP_INIT_HE: {
-            const double sd = sqrt(2.0 / (double)L->in);
-            for (size_t i = 0; i < cells; i++) w[i] = sd * normal(&rng);
-            break;
-        }
-        case MLP_INIT_ORTHOGONAL: {
-            mlp_status s = orthogonal(w, L->out, L->in, &rng, scratch);
-            if (s != MLP_OK) {
-                free(params);
-                free(scratch);
-                return s;
-            }
-            break;
-        }
-        }
+    const mlp_status s = mlp__init_draw(params, net, init, seed, scratch);
+    if (s == MLP_OK) {
+        memcpy(net->params, params, net->n_params * sizeof *params);
+        net->param_gen++;
     }
-    memcpy(net->params, params, net->n_params * sizeof *params);
-    net->param_gen++;
     free(params);
     free(scratch);
-    return MLP_OK;
+    return s;
 }

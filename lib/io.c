@@ -598,6 +598,9 @@ static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, i
     }
     o->schedule = (mlp_schedule)schedule;
     o->learning_rate = v[0];
+    /* Before 1.5, mlp_optimizer_init() gave the methods without a learning rate 0.01,
+     * which never counted; they have 0 now (a file of format 5 must say 0). */
+    if (!mlp__optimizer((mlp_optimizer_kind)kind)->uses_lr && version < 5) o->learning_rate = 0.0;
     o->momentum = v[1];
     o->beta1 = v[2];
     o->beta2 = v[3];
@@ -1036,7 +1039,7 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
                                     .bias = (int)bias};
     }
     mlp_net *n = NULL;
-    mlp_status s = mlp_net_create(&n, f->n_inputs, specs, f->n_layers);
+    mlp_status s = mlp__net_new(&n, f->n_inputs, specs, f->n_layers, fn);
     free(specs);
     if (s != MLP_OK) return s;
     decode(n->params, f->params, f->n_params);

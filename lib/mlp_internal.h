@@ -151,6 +151,9 @@ mlp_status mlp__struct_size_ok(size_t size, size_t own, const char *fn, const ch
 mlp_status mlp__struct_init(void *dst, size_t size, const void *defaults, size_t own,
                             const char *fn, const char *type);
 
+/* Where a struct's field ends: a struct_size at least this holds the field. */
+#define MLP__END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
 /* The index of `name` in a table of `count` entries of `stride` bytes whose first
  * member is the entry's name (NULL for a gap); -1, with the detail set for `fn`,
  * when no entry has that name. */
@@ -164,7 +167,9 @@ enum {
     MLP__ACT_KINK = 2,     /* the derivative (or the second) jumps at 0: finite differences
                               must not straddle it */
     MLP__ACT_NEEDS_Z = 4,  /* the derivative needs the pre-activation z, not only a = f(z) */
-    MLP__ACT_PIECEWISE = 8 /* f(z) = z above 0, below * z below: small layers fuse it */
+    MLP__ACT_PIECEWISE = 8, /* f(z) = z above 0, below * z below: small layers fuse it */
+    MLP__ACT_RECTIFIER = 16 /* relu-like: zero (or nearly) below 0, the identity above, so
+                               He's variance 2 / in keeps its output's scale (MLP_INIT_AUTO) */
 };
 
 typedef struct mlp__activation_kind {
@@ -285,6 +290,14 @@ typedef struct mlp__prep {
 
 void mlp__prep_free(mlp__prep *p);
 
+/* The model's preprocessing on n rows (lib/prep.c): inputs (n, n_inputs) scaled into
+ * dst, targets (n, n_outputs) scaled into dst (either may be src), predictions
+ * (n, n_outputs) brought back to the targets' units in place. Each is a copy, or
+ * nothing in place, for a model without that scaling. */
+void mlp__prep_inputs(const mlp_net *net, double *dst, const double *src, size_t n);
+void mlp__prep_targets(const mlp_net *net, double *dst, const double *src, size_t n);
+void mlp__prep_outputs(const mlp_net *net, double *y, size_t n);
+
 /* The longest column name or class label a model keeps. */
 #define MLP__MAX_NAME 65536
 
@@ -304,6 +317,19 @@ struct mlp_net {
     uint64_t shape_id;     /* unique to this network in the process (never reused, unlike
                               its address): a workspace remembers the last it fitted */
 };
+
+/* A network of this shape, its parameters all 0 (mlp_net_create draws them after;
+ * the loader reads them). */
+mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
+                        size_t n_layers, const char *fn);
+
+/* The draw of mlp_net_init into params (the network's layout); scratch as
+ * mlp__init_scratch says. Fails only for MLP_INIT_ORTHOGONAL (LAPACKE). */
+mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
+                          unsigned long long seed, double *scratch);
+
+/* The seed mlp_net_create draws a new network's weights from. */
+#define MLP__CREATE_SEED 0ull
 
 /* Most layers a network may have: more is a caller's mistake or a hostile file. */
 #define MLP_MAX_LAYERS 4096
@@ -466,7 +492,9 @@ struct mlp_workspace {
                               training passes: for hidden layers whose activation needs it
                               (NULL for the others), and always for the output layer */
     double *delta[2];      /* 2 x (max_batch, max width): dZ and dA_prev during backward */
-    double *scaled;        /* (max_batch, n_inputs): mlp_net_predict_raw's scaled inputs */
+    double *scaled;        /* (max_batch, n_inputs): the inputs as the model scales them */
+    double *targets;       /* (max_batch, n_outputs): targets as the loss reads them (class
+                              indices made one-hot, the model's target scaling applied) */
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
     double *block;         /* every buffer above, each 64-byte aligned */
     uint64_t fits_id;      /* shape_id of the last network mlp_net_predict found it fits */
@@ -506,9 +534,52 @@ double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
                             const double *x, const double *target, size_t n, size_t of,
                             mlp__layer_done done, void *ctx);
 
-/* MLP_OK when `d` is a usable dataset for `net` (struct_size, pointers, n > 0); copies
- * it to *out in the library's layout. `what` names it in the detail. */
-mlp_status mlp__dataset_in(mlp_dataset *out, const mlp_dataset *d, const char *fn,
-                           const char *what);
+/* A dataset resolved against a network (lib/dataset.c): where its rows are and what
+ * they hold. */
+typedef struct mlp__rows {
+    const double *x, *y;   /* the caller's arrays; y NULL: no targets */
+    size_t n;              /* rows */
+    size_t tcols;          /* columns of y: the network's outputs, or 1 for class indices */
+    size_t classes;        /* > 0: y holds class indices below it */
+    int model;             /* 1: rows as they come, the model's preprocessing to apply
+                              (a 1.5 dataset); 0: a dataset of a program built against 1.4,
+                              rows as the network reads them */
+} mlp__rows;
+
+/* Resolve `d` for `net`: its struct_size, pointers and rows, and for a dataset that
+ * says its shape, its columns against the network's (MLP_ERR_SHAPE naming both).
+ * With need_y, targets are required. `what` names the rows in the detail
+ * ("training", "validation", "batch"; "" for the only dataset of a call). */
+mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, int need_y,
+                        const char *fn, const char *what);
+
+/* The classes a network's output stands for: one per output node, two for a single
+ * sigmoid node, 0 for any other single node. */
+size_t mlp__output_classes(const mlp_net *net);
+
+/* Whether the network cannot read the rows' inputs, or their targets, as they are. */
+int mlp__rows_map_x(const mlp__rows *r, const mlp_net *net);
+int mlp__rows_map_y(const mlp__rows *r, const mlp_net *net);
+
+/* MLP_OK when every target of a dataset of classes is a class index below r->classes;
+ * else MLP_ERR_INVALID_ARG naming the row. MLP_OK for values. */
+mlp_status mlp__rows_check_classes(const mlp__rows *r, const char *fn, const char *what);
+
+/* m rows as the network reads them, into dst: inputs (m, n_inputs) scaled, targets
+ * (m, n_outputs) one-hot or scaled. Row i is r's row rows[i], or i without rows. */
+void mlp__rows_x(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                 size_t m);
+void mlp__rows_y(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                 size_t m);
+
+/* A batch of rows as the network reads them: the caller's arrays where they serve,
+ * else the workspace's (scaled, targets). x and t receive the pointers. */
+void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, const mlp_net *net,
+                     mlp_workspace *ws);
+
+/* The model's prediction of n rows as they come (mlp_net_predict); `fn` names the
+ * caller in the detail. */
+mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                              size_t n, const char *fn);
 
 #endif

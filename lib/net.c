@@ -46,10 +46,10 @@ static mlp_status layer_in(mlp_layer_spec *out, const mlp_layer_spec *layers, si
     return mlp__struct_in(out, sizeof *out, src, "mlp_net_create", "mlp_layer_spec");
 }
 
-mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
-                          size_t n_layers)
+mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
+                        size_t n_layers, const char *fn)
 {
-    MLP_CHECK_PTR(net);
+    MLP_CHECK(net != NULL, MLP_ERR_INVALID_ARG, "%s: net is NULL", fn);
     *net = NULL;
     MLP_CHECK_PTR(layers);
     MLP_CHECK(n_inputs > 0 && n_inputs <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
@@ -57,8 +57,18 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
     MLP_CHECK(n_layers > 0 && n_layers <= MLP_MAX_LAYERS, MLP_ERR_INVALID_ARG,
               "mlp_net_create: n_layers is %zu, must be 1 to %d", n_layers, MLP_MAX_LAYERS);
     const size_t stride = layers[0].struct_size;
-    mlp_status s = mlp__struct_size_ok(stride, sizeof *layers, __func__, "mlp_layer_spec");
-    if (s != MLP_OK) return s;
+    /* The spec has had these fields since 1.0, so no program's struct is shorter; a
+     * positional initializer of 0.x's layout, {64, MLP_ACT_RELU, 1}, puts the layer's
+     * size where struct_size goes. */
+    MLP_CHECK(stride >= MLP__END(mlp_layer_spec, bias) && stride <= sizeof *layers &&
+                  stride % _Alignof(mlp_layer_spec) == 0,
+              MLP_ERR_INVALID_ARG,
+              "%s: layer 0's struct_size is %zu, which no mlp_layer_spec has ever had: write "
+              "layers as MLP_LAYER(size, activation, bias) or fill them with "
+              "mlp_layer_spec_init() (an initializer such as {64, MLP_ACT_RELU, 1} puts the "
+              "layer's size where struct_size goes)",
+              fn, stride);
+    mlp_status s = MLP_OK;
 
     size_t n_params = 0, in = n_inputs;
     for (size_t l = 0; l < n_layers; l++) {
@@ -122,6 +132,15 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
              MLP_VERSION_STRING);
     *net = n;
     return MLP_OK;
+}
+
+mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
+                          size_t n_layers)
+{
+    mlp_status s = mlp__net_new(net, n_inputs, layers, n_layers, __func__);
+    /* ready when created: He for the rectifiers' layers, Xavier for the others (cannot fail) */
+    if (s == MLP_OK) mlp__init_draw((*net)->params, *net, MLP_INIT_AUTO, MLP__CREATE_SEED, NULL);
+    return s;
 }
 
 mlp_status mlp__history_reserve(mlp_net *net, size_t more)

@@ -194,10 +194,10 @@ static const mlp__optimizer_kind kinds[] = {
     [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, nesterov_update,
                           NULL},
     [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, adam_update, NULL},
-    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.01, 2, irprop_check, irprop_state, irprop_update,
+    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.0, 2, irprop_check, irprop_state, irprop_update,
                               NULL},
-    [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.01, 0, lbfgs_check, zero_state, NULL, mlp__lbfgs_step},
-    [MLP_OPT_LM] = {"lm", 1, 0, 0.01, 0, lm_check, zero_state, NULL, mlp__lm_step},
+    [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.0, 0, lbfgs_check, zero_state, NULL, mlp__lbfgs_step},
+    [MLP_OPT_LM] = {"lm", 1, 0, 0.0, 0, lm_check, zero_state, NULL, mlp__lm_step},
 };
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind)
@@ -371,6 +371,15 @@ mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn)
     MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "%s: unknown optimizer %d", fn, (int)o->kind);
     MLP_CHECK(!k->uses_lr || (isfinite(o->learning_rate) && o->learning_rate > 0),
               MLP_ERR_INVALID_ARG, "%s: learning_rate is %g, must be finite and > 0", fn,
+              o->learning_rate);
+    /* A setting the method would ignore is refused, not ignored (since 1.5). */
+    MLP_CHECK(k->uses_lr || o->learning_rate == 0, MLP_ERR_INVALID_ARG,
+              "%s: %s has no learning rate (%s), and learning_rate is %g: leave it at 0, as "
+              "mlp_optimizer_init() sets it",
+              fn, k->name,
+              o->kind == MLP_OPT_IRPROP_MINUS ? "each weight has a step size of its own"
+              : o->kind == MLP_OPT_LBFGS      ? "a line search chooses every step"
+                                              : "the damping chooses every step",
               o->learning_rate);
     MLP_CHECK(isfinite(o->weight_decay) && o->weight_decay >= 0, MLP_ERR_INVALID_ARG,
               "%s: weight_decay is %g, must be finite and >= 0", fn, o->weight_decay);

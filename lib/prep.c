@@ -8,18 +8,6 @@
 
 #include "mlp_internal.h"
 
-/* A dataset whose y may be NULL (inputs only). */
-static mlp_status rows_in(mlp_dataset *out, const mlp_dataset *d, const char *fn)
-{
-    MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the dataset is NULL", fn);
-    mlp_dataset local = {.struct_size = sizeof local, .x = NULL, .y = NULL, .n = 0};
-    mlp_status s = mlp__struct_in(&local, sizeof local, d, fn, "mlp_dataset");
-    if (s != MLP_OK) return s;
-    MLP_CHECK(local.n > 0, MLP_ERR_INVALID_ARG, "%s: the dataset has n = 0 rows", fn);
-    *out = local;
-    return MLP_OK;
-}
-
 static void free_strings(char **s, size_t n)
 {
     if (s == NULL) return;
@@ -63,15 +51,6 @@ static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, co
     return MLP_OK;
 }
 
-/* The classes a network's output can stand for: one per output node, or two for a
- * single sigmoid node. */
-static int classes_fit(const mlp_net *net, size_t n)
-{
-    const size_t k = mlp_net_n_outputs(net);
-    const mlp_activation out = net->layers[net->n_layers - 1].act;
-    return (k > 1 && n == k) || (k == 1 && n == 2 && out == MLP_ACT_SIGMOID);
-}
-
 mlp_status mlp_net_set_columns(mlp_net *net, const char *const *input_names,
                                const char *const *target_names, size_t n_targets)
 {
@@ -104,7 +83,7 @@ mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes, size_t 
     MLP_CHECK_PTR(net);
     MLP_CHECK(n_classes == 0 || classes != NULL, MLP_ERR_INVALID_ARG,
               "mlp_net_set_classes: %zu classes without their names", n_classes);
-    MLP_CHECK(n_classes == 0 || classes_fit(net, n_classes), MLP_ERR_SHAPE,
+    MLP_CHECK(n_classes == 0 || n_classes == mlp__output_classes(net), MLP_ERR_SHAPE,
               "mlp_net_set_classes: %zu classes for %zu output nodes (%s): one per node, or two "
               "for one sigmoid node",
               n_classes, mlp_net_n_outputs(net),
@@ -122,6 +101,51 @@ mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes, size_t 
     free_strings(net->prep.classes, net->prep.n_classes);
     net->prep.classes = c;
     net->prep.n_classes = n_classes;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_set_table_names(mlp_net *net, const mlp_table *table)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(table);
+    const size_t in = mlp_table_n_inputs(table), nt = mlp_table_n_targets(table);
+    const size_t k = mlp_table_n_classes(table);
+    MLP_CHECK(in == net->n_inputs, MLP_ERR_SHAPE,
+              "mlp_net_set_table_names: the table has %zu input columns, the network takes %zu",
+              in, net->n_inputs);
+    MLP_CHECK(k > 0 || nt <= mlp_net_n_outputs(net), MLP_ERR_SHAPE,
+              "mlp_net_set_table_names: the table has %zu target columns, the network %zu "
+              "outputs", nt, mlp_net_n_outputs(net));
+    MLP_CHECK(k == 0 || k == mlp__output_classes(net), MLP_ERR_SHAPE,
+              "mlp_net_set_table_names: the table has %zu classes, the network's output stands "
+              "for %zu", k, mlp__output_classes(net));
+    /* every copy made before anything is replaced: a failure changes nothing */
+    const char **names = malloc((in + nt + k + 1) * sizeof *names);
+    MLP_CHECK(names != NULL, MLP_ERR_NOMEM, "mlp_net_set_table_names: cannot allocate %zu names",
+              in + nt + k);
+    for (size_t i = 0; i < in; i++) names[i] = mlp_table_input_name(table, i);
+    for (size_t i = 0; i < nt; i++) names[in + i] = mlp_table_target_name(table, i);
+    for (size_t c = 0; c < k; c++) names[in + nt + c] = mlp_table_class_name(table, c);
+    char **ci = NULL, **co = NULL, **cc = NULL;
+    mlp_status s = copy_strings(&ci, names, in, __func__, "input name");
+    if (s == MLP_OK && nt > 0) s = copy_strings(&co, names + in, nt, __func__, "target name");
+    if (s == MLP_OK && k > 0) s = copy_strings(&cc, names + in + nt, k, __func__, "class");
+    free(names);
+    if (s != MLP_OK) {
+        free_strings(ci, ci != NULL ? in : 0);
+        free_strings(co, co != NULL ? nt : 0);
+        return s;
+    }
+    mlp__prep *p = &net->prep;
+    free_strings(p->in_names, p->n_in_names);
+    free_strings(p->out_names, p->n_targets);
+    free_strings(p->classes, p->n_classes);
+    p->in_names = ci;
+    p->n_in_names = in;
+    p->out_names = co;
+    p->n_targets = nt;
+    p->classes = cc;
+    p->n_classes = k;
     return MLP_OK;
 }
 
@@ -174,8 +198,8 @@ mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling tar
                                const mlp_dataset *train)
 {
     MLP_CHECK_PTR(net);
-    mlp_dataset d = {.struct_size = 0};
-    mlp_status s = rows_in(&d, train, __func__);
+    mlp__rows d;
+    mlp_status s = mlp__rows_in(&d, train, net, targets != MLP_SCALE_NONE, __func__, "");
     if (s != MLP_OK) return s;
     MLP_CHECK(inputs >= MLP_SCALE_NONE && inputs <= MLP_SCALE_MINMAX && targets >= MLP_SCALE_NONE &&
                   targets <= MLP_SCALE_MINMAX,
@@ -185,8 +209,9 @@ mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling tar
               MLP_ERR_INVALID_ARG,
               "mlp_net_fit_scaling: a softmax output gives probabilities: its targets are not "
               "scaled");
-    MLP_CHECK(d.n > 0 && d.x != NULL && (targets == MLP_SCALE_NONE || d.y != NULL),
-              MLP_ERR_INVALID_ARG, "mlp_net_fit_scaling: no rows to fit on");
+    MLP_CHECK(targets == MLP_SCALE_NONE || d.classes == 0, MLP_ERR_INVALID_ARG,
+              "mlp_net_fit_scaling: the targets are class indices: they are not scaled (targets "
+              "MLP_SCALE_NONE)");
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
     MLP_CHECK(mlp__all_finite(d.x, d.n * in) &&
                   (targets == MLP_SCALE_NONE || mlp__all_finite(d.y, d.n * k)),
@@ -241,26 +266,52 @@ static void scale_rows(double *dst, const double *src, size_t n, size_t cols, co
             dst[i * cols + c] = (src[i * cols + c] - shift[c]) / scale[c];
 }
 
+void mlp__prep_inputs(const mlp_net *net, double *dst, const double *src, size_t n)
+{
+    const mlp__prep *p = &net->prep;
+    if (p->in_shift != NULL) scale_rows(dst, src, n, net->n_inputs, p->in_shift, p->in_scale);
+    else if (dst != src) memmove(dst, src, n * net->n_inputs * sizeof *dst);
+}
+
+void mlp__prep_targets(const mlp_net *net, double *dst, const double *src, size_t n)
+{
+    const mlp__prep *p = &net->prep;
+    const size_t k = mlp_net_n_outputs(net);
+    if (p->out_shift != NULL) scale_rows(dst, src, n, k, p->out_shift, p->out_scale);
+    else if (dst != src) memmove(dst, src, n * k * sizeof *dst);
+}
+
+void mlp__prep_outputs(const mlp_net *net, double *y, size_t n)
+{
+    const mlp__prep *p = &net->prep;
+    const size_t k = mlp_net_n_outputs(net);
+    if (p->out_shift == NULL) return;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++) y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
+}
+
 mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,
                              const mlp_dataset *raw)
 {
     MLP_CHECK_PTR(net);
-    mlp_dataset d = {.struct_size = 0};
-    mlp_status s = rows_in(&d, raw, __func__);
+    mlp__rows d;
+    mlp_status s = mlp__rows_in(&d, raw, net, y_out != NULL, __func__, "");
     if (s != MLP_OK) return s;
     MLP_CHECK(x_out != NULL || y_out != NULL, MLP_ERR_INVALID_ARG,
               "mlp_net_transform: x_out and y_out are both NULL");
-    MLP_CHECK(x_out == NULL || d.x != NULL, MLP_ERR_INVALID_ARG, "mlp_net_transform: no inputs");
-    MLP_CHECK(y_out == NULL || d.y != NULL, MLP_ERR_INVALID_ARG, "mlp_net_transform: no targets");
-    const mlp__prep *p = &net->prep;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    if (x_out != NULL) {
-        if (p->in_shift != NULL) scale_rows(x_out, d.x, d.n, in, p->in_shift, p->in_scale);
-        else if (x_out != d.x) memmove(x_out, d.x, d.n * in * sizeof *x_out);
-    }
-    if (y_out != NULL) {
-        if (p->out_shift != NULL) scale_rows(y_out, d.y, d.n, k, p->out_shift, p->out_scale);
-        else if (y_out != d.y) memmove(y_out, d.y, d.n * k * sizeof *y_out);
+    if (y_out != NULL) s = mlp__rows_check_classes(&d, __func__, "");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(d.classes == 0 || y_out != d.y || mlp_net_n_outputs(net) == 1, MLP_ERR_INVALID_ARG,
+              "mlp_net_transform: y_out is the class indices' own array, and their one-hot rows "
+              "take %zu columns: pass another array",
+              mlp_net_n_outputs(net));
+    /* the rows are raw by this call's definition, whatever header built the dataset */
+    if (x_out != NULL) mlp__prep_inputs(net, x_out, d.x, d.n);
+    if (y_out == NULL) return MLP_OK;
+    if (d.classes > 0) { /* one-hot rows (or, for one sigmoid node, the labels): no scaling */
+        if (y_out != d.y) mlp__rows_y(y_out, &d, net, NULL, d.n);
+    } else {
+        mlp__prep_targets(net, y_out, d.y, d.n);
     }
     return MLP_OK;
 }
@@ -268,25 +319,5 @@ mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,
 mlp_status mlp_net_predict_raw(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                                size_t n)
 {
-    MLP_CHECK_PTR(net);
-    MLP_CHECK_PTR(ws);
-    MLP_CHECK_PTR(y);
-    MLP_CHECK_PTR(x);
-    mlp_status s = mlp__workspace_fits(ws, net, 0, __func__);
-    if (s != MLP_OK) return s;
-    MLP_CHECK(n > 0 && n <= ws->max_batch, MLP_ERR_SHAPE,
-              "mlp_net_predict_raw: %zu rows, the workspace holds 1 to %zu", n, ws->max_batch);
-    const mlp__prep *p = &net->prep;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    const double *xin = x;
-    if (p->in_shift != NULL) {
-        scale_rows(ws->scaled, x, n, in, p->in_shift, p->in_scale);
-        xin = ws->scaled;
-    }
-    s = mlp_net_predict(net, ws, y, xin, n);
-    if (s != MLP_OK) return s;
-    if (p->out_shift != NULL)
-        for (size_t i = 0; i < n; i++)
-            for (size_t c = 0; c < k; c++) y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
-    return MLP_OK;
+    return mlp__predict_model(net, ws, y, x, n, __func__);
 }

@@ -46,8 +46,9 @@ mlp_status mlp__struct_size_ok(size_t size, size_t own, const char *fn, const ch
               "%s: %s.struct_size is %zu: set it with its init function (or sizeof)", fn, type,
               size);
     MLP_CHECK(size <= own, MLP_ERR_INVALID_ARG,
-              "%s: %s.struct_size is %zu, this libmlp (%s) knows %zu bytes: the program was "
-              "built against a newer libmlp than the one it runs with",
+              "%s: %s.struct_size is %zu, this libmlp (%s) knows %zu bytes: either the program "
+              "was built against a newer libmlp than the one it runs with, or struct_size was "
+              "never set (use the struct's initializer macro or init function)",
               fn, type, size, MLP_VERSION_STRING, own);
     return MLP_OK;
 }
@@ -110,7 +111,6 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
  * that appends fields records where the older struct ended (MLP__APPENDED) and
  * moves MLP__ENDS_AT to its new last field. (The ABI-growth test builds the library
  * against a header with one more field at the end of each struct.) */
-#define MLP__END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 #define MLP__SIZE(type, last)                                                              \
     ((MLP__END(type, last) + _Alignof(type) - 1) / _Alignof(type) * _Alignof(type))
 #define MLP__APPENDED(type, last_before, first_new)                                         \
@@ -124,7 +124,8 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
                    #type ": the layout changed, or it has tail padding")
 #endif
 MLP__ENDS_AT(mlp_layer_spec, bias);
-MLP__ENDS_AT(mlp_dataset, n);
+MLP__ENDS_AT(mlp_dataset, n_classes);
+MLP__APPENDED(mlp_dataset, n, n_inputs); /* 1.4 -> 1.5 */
 MLP__ENDS_AT(mlp_optimizer, lm_memory_budget);
 MLP__APPENDED(mlp_optimizer, schedule_patience, lbfgs_history); /* 1.0 -> 1.1 */
 MLP__ENDS_AT(mlp_epoch_report, learning_rate);

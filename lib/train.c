@@ -557,14 +557,17 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
 mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_dataset *batch)
 {
     MLP_CHECK_PTR(tr);
-    mlp_dataset b;
-    mlp_status s = mlp__dataset_in(&b, batch, __func__, "batch");
+    mlp__rows b;
+    mlp_status s = mlp__rows_in(&b, batch, tr->net, 1, __func__, "batch");
+    if (s == MLP_OK) s = mlp__rows_check_classes(&b, __func__, "batch");
     if (s != MLP_OK) return s;
     MLP_CHECK(b.n <= tr->max_batch, MLP_ERR_SHAPE,
               "mlp_trainer_step: a batch of %zu rows, the trainer holds %zu: call "
               "mlp_trainer_reserve(trainer, %zu) first, or pass smaller batches",
               b.n, tr->max_batch, b.n);
-    return step(tr, loss_value, b.x, b.y, b.n);
+    const double *x, *t; /* as the network reads them: the model's scaling applied */
+    mlp__rows_batch(&x, &t, &b, tr->net, tr->ws);
+    return step(tr, loss_value, x, t, b.n);
 }
 
 /* ---- fit --------------------------------------------------------------------------- */
@@ -574,7 +577,7 @@ static void fit_defaults(mlp_fit_options *o)
     memset(o, 0, sizeof *o);
     o->struct_size = sizeof *o;
     o->epochs = 10;
-    o->batch_size = 32;
+    o->batch_size = MLP_BATCH_AUTO;
     o->shuffle = 1;
     o->max_abs_weight = 1e8;
 }
@@ -654,12 +657,14 @@ static int find_non_finite(const double *m, size_t n, size_t d, size_t *row, siz
     return 1;
 }
 
-static mlp_status check_data(const mlp_dataset *d, size_t in, size_t k, const char *what)
+/* The caller's rows, before anything changes: finite, and class indices in range. */
+static mlp_status check_data(const mlp__rows *d, size_t in, const char *what)
 {
     size_t r = 0, c = 0;
     MLP_CHECK(!find_non_finite(d->x, d->n, in, &r, &c), MLP_ERR_NUMERIC,
               "mlp_trainer_fit: %s inputs: row %zu column %zu is NaN or infinite", what, r, c);
-    MLP_CHECK(!find_non_finite(d->y, d->n, k, &r, &c), MLP_ERR_NUMERIC,
+    if (d->classes > 0) return mlp__rows_check_classes(d, "mlp_trainer_fit", what);
+    MLP_CHECK(!find_non_finite(d->y, d->n, d->tcols, &r, &c), MLP_ERR_NUMERIC,
               "mlp_trainer_fit: %s targets: row %zu column %zu is NaN or infinite", what, r, c);
     return MLP_OK;
 }
@@ -755,12 +760,70 @@ static mlp_status reserve_history(mlp_trainer *tr, size_t epochs)
     return MLP_OK;
 }
 
+/* The rows a fit trains and validates on, as the network reads them (x (n, in),
+ * y (n, k)): the caller's arrays where they serve, else copies in `mem` (the model's
+ * scaling applied, class indices made one-hot, a drawn validation split gathered). */
+typedef struct fit_data {
+    mlp_dataset tv, vv;
+    double *mem;
+} fit_data;
+
+/* The class of each of n rows for a stratified split, for the losses whose metric is
+ * accuracy: the dataset's own class indices, or those of its one-hot (or 0/1) targets
+ * in *owned; NULL for the other losses. */
+static mlp_status strata(const double **labels, double **owned, const mlp__rows *d,
+                         const mlp_trainer *tr)
+{
+    *labels = NULL;
+    *owned = NULL;
+    if (!tr->lk->accuracy_metric) return MLP_OK;
+    if (d->classes > 0) {
+        *labels = d->y;
+        return MLP_OK;
+    }
+    double *l = malloc(d->n * sizeof *l);
+    MLP_CHECK(l != NULL, MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate %zu rows' classes",
+              d->n);
+    const size_t k = d->tcols;
+    for (size_t i = 0; i < d->n; i++) {
+        const double *t = d->y + i * k;
+        size_t best = 0;
+        if (k == 1) best = t[0] >= 0.5;
+        for (size_t c = 1; c < k; c++) best = t[c] > t[best] ? c : best;
+        l[i] = (double)best;
+    }
+    *labels = *owned = l;
+    return MLP_OK;
+}
+
+/* Where a validation_fraction's rows come from: order (n) receives the training rows,
+ * then the validation rows, drawn from the seed (stratified by class); *n_val their
+ * count. */
+static mlp_status draw_validation(size_t *order, size_t *n_val, const mlp__rows *d,
+                                  const mlp_trainer *tr, double fraction, unsigned long long seed)
+{
+    const double *labels;
+    double *owned;
+    mlp_status s = strata(&labels, &owned, d, tr);
+    size_t n_train = 0;
+    /* a seed of its own: the epochs' orders start from the fit's seed as they are */
+    if (s == MLP_OK) s = mlp_split(order, &n_train, d->n, fraction, labels, seed ^ 0x76616C69ull);
+    free(owned);
+    if (s != MLP_OK)
+        return mlp__fail(s, "mlp_trainer_fit: the validation split: %s", mlp_error_detail());
+    *n_val = d->n - n_train;
+    return MLP_OK;
+}
+
+static void fit_data_free(fit_data *f) { free(f->mem); }
+
 /* The options' checks, and where the training and validation rows are; without
  * hold_out a validation_fraction is checked but no rows are held out (a sharded fit
  * with rows of their own holds out each shard's, plan_local_rows). */
 static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp_fit_options *opt,
-                            int hold_out, mlp_dataset *tv, mlp_dataset *vv, size_t *batch)
+                            int hold_out, fit_data *f, size_t *batch)
 {
+    memset(f, 0, sizeof *f);
     MLP_CHECK(opt->epochs > 0, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: epochs is 0");
     MLP_CHECK(opt->validation_fraction >= 0 && opt->validation_fraction < 1, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: validation_fraction is %g, must be in [0, 1)",
@@ -770,38 +833,83 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
     MLP_CHECK(opt->max_abs_weight > 0, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: max_abs_weight is %g, must be > 0 (INFINITY: no bound)",
               opt->max_abs_weight);
-    mlp_status s = mlp__dataset_in(tv, train, "mlp_trainer_fit", "training");
-    if (s != MLP_OK) return s;
     const mlp_net *net = tr->net;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), n = tv->n;
-    vv->n = 0;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    mlp__rows td, vd = {.n = 0};
+    mlp_status s = mlp__rows_in(&td, train, net, 1, "mlp_trainer_fit", "training");
+    if (s != MLP_OK) return s;
     if (opt->validation != NULL) {
         MLP_CHECK(opt->validation_fraction == 0, MLP_ERR_INVALID_ARG,
                   "mlp_trainer_fit: both a validation dataset and a validation_fraction (%g): "
                   "choose one",
                   opt->validation_fraction);
-        s = mlp__dataset_in(vv, opt->validation, "mlp_trainer_fit", "validation");
+        s = mlp__rows_in(&vd, opt->validation, net, 1, "mlp_trainer_fit", "validation");
         if (s != MLP_OK) return s;
-    } else if (opt->validation_fraction > 0 && hold_out) {
-        /* As Keras: the last rows, before any shuffling, are held out. */
-        const size_t n_val = (size_t)((double)n * opt->validation_fraction);
-        MLP_CHECK(n_val > 0 && n_val < n, MLP_ERR_INVALID_ARG,
-                  "mlp_trainer_fit: validation_fraction %g of %zu rows leaves %zu validation rows",
-                  opt->validation_fraction, n, n_val);
-        tv->n = n - n_val;
-        *vv = (mlp_dataset){.struct_size = sizeof *vv,
-                             .x = tv->x + tv->n * in,
-                             .y = tv->y + tv->n * k,
-                             .n = n_val};
     }
-    *batch = opt->batch_size == 0 || opt->batch_size > tv->n ? tv->n : opt->batch_size;
-    MLP_CHECK(!mlp__optimizer(tr->opt.kind)->full_batch || *batch == tv->n, MLP_ERR_INVALID_ARG,
-              "mlp_trainer_fit: %s is a full-batch method and the batches hold %zu of the %zu "
-              "training rows: set batch_size to 0",
-              mlp_optimizer_name(tr->opt.kind), *batch, tv->n);
-    s = check_data(tv, in, k, "training");
-    if (s == MLP_OK && vv->n > 0) s = check_data(vv, in, k, "validation");
-    return s;
+    s = check_data(&td, in, "training");
+    if (s == MLP_OK && vd.n > 0) s = check_data(&vd, in, "validation");
+    if (s != MLP_OK) return s;
+
+    const size_t n = td.n;
+    size_t n_val = 0, *order = NULL;
+    if (opt->validation == NULL && opt->validation_fraction > 0 && hold_out) {
+        n_val = (size_t)((double)n * opt->validation_fraction);
+        MLP_CHECK(n_val > 0 && n_val < n, MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_fit: validation_fraction %g of %zu rows leaves %zu validation "
+                  "rows: pass more rows, a larger fraction, or validation_fraction 0 (no "
+                  "validation)",
+                  opt->validation_fraction, n, n_val);
+        if (td.model) { /* drawn; a 1.4 program's dataset holds out its last rows */
+            order = malloc(n * sizeof *order);
+            MLP_CHECK(order != NULL, MLP_ERR_NOMEM,
+                      "mlp_trainer_fit: cannot allocate the order of %zu rows", n);
+            s = draw_validation(order, &n_val, &td, tr, opt->validation_fraction, opt->seed);
+        }
+    }
+    /* copies where the caller's arrays do not serve as they are */
+    const int copy_t = order != NULL || mlp__rows_map_x(&td, net) || mlp__rows_map_y(&td, net);
+    const int copy_v = vd.n > 0 && (mlp__rows_map_x(&vd, net) || mlp__rows_map_y(&vd, net));
+    size_t cells = 0;
+    if (s == MLP_OK && (copy_t || copy_v)) {
+        const size_t rows = (copy_t ? n : 0) + (copy_v ? vd.n : 0);
+        if (!mlp__mul_ok(rows, in + k, SIZE_MAX / sizeof(double), &cells) ||
+            (f->mem = malloc(cells * sizeof *f->mem)) == NULL)
+            s = mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate a copy of %zu rows "
+                          "as the network reads them", rows);
+    }
+    if (s != MLP_OK) {
+        free(order);
+        return s;
+    }
+    double *next = f->mem;
+    f->tv = (mlp_dataset){.x = td.x, .y = td.y, .n = n - n_val};
+    if (copy_t) {
+        mlp__rows_x(next, &td, net, order, n);
+        mlp__rows_y(next + n * in, &td, net, order, n);
+        f->tv.x = next;
+        f->tv.y = next + n * in;
+        next += n * (in + k);
+    }
+    free(order);
+    if (n_val > 0) /* the last n_val rows, in the copy's order */
+        f->vv = (mlp_dataset){.x = f->tv.x + f->tv.n * in, .y = f->tv.y + f->tv.n * k,
+                              .n = n_val};
+    else if (vd.n > 0)
+        f->vv = (mlp_dataset){.x = vd.x, .y = vd.y, .n = vd.n};
+    if (copy_v) {
+        mlp__rows_x(next, &vd, net, NULL, vd.n);
+        mlp__rows_y(next + vd.n * in, &vd, net, NULL, vd.n);
+        f->vv.x = next;
+        f->vv.y = next + vd.n * in;
+    }
+    const size_t nt = f->tv.n;
+    *batch = opt->batch_size == 0 || opt->batch_size > nt ? nt : opt->batch_size;
+    if (!mlp__optimizer(tr->opt.kind)->full_batch || *batch == nt) return MLP_OK;
+    fit_data_free(f);
+    return mlp__fail(MLP_ERR_INVALID_ARG,
+                     "mlp_trainer_fit: %s is a full-batch method and the batches hold %zu of "
+                     "the %zu training rows: leave batch_size at MLP_BATCH_AUTO, or set it to 0",
+                     mlp_optimizer_name(tr->opt.kind), *batch, nt);
 }
 
 /* ---- sharded fits: data parallelism ------------------------------------------------
@@ -1098,7 +1206,7 @@ static mlp_status plan_steps(shard_plan *p, const mlp_trainer *tr, const mlp_fit
                   opt->batch_size >= p->n_train,
               MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: %s is a full-batch method and the batches hold %zu of the %zu "
-              "training rows: set batch_size to 0",
+              "training rows: leave batch_size at MLP_BATCH_AUTO, or set it to 0",
               mlp_optimizer_name(tr->opt.kind), opt->batch_size, p->n_train);
     const size_t B = opt->batch_size == 0 || opt->batch_size > p->n_train ? 0 : opt->batch_size;
     for (size_t s = 0; s < S; s++) {
@@ -1337,17 +1445,26 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     if (s == MLP_OK && plan.red != NULL && opt.shards != 0 && opt.shards != plan.S)
         s = mlp__fail(MLP_ERR_INVALID_ARG, "mlp_trainer_fit: shards is %zu, the reducer has %zu",
                       opt.shards, plan.S);
-    mlp_dataset tv = {.n = 0}, vv = {.n = 0};
+    /* the method's own batch: resolved once, so that every check (and every process)
+     * sees a number */
+    if (s == MLP_OK && opt.batch_size == MLP_BATCH_AUTO)
+        opt.batch_size = mlp__optimizer(tr->opt.kind)->full_batch ? 0 : 32;
+    fit_data fd = {.mem = NULL};
     size_t batch = 0;
     if (s == MLP_OK && plan.S > 0) s = plan_check(tr, &opt, plan.S);
-    if (s == MLP_OK) s = fit_setup(tr, train, &opt, !plan.local, &tv, &vv, &batch);
+    if (s == MLP_OK) s = fit_setup(tr, train, &opt, !plan.local, &fd, &batch);
+    const mlp_dataset tv = fd.tv, vv = fd.vv;
     if (plan.S > 0) {
         if (s == MLP_OK) s = plan_alloc(&plan, plan.S, tr->net->n_params);
-        if (s != MLP_OK && plan.red != NULL) return refuse_together(&plan.r, s);
+        if (s != MLP_OK && plan.red != NULL) {
+            fit_data_free(&fd);
+            return refuse_together(&plan.r, s);
+        }
         if (s == MLP_OK) plan_local_rows(&plan, &tv, &vv, &opt);
         if (s == MLP_OK && plan.red != NULL) s = plan_agree(&plan, tr, &opt, &tv, &vv);
         if (s == MLP_OK) s = plan_steps(&plan, tr, &opt, batch);
         if (s != MLP_OK) {
+            fit_data_free(&fd);
             plan_free(&plan);
             return s;
         }
@@ -1370,6 +1487,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         s = all;
     }
     if (s != MLP_OK) {
+        fit_data_free(&fd);
         plan_free(&plan);
         return s;
     }
@@ -1509,6 +1627,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         memcpy(net->params, b.good, np * sizeof *b.good);
     if (opt.patience > 0 || failed) net->param_gen++; /* not a step's change: re-read */
     free_buffers(&b);
+    fit_data_free(&fd);
     plan_free(&plan);
     if (comm != MLP_OK) return comm;
 

@@ -38,7 +38,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     size_t max_width = 0, total = 0, cells = 0;
     for (size_t l = 0; l < n_layers; l++)
         if (net->layers[l].out > max_width) max_width = net->layers[l].out;
-    for (size_t b = 0; b < 2 * n_layers + 3; b++) {
+    for (size_t b = 0; b < 2 * n_layers + 4; b++) {
         size_t width;
         if (b < n_layers)
             width = net->layers[b].out;
@@ -46,8 +46,10 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
             width = keeps_z(net, b - n_layers) ? net->layers[b - n_layers].out : 0;
         else if (b < 2 * n_layers + 2)
             width = max_width;
+        else if (b == 2 * n_layers + 2)
+            width = net->n_inputs; /* the scaled inputs (mlp_net_predict, a model's rows) */
         else
-            width = net->n_inputs; /* the scaled inputs of mlp_net_predict_raw */
+            width = net->layers[n_layers - 1].out; /* the targets as the loss reads them */
         MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && total <= limit - padded(cells),
                   MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of width %zu overflow memory",
                   max_batch, width);
@@ -83,6 +85,8 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     w->delta[1] = block + off;
     off += padded(max_batch * max_width);
     w->scaled = block + off;
+    off += padded(max_batch * net->n_inputs);
+    w->targets = block + off;
     w->max_batch = max_batch;
     w->n_inputs = net->n_inputs;
     w->n_layers = n_layers;
@@ -153,19 +157,18 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
     }
 }
 
-mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
-                           size_t n)
+/* The network alone on rows it reads as they are. */
+static mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                              size_t n, const char *fn)
 {
-    MLP_CHECK_PTR(net);
-    MLP_CHECK_PTR(ws);
-    MLP_CHECK_PTR(y);
-    MLP_CHECK_PTR(x);
-    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_net_predict: n is 0");
+    MLP_CHECK(net != NULL && ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG,
+              "%s: %s is NULL", fn, net == NULL ? "net" : ws == NULL ? "ws" : y == NULL ? "y" : "x");
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "%s: n is 0", fn);
     MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
-              "mlp_net_predict: batch of %zu rows exceeds the workspace's maximum of %zu", n,
+              "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n,
               ws->max_batch);
     if (ws->fits_id != net->shape_id) { /* a network's shape never changes: check once */
-        mlp_status s = mlp__workspace_fits(ws, net, 0, __func__);
+        mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
         if (s != MLP_OK) return s;
         ws->fits_id = net->shape_id;
     }
@@ -195,6 +198,43 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
         mlp__copy(y, last, cells);
     return MLP_OK;
 }
+
+mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                              size_t n, const char *fn)
+{
+    /* A network without preprocessing reads the rows as they are: not a copy more. */
+    if (net == NULL || (net->prep.in_shift == NULL && net->prep.out_shift == NULL))
+        return predict_net(net, ws, y, x, n, fn);
+    const double *xin = x;
+    if (net->prep.in_shift != NULL && ws != NULL && x != NULL && n > 0 && n <= ws->max_batch &&
+        ws->n_inputs == net->n_inputs) { /* else predict_net refuses, naming why */
+        mlp__prep_inputs(net, ws->scaled, x, n);
+        xin = ws->scaled;
+    }
+    mlp_status s = predict_net(net, ws, y, xin, n, fn);
+    if (s == MLP_OK) mlp__prep_outputs(net, y, n);
+    return s;
+}
+
+mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                           size_t n)
+{
+    return mlp__predict_model(net, ws, y, x, n, __func__);
+}
+
+#ifdef MLP_SYMBOL_VERSIONS
+/* libmlp 1.4's mlp_net_predict, for programs linked against it (unversioned references
+ * bind to the oldest version, MLP_1.0): the network alone, the caller having scaled the
+ * rows. lib/libmlp.map names the versions. */
+__asm__(".symver mlp__net_predict_1_0,mlp_net_predict@MLP_1.0");
+MLP_API mlp_status mlp__net_predict_1_0(const mlp_net *net, mlp_workspace *ws, double *y,
+                                        const double *x, size_t n);
+mlp_status mlp__net_predict_1_0(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                                size_t n)
+{
+    return predict_net(net, ws, y, x, n, "mlp_net_predict");
+}
+#endif
 
 mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t layer,
                                       const double **values, size_t *rows, size_t *cols)

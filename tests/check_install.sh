@@ -96,7 +96,7 @@ files)
         test -f "$page" || { echo "FAIL: no man page $page" >&2; exit 1; }
         test -f "$doc/html/index.html" || { echo "FAIL: no HTML reference" >&2; exit 1; }
         if command -v man >/dev/null 2>&1; then
-            man -M "$root/share/man" -P cat mlp_net_predict 2>/dev/null | grep -q "Forward propagation of a batch" ||
+            man -M "$root/share/man" -P cat mlp_net_predict 2>/dev/null | grep -q "Predict a batch" ||
                 { echo "FAIL: man mlp_net_predict does not show its documentation" >&2; exit 1; }
         fi
         echo "man pages: $(ls "$root/share/man/man3" | wc -l) under share/man/man3"

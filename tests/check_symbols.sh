@@ -7,7 +7,9 @@ lib=$2
 header=$3
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-"$nm" -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u > "$dir/exported"
+# A function may be exported under several versions (lib/libmlp.map): one name.
+"$nm" -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sed 's/@.*//' |
+    sort -u > "$dir/exported"
 # A declaration may span lines: join the header, then take the name before "(" after
 # MLP_API (the macro's own definitions are the lines that are not mlp_ names).
 tr '\n' ' ' < "$header" | grep -o 'MLP_API [^;(]*(' | sed 's/($//; s/.*[ *]//' |

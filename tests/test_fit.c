@@ -121,7 +121,7 @@ START_TEST(plateau_follows_the_validation_loss)
     mlp_fit_options f = tu_fit_options();
     f.epochs = E;
     f.batch_size = 0;
-    const mlp_dataset val = MLP_DATASET(x, vy, N);
+    const mlp_dataset val = TU_DATA14(x, vy, N);
     f.validation = &val;
     mlp_fit_result r = tu_fit_result();
     ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(x, y, N), &f), MLP_OK);
@@ -263,7 +263,7 @@ static mlp_status fit_turn(size_t epochs, size_t patience, watch *wt, mlp_fit_re
     f.epochs = epochs;
     f.batch_size = 0;
     f.patience = patience;
-    const mlp_dataset val = MLP_DATASET(vx, vy_val, VN);
+    const mlp_dataset val = TU_DATA14(vx, vy_val, VN);
     f.validation = &val;
     f.callback = watcher;
     f.user_data = wt;
@@ -426,9 +426,17 @@ START_TEST(irprop_trains_on_the_full_batch)
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, y, N), &f), MLP_ERR_INVALID_ARG);
     ck_assert_str_eq(mlp_error_detail(),
                      "mlp_trainer_fit: irprop- is a full-batch method and the batches hold 4 of "
-                     "the 16 training rows: set batch_size to 0");
+                     "the 16 training rows: leave batch_size at MLP_BATCH_AUTO, or set it to 0");
     ck_assert_double_eq(mlp_net_params_const(net)[0], 0);
     f.batch_size = 0;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, y, N), &f), MLP_OK);
+    ck_assert_double_eq_tol(mlp_net_params_const(net)[0], 3, 1e-6);
+    /* left at its default, the batch is the method's own: every row, without being told */
+    mlp_net_params(net)[0] = 0;
+    mlp_trainer_reset(tr);
+    f = tu_fit_options();
+    ck_assert_uint_eq(f.batch_size, MLP_BATCH_AUTO);
+    f.epochs = 100;
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, y, N), &f), MLP_OK);
     ck_assert_double_eq_tol(mlp_net_params_const(net)[0], 3, 1e-6);
     mlp_trainer_free(tr);

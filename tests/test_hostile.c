@@ -78,7 +78,7 @@ static void setup(void)
     F.fit = tu_fit_options();
     F.fit.epochs = 1;
     F.fit.batch_size = 4;
-    F.val = (mlp_dataset)MLP_DATASET(F.nan_x, F.t, 4);
+    F.val = TU_DATA14(F.nan_x, F.t, 4);
     mlp_layer_spec_init(&spec_out, sizeof spec_out);
     mlp_provenance_init(&prov_out, sizeof prov_out);
     mlp_fit_result_init(&fit_out, sizeof fit_out);
@@ -130,7 +130,7 @@ static mlp_status with_size(size_t size, int which)
         return mlp_net_create(&net_out, 3, l, 1);
     }
     case 4: {
-        mlp_dataset d = MLP_DATASET(F.x, F.t, 4);
+        mlp_dataset d = TU_DATA14(F.x, F.t, 4);
         d.struct_size = size;
         return mlp_trainer_step(F.tr, &F.value, &d);
     }

@@ -131,7 +131,7 @@ START_TEST(bad_input)
     double before[26];
     memcpy(before, mlp_net_params_const(net), sizeof before);
     ck_assert_int_eq(mlp_net_init(NULL, MLP_INIT_HE, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_init(net, (mlp_init)4, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_init(net, (mlp_init)6, 1), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_net_init(net, (mlp_init)-1, 1), MLP_ERR_INVALID_ARG);
     ck_assert_mem_eq(mlp_net_params_const(net), before, sizeof before);
     mlp_net_free(net);

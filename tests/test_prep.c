@@ -1,6 +1,6 @@
-/* Preprocessing kept in the model: the fitted scaling (against hand arithmetic), raw
- * predictions (against the scaled path done by hand), names and classes through a
- * save and a load, and what is refused. */
+/* Preprocessing kept in the model: the fitted scaling (against hand arithmetic),
+ * predictions of raw rows (against the scaled path done by hand), names and classes
+ * through a save and a load, and what is refused. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,14 +61,23 @@ START_TEST(raw_predictions_are_the_scaled_path)
     mlp_net *net = make(2, 2, MLP_ACT_IDENTITY);
     ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_MINMAX,
                                          TU_DATA(x, y, 4)), MLP_OK);
-    double xs[8], p[8], raw[8], os[2], oc[2];
+    double xs[8], p[8], raw[8], model[8], os[2], oc[2];
     ck_assert_int_eq(mlp_net_transform(net, xs, NULL, TU_DATA(x, y, 4)), MLP_OK);
     ck_assert_int_eq(mlp_net_get_scaling(net, NULL, NULL, os, oc), MLP_OK);
+    /* the network alone: a twin with the same weights and no preprocessing, on the
+     * rows scaled by hand's formula (checked above) */
+    mlp_net *alone = make(2, 2, MLP_ACT_IDENTITY);
+    memcpy(mlp_net_params(alone), mlp_net_params_const(net),
+           mlp_net_n_params(net) * sizeof(double));
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
-    ck_assert_int_eq(mlp_net_predict(net, ws, p, xs, 4), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(alone, ws, p, xs, 4), MLP_OK);
     ck_assert_int_eq(mlp_net_predict_raw(net, ws, raw, x, 4), MLP_OK);
     for (int i = 0; i < 8; i++) ck_assert_double_eq(raw[i], p[i] * oc[i % 2] + os[i % 2]);
+    /* mlp_net_predict is the model's whole path since 1.5: the same bits */
+    ck_assert_int_eq(mlp_net_predict(net, ws, model, x, 4), MLP_OK);
+    ck_assert_mem_eq(model, raw, sizeof raw);
+    mlp_net_free(alone);
     /* the targets scale the same way: in place */
     double ys[8];
     memcpy(ys, y, sizeof ys);
@@ -92,7 +101,7 @@ START_TEST(names_classes_and_scaling_survive_a_save)
     ck_assert_int_eq(mlp_net_set_columns(net, in, target, 1), MLP_OK);
     ck_assert_int_eq(mlp_net_set_classes(net, classes, 3), MLP_OK);
     ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_NONE,
-                                         &(const mlp_dataset)MLP_DATASET(x, NULL, 3)), MLP_OK);
+                                         TU_ROWS(x, 2, NULL, 0, 3)), MLP_OK);
     size_t size;
     ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
     unsigned char *buf = malloc(size);

@@ -151,7 +151,7 @@ static void *run_job(void *arg)
     job *j = arg;
     mlp_net *net = make_net(j->hidden);
     mlp_optimizer o = tu_optimizer(j->kind);
-    o.learning_rate = j->kind == MLP_OPT_ADAM ? 0.01 : 0.05;
+    if (j->kind != MLP_OPT_LBFGS) o.learning_rate = j->kind == MLP_OPT_ADAM ? 0.01 : 0.05;
     mlp_trainer *tr;
     if (mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 8) != MLP_OK) abort();
     fake_buckets fb = {.rank = {j->c, j->shard}};
@@ -237,7 +237,7 @@ static double *fit_here(mlp_optimizer_kind kind, mlp_fit_options f, size_t shard
 {
     mlp_net *net = make_net(8);
     mlp_optimizer o = tu_optimizer(kind);
-    o.learning_rate = kind == MLP_OPT_ADAM ? 0.01 : 0.05;
+    if (kind != MLP_OPT_LBFGS) o.learning_rate = kind == MLP_OPT_ADAM ? 0.01 : 0.05;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 8), MLP_OK);
     f.shards = shards;

@@ -509,7 +509,7 @@ START_TEST(early_stopping_restores_the_best_weights)
     f.callback = tracer;
     f.user_data = &t;
     mlp_fit_result res = tu_fit_result();
-    const mlp_dataset val = MLP_DATASET(x, vy, N);
+    const mlp_dataset val = TU_DATA14(x, vy, N);
     f.validation = &val;
     ck_assert_int_eq(mlp_trainer_fit(tr, &res, TU_DATA(x, y, N), &f), MLP_OK);
     ck_assert_int_eq(res.stop, MLP_STOP_PATIENCE);
@@ -644,7 +644,7 @@ START_TEST(trainer_rejects_bad_input)
 
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 0), &f), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, NULL, &f), MLP_ERR_INVALID_ARG);
-    const mlp_dataset no_rows = MLP_DATASET(NULL, NULL, 2);
+    const mlp_dataset no_rows = TU_DATA14(NULL, NULL, 2);
     f.validation = &no_rows;
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(xs, xs, 3), &f), MLP_ERR_INVALID_ARG);
     f.validation = NULL;

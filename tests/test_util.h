@@ -113,8 +113,17 @@ static inline mlp_net *tu_one_weight(double w)
 
 static const double tu_one = 1, tu_zero = 0;
 
-/* A dataset of n rows, as a pointer to a compound literal for one call. */
-#define TU_DATA(x, y, n) (&(const mlp_dataset)MLP_DATASET((x), (y), (n)))
+/* A dataset as a program built against libmlp 1.4 passes it: the struct of that
+ * header (struct_size up to n), with no shape, its rows taken as the network reads them
+ * (already scaled, unchecked). The suites written before 1.5 use it, and so check that
+ * such programs get what they got then; test_dataset.c checks datasets with their shape
+ * (MLP_DATASET) against it. */
+#define TU_DATA14_SIZE offsetof(mlp_dataset, n_inputs)
+#define TU_DATA14(x, y, n) ((mlp_dataset){TU_DATA14_SIZE, (x), (y), (n), 0, 0, 0})
+/* That dataset as a pointer to a compound literal, for one call. */
+#define TU_DATA(x, y, n) (&(const mlp_dataset){TU_DATA14_SIZE, (x), (y), (n), 0, 0, 0})
+/* A dataset with its shape: x (n, d), y (n, k). */
+#define TU_ROWS(x, d, y, k, n) (&(const mlp_dataset)MLP_DATASET((x), (d), (y), (k), (n)))
 
 /* The optimizer defaults of `kind`, by value (the test is built against the header
  * of the library it runs with). */

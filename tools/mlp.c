@@ -468,20 +468,12 @@ static int cmd_train(const opts *o, int argc, char **argv)
         free(labels);
     }
 
-    /* scaling fitted on the training rows only; the training rows scaled */
-    const mlp_dataset raw_train = MLP_DATASET(x, y, n_train);
+    /* the rows as they come: the scaling, fitted on the training rows only, lives in
+     * the model, which applies it to every row it is given */
+    const mlp_dataset raw_train = cls ? (mlp_dataset)MLP_DATASET_CLASSES(x, in, y, classes, n_train)
+                                      : (mlp_dataset)MLP_DATASET(x, in, y, nt, n_train);
     check(mlp_net_fit_scaling(net, o->scale, cls ? MLP_SCALE_NONE : o->scale, &raw_train),
           "mlp_net_fit_scaling");
-    double *xs = xmalloc(n_train * in * sizeof *xs), *ys = xmalloc(n_train * k * sizeof *ys);
-    check(mlp_net_transform(net, xs, NULL, &raw_train), "mlp_net_transform");
-    if (cls) {
-        size_t *labels = xmalloc(n_train * sizeof *labels);
-        for (size_t i = 0; i < n_train; i++) labels[i] = (size_t)y[i];
-        check(mlp_onehot(ys, labels, n_train, k), "mlp_onehot");
-        free(labels);
-    } else {
-        check(mlp_net_transform(net, NULL, ys, &raw_train), "mlp_net_transform");
-    }
 
     mlp_optimizer opt;
     check(mlp_optimizer_init(&opt, sizeof opt, o->optimizer), "mlp_optimizer_init");
@@ -496,7 +488,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
     mlp_fit_options fit;
     check(mlp_fit_options_init(&fit, sizeof fit), "mlp_fit_options_init");
     fit.epochs = o->epochs;
-    fit.batch_size = full ? 0 : o->batch;
+    fit.batch_size = full ? MLP_BATCH_AUTO : o->batch;
     fit.seed = o->seed;
     fit.validation_fraction = o->validation;
     fit.patience = o->validation > 0 ? o->patience : 0;
@@ -510,8 +502,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     mlp_fit_result res;
     check(mlp_fit_result_init(&res, sizeof res), "mlp_fit_result_init");
-    const mlp_dataset train = MLP_DATASET(xs, ys, n_train);
-    const mlp_status fs = mlp_trainer_fit(tr, &res, &train, &fit);
+    const mlp_status fs = mlp_trainer_fit(tr, &res, &raw_train, &fit);
     if (pg.printed && pg.tty) fputc('\n', stderr);
     if (fs != MLP_OK && res.epochs_run == 0) check(fs, "training");
     if (!o->quiet) {
@@ -532,7 +523,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
     }
     mlp_trainer_free(tr);
     mlp_net_free(net);
-    free(xs), free(ys), free(x), free(y), free(order);
+    free(x), free(y), free(order);
     mlp_table_free(t);
     if (interrupted) {
         fprintf(stderr, "%s: interrupted: %s holds the best model so far\n", prog, output);

@@ -111,7 +111,9 @@ int main(int argc, char **argv)
     data.s.x = x;
     data.s.y = y;
     data.s.n = 30;
-    const mlp_dataset val = MLP_DATASET(x + 30 * 3, y + 30 * 2, 10);
+    data.s.n_inputs = 3;
+    data.s.n_targets = 2;
+    const mlp_dataset val = MLP_DATASET(x + 30 * 3, 3, y + 30 * 2, 2, 10);
 
     opt.s.learning_rate = 0.02;
     opt.s.schedule = MLP_SCHEDULE_COSINE;

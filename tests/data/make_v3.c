@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     check(mlp_fit_options_init(&f, sizeof f));
     f.epochs = 3;
     f.batch_size = 0;
-    const mlp_dataset d = MLP_DATASET(x, y, 6);
+    const mlp_dataset d = {sizeof d, x, y, 6}; /* 1.1's header */
     check(mlp_trainer_fit(tr, NULL, &d, &f));
     snprintf(path, sizeof path, "%s/v3-checkpoint.mlp", dir);
     check(mlp_trainer_save(tr, path));

@@ -14,8 +14,6 @@
 
 #include <mlp.h>
 
-#define TU_DATA(x, y, n) (&(const mlp_dataset)MLP_DATASET((x), (y), (n)))
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { MAX_ROWS = 8, MAX_WIDTH = 12, MAX_LAYERS = 4, CELLS = MAX_WIDTH * MAX_WIDTH };
@@ -77,12 +75,30 @@ static const char *init_name(int k) { return mlp_init_name((mlp_init)k); }
 
 static int is_status(mlp_status s) { return s >= MLP_OK && s <= MLP_ERR_NUMERIC; }
 
+/* A dataset of n rows over x and t, in the layout a byte picks: 1.4's (no shape, read as
+ * the network's), with its shape (column counts from the bytes, the network's or not),
+ * or class indices (their count and the labels from the bytes, in range or not, whole
+ * or not). Every buffer holds CELLS values, the most an accepted shape reads. */
+static mlp_dataset dataset_from(input *in, const double *x, const double *t, double *labels,
+                                size_t n)
+{
+    const uint8_t kind = byte(in) % 3;
+    if (kind == 0) return (mlp_dataset){offsetof(mlp_dataset, n_inputs), x, t, n, 0, 0, 0};
+    const size_t d = size_from(in, MAX_WIDTH);
+    if (kind == 1) return (mlp_dataset)MLP_DATASET(x, d, t, size_from(in, MAX_WIDTH), n);
+    for (int i = 0; i < CELLS; i++) labels[i] = (double)(i % 3);
+    const uint8_t odd = byte(in);
+    if (odd < 64) labels[odd % MAX_ROWS] = (odd & 1) ? -1.0 : 0.5; /* not a class */
+    if (odd == 64) labels[0] = NAN;
+    return (mlp_dataset)MLP_DATASET_CLASSES(x, d, labels, size_from(in, MAX_WIDTH), n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     input in = {data, size};
     /* every buffer holds the most any accepted call reads or writes: a layer's
      * weights (CELLS) or a batch (MAX_ROWS * MAX_WIDTH <= CELLS) */
-    static double x[CELLS], t[CELLS], y[CELLS];
+    static double x[CELLS], t[CELLS], y[CELLS], class_of[CELLS];
     static double grad[MAX_WIDTH * MAX_WIDTH * MAX_LAYERS + MAX_WIDTH * MAX_LAYERS];
     for (int i = 0; i < CELLS; i++) {
         x[i] = (double)(i % 7) - 3.0;
@@ -127,9 +143,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             s = mlp_net_set_bias(net, layer, y, size_from(&in, MAX_WIDTH));
             break;
         case 3:
-            if (ws != NULL)
-                s = mlp_net_gradient(net, ws, (mlp_loss)(byte(&in) % n_losses), grad, NULL,
-                                     TU_DATA(x, t, n));
+            if (ws != NULL) {
+                const mlp_loss loss = (mlp_loss)(byte(&in) % n_losses);
+                const mlp_dataset d = dataset_from(&in, x, t, class_of, n);
+                s = mlp_net_gradient(net, ws, loss, grad, NULL, &d);
+            }
             break;
         case 4:
             s = mlp_activation_forward((mlp_activation)(byte(&in) % n_acts), y, x,
@@ -167,7 +185,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 7:
-            if (tr != NULL) s = mlp_trainer_step(tr, NULL, TU_DATA(x, t, n));
+            if (tr != NULL) {
+                const mlp_dataset d = dataset_from(&in, x, t, class_of, n);
+                s = mlp_trainer_step(tr, NULL, &d);
+            }
             break;
         case 8:
             if (tr != NULL) {
@@ -179,7 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 f.patience = byte(&in) % 3;
                 f.min_delta = byte(&in) % 2 ? v : 0.0;
                 if (byte(&in) % 4 == 0) f.max_abs_weight = v;
-                s = mlp_trainer_fit(tr, NULL, TU_DATA(x, t, length_from(&in, MAX_ROWS)), &f);
+                const mlp_dataset d = dataset_from(&in, x, t, class_of, length_from(&in, MAX_ROWS));
+                s = mlp_trainer_fit(tr, NULL, &d, &f);
             }
             break;
         case 9:

@@ -118,7 +118,7 @@ static double *fit_mpi(mlp_mpi *ctx, mlp_optimizer_kind kind, int local, size_t 
     mlp_trainer *tr = make_trainer(net, kind);
     mlp_fit_options f = options(epochs, local);
     size_t at = 0, n = local ? block((size_t)rank, (size_t)size, &at) : N;
-    const mlp_dataset d = MLP_DATASET(xs + at * IN, ys + at * OUT, n);
+    const mlp_dataset d = MLP_DATASET(xs + at * IN, IN, ys + at * OUT, OUT, n);
     *status = mlp_mpi_fit(ctx, tr, NULL, &d, &f);
     return take_weights(net, tr);
 }
@@ -130,7 +130,7 @@ static double *fit_here(mlp_optimizer_kind kind, int local, size_t epochs, size_
     mlp_trainer *tr = make_trainer(net, kind);
     mlp_fit_options f = options(epochs, local);
     f.shards = shards;
-    const mlp_dataset d = MLP_DATASET(xs, ys, N);
+    const mlp_dataset d = MLP_DATASET(xs, IN, ys, OUT, N);
     mlp_status s = mlp_trainer_fit(tr, NULL, &d, &f);
     CHECK(s == MLP_OK, "single-process fit: %s", mlp_error_detail());
     return take_weights(net, tr);
@@ -200,7 +200,7 @@ static void checkpoint(mlp_mpi *ctx, const char *dir)
     mlp_net *net = make_net(12);
     mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM);
     mlp_fit_options f = options(3, 0);
-    const mlp_dataset d = MLP_DATASET(xs, ys, N);
+    const mlp_dataset d = MLP_DATASET(xs, IN, ys, OUT, N);
     CHECK(mlp_mpi_fit(ctx, tr, NULL, &d, &f) == MLP_OK, "first 3 epochs");
     CHECK(mlp_mpi_trainer_save(ctx, tr, path) == MLP_OK, "save: %s", mlp_error_detail());
     mlp_trainer_free(tr);
@@ -251,7 +251,9 @@ static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
     const double *w0 = mlp_net_params_const(net);
     double *before = malloc(mlp_net_n_params(net) * sizeof *before);
     memcpy(before, w0, mlp_net_n_params(net) * sizeof *before);
-    const mlp_dataset d = MLP_DATASET(x, y, n);
+    /* a dataset whose columns are not the network's: refused where it is passed */
+    const size_t cols = odd && strcmp(what, "columns") == 0 ? IN - 1 : IN;
+    const mlp_dataset d = MLP_DATASET(x, cols, y, OUT, n);
     const double t0 = MPI_Wtime();
     const mlp_status s = mlp_mpi_fit(ctx, tr, NULL, &d, &f);
     int mine = (int)s, lo = 0, hi = 0;
@@ -296,6 +298,7 @@ int main(int argc, char **argv)
     checkpoint(ctx, argc > 1 ? argv[1] : ".");
     if (size > 1) {
         failure(ctx, "shape", MLP_ERR_SHAPE);
+        failure(ctx, "columns", MLP_ERR_SHAPE);
         failure(ctx, "overflow", MLP_ERR_NUMERIC);
         failure(ctx, "NaN", MLP_ERR_NUMERIC);
         failure(ctx, "no rows", MLP_ERR_INVALID_ARG);
