@@ -1540,12 +1540,19 @@ typedef enum mlp_task {
     MLP_TASK_CLASSIFICATION = 2  /**< one column of class labels (any text) */
 } mlp_task;
 
+/** mlp_csv_options::header: find out from the first record (since 1.5). */
+#define MLP_CSV_HEADER_DETECT (-1)
+
 /** How mlp_table_read_csv() reads a file. Fill with mlp_csv_options_init(). */
 typedef struct mlp_csv_options {
     /** sizeof(mlp_csv_options), set by mlp_csv_options_init() */
     size_t struct_size;
-    /** 1 (default): the first record names the columns; 0: there is no header and the
-     *  columns are named by their 1-based numbers ("1", "2", ...) */
+    /** 1: the first record names the columns; 0: there is no header and the columns are
+     *  named by their 1-based numbers ("1", "2", ...); ::MLP_CSV_HEADER_DETECT (the
+     *  default since 1.5; 1 before): detected from the first record — a header when it
+     *  holds a name the options ask for (target, inputs), else data when it holds a
+     *  number, else a header; a record whose numbers count 0, 1, 2, ... (or 1, 2, 3, ...)
+     *  as pandas names unnamed columns is refused with ::MLP_ERR_FORMAT, asking which */
     int header;
     /** the field separator; default ',' */
     char delimiter;
@@ -1579,9 +1586,9 @@ typedef struct mlp_csv_options {
 typedef struct mlp_table mlp_table;
 
 /**
- * Set CSV options' struct_size and defaults: a header row, ',' between fields, the
- * last column the target, every other column an input, the task decided from the
- * target column.
+ * Set CSV options' struct_size and defaults: the header detected
+ * (::MLP_CSV_HEADER_DETECT), ',' between fields, the last column the target, every
+ * other column an input, the task decided from the target column.
  * @param[out] options      the options to fill.
  * @param      struct_size  sizeof(mlp_csv_options) as the caller's header declares it.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.

@@ -65,6 +65,8 @@ typedef struct reader {
     int task;          /* MLP_TASK_* */
     char **labels;     /* distinct target strings in order of first sight */
     size_t n_labels, labels_cap;
+    size_t *slots;     /* open addressing over labels: an index, or SIZE_MAX (empty) */
+    size_t n_slots;    /* a power of two, at least twice n_labels; 0: none yet */
     size_t *label_of;  /* per row, the label index (undecided or classification) */
     size_t row_label;
     int all_numeric;   /* every target value so far parsed as a finite number */
@@ -167,7 +169,12 @@ static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t
 {
     int dup;
     const size_t c = find_column(r, name, len, &dup);
-    if (c == SIZE_MAX)
+    if (c == SIZE_MAX && r->header == NULL && r->o->header == MLP_CSV_HEADER_DETECT)
+        fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s): the first record "
+             "holds numbers and no such name, so it was read as data and the columns are "
+             "numbered 1, 2, ...; if it is a header, say so (header 1, mlp's --header)",
+             (int)len, name, what);
+    else if (c == SIZE_MAX)
         fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s)", (int)len, name, what);
     else if (dup)
         fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns", what, (int)len, name);
@@ -255,23 +262,81 @@ static void plan(reader *r)
         fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
 }
 
-/* The index of a target label, added when new (unless the set is fixed). */
+/* FNV-1a over a label's bytes. */
+static uint64_t label_hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The slot where label s[0..n) is, or the empty one where it would go. */
+static size_t label_slot(const reader *r, const char *s, size_t n)
+{
+    size_t i = (size_t)label_hash(s, n) & (r->n_slots - 1);
+    while (r->slots[i] != SIZE_MAX) {
+        const char *l = r->labels[r->slots[i]];
+        if (strncmp(l, s, n) == 0 && l[n] == '\0') break;
+        i = (i + 1) & (r->n_slots - 1);
+    }
+    return i;
+}
+
+/* Room in the hash for one more label (rehashed at half full). */
+static int slots_room(reader *r)
+{
+    if (2 * (r->n_labels + 1) <= r->n_slots) return 1;
+    const size_t n = r->n_slots ? 2 * r->n_slots : 64;
+    size_t *fresh = malloc(n * sizeof *fresh);
+    if (fresh == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n / 2);
+    for (size_t i = 0; i < n; i++) fresh[i] = SIZE_MAX;
+    free(r->slots);
+    r->slots = fresh;
+    r->n_slots = n;
+    for (size_t k = 0; k < r->n_labels; k++)
+        r->slots[label_slot(r, r->labels[k], strlen(r->labels[k]))] = k;
+    return 1;
+}
+
+static void forget_labels(reader *r)
+{
+    for (size_t k = 0; k < r->n_labels; k++) free(r->labels[k]);
+    free(r->labels);
+    free(r->slots);
+    free(r->label_of);
+    r->labels = NULL;
+    r->slots = NULL;
+    r->label_of = NULL;
+    r->n_labels = r->labels_cap = r->n_slots = 0;
+}
+
+/* The index of a target label, added when new (unless the set is fixed): one hash
+ * probe, so that reading stays linear in the rows. */
 static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t column)
 {
-    for (size_t k = 0; k < r->n_labels; k++)
-        if (strlen(r->labels[k]) == n && memcmp(r->labels[k], s, n) == 0) {
-            *index = k;
-            return 1;
-        }
+    size_t slot = r->n_slots > 0 ? label_slot(r, s, n) : 0;
+    if (r->n_slots > 0 && r->slots[slot] != SIZE_MAX) {
+        *index = r->slots[slot];
+        return 1;
+    }
     if (r->fixed_classes)
         return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: class \"%.*s\" is not one of the "
                     "model's %zu", r->line, column + 1, (int)(n < 80 ? n : 80), s, r->n_labels);
     if (!utf8_ok((const unsigned char *)s, n))
         return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text",
                     r->line, column + 1);
-    if (r->n_labels == MAX_LABELS)
+    if (r->n_labels == MAX_LABELS) {
+        if (r->task == MLP_TASK_AUTO && r->all_numeric) {
+            /* so many distinct numbers are not classes: a regression, as the task
+             * AUTO says, decided here so that the labels need not be kept */
+            forget_labels(r);
+            r->task = MLP_TASK_REGRESSION;
+            *index = 0;
+            return 1;
+        }
         return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: more than %d distinct target "
                     "values: not classes", r->line, column + 1, MAX_LABELS);
+    }
     if (r->n_labels == r->labels_cap) {
         const size_t cap = r->labels_cap ? 2 * r->labels_cap : 16;
         char **l = realloc(r->labels, cap * sizeof *l);
@@ -279,9 +344,11 @@ static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t
         r->labels = l;
         r->labels_cap = cap;
     }
+    if (!slots_room(r)) return 0;
     char *c = copy_str(s, n);
     if (c == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate a label");
     r->labels[r->n_labels] = c;
+    r->slots[label_slot(r, s, n)] = r->n_labels;
     *index = r->n_labels++;
     return 1;
 }
@@ -338,7 +405,7 @@ static void data_field(reader *r, size_t c, const char *s, size_t len)
     /* classification, or not decided yet (one target) */
     if (!numeric) r->all_numeric = 0;
     r->row_y[0] = v;
-    label_index(r, s, len, &r->row_label, c);
+    label_index(r, s, len, &r->row_label, c); /* may decide a regression */
 }
 
 /* libcsv: one field. */
@@ -353,7 +420,7 @@ static void on_field(void *data, size_t len, void *user)
         return;
     }
     /* the first record: names, or the first data row; kept until the plan exists */
-    if (r->o->header && !utf8_ok((const unsigned char *)s, len)) {
+    if (r->o->header == 1 && !utf8_ok((const unsigned char *)s, len)) {
         fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text",
              r->line, c + 1);
         return;
@@ -416,6 +483,63 @@ static void store_row(reader *r, size_t fields)
     r->rows++;
 }
 
+/* Whether s[0..n) is among the names the options ask for (targets, inputs). */
+static int asked_for(const mlp_csv_options *o, const char *s, size_t n)
+{
+    const char *const *arrays[2] = {o->target_names, o->input_names};
+    const size_t counts[2] = {o->n_target_names, o->n_input_names};
+    for (int a = 0; a < 2; a++)
+        for (size_t i = 0; i < counts[a]; i++)
+            if (arrays[a][i] != NULL && strlen(arrays[a][i]) == n && !memcmp(arrays[a][i], s, n))
+                return 1;
+    const char *lists[2] = {counts[0] ? NULL : o->target, counts[1] ? NULL : o->inputs};
+    for (int a = 0; a < 2; a++)
+        for (const char *p = lists[a]; p != NULL && *p != '\0';) {
+            const char *e = strchr(p, ',');
+            const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+            if (len == n && !memcmp(p, s, n)) return 1;
+            p = e != NULL ? e + 1 : NULL;
+        }
+    return 0;
+}
+
+/* Whether the first record names the columns: 1, 0, or -1 after a failure. With the
+ * header option -1 (detect): a record that holds a name the options ask for is a
+ * header; else one that holds a number is data; else (text only) a header. A record
+ * whose numbers count 0, 1, 2, ... (or 1, 2, 3, ...) left to right, as pandas names
+ * the columns it was given no names for, could be either: refused, asking. */
+static int first_is_header(reader *r)
+{
+    int header = r->o->header;
+    if (header < 0) {
+        size_t numbers = 0, counting = 1;
+        double next = NAN;
+        for (size_t c = 0; c < r->first_n; c++) {
+            if (asked_for(r->o, r->first[c], r->first_len[c])) {
+                header = 1;
+                break;
+            }
+            double v;
+            if (parse_number(r->first[c], r->first_len[c], &v) != 1) continue;
+            if (numbers++ == 0) next = v == 0 || v == 1 ? v : NAN;
+            counting &= v == next;
+            next = v + 1;
+        }
+        if (header < 0 && numbers > 1 && counting && numbers + 1 >= r->first_n)
+            return fail(r, MLP_ERR_FORMAT,
+                        "line %zu: the first record counts %g, %g, ... as pandas names columns "
+                        "it was given no names for: is it a header? Say so (the header option 1 "
+                        "or 0; mlp's --header or --no-header)",
+                        r->line, next - (double)numbers, next - (double)numbers + 1), -1;
+        if (header < 0) header = numbers == 0;
+    }
+    for (size_t c = 0; header && c < r->first_n; c++)
+        if (!utf8_ok((const unsigned char *)r->first[c], r->first_len[c]))
+            return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 "
+                        "text", r->line, c + 1), -1;
+    return header;
+}
+
 /* libcsv: the end of a record. */
 static void on_record(int term, void *user)
 {
@@ -429,11 +553,13 @@ static void on_record(int term, void *user)
         store_row(r, fields);
         return;
     }
-    /* the first record fixes the columns */
+    /* the first record fixes the columns, and says whether it names them */
     r->columns = r->first_n;
-    r->header = r->o->header ? r->first : NULL;
+    const int header = first_is_header(r);
+    if (header < 0) return;
+    r->header = header ? r->first : NULL;
     plan(r);
-    if (r->o->header || r->status != MLP_OK) return;
+    if (header || r->status != MLP_OK) return;
     for (size_t c = 0; c < r->first_n && r->status == MLP_OK; c++)
         data_field(r, c, r->first[c], r->first_len[c]);
     if (r->status == MLP_OK) store_row(r, fields);
@@ -498,9 +624,8 @@ static void finish(reader *r)
     }
     memcpy(sorted, r->labels, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, numeric_labels(r->labels, n) ? by_number : by_bytes);
-    for (size_t k = 0; k < n; k++)
-        for (size_t j = 0; j < n; j++)
-            if (sorted[j] == r->labels[k]) map[k] = j;
+    /* each label's new place, found through the hash: linear in the labels */
+    for (size_t j = 0; j < n; j++) map[r->slots[label_slot(r, sorted[j], strlen(sorted[j]))]] = j;
     for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)map[r->label_of[i]];
     memcpy(r->labels, sorted, n * sizeof *sorted);
     free(sorted);
@@ -543,7 +668,7 @@ mlp_status mlp_csv_options_init(mlp_csv_options *options, size_t struct_size)
     mlp_csv_options o;
     memset(&o, 0, sizeof o);
     o.struct_size = sizeof o;
-    o.header = 1;
+    o.header = MLP_CSV_HEADER_DETECT;
     o.delimiter = ',';
     o.task = MLP_TASK_AUTO;
     return mlp__struct_init(options, struct_size, &o, sizeof o, __func__, "mlp_csv_options");
@@ -579,6 +704,7 @@ static void stream_free(mlp_csv_stream *st)
     free_strings(r->first, r->first_n);
     free(r->first_len);
     free_strings(r->labels, r->n_labels);
+    free(r->slots);
     if (st->own_file && st->f != NULL) fclose(st->f);
     free(st->name);
     free(st);
@@ -597,8 +723,8 @@ static mlp_status stream_open(mlp_csv_stream **out, FILE *f, int own, const char
     mlp_csv_options_init(&o, sizeof o);
     mlp_status s = mlp__struct_in(&o, sizeof o, given, fn, "mlp_csv_options");
     if (s != MLP_OK) return s;
-    MLP_CHECK(o.header == 0 || o.header == 1, MLP_ERR_INVALID_ARG, "%s: header is %d, must be 0 or 1",
-              fn, o.header);
+    MLP_CHECK(o.header >= -1 && o.header <= 1, MLP_ERR_INVALID_ARG,
+              "%s: header is %d, must be 1, 0 or MLP_CSV_HEADER_DETECT (-1)", fn, o.header);
     MLP_CHECK(o.task >= MLP_TASK_AUTO && o.task <= MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
               "%s: unknown task %d", fn, (int)o.task);
     MLP_CHECK(o.delimiter != '"' && o.delimiter != '\n' && o.delimiter != '\r' &&
@@ -744,13 +870,13 @@ static mlp_status stream_next(mlp_csv_stream *st, mlp_table **table, size_t max_
                 fail(r, MLP_ERR_FORMAT, "line %zu: a quoted field is not closed", r->line);
         }
     }
+    if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
+        fail(r, MLP_ERR_FORMAT, r->record == 0 ? "the file is empty" : "no data rows after the header");
+    if (r->status == MLP_OK && st->whole && r->n_out > 0) finish(r); /* labels sort as C reads numbers */
     if (c_locale != (locale_t)0) {
         uselocale(previous);
         freelocale(c_locale);
     }
-    if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
-        fail(r, MLP_ERR_FORMAT, r->record == 0 ? "the file is empty" : "no data rows after the header");
-    if (r->status == MLP_OK && st->whole && r->n_out > 0) finish(r);
     if (r->status == MLP_OK && r->rows > 0) {
         if (!st->whole && r->fixed_classes && r->n_out == 1)
             for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)r->label_of[i];
