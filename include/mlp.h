@@ -1140,8 +1140,9 @@ typedef struct mlp_fit_options {
      *  of `shards` contiguous blocks of the rows passed (cut as above) — shuffled within
      *  the shard; a batch takes the next batch_size / shards rows (cut as above) of every
      *  shard, a shard that has run out giving none, until every shard has run out; a
-     *  validation_fraction holds out the last rows of each shard, a validation set is cut
-     *  (or, with a reducer, each process passes its own). */
+     *  validation_fraction holds out rows of each shard, drawn as a plain fit draws them
+     *  from the whole set (the last rows, for a 1.4 program's dataset), a validation set
+     *  is cut (or, with a reducer, each process passes its own). */
     int shard_local;
     /** NULL (default), or the reducer over processes (since 1.4): this process computes
      *  shard reducer->shard, the reducer adds the shards */
@@ -1327,6 +1328,10 @@ typedef struct mlp_provenance {
     size_t batch_size;
     /** epochs completed over every training; also the length of mlp_net_loss_history() */
     size_t epochs;
+    /** the epoch whose weights the network holds, 1 to epochs: the best of the last fit
+     *  with early stopping, else its last completed; 0 for a network never trained or
+     *  read from a file older than 1.5 (since 1.5) */
+    size_t kept_epoch;
 } mlp_provenance;
 
 /**
@@ -1358,6 +1363,19 @@ MLP_API mlp_status mlp_net_provenance(const mlp_net *net, mlp_provenance *info,
  * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL).
  */
 MLP_API mlp_status mlp_net_loss_history(const mlp_net *net, const double **history, size_t *n);
+
+/**
+ * The per-epoch validation loss of every epoch the network was trained for, oldest
+ * first: NaN for an epoch without validation rows (since 1.5; a network read from an
+ * older file has NaN for every epoch).
+ * @param      net      the network.
+ * @param[out] history  receives `*n` values owned by the network, valid until it is
+ *                      trained again or freed (NULL when *n is 0).
+ * @param[out] n        receives the epoch count, as mlp_net_loss_history() gives it.
+ * @return ::MLP_OK or ::MLP_ERR_INVALID_ARG (NULL).
+ */
+MLP_API mlp_status mlp_net_val_loss_history(const mlp_net *net, const double **history,
+                                            size_t *n);
 
 /**
  * Save a network (layers, parameters, provenance and loss history) to `path`,

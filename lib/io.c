@@ -25,8 +25,10 @@ static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\
 /* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the
  * learning-rate schedule, checkpoints the schedule's state. Version 3 (libmlp 1.1):
  * the optimizer block gained the second-order settings, checkpoints their state.
+ * Version 4 (libmlp 1.2): the preprocessing block. Version 5 (libmlp 1.5): the epoch
+ * whose weights the network holds and the validation loss of every epoch.
  * Every version is read. */
-enum { FORMAT_VERSION = 4, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+enum { FORMAT_VERSION = 5, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
 enum { HEADER_BYTES = 40, VERSION_BYTES = 16 };
 /* The optimizer block: reals, then (version 2 on) counts, by version. */
 enum { N_OPT_REALS_V1 = 11, N_OPT_REALS_V2 = 14, N_OPT_COUNTS_V2 = 3 };
@@ -193,6 +195,8 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
     put_optimizer(w, &r->opt);
     put_f64s(w, r->history, r->info.epochs);
     put_prep(w, net);
+    put_u64(w, r->info.kept_epoch);
+    put_f64s(w, r->val_history, r->info.epochs);
 
     if (tr != NULL) {
         put_u32(w, (uint32_t)tr->loss);
@@ -650,6 +654,7 @@ typedef struct parsed {
     uint32_t out_act;
     const unsigned char *prep;    /* version 4: the preprocessing block, validated */
     size_t prep_len;
+    const unsigned char *val_history; /* version 5: info.epochs doubles, or NULL */
     mlp_loss loss;                /* checkpoint only, from here on */
     mlp_optimizer opt;
     uint64_t t;
@@ -879,6 +884,16 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         if (s != MLP_OK) return s;
         f->prep_len = (size_t)(r.p - f->prep);
     }
+    f->val_history = NULL;
+    if (version > 4) {
+        s = get_count(&r, 0, f->info.epochs, &f->info.kept_epoch, "the kept epoch");
+        if (s != MLP_OK) return s;
+        MLP_CHECK(f->info.epochs <= r.left / 8, MLP_ERR_FORMAT,
+                  "%s: a validation history of %zu epochs does not fit the %zu bytes left", fn,
+                  f->info.epochs, r.left);
+        f->val_history = r.p;
+        get_f64s(&r, NULL, f->info.epochs);
+    }
 
     if (f->contents == CONTENTS_CHECKPOINT) {
         uint32_t tloss = 0, reserved = 0;
@@ -1061,6 +1076,10 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
             return mlp__fail(s, "%s: %s", fn, mlp_error_detail());
         }
         decode(n->record.history, f->history, f->info.epochs);
+        if (f->val_history != NULL)
+            decode(n->record.val_history, f->val_history, f->info.epochs);
+        else /* a file older than 1.5 kept no validation losses */
+            for (size_t e = 0; e < f->info.epochs; e++) n->record.val_history[e] = NAN;
         n->record.info.epochs = f->info.epochs;
     }
     *net = n;

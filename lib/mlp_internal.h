@@ -270,7 +270,8 @@ typedef struct mlp_record {
     mlp_provenance info;   /* version, training settings, epochs */
     mlp_optimizer opt;     /* the optimizer of the last training; all zero before one */
     double *history;       /* info.epochs per-epoch training losses, or NULL */
-    size_t history_cap;
+    double *val_history;   /* info.epochs validation losses (NaN: none that epoch), or NULL */
+    size_t history_cap;    /* of both */
 } mlp_record;
 
 /* What the model does to raw rows before and after the network: input and target

@@ -151,8 +151,11 @@ mlp_status mlp__history_reserve(mlp_net *net, size_t more)
     const size_t need = r->info.epochs + more;
     if (need <= r->history_cap) return MLP_OK;
     double *h = realloc(r->history, need * sizeof *h);
-    MLP_CHECK(h != NULL, MLP_ERR_NOMEM, "cannot grow the loss history to %zu epochs", need);
-    r->history = h;
+    if (h != NULL) r->history = h;
+    double *v = realloc(r->val_history, need * sizeof *v);
+    if (v != NULL) r->val_history = v;
+    MLP_CHECK(h != NULL && v != NULL, MLP_ERR_NOMEM, "cannot grow the loss history to %zu epochs",
+              need);
     r->history_cap = need;
     return MLP_OK;
 }
@@ -189,11 +192,22 @@ mlp_status mlp_net_loss_history(const mlp_net *net, const double **history, size
     return MLP_OK;
 }
 
+mlp_status mlp_net_val_loss_history(const mlp_net *net, const double **history, size_t *n)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(history);
+    MLP_CHECK_PTR(n);
+    *n = net->record.info.epochs;
+    *history = *n > 0 ? net->record.val_history : NULL;
+    return MLP_OK;
+}
+
 void mlp_net_free(mlp_net *net)
 {
     if (net == NULL) return;
     mlp__prep_free(&net->prep);
     free(net->record.history);
+    free(net->record.val_history);
     free(net->layers);
     free(net->params);
     free(net);

@@ -133,5 +133,6 @@ MLP__ENDS_AT(mlp_fit_options, reducer);
 MLP__APPENDED(mlp_fit_options, user_data, shards); /* 1.3 -> 1.4 */
 MLP__ENDS_AT(mlp_reducer, bucket_values);
 MLP__ENDS_AT(mlp_fit_result, learning_rate);
-MLP__ENDS_AT(mlp_provenance, epochs);
+MLP__ENDS_AT(mlp_provenance, kept_epoch);
+MLP__APPENDED(mlp_provenance, epochs, kept_epoch); /* 1.4 -> 1.5 */
 MLP__ENDS_AT(mlp_blas_info, advice);

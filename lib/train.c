@@ -671,7 +671,7 @@ static mlp_status check_data(const mlp__rows *d, size_t in, const char *what)
 
 /* Note a completed epoch in the network's provenance (room was reserved). */
 static void record_epoch(mlp_net *net, const mlp_trainer *tr, const mlp_fit_options *opt,
-                         size_t batch, double loss)
+                         size_t batch, double loss, double val_loss)
 {
     mlp_provenance *info = &net->record.info;
     info->trained = 1;
@@ -679,6 +679,7 @@ static void record_epoch(mlp_net *net, const mlp_trainer *tr, const mlp_fit_opti
     info->seed = opt->seed;
     info->batch_size = batch;
     net->record.opt = tr->opt;
+    net->record.val_history[info->epochs] = val_loss;
     net->record.history[info->epochs++] = loss;
 }
 
@@ -768,7 +769,7 @@ typedef struct fit_data {
     double *mem;
 } fit_data;
 
-/* The class of each of n rows for a stratified split, for the losses whose metric is
+/* The class of each of n rows for a stratified draw, for the losses whose metric is
  * accuracy: the dataset's own class indices, or those of its one-hot (or 0/1) targets
  * in *owned; NULL for the other losses. */
 static mlp_status strata(const double **labels, double **owned, const mlp__rows *d,
@@ -796,32 +797,73 @@ static mlp_status strata(const double **labels, double **owned, const mlp__rows 
     return MLP_OK;
 }
 
-/* Where a validation_fraction's rows come from: order (n) receives the training rows,
- * then the validation rows, drawn from the seed (stratified by class); *n_val their
- * count. */
-static mlp_status draw_validation(size_t *order, size_t *n_val, const mlp__rows *d,
-                                  const mlp_trainer *tr, double fraction, unsigned long long seed)
+/* Which n_val of m rows validate, drawn from *rng: each class (labels: m whole
+ * numbers; NULL: one class) gives its share, the largest shortfalls rounding up, and
+ * keeps a row to train where it can. order (m) receives the training rows, then the
+ * validation rows, each in the order they came. scratch: 3 m + 1 values. */
+static void draw_rows(size_t *order, const double *labels, size_t m, size_t n_val, uint64_t *rng,
+                      size_t *scratch)
 {
-    const double *labels;
-    double *owned;
-    mlp_status s = strata(&labels, &owned, d, tr);
-    size_t n_train = 0;
-    /* a seed of its own: the epochs' orders start from the fit's seed as they are */
-    if (s == MLP_OK) s = mlp_split(order, &n_train, d->n, fraction, labels, seed ^ 0x76616C69ull);
-    free(owned);
-    if (s != MLP_OK)
-        return mlp__fail(s, "mlp_trainer_fit: the validation split: %s", mlp_error_detail());
-    *n_val = d->n - n_train;
-    return MLP_OK;
+    size_t k = 1;
+    for (size_t i = 0; labels != NULL && i < m; i++)
+        if ((size_t)labels[i] + 1 > k) k = (size_t)labels[i] + 1;
+    /* start (k + 1): where each class begins in by_class (m), the rows grouped by
+     * class in the order they came; quota (k): each class's validation rows */
+    size_t *start = scratch, *quota = scratch + m + 1, *by_class = scratch + 2 * m + 1;
+    memset(start, 0, (k + 1) * sizeof *start);
+    for (size_t i = 0; i < m; i++) start[(labels != NULL ? (size_t)labels[i] : 0) + 1]++;
+    for (size_t c = 0; c < k; c++) start[c + 1] += start[c];
+    size_t taken = 0;
+    for (size_t c = 0; c < k; c++) {
+        const size_t count = start[c + 1] - start[c], room = count > 1 ? count - 1 : 0;
+        const size_t q = (size_t)((double)n_val * (double)count / (double)m);
+        quota[c] = q < room ? q : room;
+        taken += quota[c];
+    }
+    while (taken < n_val) { /* the rest, a row at a time, to the class owed most */
+        size_t best = k;
+        double most = -1.0;
+        for (size_t c = 0; c < k; c++) {
+            const size_t count = start[c + 1] - start[c];
+            const double owed = (double)n_val * (double)count / (double)m - (double)quota[c];
+            if (quota[c] + 1 < count && owed > most) best = c, most = owed;
+        }
+        for (size_t c = 0; best == k && c < k; c++) /* every class down to one row */
+            if (quota[c] < start[c + 1] - start[c]) best = c;
+        quota[best]++;
+        taken++;
+    }
+    for (size_t c = 0; c < k; c++) order[c] = start[c]; /* order: k cursors, for now */
+    for (size_t i = 0; i < m; i++) by_class[order[labels != NULL ? (size_t)labels[i] : 0]++] = i;
+    /* within each class a partial Fisher-Yates picks its quota, marked by adding m */
+    for (size_t c = 0; c < k; c++) {
+        size_t *rows = by_class + start[c];
+        const size_t count = start[c + 1] - start[c];
+        for (size_t j = 0; j < quota[c]; j++) {
+            const size_t pick = j + (size_t)(mlp__rng_next(rng) % (uint64_t)(count - j));
+            const size_t t = rows[j];
+            rows[j] = rows[pick];
+            rows[pick] = t;
+            rows[j] += m;
+        }
+    }
+    unsigned char *val = (unsigned char *)start; /* a flag per row, over start and quota */
+    memset(val, 0, m);
+    for (size_t i = 0; i < m; i++)
+        if (by_class[i] >= m) val[by_class[i] - m] = 1;
+    size_t a = 0, b = m - n_val;
+    for (size_t i = 0; i < m; i++) order[val[i] ? b++ : a++] = i;
 }
 
 static void fit_data_free(fit_data *f) { free(f->mem); }
 
-/* The options' checks, and where the training and validation rows are; without
- * hold_out a validation_fraction is checked but no rows are held out (a sharded fit
- * with rows of their own holds out each shard's, plan_local_rows). */
+/* The options' checks, and where the training and validation rows are. With blocks 0,
+ * a validation_fraction holds out rows of the whole set; with blocks > 0 (a sharded
+ * fit whose shards hold rows of their own: plan_local_rows), each of that many
+ * contiguous blocks (cut as shards are; the first is shard `shard`) puts its own
+ * validation rows at its end. */
 static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp_fit_options *opt,
-                            int hold_out, fit_data *f, size_t *batch)
+                            size_t blocks, size_t shard, fit_data *f, size_t *batch)
 {
     memset(f, 0, sizeof *f);
     MLP_CHECK(opt->epochs > 0, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: epochs is 0");
@@ -850,20 +892,51 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
     if (s == MLP_OK && vd.n > 0) s = check_data(&vd, in, "validation");
     if (s != MLP_OK) return s;
 
-    const size_t n = td.n;
+    /* The validation rows of a validation_fraction: the last ones of the set (or of each
+     * block) for a 1.4 program's dataset, as then; else drawn from the seed, stratified
+     * by class, the other rows keeping their order. The count is 1.4's either way. */
+    const size_t n = td.n, parts = blocks > 0 ? blocks : 1;
     size_t n_val = 0, *order = NULL;
-    if (opt->validation == NULL && opt->validation_fraction > 0 && hold_out) {
+    const int hold = opt->validation == NULL && opt->validation_fraction > 0;
+    if (hold && blocks == 0) {
         n_val = (size_t)((double)n * opt->validation_fraction);
         MLP_CHECK(n_val > 0 && n_val < n, MLP_ERR_INVALID_ARG,
                   "mlp_trainer_fit: validation_fraction %g of %zu rows leaves %zu validation "
                   "rows: pass more rows, a larger fraction, or validation_fraction 0 (no "
                   "validation)",
                   opt->validation_fraction, n, n_val);
-        if (td.model) { /* drawn; a 1.4 program's dataset holds out its last rows */
-            order = malloc(n * sizeof *order);
-            MLP_CHECK(order != NULL, MLP_ERR_NOMEM,
-                      "mlp_trainer_fit: cannot allocate the order of %zu rows", n);
-            s = draw_validation(order, &n_val, &td, tr, opt->validation_fraction, opt->seed);
+    }
+    if (hold && td.model) {
+        const double *labels = NULL;
+        double *owned = NULL;
+        size_t *scratch = NULL;
+        order = malloc(n * sizeof *order);
+        s = order != NULL ? strata(&labels, &owned, &td, tr)
+                          : mlp__fail(MLP_ERR_NOMEM,
+                                      "mlp_trainer_fit: cannot allocate the order of %zu rows", n);
+        if (s == MLP_OK && (scratch = malloc((3 * n + 1) * sizeof *scratch)) == NULL)
+            s = mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate the order of %zu rows",
+                          n);
+        for (size_t b = 0, at = 0; s == MLP_OK && b < parts; b++) {
+            /* a generator of each block's own, the same for its shard in one process or
+             * many; apart from the epochs' orders, which start from the seed as before */
+            uint64_t rng = ((uint64_t)opt->seed ^ 0x76616C6964617465ull) +
+                           (uint64_t)(shard + b) * 0x9E3779B97F4A7C15ull;
+            const size_t m = n / parts + (b < n % parts);
+            const size_t v = (size_t)((double)m * opt->validation_fraction);
+            if (v > 0 && v < m) {
+                draw_rows(order + at, labels != NULL ? labels + at : NULL, m, v, &rng, scratch);
+                for (size_t i = 0; i < m; i++) order[at + i] += at;
+            } else {
+                for (size_t i = 0; i < m; i++) order[at + i] = at + i;
+            }
+            at += m;
+        }
+        free(scratch);
+        free(owned);
+        if (s != MLP_OK) {
+            free(order);
+            return s;
         }
     }
     /* copies where the caller's arrays do not serve as they are */
@@ -1452,7 +1525,9 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     fit_data fd = {.mem = NULL};
     size_t batch = 0;
     if (s == MLP_OK && plan.S > 0) s = plan_check(tr, &opt, plan.S);
-    if (s == MLP_OK) s = fit_setup(tr, train, &opt, !plan.local, &fd, &batch);
+    if (s == MLP_OK)
+        s = fit_setup(tr, train, &opt, !plan.local ? 0 : plan.red != NULL ? 1 : plan.S,
+                      plan.local && plan.red != NULL ? plan.r.shard : 0, &fd, &batch);
     const mlp_dataset tv = fd.tv, vv = fd.vv;
     if (plan.S > 0) {
         if (s == MLP_OK) s = plan_alloc(&plan, plan.S, tr->net->n_params);
@@ -1581,7 +1656,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         res.epochs_run = epoch;
         tr->epochs_done++;
         record_epoch(net, tr, &opt, plan.S == 0 ? batch : plan.local ? opt.batch_size : plan.batch,
-                     rep.loss);
+                     rep.loss, rep.val_loss);
 
         const double monitored = n_val > 0 ? rep.val_loss : rep.loss;
         plateau_step(tr, monitored);
@@ -1625,6 +1700,9 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         memcpy(net->params, b.best, np * sizeof *b.best);
     else if (failed)
         memcpy(net->params, b.good, np * sizeof *b.good);
+    /* the epoch whose weights the network now holds, over its whole history */
+    const size_t kept_here = opt.patience > 0 ? res.best_epoch : res.epochs_run;
+    if (kept_here > 0) net->record.info.kept_epoch = net->record.info.epochs - res.epochs_run + kept_here;
     if (opt.patience > 0 || failed) net->param_gen++; /* not a step's change: re-read */
     free_buffers(&b);
     fit_data_free(&fd);

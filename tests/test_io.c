@@ -248,8 +248,8 @@ START_TEST(bytes_follow_the_documented_layout)
     const size_t np = 3 * 5 + 5 + 5 * 2;
     /* header 40, inputs+layers 16, 2 layer records 32, count 8, params, provenance
      * 4+4+8+8+8 + optimizer 4+4+8*17+8*6 = 224, no history, preprocessing flags and
-     * methods 8 (none), crc 4 */
-    ck_assert_uint_eq(size, 40 + 16 + 32 + 8 + 8 * np + 224 + 8 + 4);
+     * methods 8 (none), the kept epoch 8 and no validation history (format 5), crc 4 */
+    ck_assert_uint_eq(size, 40 + 16 + 32 + 8 + 8 * np + 224 + 8 + 8 + 4);
     unsigned char *b = malloc(size);
     unsigned char small[16];
     memset(small, 0xAB, sizeof small);
@@ -259,7 +259,7 @@ START_TEST(bytes_follow_the_documented_layout)
 
     const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
     ck_assert_mem_eq(b, magic, 8);
-    ck_assert_uint_eq(le32(b + 8), 4);     /* format version */
+    ck_assert_uint_eq(le32(b + 8), 5);     /* format version */
     ck_assert_uint_eq(le32(b + 12), 1);    /* contents: network */
     ck_assert_uint_eq(le64(b + 16), size); /* file size */
     ck_assert_str_eq((const char *)b + 24, MLP_VERSION_STRING);
@@ -276,9 +276,58 @@ START_TEST(bytes_follow_the_documented_layout)
     const unsigned char *prov = b + 96 + 8 * np;
     ck_assert_uint_eq(le32(prov), 0);      /* not trained */
     ck_assert_uint_eq(le64(prov + 24), 0); /* epochs */
+    ck_assert_uint_eq(le64(b + size - 12), 0); /* the kept epoch: none */
     const uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
     ck_assert_uint_eq(le32(b + size - 4), crc);
     free(b);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* Format 5 keeps the epoch whose weights the network holds and every epoch's
+ * validation loss: early stopping's best, not the last epoch, after a load. */
+START_TEST(the_kept_epoch_and_validation_losses_survive)
+{
+    make_data();
+    mlp_net *net = small_net();
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+    o.learning_rate = 0.3; /* too fast: the validation loss turns up, early stopping keeps */
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_BINARY_CROSSENTROPY, &o, 8), MLP_OK);
+    mlp_fit_options f = tu_fit_options();
+    f.epochs = 40;
+    f.batch_size = 8;
+    f.validation_fraction = 0.25;
+    f.patience = 5;
+    mlp_fit_result r = tu_fit_result();
+    ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(x, t, N), &f), MLP_OK);
+    ck_assert_uint_lt(r.best_epoch, r.epochs_run); /* stopped after its best */
+    size_t size;
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
+    unsigned char *b = malloc(size);
+    ck_assert_int_eq(mlp_net_save_buffer(net, b, size, &size), MLP_OK);
+    mlp_net *back;
+    ck_assert_int_eq(mlp_net_load_buffer(&back, b, size), MLP_OK);
+    mlp_provenance p;
+    ck_assert_int_eq(mlp_provenance_init(&p, sizeof p), MLP_OK);
+    ck_assert_int_eq(mlp_net_provenance(back, &p, NULL), MLP_OK);
+    ck_assert_uint_eq(p.epochs, r.epochs_run);
+    ck_assert_uint_eq(p.kept_epoch, r.best_epoch);
+    const double *v;
+    size_t n;
+    ck_assert_int_eq(mlp_net_val_loss_history(back, &v, &n), MLP_OK);
+    ck_assert_uint_eq(n, r.epochs_run);
+    ck_assert_mem_eq(v, r.val_loss, n * sizeof *v);
+    ck_assert_double_eq(v[p.kept_epoch - 1], r.best_loss);
+    /* a second fit without early stopping keeps its last epoch, numbered on */
+    f.patience = 0;
+    f.epochs = 2;
+    ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(x, t, N), &f), MLP_OK);
+    ck_assert_int_eq(mlp_net_provenance(net, &p, NULL), MLP_OK);
+    ck_assert_uint_eq(p.kept_epoch, p.epochs);
+    free(b);
+    mlp_net_free(back);
+    mlp_trainer_free(tr);
     mlp_net_free(net);
 }
 END_TEST
@@ -346,8 +395,8 @@ START_TEST(hostile_counts_are_refused_before_allocating)
         uint64_t value;
         const char *detail;
     } edits[] = {
-        {8, 4, 5, "format version 5, this library reads versions 1 to 4"},
-        {8, 4, 0, "format version 0, this library reads versions 1 to 4"},
+        {8, 4, 6, "format version 6, this library reads versions 1 to 5"},
+        {8, 4, 0, "format version 0, this library reads versions 1 to 5"},
         {12, 4, 3, "unknown contents 3"},
         {40, 8, 0, "the input count is 0"},
         {40, 8, (uint64_t)1 << 40, "the input count is 1099511627776"},
@@ -364,6 +413,7 @@ START_TEST(hostile_counts_are_refused_before_allocating)
         {96 + 8 * 30 + 32, 4, (uint64_t)tu_unknown_optimizer(), "unknown optimizer"},
         {96 + 8 * 30 + 36, 4, 9, "unknown schedule 9"},
         {96 + 8 * 30 + 4, 4, (uint64_t)tu_unknown_loss(), "provenance: trained flag 0, loss"},
+        {96 + 8 * 30 + 232, 8, 1, "the kept epoch is 1, must be 0 to 0"},
     };
     for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
         memcpy(b, orig, size);
@@ -1040,6 +1090,7 @@ static Suite *io_suite(void)
     tcase_add_test(tc, round_trip_through_a_file);
     tcase_add_test(tc, untrained_networks_have_an_empty_provenance);
     tcase_add_test(tc, bytes_follow_the_documented_layout);
+    tcase_add_test(tc, the_kept_epoch_and_validation_losses_survive);
     tcase_add_test(tc, every_flipped_byte_is_refused);
     tcase_add_test(tc, every_truncation_is_refused);
     tcase_add_test(tc, hostile_counts_are_refused_before_allocating);

@@ -214,9 +214,9 @@ START_TEST(fit_allocates_once_however_many_epochs)
         mlp_trainer_free(tr);
         mlp_net_free(net);
     }
-    /* row order, batch rows, weight snapshots, room in the network's loss history, and
-     * the trainer's per-epoch records for the result */
-    ck_assert_int_eq(counts[0], 5);
+    /* row order, batch rows, weight snapshots, room in the network's loss histories
+     * (training and validation), and the trainer's per-epoch records for the result */
+    ck_assert_int_eq(counts[0], 6);
     ck_assert_int_eq(counts[1], counts[0]);
 }
 END_TEST
