@@ -2017,9 +2017,10 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
  * kept) and `void NAME_predict(const double *x, double *y)` with the model's
  * preprocessing inside (raw rows in, outputs in the targets' units); with class
  * labels, also `NAME_classes[]` and `int NAME_predict_class(const double *x)`. The
- * provenance and the input columns are in a comment at the top. Compiled, it agrees
- * with mlp_net_predict_raw() to about 1e-12 (its sums run in another order than
- * the BLAS's).
+ * provenance (the epoch whose weights it holds, and its losses) and the input columns
+ * are in a comment at the top; mlp_net_export_c_header() writes the declarations for
+ * the programs that call it. Compiled, it agrees with mlp_net_predict() to about 1e-12
+ * (its sums run in another order than the BLAS's).
  * @param net   the network.
  * @param out   where to write (not closed).
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
@@ -2027,6 +2028,18 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
  *         ::MLP_ERR_IO (a write error).
  */
 MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name);
+
+/**
+ * Write the header that goes with mlp_net_export_c()'s file of the same name: include
+ * guards, `NAME_N_INPUTS`, `NAME_N_OUTPUTS` (and `NAME_N_CLASSES`) as enum constants,
+ * and the declarations of `NAME_predict()` and, with class labels,
+ * `NAME_predict_class()` and `NAME_classes[]`, usable from C99 and C++ (since 1.5).
+ * @param net   the network.
+ * @param out   where to write (not closed).
+ * @param name  the name given to mlp_net_export_c().
+ * @return as mlp_net_export_c().
+ */
+MLP_API mlp_status mlp_net_export_c_header(const mlp_net *net, FILE *out, const char *name);
 
 /** @} */
 

@@ -95,23 +95,42 @@ static void put_activation(FILE *f, mlp_activation act, const char *v, size_t n)
     }
 }
 
-mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
+/* The checks both writers make. */
+static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, const char *fn)
 {
-    MLP_CHECK_PTR(net);
-    MLP_CHECK_PTR(out);
-    MLP_CHECK_PTR(name);
+    MLP_CHECK(net != NULL && out != NULL && name != NULL, MLP_ERR_INVALID_ARG, "%s: %s is NULL",
+              fn, net == NULL ? "net" : out == NULL ? "out" : "name");
     MLP_CHECK(identifier(name), MLP_ERR_INVALID_ARG,
-              "mlp_net_export_c: \"%.80s\" is not a C identifier of at most 64 characters", name);
+              "%s: \"%.80s\" is not a C identifier of at most 64 characters", fn, name);
     for (size_t l = 0; l < net->n_layers; l++)
         MLP_CHECK(net->layers[l].out <= INT_MAX && net->layers[l].in <= INT_MAX,
-                  MLP_ERR_INVALID_ARG, "mlp_net_export_c: layer %zu is too wide for C int loops", l);
+                  MLP_ERR_INVALID_ARG, "%s: layer %zu is too wide for C int loops", fn, l);
+    return MLP_OK;
+}
+
+/* What the exported file gives a program, one declaration a line: its sizes, its
+ * functions and class labels. The source (ahead of its definitions) and the header
+ * write them from here, so that they cannot differ. */
+static void put_interface(FILE *out, const mlp_net *net, const char *name)
+{
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), classes = net->prep.n_classes;
+    fprintf(out, "enum { %s_N_INPUTS = %zu, %s_N_OUTPUTS = %zu", name, in, name, k);
+    if (classes > 0) fprintf(out, ", %s_N_CLASSES = %zu", name, classes);
+    fprintf(out, " };\n");
+    fprintf(out, "void %s_predict(const double *x, double *y);\n", name);
+    if (classes > 0) {
+        fprintf(out, "int %s_predict_class(const double *x);\n", name);
+        fprintf(out, "extern const char *const %s_classes[%zu];\n", name, classes);
+    }
+}
+
+/* The opening comment: what the network is, where it came from, what it takes. */
+static void put_about(FILE *out, const mlp_net *net, const char *name, const char *what)
+{
     const mlp__prep *p = &net->prep;
     const mlp_record *r = &net->record;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    errno = 0;
-
-    fprintf(out, "/* %s: a network exported by libmlp %s, standalone C99 (needs only <math.h>;\n"
-                 " * link with -lm).\n *\n", name, MLP_VERSION_STRING);
+    fprintf(out, "/* %s: %s exported by libmlp %s.\n *\n", name, what, MLP_VERSION_STRING);
     fprintf(out, " *   void %s_predict(const double x[%zu], double y[%zu]);\n", name, in, k);
     fprintf(out, " *\n * Layers: %zu inputs", in);
     for (size_t l = 0; l < net->n_layers; l++)
@@ -122,7 +141,16 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
         fprintf(out, " * Trained: %zu epochs, loss %s, optimizer %s, batch %zu, seed %llu",
                 r->info.epochs, mlp_loss_name(r->info.loss), mlp_optimizer_name(r->opt.kind),
                 r->info.batch_size, (unsigned long long)r->info.seed);
-        if (r->info.epochs > 0) fprintf(out, ", last loss %.6g", r->history[r->info.epochs - 1]);
+        const size_t kept = r->info.kept_epoch;
+        if (kept > 0) { /* the weights are this epoch's */
+            fprintf(out, ";\n * the weights of epoch %zu (training loss %.6g", kept,
+                    r->history[kept - 1]);
+            if (!isnan(r->val_history[kept - 1]))
+                fprintf(out, ", validation loss %.6g", r->val_history[kept - 1]);
+            fprintf(out, ")");
+        } else if (r->info.epochs > 0) {
+            fprintf(out, ", last loss %.6g", r->history[r->info.epochs - 1]);
+        }
         fprintf(out, ".\n");
     } else {
         fprintf(out, " * Not trained.\n");
@@ -136,14 +164,45 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
         fprintf(out, ".\n");
     }
     if (p->in_shift != NULL)
-        fprintf(out, " * The inputs are scaled inside (%s), as the model was trained.\n",
+        fprintf(out, " * The inputs are scaled inside (%s), as the model was trained: pass them "
+                     "as they come.\n",
                 p->in_method == MLP_SCALE_STANDARD ? "standardized" : "min-max");
     if (p->out_shift != NULL) fprintf(out, " * The outputs come back in the targets' units.\n");
     if (p->n_classes > 0)
         fprintf(out, " * Classes: %s_classes[]; %s_predict_class(x) gives the index.\n", name, name);
-    fprintf(out, " */\n#include <math.h>\n\n");
+}
 
-    fprintf(out, "enum { %s_N_INPUTS = %zu, %s_N_OUTPUTS = %zu };\n\n", name, in, name, k);
+mlp_status mlp_net_export_c_header(const mlp_net *net, FILE *out, const char *name)
+{
+    mlp_status s = export_ok(net, out, name, __func__);
+    if (s != MLP_OK) return s;
+    errno = 0;
+    put_about(out, net, name, "the declarations of a network");
+    fprintf(out, " *\n * The C file exported with this header (mlp_net_export_c(), `mlp export`)\n"
+                 " * defines them: compile it with your program and link with -lm.\n */\n");
+    fprintf(out, "#ifndef MLP_EXPORT_%s_H\n#define MLP_EXPORT_%s_H\n\n", name, name);
+    fprintf(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    put_interface(out, net, name);
+    fprintf(out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+    MLP_CHECK(!ferror(out), MLP_ERR_IO, "mlp_net_export_c_header: write error: %s",
+              strerror(errno));
+    return MLP_OK;
+}
+
+mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
+{
+    mlp_status s = export_ok(net, out, name, __func__);
+    if (s != MLP_OK) return s;
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    errno = 0;
+    put_about(out, net, name, "a network");
+    fprintf(out, " *\n * Standalone C99: it needs only <math.h> (link with -lm). %s.h, from\n"
+                 " * mlp_net_export_c_header() or `mlp export`, declares what it defines.\n */\n"
+                 "#include <math.h>\n\n",
+            name);
+    put_interface(out, net, name);
+    fputc('\n', out);
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
         char part[32];
@@ -174,8 +233,7 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
     /* predict: two buffers of the widest layer, layer after layer */
     size_t wide = in;
     for (size_t l = 0; l < net->n_layers; l++) wide = net->layers[l].out > wide ? net->layers[l].out : wide;
-    fprintf(out, "\nvoid %s_predict(const double *x, double *y);\n", name);
-    fprintf(out, "void %s_predict(const double *x, double *y)\n{\n", name);
+    fprintf(out, "\nvoid %s_predict(const double *x, double *y)\n{\n", name);
     fprintf(out, "    double a[%zu], b[%zu];\n", wide, wide);
     if (p->in_shift != NULL)
         fprintf(out, "    for (int i = 0; i < %zu; i++) a[i] = (x[i] - %s_in_shift[i]) / %s_in_scale[i];\n",
@@ -203,8 +261,7 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
         fprintf(out, "    for (int i = 0; i < %zu; i++) y[i] = %s[i];\n", k, cur);
     fprintf(out, "}\n");
     if (p->n_classes > 0) {
-        fprintf(out, "\nint %s_predict_class(const double *x);\n", name);
-        fprintf(out, "int %s_predict_class(const double *x)\n{\n    double y[%zu];\n", name, k);
+        fprintf(out, "\nint %s_predict_class(const double *x)\n{\n    double y[%zu];\n", name, k);
         fprintf(out, "    %s_predict(x, y);\n", name);
         if (k == 1) {
             fprintf(out, "    return y[0] > 0.5;\n}\n");

@@ -1,7 +1,8 @@
 /* C export: the exported file of several trained networks (every activation,
  * classification and regression, with and without scaling) is compiled by the
- * system's C compiler as a shared object, loaded, and compared with the library's
- * mlp_net_predict_raw on 10,000 rows: equal to 1e-12 relative. */
+ * system's C compiler as a shared object with a file of the user's that calls it
+ * through the exported header, loaded, and compared with the library's
+ * mlp_net_predict on 10,000 rows: equal to 1e-12 relative. */
 #define _GNU_SOURCE /* mkdtemp, dlopen */
 #include <dlfcn.h>
 #include <math.h>
@@ -35,10 +36,39 @@ static void check_export(mlp_net *net, const char *name, double *worst)
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(mlp_net_export_c(net, f, name), MLP_OK);
     fclose(f);
-    /* as a user would: strict C99, every warning an error */
+    /* the header, and a program of the user's that includes it: it calls the model
+     * through the header alone (user_row gives the first output of a row) */
+    char hdr[256], user[256];
+    snprintf(hdr, sizeof hdr, "%s/%s.h", dir, name);
+    snprintf(user, sizeof user, "%s/user_%s.c", dir, name);
+    f = fopen(hdr, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c_header(net, f, name), MLP_OK);
+    fclose(f);
+    f = fopen(user, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#include \"%s.h\"\n#include <string.h>\n"
+               "double user_row(const double *x);\n"
+               "double user_row(const double *x)\n{\n"
+               "    double y[%s_N_OUTPUTS], in[%s_N_INPUTS];\n"
+               "    memcpy(in, x, sizeof in);\n    %s_predict(in, y);\n",
+            name, name, name, name);
+    if (mlp_net_n_classes(net) > 0)
+        fprintf(f, "    if (%s_predict_class(in) < 0 || %s_predict_class(in) >= %s_N_CLASSES ||\n"
+                   "        %s_classes[0][0] == 0) return -1.0;\n", name, name, name, name);
+    fprintf(f, "    return y[0];\n}\n");
+    fclose(f);
+    /* as a user would: strict C99, every warning an error, prototypes required */
     snprintf(cmd, sizeof cmd,
-             "cc -std=c99 -pedantic -Wall -Wextra -Werror -O2 -fPIC -shared %s -o %s -lm", src, so);
+             "cc -std=c99 -pedantic -Wall -Wextra -Wmissing-prototypes -Werror -O2 -fPIC -shared "
+             "%s %s -o %s -lm", src, user, so);
     ck_assert_msg(system(cmd) == 0, "%s: the exported file does not compile", name);
+    /* and the header as C++ sees it */
+    snprintf(cmd, sizeof cmd, "command -v c++ >/dev/null || exit 0; "
+             "printf '#include \"%s.h\"\\nint main() { double x[%zu] = {0}, y[%zu]; "
+             "%s_predict(x, y); return 0; }\\n' | c++ -x c++ -fsyntax-only -Wall -Werror "
+             "-I%s -", name, mlp_net_n_inputs(net), mlp_net_n_outputs(net), name, dir);
+    ck_assert_msg(system(cmd) == 0, "%s: the header does not compile as C++", name);
     void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
     char sym[128];
@@ -55,9 +85,15 @@ static void check_export(mlp_net *net, const char *name, double *worst)
     for (size_t i = 0; i < ROWS * IN; i++) x[i] = 3.0 * uniform(&s) + 10.0; /* raw: off-center */
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, ROWS), MLP_OK);
-    ck_assert_int_eq(mlp_net_predict_raw(net, ws, lib, x, ROWS), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(net, ws, lib, x, ROWS), MLP_OK);
+    snprintf(sym, sizeof sym, "user_row");
+    found = dlsym(h, sym);
+    ck_assert_ptr_nonnull(found);
+    double (*user_row)(const double *);
+    memcpy(&user_row, &found, sizeof user_row);
     for (size_t r = 0; r < ROWS; r++) {
         predict(x + r * IN, y);
+        if (r < 100) ck_assert_double_eq(user_row(x + r * IN), y[0]); /* through the header */
         for (size_t c = 0; c < k; c++) {
             const double a = y[c], b = lib[r * k + c];
             const double err = fabs(a - b) / fmax(1e-300, fmax(fabs(a), fabs(b)));
@@ -91,6 +127,8 @@ static void check_export(mlp_net *net, const char *name, double *worst)
     free(x);
     free(lib);
     unlink(src);
+    unlink(hdr);
+    unlink(user);
     unlink(so);
     rmdir(dir);
 }
