@@ -9,11 +9,13 @@
  * Exit status: 0 done, 1 failed (the message says why), 2 bad usage. */
 #define _POSIX_C_SOURCE 200809L
 #include <csv.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,11 @@ enum { EXIT_USAGE = 2 };
 
 static const char *prog = "mlp";
 
-/* A temporary output file to remove if the command fails before renaming it. */
-static char pending[4096];
+/* Temporary output files to remove if the command fails before renaming them. */
+static char pending[2][4096];
 
 /* "mlp: MESSAGE" on stderr; then the way out: status 2 after a usage hint, or 1 after
- * removing a half-written output. */
+ * removing half-written outputs. */
 static void leave(int status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0), noreturn));
 static void leave(int status, const char *fmt, va_list ap)
 {
@@ -38,7 +40,8 @@ static void leave(int status, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     if (status == EXIT_USAGE) fprintf(stderr, "Try '%s --help'.\n", prog);
-    if (pending[0] != '\0') remove(pending); /* the output stays as it was */
+    for (int i = 0; i < 2; i++)
+        if (pending[i][0] != '\0') remove(pending[i]); /* the output stays as it was */
     exit(status);
 }
 
@@ -60,30 +63,47 @@ static void die(const char *fmt, ...)
 
 /* A command's output: stdout, or (-o PATH) a temporary file beside PATH that
  * commit_output renames over it once everything is written; until then a failure
- * removes it (pending) and PATH stays as it was. */
-static FILE *open_output(const char *path)
+ * removes it (pending) and PATH stays as it was. `slot` (0 or 1) tells two outputs of
+ * one command apart. */
+static FILE *open_output(const char *path, int slot)
 {
     if (path == NULL) return stdout;
-    char tmp[sizeof pending];
+    char tmp[sizeof pending[0]];
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     FILE *out = fopen(tmp, "w");
     if (out == NULL) die("%s: %s", tmp, strerror(errno));
-    snprintf(pending, sizeof pending, "%s", tmp);
+    snprintf(pending[slot], sizeof pending[slot], "%s", tmp);
     return out;
 }
 
-static void commit_output(FILE *out, const char *path)
+static void close_output(FILE *out, int slot)
 {
     if (out == stdout) return;
-    if (fclose(out) != 0) die("%s: %s", pending, strerror(errno));
-    if (rename(pending, path) != 0) die("%s: %s", path, strerror(errno));
-    pending[0] = '\0';
+    if (fclose(out) != 0) die("%s: %s", pending[slot], strerror(errno));
+}
+
+static void commit_output(const char *path, int slot)
+{
+    if (path == NULL) return;
+    if (rename(pending[slot], path) != 0) die("%s: %s", path, strerror(errno));
+    pending[slot][0] = '\0';
+}
+
+/* The library's detail in the command's words: without the name of the C function
+ * that refused ("mlp_table_read_csv: "), which the user of the command never called. */
+static const char *detail(void)
+{
+    const char *d = mlp_error_detail(), *p = d;
+    if (strncmp(p, "mlp_", 4) != 0) return d;
+    p += 4;
+    while (islower((unsigned char)*p) || *p == '_') p++;
+    return p[0] == ':' && p[1] == ' ' ? p + 2 : d;
 }
 
 /* A library call that must succeed. */
 static void check(mlp_status s, const char *what)
 {
-    if (s != MLP_OK) die("%s: %s", what, mlp_error_detail());
+    if (s != MLP_OK) die("%s: %s", what, detail());
 }
 
 static void *xmalloc(size_t n)
@@ -100,16 +120,19 @@ static const char help[] =
     "Commands:\n"
     "  train DATA.csv --target COLUMN -o MODEL.mlp\n"
     "                 train a network on a CSV file (classification or regression,\n"
-    "                 decided from the target column unless --task says)\n"
+    "                 decided from the target column unless --task says): score it on\n"
+    "                 held-out rows, then train the model it saves on every row\n"
     "  predict MODEL DATA.csv [-o OUT.csv]\n"
     "                 predict every row (streamed: files larger than memory are fine)\n"
     "  eval MODEL DATA.csv\n"
-    "                 accuracy, confusion matrix, precision/recall/F1 per class; or MSE,\n"
-    "                 MAE and R^2\n"
+    "                 accuracy, balanced accuracy, macro F1, confusion matrix, precision/\n"
+    "                 recall/F1 per class; or MSE, MAE and R^2\n"
     "  info MODEL [--plot CURVE.png]\n"
-    "                 layers, parameters, provenance, columns, classes, loss curve\n"
+    "                 layers, parameters, provenance, columns, classes, loss curves\n"
     "  export MODEL [-o MODEL.c] [--name NAME]\n"
-    "                 one standalone C99 file with NAME_predict() (stdout without -o)\n"
+    "                 one standalone C99 file with NAME_predict(), and MODEL.h beside it\n"
+    "                 (stdout, without a header, without -o)\n"
+    "A DATA.csv of '-' is standard input.\n"
     "\n"
     "Options of train:\n"
     "  -t, --target LIST      target column(s), comma-separated (default: the last)\n"
@@ -117,22 +140,32 @@ static const char help[] =
     "      --task TASK        auto (default), classification, regression\n"
     "      --hidden LIST      hidden layer sizes (default 64,32)\n"
     "      --activation NAME  hidden activation (default relu)\n"
-    "      --epochs N         (default 200)\n"
-    "      --batch N          rows per step, 0 for all (default 32)\n"
+    "      --epochs N         at most (default 200)\n"
+    "      --batch N          rows per step, 0 for all (default 32; lbfgs, lm and\n"
+    "                         irprop- take all rows)\n"
     "      --optimizer NAME   sgd, momentum, nesterov, adam (default), irprop-, lbfgs, lm\n"
-    "      --lr X             learning rate (default: the optimizer's)\n"
+    "      --lr X             learning rate (default: the optimizer's; lbfgs, lm and\n"
+    "                         irprop- have none)\n"
     "      --weight-decay X   L2 decay (default 0)\n"
-    "      --validation F     fraction of the training rows to validate on (default 0.1)\n"
+    "      --validation F     fraction of the training rows to validate on, drawn by\n"
+    "                         class (default 0.1; 0: none)\n"
     "      --patience N       epochs without improvement before stopping (default 10;\n"
-    "                         0: no early stopping)\n"
-    "      --test F           fraction held out to score the model (default 0.2; 0: none)\n"
+    "                         0: no early stopping, the last epoch is kept)\n"
+    "      --test F           fraction held out to score the model (default 0.2; 0:\n"
+    "                         none)\n"
+    "      --test-file FILE   score the model on this file instead of held-out rows\n"
+    "      --cv K             score by K-fold cross-validation instead\n"
+    "      --no-refit         save the model scored on the held-out rows, trained\n"
+    "                         without them, instead of training again on every row\n"
     "      --scale NAME       standard (default), minmax, none\n"
     "      --seed N           (default 1)\n"
     "  -o, --output FILE      where the model goes (default model.mlp)\n"
     "  -q, --quiet            no progress\n"
     "Options of every command that reads CSV:\n"
     "  -d, --delimiter C      the field separator (default ,)\n"
-    "      --no-header        the file has no header row (columns are named 1, 2, ...)\n"
+    "      --header           the first row names the columns\n"
+    "      --no-header        it does not (columns are named 1, 2, ...); without\n"
+    "                         either, a first row that holds a number is data\n"
     "\n"
     "Ctrl-C while training stops after the epoch and saves the best model so far; a\n"
     "second Ctrl-C quits at once and leaves the output file as it was.\n"
@@ -141,12 +174,12 @@ static const char help[] =
 /* ---- options --------------------------------------------------------------------- */
 
 typedef struct opts {
-    const char *target, *inputs, *output, *plot, *name;
+    const char *target, *inputs, *output, *plot, *name, *test_file;
     mlp_task task;
     size_t hidden[16], n_hidden;
     mlp_activation activation;
-    size_t epochs, batch, patience;
-    int patience_set;
+    size_t epochs, batch, patience, cv;
+    int batch_set, lr_set, patience_set, test_set, refit;
     mlp_optimizer_kind optimizer;
     double lr, weight_decay, validation, test;
     mlp_scaling scale;
@@ -177,8 +210,9 @@ static size_t count(const char *s, const char *what)
 
 enum {
     OPT_INPUTS = 256, OPT_TASK, OPT_HIDDEN, OPT_ACTIVATION, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
-    OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_SCALE, OPT_SEED, OPT_NO_HEADER,
-    OPT_PLOT, OPT_NAME, OPT_HELP, OPT_VERSION
+    OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
+    OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_HELP,
+    OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -195,11 +229,15 @@ static const struct option long_options[] = {
     {"validation", required_argument, NULL, OPT_VALIDATION},
     {"patience", required_argument, NULL, OPT_PATIENCE},
     {"test", required_argument, NULL, OPT_TEST},
+    {"test-file", required_argument, NULL, OPT_TEST_FILE},
+    {"cv", required_argument, NULL, OPT_CV},
+    {"no-refit", no_argument, NULL, OPT_NO_REFIT},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"seed", required_argument, NULL, OPT_SEED},
     {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"delimiter", required_argument, NULL, 'd'},
+    {"header", no_argument, NULL, OPT_HEADER},
     {"no-header", no_argument, NULL, OPT_NO_HEADER},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"name", required_argument, NULL, OPT_NAME},
@@ -207,6 +245,17 @@ static const struct option long_options[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
+
+/* Whether a long option takes an argument, for gathering options from anywhere on the
+ * command line. */
+static int takes_argument(const char *arg)
+{
+    if (!strcmp(arg, "-t") || !strcmp(arg, "-o") || !strcmp(arg, "-d")) return 1;
+    if (arg[1] != '-' || strchr(arg, '=') != NULL) return 0;
+    for (const struct option *o = long_options; o->name != NULL; o++)
+        if (!strcmp(arg + 2, o->name)) return o->has_arg == required_argument;
+    return 0; /* unknown: getopt says so */
+}
 
 static void parse_options(opts *o, int argc, char **argv)
 {
@@ -221,12 +270,13 @@ static void parse_options(opts *o, int argc, char **argv)
     o->lr = 0;
     o->validation = 0.1;
     o->test = 0.2;
+    o->refit = 1;
     o->scale = MLP_SCALE_STANDARD;
     o->seed = 1;
     o->delimiter = ',';
-    o->header = 1;
+    o->header = MLP_CSV_HEADER_DETECT;
     o->output = NULL;
-    o->name = "model";
+    o->name = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+t:o:qd:", long_options, NULL)) != -1) {
@@ -257,16 +307,19 @@ static void parse_options(opts *o, int argc, char **argv)
                 usage_error("--activation: unknown activation '%s'", optarg);
             break;
         case OPT_EPOCHS: o->epochs = count(optarg, "--epochs"); break;
-        case OPT_BATCH: o->batch = count(optarg, "--batch"); break;
+        case OPT_BATCH: o->batch = count(optarg, "--batch"), o->batch_set = 1; break;
         case OPT_OPTIMIZER:
             if (mlp_optimizer_from_name(&o->optimizer, optarg) != MLP_OK)
                 usage_error("--optimizer: unknown optimizer '%s'", optarg);
             break;
-        case OPT_LR: o->lr = number(optarg, "--lr"); break;
+        case OPT_LR: o->lr = number(optarg, "--lr"), o->lr_set = 1; break;
         case OPT_DECAY: o->weight_decay = number(optarg, "--weight-decay"); break;
         case OPT_VALIDATION: o->validation = number(optarg, "--validation"); break;
         case OPT_PATIENCE: o->patience = count(optarg, "--patience"), o->patience_set = 1; break;
-        case OPT_TEST: o->test = number(optarg, "--test"); break;
+        case OPT_TEST: o->test = number(optarg, "--test"), o->test_set = 1; break;
+        case OPT_TEST_FILE: o->test_file = optarg; break;
+        case OPT_CV: o->cv = count(optarg, "--cv"); break;
+        case OPT_NO_REFIT: o->refit = 0; break;
         case OPT_SCALE:
             if (!strcmp(optarg, "standard")) o->scale = MLP_SCALE_STANDARD;
             else if (!strcmp(optarg, "minmax")) o->scale = MLP_SCALE_MINMAX;
@@ -280,6 +333,7 @@ static void parse_options(opts *o, int argc, char **argv)
             if (strlen(optarg) != 1) usage_error("--delimiter: one character, not '%s'", optarg);
             o->delimiter = optarg[0];
             break;
+        case OPT_HEADER: o->header = 1; break;
         case OPT_NO_HEADER: o->header = 0; break;
         case OPT_PLOT: o->plot = optarg; break;
         case OPT_NAME: o->name = optarg; break;
@@ -292,6 +346,18 @@ static void parse_options(opts *o, int argc, char **argv)
     if (o->validation < 0 || o->validation >= 1)
         usage_error("--validation: %g is not in [0, 1)", o->validation);
     if (o->test < 0 || o->test >= 1) usage_error("--test: %g is not in [0, 1)", o->test);
+    if (o->cv == 1) usage_error("--cv: 1 fold scores nothing: 2 or more, or leave it out");
+    if ((o->cv > 0) + (o->test_file != NULL) + o->test_set > 1)
+        usage_error("--test, --test-file and --cv each choose how the model is scored: one of them");
+    mlp_optimizer probe;
+    mlp_optimizer_init(&probe, sizeof probe, o->optimizer);
+    const int full = o->optimizer == MLP_OPT_LBFGS || o->optimizer == MLP_OPT_LM ||
+                     o->optimizer == MLP_OPT_IRPROP_MINUS;
+    if (o->lr_set && probe.learning_rate == 0)
+        usage_error("--lr: %s has no learning rate (it chooses its own steps)",
+                    mlp_optimizer_name(o->optimizer));
+    if (o->batch_set && full && o->batch != 0)
+        usage_error("--batch: %s takes every row in each step", mlp_optimizer_name(o->optimizer));
 }
 
 static mlp_csv_options csv_options(const opts *o)
@@ -302,6 +368,70 @@ static mlp_csv_options csv_options(const opts *o)
     c.delimiter = o->delimiter;
     return c;
 }
+
+/* A CSV file read whole; "-" is standard input. */
+static mlp_table *read_table(const char *path, const mlp_csv_options *co)
+{
+    mlp_table *t;
+    if (!strcmp(path, "-"))
+        check(mlp_table_read_csv_file(&t, stdin, "standard input", co), "reading the data");
+    else
+        check(mlp_table_read_csv(&t, path, co), "reading the data");
+    return t;
+}
+
+/* ---- scores ---------------------------------------------------------------------------- */
+
+/* How a model does on labelled rows, printed. */
+static void print_scores(const mlp_net *net, const mlp_dataset *rows, FILE *out)
+{
+    mlp_workspace *ws;
+    check(mlp_workspace_create(&ws, net, 1024), "mlp_workspace_create");
+    const size_t classes = mlp_net_n_classes(net);
+    size_t *m = classes > 0 ? xmalloc(classes * classes * sizeof *m) : NULL;
+    mlp_scores sc;
+    check(mlp_scores_init(&sc, sizeof sc), "mlp_scores_init");
+    check(mlp_net_score(net, ws, &sc, m, rows), "scoring");
+    mlp_workspace_free(ws);
+    if (classes == 0) {
+        fprintf(out, "MSE %.6g  MAE %.6g  R^2 %.4f  (%zu rows, in the targets' units)\n", sc.mse,
+                sc.mae, sc.r2, sc.n);
+        return;
+    }
+    size_t right = 0, width = 9;
+    for (size_t c = 0; c < classes; c++) {
+        right += m[c * classes + c];
+        if (strlen(mlp_net_class_name(net, c)) > width) width = strlen(mlp_net_class_name(net, c));
+    }
+    if (width > 24) width = 24;
+    fprintf(out, "accuracy %.4f (%zu of %zu rows), balanced accuracy %.4f, macro F1 %.4f\n\n"
+                 "confusion matrix (rows: true class, columns: predicted)\n%*s",
+            sc.accuracy, right, sc.n, sc.balanced_accuracy, sc.macro_f1, (int)width, "");
+    for (size_t c = 0; c < classes; c++)
+        fprintf(out, " %*.*s", (int)width, (int)width, mlp_net_class_name(net, c));
+    fputc('\n', out);
+    for (size_t t = 0; t < classes; t++) {
+        fprintf(out, "%*.*s", (int)width, (int)width, mlp_net_class_name(net, t));
+        for (size_t c = 0; c < classes; c++) fprintf(out, " %*zu", (int)width, m[t * classes + c]);
+        fputc('\n', out);
+    }
+    double *pr = xmalloc(classes * sizeof *pr), *rc = xmalloc(classes * sizeof *rc),
+           *f1 = xmalloc(classes * sizeof *f1);
+    check(mlp_class_scores(pr, rc, f1, m, classes), "mlp_class_scores");
+    fprintf(out, "\n%*s %9s %9s %9s %9s\n", (int)width, "class", "precision", "recall", "F1",
+            "support");
+    for (size_t c = 0; c < classes; c++) {
+        size_t support = 0;
+        for (size_t j = 0; j < classes; j++) support += m[c * classes + j];
+        fprintf(out, "%*.*s %9.4f %9.4f %9.4f %9zu\n", (int)width, (int)width,
+                mlp_net_class_name(net, c), pr[c], rc[c], f1[c], support);
+    }
+    free(pr), free(rc), free(f1), free(m);
+}
+
+/* A model's columns and classes, read from a file as the model names them. */
+static mlp_table *read_labelled(const mlp_net *net, const opts *o, const char *path,
+                                const char ***free1, const char ***free2, const char ***free3);
 
 /* ---- train --------------------------------------------------------------------------- */
 
@@ -322,6 +452,7 @@ typedef struct progress {
     size_t epochs;
     double start;
     int printed;
+    const char *what; /* the run: "", "fold 2/5: ", "every row: " */
 } progress;
 
 static double now(void)
@@ -337,13 +468,303 @@ static int report(const mlp_epoch_report *r, void *user)
     if (!p->quiet) {
         const double elapsed = now() - p->start;
         const double eta = elapsed / (double)r->epoch * (double)(p->epochs - r->epoch);
-        fprintf(stderr, "%sepoch %zu/%zu  loss %.6g", p->tty ? "\r" : "", r->epoch, p->epochs,
-                r->loss);
+        fprintf(stderr, "%s%sepoch %zu/%zu  loss %.6g", p->tty ? "\r" : "", p->what, r->epoch,
+                p->epochs, r->loss);
         if (!isnan(r->val_loss)) fprintf(stderr, "  validation %.6g", r->val_loss);
         fprintf(stderr, "  %.1f s  ETA %.0f s%s", elapsed, eta, p->tty ? "   " : "\n");
         p->printed = 1;
     }
     return interrupted != 0;
+}
+
+/* Rows of a dataset, gathered into arrays of their own (freed with the dataset's x and
+ * y: release_rows). */
+static mlp_dataset gather(const mlp_dataset *all, const size_t *rows, size_t m)
+{
+    const size_t yc = all->n_classes > 0 ? 1 : all->n_targets;
+    double *x = xmalloc(m * all->n_inputs * sizeof *x), *y = xmalloc(m * yc * sizeof *y);
+    check(mlp_gather_rows(x, all->x, all->n_inputs, rows, m), "mlp_gather_rows");
+    check(mlp_gather_rows(y, all->y, yc, rows, m), "mlp_gather_rows");
+    mlp_dataset d = *all;
+    d.x = x;
+    d.y = y;
+    d.n = m;
+    return d;
+}
+
+static void release_rows(mlp_dataset *d)
+{
+    free((void *)d->x);
+    free((void *)d->y);
+}
+
+/* What one training run left: the epoch kept and why it stopped. */
+typedef struct run_result {
+    mlp_status status;
+    mlp_stop_reason stop;
+    size_t epochs_run, kept;
+    double kept_loss;  /* the kept epoch's validation loss, or its training loss */
+    int validated;
+} run_result;
+
+/* The network the command trains: hidden layers as asked, a softmax output for classes
+ * or a linear one, drawn from the seed, named after the table. */
+static mlp_net *new_net(const opts *o, const mlp_table *t, const mlp_dataset *all)
+{
+    const size_t k = all->n_classes > 0 ? all->n_classes : all->n_targets;
+    mlp_layer_spec spec[17];
+    for (size_t l = 0; l < o->n_hidden; l++)
+        spec[l] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], o->activation, 1);
+    spec[o->n_hidden] =
+        (mlp_layer_spec)MLP_LAYER(k, all->n_classes > 0 ? MLP_ACT_SOFTMAX : MLP_ACT_IDENTITY, 1);
+    mlp_net *net;
+    check(mlp_net_create(&net, all->n_inputs, spec, o->n_hidden + 1), "the network");
+    check(mlp_net_init(net, MLP_INIT_AUTO, o->seed), "mlp_net_init");
+    check(mlp_net_set_table_names(net, t), "naming the columns");
+    return net;
+}
+
+/* Fit the scaling on `rows` and train `net` on them for at most `epochs` epochs: with
+ * validate, holding out o->validation of them and stopping o->patience epochs after the
+ * best; else every epoch, on every row. */
+static run_result train_run(const opts *o, mlp_net *net, const mlp_dataset *rows, size_t epochs,
+                            int validate, const char *what)
+{
+    const int cls = rows->n_classes > 0;
+    check(mlp_net_fit_scaling(net, o->scale, cls ? MLP_SCALE_NONE : o->scale, rows),
+          "fitting the scaling");
+    mlp_optimizer opt;
+    check(mlp_optimizer_init(&opt, sizeof opt, o->optimizer), "mlp_optimizer_init");
+    if (o->lr_set) opt.learning_rate = o->lr;
+    opt.weight_decay = o->weight_decay;
+    const mlp_loss loss = cls ? MLP_LOSS_CATEGORICAL_CROSSENTROPY : MLP_LOSS_MSE;
+    mlp_trainer *tr;
+    check(mlp_trainer_create(&tr, net, loss, &opt, 32), "the trainer");
+    mlp_fit_options fit;
+    check(mlp_fit_options_init(&fit, sizeof fit), "mlp_fit_options_init");
+    fit.epochs = epochs;
+    if (o->batch_set) fit.batch_size = o->batch; /* else the method's own */
+    fit.seed = o->seed;
+    fit.validation_fraction = validate ? o->validation : 0;
+    fit.patience = validate ? o->patience : 0;
+    progress pg = {o->quiet, isatty(STDERR_FILENO), epochs, now(), 0, what};
+    fit.callback = report;
+    fit.user_data = &pg;
+    mlp_fit_result res;
+    check(mlp_fit_result_init(&res, sizeof res), "mlp_fit_result_init");
+    run_result r = {.status = mlp_trainer_fit(tr, &res, rows, &fit), .validated = validate};
+    if (pg.printed && pg.tty) fputc('\n', stderr);
+    if (r.status != MLP_OK && res.epochs_run == 0) check(r.status, "training");
+    r.stop = res.stop;
+    r.epochs_run = res.epochs_run;
+    r.kept = fit.patience > 0 ? res.best_epoch : res.epochs_run;
+    r.kept_loss = validate ? res.val_loss[r.kept - 1] : res.loss[r.kept - 1];
+    mlp_trainer_free(tr);
+    return r;
+}
+
+static void say_run(const opts *o, const run_result *r, const char *what)
+{
+    if (o->quiet) return;
+    const char *why = r->stop == MLP_STOP_PATIENCE    ? "stopped early"
+                      : r->stop == MLP_STOP_CALLBACK  ? "interrupted"
+                      : r->stop == MLP_STOP_CONVERGED ? "converged"
+                      : r->stop == MLP_STOP_EPOCHS    ? "done"
+                                                      : "stopped: the loss left the numbers";
+    fprintf(stderr, "%s%s after %zu epochs; kept %s %zu (%s loss %.6g)\n", what, why,
+            r->epochs_run, r->kept == r->epochs_run ? "the last, epoch" : "epoch", r->kept,
+            r->validated ? "validation" : "training", r->kept_loss);
+}
+
+/* Hold-outs need rows enough to say something, and to leave enough to train on. */
+enum { MIN_HELD = 5, MIN_TRAIN = 10 };
+
+static int cmd_train(const opts *o, int argc, char **argv)
+{
+    if (argc != 1) usage_error("train takes one CSV file, not %d arguments", argc);
+    const char *output = o->output != NULL ? o->output : "model.mlp";
+    mlp_csv_options co = csv_options(o);
+    co.target = o->target;
+    co.inputs = o->inputs;
+    co.task = o->task;
+    mlp_table *t = read_table(argv[0], &co);
+    mlp_dataset all;
+    check(mlp_table_dataset(&all, sizeof all, t), "mlp_table_dataset");
+    const size_t n = all.n, nt = all.n_targets;
+    if (nt == 0) die("%s: no target column", argv[0]);
+    const int cls = all.n_classes > 0;
+    if (cls && all.n_classes < 2) die("%s: the target has one class only", argv[0]);
+    if (o->optimizer == MLP_OPT_LM && cls)
+        usage_error("--optimizer lm: Levenberg-Marquardt fits squared errors, a regression's; "
+                    "for classes use lbfgs or adam");
+    if (!o->quiet)
+        fprintf(stderr, "%s: %zu rows, %zu inputs, %s of %s%s\n", argv[0], n, all.n_inputs,
+                cls ? "classification" : "regression", mlp_table_target_name(t, 0),
+                cls ? "" : nt > 1 ? " and more" : "");
+
+    /* How the model is scored: held-out rows (default), a file, or folds. */
+    size_t n_test = 0;
+    if (o->cv == 0 && o->test_file == NULL && o->test > 0) {
+        n_test = (size_t)llround(o->test * (double)n);
+        if (n_test < MIN_HELD || n - n_test < MIN_TRAIN) {
+            if (!o->quiet)
+                fprintf(stderr, "%s: %zu rows: too few to hold out %g of them to score the model "
+                                "(%zu row%s); it is trained on all and scored on none (score it "
+                                "with --test-file, or --cv)\n",
+                        prog, n, o->test, n_test, n_test == 1 ? "" : "s");
+            n_test = 0;
+        }
+    }
+    if (o->cv > n) die("--cv %zu: more folds than the %zu rows", o->cv, n);
+    /* Validation and early stopping, on the rows a run trains on. */
+    const size_t n_fit = n - n_test;
+    int validate = o->validation > 0 && o->patience > 0;
+    if (validate && (size_t)(o->validation * (double)n_fit) < MIN_HELD) {
+        if (!o->quiet)
+            fprintf(stderr, "%s: %zu training rows: too few to hold out %g of them to stop early "
+                            "on; every epoch runs, on every row\n",
+                    prog, n_fit, o->validation);
+        validate = 0;
+    }
+    if (o->patience_set && o->patience > 0 && o->validation == 0 && !o->quiet)
+        fprintf(stderr, "%s: --patience without validation rows (--validation 0): no early "
+                        "stopping\n", prog);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+
+    /* 1. scoring runs: each trains without the rows it is scored on, stopping early on a
+     *    validation share of its rows, and tells how many epochs to train */
+    size_t *order = xmalloc(n * sizeof *order), epochs = o->epochs;
+    mlp_net *net = NULL;
+    run_result r = {.status = MLP_OK};
+    if (n_test > 0) {
+        size_t n_train;
+        check(mlp_split(order, &n_train, n, (double)n_test / (double)n, cls ? all.y : NULL,
+                        o->seed), "mlp_split");
+        mlp_dataset train = gather(&all, order, n_train);
+        mlp_dataset test = gather(&all, order + n_train, n - n_train);
+        net = new_net(o, t, &all);
+        r = train_run(o, net, &train, o->epochs, validate, "");
+        say_run(o, &r, "");
+        epochs = r.kept;
+        if (!interrupted) {
+            printf("test rows (%zu, held out; the model trained on the other %zu rows):\n",
+                   test.n, train.n);
+            print_scores(net, &test, stdout);
+        }
+        release_rows(&train);
+        release_rows(&test);
+    } else if (o->cv > 1) {
+        size_t *fold = xmalloc(n * sizeof *fold), *kept = xmalloc(o->cv * sizeof *kept);
+        check(mlp_kfold(fold, n, o->cv, cls ? all.y : NULL, o->seed), "mlp_kfold");
+        double *score = xmalloc(o->cv * 3 * sizeof *score);
+        for (size_t f = 0; f < o->cv && !interrupted; f++) {
+            size_t a = 0, b = n;
+            for (size_t i = 0; i < n; i++) order[fold[i] == f ? --b : a++] = i;
+            mlp_dataset train = gather(&all, order, a), test = gather(&all, order + a, n - a);
+            char what[48];
+            snprintf(what, sizeof what, "fold %zu/%zu: ", f + 1, o->cv);
+            mlp_net *fnet = new_net(o, t, &all);
+            const run_result fr = train_run(o, fnet, &train, o->epochs, validate, what);
+            say_run(o, &fr, what);
+            kept[f] = fr.kept;
+            mlp_workspace *ws;
+            check(mlp_workspace_create(&ws, fnet, 1024), "mlp_workspace_create");
+            mlp_scores sc;
+            check(mlp_scores_init(&sc, sizeof sc), "mlp_scores_init");
+            check(mlp_net_score(fnet, ws, &sc, NULL, &test), "scoring");
+            score[3 * f] = cls ? sc.accuracy : sc.mse;
+            score[3 * f + 1] = cls ? sc.balanced_accuracy : sc.mae;
+            score[3 * f + 2] = cls ? sc.macro_f1 : sc.r2;
+            mlp_workspace_free(ws);
+            mlp_net_free(fnet);
+            release_rows(&train);
+            release_rows(&test);
+        }
+        if (!interrupted) {
+            const char *names[2][3] = {{"MSE", "MAE", "R^2"},
+                                       {"accuracy", "balanced accuracy", "macro F1"}};
+            printf("%zu-fold cross-validation (each fold scored by a model trained on the "
+                   "others):\n", o->cv);
+            for (int s = 0; s < 3; s++) {
+                double mean = 0, sq = 0;
+                for (size_t f = 0; f < o->cv; f++) mean += score[3 * f + s];
+                mean /= (double)o->cv;
+                for (size_t f = 0; f < o->cv; f++)
+                    sq += (score[3 * f + s] - mean) * (score[3 * f + s] - mean);
+                printf("%s %.4f +- %.4f%s", names[cls][s], mean, sqrt(sq / (double)(o->cv - 1)),
+                       s < 2 ? ", " : "\n");
+            }
+            /* every row: the folds' middle count of epochs */
+            for (size_t i = 1; i < o->cv; i++)
+                for (size_t j = i; j > 0 && kept[j - 1] > kept[j]; j--) {
+                    const size_t tmp = kept[j];
+                    kept[j] = kept[j - 1];
+                    kept[j - 1] = tmp;
+                }
+            epochs = kept[o->cv / 2];
+        }
+        free(fold), free(kept), free(score);
+    }
+
+    /* 2. without a scoring run, a run on every row, with its validation share when
+     *    there is one, tells how many epochs to train (or is the model, without refit) */
+    int chose = n_test > 0 || o->cv > 1; /* the epochs were chosen on rows held out */
+    if (!interrupted && net == NULL && (!chose || !o->refit)) {
+        net = new_net(o, t, &all);
+        r = train_run(o, net, &all, o->epochs, validate, "");
+        say_run(o, &r, "");
+        epochs = r.kept;
+        chose = validate;
+    }
+    /* 3. the model saved: trained on every row for the epochs chosen */
+    const int refit = !interrupted && chose && o->refit;
+    if (refit) {
+        mlp_net_free(net);
+        net = new_net(o, t, &all);
+        r = train_run(o, net, &all, epochs, 0, "every row: ");
+        say_run(o, &r, "every row: ");
+    }
+    if (net == NULL) die("interrupted before a model was trained: %s not written", output);
+    check(mlp_net_save(net, output), "saving the model");
+    if (!o->quiet && refit)
+        fprintf(stderr, "saved %s: trained on all %zu rows for %zu epochs, a number chosen on "
+                        "held-out rows\n", output, n, epochs);
+    else if (!o->quiet)
+        fprintf(stderr, "saved %s: trained on %s\n", output,
+                n_test > 0 ? "the rows not held out" : validate ? "the rows not validated on"
+                                                                : "every row");
+    if (o->test_file != NULL && !interrupted) {
+        const char **a = NULL, **b = NULL, **c = NULL;
+        mlp_table *tt = read_labelled(net, o, o->test_file, &a, &b, &c);
+        mlp_dataset test;
+        check(mlp_table_dataset(&test, sizeof test, tt), "mlp_table_dataset");
+        printf("%s (%zu rows):\n", o->test_file, test.n);
+        print_scores(net, &test, stdout);
+        mlp_table_free(tt);
+        free(a), free(b), free(c);
+    }
+    mlp_net_free(net);
+    free(order);
+    mlp_table_free(t);
+    if (interrupted) {
+        fprintf(stderr, "%s: interrupted: %s holds the best model so far\n", prog, output);
+        return EXIT_FAILURE;
+    }
+    return r.status == MLP_OK ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ---- predict, eval --------------------------------------------------------------------- */
+
+static mlp_net *load(const char *path)
+{
+    mlp_net *net;
+    check(mlp_net_load(&net, path), "loading the model");
+    return net;
 }
 
 /* The model's names of n columns, as an array for the CSV options. */
@@ -358,187 +779,38 @@ static const char **names_of(const char *(*name)(const mlp_net *, size_t), const
     return a;
 }
 
-/* Scores of predictions on raw rows, printed. */
-static void score(const mlp_net *net, const double *x, const double *y, size_t n, FILE *out)
+static mlp_table *read_labelled(const mlp_net *net, const opts *o, const char *path,
+                                const char ***free1, const char ***free2, const char ***free3)
 {
-    const size_t k = mlp_net_n_outputs(net), classes = mlp_net_n_classes(net);
-    mlp_workspace *ws;
-    check(mlp_workspace_create(&ws, net, n), "mlp_workspace_create");
-    double *p = xmalloc(n * k * sizeof *p);
-    check(mlp_net_predict_raw(net, ws, p, x, n), "mlp_net_predict_raw");
-    if (classes > 0) {
-        size_t *truth = xmalloc(n * sizeof *truth), *pred = xmalloc(n * sizeof *pred);
-        size_t *m = xmalloc(classes * classes * sizeof *m);
-        for (size_t i = 0; i < n; i++) truth[i] = (size_t)y[i];
-        if (k == 1)
-            for (size_t i = 0; i < n; i++) pred[i] = p[i] > 0.5;
-        else
-            check(mlp_argmax(pred, p, n, k), "mlp_argmax");
-        check(mlp_confusion(m, truth, pred, n, classes), "mlp_confusion");
-        size_t right = 0, width = 9;
-        for (size_t c = 0; c < classes; c++) {
-            right += m[c * classes + c];
-            if (strlen(mlp_net_class_name(net, c)) > width) width = strlen(mlp_net_class_name(net, c));
-        }
-        if (width > 24) width = 24;
-        fprintf(out, "accuracy %.4f (%zu of %zu rows)\n\nconfusion matrix (rows: true class, "
-                     "columns: predicted)\n%*s", (double)right / (double)n, right, n, (int)width, "");
-        for (size_t c = 0; c < classes; c++) fprintf(out, " %*.*s", (int)width, (int)width,
-                                                     mlp_net_class_name(net, c));
-        fputc('\n', out);
-        for (size_t t = 0; t < classes; t++) {
-            fprintf(out, "%*.*s", (int)width, (int)width, mlp_net_class_name(net, t));
-            for (size_t c = 0; c < classes; c++) fprintf(out, " %*zu", (int)width, m[t * classes + c]);
-            fputc('\n', out);
-        }
-        double *pr = xmalloc(classes * sizeof *pr), *rc = xmalloc(classes * sizeof *rc),
-               *f1 = xmalloc(classes * sizeof *f1);
-        check(mlp_class_scores(pr, rc, f1, m, classes), "mlp_class_scores");
-        fprintf(out, "\n%*s %9s %9s %9s %9s\n", (int)width, "class", "precision", "recall", "F1",
-                "support");
-        for (size_t c = 0; c < classes; c++) {
-            size_t support = 0;
-            for (size_t j = 0; j < classes; j++) support += m[c * classes + j];
-            fprintf(out, "%*.*s %9.4f %9.4f %9.4f %9zu\n", (int)width, (int)width,
-                    mlp_net_class_name(net, c), pr[c], rc[c], f1[c], support);
-        }
-        free(pr), free(rc), free(f1), free(truth), free(pred), free(m);
-    } else {
-        double mse, mae, r2;
-        check(mlp_regression_scores(&mse, &mae, &r2, p, y, n, k), "mlp_regression_scores");
-        fprintf(out, "MSE %.6g  MAE %.6g  R^2 %.4f  (%zu rows, in the targets' units)\n", mse, mae,
-                r2, n);
-    }
-    free(p);
-    mlp_workspace_free(ws);
-}
-
-static int cmd_train(const opts *o, int argc, char **argv)
-{
-    if (argc != 1) usage_error("train takes one CSV file, not %d arguments", argc);
-    const char *output = o->output != NULL ? o->output : "model.mlp";
+    const size_t in = mlp_net_n_inputs(net), classes = mlp_net_n_classes(net);
+    const size_t nt = mlp_net_n_targets(net);
+    if (nt == 0) die("the model does not name its target column");
     mlp_csv_options co = csv_options(o);
-    co.target = o->target;
-    co.inputs = o->inputs;
-    co.task = o->task;
-    mlp_table *t;
-    check(mlp_table_read_csv(&t, argv[0], &co), "reading the data");
-    const size_t n = mlp_table_rows(t), in = mlp_table_n_inputs(t), nt = mlp_table_n_targets(t);
-    if (nt == 0) die("%s: no target column", argv[0]);
-    const int cls = mlp_table_is_classification(t);
-    const size_t classes = mlp_table_n_classes(t);
-    if (cls && classes < 2) die("%s: the target has one class only", argv[0]);
-    const size_t k = cls ? classes : nt;
-    if (!o->quiet)
-        fprintf(stderr, "%s: %zu rows, %zu inputs, %s of %s%s\n", argv[0], n, in,
-                cls ? "classification" : "regression", mlp_table_target_name(t, 0),
-                cls ? "" : nt > 1 ? " and more" : "");
-
-    /* train and test rows, the test rows held out (stratified by class) */
-    size_t *order = xmalloc(n * sizeof *order), n_train = n;
-    if (o->test > 0) {
-        check(mlp_split(order, &n_train, n, o->test, cls ? mlp_table_targets(t) : NULL, o->seed),
-              "mlp_split");
+    const char **inputs = names_of(mlp_net_input_name, net, in, "input");
+    const char **targets = names_of(mlp_net_target_name, net, nt, "target");
+    if (o->header != 0) {
+        co.input_names = inputs;
+        co.n_input_names = in;
+    }
+    co.target_names = targets;
+    co.n_target_names = nt;
+    const char **labels = NULL;
+    if (classes > 0) {
+        labels = xmalloc(classes * sizeof *labels);
+        for (size_t c = 0; c < classes; c++) labels[c] = mlp_net_class_name(net, c);
+        co.task = MLP_TASK_CLASSIFICATION;
+        co.classes = labels;
+        co.n_classes = classes;
     } else {
-        for (size_t i = 0; i < n; i++) order[i] = i;
+        co.task = MLP_TASK_REGRESSION;
     }
-    const size_t n_test = n - n_train;
-    double *x = xmalloc(n * in * sizeof *x), *y = xmalloc(n * nt * sizeof *y);
-    check(mlp_gather_rows(x, mlp_table_inputs(t), in, order, n), "mlp_gather_rows");
-    check(mlp_gather_rows(y, mlp_table_targets(t), nt, order, n), "mlp_gather_rows");
-
-    /* the network */
-    mlp_layer_spec spec[17];
-    for (size_t l = 0; l < o->n_hidden; l++)
-        spec[l] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], o->activation, 1);
-    spec[o->n_hidden] = (mlp_layer_spec)MLP_LAYER(k, cls ? MLP_ACT_SOFTMAX : MLP_ACT_IDENTITY, 1);
-    mlp_net *net;
-    check(mlp_net_create(&net, in, spec, o->n_hidden + 1), "the network");
-    const int relu_like = o->activation == MLP_ACT_RELU || o->activation == MLP_ACT_LEAKY_RELU;
-    check(mlp_net_init(net, relu_like ? MLP_INIT_HE : MLP_INIT_XAVIER, o->seed), "mlp_net_init");
-    const char **names = xmalloc((in + nt) * sizeof *names);
-    for (size_t i = 0; i < in; i++) names[i] = mlp_table_input_name(t, i);
-    for (size_t i = 0; i < nt; i++) names[in + i] = mlp_table_target_name(t, i);
-    check(mlp_net_set_columns(net, names, names + in, nt), "mlp_net_set_columns");
-    free(names);
-    if (cls) {
-        const char **labels = xmalloc(classes * sizeof *labels);
-        for (size_t c = 0; c < classes; c++) labels[c] = mlp_table_class_name(t, c);
-        check(mlp_net_set_classes(net, labels, classes), "mlp_net_set_classes");
-        free(labels);
-    }
-
-    /* the rows as they come: the scaling, fitted on the training rows only, lives in
-     * the model, which applies it to every row it is given */
-    const mlp_dataset raw_train = cls ? (mlp_dataset)MLP_DATASET_CLASSES(x, in, y, classes, n_train)
-                                      : (mlp_dataset)MLP_DATASET(x, in, y, nt, n_train);
-    check(mlp_net_fit_scaling(net, o->scale, cls ? MLP_SCALE_NONE : o->scale, &raw_train),
-          "mlp_net_fit_scaling");
-
-    mlp_optimizer opt;
-    check(mlp_optimizer_init(&opt, sizeof opt, o->optimizer), "mlp_optimizer_init");
-    if (o->lr > 0) opt.learning_rate = o->lr;
-    opt.weight_decay = o->weight_decay;
-    const mlp_loss loss = cls ? MLP_LOSS_CATEGORICAL_CROSSENTROPY : MLP_LOSS_MSE;
-    const int full = o->optimizer == MLP_OPT_LBFGS || o->optimizer == MLP_OPT_LM ||
-                     o->optimizer == MLP_OPT_IRPROP_MINUS;
-    mlp_trainer *tr;
-    check(mlp_trainer_create(&tr, net, loss, &opt, full || o->batch == 0 ? n_train : o->batch),
-          "the trainer");
-    mlp_fit_options fit;
-    check(mlp_fit_options_init(&fit, sizeof fit), "mlp_fit_options_init");
-    fit.epochs = o->epochs;
-    fit.batch_size = full ? MLP_BATCH_AUTO : o->batch;
-    fit.seed = o->seed;
-    fit.validation_fraction = o->validation;
-    fit.patience = o->validation > 0 ? o->patience : 0;
-    progress pg = {o->quiet, isatty(STDERR_FILENO), o->epochs, now(), 0};
-    fit.callback = report;
-    fit.user_data = &pg;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    mlp_fit_result res;
-    check(mlp_fit_result_init(&res, sizeof res), "mlp_fit_result_init");
-    const mlp_status fs = mlp_trainer_fit(tr, &res, &raw_train, &fit);
-    if (pg.printed && pg.tty) fputc('\n', stderr);
-    if (fs != MLP_OK && res.epochs_run == 0) check(fs, "training");
-    if (!o->quiet) {
-        const char *why = res.stop == MLP_STOP_PATIENCE    ? "stopped early"
-                          : res.stop == MLP_STOP_CALLBACK  ? "interrupted"
-                          : res.stop == MLP_STOP_CONVERGED ? "converged"
-                          : res.stop == MLP_STOP_EPOCHS    ? "done"
-                                                           : "stopped: the loss left the numbers";
-        fprintf(stderr, "%s after %zu epochs; kept epoch %zu (%s loss %.6g)\n", why,
-                res.epochs_run, res.best_epoch, fit.validation_fraction > 0 ? "validation" : "training",
-                res.best_loss);
-    }
-    check(mlp_net_save(net, output), "saving the model");
-    if (!o->quiet) fprintf(stderr, "saved %s\n", output);
-    if (n_test > 0 && !interrupted) {
-        printf("test rows (%zu, held out):\n", n_test);
-        score(net, x + n_train * in, y + n_train * nt, n_test, stdout);
-    }
-    mlp_trainer_free(tr);
-    mlp_net_free(net);
-    free(x), free(y), free(order);
-    mlp_table_free(t);
-    if (interrupted) {
-        fprintf(stderr, "%s: interrupted: %s holds the best model so far\n", prog, output);
-        return EXIT_FAILURE;
-    }
-    return fs == MLP_OK ? EXIT_SUCCESS : EXIT_FAILURE;
-}
-
-/* ---- predict, eval --------------------------------------------------------------------- */
-
-static mlp_net *load(const char *path)
-{
-    mlp_net *net;
-    check(mlp_net_load(&net, path), "loading the model");
-    return net;
+    mlp_table *t = read_table(path, &co);
+    if (mlp_table_n_inputs(t) != in)
+        die("%s: %zu input columns, the model takes %zu", path, mlp_table_n_inputs(t), in);
+    *free1 = inputs;
+    *free2 = targets;
+    *free3 = labels;
+    return t;
 }
 
 /* A CSV field, quoted when it must be. */
@@ -555,15 +827,18 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     const size_t in = mlp_net_n_inputs(net), k = mlp_net_n_outputs(net);
     const size_t classes = mlp_net_n_classes(net);
     mlp_csv_options co = csv_options(o);
-    const char **inputs = mlp_net_input_name(net, 0) != NULL && o->header
+    const char **inputs = mlp_net_input_name(net, 0) != NULL && o->header != 0
                               ? names_of(mlp_net_input_name, net, in, "input")
                               : NULL;
     co.input_names = inputs;
     co.n_input_names = inputs != NULL ? in : 0;
     co.target = "";
     mlp_csv_stream *st;
-    check(mlp_csv_stream_open(&st, argv[1], &co), "reading the data");
-    FILE *out = open_output(o->output);
+    if (!strcmp(argv[1], "-"))
+        check(mlp_csv_stream_open_file(&st, stdin, "standard input", &co), "reading the data");
+    else
+        check(mlp_csv_stream_open(&st, argv[1], &co), "reading the data");
+    FILE *out = open_output(o->output, 0);
     /* the header */
     const char *target = mlp_net_n_targets(net) > 0 ? mlp_net_target_name(net, 0) : "prediction";
     if (classes > 0) {
@@ -596,7 +871,7 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         const size_t m = mlp_table_rows(t);
         if (mlp_table_n_inputs(t) != in)
             die("%s: %zu input columns, the model takes %zu", argv[1], mlp_table_n_inputs(t), in);
-        check(mlp_net_predict_raw(net, ws, p, mlp_table_inputs(t), m), "predicting");
+        check(mlp_net_predict(net, ws, p, mlp_table_inputs(t), m), "predicting");
         for (size_t r = 0; r < m; r++) {
             const double *q = p + r * k;
             if (classes > 0) {
@@ -615,7 +890,8 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         mlp_table_free(t);
     }
     if (fflush(out) != 0 || ferror(out)) die("writing the predictions: %s", strerror(errno));
-    commit_output(out, o->output);
+    close_output(out, 0);
+    commit_output(o->output, 0);
     if (!o->quiet) fprintf(stderr, "%zu rows predicted\n", rows);
     free(p);
     free(inputs);
@@ -629,35 +905,13 @@ static int cmd_eval(const opts *o, int argc, char **argv)
 {
     if (argc != 2) usage_error("eval takes a model and a CSV file");
     mlp_net *net = load(argv[0]);
-    const size_t in = mlp_net_n_inputs(net), classes = mlp_net_n_classes(net);
-    const size_t nt = mlp_net_n_targets(net);
-    if (nt == 0) die("%s: the model does not name its target column", argv[0]);
-    mlp_csv_options co = csv_options(o);
-    const char **inputs = names_of(mlp_net_input_name, net, in, "input");
-    const char **targets = names_of(mlp_net_target_name, net, nt, "target");
-    if (o->header) {
-        co.input_names = inputs;
-        co.n_input_names = in;
-    }
-    co.target_names = targets;
-    co.n_target_names = nt;
-    const char **labels = NULL;
-    if (classes > 0) {
-        labels = xmalloc(classes * sizeof *labels);
-        for (size_t c = 0; c < classes; c++) labels[c] = mlp_net_class_name(net, c);
-        co.task = MLP_TASK_CLASSIFICATION;
-        co.classes = labels;
-        co.n_classes = classes;
-    } else {
-        co.task = MLP_TASK_REGRESSION;
-    }
-    mlp_table *t;
-    check(mlp_table_read_csv(&t, argv[1], &co), "reading the data");
-    if (mlp_table_n_inputs(t) != in)
-        die("%s: %zu input columns, the model takes %zu", argv[1], mlp_table_n_inputs(t), in);
-    score(net, mlp_table_inputs(t), mlp_table_targets(t), mlp_table_rows(t), stdout);
+    const char **a = NULL, **b = NULL, **c = NULL;
+    mlp_table *t = read_labelled(net, o, argv[1], &a, &b, &c);
+    mlp_dataset rows;
+    check(mlp_table_dataset(&rows, sizeof rows, t), "mlp_table_dataset");
+    print_scores(net, &rows, stdout);
     mlp_table_free(t);
-    free(labels), free(inputs), free(targets);
+    free(a), free(b), free(c);
     mlp_net_free(net);
     return EXIT_SUCCESS;
 }
@@ -683,12 +937,14 @@ static int cmd_info(const opts *o, int argc, char **argv)
     check(mlp_optimizer_init(&opt, sizeof opt, MLP_OPT_SGD), "mlp_optimizer_init");
     check(mlp_net_provenance(net, &pv, &opt), "mlp_net_provenance");
     printf("written by libmlp %s\n", pv.library_version);
-    if (pv.trained)
-        printf("trained: %zu epochs, %s, %s (learning rate %g), batch %zu, seed %llu\n", pv.epochs,
-               mlp_loss_name(pv.loss), mlp_optimizer_name(opt.kind), opt.learning_rate,
-               pv.batch_size, (unsigned long long)pv.seed);
-    else
+    if (pv.trained) {
+        printf("trained: %zu epochs, %s, %s", pv.epochs, mlp_loss_name(pv.loss),
+               mlp_optimizer_name(opt.kind));
+        if (opt.learning_rate > 0) printf(" (learning rate %g)", opt.learning_rate);
+        printf(", batch %zu, seed %llu\n", pv.batch_size, (unsigned long long)pv.seed);
+    } else {
         printf("not trained\n");
+    }
     if (mlp_net_input_name(net, 0) != NULL) {
         printf("inputs:");
         for (size_t i = 0; i < mlp_net_n_inputs(net); i++) {
@@ -704,26 +960,48 @@ static int cmd_info(const opts *o, int argc, char **argv)
         for (size_t c = 0; c < mlp_net_n_classes(net); c++) printf("%s %s", c ? "," : "", mlp_net_class_name(net, c));
         printf("\n");
     }
-    const double *h = NULL;
+    const double *h = NULL, *v = NULL;
     size_t epochs = 0;
     check(mlp_net_loss_history(net, &h, &epochs), "mlp_net_loss_history");
+    check(mlp_net_val_loss_history(net, &v, &epochs), "mlp_net_val_loss_history");
+    int validated = 0;
+    for (size_t e = 0; e < epochs; e++) validated |= !isnan(v[e]);
+    const size_t kept = pv.kept_epoch;
     if (epochs > 0) {
-        double best = h[0];
-        size_t at = 0;
-        for (size_t e = 1; e < epochs; e++)
-            if (h[e] < best) best = h[e], at = e;
-        printf("training loss: epoch 1 %.6g, epoch %zu %.6g, lowest %.6g at epoch %zu\n", h[0],
-               epochs, h[epochs - 1], best, at + 1);
+        printf("training loss: epoch 1 %.6g, epoch %zu %.6g\n", h[0], epochs, h[epochs - 1]);
+        if (validated) {
+            size_t at = SIZE_MAX;
+            for (size_t e = 0; e < epochs; e++)
+                if (!isnan(v[e]) && (at == SIZE_MAX || v[e] < v[at])) at = e;
+            printf("validation loss: lowest %.6g at epoch %zu\n", v[at], at + 1);
+        }
+        if (kept > 0) {
+            printf("the weights of epoch %zu%s: training loss %.6g", kept,
+                   kept == epochs ? " (the last)" : "", h[kept - 1]);
+            if (!isnan(v[kept - 1])) printf(", validation loss %.6g", v[kept - 1]);
+            printf("\n");
+        }
     }
     if (o->plot != NULL) {
         if (epochs == 0) die("%s: no loss history to plot", argv[0]);
         FILE *g = popen("gnuplot", "w");
         if (g == NULL) die("cannot run gnuplot: %s", strerror(errno));
         fprintf(g, "set terminal pngcairo size 800,480\nset output '%s'\nset logscale y\n"
-                   "set xlabel 'epoch'\nset ylabel 'training loss'\nset grid\n"
-                   "plot '-' using 1:2 with lines lw 2 notitle\n", o->plot);
+                   "set xlabel 'epoch'\nset ylabel 'loss'\nset grid\nset key top right\n",
+                o->plot);
+        if (kept > 0)
+            fprintf(g, "set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 lc rgb 'gray40'\n"
+                       "set label 'kept: epoch %zu' at %zu, graph 0.95 offset 1,0 tc rgb 'gray40'\n",
+                    kept, kept, kept, kept);
+        fprintf(g, "plot '-' using 1:2 with lines lw 2 title 'training'%s\n",
+                validated ? ", '-' using 1:2 with lines lw 2 title 'validation'" : "");
         for (size_t e = 0; e < epochs; e++) fprintf(g, "%zu %.17g\n", e + 1, h[e]);
         fprintf(g, "e\n");
+        if (validated) {
+            for (size_t e = 0; e < epochs; e++)
+                if (!isnan(v[e])) fprintf(g, "%zu %.17g\n", e + 1, v[e]);
+            fprintf(g, "e\n");
+        }
         const int st = pclose(g);
         if (st != 0) die("gnuplot failed (status %d): is it installed (apt-get install gnuplot-nox)?", st);
         printf("plot: %s\n", o->plot);
@@ -732,14 +1010,55 @@ static int cmd_info(const opts *o, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* The exported header's path beside the C file's: NAME.c gives NAME.h; any other
+ * name gets ".h" appended. */
+static char *header_path(const char *path)
+{
+    const size_t len = strlen(path);
+    char *h = xmalloc(len + 3);
+    memcpy(h, path, len + 1);
+    if (len > 2 && !strcmp(path + len - 2, ".c")) h[len - 1] = 'h';
+    else strcat(h, ".h");
+    return h;
+}
+
+/* The exported symbols' prefix: --name, else the C file's base name when it is an
+ * identifier, else "model". */
+static const char *export_name(const opts *o, char *buf, size_t size)
+{
+    if (o->name != NULL) return o->name;
+    if (o->output == NULL) return "model";
+    const char *slash = strrchr(o->output, '/'), *base = slash != NULL ? slash + 1 : o->output;
+    size_t len = strcspn(base, ".");
+    if (len == 0 || len >= size || !(isalpha((unsigned char)base[0]) || base[0] == '_'))
+        return "model";
+    for (size_t i = 0; i < len; i++)
+        if (!(isalnum((unsigned char)base[i]) || base[i] == '_')) return "model";
+    memcpy(buf, base, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 static int cmd_export(const opts *o, int argc, char **argv)
 {
     if (argc != 1) usage_error("export takes one model");
     mlp_net *net = load(argv[0]);
-    FILE *out = open_output(o->output);
-    const mlp_status s = mlp_net_export_c(net, out, o->name);
-    check(s, "exporting"); /* on failure the temporary file goes, the output stays */
-    commit_output(out, o->output);
+    char buf[65];
+    const char *name = export_name(o, buf, sizeof buf);
+    char *hpath = o->output != NULL ? header_path(o->output) : NULL;
+    FILE *out = open_output(o->output, 0);
+    check(mlp_net_export_c(net, out, name), "exporting"); /* a failure: no file changes */
+    close_output(out, 0);
+    if (hpath != NULL) {
+        FILE *h = open_output(hpath, 1);
+        check(mlp_net_export_c_header(net, h, name), "exporting the header");
+        close_output(h, 1);
+        commit_output(hpath, 1);
+    }
+    commit_output(o->output, 0);
+    if (hpath != NULL && !o->quiet)
+        fprintf(stderr, "wrote %s and %s (%s_predict)\n", o->output, hpath, name);
+    free(hpath);
     mlp_net_free(net);
     return EXIT_SUCCESS;
 }
@@ -757,7 +1076,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     opts o;
-    /* options may come before or after the arguments: gather both */
+    /* options may come before or after the arguments: gather both ("-" alone is an
+     * argument: standard input) */
     char **args = xmalloc((size_t)argc * sizeof *args);
     int nargs = 0, nrest = 1;
     char **rest = xmalloc(((size_t)argc + 1) * sizeof *rest);
@@ -766,12 +1086,7 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (a[0] == '-' && a[1] != '\0') {
             rest[nrest++] = argv[i];
-            /* an option's separate argument goes with it */
-            const int takes = (!strcmp(a, "-t") || !strcmp(a, "-o") || !strcmp(a, "-d") ||
-                               (a[1] == '-' && strchr(a, '=') == NULL && strcmp(a, "--quiet") &&
-                                strcmp(a, "--no-header") && strcmp(a, "--help") &&
-                                strcmp(a, "--version")));
-            if (takes && i + 1 < argc) rest[nrest++] = argv[++i];
+            if (takes_argument(a) && i + 1 < argc) rest[nrest++] = argv[++i];
         } else {
             args[nargs++] = argv[i];
         }

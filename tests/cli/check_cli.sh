@@ -13,6 +13,7 @@ trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 python3 "$src/make_data.py" "$dir"
+status() { set +e; "$@" > /dev/null 2>&1; echo $?; set -e; }
 
 # --- classification: three blobs, string labels ----------------------------------
 "$mlp" train "$dir/blobs.csv" --target species --epochs 60 -q -o "$dir/blobs.mlp" > "$dir/train.txt"
@@ -52,8 +53,64 @@ tail -n +2 "$dir/reg_pred.csv" | paste -d, - "$dir/reg_exported.csv" | awk -F, '
     fail "regression: the exported file predicts otherwise"
 "$mlp" info "$dir/reg.mlp" | grep -q "^target: y$" || fail "info names no target"
 
+# --- what a first user meets (1.5) ----------------------------------------------
+# early stopping: the kept epoch is the one train names, info names and the export's
+# comment names (1.4's info named the epoch of the lowest training loss)
+"$mlp" train "$dir/blobs.csv" --target species --epochs 300 --no-refit -o "$dir/es.mlp" \
+    > /dev/null 2> "$dir/es.txt"
+kept=$(sed -n 's/.*; kept epoch \([0-9]*\) .*/\1/p' "$dir/es.txt")
+[ -n "$kept" ] || fail "train named no kept epoch: $(tail -3 "$dir/es.txt")"
+"$mlp" info "$dir/es.mlp" > "$dir/es_info.txt"
+grep -q "^the weights of epoch $kept: training loss [0-9.e-]*, validation loss" "$dir/es_info.txt" ||
+    fail "info does not name the kept epoch $kept: $(cat "$dir/es_info.txt")"
+grep -q "learning rate 0.001" "$dir/es_info.txt" || fail "info: Adam's learning rate"
+"$mlp" export "$dir/es.mlp" -q -o "$dir/es.c"
+grep -q "the weights of epoch $kept " "$dir/es.c" || fail "the export names another epoch"
+# the export's header, included by a program of the user's
+printf '#include "es.h"\n#include <stdio.h>\nint main(void)\n{\n    double x[es_N_INPUTS] = {0, 0, 100}, y[es_N_OUTPUTS];\n    es_predict(x, y);\n    printf("%%s\\n", es_classes[es_predict_class(x)]);\n    return 0;\n}\n' > "$dir/use_es.c"
+${CC:-cc} -std=c99 -Wall -Wextra -Werror -I"$dir" "$dir/use_es.c" "$dir/es.c" -o "$dir/use_es" -lm
+[ "$("$dir/use_es")" = setosa ] || fail "the exported model through its header: $("$dir/use_es")"
+# --patience 0: no early stopping, the last epoch kept and said so
+"$mlp" train "$dir/blobs.csv" --target species --epochs 7 --patience 0 --no-refit \
+    -o "$dir/p0.mlp" > /dev/null 2> "$dir/p0.txt"
+grep -q "done after 7 epochs; kept the last, epoch 7" "$dir/p0.txt" || fail "patience 0: $(cat "$dir/p0.txt")"
+"$mlp" info "$dir/p0.mlp" | grep -q "^the weights of epoch 7 (the last)" || fail "patience 0: info"
+# the model saved is trained on every row, after the held-out ones scored its twin
+"$mlp" train "$dir/blobs.csv" --target species --epochs 60 -o "$dir/all.mlp" > /dev/null 2> "$dir/all.txt"
+grep -q "trained on all 600 rows for [0-9]* epochs" "$dir/all.txt" || fail "refit: $(tail -2 "$dir/all.txt")"
+# L-BFGS: no learning rate to show or to set, no batch to spell out
+"$mlp" train "$dir/reg.csv" --target y --optimizer lbfgs --epochs 30 -q -o "$dir/lb.mlp" > /dev/null
+"$mlp" info "$dir/lb.mlp" | grep "^trained:" | grep -q "learning rate" && fail "info: L-BFGS's learning rate"
+[ "$(status "$mlp" train "$dir/reg.csv" --optimizer lbfgs --lr 0.1)" = 2 ] || fail "--lr with lbfgs: not 2"
+[ "$(status "$mlp" train "$dir/reg.csv" --optimizer lbfgs --batch 16)" = 2 ] || fail "--batch with lbfgs: not 2"
+# a class-sorted file: the validation rows hold every class (1.4 validated on the last)
+sort -t, -k4 "$dir/blobs.csv" | awk 'NR == 1 { print "x1,x2,x3,species"; next } /species/ { next } { print }' > "$dir/sorted.csv"
+"$mlp" train "$dir/sorted.csv" --target species --epochs 60 --no-refit -q -o "$dir/sorted.mlp" > "$dir/sorted_score.txt"
+acc=$(awk '/^accuracy/ { print $2 }' "$dir/sorted_score.txt")
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.95) }' || fail "class-sorted file: accuracy $acc"
+# a 4-row file trains, saying that nothing is held out
+printf 'a,b,y\n1,2,0.5\n2,1,1.5\n3,3,2\n4,1,3.5\n' > "$dir/tiny.csv"
+"$mlp" train "$dir/tiny.csv" --epochs 5 -o "$dir/tiny.mlp" > /dev/null 2> "$dir/tiny.txt" ||
+    fail "a 4-row file: $(cat "$dir/tiny.txt")"
+grep -q "too few to hold out" "$dir/tiny.txt" || fail "a 4-row file: no note"
+# standard input, a file without a header (its first row is data: 4 rows, not 3)
+tail -n +2 "$dir/tiny.csv" | "$mlp" train - --epochs 5 -o "$dir/stdin.mlp" 2> "$dir/stdin.txt" > /dev/null ||
+    fail "train -: $(cat "$dir/stdin.txt")"
+grep -q "^-: 4 rows, 2 inputs, regression of 3" "$dir/stdin.txt" || fail "train -: $(head -1 "$dir/stdin.txt")"
+# a test file, and cross-validation
+"$mlp" train "$dir/blobs.csv" --target species --epochs 30 --test-file "$dir/blobs_test.csv" -q \
+    -o "$dir/tf.mlp" > "$dir/tf.txt"
+grep -q "^$dir/blobs_test.csv (300 rows):" "$dir/tf.txt" || fail "--test-file: $(head -2 "$dir/tf.txt")"
+"$mlp" train "$dir/reg.csv" --target y --epochs 30 --cv 3 -q -o "$dir/cv.mlp" > "$dir/cv.txt"
+grep -q "^3-fold cross-validation" "$dir/cv.txt" && grep -q "^MSE [0-9.e-]* +- [0-9.e-]*, MAE" "$dir/cv.txt" ||
+    fail "--cv: $(cat "$dir/cv.txt")"
+[ "$(status "$mlp" train "$dir/reg.csv" --cv 3 --test 0.3)" = 2 ] || fail "--cv with --test: not 2"
+if command -v gnuplot > /dev/null 2>&1; then
+    "$mlp" info "$dir/es.mlp" --plot "$dir/curves.png" > /dev/null
+    [ -s "$dir/curves.png" ] || fail "info --plot drew nothing"
+fi
+
 # --- exit statuses ---------------------------------------------------------------
-status() { set +e; "$@" > /dev/null 2>&1; echo $?; set -e; }
 [ "$(status "$mlp" --help)" = 0 ] || fail "--help"
 "$mlp" --version | grep -q "^mlp (libmlp) [0-9]" || fail "--version"
 [ "$(status "$mlp")" = 2 ] || fail "no command: not 2"
