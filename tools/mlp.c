@@ -148,8 +148,8 @@ static const char help[] =
     "                         irprop- have none)\n"
     "      --weight-decay X   L2 decay (default 0)\n"
     "      --validation F     fraction of the training rows to validate on, drawn by\n"
-    "                         class (default 0.1; 0: none)\n"
-    "      --patience N       epochs without improvement before stopping (default 10;\n"
+    "                         class, to choose the epochs (default 0.2; 0: none)\n"
+    "      --patience N       epochs without improvement before stopping (default 20;\n"
     "                         0: no early stopping, the last epoch is kept)\n"
     "      --test F           fraction held out to score the model (default 0.2; 0:\n"
     "                         none)\n"
@@ -265,10 +265,10 @@ static void parse_options(opts *o, int argc, char **argv)
     o->activation = MLP_ACT_RELU;
     o->epochs = 200;
     o->batch = 32;
-    o->patience = 10;
+    o->patience = 20;
     o->optimizer = MLP_OPT_ADAM;
     o->lr = 0;
-    o->validation = 0.1;
+    o->validation = 0.2;
     o->test = 0.2;
     o->refit = 1;
     o->scale = MLP_SCALE_STANDARD;
