@@ -123,11 +123,66 @@ static char *copy_str(const void *s, size_t n)
     return c;
 }
 
+/* Clinger's fast path: a decimal [+-]digits[.digits][e[+-]digits] whose digits make
+ * a significand m below 2^53 and whose power of ten e lies within ±22 is m · 10^e or
+ * m / 10^-e, two exact operands and one rounding: the correctly rounded value, as
+ * strtod gives it. 1 when it applies (*v set), else 0 and strtod decides. Most numbers
+ * in data files take it (a 1 GB file: strtod was 40 % of the read). */
+static int fast_decimal(const char *s, size_t n, double *v)
+{
+    static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    const int neg = n > 0 && s[0] == '-';
+    if (n > 0 && (s[0] == '-' || s[0] == '+')) i++;
+    uint64_t m = 0;
+    int digits = 0, any = 0, point = 0, e = 0;
+    for (; i < n; i++) {
+        const char c = s[i];
+        if (c == '.' && !point) {
+            point = 1;
+            continue;
+        }
+        if (c < '0' || c > '9') break;
+        any = 1;
+        if (m == 0 && c == '0') { /* a leading zero adds no digit */
+            e -= point;
+            continue;
+        }
+        if (++digits > 19) return 0;
+        m = m * 10 + (uint64_t)(c - '0');
+        e -= point;
+    }
+    if (!any) return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        const int eneg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+        int x = 0, xd = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (++xd > 4) return 0;
+            x = x * 10 + (s[i] - '0');
+        }
+        if (xd == 0) return 0;
+        e += eneg ? -x : x;
+    }
+    if (i != n || n >= 512 || m > ((uint64_t)1 << 53)) return 0;
+    double d = (double)m;
+    if (m != 0) {
+        if (e < -22 || e > 22) return 0;
+        d = e >= 0 ? d * pow10[e] : d / pow10[-e];
+    }
+    *v = neg ? -d : d;
+    return 1;
+}
+
 /* 1: a finite number fills the whole field (spaces trimmed by libcsv); -1: a number
  * that is not finite (nan, inf, 1e999); 0: not a number. */
 static int parse_number(const char *s, size_t n, double *v)
 {
-    char buf[64];
+    if (fast_decimal(s, n, v)) return 1;
+    char buf[512]; /* no number in a data file is longer */
     if (n == 0 || n >= sizeof buf) return 0;
     memcpy(buf, s, n);
     buf[n] = '\0';

@@ -478,6 +478,62 @@ START_TEST(many_distinct_targets_read_in_linear_time)
 }
 END_TEST
 
+/* Numbers read as strtod reads them in the "C" locale, to the bit: the reader's fast
+ * path (a significand below 2^53, a power of ten within ±22: one exact division or
+ * product) and its fallback to strtod, on numbers written every way a file has them. */
+START_TEST(numbers_read_as_strtod_reads_them)
+{
+    enum { N = 20000 };
+    char *text = malloc((size_t)N * 64 + 16), *p = text;
+    char (*fields)[48] = malloc(N * sizeof *fields);
+    uint64_t rng = 77;
+    p += sprintf(p, "x,y\n");
+    for (int i = 0; i < N; i++) {
+        const double mant = tu_uniform(&rng, -1, 1) * (double)(tu_next(&rng) >> (tu_next(&rng) % 64));
+        const double v = mant * pow(10.0, (double)((int)(tu_next(&rng) % 61) - 30));
+        char *f = fields[i];
+        const size_t size = sizeof fields[i];
+        switch (tu_next(&rng) % 8) {
+        case 0: snprintf(f, size, "%.17g", v); break;
+        case 1: snprintf(f, size, "%.9g", v); break;
+        case 2: snprintf(f, size, "%.3f", v); break;
+        case 3: snprintf(f, size, "%e", v); break;
+        case 4: snprintf(f, size, "%.12e", v); break;
+        case 5: snprintf(f, size, "%g", v); break;
+        case 6: snprintf(f, size, "%.0f", v); break;
+        default: snprintf(f, size, "%.20f", v); break;
+        }
+        const int extra = (int)(tu_next(&rng) % 6);
+        if (extra == 0) { /* leading zeros and a plus sign */
+            char t[48];
+            snprintf(t, sizeof t, "+000%s", fields[i][0] == '-' ? "1" : fields[i]);
+            snprintf(fields[i], sizeof fields[i], "%s", t);
+        }
+        p += sprintf(p, "%s,0\n", fields[i]);
+    }
+    const char *odd[] = {"1.", ".5", "-0", "0e0", "-.25E+2", "9007199254740993", "1e22", "1e23",
+                         "123456789012345678901", "4.9406564584124654e-324", "1e-400"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) p += sprintf(p, "%s,0\n", odd[i]);
+    mlp_csv_options o = defaults();
+    mlp_table *t = read_ok(text, &o);
+    ck_assert_uint_eq(mlp_table_rows(t), N + sizeof odd / sizeof odd[0]);
+    const double *x = mlp_table_inputs(t);
+    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    locale_t before = uselocale(c);
+    for (size_t i = 0; i < N + sizeof odd / sizeof odd[0]; i++) {
+        const char *f = i < N ? fields[i] : odd[i - N];
+        const double want = strtod(f, NULL);
+        ck_assert_msg(memcmp(&x[i], &want, sizeof want) == 0, "\"%s\": read %.17g, strtod %.17g",
+                      f, x[i], want);
+    }
+    uselocale(before);
+    freelocale(c);
+    mlp_table_free(t);
+    free(text);
+    free(fields);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -494,6 +550,7 @@ static Suite *csv_suite(void)
     tcase_add_test(c, options_struct_size);
     tcase_add_test(c, the_header_is_detected);
     tcase_add_test(c, many_distinct_targets_read_in_linear_time);
+    tcase_add_test(c, numbers_read_as_strtod_reads_them);
     suite_add_tcase(s, c);
     return s;
 }
