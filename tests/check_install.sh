@@ -101,7 +101,15 @@ files)
         fi
         echo "man pages: $(ls "$root/share/man/man3" | wc -l) under share/man/man3"
     fi
-    echo "installed: LICENSE, README.md, CHANGELOG.md, examples under $doc"
+    # an installed example, built against the installed library, finds its data where
+    # it is run from, as from the repository's top
+    flags=$(pcq --cflags --libs)
+    # shellcheck disable=SC2086
+    ${CC:-cc} -std=c11 -Wall -Wextra -Werror $extra "$doc/examples/from_csv.c" -o "$dir/from_csv" $flags
+    (cd "$doc" && LD_LIBRARY_PATH="$libdir" "$dir/from_csv" > "$dir/from_csv.txt") ||
+        { echo "FAIL: the installed from_csv did not run from $doc" >&2; exit 1; }
+    grep -q "^test accuracy" "$dir/from_csv.txt" || { echo "FAIL: from_csv: $(cat "$dir/from_csv.txt")" >&2; exit 1; }
+    echo "installed: LICENSE, README.md, CHANGELOG.md, examples under $doc (from_csv runs there)"
     ;;
 *)
     echo "usage: check_install.sh pkgconfig|static|cmake|files BUILD_DIR APP [SANITIZE]" >&2
