@@ -306,22 +306,28 @@ static void silu_bwd(double *dz, const double *da, const double *a, const double
 
 /* ---- the table ---------------------------------------------------------------------- */
 
+/* The rectifiers, whose layers MLP_INIT_AUTO draws as He does. */
+#define RECT MLP__ACT_RECTIFIER
+
 static const mlp__activation_kind kinds[] = {
     [MLP_ACT_IDENTITY] = {"identity", MLP__ACT_PIECEWISE, 1.0, identity_fwd, identity_d,
                           identity_bwd},
-    [MLP_ACT_RELU] = {"relu", MLP__ACT_PIECEWISE | MLP__ACT_KINK | MLP__ACT_RECTIFIER, 0.0, relu_fwd, relu_d, relu_bwd},
+    [MLP_ACT_RELU] = {"relu", MLP__ACT_PIECEWISE | MLP__ACT_KINK | RECT, 0.0, relu_fwd, relu_d,
+                      relu_bwd},
     [MLP_ACT_TANH] = {"tanh", 0, 0.0, tanh_fwd, tanh_d, tanh_bwd},
     [MLP_ACT_SIGMOID] = {"sigmoid", 0, 0.0, sigmoid_fwd, sigmoid_d, sigmoid_bwd},
     [MLP_ACT_SOFTMAX] = {"softmax", MLP__ACT_ROWWISE, 0.0, softmax_fwd, NULL, softmax_bwd},
-    [MLP_ACT_LEAKY_RELU] = {"leaky_relu", MLP__ACT_PIECEWISE | MLP__ACT_KINK | MLP__ACT_RECTIFIER, MLP_LEAKY_RELU_SLOPE,
-                            leaky_fwd, leaky_d, leaky_bwd},
-    [MLP_ACT_ELU] = {"elu", MLP__ACT_KINK | MLP__ACT_RECTIFIER, 0.0, elu_fwd, elu_d, elu_bwd},
-    [MLP_ACT_SOFTPLUS] = {"softplus", MLP__ACT_RECTIFIER, 0.0, softplus_fwd, softplus_d, softplus_bwd},
-    [MLP_ACT_GELU] = {"gelu", MLP__ACT_NEEDS_Z | MLP__ACT_RECTIFIER, 0.0, gelu_fwd, gelu_d, gelu_bwd},
-    [MLP_ACT_GELU_TANH] = {"gelu_tanh", MLP__ACT_NEEDS_Z | MLP__ACT_RECTIFIER, 0.0, gelu_tanh_fwd, gelu_tanh_d,
-                           gelu_tanh_bwd},
-    [MLP_ACT_SILU] = {"silu", MLP__ACT_NEEDS_Z | MLP__ACT_RECTIFIER, 0.0, silu_fwd, silu_d, silu_bwd},
+    [MLP_ACT_LEAKY_RELU] = {"leaky_relu", MLP__ACT_PIECEWISE | MLP__ACT_KINK | RECT,
+                            MLP_LEAKY_RELU_SLOPE, leaky_fwd, leaky_d, leaky_bwd},
+    [MLP_ACT_ELU] = {"elu", MLP__ACT_KINK | RECT, 0.0, elu_fwd, elu_d, elu_bwd},
+    [MLP_ACT_SOFTPLUS] = {"softplus", RECT, 0.0, softplus_fwd, softplus_d, softplus_bwd},
+    [MLP_ACT_GELU] = {"gelu", MLP__ACT_NEEDS_Z | RECT, 0.0, gelu_fwd, gelu_d, gelu_bwd},
+    [MLP_ACT_GELU_TANH] = {"gelu_tanh", MLP__ACT_NEEDS_Z | RECT, 0.0, gelu_tanh_fwd,
+                           gelu_tanh_d, gelu_tanh_bwd},
+    [MLP_ACT_SILU] = {"silu", MLP__ACT_NEEDS_Z | RECT, 0.0, silu_fwd, silu_d, silu_bwd},
 };
+
+#undef RECT
 
 const mlp__activation_kind *mlp__activation(mlp_activation act)
 {

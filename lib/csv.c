@@ -926,8 +926,10 @@ static mlp_status stream_next(mlp_csv_stream *st, mlp_table **table, size_t max_
         }
     }
     if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
-        fail(r, MLP_ERR_FORMAT, r->record == 0 ? "the file is empty" : "no data rows after the header");
-    if (r->status == MLP_OK && st->whole && r->n_out > 0) finish(r); /* labels sort as C reads numbers */
+        fail(r, MLP_ERR_FORMAT,
+             r->record == 0 ? "the file is empty" : "no data rows after the header");
+    /* in the C locale too: labels that are numbers sort as numbers */
+    if (r->status == MLP_OK && st->whole && r->n_out > 0) finish(r);
     if (c_locale != (locale_t)0) {
         uselocale(previous);
         freelocale(c_locale);

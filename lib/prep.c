@@ -287,7 +287,8 @@ void mlp__prep_outputs(const mlp_net *net, double *y, size_t n)
     const size_t k = mlp_net_n_outputs(net);
     if (p->out_shift == NULL) return;
     for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < k; c++) y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
+        for (size_t c = 0; c < k; c++)
+            y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
 }
 
 mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,

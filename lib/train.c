@@ -1702,7 +1702,8 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         memcpy(net->params, b.good, np * sizeof *b.good);
     /* the epoch whose weights the network now holds, over its whole history */
     const size_t kept_here = opt.patience > 0 ? res.best_epoch : res.epochs_run;
-    if (kept_here > 0) net->record.info.kept_epoch = net->record.info.epochs - res.epochs_run + kept_here;
+    if (kept_here > 0)
+        net->record.info.kept_epoch = net->record.info.epochs - res.epochs_run + kept_here;
     if (opt.patience > 0 || failed) net->param_gen++; /* not a step's change: re-read */
     free_buffers(&b);
     fit_data_free(&fd);

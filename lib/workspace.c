@@ -162,7 +162,8 @@ static mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, double *y, 
                               size_t n, const char *fn)
 {
     MLP_CHECK(net != NULL && ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG,
-              "%s: %s is NULL", fn, net == NULL ? "net" : ws == NULL ? "ws" : y == NULL ? "y" : "x");
+              "%s: %s is NULL", fn,
+              net == NULL ? "net" : ws == NULL ? "ws" : y == NULL ? "y" : "x");
     MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "%s: n is 0", fn);
     MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
               "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n,
