@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     size_t *order = malloc(n * sizeof *order), n_train;
     double *x = malloc(n * in * sizeof *x), *label = malloc(n * sizeof *label);
     if (order == NULL || x == NULL || label == NULL) return 1;
-    check(mlp_split(order, &n_train, n, 0.2, all.y, 1), "mlp_split");
+    check(mlp_dataset_split(order, &n_train, &all, 0.2, 1), "mlp_dataset_split");
     check(mlp_gather_rows(x, all.x, in, order, n), "gather");
     check(mlp_gather_rows(label, all.y, 1, order, n), "gather");
     const mlp_dataset train = MLP_DATASET_CLASSES(x, in, label, k, n_train);

@@ -1874,12 +1874,27 @@ MLP_API const char *mlp_net_class_name(const mlp_net *net, size_t k);
  * @param      n              rows, >= 2.
  * @param      test_fraction  in (0, 1).
  * @param[in]  labels         n class indices (whole numbers, as mlp_table_targets()
- *                            gives them), or NULL.
+ *                            gives them for a table of classes), or NULL. A regression's
+ *                            targets are no labels: whole numbers among them would pass
+ *                            for classes; mlp_dataset_split() cannot mistake them.
  * @param      seed           the same seed gives the same split.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG, ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_split(size_t *order, size_t *n_train, size_t n, double test_fraction,
                              const double *labels, unsigned long long seed);
+
+/**
+ * mlp_split() of a dataset's rows: stratified by class for a dataset of classes
+ * (::MLP_DATASET_CLASSES, a table of classes), plain for any other (since 1.5).
+ * @param[out] order          data->n row indices: the training rows, then the test rows.
+ * @param[out] n_train        the training rows.
+ * @param[in]  data           the rows (its x and y are not read, but for its classes).
+ * @param      test_fraction  in (0, 1).
+ * @param      seed           the same seed gives the same split.
+ * @return as mlp_split(); ::MLP_ERR_INVALID_ARG for a dataset without its shape.
+ */
+MLP_API mlp_status mlp_dataset_split(size_t *order, size_t *n_train, const mlp_dataset *data,
+                                     double test_fraction, unsigned long long seed);
 
 /**
  * Assign n rows to k folds for cross-validation, seeded; with `labels`, each class

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mlp_internal.h"
 
@@ -218,6 +219,25 @@ static size_t find_column(const reader *r, const char *name, size_t len, int *du
     return found;
 }
 
+/* The file's column names for a message: the first few, quoted, then how many more. */
+static const char *columns_list(const reader *r, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t c = 0; c < r->columns && used + 1 < size; c++) {
+        char name[96];
+        if (c == 8 && r->columns > 9) {
+            snprintf(buf + used, size - used, ", and %zu more", r->columns - c);
+            break;
+        }
+        column_name(r, c, name, sizeof name);
+        const int k = snprintf(buf + used, size - used, "%s%s", c ? ", " : "", name);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+    return buf;
+}
+
 /* Mark the column named name[0..len) with `value` and its place in order[]. */
 static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t *order, int value,
                      size_t *n, const char *what)
@@ -229,8 +249,15 @@ static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t
              "holds numbers and no such name, so it was read as data and the columns are "
              "numbered 1, 2, ...; if it is a header, say so (header 1, mlp's --header)",
              (int)len, name, what);
-    else if (c == SIZE_MAX)
-        fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s)", (int)len, name, what);
+    else if (c == SIZE_MAX) {
+        char cols[640], like[128] = "";
+        for (size_t k = 0; r->header != NULL && k < r->columns; k++) /* another case of it */
+            if (r->first_len[k] == len && strncasecmp(r->header[k], name, len) == 0)
+                snprintf(like, sizeof like, " (\"%.96s\"?)", r->header[k]);
+        fail(r, MLP_ERR_INVALID_ARG,
+             "no column named \"%.*s\"%s (the %s); the file's columns: %s", (int)len, name, like,
+             what, columns_list(r, cols, sizeof cols));
+    }
     else if (dup)
         fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns", what, (int)len, name);
     else if (marks[c] != 0)

@@ -56,6 +56,36 @@ static mlp_status group(size_t *order, size_t **start_out, size_t *classes, cons
     return MLP_OK;
 }
 
+/* A dataset's class indices for a stratified split, NULL for values; a dataset must
+ * say its shape (1.5), so that values are never taken for classes. */
+static mlp_status classes_of(const double **labels, size_t *n, const mlp_dataset *data,
+                             const char *fn)
+{
+    MLP_CHECK_PTR(data);
+    mlp_dataset d = {.struct_size = sizeof d};
+    mlp_status s = mlp__struct_in(&d, sizeof d, data, fn, "mlp_dataset");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(data->struct_size >= MLP__END(mlp_dataset, n_classes), MLP_ERR_INVALID_ARG,
+              "%s: the dataset does not say its shape: build it with MLP_DATASET, "
+              "MLP_DATASET_CLASSES or mlp_table_dataset()",
+              fn);
+    MLP_CHECK(d.n_classes == 0 || d.y != NULL, MLP_ERR_INVALID_ARG,
+              "%s: a dataset of %zu classes without its class indices (y is NULL)", fn,
+              d.n_classes);
+    *labels = d.n_classes > 0 ? d.y : NULL;
+    *n = d.n;
+    return MLP_OK;
+}
+
+mlp_status mlp_dataset_split(size_t *order, size_t *n_train, const mlp_dataset *data,
+                             double test_fraction, unsigned long long seed)
+{
+    const double *labels = NULL;
+    size_t n = 0;
+    mlp_status s = classes_of(&labels, &n, data, __func__);
+    return s != MLP_OK ? s : mlp_split(order, n_train, n, test_fraction, labels, seed);
+}
+
 mlp_status mlp_split(size_t *order, size_t *n_train, size_t n, double test_fraction,
                      const double *labels, unsigned long long seed)
 {

@@ -396,6 +396,35 @@ START_TEST(scores_are_the_definitions)
 }
 END_TEST
 
+/* A split of a dataset stratifies by class only for a dataset of classes: a
+ * regression's whole-number targets (diabetes' progression: 25 to 346, below its 442
+ * rows) passed to mlp_split as labels passed for classes, most of one row, and held
+ * out 14 % of the rows instead of 20 %. */
+START_TEST(a_split_knows_classes_from_values)
+{
+    enum { R = 442 };
+    static double x[R], y[R];
+    for (int i = 0; i < R; i++) {
+        x[i] = i;
+        y[i] = 25 + (i * 37) % 322; /* whole numbers, as progression is */
+    }
+    size_t order[R], n_train;
+    ck_assert_int_eq(mlp_dataset_split(order, &n_train, TU_ROWS(x, 1, y, 1, R), 0.2, 1), MLP_OK);
+    ck_assert_uint_eq(R - n_train, 88); /* llround(0.2 * 442) */
+    ck_assert_int_eq(mlp_split(order, &n_train, R, 0.2, y, 1), MLP_OK); /* the trap */
+    ck_assert_uint_lt(R - n_train, 80);
+    /* classes: each class its share */
+    blobs();
+    ck_assert_int_eq(mlp_dataset_split(order, &n_train, &(const mlp_dataset)MLP_DATASET_CLASSES(bx, IN, blabel, K, N), 0.2, 1),
+                     MLP_OK);
+    size_t per[K] = {0};
+    for (size_t i = n_train; i < N; i++) per[(int)blabel[order[i]]]++;
+    for (int k = 0; k < K; k++) ck_assert_uint_eq(per[k], 10);
+    ck_assert_int_eq(mlp_dataset_split(order, &n_train, TU_DATA(x, y, R), 0.2, 1),
+                     MLP_ERR_INVALID_ARG);
+}
+END_TEST
+
 /* Settings that a method would ignore are refused; its own defaults need no telling. */
 START_TEST(settings_mean_what_they_say)
 {
@@ -441,6 +470,7 @@ int main(void)
     tcase_add_test(tc, validation_rows_are_drawn_by_class);
     tcase_add_test(tc, scores_are_the_definitions);
     tcase_add_test(tc, settings_mean_what_they_say);
+    tcase_add_test(tc, a_split_knows_classes_from_values);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -465,7 +465,9 @@ static double now(void)
 static int report(const mlp_epoch_report *r, void *user)
 {
     progress *p = user;
-    if (!p->quiet) {
+    /* on a terminal every epoch, in place; into a file or a pipe a tenth of them */
+    const size_t every = p->tty || p->epochs < 20 ? 1 : p->epochs / 10;
+    if (!p->quiet && (r->epoch % every == 0 || r->epoch == 1)) {
         const double elapsed = now() - p->start;
         const double eta = elapsed / (double)r->epoch * (double)(p->epochs - r->epoch);
         fprintf(stderr, "%s%sepoch %zu/%zu  loss %.6g", p->tty ? "\r" : "", p->what, r->epoch,
@@ -563,7 +565,7 @@ static run_result train_run(const opts *o, mlp_net *net, const mlp_dataset *rows
     return r;
 }
 
-static void say_run(const opts *o, const run_result *r, const char *what)
+static void say_run(const opts *o, const run_result *r, const char *what, int cls)
 {
     if (o->quiet) return;
     const char *why = r->stop == MLP_STOP_PATIENCE    ? "stopped early"
@@ -571,9 +573,10 @@ static void say_run(const opts *o, const run_result *r, const char *what)
                       : r->stop == MLP_STOP_CONVERGED ? "converged"
                       : r->stop == MLP_STOP_EPOCHS    ? "done"
                                                       : "stopped: the loss left the numbers";
-    fprintf(stderr, "%s%s after %zu epochs; kept %s %zu (%s loss %.6g)\n", what, why,
+    fprintf(stderr, "%s%s after %zu epochs; kept %s %zu (%s loss %.6g%s)\n", what, why,
             r->epochs_run, r->kept == r->epochs_run ? "the last, epoch" : "epoch", r->kept,
-            r->validated ? "validation" : "training", r->kept_loss);
+            r->validated ? "validation" : "training", r->kept_loss,
+            cls ? "" : ", the MSE of the scaled targets");
 }
 
 /* Hold-outs need rows enough to say something, and to leave enough to train on. */
@@ -649,7 +652,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
         mlp_dataset test = gather(&all, order + n_train, n - n_train);
         net = new_net(o, t, &all);
         r = train_run(o, net, &train, o->epochs, validate, "");
-        say_run(o, &r, "");
+        say_run(o, &r, "", cls);
         epochs = r.kept;
         if (!interrupted) {
             printf("test rows (%zu, held out; the model trained on the other %zu rows):\n",
@@ -670,7 +673,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
             snprintf(what, sizeof what, "fold %zu/%zu: ", f + 1, o->cv);
             mlp_net *fnet = new_net(o, t, &all);
             const run_result fr = train_run(o, fnet, &train, o->epochs, validate, what);
-            say_run(o, &fr, what);
+            say_run(o, &fr, what, cls);
             kept[f] = fr.kept;
             mlp_workspace *ws;
             check(mlp_workspace_create(&ws, fnet, 1024), "mlp_workspace_create");
@@ -717,7 +720,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
     if (!interrupted && net == NULL && (!chose || !o->refit)) {
         net = new_net(o, t, &all);
         r = train_run(o, net, &all, o->epochs, validate, "");
-        say_run(o, &r, "");
+        say_run(o, &r, "", cls);
         epochs = r.kept;
         chose = validate;
     }
@@ -727,7 +730,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
         mlp_net_free(net);
         net = new_net(o, t, &all);
         r = train_run(o, net, &all, epochs, 0, "every row: ");
-        say_run(o, &r, "every row: ");
+        say_run(o, &r, "every row: ", cls);
     }
     if (net == NULL) die("interrupted before a model was trained: %s not written", output);
     check(mlp_net_save(net, output), "saving the model");
@@ -838,6 +841,24 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         check(mlp_csv_stream_open_file(&st, stdin, "standard input", &co), "reading the data");
     else
         check(mlp_csv_stream_open(&st, argv[1], &co), "reading the data");
+    /* the first block before any output: a file the model cannot read writes nothing */
+    enum { BLOCK = 4096 };
+    mlp_table *t;
+    const mlp_status first = mlp_csv_stream_read(st, &t, BLOCK);
+    if (first != MLP_OK && inputs != NULL) {
+        /* say which columns the model reads, beside what the file lacks */
+        char cols[512];
+        size_t used = 0;
+        for (size_t i = 0; i < in && used + 1 < sizeof cols; i++) {
+            const int w = snprintf(cols + used, sizeof cols - used, "%s%s", i ? ", " : "",
+                                   inputs[i]);
+            if (w < 0) break;
+            used += (size_t)w;
+        }
+        die("reading the data: %s (the model reads the columns %s%s)", detail(), cols,
+            used + 1 >= sizeof cols ? "..." : "");
+    }
+    check(first, "reading the data");
     FILE *out = open_output(o->output, 0);
     /* the header */
     const char *target = mlp_net_n_targets(net) > 0 ? mlp_net_target_name(net, 0) : "prediction";
@@ -859,14 +880,12 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         }
     }
     fputc('\n', out);
-    enum { BLOCK = 4096 };
     mlp_workspace *ws;
     check(mlp_workspace_create(&ws, net, BLOCK), "mlp_workspace_create");
     double *p = xmalloc(BLOCK * k * sizeof *p);
-    mlp_table *t;
     size_t rows = 0;
-    while (1) {
-        check(mlp_csv_stream_read(st, &t, BLOCK), "reading the data");
+    for (int block = 0;; block++) {
+        if (block > 0) check(mlp_csv_stream_read(st, &t, BLOCK), "reading the data");
         if (t == NULL) break;
         const size_t m = mlp_table_rows(t);
         if (mlp_table_n_inputs(t) != in)
