@@ -34,61 +34,70 @@ size_t mlp__output_classes(const mlp_net *net)
 mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, int need_y,
                         const char *fn, const char *what)
 {
-    MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset is NULL", fn, ROWS(what));
-    mlp_dataset in = {.struct_size = sizeof in};
-    mlp_status s = mlp__struct_in(&in, sizeof in, d, fn, "mlp_dataset");
-    if (s != MLP_OK) return s;
-    MLP_CHECK(in.x != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's x is NULL", fn, ROWS(what));
-    MLP_CHECK(in.y != NULL || !need_y, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's y is NULL",
-              fn, ROWS(what));
-    MLP_CHECK(in.n > 0, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset has n = 0 rows", fn, ROWS(what));
-    const size_t k = mlp_net_n_outputs(net);
-    *r = (mlp__rows){.x = in.x, .y = in.y, .n = in.n, .tcols = k, .classes = 0, .model = 0};
+    MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset is NULL", fn,
+              ROWS(what));
+    /* a struct of this header's size is read where it is (a step passes here); a
+     * shorter one through the defaults */
+    mlp_dataset copy = {.struct_size = sizeof copy};
+    const mlp_dataset *in = d;
+    if (d->struct_size != sizeof *d) {
+        mlp_status s = mlp__struct_in(&copy, sizeof copy, d, fn, "mlp_dataset");
+        if (s != MLP_OK) return s;
+        in = &copy;
+    }
+    MLP_CHECK(in->x != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's x is NULL", fn,
+              ROWS(what));
+    MLP_CHECK(in->y != NULL || !need_y, MLP_ERR_INVALID_ARG,
+              "%s: the %s%srows: the dataset's y is NULL", fn, ROWS(what));
+    MLP_CHECK(in->n > 0, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset has n = 0 rows", fn,
+              ROWS(what));
+    const size_t k = net->layers[net->n_layers - 1].out;
+    *r = (mlp__rows){.x = in->x, .y = in->y, .n = in->n, .tcols = k, .classes = 0, .model = 0};
     if (!shaped(d->struct_size)) return MLP_OK; /* a 1.4 program's: as 1.4 took it */
     r->model = 1;
-    MLP_CHECK(in.n_inputs > 0, MLP_ERR_SHAPE,
-              "%s: the %s%srows do not say how many input columns they have: set the dataset's "
-              "n_inputs (MLP_DATASET(x, n_inputs, y, n_targets, n))",
+    MLP_CHECK(in->n_inputs > 0, MLP_ERR_SHAPE,
+              "%s: the %s%srows do not say how many input columns they have: set the "
+              "dataset's n_inputs (MLP_DATASET(x, n_inputs, y, n_targets, n))",
               fn, ROWS(what));
-    MLP_CHECK(in.n_inputs == net->n_inputs, MLP_ERR_SHAPE,
-              "%s: the %s%srows have %zu input columns, the network takes %zu", fn, ROWS(what), in.n_inputs,
-              net->n_inputs);
-    if (in.y == NULL) return MLP_OK;
-    if (in.n_classes > 0) {
+    MLP_CHECK(in->n_inputs == net->n_inputs, MLP_ERR_SHAPE,
+              "%s: the %s%srows have %zu input columns, the network takes %zu", fn, ROWS(what),
+              in->n_inputs, net->n_inputs);
+    if (in->y == NULL) return MLP_OK;
+    if (in->n_classes > 0) {
         const size_t want = mlp__output_classes(net);
-        MLP_CHECK(in.n_targets == 1, MLP_ERR_SHAPE,
+        MLP_CHECK(in->n_targets == 1, MLP_ERR_SHAPE,
                   "%s: the %s%srows hold class indices in %zu target columns: class indices "
                   "are one column (n_targets 1)",
-                  fn, ROWS(what), in.n_targets);
+                  fn, ROWS(what), in->n_targets);
         MLP_CHECK(want > 0, MLP_ERR_SHAPE,
                   "%s: the %s%srows hold %zu classes, and the network's output (one %s node) "
                   "stands for none: classes need a softmax output with a node per class, or "
                   "one sigmoid node for two",
-                  fn, ROWS(what), in.n_classes,
+                  fn, ROWS(what), in->n_classes,
                   mlp_activation_name(net->layers[net->n_layers - 1].act));
-        MLP_CHECK(in.n_classes == want, MLP_ERR_SHAPE,
+        MLP_CHECK(in->n_classes == want, MLP_ERR_SHAPE,
                   "%s: the %s%srows hold %zu classes, the network's output stands for %zu", fn,
-                  ROWS(what), in.n_classes, want);
+                  ROWS(what), in->n_classes, want);
         MLP_CHECK(net->prep.out_shift == NULL, MLP_ERR_INVALID_ARG,
                   "%s: the %s%srows hold class indices, and the model scales its targets as a "
                   "regression's: fit the scaling with targets MLP_SCALE_NONE",
                   fn, ROWS(what));
         r->tcols = 1;
-        r->classes = in.n_classes;
+        r->classes = in->n_classes;
         return MLP_OK;
     }
-    MLP_CHECK(in.n_targets > 0, MLP_ERR_SHAPE,
-              "%s: the %s%srows do not say how many target columns they have: set the dataset's "
-              "n_targets (MLP_DATASET(x, n_inputs, y, n_targets, n))",
+    MLP_CHECK(in->n_targets > 0, MLP_ERR_SHAPE,
+              "%s: the %s%srows do not say how many target columns they have: set the "
+              "dataset's n_targets (MLP_DATASET(x, n_inputs, y, n_targets, n))",
               fn, ROWS(what));
-    MLP_CHECK(in.n_targets == k || in.n_targets != 1, MLP_ERR_SHAPE,
-              "%s: the %s%srows have 1 target column, the network has %zu outputs: for class indices "
-              "(as a table of classes holds them) use MLP_DATASET_CLASSES(x, n_inputs, "
+    MLP_CHECK(in->n_targets == k || in->n_targets != 1, MLP_ERR_SHAPE,
+              "%s: the %s%srows have 1 target column, the network has %zu outputs: for class "
+              "indices (as a table of classes holds them) use MLP_DATASET_CLASSES(x, n_inputs, "
               "labels, n_classes, n) or mlp_table_dataset()",
               fn, ROWS(what), k);
-    MLP_CHECK(in.n_targets == k, MLP_ERR_SHAPE,
-              "%s: the %s%srows have %zu target columns, the network has %zu outputs", fn, ROWS(what),
-              in.n_targets, k);
+    MLP_CHECK(in->n_targets == k, MLP_ERR_SHAPE,
+              "%s: the %s%srows have %zu target columns, the network has %zu outputs", fn,
+              ROWS(what), in->n_targets, k);
     return MLP_OK;
 }
 

@@ -558,6 +558,14 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
  * sigmoid node, 0 for any other single node. */
 size_t mlp__output_classes(const mlp_net *net);
 
+/* 1 when the network reads the rows as they are: no class indices to check and make
+ * one-hot, no scaling to apply (a step's quick test, before mlp__rows_batch). */
+static inline int mlp__rows_plain(const mlp__rows *r, const mlp_net *net)
+{
+    return r->classes == 0 &&
+           (!r->model || (net->prep.in_shift == NULL && net->prep.out_shift == NULL));
+}
+
 /* Whether the network cannot read the rows' inputs, or their targets, as they are. */
 int mlp__rows_map_x(const mlp__rows *r, const mlp_net *net);
 int mlp__rows_map_y(const mlp__rows *r, const mlp_net *net);

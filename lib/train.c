@@ -559,12 +559,14 @@ mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_datas
     MLP_CHECK_PTR(tr);
     mlp__rows b;
     mlp_status s = mlp__rows_in(&b, batch, tr->net, 1, __func__, "batch");
-    if (s == MLP_OK) s = mlp__rows_check_classes(&b, __func__, "batch");
     if (s != MLP_OK) return s;
     MLP_CHECK(b.n <= tr->max_batch, MLP_ERR_SHAPE,
               "mlp_trainer_step: a batch of %zu rows, the trainer holds %zu: call "
               "mlp_trainer_reserve(trainer, %zu) first, or pass smaller batches",
               b.n, tr->max_batch, b.n);
+    if (mlp__rows_plain(&b, tr->net)) return step(tr, loss_value, b.x, b.y, b.n);
+    s = mlp__rows_check_classes(&b, __func__, "batch");
+    if (s != MLP_OK) return s;
     const double *x, *t; /* as the network reads them: the model's scaling applied */
     mlp__rows_batch(&x, &t, &b, tr->net, tr->ws);
     return step(tr, loss_value, x, t, b.n);

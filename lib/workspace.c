@@ -158,7 +158,7 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
 }
 
 /* The network alone on rows it reads as they are. */
-static mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn)
 {
     MLP_CHECK(net != NULL && ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG,
@@ -220,6 +220,8 @@ mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, 
 mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                            size_t n)
 {
+    if (net != NULL && net->prep.in_shift == NULL && net->prep.out_shift == NULL)
+        return predict_net(net, ws, y, x, n, __func__); /* nothing around the network */
     return mlp__predict_model(net, ws, y, x, n, __func__);
 }
 

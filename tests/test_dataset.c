@@ -183,7 +183,9 @@ START_TEST(classes_are_their_one_hot_rows)
         memcpy(ga, mlp_net_params_const(a), np * sizeof *ga);
         ck_assert_int_eq(mlp_trainer_fit(ta, NULL, &d, &f), MLP_ERR_INVALID_ARG);
         ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "row 7's class is"));
-        ck_assert_int_eq(mlp_trainer_step(ta, NULL, &d), MLP_ERR_INVALID_ARG);
+        const mlp_dataset batch = MLP_DATASET_CLASSES(bx, IN, bad, K, 10); /* row 7 too */
+        ck_assert_int_eq(mlp_trainer_step(ta, NULL, &batch), MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "row 7's class is"));
         ck_assert_int_eq(mlp_net_gradient(a, ws, MLP_LOSS_CATEGORICAL_CROSSENTROPY, gb, NULL, &d),
                          MLP_ERR_INVALID_ARG);
         ck_assert_mem_eq(mlp_net_params_const(a), ga, np * sizeof *ga);
