@@ -43,12 +43,15 @@ static mlp_status check_batch(const mlp_net *net, const mlp_workspace *ws, mlp_l
     MLP_CHECK(net != NULL, MLP_ERR_INVALID_ARG, "%s: net is NULL", fn);
     mlp_status s = mlp__rows_in(b, batch, net, 1, fn, "batch");
     if (s == MLP_OK) s = mlp__loss_fits(loss, net, fn);
-    if (s == MLP_OK) s = mlp__rows_check_classes(b, fn, "batch");
-    if (s != MLP_OK || ws == NULL) return s;
-    MLP_CHECK(b->n <= ws->max_batch, MLP_ERR_SHAPE,
-              "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, b->n,
-              ws->max_batch);
-    return mlp__workspace_fits(ws, net, 1, fn);
+    if (s != MLP_OK) return s;
+    if (ws != NULL) { /* the row count against what holds the rows, before reading them */
+        MLP_CHECK(b->n <= ws->max_batch, MLP_ERR_SHAPE,
+                  "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, b->n,
+                  ws->max_batch);
+        s = mlp__workspace_fits(ws, net, 1, fn);
+        if (s != MLP_OK) return s;
+    }
+    return mlp__rows_check_classes(b, fn, "batch");
 }
 
 mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,

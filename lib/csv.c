@@ -357,8 +357,8 @@ static size_t label_slot(const reader *r, const char *s, size_t n)
 {
     size_t i = (size_t)label_hash(s, n) & (r->n_slots - 1);
     while (r->slots[i] != SIZE_MAX) {
-        const char *l = r->labels[r->slots[i]];
-        if (strncmp(l, s, n) == 0 && l[n] == '\0') break;
+        const char *l = r->labels[r->slots[i]]; /* no NUL inside: refused when added */
+        if (strlen(l) == n && memcmp(l, s, n) == 0) break;
         i = (i + 1) & (r->n_slots - 1);
     }
     return i;
@@ -404,9 +404,9 @@ static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t
     if (r->fixed_classes)
         return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: class \"%.*s\" is not one of the "
                     "model's %zu", r->line, column + 1, (int)(n < 80 ? n : 80), s, r->n_labels);
-    if (!utf8_ok((const unsigned char *)s, n))
-        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text",
-                    r->line, column + 1);
+    if (!utf8_ok((const unsigned char *)s, n) || memchr(s, '\0', n) != NULL)
+        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text "
+                    "(or holds a NUL byte, which no model file keeps)", r->line, column + 1);
     if (r->n_labels == MAX_LABELS) {
         if (r->task == MLP_TASK_AUTO && r->all_numeric) {
             /* so many distinct numbers are not classes: a regression, as the task
@@ -502,9 +502,10 @@ static void on_field(void *data, size_t len, void *user)
         return;
     }
     /* the first record: names, or the first data row; kept until the plan exists */
-    if (r->o->header == 1 && !utf8_ok((const unsigned char *)s, len)) {
-        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text",
-             r->line, c + 1);
+    if (r->o->header == 1 &&
+        (!utf8_ok((const unsigned char *)s, len) || memchr(s, '\0', len) != NULL)) {
+        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text (or "
+             "holds a NUL byte)", r->line, c + 1);
         return;
     }
     if (r->first_n == r->first_cap) {
@@ -616,9 +617,10 @@ static int first_is_header(reader *r)
         if (header < 0) header = numbers == 0;
     }
     for (size_t c = 0; header && c < r->first_n; c++)
-        if (!utf8_ok((const unsigned char *)r->first[c], r->first_len[c]))
+        if (!utf8_ok((const unsigned char *)r->first[c], r->first_len[c]) ||
+            memchr(r->first[c], '\0', r->first_len[c]) != NULL)
             return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 "
-                        "text", r->line, c + 1), -1;
+                        "text (or holds a NUL byte)", r->line, c + 1), -1;
     return header;
 }
 

@@ -1,6 +1,6 @@
 /* libFuzzer harness: any bytes as a CSV file. The first byte chooses the options
- * (header or not, the task, the delimiter, whether the first column is the target);
- * the rest is the file. The reader must return a status, never crash, leak or read
+ * (a header, none or one detected, the task, the delimiter, whether the first column
+ * is the target); the rest is the file. The reader must return a status, never crash, leak or read
  * out of bounds; what it accepts must be a consistent table: finite inputs, targets
  * finite (class indices within the classes for classification), names for every
  * column. */
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t opts = data[0];
     mlp_csv_options o;
     mlp_csv_options_init(&o, sizeof o);
-    o.header = opts & 1;
+    o.header = (opts & 64) ? MLP_CSV_HEADER_DETECT : opts & 1;
     o.task = (mlp_task)((opts >> 1) % 3);
     o.delimiter = (opts & 8) ? ';' : ',';
     if (opts & 16) o.target = o.header ? "a" : "1";
