@@ -51,6 +51,14 @@ static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, co
     return MLP_OK;
 }
 
+/* Names of the model's in place of the ones it had: *dst (n_dst of them) freed. */
+static void replace_strings(char ***dst, size_t *n_dst, char **src, size_t n)
+{
+    free_strings(*dst, *n_dst);
+    *dst = src;
+    *n_dst = n;
+}
+
 mlp_status mlp_net_set_columns(mlp_net *net, const char *const *input_names,
                                const char *const *target_names, size_t n_targets)
 {
@@ -69,12 +77,8 @@ mlp_status mlp_net_set_columns(mlp_net *net, const char *const *input_names,
         free_strings(in, in != NULL ? net->n_inputs : 0);
         return s;
     }
-    free_strings(net->prep.in_names, net->prep.n_in_names);
-    free_strings(net->prep.out_names, net->prep.n_targets);
-    net->prep.in_names = in;
-    net->prep.n_in_names = net->n_inputs;
-    net->prep.out_names = out;
-    net->prep.n_targets = n_targets;
+    replace_strings(&net->prep.in_names, &net->prep.n_in_names, in, net->n_inputs);
+    replace_strings(&net->prep.out_names, &net->prep.n_targets, out, n_targets);
     return MLP_OK;
 }
 
@@ -98,9 +102,7 @@ mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes, size_t 
         mlp_status s = copy_strings(&c, classes, n_classes, __func__, "class");
         if (s != MLP_OK) return s;
     }
-    free_strings(net->prep.classes, net->prep.n_classes);
-    net->prep.classes = c;
-    net->prep.n_classes = n_classes;
+    replace_strings(&net->prep.classes, &net->prep.n_classes, c, n_classes);
     return MLP_OK;
 }
 
@@ -136,16 +138,9 @@ mlp_status mlp_net_set_table_names(mlp_net *net, const mlp_table *table)
         free_strings(co, co != NULL ? nt : 0);
         return s;
     }
-    mlp__prep *p = &net->prep;
-    free_strings(p->in_names, p->n_in_names);
-    free_strings(p->out_names, p->n_targets);
-    free_strings(p->classes, p->n_classes);
-    p->in_names = ci;
-    p->n_in_names = in;
-    p->out_names = co;
-    p->n_targets = nt;
-    p->classes = cc;
-    p->n_classes = k;
+    replace_strings(&net->prep.in_names, &net->prep.n_in_names, ci, in);
+    replace_strings(&net->prep.out_names, &net->prep.n_targets, co, nt);
+    replace_strings(&net->prep.classes, &net->prep.n_classes, cc, k);
     return MLP_OK;
 }
 
