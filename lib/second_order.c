@@ -98,13 +98,29 @@ void mlp__lbfgs_refresh(mlp_trainer *tr)
 double mlp__lbfgs_rho(const mlp_trainer *tr, size_t i) { return lbfgs_of(tr).rho[i]; }
 
 /* The objective and its gradient (into tr->grad) at the current parameters: the mean
- * loss of the batch plus the decay term. *data receives the mean loss alone. */
+ * loss of the batch plus the decay term. *data receives the mean loss alone. Infinity
+ * when the objective, the gradient or a parameter is not finite: a step past the end
+ * of the range can leave the loss finite (a dead unit's bias at -inf still outputs
+ * 0), and such a point is never taken. */
 static double lbfgs_eval(mlp_trainer *tr, double *data, const double *x, const double *t, size_t n)
 {
     mlp__forward(tr->net, tr->ws, x, n, tr->keep);
     *data = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, t, n);
     const double f = *data + add_decay(tr->net, tr->opt.weight_decay, tr->grad);
-    return isfinite(f) && mlp__all_finite(tr->grad, tr->net->n_params) ? f : INFINITY;
+    return isfinite(f) && mlp__all_finite(tr->grad, tr->net->n_params) &&
+                   mlp__all_finite(tr->net->params, tr->net->n_params)
+               ? f
+               : INFINITY;
+}
+
+/* Both steps start from finite parameters only: a saturated unit can hide an
+ * infinite one from the loss and the gradient. */
+static mlp_status check_params(const mlp_net *net)
+{
+    MLP_CHECK(mlp__all_finite(net->params, net->n_params), MLP_ERR_NUMERIC,
+              "mlp_trainer_step: the network holds NaN or infinite parameters; weights "
+              "unchanged");
+    return MLP_OK;
 }
 
 /* The parameters at x0 + a·d. */
@@ -225,6 +241,8 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
         memcpy(v.g0, tr->grad, v.np * sizeof *v.g0);
     }
     if (loss_value != NULL) *loss_value = data;
+    mlp_status st = check_params(net);
+    if (st != MLP_OK) return st;
     MLP_CHECK(isfinite(f0), MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               data);
@@ -289,6 +307,11 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
         v.rho[next] = 1.0 / sy;
         next = (next + 1) % v.m;
         if (count < v.m) count++;
+    } else if (!mlp__all_finite(s, v.np) || !mlp__all_finite(y, v.np)) {
+        /* a difference past the range (two finite points 2·DBL_MAX apart): the slot
+         * is unused, but a checkpoint saves it, and must load back */
+        memset(s, 0, v.np * sizeof *s);
+        memset(y, 0, v.np * sizeof *y);
     }
     tr->so[0] = (double)count, tr->so[1] = (double)next;
     tr->converged = max_abs(v.g_lo, v.np) <= tr->opt.tolerance_grad ||
@@ -447,6 +470,8 @@ mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, co
     }
     const double f0 = 0.5 * sse + add_decay(net, lambda, g);
     if (loss_value != NULL) *loss_value = sse / nk;
+    const mlp_status st = check_params(net);
+    if (st != MLP_OK) return st;
     MLP_CHECK(isfinite(f0) && mlp__all_finite(g, np) && mlp__all_finite(v.jtj, np * np),
               MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g), its gradient or its Jacobian is not finite; "
@@ -484,8 +509,13 @@ mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, co
             nu *= 2.0;
             continue;
         }
-        for (size_t i = 0; i < np; i++) net->params[i] = v.x0[i] + v.delta[i];
-        const double f1 = lm_objective(tr, lambda, x, t, n);
+        int moved_finite = 1;
+        for (size_t i = 0; i < np; i++) {
+            net->params[i] = v.x0[i] + v.delta[i];
+            moved_finite &= isfinite(net->params[i]);
+        }
+        /* a point past the range is never taken, even where the loss stays finite */
+        const double f1 = moved_finite ? lm_objective(tr, lambda, x, t, n) : INFINITY;
         /* the gain the quadratic model predicted: ½ δᵀ(μδ - g) */
         double predicted = 0.0;
         for (size_t i = 0; i < np; i++) predicted += v.delta[i] * (mu * v.delta[i] - g[i]);

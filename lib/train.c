@@ -418,8 +418,9 @@ static int scan_params(mlp_trainer *tr)
  *    magnitudes bound the update: each entry of dZᵀ·A_prev is at most
  *    n·max|dZ|·max|A_prev| (the bias's n·max|dZ|), so the new weights are at most
  *    |decay|·max|W| + lr·that, with max|W| a bound the trainer keeps from step to
- *    step (re-read when anything else changed the weights). Within 2^1020 nothing
- *    can overflow and the dgemm runs in place. This reads n·(in + out) values.
+ *    step (re-read when anything else changed the weights). When both that and
+ *    the sum itself (formed before lr multiplies it) are within 2^1020 nothing can
+ *    overflow and the dgemm runs in place. This reads n·(in + out) values.
  *  - checked after (many rows: n·(in + out) > 2 · the layer's parameters): its
  *    parameters are copied aside, updated, and scanned; a value that is not finite
  *    puts the copies back. A non-finite input, activation or dZ makes a non-finite
@@ -474,9 +475,11 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
         /* max(amax, 1) without libm's call: amax is finite here, and a NaN would
          * give 1 either way */
         const double a_or_1 = amax[l] > 1.0 ? amax[l] : 1.0;
-        const double rows = (double)n, delta = lr * rows * dzmax[l] * a_or_1;
+        /* the sum dZᵀ·A_prev is formed before the rate is applied (BLAS and the
+         * small layers alike): it must be in range itself, not only lr times it */
+        const double rows = (double)n, sum = rows * dzmax[l] * a_or_1, delta = lr * sum;
         after[l] = fabs(decay) * tr->wmax[l] + delta;
-        safe &= after[l] <= 0x1p1020; /* NaN and infinity fail this too */
+        safe &= after[l] <= 0x1p1020 && sum <= 0x1p1020; /* NaN and infinity fail too */
     }
     double *saved = tr->state[0]; /* SGD keeps no state: room for the weights */
     if (!safe) memcpy(saved, net->params, net->n_params * sizeof *saved);

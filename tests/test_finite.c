@@ -265,6 +265,57 @@ START_TEST(sgd_near_the_end_of_the_range)
 }
 END_TEST
 
+START_TEST(sgd_bounds_the_product_before_the_rate)
+{
+    /* Plain SGD's update is W - lr·(dZᵀ·A): the sum is formed before the rate is
+     * applied. Inputs of 1e155 and predictions of 1e153 (loss 1e306, finite on 8
+     * rows) make each entry of dZᵀ·A about 2e308, past the range, while lr times it
+     * (2e305 at lr 1e-3) is not. Every road (bounded and checked after, the small layers'
+     * loops and BLAS's) must either take a finite step or refuse it and change
+     * nothing. */
+    const size_t widths[2] = {1, 100}, rows[3] = {1, 2, 8};
+    for (int wi = 0; wi < 2; wi++)
+        for (int ri = 0; ri < 3; ri++) {
+            const size_t in = widths[wi], n = rows[ri];
+            char row[96];
+            snprintf(row, sizeof row, "sgd, %zu input(s), %zu row(s)", in, n);
+            make_dir();
+            const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 1);
+            mlp_net *net;
+            ck_assert_int_eq(mlp_net_create(&net, in, &spec, 1), MLP_OK);
+            double *p = mlp_net_params(net);
+            for (size_t i = 0; i < in; i++) p[i] = 0.01 / (double)in;
+            p[in] = 0; /* the bias */
+            double *bx = malloc(n * in * sizeof *bx), *by = calloc(n, sizeof *by);
+            for (size_t i = 0; i < n * in; i++) bx[i] = 1e155;
+            mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
+            o.learning_rate = 1e-3;
+            mlp_trainer *tr;
+            ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, n), MLP_OK);
+            size_t n0, n1;
+            unsigned char *before = snapshot(tr, &n0);
+            double loss;
+            const mlp_status s = mlp_trainer_step(tr, &loss, TU_DATA(bx, by, n));
+            ck_assert_msg(isfinite(loss), "%s: loss %g", row, loss);
+            if (s == MLP_OK) {
+                assert_sound(tr, row);
+            } else {
+                ck_assert_int_eq(s, MLP_ERR_NUMERIC);
+                unsigned char *after = snapshot(tr, &n1);
+                ck_assert_uint_eq(n1, n0);
+                ck_assert_msg(memcmp(before, after, n0) == 0, "%s: refused, but changed", row);
+                free(after);
+            }
+            free(before);
+            free(bx);
+            free(by);
+            mlp_trainer_free(tr);
+            mlp_net_free(net);
+            remove_dir();
+        }
+}
+END_TEST
+
 START_TEST(the_linear_update_checks_before_it_writes)
 {
     double w[3] = {1, 2, 3};
@@ -288,6 +339,7 @@ static Suite *finite_suite(void)
     tcase_add_test(tc, every_optimizer_and_every_way_to_overflow);
     tcase_add_test(tc, irprop_refuses_a_non_finite_gradient_after_a_sign_change);
     tcase_add_test(tc, sgd_near_the_end_of_the_range);
+    tcase_add_test(tc, sgd_bounds_the_product_before_the_rate);
     tcase_add_test(tc, the_linear_update_checks_before_it_writes);
     suite_add_tcase(s, tc);
     return s;

@@ -4,6 +4,7 @@
  * whose weights the student must recover to a loss near zero. This suite links the
  * library's objects, for the Jacobian, which is internal. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp */
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdio.h>
@@ -520,6 +521,117 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* ---- MLP_OK means finite ------------------------------------------------------------- */
+
+/* 1 -> 2 relu -> 1: hidden unit 1 is dead (its bias, parameter 3, at `dead_bias`, the
+ * inputs in [0, 1)), so its output is 0 and the loss finite whatever that bias is. */
+enum { DEAD_BIAS = 3, OUT_BIAS = 6, DROWS = 16 };
+static double dx[DROWS], dt[DROWS];
+
+static mlp_net *dead_unit_net(double dead_bias)
+{
+    const mlp_layer_spec spec[2] = {MLP_LAYER(2, MLP_ACT_RELU, 1),
+                                    MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 1, spec, 2), MLP_OK);
+    ck_assert_uint_eq(mlp_net_n_params(net), 7);
+    const double p[7] = {1.0, 1.0, 0.1, dead_bias, 0.5, 0.5, 0.0}; /* W0, b0, W1, b1 */
+    memcpy(mlp_net_params(net), p, sizeof p);
+    unsigned long long r = 7;
+    for (size_t i = 0; i < DROWS; i++) {
+        dx[i] = 0.5 * (uniform(&r) + 1.0);
+        dt[i] = 2.0 * dx[i] + 1.0;
+    }
+    return net;
+}
+
+/* After MLP_OK: every parameter finite, and the trainer's checkpoint loads back (which
+ * checks every value of the state). */
+static void assert_sound(const mlp_trainer *tr, const char *what)
+{
+    const mlp_net *net = mlp_trainer_net(tr);
+    for (size_t i = 0; i < mlp_net_n_params(net); i++)
+        ck_assert_msg(isfinite(mlp_net_params_const(net)[i]), "%s: parameter %zu is %g after "
+                      "MLP_OK", what, i, mlp_net_params_const(net)[i]);
+    char path[] = "/tmp/mlp-so-XXXXXX";
+    const int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(mlp_trainer_save(tr, path), MLP_OK);
+    mlp_trainer *back;
+    mlp_net *bn;
+    ck_assert_msg(mlp_trainer_load(&back, &bn, path, 1) == MLP_OK, "%s: the state does not "
+                  "load: %s", what, mlp_error_detail());
+    mlp_trainer_free(back);
+    mlp_net_free(bn);
+    unlink(path);
+}
+
+START_TEST(neither_starts_from_an_infinite_parameter)
+{
+    /* The dead unit's bias is -inf (written through mlp_net_params): its output is
+     * relu(-inf) = 0, the loss and the gradient are finite, yet the network is not. */
+    const mlp_optimizer_kind kinds[2] = {MLP_OPT_LBFGS, MLP_OPT_LM};
+    for (int k = 0; k < 2; k++) {
+        mlp_net *net = dead_unit_net(-INFINITY);
+        double before[7];
+        memcpy(before, mlp_net_params_const(net), sizeof before);
+        mlp_optimizer o = tu_optimizer(kinds[k]);
+        mlp_trainer *tr;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, DROWS), MLP_OK);
+        double loss = NAN;
+        const mlp_status s = mlp_trainer_step(tr, &loss, TU_DATA(dx, dt, DROWS));
+        ck_assert_msg(s == MLP_ERR_NUMERIC, "%s: gave %s", mlp_optimizer_name(kinds[k]),
+                      mlp_strerror(s));
+        ck_assert(isfinite(loss));
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "infinite parameters"));
+        ck_assert(memcmp(before, mlp_net_params_const(net), sizeof before) == 0);
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+}
+END_TEST
+
+START_TEST(lbfgs_never_steps_past_the_range)
+{
+    /* The dead unit's bias at -DBL_MAX, and one curvature pair, valid (yᵀs = 1 > 0)
+     * but hostile, as a checkpoint edited by value would hold it: s = A·e_dead + e_out,
+     * y = e_out, where out is the output bias. Then H·g = g' + s·g_out (g' is g without
+     * its out entry; the dead bias's own gradient is 0), so the direction moves the
+     * dead bias by -A·g_out: for one sign of A, 1e300 past -DBL_MAX, to -inf, where
+     * the unit is still dead and the loss still finite. */
+    for (int sign = -1; sign <= 1; sign += 2) {
+        mlp_net *net = dead_unit_net(-DBL_MAX);
+        mlp_optimizer o = tu_optimizer(MLP_OPT_LBFGS);
+        o.lbfgs_history = 1;
+        mlp_trainer *tr;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, DROWS), MLP_OK);
+        const size_t np = 7;
+        double *s = tr->hist, *y = tr->hist + np;
+        memset(tr->hist, 0, 2 * np * sizeof *tr->hist);
+        s[DEAD_BIAS] = sign * 1e300;
+        s[OUT_BIAS] = 1.0;
+        y[OUT_BIAS] = 1.0;
+        tr->so[0] = 1; /* one pair, the ring full */
+        tr->so[1] = 0;
+        mlp__lbfgs_refresh(tr);
+        double before[7];
+        memcpy(before, mlp_net_params_const(net), sizeof before);
+        const mlp_status s1 = mlp_trainer_step(tr, NULL, TU_DATA(dx, dt, DROWS));
+        char what[32];
+        snprintf(what, sizeof what, "A = %g", sign * 1e300);
+        if (s1 == MLP_OK) {
+            assert_sound(tr, what);
+        } else {
+            ck_assert_int_eq(s1, MLP_ERR_NUMERIC);
+            ck_assert(memcmp(before, mlp_net_params_const(net), sizeof before) == 0);
+        }
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+}
+END_TEST
+
 static Suite *second_order_suite(void)
 {
     Suite *s = suite_create("second_order");
@@ -536,6 +648,8 @@ static Suite *second_order_suite(void)
     tcase_add_test(c, lbfgs_resumes_bit_for_bit);
     tcase_add_test(c, lm_resumes_bit_for_bit);
     tcase_add_test(c, refusals);
+    tcase_add_test(c, neither_starts_from_an_infinite_parameter);
+    tcase_add_test(c, lbfgs_never_steps_past_the_range);
     suite_add_tcase(s, c);
     return s;
 }
