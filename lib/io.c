@@ -779,6 +779,14 @@ static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
                       MLP_ERR_FORMAT, "%s: %zu classes for %zu outputs", fn, nc, f->n_outputs);
         if (p != NULL) p->n_classes = nc;
         s = get_strs(r, p ? &p->classes : NULL, nc, "a class label");
+        size_t i, j; /* the rule of mlp_net_set_classes */
+        const int rep = s == MLP_OK && p != NULL
+                            ? mlp__repeated_string((const char *const *)p->classes, nc, &i, &j)
+                            : 0;
+        if (rep < 0) s = mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu indices", fn, nc);
+        if (rep > 0)
+            s = mlp__fail(MLP_ERR_FORMAT, "%s: class labels %zu and %zu are both \"%.200s\"", fn,
+                          i, j, p->classes[j]);
     }
     if (s != MLP_OK && p != NULL) mlp__prep_free(p);
     return s;
@@ -907,7 +915,8 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         s = mlp__check_optimizer(&f->opt, fn);
         if (s != MLP_OK) return mlp__fail(MLP_ERR_FORMAT, "%s (in the file)", mlp_error_detail());
         s = get_u64(&r, &f->t, "the trainer");
-        if (s == MLP_OK) s = get_count(&r, 0, SIZE_MAX / 16, &f->epochs_done, "the epoch count");
+        if (s == MLP_OK)
+            s = get_count(&r, 0, MLP__MAX_EPOCHS, &f->epochs_done, "the epoch count");
         if (s != MLP_OK) return s;
         f->plateau_best = INFINITY;
         f->plateau_wait = f->plateau_cuts = 0;
@@ -976,7 +985,7 @@ static mlp_status check_state(const parsed *f, const char *fn)
     const mlp__optimizer_kind *k = mlp__optimizer(o->kind);
     const size_t np = f->n_params;
     const unsigned char *s0 = f->state, *s1 = f->state + 8 * np;
-    MLP_CHECK(f->t <= ((uint64_t)1 << 53), MLP_ERR_FORMAT,
+    MLP_CHECK(f->t <= MLP__MAX_STEPS, MLP_ERR_FORMAT,
               "%s: the step count is %llu, more than 2^53 steps no run can have taken", fn,
               (unsigned long long)f->t);
     MLP_CHECK(f->plateau_wait <= f->epochs_done && f->plateau_cuts <= f->epochs_done,

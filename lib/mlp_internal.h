@@ -302,6 +302,12 @@ void mlp__prep_outputs(const mlp_net *net, double *y, size_t n);
 /* The longest column name or class label a model keeps. */
 #define MLP__MAX_NAME 65536
 
+/* Whether two of the n strings are equal (none NULL): then 1, and *first < *second
+ * their indices (the pair with the smallest second, then first); 0 when all differ,
+ * and -1 when the memory to tell is lacking. The one rule for class labels, applied
+ * by mlp_net_set_classes and by the loader alike. */
+int mlp__repeated_string(const char *const *s, size_t n, size_t *first, size_t *second);
+
 struct mlp_net {
     size_t n_inputs;
     size_t n_layers;
@@ -411,6 +417,12 @@ void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind);
 
 /* ---- trainers ------------------------------------------------------------------- */
 
+/* The most steps and epochs a trainer counts: a checkpoint holding more is refused,
+ * and a step or fit that would pass them fails first, so that every trainer saves
+ * into a file that loads back. 2^53 steps keep Adam's t exact in a double. */
+#define MLP__MAX_STEPS (1ull << 53)
+#define MLP__MAX_EPOCHS (SIZE_MAX / 16)
+
 struct mlp_trainer {
     mlp_net *net;          /* borrowed */
     mlp_loss loss;
@@ -424,13 +436,14 @@ struct mlp_trainer {
     double *shadow[2];     /* where an update writes the new state of the blocks the optimizer
                               uses, swapped with state[] once every value is finite */
     double *block;         /* the allocation behind grad, state and shadow */
-    unsigned long long t;  /* steps taken (Adam's t) */
+    unsigned long long t;  /* steps taken (Adam's t), at most MLP__MAX_STEPS */
     size_t sgd_gen;        /* plain SGD: net->param_gen when wmax was last exact */
     double *wmax;          /* plain SGD: per layer, a bound on its parameters' magnitude */
     double *bounds;        /* plain SGD: 3 x (n_layers) for one step's magnitudes */
     double *check_rows;    /* plain SGD: per layer, above how many rows its update is checked
                               after rather than bounded before (sgd_step); then the least */
-    size_t epochs_done;    /* epochs completed by mlp_trainer_fit, over every call */
+    size_t epochs_done;    /* epochs completed by mlp_trainer_fit, over every call; at most
+                              MLP__MAX_EPOCHS */
     double lr;             /* the learning rate of the next step: the schedule's at epochs_done */
     double plateau_best;   /* plateau schedule: the best monitored loss so far (INFINITY: none) */
     size_t plateau_wait;   /* epochs since it improved */

@@ -51,6 +51,36 @@ static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, co
     return MLP_OK;
 }
 
+typedef struct indexed {
+    const char *s;
+    size_t i;
+} indexed;
+
+static int by_string_then_index(const void *a, const void *b)
+{
+    const indexed *x = a, *y = b;
+    const int c = strcmp(x->s, y->s);
+    return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+int mlp__repeated_string(const char *const *s, size_t n, size_t *first, size_t *second)
+{
+    if (n < 2) return 0;
+    indexed *v = malloc(n * sizeof *v);
+    if (v == NULL) return -1;
+    for (size_t i = 0; i < n; i++) v[i] = (indexed){s[i], i};
+    qsort(v, n, sizeof *v, by_string_then_index); /* O(n log n): labels may be many */
+    int found = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i - 1].s, v[i].s) == 0 && (!found || v[i].i < *second)) {
+            *first = v[i - 1].i;
+            *second = v[i].i;
+            found = 1;
+        }
+    free(v);
+    return found;
+}
+
 /* Names of the model's in place of the ones it had: *dst (n_dst of them) freed. */
 static void replace_strings(char ***dst, size_t *n_dst, char **src, size_t n)
 {
@@ -92,15 +122,21 @@ mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes, size_t 
               "for one sigmoid node",
               n_classes, mlp_net_n_outputs(net),
               mlp_activation_name(net->layers[net->n_layers - 1].act));
-    for (size_t i = 0; i < n_classes; i++)
-        for (size_t j = 0; j < i; j++)
-            MLP_CHECK(classes[i] == NULL || classes[j] == NULL || strcmp(classes[i], classes[j]),
-                      MLP_ERR_INVALID_ARG, "mlp_net_set_classes: class \"%s\" is given twice",
-                      classes[i]);
     char **c = NULL;
     if (n_classes > 0) {
         mlp_status s = copy_strings(&c, classes, n_classes, __func__, "class");
         if (s != MLP_OK) return s;
+        size_t i, j;
+        const int rep = mlp__repeated_string((const char *const *)c, n_classes, &i, &j);
+        if (rep != 0) {
+            s = rep < 0 ? mlp__fail(MLP_ERR_NOMEM, "mlp_net_set_classes: cannot allocate "
+                                                   "%zu indices", n_classes)
+                        : mlp__fail(MLP_ERR_INVALID_ARG, "mlp_net_set_classes: class \"%.200s\" "
+                                                         "is given twice (%zu and %zu)",
+                                    c[j], i, j);
+            free_strings(c, n_classes);
+            return s;
+        }
     }
     replace_strings(&net->prep.classes, &net->prep.n_classes, c, n_classes);
     return MLP_OK;
@@ -164,17 +200,40 @@ const char *mlp_net_target_name(const mlp_net *net, size_t i)
     return net != NULL && i < net->prep.n_targets ? net->prep.out_names[i] : NULL;
 }
 
-/* shift and scale of n columns of v (stride cols) by `method`. */
-static void fit_columns(double *shift, double *scale, const double *v, size_t rows, size_t cols,
-                        mlp_scaling method)
+/* Mean and population deviation of column c of v (stride cols), each into *a, *b;
+ * their values are at most max|v|, but the sum and the squares that make them can
+ * pass the end of the range (a column of 1e308): then the column is taken again
+ * scaled by a power of two below 1, which is exact, and the results scaled back. */
+static void standard_column(double *a, double *b, const double *v, size_t rows, size_t cols,
+                            size_t c, double f)
+{
+    double m = 0.0, d = 0.0;
+    for (size_t i = 0; i < rows; i++) m += f * v[i * cols + c];
+    m /= (double)rows;
+    for (size_t i = 0; i < rows; i++) d += (f * v[i * cols + c] - m) * (f * v[i * cols + c] - m);
+    *a = m;
+    *b = sqrt(d / (double)rows);
+}
+
+/* Shift and scale of n columns of v (stride cols) by `method`, each finite, the scale
+ * > 0; a column whose range a double cannot hold (min-max only: -1e308 and 1e308)
+ * fails, naming it ("input"/"target" column, from 0). */
+static mlp_status fit_columns(double *shift, double *scale, const double *v, size_t rows,
+                              size_t cols, mlp_scaling method, const char *what)
 {
     for (size_t c = 0; c < cols; c++) {
         double a = 0.0, b = 0.0;
-        if (method == MLP_SCALE_STANDARD) { /* mean and population deviation */
-            for (size_t i = 0; i < rows; i++) a += v[i * cols + c];
-            a /= (double)rows;
-            for (size_t i = 0; i < rows; i++) b += (v[i * cols + c] - a) * (v[i * cols + c] - a);
-            b = sqrt(b / (double)rows);
+        if (method == MLP_SCALE_STANDARD) {
+            standard_column(&a, &b, v, rows, cols, c, 1.0);
+            if (!isfinite(a) || !isfinite(b)) {
+                double big = 0.0;
+                for (size_t i = 0; i < rows; i++) big = fmax(big, fabs(v[i * cols + c]));
+                int e;
+                frexp(big, &e); /* big < 2^e */
+                standard_column(&a, &b, v, rows, cols, c, ldexp(1.0, -e));
+                a = ldexp(a, e);
+                b = ldexp(b, e);
+            }
         } else { /* minimum and range */
             double lo = v[c], hi = v[c];
             for (size_t i = 1; i < rows; i++) {
@@ -183,10 +242,15 @@ static void fit_columns(double *shift, double *scale, const double *v, size_t ro
             }
             a = lo;
             b = hi - lo;
+            MLP_CHECK(isfinite(b), MLP_ERR_NUMERIC,
+                      "mlp_net_fit_scaling: %s column %zu spans %g to %g, a range wider than a "
+                      "double holds: min-max scaling cannot map it to [0, 1] (standard scaling "
+                      "can)", what, c, lo, hi);
         }
         shift[c] = a;
-        scale[c] = b > 0.0 && isfinite(b) ? b : 1.0; /* a constant column is left as it is */
+        scale[c] = b > 0.0 ? b : 1.0; /* a constant column is left as it is */
     }
+    return MLP_OK;
 }
 
 mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling targets,
@@ -225,8 +289,12 @@ mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling tar
         free(is), free(ic), free(os), free(oc);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_fit_scaling: cannot allocate the scaling");
     }
-    if (is != NULL) fit_columns(is, ic, d.x, d.n, in, inputs);
-    if (os != NULL) fit_columns(os, oc, d.y, d.n, k, targets);
+    s = is != NULL ? fit_columns(is, ic, d.x, d.n, in, inputs, "input") : MLP_OK;
+    if (s == MLP_OK && os != NULL) s = fit_columns(os, oc, d.y, d.n, k, targets, "target");
+    if (s != MLP_OK) { /* the model's scaling as it was */
+        free(is), free(ic), free(os), free(oc);
+        return s;
+    }
     mlp__prep *p = &net->prep;
     free(p->in_shift), free(p->in_scale), free(p->out_shift), free(p->out_scale);
     p->in_shift = is, p->in_scale = ic, p->out_shift = os, p->out_scale = oc;

@@ -357,9 +357,21 @@ static void update_part(void *ctx, size_t p0, size_t p1, size_t part)
     }
 }
 
+/* Room for one more step in the count a checkpoint holds. */
+static mlp_status step_room(const mlp_trainer *tr)
+{
+    MLP_CHECK(tr->t < MLP__MAX_STEPS, MLP_ERR_NUMERIC,
+              "mlp_trainer_step: the trainer has taken %llu steps, the most its step count "
+              "holds (2^53); weights unchanged",
+              tr->t);
+    return MLP_OK;
+}
+
 static mlp_status update(mlp_trainer *tr, double *g)
 {
     mlp_net *net = tr->net;
+    const mlp_status room = step_room(tr); /* the sharded fit's road comes here directly */
+    if (room != MLP_OK) return room;
     update_job job, *j = &job;
     j->tr = tr;
     j->g = g;
@@ -546,6 +558,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
 static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
                        const double *target, size_t n)
 {
+    const mlp_status room = step_room(tr);
+    if (room != MLP_OK) return room;
     if (tr->opt.kind == MLP_OPT_SGD) return sgd_step(tr, loss_value, x, target, n);
     const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
     if (k->step != NULL) return k->step(tr, loss_value, x, target, n);
@@ -1523,6 +1537,11 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     if (s == MLP_OK && plan.red != NULL && opt.shards != 0 && opt.shards != plan.S)
         s = mlp__fail(MLP_ERR_INVALID_ARG, "mlp_trainer_fit: shards is %zu, the reducer has %zu",
                       opt.shards, plan.S);
+    if (s == MLP_OK && opt.epochs > MLP__MAX_EPOCHS - tr->epochs_done)
+        s = mlp__fail(MLP_ERR_INVALID_ARG,
+                      "mlp_trainer_fit: the trainer has run %zu epochs: %zu more would pass the "
+                      "most its epoch count holds (%zu)",
+                      tr->epochs_done, opt.epochs, (size_t)MLP__MAX_EPOCHS);
     /* the method's own batch: resolved once, so that every check (and every process)
      * sees a number */
     if (s == MLP_OK && opt.batch_size == MLP_BATCH_AUTO)

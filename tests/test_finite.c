@@ -316,6 +316,104 @@ START_TEST(sgd_bounds_the_product_before_the_rate)
 }
 END_TEST
 
+/* The bytes of a checkpoint of tr with its step count (after `t` steps, 0 epochs)
+ * and epoch count replaced, the checksum fixed; loaded back into *out. The two
+ * counts are found by their place before the plateau schedule's best loss (+inf
+ * before the first fit). */
+static void load_with_counts(mlp_trainer **out, mlp_net **net_out, const mlp_trainer *tr,
+                             uint64_t t, uint64_t new_t, uint64_t new_epochs)
+{
+    size_t size;
+    unsigned char *b = snapshot(tr, &size);
+    unsigned char want[24];
+    const double inf = INFINITY;
+    uint64_t inf_bits;
+    memcpy(&inf_bits, &inf, 8);
+    for (int i = 0; i < 8; i++) {
+        want[i] = (unsigned char)(t >> (8 * i));
+        want[8 + i] = 0;
+        want[16 + i] = (unsigned char)(inf_bits >> (8 * i));
+    }
+    size_t at = size;
+    for (size_t i = 0; i + 24 <= size; i++)
+        if (memcmp(b + i, want, 24) == 0) {
+            ck_assert_uint_eq(at, size); /* one place only */
+            at = i;
+        }
+    ck_assert_uint_lt(at, size);
+    for (int i = 0; i < 8; i++) {
+        b[at + i] = (unsigned char)(new_t >> (8 * i));
+        b[at + 8 + i] = (unsigned char)(new_epochs >> (8 * i));
+    }
+    tu_fix_crc(b, size);
+    FILE *f = fopen(ckpt, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(b, 1, size, f), size);
+    ck_assert_int_eq(fclose(f), 0);
+    free(b);
+    ck_assert_msg(mlp_trainer_load(out, net_out, ckpt, N) == MLP_OK, "%s", mlp_error_detail());
+}
+
+START_TEST(counts_stop_where_a_checkpoint_can_hold_them)
+{
+    /* A checkpoint may hold 2^53 steps (Adam's t stays exact in a double) and
+     * SIZE_MAX / 16 epochs: such a trainer loads, and then a step or a fit that would
+     * pass them must fail, since its save would not load. */
+    make_dir();
+    data();
+    mlp_net *net = net_of(MLP_ACT_TANH, 6);
+    const mlp_optimizer_kind kinds[2] = {MLP_OPT_ADAM, MLP_OPT_SGD};
+    for (int k = 0; k < 2; k++) {
+        mlp_optimizer o = tu_optimizer(kinds[k]);
+        mlp_trainer *tr;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, N), MLP_OK);
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(x, y, N)), MLP_OK);
+        mlp_trainer *at;
+        mlp_net *an;
+        load_with_counts(&at, &an, tr, 3, (uint64_t)1 << 53, 0);
+        size_t n0, n1;
+        unsigned char *before = snapshot(at, &n0);
+        mlp_status s = mlp_trainer_step(at, NULL, TU_DATA(x, y, N));
+        if (s == MLP_OK) assert_sound(at, "a step past 2^53");
+        ck_assert_int_eq(s, MLP_ERR_NUMERIC);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "2^53"));
+        unsigned char *after = snapshot(at, &n1);
+        ck_assert_uint_eq(n0, n1);
+        ck_assert_mem_eq(before, after, n0);
+        free(before);
+        free(after);
+        /* a fit takes steps too */
+        mlp_fit_options f = tu_fit_options();
+        f.epochs = 1;
+        s = mlp_trainer_fit(at, NULL, TU_DATA(x, y, N), &f);
+        if (s == MLP_OK) assert_sound(at, "a fit past 2^53 steps");
+        ck_assert_int_ne(s, MLP_OK);
+        mlp_trainer_free(at);
+        mlp_net_free(an);
+
+        /* one step short of the limit: the last one is taken, and saves */
+        load_with_counts(&at, &an, tr, 3, ((uint64_t)1 << 53) - 1, 0);
+        ck_assert_int_eq(mlp_trainer_step(at, NULL, TU_DATA(x, y, N)), MLP_OK);
+        assert_sound(at, "the 2^53rd step");
+        mlp_trainer_free(at);
+        mlp_net_free(an);
+
+        /* the epochs: a fit that would pass the count is refused before it starts */
+        load_with_counts(&at, &an, tr, 3, 3, SIZE_MAX / 16);
+        s = mlp_trainer_fit(at, NULL, TU_DATA(x, y, N), &f);
+        if (s == MLP_OK) assert_sound(at, "a fit past the epoch count");
+        ck_assert_int_eq(s, MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "epochs"));
+        mlp_trainer_free(at);
+        mlp_net_free(an);
+        mlp_trainer_free(tr);
+    }
+    mlp_net_free(net);
+    remove_dir();
+}
+END_TEST
+
 START_TEST(the_linear_update_checks_before_it_writes)
 {
     double w[3] = {1, 2, 3};
@@ -340,6 +438,7 @@ static Suite *finite_suite(void)
     tcase_add_test(tc, irprop_refuses_a_non_finite_gradient_after_a_sign_change);
     tcase_add_test(tc, sgd_near_the_end_of_the_range);
     tcase_add_test(tc, sgd_bounds_the_product_before_the_rate);
+    tcase_add_test(tc, counts_stop_where_a_checkpoint_can_hold_them);
     tcase_add_test(tc, the_linear_update_checks_before_it_writes);
     suite_add_tcase(s, tc);
     return s;

@@ -54,6 +54,62 @@ START_TEST(scaling_is_fitted_as_by_hand)
 }
 END_TEST
 
+START_TEST(scaling_holds_at_the_end_of_the_range)
+{
+    /* columns: 1e308 three times (constant: its sum passes the range, its mean does
+     * not); -1e200, 1e200, -1e200 (mean -1e200/3, population sd sqrt(8/9)·1e200:
+     * the squares pass the range); 1 2 3 as a control, fitted as before */
+    const double x[9] = {1e308, -1e200, 1, 1e308, 1e200, 2, 1e308, -1e200, 3};
+    const double y[3] = {0, 0, 0};
+    mlp_net *net = make(3, 1, MLP_ACT_IDENTITY);
+    ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_NONE,
+                                         TU_DATA(x, y, 3)), MLP_OK);
+    double is[3], ic[3];
+    ck_assert_int_eq(mlp_net_get_scaling(net, is, ic, NULL, NULL), MLP_OK);
+    ck_assert_double_eq_tol(is[0], 1e308, 1e293);
+    ck_assert_double_eq(ic[0], 1);
+    ck_assert_double_eq_tol(is[1], -1e200 / 3, 1e185);
+    ck_assert_double_eq_tol(ic[1], sqrt(8.0 / 9.0) * 1e200, 1e185);
+    ck_assert_double_eq_tol(is[2], 2, 1e-15);
+    ck_assert_double_eq_tol(ic[2], sqrt(2.0 / 3.0), 1e-15);
+    /* and the model saves and loads back with them */
+    size_t size;
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
+    unsigned char *buf = malloc(size);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(mlp_net_save_buffer(net, buf, size, &size), MLP_OK);
+    mlp_net *back;
+    ck_assert_msg(mlp_net_load_buffer(&back, buf, size) == MLP_OK, "%s", mlp_error_detail());
+    double bs[3], bc[3];
+    ck_assert_int_eq(mlp_net_get_scaling(back, bs, bc, NULL, NULL), MLP_OK);
+    ck_assert_mem_eq(is, bs, sizeof is);
+    ck_assert_mem_eq(ic, bc, sizeof ic);
+    mlp_net_free(back);
+    free(buf);
+
+    /* min-max: the constant column is fine, a range past DBL_MAX is refused, naming
+     * the column, and the scaling fitted before is kept */
+    mlp_net *two = make(2, 1, MLP_ACT_IDENTITY);
+    const double two_cols[4] = {1e308, -1e308, 1e308, 1e308};
+    ck_assert_int_eq(mlp_net_fit_scaling(two, MLP_SCALE_MINMAX, MLP_SCALE_NONE,
+                                         TU_ROWS(two_cols, 2, NULL, 0, 2)), MLP_ERR_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "input column 1 spans -1e+308 to 1e+308"));
+    ck_assert_int_eq(mlp_net_get_scaling(two, bs, bc, NULL, NULL), MLP_OK);
+    ck_assert_double_eq(bs[0], 0); /* no scaling yet: the identity */
+    ck_assert_double_eq(bc[1], 1);
+    const double narrow[4] = {1e308, -1e308, 1e308, 0};
+    ck_assert_int_eq(mlp_net_fit_scaling(two, MLP_SCALE_MINMAX, MLP_SCALE_NONE,
+                                         TU_ROWS(narrow, 2, NULL, 0, 2)), MLP_OK);
+    ck_assert_int_eq(mlp_net_get_scaling(two, bs, bc, NULL, NULL), MLP_OK);
+    ck_assert_double_eq(bs[0], 1e308);
+    ck_assert_double_eq(bc[0], 1);
+    ck_assert_double_eq(bs[1], -1e308);
+    ck_assert_double_eq(bc[1], 1e308);
+    mlp_net_free(two);
+    mlp_net_free(net);
+}
+END_TEST
+
 START_TEST(raw_predictions_are_the_scaled_path)
 {
     const double x[8] = {1, 100, 2, 300, 3, 200, 4, 900};
@@ -169,7 +225,31 @@ START_TEST(what_is_refused)
     const char *three[3] = {"a", "b", "c"}, *dup[3] = {"a", "b", "a"};
     ck_assert_int_eq(mlp_net_set_classes(soft, three, 2), MLP_ERR_SHAPE);
     ck_assert_int_eq(mlp_net_set_classes(soft, dup, 3), MLP_ERR_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "class \"a\" is given twice"));
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "class \"a\" is given twice (0 and 2)"));
+    /* the loader holds a file to the same rule: labels cat dog cow saved, the last
+     * made "cat" in the bytes (its length prefix and bytes found, the checksum fixed) */
+    const char *animals[3] = {"cat", "dog", "cow"};
+    ck_assert_int_eq(mlp_net_set_classes(soft, animals, 3), MLP_OK);
+    size_t size;
+    ck_assert_int_eq(mlp_net_save_buffer(soft, NULL, 0, &size), MLP_OK);
+    unsigned char *buf = malloc(size);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(mlp_net_save_buffer(soft, buf, size, &size), MLP_OK);
+    mlp_net *back;
+    ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_OK);
+    mlp_net_free(back);
+    const unsigned char cow[7] = {3, 0, 0, 0, 'c', 'o', 'w'};
+    unsigned char *at = NULL;
+    for (size_t i = 0; i + sizeof cow <= size; i++)
+        if (memcmp(buf + i, cow, sizeof cow) == 0) at = buf + i;
+    ck_assert_ptr_nonnull(at);
+    memcpy(at + 4, "cat", 3);
+    tu_fix_crc(buf, size);
+    back = NULL;
+    ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_ERR_FORMAT);
+    ck_assert_ptr_null(back);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "class labels 0 and 2 are both \"cat\""));
+    free(buf);
     ck_assert_int_eq(mlp_net_set_classes(sig, three, 2), MLP_OK); /* one sigmoid: two classes */
     ck_assert_int_eq(mlp_net_set_classes(sig, three, 3), MLP_ERR_SHAPE);
     ck_assert_uint_eq(mlp_net_n_classes(sig), 2); /* unchanged by the refusal */
@@ -199,6 +279,7 @@ static Suite *prep_suite(void)
     Suite *s = suite_create("prep");
     TCase *c = tcase_create("prep");
     tcase_add_test(c, scaling_is_fitted_as_by_hand);
+    tcase_add_test(c, scaling_holds_at_the_end_of_the_range);
     tcase_add_test(c, raw_predictions_are_the_scaled_path);
     tcase_add_test(c, names_classes_and_scaling_survive_a_save);
     tcase_add_test(c, what_is_refused);
