@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mlp_internal.h"
@@ -29,12 +30,38 @@ const char *mlp_strerror(mlp_status status)
 
 const char *mlp_error_detail(void) { return detail; }
 
+/* Where to cut s (a UTF-8 string) at or up to 3 bytes before `at`: not inside a
+ * character (bytes that are not UTF-8 are cut where they fall). */
+static size_t char_start(const char *s, size_t at)
+{
+    for (int back = 0; back < 3 && at > 0 && ((unsigned char)s[at] & 0xC0) == 0x80; back++) at--;
+    return at;
+}
+
+/* The detail, formatted. A message longer than the buffer loses its middle, never
+ * its end: what overflows it is a long path or name inside it, while the end holds
+ * the reason ("...: File name too long"). Its head (the function, the start of the
+ * path) and tail are kept, with "..." between; without the memory to format it
+ * whole, the head alone. */
 mlp_status mlp__fail(mlp_status status, const char *fmt, ...)
 {
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_copy(again, ap);
+    const int len = vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+    char *whole = len >= (int)sizeof detail ? malloc((size_t)len + 1) : NULL;
+    if (whole != NULL) {
+        vsnprintf(whole, (size_t)len + 1, fmt, again);
+        const size_t head = char_start(whole, 1024), gap = 3;
+        const size_t tail_from =
+            char_start(whole, (size_t)len - (sizeof detail - 1 - head - gap) + 3);
+        memcpy(detail, whole, head);
+        memcpy(detail + head, "...", gap);
+        memcpy(detail + head + gap, whole + tail_from, (size_t)len - tail_from + 1);
+        free(whole);
+    }
+    va_end(again);
     return status;
 }
 

@@ -820,6 +820,22 @@ START_TEST(saves_respect_what_stands_at_the_path)
     ck_assert_int_eq(mlp_net_save(a, longpath), MLP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "(No such file or directory)"));
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "is unchanged"));
+    /* past the detail's room (5000 bytes): the path loses its middle, the message
+     * keeps its head and its reason */
+    char *huge = malloc(5001);
+    ck_assert_ptr_nonnull(huge);
+    memcpy(huge, "/tmp/", 5);
+    memset(huge + 5, 'x', 4995);
+    huge[5000] = '\0';
+    ck_assert_int_eq(mlp_net_load(&none, huge), MLP_ERR_IO);
+    const char *d = mlp_error_detail();
+    ck_assert_msg(strncmp(d, "mlp_net_load: ", 14) == 0, "%.80s", d);
+    ck_assert_ptr_nonnull(strstr(d, "/tmp/xxx"));
+    ck_assert_ptr_nonnull(strstr(d, "xxx...xxx"));
+    const char *reason = ": File name too long";
+    ck_assert_msg(strlen(d) > strlen(reason) && !strcmp(d + strlen(d) - strlen(reason), reason),
+                  "the reason was cut: ...%s", d + strlen(d) - 40);
+    free(huge);
 
     mlp_net_free(a);
     mlp_net_free(b);
