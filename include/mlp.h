@@ -2027,20 +2027,26 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
  */
 
 /**
- * Write the network as one standalone C99 source file that needs nothing but
- * <math.h>: its parameters as `static const double` arrays (hexadecimal, every bit
- * kept) and `void NAME_predict(const double *x, double *y)` with the model's
+ * Write the network as one standalone C source file that needs nothing but
+ * <math.h> and compiles warning-free as C89, C99 or C11 (`-pedantic -Wall -Wextra`;
+ * since 1.5.1, C99 before): its parameters as `static const double` arrays (decimal
+ * with 17 digits, which gcc and clang read back to every bit) and
+ * `void NAME_predict(const double *x, double *y)` with the model's
  * preprocessing inside (raw rows in, outputs in the targets' units); with class
  * labels, also `NAME_classes[]` and `int NAME_predict_class(const double *x)`. The
  * provenance (the epoch whose weights it holds, and its losses) and the input columns
  * are in a comment at the top; mlp_net_export_c_header() writes the declarations for
  * the programs that call it. Compiled, it agrees with mlp_net_predict() to about 1e-12
- * (its sums run in another order than the BLAS's).
+ * (its sums run in another order than the BLAS's). Class labels and column names are
+ * the user's bytes and reach the file escaped (octal escapes in strings, hexadecimal in
+ * comments, `?` always escaped so no trigraph forms; a label longer than C90's 509
+ * characters as an array of characters), so that `NAME_classes[]` holds the model's
+ * labels byte for byte whatever they contain (since 1.5.1).
  * @param net   the network.
  * @param out   where to write (not closed).
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a name that is not an identifier),
- *         ::MLP_ERR_IO (a write error).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a name that is not an identifier, a
+ *         network holding a number that is not finite), ::MLP_ERR_IO (a write error).
  */
 MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name);
 
@@ -2048,7 +2054,8 @@ MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *n
  * Write the header that goes with mlp_net_export_c()'s file of the same name: include
  * guards, `NAME_N_INPUTS`, `NAME_N_OUTPUTS` (and `NAME_N_CLASSES`) as enum constants,
  * and the declarations of `NAME_predict()` and, with class labels,
- * `NAME_predict_class()` and `NAME_classes[]`, usable from C99 and C++ (since 1.5).
+ * `NAME_predict_class()` and `NAME_classes[]`, usable from C89 and later and C++ (since
+ * 1.5).
  * @param net   the network.
  * @param out   where to write (not closed).
  * @param name  the name given to mlp_net_export_c().

@@ -1,6 +1,16 @@
-/* A network as one standalone C99 source file: its weights as `static const double`
- * arrays (printed with %a, so every bit survives), and NAME_predict(x, y) with the
- * model's preprocessing inside. Nothing but <math.h>. */
+/* A network as one standalone C source file that compiles under C89, C99 and C11
+ * (-pedantic): its weights as `static const double` arrays and NAME_predict(x, y)
+ * with the model's preprocessing inside. Nothing but <math.h>.
+ *
+ * Whatever a model holds (its class labels and column names are the user's bytes)
+ * reaches the file only escaped: string literals and character constants carry
+ * printable ASCII other than the quote, the backslash and '?' (trigraphs) as it is
+ * and every other byte as a three-digit octal escape; comments carry printable ASCII
+ * with '?' and the backslash escaped and every other byte as \xNN, and never a
+ * comment's opening or closing pair. A label longer than C90's 509-character string literal is
+ * written as an array of character constants. Numbers are written in decimal with
+ * 17 significant digits, which gcc and clang read back to the same bits (C90 has no
+ * hexadecimal floating constants). */
 #include <ctype.h>
 #include <limits.h>
 #include <errno.h>
@@ -9,6 +19,9 @@
 #include <string.h>
 
 #include "mlp_internal.h"
+
+/* C90's limit on a string literal's length (C99's is 4,095). */
+#define C90_STRING_MAX 509
 
 /* A name that is a C identifier the file can prefix everything with. */
 static int identifier(const char *s)
@@ -19,40 +32,80 @@ static int identifier(const char *s)
     return 1;
 }
 
+/* A finite double as a C floating constant that reads back to the same bits: 17
+ * significant digits, and a decimal point where %g gives none, so that "-0" stays a
+ * negative zero and "1" a double. */
+static void put_number(FILE *f, double v)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, f);
+    if (strpbrk(buf, ".e") == NULL) fputs(".0", f);
+}
+
 static void put_array(FILE *f, const char *name, const char *part, const double *v, size_t n)
 {
     fprintf(f, "static const double %s_%s[%zu] = {", name, part, n);
-    for (size_t i = 0; i < n; i++) fprintf(f, "%s%s%a", i ? "," : "", i % 4 ? " " : "\n    ", v[i]);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i == 0 ? "\n    " : i % 4 ? ", " : ",\n    ", f);
+        put_number(f, v[i]);
+    }
     fprintf(f, "\n};\n");
 }
 
-/* A comment line of text that cannot end the comment. */
+/* Text inside a comment: printable ASCII, escaped as the head of this file says. */
 static void put_comment_text(FILE *f, const char *s)
 {
-    for (const char *p = s; *p; p++) {
-        if (p[0] == '*' && p[1] == '/') fputs("* /", f), p++;
-        else if (*p == '\n' || *p == '\r') fputc(' ', f);
+    int last = ' ';
+    for (const unsigned char *p = (const unsigned char *)s; *p; last = *p++) {
+        if ((last == '*' && *p == '/') || (last == '/' && *p == '*')) fputc(' ', f);
+        if (*p == '?' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7F) fprintf(f, "\\x%02x", *p);
         else fputc(*p, f);
     }
 }
 
-/* A C string literal. */
+/* One byte inside a string literal or a character constant. */
+static void put_char(FILE *f, unsigned char c)
+{
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\'' || c == '\\' || c == '?')
+        fprintf(f, "\\%03o", c);
+    else
+        fputc(c, f);
+}
+
+/* A C string literal of at most C90_STRING_MAX bytes, 60 bytes to a source line. */
 static void put_string(FILE *f, const char *s)
 {
+    const size_t n = strlen(s);
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7F) fprintf(f, "\\%03o", *p);
-        else fputc(*p, f);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && i % 60 == 0) fputs("\"\n    \"", f);
+        put_char(f, (unsigned char)s[i]);
     }
     fputc('"', f);
 }
 
-/* The statement that applies activation `act` to v[0..n). */
+/* A label too long for a string literal, as NAME_class_C[]: character constants
+ * ending with the terminating zero, 12 to a line. */
+static void put_long_label(FILE *f, const char *name, size_t c, const char *s)
+{
+    const size_t n = strlen(s);
+    fprintf(f, "static const char %s_class_%zu[%zu] = {", name, c, n + 1);
+    for (size_t i = 0; i <= n; i++) {
+        fputs(i == 0 ? "\n    '" : i % 12 ? ", '" : ",\n    '", f);
+        put_char(f, (unsigned char)s[i]);
+        fputc('\'', f);
+    }
+    fprintf(f, "\n};\n");
+}
+
+/* The statement that applies activation `act` to v[0..n), with the function's int i
+ * as its counter (C90: no declarations in a for). */
 static void put_activation(FILE *f, mlp_activation act, const char *v, size_t n)
 {
     if (act != MLP_ACT_IDENTITY && act != MLP_ACT_SOFTMAX)
-        fprintf(f, "    for (int i = 0; i < %zu; i++) ", n);
+        fprintf(f, "    for (i = 0; i < %zu; i++) ", n);
     switch (act) {
     case MLP_ACT_IDENTITY:
         break;
@@ -60,8 +113,9 @@ static void put_activation(FILE *f, mlp_activation act, const char *v, size_t n)
         fprintf(f, "%s[i] = %s[i] < 0.0 ? 0.0 : %s[i];\n", v, v, v);
         break;
     case MLP_ACT_LEAKY_RELU:
-        fprintf(f, "%s[i] = %s[i] < 0.0 ? %a * %s[i] : %s[i];\n", v, v,
-                                     MLP_LEAKY_RELU_SLOPE, v, v);
+        fprintf(f, "%s[i] = %s[i] < 0.0 ? ", v, v);
+        put_number(f, MLP_LEAKY_RELU_SLOPE);
+        fprintf(f, " * %s[i] : %s[i];\n", v, v);
         break;
     case MLP_ACT_TANH:
         fprintf(f, "%s[i] = tanh(%s[i]);\n", v, v);
@@ -73,26 +127,50 @@ static void put_activation(FILE *f, mlp_activation act, const char *v, size_t n)
         fprintf(f, "%s[i] = %s[i] > 0.0 ? %s[i] : expm1(%s[i]);\n", v, v, v, v);
         break;
     case MLP_ACT_SOFTPLUS:
-        fprintf(f, "%s[i] = fmax(0.0, %s[i]) + log1p(exp(-fabs(%s[i])));\n", v, v, v);
+        fprintf(f, "%s[i] = (%s[i] > 0.0 ? %s[i] : 0.0) + log1p(exp(-fabs(%s[i])));\n", v, v, v,
+                v);
         break;
     case MLP_ACT_GELU:
-        fprintf(f, "%s[i] = 0.5 * %s[i] * erfc(-%s[i] * 0x1.6a09e667f3bcdp-1);\n", v, v, v);
+        fprintf(f, "%s[i] = 0.5 * %s[i] * erfc(-%s[i] * ", v, v, v);
+        put_number(f, 0x1.6a09e667f3bcdp-1); /* 1/sqrt(2) */
+        fprintf(f, ");\n");
         break;
     case MLP_ACT_GELU_TANH:
-        fprintf(f, "%s[i] = %s[i] / (1.0 + exp(-2.0 * 0x1.9884533d43651p-1 * (%s[i] + "
-                       "0.044715 * %s[i] * %s[i] * %s[i])));\n",
-                    v, v, v, v, v, v);
+        fprintf(f, "%s[i] = %s[i] / (1.0 + exp(-2.0 * ", v, v);
+        put_number(f, 0x1.9884533d43651p-1); /* sqrt(2/pi) */
+        fprintf(f, " * (%s[i] + 0.044715 * %s[i] * %s[i] * %s[i])));\n", v, v, v, v);
         break;
     case MLP_ACT_SILU:
         fprintf(f, "%s[i] = %s[i] / (1.0 + exp(-%s[i]));\n", v, v, v);
         break;
     case MLP_ACT_SOFTMAX:
         fprintf(f, "    {\n        double m = %s[0], sum = 0.0;\n", v);
-        fprintf(f, "        for (int i = 1; i < %zu; i++) m = fmax(m, %s[i]);\n", n, v);
-        fprintf(f, "        for (int i = 0; i < %zu; i++) sum += %s[i] = exp(%s[i] - m);\n", n, v, v);
-        fprintf(f, "        for (int i = 0; i < %zu; i++) %s[i] *= 1.0 / sum;\n    }\n", n, v);
+        fprintf(f, "        for (i = 1; i < %zu; i++) m = %s[i] > m ? %s[i] : m;\n", n, v, v);
+        fprintf(f, "        for (i = 0; i < %zu; i++) sum += %s[i] = exp(%s[i] - m);\n", n, v, v);
+        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] *= 1.0 / sum;\n    }\n", n, v);
         break;
     }
+}
+
+/* The C99 functions of <math.h> the file calls: under C90 <math.h> need not declare
+ * them, so the file does (every C99 libm defines them). */
+static void put_c99_math(FILE *f, const mlp_net *net)
+{
+    static const struct { mlp_activation act; const char *decl; } need[] = {
+        {MLP_ACT_ELU, "double expm1(double);"},
+        {MLP_ACT_SOFTPLUS, "double log1p(double);"},
+        {MLP_ACT_GELU, "double erfc(double);"},
+    };
+    int any = 0;
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        int used = 0;
+        for (size_t l = 0; l < net->n_layers; l++) used |= net->layers[l].act == need[i].act;
+        if (!used) continue;
+        if (!any) fputs("#if !defined(__STDC_VERSION__) || __STDC_VERSION__ < 199901L\n", f);
+        fprintf(f, "%s\n", need[i].decl);
+        any = 1;
+    }
+    if (any) fputs("#endif\n", f);
 }
 
 /* The checks both writers make. */
@@ -105,6 +183,16 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
     for (size_t l = 0; l < net->n_layers; l++)
         MLP_CHECK(net->layers[l].out <= INT_MAX && net->layers[l].in <= INT_MAX,
                   MLP_ERR_INVALID_ARG, "%s: layer %zu is too wide for C int loops", fn, l);
+    /* what a model holds is finite (every setter and the loader say so); a number
+     * that is not would be written as a word that does not compile */
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    MLP_CHECK(mlp__all_finite(net->params, net->n_params) &&
+                  (p->in_shift == NULL ||
+                   (mlp__all_finite(p->in_shift, in) && mlp__all_finite(p->in_scale, in))) &&
+                  (p->out_shift == NULL ||
+                   (mlp__all_finite(p->out_shift, k) && mlp__all_finite(p->out_scale, k))),
+              MLP_ERR_INVALID_ARG, "%s: the network holds NaN or infinite numbers", fn);
     return MLP_OK;
 }
 
@@ -197,10 +285,12 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
     errno = 0;
     put_about(out, net, name, "a network");
-    fprintf(out, " *\n * Standalone C99: it needs only <math.h> (link with -lm). %s.h, from\n"
-                 " * mlp_net_export_c_header() or `mlp export`, declares what it defines.\n */\n"
-                 "#include <math.h>\n\n",
+    fprintf(out, " *\n * Standalone C (C89 and later): it needs only <math.h> (link with -lm).\n"
+                 " * %s.h, from mlp_net_export_c_header() or `mlp export`, declares what it\n"
+                 " * defines.\n */\n#include <math.h>\n",
             name);
+    put_c99_math(out, net);
+    fputc('\n', out);
     put_interface(out, net, name);
     fputc('\n', out);
     for (size_t l = 0; l < net->n_layers; l++) {
@@ -222,31 +312,34 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
         put_array(out, name, "out_scale", p->out_scale, k);
     }
     if (p->n_classes > 0) {
+        for (size_t c = 0; c < p->n_classes; c++)
+            if (strlen(p->classes[c]) > C90_STRING_MAX) put_long_label(out, name, c, p->classes[c]);
         fprintf(out, "const char *const %s_classes[%zu] = {", name, p->n_classes);
         for (size_t c = 0; c < p->n_classes; c++) {
-            fputs(c ? ", " : "", out);
-            put_string(out, p->classes[c]);
+            fputs(c ? ",\n    " : "\n    ", out);
+            if (strlen(p->classes[c]) > C90_STRING_MAX) fprintf(out, "%s_class_%zu", name, c);
+            else put_string(out, p->classes[c]);
         }
-        fprintf(out, "};\n");
+        fprintf(out, "\n};\n");
     }
 
     /* predict: two buffers of the widest layer, layer after layer */
     size_t wide = in;
     for (size_t l = 0; l < net->n_layers; l++) wide = net->layers[l].out > wide ? net->layers[l].out : wide;
     fprintf(out, "\nvoid %s_predict(const double *x, double *y)\n{\n", name);
-    fprintf(out, "    double a[%zu], b[%zu];\n", wide, wide);
+    fprintf(out, "    double a[%zu], b[%zu];\n    int i, j;\n", wide, wide);
     if (p->in_shift != NULL)
-        fprintf(out, "    for (int i = 0; i < %zu; i++) a[i] = (x[i] - %s_in_shift[i]) / %s_in_scale[i];\n",
+        fprintf(out, "    for (i = 0; i < %zu; i++) a[i] = (x[i] - %s_in_shift[i]) / %s_in_scale[i];\n",
                 in, name, name);
     else
-        fprintf(out, "    for (int i = 0; i < %zu; i++) a[i] = x[i];\n", in);
+        fprintf(out, "    for (i = 0; i < %zu; i++) a[i] = x[i];\n", in);
     const char *cur = "a", *nxt = "b";
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        fprintf(out, "    for (int j = 0; j < %zu; j++) {\n", L->out);
+        fprintf(out, "    for (j = 0; j < %zu; j++) {\n", L->out);
         if (L->has_bias) fprintf(out, "        double s = %s_b%zu[j];\n", name, l);
         else fprintf(out, "        double s = 0.0;\n");
-        fprintf(out, "        for (int i = 0; i < %zu; i++) s += %s_w%zu[j * %zu + i] * %s[i];\n",
+        fprintf(out, "        for (i = 0; i < %zu; i++) s += %s_w%zu[j * %zu + i] * %s[i];\n",
                 L->in, name, l, L->in, cur);
         fprintf(out, "        %s[j] = s;\n    }\n", nxt);
         put_activation(out, L->act, nxt, L->out);
@@ -255,19 +348,19 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
         nxt = t;
     }
     if (p->out_shift != NULL)
-        fprintf(out, "    for (int i = 0; i < %zu; i++) y[i] = %s[i] * %s_out_scale[i] + %s_out_shift[i];\n",
+        fprintf(out, "    for (i = 0; i < %zu; i++) y[i] = %s[i] * %s_out_scale[i] + %s_out_shift[i];\n",
                 k, cur, name, name);
     else
-        fprintf(out, "    for (int i = 0; i < %zu; i++) y[i] = %s[i];\n", k, cur);
+        fprintf(out, "    for (i = 0; i < %zu; i++) y[i] = %s[i];\n", k, cur);
     fprintf(out, "}\n");
     if (p->n_classes > 0) {
         fprintf(out, "\nint %s_predict_class(const double *x)\n{\n    double y[%zu];\n", name, k);
-        fprintf(out, "    %s_predict(x, y);\n", name);
         if (k == 1) {
-            fprintf(out, "    return y[0] > 0.5;\n}\n");
+            fprintf(out, "    %s_predict(x, y);\n    return y[0] > 0.5;\n}\n", name);
         } else {
-            fprintf(out, "    int best = 0;\n    for (int i = 1; i < %zu; i++)\n"
-                         "        if (y[i] > y[best]) best = i;\n    return best;\n}\n", k);
+            fprintf(out, "    int i, best = 0;\n    %s_predict(x, y);\n"
+                         "    for (i = 1; i < %zu; i++)\n"
+                         "        if (y[i] > y[best]) best = i;\n    return best;\n}\n", name, k);
         }
     }
     MLP_CHECK(!ferror(out), MLP_ERR_IO, "mlp_net_export_c: write error: %s", strerror(errno));

@@ -224,6 +224,169 @@ START_TEST(bad_names_are_refused)
 }
 END_TEST
 
+/* The labels and column names of a model are the user's bytes: none of them may change
+ * what the exported file means or stop it compiling. A model whose labels hold
+ * trigraphs (??/ would splice the next line into a string, ??! and ??= would change
+ * labels), quotes, comment pairs, backslashes, bidi controls, every byte from 1 to 255
+ * and 10 KB (past C99's 4,095-character literal), and whose column names hold the
+ * same, is exported; every compiler present (cc, gcc, clang; clang required when
+ * MLP_TEST_ALL_COMPILERS is set, as in CI) compiles the file under -std=c89, c99 and
+ * c11 with -pedantic -Wall -Wextra -Werror; and a program that includes it prints its
+ * labels and weights as bytes and its predictions of three rows: the labels and
+ * weights are the model's, byte for byte, and the predictions the library's (1e-12). */
+enum { H_IN = 3, H_CLASSES = 8, H_LONG = 10240 };
+
+static void expect_hex(FILE *p, const void *bytes, size_t n, const char *what, size_t i)
+{
+    char line[2 * H_LONG + 8];
+    ck_assert_msg(fgets(line, sizeof line, p) != NULL, "%s %zu: no line", what, i);
+    line[strcspn(line, "\n")] = '\0';
+    char want[2 * H_LONG + 8];
+    for (size_t b = 0; b < n; b++) sprintf(want + 2 * b, "%02x", ((const unsigned char *)bytes)[b]);
+    want[2 * n] = '\0';
+    ck_assert_msg(strcmp(line, want) == 0, "%s %zu: the export has %.80s, the model %.80s", what,
+                  i, line, want);
+}
+
+START_TEST(hostile_labels_and_names_stay_bytes)
+{
+    static char every[256], longest[H_LONG + 1];
+    for (int b = 1; b < 256; b++) every[b - 1] = (char)b;
+    for (size_t i = 0; i < H_LONG; i++) longest[i] = "a?\?/\n\"\\*/\xe2\x80\xae?"[i % 13];
+    const char *labels[H_CLASSES] = {
+        "x?\?/",                 /* the splice: under C99's trigraphs, the next line joins */
+        "?\?!?\?=?\?(?\?)?\?'?\?<?\?>?\?-",
+        "\"; int injected = 1; const char *z = \"",
+        "*/ int injected2; /*",
+        "\xe2\x80\xae\xe2\x81\xa6 bidi \xe2\x80\x8f",
+        every,
+        longest,
+        "\\",
+    };
+    const char *names[H_IN] = {"x?\?/", "*?\?/\n/ int bad; /*", "\xe2\x80\xae\\"};
+    const mlp_layer_spec spec[4] = {MLP_LAYER(4, MLP_ACT_ELU, 1), MLP_LAYER(4, MLP_ACT_SOFTPLUS, 0),
+                                    MLP_LAYER(4, MLP_ACT_GELU, 1),
+                                    MLP_LAYER(H_CLASSES, MLP_ACT_SOFTMAX, 1)};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, H_IN, spec, 4), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 5), MLP_OK);
+    double *w = mlp_net_params(net); /* numbers that a decimal form must carry exactly */
+    const double special[] = {-0.0, 0x1p-1074, -0x1.fffffffffffffp-1023, 0x1.fffffffffffffp-1,
+                              0.1, 1.0, -3.0, 0x1.0000000000001p0};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) w[i * 3] = special[i];
+    ck_assert_int_eq(mlp_net_set_classes(net, labels, H_CLASSES), MLP_OK);
+    ck_assert_int_eq(mlp_net_set_columns(net, names, NULL, 0), MLP_OK);
+
+    char dir[] = "/tmp/mlp_hostile_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], cmd[1024];
+    snprintf(path, sizeof path, "%s/hostile.c", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c(net, f, "hostile"), MLP_OK);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/hostile.h", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c_header(net, f, "hostile"), MLP_OK);
+    fclose(f);
+    /* the program that reads the file back (C89 itself, compiled without warnings) */
+    snprintf(path, sizeof path, "%s/show.c", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#include <stdio.h>\n#include <string.h>\n#include \"hostile.c\"\n"
+               "static void hex(const void *p, size_t n)\n{\n    size_t i;\n"
+               "    for (i = 0; i < n; i++) printf(\"%%02x\", ((const unsigned char *)p)[i]);\n"
+               "    printf(\"\\n\");\n}\n"
+               "int main(void)\n{\n    int i;\n    double x[3], y[%d];\n"
+               "    for (i = 0; i < hostile_N_CLASSES; i++)\n"
+               "        hex(hostile_classes[i], strlen(hostile_classes[i]));\n",
+            H_CLASSES);
+    for (size_t l = 0; l < 4; l++) {
+        fprintf(f, "    hex(hostile_w%zu, sizeof hostile_w%zu);\n", l, l);
+        if (l != 1) fprintf(f, "    hex(hostile_b%zu, sizeof hostile_b%zu);\n", l, l);
+    }
+    fprintf(f, "    for (i = 0; i < 3; i++) {\n        int c;\n"
+               "        x[0] = i; x[1] = -0.5 * i; x[2] = 2.0;\n        hostile_predict(x, y);\n"
+               "        for (c = 0; c < hostile_N_OUTPUTS; c++) hex(&y[c], sizeof y[c]);\n"
+               "        printf(\"%%d\\n\", hostile_predict_class(x));\n    }\n"
+               "    return 0;\n}\n");
+    fclose(f);
+    double rows[3 * H_IN], lib[3 * H_CLASSES];
+    for (int r = 0; r < 3; r++) {
+        rows[r * H_IN] = r;
+        rows[r * H_IN + 1] = -0.5 * r;
+        rows[r * H_IN + 2] = 2.0;
+    }
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 3), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(net, ws, lib, rows, 3), MLP_OK);
+    mlp_workspace_free(ws);
+
+    const char *compilers[] = {"cc", "gcc", "clang"};
+    const char *stds[] = {"c89", "c99", "c11"};
+    int compiled = 0;
+    for (size_t c = 0; c < 3; c++) {
+        snprintf(cmd, sizeof cmd, "command -v %s >/dev/null", compilers[c]);
+        if (system(cmd) != 0) {
+            ck_assert_msg(c != 2 || getenv("MLP_TEST_ALL_COMPILERS") == NULL,
+                          "clang is required (MLP_TEST_ALL_COMPILERS) and not found");
+            continue;
+        }
+        for (size_t s = 0; s < 3; s++) {
+            snprintf(cmd, sizeof cmd, "cd %s && %s -std=%s -pedantic -Wall -Wextra "
+                     "-Wmissing-prototypes -Werror -c hostile.c -o hostile.o && "
+                     "echo '#include \"hostile.h\"' | %s -std=%s -pedantic -Wall -Wextra "
+                     "-Werror -fsyntax-only -x c - && %s -std=%s -O1 show.c -o show -lm", dir,
+                     compilers[c], stds[s], compilers[c], stds[s], compilers[c], stds[s]);
+            ck_assert_msg(system(cmd) == 0, "%s -std=%s: the hostile export does not compile",
+                          compilers[c], stds[s]);
+            snprintf(cmd, sizeof cmd, "%s/show", dir);
+            FILE *p = popen(cmd, "r");
+            ck_assert_ptr_nonnull(p);
+            for (size_t k = 0; k < H_CLASSES; k++)
+                expect_hex(p, labels[k], strlen(labels[k]), "label", k);
+            const double *params = mlp_net_params_const(net);
+            size_t at = 0;
+            for (size_t l = 0; l < 4; l++) {
+                const size_t in = l == 0 ? H_IN : 4, out = l == 3 ? H_CLASSES : 4;
+                expect_hex(p, params + at, in * out * sizeof *params, "weights of layer", l);
+                at += in * out;
+                if (l != 1) {
+                    expect_hex(p, params + at, out * sizeof *params, "biases of layer", l);
+                    at += out;
+                }
+            }
+            ck_assert_uint_eq(at, mlp_net_n_params(net));
+            for (int r = 0; r < 3; r++) {
+                size_t best = 0;
+                for (size_t k = 0; k < H_CLASSES; k++) {
+                    char line[64];
+                    ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+                    unsigned char b[8];
+                    for (int i = 0; i < 8; i++) sscanf(line + 2 * i, "%2hhx", &b[i]);
+                    double y;
+                    memcpy(&y, b, sizeof y);
+                    ck_assert_msg(tu_close(y, lib[r * H_CLASSES + k], 1e-12),
+                                  "%s -std=%s: row %d output %zu: %.17g, the library %.17g",
+                                  compilers[c], stds[s], r, k, y, lib[r * H_CLASSES + k]);
+                    best = lib[r * H_CLASSES + k] > lib[r * H_CLASSES + best] ? k : best;
+                }
+                int cls = -1;
+                ck_assert_int_eq(fscanf(p, "%d\n", &cls), 1);
+                ck_assert_int_eq(cls, (int)best);
+            }
+            ck_assert_int_eq(pclose(p), 0);
+            compiled++;
+        }
+    }
+    ck_assert_int_ge(compiled, 3);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *export_suite(void)
 {
     Suite *s = suite_create("export");
@@ -231,6 +394,7 @@ static Suite *export_suite(void)
     tcase_set_timeout(c, 300);
     tcase_add_test(c, exported_networks_predict_as_the_library);
     tcase_add_test(c, bad_names_are_refused);
+    tcase_add_test(c, hostile_labels_and_names_stay_bytes);
     suite_add_tcase(s, c);
     return s;
 }
