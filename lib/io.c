@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "mlp_internal.h"
+#include "outfile.h"
 
 static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
 /* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the
@@ -275,202 +276,45 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
     return 0;
 }
 
-/* The directory part of `path` ("." when it has none), in a new string. */
-static char *directory_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL) return strdup(".");
-    if (slash == path) return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-/* Make the rename itself durable: fsync the directory that holds `path`. */
-static void sync_directory(const char *path)
-{
-    char *dir = directory_of(path);
-    if (dir == NULL) return;
-    const int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd); /* best effort: some file systems refuse fsync on directories */
-        close(fd);
-    }
-    free(dir);
-}
-
-/* Temporary files are named "<base>.tmp-<pid>-<8 hex digits>" beside the target,
- * with <base> the target's name cut so that the whole fits NAME_MAX. */
-enum { TMP_SUFFIX_MAX = 32 }; /* ".tmp-" + a pid of up to 19 digits + "-" + 8 hex */
-
-/* The length of the target's name the temporary names keep. */
-static size_t kept_base(const char *base)
-{
-    const size_t len = strlen(base), room = NAME_MAX - TMP_SUFFIX_MAX;
-    return len < room ? len : room;
-}
-
-/* Create a new file beside `path` with a name no one else uses, as open(2) with
- * O_EXCL makes sure, and mode 0666 less the umask. (mkstemp would give 0600, and
- * reading the umask means setting it: process-wide state another thread may be
- * using.) Returns the descriptor, or -1 with errno set. */
-static int create_temporary(char *tmp, size_t cap, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash != NULL ? slash + 1 : path;
-    const int dir_len = (int)(base - path), base_len = (int)kept_base(base);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t x = (uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 30) ^ (uint64_t)(uintptr_t)tmp;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        snprintf(tmp, cap, "%.*s%.*s.tmp-%ld-%08llx", dir_len, path, base_len, base,
-                 (long)getpid(), (unsigned long long)(x >> 32));
-        const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
-/* After a save to `path`: remove the temporary files of earlier saves to it whose
- * process is gone (a save killed between creating its temporary file and renaming
- * it leaves one behind). A file whose process still runs, this one included, may be
- * a save in progress and is left alone. Best effort: failures change nothing. */
-static void remove_leftovers(const char *path)
-{
-    char *dir = directory_of(path);
-    if (dir == NULL) return;
-    const char *slash = strrchr(path, '/');
-    const char *base = slash != NULL ? slash + 1 : path;
-    const size_t keep = kept_base(base);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        free(dir);
-        return;
-    }
-    const struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *name = e->d_name;
-        if (strncmp(name, base, keep) != 0 || strncmp(name + keep, ".tmp-", 5) != 0) continue;
-        char *end;
-        errno = 0;
-        const long pid = strtol(name + keep + 5, &end, 10);
-        if (errno != 0 || pid <= 0 || *end != '-' || strlen(end + 1) != 8 ||
-            strspn(end + 1, "0123456789abcdef") != 8 || pid == (long)getpid())
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours to tell */
-        unlinkat(dirfd(d), name, 0);
-    }
-    closedir(d);
-    free(dir);
-}
-
-/* Where a save to `path` writes: `path` itself, or the file a symbolic link there
- * leads to (followed as editors follow it: the link stays, its target is replaced).
- * Whatever stands there must be a regular file, or nothing: a FIFO, a device, a
- * socket or a directory is refused untouched. *target is a new string; *st receives
- * the existing file's status (*exists 1) to keep its mode and owner. */
-static mlp_status save_target(char **target, struct stat *st, int *exists, const char *path,
-                              const char *fn)
-{
-    *exists = 0;
-    if (lstat(path, st) != 0) {
-        MLP_CHECK(errno == ENOENT, MLP_ERR_IO, "%s: cannot stat %s: %s", fn, path,
-                  strerror(errno));
-        *target = strdup(path);
-    } else {
-        if (S_ISLNK(st->st_mode)) {
-            *target = realpath(path, NULL);
-            MLP_CHECK(*target != NULL, MLP_ERR_IO,
-                      "%s: %s is a symbolic link that leads nowhere (%s); nothing written", fn,
-                      path, strerror(errno));
-            if (stat(*target, st) != 0) {
-                const int err = errno;
-                free(*target);
-                return mlp__fail(MLP_ERR_IO, "%s: cannot stat %s: %s", fn, path, strerror(err));
-            }
-        } else {
-            *target = strdup(path);
-        }
-        if (*target != NULL && !S_ISREG(st->st_mode)) {
-            free(*target);
-            return mlp__fail(MLP_ERR_IO, "%s: %s is %s; it is left as it is, nothing written", fn,
-                             path, mlp__file_kind(st->st_mode));
-        }
-        *exists = 1;
-    }
-    MLP_CHECK(*target != NULL, MLP_ERR_NOMEM, "%s: cannot allocate a path", fn);
-    return MLP_OK;
-}
-
-/* Stream the file into a temporary file beside the target (CRC computed on the way,
- * so the model is never copied in memory), give it the old file's mode and owner,
- * fsync it, rename it over the target. Any failure removes the temporary file and
- * leaves the target alone. */
+/* Stream the file into the temporary file of an mlp__outfile (CRC computed on the
+ * way, so the model is never copied in memory) and rename it over the target. Any
+ * failure removes the temporary file and leaves the target alone. */
 static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const char *path,
                               const char *fn)
 {
     MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
               fn);
-    mlp_status s0 = check_saveable(net, tr, fn);
-    if (s0 != MLP_OK) return s0;
-    char *target = NULL;
-    struct stat st;
-    int exists = 0;
-    s0 = save_target(&target, &st, &exists, path, fn);
-    if (s0 != MLP_OK) return s0;
-    const size_t cap = strlen(target) + TMP_SUFFIX_MAX + 2;
-    char *tmp = malloc(cap);
+    mlp_status s = check_saveable(net, tr, fn);
+    if (s != MLP_OK) return s;
     unsigned char *stage = malloc(STAGE_BYTES);
-    if (tmp == NULL || stage == NULL) {
-        free(tmp);
-        free(stage);
-        free(target);
-        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate the write buffer", fn);
-    }
-
-    const char *step = "create a temporary file";
-    int err = 0;
-    const int fd = create_temporary(tmp, cap, target);
-    if (fd < 0) {
-        err = errno;
-    } else {
-        if (exists) {
-            /* The owner where permitted (root may give it away, others get EPERM and
-             * keep their own), then the mode, which chown may have cleared bits of. */
-            if (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
-                err = errno, step = "give the owner to";
-            if (err == 0 && fchmod(fd, st.st_mode & 07777) != 0) err = errno, step = "chmod";
+    MLP_CHECK(stage != NULL, MLP_ERR_NOMEM, "%s: cannot allocate the write buffer", fn);
+    mlp__outfile o;
+    int failed = mlp__outfile_open(&o, path);
+    if (!failed) {
+        writer w = {NULL, 0, o.fd, stage, 0, crc32_z(0L, Z_NULL, 0), 0};
+        serialize(&w, net, tr, file_size(net, tr));
+        flush_stage(&w); /* the CRC now covers every byte before it */
+        const uint32_t crc = (uint32_t)w.crc;
+        w.crc = 0;
+        put_u32(&w, crc);
+        flush_stage(&w);
+        if (w.err != 0) {
+            s = mlp__fail(MLP_ERR_IO, "%s: cannot write %s (%s); %s is unchanged", fn, o.tmp,
+                          strerror(w.err), path);
+            mlp__outfile_abort(&o);
+            free(stage);
+            return s;
         }
-        writer w = {NULL, 0, fd, stage, 0, crc32_z(0L, Z_NULL, 0), 0};
-        if (err == 0) {
-            serialize(&w, net, tr, file_size(net, tr));
-            flush_stage(&w); /* the CRC now covers every byte before it */
-            const uint32_t crc = (uint32_t)w.crc;
-            w.crc = 0;
-            put_u32(&w, crc);
-            flush_stage(&w);
-            if (w.err != 0) {
-                err = w.err, step = "write";
-            } else if (fsync(fd) != 0) {
-                err = errno, step = "fsync";
-            }
-        }
-        if (close(fd) != 0 && err == 0) err = errno, step = "close";
-        if (err == 0 && rename(tmp, target) != 0) err = errno, step = "rename";
-        if (err != 0) unlink(tmp);
+        failed = mlp__outfile_commit(&o);
     }
     free(stage);
-    if (err != 0) {
-        /* the system's reason first: a long path must not push it out of the detail */
-        mlp_status s = mlp__fail(MLP_ERR_IO, "%s: cannot %s %s (%s); %s is unchanged", fn, step,
-                                 fd >= 0 ? tmp : target, strerror(err), path);
-        free(tmp);
-        free(target);
+    if (failed) {
+        s = o.msg == NULL || o.nomem
+                ? mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate a path", fn)
+                : mlp__fail(MLP_ERR_IO, "%s: %s", fn, o.msg);
+        mlp__outfile_abort(&o);
         return s;
     }
-    free(tmp);
-    sync_directory(target);
-    remove_leftovers(target);
-    free(target);
     return MLP_OK;
 }
 
@@ -484,18 +328,6 @@ mlp_status mlp_trainer_save(const mlp_trainer *trainer, const char *path)
 {
     MLP_CHECK_PTR(trainer);
     return save_atomic(trainer->net, trainer, path, __func__);
-}
-
-const char *mlp__file_kind(unsigned mode)
-{
-    if (S_ISREG(mode)) return "a regular file";
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    if (S_ISLNK(mode)) return "a symbolic link";
-    return "not a regular file";
 }
 
 /* ---- reading ------------------------------------------------------------------ */

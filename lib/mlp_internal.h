@@ -126,7 +126,7 @@ void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task ta
 void mlp__copy(double *dst, const double *src, size_t n);
 void mlp__zero(double *dst, size_t n);
 
-/* What a file of this st_mode is, for messages: "a directory", "a FIFO", ... */
+/* What a file of this st_mode is, for messages: "a directory", "a FIFO", ... (outfile.c) */
 const char *mlp__file_kind(unsigned mode);
 
 /* ---- structs that cross the API -------------------------------------------------- */

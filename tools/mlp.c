@@ -14,22 +14,32 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <mlp.h>
+
+#include "outfile.h" /* the library's own writer of whole files, built into the command too */
+
+extern char **environ;
 
 enum { EXIT_USAGE = 2 };
 
 static const char *prog = "mlp";
 
-/* Temporary output files to remove if the command fails before renaming them. */
-static char pending[2][4096];
+/* The files a command writes with -o (two for export: the C file and its header), each
+ * through a temporary file beside it that a failure, or a signal, removes. The signal
+ * handler reads `pending`: the temporary files' names while they exist. */
+enum { N_OUTPUTS = 2 };
+static mlp__outfile outputs[N_OUTPUTS];
+static const char *volatile pending[N_OUTPUTS];
 
 /* "mlp: MESSAGE" on stderr; then the way out: status 2 after a usage hint, or 1 after
  * removing half-written outputs. */
@@ -40,8 +50,11 @@ static void leave(int status, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     if (status == EXIT_USAGE) fprintf(stderr, "Try '%s --help'.\n", prog);
-    for (int i = 0; i < 2; i++)
-        if (pending[i][0] != '\0') remove(pending[i]); /* the output stays as it was */
+    for (int i = 0; i < N_OUTPUTS; i++)
+        if (pending[i] != NULL) { /* the output stays as it was */
+            pending[i] = NULL;
+            mlp__outfile_abort(&outputs[i]);
+        }
     exit(status);
 }
 
@@ -61,32 +74,79 @@ static void die(const char *fmt, ...)
     leave(EXIT_FAILURE, fmt, ap);
 }
 
-/* A command's output: stdout, or (-o PATH) a temporary file beside PATH that
- * commit_output renames over it once everything is written; until then a failure
- * removes it (pending) and PATH stays as it was. `slot` (0 or 1) tells two outputs of
- * one command apart. */
+/* A signal that ends the command while it writes a file: the temporary files go
+ * (unlink is async-signal-safe), then the signal does what it would have done. */
+static void on_fatal_signal(int sig)
+{
+    for (int i = 0; i < N_OUTPUTS; i++) {
+        const char *t = pending[i];
+        if (t != NULL) unlink(t);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/* Hold (1) or release (0) the signals above: a file is renamed in place, or a model
+ * saved, whole or not at all. */
+static void hold_signals(int hold)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaddset(&set, fatal_signals[i]);
+    sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/* A command's output: stdout, or (-o PATH) the library's writer of whole files, which
+ * refuses what is not a regular file at PATH (a FIFO, a device), follows a symbolic
+ * link to the file it names, keeps that file's mode, and writes beside it under a
+ * name created exclusively; commit_output renames it over PATH once everything is
+ * written. Until then a failure or a signal removes it and PATH stays as it was.
+ * `slot` (0 or 1) tells two outputs of one command apart. */
 static FILE *open_output(const char *path, int slot)
 {
     if (path == NULL) return stdout;
-    char tmp[sizeof pending[0]];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (out == NULL) die("%s: %s", tmp, strerror(errno));
-    snprintf(pending[slot], sizeof pending[slot], "%s", tmp);
+    mlp__outfile *o = &outputs[slot];
+    if (mlp__outfile_open(o, path) != 0) die("%s", o->msg != NULL ? o->msg : "out of memory");
+    FILE *out = mlp__outfile_stream(o);
+    if (out == NULL) {
+        pending[slot] = o->tmp; /* leave() removes it */
+        die("%s", o->msg != NULL ? o->msg : "out of memory");
+    }
+    pending[slot] = o->tmp;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaction(fatal_signals[i], &sa, NULL);
     return out;
-}
-
-static void close_output(FILE *out, int slot)
-{
-    if (out == stdout) return;
-    if (fclose(out) != 0) die("%s: %s", pending[slot], strerror(errno));
 }
 
 static void commit_output(const char *path, int slot)
 {
     if (path == NULL) return;
-    if (rename(pending[slot], path) != 0) die("%s: %s", path, strerror(errno));
-    pending[slot][0] = '\0';
+    mlp__outfile *o = &outputs[slot];
+    hold_signals(1);
+    pending[slot] = NULL;
+    if (mlp__outfile_commit(o) != 0) { /* the temporary file is gone */
+        hold_signals(0);
+        die("%s", o->msg != NULL ? o->msg : "out of memory");
+    }
+    hold_signals(0);
+}
+
+/* Standard output, at the end of every command: what could not be written (a full
+ * disk, a closed pipe) is a failure, not a success with half a report. */
+static void finish_stdout(void)
+{
+    errno = 0;
+    const int failed = fflush(stdout) != 0 || ferror(stdout);
+    const int err = errno;
+    if (fclose(stdout) != 0 || failed)
+        die("writing to standard output: %s", strerror(failed && err ? err : errno ? errno : EIO));
 }
 
 /* The library's detail in the command's words: without the name of the C function
@@ -337,7 +397,7 @@ static void parse_options(opts *o, int argc, char **argv)
         case OPT_NO_HEADER: o->header = 0; break;
         case OPT_PLOT: o->plot = optarg; break;
         case OPT_NAME: o->name = optarg; break;
-        case OPT_HELP: fputs(help, stdout), exit(EXIT_SUCCESS);
+        case OPT_HELP: fputs(help, stdout), finish_stdout(), exit(EXIT_SUCCESS);
         case OPT_VERSION: printf("mlp (libmlp) %s\n", mlp_version()), exit(EXIT_SUCCESS);
         case ':': usage_error("%s needs an argument", argv[optind - 1]);
         default: usage_error("unknown option '%s'", argv[optind - 1]);
@@ -733,7 +793,10 @@ static int cmd_train(const opts *o, int argc, char **argv)
         say_run(o, &r, "every row: ", cls);
     }
     if (net == NULL) die("interrupted before a model was trained: %s not written", output);
-    check(mlp_net_save(net, output), "saving the model");
+    hold_signals(1); /* a save is whole or absent: a signal now waits for its end */
+    const mlp_status saved = mlp_net_save(net, output);
+    hold_signals(0);
+    check(saved, "saving the model");
     if (!o->quiet && refit)
         fprintf(stderr, "saved %s: trained on all %zu rows for %zu epochs, a number chosen on "
                         "held-out rows\n", output, n, epochs);
@@ -909,7 +972,6 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         mlp_table_free(t);
     }
     if (fflush(out) != 0 || ferror(out)) die("writing the predictions: %s", strerror(errno));
-    close_output(out, 0);
     commit_output(o->output, 0);
     if (!o->quiet) fprintf(stderr, "%zu rows predicted\n", rows);
     free(p);
@@ -1003,11 +1065,30 @@ static int cmd_info(const opts *o, int argc, char **argv)
     }
     if (o->plot != NULL) {
         if (epochs == 0) die("%s: no loss history to plot", argv[0]);
-        FILE *g = popen("gnuplot", "w");
-        if (g == NULL) die("cannot run gnuplot: %s", strerror(errno));
-        fprintf(g, "set terminal pngcairo size 800,480\nset output '%s'\nset logscale y\n"
-                   "set xlabel 'epoch'\nset ylabel 'loss'\nset grid\nset key top right\n",
-                o->plot);
+        /* gnuplot draws to its standard output, which is the temporary file of the
+         * command's own writer: the path never reaches gnuplot's command language */
+        open_output(o->plot, 0);
+        int in[2];
+        if (pipe(in) != 0) die("cannot run gnuplot: %s", strerror(errno));
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+        posix_spawn_file_actions_adddup2(&fa, outputs[0].fd, STDOUT_FILENO);
+        if (in[0] != STDIN_FILENO) posix_spawn_file_actions_addclose(&fa, in[0]);
+        posix_spawn_file_actions_addclose(&fa, in[1]);
+        char *gargv[] = {(char *)"gnuplot", NULL};
+        pid_t pid;
+        const int spawned = posix_spawnp(&pid, "gnuplot", &fa, NULL, gargv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(in[0]);
+        if (spawned != 0)
+            die("cannot run gnuplot (%s): is it installed (apt-get install gnuplot-nox)?",
+                strerror(spawned));
+        signal(SIGPIPE, SIG_IGN); /* a gnuplot that stops reading is a failure below */
+        FILE *g = fdopen(in[1], "w");
+        if (g == NULL) die("cannot write to gnuplot: %s", strerror(errno));
+        fprintf(g, "set terminal pngcairo size 800,480\nset output\nset logscale y\n"
+                   "set xlabel 'epoch'\nset ylabel 'loss'\nset grid\nset key top right\n");
         if (kept > 0)
             fprintf(g, "set arrow from %zu, graph 0 to %zu, graph 1 nohead dt 2 lc rgb 'gray40'\n"
                        "set label 'kept: epoch %zu' at %zu, graph 0.95 offset 1,0 tc rgb 'gray40'\n",
@@ -1021,8 +1102,15 @@ static int cmd_info(const opts *o, int argc, char **argv)
                 if (!isnan(v[e])) fprintf(g, "%zu %.17g\n", e + 1, v[e]);
             fprintf(g, "e\n");
         }
-        const int st = pclose(g);
-        if (st != 0) die("gnuplot failed (status %d): is it installed (apt-get install gnuplot-nox)?", st);
+        const int fed = fflush(g) == 0 && !ferror(g);
+        fclose(g);
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
+        if (!fed || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            die("gnuplot failed (%s %d): is its cairo terminal installed (apt-get install "
+                "gnuplot-nox)?", WIFEXITED(st) ? "status" : "signal",
+                WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        commit_output(o->plot, 0);
         printf("plot: %s\n", o->plot);
     }
     mlp_net_free(net);
@@ -1067,11 +1155,9 @@ static int cmd_export(const opts *o, int argc, char **argv)
     char *hpath = o->output != NULL ? header_path(o->output) : NULL;
     FILE *out = open_output(o->output, 0);
     check(mlp_net_export_c(net, out, name), "exporting"); /* a failure: no file changes */
-    close_output(out, 0);
     if (hpath != NULL) {
         FILE *h = open_output(hpath, 1);
         check(mlp_net_export_c_header(net, h, name), "exporting the header");
-        close_output(h, 1);
         commit_output(hpath, 1);
     }
     commit_output(o->output, 0);
@@ -1087,10 +1173,12 @@ int main(int argc, char **argv)
     if (argc < 2) usage_error("a command is needed: train, predict, eval, info or export");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(help, stdout);
+        finish_stdout();
         return EXIT_SUCCESS;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("mlp (libmlp) %s\n", mlp_version());
+        finish_stdout();
         return EXIT_SUCCESS;
     }
     const char *cmd = argv[1];
@@ -1121,5 +1209,6 @@ int main(int argc, char **argv)
     else usage_error("unknown command '%s'", cmd);
     free(args);
     free(rest);
+    finish_stdout();
     return status;
 }

@@ -110,6 +110,91 @@ if command -v gnuplot > /dev/null 2>&1; then
     [ -s "$dir/curves.png" ] || fail "info --plot drew nothing"
 fi
 
+# --- the files it writes (1.5.1): through the library's writer of whole files ---------
+awk 'NR == 1 { print; next } { for (i = 0; i < 30; i++) print }' "$dir/reg_new.csv" > "$dir/many.csv"
+# a FIFO, or a link to a device, at -o is refused and left as it is
+mkfifo "$dir/fifo"
+[ "$(status "$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -o "$dir/fifo")" = 1 ] ||
+    fail "predict -o FIFO: not refused"
+[ -p "$dir/fifo" ] || fail "predict -o FIFO: the FIFO was replaced"
+[ "$(status "$mlp" export "$dir/reg.mlp" -o "$dir/fifo")" = 1 ] || fail "export -o FIFO: not refused"
+[ -p "$dir/fifo" ] || fail "export -o FIFO: the FIFO was replaced"
+ln -s /dev/null "$dir/devlink"
+[ "$(status "$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -o "$dir/devlink")" = 1 ] ||
+    fail "predict -o a link to a device: not refused"
+[ -L "$dir/devlink" ] && [ -c /dev/null ] || fail "predict -o a link to a device: replaced"
+# an existing file keeps its mode; a symbolic link stays, and the file it names is written
+printf 'old\n' > "$dir/kept.csv"
+chmod 600 "$dir/kept.csv"
+"$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -o "$dir/kept.csv" -q
+[ "$(stat -c %a "$dir/kept.csv")" = 600 ] || fail "predict -o: mode $(stat -c %a "$dir/kept.csv"), not 600"
+cmp -s "$dir/kept.csv" "$dir/reg_pred.csv" || fail "predict -o: not the predictions"
+printf 'old\n' > "$dir/kept.c"
+ln -s kept.c "$dir/link.c"
+"$mlp" export "$dir/reg.mlp" -q -o "$dir/link.c"
+[ -L "$dir/link.c" ] && grep -q "link_predict" "$dir/kept.c" || fail "export -o link: the link"
+# 1.5.0 wrote PATH.tmp<pid>: a link planted there (the shell's pid is the tool's after
+# exec) sent the predictions wherever it pointed
+printf 'victim\n' > "$dir/victim"
+sh -c 'ln -s "$1/victim" "$1/planted.csv.tmp$$" && exec "$2" predict "$1/reg.mlp" "$1/reg_new.csv" -q -o "$1/planted.csv"' \
+    sh "$dir" "$mlp"
+[ "$(cat "$dir/victim")" = victim ] || fail "predict -o: written through a planted link"
+cmp -s "$dir/planted.csv" "$dir/reg_pred.csv" || fail "predict -o beside a planted link: not the predictions"
+rm -f "$dir"/planted.csv.tmp*
+# a failure leaves the output as it was, at a path of 4,095 bytes too (1.5.0 cut the
+# temporary name back to the output's own, and removed it)
+long=$dir
+while [ ${#long} -lt 3800 ]; do long=$long/dddddddddddddddddddddddddddddddddddddddddddddddddd; done
+mkdir -p "$long"
+pad=$((4095 - ${#long} - 1))
+name=$(printf '%*s' "$pad" '' | tr ' ' o)
+printf 'old\n' > "$long/$name"
+{ head -n 5000 "$dir/many.csv"; echo "1,2,x"; } > "$dir/bad_late.csv" # fails in the second block
+[ "$(status "$mlp" predict "$dir/reg.mlp" "$dir/bad_late.csv" -o "$long/$name")" = 1 ] ||
+    fail "predict of a bad file to a long path: not 1"
+[ "$(cat "$long/$name")" = old ] || fail "a failed predict changed the output at a 4,095-byte path"
+[ "$(ls "$long" | wc -l)" = 1 ] || fail "a failed predict left a file beside a long path"
+rm -rf "$dir/dddddddddddddddddddddddddddddddddddddddddddddddddd"
+# SIGINT and SIGTERM while the predictions are written: the output as it was, no
+# temporary file left (rows come from a pipe that stays open until the signal: more
+# than the 4,096 of a block, so that the first are written while it waits)
+for sig in INT TERM; do
+    printf 'old\n' > "$dir/sig.csv"
+    rm -f "$dir/sig.txt"
+    rm -f "$dir/rows"
+    mkfifo "$dir/rows"
+    { cat "$dir/many.csv"; exec sleep 30; } > "$dir/rows" &
+    feeder=$!
+    "$mlp" predict "$dir/reg.mlp" - -o "$dir/sig.csv" < "$dir/rows" 2> "$dir/sig.txt" &
+    pid=$!
+    i=0 # until the temporary file exists: the rows are being written
+    while ! ls "$dir" | grep -q '^sig\.csv\.tmp' && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
+    ls "$dir" | grep -q '^sig\.csv\.tmp' || fail "SIG$sig: predict -o made no temporary file"
+    kill -"$sig" "$pid"
+    set +e
+    wait "$pid"
+    st=$?
+    kill "$feeder" 2>/dev/null
+    wait "$feeder" 2>/dev/null
+    set -e
+    [ "$st" -gt 128 ] || fail "SIG$sig: status $st, not the signal's"
+    [ "$(cat "$dir/sig.csv")" = old ] || fail "SIG$sig: the output changed"
+    ls "$dir" | grep -q '^sig\.csv\.tmp' && fail "SIG$sig: a temporary file was left: $(ls "$dir")"
+done
+# standard output that cannot be written is a failure, for every command
+if [ -w /dev/full ]; then
+    for cmd in "info $dir/reg.mlp" "eval $dir/reg.mlp $dir/reg_test.csv" "export $dir/reg.mlp" \
+               "predict $dir/reg.mlp $dir/reg_new.csv -q" "--help" "--version"; do
+        set +e
+        # shellcheck disable=SC2086
+        "$mlp" $cmd > /dev/full 2> "$dir/full.txt"
+        st=$?
+        set -e
+        [ "$st" = 1 ] || fail "mlp $cmd > /dev/full: status $st"
+        grep -q "No space left" "$dir/full.txt" || fail "mlp $cmd > /dev/full: $(cat "$dir/full.txt")"
+    done
+fi
+
 # --- exit statuses ---------------------------------------------------------------
 [ "$(status "$mlp" --help)" = 0 ] || fail "--help"
 "$mlp" --version | grep -q "^mlp (libmlp) [0-9]" || fail "--version"
