@@ -47,6 +47,7 @@ typedef struct reader {
     const char *name; /* for messages */
     mlp_status status;
     size_t line;       /* physical line being parsed, 1-based */
+    int after_cr;      /* the last byte fed was a CR: a LF now ends no new line */
     size_t record;     /* records seen, the header included */
     size_t field;      /* fields of the current record so far */
     size_t columns;    /* fields per record, fixed by the first */
@@ -724,14 +725,25 @@ static void free_strings(char **s, size_t n)
 }
 
 /* Feed up to len bytes to libcsv one physical line at a time, counting lines, until
- * r->limit rows are held; *used receives the bytes consumed. */
+ * r->limit rows are held; *used receives the bytes consumed. A line ends at LF, CRLF
+ * or a CR alone (old Mac files): libcsv ends a row at each, so a piece must stop at
+ * each for the limit to hold. */
 static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_t len,
                 size_t *used)
 {
     size_t start = 0;
     while (start < len && r->status == MLP_OK && r->rows < r->limit) {
         const unsigned char *nl = memchr(buf + start, '\n', len - start);
-        const size_t end = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+        const unsigned char *stop = nl != NULL ? nl : buf + len;
+        const unsigned char *cr = memchr(buf + start, '\r', (size_t)(stop - (buf + start)));
+        size_t end = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+        int lines = nl != NULL && !(r->after_cr && nl == buf + start); /* CR, then LF */
+        int ends_in_cr = 0;
+        if (cr != NULL && cr + 1 != nl) { /* a CR alone ends this line */
+            end = (size_t)(cr - buf) + 1;
+            lines = 1;
+            ends_in_cr = 1;
+        }
         if (csv_parse(p, buf + start, end - start, on_field, on_record, r) != end - start) {
             const int e = csv_error(p);
             if (e == CSV_ENOMEM)
@@ -739,7 +751,8 @@ static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_
                             r->line, MLP__CSV_MAX_FIELD);
             return fail(r, MLP_ERR_FORMAT, "line %zu: %s", r->line, csv_strerror(e));
         }
-        if (nl != NULL) r->line++;
+        r->line += (size_t)lines;
+        r->after_cr = ends_in_cr;
         start = end;
     }
     *used = start;

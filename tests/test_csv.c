@@ -371,6 +371,64 @@ START_TEST(streams_read_in_blocks)
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "line 4, column 2"));
     mlp_csv_stream_close(st);
     fclose(f);
+    /* max_rows holds for every line ending: CR alone (old Mac files; 1.5.0 gave all
+     * 10 rows at once), LF, CRLF, and a CR at the end of one read with its LF in the
+     * next; and an error names the physical line in each */
+    const char *endings[] = {"\r", "\n", "\r\n"};
+    for (size_t e = 0; e < 3; e++) {
+        char file[512];
+        size_t len = (size_t)sprintf(file, "a,y%s", endings[e]);
+        for (int i = 0; i < 10; i++) len += (size_t)sprintf(file + len, "%d,%d%s", i, 2 * i, endings[e]);
+        len += (size_t)sprintf(file + len, "1,x%s", endings[e]); /* line 12 */
+        o = defaults();
+        o.task = MLP_TASK_REGRESSION;
+        f = fmemopen(file, len, "r");
+        setvbuf(f, NULL, _IONBF, 0);
+        ck_assert_int_eq(mlp_csv_stream_open_file(&st, f, "test.csv", &o), MLP_OK);
+        for (int b = 0; b < 3; b++) {
+            ck_assert_int_eq(mlp_csv_stream_read(st, &t, 3), MLP_OK);
+            ck_assert_msg(mlp_table_rows(t) == 3, "ending %zu, block %d: %zu rows, not 3", e, b,
+                          mlp_table_rows(t));
+            ck_assert_double_eq(mlp_table_inputs(t)[0], 3.0 * b);
+            ck_assert_double_eq(mlp_table_targets(t)[2], 2.0 * (3 * b + 2));
+            mlp_table_free(t);
+        }
+        ck_assert_int_eq(mlp_csv_stream_read(st, &t, 3), MLP_ERR_FORMAT);
+        ck_assert_msg(strstr(mlp_error_detail(), "line 12, column 2") != NULL, "ending %zu: %s",
+                      e, mlp_error_detail());
+        mlp_csv_stream_close(st);
+        fclose(f);
+    }
+    /* the whole-file reader counts CR-only lines too */
+    o = defaults();
+    o.task = MLP_TASK_REGRESSION;
+    ck_assert_int_eq(read_text(&t, "a,y\r1,2\r3,x\r", 13, &o), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "line 3, column 2"));
+    /* a CR that ends one read and the LF that begins the next are one line */
+    {
+        char big[70000];
+        size_t len = (size_t)sprintf(big, "a,y\n");
+        while (len < 65532) len += (size_t)sprintf(big + len, "1,2\n");
+        len += (size_t)sprintf(big + len, "7,7\r"); /* its CR is the read's last byte */
+        ck_assert_uint_eq(len, 65536);
+        len += (size_t)sprintf(big + len, "\n5,x\n");
+        f = fmemopen(big, len, "r");
+        ck_assert_int_eq(mlp_csv_stream_open_file(&st, f, "test.csv", &o), MLP_OK);
+        size_t got = 0;
+        mlp_status rs;
+        while ((rs = mlp_csv_stream_read(st, &t, 4096)) == MLP_OK && t != NULL) {
+            got += mlp_table_rows(t);
+            mlp_table_free(t);
+        }
+        ck_assert_int_eq(rs, MLP_ERR_FORMAT);
+        ck_assert_uint_eq(got, 3 * 4096); /* the fourth block holds the error */
+        /* 16,383 rows on lines 2 to 16,384, the last ended by the CR */
+        ck_assert_msg(strstr(mlp_error_detail(), "line 16385, column 2") != NULL, "%s",
+                      mlp_error_detail());
+        mlp_csv_stream_close(st);
+        fclose(f);
+    }
+
     /* a task that needs the whole file is refused */
     o = defaults();
     f = fmemopen((void *)bad, strlen(bad), "r");

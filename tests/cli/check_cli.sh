@@ -112,6 +112,13 @@ fi
 
 # --- the files it writes (1.5.1): through the library's writer of whole files ---------
 awk 'NR == 1 { print; next } { for (i = 0; i < 30; i++) print }' "$dir/reg_new.csv" > "$dir/many.csv"
+# a file of more than 4,096 rows with CR alone ending its lines predicts as with LF
+# (1.5.0's stream gave more rows than a block holds, and predict failed)
+[ "$(wc -l < "$dir/many.csv")" -gt 4097 ] || fail "many.csv: too few rows"
+tr '\n' '\r' < "$dir/many.csv" > "$dir/many_cr.csv"
+"$mlp" predict "$dir/reg.mlp" "$dir/many.csv" -q > "$dir/many_lf.out"
+"$mlp" predict "$dir/reg.mlp" "$dir/many_cr.csv" -q > "$dir/many_cr.out" || fail "predict of a CR-only file"
+cmp -s "$dir/many_lf.out" "$dir/many_cr.out" || fail "predict: a CR-only file predicts otherwise"
 # a FIFO, or a link to a device, at -o is refused and left as it is
 mkfifo "$dir/fifo"
 [ "$(status "$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -o "$dir/fifo")" = 1 ] ||
