@@ -1584,7 +1584,10 @@ typedef struct mlp_csv_options {
     mlp_task task;
     /** with ::MLP_TASK_CLASSIFICATION: the class labels and their order (a model's,
      *  from mlp_net_class_name()); a target outside them is an error. NULL (default):
-     *  the labels found, sorted (as numbers when all are numbers) */
+     *  the labels found, sorted in an order no locale changes: by value when every
+     *  label is a number (numbers read as in the C locale; equal values written
+     *  differently, "1" and "1.0", by their bytes), else by their bytes (strcmp:
+     *  "Zebra" before "apple") */
     const char *const *classes;
     /** the number of `classes` */
     size_t n_classes;

@@ -204,17 +204,17 @@ static void column_name(const reader *r, size_t c, char *buf, size_t size)
 }
 
 /* Find the column named `name` (or numbered, without a header); SIZE_MAX if none. */
-static size_t find_column(const reader *r, const char *name, size_t len, int *dup)
+static size_t find_column(const reader *r, const char *name, size_t len, size_t *second)
 {
     size_t found = SIZE_MAX;
-    *dup = 0;
-    for (size_t c = 0; c < r->columns; c++) {
+    *second = SIZE_MAX;
+    for (size_t c = 0; c < r->columns && *second == SIZE_MAX; c++) {
         char num[32];
         const char *n = r->header != NULL ? r->header[c] : num;
         if (r->header == NULL) snprintf(num, sizeof num, "%zu", c + 1);
         if (strlen(n) == len && memcmp(n, name, len) == 0) {
-            if (found != SIZE_MAX) *dup = 1;
-            found = c;
+            if (found != SIZE_MAX) *second = c;
+            else found = c;
         }
     }
     return found;
@@ -243,7 +243,7 @@ static const char *columns_list(const reader *r, char *buf, size_t size)
 static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t *order, int value,
                      size_t *n, const char *what)
 {
-    int dup;
+    size_t dup;
     const size_t c = find_column(r, name, len, &dup);
     if (c == SIZE_MAX && r->header == NULL && r->o->header == MLP_CSV_HEADER_DETECT)
         fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s): the first record "
@@ -259,8 +259,9 @@ static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t
              "no column named \"%.*s\"%s (the %s); the file's columns: %s", (int)len, name, like,
              what, columns_list(r, cols, sizeof cols));
     }
-    else if (dup)
-        fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns", what, (int)len, name);
+    else if (dup != SIZE_MAX)
+        fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns, %zu and %zu: which "
+             "one is meant cannot be told", what, (int)len, name, c + 1, dup + 1);
     else if (marks[c] != 0)
         fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is named twice", (int)len, name);
     else {
@@ -292,6 +293,31 @@ static void mark_columns(reader *r, const char *list, const char *const *names, 
         if (e == NULL) break;
         p = e + 1;
     }
+}
+
+/* Two columns the table takes may not share a name: a model keeps its columns' names
+ * to find them again in the files it predicts, where the pair could not be told
+ * apart (1.5.0 trained on such a file and then could not predict). */
+static void same_names(reader *r, const int *marks)
+{
+    size_t n = 0;
+    const char **names = malloc(r->columns * sizeof *names);
+    size_t *column = malloc(r->columns * sizeof *column);
+    size_t i, j;
+    int rep = -1;
+    if (names != NULL && column != NULL) {
+        for (size_t c = 0; c < r->columns; c++)
+            if (marks[c] != 0) names[n] = r->header[c], column[n++] = c;
+        rep = mlp__repeated_string(names, n, &i, &j);
+    }
+    if (rep < 0)
+        fail(r, MLP_ERR_NOMEM, "cannot allocate the names of %zu columns", r->columns);
+    else if (rep > 0)
+        fail(r, MLP_ERR_INVALID_ARG, "columns %zu and %zu are both named \"%.200s\": a model "
+             "finds its columns by name, so rename one, or leave one out (the inputs option; "
+             "mlp's --inputs)", column[i] + 1, column[j] + 1, names[i]);
+    free(names);
+    free(column);
 }
 
 /* The first record fixed the column count: decide every column's role. */
@@ -326,6 +352,7 @@ static void plan(reader *r)
     }
     if (r->status == MLP_OK && ni == 0)
         fail(r, MLP_ERR_INVALID_ARG, "no input column (%zu columns, %zu targets)", r->columns, nt);
+    if (r->status == MLP_OK && r->header != NULL) same_names(r, marks);
     if (r->status == MLP_OK && nt > 1 && r->task == MLP_TASK_CLASSIFICATION)
         fail(r, MLP_ERR_INVALID_ARG, "classification takes one target column, not %zu", nt);
     if (r->status == MLP_OK && (ni > INT_MAX || nt > INT_MAX))
@@ -666,10 +693,12 @@ static int numeric_labels(char **labels, size_t n)
     return 1;
 }
 
+/* Equal numbers written differently ("1", "1.0", "01") by their bytes: the order may
+ * not depend on where each came first. */
 static int by_number(const void *a, const void *b)
 {
     const double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
-    return (x > y) - (x < y);
+    return x != y ? (x > y) - (x < y) : strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int by_bytes(const void *a, const void *b)

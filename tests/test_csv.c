@@ -79,6 +79,26 @@ START_TEST(class_labels_are_sorted_and_indexed)
     ck_assert_int_eq(mlp_table_is_classification(t), 0);
     ck_assert_double_eq(mlp_table_targets(t)[0], 10);
     mlp_table_free(t);
+    /* equal values written differently: by their bytes, whichever comes first */
+    o.task = MLP_TASK_CLASSIFICATION;
+    const char *ties[2] = {"a,c\n1,1.0\n2,1\n3,01\n4,2\n", "a,c\n1,01\n2,2\n3,1\n4,1.0\n"};
+    for (int i = 0; i < 2; i++) {
+        t = read_ok(ties[i], &o);
+        ck_assert_uint_eq(mlp_table_n_classes(t), 4);
+        ck_assert_str_eq(mlp_table_class_name(t, 0), "01");
+        ck_assert_str_eq(mlp_table_class_name(t, 1), "1");
+        ck_assert_str_eq(mlp_table_class_name(t, 2), "1.0");
+        ck_assert_str_eq(mlp_table_class_name(t, 3), "2");
+        mlp_table_free(t);
+    }
+    /* text: bytes, as strcmp in the C locale, not the process's collation */
+    o.task = MLP_TASK_AUTO;
+    t = read_ok("a,w\n1,apple\n2,Zebra\n3,\xc3\xa9t\xc3\xa9\n4,_x\n", &o);
+    ck_assert_str_eq(mlp_table_class_name(t, 0), "Zebra");
+    ck_assert_str_eq(mlp_table_class_name(t, 1), "_x");
+    ck_assert_str_eq(mlp_table_class_name(t, 2), "apple");
+    ck_assert_str_eq(mlp_table_class_name(t, 3), "\xc3\xa9t\xc3\xa9");
+    mlp_table_free(t);
     /* a model's classes: their order, and nothing else */
     const char *classes[3] = {"virginica", "setosa", "versicolor"};
     o.task = MLP_TASK_CLASSIFICATION;
@@ -216,12 +236,23 @@ START_TEST(options_that_do_not_fit_the_file)
     mlp_csv_options o = defaults();
     o.target = "y";
     mlp_table *t;
+    /* two columns of one name, taken as inputs: 1.5.0 trained on them, and the model
+     * could then not find its columns in any file */
     const char *text = "a,a,y\n1,2,3\n";
-    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_OK); /* not named: fine */
+    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "columns 1 and 2 are both named \"a\""));
+    text = "b,y,y\n1,2,3\n"; /* the default target, the last column, and an input */
+    o.target = NULL;
+    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "columns 2 and 3 are both named \"y\""));
+    text = "a,b,a,y\n1,2,3,4\n"; /* left out: fine */
+    o.target = "y";
+    o.inputs = "b";
+    ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_OK);
     mlp_table_free(t);
     o.inputs = "a";
     ck_assert_int_eq(read_text(&t, text, strlen(text), &o), MLP_ERR_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "names two columns"));
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "names two columns, 1 and 3"));
     /* text where a regression needs numbers */
     o = defaults();
     o.task = MLP_TASK_REGRESSION;

@@ -886,6 +886,19 @@ static void put_field(FILE *f, const char *s)
     else fputs(s, f);
 }
 
+/* The header of a class's probability column, "p(LABEL)", as one field whatever the
+ * label holds and however long it is. */
+static void put_class_field(FILE *f, const char *label)
+{
+    const size_t n = strlen(label);
+    char *col = xmalloc(n + 4);
+    memcpy(col, "p(", 2);
+    memcpy(col + 2, label, n);
+    memcpy(col + 2 + n, ")", 2);
+    put_field(f, col);
+    free(col);
+}
+
 static int cmd_predict(const opts *o, int argc, char **argv)
 {
     if (argc != 2) usage_error("predict takes a model and a CSV file");
@@ -928,12 +941,13 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     if (classes > 0) {
         put_field(out, target);
         for (size_t c = 0; c < classes && k > 1; c++) {
-            char col[300];
-            snprintf(col, sizeof col, "p(%s)", mlp_net_class_name(net, c));
             fputc(',', out);
-            put_field(out, col);
+            put_class_field(out, mlp_net_class_name(net, c));
         }
-        if (k == 1) fprintf(out, ",p(%s)", mlp_net_class_name(net, 1));
+        if (k == 1) {
+            fputc(',', out);
+            put_class_field(out, mlp_net_class_name(net, 1));
+        }
     } else {
         for (size_t c = 0; c < k; c++) {
             char col[32];

@@ -202,6 +202,48 @@ if [ -w /dev/full ]; then
     done
 fi
 
+# --- labels and names (1.5.1) ------------------------------------------------------
+# class labels of any length and with commas and quotes in them make one header field
+# each (1.5.0 cut p(label) at about 300 bytes)
+python3 - "$dir" <<'PY'
+import csv, random, sys
+d = sys.argv[1]
+r = random.Random(3)
+long = "L" * 400 + ",\"end\""
+for name, labels in (("multi", [long, "b,c", "plain"]), ("binary", ["no, really", long])):
+    with open(f"{d}/{name}.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["x", "label"])
+        for i in range(60):
+            k = i % len(labels)
+            w.writerow([k + r.uniform(-0.1, 0.1), labels[k]])
+PY
+for name in multi binary; do
+    "$mlp" train "$dir/$name.csv" --target label --epochs 3 -q -o "$dir/$name.mlp" > /dev/null
+    "$mlp" predict "$dir/$name.mlp" "$dir/$name.csv" -q -o "$dir/$name.pred"
+    python3 - "$dir/$name.pred" "$name" <<'PY' || fail "predict's header with long labels"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+long = "L" * 400 + ",\"end\""
+want = {"multi": ["label", "p(" + long + ")", "p(b,c)", "p(plain)"],
+        "binary": ["label", "p(" + long + ")", "p(no, really)"]}[sys.argv[2]]
+if rows[0] != want:
+    sys.exit(f"{sys.argv[2]}: header {rows[0]!r:.200}")
+if any(len(r) != len(want) for r in rows):
+    sys.exit(f"{sys.argv[2]}: a row of another width")
+PY
+done
+# two columns of one name are refused at training, naming both
+printf 'a,b,a,y\n1,2,3,4\n2,3,4,5\n3,4,5,6\n4,5,6,7\n' > "$dir/same.csv"
+set +e
+"$mlp" train "$dir/same.csv" --target y -q -o "$dir/same.mlp" > /dev/null 2> "$dir/same.txt"
+st=$?
+set -e
+[ "$st" = 1 ] || fail "two columns named a: status $st"
+grep -q 'columns 1 and 3 are both named "a"' "$dir/same.txt" || fail "two columns named a: $(cat "$dir/same.txt")"
+"$mlp" train "$dir/same.csv" --target y --inputs b --epochs 2 -q -o "$dir/same.mlp" > /dev/null ||
+    fail "two columns named a, left out"
+
 # --- exit statuses ---------------------------------------------------------------
 [ "$(status "$mlp" --help)" = 0 ] || fail "--help"
 "$mlp" --version | grep -q "^mlp (libmlp) [0-9]" || fail "--version"
