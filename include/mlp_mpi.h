@@ -34,7 +34,12 @@
  *
  * The library works on a duplicate of the caller's communicator whose error handler
  * is `MPI_ERRORS_RETURN`: an MPI error becomes ::MLP_ERR_IO, with MPI's message in
- * mlp_mpi_last_error(), never an abort (the library never prints). Every collective call is decided from values
+ * mlp_mpi_last_error(), never an abort (the library never prints). Every collective
+ * call first decides with the other ranks whether each rank's arguments are good: one
+ * rank's refusal (a NULL, a struct_size, a file rank 0 cannot read) is every rank's
+ * error, and mlp_mpi_last_error() on every rank names that rank and its reason. A rank
+ * that never makes the call cannot be told from a slow one: mlp_mpi_set_timeout()
+ * bounds the wait. Every collective call is decided from values
  * every rank holds alike: the first reduction of a fit compares the ranks' networks,
  * optimizer settings, batch sizes, weights and rows, and a disagreement, a refusal on
  * one rank (a rank that passes no rows, say) or a loss that stops being finite on one
@@ -88,11 +93,28 @@ int mlp_mpi_rank(const mlp_mpi *ctx);
 int mlp_mpi_size(const mlp_mpi *ctx);
 
 /**
- * The last MPI error the context met: the call and MPI's message.
+ * The last error the context met: an MPI call and MPI's message; a refusal the ranks
+ * agreed on, naming the rank that refused and why ("rank 1 of 4 refused (invalid
+ * argument): mlp_mpi_fit: options.struct_size is ..."); or a timeout.
  * @param ctx  the context.
  * @return static text or the context's; "no MPI error" when there was none.
  */
 const char *mlp_mpi_last_error(const mlp_mpi *ctx);
+
+/**
+ * Bound every wait of the context's collectives (since 1.5.1): a rank that stops, hangs
+ * or never makes the call the others make would otherwise hold them forever. With a
+ * timeout, a collective the others do not join within `seconds` fails with
+ * ::MLP_ERR_IO on the ranks that wait, and mlp_mpi_last_error() says which call and
+ * that the context is spent: MPI cannot cancel a collective, so the context fails
+ * every later call, and the job should end (MPI_Abort). The ranks poll while they
+ * wait (spinning, then sleeping up to a millisecond): a small cost in latency, which
+ * is why the default is 0, no timeout. Not collective; set it alike on every rank.
+ * @param ctx      the context.
+ * @param seconds  the longest wait, 0 for none.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG (NULL, negative or NaN).
+ */
+mlp_status mlp_mpi_set_timeout(mlp_mpi *ctx, double seconds);
 
 /**
  * Every this many steps (0: never), compare a hash of every rank's weights and
@@ -158,7 +180,8 @@ mlp_status mlp_mpi_fit(mlp_mpi *ctx, mlp_trainer *trainer, mlp_fit_result *resul
  * @param ctx      the context.
  * @param trainer  the trainer (read on rank 0 only).
  * @param path     the file (used on rank 0 only).
- * @return rank 0's status, or ::MLP_ERR_IO for an MPI error.
+ * @return rank 0's status (its reason in mlp_mpi_last_error() on every rank), or
+ *         ::MLP_ERR_IO for an MPI error.
  */
 mlp_status mlp_mpi_trainer_save(mlp_mpi *ctx, const mlp_trainer *trainer, const char *path);
 
@@ -169,6 +192,9 @@ mlp_status mlp_mpi_trainer_save(mlp_mpi *ctx, const mlp_trainer *trainer, const 
  * @param      ctx        the context.
  * @param[out] trainer    receives this rank's trainer (NULL on failure).
  * @param[out] net        receives this rank's network (NULL on failure).
+ * Rank 0 opens the file without blocking and reads only a regular file: a FIFO, a
+ * device or a directory is refused on every rank (::MLP_ERR_IO, the reason in
+ * mlp_mpi_last_error()).
  * @param      path       the file (used on rank 0 only).
  * @param      max_batch  the trainer's capacity.
  * @return ::MLP_OK, or the same failure on every rank (rank 0's read or load status).
@@ -180,8 +206,9 @@ mlp_status mlp_mpi_trainer_load(mlp_mpi *ctx, mlp_trainer **trainer, mlp_net **n
  * Give every rank rank 0's weights (collective): for starting from one random
  * initialization without agreeing on a seed.
  * @param ctx  the context.
- * @param net  this rank's network, the same shape on every rank (checked).
- * @return ::MLP_OK, ::MLP_ERR_SHAPE on every rank when the sizes differ, ::MLP_ERR_IO.
+ * @param net  this rank's network, the same shape on every rank (checked: inputs, and
+ *             each layer's width, activation and bias, not only the parameter count).
+ * @return ::MLP_OK, ::MLP_ERR_SHAPE on every rank when a shape differs, ::MLP_ERR_IO.
  */
 mlp_status mlp_mpi_broadcast_weights(mlp_mpi *ctx, mlp_net *net);
 

@@ -126,6 +126,9 @@ void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task ta
 void mlp__copy(double *dst, const double *src, size_t n);
 void mlp__zero(double *dst, size_t n);
 
+/* The error detail's room: a path of PATH_MAX (4096) bytes and what is said around it. */
+enum { MLP__DETAIL_BYTES = 4608 };
+
 /* What a file of this st_mode is, for messages: "a directory", "a FIFO", ... (outfile.c) */
 const char *mlp__file_kind(unsigned mode);
 

@@ -7,8 +7,7 @@
 
 #include "mlp_internal.h"
 
-/* Room for a path of PATH_MAX (4096) bytes and what is said around it. */
-static _Thread_local char detail[4608];
+static _Thread_local char detail[MLP__DETAIL_BYTES];
 
 const char *mlp_version(void) { return MLP_VERSION_STRING; }
 

@@ -1505,6 +1505,41 @@ static mlp_status reducer_in(mlp_reducer *r, const mlp_reducer *given)
     return MLP_OK;
 }
 
+/* A struct_size this library refused, but one a program built against a newer libmlp
+ * would give: the fields this library knows are where it knows them. */
+static int newer_struct(size_t size, size_t own) { return size > own && size - own <= 1024; }
+
+/* The options (or their reducer) were refused: when they still lead to a reducer this
+ * process can call, a program built against a newer libmlp, the refusal goes to the
+ * other processes in the first reduction, as any other would, rather than leaving them
+ * waiting in it. A struct that gives no such reducer cannot tell them (libmlp-mpi's
+ * timeout bounds their wait). Returns `s`, or the reducer's failure. */
+static mlp_status refuse_unreadable(const mlp_fit_options *options, mlp_status s)
+{
+    if (options == NULL) return s;
+    size_t size;
+    memcpy(&size, options, sizeof size);
+    const size_t at = offsetof(mlp_fit_options, reducer);
+    if (!(size <= sizeof *options || newer_struct(size, sizeof *options)) ||
+        size < at + sizeof options->reducer)
+        return s;
+    const mlp_reducer *given = options->reducer;
+    if (given == NULL) return s;
+    mlp_reducer r;
+    memcpy(&size, given, sizeof size);
+    if (size < offsetof(mlp_reducer, shard) + sizeof r.shard ||
+        !(size <= sizeof r || newer_struct(size, sizeof r)))
+        return s;
+    memset(&r, 0, sizeof r);
+    memcpy(&r, given, size < sizeof r ? size : sizeof r);
+    if (r.allreduce == NULL || r.shards < 1 || r.shards > SHARDS_MAX || r.shard >= r.shards)
+        return s;
+    char detail[MLP__DETAIL_BYTES];
+    snprintf(detail, sizeof detail, "%s", mlp_error_detail());
+    const mlp_status t = refuse_together(&r, s);
+    return t == s ? mlp__fail(s, "%s", detail) : t;
+}
+
 mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_dataset *train,
                            const mlp_fit_options *options)
 {
@@ -1513,14 +1548,14 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     mlp_status s = options != NULL
                        ? mlp__struct_in(&opt, sizeof opt, options, __func__, "mlp_fit_options")
                        : MLP_OK;
-    if (s != MLP_OK) return s;
+    if (s != MLP_OK) return refuse_unreadable(options, s);
     /* A sharded fit: with a reducer, every step below until the processes have
      * agreed runs on every process whatever fails, so that none is left waiting. */
     shard_plan plan;
     memset(&plan, 0, sizeof plan);
     if (opt.reducer != NULL) {
         s = reducer_in(&plan.r, opt.reducer);
-        if (s != MLP_OK) return s;
+        if (s != MLP_OK) return refuse_unreadable(options, s);
         plan.red = &plan.r;
         plan.S = plan.r.shards;
         plan.lo = plan.r.shard;

@@ -1,11 +1,18 @@
 /* libmlp-mpi: the reducer over MPI that adds in rank order, and the collective
  * wrappers (fit, checkpoints, weights). Only libmlp's public API is used. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, O_CLOEXEC */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mlp_mpi.h"
 
@@ -28,7 +35,9 @@ struct mlp_mpi {
     double *recv;           /* size x (our segment): the pieces to add */
     size_t cap;             /* doubles in recv */
     mlp_mpi_stats stats;
-    char error[MPI_MAX_ERROR_STRING + 256]; /* the last MPI error, for mlp_mpi_last_error */
+    char error[MPI_MAX_ERROR_STRING + 1024]; /* the last error, for mlp_mpi_last_error */
+    double timeout;         /* seconds a collective may wait for the others; 0: forever */
+    int broken;             /* a collective timed out: it is still pending, the context done */
     /* overlap: a thread of ours sums the buckets the fit starts, in the order they come */
     int overlap;
     size_t bucket_values;
@@ -57,6 +66,59 @@ static mlp_status mpi_failed(mlp_mpi *c, int err, const char *call)
     do {                                                                                \
         const int err_ = (call);                                                        \
         if (err_ != MPI_SUCCESS) return mpi_failed(c, err_, #call);                     \
+    } while (0)
+
+/* A collective started without blocking, finished within the context's timeout: on
+ * expiry the context is marked broken (the request cannot be cancelled: MPI forbids
+ * it for collectives) and the call fails with the reason. */
+static mlp_status finish(mlp_mpi *c, MPI_Request *req, const char *what)
+{
+    const double t0 = MPI_Wtime();
+    long pause = 0; /* ns: spin first, then sleep, up to a millisecond */
+    for (;;) {
+        int done = 0;
+        const int err = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (err != MPI_SUCCESS) return mpi_failed(c, err, what);
+        if (done) return MLP_OK;
+        if (MPI_Wtime() - t0 > c->timeout) {
+            c->broken = 1;
+            snprintf(c->error, sizeof c->error,
+                     "rank %d of %d: %s: not every rank answered within %g s (a rank stopped, "
+                     "is stuck, or did not make the same call); this context cannot be used "
+                     "again: end the job (MPI_Abort)",
+                     c->rank, c->size, what, c->timeout);
+            return MLP_ERR_IO;
+        }
+        if (MPI_Wtime() - t0 > 1e-4) {
+            pause = pause == 0 ? 20000 : pause < 1000000 ? 2 * pause : 1000000;
+            const struct timespec ts = {0, pause};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+/* The context's collectives: blocking without a timeout, else started and finished. */
+static mlp_status coll_bcast(mlp_mpi *c, void *buf, int count, MPI_Datatype type, int root)
+{
+    MPI_Request req;
+    if (c->timeout <= 0) MPI_TRY(MPI_Bcast(buf, count, type, root, c->comm));
+    else MPI_TRY(MPI_Ibcast(buf, count, type, root, c->comm, &req));
+    return c->timeout <= 0 ? MLP_OK : finish(c, &req, "MPI_Ibcast");
+}
+
+static mlp_status coll_allreduce(mlp_mpi *c, const void *in, void *out, int count,
+                                 MPI_Datatype type, MPI_Op op)
+{
+    MPI_Request req;
+    if (c->timeout <= 0) MPI_TRY(MPI_Allreduce(in, out, count, type, op, c->comm));
+    else MPI_TRY(MPI_Iallreduce(in, out, count, type, op, c->comm, &req));
+    return c->timeout <= 0 ? MLP_OK : finish(c, &req, "MPI_Iallreduce");
+}
+
+/* A context whose collective timed out fails every later call with that reason. */
+#define NOT_BROKEN(c)                                                                   \
+    do {                                                                                \
+        if ((c)->broken) return MLP_ERR_IO;                                             \
     } while (0)
 
 const char *mlp_mpi_last_error(const mlp_mpi *c)
@@ -155,16 +217,31 @@ static mlp_status fixed_order_allreduce(double *values, size_t n, void *user)
         c->rcounts[q] = (int)mine;            /* what q sends us: its piece of our segment */
         c->rdispls[q] = (int)(q * mine);
     }
-    MPI_TRY(MPI_Alltoallv(values, c->counts, c->displs, MPI_DOUBLE, c->recv, c->rcounts,
-                          c->rdispls, MPI_DOUBLE, c->comm));
+    NOT_BROKEN(c);
+    MPI_Request req;
+    mlp_status s = MLP_OK;
+    if (c->timeout <= 0) {
+        MPI_TRY(MPI_Alltoallv(values, c->counts, c->displs, MPI_DOUBLE, c->recv, c->rcounts,
+                              c->rdispls, MPI_DOUBLE, c->comm));
+    } else {
+        MPI_TRY(MPI_Ialltoallv(values, c->counts, c->displs, MPI_DOUBLE, c->recv, c->rcounts,
+                               c->rdispls, MPI_DOUBLE, c->comm, &req));
+        if ((s = finish(c, &req, "MPI_Ialltoallv")) != MLP_OK) return s;
+    }
     double *own = values + mine_at;
     for (size_t i = 0; i < mine; i++) {
         double acc = c->recv[i]; /* rank 0's piece, then each next rank's */
         for (size_t q = 1; q < P; q++) acc += c->recv[q * mine + i];
         own[i] = acc;
     }
-    MPI_TRY(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, c->counts, c->displs,
-                           MPI_DOUBLE, c->comm));
+    if (c->timeout <= 0) {
+        MPI_TRY(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, c->counts,
+                               c->displs, MPI_DOUBLE, c->comm));
+    } else {
+        MPI_TRY(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, c->counts,
+                                c->displs, MPI_DOUBLE, c->comm, &req));
+        if ((s = finish(c, &req, "MPI_Iallgatherv")) != MLP_OK) return s;
+    }
     c->stats.bytes += (double)((n - mine) + (P - 1) * mine) * sizeof(double);
     return MLP_OK;
 }
@@ -289,7 +366,13 @@ mlp_status mlp_mpi_set_overlap(mlp_mpi *c, int on, size_t bucket_values)
 mlp_status mlp_mpi_reducer(mlp_mpi *c, mlp_reducer *r)
 {
     /* the fields of 1.4 at least; fields a later header appends are left alone */
-    if (c == NULL || r == NULL || r->struct_size < REDUCER_1_4) return MLP_ERR_INVALID_ARG;
+    if (c == NULL || r == NULL || r->struct_size < REDUCER_1_4 || r->struct_size > sizeof *r) {
+        if (c != NULL)
+            snprintf(c->error, sizeof c->error, "mlp_mpi_reducer: reducer.struct_size is %zu, "
+                     "this libmlp-mpi takes %zu to %zu", r != NULL ? r->struct_size : 0,
+                     (size_t)REDUCER_1_4, sizeof *r);
+        return MLP_ERR_INVALID_ARG;
+    }
     r->shards = (size_t)c->size;
     r->shard = (size_t)c->rank;
     r->allreduce = blocking_allreduce;
@@ -301,39 +384,70 @@ mlp_status mlp_mpi_reducer(mlp_mpi *c, mlp_reducer *r)
     return MLP_OK;
 }
 
-/* Whether every rank is ready: the smallest status... the first failing rank's, in
- * rank order, reaches all. */
-static mlp_status agree(mlp_mpi *c, mlp_status mine)
+/* Whether every rank's arguments (and work) are good, decided together: the first
+ * failing rank, in rank order, sends its reason (`why`, else its mlp_error_detail())
+ * to all, whose mlp_mpi_last_error() then names it; each rank returns its own failure,
+ * or the first failing rank's status. */
+static mlp_status agree(mlp_mpi *c, mlp_status mine, const char *why)
 {
+    NOT_BROKEN(c);
     int in[2] = {mine == MLP_OK ? c->size : c->rank, (int)mine}, out[2];
     /* MINLOC over (rank of the first failure, its status) */
-    MPI_TRY(MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, c->comm));
-    return out[0] == c->size ? MLP_OK : (mine != MLP_OK ? mine : (mlp_status)out[1]);
+    mlp_status s = coll_allreduce(c, in, out, 1, MPI_2INT, MPI_MINLOC);
+    if (s != MLP_OK) return s;
+    if (out[0] == c->size) return MLP_OK;
+    char reason[768] = "";
+    if (c->rank == out[0])
+        snprintf(reason, sizeof reason, "%s", why != NULL ? why : mlp_error_detail());
+    s = coll_bcast(c, reason, (int)sizeof reason, MPI_CHAR, out[0]);
+    if (s != MLP_OK) return s;
+    reason[sizeof reason - 1] = '\0';
+    snprintf(c->error, sizeof c->error, "rank %d of %d refused (%s): %s", out[0], c->size,
+             mlp_strerror((mlp_status)out[1]), reason);
+    return mine != MLP_OK ? mine : (mlp_status)out[1];
+}
+
+mlp_status mlp_mpi_set_timeout(mlp_mpi *c, double seconds)
+{
+    if (c == NULL || !(seconds >= 0) || seconds > 1e9) return MLP_ERR_INVALID_ARG;
+    c->timeout = seconds;
+    return MLP_OK;
 }
 
 mlp_status mlp_mpi_fit(mlp_mpi *c, mlp_trainer *tr, mlp_fit_result *result,
                        const mlp_dataset *train, const mlp_fit_options *options)
 {
     if (c == NULL) return MLP_ERR_INVALID_ARG;
+    NOT_BROKEN(c);
+    char why[256] = "";
     mlp_fit_options o;
     mlp_status s = mlp_fit_options_init(&o, sizeof o);
     if (s == MLP_OK && options != NULL) {
         /* the caller's fields (an older, shorter struct included), ours after them */
         if (options->struct_size < offsetof(mlp_fit_options, shards) ||
-            options->struct_size > sizeof o)
+            options->struct_size > sizeof o) {
             s = MLP_ERR_INVALID_ARG;
-        else
+            snprintf(why, sizeof why, "mlp_mpi_fit: options.struct_size is %zu, this "
+                     "libmlp-mpi takes %zu to %zu", options->struct_size,
+                     offsetof(mlp_fit_options, shards), sizeof o);
+        } else {
             memcpy(&o, options, options->struct_size), o.struct_size = sizeof o;
+        }
     }
     mlp_reducer red = {.struct_size = sizeof red};
     if (s == MLP_OK) s = mlp_mpi_reducer(c, &red);
-    if (s == MLP_OK && tr == NULL) s = MLP_ERR_INVALID_ARG;
+    if (s == MLP_OK && tr == NULL) {
+        s = MLP_ERR_INVALID_ARG;
+        snprintf(why, sizeof why, "mlp_mpi_fit: trainer is NULL");
+    }
     if (s == MLP_OK) { /* the largest block the fit reduces: the gradient's, or the table */
         const size_t np = mlp_net_n_params(mlp_trainer_net(tr)) + 2, table = 8 * (size_t)c->size;
         s = reserve(c, np > table ? np : table);
+        if (s != MLP_OK) snprintf(why, sizeof why, "mlp_mpi_fit: cannot allocate the reduction's "
+                                  "buffer");
     }
     /* Before libmlp's own first reduction: every rank must reach it. */
-    s = agree(c, s);
+    s = agree(c, s, why);
     if (s != MLP_OK) return s;
     o.reducer = &red;
     c->stats.struct_size = sizeof c->stats;
@@ -343,67 +457,154 @@ mlp_status mlp_mpi_fit(mlp_mpi *c, mlp_trainer *tr, mlp_fit_result *result,
 mlp_status mlp_mpi_trainer_save(mlp_mpi *c, const mlp_trainer *tr, const char *path)
 {
     if (c == NULL) return MLP_ERR_INVALID_ARG;
-    int s = MLP_OK;
-    if (c->rank == 0) s = (int)mlp_trainer_save(tr, path);
-    MPI_TRY(MPI_Bcast(&s, 1, MPI_INT, 0, c->comm));
-    return (mlp_status)s;
+    NOT_BROKEN(c);
+    mlp_status s = MLP_OK;
+    if (c->rank == 0) s = mlp_trainer_save(tr, path);
+    return agree(c, s, NULL); /* rank 0's status and its reason, on every rank */
+}
+
+/* Rank 0's read of a checkpoint: a regular file, opened without blocking (a FIFO
+ * with no writer would hold every rank), read whole. */
+static mlp_status read_checkpoint(const char *path, unsigned char **buf, long long *size,
+                                  char *why, size_t cap)
+{
+    *buf = NULL;
+    *size = 0;
+    if (path == NULL) {
+        snprintf(why, cap, "mlp_mpi_trainer_load: path is NULL");
+        return MLP_ERR_INVALID_ARG;
+    }
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, cap, "mlp_mpi_trainer_load: cannot open %.400s: %s", path, strerror(errno));
+        return MLP_ERR_IO;
+    }
+    struct stat st;
+    mlp_status s = MLP_OK;
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, cap, "mlp_mpi_trainer_load: cannot stat %.400s: %s", path, strerror(errno));
+        s = MLP_ERR_IO;
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "mlp_mpi_trainer_load: %.400s is %s, not a checkpoint file", path,
+                 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file");
+        s = MLP_ERR_IO;
+    } else if (st.st_size <= 0) {
+        snprintf(why, cap, "mlp_mpi_trainer_load: %.400s is empty", path);
+        s = MLP_ERR_FORMAT;
+    } else if ((uintmax_t)st.st_size > SIZE_MAX / 2 ||
+               (*buf = malloc((size_t)st.st_size)) == NULL) {
+        snprintf(why, cap, "mlp_mpi_trainer_load: cannot allocate %lld bytes for %.400s",
+                 (long long)st.st_size, path);
+        s = MLP_ERR_NOMEM;
+    } else {
+        size_t got = 0;
+        while (got < (size_t)st.st_size) {
+            const ssize_t k = read(fd, *buf + got, (size_t)st.st_size - got);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                snprintf(why, cap, "mlp_mpi_trainer_load: cannot read %.400s: %s", path,
+                         k < 0 ? strerror(errno) : "it shrank while read");
+                s = MLP_ERR_IO;
+                break;
+            }
+            got += (size_t)k;
+        }
+        *size = (long long)st.st_size;
+    }
+    close(fd);
+    if (s != MLP_OK) {
+        free(*buf);
+        *buf = NULL;
+        *size = 0;
+    }
+    return s;
 }
 
 mlp_status mlp_mpi_trainer_load(mlp_mpi *c, mlp_trainer **tr, mlp_net **net, const char *path,
                                 size_t max_batch)
 {
     if (c == NULL) return MLP_ERR_INVALID_ARG;
+    NOT_BROKEN(c);
     if (tr != NULL) *tr = NULL;
     if (net != NULL) *net = NULL;
-    /* rank 0 reads; the size, or -status, goes to all */
+    char why[640] = "";
     long long size = 0;
     unsigned char *buf = NULL;
-    if (c->rank == 0) {
-        FILE *f = path != NULL ? fopen(path, "rb") : NULL;
-        if (f == NULL) {
-            size = -(long long)(path == NULL ? MLP_ERR_INVALID_ARG : MLP_ERR_IO);
-        } else {
-            if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-                (buf = malloc((size_t)size)) != NULL &&
-                fread(buf, 1, (size_t)size, f) == (size_t)size) {
-                /* read */
-            } else {
-                size = -(long long)(buf == NULL && size > 0 ? MLP_ERR_NOMEM : MLP_ERR_IO);
-            }
-            fclose(f);
-        }
-    }
-    MPI_TRY(MPI_Bcast(&size, 1, MPI_LONG_LONG, 0, c->comm));
-    if (size <= 0) {
-        free(buf);
-        return size == 0 ? MLP_ERR_FORMAT : (mlp_status)(-size);
-    }
     mlp_status s = MLP_OK;
-    if (c->rank != 0 && (buf = malloc((size_t)size)) == NULL) s = MLP_ERR_NOMEM;
-    s = agree(c, s);
+    if (tr == NULL) {
+        s = MLP_ERR_INVALID_ARG;
+        snprintf(why, sizeof why, "mlp_mpi_trainer_load: trainer is NULL");
+    } else if (c->rank == 0) {
+        s = read_checkpoint(path, &buf, &size, why, sizeof why);
+    }
+    /* every rank's arguments and rank 0's read, decided together */
+    s = agree(c, s, why);
+    if (s == MLP_OK) s = coll_bcast(c, &size, 1, MPI_LONG_LONG, 0);
+    if (s != MLP_OK) {
+        free(buf);
+        return s;
+    }
+    if (c->rank != 0 && (buf = malloc((size_t)size)) == NULL) {
+        s = MLP_ERR_NOMEM;
+        snprintf(why, sizeof why, "mlp_mpi_trainer_load: cannot allocate %lld bytes", size);
+    }
+    s = agree(c, s, why);
     for (long long at = 0; s == MLP_OK && at < size; at += INT_MAX) {
         const int part = size - at < INT_MAX ? (int)(size - at) : INT_MAX;
-        const int err = MPI_Bcast(buf + at, part, MPI_BYTE, 0, c->comm);
-        if (err != MPI_SUCCESS) s = mpi_failed(c, err, "MPI_Bcast");
+        s = coll_bcast(c, buf + at, part, MPI_BYTE, 0);
     }
-    if (s == MLP_OK) s = mlp_trainer_load_buffer(tr, net, buf, (size_t)size, max_batch);
+    if (s == MLP_OK) {
+        s = mlp_trainer_load_buffer(tr, net, buf, (size_t)size, max_batch);
+        free(buf);
+        return agree(c, s, NULL);
+    }
     free(buf);
-    return agree(c, s);
+    return s;
+}
+
+/* A digest of a network's shape: inputs, and each layer's width, activation and bias. */
+static unsigned long long shape_of(const mlp_net *net)
+{
+    unsigned long long h = 0xcbf29ce484222325ull;
+    const size_t n = mlp_net_n_layers(net);
+    size_t v[2] = {mlp_net_n_inputs(net), n};
+    for (size_t l = 0; l <= n; l++) {
+        mlp_layer_spec spec;
+        if (l > 0) {
+            mlp_layer_spec_init(&spec, sizeof spec);
+            mlp_net_layer(net, l - 1, &spec, NULL);
+            v[0] = spec.size;
+            v[1] = (size_t)spec.activation * 2 + (spec.bias != 0);
+        }
+        const unsigned char *b = (const unsigned char *)v;
+        for (size_t i = 0; i < sizeof v; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    }
+    return h;
 }
 
 mlp_status mlp_mpi_broadcast_weights(mlp_mpi *c, mlp_net *net)
 {
     if (c == NULL) return MLP_ERR_INVALID_ARG;
-    unsigned long long np = net != NULL ? mlp_net_n_params(net) : 0, root = np;
-    MPI_TRY(MPI_Bcast(&root, 1, MPI_UNSIGNED_LONG_LONG, 0, c->comm));
-    mlp_status s = agree(c, net == NULL ? MLP_ERR_INVALID_ARG : np != root ? MLP_ERR_SHAPE : MLP_OK);
+    NOT_BROKEN(c);
+    mlp_status s = agree(c, net == NULL ? MLP_ERR_INVALID_ARG : MLP_OK,
+                         "mlp_mpi_broadcast_weights: net is NULL");
     if (s != MLP_OK) return s;
+    /* the shape, not only the parameter count: 1-4-1 and 2-3-1 both have 13 */
+    unsigned long long mine = shape_of(net), root = mine;
+    s = coll_bcast(c, &root, 1, MPI_UNSIGNED_LONG_LONG, 0);
+    if (s == MLP_OK)
+        s = agree(c, mine != root ? MLP_ERR_SHAPE : MLP_OK,
+                  "mlp_mpi_broadcast_weights: its network's shape (inputs, layer widths, "
+                  "activations, biases) is not rank 0's");
+    if (s != MLP_OK) return s;
+    const unsigned long long np = mlp_net_n_params(net);
     double *w = mlp_net_params(net);
-    for (unsigned long long at = 0; at < np; at += INT_MAX) {
+    for (unsigned long long at = 0; s == MLP_OK && at < np; at += INT_MAX) {
         const int part = np - at < INT_MAX ? (int)(np - at) : INT_MAX;
-        MPI_TRY(MPI_Bcast(w + at, part, MPI_DOUBLE, 0, c->comm));
+        s = coll_bcast(c, w + at, part, MPI_DOUBLE, 0);
     }
-    return MLP_OK;
+    return s;
 }
 
 mlp_status mlp_mpi_get_stats(const mlp_mpi *c, mlp_mpi_stats *stats)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mlp_mpi.h"
@@ -275,6 +276,152 @@ static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
     mlp_net_free(net);
 }
 
+/* Every rank returned `want` (and the same status), and rank 0's mlp_mpi_last_error()
+ * holds `says`. */
+static void all_return(mlp_mpi *ctx, const char *what, mlp_status s, mlp_status want,
+                       const char *says)
+{
+    int mine = (int)s, lo = 0, hi = 0;
+    MPI_Allreduce(&mine, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&mine, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    CHECK(s == want && lo == hi, "%s: rank returned %s, expected %s on every rank (%s)", what,
+          mlp_strerror(s), mlp_strerror(want), mlp_mpi_last_error(ctx));
+    CHECK(says == NULL || strstr(mlp_mpi_last_error(ctx), says) != NULL,
+          "%s: mlp_mpi_last_error() says \"%s\", not \"%s\"", what, mlp_mpi_last_error(ctx),
+          says);
+    if (rank == 0)
+        printf("  %-34s every rank: \"%s\"%s%.90s\n", what, mlp_strerror(s),
+               says != NULL ? ": " : "", says != NULL ? mlp_mpi_last_error(ctx) : "");
+}
+
+/* One rank's bad arguments: every rank refuses together, none waits forever (1.5.0
+ * left the others in the first reduction, or every rank in rank 0's open of a FIFO). */
+static void refusals(mlp_mpi *ctx, const char *dir)
+{
+    const int last = rank == size - 1;
+    char who[32];
+    snprintf(who, sizeof who, "rank %d of %d refused", size - 1, size);
+    const size_t at = block((size_t)rank, (size_t)size, &(size_t){0});
+    size_t first = 0;
+    const size_t n = block((size_t)rank, (size_t)size, &first);
+    (void)at;
+    const mlp_dataset d = MLP_DATASET(xs + first * IN, IN, ys + first * OUT, OUT, n);
+    /* mlp_trainer_fit with the context's reducer: options, then the reducer, of a
+     * struct_size this libmlp does not know, on the last rank */
+    for (int bad = 0; bad < 2; bad++) {
+        mlp_net *net = make_net(12);
+        mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM);
+        struct { mlp_fit_options o; unsigned char newer[16]; } f = {options(2, 1), {1}};
+        struct { mlp_reducer r; unsigned char newer[16]; } red = {{.struct_size = sizeof red.r}, {1}};
+        CHECK(mlp_mpi_reducer(ctx, &red.r) == MLP_OK, "mlp_mpi_reducer");
+        f.o.reducer = &red.r;
+        if (last && bad == 0) f.o.struct_size += sizeof f.newer;
+        if (last && bad == 1) red.r.struct_size += sizeof red.newer;
+        const mlp_status s = mlp_trainer_fit(tr, NULL, &d, &f.o);
+        all_return(ctx, bad == 0 ? "fit: one rank's options" : "fit: one rank's reducer", s,
+                   MLP_ERR_INVALID_ARG, NULL);
+        CHECK(!last || strstr(mlp_error_detail(), "struct_size") != NULL, "the rank's own reason: %s",
+              mlp_error_detail());
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+    /* the reducer of a struct_size past this library's is refused where it is made */
+    struct { mlp_reducer r; unsigned char newer[16]; } big = {{.struct_size = sizeof big}, {0}};
+    CHECK(mlp_mpi_reducer(ctx, &big.r) == MLP_ERR_INVALID_ARG, "a reducer of another size");
+    /* mlp_mpi_fit: the reason reaches every rank */
+    {
+        mlp_net *net = make_net(12);
+        mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM);
+        mlp_fit_options f = options(2, 1);
+        if (last) f.struct_size = 3;
+        all_return(ctx, "mlp_mpi_fit: one rank's options", mlp_mpi_fit(ctx, tr, NULL, &d, &f),
+                   MLP_ERR_INVALID_ARG, who);
+        CHECK(strstr(mlp_mpi_last_error(ctx), "options.struct_size is 3") != NULL, "%s",
+              mlp_mpi_last_error(ctx));
+        all_return(ctx, "mlp_mpi_fit: one rank's trainer",
+                   mlp_mpi_fit(ctx, last ? NULL : tr, NULL, &d, NULL), MLP_ERR_INVALID_ARG,
+                   "trainer is NULL");
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+    /* loads: a FIFO (no writer: an open that blocks would hold every rank), a directory,
+     * one rank without a place for the trainer */
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/ckpt.fifo", dir);
+    if (rank == 0) {
+        unlink(fifo);
+        CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    mlp_trainer *tr = NULL;
+    mlp_net *net = NULL;
+    all_return(ctx, "load: a FIFO", mlp_mpi_trainer_load(ctx, &tr, &net, fifo, 16), MLP_ERR_IO,
+               "is a FIFO");
+    all_return(ctx, "load: a directory", mlp_mpi_trainer_load(ctx, &tr, &net, dir, 16),
+               MLP_ERR_IO, "is a directory");
+    char ckpt[512];
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt.mlp", dir); /* checkpoint() saved it */
+    all_return(ctx, "load: one rank's NULL trainer",
+               mlp_mpi_trainer_load(ctx, last ? NULL : &tr, &net, ckpt, 16), MLP_ERR_INVALID_ARG,
+               who);
+    CHECK(tr == NULL, "a refused load gave a trainer");
+    if (rank == 0) unlink(fifo);
+    /* weights: 1-4-1 and 2-3-1 have 13 parameters each */
+    const mlp_layer_spec a[2] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    const mlp_layer_spec b[2] = {MLP_LAYER(3, MLP_ACT_TANH, 1), MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    mlp_net *w = NULL;
+    if (mlp_net_create(&w, last ? 2 : 1, last ? b : a, 2) != MLP_OK) abort();
+    CHECK(mlp_net_n_params(w) == 13, "13 parameters");
+    all_return(ctx, "broadcast: 1-4-1 and 2-3-1", mlp_mpi_broadcast_weights(ctx, w),
+               MLP_ERR_SHAPE, "shape");
+    all_return(ctx, "broadcast: one rank's NULL", mlp_mpi_broadcast_weights(ctx, last ? NULL : w),
+               MLP_ERR_INVALID_ARG, "net is NULL");
+    mlp_net_free(w);
+    /* a save rank 0 cannot make: its reason everywhere */
+    char nowhere[600];
+    snprintf(nowhere, sizeof nowhere, "%s/no/such/dir/ckpt.mlp", dir);
+    mlp_net *sn = make_net(12);
+    mlp_trainer *st = make_trainer(sn, MLP_OPT_ADAM);
+    all_return(ctx, "save: rank 0 cannot", mlp_mpi_trainer_save(ctx, st, nowhere), MLP_ERR_IO,
+               "rank 0 of");
+    mlp_trainer_free(st);
+    mlp_net_free(sn);
+}
+
+/* A stopped rank: with a timeout, the others return instead of waiting forever. The
+ * last rank sleeps past the others' timeout before it makes the call; the context is
+ * spent afterwards (a collective MPI cannot cancel is pending), so this runs last, on
+ * a context of its own. */
+static void timeout(void)
+{
+    mlp_mpi *ctx = NULL;
+    if (mlp_mpi_create(&ctx, MPI_COMM_WORLD) != MLP_OK) abort();
+    CHECK(mlp_mpi_set_timeout(ctx, -1) == MLP_ERR_INVALID_ARG, "a negative timeout");
+    CHECK(mlp_mpi_set_timeout(ctx, NAN) == MLP_ERR_INVALID_ARG, "a NaN timeout");
+    CHECK(mlp_mpi_set_timeout(ctx, 1.0) == MLP_OK, "a timeout");
+    mlp_net *net = make_net(12);
+    /* a round that everyone joins works as without a timeout */
+    CHECK(mlp_mpi_broadcast_weights(ctx, net) == MLP_OK, "broadcast with a timeout: %s",
+          mlp_mpi_last_error(ctx));
+    const int stopped = rank == size - 1;
+    if (stopped) sleep(4);
+    const double t0 = MPI_Wtime();
+    const mlp_status s = mlp_mpi_broadcast_weights(ctx, net);
+    const double t = MPI_Wtime() - t0;
+    if (!stopped) {
+        CHECK(s == MLP_ERR_IO && t >= 0.9 && t < 3.5, "a stopped rank: %s after %.2f s (%s)",
+              mlp_strerror(s), t, mlp_mpi_last_error(ctx));
+        CHECK(strstr(mlp_mpi_last_error(ctx), "within 1 s") != NULL, "%s",
+              mlp_mpi_last_error(ctx));
+        CHECK(mlp_mpi_broadcast_weights(ctx, net) == MLP_ERR_IO, "a spent context");
+        if (rank == 0)
+            printf("  a rank stopped for 4 s, a timeout of 1 s: the others returned \"%s\" "
+                   "after %.2f s: %.120s\n", mlp_strerror(s), t, mlp_mpi_last_error(ctx));
+    }
+    mlp_net_free(net);
+    /* the spent context is not freed: its pending collective may never end */
+}
+
 int main(int argc, char **argv)
 {
     int level = 0; /* the library's communication thread (overlap) needs SERIALIZED */
@@ -302,6 +449,8 @@ int main(int argc, char **argv)
         failure(ctx, "overflow", MLP_ERR_NUMERIC);
         failure(ctx, "NaN", MLP_ERR_NUMERIC);
         failure(ctx, "no rows", MLP_ERR_INVALID_ARG);
+        refusals(ctx, argc > 1 ? argv[1] : ".");
+        timeout();
     }
     int all = 0;
     MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
