@@ -55,13 +55,13 @@ extern "C" {
  */
 
 #define MLP_VERSION_MAJOR 1 /**< incremented for changes that break the ABI (new soname) */
-#define MLP_VERSION_MINOR 5 /**< incremented for additions that keep the ABI */
+#define MLP_VERSION_MINOR 6 /**< incremented for additions that keep the ABI */
 #define MLP_VERSION_PATCH 0 /**< incremented for fixes */
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define MLP_VERSION_NUMBER \
     (MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH)
 /** The header's version as a string. */
-#define MLP_VERSION_STRING "1.5.0"
+#define MLP_VERSION_STRING "1.6.0"
 
 /**
  * The version of the library actually loaded.
@@ -2032,7 +2032,7 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
 /**
  * Write the network as one standalone C source file that needs nothing but
  * <math.h> and compiles warning-free as C89, C99 or C11 (`-pedantic -Wall -Wextra`;
- * since 1.5.1, C99 before): its parameters as `static const double` arrays (decimal
+ * since 1.6, C99 before): its parameters as `static const double` arrays (decimal
  * with 17 digits, which gcc and clang read back to every bit) and
  * `void NAME_predict(const double *x, double *y)` with the model's
  * preprocessing inside (raw rows in, outputs in the targets' units); with class
@@ -2044,7 +2044,7 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
  * the user's bytes and reach the file escaped (octal escapes in strings, hexadecimal in
  * comments, `?` always escaped so no trigraph forms; a label longer than C90's 509
  * characters as an array of characters), so that `NAME_classes[]` holds the model's
- * labels byte for byte whatever they contain (since 1.5.1).
+ * labels byte for byte whatever they contain (since 1.6).
  * @param net   the network.
  * @param out   where to write (not closed).
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.

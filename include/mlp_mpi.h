@@ -102,7 +102,7 @@ int mlp_mpi_size(const mlp_mpi *ctx);
 const char *mlp_mpi_last_error(const mlp_mpi *ctx);
 
 /**
- * Bound every wait of the context's collectives (since 1.5.1): a rank that stops, hangs
+ * Bound every wait of the context's collectives (since 1.6): a rank that stops, hangs
  * or never makes the call the others make would otherwise hold them forever. With a
  * timeout, a collective the others do not join within `seconds` fails with
  * ::MLP_ERR_IO on the ranks that wait, and mlp_mpi_last_error() says which call and

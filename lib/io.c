@@ -252,6 +252,16 @@ static mlp_status check_saveable(const mlp_net *net, const mlp_trainer *tr, cons
     return MLP_OK;
 }
 
+mlp_status mlp__trainer_save_buffer(const mlp_trainer *tr, void *buf, size_t capacity,
+                                    size_t *size)
+{
+    MLP_CHECK_PTR(tr);
+    MLP_CHECK_PTR(size);
+    mlp_status s = check_saveable(tr->net, tr, "mlp_trainer_save");
+    if (s != MLP_OK) return s;
+    return to_buffer(tr->net, tr, buf, capacity, size, "mlp_trainer_save");
+}
+
 mlp_status mlp_net_save_buffer(const mlp_net *net, void *buf, size_t capacity, size_t *size)
 {
     MLP_CHECK_PTR(net);
@@ -451,7 +461,7 @@ static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, i
         o->schedule_factor = v[11];
         o->schedule_min_lr = v[12];
         o->schedule_min_delta = v[13];
-        const uint64_t most = SIZE_MAX / 16;
+        const uint64_t most = MLP__MAX_COUNT;
         for (size_t i = 0; i < counts; i++)
             MLP_CHECK(c[i] <= most, MLP_ERR_FORMAT, "%s: %s: count %zu is out of range", r->fn,
                       what, i);

@@ -425,6 +425,9 @@ void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind);
  * into a file that loads back. 2^53 steps keep Adam's t exact in a double. */
 #define MLP__MAX_STEPS (1ull << 53)
 #define MLP__MAX_EPOCHS (SIZE_MAX / 16)
+/* The most any count of a file's optimizer block may be (the loader's and the
+ * setters' one rule, mlp__check_optimizer). */
+#define MLP__MAX_COUNT (SIZE_MAX / 16)
 
 struct mlp_trainer {
     mlp_net *net;          /* borrowed */
@@ -487,6 +490,11 @@ size_t mlp__lm_bytes(size_t np);
  * n_params) row-major, row r·k + c holding ∂ŷ[r][c]/∂θ; it lives in the trainer's
  * scratch until the next step. */
 const double *mlp__lm_jacobian(mlp_trainer *tr, const double *x, size_t b);
+/* A checkpoint into memory, as mlp_trainer_save() writes it to a file (for the tests'
+ * and the fuzzers' round trips; mlp_net_save_buffer()'s rules). */
+mlp_status mlp__trainer_save_buffer(const mlp_trainer *tr, void *buf, size_t capacity,
+                                    size_t *size);
+
 /* Recompute L-BFGS's 1 / yᵀs of every stored pair (after a load or a reset). */
 void mlp__lbfgs_refresh(mlp_trainer *tr);
 double mlp__lbfgs_rho(const mlp_trainer *tr, size_t i); /* 1/yᵀs of stored pair i */

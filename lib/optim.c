@@ -383,6 +383,18 @@ mlp_status mlp__check_optimizer(const mlp_optimizer *o, const char *fn)
               o->learning_rate);
     MLP_CHECK(isfinite(o->weight_decay) && o->weight_decay >= 0, MLP_ERR_INVALID_ARG,
               "%s: weight_decay is %g, must be finite and >= 0", fn, o->weight_decay);
+    /* Every count, used by this kind or not, is saved with the trainer: within what the
+     * loader takes (the same rule both ways), or the checkpoint would not load. */
+    const size_t counts[] = {o->schedule_step_epochs, o->schedule_cosine_epochs,
+                             o->schedule_patience,    o->lbfgs_history,
+                             o->max_line_search,      o->lm_memory_budget};
+    static const char *const count_names[] = {"schedule_step_epochs", "schedule_cosine_epochs",
+                                              "schedule_patience",    "lbfgs_history",
+                                              "max_line_search",      "lm_memory_budget"};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        MLP_CHECK(counts[i] <= MLP__MAX_COUNT, MLP_ERR_INVALID_ARG,
+                  "%s: %s is %zu, more than any setting needs (at most %zu)", fn,
+                  count_names[i], counts[i], (size_t)MLP__MAX_COUNT);
     mlp_status s = k->check(o, fn);
     if (s != MLP_OK) return s;
     const mlp__schedule_kind *sk = mlp__schedule(o->schedule);

@@ -356,6 +356,25 @@ static void load_with_counts(mlp_trainer **out, mlp_net **net_out, const mlp_tra
 
 START_TEST(counts_stop_where_a_checkpoint_can_hold_them)
 {
+    /* Every count of the optimizer is saved, used by its kind or not: a trainer
+     * created with one past what the loader takes would save a checkpoint that does
+     * not load (the API fuzzer's finding: plain SGD with lbfgs_history = SIZE_MAX). */
+    {
+        mlp_net *net = tu_one_weight(0.5);
+        mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
+        o.lbfgs_history = SIZE_MAX;
+        mlp_trainer *tr = NULL;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "lbfgs_history"));
+        o = tu_optimizer(MLP_OPT_ADAM);
+        o.schedule_patience = (size_t)1 << 62;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_ERR_INVALID_ARG);
+        o = tu_optimizer(MLP_OPT_ADAM);
+        o.lm_memory_budget = SIZE_MAX / 16; /* the most a file holds: accepted */
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
     /* A checkpoint may hold 2^53 steps (Adam's t stays exact in a double) and
      * SIZE_MAX / 16 epochs: such a trainer loads, and then a step or a fit that would
      * pass them must fail, since its save would not load. */

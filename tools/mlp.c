@@ -109,19 +109,20 @@ static FILE *open_output(const char *path, int slot)
 {
     if (path == NULL) return stdout;
     mlp__outfile *o = &outputs[slot];
-    if (mlp__outfile_open(o, path) != 0) die("%s", o->msg != NULL ? o->msg : "out of memory");
-    FILE *out = mlp__outfile_stream(o);
-    if (out == NULL) {
-        pending[slot] = o->tmp; /* leave() removes it */
-        die("%s", o->msg != NULL ? o->msg : "out of memory");
-    }
-    pending[slot] = o->tmp;
+    /* the handler first, then the file: a signal between them would leave it behind */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_fatal_signal;
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
         sigaction(fatal_signals[i], &sa, NULL);
+    hold_signals(1); /* until pending names the file */
+    const int failed = mlp__outfile_open(o, path);
+    if (!failed) pending[slot] = o->tmp;
+    hold_signals(0);
+    if (failed) die("%s", o->msg != NULL ? o->msg : "out of memory");
+    FILE *out = mlp__outfile_stream(o);
+    if (out == NULL) die("%s", o->msg != NULL ? o->msg : "out of memory"); /* leave() removes it */
     return out;
 }
 

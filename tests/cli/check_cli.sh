@@ -110,7 +110,7 @@ if command -v gnuplot > /dev/null 2>&1; then
     [ -s "$dir/curves.png" ] || fail "info --plot drew nothing"
 fi
 
-# --- the files it writes (1.5.1): through the library's writer of whole files ---------
+# --- the files it writes (1.6): through the library's writer of whole files ---------
 awk 'NR == 1 { print; next } { for (i = 0; i < 30; i++) print }' "$dir/reg_new.csv" > "$dir/many.csv"
 # a file of more than 4,096 rows with CR alone ending its lines predicts as with LF
 # (1.5.0's stream gave more rows than a block holds, and predict failed)
@@ -202,7 +202,7 @@ if [ -w /dev/full ]; then
     done
 fi
 
-# --- labels and names (1.5.1) ------------------------------------------------------
+# --- labels and names (1.6) ------------------------------------------------------
 # class labels of any length and with commas and quotes in them make one header field
 # each (1.5.0 cut p(label) at about 300 bytes)
 python3 - "$dir" <<'PY'

@@ -14,6 +14,8 @@
 
 #include <mlp.h>
 
+#include "../invariants.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { MAX_ROWS = 8, MAX_WIDTH = 12, MAX_LAYERS = 4, CELLS = MAX_WIDTH * MAX_WIDTH };
@@ -223,6 +225,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         }
         require(is_status(s));
+        /* a soft finding: MLP_OK over objects that break the rules (../invariants.h) */
+        if (s == MLP_OK) require(tr != NULL ? inv_trainer(tr) == NULL : inv_net(net) == NULL);
     }
     mlp_trainer_free(tr);
     mlp_workspace_free(ws);

@@ -1,6 +1,8 @@
 /* libFuzzer harness: any bytes given to the loaders. They must return a status,
- * never crash, leak or read out of bounds; what they accept must predict, save
- * and load again to the same bytes. Each input is tried as it is and, so that
+ * never crash, leak or read out of bounds; what they accept, and what a step on it
+ * returns MLP_OK with, must keep the two rules (../invariants.h: every parameter,
+ * scaling value and piece of optimizer state finite, counters within a file's
+ * limits, class labels distinct, saves that load back to the same bytes). Each input is tried as it is and, so that
  * mutations reach the validation behind the checksum, once more with its size
  * field and its CRC-32 made to match. */
 #include <stdint.h>
@@ -10,6 +12,8 @@
 #include <zlib.h>
 
 #include <mlp.h>
+
+#include "../invariants.h"
 
 /* A dataset as a program built against libmlp 1.4 passes it (no shape: the network
  * here has whatever shape the bytes gave it, and the buffers hold the most it reads). */
@@ -25,6 +29,7 @@ static void require(int ok)
 
 static void exercise(mlp_net *net)
 {
+    require(inv_net(net) == NULL); /* a soft finding: MLP_OK over a network that breaks a rule */
     mlp_workspace *ws;
     if (mlp_workspace_create(&ws, net, 2) != MLP_OK) return; /* NOMEM for big nets is fine */
     const size_t in = mlp_net_n_inputs(net), out = mlp_net_n_outputs(net);
@@ -64,11 +69,13 @@ static void load_all_ways(const uint8_t *data, size_t size)
     const mlp_status t = mlp_trainer_load_buffer(&tr, &tnet, data, size, 2);
     require((t == MLP_OK) == (tr != NULL && tnet != NULL));
     if (t == MLP_OK) {
+        require(inv_trainer(tr) == NULL);
         const size_t in = mlp_net_n_inputs(tnet), out = mlp_net_n_outputs(tnet);
         double *x = calloc(2 * in, sizeof *x), *y = calloc(2 * out, sizeof *y);
         if (x != NULL && y != NULL) {
             const mlp_status st = mlp_trainer_step(tr, NULL, TU_DATA(x, y, 2));
             require(st == MLP_OK || st == MLP_ERR_NUMERIC);
+            require(st != MLP_OK || inv_trainer(tr) == NULL);
         }
         free(x);
         free(y);
