@@ -41,14 +41,80 @@ enum { N_OUTPUTS = 2 };
 static mlp__outfile outputs[N_OUTPUTS];
 static const char *volatile pending[N_OUTPUTS];
 
+/* The Unicode code point that a UTF-8 sequence at s encodes, its length in *len; -1
+ * (length 1) for a byte that starts no valid sequence. */
+static long utf8_at(const unsigned char *s, size_t *len)
+{
+    *len = 1;
+    if (s[0] < 0x80) return s[0];
+    const int n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
+    if (n == 0) return -1;
+    long cp = s[0] & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return -1;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *len = (size_t)n;
+    return cp;
+}
+
+/* Characters a terminal would obey or reorder rather than show: C0 and C1 controls,
+ * DEL, and the bidirectional and invisible format marks. */
+static int hidden(long cp)
+{
+    return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x61C ||
+           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+/* A label, a column name or a message as the terminal is to show it: as it is, or,
+ * when it holds a control, bidi mark or invalid byte (a label may be anything a file
+ * held), with those escaped (\n, \x1b, \u{202e}) and backslashes doubled. Into one
+ * of four rotating buffers, cut at about 1 KB. */
+static const char *shown(const char *s)
+{
+    static char ring[4][1100];
+    static int next_buf;
+    int plain = 1;
+    for (const unsigned char *p = (const unsigned char *)s; *p && plain;) {
+        size_t n;
+        const long cp = utf8_at(p, &n);
+        plain = cp >= 0 && !hidden(cp);
+        p += n;
+    }
+    if (plain) return s;
+    char *out = ring[next_buf++ % 4];
+    size_t used = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && used < 1024;) {
+        size_t n;
+        const long cp = utf8_at(p, &n);
+        const size_t room = sizeof ring[0] - used;
+        int w;
+        if (cp == '\\') w = snprintf(out + used, room, "\\\\");
+        else if (cp == '\n') w = snprintf(out + used, room, "\\n");
+        else if (cp == '\t') w = snprintf(out + used, room, "\\t");
+        else if (cp < 0 || (cp < 0x80 && hidden(cp))) w = snprintf(out + used, room, "\\x%02x", *p);
+        else if (hidden(cp)) w = snprintf(out + used, room, "\\u{%04lx}", cp);
+        else w = snprintf(out + used, room, "%.*s", (int)n, (const char *)p);
+        used += (size_t)w;
+        p += n;
+    }
+    if (used >= 1024) snprintf(out + 1024, sizeof ring[0] - 1024, "...");
+    return out;
+}
+
 /* "mlp: MESSAGE" on stderr; then the way out: status 2 after a usage hint, or 1 after
  * removing half-written outputs. */
 static void leave(int status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0), noreturn));
 static void leave(int status, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "%s: ", prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    /* the message may quote a file's bytes: shown, not obeyed, by the terminal */
+    char msg[6144];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fprintf(stderr, "%s: %s\n", prog, shown(msg));
     if (status == EXIT_USAGE) fprintf(stderr, "Try '%s --help'.\n", prog);
     for (int i = 0; i < N_OUTPUTS; i++)
         if (pending[i] != NULL) { /* the output stays as it was */
@@ -191,7 +257,8 @@ static const char help[] =
     "  info MODEL [--plot CURVE.png]\n"
     "                 layers, parameters, provenance, columns, classes, loss curves\n"
     "  export MODEL [-o MODEL.c] [--name NAME]\n"
-    "                 one standalone C99 file with NAME_predict(), and MODEL.h beside it\n"
+    "                 one standalone C file (C89 and later) with NAME_predict(), and\n"
+    "                 MODEL.h beside it\n"
     "                 (stdout, without a header, without -o)\n"
     "A DATA.csv of '-' is standard input.\n"
     "\n"
@@ -462,17 +529,18 @@ static void print_scores(const mlp_net *net, const mlp_dataset *rows, FILE *out)
     size_t right = 0, width = 9;
     for (size_t c = 0; c < classes; c++) {
         right += m[c * classes + c];
-        if (strlen(mlp_net_class_name(net, c)) > width) width = strlen(mlp_net_class_name(net, c));
+        if (strlen(shown(mlp_net_class_name(net, c))) > width)
+            width = strlen(shown(mlp_net_class_name(net, c)));
     }
     if (width > 24) width = 24;
     fprintf(out, "accuracy %.4f (%zu of %zu rows), balanced accuracy %.4f, macro F1 %.4f\n\n"
                  "confusion matrix (rows: true class, columns: predicted)\n%*s",
             sc.accuracy, right, sc.n, sc.balanced_accuracy, sc.macro_f1, (int)width, "");
     for (size_t c = 0; c < classes; c++)
-        fprintf(out, " %*.*s", (int)width, (int)width, mlp_net_class_name(net, c));
+        fprintf(out, " %*.*s", (int)width, (int)width, shown(mlp_net_class_name(net, c)));
     fputc('\n', out);
     for (size_t t = 0; t < classes; t++) {
-        fprintf(out, "%*.*s", (int)width, (int)width, mlp_net_class_name(net, t));
+        fprintf(out, "%*.*s", (int)width, (int)width, shown(mlp_net_class_name(net, t)));
         for (size_t c = 0; c < classes; c++) fprintf(out, " %*zu", (int)width, m[t * classes + c]);
         fputc('\n', out);
     }
@@ -485,7 +553,7 @@ static void print_scores(const mlp_net *net, const mlp_dataset *rows, FILE *out)
         size_t support = 0;
         for (size_t j = 0; j < classes; j++) support += m[c * classes + j];
         fprintf(out, "%*.*s %9.4f %9.4f %9.4f %9zu\n", (int)width, (int)width,
-                mlp_net_class_name(net, c), pr[c], rc[c], f1[c], support);
+                shown(mlp_net_class_name(net, c)), pr[c], rc[c], f1[c], support);
     }
     free(pr), free(rc), free(f1), free(m);
 }
@@ -663,7 +731,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
                     "for classes use lbfgs or adam");
     if (!o->quiet)
         fprintf(stderr, "%s: %zu rows, %zu inputs, %s of %s%s\n", argv[0], n, all.n_inputs,
-                cls ? "classification" : "regression", mlp_table_target_name(t, 0),
+                cls ? "classification" : "regression", shown(mlp_table_target_name(t, 0)),
                 cls ? "" : nt > 1 ? " and more" : "");
 
     /* How the model is scored: held-out rows (default), a file, or folds. */
@@ -1045,15 +1113,18 @@ static int cmd_info(const opts *o, int argc, char **argv)
         printf("inputs:");
         for (size_t i = 0; i < mlp_net_n_inputs(net); i++) {
             const char *nm = mlp_net_input_name(net, i);
-            printf(strpbrk(nm, ", ") != NULL ? "%s \"%s\"" : "%s %s", i ? "," : "", nm);
+            printf(strpbrk(nm, ", ") != NULL ? "%s \"%s\"" : "%s %s", i ? "," : "", shown(nm));
         }
         printf("\n");
     }
     for (size_t i = 0; i < mlp_net_n_targets(net); i++)
-        printf("%s %s\n", i ? "       " : "target:", mlp_net_target_name(net, i));
+        printf("%s %s\n", i ? "       " : "target:", shown(mlp_net_target_name(net, i)));
     if (mlp_net_n_classes(net) > 0) {
         printf("classes:");
-        for (size_t c = 0; c < mlp_net_n_classes(net); c++) printf("%s %s", c ? "," : "", mlp_net_class_name(net, c));
+        for (size_t c = 0; c < mlp_net_n_classes(net); c++) {
+            const char *l = mlp_net_class_name(net, c);
+            printf(strpbrk(l, ", \"") != NULL ? "%s \"%s\"" : "%s %s", c ? "," : "", shown(l));
+        }
         printf("\n");
     }
     const double *h = NULL, *v = NULL;
@@ -1148,7 +1219,16 @@ static char *header_path(const char *path)
  * identifier, else "model". */
 static const char *export_name(const opts *o, char *buf, size_t size)
 {
-    if (o->name != NULL) return o->name;
+    if (o->name != NULL) { /* the user's: a usage error when it cannot be a C prefix */
+        int ok = o->name[0] != '\0' && strlen(o->name) <= 64 &&
+                 (isalpha((unsigned char)o->name[0]) || o->name[0] == '_');
+        for (const char *p = o->name; ok && *p; p++)
+            ok = isalnum((unsigned char)*p) || *p == '_';
+        if (!ok)
+            usage_error("--name \"%.80s\": the prefix of the exported symbols must be a C "
+                        "identifier of at most 64 characters", o->name);
+        return o->name;
+    }
     if (o->output == NULL) return "model";
     const char *slash = strrchr(o->output, '/'), *base = slash != NULL ? slash + 1 : o->output;
     size_t len = strcspn(base, ".");
@@ -1164,9 +1244,9 @@ static const char *export_name(const opts *o, char *buf, size_t size)
 static int cmd_export(const opts *o, int argc, char **argv)
 {
     if (argc != 1) usage_error("export takes one model");
-    mlp_net *net = load(argv[0]);
     char buf[65];
     const char *name = export_name(o, buf, sizeof buf);
+    mlp_net *net = load(argv[0]);
     char *hpath = o->output != NULL ? header_path(o->output) : NULL;
     FILE *out = open_output(o->output, 0);
     check(mlp_net_export_c(net, out, name), "exporting"); /* a failure: no file changes */
