@@ -166,6 +166,15 @@ static void identity(mlp_mpi *ctx)
                 free(w3);
             }
             mlp_mpi_set_overlap(ctx, 0, 0);
+            /* with a timeout the collectives are started and polled: the same bits */
+            CHECK(mlp_mpi_set_timeout(ctx, 120) == MLP_OK, "timeout");
+            mlp_status s4;
+            double *w4 = fit_mpi(ctx, kinds[k], local, 5, &s4);
+            CHECK(s4 == MLP_OK && memcmp(w1, w4, np * sizeof *w1) == 0,
+                  "%s local=%d: with a timeout, other bits (%s)", name, local,
+                  mlp_mpi_last_error(ctx));
+            free(w4);
+            mlp_mpi_set_timeout(ctx, 0);
             double *ws = fit_here(kinds[k], local, 5, (size_t)size);
             CHECK(memcmp(w1, ws, np * sizeof *w1) == 0,
                   "%s local=%d: %d ranks differ from one process with %d shards", name, local,
