@@ -185,8 +185,9 @@ static void identity(mlp_mpi *ctx)
                     worst = fmax(worst, fabs(w1[i] - wp[i]) / fmax(fabs(wp[i]), 1e-3));
                 CHECK(worst <= 1e-12, "%s: %g relative from the plain fit", name, worst);
                 if (rank == 0)
-                    printf("  %-8s %d ranks: same bits on every rank, on a rerun, overlapped, and "
-                           "as one process with %d shards; %.1e relative from the plain fit\n",
+                    printf("  %-8s %d ranks: same bits on every rank, on a rerun, overlapped, "
+                           "with a timeout, and as one process with %d shards; %.1e relative "
+                           "from the plain fit\n",
                            name, size, size, worst);
                 free(wp);
             } else if (rank == 0) {
