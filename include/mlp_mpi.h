@@ -107,7 +107,10 @@ const char *mlp_mpi_last_error(const mlp_mpi *ctx);
  * timeout, a collective the others do not join within `seconds` fails with
  * ::MLP_ERR_IO on the ranks that wait, and mlp_mpi_last_error() says which call and
  * that the context is spent: MPI cannot cancel a collective, so the context fails
- * every later call, and the job should end (MPI_Abort). The ranks poll while they
+ * every later call, and the job should end (MPI_Abort). The pending collective reads
+ * and writes only the context's own buffers (the caller's weights and gradients go
+ * through them), which mlp_mpi_free() then keeps: memory the caller frees is never
+ * touched by a rank that comes late. The ranks poll while they
  * wait (spinning, then sleeping up to a millisecond): a small cost in latency, which
  * is why the default is 0, no timeout. Not collective; set it alike on every rank.
  * @param ctx      the context.

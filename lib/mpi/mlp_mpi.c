@@ -38,6 +38,14 @@ struct mlp_mpi {
     char error[MPI_MAX_ERROR_STRING + 1024]; /* the last error, for mlp_mpi_last_error */
     double timeout;         /* seconds a collective may wait for the others; 0: forever */
     int broken;             /* a collective timed out: it is still pending, the context done */
+    /* With a timeout, what a collective reads and writes is the context's own, never the
+     * caller's: a collective that timed out is still pending (MPI cannot cancel it) and
+     * may be completed later by a rank that comes late, so these outlive the call and,
+     * once broken, the context (mlp_mpi_free keeps them). */
+    int agree_in[2], agree_out[2];
+    char reason[768];
+    unsigned long long word;
+    double *stage;          /* cap doubles: a block reduced, or weights broadcast */
     /* overlap: a thread of ours sums the buckets the fit starts, in the order they come */
     int overlap;
     size_t bucket_values;
@@ -166,9 +174,11 @@ void mlp_mpi_free(mlp_mpi *c)
 {
     if (c == NULL) return;
     overlap_stop(c);
+    if (c->broken) return; /* a pending collective may still write into it: kept */
     MPI_Comm_free(&c->comm);
     free(c->counts);
     free(c->recv);
+    free(c->stage);
     free(c);
 }
 
@@ -195,6 +205,9 @@ static mlp_status reserve(mlp_mpi *c, size_t n)
     double *r = realloc(c->recv, need * sizeof *r);
     if (r == NULL) return MLP_ERR_NOMEM;
     c->recv = r;
+    double *st = realloc(c->stage, need * sizeof *st); /* need >= n */
+    if (st == NULL) return MLP_ERR_NOMEM;
+    c->stage = st;
     c->cap = need;
     return MLP_OK;
 }
@@ -220,15 +233,19 @@ static mlp_status fixed_order_allreduce(double *values, size_t n, void *user)
     NOT_BROKEN(c);
     MPI_Request req;
     mlp_status s = MLP_OK;
+    /* with a timeout, the block goes through the context's stage (see struct mlp_mpi) */
+    double *v = values;
     if (c->timeout <= 0) {
         MPI_TRY(MPI_Alltoallv(values, c->counts, c->displs, MPI_DOUBLE, c->recv, c->rcounts,
                               c->rdispls, MPI_DOUBLE, c->comm));
     } else {
-        MPI_TRY(MPI_Ialltoallv(values, c->counts, c->displs, MPI_DOUBLE, c->recv, c->rcounts,
+        v = c->stage;
+        memcpy(v, values, n * sizeof *v);
+        MPI_TRY(MPI_Ialltoallv(v, c->counts, c->displs, MPI_DOUBLE, c->recv, c->rcounts,
                                c->rdispls, MPI_DOUBLE, c->comm, &req));
         if ((s = finish(c, &req, "MPI_Ialltoallv")) != MLP_OK) return s;
     }
-    double *own = values + mine_at;
+    double *own = v + mine_at;
     for (size_t i = 0; i < mine; i++) {
         double acc = c->recv[i]; /* rank 0's piece, then each next rank's */
         for (size_t q = 1; q < P; q++) acc += c->recv[q * mine + i];
@@ -238,9 +255,10 @@ static mlp_status fixed_order_allreduce(double *values, size_t n, void *user)
         MPI_TRY(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, c->counts,
                                c->displs, MPI_DOUBLE, c->comm));
     } else {
-        MPI_TRY(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, c->counts,
+        MPI_TRY(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v, c->counts,
                                 c->displs, MPI_DOUBLE, c->comm, &req));
         if ((s = finish(c, &req, "MPI_Iallgatherv")) != MLP_OK) return s;
+        memcpy(values, v, n * sizeof *v);
     }
     c->stats.bytes += (double)((n - mine) + (P - 1) * mine) * sizeof(double);
     return MLP_OK;
@@ -391,20 +409,23 @@ mlp_status mlp_mpi_reducer(mlp_mpi *c, mlp_reducer *r)
 static mlp_status agree(mlp_mpi *c, mlp_status mine, const char *why)
 {
     NOT_BROKEN(c);
-    int in[2] = {mine == MLP_OK ? c->size : c->rank, (int)mine}, out[2];
+    int *in = c->agree_in, *out = c->agree_out; /* the context's: see struct mlp_mpi */
+    in[0] = mine == MLP_OK ? c->size : c->rank;
+    in[1] = (int)mine;
     /* MINLOC over (rank of the first failure, its status) */
     mlp_status s = coll_allreduce(c, in, out, 1, MPI_2INT, MPI_MINLOC);
     if (s != MLP_OK) return s;
     if (out[0] == c->size) return MLP_OK;
-    char reason[768] = "";
-    if (c->rank == out[0])
-        snprintf(reason, sizeof reason, "%s", why != NULL ? why : mlp_error_detail());
-    s = coll_bcast(c, reason, (int)sizeof reason, MPI_CHAR, out[0]);
+    const int first = out[0], status = out[1];
+    memset(c->reason, 0, sizeof c->reason);
+    if (c->rank == first)
+        snprintf(c->reason, sizeof c->reason, "%s", why != NULL ? why : mlp_error_detail());
+    s = coll_bcast(c, c->reason, (int)sizeof c->reason, MPI_CHAR, first);
     if (s != MLP_OK) return s;
-    reason[sizeof reason - 1] = '\0';
-    snprintf(c->error, sizeof c->error, "rank %d of %d refused (%s): %s", out[0], c->size,
-             mlp_strerror((mlp_status)out[1]), reason);
-    return mine != MLP_OK ? mine : (mlp_status)out[1];
+    c->reason[sizeof c->reason - 1] = '\0';
+    snprintf(c->error, sizeof c->error, "rank %d of %d refused (%s): %s", first, c->size,
+             mlp_strerror((mlp_status)status), c->reason);
+    return mine != MLP_OK ? mine : (mlp_status)status;
 }
 
 mlp_status mlp_mpi_set_timeout(mlp_mpi *c, double seconds)
@@ -540,7 +561,9 @@ mlp_status mlp_mpi_trainer_load(mlp_mpi *c, mlp_trainer **tr, mlp_net **net, con
     }
     /* every rank's arguments and rank 0's read, decided together */
     s = agree(c, s, why);
-    if (s == MLP_OK) s = coll_bcast(c, &size, 1, MPI_LONG_LONG, 0);
+    c->word = (unsigned long long)size;
+    if (s == MLP_OK) s = coll_bcast(c, &c->word, 1, MPI_UNSIGNED_LONG_LONG, 0);
+    size = (long long)c->word;
     if (s != MLP_OK) {
         free(buf);
         return s;
@@ -559,7 +582,7 @@ mlp_status mlp_mpi_trainer_load(mlp_mpi *c, mlp_trainer **tr, mlp_net **net, con
         free(buf);
         return agree(c, s, NULL);
     }
-    free(buf);
+    if (!c->broken) free(buf); /* else a pending broadcast may still write into it */
     return s;
 }
 
@@ -591,19 +614,27 @@ mlp_status mlp_mpi_broadcast_weights(mlp_mpi *c, mlp_net *net)
                          "mlp_mpi_broadcast_weights: net is NULL");
     if (s != MLP_OK) return s;
     /* the shape, not only the parameter count: 1-4-1 and 2-3-1 both have 13 */
-    unsigned long long mine = shape_of(net), root = mine;
-    s = coll_bcast(c, &root, 1, MPI_UNSIGNED_LONG_LONG, 0);
+    const unsigned long long mine = shape_of(net);
+    c->word = mine;
+    s = coll_bcast(c, &c->word, 1, MPI_UNSIGNED_LONG_LONG, 0);
     if (s == MLP_OK)
-        s = agree(c, mine != root ? MLP_ERR_SHAPE : MLP_OK,
+        s = agree(c, mine != c->word ? MLP_ERR_SHAPE : MLP_OK,
                   "mlp_mpi_broadcast_weights: its network's shape (inputs, layer widths, "
                   "activations, biases) is not rank 0's");
     if (s != MLP_OK) return s;
     const unsigned long long np = mlp_net_n_params(net);
-    double *w = mlp_net_params(net);
+    double *w = mlp_net_params(net), *b = w;
+    if (c->timeout > 0) { /* through the context's stage (see struct mlp_mpi) */
+        s = agree(c, reserve(c, (size_t)np), "mlp_mpi_broadcast_weights: cannot allocate");
+        if (s != MLP_OK) return s;
+        b = c->stage;
+        memcpy(b, w, np * sizeof *b);
+    }
     for (unsigned long long at = 0; s == MLP_OK && at < np; at += INT_MAX) {
         const int part = np - at < INT_MAX ? (int)(np - at) : INT_MAX;
-        s = coll_bcast(c, w + at, part, MPI_DOUBLE, 0);
+        s = coll_bcast(c, b + at, part, MPI_DOUBLE, 0);
     }
+    if (s == MLP_OK && b != w) memcpy(w, b, np * sizeof *w);
     return s;
 }
 

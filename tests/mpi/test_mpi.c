@@ -428,8 +428,8 @@ static void timeout(void)
             printf("  a rank stopped for 4 s, a timeout of 1 s: the others returned \"%s\" "
                    "after %.2f s: %.120s\n", mlp_strerror(s), t, mlp_mpi_last_error(ctx));
     }
-    mlp_net_free(net);
-    /* the spent context is not freed: its pending collective may never end */
+    mlp_net_free(net); /* the stage, not the network, is what the pending collective holds */
+    mlp_mpi_free(ctx); /* a spent context keeps what its pending collective may write into */
 }
 
 int main(int argc, char **argv)
