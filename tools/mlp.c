@@ -186,7 +186,12 @@ static FILE *open_output(const char *path, int slot)
     const int failed = mlp__outfile_open(o, path);
     if (!failed) pending[slot] = o->tmp;
     hold_signals(0);
-    if (failed) die("%s", o->msg != NULL ? o->msg : "out of memory");
+    if (failed) { /* nothing left behind: a temporary file made before the failure goes */
+        char why[6144];
+        snprintf(why, sizeof why, "%s", o->msg != NULL ? o->msg : "out of memory");
+        mlp__outfile_abort(o);
+        die("%s", why);
+    }
     FILE *out = mlp__outfile_stream(o);
     if (out == NULL) die("%s", o->msg != NULL ? o->msg : "out of memory"); /* leave() removes it */
     return out;
