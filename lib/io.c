@@ -1,20 +1,15 @@
 /* Save and load: networks and training checkpoints in one little-endian binary
  * format (README.md, "File format"), written atomically, read with every field
  * validated before anything is allocated. */
-#define _POSIX_C_SOURCE 200809L /* fsync, O_CLOEXEC, clock_gettime, strndup, dirfd */
-#define _XOPEN_SOURCE 700       /* realpath */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fstat */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>

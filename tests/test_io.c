@@ -100,19 +100,6 @@ static void train(mlp_net *net, size_t epochs)
     mlp_trainer_free(tr);
 }
 
-/* The network saved into memory and loaded back. */
-static mlp_net *reloaded(const mlp_net *net)
-{
-    size_t size;
-    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
-    unsigned char *buf = malloc(size);
-    ck_assert_int_eq(mlp_net_save_buffer(net, buf, size, &size), MLP_OK);
-    mlp_net *back;
-    ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_OK);
-    free(buf);
-    return back;
-}
-
 static void assert_same_net(const mlp_net *a, const mlp_net *b)
 {
     ck_assert_uint_eq(mlp_net_n_inputs(a), mlp_net_n_inputs(b));
@@ -224,7 +211,7 @@ START_TEST(untrained_networks_have_an_empty_provenance)
     ck_assert_int_eq(mlp_net_loss_history(net, &h, &n), MLP_OK);
     ck_assert_uint_eq(n, 0);
     ck_assert_ptr_null(h);
-    mlp_net *back = reloaded(net);
+    mlp_net *back = tu_reloaded(net);
     assert_same_net(net, back);
     mlp_net_free(back);
     mlp_net_free(net);
@@ -309,7 +296,7 @@ START_TEST(the_kept_epoch_and_validation_losses_survive)
     mlp_fit_result r = tu_fit_result();
     ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(x, t, N), &f), MLP_OK);
     ck_assert_uint_lt(r.best_epoch, r.epochs_run); /* stopped after its best */
-    mlp_net *back = reloaded(net);
+    mlp_net *back = tu_reloaded(net);
     mlp_provenance p;
     ck_assert_int_eq(mlp_provenance_init(&p, sizeof p), MLP_OK);
     ck_assert_int_eq(mlp_net_provenance(back, &p, NULL), MLP_OK);
@@ -339,9 +326,7 @@ static unsigned char *saved(size_t *size, int trained)
     make_data();
     mlp_net *net = small_net();
     if (trained) train(net, 3);
-    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, size), MLP_OK);
-    unsigned char *b = malloc(*size);
-    ck_assert_int_eq(mlp_net_save_buffer(net, b, *size, size), MLP_OK);
+    unsigned char *b = tu_saved(net, size);
     mlp_net_free(net);
     return b;
 }
@@ -1071,7 +1056,7 @@ START_TEST(gelu_and_silu_networks_round_trip_bit_for_bit)
     f.epochs = 2;
     f.batch_size = 8;
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_DATA(x, t, N), &f), MLP_OK);
-    back = reloaded(net);
+    back = tu_reloaded(net);
     assert_same_net(net, back);
     mlp_optimizer po;
     mlp_optimizer_init(&po, sizeof po, MLP_OPT_SGD);

@@ -73,19 +73,12 @@ START_TEST(scaling_holds_at_the_end_of_the_range)
     ck_assert_double_eq_tol(is[2], 2, 1e-15);
     ck_assert_double_eq_tol(ic[2], sqrt(2.0 / 3.0), 1e-15);
     /* and the model saves and loads back with them */
-    size_t size;
-    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
-    unsigned char *buf = malloc(size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(mlp_net_save_buffer(net, buf, size, &size), MLP_OK);
-    mlp_net *back;
-    ck_assert_msg(mlp_net_load_buffer(&back, buf, size) == MLP_OK, "%s", mlp_error_detail());
+    mlp_net *back = tu_reloaded(net);
     double bs[3], bc[3];
     ck_assert_int_eq(mlp_net_get_scaling(back, bs, bc, NULL, NULL), MLP_OK);
     ck_assert_mem_eq(is, bs, sizeof is);
     ck_assert_mem_eq(ic, bc, sizeof ic);
     mlp_net_free(back);
-    free(buf);
 
     /* min-max: the constant column is fine, a range past DBL_MAX is refused, naming
      * the column, and the scaling fitted before is kept */
@@ -159,10 +152,7 @@ START_TEST(names_classes_and_scaling_survive_a_save)
     ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_NONE,
                                          TU_ROWS(x, 2, NULL, 0, 3)), MLP_OK);
     size_t size;
-    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, &size), MLP_OK);
-    unsigned char *buf = malloc(size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(mlp_net_save_buffer(net, buf, size, &size), MLP_OK);
+    unsigned char *buf = tu_saved(net, &size);
     mlp_net *back;
     ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_OK);
     ck_assert_str_eq(mlp_net_input_name(back, 1), "petal width");
@@ -231,12 +221,8 @@ START_TEST(what_is_refused)
     const char *animals[3] = {"cat", "dog", "cow"};
     ck_assert_int_eq(mlp_net_set_classes(soft, animals, 3), MLP_OK);
     size_t size;
-    ck_assert_int_eq(mlp_net_save_buffer(soft, NULL, 0, &size), MLP_OK);
-    unsigned char *buf = malloc(size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(mlp_net_save_buffer(soft, buf, size, &size), MLP_OK);
-    mlp_net *back;
-    ck_assert_int_eq(mlp_net_load_buffer(&back, buf, size), MLP_OK);
+    unsigned char *buf = tu_saved(soft, &size);
+    mlp_net *back = tu_reloaded(soft);
     mlp_net_free(back);
     const unsigned char cow[7] = {3, 0, 0, 0, 'c', 'o', 'w'};
     unsigned char *at = NULL;

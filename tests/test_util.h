@@ -196,6 +196,28 @@ static inline unsigned char *tu_snapshot(const mlp_trainer *tr, const char *path
     return b;
 }
 
+/* The network saved into memory: the bytes (the caller frees them) and their count. */
+static inline unsigned char *tu_saved(const mlp_net *net, size_t *size)
+{
+    ck_assert_int_eq(mlp_net_save_buffer(net, NULL, 0, size), MLP_OK);
+    unsigned char *b = malloc(*size);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(mlp_net_save_buffer(net, b, *size, size), MLP_OK);
+    return b;
+}
+
+/* The network saved into memory and loaded back. */
+static inline mlp_net *tu_reloaded(const mlp_net *net)
+{
+    size_t size;
+    unsigned char *b = tu_saved(net, &size);
+    mlp_net *back = NULL;
+    ck_assert_msg(mlp_net_load_buffer(&back, b, size) == MLP_OK, "the saved network does not "
+                  "load: %s", mlp_error_detail());
+    free(b);
+    return back;
+}
+
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */
 static inline int tu_close(double a, double b, double tol)
 {
