@@ -5,37 +5,6 @@
 
 #include "mlp_internal.h"
 
-double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
-                     const double *x, const double *target, size_t n)
-{
-    return mlp__backward_hooked(net, ws, loss, grad, x, target, n, n, NULL, NULL);
-}
-
-double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
-                            const double *x, const double *target, size_t n, size_t of,
-                            mlp__layer_done done, void *ctx)
-{
-    const size_t last = net->n_layers - 1;
-    const mlp_layer *out = &net->layers[last];
-    int cur = 0; /* ws->delta[cur] holds dZ of the layer being processed: (n, out) */
-    const double value = mlp__loss(loss)->loss_and_delta(ws->delta[cur], ws->act[last], ws->z[last],
-                                                         target, n, out->out, out->act, of);
-    for (size_t l = last + 1; l-- > 0;) {
-        const mlp_layer *L = &net->layers[l];
-        const double *a_prev = l > 0 ? ws->act[l - 1] : x;   /* (n, in) */
-        double *da_prev = l > 0 ? ws->delta[1 - cur] : NULL; /* (n, in) */
-        mlp__dense_backward(grad + L->w_off, L->has_bias ? grad + L->b_off : NULL, da_prev,
-                            ws->delta[cur], a_prev, net->params + L->w_off, n, L->in, L->out);
-        if (done != NULL) done(ctx, l, value); /* its gradient is complete */
-        if (l > 0) {
-            mlp__activation_backward(da_prev, da_prev, ws->act[l - 1], ws->z[l - 1], n, L->in,
-                                     net->layers[l - 1].act);
-            cur = 1 - cur;
-        }
-    }
-    return value;
-}
-
 /* The checks shared by mlp_net_gradient and mlp_net_gradient_check. */
 static mlp_status check_batch(const mlp_net *net, const mlp_workspace *ws, mlp_loss loss,
                               const mlp_dataset *batch, mlp__rows *b, const char *fn)

@@ -103,7 +103,7 @@ __attribute__((always_inline)) static inline void small_net_scalar(const mlp_net
         const mlp_layer *L = &net->layers[l];
         const double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
         const int rectified = L->act != MLP_ACT_IDENTITY;
-        const double neg = L->kind->below;
+        const double neg = L->ak->below;
         double *a = ws->act[l] + r0 * L->out;
         for (size_t r = 0; r < r1 - r0; r++)
             small_row(a + r * L->out, prev + r * L->in, w, b, L->in, L->out, rectified, neg);
@@ -280,7 +280,7 @@ tile_through_layers(const mlp_net *net, mlp_workspace *ws, const double *x, doub
         const double *b = L->has_bias ? net->params + L->b_off : NULL;
         const size_t out = L->out;
         layer_tile(out_cols, in_cols, t, w, b, L->in, out, L->act != MLP_ACT_IDENTITY,
-                   L->kind->below, whole);
+                   L->ak->below, whole);
         vrows *done = out_cols;
         out_cols = in_cols;
         in_cols = done;
@@ -779,3 +779,68 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
         for (size_t j = 0; j < out; j++) b[j] -= lr * db[j];
     }
 }
+
+/* ---- the dense kind: its entry in the table of layer kinds ---------------------- */
+
+static size_t dense_blocks(const mlp_layer *L, mlp__param_block *b)
+{
+    b[0] = (mlp__param_block){L->w_off, L->in * L->out, 1};
+    if (!L->has_bias) return 1;
+    b[1] = (mlp__param_block){L->b_off, L->out, 0};
+    return 2;
+}
+
+static void dense_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const double *a_prev,
+                          size_t n, int keep_z)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__dense_forward(ws->act[l], keep_z ? ws->z[l] : NULL, a_prev, net->params + L->w_off,
+                       L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
+}
+
+static void dense_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l,
+                                  double *d, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__activation_backward(d, d, ws->act[l], ws->z[l], n, L->out, L->act);
+}
+
+static void dense_backward(const mlp_net *net, size_t l, double *g, double *da_prev,
+                           const double *d, const double *a_prev, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    const double *w = net->params + L->w_off;
+    if (g != NULL)
+        mlp__dense_backward(g + L->w_off, L->has_bias ? g + L->b_off : NULL, da_prev, d, a_prev,
+                            w, n, L->in, L->out);
+    else if (da_prev != NULL)
+        mlp__dense_backward_input(da_prev, d, w, n, L->in, L->out);
+}
+
+static void dense_sgd_layer(mlp_net *net, size_t l, const double *d, const double *a_prev,
+                            size_t n, double lr, double decay, double *scratch)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL, d,
+                   a_prev, n, L->in, L->out, lr, decay, scratch);
+}
+
+static void dense_jacobian_row(const mlp_layer *L, double *row, const double *d,
+                               const double *ap)
+{
+    for (size_t j = 0; j < L->out; j++) {
+        double *wr = row + L->w_off + j * L->in;
+        for (size_t i = 0; i < L->in; i++) wr[i] = d[j] * ap[i];
+        if (L->has_bias) row[L->b_off + j] = d[j];
+    }
+}
+
+const mlp__layer_kind mlp__dense_layer = {
+    .name = "dense",
+    .blocks = dense_blocks,
+    .forward = dense_forward,
+    .backward_output = dense_backward_output,
+    .backward = dense_backward,
+    .sgd = dense_sgd_layer,
+    .jacobian_row = dense_jacobian_row,
+};

@@ -78,7 +78,7 @@ mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
         const size_t cells = L->in * L->out;
         mlp_init how = init;
         if (how == MLP_INIT_AUTO) /* by the layer's activation */
-            how = (L->kind->flags & MLP__ACT_RECTIFIER) ? MLP_INIT_HE : MLP_INIT_XAVIER;
+            how = (L->ak->flags & MLP__ACT_RECTIFIER) ? MLP_INIT_HE : MLP_INIT_XAVIER;
         switch (how) {
         case MLP_INIT_UNIFORM:
         case MLP_INIT_XAVIER: {

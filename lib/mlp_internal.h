@@ -260,13 +260,94 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
 
 static inline int mlp__small_layer(size_t in, size_t out) { return in * out <= MLP__SMALL_LAYER; }
 
+/* ---- layer kinds: one table (lib/layer.c), an entry per kind in its own file ------ */
+
+typedef enum mlp__layer_type {
+    MLP__LAYER_DENSE = 0, /* lib/dense.c: W (out, in), b (out), an activation */
+    MLP__LAYER_TYPES      /* the count: the table is checked at compile time to cover it */
+} mlp__layer_type;
+
+struct mlp__layer_kind;
+
 typedef struct mlp_layer {
-    size_t in, out;        /* weights are (out, in) row-major */
-    mlp_activation act;
-    const mlp__activation_kind *kind; /* act's table entry, looked up once */
-    int has_bias;
-    size_t w_off, b_off;   /* offsets into the parameter block; b_off meaningless without bias */
+    const struct mlp__layer_kind *type; /* its kind's table entry */
+    size_t in, out;        /* the widths of its input and output rows */
+    mlp_activation act;    /* dense: its nodes' activation (identity for other kinds) */
+    const mlp__activation_kind *ak; /* act's table entry, looked up once */
+    int has_bias;          /* dense: b is there */
+    size_t w_off;          /* where its parameters begin in the block: dense's weights (out,
+                              in) row-major, then its bias */
+    size_t b_off;          /* dense: the bias's offset; meaningless without bias */
+    size_t np;             /* how many parameters it has, from w_off on */
 } mlp_layer;
+
+/* One block of a layer's parameters: where it lies in the network's block and how
+ * training treats it. */
+typedef struct mlp__param_block {
+    size_t off, count;
+    int decays;            /* weight decay applies (weights), or not (biases, gains) */
+} mlp__param_block;
+
+/* Blocks a layer kind may have at most. */
+#define MLP__MAX_BLOCKS 4
+
+/* What a layer kind is: its parameter blocks, its forward pass and its backward pass,
+ * and the fast roads of the dense kind. Every function takes the network and the layer
+ * index; `x` is the network's input (layer 0's input rows). */
+typedef struct mlp__layer_kind {
+    const char *name;
+    /* its parameter blocks, in the order they lie in the parameter block: returns their
+     * count (at most MLP__MAX_BLOCKS) */
+    size_t (*blocks)(const mlp_layer *L, mlp__param_block *b);
+    /* n rows of a_prev (n, in) into ws->act[l] (n, out); with keep_z, what the
+     * backward pass needs besides the output is kept in ws->z[l] */
+    void (*forward)(const mlp_net *net, mlp_workspace *ws, size_t l, const double *a_prev,
+                    size_t n, int keep_z);
+    /* d (n, out), the gradient of the layer's output, made in place the gradient of
+     * what its parameters and input reach through (dense: dZ, through its activation) */
+    void (*backward_output)(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
+                            size_t n);
+    /* from that d (n, out): the gradient of its parameters into g (the parameter block's
+     * layout; NULL: none wanted) and of its input into da_prev (n, in; NULL: none) */
+    void (*backward)(const mlp_net *net, size_t l, double *g, double *da_prev, const double *d,
+                     const double *a_prev, size_t n);
+    /* plain SGD fused: its parameters −= lr·gradient (decay·w for the decaying blocks)
+     * from d and a_prev without storing the gradient; scratch: np doubles */
+    void (*sgd)(mlp_net *net, size_t l, const double *d, const double *a_prev, size_t n,
+                double lr, double decay, double *scratch);
+    /* the row of the Jacobian of one output for one input row: the derivative of that
+     * output by each of the layer's parameters, into row (the parameter block's
+     * layout), from d_row (out) and a_prev_row (in) */
+    void (*jacobian_row)(const mlp_layer *L, double *row, const double *d_row,
+                         const double *a_prev_row);
+} mlp__layer_kind;
+
+/* The kinds' entries, each in its kind's file. */
+extern const mlp__layer_kind mlp__dense_layer;
+
+/* The table entry of `type`, or NULL for a value the library does not know. */
+const mlp__layer_kind *mlp__layer_kind_of(mlp__layer_type type);
+
+/* The one backward pass. From the gradient of the last layer's output (or, with
+ * top_is_z, what backward_output would make of it: the loss's dZ), down through every
+ * layer to the first, each layer's d made by its kind, then its parameter gradient
+ * (into grad) and its input gradient (the next layer's d). What the callers do besides
+ * are hooks, in the order the pass reaches them. */
+typedef struct mlp__backward_plan {
+    double *grad;          /* parameter gradients, the parameter block's layout; NULL: none
+                              (the input gradients alone: plain SGD, the Jacobian) */
+    double *const *d;      /* per layer, (n, out): where its d lives; NULL: pair */
+    double *pair[2];       /* without d: two buffers taken in turn, the last layer's first */
+    int top_is_z;          /* the last layer's d already holds what backward_output makes */
+    /* layer l's d is made: 0 stops the pass there */
+    int (*d_ready)(void *ctx, size_t l, const double *d);
+    /* layer l's parameter gradient is complete (the last layer's first) */
+    void (*grad_ready)(void *ctx, size_t l);
+    void *ctx;
+} mlp__backward_plan;
+
+void mlp__backward_pass(const mlp_net *net, const mlp_workspace *ws, const double *x, size_t n,
+                        const mlp__backward_plan *b);
 
 /* Where a network came from: kept with it, saved and loaded with it. */
 typedef struct mlp_record {

@@ -106,15 +106,17 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
     for (size_t l = 0; l < n_layers; l++) {
         mlp_layer_spec spec;
         layer_in(&spec, layers, stride, l); /* checked above */
+        ls[l].type = mlp__layer_kind_of(MLP__LAYER_DENSE);
         ls[l].in = in;
         ls[l].out = spec.size;
         ls[l].act = spec.activation;
-        ls[l].kind = mlp__activation(spec.activation);
+        ls[l].ak = mlp__activation(spec.activation);
         ls[l].has_bias = spec.bias != 0;
         ls[l].w_off = off;
         off += ls[l].in * ls[l].out;
         ls[l].b_off = off;
         if (ls[l].has_bias) off += ls[l].out;
+        ls[l].np = off - ls[l].w_off;
         in = ls[l].out;
     }
     n->n_inputs = n_inputs;
@@ -125,7 +127,7 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
     n->small = 1;
     for (size_t l = 0; l < n_layers; l++)
         n->small &= mlp__small_layer(ls[l].in, ls[l].out) &&
-                    (ls[l].kind->flags & MLP__ACT_PIECEWISE) != 0;
+                    (ls[l].ak->flags & MLP__ACT_PIECEWISE) != 0;
     n->record.info.struct_size = sizeof n->record.info;
     n->record.opt.struct_size = sizeof n->record.opt;
     snprintf(n->record.info.library_version, sizeof n->record.info.library_version, "%s",

@@ -18,7 +18,7 @@ static size_t padded(size_t cells)
  * derivative needs z. */
 static int keeps_z(const mlp_net *net, size_t l)
 {
-    return l + 1 == net->n_layers || (net->layers[l].kind->flags & MLP__ACT_NEEDS_Z) != 0;
+    return l + 1 == net->n_layers || (net->layers[l].ak->flags & MLP__ACT_NEEDS_Z) != 0;
 }
 
 mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
@@ -131,30 +131,8 @@ int mlp__keep_for(const mlp_net *net, mlp_loss loss)
 {
     const mlp_layer *out = &net->layers[net->n_layers - 1];
     const int logits =
-        mlp__loss(loss)->uses_logits || (out->kind->flags & MLP__ACT_NEEDS_Z) != 0;
+        mlp__loss(loss)->uses_logits || (out->ak->flags & MLP__ACT_NEEDS_Z) != 0;
     return MLP__KEEP_Z | (logits ? MLP__KEEP_LOGITS : 0);
-}
-
-void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep)
-{
-    ws->last_rows = n;
-    /* The small road keeps no pre-activation: its activations (piecewise linear)
-     * never need one, and the output's logits are only asked for by the losses
-     * that need them. */
-    if (!(keep & MLP__KEEP_LOGITS) && mlp__small_net_forward(net, ws, x, n)) return;
-    const double *a_prev = x; /* (n, in) */
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const mlp_layer *L = &net->layers[l];
-        const int last = l + 1 == net->n_layers;
-        double *z = NULL;
-        if (last ? (keep & MLP__KEEP_LOGITS) != 0
-                 : (keep & MLP__KEEP_Z) != 0 &&
-                       (L->kind->flags & MLP__ACT_NEEDS_Z) != 0)
-            z = ws->z[l];
-        mlp__dense_forward(ws->act[l], z, a_prev, net->params + L->w_off,
-                           L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
-        a_prev = ws->act[l];
-    }
 }
 
 /* The network alone on rows it reads as they are. */
