@@ -34,17 +34,23 @@
 
 /* ---- shared ----------------------------------------------------------------------- */
 
-/* (weight_decay / 2)·‖W‖² over the weights (not the biases), and g += decay·W. */
+/* (weight_decay / 2)·‖W‖² over the blocks that decay (weights, not biases), and
+ * g += decay·W. */
 static double add_decay(const mlp_net *net, double decay, double *g)
 {
     if (decay == 0.0) return 0.0;
     double sum = 0.0;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        const double *w = net->params + L->w_off;
-        for (size_t i = 0; i < L->in * L->out; i++) {
-            sum += w[i] * w[i];
-            if (g != NULL) g[L->w_off + i] += decay * w[i];
+        mlp__param_block b[MLP__MAX_BLOCKS];
+        const size_t nb = L->type->blocks(L, b);
+        for (size_t k = 0; k < nb; k++) {
+            if (!b[k].decays) continue;
+            const double *w = net->params + b[k].off;
+            for (size_t i = 0; i < b[k].count; i++) {
+                sum += w[i] * w[i];
+                if (g != NULL) g[b[k].off + i] += decay * w[i];
+            }
         }
     }
     return 0.5 * decay * sum;
@@ -397,27 +403,18 @@ static void jacobian_block(const mlp_trainer *tr, const lm_view *v, const double
         off += b * net->layers[l].out;
     }
     for (size_t c = 0; c < k; c++) {
+        /* the gradient of output c of every row, through every layer */
         double *top = dl[last];
         memset(top, 0, b * k * sizeof *top);
         for (size_t r = 0; r < b; r++) top[r * k + c] = 1.0;
-        mlp__activation_backward(top, top, ws->act[last], ws->z[last], b, k, net->layers[last].act);
-        for (size_t l = last; l > 0; l--) {
-            const mlp_layer *L = &net->layers[l];
-            mlp__dense_backward_input(dl[l - 1], dl[l], net->params + L->w_off, b, L->in, L->out);
-            mlp__activation_backward(dl[l - 1], dl[l - 1], ws->act[l - 1], ws->z[l - 1], b, L->in,
-                                     net->layers[l - 1].act);
-        }
+        const mlp__backward_plan plan = {.d = dl};
+        mlp__backward_pass(net, ws, x, b, &plan);
         for (size_t r = 0; r < b; r++) {
             double *row = v->j + (r * k + c) * np;
             for (size_t l = 0; l <= last; l++) {
                 const mlp_layer *L = &net->layers[l];
-                const double *d = dl[l] + r * L->out;
-                const double *ap = l > 0 ? ws->act[l - 1] + r * L->in : x + r * L->in;
-                for (size_t j = 0; j < L->out; j++) {
-                    double *wr = row + L->w_off + j * L->in;
-                    for (size_t i = 0; i < L->in; i++) wr[i] = d[j] * ap[i];
-                    if (L->has_bias) row[L->b_off + j] = d[j];
-                }
+                L->type->jacobian_row(L, row, dl[l] + r * L->out,
+                                      l > 0 ? ws->act[l - 1] + r * L->in : x + r * L->in);
             }
         }
     }
@@ -479,7 +476,11 @@ mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, co
               sse / nk);
     for (size_t l = 0; l <= last && lambda > 0; l++) { /* the decay's curvature */
         const mlp_layer *L = &net->layers[l];
-        for (size_t i = L->w_off; i < L->w_off + L->in * L->out; i++) v.jtj[i * np + i] += lambda;
+        mlp__param_block bl[MLP__MAX_BLOCKS];
+        const size_t nb = L->type->blocks(L, bl);
+        for (size_t q = 0; q < nb; q++)
+            for (size_t i = bl[q].off; i < bl[q].off + bl[q].count && bl[q].decays; i++)
+                v.jtj[i * np + i] += lambda;
     }
     tr->converged = 0;
     if (2.0 / nk * max_abs(g, np) <= tr->opt.tolerance_grad) {

@@ -158,7 +158,7 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
         /* plain SGD checks a layer after its update on more rows than this (sgd_step):
          * where checking after reads fewer values than bounding before */
         const mlp_layer *L = &net->layers[l];
-        const double cells = (double)(L->in * L->out + (L->has_bias ? L->out : 0));
+        const double cells = (double)L->np;
         const double passes = copied_into_grad(L) > 0 ? 2.0 : 3.0; /* copy, scan (, clear) */
         tr->check_rows[l] = passes * cells / (double)(L->in + L->out);
     }
@@ -305,20 +305,20 @@ typedef struct update_job {
     atomic_int failed;
 } update_job;
 
-/* The weight decay of parameter i's segment: the layer's rate in its weights, 0 in
- * its biases; *seg_end receives where that segment ends. */
+/* The weight decay of parameter i's segment: the rate in the blocks that decay
+ * (weights), 0 in the others (biases); *seg_end receives where that block ends. */
 static double segment_at(const mlp_net *net, double wd, size_t i, size_t *seg_end)
 {
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        if (i < L->w_off + L->in * L->out) {
-            *seg_end = L->w_off + L->in * L->out;
-            return wd;
-        }
-        if (L->has_bias && i < L->b_off + L->out) {
-            *seg_end = L->b_off + L->out;
-            return 0.0;
-        }
+        if (i >= L->w_off + L->np) continue;
+        mlp__param_block b[MLP__MAX_BLOCKS];
+        const size_t nb = L->type->blocks(L, b);
+        for (size_t k = 0; k < nb; k++)
+            if (i < b[k].off + b[k].count) {
+                *seg_end = b[k].off + b[k].count;
+                return b[k].decays ? wd : 0.0;
+            }
     }
     *seg_end = net->n_params;
     return 0.0;
@@ -415,8 +415,7 @@ static int scan_params(mlp_trainer *tr)
     const mlp_net *net = tr->net;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        const size_t len = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
-        tr->wmax[l] = mlp__max_abs(net->params + L->w_off, len);
+        tr->wmax[l] = mlp__max_abs(net->params + L->w_off, L->np);
         if (!isfinite(tr->wmax[l])) return 0;
     }
     tr->sgd_gen = net->param_gen;
@@ -445,6 +444,33 @@ static int scan_params(mlp_trainer *tr)
  * (tr->check_rows holds each layer's row count where the second starts to pay.)
  * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
  * (weights or rates near the end of the double range) copies every layer aside. */
+/* The magnitudes that bound a layer's update, scanned as the backward pass makes its
+ * dZ (a hook of mlp__backward_pass): max|dZ| and max|A_prev|, or nothing for a layer
+ * checked after its update. A value that is not finite stops the pass. */
+typedef struct sgd_scan {
+    const mlp_trainer *tr;
+    const double *x;
+    size_t n;
+    int any;              /* some layer is checked after */
+    double *amax, *dzmax; /* per layer */
+    int finite;
+} sgd_scan;
+
+static int sgd_scanned(void *ctx, size_t l, const double *d)
+{
+    sgd_scan *s = ctx;
+    const mlp_net *net = s->tr->net;
+    const mlp_layer *L = &net->layers[l];
+    if (s->any && (double)s->n > s->tr->check_rows[l]) {
+        s->amax[l] = s->dzmax[l] = 0.0;
+        return 1;
+    }
+    s->dzmax[l] = mlp__max_abs(d, s->n * L->out);
+    s->amax[l] = mlp__max_abs(l > 0 ? s->tr->ws->act[l - 1] : s->x, s->n * L->in);
+    s->finite = isfinite(s->dzmax[l]) && isfinite(s->amax[l]);
+    return s->finite;
+}
+
 static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                            const double *target, size_t n)
 {
@@ -461,19 +487,14 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     /* layer l is checked after its update when CHECKED(l) */
     const int any = (double)n > tr->check_rows[net->n_layers];
 #define CHECKED(l) (any && (double)n > tr->check_rows[l])
-    amax[0] = CHECKED(0) ? 0.0 : mlp__max_abs(x, n * net->n_inputs);
-    dzmax[last] = CHECKED(last) ? 0.0 : mlp__max_abs(tr->dz[last], n * net->layers[last].out);
-    int finite = isfinite(loss) && isfinite(amax[0]) && isfinite(dzmax[last]);
-    for (size_t l = last; finite && l > 0; l--) {
-        const mlp_layer *L = &net->layers[l];
-        mlp__dense_backward_input(tr->dz[l - 1], tr->dz[l], net->params + L->w_off, n, L->in,
-                                  L->out);
-        mlp__activation_backward(tr->dz[l - 1], tr->dz[l - 1], ws->act[l - 1], ws->z[l - 1], n,
-                                 L->in, net->layers[l - 1].act);
-        dzmax[l - 1] = CHECKED(l - 1) ? 0.0 : mlp__max_abs(tr->dz[l - 1], n * L->in);
-        amax[l] = CHECKED(l) ? 0.0 : mlp__max_abs(ws->act[l - 1], n * L->in);
-        finite = isfinite(dzmax[l - 1]) && isfinite(amax[l]);
+    /* every layer's dZ with the weights as they are, before any changes */
+    sgd_scan scan = {tr, x, n, any, amax, dzmax, isfinite(loss)};
+    if (scan.finite) {
+        const mlp__backward_plan b = {
+            .d = tr->dz, .top_is_z = 1, .d_ready = sgd_scanned, .ctx = &scan};
+        mlp__backward_pass(net, ws, x, n, &b);
     }
+    const int finite = scan.finite;
     MLP_CHECK(finite, MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               loss);
@@ -501,13 +522,12 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
             double *p = net->params + L->w_off;
-            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0); /* W then b */
+            const size_t cells = L->np;
             const size_t from = copied_into_grad(L);
             mlp__copy(tr->grad + L->w_off, p, from);
             mlp__copy(saved + L->w_off + from, p + from, cells - from);
-            mlp__dense_sgd(p, L->has_bias ? net->params + L->b_off : NULL, tr->dz[l],
-                           l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
-                           tr->grad + L->w_off);
+            L->type->sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
+                         tr->grad + L->w_off);
             tr->wmax[l] = mlp__max_abs(p, cells);
             good &= isfinite(tr->wmax[l]);
         }
@@ -515,7 +535,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
             double *p = net->params + L->w_off;
-            const size_t cells = L->in * L->out + (L->has_bias ? L->out : 0);
+            const size_t cells = L->np;
             const size_t from = copied_into_grad(L);
             if (!good) {
                 mlp__copy(p, tr->grad + L->w_off, from);
@@ -529,9 +549,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     for (size_t l = 0; l <= last && good; l++) {
         const mlp_layer *L = &net->layers[l];
         if (safe && CHECKED(l)) continue; /* done above */
-        mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL,
-                       tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, L->in, L->out, lr, decay,
-                       tr->grad + L->w_off);
+        L->type->sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
+                     tr->grad + L->w_off);
     }
     if (!safe) {
         if (good) good = scan_params(tr);
