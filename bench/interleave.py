@@ -9,7 +9,8 @@ Output: CSV rows on stdout, "impl,workload,op,batch,threads,ns_per_sample,gflops
 ratio,ratio_lo,ratio_hi,outside_ns_per_sample": ns_per_sample is the median over
 the rounds; on libmlp's rows the ratio columns are libmlp / floor (median, lowest
 and highest round) and outside_ns_per_sample the median of libmlp - floor per
-sample; on a peer's rows they are libmlp / peer. Progress on stderr."""
+sample; on a peer's rows (and a --baseline build's) they are libmlp / peer. Progress on
+stderr."""
 import argparse
 import statistics
 import subprocess
@@ -23,8 +24,9 @@ WORKLOADS = {  # multiply-adds per sample, for GFLOP/s
 
 
 class Server:
-    def __init__(self, name, cmd):
+    def __init__(self, name, cmd, only=None):
         self.name = name
+        self.only = only  # {key in its answer: the name it goes by here}, or None: all
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
 
@@ -36,7 +38,10 @@ class Server:
             raise RuntimeError(f"{self.name} stopped answering")
         if line.strip() == "skip":
             return {}
-        return {k: float(v) for k, v in (kv.split("=") for kv in line.split())}
+        got = {k: float(v) for k, v in (kv.split("=") for kv in line.split())}
+        if self.only is not None:
+            got = {self.only[k]: v for k, v in got.items() if k in self.only}
+        return got
 
     def close(self):
         self.proc.stdin.close()
@@ -55,6 +60,9 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--peers", default="", help="numpy,torch (Python peers to run)")
     p.add_argument("--fann", action="store_true")
+    p.add_argument("--baseline", default="",
+                   help="another build of libmlp (an earlier version): its mlp_bench takes "
+                        "turns too, as the contender 'baseline'")
     a = p.parse_args()
 
     here = sys.path[0]
@@ -64,6 +72,9 @@ def main():
                                          "--peers", a.peers, "--threads", str(a.threads)]))
     if a.fann:
         servers.append(Server("fann", [f"{a.build}/bench/fann_bench", "--serve"]))
+    if a.baseline:
+        servers.append(Server("baseline", [f"{a.baseline}/bench/mlp_bench", "--serve"],
+                              only={"libmlp": "baseline"}))
 
     print("impl,workload,op,batch,threads,ns_per_sample,gflops,ratio,ratio_lo,ratio_hi,"
           "outside_ns_per_sample", flush=True)

@@ -784,45 +784,24 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
 
 static size_t dense_blocks(const mlp_layer *L, mlp__param_block *b)
 {
-    b[0] = (mlp__param_block){L->w_off, L->in * L->out, 1};
+    b[0] = (mlp__param_block){L->w_off, L->in * L->out, 1, MLP__BLOCK_DRAWN, L->out, L->in};
     if (!L->has_bias) return 1;
-    b[1] = (mlp__param_block){L->b_off, L->out, 0};
+    b[1] = (mlp__param_block){L->b_off, L->out, 0, MLP__BLOCK_ZEROS, 0, 0};
     return 2;
 }
 
-static void dense_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const double *a_prev,
-                          size_t n, int keep_z)
+/* The pre-activation: the output layer's always (the cross-entropies read the
+ * logits), a hidden layer's when its activation's derivative needs z. */
+static size_t dense_kept(const mlp_layer *L, int last)
 {
-    const mlp_layer *L = &net->layers[l];
-    mlp__dense_forward(ws->act[l], keep_z ? ws->z[l] : NULL, a_prev, net->params + L->w_off,
-                       L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
+    return last || (L->ak->flags & MLP__ACT_NEEDS_Z) != 0 ? L->out : 0;
 }
 
-static void dense_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l,
-                                  double *d, size_t n)
+/* The fused update leaves the weights' part of the gradient block unused; a small
+ * layer's loops fill the whole of it with their sums. */
+static size_t dense_sgd_spare(const mlp_layer *L)
 {
-    const mlp_layer *L = &net->layers[l];
-    mlp__activation_backward(d, d, ws->act[l], ws->z[l], n, L->out, L->act);
-}
-
-static void dense_backward(const mlp_net *net, size_t l, double *g, double *da_prev,
-                           const double *d, const double *a_prev, size_t n)
-{
-    const mlp_layer *L = &net->layers[l];
-    const double *w = net->params + L->w_off;
-    if (g != NULL)
-        mlp__dense_backward(g + L->w_off, L->has_bias ? g + L->b_off : NULL, da_prev, d, a_prev,
-                            w, n, L->in, L->out);
-    else if (da_prev != NULL)
-        mlp__dense_backward_input(da_prev, d, w, n, L->in, L->out);
-}
-
-static void dense_sgd_layer(mlp_net *net, size_t l, const double *d, const double *a_prev,
-                            size_t n, double lr, double decay, double *scratch)
-{
-    const mlp_layer *L = &net->layers[l];
-    mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL, d,
-                   a_prev, n, L->in, L->out, lr, decay, scratch);
+    return mlp__small_layer(L->in, L->out) ? 0 : L->in * L->out;
 }
 
 static void dense_jacobian_row(const mlp_layer *L, double *row, const double *d,
@@ -838,9 +817,11 @@ static void dense_jacobian_row(const mlp_layer *L, double *row, const double *d,
 const mlp__layer_kind mlp__dense_layer = {
     .name = "dense",
     .blocks = dense_blocks,
-    .forward = dense_forward,
-    .backward_output = dense_backward_output,
-    .backward = dense_backward,
-    .sgd = dense_sgd_layer,
+    .kept = dense_kept,
+    .forward = mlp__dense_layer_forward,
+    .backward_output = mlp__dense_layer_backward_output,
+    .backward = mlp__dense_layer_backward,
+    .sgd = mlp__dense_layer_sgd,
+    .sgd_spare = dense_sgd_spare,
     .jacobian_row = dense_jacobian_row,
 };

@@ -67,6 +67,36 @@ mlp_status mlp_init_from_name(mlp_init *init, const char *name)
     return MLP_OK;
 }
 
+/* One drawn block, a (rows, cols) matrix whose fan-in is cols and fan-out rows, drawn
+ * by `how` from rng; a layer whose activation is a rectifier gets He's under auto. */
+static mlp_status draw(double *w, size_t rows, size_t cols, const mlp_layer *L, mlp_init how,
+                       uint64_t *rng, double *scratch)
+{
+    const size_t cells = rows * cols;
+    if (how == MLP_INIT_AUTO) /* by the layer's activation */
+        how = (L->ak->flags & MLP__ACT_RECTIFIER) ? MLP_INIT_HE : MLP_INIT_XAVIER;
+    switch (how) {
+    case MLP_INIT_UNIFORM:
+    case MLP_INIT_XAVIER: {
+        const double a = how == MLP_INIT_UNIFORM ? 1.0 / sqrt((double)cols)
+                                                 : sqrt(6.0 / (double)(cols + rows));
+        for (size_t i = 0; i < cells; i++) w[i] = a * (2.0 * mlp__rng_uniform(rng) - 1.0);
+        break;
+    }
+    case MLP_INIT_HE: {
+        const double sd = sqrt(2.0 / (double)cols);
+        for (size_t i = 0; i < cells; i++) w[i] = sd * normal(rng);
+        break;
+    }
+    case MLP_INIT_ORTHOGONAL:
+        return orthogonal(w, rows, cols, rng, scratch);
+    case MLP_INIT_AUTO:
+    case MLP_INIT_ZEROS:
+        break; /* zeros: the block is cleared already */
+    }
+    return MLP_OK;
+}
+
 mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
                           unsigned long long seed, double *scratch)
 {
@@ -74,35 +104,36 @@ mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
     uint64_t rng = seed;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        double *w = params + L->w_off;
-        const size_t cells = L->in * L->out;
-        mlp_init how = init;
-        if (how == MLP_INIT_AUTO) /* by the layer's activation */
-            how = (L->ak->flags & MLP__ACT_RECTIFIER) ? MLP_INIT_HE : MLP_INIT_XAVIER;
-        switch (how) {
-        case MLP_INIT_UNIFORM:
-        case MLP_INIT_XAVIER: {
-            const double a = how == MLP_INIT_UNIFORM ? 1.0 / sqrt((double)L->in)
-                                                     : sqrt(6.0 / (double)(L->in + L->out));
-            for (size_t i = 0; i < cells; i++) w[i] = a * (2.0 * mlp__rng_uniform(&rng) - 1.0);
-            break;
-        }
-        case MLP_INIT_HE: {
-            const double sd = sqrt(2.0 / (double)L->in);
-            for (size_t i = 0; i < cells; i++) w[i] = sd * normal(&rng);
-            break;
-        }
-        case MLP_INIT_ORTHOGONAL: {
-            mlp_status s = orthogonal(w, L->out, L->in, &rng, scratch);
-            if (s != MLP_OK) return s;
-            break;
-        }
-        case MLP_INIT_AUTO:
-        case MLP_INIT_ZEROS:
-            break; /* zeros: the block is cleared above */
+        mlp__param_block b[MLP__MAX_BLOCKS];
+        const size_t nb = L->type->blocks(L, b);
+        for (size_t k = 0; k < nb; k++) {
+            double *p = params + b[k].off;
+            if (b[k].init == MLP__BLOCK_ONES) { /* gains: 1 under every initialization */
+                for (size_t i = 0; i < b[k].count; i++) p[i] = 1.0;
+            } else if (b[k].init == MLP__BLOCK_DRAWN) {
+                const mlp_status s = draw(p, b[k].rows, b[k].cols, L, init, &rng, scratch);
+                if (s != MLP_OK) return s;
+            }
         }
     }
     return MLP_OK;
+}
+
+/* The scratch mlp__init_draw needs for `init`: the largest drawn block's orthogonal
+ * factorization (0 for the other initializations). */
+static size_t init_scratch(const mlp_net *net, mlp_init init)
+{
+    size_t most = 0;
+    for (size_t l = 0; l < net->n_layers && init == MLP_INIT_ORTHOGONAL; l++) {
+        mlp__param_block b[MLP__MAX_BLOCKS];
+        const size_t nb = net->layers[l].type->blocks(&net->layers[l], b);
+        for (size_t k = 0; k < nb; k++) {
+            if (b[k].init != MLP__BLOCK_DRAWN) continue;
+            const size_t small = b[k].rows < b[k].cols ? b[k].rows : b[k].cols;
+            if (b[k].count + 2 * small > most) most = b[k].count + 2 * small;
+        }
+    }
+    return most;
 }
 
 mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
@@ -113,18 +144,9 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
 
     /* Draw into a copy so that a failure part-way leaves the network as it was. */
     double *params = malloc(net->n_params * sizeof *params);
-    double *scratch = NULL;
-    if (init == MLP_INIT_ORTHOGONAL) {
-        size_t most = 0;
-        for (size_t l = 0; l < net->n_layers; l++) {
-            const size_t cells = net->layers[l].in * net->layers[l].out;
-            const size_t small = net->layers[l].in < net->layers[l].out ? net->layers[l].in
-                                                                         : net->layers[l].out;
-            if (cells + 2 * small > most) most = cells + 2 * small;
-        }
-        scratch = malloc(most * sizeof *scratch);
-    }
-    if (params == NULL || (init == MLP_INIT_ORTHOGONAL && scratch == NULL)) {
+    const size_t most = init_scratch(net, init);
+    double *scratch = most > 0 ? malloc(most * sizeof *scratch) : NULL;
+    if (params == NULL || (most > 0 && scratch == NULL)) {
         free(params);
         free(scratch);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_init: cannot allocate %zu parameters",

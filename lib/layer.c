@@ -26,26 +26,12 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
     const double *a_prev = x; /* (n, in) */
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        const int keep_z = l + 1 == net->n_layers
-                               ? (keep & MLP__KEEP_LOGITS) != 0
-                               : (keep & MLP__KEEP_Z) != 0 && (L->ak->flags & MLP__ACT_NEEDS_Z) != 0;
-        L->type->forward(net, ws, l, a_prev, n, keep_z);
+        /* the output layer keeps its pre-activation when asked for the logits; a
+         * hidden layer what its kind needs for the backward pass */
+        const int keep_z = l + 1 == net->n_layers ? (keep & MLP__KEEP_LOGITS) != 0
+                                                  : (keep & MLP__KEEP_Z) != 0 && L->type->kept(L, 0) > 0;
+        mlp__layer_forward(net, ws, l, a_prev, n, keep_z);
         a_prev = ws->act[l];
-    }
-}
-
-void mlp__backward_pass(const mlp_net *net, const mlp_workspace *ws, const double *x, size_t n,
-                        const mlp__backward_plan *b)
-{
-    const size_t last = net->n_layers - 1;
-    for (size_t l = last + 1; l-- > 0;) {
-        const mlp_layer *L = &net->layers[l];
-        double *d = b->d != NULL ? b->d[l] : b->pair[(last - l) & 1];
-        double *da_prev = l == 0 ? NULL : b->d != NULL ? b->d[l - 1] : b->pair[(last - l + 1) & 1];
-        if (l != last || !b->top_is_z) L->type->backward_output(net, ws, l, d, n);
-        if (b->d_ready != NULL && !b->d_ready(b->ctx, l, d)) return;
-        L->type->backward(net, l, b->grad, da_prev, d, l > 0 ? ws->act[l - 1] : x, n);
-        if (b->grad_ready != NULL) b->grad_ready(b->ctx, l);
     }
 }
 

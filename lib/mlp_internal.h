@@ -286,6 +286,13 @@ typedef struct mlp_layer {
 typedef struct mlp__param_block {
     size_t off, count;
     int decays;            /* weight decay applies (weights), or not (biases, gains) */
+    enum {
+        MLP__BLOCK_ZEROS,  /* 0 when the network is made or initialized (biases) */
+        MLP__BLOCK_ONES,   /* 1 under every initialization (gains) */
+        MLP__BLOCK_DRAWN   /* drawn by the initialization as a (rows, cols) matrix of fan-in
+                              cols and fan-out rows (weights) */
+    } init;
+    size_t rows, cols;     /* MLP__BLOCK_DRAWN: its shape */
 } mlp__param_block;
 
 /* Blocks a layer kind may have at most. */
@@ -299,6 +306,10 @@ typedef struct mlp__layer_kind {
     /* its parameter blocks, in the order they lie in the parameter block: returns their
      * count (at most MLP__MAX_BLOCKS) */
     size_t (*blocks)(const mlp_layer *L, mlp__param_block *b);
+    /* the values per row a training pass keeps in ws->z[l] for the backward pass (0:
+     * none; the workspace holds that many); `last`: it is the output layer, whose
+     * pre-activation the losses read */
+    size_t (*kept)(const mlp_layer *L, int last);
     /* n rows of a_prev (n, in) into ws->act[l] (n, out); with keep_z, what the
      * backward pass needs besides the output is kept in ws->z[l] */
     void (*forward)(const mlp_net *net, mlp_workspace *ws, size_t l, const double *a_prev,
@@ -315,6 +326,9 @@ typedef struct mlp__layer_kind {
      * from d and a_prev without storing the gradient; scratch: np doubles */
     void (*sgd)(mlp_net *net, size_t l, const double *d, const double *a_prev, size_t n,
                 double lr, double decay, double *scratch);
+    /* how many of its first parameters' places in the gradient block `sgd` leaves
+     * unused (room for a copy of them set aside before the update: lib/train.c) */
+    size_t (*sgd_spare)(const mlp_layer *L);
     /* the row of the Jacobian of one output for one input row: the derivative of that
      * output by each of the layer's parameters, into row (the parameter block's
      * layout), from d_row (out) and a_prev_row (in) */
@@ -346,8 +360,7 @@ typedef struct mlp__backward_plan {
     void *ctx;
 } mlp__backward_plan;
 
-void mlp__backward_pass(const mlp_net *net, const mlp_workspace *ws, const double *x, size_t n,
-                        const mlp__backward_plan *b);
+/* (mlp__backward_pass is defined inline at the end of this header.) */
 
 /* Where a network came from: kept with it, saved and loaded with it. */
 typedef struct mlp_record {
@@ -415,7 +428,7 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
                         size_t n_layers, const char *fn);
 
 /* The draw of mlp_net_init into params (the network's layout); scratch as
- * mlp__init_scratch says. Fails only for MLP_INIT_ORTHOGONAL (LAPACKE). */
+ * init.c sizes it (NULL but for MLP_INIT_ORTHOGONAL). Fails only for MLP_INIT_ORTHOGONAL (LAPACKE). */
 mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
                           unsigned long long seed, double *scratch);
 
@@ -695,5 +708,99 @@ void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, con
  * caller in the detail. */
 mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn);
+
+/* ---- the passes' steps, inline ------------------------------------------------------ */
+
+/* The dense kind's operations (its table entry points at them too). The passes call
+ * them directly rather than through the table: a small network's step is a few hundred
+ * instructions, and calls through the table, with their wrappers, added a fifth. */
+static inline void mlp__dense_layer_forward(const mlp_net *net, mlp_workspace *ws, size_t l,
+                                            const double *a_prev, size_t n, int keep_z)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__dense_forward(ws->act[l], keep_z ? ws->z[l] : NULL, a_prev, net->params + L->w_off,
+                       L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
+}
+
+static inline void mlp__dense_layer_backward_output(const mlp_net *net, const mlp_workspace *ws,
+                                                    size_t l, double *d, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__activation_backward(d, d, ws->act[l], ws->z[l], n, L->out, L->act);
+}
+
+static inline void mlp__dense_layer_backward(const mlp_net *net, size_t l, double *g,
+                                             double *da_prev, const double *d,
+                                             const double *a_prev, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    const double *w = net->params + L->w_off;
+    if (g != NULL)
+        mlp__dense_backward(g + L->w_off, L->has_bias ? g + L->b_off : NULL, da_prev, d, a_prev,
+                            w, n, L->in, L->out);
+    else if (da_prev != NULL)
+        mlp__dense_backward_input(da_prev, d, w, n, L->in, L->out);
+}
+
+static inline void mlp__dense_layer_sgd(mlp_net *net, size_t l, const double *d,
+                                        const double *a_prev, size_t n, double lr, double decay,
+                                        double *scratch)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL, d,
+                   a_prev, n, L->in, L->out, lr, decay, scratch);
+}
+
+/* A layer's step through its kind: dense's directly, the others' through the table. */
+static inline void mlp__layer_forward(const mlp_net *net, mlp_workspace *ws, size_t l,
+                                      const double *a_prev, size_t n, int keep_z)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_forward(net, ws, l, a_prev, n, keep_z);
+    else L->type->forward(net, ws, l, a_prev, n, keep_z);
+}
+
+static inline void mlp__layer_backward_output(const mlp_net *net, const mlp_workspace *ws,
+                                              size_t l, double *d, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward_output(net, ws, l, d, n);
+    else L->type->backward_output(net, ws, l, d, n);
+}
+
+static inline void mlp__layer_backward(const mlp_net *net, size_t l, double *g, double *da_prev,
+                                       const double *d, const double *a_prev, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward(net, l, g, da_prev, d, a_prev, n);
+    else L->type->backward(net, l, g, da_prev, d, a_prev, n);
+}
+
+static inline void mlp__layer_sgd(mlp_net *net, size_t l, const double *d, const double *a_prev,
+                                  size_t n, double lr, double decay, double *scratch)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_sgd(net, l, d, a_prev, n, lr, decay, scratch);
+    else L->type->sgd(net, l, d, a_prev, n, lr, decay, scratch);
+}
+
+/* The one backward pass (described with mlp__backward_plan above). Inline, so that a
+ * caller's hooks, known where it is called, are inlined into it. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void mlp__backward_pass(const mlp_net *net, const mlp_workspace *ws,
+                                      const double *x, size_t n, const mlp__backward_plan *b)
+{
+    const size_t last = net->n_layers - 1;
+    for (size_t l = last + 1; l-- > 0;) {
+        double *d = b->d != NULL ? b->d[l] : b->pair[(last - l) & 1];
+        double *da_prev = l == 0 ? NULL : b->d != NULL ? b->d[l - 1] : b->pair[(last - l + 1) & 1];
+        if (l != last || !b->top_is_z) mlp__layer_backward_output(net, ws, l, d, n);
+        if (b->d_ready != NULL && !b->d_ready(b->ctx, l, d)) return;
+        mlp__layer_backward(net, l, b->grad, da_prev, d, l > 0 ? ws->act[l - 1] : x, n);
+        if (b->grad_ready != NULL) b->grad_ready(b->ctx, l);
+    }
+}
 
 #endif

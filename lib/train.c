@@ -103,14 +103,9 @@ static mlp_status alloc_dz(double ***dz, double **block, const mlp_net *net, siz
 }
 
 /* Where plain SGD's copy of a layer checked after its update goes (sgd_step): its
- * first values, up to the returned count, to the layer's part of the gradient block,
- * the rest to SGD's unused state. The fused update leaves the weights' part of that
- * block unused; a small layer's loops fill the whole of it, so its copy goes whole to
- * the state. */
-static size_t copied_into_grad(const mlp_layer *L)
-{
-    return mlp__small_layer(L->in, L->out) ? 0 : L->in * L->out;
-}
+ * first values, up to the returned count, to the layer's part of the gradient block
+ * that its kind's fused update leaves unused, the rest to SGD's unused state. */
+static size_t copied_into_grad(const mlp_layer *L) { return L->type->sgd_spare(L); }
 
 mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss,
                               const mlp_optimizer *optimizer, size_t max_batch)
@@ -526,8 +521,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const size_t from = copied_into_grad(L);
             mlp__copy(tr->grad + L->w_off, p, from);
             mlp__copy(saved + L->w_off + from, p + from, cells - from);
-            L->type->sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
-                         tr->grad + L->w_off);
+            mlp__layer_sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
+                           tr->grad + L->w_off);
             tr->wmax[l] = mlp__max_abs(p, cells);
             good &= isfinite(tr->wmax[l]);
         }
@@ -549,8 +544,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     for (size_t l = 0; l <= last && good; l++) {
         const mlp_layer *L = &net->layers[l];
         if (safe && CHECKED(l)) continue; /* done above */
-        L->type->sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
-                     tr->grad + L->w_off);
+        mlp__layer_sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
+                       tr->grad + L->w_off);
     }
     if (!safe) {
         if (good) good = scan_params(tr);

@@ -13,12 +13,11 @@ static size_t padded(size_t cells)
     return (cells + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
 }
 
-/* Whether a training pass keeps layer l's pre-activation: the output layer's always
- * (the cross-entropies read the logits), a hidden layer's when its activation's
- * derivative needs z. */
-static int keeps_z(const mlp_net *net, size_t l)
+/* What a training pass keeps of layer l for the backward pass, per row (its kind says). */
+static size_t kept(const mlp_net *net, size_t l)
 {
-    return l + 1 == net->n_layers || (net->layers[l].ak->flags & MLP__ACT_NEEDS_Z) != 0;
+    const mlp_layer *L = &net->layers[l];
+    return L->type->kept(L, l + 1 == net->n_layers);
 }
 
 mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
@@ -43,7 +42,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
         if (b < n_layers)
             width = net->layers[b].out;
         else if (b < 2 * n_layers)
-            width = keeps_z(net, b - n_layers) ? net->layers[b - n_layers].out : 0;
+            width = kept(net, b - n_layers);
         else if (b < 2 * n_layers + 2)
             width = max_width;
         else if (b == 2 * n_layers + 2)
@@ -76,9 +75,9 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     }
     w->z = act + n_layers;
     for (size_t l = 0; l < n_layers; l++) {
-        if (!keeps_z(net, l)) continue; /* calloc left it NULL */
+        if (kept(net, l) == 0) continue; /* calloc left it NULL */
         w->z[l] = block + off;
-        off += padded(max_batch * sizes[l]);
+        off += padded(max_batch * kept(net, l));
     }
     w->delta[0] = block + off;
     off += padded(max_batch * max_width);
@@ -120,7 +119,7 @@ mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int 
                   ws->sizes[l], net->layers[l].out);
     if (!training) return MLP_OK;
     for (size_t l = 0; l < net->n_layers; l++)
-        MLP_CHECK(!keeps_z(net, l) || ws->z[l] != NULL, MLP_ERR_SHAPE,
+        MLP_CHECK(kept(net, l) == 0 || ws->z[l] != NULL, MLP_ERR_SHAPE,
                   "%s: the workspace keeps no pre-activation for layer %zu, which %s needs to "
                   "train: create the workspace from this network",
                   fn, l, mlp_activation_name(net->layers[l].act));
