@@ -55,13 +55,13 @@ extern "C" {
  */
 
 #define MLP_VERSION_MAJOR 1 /**< incremented for changes that break the ABI (new soname) */
-#define MLP_VERSION_MINOR 6 /**< incremented for additions that keep the ABI */
+#define MLP_VERSION_MINOR 7 /**< incremented for additions that keep the ABI */
 #define MLP_VERSION_PATCH 0 /**< incremented for fixes */
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define MLP_VERSION_NUMBER \
     (MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH)
 /** The header's version as a string. */
-#define MLP_VERSION_STRING "1.6.0"
+#define MLP_VERSION_STRING "1.7.0"
 
 /**
  * The version of the library actually loaded.
@@ -201,30 +201,64 @@ MLP_API mlp_status mlp_activation_derivative(mlp_activation act, double *out, co
  * @{
  */
 
-/** One dense layer of a network, as given to mlp_net_create(). */
+/** What a layer is (since 1.7). Stored in model files: the values are stable. */
+typedef enum mlp_layer_kind {
+    /** size nodes, each a weighted sum of the layer's inputs plus a bias, then the
+     *  activation: z = a_prev · Wᵀ + b, a = f(z), W (size, inputs) row-major */
+    MLP_LAYER_DENSE = 0,
+    /** layer normalization (Ba, Kiros and Hinton, 2016; PyTorch's nn.LayerNorm): each
+     *  row of its input shifted and scaled to mean 0 and variance 1 over the row's
+     *  values (the biased variance, plus mlp_layer_spec::epsilon), then times a gain
+     *  and plus a bias, one of each per value (learned; gain 1 and bias 0 when the
+     *  network is made or initialized; never weight-decayed), then the activation:
+     *  z = γ ⊙ (x − mean) / √(var + ε) + β, a = f(z). Its size is its input's:
+     *  mlp_layer_spec::size 0 or that width. Parameters: γ (size), then β (size)
+     *  unless mlp_layer_spec::bias is 0 */
+    MLP_LAYER_LAYERNORM = 1
+} mlp_layer_kind;
+
+/** One layer of a network, as given to mlp_net_create(). */
 typedef struct mlp_layer_spec {
-    /** sizeof(mlp_layer_spec); set by ::MLP_LAYER or mlp_layer_spec_init() */
+    /** sizeof(mlp_layer_spec); set by ::MLP_LAYER, ::MLP_LAYERNORM or mlp_layer_spec_init() */
     size_t struct_size;
-    /** number of nodes (outputs) of the layer, > 0 */
+    /** number of nodes (outputs) of the layer, > 0; for ::MLP_LAYER_LAYERNORM, 0 or its
+     *  input's width (it keeps the width) */
     size_t size;
     /** applied to every node; default ::MLP_ACT_IDENTITY */
     mlp_activation activation;
     /** nonzero: the layer has a bias vector (default); 0: none, as in the tutorial */
     int bias;
+    /** what the layer is (since 1.7): ::MLP_LAYER_DENSE (the default, and what every
+     *  spec of an earlier size means) or ::MLP_LAYER_LAYERNORM */
+    mlp_layer_kind kind;
+    /** ::MLP_LAYER_LAYERNORM: added to each row's variance, > 0 and finite; default
+     *  1e-5, PyTorch's (since 1.7). Other kinds ignore it. */
+    double epsilon;
 } mlp_layer_spec;
 
 /**
- * Initializer of a layer spec (size, activation, bias flag), for arrays:
+ * Initializer of a dense layer's spec (size, activation, bias flag), for arrays:
  * `const mlp_layer_spec layers[2] = {MLP_LAYER(8, MLP_ACT_TANH, 1),
  *                                   MLP_LAYER(1, MLP_ACT_SIGMOID, 1)};`
  */
 /* clang-format off */
-#define MLP_LAYER(size, activation, bias) {sizeof(mlp_layer_spec), (size), (activation), (bias)}
+#define MLP_LAYER(size, activation, bias)                                                         \
+    {sizeof(mlp_layer_spec), (size), (activation), (bias), MLP_LAYER_DENSE, 0.0}
+/* clang-format on */
+
+/**
+ * Initializer of a layer normalization's spec, with gain and bias, ε = 1e-5 and an
+ * activation applied after them (since 1.7). PyTorch's `Linear(4, 8), LayerNorm(8),
+ * ReLU()` is `MLP_LAYER(8, MLP_ACT_IDENTITY, 1), MLP_LAYERNORM(MLP_ACT_RELU)`.
+ */
+/* clang-format off */
+#define MLP_LAYERNORM(activation)                                                                 \
+    {sizeof(mlp_layer_spec), 0, (activation), 1, MLP_LAYER_LAYERNORM, 1e-5}
 /* clang-format on */
 
 /**
  * Set a layer spec's struct_size and its defaults: size 0 (to be set),
- * ::MLP_ACT_IDENTITY, bias on.
+ * ::MLP_ACT_IDENTITY, bias on, ::MLP_LAYER_DENSE, epsilon 1e-5.
  * @param[out] spec         the spec to fill.
  * @param      struct_size  sizeof(mlp_layer_spec) as the caller's header declares it.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a struct_size this library
@@ -236,8 +270,8 @@ MLP_API mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
 typedef struct mlp_net mlp_net;
 
 /**
- * Create a network with `n_inputs` inputs followed by `n_layers` dense layers, ready
- * to train: its weights drawn as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
+ * Create a network with `n_inputs` inputs followed by `n_layers` layers (dense, or
+ * layer normalizations: mlp_layer_spec::kind), ready to train: its weights drawn as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
  * for the layers with a rectifier, Xavier for the others), its biases 0 (since 1.5;
  * before, every weight started at 0, and a network trained from there learns little).
  * Draw them from another seed or scheme with mlp_net_init() (::MLP_INIT_ZEROS for
@@ -250,7 +284,9 @@ typedef struct mlp_net mlp_net;
  *                       element must share.
  * @param      n_layers  1 to 4096.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, zero or too large sizes, unknown
- *         activation, a bad struct_size), ::MLP_ERR_NOMEM.
+ *         activation or kind, a layer normalization whose size is not its input's or
+ *         whose epsilon is not positive and finite, a bad struct_size),
+ *         ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
                                   size_t n_layers);
@@ -276,7 +312,7 @@ MLP_API size_t mlp_net_n_inputs(const mlp_net *net);
 MLP_API size_t mlp_net_n_outputs(const mlp_net *net);
 
 /**
- * Number of dense layers.
+ * Number of layers, of every kind.
  * @param net  the network.
  * @return the layer count; 0 for NULL.
  */
@@ -286,8 +322,10 @@ MLP_API size_t mlp_net_n_layers(const mlp_net *net);
  * Describe one layer.
  * @param      net    the network.
  * @param      layer  0 = first hidden layer.
- * @param[out] spec   size, activation and bias flag as created; its struct_size
- *                    must be set (mlp_layer_spec_init()).
+ * @param[out] spec   size, activation, bias flag, kind and epsilon as created (a
+ *                    layer normalization's size is its width, whatever it was
+ *                    created with); its struct_size must be set
+ *                    (mlp_layer_spec_init()).
  * @param[out] n_in   may be NULL; receives the layer's input count.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL, a bad struct_size or a
  *         layer index out of range.
@@ -2049,7 +2087,8 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
  * @param out   where to write (not closed).
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a name that is not an identifier, a
- *         network holding a number that is not finite), ::MLP_ERR_IO (a write error).
+ *         network holding a number that is not finite, a layer that is not dense:
+ *         the export writes networks of dense layers), ::MLP_ERR_IO (a write error).
  */
 MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name);
 

@@ -782,6 +782,21 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
 
 /* ---- the dense kind: its entry in the table of layer kinds ---------------------- */
 
+static mlp_status dense_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                              size_t *out, size_t *np, mlp_status bad, const char *fn)
+{
+    const size_t size = spec->size;
+    size_t w;
+    MLP_CHECK(size > 0 && size <= MLP_MAX_DIM, bad, "%s: layer %zu has size %zu, must be 1 to %zu",
+              fn, l, size, MLP_MAX_DIM);
+    MLP_CHECK(mlp__mul_ok(size, in, limit, &w) && size <= limit - w,
+              bad == MLP_ERR_INVALID_ARG ? MLP_ERR_NOMEM : bad,
+              "%s: parameter count overflows at layer %zu", fn, l);
+    *out = size;
+    *np = w + (spec->bias ? size : 0);
+    return MLP_OK;
+}
+
 static size_t dense_blocks(const mlp_layer *L, mlp__param_block *b)
 {
     b[0] = (mlp__param_block){L->w_off, L->in * L->out, 1, MLP__BLOCK_DRAWN, L->out, L->in};
@@ -804,9 +819,10 @@ static size_t dense_sgd_spare(const mlp_layer *L)
     return mlp__small_layer(L->in, L->out) ? 0 : L->in * L->out;
 }
 
-static void dense_jacobian_row(const mlp_layer *L, double *row, const double *d,
-                               const double *ap)
+static void dense_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
+                               double *row, const double *d, const double *ap)
 {
+    (void)ws, (void)l, (void)r;
     for (size_t j = 0; j < L->out; j++) {
         double *wr = row + L->w_off + j * L->in;
         for (size_t i = 0; i < L->in; i++) wr[i] = d[j] * ap[i];
@@ -815,7 +831,9 @@ static void dense_jacobian_row(const mlp_layer *L, double *row, const double *d,
 }
 
 const mlp__layer_kind mlp__dense_layer = {
-    .name = "dense",
+    .name = "a dense layer",
+    .check = dense_check,
+    .n_values = 0,
     .blocks = dense_blocks,
     .kept = dense_kept,
     .forward = mlp__dense_layer_forward,

@@ -180,9 +180,14 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
               fn, net == NULL ? "net" : out == NULL ? "out" : "name");
     MLP_CHECK(identifier(name), MLP_ERR_INVALID_ARG,
               "%s: \"%.80s\" is not a C identifier of at most 64 characters", fn, name);
-    for (size_t l = 0; l < net->n_layers; l++)
+    for (size_t l = 0; l < net->n_layers; l++) {
+        MLP_CHECK(net->layers[l].kind == MLP_LAYER_DENSE, MLP_ERR_INVALID_ARG,
+                  "%s: layer %zu is %s, which the C export does not write (it writes networks "
+                  "of dense layers)",
+                  fn, l, net->layers[l].type->name);
         MLP_CHECK(net->layers[l].out <= INT_MAX && net->layers[l].in <= INT_MAX,
                   MLP_ERR_INVALID_ARG, "%s: layer %zu is too wide for C int loops", fn, l);
+    }
     /* what a model holds is finite (every setter and the loader say so); a number
      * that is not would be written as a word that does not compile */
     const mlp__prep *p = &net->prep;

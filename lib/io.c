@@ -22,9 +22,14 @@ static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\
  * learning-rate schedule, checkpoints the schedule's state. Version 3 (libmlp 1.1):
  * the optimizer block gained the second-order settings, checkpoints their state.
  * Version 4 (libmlp 1.2): the preprocessing block. Version 5 (libmlp 1.5): the epoch
- * whose weights the network holds and the validation loss of every epoch.
+ * whose weights the network holds and the validation loss of every epoch. Version 6
+ * (libmlp 1.7): each layer record adds its kind and the values its kind keeps (a layer
+ * normalization's epsilon); written only for a network with a layer that is not
+ * dense, so that the files of dense networks stay readable by 1.5 and 1.6.
  * Every version is read. */
-enum { FORMAT_VERSION = 5, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+enum { FORMAT_VERSION = 6, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+/* Values a layer record of version 6 may hold. */
+enum { MAX_LAYER_VALUES = 16 };
 enum { HEADER_BYTES = 40, VERSION_BYTES = 16 };
 /* The optimizer block: reals, then (version 2 on) counts, by version. */
 enum { N_OPT_REALS_V1 = 11, N_OPT_REALS_V2 = 14, N_OPT_COUNTS_V2 = 3 };
@@ -161,12 +166,21 @@ static void put_prep(writer *w, const mlp_net *net)
     }
 }
 
+/* The version a network's file is written in: 6 when a layer needs its record, else 5. */
+static uint32_t version_for(const mlp_net *net)
+{
+    for (size_t l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind != MLP_LAYER_DENSE) return 6;
+    return 5;
+}
+
 /* The whole file but its checksum; with w->p == NULL it only measures. */
 static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint64_t total)
 {
     const mlp_record *r = &net->record;
+    const uint32_t format = version_for(net);
     put_bytes(w, magic, sizeof magic);
-    put_u32(w, FORMAT_VERSION);
+    put_u32(w, format);
     put_u32(w, tr != NULL ? CONTENTS_CHECKPOINT : CONTENTS_NETWORK);
     put_u64(w, total);
     char version[VERSION_BYTES] = {0};
@@ -176,9 +190,16 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
     put_u64(w, net->n_inputs);
     put_u64(w, net->n_layers);
     for (size_t l = 0; l < net->n_layers; l++) {
-        put_u64(w, net->layers[l].out);
-        put_u32(w, (uint32_t)net->layers[l].act);
-        put_u32(w, (uint32_t)net->layers[l].has_bias);
+        const mlp_layer *L = &net->layers[l];
+        put_u64(w, L->out);
+        put_u32(w, (uint32_t)L->act);
+        put_u32(w, (uint32_t)L->has_bias);
+        if (format < 6) continue;
+        double v[MAX_LAYER_VALUES];
+        put_u32(w, (uint32_t)L->kind);
+        put_u32(w, (uint32_t)L->type->n_values);
+        if (L->type->n_values > 0) L->type->values_out(L, v);
+        put_f64s(w, v, L->type->n_values);
     }
     put_u64(w, net->n_params);
     put_f64s(w, net->params, net->n_params);
@@ -475,13 +496,52 @@ static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, i
     return MLP_OK;
 }
 
+/* One layer record of format `version` into spec, in the library's layout, checked by
+ * the one rule for specs (mlp__layer_check) against its input width `in`: *out receives
+ * its width, *np its parameter count. */
+static mlp_status get_layer(reader *r, uint32_t version, size_t l, size_t in,
+                            mlp_layer_spec *spec, size_t *out, size_t *np)
+{
+    size_t size = 0;
+    uint32_t act = 0, bias = 0, kind = MLP_LAYER_DENSE, n_values = 0;
+    mlp_status s = get_count(r, 1, MLP_MAX_DIM, &size, "a layer size");
+    if (s == MLP_OK) s = get_u32(r, &act, "a layer");
+    if (s == MLP_OK) s = get_u32(r, &bias, "a layer");
+    if (s == MLP_OK && version >= 6) s = get_u32(r, &kind, "a layer");
+    if (s == MLP_OK && version >= 6) s = get_u32(r, &n_values, "a layer");
+    if (s != MLP_OK) return s;
+    *spec = (mlp_layer_spec){.struct_size = sizeof *spec,
+                             .size = size,
+                             .activation = (mlp_activation)act,
+                             .bias = bias > 1 ? 2 : (int)bias, /* 2: refused by the check */
+                             .kind = (mlp_layer_kind)kind,
+                             .epsilon = 1e-5};
+    const mlp__layer_kind *k = mlp__layer_kind_of(spec->kind);
+    MLP_CHECK(k != NULL, MLP_ERR_FORMAT, "%s: layer %zu has unknown kind %u", r->fn, l,
+              (unsigned)kind);
+    MLP_CHECK(n_values == k->n_values, MLP_ERR_FORMAT,
+              "%s: layer %zu (%s) holds %u values, its kind keeps %zu", r->fn, l, k->name,
+              (unsigned)n_values, k->n_values);
+    if (n_values > 0) {
+        double v[MAX_LAYER_VALUES];
+        s = check_f64s(r, n_values, "a layer's values");
+        if (s != MLP_OK) return s;
+        get_f64s(r, v, n_values);
+        k->values_in(spec, v);
+    }
+    if (bias > 1)
+        return mlp__fail(MLP_ERR_FORMAT, "%s: layer %zu: bias flag %u", r->fn, l, (unsigned)bias);
+    return mlp__layer_check(spec, l, in, SIZE_MAX / 16, out, np, MLP_ERR_FORMAT, r->fn);
+}
+
 /* Everything a file says, parsed and validated; the arrays point into the buffer. */
 typedef struct parsed {
     uint32_t format; /* the format version */
     uint32_t contents;
     char version[VERSION_BYTES];
     size_t n_inputs, n_layers;
-    const unsigned char *layers;  /* n_layers records of 16 bytes, validated */
+    const unsigned char *layers;  /* n_layers records (get_layer), validated */
+    size_t layers_len;            /* their bytes */
     size_t n_params;
     const unsigned char *params;  /* n_params doubles, little-endian */
     mlp_provenance info;
@@ -672,23 +732,18 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     size_t implied = 0, in = f->n_inputs;
     f->layers = r.p;
     for (size_t l = 0; l < f->n_layers; l++) {
-        size_t out = 0;
-        uint32_t act = 0, bias = 0;
-        s = get_count(&r, 1, MLP_MAX_DIM, &out, "a layer size");
-        if (s == MLP_OK) s = get_u32(&r, &act, "a layer");
-        if (s == MLP_OK) s = get_u32(&r, &bias, "a layer");
+        mlp_layer_spec spec;
+        size_t out = 0, np = 0;
+        s = get_layer(&r, version, l, in, &spec, &out, &np);
         if (s != MLP_OK) return s;
-        MLP_CHECK(mlp__activation_valid((mlp_activation)act) && bias <= 1, MLP_ERR_FORMAT,
-                  "%s: layer %zu: activation %u, bias flag %u", fn, l, (unsigned)act,
-                  (unsigned)bias);
-        size_t w;
-        MLP_CHECK(mlp__mul_ok(out, in, SIZE_MAX / 16, &w) && w + out <= SIZE_MAX / 16 - implied,
-                  MLP_ERR_FORMAT, "%s: layer %zu: the parameter count overflows", fn, l);
-        implied += w + (bias ? out : 0);
+        MLP_CHECK(np <= SIZE_MAX / 16 - implied, MLP_ERR_FORMAT,
+                  "%s: layer %zu: the parameter count overflows", fn, l);
+        implied += np;
         in = out;
         f->n_outputs = out;
-        f->out_act = act;
+        f->out_act = (uint32_t)spec.activation;
     }
+    f->layers_len = (size_t)(r.p - f->layers);
     s = get_count(&r, 1, SIZE_MAX / 16, &f->n_params, "the parameter count");
     if (s != MLP_OK) return s;
     MLP_CHECK(f->n_params == implied, MLP_ERR_FORMAT,
@@ -887,17 +942,12 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
     mlp_layer_spec *specs = malloc(f->n_layers * sizeof *specs);
     MLP_CHECK(specs != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu layer specs", fn,
               f->n_layers);
-    reader r = {f->layers, 16 * f->n_layers, fn};
+    reader r = {f->layers, f->layers_len, fn};
+    size_t in = f->n_inputs;
     for (size_t l = 0; l < f->n_layers; l++) { /* validated by parse: cannot fail */
-        uint64_t out = 0;
-        uint32_t act = 0, bias = 0;
-        get_u64(&r, &out, "a layer");
-        get_u32(&r, &act, "a layer");
-        get_u32(&r, &bias, "a layer");
-        specs[l] = (mlp_layer_spec){.struct_size = sizeof specs[l],
-                                    .size = (size_t)out,
-                                    .activation = (mlp_activation)act,
-                                    .bias = (int)bias};
+        size_t out = 0, np = 0;
+        get_layer(&r, f->format, l, in, &specs[l], &out, &np);
+        in = out;
     }
     mlp_net *n = NULL;
     mlp_status s = mlp__net_new(&n, f->n_inputs, specs, f->n_layers, fn);

@@ -5,15 +5,44 @@
 #include "mlp_internal.h"
 
 static const mlp__layer_kind *const kinds[] = {
-    [MLP__LAYER_DENSE] = &mlp__dense_layer,
+    [MLP_LAYER_DENSE] = &mlp__dense_layer,
+    [MLP_LAYER_LAYERNORM] = &mlp__layernorm_layer,
 };
-_Static_assert(sizeof kinds / sizeof kinds[0] == MLP__LAYER_TYPES,
+_Static_assert(sizeof kinds / sizeof kinds[0] == MLP__LAYER_KINDS,
                "every layer kind has its entry in the table");
 
-const mlp__layer_kind *mlp__layer_kind_of(mlp__layer_type type)
+const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind)
 {
-    const unsigned i = (unsigned)type;
-    return i < MLP__LAYER_TYPES ? kinds[i] : NULL;
+    const unsigned i = (unsigned)kind;
+    return i < MLP__LAYER_KINDS ? kinds[i] : NULL;
+}
+
+mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                            size_t *out, size_t *np, mlp_status bad, const char *fn)
+{
+    const mlp__layer_kind *k = mlp__layer_kind_of(spec->kind);
+    MLP_CHECK(k != NULL, bad, "%s: layer %zu has unknown kind %d", fn, l, (int)spec->kind);
+    MLP_CHECK(mlp__activation_valid(spec->activation), bad,
+              "%s: layer %zu: activation %d is unknown", fn, l, (int)spec->activation);
+    MLP_CHECK(spec->bias == 0 || spec->bias == 1 || bad == MLP_ERR_INVALID_ARG, bad,
+              "%s: layer %zu: bias flag %d", fn, l, spec->bias);
+    return k->check(spec, l, in, limit, out, np, bad, fn);
+}
+
+void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
+                            const double *a_prev, size_t n, double lr, double decay,
+                            double *scratch)
+{
+    const mlp_layer *L = &net->layers[l];
+    double *g = scratch - L->w_off; /* the whole gradient block: scratch is its layer part */
+    L->type->backward(net, ws, l, g, NULL, d, a_prev, n);
+    mlp__param_block b[MLP__MAX_BLOCKS];
+    const size_t nb = L->type->blocks(L, b);
+    for (size_t k = 0; k < nb; k++) {
+        double *p = net->params + b[k].off;
+        const double *gk = g + b[k].off, keep = b[k].decays ? decay : 1.0;
+        for (size_t i = 0; i < b[k].count; i++) p[i] = keep * p[i] - lr * gk[i];
+    }
 }
 
 void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep)
@@ -28,8 +57,9 @@ void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t
         const mlp_layer *L = &net->layers[l];
         /* the output layer keeps its pre-activation when asked for the logits; a
          * hidden layer what its kind needs for the backward pass */
-        const int keep_z = l + 1 == net->n_layers ? (keep & MLP__KEEP_LOGITS) != 0
-                                                  : (keep & MLP__KEEP_Z) != 0 && L->type->kept(L, 0) > 0;
+        const int hidden_keep = (keep & MLP__KEEP_Z) != 0 && L->type->kept(L, 0) > 0;
+        const int keep_z =
+            l + 1 == net->n_layers ? (keep & MLP__KEEP_LOGITS) != 0 || hidden_keep : hidden_keep;
         mlp__layer_forward(net, ws, l, a_prev, n, keep_z);
         a_prev = ws->act[l];
     }

@@ -262,15 +262,15 @@ static inline int mlp__small_layer(size_t in, size_t out) { return in * out <= M
 
 /* ---- layer kinds: one table (lib/layer.c), an entry per kind in its own file ------ */
 
-typedef enum mlp__layer_type {
-    MLP__LAYER_DENSE = 0, /* lib/dense.c: W (out, in), b (out), an activation */
-    MLP__LAYER_TYPES      /* the count: the table is checked at compile time to cover it */
-} mlp__layer_type;
+/* The kinds are mlp_layer_kind's values (include/mlp.h); their count, which the table is
+ * checked at compile time to cover: */
+#define MLP__LAYER_KINDS 2
 
 struct mlp__layer_kind;
 
 typedef struct mlp_layer {
-    const struct mlp__layer_kind *type; /* its kind's table entry */
+    mlp_layer_kind kind;   /* what it is */
+    const struct mlp__layer_kind *type; /* kind's table entry */
     size_t in, out;        /* the widths of its input and output rows */
     mlp_activation act;    /* dense: its nodes' activation (identity for other kinds) */
     const mlp__activation_kind *ak; /* act's table entry, looked up once */
@@ -279,6 +279,7 @@ typedef struct mlp_layer {
                               in) row-major, then its bias */
     size_t b_off;          /* dense: the bias's offset; meaningless without bias */
     size_t np;             /* how many parameters it has, from w_off on */
+    double epsilon;        /* layer normalization: added to the variance */
 } mlp_layer;
 
 /* One block of a layer's parameters: where it lies in the network's block and how
@@ -302,7 +303,17 @@ typedef struct mlp__param_block {
  * and the fast roads of the dense kind. Every function takes the network and the layer
  * index; `x` is the network's input (layer 0's input rows). */
 typedef struct mlp__layer_kind {
-    const char *name;
+    const char *name;      /* in messages: "a dense layer", "a layer normalization" */
+    /* layer l's spec (the library's layout, its activation known valid) against its
+     * input width `in`: *out receives its width, *np its parameter count (at most
+     * `limit`); else `bad` with the detail naming `fn` and the layer */
+    mlp_status (*check)(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                        size_t *out, size_t *np, mlp_status bad, const char *fn);
+    /* the values its file record holds beyond size, activation and bias (format 6): how
+     * many, and they into v / out of v into a spec (which check validates after) */
+    size_t n_values;
+    void (*values_out)(const mlp_layer *L, double *v);
+    void (*values_in)(mlp_layer_spec *spec, const double *v);
     /* its parameter blocks, in the order they lie in the parameter block: returns their
      * count (at most MLP__MAX_BLOCKS) */
     size_t (*blocks)(const mlp_layer *L, mlp__param_block *b);
@@ -320,27 +331,36 @@ typedef struct mlp__layer_kind {
                             size_t n);
     /* from that d (n, out): the gradient of its parameters into g (the parameter block's
      * layout; NULL: none wanted) and of its input into da_prev (n, in; NULL: none) */
-    void (*backward)(const mlp_net *net, size_t l, double *g, double *da_prev, const double *d,
-                     const double *a_prev, size_t n);
+    void (*backward)(const mlp_net *net, const mlp_workspace *ws, size_t l, double *g,
+                     double *da_prev, const double *d, const double *a_prev, size_t n);
     /* plain SGD fused: its parameters −= lr·gradient (decay·w for the decaying blocks)
-     * from d and a_prev without storing the gradient; scratch: np doubles */
-    void (*sgd)(mlp_net *net, size_t l, const double *d, const double *a_prev, size_t n,
-                double lr, double decay, double *scratch);
+     * from d and a_prev without storing the gradient; scratch: np doubles, its part of
+     * the gradient block. NULL: the gradient into scratch, then the update
+     * (mlp__layer_sgd_generic) */
+    void (*sgd)(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
+                const double *a_prev, size_t n, double lr, double decay, double *scratch);
     /* how many of its first parameters' places in the gradient block `sgd` leaves
-     * unused (room for a copy of them set aside before the update: lib/train.c) */
+     * unused (room for a copy of them set aside before the update: lib/train.c); NULL:
+     * none. A kind without it is always checked after its update, never bounded. */
     size_t (*sgd_spare)(const mlp_layer *L);
     /* the row of the Jacobian of one output for one input row: the derivative of that
      * output by each of the layer's parameters, into row (the parameter block's
      * layout), from d_row (out) and a_prev_row (in) */
-    void (*jacobian_row)(const mlp_layer *L, double *row, const double *d_row,
-                         const double *a_prev_row);
+    void (*jacobian_row)(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
+                         double *row, const double *d_row, const double *a_prev_row);
 } mlp__layer_kind;
 
 /* The kinds' entries, each in its kind's file. */
 extern const mlp__layer_kind mlp__dense_layer;
+extern const mlp__layer_kind mlp__layernorm_layer;
 
-/* The table entry of `type`, or NULL for a value the library does not know. */
-const mlp__layer_kind *mlp__layer_kind_of(mlp__layer_type type);
+/* The table entry of `kind`, or NULL for a value the library does not know. */
+const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
+
+/* The one check of a layer spec, for mlp_net_create and the loader alike: its kind
+ * and activation known, then its kind's check (see mlp__layer_kind). */
+mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                            size_t *out, size_t *np, mlp_status bad, const char *fn);
 
 /* The one backward pass. From the gradient of the last layer's output (or, with
  * top_is_z, what backward_output would make of it: the loss's dZ), down through every
@@ -729,10 +749,11 @@ static inline void mlp__dense_layer_backward_output(const mlp_net *net, const ml
     mlp__activation_backward(d, d, ws->act[l], ws->z[l], n, L->out, L->act);
 }
 
-static inline void mlp__dense_layer_backward(const mlp_net *net, size_t l, double *g,
-                                             double *da_prev, const double *d,
-                                             const double *a_prev, size_t n)
+static inline void mlp__dense_layer_backward(const mlp_net *net, const mlp_workspace *ws,
+                                             size_t l, double *g, double *da_prev,
+                                             const double *d, const double *a_prev, size_t n)
 {
+    (void)ws;
     const mlp_layer *L = &net->layers[l];
     const double *w = net->params + L->w_off;
     if (g != NULL)
@@ -742,10 +763,11 @@ static inline void mlp__dense_layer_backward(const mlp_net *net, size_t l, doubl
         mlp__dense_backward_input(da_prev, d, w, n, L->in, L->out);
 }
 
-static inline void mlp__dense_layer_sgd(mlp_net *net, size_t l, const double *d,
-                                        const double *a_prev, size_t n, double lr, double decay,
-                                        double *scratch)
+static inline void mlp__dense_layer_sgd(mlp_net *net, const mlp_workspace *ws, size_t l,
+                                        const double *d, const double *a_prev, size_t n,
+                                        double lr, double decay, double *scratch)
 {
+    (void)ws;
     const mlp_layer *L = &net->layers[l];
     mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL, d,
                    a_prev, n, L->in, L->out, lr, decay, scratch);
@@ -768,20 +790,32 @@ static inline void mlp__layer_backward_output(const mlp_net *net, const mlp_work
     else L->type->backward_output(net, ws, l, d, n);
 }
 
-static inline void mlp__layer_backward(const mlp_net *net, size_t l, double *g, double *da_prev,
-                                       const double *d, const double *a_prev, size_t n)
+static inline void mlp__layer_backward(const mlp_net *net, const mlp_workspace *ws, size_t l,
+                                       double *g, double *da_prev, const double *d,
+                                       const double *a_prev, size_t n)
 {
     const mlp_layer *L = &net->layers[l];
-    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward(net, l, g, da_prev, d, a_prev, n);
-    else L->type->backward(net, l, g, da_prev, d, a_prev, n);
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward(net, ws, l, g, da_prev, d, a_prev, n);
+    else L->type->backward(net, ws, l, g, da_prev, d, a_prev, n);
 }
 
-static inline void mlp__layer_sgd(mlp_net *net, size_t l, const double *d, const double *a_prev,
-                                  size_t n, double lr, double decay, double *scratch)
+/* Plain SGD of a kind without a fused road: its gradient into its part of the gradient
+ * block (scratch), then each block moved by it (decay only where the block decays). */
+void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
+                            const double *a_prev, size_t n, double lr, double decay,
+                            double *scratch);
+
+static inline void mlp__layer_sgd(mlp_net *net, const mlp_workspace *ws, size_t l,
+                                  const double *d, const double *a_prev, size_t n, double lr,
+                                  double decay, double *scratch)
 {
     const mlp_layer *L = &net->layers[l];
-    if (L->type == &mlp__dense_layer) mlp__dense_layer_sgd(net, l, d, a_prev, n, lr, decay, scratch);
-    else L->type->sgd(net, l, d, a_prev, n, lr, decay, scratch);
+    if (L->type == &mlp__dense_layer)
+        mlp__dense_layer_sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
+    else if (L->type->sgd != NULL)
+        L->type->sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
+    else
+        mlp__layer_sgd_generic(net, ws, l, d, a_prev, n, lr, decay, scratch);
 }
 
 /* The one backward pass (described with mlp__backward_plan above). Inline, so that a
@@ -798,7 +832,7 @@ static inline void mlp__backward_pass(const mlp_net *net, const mlp_workspace *w
         double *da_prev = l == 0 ? NULL : b->d != NULL ? b->d[l - 1] : b->pair[(last - l + 1) & 1];
         if (l != last || !b->top_is_z) mlp__layer_backward_output(net, ws, l, d, n);
         if (b->d_ready != NULL && !b->d_ready(b->ctx, l, d)) return;
-        mlp__layer_backward(net, l, b->grad, da_prev, d, l > 0 ? ws->act[l - 1] : x, n);
+        mlp__layer_backward(net, ws, l, b->grad, da_prev, d, l > 0 ? ws->act[l - 1] : x, n);
         if (b->grad_ready != NULL) b->grad_ready(b->ctx, l);
     }
 }

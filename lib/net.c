@@ -26,8 +26,12 @@ static double *alloc_doubles(size_t n)
 
 mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
 {
-    const mlp_layer_spec d = {
-        .struct_size = sizeof d, .size = 0, .activation = MLP_ACT_IDENTITY, .bias = 1};
+    const mlp_layer_spec d = {.struct_size = sizeof d,
+                              .size = 0,
+                              .activation = MLP_ACT_IDENTITY,
+                              .bias = 1,
+                              .kind = MLP_LAYER_DENSE,
+                              .epsilon = 1e-5};
     return mlp__struct_init(spec, struct_size, &d, sizeof d, __func__, "mlp_layer_spec");
 }
 
@@ -41,8 +45,13 @@ static mlp_status layer_in(mlp_layer_spec *out, const mlp_layer_spec *layers, si
               "mlp_net_create: layer %zu has struct_size %zu, layer 0 has %zu: every element "
               "of the array must be set the same way (MLP_LAYER)",
               l, src->struct_size, stride);
-    *out = (mlp_layer_spec){
-        .struct_size = sizeof *out, .size = 0, .activation = MLP_ACT_IDENTITY, .bias = 1};
+    /* the fields a struct of an earlier size lacks: a dense layer's */
+    *out = (mlp_layer_spec){.struct_size = sizeof *out,
+                            .size = 0,
+                            .activation = MLP_ACT_IDENTITY,
+                            .bias = 1,
+                            .kind = MLP_LAYER_DENSE,
+                            .epsilon = 1e-5};
     return mlp__struct_in(out, sizeof *out, src, "mlp_net_create", "mlp_layer_spec");
 }
 
@@ -75,16 +84,14 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
         mlp_layer_spec spec;
         s = layer_in(&spec, layers, stride, l);
         if (s != MLP_OK) return s;
-        size_t out = spec.size, w;
-        MLP_CHECK(out > 0 && out <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
-                  "mlp_net_create: layer %zu has size %zu, must be 1 to %zu", l, out, MLP_MAX_DIM);
-        MLP_CHECK(mlp__activation_valid(spec.activation), MLP_ERR_INVALID_ARG,
-                  "mlp_net_create: layer %zu has unknown activation %d", l, (int)spec.activation);
+        size_t out = 0, np = 0;
+        s = mlp__layer_check(&spec, l, in, MLP_MAX_PARAMS, &out, &np, MLP_ERR_INVALID_ARG,
+                             "mlp_net_create");
+        if (s != MLP_OK) return s;
         /* The block's byte size must fit a size_t: bound the running count of doubles. */
-        MLP_CHECK(mlp__mul_ok(out, in, MLP_MAX_PARAMS, &w) && out <= MLP_MAX_PARAMS - w &&
-                      n_params <= MLP_MAX_PARAMS - w - out,
-                  MLP_ERR_NOMEM, "mlp_net_create: parameter count overflows at layer %zu", l);
-        n_params += w + (spec.bias ? out : 0);
+        MLP_CHECK(n_params <= MLP_MAX_PARAMS - np, MLP_ERR_NOMEM,
+                  "mlp_net_create: parameter count overflows at layer %zu", l);
+        n_params += np;
         in = out;
     }
 
@@ -105,19 +112,24 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
     in = n_inputs;
     for (size_t l = 0; l < n_layers; l++) {
         mlp_layer_spec spec;
-        layer_in(&spec, layers, stride, l); /* checked above */
-        ls[l].type = mlp__layer_kind_of(MLP__LAYER_DENSE);
+        layer_in(&spec, layers, stride, l); /* checked above: cannot fail */
+        size_t out = 0, np = 0;
+        mlp__layer_check(&spec, l, in, MLP_MAX_PARAMS, &out, &np, MLP_ERR_INVALID_ARG,
+                         "mlp_net_create");
+        ls[l].kind = spec.kind;
+        ls[l].type = mlp__layer_kind_of(spec.kind);
         ls[l].in = in;
-        ls[l].out = spec.size;
+        ls[l].out = out;
         ls[l].act = spec.activation;
         ls[l].ak = mlp__activation(spec.activation);
         ls[l].has_bias = spec.bias != 0;
+        ls[l].epsilon = spec.kind == MLP_LAYER_DENSE ? 0.0 : spec.epsilon; /* dense: unused */
         ls[l].w_off = off;
-        off += ls[l].in * ls[l].out;
-        ls[l].b_off = off;
-        if (ls[l].has_bias) off += ls[l].out;
-        ls[l].np = off - ls[l].w_off;
-        in = ls[l].out;
+        ls[l].np = np;
+        /* a bias, where there is one, is the layer's last out parameters */
+        ls[l].b_off = off + np - (ls[l].has_bias ? out : 0);
+        off += np;
+        in = out;
     }
     n->n_inputs = n_inputs;
     n->n_layers = n_layers;
@@ -126,7 +138,7 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
     n->params = params;
     n->small = 1;
     for (size_t l = 0; l < n_layers; l++)
-        n->small &= mlp__small_layer(ls[l].in, ls[l].out) &&
+        n->small &= ls[l].type == &mlp__dense_layer && mlp__small_layer(ls[l].in, ls[l].out) &&
                     (ls[l].ak->flags & MLP__ACT_PIECEWISE) != 0;
     n->record.info.struct_size = sizeof n->record.info;
     n->record.opt.struct_size = sizeof n->record.opt;
@@ -243,8 +255,12 @@ mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
     MLP_CHECK(layer < net->n_layers, MLP_ERR_INVALID_ARG,
               "mlp_net_layer: layer %zu out of range, the network has %zu", layer, net->n_layers);
     const mlp_layer *l = &net->layers[layer];
-    const mlp_layer_spec out = {
-        .struct_size = sizeof out, .size = l->out, .activation = l->act, .bias = l->has_bias};
+    const mlp_layer_spec out = {.struct_size = sizeof out,
+                                .size = l->out,
+                                .activation = l->act,
+                                .bias = l->has_bias,
+                                .kind = l->kind,
+                                .epsilon = l->epsilon};
     mlp_status s = mlp__struct_out(spec, &out, sizeof out, __func__, "mlp_layer_spec");
     if (s != MLP_OK) return s;
     if (n_in != NULL) *n_in = l->in;
@@ -267,9 +283,15 @@ static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf,
                   "%s: layer %zu has %zu nodes, got %zu bias values", fn, layer, l->out, count);
         *dst = net->params + l->b_off;
     } else {
-        MLP_CHECK(count == l->out * l->in, MLP_ERR_SHAPE,
-                  "%s: layer %zu weights are %zu x %zu = %zu values, got %zu", fn, layer, l->out,
-                  l->in, l->out * l->in, count);
+        if (l->type != &mlp__dense_layer) { /* a normalization's gain: PyTorch's weight */
+            MLP_CHECK(count == l->out, MLP_ERR_SHAPE,
+                      "%s: layer %zu (%s) has %zu gains, got %zu values", fn, layer,
+                      l->type->name, l->out, count);
+        } else {
+            MLP_CHECK(count == l->out * l->in, MLP_ERR_SHAPE,
+                      "%s: layer %zu weights are %zu x %zu = %zu values, got %zu", fn, layer,
+                      l->out, l->in, l->out * l->in, count);
+        }
         *dst = net->params + l->w_off;
     }
     return MLP_OK;

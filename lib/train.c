@@ -105,7 +105,10 @@ static mlp_status alloc_dz(double ***dz, double **block, const mlp_net *net, siz
 /* Where plain SGD's copy of a layer checked after its update goes (sgd_step): its
  * first values, up to the returned count, to the layer's part of the gradient block
  * that its kind's fused update leaves unused, the rest to SGD's unused state. */
-static size_t copied_into_grad(const mlp_layer *L) { return L->type->sgd_spare(L); }
+static size_t copied_into_grad(const mlp_layer *L)
+{
+    return L->type->sgd_spare != NULL ? L->type->sgd_spare(L) : 0;
+}
 
 mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss,
                               const mlp_optimizer *optimizer, size_t max_batch)
@@ -155,7 +158,9 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
         const mlp_layer *L = &net->layers[l];
         const double cells = (double)L->np;
         const double passes = copied_into_grad(L) > 0 ? 2.0 : 3.0; /* copy, scan (, clear) */
-        tr->check_rows[l] = passes * cells / (double)(L->in + L->out);
+        /* a kind without a fused update has no bound to keep: always checked after */
+        tr->check_rows[l] =
+            L->type->sgd_spare != NULL ? passes * cells / (double)(L->in + L->out) : -1.0;
     }
     tr->check_rows[net->n_layers] = tr->check_rows[0]; /* the least of them */
     for (size_t l = 1; l < net->n_layers; l++)
@@ -521,7 +526,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
             const size_t from = copied_into_grad(L);
             mlp__copy(tr->grad + L->w_off, p, from);
             mlp__copy(saved + L->w_off + from, p + from, cells - from);
-            mlp__layer_sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
+            mlp__layer_sgd(net, ws, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
                            tr->grad + L->w_off);
             tr->wmax[l] = mlp__max_abs(p, cells);
             good &= isfinite(tr->wmax[l]);
@@ -544,7 +549,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     for (size_t l = 0; l <= last && good; l++) {
         const mlp_layer *L = &net->layers[l];
         if (safe && CHECKED(l)) continue; /* done above */
-        mlp__layer_sgd(net, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
+        mlp__layer_sgd(net, ws, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
                        tr->grad + L->w_off);
     }
     if (!safe) {
@@ -1092,6 +1097,7 @@ static double hash_net(const mlp_trainer *tr)
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
         h = hash_size(hash_size(hash_size(h, L->out), (size_t)L->act), (size_t)L->has_bias);
+        h = hash_double(hash_size(h, (size_t)L->kind), L->epsilon);
     }
     return hash_out(h);
 }

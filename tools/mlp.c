@@ -273,6 +273,8 @@ static const char help[] =
     "      --task TASK        auto (default), classification, regression\n"
     "      --hidden LIST      hidden layer sizes (default 64,32)\n"
     "      --activation NAME  hidden activation (default relu)\n"
+    "      --norm KIND        layer (a layer normalization after each hidden layer,\n"
+    "                         before its activation) or none (default)\n"
     "      --epochs N         at most (default 200)\n"
     "      --batch N          rows per step, 0 for all (default 32; lbfgs, lm and\n"
     "                         irprop- take all rows)\n"
@@ -310,6 +312,7 @@ typedef struct opts {
     const char *target, *inputs, *output, *plot, *name, *test_file;
     mlp_task task;
     size_t hidden[16], n_hidden;
+    int norm; /* 1: a layer normalization after each hidden layer */
     mlp_activation activation;
     size_t epochs, batch, patience, cv;
     int batch_set, lr_set, patience_set, test_set, refit;
@@ -345,7 +348,7 @@ enum {
     OPT_INPUTS = 256, OPT_TASK, OPT_HIDDEN, OPT_ACTIVATION, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
     OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
     OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_HELP,
-    OPT_VERSION
+    OPT_VERSION, OPT_NORM
 };
 
 static const struct option long_options[] = {
@@ -354,6 +357,7 @@ static const struct option long_options[] = {
     {"task", required_argument, NULL, OPT_TASK},
     {"hidden", required_argument, NULL, OPT_HIDDEN},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
+    {"norm", required_argument, NULL, OPT_NORM},
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -438,6 +442,11 @@ static void parse_options(opts *o, int argc, char **argv)
         case OPT_ACTIVATION:
             if (mlp_activation_from_name(&o->activation, optarg) != MLP_OK)
                 usage_error("--activation: unknown activation '%s'", optarg);
+            break;
+        case OPT_NORM:
+            if (strcmp(optarg, "layer") == 0) o->norm = 1;
+            else if (strcmp(optarg, "none") == 0) o->norm = 0;
+            else usage_error("--norm: '%s' is not a normalization: layer or none", optarg);
             break;
         case OPT_EPOCHS: o->epochs = count(optarg, "--epochs"); break;
         case OPT_BATCH: o->batch = count(optarg, "--batch"), o->batch_set = 1; break;
@@ -648,13 +657,20 @@ typedef struct run_result {
 static mlp_net *new_net(const opts *o, const mlp_table *t, const mlp_dataset *all)
 {
     const size_t k = all->n_classes > 0 ? all->n_classes : all->n_targets;
-    mlp_layer_spec spec[17];
-    for (size_t l = 0; l < o->n_hidden; l++)
-        spec[l] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], o->activation, 1);
-    spec[o->n_hidden] =
+    mlp_layer_spec spec[33];
+    size_t n = 0;
+    for (size_t l = 0; l < o->n_hidden; l++) {
+        if (o->norm) { /* Linear, LayerNorm, then the activation, as PyTorch users write it */
+            spec[n++] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], MLP_ACT_IDENTITY, 1);
+            spec[n++] = (mlp_layer_spec)MLP_LAYERNORM(o->activation);
+        } else {
+            spec[n++] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], o->activation, 1);
+        }
+    }
+    spec[n++] =
         (mlp_layer_spec)MLP_LAYER(k, all->n_classes > 0 ? MLP_ACT_SOFTMAX : MLP_ACT_IDENTITY, 1);
     mlp_net *net;
-    check(mlp_net_create(&net, all->n_inputs, spec, o->n_hidden + 1), "the network");
+    check(mlp_net_create(&net, all->n_inputs, spec, n), "the network");
     check(mlp_net_init(net, MLP_INIT_AUTO, o->seed), "mlp_net_init");
     check(mlp_net_set_table_names(net, t), "naming the columns");
     return net;
@@ -1096,8 +1112,16 @@ static int cmd_info(const opts *o, int argc, char **argv)
         mlp_layer_spec li;
         check(mlp_layer_spec_init(&li, sizeof li), "mlp_layer_spec_init");
         check(mlp_net_layer(net, l, &li, NULL), "mlp_net_layer");
-        printf(" -> %zu %s%s", li.size, mlp_activation_name(li.activation),
-               li.bias ? "" : " (no bias)");
+        if (li.kind == MLP_LAYER_LAYERNORM) {
+            printf(" -> layernorm");
+            if (li.epsilon != 1e-5) printf(" (epsilon %g)", li.epsilon);
+            if (li.activation != MLP_ACT_IDENTITY)
+                printf(" %s", mlp_activation_name(li.activation));
+            printf("%s", li.bias ? "" : " (no bias)");
+        } else {
+            printf(" -> %zu %s%s", li.size, mlp_activation_name(li.activation),
+                   li.bias ? "" : " (no bias)");
+        }
     }
     printf("; %zu parameters\n", mlp_net_n_params(net));
     mlp_provenance pv;

@@ -586,19 +586,21 @@ mlp_status mlp_mpi_trainer_load(mlp_mpi *c, mlp_trainer **tr, mlp_net **net, con
     return s;
 }
 
-/* A digest of a network's shape: inputs, and each layer's width, activation and bias. */
+/* A digest of a network's shape: inputs, and each layer's width, activation, bias,
+ * kind and epsilon. */
 static unsigned long long shape_of(const mlp_net *net)
 {
     unsigned long long h = 0xcbf29ce484222325ull;
     const size_t n = mlp_net_n_layers(net);
-    size_t v[2] = {mlp_net_n_inputs(net), n};
+    size_t v[3] = {mlp_net_n_inputs(net), n, 0};
     for (size_t l = 0; l <= n; l++) {
         mlp_layer_spec spec;
         if (l > 0) {
             mlp_layer_spec_init(&spec, sizeof spec);
             mlp_net_layer(net, l - 1, &spec, NULL);
             v[0] = spec.size;
-            v[1] = (size_t)spec.activation * 2 + (spec.bias != 0);
+            v[1] = ((size_t)spec.activation * 2 + (spec.bias != 0)) * 16 + (size_t)spec.kind;
+            memcpy(&v[2], &spec.epsilon, sizeof spec.epsilon);
         }
         const unsigned char *b = (const unsigned char *)v;
         for (size_t i = 0; i < sizeof v; i++) h = (h ^ b[i]) * 0x100000001b3ull;

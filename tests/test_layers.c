@@ -1,0 +1,428 @@
+/* Layer kinds beyond dense: layer normalization. Its forward pass against the formula
+ * written out here in long double, its gradients against finite differences (and the
+ * Levenberg-Marquardt Jacobian against the gradient), every optimizer's steps, the
+ * spec's checks, the file record (format 6) and what a hostile file may hold. Built
+ * with the library's objects: the Jacobian and the invariants read internals. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "invariants.h"
+#include "mlp.h"
+#include "test_util.h"
+
+/* 5 inputs -> dense 7 (identity) -> layer norm (act) -> dense k (out_act). */
+static mlp_net *ln_net(mlp_activation act, size_t k, mlp_activation out_act, int bias,
+                       uint64_t seed)
+{
+    mlp_layer_spec norm = MLP_LAYERNORM(act);
+    norm.bias = bias;
+    const mlp_layer_spec layers[3] = {MLP_LAYER(7, MLP_ACT_IDENTITY, 1), norm,
+                                      MLP_LAYER(k, out_act, 1)};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 5, layers, 3), MLP_OK);
+    /* gains and biases away from 1 and 0, so that every parameter matters */
+    uint64_t st = seed;
+    tu_fill(&st, mlp_net_params(net), mlp_net_n_params(net), -0.8, 0.8);
+    double gain[7];
+    tu_fill(&st, gain, 7, 0.5, 1.5);
+    ck_assert_int_eq(mlp_net_set_weights(net, 1, gain, 7), MLP_OK);
+    return net;
+}
+
+/* The layer alone, by its definition, in long double: mean, biased variance, then the
+ * gain, the bias and the activation. */
+static void ln_reference(double *y, const double *x, size_t n, size_t m, const double *gain,
+                         const double *bias, double eps, mlp_activation act)
+{
+    for (size_t r = 0; r < n; r++) {
+        long double mean = 0, var = 0;
+        for (size_t i = 0; i < m; i++) mean += x[r * m + i];
+        mean /= m;
+        for (size_t i = 0; i < m; i++) var += (x[r * m + i] - mean) * (x[r * m + i] - mean);
+        var /= m;
+        for (size_t i = 0; i < m; i++) {
+            const long double xh = (x[r * m + i] - mean) / sqrtl(var + eps);
+            y[r * m + i] = tu_act(act, (double)(gain[i] * xh + (bias ? bias[i] : 0)));
+        }
+    }
+}
+
+START_TEST(layernorm_forward_is_the_formula)
+{
+    const mlp_activation acts[] = {MLP_ACT_IDENTITY, MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_GELU};
+    for (size_t a = 0; a < sizeof acts / sizeof *acts; a++) {
+        for (int bias = 0; bias <= 1; bias++) {
+            mlp_layer_spec spec = MLP_LAYERNORM(acts[a]);
+            spec.bias = bias;
+            spec.epsilon = 1e-3;
+            mlp_net *net = NULL;
+            ck_assert_int_eq(mlp_net_create(&net, 6, &spec, 1), MLP_OK);
+            ck_assert_uint_eq(mlp_net_n_params(net), bias ? 12 : 6);
+            /* created with gain 1 and bias 0 */
+            for (size_t i = 0; i < 6; i++) ck_assert_double_eq(mlp_net_params(net)[i], 1.0);
+            for (size_t i = 6; i < mlp_net_n_params(net); i++)
+                ck_assert_double_eq(mlp_net_params(net)[i], 0.0);
+            uint64_t st = 11 + a;
+            double gain[6], b[6], x[4 * 6], got[4 * 6], want[4 * 6];
+            tu_fill(&st, gain, 6, -2, 2);
+            tu_fill(&st, b, 6, -1, 1);
+            tu_fill(&st, x, 24, -3, 3);
+            for (size_t i = 0; i < 6; i++) x[18 + i] = 0.25; /* a constant row: x̂ = 0 */
+            ck_assert_int_eq(mlp_net_set_weights(net, 0, gain, 6), MLP_OK);
+            if (bias) ck_assert_int_eq(mlp_net_set_bias(net, 0, b, 6), MLP_OK);
+            else ck_assert_int_eq(mlp_net_set_bias(net, 0, b, 6), MLP_ERR_INVALID_ARG);
+            mlp_workspace *ws = NULL;
+            ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
+            ck_assert_int_eq(mlp_net_predict(net, ws, got, x, 4), MLP_OK);
+            ln_reference(want, x, 4, 6, gain, bias ? b : NULL, 1e-3, acts[a]);
+            for (size_t i = 0; i < 24; i++)
+                ck_assert_msg(tu_close(got[i], want[i], 1e-14), "%s bias %d value %zu: %.17g, want %.17g",
+                              mlp_activation_name(acts[a]), bias, i, got[i], want[i]);
+            mlp_workspace_free(ws);
+            mlp_net_free(net);
+        }
+    }
+}
+END_TEST
+
+START_TEST(layernorm_gradients_check)
+{
+    const mlp_activation acts[] = {MLP_ACT_IDENTITY, MLP_ACT_TANH, MLP_ACT_ELU, MLP_ACT_GELU,
+                                   MLP_ACT_SIGMOID};
+    for (size_t a = 0; a < sizeof acts / sizeof *acts; a++) {
+        for (int bias = 0; bias <= 1; bias++) {
+            double x[9 * 5], y[9 * 3], t[9 * 2];
+            uint64_t st = 100 + a;
+            tu_fill(&st, x, 45, -2, 2);
+            for (size_t r = 0; r < 9; r++) {
+                const size_t c = tu_next(&st) % 3;
+                for (size_t j = 0; j < 3; j++) y[r * 3 + j] = j == c;
+            }
+            tu_fill(&st, t, 18, -1, 1);
+            mlp_net *cls = ln_net(acts[a], 3, MLP_ACT_SOFTMAX, bias, 7 + a);
+            double err = 1;
+            ck_assert_int_eq(mlp_net_gradient_check(&err, cls, MLP_LOSS_CATEGORICAL_CROSSENTROPY,
+                                                    TU_ROWS(x, 5, y, 3, 9), 1e-3),
+                             MLP_OK);
+            ck_assert_msg(err < 1e-6, "%s, bias %d, cross-entropy: relative error %g",
+                          mlp_activation_name(acts[a]), bias, err);
+            mlp_net *reg = ln_net(acts[a], 2, MLP_ACT_IDENTITY, bias, 9 + a);
+            ck_assert_int_eq(
+                mlp_net_gradient_check(&err, reg, MLP_LOSS_MSE, TU_ROWS(x, 5, t, 2, 9), 1e-3),
+                MLP_OK);
+            ck_assert_msg(err < 1e-6, "%s, bias %d, MSE: relative error %g",
+                          mlp_activation_name(acts[a]), bias, err);
+            mlp_net_free(cls);
+            mlp_net_free(reg);
+        }
+    }
+    /* a layer normalization as the output layer, straight into the loss */
+    const mlp_layer_spec layers[2] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYERNORM(MLP_ACT_SOFTMAX)};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 2), MLP_OK);
+    double x[6 * 3], y[6 * 4] = {0}, err = 1;
+    uint64_t st = 5;
+    tu_fill(&st, x, 18, -2, 2);
+    tu_fill(&st, mlp_net_params(net) + 16, 8, 0.5, 1.5);
+    for (size_t r = 0; r < 6; r++) y[r * 4 + r % 4] = 1;
+    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_CATEGORICAL_CROSSENTROPY,
+                                            TU_ROWS(x, 3, y, 4, 6), 1e-3),
+                     MLP_OK);
+    ck_assert_msg(err < 1e-6, "output layer normalization: relative error %g", err);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* Levenberg-Marquardt's Jacobian, row by row, against the gradient of the mean squared
+ * error: ∇ = (2 / (n k)) Jᵀe, two roads through the layer that share no code but the
+ * forward pass. */
+START_TEST(layernorm_jacobian_is_the_gradient)
+{
+    mlp_net *net = ln_net(MLP_ACT_TANH, 2, MLP_ACT_IDENTITY, 1, 3);
+    const size_t n = 8, k = 2, np = mlp_net_n_params(net);
+    double x[8 * 5], t[8 * 2];
+    uint64_t st = 17;
+    tu_fill(&st, x, 40, -2, 2);
+    tu_fill(&st, t, 16, -1, 1);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_LM);
+    mlp_trainer *tr = NULL;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, n), MLP_OK);
+    const double *j = mlp__lm_jacobian(tr, x, n);
+    double *pred = malloc(n * k * sizeof *pred), *g = malloc(np * sizeof *g);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, n), MLP_OK);
+    ck_assert_int_eq(mlp_net_predict(net, ws, pred, x, n), MLP_OK);
+    double loss;
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, TU_ROWS(x, 5, t, 2, 8)),
+                     MLP_OK);
+    for (size_t p = 0; p < np; p++) {
+        double jte = 0;
+        for (size_t i = 0; i < n * k; i++) jte += j[i * np + p] * (pred[i] - t[i]);
+        ck_assert_msg(tu_close(2.0 / (double)(n * k) * jte, g[p], 1e-12),
+                      "parameter %zu: Jacobian %.17g, gradient %.17g", p,
+                      2.0 / (double)(n * k) * jte, g[p]);
+    }
+    free(pred);
+    free(g);
+    mlp_workspace_free(ws);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* Every optimizer trains a network with a layer normalization: three steps, the loss
+ * of the batch lower after them, every invariant kept, and the same bits at one and
+ * two threads. Plain SGD's update of the layer (no fused road) is the gradient's. */
+START_TEST(layernorm_trains_with_every_optimizer)
+{
+    double x[16 * 5], t[16 * 2];
+    uint64_t st = 23;
+    tu_fill(&st, x, 80, -2, 2);
+    tu_fill(&st, t, 32, -1, 1);
+    for (int kind = MLP_OPT_SGD; kind <= MLP_OPT_LM; kind++) {
+        double after[2][96];
+        size_t np = 0;
+        for (int threads = 1; threads <= 2; threads++) {
+            ck_assert_int_eq(mlp_set_num_threads(threads), MLP_OK);
+            mlp_net *net = ln_net(MLP_ACT_RELU, 2, MLP_ACT_IDENTITY, 1, 4);
+            np = mlp_net_n_params(net);
+            ck_assert_uint_le(np, 96);
+            mlp_optimizer o = tu_optimizer((mlp_optimizer_kind)kind);
+            if (kind <= MLP_OPT_ADAM) o.learning_rate = 0.01;
+            mlp_trainer *tr = NULL;
+            ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
+            double first = 0, loss = 0;
+            for (int s = 0; s < 3; s++) {
+                ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_ROWS(x, 5, t, 2, 16)), MLP_OK);
+                if (s == 0) first = loss;
+            }
+            double end;
+            mlp_workspace *ws = NULL;
+            double g[96];
+            ck_assert_int_eq(mlp_workspace_create(&ws, net, 16), MLP_OK);
+            ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &end, TU_ROWS(x, 5, t, 2, 16)),
+                             MLP_OK);
+            ck_assert_msg(end < first, "%s: loss %g after three steps, %g before",
+                          mlp_optimizer_name((mlp_optimizer_kind)kind), end, first);
+            const char *broken = inv_trainer(tr);
+            ck_assert_msg(broken == NULL, "%s: %s", mlp_optimizer_name((mlp_optimizer_kind)kind),
+                          broken);
+            memcpy(after[threads - 1], mlp_net_params(net), np * sizeof(double));
+            mlp_workspace_free(ws);
+            mlp_trainer_free(tr);
+            mlp_net_free(net);
+        }
+        ck_assert_msg(memcmp(after[0], after[1], np * sizeof(double)) == 0,
+                      "%s: other bits at two threads", mlp_optimizer_name((mlp_optimizer_kind)kind));
+    }
+    ck_assert_int_eq(mlp_set_num_threads(0), MLP_OK);
+
+    /* plain SGD: the layer normalization's parameters move by −lr times its gradient */
+    mlp_net *net = ln_net(MLP_ACT_TANH, 2, MLP_ACT_IDENTITY, 1, 8);
+    const size_t np = mlp_net_n_params(net);
+    double g[96], before[96], loss;
+    memcpy(before, mlp_net_params(net), np * sizeof *before);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 16), MLP_OK);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, TU_ROWS(x, 5, t, 2, 16)),
+                     MLP_OK);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
+    o.learning_rate = 0.1;
+    o.weight_decay = 0.5; /* not on gains and biases */
+    mlp_trainer *tr = NULL;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_ROWS(x, 5, t, 2, 16)), MLP_OK);
+    for (size_t p = 5 * 7 + 7; p < 5 * 7 + 7 + 14; p++) /* the norm's gain and bias */
+        ck_assert_msg(tu_close(mlp_net_params(net)[p], before[p] - 0.1 * g[p], 1e-13),
+                      "parameter %zu: %.17g, want %.17g", p, mlp_net_params(net)[p],
+                      before[p] - 0.1 * g[p]);
+    mlp_trainer_free(tr);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(layernorm_spec_is_checked)
+{
+    mlp_net *net = NULL;
+    mlp_layer_spec layers[2] = {MLP_LAYER(4, MLP_ACT_RELU, 1), MLP_LAYERNORM(MLP_ACT_IDENTITY)};
+    layers[1].size = 5;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 is a layer normalization of 4 values, its size is 5"));
+    layers[1].size = 4; /* its width is accepted too */
+    const double bad_eps[] = {0.0, -1e-5, NAN, INFINITY};
+    for (size_t i = 0; i < 4; i++) {
+        layers[1].epsilon = bad_eps[i];
+        ck_assert_int_eq(mlp_net_create(&net, 3, layers, 2), MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "must be positive and finite"));
+    }
+    layers[1].epsilon = 1e-5;
+    layers[1].kind = (mlp_layer_kind)77;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 has unknown kind 77"));
+    layers[1].kind = MLP_LAYER_LAYERNORM;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 2), MLP_OK);
+    mlp_layer_spec got;
+    size_t in = 0;
+    ck_assert_int_eq(mlp_layer_spec_init(&got, sizeof got), MLP_OK);
+    ck_assert_int_eq(mlp_net_layer(net, 1, &got, &in), MLP_OK);
+    ck_assert_int_eq(got.kind, MLP_LAYER_LAYERNORM);
+    ck_assert_uint_eq(got.size, 4);
+    ck_assert_uint_eq(in, 4);
+    ck_assert_double_eq(got.epsilon, 1e-5);
+    ck_assert_int_eq(mlp_net_layer(net, 0, &got, NULL), MLP_OK);
+    ck_assert_int_eq(got.kind, MLP_LAYER_DENSE);
+    /* its weights are its gains (PyTorch's weight): size values */
+    double w[16];
+    ck_assert_int_eq(mlp_net_get_weights(net, 1, w, 16), MLP_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "(a layer normalization) has 4 gains"));
+    ck_assert_int_eq(mlp_net_get_weights(net, 1, w, 4), MLP_OK);
+    ck_assert_double_eq(w[3], 1.0);
+    /* the C export writes dense networks and says so */
+    FILE *f = tmpfile();
+    ck_assert_int_eq(mlp_net_export_c(net, f, "m"), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 is a layer normalization, which the C export does not write"));
+    fclose(f);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* Offsets in a saved 3-input dense 4 -> layer norm -> dense 2 network (format 6). */
+enum {
+    L1 = 56 + 24,   /* the norm's record: size at L1, activation +8, bias +12 */
+    L1_KIND = L1 + 16,
+    L1_COUNT = L1 + 20,
+    L1_EPS = L1 + 24
+};
+
+START_TEST(layernorm_file_record)
+{
+    const mlp_layer_spec layers[3] = {MLP_LAYER(4, MLP_ACT_IDENTITY, 1),
+                                      MLP_LAYERNORM(MLP_ACT_RELU), MLP_LAYER(2, MLP_ACT_IDENTITY, 0)};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 3), MLP_OK);
+    uint64_t st = 31;
+    tu_fill(&st, mlp_net_params(net), mlp_net_n_params(net), -1, 1);
+    ck_assert_ptr_null(inv_net(net));
+    size_t size = 0;
+    unsigned char *orig = tu_saved(net, &size);
+    ck_assert_ptr_nonnull(orig);
+    ck_assert_uint_eq(orig[8], 6); /* format 6: the record of a kind */
+    double eps;
+    memcpy(&eps, orig + L1_EPS, sizeof eps);
+    ck_assert_double_eq(eps, 1e-5);
+    ck_assert_uint_eq(orig[L1_KIND], MLP_LAYER_LAYERNORM);
+    ck_assert_uint_eq(orig[L1_COUNT], 1);
+    mlp_net *back = tu_reloaded(net);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_uint_eq(mlp_net_n_params(back), mlp_net_n_params(net));
+    ck_assert_mem_eq(mlp_net_params(back), mlp_net_params(net), mlp_net_n_params(net) * 8);
+    mlp_layer_spec got;
+    ck_assert_int_eq(mlp_layer_spec_init(&got, sizeof got), MLP_OK);
+    ck_assert_int_eq(mlp_net_layer(back, 1, &got, NULL), MLP_OK);
+    ck_assert_int_eq(got.kind, MLP_LAYER_LAYERNORM);
+    ck_assert_int_eq(got.activation, MLP_ACT_RELU);
+    mlp_net_free(back);
+
+    /* a network of dense layers is still written as format 5, which 1.5 and 1.6 read */
+    const mlp_layer_spec dense[1] = {MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
+    mlp_net *d = NULL;
+    ck_assert_int_eq(mlp_net_create(&d, 3, dense, 1), MLP_OK);
+    size_t dsize = 0;
+    unsigned char *db = tu_saved(d, &dsize);
+    ck_assert_uint_eq(db[8], 5);
+    free(db);
+    mlp_net_free(d);
+
+    /* hostile records: each refused with what is wrong, never a network */
+    const struct {
+        size_t offset;
+        int width;
+        uint64_t value;
+        const char *detail;
+    } edits[] = {
+        {L1_KIND, 4, 9, "layer 1 has unknown kind 9"},
+        {L1_KIND, 4, MLP_LAYER_DENSE, "layer 1 (a dense layer) holds 1 values, its kind keeps 0"},
+        {L1_COUNT, 4, 0, "layer 1 (a layer normalization) holds 0 values, its kind keeps 1"},
+        {L1_COUNT, 4, 0xFFFFFFFFu, "holds 4294967295 values"},
+        {L1_EPS, 8, 0, "has epsilon 0, must be positive and finite"},
+        {L1_EPS, 8, 0xBFF0000000000000ull, "has epsilon -1, must be positive"},
+        {L1_EPS, 8, 0x7FF8000000000000ull, "a layer's values: value 0 is not finite"},
+        {L1, 8, 5, "layer 1 is a layer normalization of 4 values, its size is 5"},
+        {L1 + 8, 4, (uint64_t)tu_unknown_activation(), "layer 1: activation"},
+        {L1 + 12, 4, 2, "bias flag 2"},
+    };
+    unsigned char *b = malloc(size);
+    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+        memcpy(b, orig, size);
+        for (int i = 0; i < edits[e].width; i++)
+            b[edits[e].offset + i] = (unsigned char)(edits[e].value >> (8 * i));
+        tu_fix_crc(b, size);
+        mlp_net *got_net = (mlp_net *)b;
+        ck_assert_msg(mlp_net_load_buffer(&got_net, b, size) == MLP_ERR_FORMAT, "edit %zu accepted", e);
+        ck_assert_ptr_null(got_net);
+        ck_assert_msg(strstr(mlp_error_detail(), edits[e].detail) != NULL,
+                      "edit %zu: detail \"%s\" lacks \"%s\"", e, mlp_error_detail(), edits[e].detail);
+    }
+    free(b);
+    free(orig);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* A checkpoint of a network with a layer normalization resumes to the bits of the run
+ * that never stopped. */
+START_TEST(layernorm_checkpoint_resumes)
+{
+    double x[32 * 5], t[32 * 2];
+    uint64_t st = 41;
+    tu_fill(&st, x, 160, -2, 2);
+    tu_fill(&st, t, 64, -1, 1);
+    mlp_net *a = ln_net(MLP_ACT_GELU, 2, MLP_ACT_IDENTITY, 1, 12);
+    mlp_net *b = ln_net(MLP_ACT_GELU, 2, MLP_ACT_IDENTITY, 1, 12);
+    const mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+    mlp_trainer *ta = NULL, *tb = NULL;
+    ck_assert_int_eq(mlp_trainer_create(&ta, a, MLP_LOSS_MSE, &o, 32), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_create(&tb, b, MLP_LOSS_MSE, &o, 32), MLP_OK);
+    for (int s = 0; s < 3; s++) {
+        ck_assert_int_eq(mlp_trainer_step(ta, NULL, TU_ROWS(x, 5, t, 2, 32)), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tb, NULL, TU_ROWS(x, 5, t, 2, 32)), MLP_OK);
+    }
+    size_t size = 0;
+    unsigned char *ck = malloc(1 << 16);
+    ck_assert_int_eq(mlp__trainer_save_buffer(tb, ck, 1 << 16, &size), MLP_OK);
+    mlp_trainer_free(tb);
+    mlp_net_free(b);
+    ck_assert_int_eq(mlp_trainer_load_buffer(&tb, &b, ck, size, 32), MLP_OK);
+    for (int s = 0; s < 3; s++) {
+        ck_assert_int_eq(mlp_trainer_step(ta, NULL, TU_ROWS(x, 5, t, 2, 32)), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_step(tb, NULL, TU_ROWS(x, 5, t, 2, 32)), MLP_OK);
+    }
+    ck_assert_mem_eq(mlp_net_params(a), mlp_net_params(b), mlp_net_n_params(a) * 8);
+    free(ck);
+    mlp_trainer_free(ta);
+    mlp_trainer_free(tb);
+    mlp_net_free(a);
+    mlp_net_free(b);
+}
+END_TEST
+
+static Suite *layers_suite(void)
+{
+    Suite *s = suite_create("layers");
+    TCase *tc = tcase_create("layernorm");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, layernorm_forward_is_the_formula);
+    tcase_add_test(tc, layernorm_gradients_check);
+    tcase_add_test(tc, layernorm_jacobian_is_the_gradient);
+    tcase_add_test(tc, layernorm_trains_with_every_optimizer);
+    tcase_add_test(tc, layernorm_spec_is_checked);
+    tcase_add_test(tc, layernorm_file_record);
+    tcase_add_test(tc, layernorm_checkpoint_resumes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(layers_suite)
