@@ -326,6 +326,16 @@ static const mlp__activation_kind kinds[] = {
                            gelu_tanh_d, gelu_tanh_bwd},
     [MLP_ACT_SILU] = {"silu", MLP__ACT_NEEDS_Z | RECT, 0.0, silu_fwd, silu_d, silu_bwd},
 };
+MLP__TABLE_COVERS(kinds, MLP_ACT_SILU);
+static inline int listed(mlp_activation a)
+{
+    switch (a) {
+    case MLP_ACT_IDENTITY: case MLP_ACT_RELU: case MLP_ACT_TANH: case MLP_ACT_SIGMOID:
+    case MLP_ACT_SOFTMAX: case MLP_ACT_LEAKY_RELU: case MLP_ACT_ELU: case MLP_ACT_SOFTPLUS:
+    case MLP_ACT_GELU: case MLP_ACT_GELU_TANH: case MLP_ACT_SILU: return 1;
+    }
+    return 0;
+}
 
 #undef RECT
 

@@ -51,6 +51,15 @@ static const char *const names[] = {
     [MLP_INIT_AUTO] = "auto",
     [MLP_INIT_ZEROS] = "zeros",
 };
+MLP__TABLE_COVERS(names, MLP_INIT_ZEROS);
+static inline int listed(mlp_init i)
+{
+    switch (i) {
+    case MLP_INIT_UNIFORM: case MLP_INIT_XAVIER: case MLP_INIT_HE: case MLP_INIT_ORTHOGONAL:
+    case MLP_INIT_AUTO: case MLP_INIT_ZEROS: return 1;
+    }
+    return 0;
+}
 
 const char *mlp_init_name(mlp_init init)
 {

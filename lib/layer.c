@@ -8,8 +8,14 @@ static const mlp__layer_kind *const kinds[] = {
     [MLP_LAYER_DENSE] = &mlp__dense_layer,
     [MLP_LAYER_LAYERNORM] = &mlp__layernorm_layer,
 };
-_Static_assert(sizeof kinds / sizeof kinds[0] == MLP__LAYER_KINDS,
-               "every layer kind has its entry in the table");
+MLP__TABLE_COVERS(kinds, MLP__LAYER_KINDS - 1);
+static inline int listed(mlp_layer_kind k)
+{
+    switch (k) {
+    case MLP_LAYER_DENSE: case MLP_LAYER_LAYERNORM: return 1;
+    }
+    return 0;
+}
 
 const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind)
 {

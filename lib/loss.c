@@ -188,6 +188,15 @@ static const mlp__loss_kind kinds[] = {
     [MLP_LOSS_CATEGORICAL_CROSSENTROPY] = {"categorical_crossentropy", MLP_ACT_SOFTMAX, 2, 1, 1,
                                            cce_value, cce_delta},
 };
+MLP__TABLE_COVERS(kinds, MLP_LOSS_CATEGORICAL_CROSSENTROPY);
+static inline int listed(mlp_loss l)
+{
+    switch (l) {
+    case MLP_LOSS_MSE: case MLP_LOSS_BINARY_CROSSENTROPY: case MLP_LOSS_CATEGORICAL_CROSSENTROPY:
+        return 1;
+    }
+    return 0;
+}
 
 const mlp__loss_kind *mlp__loss(mlp_loss loss)
 {

@@ -157,6 +157,13 @@ mlp_status mlp__struct_init(void *dst, size_t size, const void *defaults, size_t
 /* Where a struct's field ends: a struct_size at least this holds the field. */
 #define MLP__END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
+/* A kind table covers its enum, checked at compile time: the table has last + 1 entries,
+ * and beside it a switch over every value of the enum, without a default, makes
+ * -Wswitch (in -Wall; an error in CI) name any value added to the enum and not there. */
+#define MLP__TABLE_COVERS(table, last)                                                     \
+    _Static_assert(sizeof(table) / sizeof((table)[0]) == (size_t)(last) + 1,                \
+                   #table " has an entry for every value up to " #last)
+
 /* The index of `name` in a table of `count` entries of `stride` bytes whose first
  * member is the entry's name (NULL for a gap); -1, with the detail set for `fn`,
  * when no entry has that name. */

@@ -199,6 +199,15 @@ static const mlp__optimizer_kind kinds[] = {
     [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.0, 0, lbfgs_check, zero_state, NULL, mlp__lbfgs_step},
     [MLP_OPT_LM] = {"lm", 1, 0, 0.0, 0, lm_check, zero_state, NULL, mlp__lm_step},
 };
+MLP__TABLE_COVERS(kinds, MLP_OPT_LM);
+static inline int listed(mlp_optimizer_kind k)
+{
+    switch (k) {
+    case MLP_OPT_SGD: case MLP_OPT_MOMENTUM: case MLP_OPT_NESTEROV: case MLP_OPT_ADAM:
+    case MLP_OPT_IRPROP_MINUS: case MLP_OPT_LBFGS: case MLP_OPT_LM: return 1;
+    }
+    return 0;
+}
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind)
 {
@@ -298,6 +307,15 @@ static const mlp__schedule_kind schedules[] = {
     [MLP_SCHEDULE_COSINE] = {"cosine", cosine_check, cosine_rate},
     [MLP_SCHEDULE_PLATEAU] = {"plateau", plateau_check, plateau_rate},
 };
+MLP__TABLE_COVERS(schedules, MLP_SCHEDULE_PLATEAU);
+static inline int schedule_listed(mlp_schedule k)
+{
+    switch (k) {
+    case MLP_SCHEDULE_CONSTANT: case MLP_SCHEDULE_STEP: case MLP_SCHEDULE_EXPONENTIAL:
+    case MLP_SCHEDULE_COSINE: case MLP_SCHEDULE_PLATEAU: return 1;
+    }
+    return 0;
+}
 
 const mlp__schedule_kind *mlp__schedule(mlp_schedule schedule)
 {

@@ -409,6 +409,41 @@ START_TEST(layernorm_checkpoint_resumes)
 }
 END_TEST
 
+/* Enough rows for the library's threads to split the layer's rows between them: the
+ * same predictions and gradients, to the bit, at one thread and at two. */
+START_TEST(layernorm_same_bits_at_every_thread_count)
+{
+    enum { N = 20000 };
+    double *x = malloc(N * 5 * sizeof *x), *t = malloc(N * 2 * sizeof *t);
+    double *y[2], g[2][96];
+    uint64_t st = 77;
+    tu_fill(&st, x, N * 5, -2, 2);
+    tu_fill(&st, t, N * 2, -1, 1);
+    mlp_net *net = ln_net(MLP_ACT_TANH, 2, MLP_ACT_IDENTITY, 1, 5);
+    const size_t np = mlp_net_n_params(net);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
+    for (int threads = 1; threads <= 2; threads++) {
+        ck_assert_int_eq(mlp_set_num_threads(threads), MLP_OK);
+        y[threads - 1] = malloc(N * 2 * sizeof(double));
+        ck_assert_int_eq(mlp_net_predict(net, ws, y[threads - 1], x, N), MLP_OK);
+        double loss;
+        ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g[threads - 1], &loss,
+                                          TU_ROWS(x, 5, t, 2, N)),
+                         MLP_OK);
+    }
+    ck_assert_int_eq(mlp_set_num_threads(0), MLP_OK);
+    ck_assert_mem_eq(y[0], y[1], N * 2 * sizeof(double));
+    ck_assert_mem_eq(g[0], g[1], np * sizeof(double));
+    free(y[0]);
+    free(y[1]);
+    free(x);
+    free(t);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *layers_suite(void)
 {
     Suite *s = suite_create("layers");
@@ -421,6 +456,7 @@ static Suite *layers_suite(void)
     tcase_add_test(tc, layernorm_spec_is_checked);
     tcase_add_test(tc, layernorm_file_record);
     tcase_add_test(tc, layernorm_checkpoint_resumes);
+    tcase_add_test(tc, layernorm_same_bits_at_every_thread_count);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,8 +1,8 @@
 /* A seeded property test of the two rules (invariants.h): random sequences of legal
  * calls with extreme values — weights, rows and targets near 1e±300, around 1e154
  * (whose squares overflow) and denormal; learning rates from 1e-300 to 1e300; every
- * optimizer, loss and output; scalings fitted on such rows; checkpoints edited by
- * value with their checksum fixed — and after every call that returns MLP_OK, every
+ * optimizer, loss and output, some hidden layers layer normalizations; scalings fitted
+ * on such rows; checkpoints edited by value with their checksum fixed — and after every call that returns MLP_OK, every
  * object it touched is finite and saves into bytes that load back to the same bytes.
  * A step that fails leaves the trainer as it was, to the byte. (Predictions are not
  * among the rules: finite weights and rows near 1e300 give outputs past DBL_MAX.)
@@ -80,6 +80,11 @@ static size_t sequence(uint64_t seed)
                         : act == MLP_ACT_SOFTMAX                  ? MLP_ACT_IDENTITY
                                                                   : act;
         spec[l] = (mlp_layer_spec)MLP_LAYER(last ? k : 1 + pick(MAX_WIDTH), act, (int)pick(2));
+        if (!last && pick(4) == 0) { /* a layer normalization, ε from 2^-1000 to 2^999 */
+            spec[l].kind = MLP_LAYER_LAYERNORM;
+            spec[l].size = 0;
+            spec[l].epsilon = pick(2) ? 1e-5 : ldexp(1.0, (int)pick(2000) - 1000);
+        }
     }
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, in, spec, layers), MLP_OK);

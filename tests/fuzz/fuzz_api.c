@@ -115,8 +115,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mlp_layer_spec spec[MAX_LAYERS];
     for (size_t l = 0; l < MAX_LAYERS; l++) {
         const size_t width = size_from(&in, MAX_WIDTH);
-        const mlp_activation act = (mlp_activation)(byte(&in) % n_acts);
+        const unsigned a = byte(&in);
+        const mlp_activation act = (mlp_activation)(a % n_acts);
         spec[l] = (mlp_layer_spec)MLP_LAYER(width, act, byte(&in) & 1);
+        /* the activation byte's high part (unused before 1.7, so the corpus keeps its
+         * meaning) makes some layers layer normalizations: of the input's width or
+         * (refused) another, some with an epsilon of 0 (refused) */
+        const unsigned high = a / (unsigned)n_acts;
+        if (high % 4 == 3) {
+            spec[l].kind = MLP_LAYER_LAYERNORM;
+            spec[l].size = high % 8 == 7 ? width : 0;
+            spec[l].epsilon = high % 16 == 15 ? 0.0 : 1e-5;
+        }
     }
     mlp_net *net;
     mlp_status s = mlp_net_create(&net, n_inputs, spec, n_layers);

@@ -63,8 +63,22 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/checkpoint", dir);
     mlp_trainer_save(tr, path);
     mlp_trainer_free(tr);
+
+    /* a layer normalization (format 6), and a checkpoint of it after a step */
+    const mlp_layer_spec d[3] = {MLP_LAYER(4, MLP_ACT_IDENTITY, 1), MLP_LAYERNORM(MLP_ACT_RELU),
+                                 MLP_LAYER(2, MLP_ACT_IDENTITY, 0)};
+    mlp_net *nd;
+    mlp_net_create(&nd, 2, d, 3);
+    save_net(dir, "dense-layernorm-dense", nd);
+    mlp_trainer_create(&tr, nd, MLP_LOSS_MSE, &o, 4);
+    const double xd[8] = {-1, 1, -0.5, 0.5, 0.5, -0.5, 1, -1}, td[8] = {0, 1, 1, 0, 0, 1, 1, 0};
+    mlp_trainer_step(tr, NULL, TU_DATA(xd, td, 4));
+    snprintf(path, sizeof path, "%s/checkpoint-layernorm", dir);
+    mlp_trainer_save(tr, path);
+    mlp_trainer_free(tr);
     mlp_net_free(na);
     mlp_net_free(nb);
     mlp_net_free(nc);
+    mlp_net_free(nd);
     return 0;
 }
