@@ -214,12 +214,25 @@ typedef enum mlp_layer_kind {
      *  z = γ ⊙ (x − mean) / √(var + ε) + β, a = f(z). Its size is its input's:
      *  mlp_layer_spec::size 0 or that width. Parameters: γ (size), then β (size)
      *  unless mlp_layer_spec::bias is 0 */
-    MLP_LAYER_LAYERNORM = 1
+    MLP_LAYER_LAYERNORM = 1,
+    /** dropout (Srivastava et al., 2014; PyTorch's nn.Dropout): while training, each
+     *  value of its input is set to 0 with probability mlp_layer_spec::rate and the
+     *  others are divided by 1 − rate; when predicting, validating or scoring, the
+     *  identity. The masks are drawn from the trainer's seed (the last fit's
+     *  mlp_fit_options::seed, the network's provenance seed before one), its step count,
+     *  the layer, and each value's row in the whole batch and column, by a counter-based
+     *  generator: the same at every thread count, across a checkpoint, and in a sharded
+     *  fit as in one process with the same shards. mlp_net_gradient() draws them for
+     *  step 0 of seed 0. No parameters, no activation (::MLP_ACT_IDENTITY) and no bias;
+     *  its size is its input's (0 or that width). L-BFGS and Levenberg–Marquardt
+     *  refuse it (their line search and Jacobian need one function to minimize) */
+    MLP_LAYER_DROPOUT = 2
 } mlp_layer_kind;
 
 /** One layer of a network, as given to mlp_net_create(). */
 typedef struct mlp_layer_spec {
-    /** sizeof(mlp_layer_spec); set by ::MLP_LAYER, ::MLP_LAYERNORM or mlp_layer_spec_init() */
+    /** sizeof(mlp_layer_spec); set by ::MLP_LAYER, ::MLP_LAYERNORM, ::MLP_DROPOUT or
+     *  mlp_layer_spec_init() */
     size_t struct_size;
     /** number of nodes (outputs) of the layer, > 0; for ::MLP_LAYER_LAYERNORM, 0 or its
      *  input's width (it keeps the width) */
@@ -229,11 +242,14 @@ typedef struct mlp_layer_spec {
     /** nonzero: the layer has a bias vector (default); 0: none, as in the tutorial */
     int bias;
     /** what the layer is (since 1.7): ::MLP_LAYER_DENSE (the default, and what every
-     *  spec of an earlier size means) or ::MLP_LAYER_LAYERNORM */
+     *  spec of an earlier size means), ::MLP_LAYER_LAYERNORM or ::MLP_LAYER_DROPOUT */
     mlp_layer_kind kind;
     /** ::MLP_LAYER_LAYERNORM: added to each row's variance, > 0 and finite; default
      *  1e-5, PyTorch's (since 1.7). Other kinds ignore it. */
     double epsilon;
+    /** ::MLP_LAYER_DROPOUT: the probability of dropping a value, 0 ≤ rate < 1; default
+     *  0.5, PyTorch's (since 1.7). Other kinds ignore it. */
+    double rate;
 } mlp_layer_spec;
 
 /**
@@ -243,7 +259,7 @@ typedef struct mlp_layer_spec {
  */
 /* clang-format off */
 #define MLP_LAYER(size, activation, bias)                                                         \
-    {sizeof(mlp_layer_spec), (size), (activation), (bias), MLP_LAYER_DENSE, 0.0}
+    {sizeof(mlp_layer_spec), (size), (activation), (bias), MLP_LAYER_DENSE, 0.0, 0.0}
 /* clang-format on */
 
 /**
@@ -253,12 +269,21 @@ typedef struct mlp_layer_spec {
  */
 /* clang-format off */
 #define MLP_LAYERNORM(activation)                                                                 \
-    {sizeof(mlp_layer_spec), 0, (activation), 1, MLP_LAYER_LAYERNORM, 1e-5}
+    {sizeof(mlp_layer_spec), 0, (activation), 1, MLP_LAYER_LAYERNORM, 1e-5, 0.0}
+/* clang-format on */
+
+/**
+ * Initializer of a dropout layer's spec, dropping values with probability `rate`
+ * while training (since 1.7): PyTorch's `nn.Dropout(0.2)` is `MLP_DROPOUT(0.2)`.
+ */
+/* clang-format off */
+#define MLP_DROPOUT(rate)                                                                         \
+    {sizeof(mlp_layer_spec), 0, MLP_ACT_IDENTITY, 0, MLP_LAYER_DROPOUT, 0.0, (rate)}
 /* clang-format on */
 
 /**
  * Set a layer spec's struct_size and its defaults: size 0 (to be set),
- * ::MLP_ACT_IDENTITY, bias on, ::MLP_LAYER_DENSE, epsilon 1e-5.
+ * ::MLP_ACT_IDENTITY, bias on, ::MLP_LAYER_DENSE, epsilon 1e-5, rate 0.5.
  * @param[out] spec         the spec to fill.
  * @param      struct_size  sizeof(mlp_layer_spec) as the caller's header declares it.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a struct_size this library
@@ -271,7 +296,7 @@ typedef struct mlp_net mlp_net;
 
 /**
  * Create a network with `n_inputs` inputs followed by `n_layers` layers (dense, or
- * layer normalizations: mlp_layer_spec::kind), ready to train: its weights drawn as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
+ * layer normalizations or dropout: mlp_layer_spec::kind), ready to train: its weights drawn as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
  * for the layers with a rectifier, Xavier for the others), its biases 0 (since 1.5;
  * before, every weight started at 0, and a network trained from there learns little).
  * Draw them from another seed or scheme with mlp_net_init() (::MLP_INIT_ZEROS for

@@ -7,12 +7,13 @@
 static const mlp__layer_kind *const kinds[] = {
     [MLP_LAYER_DENSE] = &mlp__dense_layer,
     [MLP_LAYER_LAYERNORM] = &mlp__layernorm_layer,
+    [MLP_LAYER_DROPOUT] = &mlp__dropout_layer,
 };
 MLP__TABLE_COVERS(kinds, MLP__LAYER_KINDS - 1);
 static inline int listed(mlp_layer_kind k)
 {
     switch (k) {
-    case MLP_LAYER_DENSE: case MLP_LAYER_LAYERNORM: return 1;
+    case MLP_LAYER_DENSE: case MLP_LAYER_LAYERNORM: case MLP_LAYER_DROPOUT: return 1;
     }
     return 0;
 }

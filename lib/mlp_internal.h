@@ -271,7 +271,7 @@ static inline int mlp__small_layer(size_t in, size_t out) { return in * out <= M
 
 /* The kinds are mlp_layer_kind's values (include/mlp.h); their count, which the table is
  * checked at compile time to cover: */
-#define MLP__LAYER_KINDS 2
+#define MLP__LAYER_KINDS 3
 
 struct mlp__layer_kind;
 
@@ -287,6 +287,7 @@ typedef struct mlp_layer {
     size_t b_off;          /* dense: the bias's offset; meaningless without bias */
     size_t np;             /* how many parameters it has, from w_off on */
     double epsilon;        /* layer normalization: added to the variance */
+    double rate;           /* dropout: the probability of dropping a value */
 } mlp_layer;
 
 /* One block of a layer's parameters: where it lies in the network's block and how
@@ -360,6 +361,11 @@ typedef struct mlp__layer_kind {
 /* The kinds' entries, each in its kind's file. */
 extern const mlp__layer_kind mlp__dense_layer;
 extern const mlp__layer_kind mlp__layernorm_layer;
+extern const mlp__layer_kind mlp__dropout_layer;
+
+/* Dropout's masks (lib/dropout.c): the key of one training step, from the trainer's seed
+ * and the step's number (its step count after it: 1 for the first). */
+uint64_t mlp__dropout_key(uint64_t seed, uint64_t step);
 
 /* The table entry of `kind`, or NULL for a value the library does not know. */
 const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
@@ -564,6 +570,8 @@ struct mlp_trainer {
                               uses, swapped with state[] once every value is finite */
     double *block;         /* the allocation behind grad, state and shadow */
     unsigned long long t;  /* steps taken (Adam's t), at most MLP__MAX_STEPS */
+    uint64_t drop_seed;    /* dropout's masks: the last fit's seed, or the network's
+                              provenance seed when the trainer was made */
     size_t sgd_gen;        /* plain SGD: net->param_gen when wmax was last exact */
     double *wmax;          /* plain SGD: per layer, a bound on its parameters' magnitude */
     double *bounds;        /* plain SGD: 3 x (n_layers) for one step's magnitudes */
@@ -644,6 +652,8 @@ struct mlp_workspace {
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
     double *block;         /* every buffer above, each 64-byte aligned */
     uint64_t fits_id;      /* shape_id of the last network mlp_net_predict found it fits */
+    uint64_t drop_key;     /* dropout: the key of the training pass's masks (its step) */
+    size_t drop_row0;      /* dropout: the row of the whole batch the pass's first row is */
 };
 
 /* MLP_OK when `ws` was made for a network of `net`'s shape; else MLP_ERR_SHAPE
@@ -842,6 +852,14 @@ static inline void mlp__backward_pass(const mlp_net *net, const mlp_workspace *w
         mlp__layer_backward(net, ws, l, b->grad, da_prev, d, l > 0 ? ws->act[l - 1] : x, n);
         if (b->grad_ready != NULL) b->grad_ready(b->ctx, l);
     }
+}
+
+/* The next step's training pass: its dropout masks are those of the trainer's seed and
+ * the step's number, for rows that start at row0 of the whole batch. */
+static inline void mlp__training_pass(mlp_trainer *tr, size_t row0)
+{
+    tr->ws->drop_key = mlp__dropout_key(tr->drop_seed, tr->t + 1);
+    tr->ws->drop_row0 = row0;
 }
 
 #endif

@@ -31,7 +31,8 @@ mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
                               .activation = MLP_ACT_IDENTITY,
                               .bias = 1,
                               .kind = MLP_LAYER_DENSE,
-                              .epsilon = 1e-5};
+                              .epsilon = 1e-5,
+                              .rate = 0.5};
     return mlp__struct_init(spec, struct_size, &d, sizeof d, __func__, "mlp_layer_spec");
 }
 
@@ -51,7 +52,8 @@ static mlp_status layer_in(mlp_layer_spec *out, const mlp_layer_spec *layers, si
                             .activation = MLP_ACT_IDENTITY,
                             .bias = 1,
                             .kind = MLP_LAYER_DENSE,
-                            .epsilon = 1e-5};
+                            .epsilon = 1e-5,
+                            .rate = 0.5};
     return mlp__struct_in(out, sizeof *out, src, "mlp_net_create", "mlp_layer_spec");
 }
 
@@ -122,8 +124,10 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
         ls[l].out = out;
         ls[l].act = spec.activation;
         ls[l].ak = mlp__activation(spec.activation);
-        ls[l].has_bias = spec.bias != 0;
-        ls[l].epsilon = spec.kind == MLP_LAYER_DENSE ? 0.0 : spec.epsilon; /* dense: unused */
+        ls[l].has_bias = spec.bias != 0 && spec.kind != MLP_LAYER_DROPOUT; /* dropout: none */
+        /* the settings a kind reads; 0 for the others, so that a network and its file agree */
+        ls[l].epsilon = spec.kind == MLP_LAYER_LAYERNORM ? spec.epsilon : 0.0;
+        ls[l].rate = spec.kind == MLP_LAYER_DROPOUT ? spec.rate : 0.0;
         ls[l].w_off = off;
         ls[l].np = np;
         /* a bias, where there is one, is the layer's last out parameters */
@@ -260,7 +264,8 @@ mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
                                 .activation = l->act,
                                 .bias = l->has_bias,
                                 .kind = l->kind,
-                                .epsilon = l->epsilon};
+                                .epsilon = l->epsilon,
+                                .rate = l->rate};
     mlp_status s = mlp__struct_out(spec, &out, sizeof out, __func__, "mlp_layer_spec");
     if (s != MLP_OK) return s;
     if (n_in != NULL) *n_in = l->in;

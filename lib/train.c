@@ -122,6 +122,14 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     mlp_optimizer opt;
     s = mlp__optimizer_in(&opt, optimizer, __func__);
     if (s != MLP_OK) return s;
+    /* a dropout's masks change the function with every step: a line search or a
+     * Jacobian needs one function to minimize */
+    for (size_t l = 0; l < net->n_layers && mlp__optimizer(opt.kind)->step != NULL; l++)
+        MLP_CHECK(net->layers[l].kind != MLP_LAYER_DROPOUT, MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_create: layer %zu is a dropout, which %s cannot train (its "
+                  "masks change the function at every step): train with a first-order "
+                  "method, or without the dropout",
+                  l, mlp_optimizer_name(opt.kind));
 
     mlp_trainer *tr = calloc(1, sizeof *tr);
     MLP_CHECK(tr != NULL, MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate the trainer");
@@ -177,6 +185,7 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
         return s;
     }
     tr->net = net;
+    tr->drop_seed = net->record.info.seed;
     tr->loss = loss;
     tr->lk = mlp__loss(loss);
     tr->keep = mlp__keep_for(net, loss);
@@ -477,6 +486,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     mlp_net *net = tr->net;
     mlp_workspace *ws = tr->ws;
     const size_t last = net->n_layers - 1;
+    mlp__training_pass(tr, 0);
     mlp__forward(net, ws, x, n, tr->keep);
     const double loss = tr->lk->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target,
                                                n, net->layers[last].out, net->layers[last].act, n);
@@ -582,6 +592,7 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
     if (tr->opt.kind == MLP_OPT_SGD) return sgd_step(tr, loss_value, x, target, n);
     const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
     if (k->step != NULL) return k->step(tr, loss_value, x, target, n);
+    mlp__training_pass(tr, 0);
     mlp__forward(tr->net, tr->ws, x, n, tr->keep);
     const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
     if (loss_value != NULL) *loss_value = loss;
@@ -1392,7 +1403,7 @@ static void bucket_done(void *ctx, size_t l, double loss)
  * is started as the backward pass completes it (the same buckets on every process,
  * an empty shard's included), and the call ends with the reducer's wait. */
 static mlp_status shard_block(mlp_trainer *tr, const shard_plan *p, double *g, const double *x,
-                              const double *t, size_t n, size_t of)
+                              const double *t, size_t n, size_t of, size_t row0)
 {
     const mlp_net *net = tr->net;
     const size_t np = net->n_params, k = mlp_net_n_outputs(net);
@@ -1402,6 +1413,7 @@ static mlp_status shard_block(mlp_trainer *tr, const shard_plan *p, double *g, c
         memset(g, 0, (np + 2) * sizeof *g);
         for (size_t l = net->n_layers; buckets && l-- > 0;) bucket_done(&b, l, 0.0);
     } else {
+        mlp__training_pass(tr, row0);
         mlp__forward(net, tr->ws, x, n, tr->keep);
         g[np + 1] = metric_sum(tr->loss, tr->ws->act[net->n_layers - 1], t, n, k);
         const double mean = mlp__backward_hooked(net, tr->ws, tr->loss, g, x, t, n, of,
@@ -1428,8 +1440,9 @@ static mlp_status shard_step(mlp_trainer *tr, shard_plan *p, const fit_buffers *
 {
     const mlp_net *net = tr->net;
     const size_t np = net->n_params, in = net->n_inputs, k = mlp_net_n_outputs(net);
-    size_t total = 0, first;
+    size_t total = 0, first, row0 = 0; /* row0: where shard s's rows start in the batch */
     for (size_t s = 0; s < p->S; s++) total += shard_rows_at(p, s, i, &first);
+    for (size_t s = 0; s < p->lo; s++) row0 += shard_rows_at(p, s, i, &first);
     for (size_t s = p->lo; s < p->hi; s++) {
         const size_t n = shard_rows_at(p, s, i, &first);
         const size_t base = p->local ? p->toff[s] : 0;
@@ -1439,7 +1452,8 @@ static mlp_status shard_step(mlp_trainer *tr, shard_plan *p, const fit_buffers *
             memcpy(b->tb + r * k, tv->y + row * k, k * sizeof *b->tb);
         }
         double *g = s == p->lo ? p->blk : p->part;
-        if ((*comm = shard_block(tr, p, g, b->xb, b->tb, n, total)) != MLP_OK) return *comm;
+        if ((*comm = shard_block(tr, p, g, b->xb, b->tb, n, total, row0)) != MLP_OK) return *comm;
+        row0 += n;
         if (s > p->lo) add_block(p->blk, p->part, np + 2);
     }
     if (p->red != NULL && p->r.start == NULL &&
@@ -1647,6 +1661,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     }
     memcpy(b.good, net->params, np * sizeof *b.good);
     memcpy(b.best, net->params, np * sizeof *b.best);
+    tr->drop_seed = opt.seed; /* dropout's masks: this fit's seed and each step's number */
 
     double *h_loss = tr->history, *h_val = h_loss + opt.epochs, *h_metric = h_val + opt.epochs;
     double *h_vmetric = h_metric + opt.epochs, *h_lr = h_vmetric + opt.epochs;

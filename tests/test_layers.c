@@ -1,4 +1,4 @@
-/* Layer kinds beyond dense: layer normalization. Its forward pass against the formula
+/* Layer kinds beyond dense: layer normalization and dropout. Layer normalization's forward pass against the formula
  * written out here in long double, its gradients against finite differences (and the
  * Levenberg-Marquardt Jacobian against the gradient), every optimizer's steps, the
  * spec's checks, the file record (format 6) and what a hostile file may hold. Built
@@ -444,6 +444,231 @@ START_TEST(layernorm_same_bits_at_every_thread_count)
 }
 END_TEST
 
+/* ---- dropout ---------------------------------------------------------------------- */
+
+/* 5 inputs -> dense 12 (tanh) -> dropout (rate) -> dense 2. */
+static mlp_net *drop_net(double rate, uint64_t seed)
+{
+    const mlp_layer_spec layers[3] = {MLP_LAYER(12, MLP_ACT_TANH, 1), MLP_DROPOUT(rate),
+                                      MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 5, layers, 3), MLP_OK);
+    uint64_t st = seed;
+    tu_fill(&st, mlp_net_params(net), mlp_net_n_params(net), -0.8, 0.8);
+    return net;
+}
+
+START_TEST(dropout_drops_only_while_training)
+{
+    enum { N = 40, M = 500 };
+    const mlp_layer_spec one = MLP_DROPOUT(0.3);
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, M, &one, 1), MLP_OK);
+    ck_assert_uint_eq(mlp_net_n_params(net), 0);
+    double *x = malloc(N * M * sizeof *x), *y = malloc(N * M * sizeof *y);
+    uint64_t st = 3;
+    tu_fill(&st, x, N * M, 0.5, 2);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
+    /* predicting: the identity */
+    ck_assert_int_eq(mlp_net_predict(net, ws, y, x, N), MLP_OK);
+    ck_assert_mem_eq(y, x, N * M * sizeof *x);
+    /* a training pass: 30 % dropped (20,000 draws: 0.3 ± 0.0032 is one standard
+     * deviation), the others scaled by 1 / 0.7 exactly */
+    ws->drop_key = mlp__dropout_key(7, 1);
+    mlp__forward(net, ws, x, N, MLP__KEEP_Z | MLP__KEEP_LOGITS);
+    const double *a = ws->act[0];
+    size_t dropped = 0;
+    for (size_t i = 0; i < N * M; i++) {
+        if (a[i] == 0.0) dropped++;
+        else ck_assert_double_eq(a[i], x[i] * (1.0 / (1.0 - 0.3)));
+    }
+    const double frac = (double)dropped / (N * M);
+    ck_assert_msg(fabs(frac - 0.3) < 0.02, "dropped %.4f of the values", frac);
+    /* counter-based: the second half of the rows, as a shard starting at row N/2 of the
+     * batch, draws the same masks; another step draws others */
+    double *whole = malloc(N * M * sizeof *whole);
+    memcpy(whole, a, N * M * sizeof *whole);
+    ws->drop_row0 = N / 2;
+    mlp__forward(net, ws, x + N / 2 * M, N / 2, MLP__KEEP_Z | MLP__KEEP_LOGITS);
+    ck_assert_mem_eq(ws->act[0], whole + N / 2 * M, N / 2 * M * sizeof *whole);
+    ws->drop_row0 = 0;
+    ws->drop_key = mlp__dropout_key(7, 2);
+    mlp__forward(net, ws, x, N, MLP__KEEP_Z | MLP__KEEP_LOGITS);
+    ck_assert(memcmp(ws->act[0], whole, N * M * sizeof *whole) != 0);
+    free(whole);
+    free(x);
+    free(y);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+START_TEST(dropout_gradients_check)
+{
+    double x[12 * 5], t[12 * 2], err = 1;
+    uint64_t st = 19;
+    tu_fill(&st, x, 60, -2, 2);
+    tu_fill(&st, t, 24, -1, 1);
+    mlp_net *net = drop_net(0.4, 5), *plain = drop_net(0.0, 5);
+    ck_assert_int_eq(mlp_net_gradient_check(&err, net, MLP_LOSS_MSE, TU_ROWS(x, 5, t, 2, 12), 1e-3),
+                     MLP_OK);
+    ck_assert_msg(err < 1e-6, "relative error %g", err);
+    /* the masks are applied: another gradient than the same weights' without them */
+    const size_t np = mlp_net_n_params(net);
+    double g[128], h[128], loss;
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 12), MLP_OK);
+    ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, TU_ROWS(x, 5, t, 2, 12)),
+                     MLP_OK);
+    ck_assert_int_eq(mlp_net_gradient(plain, ws, MLP_LOSS_MSE, h, &loss, TU_ROWS(x, 5, t, 2, 12)),
+                     MLP_OK);
+    ck_assert(memcmp(g, h, np * sizeof *g) != 0);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+    mlp_net_free(plain);
+}
+END_TEST
+
+/* A fit with dropout: the same bits at one and two threads, on a rerun, and resumed
+ * from a checkpoint; sharded in one process, the same bits at every thread count;
+ * L-BFGS and Levenberg-Marquardt refuse it by name. */
+START_TEST(dropout_fits_reproducibly)
+{
+    enum { N = 400 };
+    double *x = malloc(N * 5 * sizeof *x), *t = malloc(N * 2 * sizeof *t);
+    uint64_t st = 29;
+    tu_fill(&st, x, N * 5, -2, 2);
+    tu_fill(&st, t, N * 2, -1, 1);
+    mlp_fit_options f = tu_fit_options();
+    f.batch_size = 16;
+    f.seed = 11;
+    double w[4][128];
+    size_t np = 0;
+    for (int run = 0; run < 4; run++) {
+        /* 0: 4 epochs at 1 thread; 1: the same at 2; 2: 2 epochs, a checkpoint, 2 more;
+         * 3: 4 epochs on 2 shards in one process, at 2 threads (checked against 1 below) */
+        ck_assert_int_eq(mlp_set_num_threads(run == 0 ? 1 : 2), MLP_OK);
+        mlp_net *net = drop_net(0.3, 6);
+        np = mlp_net_n_params(net);
+        mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+        mlp_trainer *tr = NULL;
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
+        f.epochs = run == 2 ? 2 : 4;
+        f.shards = run == 3 ? 2 : 0;
+        ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 5, t, 2, N), &f), MLP_OK);
+        if (run == 2) {
+            size_t size = 0;
+            unsigned char *ck = malloc(1 << 16);
+            ck_assert_int_eq(mlp__trainer_save_buffer(tr, ck, 1 << 16, &size), MLP_OK);
+            mlp_trainer_free(tr);
+            mlp_net_free(net);
+            ck_assert_int_eq(mlp_trainer_load_buffer(&tr, &net, ck, size, 16), MLP_OK);
+            free(ck);
+            ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 5, t, 2, N), &f), MLP_OK);
+        }
+        ck_assert_ptr_null(inv_trainer(tr));
+        memcpy(w[run], mlp_net_params(net), np * sizeof(double));
+        mlp_trainer_free(tr);
+        mlp_net_free(net);
+    }
+    ck_assert_msg(memcmp(w[0], w[1], np * sizeof(double)) == 0, "other bits at two threads");
+    ck_assert_msg(memcmp(w[0], w[2], np * sizeof(double)) == 0, "other bits after a checkpoint");
+    /* sharded at one thread */
+    ck_assert_int_eq(mlp_set_num_threads(1), MLP_OK);
+    mlp_net *net = drop_net(0.3, 6);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+    mlp_trainer *tr = NULL;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
+    f.epochs = 4;
+    f.shards = 2;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 5, t, 2, N), &f), MLP_OK);
+    ck_assert_msg(memcmp(w[3], mlp_net_params(net), np * sizeof(double)) == 0,
+                  "a sharded fit: other bits at one thread");
+    mlp_trainer_free(tr);
+    ck_assert_int_eq(mlp_set_num_threads(0), MLP_OK);
+    for (int k = MLP_OPT_LBFGS; k <= MLP_OPT_LM; k++) {
+        o = tu_optimizer((mlp_optimizer_kind)k);
+        ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 is a dropout, which"));
+    }
+    mlp_net_free(net);
+    free(x);
+    free(t);
+}
+END_TEST
+
+START_TEST(dropout_spec_and_file_record)
+{
+    mlp_layer_spec layers[3] = {MLP_LAYER(4, MLP_ACT_RELU, 1), MLP_DROPOUT(0.25),
+                                MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    mlp_net *net = NULL;
+    const double bad[] = {1.0, -0.1, NAN, 2.0};
+    for (size_t i = 0; i < 4; i++) {
+        layers[1].rate = bad[i];
+        ck_assert_int_eq(mlp_net_create(&net, 3, layers, 3), MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "must be at least 0 and below 1"));
+    }
+    layers[1].rate = 0.25;
+    layers[1].activation = MLP_ACT_RELU;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 3), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "a dropout has none"));
+    layers[1].activation = MLP_ACT_IDENTITY;
+    layers[1].size = 3;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 3), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 is a dropout of 4 values, its size is 3"));
+    layers[1].size = 0;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 3), MLP_OK);
+    mlp_layer_spec got;
+    ck_assert_int_eq(mlp_layer_spec_init(&got, sizeof got), MLP_OK);
+    ck_assert_int_eq(mlp_net_layer(net, 1, &got, NULL), MLP_OK);
+    ck_assert_int_eq(got.kind, MLP_LAYER_DROPOUT);
+    ck_assert_double_eq(got.rate, 0.25);
+    ck_assert_int_eq(got.bias, 0);
+    ck_assert_uint_eq(got.size, 4);
+    size_t size = 0;
+    unsigned char *orig = tu_saved(net, &size);
+    ck_assert_uint_eq(orig[8], 6);
+    mlp_net *back = tu_reloaded(net);
+    ck_assert_int_eq(mlp_net_layer(back, 1, &got, NULL), MLP_OK);
+    ck_assert_int_eq(got.kind, MLP_LAYER_DROPOUT);
+    ck_assert_double_eq(got.rate, 0.25);
+    mlp_net_free(back);
+    /* the dropout's record: size, activation, bias, kind, count, rate */
+    const size_t rec = 56 + 24, rate_at = rec + 24;
+    double rate;
+    memcpy(&rate, orig + rate_at, sizeof rate);
+    ck_assert_double_eq(rate, 0.25);
+    const struct {
+        size_t offset;
+        int width;
+        uint64_t value;
+        const char *detail;
+    } edits[] = {
+        {rate_at, 8, 0x3FF0000000000000ull, "has rate 1, must be at least 0 and below 1"},
+        {rate_at, 8, 0xBFF0000000000000ull, "has rate -1, must be at least 0"},
+        {rate_at, 8, 0x7FF0000000000000ull, "a layer's values: value 0 is not finite"},
+        {rec + 8, 4, MLP_ACT_TANH, "a dropout has none"},
+        {rec + 20, 4, 0, "layer 1 (a dropout) holds 0 values, its kind keeps 1"},
+    };
+    unsigned char *b = malloc(size);
+    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+        memcpy(b, orig, size);
+        for (int i = 0; i < edits[e].width; i++)
+            b[edits[e].offset + i] = (unsigned char)(edits[e].value >> (8 * i));
+        tu_fix_crc(b, size);
+        mlp_net *got_net = (mlp_net *)b;
+        ck_assert_msg(mlp_net_load_buffer(&got_net, b, size) == MLP_ERR_FORMAT, "edit %zu accepted", e);
+        ck_assert_ptr_null(got_net);
+        ck_assert_msg(strstr(mlp_error_detail(), edits[e].detail) != NULL,
+                      "edit %zu: detail \"%s\" lacks \"%s\"", e, mlp_error_detail(), edits[e].detail);
+    }
+    free(b);
+    free(orig);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *layers_suite(void)
 {
     Suite *s = suite_create("layers");
@@ -458,6 +683,13 @@ static Suite *layers_suite(void)
     tcase_add_test(tc, layernorm_checkpoint_resumes);
     tcase_add_test(tc, layernorm_same_bits_at_every_thread_count);
     suite_add_tcase(s, tc);
+    TCase *td = tcase_create("dropout");
+    tcase_set_timeout(td, 120);
+    tcase_add_test(td, dropout_drops_only_while_training);
+    tcase_add_test(td, dropout_gradients_check);
+    tcase_add_test(td, dropout_fits_reproducibly);
+    tcase_add_test(td, dropout_spec_and_file_record);
+    suite_add_tcase(s, td);
     return s;
 }
 

@@ -275,6 +275,8 @@ static const char help[] =
     "      --activation NAME  hidden activation (default relu)\n"
     "      --norm KIND        layer (a layer normalization after each hidden layer,\n"
     "                         before its activation) or none (default)\n"
+    "      --dropout RATE     a dropout after each hidden layer, dropping values with\n"
+    "                         this probability while training (default 0: none)\n"
     "      --epochs N         at most (default 200)\n"
     "      --batch N          rows per step, 0 for all (default 32; lbfgs, lm and\n"
     "                         irprop- take all rows)\n"
@@ -313,6 +315,7 @@ typedef struct opts {
     mlp_task task;
     size_t hidden[16], n_hidden;
     int norm; /* 1: a layer normalization after each hidden layer */
+    double dropout; /* > 0: a dropout after each hidden layer */
     mlp_activation activation;
     size_t epochs, batch, patience, cv;
     int batch_set, lr_set, patience_set, test_set, refit;
@@ -348,7 +351,7 @@ enum {
     OPT_INPUTS = 256, OPT_TASK, OPT_HIDDEN, OPT_ACTIVATION, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
     OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
     OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_HELP,
-    OPT_VERSION, OPT_NORM
+    OPT_VERSION, OPT_NORM, OPT_DROPOUT
 };
 
 static const struct option long_options[] = {
@@ -358,6 +361,7 @@ static const struct option long_options[] = {
     {"hidden", required_argument, NULL, OPT_HIDDEN},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"norm", required_argument, NULL, OPT_NORM},
+    {"dropout", required_argument, NULL, OPT_DROPOUT},
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -447,6 +451,11 @@ static void parse_options(opts *o, int argc, char **argv)
             if (strcmp(optarg, "layer") == 0) o->norm = 1;
             else if (strcmp(optarg, "none") == 0) o->norm = 0;
             else usage_error("--norm: '%s' is not a normalization: layer or none", optarg);
+            break;
+        case OPT_DROPOUT:
+            o->dropout = number(optarg, "--dropout");
+            if (!(o->dropout >= 0 && o->dropout < 1))
+                usage_error("--dropout: %s is not a probability below 1", optarg);
             break;
         case OPT_EPOCHS: o->epochs = count(optarg, "--epochs"); break;
         case OPT_BATCH: o->batch = count(optarg, "--batch"), o->batch_set = 1; break;
@@ -657,7 +666,7 @@ typedef struct run_result {
 static mlp_net *new_net(const opts *o, const mlp_table *t, const mlp_dataset *all)
 {
     const size_t k = all->n_classes > 0 ? all->n_classes : all->n_targets;
-    mlp_layer_spec spec[33];
+    mlp_layer_spec spec[49];
     size_t n = 0;
     for (size_t l = 0; l < o->n_hidden; l++) {
         if (o->norm) { /* Linear, LayerNorm, then the activation, as PyTorch users write it */
@@ -666,6 +675,7 @@ static mlp_net *new_net(const opts *o, const mlp_table *t, const mlp_dataset *al
         } else {
             spec[n++] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], o->activation, 1);
         }
+        if (o->dropout > 0) spec[n++] = (mlp_layer_spec)MLP_DROPOUT(o->dropout);
     }
     spec[n++] =
         (mlp_layer_spec)MLP_LAYER(k, all->n_classes > 0 ? MLP_ACT_SOFTMAX : MLP_ACT_IDENTITY, 1);
@@ -1112,7 +1122,9 @@ static int cmd_info(const opts *o, int argc, char **argv)
         mlp_layer_spec li;
         check(mlp_layer_spec_init(&li, sizeof li), "mlp_layer_spec_init");
         check(mlp_net_layer(net, l, &li, NULL), "mlp_net_layer");
-        if (li.kind == MLP_LAYER_LAYERNORM) {
+        if (li.kind == MLP_LAYER_DROPOUT) {
+            printf(" -> dropout %g", li.rate);
+        } else if (li.kind == MLP_LAYER_LAYERNORM) {
             printf(" -> layernorm");
             if (li.epsilon != 1e-5) printf(" (epsilon %g)", li.epsilon);
             if (li.activation != MLP_ACT_IDENTITY)

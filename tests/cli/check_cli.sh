@@ -53,6 +53,39 @@ tail -n +2 "$dir/reg_pred.csv" | paste -d, - "$dir/reg_exported.csv" | awk -F, '
     fail "regression: the exported file predicts otherwise"
 "$mlp" info "$dir/reg.mlp" | grep -q "^target: y$" || fail "info names no target"
 
+# --- layer normalization (1.7) -----------------------------------------------------
+"$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --norm layer --epochs 150 -q \
+    -o "$dir/reg_ln.mlp" > /dev/null
+"$mlp" eval "$dir/reg_ln.mlp" "$dir/reg_test.csv" > "$dir/reg_ln_eval.txt"
+r2=$(awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$dir/reg_ln_eval.txt")
+awk -v r="$r2" 'BEGIN { exit !(r >= 0.9) }' || fail "regression with --norm layer: R^2 $r2 < 0.9"
+"$mlp" info "$dir/reg_ln.mlp" | grep -q "inputs -> 32 identity -> layernorm relu -> 16 identity -> layernorm relu -> 1 identity;" ||
+    fail "info does not list the layer normalizations: $("$mlp" info "$dir/reg_ln.mlp" | head -1)"
+if "$mlp" export "$dir/reg_ln.mlp" -o "$dir/ln.c" 2> "$dir/ln_export.txt"; then
+    fail "the export wrote a network with a layer normalization"
+fi
+grep -q "layer 1 is a layer normalization, which the C export does not write" "$dir/ln_export.txt" ||
+    fail "the export's refusal: $(cat "$dir/ln_export.txt")"
+[ ! -e "$dir/ln.c" ] || fail "a refused export left $dir/ln.c"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --norm batch -q -o "$dir/x.mlp" > /dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--norm batch: exit $rc, not a usage error"
+# --- dropout (1.7) ---------------------------------------------------------------------
+"$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --dropout 0.1 --epochs 150 -q \
+    -o "$dir/reg_do.mlp" > /dev/null
+"$mlp" eval "$dir/reg_do.mlp" "$dir/reg_test.csv" > "$dir/reg_do_eval.txt"
+r2=$(awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$dir/reg_do_eval.txt")
+awk -v r="$r2" 'BEGIN { exit !(r >= 0.85) }' || fail "regression with --dropout 0.1: R^2 $r2 < 0.85"
+"$mlp" info "$dir/reg_do.mlp" | grep -q "inputs -> 32 relu -> dropout 0.1 -> 16 relu -> dropout 0.1 -> 1 identity;" ||
+    fail "info does not list the dropouts: $("$mlp" info "$dir/reg_do.mlp" | head -1)"
+# predictions are the network's without the dropouts (they only act while training)
+"$mlp" predict "$dir/reg_do.mlp" "$dir/reg_new.csv" -q > "$dir/do_a.csv"
+"$mlp" predict "$dir/reg_do.mlp" "$dir/reg_new.csv" -q > "$dir/do_b.csv"
+cmp -s "$dir/do_a.csv" "$dir/do_b.csv" || fail "two predictions with a dropout differ"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --dropout 1 -q -o "$dir/x.mlp" > /dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--dropout 1: exit $rc, not a usage error"
+
 # --- what a first user meets (1.5) ----------------------------------------------
 # early stopping: the kept epoch is the one train names, info names and the export's
 # comment names (1.4's info named the epoch of the lowest training loss)

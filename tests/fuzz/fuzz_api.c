@@ -119,13 +119,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const mlp_activation act = (mlp_activation)(a % n_acts);
         spec[l] = (mlp_layer_spec)MLP_LAYER(width, act, byte(&in) & 1);
         /* the activation byte's high part (unused before 1.7, so the corpus keeps its
-         * meaning) makes some layers layer normalizations: of the input's width or
-         * (refused) another, some with an epsilon of 0 (refused) */
+         * meaning) makes some layers layer normalizations (of the input's width or,
+         * refused, another; some with an epsilon of 0, refused) or dropouts */
         const unsigned high = a / (unsigned)n_acts;
         if (high % 4 == 3) {
             spec[l].kind = MLP_LAYER_LAYERNORM;
             spec[l].size = high % 8 == 7 ? width : 0;
             spec[l].epsilon = high % 16 == 15 ? 0.0 : 1e-5;
+        } else if (high % 4 == 2) { /* a dropout, some with a rate of 1 (refused) */
+            spec[l].kind = MLP_LAYER_DROPOUT;
+            spec[l].size = high % 8 == 6 ? width : 0;
+            spec[l].activation = high % 32 == 30 ? act : MLP_ACT_IDENTITY;
+            spec[l].rate = high % 16 == 14 ? 1.0 : 0.3;
         }
     }
     mlp_net *net;

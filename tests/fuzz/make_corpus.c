@@ -76,6 +76,19 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/checkpoint-layernorm", dir);
     mlp_trainer_save(tr, path);
     mlp_trainer_free(tr);
+
+    /* a dropout (format 6), and a checkpoint of it after a step */
+    const mlp_layer_spec e[3] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_DROPOUT(0.25),
+                                 MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
+    mlp_net *ne;
+    mlp_net_create(&ne, 2, e, 3);
+    save_net(dir, "dense-dropout-dense", ne);
+    mlp_trainer_create(&tr, ne, MLP_LOSS_MSE, &o, 4);
+    mlp_trainer_step(tr, NULL, TU_DATA(xd, td, 4));
+    snprintf(path, sizeof path, "%s/checkpoint-dropout", dir);
+    mlp_trainer_save(tr, path);
+    mlp_trainer_free(tr);
+    mlp_net_free(ne);
     mlp_net_free(na);
     mlp_net_free(nb);
     mlp_net_free(nc);

@@ -46,13 +46,19 @@ static void make_data(void)
     }
 }
 
+/* > 0: make_net puts a dropout of this rate after the first hidden layer */
+static double dropout_rate;
+
 static mlp_net *make_net(size_t hidden)
 {
-    const mlp_layer_spec spec[] = {MLP_LAYER(hidden, MLP_ACT_TANH, 1),
+    const mlp_layer_spec spec[] = {MLP_LAYER(hidden, MLP_ACT_TANH, 1), MLP_DROPOUT(dropout_rate),
                                    MLP_LAYER(hidden, MLP_ACT_RELU, 1),
                                    MLP_LAYER(OUT, MLP_ACT_IDENTITY, 1)};
+    const mlp_layer_spec plain[] = {spec[0], spec[2], spec[3]};
     mlp_net *net = NULL;
-    if (mlp_net_create(&net, IN, spec, 3) != MLP_OK) abort();
+    if (mlp_net_create(&net, IN, dropout_rate > 0 ? spec : plain, dropout_rate > 0 ? 4 : 3) !=
+        MLP_OK)
+        abort();
     if (mlp_net_init(net, MLP_INIT_HE, 5) != MLP_OK) abort();
     return net;
 }
@@ -135,6 +141,42 @@ static double *fit_here(mlp_optimizer_kind kind, int local, size_t epochs, size_
     mlp_status s = mlp_trainer_fit(tr, NULL, &d, &f);
     CHECK(s == MLP_OK, "single-process fit: %s", mlp_error_detail());
     return take_weights(net, tr);
+}
+
+/* Dropout's masks follow each value's row in the whole batch: ranks, reruns, the
+ * overlapped reduction and one process with as many shards draw the same. */
+static void identity_dropout(mlp_mpi *ctx)
+{
+    dropout_rate = 0.25;
+    mlp_net *probe = make_net(12);
+    const size_t np = mlp_net_n_params(probe);
+    mlp_net_free(probe);
+    for (int local = 0; local <= 1; local++) {
+        mlp_status s1, s2, s3;
+        double *w1 = fit_mpi(ctx, MLP_OPT_ADAM, local, 5, &s1);
+        double *w2 = fit_mpi(ctx, MLP_OPT_ADAM, local, 5, &s2);
+        CHECK(s1 == MLP_OK && s2 == MLP_OK, "dropout: fit failed: %s", mlp_error_detail());
+        CHECK(same_everywhere(w1, np), "dropout local=%d: ranks differ", local);
+        CHECK(memcmp(w1, w2, np * sizeof *w1) == 0, "dropout local=%d: a rerun differs", local);
+        CHECK(mlp_mpi_set_overlap(ctx, 1, 0) == MLP_OK, "overlap: %s", mlp_mpi_last_error(ctx));
+        double *w3 = fit_mpi(ctx, MLP_OPT_ADAM, local, 5, &s3);
+        mlp_mpi_set_overlap(ctx, 0, 0);
+        CHECK(s3 == MLP_OK && memcmp(w1, w3, np * sizeof *w1) == 0,
+              "dropout local=%d: overlapped, other bits", local);
+        double *ws = fit_here(MLP_OPT_ADAM, local, 5, (size_t)size);
+        CHECK(memcmp(w1, ws, np * sizeof *w1) == 0,
+              "dropout local=%d: %d ranks differ from one process with %d shards", local, size,
+              size);
+        if (rank == 0)
+            printf("  adam with a dropout, %d ranks%s: same bits on every rank, on a rerun, "
+                   "overlapped, and as one process with %d shards\n",
+                   size, local ? ", rows of their own" : "", size);
+        free(w1);
+        free(w2);
+        free(w3);
+        free(ws);
+    }
+    dropout_rate = 0;
 }
 
 static void identity(mlp_mpi *ctx)
@@ -452,6 +494,7 @@ int main(int argc, char **argv)
     CHECK(mlp_mpi_set_overlap(NULL, 1, 0) == MLP_ERR_INVALID_ARG, "overlap on NULL");
     if (rank == 0) printf("libmlp-mpi on %d ranks\n", size);
     identity(ctx);
+    identity_dropout(ctx);
     checkpoint(ctx, argc > 1 ? argv[1] : ".");
     if (size > 1) {
         failure(ctx, "shape", MLP_ERR_SHAPE);
