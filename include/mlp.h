@@ -309,8 +309,9 @@ typedef struct mlp_net mlp_net;
  *                       element must share.
  * @param      n_layers  1 to 4096.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, zero or too large sizes, unknown
- *         activation or kind, a layer normalization whose size is not its input's or
- *         whose epsilon is not positive and finite, a bad struct_size),
+ *         activation or kind, a layer normalization or dropout whose size is not its
+ *         input's, an epsilon that is not positive and finite, a rate outside [0, 1),
+ *         a network without parameters (dropouts alone), a bad struct_size),
  *         ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,

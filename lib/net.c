@@ -96,6 +96,10 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
         n_params += np;
         in = out;
     }
+    /* the loader's rule too: a file holds at least one parameter */
+    MLP_CHECK(n_params > 0, MLP_ERR_INVALID_ARG,
+              "mlp_net_create: the network has no parameters (every layer is a dropout): it "
+              "would have nothing to learn; add a dense layer");
 
     mlp_net *n = calloc(1, sizeof *n);
     mlp_layer *ls = calloc(n_layers, sizeof *ls);
