@@ -641,6 +641,7 @@ struct mlp_workspace {
     size_t n_inputs;
     size_t n_layers;
     size_t *sizes;         /* n_layers output sizes, the shape this workspace serves */
+    mlp_layer_kind *kinds; /* n_layers kinds: what each layer's kept buffer is sized for */
     double **act;          /* n_layers buffers, each (max_batch, sizes[l]) row-major */
     double **z;            /* n_layers pre-activation buffers (max_batch, sizes[l]), kept by
                               training passes: for hidden layers whose activation needs it

@@ -57,11 +57,13 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
 
     mlp_workspace *w = calloc(1, sizeof *w);
     size_t *sizes = calloc(n_layers, sizeof *sizes);
+    mlp_layer_kind *kinds = calloc(n_layers, sizeof *kinds);
     double **act = calloc(2 * n_layers, sizeof *act);
     double *block = aligned_alloc(64, total * sizeof(double));
-    if (w == NULL || sizes == NULL || act == NULL || block == NULL) {
+    if (w == NULL || sizes == NULL || kinds == NULL || act == NULL || block == NULL) {
         free(w);
         free(sizes);
+        free(kinds);
         free(act);
         free(block);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_workspace_create: cannot allocate %zu doubles",
@@ -70,6 +72,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     size_t off = 0;
     for (size_t l = 0; l < n_layers; l++) {
         sizes[l] = net->layers[l].out;
+        kinds[l] = net->layers[l].kind;
         act[l] = block + off;
         off += padded(max_batch * sizes[l]);
     }
@@ -91,6 +94,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     w->n_inputs = net->n_inputs;
     w->n_layers = n_layers;
     w->sizes = sizes;
+    w->kinds = kinds;
     w->act = act;
     w->block = block;
     *ws = w;
@@ -101,6 +105,7 @@ void mlp_workspace_free(mlp_workspace *ws)
 {
     if (ws == NULL) return;
     free(ws->sizes);
+    free(ws->kinds);
     free(ws->act);
     free(ws->block);
     free(ws);
@@ -114,10 +119,17 @@ mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int 
     MLP_CHECK(ws->n_inputs == net->n_inputs && ws->n_layers == net->n_layers, MLP_ERR_SHAPE,
               "%s: workspace is for %zu inputs and %zu layers, the network has %zu and %zu", fn,
               ws->n_inputs, ws->n_layers, net->n_inputs, net->n_layers);
-    for (size_t l = 0; l < net->n_layers; l++)
+    for (size_t l = 0; l < net->n_layers; l++) {
         MLP_CHECK(ws->sizes[l] == net->layers[l].out, MLP_ERR_SHAPE,
                   "%s: workspace layer %zu has %zu nodes, the network's has %zu", fn, l,
                   ws->sizes[l], net->layers[l].out);
+        /* what a layer keeps for its backward pass, and so its buffers, follow its kind */
+        MLP_CHECK(ws->kinds[l] == net->layers[l].kind, MLP_ERR_SHAPE,
+                  "%s: workspace layer %zu is for %s, the network's layer %zu is %s: create "
+                  "the workspace from this network",
+                  fn, l, mlp__layer_kind_of(ws->kinds[l])->name, l,
+                  net->layers[l].type->name);
+    }
     if (!training) return MLP_OK;
     for (size_t l = 0; l < net->n_layers; l++)
         MLP_CHECK(kept(net, l) == 0 || ws->z[l] != NULL, MLP_ERR_SHAPE,

@@ -247,6 +247,27 @@ END_TEST
 START_TEST(layernorm_spec_is_checked)
 {
     mlp_net *net = NULL;
+    /* a workspace is for its network's kinds, not only its widths: a layer
+     * normalization keeps more per row than a dense layer of its width */
+    {
+        const mlp_layer_spec d[3] = {MLP_LAYER(4, MLP_ACT_ELU, 1), MLP_LAYER(4, MLP_ACT_ELU, 1),
+                                     MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+        const mlp_layer_spec n[3] = {MLP_LAYER(4, MLP_ACT_ELU, 1), MLP_LAYERNORM(MLP_ACT_ELU),
+                                     MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+        mlp_net *a = NULL, *b = NULL;
+        ck_assert_int_eq(mlp_net_create(&a, 3, d, 3), MLP_OK);
+        ck_assert_int_eq(mlp_net_create(&b, 3, n, 3), MLP_OK);
+        mlp_workspace *ws = NULL;
+        ck_assert_int_eq(mlp_workspace_create(&ws, a, 8), MLP_OK);
+        double x[8 * 3] = {0}, t[8] = {0}, g[64], loss, y[8];
+        ck_assert_int_eq(mlp_net_gradient(b, ws, MLP_LOSS_MSE, g, &loss, TU_ROWS(x, 3, t, 1, 8)),
+                         MLP_ERR_SHAPE);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "workspace layer 1 is for a dense layer, the network's layer 1 is a layer normalization"));
+        ck_assert_int_eq(mlp_net_predict(b, ws, y, x, 8), MLP_ERR_SHAPE);
+        mlp_workspace_free(ws);
+        mlp_net_free(a);
+        mlp_net_free(b);
+    }
     mlp_layer_spec layers[2] = {MLP_LAYER(4, MLP_ACT_RELU, 1), MLP_LAYERNORM(MLP_ACT_IDENTITY)};
     layers[1].size = 5;
     ck_assert_int_eq(mlp_net_create(&net, 3, layers, 2), MLP_ERR_INVALID_ARG);
