@@ -389,10 +389,12 @@ MLP_API const double *mlp_net_params_const(const mlp_net *net);
  * Copy a layer's weights in.
  * @param     net      the network.
  * @param     layer    0 = first hidden layer.
- * @param[in] weights  the row-major (out, in) matrix, row j holding node j's incoming weights.
- * @param     count    must equal out * in.
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer), ::MLP_ERR_SHAPE (count),
- *         ::MLP_ERR_NUMERIC (a NaN or infinite weight; nothing is changed).
+ * @param[in] weights  the row-major (out, in) matrix, row j holding node j's incoming
+ *                     weights; for a layer normalization, its gains γ (size values).
+ * @param     count    must equal out * in (a layer normalization: its size).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a dropout: it has no
+ *         weights), ::MLP_ERR_SHAPE (count), ::MLP_ERR_NUMERIC (a NaN or infinite
+ *         weight; nothing is changed).
  */
 MLP_API mlp_status mlp_net_set_weights(mlp_net *net, size_t layer, const double *weights,
                                        size_t count);
@@ -401,9 +403,11 @@ MLP_API mlp_status mlp_net_set_weights(mlp_net *net, size_t layer, const double 
  * Copy a layer's weights out.
  * @param      net      the network.
  * @param      layer    0 = first hidden layer.
- * @param[out] weights  receives the row-major (out, in) matrix.
- * @param      count    must equal out * in.
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer), ::MLP_ERR_SHAPE (count).
+ * @param[out] weights  receives the row-major (out, in) matrix; for a layer
+ *                      normalization, its gains γ.
+ * @param      count    must equal out * in (a layer normalization: its size).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a dropout: it has no
+ *         weights), ::MLP_ERR_SHAPE (count).
  */
 MLP_API mlp_status mlp_net_get_weights(const mlp_net *net, size_t layer, double *weights,
                                        size_t count);
@@ -415,7 +419,8 @@ MLP_API mlp_status mlp_net_get_weights(const mlp_net *net, size_t layer, double 
  * @param[in] bias   out values.
  * @param     count  must equal out.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a layer created
- *         without a bias), ::MLP_ERR_SHAPE (count), ::MLP_ERR_NUMERIC (NaN or infinity).
+ *         without a bias or a dropout, which has none), ::MLP_ERR_SHAPE (count),
+ *         ::MLP_ERR_NUMERIC (NaN or infinity).
  */
 MLP_API mlp_status mlp_net_set_bias(mlp_net *net, size_t layer, const double *bias, size_t count);
 

@@ -293,9 +293,12 @@ static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf,
         *dst = net->params + l->b_off;
     } else {
         if (l->type != &mlp__dense_layer) { /* a normalization's gain: PyTorch's weight */
-            MLP_CHECK(count == l->out, MLP_ERR_SHAPE,
+            mlp__param_block b[MLP__MAX_BLOCKS];
+            MLP_CHECK(l->type->blocks(l, b) > 0, MLP_ERR_INVALID_ARG,
+                      "%s: layer %zu is %s, which has no weights", fn, layer, l->type->name);
+            MLP_CHECK(count == b[0].count, MLP_ERR_SHAPE,
                       "%s: layer %zu (%s) has %zu gains, got %zu values", fn, layer,
-                      l->type->name, l->out, count);
+                      l->type->name, b[0].count, count);
         } else {
             MLP_CHECK(count == l->out * l->in, MLP_ERR_SHAPE,
                       "%s: layer %zu weights are %zu x %zu = %zu values, got %zu", fn, layer,

@@ -653,6 +653,14 @@ START_TEST(dropout_spec_and_file_record)
     ck_assert_double_eq(got.rate, 0.25);
     ck_assert_int_eq(got.bias, 0);
     ck_assert_uint_eq(got.size, 4);
+    /* a dropout has no parameters: no weights and no bias to read or write (the API
+     * fuzzer's find: its "weights" were written past the parameter block) */
+    double w4[4] = {0};
+    ck_assert_int_eq(mlp_net_set_weights(net, 1, w4, 4), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 is a dropout, which has no weights"));
+    ck_assert_int_eq(mlp_net_get_weights(net, 1, w4, 4), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_set_bias(net, 1, w4, 4), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 has no bias"));
     size_t size = 0;
     unsigned char *orig = tu_saved(net, &size);
     ck_assert_uint_eq(orig[8], 6);
