@@ -1,9 +1,10 @@
-/* What a layer kind beyond dense costs per row: for each workload of bench/run (mnist,
+/* What the layer kinds beyond dense cost per row: for each workload of bench/run (mnist,
  * wide), the network as bench/run times it against the same network with a layer
  * normalization after each hidden layer (PyTorch's Linear, LayerNorm, activation:
- * the hidden layers become linear, the normalization applies their activation), in
- * turns, round after round; and, beside it, the memory's speed on the values the
- * normalizations read and write (memcpy of as many bytes, the same rounds).
+ * the hidden layers become linear, the normalization applies their activation), and
+ * with a dropout of 0.2 after each hidden layer, in turns, round after round; and,
+ * beside them, the memory's speed on the values the added layers read and write
+ * (memcpy of as many bytes, the same rounds).
  *
  * Usage: mlp_layer_cost [--batch N] [--rounds R] [--min-time S]
  * Output: one line per workload and op: ns per row without and with, the difference
@@ -58,18 +59,22 @@ static void run_copy(void *p)
     __asm__ volatile("" ::: "memory");
 }
 
-static void setup(cell *c, const workload *w, int norm, size_t batch, const double *x,
+/* kind: 0 the network as bench/run times it; MLP_LAYER_LAYERNORM, a layer
+ * normalization after each hidden layer (which then applies the activation);
+ * MLP_LAYER_DROPOUT, a dropout of 0.2 after each hidden layer's activation. */
+static void setup(cell *c, const workload *w, int kind, size_t batch, const double *x,
                   const double *t)
 {
     mlp_layer_spec spec[8];
     size_t n = 0;
     for (size_t l = 0; l < w->n_layers; l++) {
         const int hidden = l + 1 < w->n_layers;
-        if (hidden && norm) {
+        if (hidden && kind == MLP_LAYER_LAYERNORM) {
             spec[n++] = (mlp_layer_spec)MLP_LAYER(w->sizes[l], MLP_ACT_IDENTITY, 1);
             spec[n++] = (mlp_layer_spec)MLP_LAYERNORM(w->hidden);
         } else {
             spec[n++] = (mlp_layer_spec)MLP_LAYER(w->sizes[l], hidden ? w->hidden : MLP_ACT_IDENTITY, 1);
+            if (hidden && kind == MLP_LAYER_DROPOUT) spec[n++] = (mlp_layer_spec)MLP_DROPOUT(0.2);
         }
     }
     mlp_optimizer sgd;
@@ -110,8 +115,8 @@ int main(int argc, char **argv)
         }
     }
     if (rounds < 1 || rounds > 99 || batch == 0) return 2;
-    printf("workload,op,batch,ns_per_row_dense,ns_per_row_layernorm,layernorm_ns_per_row,"
-           "copy_ns_per_row,layernorm_over_copy\n");
+    printf("workload,op,batch,kind,ns_per_row_dense,ns_per_row_with,kind_ns_per_row,"
+           "copy_ns_per_row,kind_over_copy\n");
     for (size_t wi = 1; wi < sizeof workloads / sizeof workloads[0]; wi++) {
         const workload *w = &workloads[wi];
         double *x = malloc(batch * w->n_inputs * sizeof *x), *t = malloc(batch * 1024 * sizeof *t);
@@ -122,43 +127,47 @@ int main(int argc, char **argv)
             x[i] = (double)(st >> 11) * 0x1.0p-52 - 1.0;
         }
         for (size_t i = 0; i < batch * 1024; i++) t[i] = 0.0;
-        cell plain, norm;
-        setup(&plain, w, 0, batch, x, t);
-        setup(&norm, w, 1, batch, x, t);
-        /* the values the normalizations touch per row: forward reads its input and
-         * writes its output (predict), training also keeps z and x-hat; backward reads
-         * dz, z, x-hat and the input gradient's row and writes two */
+        cell cells[3];
+        const int kinds[3] = {0, MLP_LAYER_LAYERNORM, MLP_LAYER_DROPOUT};
+        for (int k = 0; k < 3; k++) setup(&cells[k], w, kinds[k], batch, x, t);
+        /* the values the added layers touch per row, m in all: a layer normalization
+         * predicting reads its input and writes its output (2m), training also keeps z
+         * and x-hat and its backward reads dz, z, x-hat and writes two (10m); a dropout
+         * predicting copies (2m), training writes its scales too and its backward reads
+         * d and them and writes one (6m) */
         size_t m = 0;
         for (size_t l = 0; l + 1 < w->n_layers; l++) m += w->sizes[l];
         for (int op = 0; op < 2; op++) {
-            const size_t per_row = op == 0 ? 2 * m : 4 * m + 6 * m; /* doubles */
-            copy_job job = {malloc(batch * per_row / 2 * sizeof(double)),
-                            malloc(batch * per_row / 2 * sizeof(double)), batch * per_row / 2};
-            if (job.dst == NULL || job.src == NULL) return 1;
-            memset((double *)job.src, 0, job.n * sizeof(double));
-            double a[99], b[99], d[99], cp[99];
-            bench_fn f = op == 0 ? run_forward : run_train;
-            for (int r = 0; r < rounds; r++) {
-                a[r] = time_call(f, &plain, min_time / rounds, 1e9);
-                b[r] = time_call(f, &norm, min_time / rounds, 1e9);
-                d[r] = b[r] - a[r];
-                cp[r] = time_call(run_copy, &job, min_time / rounds, 1e9);
+            for (int k = 1; k < 3; k++) {
+                const size_t per_row = op == 0 ? 2 * m : k == 1 ? 10 * m : 6 * m; /* doubles */
+                copy_job job = {malloc(batch * per_row / 2 * sizeof(double)),
+                                malloc(batch * per_row / 2 * sizeof(double)), batch * per_row / 2};
+                if (job.dst == NULL || job.src == NULL) return 1;
+                memset((double *)job.src, 0, job.n * sizeof(double));
+                double a[99], b[99], d[99], cp[99];
+                bench_fn f = op == 0 ? run_forward : run_train;
+                for (int r = 0; r < rounds; r++) {
+                    a[r] = time_call(f, &cells[0], min_time / rounds, 1e9);
+                    b[r] = time_call(f, &cells[k], min_time / rounds, 1e9);
+                    d[r] = b[r] - a[r];
+                    cp[r] = time_call(run_copy, &job, min_time / rounds, 1e9);
+                }
+                const double ma = median(a, rounds), mb = median(b, rounds),
+                             md = median(d, rounds), mc = median(cp, rounds),
+                             per = 1e9 / (double)batch;
+                printf("%s,%s,%zu,%s,%.1f,%.1f,%.1f,%.1f,%.2f\n", w->name,
+                       op == 0 ? "forward" : "train", batch, k == 1 ? "layernorm" : "dropout",
+                       ma * per, mb * per, md * per, mc * per, md / mc);
+                free(job.dst);
+                free((double *)job.src);
             }
-            const double ma = median(a, rounds), mb = median(b, rounds), md = median(d, rounds),
-                         mc = median(cp, rounds), per = 1e9 / (double)batch;
-            printf("%s,%s,%zu,%.1f,%.1f,%.1f,%.1f,%.2f\n", w->name, op == 0 ? "forward" : "train",
-                   batch, ma * per, mb * per, md * per, mc * per, md / mc);
-            free(job.dst);
-            free((double *)job.src);
         }
-        mlp_trainer_free(plain.tr);
-        mlp_trainer_free(norm.tr);
-        mlp_workspace_free(plain.ws);
-        mlp_workspace_free(norm.ws);
-        mlp_net_free(plain.net);
-        mlp_net_free(norm.net);
-        free(plain.y);
-        free(norm.y);
+        for (int k = 0; k < 3; k++) {
+            mlp_trainer_free(cells[k].tr);
+            mlp_workspace_free(cells[k].ws);
+            mlp_net_free(cells[k].net);
+            free(cells[k].y);
+        }
         free(x);
         free(t);
     }
