@@ -2118,8 +2118,9 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
  * @param out   where to write (not closed).
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a name that is not an identifier, a
- *         network holding a number that is not finite, a layer that is not dense:
- *         the export writes networks of dense layers), ::MLP_ERR_IO (a write error).
+ *         network holding a number that is not finite), ::MLP_ERR_IO (a write error).
+ *         Layer normalizations are written with the library's own order of sums;
+ *         dropouts, the identity when predicting, are left out.
  */
 MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name);
 

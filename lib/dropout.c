@@ -74,7 +74,8 @@ static void drop_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const 
         return;
     }
     const double scale = 1.0 / (1.0 - L->rate);
-    const uint64_t key = mix(ws->drop_key + (uint64_t)(l + 1) * 0xD1B54A32D192ED03ull);
+    const uint64_t step_key = mlp__dropout_key(ws->drop_seed, ws->drop_step);
+    const uint64_t key = mix(step_key + (uint64_t)(l + 1) * 0xD1B54A32D192ED03ull);
     double *s = ws->z[l];
     for (size_t r = 0; r < n; r++) {
         const uint64_t row = (uint64_t)(ws->drop_row0 + r) * (uint64_t)m;

@@ -173,6 +173,38 @@ static void put_c99_math(FILE *f, const mlp_net *net)
     if (any) fputs("#endif\n", f);
 }
 
+/* A layer normalization from `cur` into `nxt`, its sums in the library's 8 lanes and
+ * order (lib/layernorm.c), so that the file computes what the library does. */
+static void put_layernorm(FILE *f, const char *name, const mlp_layer *L, size_t l, const char *cur,
+                          const char *nxt)
+{
+    const size_t m = L->out;
+    const char *total = "(((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7])))";
+    fprintf(f, "    { /* layer %zu: layer normalization */\n", l);
+    fprintf(f, "        double s8[8], mean, r;\n");
+    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0;\n");
+    fprintf(f, "        for (i = 0; i + 8 <= %zu; i += 8)\n", m);
+    fprintf(f, "            for (j = 0; j < 8; j++) s8[j] += %s[i + j];\n", cur);
+    fprintf(f, "        for (j = 0; i + j < %zu; j++) s8[j] += %s[i + j];\n", m, cur);
+    fprintf(f, "        mean = %s / %zu.0;\n", total, m);
+    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0;\n");
+    fprintf(f, "        for (i = 0; i + 8 <= %zu; i += 8)\n", m);
+    fprintf(f, "            for (j = 0; j < 8; j++) s8[j] += (%s[i + j] - mean) * (%s[i + j] - mean);\n",
+            cur, cur);
+    fprintf(f, "        for (j = 0; i + j < %zu; j++) s8[j] += (%s[i + j] - mean) * (%s[i + j] - mean);\n",
+            m, cur, cur);
+    fprintf(f, "        r = 1.0 / sqrt(%s / %zu.0 + ", total, m);
+    put_number(f, L->epsilon);
+    fprintf(f, ");\n");
+    if (L->has_bias)
+        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] = %s_g%zu[i] * ((%s[i] - mean) * r) + %s_b%zu[i];\n",
+                m, nxt, name, l, cur, name, l);
+    else
+        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] = %s_g%zu[i] * ((%s[i] - mean) * r);\n", m,
+                nxt, name, l, cur);
+    fprintf(f, "    }\n");
+}
+
 /* The checks both writers make. */
 static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, const char *fn)
 {
@@ -181,9 +213,9 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
     MLP_CHECK(identifier(name), MLP_ERR_INVALID_ARG,
               "%s: \"%.80s\" is not a C identifier of at most 64 characters", fn, name);
     for (size_t l = 0; l < net->n_layers; l++) {
-        MLP_CHECK(net->layers[l].kind == MLP_LAYER_DENSE, MLP_ERR_INVALID_ARG,
-                  "%s: layer %zu is %s, which the C export does not write (it writes networks "
-                  "of dense layers)",
+        const mlp_layer_kind kind = net->layers[l].kind;
+        MLP_CHECK(kind == MLP_LAYER_DENSE || kind == MLP_LAYER_LAYERNORM || kind == MLP_LAYER_DROPOUT,
+                  MLP_ERR_INVALID_ARG, "%s: layer %zu is %s, which the C export does not write",
                   fn, l, net->layers[l].type->name);
         MLP_CHECK(net->layers[l].out <= INT_MAX && net->layers[l].in <= INT_MAX,
                   MLP_ERR_INVALID_ARG, "%s: layer %zu is too wide for C int loops", fn, l);
@@ -226,9 +258,17 @@ static void put_about(FILE *out, const mlp_net *net, const char *name, const cha
     fprintf(out, "/* %s: %s exported by libmlp %s.\n *\n", name, what, MLP_VERSION_STRING);
     fprintf(out, " *   void %s_predict(const double x[%zu], double y[%zu]);\n", name, in, k);
     fprintf(out, " *\n * Layers: %zu inputs", in);
-    for (size_t l = 0; l < net->n_layers; l++)
-        fprintf(out, " -> %zu %s%s", net->layers[l].out, mlp_activation_name(net->layers[l].act),
-                net->layers[l].has_bias ? "" : " (no bias)");
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (L->kind == MLP_LAYER_DROPOUT)
+            fprintf(out, " -> dropout %g (the identity here)", L->rate);
+        else if (L->kind == MLP_LAYER_LAYERNORM)
+            fprintf(out, " -> layernorm (epsilon %g) %s%s", L->epsilon, mlp_activation_name(L->act),
+                    L->has_bias ? "" : " (no bias)");
+        else
+            fprintf(out, " -> %zu %s%s", L->out, mlp_activation_name(L->act),
+                    L->has_bias ? "" : " (no bias)");
+    }
     fprintf(out, "; %zu parameters.\n", net->n_params);
     if (r->info.trained) {
         fprintf(out, " * Trained: %zu epochs, loss %s, optimizer %s, batch %zu, seed %llu",
@@ -301,8 +341,10 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
         char part[32];
-        snprintf(part, sizeof part, "w%zu", l);
-        put_array(out, name, part, net->params + L->w_off, L->in * L->out);
+        if (L->kind == MLP_LAYER_DROPOUT) continue; /* no parameters */
+        snprintf(part, sizeof part, L->kind == MLP_LAYER_LAYERNORM ? "g%zu" : "w%zu", l);
+        put_array(out, name, part, net->params + L->w_off,
+                  L->kind == MLP_LAYER_LAYERNORM ? L->out : L->in * L->out);
         if (L->has_bias) {
             snprintf(part, sizeof part, "b%zu", l);
             put_array(out, name, part, net->params + L->b_off, L->out);
@@ -341,6 +383,15 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
     const char *cur = "a", *nxt = "b";
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
+        if (L->kind == MLP_LAYER_DROPOUT) continue; /* the identity when predicting */
+        if (L->kind == MLP_LAYER_LAYERNORM) {
+            put_layernorm(out, name, L, l, cur, nxt);
+            put_activation(out, L->act, nxt, L->out);
+            const char *t = cur;
+            cur = nxt;
+            nxt = t;
+            continue;
+        }
         fprintf(out, "    for (j = 0; j < %zu; j++) {\n", L->out);
         if (L->has_bias) fprintf(out, "        double s = %s_b%zu[j];\n", name, l);
         else fprintf(out, "        double s = 0.0;\n");

@@ -364,7 +364,8 @@ extern const mlp__layer_kind mlp__layernorm_layer;
 extern const mlp__layer_kind mlp__dropout_layer;
 
 /* Dropout's masks (lib/dropout.c): the key of one training step, from the trainer's seed
- * and the step's number (its step count after it: 1 for the first). */
+ * and the step's number (its step count after it: 1 for the first; 0 for
+ * mlp_net_gradient's). */
 uint64_t mlp__dropout_key(uint64_t seed, uint64_t step);
 
 /* The table entry of `kind`, or NULL for a value the library does not know. */
@@ -653,7 +654,8 @@ struct mlp_workspace {
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
     double *block;         /* every buffer above, each 64-byte aligned */
     uint64_t fits_id;      /* shape_id of the last network mlp_net_predict found it fits */
-    uint64_t drop_key;     /* dropout: the key of the training pass's masks (its step) */
+    uint64_t drop_seed, drop_step; /* dropout: the seed and step whose masks a training
+                              pass draws (mlp__dropout_key) */
     size_t drop_row0;      /* dropout: the row of the whole batch the pass's first row is */
 };
 
@@ -859,7 +861,8 @@ static inline void mlp__backward_pass(const mlp_net *net, const mlp_workspace *w
  * the step's number, for rows that start at row0 of the whole batch. */
 static inline void mlp__training_pass(mlp_trainer *tr, size_t row0)
 {
-    tr->ws->drop_key = mlp__dropout_key(tr->drop_seed, tr->t + 1);
+    tr->ws->drop_seed = tr->drop_seed;
+    tr->ws->drop_step = tr->t + 1;
     tr->ws->drop_row0 = row0;
 }
 

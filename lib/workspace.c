@@ -90,7 +90,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     off += padded(max_batch * net->n_inputs);
     w->targets = block + off;
     w->max_batch = max_batch;
-    w->drop_key = mlp__dropout_key(0, 0); /* mlp_net_gradient's masks: step 0 of seed 0 */
+    /* calloc: drop_seed = drop_step = 0, mlp_net_gradient's masks (step 0 of seed 0) */
     w->n_inputs = net->n_inputs;
     w->n_layers = n_layers;
     w->sizes = sizes;
