@@ -431,28 +431,6 @@ static int scan_params(mlp_trainer *tr)
     return 1;
 }
 
-/* Plain SGD, fused: every layer's dZ first (with the old weights), then each layer's
- * update as one dgemm, W = decay·W − lr·dZᵀ·A_prev, that never stores the gradient.
- * Each layer is made safe one of two ways, whichever reads less memory:
- *  - bounded (few rows): its factors are checked (A_prev and dZ finite), and their
- *    magnitudes bound the update: each entry of dZᵀ·A_prev is at most
- *    n·max|dZ|·max|A_prev| (the bias's n·max|dZ|), so the new weights are at most
- *    |decay|·max|W| + lr·that, with max|W| a bound the trainer keeps from step to
- *    step (re-read when anything else changed the weights). When both that and
- *    the sum itself (formed before lr multiplies it) are within 2^1020 nothing can
- *    overflow and the dgemm runs in place. This reads n·(in + out) values.
- *  - checked after (many rows: n·(in + out) > 2 · the layer's parameters): its
- *    parameters are copied aside, updated, and scanned; a value that is not finite
- *    puts the copies back. A non-finite input, activation or dZ makes a non-finite
- *    weight (NaN · 0 is NaN), so the scan sees it. This reads 2 · its parameters
- *    (copy and scan): the weights' copy goes to the layer's part of the gradient
- *    block, which the fused update leaves unused (it holds only the bias's column
- *    sums, after the weights), the bias's to SGD's unused state, cleared after. A
- *    small layer (lib/dense.c) uses its part of the gradient block for its sums:
- *    its copy goes whole to the state, which makes 3 · its parameters.
- * (tr->check_rows holds each layer's row count where the second starts to pay.)
- * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
- * (weights or rates near the end of the double range) copies every layer aside. */
 /* The magnitudes that bound a layer's update, scanned as the backward pass makes its
  * dZ (a hook of mlp__backward_pass): max|dZ| and max|A_prev|, or nothing for a layer
  * checked after its update. A value that is not finite stops the pass. */
@@ -480,6 +458,28 @@ static int sgd_scanned(void *ctx, size_t l, const double *d)
     return s->finite;
 }
 
+/* Plain SGD, fused: every layer's dZ first (with the old weights), then each layer's
+ * update as one dgemm, W = decay·W − lr·dZᵀ·A_prev, that never stores the gradient.
+ * Each layer is made safe one of two ways, whichever reads less memory:
+ *  - bounded (few rows): its factors are checked (A_prev and dZ finite), and their
+ *    magnitudes bound the update: each entry of dZᵀ·A_prev is at most
+ *    n·max|dZ|·max|A_prev| (the bias's n·max|dZ|), so the new weights are at most
+ *    |decay|·max|W| + lr·that, with max|W| a bound the trainer keeps from step to
+ *    step (re-read when anything else changed the weights). When both that and
+ *    the sum itself (formed before lr multiplies it) are within 2^1020 nothing can
+ *    overflow and the dgemm runs in place. This reads n·(in + out) values.
+ *  - checked after (many rows: n·(in + out) > 2 · the layer's parameters): its
+ *    parameters are copied aside, updated, and scanned; a value that is not finite
+ *    puts the copies back. A non-finite input, activation or dZ makes a non-finite
+ *    weight (NaN · 0 is NaN), so the scan sees it. This reads 2 · its parameters
+ *    (copy and scan): the weights' copy goes to the layer's part of the gradient
+ *    block, which the fused update leaves unused (it holds only the bias's column
+ *    sums, after the weights), the bias's to SGD's unused state, cleared after. A
+ *    small layer (lib/dense.c) uses its part of the gradient block for its sums:
+ *    its copy goes whole to the state, which makes 3 · its parameters.
+ * (tr->check_rows holds each layer's row count where the second starts to pay.)
+ * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
+ * (weights or rates near the end of the double range) copies every layer aside. */
 static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
                            const double *target, size_t n)
 {
