@@ -61,6 +61,18 @@ uint64_t mlp__dropout_key(uint64_t seed, uint64_t step)
     return mix(mix(seed ^ 0x64726F706F757421ull) + step * 0x9E3779B97F4A7C15ull);
 }
 
+/* One row's scales (0 or `scale`) and output, value i's draw from counter base + i + 1. */
+MLP__CLONES
+static void mask_row(double *s, double *a, const double *x, size_t m, uint64_t key,
+                     uint64_t base, uint64_t below, double scale)
+{
+    for (size_t i = 0; i < m; i++) {
+        const uint64_t z = mix(key + (base + i + 1) * 0x9E3779B97F4A7C15ull);
+        s[i] = (z >> 11) < below ? 0.0 : scale;
+        a[i] = x[i] * s[i];
+    }
+}
+
 static void drop_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const double *x,
                          size_t n, int keep)
 {
@@ -76,16 +88,13 @@ static void drop_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const 
     const double scale = 1.0 / (1.0 - L->rate);
     const uint64_t step_key = mlp__dropout_key(ws->drop_seed, ws->drop_step);
     const uint64_t key = mix(step_key + (uint64_t)(l + 1) * 0xD1B54A32D192ED03ull);
-    double *s = ws->z[l];
-    for (size_t r = 0; r < n; r++) {
-        const uint64_t row = (uint64_t)(ws->drop_row0 + r) * (uint64_t)m;
-        for (size_t i = 0; i < m; i++) {
-            const uint64_t z = mix(key + (row + i + 1) * 0x9E3779B97F4A7C15ull);
-            const double u = (double)(z >> 11) * 0x1.0p-53;
-            s[r * m + i] = u < L->rate ? 0.0 : scale;
-            a[r * m + i] = x[r * m + i] * s[r * m + i];
-        }
-    }
+    /* a value is dropped when its uniform u = (z >> 11)·2^-53 is below the rate: for the
+     * whole number z >> 11 that is z >> 11 < ⌈rate·2^53⌉ (rate·2^53 is exact), a
+     * comparison of integers, which vectorizes where the conversion does not */
+    const uint64_t below = (uint64_t)ceil(L->rate * 0x1.0p53);
+    for (size_t r = 0; r < n; r++)
+        mask_row(ws->z[l] + r * m, a + r * m, x + r * m, m, key,
+                 (uint64_t)(ws->drop_row0 + r) * (uint64_t)m, below, scale);
 }
 
 static void drop_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
