@@ -24,15 +24,22 @@ static double *alloc_doubles(size_t n)
     return p;
 }
 
+/* A spec's defaults: what mlp_layer_spec_init() fills, and what a caller's struct of an
+ * earlier size (without the later fields) means: a dense layer. */
+static mlp_layer_spec spec_defaults(void)
+{
+    return (mlp_layer_spec){.struct_size = sizeof(mlp_layer_spec),
+                            .size = 0,
+                            .activation = MLP_ACT_IDENTITY,
+                            .bias = 1,
+                            .kind = MLP_LAYER_DENSE,
+                            .epsilon = 1e-5,
+                            .rate = 0.5};
+}
+
 mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
 {
-    const mlp_layer_spec d = {.struct_size = sizeof d,
-                              .size = 0,
-                              .activation = MLP_ACT_IDENTITY,
-                              .bias = 1,
-                              .kind = MLP_LAYER_DENSE,
-                              .epsilon = 1e-5,
-                              .rate = 0.5};
+    const mlp_layer_spec d = spec_defaults();
     return mlp__struct_init(spec, struct_size, &d, sizeof d, __func__, "mlp_layer_spec");
 }
 
@@ -46,14 +53,7 @@ static mlp_status layer_in(mlp_layer_spec *out, const mlp_layer_spec *layers, si
               "mlp_net_create: layer %zu has struct_size %zu, layer 0 has %zu: every element "
               "of the array must be set the same way (MLP_LAYER)",
               l, src->struct_size, stride);
-    /* the fields a struct of an earlier size lacks: a dense layer's */
-    *out = (mlp_layer_spec){.struct_size = sizeof *out,
-                            .size = 0,
-                            .activation = MLP_ACT_IDENTITY,
-                            .bias = 1,
-                            .kind = MLP_LAYER_DENSE,
-                            .epsilon = 1e-5,
-                            .rate = 0.5};
+    *out = spec_defaults(); /* the fields a struct of an earlier size lacks: dense's */
     return mlp__struct_in(out, sizeof *out, src, "mlp_net_create", "mlp_layer_spec");
 }
 

@@ -11,6 +11,17 @@ src=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# export MODEL: the C file `mlp export` writes for MODEL, compiled with driver.c, predicts
+# for regression rows NEW (a CSV) what PREDICTIONS (mlp predict's output) holds, to 1e-12
+exported_predicts() { # MODEL NEW PREDICTIONS WHAT
+    "$mlp" export "$1" -o "$dir/model.c"
+    ${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model.c\"" "$src/driver.c" -o "$dir/driver" -lm
+    "$dir/driver" < "$2" > "$dir/exported_values.csv"
+    tail -n +2 "$3" | paste -d, - "$dir/exported_values.csv" | awk -F, '
+        { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
+          if (d > 1e-12 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
+        fail "$4: the exported file predicts otherwise"
+}
 
 python3 "$src/make_data.py" "$dir"
 status() { set +e; "$@" > /dev/null 2>&1; echo $?; set -e; }
@@ -64,14 +75,8 @@ awk -v r="$r2" 'BEGIN { exit !(r >= 0.9) }' || fail "regression with --norm laye
 # the export writes the normalizations with the library's order of sums: its
 # predictions are the command's
 "$mlp" predict "$dir/reg_ln.mlp" "$dir/reg_new.csv" -q > "$dir/reg_ln_pred.csv"
-"$mlp" export "$dir/reg_ln.mlp" -o "$dir/model.c"
+exported_predicts "$dir/reg_ln.mlp" "$dir/reg_new.csv" "$dir/reg_ln_pred.csv" "--norm layer"
 grep -q "layer 1: layer normalization" "$dir/model.c" || fail "the export has no layer normalization"
-${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model.c\"" "$src/driver.c" -o "$dir/driver" -lm
-"$dir/driver" < "$dir/reg_new.csv" > "$dir/reg_ln_exported.csv"
-tail -n +2 "$dir/reg_ln_pred.csv" | paste -d, - "$dir/reg_ln_exported.csv" | awk -F, '
-    { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
-      if (d > 1e-12 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
-    fail "--norm layer: the exported file predicts otherwise"
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --norm batch -q -o "$dir/x.mlp" > /dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--norm batch: exit $rc, not a usage error"
@@ -88,13 +93,7 @@ awk -v r="$r2" 'BEGIN { exit !(r >= 0.85) }' || fail "regression with --dropout 
 "$mlp" predict "$dir/reg_do.mlp" "$dir/reg_new.csv" -q > "$dir/do_b.csv"
 cmp -s "$dir/do_a.csv" "$dir/do_b.csv" || fail "two predictions with a dropout differ"
 # the export leaves the dropouts out (the identity when predicting)
-"$mlp" export "$dir/reg_do.mlp" -o "$dir/model.c"
-${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model.c\"" "$src/driver.c" -o "$dir/driver" -lm
-"$dir/driver" < "$dir/reg_new.csv" > "$dir/reg_do_exported.csv"
-tail -n +2 "$dir/do_a.csv" | paste -d, - "$dir/reg_do_exported.csv" | awk -F, '
-    { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
-      if (d > 1e-12 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
-    fail "--dropout: the exported file predicts otherwise"
+exported_predicts "$dir/reg_do.mlp" "$dir/reg_new.csv" "$dir/do_a.csv" "--dropout"
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --dropout 1 -q -o "$dir/x.mlp" > /dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--dropout 1: exit $rc, not a usage error"
