@@ -234,8 +234,8 @@ typedef struct mlp_layer_spec {
     /** sizeof(mlp_layer_spec); set by ::MLP_LAYER, ::MLP_LAYERNORM, ::MLP_DROPOUT or
      *  mlp_layer_spec_init() */
     size_t struct_size;
-    /** number of nodes (outputs) of the layer, > 0; for ::MLP_LAYER_LAYERNORM, 0 or its
-     *  input's width (it keeps the width) */
+    /** number of nodes (outputs) of the layer, > 0; for ::MLP_LAYER_LAYERNORM and
+     *  ::MLP_LAYER_DROPOUT, 0 or its input's width (they keep the width) */
     size_t size;
     /** applied to every node; default ::MLP_ACT_IDENTITY */
     mlp_activation activation;
@@ -295,8 +295,9 @@ MLP_API mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
 typedef struct mlp_net mlp_net;
 
 /**
- * Create a network with `n_inputs` inputs followed by `n_layers` layers (dense, or
- * layer normalizations or dropout: mlp_layer_spec::kind), ready to train: its weights drawn as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
+ * Create a network with `n_inputs` inputs followed by `n_layers` layers (dense, layer
+ * normalizations, dropouts: mlp_layer_spec::kind), ready to train: its weights drawn
+ * as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
  * for the layers with a rectifier, Xavier for the others), its biases 0 (since 1.5;
  * before, every weight started at 0, and a network trained from there learns little).
  * Draw them from another seed or scheme with mlp_net_init() (::MLP_INIT_ZEROS for
@@ -348,9 +349,10 @@ MLP_API size_t mlp_net_n_layers(const mlp_net *net);
  * Describe one layer.
  * @param      net    the network.
  * @param      layer  0 = first hidden layer.
- * @param[out] spec   size, activation, bias flag, kind and epsilon as created (a
- *                    layer normalization's size is its width, whatever it was
- *                    created with); its struct_size must be set
+ * @param[out] spec   size, activation, bias flag, kind, epsilon and rate as
+ *                    created (a layer normalization's or a dropout's size is its
+ *                    width, whatever it was created with; the settings a kind does
+ *                    not read are 0); its struct_size must be set
  *                    (mlp_layer_spec_init()).
  * @param[out] n_in   may be NULL; receives the layer's input count.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL, a bad struct_size or a
