@@ -375,12 +375,7 @@ START_TEST(hostile_counts_are_refused_before_allocating)
     size_t size;
     unsigned char *orig = saved(&size, 0);
     unsigned char *b = malloc(size);
-    const struct {
-        size_t offset;
-        int width;
-        uint64_t value;
-        const char *detail;
-    } edits[] = {
+    const tu_edit edits[] = {
         {8, 4, 7, "format version 7, this library reads versions 1 to 6"},
         {8, 4, 0, "format version 0, this library reads versions 1 to 6"},
         {12, 4, 3, "unknown contents 3"},
@@ -401,17 +396,7 @@ START_TEST(hostile_counts_are_refused_before_allocating)
         {96 + 8 * 30 + 4, 4, (uint64_t)tu_unknown_loss(), "provenance: trained flag 0, loss"},
         {96 + 8 * 30 + 232, 8, 1, "the kept epoch is 1, must be 0 to 0"},
     };
-    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
-        memcpy(b, orig, size);
-        for (int i = 0; i < edits[e].width; i++)
-            b[edits[e].offset + i] = (unsigned char)(edits[e].value >> (8 * i));
-        tu_fix_crc(b, size);
-        mlp_net *net = (mlp_net *)b;
-        ck_assert_msg(mlp_net_load_buffer(&net, b, size) == MLP_ERR_FORMAT, "edit %zu accepted", e);
-        ck_assert_ptr_null(net);
-        ck_assert_msg(strstr(mlp_error_detail(), edits[e].detail) != NULL,
-                      "edit %zu: detail \"%s\" lacks \"%s\"", e, mlp_error_detail(), edits[e].detail);
-    }
+    tu_refuses_edits(orig, size, edits, sizeof edits / sizeof edits[0]);
     /* a file that is no model at all */
     const char text[] = "hello, this is not a neural network but it is long enough to parse";
     mlp_net *net;

@@ -49,36 +49,6 @@ static void ln_reference(double *y, const double *x, size_t n, size_t m, const d
     }
 }
 
-/* A hostile edit of a saved file: `width` bytes at `offset` set to `value`
- * (little-endian), the checksum fixed. */
-typedef struct edit {
-    size_t offset;
-    int width;
-    uint64_t value;
-    const char *detail; /* what the loader's refusal must say */
-} edit;
-
-/* Each edit of the file `orig` is refused as a format error naming what is wrong, and
- * no network comes out. */
-static void refuses_edits(const unsigned char *orig, size_t size, const edit *edits, size_t n)
-{
-    unsigned char *b = malloc(size);
-    ck_assert_ptr_nonnull(b);
-    for (size_t e = 0; e < n; e++) {
-        memcpy(b, orig, size);
-        for (int i = 0; i < edits[e].width; i++)
-            b[edits[e].offset + i] = (unsigned char)(edits[e].value >> (8 * i));
-        tu_fix_crc(b, size);
-        mlp_net *net = (mlp_net *)b;
-        ck_assert_msg(mlp_net_load_buffer(&net, b, size) == MLP_ERR_FORMAT, "edit %zu accepted", e);
-        ck_assert_ptr_null(net);
-        ck_assert_msg(strstr(mlp_error_detail(), edits[e].detail) != NULL,
-                      "edit %zu: detail \"%s\" lacks \"%s\"", e, mlp_error_detail(),
-                      edits[e].detail);
-    }
-    free(b);
-}
-
 START_TEST(layernorm_forward_is_the_formula)
 {
     const mlp_activation acts[] = {MLP_ACT_IDENTITY, MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_GELU};
@@ -387,7 +357,7 @@ START_TEST(layernorm_file_record)
     mlp_net_free(d);
 
     /* hostile records: each refused with what is wrong, never a network */
-    const edit edits[] = {
+    const tu_edit edits[] = {
         {L1_KIND, 4, 9, "layer 1 has unknown kind 9"},
         {L1_KIND, 4, MLP_LAYER_DENSE, "layer 1 (a dense layer) holds 1 values, its kind keeps 0"},
         {L1_COUNT, 4, 0, "layer 1 (a layer normalization) holds 0 values, its kind keeps 1"},
@@ -399,7 +369,7 @@ START_TEST(layernorm_file_record)
         {L1 + 8, 4, (uint64_t)tu_unknown_activation(), "layer 1: activation"},
         {L1 + 12, 4, 2, "bias flag 2"},
     };
-    refuses_edits(orig, size, edits, sizeof edits / sizeof edits[0]);
+    tu_refuses_edits(orig, size, edits, sizeof edits / sizeof edits[0]);
     free(orig);
     mlp_net_free(net);
 }
@@ -687,14 +657,14 @@ START_TEST(dropout_spec_and_file_record)
     double rate;
     memcpy(&rate, orig + rate_at, sizeof rate);
     ck_assert_double_eq(rate, 0.25);
-    const edit edits[] = {
+    const tu_edit edits[] = {
         {rate_at, 8, 0x3FF0000000000000ull, "has rate 1, must be at least 0 and below 1"},
         {rate_at, 8, 0xBFF0000000000000ull, "has rate -1, must be at least 0"},
         {rate_at, 8, 0x7FF0000000000000ull, "a layer's values: value 0 is not finite"},
         {rec + 8, 4, MLP_ACT_TANH, "a dropout has none"},
         {rec + 20, 4, 0, "layer 1 (a dropout) holds 0 values, its kind keeps 1"},
     };
-    refuses_edits(orig, size, edits, sizeof edits / sizeof edits[0]);
+    tu_refuses_edits(orig, size, edits, sizeof edits / sizeof edits[0]);
     free(orig);
     mlp_net_free(net);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <mlp.h>
 #include <zlib.h>
@@ -216,6 +217,37 @@ static inline mlp_net *tu_reloaded(const mlp_net *net)
                   "load: %s", mlp_error_detail());
     free(b);
     return back;
+}
+
+/* A hostile edit of a saved file: `width` bytes at `offset` set to `value`
+ * (little-endian), the checksum fixed. */
+typedef struct tu_edit {
+    size_t offset;
+    int width;
+    uint64_t value;
+    const char *detail; /* what the loader's refusal must say */
+} tu_edit;
+
+/* Each edit of the file `orig` is refused as a format error naming what is wrong, and
+ * no network comes out. */
+static inline void tu_refuses_edits(const unsigned char *orig, size_t size, const tu_edit *edits,
+                                    size_t n)
+{
+    unsigned char *b = malloc(size);
+    ck_assert_ptr_nonnull(b);
+    for (size_t e = 0; e < n; e++) {
+        memcpy(b, orig, size);
+        for (int i = 0; i < edits[e].width; i++)
+            b[edits[e].offset + i] = (unsigned char)(edits[e].value >> (8 * i));
+        tu_fix_crc(b, size);
+        mlp_net *net = (mlp_net *)b;
+        ck_assert_msg(mlp_net_load_buffer(&net, b, size) == MLP_ERR_FORMAT, "edit %zu accepted", e);
+        ck_assert_ptr_null(net);
+        ck_assert_msg(strstr(mlp_error_detail(), edits[e].detail) != NULL,
+                      "edit %zu: detail \"%s\" lacks \"%s\"", e, mlp_error_detail(),
+                      edits[e].detail);
+    }
+    free(b);
 }
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */

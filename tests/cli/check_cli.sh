@@ -11,6 +11,8 @@ src=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# r2_of EVAL_OUTPUT: the R^2 `mlp eval` printed
+r2_of() { awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$1"; }
 # export MODEL: the C file `mlp export` writes for MODEL, compiled with driver.c, predicts
 # for regression rows NEW (a CSV) what PREDICTIONS (mlp predict's output) holds, to 1e-12
 exported_predicts() { # MODEL NEW PREDICTIONS WHAT
@@ -52,7 +54,7 @@ tail -n +2 "$dir/pred.csv" | cut -d, -f2- | paste -d, - "$dir/exported.csv" | aw
 # --- regression -----------------------------------------------------------------
 "$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --epochs 150 -q -o "$dir/reg.mlp" > /dev/null
 "$mlp" eval "$dir/reg.mlp" "$dir/reg_test.csv" > "$dir/reg_eval.txt"
-r2=$(awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$dir/reg_eval.txt")
+r2=$(r2_of "$dir/reg_eval.txt")
 awk -v r="$r2" 'BEGIN { exit !(r >= 0.9) }' || fail "regression: R^2 $r2 < 0.9"
 "$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -q > "$dir/reg_pred.csv"
 "$mlp" export "$dir/reg.mlp" -o "$dir/model.c"
@@ -68,8 +70,8 @@ tail -n +2 "$dir/reg_pred.csv" | paste -d, - "$dir/reg_exported.csv" | awk -F, '
 "$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --norm layer --epochs 150 -q \
     -o "$dir/reg_ln.mlp" > /dev/null
 "$mlp" eval "$dir/reg_ln.mlp" "$dir/reg_test.csv" > "$dir/reg_ln_eval.txt"
-r2=$(awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$dir/reg_ln_eval.txt")
-awk -v r="$r2" 'BEGIN { exit !(r >= 0.9) }' || fail "regression with --norm layer: R^2 $r2 < 0.9"
+r2_ln=$(r2_of "$dir/reg_ln_eval.txt")
+awk -v r="$r2_ln" 'BEGIN { exit !(r >= 0.9) }' || fail "regression with --norm layer: R^2 $r2_ln < 0.9"
 "$mlp" info "$dir/reg_ln.mlp" | grep -q "inputs -> 32 identity -> layernorm relu -> 16 identity -> layernorm relu -> 1 identity;" ||
     fail "info does not list the layer normalizations: $("$mlp" info "$dir/reg_ln.mlp" | head -1)"
 # the export writes the normalizations with the library's order of sums: its
@@ -84,8 +86,8 @@ rc=0
 "$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --dropout 0.1 --epochs 150 -q \
     -o "$dir/reg_do.mlp" > /dev/null
 "$mlp" eval "$dir/reg_do.mlp" "$dir/reg_test.csv" > "$dir/reg_do_eval.txt"
-r2=$(awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$dir/reg_do_eval.txt")
-awk -v r="$r2" 'BEGIN { exit !(r >= 0.85) }' || fail "regression with --dropout 0.1: R^2 $r2 < 0.85"
+r2_do=$(r2_of "$dir/reg_do_eval.txt")
+awk -v r="$r2_do" 'BEGIN { exit !(r >= 0.85) }' || fail "regression with --dropout 0.1: R^2 $r2_do < 0.85"
 "$mlp" info "$dir/reg_do.mlp" | grep -q "inputs -> 32 relu -> dropout 0.1 -> 16 relu -> dropout 0.1 -> 1 identity;" ||
     fail "info does not list the dropouts: $("$mlp" info "$dir/reg_do.mlp" | head -1)"
 # predictions are the network's without the dropouts (they only act while training)
