@@ -226,30 +226,53 @@ typedef enum mlp_layer_kind {
      *  step 0 of seed 0. No parameters, no activation (::MLP_ACT_IDENTITY) and no bias;
      *  its size is its input's (0 or that width). L-BFGS and Levenberg–Marquardt
      *  refuse it (their line search and Jacobian need one function to minimize) */
-    MLP_LAYER_DROPOUT = 2
+    MLP_LAYER_DROPOUT = 2,
+    /** batch normalization (Ioffe and Szegedy, 2015; PyTorch's nn.BatchNorm1d), since
+     *  1.7: each column of its input shifted and scaled to mean 0 and variance 1, then
+     *  times a gain and plus a bias per column (learned; 1 and 0 when made or
+     *  initialized; never weight-decayed), then the activation. While training (a
+     *  trainer's step, mlp_net_gradient()) the mean and the biased variance are the
+     *  batch's, over its rows; each successful step then moves the layer's running
+     *  mean and variance toward them: r ← (1 − momentum)·r + momentum·batch, with the
+     *  unbiased variance (PyTorch's rule; a batch of one row leaves them as they are).
+     *  When predicting, validating or scoring, the running values, saved with the
+     *  model (0 and 1 when made or initialized), serve instead: z = γ ⊙ (x − mean) /
+     *  √(var + ε) + β, a = f(z). Its size is its input's (0 or that width). Settings:
+     *  mlp_layer_spec::epsilon, mlp_layer_spec::momentum. Parameters: γ (size), then β
+     *  (size) unless mlp_layer_spec::bias is 0. Refused by L-BFGS and
+     *  Levenberg–Marquardt (their objective would change with every step's
+     *  statistics) and by sharded fits, MPI's included (a shard's statistics are not
+     *  the batch's): use ::MLP_LAYER_LAYERNORM there */
+    MLP_LAYER_BATCHNORM = 3
 } mlp_layer_kind;
 
 /** One layer of a network, as given to mlp_net_create(). */
 typedef struct mlp_layer_spec {
-    /** sizeof(mlp_layer_spec); set by ::MLP_LAYER, ::MLP_LAYERNORM, ::MLP_DROPOUT or
-     *  mlp_layer_spec_init() */
+    /** sizeof(mlp_layer_spec); set by ::MLP_LAYER, ::MLP_LAYERNORM, ::MLP_DROPOUT,
+     *  ::MLP_BATCHNORM or mlp_layer_spec_init() */
     size_t struct_size;
-    /** number of nodes (outputs) of the layer, > 0; for ::MLP_LAYER_LAYERNORM and
-     *  ::MLP_LAYER_DROPOUT, 0 or its input's width (they keep the width) */
+    /** number of nodes (outputs) of the layer, > 0; for ::MLP_LAYER_LAYERNORM,
+     *  ::MLP_LAYER_DROPOUT and ::MLP_LAYER_BATCHNORM, 0 or its input's width (they keep
+     *  the width) */
     size_t size;
     /** applied to every node; default ::MLP_ACT_IDENTITY */
     mlp_activation activation;
     /** nonzero: the layer has a bias vector (default); 0: none, as in the tutorial */
     int bias;
     /** what the layer is (since 1.7): ::MLP_LAYER_DENSE (the default, and what every
-     *  spec of an earlier size means), ::MLP_LAYER_LAYERNORM or ::MLP_LAYER_DROPOUT */
+     *  spec of an earlier size means), ::MLP_LAYER_LAYERNORM, ::MLP_LAYER_DROPOUT or
+     *  ::MLP_LAYER_BATCHNORM */
     mlp_layer_kind kind;
-    /** ::MLP_LAYER_LAYERNORM: added to each row's variance, > 0 and finite; default
-     *  1e-5, PyTorch's (since 1.7). Other kinds ignore it. */
+    /** ::MLP_LAYER_LAYERNORM and ::MLP_LAYER_BATCHNORM: added to the variance, > 0 and
+     *  finite; default 1e-5, PyTorch's (since 1.7). Other kinds ignore it. */
     double epsilon;
     /** ::MLP_LAYER_DROPOUT: the probability of dropping a value, 0 ≤ rate < 1; default
      *  0.5, PyTorch's (since 1.7). Other kinds ignore it. */
     double rate;
+    /** ::MLP_LAYER_BATCHNORM: the weight of each batch's statistics in the running
+     *  ones, 0 < momentum ≤ 1; default 0.1, PyTorch's (Keras's momentum 0.99 is 0.01
+     *  here) (since 1.7). Other kinds ignore it. */
+    double momentum;
 } mlp_layer_spec;
 
 /**
@@ -259,7 +282,7 @@ typedef struct mlp_layer_spec {
  */
 /* clang-format off */
 #define MLP_LAYER(size, activation, bias)                                                         \
-    {sizeof(mlp_layer_spec), (size), (activation), (bias), MLP_LAYER_DENSE, 0.0, 0.0}
+    {sizeof(mlp_layer_spec), (size), (activation), (bias), MLP_LAYER_DENSE, 0.0, 0.0, 0.0}
 /* clang-format on */
 
 /**
@@ -269,7 +292,7 @@ typedef struct mlp_layer_spec {
  */
 /* clang-format off */
 #define MLP_LAYERNORM(activation)                                                                 \
-    {sizeof(mlp_layer_spec), 0, (activation), 1, MLP_LAYER_LAYERNORM, 1e-5, 0.0}
+    {sizeof(mlp_layer_spec), 0, (activation), 1, MLP_LAYER_LAYERNORM, 1e-5, 0.0, 0.0}
 /* clang-format on */
 
 /**
@@ -278,12 +301,23 @@ typedef struct mlp_layer_spec {
  */
 /* clang-format off */
 #define MLP_DROPOUT(rate)                                                                         \
-    {sizeof(mlp_layer_spec), 0, MLP_ACT_IDENTITY, 0, MLP_LAYER_DROPOUT, 0.0, (rate)}
+    {sizeof(mlp_layer_spec), 0, MLP_ACT_IDENTITY, 0, MLP_LAYER_DROPOUT, 0.0, (rate), 0.0}
+/* clang-format on */
+
+/**
+ * Initializer of a batch normalization's spec, with gain and bias, ε = 1e-5,
+ * momentum 0.1 and an activation applied after them (since 1.7). PyTorch's
+ * `Linear(4, 8), BatchNorm1d(8), ReLU()` is `MLP_LAYER(8, MLP_ACT_IDENTITY, 1),
+ * MLP_BATCHNORM(MLP_ACT_RELU)`.
+ */
+/* clang-format off */
+#define MLP_BATCHNORM(activation)                                                                 \
+    {sizeof(mlp_layer_spec), 0, (activation), 1, MLP_LAYER_BATCHNORM, 1e-5, 0.0, 0.1}
 /* clang-format on */
 
 /**
  * Set a layer spec's struct_size and its defaults: size 0 (to be set),
- * ::MLP_ACT_IDENTITY, bias on, ::MLP_LAYER_DENSE, epsilon 1e-5, rate 0.5.
+ * ::MLP_ACT_IDENTITY, bias on, ::MLP_LAYER_DENSE, epsilon 1e-5, rate 0.5, momentum 0.1.
  * @param[out] spec         the spec to fill.
  * @param      struct_size  sizeof(mlp_layer_spec) as the caller's header declares it.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a struct_size this library
@@ -296,7 +330,7 @@ typedef struct mlp_net mlp_net;
 
 /**
  * Create a network with `n_inputs` inputs followed by `n_layers` layers (dense, layer
- * normalizations, dropouts: mlp_layer_spec::kind), ready to train: its weights drawn
+ * and batch normalizations, dropouts: mlp_layer_spec::kind), ready to train: its weights drawn
  * as mlp_net_init(net, ::MLP_INIT_AUTO, 0) draws them (He
  * for the layers with a rectifier, Xavier for the others), its biases 0 (since 1.5;
  * before, every weight started at 0, and a network trained from there learns little).
@@ -310,8 +344,9 @@ typedef struct mlp_net mlp_net;
  *                       element must share.
  * @param      n_layers  1 to 4096.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, zero or too large sizes, unknown
- *         activation or kind, a layer normalization or dropout whose size is not its
+ *         activation or kind, a normalization or dropout whose size is not its
  *         input's, an epsilon that is not positive and finite, a rate outside [0, 1),
+ *         a momentum outside (0, 1],
  *         a network without parameters (dropouts alone), a bad struct_size),
  *         ::MLP_ERR_NOMEM.
  */
@@ -349,8 +384,8 @@ MLP_API size_t mlp_net_n_layers(const mlp_net *net);
  * Describe one layer.
  * @param      net    the network.
  * @param      layer  0 = first hidden layer.
- * @param[out] spec   size, activation, bias flag, kind, epsilon and rate as
- *                    created (a layer normalization's or a dropout's size is its
+ * @param[out] spec   size, activation, bias flag, kind, epsilon, rate and momentum
+ *                    as created (a normalization's or a dropout's size is its
  *                    width, whatever it was created with; the settings a kind does
  *                    not read are 0); its struct_size must be set
  *                    (mlp_layer_spec_init()).
@@ -392,8 +427,9 @@ MLP_API const double *mlp_net_params_const(const mlp_net *net);
  * @param     net      the network.
  * @param     layer    0 = first hidden layer.
  * @param[in] weights  the row-major (out, in) matrix, row j holding node j's incoming
- *                     weights; for a layer normalization, its gains γ (size values).
- * @param     count    must equal out * in (a layer normalization: its size).
+ *                     weights; for a layer or batch normalization, its gains γ (size
+ *                     values).
+ * @param     count    must equal out * in (a normalization: its size).
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a dropout: it has no
  *         weights), ::MLP_ERR_SHAPE (count), ::MLP_ERR_NUMERIC (a NaN or infinite
  *         weight; nothing is changed).
@@ -406,8 +442,9 @@ MLP_API mlp_status mlp_net_set_weights(mlp_net *net, size_t layer, const double 
  * @param      net      the network.
  * @param      layer    0 = first hidden layer.
  * @param[out] weights  receives the row-major (out, in) matrix; for a layer
- *                      normalization, its gains γ.
- * @param      count    must equal out * in (a layer normalization: its size).
+ *                      or batch normalization, its gains γ (a batch normalization's
+ *                      running mean and variance are the model's, not weights).
+ * @param      count    must equal out * in (a normalization: its size).
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a dropout: it has no
  *         weights), ::MLP_ERR_SHAPE (count).
  */
@@ -720,7 +757,9 @@ MLP_API mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size);
  * predictions for `batch->x` against `batch->y`, and its gradient with respect
  * to every parameter, in the parameter block's layout (W1, b1, W2, ...).
  * Per layer: dW = dZᵀ · A_prev and dA_prev = dZ · W as cblas_dgemm, bias
- * gradients as column sums. Allocates nothing.
+ * gradients as column sums. Allocates nothing. The pass is a training pass: dropouts
+ * draw their masks (step 0 of seed 0), batch normalizations use the batch's statistics
+ * (and their running values are left as they are).
  * @param      net         not modified.
  * @param      ws          a workspace for the network's shape, max_batch >= batch->n.
  * @param      loss        the loss; it must fit the output layer (see ::mlp_loss).
@@ -793,7 +832,8 @@ MLP_API mlp_status mlp_init_from_name(mlp_init *init, const char *name);
 
 /**
  * Draw every layer's weights from `seed` (the same seed gives the same weights
- * on every platform) and zero the biases.
+ * on every platform) and zero the biases; normalizations' gains are set to 1, batch
+ * normalizations' running means to 0 and variances to 1.
  * @param net   the network.
  * @param init  how to draw.
  * @param seed  any value.
@@ -2121,8 +2161,10 @@ MLP_API mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scor
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a name that is not an identifier, a
  *         network holding a number that is not finite), ::MLP_ERR_IO (a write error).
- *         Layer normalizations are written with the library's own order of sums;
- *         dropouts, the identity when predicting, are left out.
+ *         Layer normalizations are written with the library's own order of sums,
+ *         batch normalizations as the per-column scale and shift their running
+ *         values make (the library's own arithmetic when predicting); dropouts, the
+ *         identity when predicting, are left out.
  */
 MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name);
 

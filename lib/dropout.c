@@ -79,7 +79,7 @@ static void drop_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const 
     const mlp_layer *L = &net->layers[l];
     const size_t m = L->out;
     double *a = ws->act[l];
-    if (!keep || L->rate == 0.0) { /* the identity (and a scale of 1 kept) */
+    if (!ws->training || L->rate == 0.0) { /* the identity (and a scale of 1 kept) */
         for (size_t i = 0; i < n * m; i++) a[i] = x[i];
         if (keep)
             for (size_t i = 0; i < n * m; i++) ws->z[l][i] = 1.0;
@@ -121,6 +121,7 @@ static void drop_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_
 
 const mlp__layer_kind mlp__dropout_layer = {
     .name = "a dropout",
+    .flags = MLP__KIND_RANDOM,
     .check = drop_check,
     .n_values = 1,
     .values_out = drop_values_out,

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mlp_internal.h"
@@ -214,7 +215,8 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
               "%s: \"%.80s\" is not a C identifier of at most 64 characters", fn, name);
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer_kind kind = net->layers[l].kind;
-        MLP_CHECK(kind == MLP_LAYER_DENSE || kind == MLP_LAYER_LAYERNORM || kind == MLP_LAYER_DROPOUT,
+        MLP_CHECK(kind == MLP_LAYER_DENSE || kind == MLP_LAYER_LAYERNORM ||
+                      kind == MLP_LAYER_DROPOUT || kind == MLP_LAYER_BATCHNORM,
                   MLP_ERR_INVALID_ARG, "%s: layer %zu is %s, which the C export does not write",
                   fn, l, net->layers[l].type->name);
         MLP_CHECK(net->layers[l].out <= INT_MAX && net->layers[l].in <= INT_MAX,
@@ -224,7 +226,7 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
      * that is not would be written as a word that does not compile */
     const mlp__prep *p = &net->prep;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    MLP_CHECK(mlp__all_finite(net->params, net->n_params) &&
+    MLP_CHECK(mlp__all_finite(net->params, net->n_params + net->n_state) &&
                   (p->in_shift == NULL ||
                    (mlp__all_finite(p->in_shift, in) && mlp__all_finite(p->in_scale, in))) &&
                   (p->out_shift == NULL ||
@@ -265,6 +267,9 @@ static void put_about(FILE *out, const mlp_net *net, const char *name, const cha
         else if (L->kind == MLP_LAYER_LAYERNORM)
             fprintf(out, " -> layernorm (epsilon %g) %s%s", L->epsilon, mlp_activation_name(L->act),
                     L->has_bias ? "" : " (no bias)");
+        else if (L->kind == MLP_LAYER_BATCHNORM)
+            fprintf(out, " -> batchnorm (its running statistics as a scale and shift) %s",
+                    mlp_activation_name(L->act));
         else
             fprintf(out, " -> %zu %s%s", L->out, mlp_activation_name(L->act),
                     L->has_bias ? "" : " (no bias)");
@@ -342,6 +347,18 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
         const mlp_layer *L = &net->layers[l];
         char part[32];
         if (L->kind == MLP_LAYER_DROPOUT) continue; /* no parameters */
+        if (L->kind == MLP_LAYER_BATCHNORM) { /* the numbers the library predicts with */
+            double *st = malloc(2 * L->out * sizeof *st);
+            MLP_CHECK(st != NULL, MLP_ERR_NOMEM, "mlp_net_export_c: cannot allocate %zu values",
+                      2 * L->out);
+            mlp__batchnorm_fold(net, l, st, st + L->out);
+            snprintf(part, sizeof part, "s%zu", l);
+            put_array(out, name, part, st, L->out);
+            snprintf(part, sizeof part, "t%zu", l);
+            put_array(out, name, part, st + L->out, L->out);
+            free(st);
+            continue;
+        }
         snprintf(part, sizeof part, L->kind == MLP_LAYER_LAYERNORM ? "g%zu" : "w%zu", l);
         put_array(out, name, part, net->params + L->w_off,
                   L->kind == MLP_LAYER_LAYERNORM ? L->out : L->in * L->out);
@@ -384,6 +401,17 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
         if (L->kind == MLP_LAYER_DROPOUT) continue; /* the identity when predicting */
+        if (L->kind == MLP_LAYER_BATCHNORM) {
+            fprintf(out, "    /* layer %zu: batch normalization, its running statistics as "
+                         "a scale and shift per value */\n", l);
+            fprintf(out, "    for (i = 0; i < %zu; i++) %s[i] = %s[i] * %s_s%zu[i] + %s_t%zu[i];\n",
+                    L->out, nxt, cur, name, l, name, l);
+            put_activation(out, L->act, nxt, L->out);
+            const char *t = cur;
+            cur = nxt;
+            nxt = t;
+            continue;
+        }
         if (L->kind == MLP_LAYER_LAYERNORM) {
             put_layernorm(out, name, L, l, cur, nxt);
             put_activation(out, L->act, nxt, L->out);

@@ -164,6 +164,7 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
     const mlp_status s = mlp__init_draw(params, net, init, seed, scratch);
     if (s == MLP_OK) {
         memcpy(net->params, params, net->n_params * sizeof *params);
+        mlp__state_reset(net, net->state); /* batch normalizations start afresh too */
         net->param_gen++;
     }
     free(params);

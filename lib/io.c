@@ -203,6 +203,10 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
     }
     put_u64(w, net->n_params);
     put_f64s(w, net->params, net->n_params);
+    if (format >= 6) { /* the running state (batch normalizations') */
+        put_u64(w, net->n_state);
+        put_f64s(w, net->state, net->n_state);
+    }
 
     put_u32(w, (uint32_t)(r->info.trained != 0));
     put_u32(w, (uint32_t)r->info.loss);
@@ -259,7 +263,7 @@ static mlp_status to_buffer(const mlp_net *net, const mlp_trainer *tr, unsigned 
  * refuses anything else, so saving it would write a file that cannot be read. */
 static mlp_status check_saveable(const mlp_net *net, const mlp_trainer *tr, const char *fn)
 {
-    MLP_CHECK(mlp__all_finite(net->params, net->n_params), MLP_ERR_NUMERIC,
+    MLP_CHECK(mlp__all_finite(net->params, net->n_params + net->n_state), MLP_ERR_NUMERIC,
               "%s: the network holds NaN or infinite parameters; nothing written", fn);
     MLP_CHECK(tr == NULL || (mlp__all_finite(tr->state[0], net->n_params) &&
                              mlp__all_finite(tr->state[1], net->n_params)),
@@ -534,6 +538,14 @@ static mlp_status get_layer(reader *r, uint32_t version, size_t l, size_t in,
     return mlp__layer_check(spec, l, in, SIZE_MAX / 16, out, np, MLP_ERR_FORMAT, r->fn);
 }
 
+/* The running state a layer of this spec and width keeps (its kind's count). */
+static size_t running_of(const mlp_layer_spec *spec, size_t out)
+{
+    const mlp__layer_kind *k = mlp__layer_kind_of(spec->kind);
+    const mlp_layer L = {.kind = spec->kind, .type = k, .out = out};
+    return k->n_state != NULL ? k->n_state(&L) : 0;
+}
+
 /* Everything a file says, parsed and validated; the arrays point into the buffer. */
 typedef struct parsed {
     uint32_t format; /* the format version */
@@ -544,6 +556,8 @@ typedef struct parsed {
     size_t layers_len;            /* their bytes */
     size_t n_params;
     const unsigned char *params;  /* n_params doubles, little-endian */
+    size_t n_running;             /* version 6: the running state's values (0 before) */
+    const unsigned char *running; /* n_running doubles */
     mlp_provenance info;
     mlp_optimizer info_opt;       /* the optimizer of the last training */
     const unsigned char *history; /* info.epochs doubles */
@@ -563,6 +577,35 @@ typedef struct parsed {
     const unsigned char *hist;    /* hist_blocks n_params doubles */
     double so[2];                 /* second-order counters (see mlp_trainer) */
 } parsed;
+
+/* Each layer's running state, as its kind accepts it (finite is checked already): the
+ * layer records walked again, validated. */
+static mlp_status check_running(const parsed *f, const char *fn)
+{
+    reader r = {f->layers, f->layers_len, fn};
+    size_t in = f->n_inputs, at = 0;
+    for (size_t l = 0; l < f->n_layers; l++) {
+        mlp_layer_spec spec;
+        size_t out = 0, np = 0;
+        get_layer(&r, f->format, l, in, &spec, &out, &np);
+        const size_t ns = running_of(&spec, out);
+        if (ns > 0) {
+            const mlp__layer_kind *k = mlp__layer_kind_of(spec.kind);
+            const mlp_layer L = {.kind = spec.kind, .type = k, .out = out};
+            double *vals = malloc(ns * sizeof *vals);
+            MLP_CHECK(vals != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu values", fn, ns);
+            reader vr = {f->running + 8 * at, 8 * ns, fn};
+            get_f64s(&vr, vals, ns);
+            const char *why = k->state_refused(&L, vals);
+            free(vals);
+            MLP_CHECK(why == NULL, MLP_ERR_FORMAT, "%s: layer %zu (%s) holds %s", fn, l, k->name,
+                      why);
+        }
+        at += ns;
+        in = out;
+    }
+    return MLP_OK;
+}
 
 /* A string of the preprocessing block: its length (at most MLP__MAX_NAME), no NUL in
  * it. With dst, a copy. */
@@ -729,7 +772,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     s = get_count(&r, 1, MLP_MAX_DIM, &f->n_inputs, "the input count");
     if (s == MLP_OK) s = get_count(&r, 1, MLP_MAX_LAYERS, &f->n_layers, "the layer count");
     if (s != MLP_OK) return s;
-    size_t implied = 0, in = f->n_inputs;
+    size_t implied = 0, implied_running = 0, in = f->n_inputs;
     f->layers = r.p;
     for (size_t l = 0; l < f->n_layers; l++) {
         mlp_layer_spec spec;
@@ -739,6 +782,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         MLP_CHECK(np <= SIZE_MAX / 16 - implied, MLP_ERR_FORMAT,
                   "%s: layer %zu: the parameter count overflows", fn, l);
         implied += np;
+        implied_running += running_of(&spec, out); /* at most 2 · MLP_MAX_DIM a layer */
         in = out;
         f->n_outputs = out;
         f->out_act = (uint32_t)spec.activation;
@@ -752,6 +796,20 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     s = check_f64s(&r, f->n_params, "the parameters");
     if (s != MLP_OK) return s;
     get_f64s(&r, NULL, f->n_params);
+    f->n_running = 0;
+    f->running = NULL;
+    if (version >= 6) {
+        s = get_count(&r, 0, SIZE_MAX / 16, &f->n_running, "the running state's count");
+        if (s != MLP_OK) return s;
+        MLP_CHECK(f->n_running == implied_running, MLP_ERR_FORMAT,
+                  "%s: %zu values of running state stored, the layers keep %zu", fn,
+                  f->n_running, implied_running);
+        f->running = r.p;
+        s = check_f64s(&r, f->n_running, "the running state");
+        if (s == MLP_OK) s = check_running(f, fn);
+        if (s != MLP_OK) return s;
+        get_f64s(&r, NULL, f->n_running);
+    }
 
     /* Provenance. */
     uint32_t trained = 0, loss = 0;
@@ -954,6 +1012,7 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
     free(specs);
     if (s != MLP_OK) return s;
     decode(n->params, f->params, f->n_params);
+    decode(n->state, f->running, f->n_running); /* n_state = n_running: the same layers */
     if (f->prep_len > 0) {
         reader pr = {f->prep, f->prep_len, fn};
         s = read_prep(&pr, f, &n->prep);

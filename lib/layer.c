@@ -2,18 +2,22 @@
  * forward pass and the one backward pass (every gradient the library takes goes
  * through mlp__backward_pass: mlp_net_gradient, the first-order steps, plain SGD's
  * fused update, sharded fits, the Levenberg–Marquardt Jacobian). */
+#include <string.h>
+
 #include "mlp_internal.h"
 
 static const mlp__layer_kind *const kinds[] = {
     [MLP_LAYER_DENSE] = &mlp__dense_layer,
     [MLP_LAYER_LAYERNORM] = &mlp__layernorm_layer,
     [MLP_LAYER_DROPOUT] = &mlp__dropout_layer,
+    [MLP_LAYER_BATCHNORM] = &mlp__batchnorm_layer,
 };
 MLP__TABLE_COVERS(kinds, MLP__LAYER_KINDS - 1);
 static inline int listed(mlp_layer_kind k)
 {
     switch (k) {
-    case MLP_LAYER_DENSE: case MLP_LAYER_LAYERNORM: case MLP_LAYER_DROPOUT: return 1;
+    case MLP_LAYER_DENSE: case MLP_LAYER_LAYERNORM: case MLP_LAYER_DROPOUT:
+    case MLP_LAYER_BATCHNORM: return 1;
     }
     return 0;
 }
@@ -36,6 +40,40 @@ mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, siz
     return k->check(spec, l, in, limit, out, np, bad, fn);
 }
 
+size_t mlp__layer_with(const mlp_net *net, unsigned flags)
+{
+    size_t l = 0;
+    while (l < net->n_layers && (net->layers[l].type->flags & flags) == 0) l++;
+    return l;
+}
+
+void mlp__state_reset(const mlp_net *net, double *state)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (L->ns > 0) L->type->state_reset(L, state + L->s_off);
+    }
+}
+
+int mlp__state_ready(const mlp_net *net, const mlp_workspace *ws)
+{
+    for (size_t l = 0; l < net->n_layers && net->n_state > 0; l++) {
+        const mlp_layer *L = &net->layers[l];
+        const double *next = L->ns > 0 ? L->type->state_next(L, ws, l) : NULL;
+        if (next != NULL && !mlp__all_finite(next, L->ns)) return 0;
+    }
+    return 1;
+}
+
+void mlp__state_commit(mlp_net *net, const mlp_workspace *ws)
+{
+    for (size_t l = 0; l < net->n_layers && net->n_state > 0; l++) {
+        const mlp_layer *L = &net->layers[l];
+        const double *next = L->ns > 0 ? L->type->state_next(L, ws, l) : NULL;
+        if (next != NULL) memcpy(net->state + L->s_off, next, L->ns * sizeof *next);
+    }
+}
+
 void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
                             const double *a_prev, size_t n, double lr, double decay,
                             double *scratch)
@@ -55,6 +93,7 @@ void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, con
 void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep)
 {
     ws->last_rows = n;
+    ws->training = (keep & MLP__KEEP_Z) != 0;
     /* The small road keeps no pre-activation: its activations (piecewise linear)
      * never need one, and the output's logits are only asked for by the losses
      * that need them. */

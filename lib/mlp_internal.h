@@ -271,7 +271,7 @@ static inline int mlp__small_layer(size_t in, size_t out) { return in * out <= M
 
 /* The kinds are mlp_layer_kind's values (include/mlp.h); their count, which the table is
  * checked at compile time to cover: */
-#define MLP__LAYER_KINDS 3
+#define MLP__LAYER_KINDS 4
 
 struct mlp__layer_kind;
 
@@ -286,8 +286,11 @@ typedef struct mlp_layer {
                               in) row-major, then its bias */
     size_t b_off;          /* dense: the bias's offset; meaningless without bias */
     size_t np;             /* how many parameters it has, from w_off on */
-    double epsilon;        /* layer normalization: added to the variance */
+    size_t s_off, ns;      /* its running state (batch normalization's mean and variance):
+                              where it begins in net->state, and how many values */
+    double epsilon;        /* layer and batch normalization: added to the variance */
     double rate;           /* dropout: the probability of dropping a value */
+    double momentum;       /* batch normalization: the weight of a batch in the running values */
 } mlp_layer;
 
 /* One block of a layer's parameters: where it lies in the network's block and how
@@ -307,11 +310,21 @@ typedef struct mlp__param_block {
 /* Blocks a layer kind may have at most. */
 #define MLP__MAX_BLOCKS 4
 
+/* What a layer kind is besides its passes (mlp__layer_kind's flags). */
+enum {
+    MLP__KIND_RANDOM = 1, /* a training pass draws random numbers (dropout) */
+    MLP__KIND_BATCH = 2   /* a training pass couples the rows of a batch (batch
+                             normalization): a shard's pass is not the batch's */
+};
+
 /* What a layer kind is: its parameter blocks, its forward pass and its backward pass,
  * and the fast roads of the dense kind. Every function takes the network and the layer
- * index; `x` is the network's input (layer 0's input rows). */
+ * index; `x` is the network's input (layer 0's input rows). A training pass is one with
+ * ws->training set (mlp__forward with MLP__KEEP_Z): dropouts drop, batch
+ * normalizations take the batch's statistics; any other pass is an inference pass. */
 typedef struct mlp__layer_kind {
     const char *name;      /* in messages: "a dense layer", "a layer normalization" */
+    unsigned flags;        /* MLP__KIND_ */
     /* layer l's spec (the library's layout, its activation known valid) against its
      * input width `in`: *out receives its width, *np its parameter count (at most
      * `limit`); else `bad` with the detail naming `fn` and the layer */
@@ -329,6 +342,19 @@ typedef struct mlp__layer_kind {
      * none; the workspace holds that many); `last`: it is the output layer, whose
      * pre-activation the losses read */
     size_t (*kept)(const mlp_layer *L, int last);
+    /* and the values a training pass keeps there besides, whatever the rows (NULL:
+     * none), after the max_batch rows' */
+    size_t (*kept_fixed)(const mlp_layer *L);
+    /* its running state, values the model keeps beside its parameters and saves with
+     * them but no optimizer moves (NULL: none): how many; their values when the network
+     * is made or initialized; whether values read from a file can serve (NULL when
+     * they can, else what is wrong with them, for the loader's message); and the
+     * values a successful step leaves, which the last training pass made (NULL: it
+     * leaves them as they are) */
+    size_t (*n_state)(const mlp_layer *L);
+    void (*state_reset)(const mlp_layer *L, double *state);
+    const char *(*state_refused)(const mlp_layer *L, const double *state);
+    const double *(*state_next)(const mlp_layer *L, const mlp_workspace *ws, size_t l);
     /* n rows of a_prev (n, in) into ws->act[l] (n, out); with keep_z, what the
      * backward pass needs besides the output is kept in ws->z[l] */
     void (*forward)(const mlp_net *net, mlp_workspace *ws, size_t l, const double *a_prev,
@@ -362,14 +388,30 @@ typedef struct mlp__layer_kind {
 extern const mlp__layer_kind mlp__dense_layer;
 extern const mlp__layer_kind mlp__layernorm_layer;
 extern const mlp__layer_kind mlp__dropout_layer;
+extern const mlp__layer_kind mlp__batchnorm_layer;
 
 /* Dropout's masks (lib/dropout.c): the key of one training step, from the trainer's seed
  * and the step's number (its step count after it: 1 for the first; 0 for
  * mlp_net_gradient's). */
 uint64_t mlp__dropout_key(uint64_t seed, uint64_t step);
 
+/* A batch normalization's prediction as one scale and shift per column, from its
+ * running values (lib/batchnorm.c): the numbers its inference pass computes with, for
+ * the C export. */
+void mlp__batchnorm_fold(const mlp_net *net, size_t l, double *scale, double *shift);
+
 /* The table entry of `kind`, or NULL for a value the library does not know. */
 const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
+
+/* The first layer whose kind has one of `flags` (MLP__KIND_), or n_layers: none. */
+size_t mlp__layer_with(const mlp_net *net, unsigned flags);
+
+/* Running state (lib/layer.c): every layer's values as a new network's; whether the
+ * values the last training pass made for after its step are all finite; and those
+ * values made the network's (after a successful step). */
+void mlp__state_reset(const mlp_net *net, double *state);
+int mlp__state_ready(const mlp_net *net, const mlp_workspace *ws);
+void mlp__state_commit(mlp_net *net, const mlp_workspace *ws);
 
 /* The one check of a layer spec, for mlp_net_create and the loader alike: its kind
  * and activation known, then its kind's check (see mlp__layer_kind). */
@@ -444,7 +486,11 @@ struct mlp_net {
     size_t n_layers;
     size_t n_params;
     mlp_layer *layers;     /* n_layers */
-    double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ... */
+    double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ..., then the
+                              running state */
+    size_t n_state;        /* values of running state (batch normalizations'), after the
+                              parameters in the same allocation */
+    double *state;         /* params + n_params */
     int small;             /* every layer small with a piecewise-linear activation: the
                               forward pass is mlp__small_net_forward's plain loops */
     mlp__prep prep;        /* the preprocessing that travels with the model (lib/prep.c) */
@@ -657,6 +703,7 @@ struct mlp_workspace {
     uint64_t drop_seed, drop_step; /* dropout: the seed and step whose masks a training
                               pass draws (mlp__dropout_key) */
     size_t drop_row0;      /* dropout: the row of the whole batch the pass's first row is */
+    int training;          /* the last forward pass was a training pass (MLP__KEEP_Z) */
 };
 
 /* MLP_OK when `ws` was made for a network of `net`'s shape; else MLP_ERR_SHAPE

@@ -34,7 +34,8 @@ static mlp_layer_spec spec_defaults(void)
                             .bias = 1,
                             .kind = MLP_LAYER_DENSE,
                             .epsilon = 1e-5,
-                            .rate = 0.5};
+                            .rate = 0.5,
+                            .momentum = 0.1};
 }
 
 mlp_status mlp_layer_spec_init(mlp_layer_spec *spec, size_t struct_size)
@@ -103,18 +104,12 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
 
     mlp_net *n = calloc(1, sizeof *n);
     mlp_layer *ls = calloc(n_layers, sizeof *ls);
-    double *params = alloc_doubles(n_params);
-    if (n == NULL || ls == NULL || params == NULL) {
+    if (n == NULL || ls == NULL) {
         free(n);
         free(ls);
-        free(params);
-        return mlp__fail(MLP_ERR_NOMEM, "mlp_net_create: cannot allocate %zu parameters",
-                         n_params);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_net_create: cannot allocate %zu layers", n_layers);
     }
-    static atomic_uint_least64_t next_shape_id = 1; /* 0 is no network's */
-    n->shape_id = atomic_fetch_add_explicit(&next_shape_id, 1, memory_order_relaxed);
-
-    size_t off = 0;
+    size_t off = 0, n_state = 0;
     in = n_inputs;
     for (size_t l = 0; l < n_layers; l++) {
         mlp_layer_spec spec;
@@ -122,28 +117,49 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
         size_t out = 0, np = 0;
         mlp__layer_check(&spec, l, in, MLP_MAX_PARAMS, &out, &np, MLP_ERR_INVALID_ARG,
                          "mlp_net_create");
-        ls[l].kind = spec.kind;
-        ls[l].type = mlp__layer_kind_of(spec.kind);
-        ls[l].in = in;
-        ls[l].out = out;
-        ls[l].act = spec.activation;
-        ls[l].ak = mlp__activation(spec.activation);
-        ls[l].has_bias = spec.bias != 0 && spec.kind != MLP_LAYER_DROPOUT; /* dropout: none */
+        mlp_layer *L = &ls[l];
+        L->kind = spec.kind;
+        L->type = mlp__layer_kind_of(spec.kind);
+        L->in = in;
+        L->out = out;
+        L->act = spec.activation;
+        L->ak = mlp__activation(spec.activation);
+        L->has_bias = spec.bias != 0 && spec.kind != MLP_LAYER_DROPOUT; /* dropout: none */
         /* the settings a kind reads; 0 for the others, so that a network and its file agree */
-        ls[l].epsilon = spec.kind == MLP_LAYER_LAYERNORM ? spec.epsilon : 0.0;
-        ls[l].rate = spec.kind == MLP_LAYER_DROPOUT ? spec.rate : 0.0;
-        ls[l].w_off = off;
-        ls[l].np = np;
+        const int norm = spec.kind == MLP_LAYER_LAYERNORM || spec.kind == MLP_LAYER_BATCHNORM;
+        L->epsilon = norm ? spec.epsilon : 0.0;
+        L->rate = spec.kind == MLP_LAYER_DROPOUT ? spec.rate : 0.0;
+        L->momentum = spec.kind == MLP_LAYER_BATCHNORM ? spec.momentum : 0.0;
+        L->w_off = off;
+        L->np = np;
         /* a bias, where there is one, is the layer's last out parameters */
-        ls[l].b_off = off + np - (ls[l].has_bias ? out : 0);
+        L->b_off = off + np - (L->has_bias ? out : 0);
         off += np;
+        /* running state: at most 2 values per node (a width is at most MLP_MAX_DIM, the
+         * layers at most MLP_MAX_LAYERS), so the count cannot overflow */
+        L->s_off = n_state;
+        L->ns = L->type->n_state != NULL ? L->type->n_state(L) : 0;
+        n_state += L->ns;
         in = out;
     }
+    double *params =
+        n_state <= MLP_MAX_PARAMS - n_params ? alloc_doubles(n_params + n_state) : NULL;
+    if (params == NULL) {
+        free(n);
+        free(ls);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_net_create: cannot allocate %zu parameters",
+                         n_params + n_state);
+    }
+    static atomic_uint_least64_t next_shape_id = 1; /* 0 is no network's */
+    n->shape_id = atomic_fetch_add_explicit(&next_shape_id, 1, memory_order_relaxed);
     n->n_inputs = n_inputs;
     n->n_layers = n_layers;
     n->n_params = n_params;
     n->layers = ls;
     n->params = params;
+    n->n_state = n_state;
+    n->state = params + n_params;
+    mlp__state_reset(n, n->state);
     n->small = 1;
     for (size_t l = 0; l < n_layers; l++)
         n->small &= ls[l].type == &mlp__dense_layer && mlp__small_layer(ls[l].in, ls[l].out) &&
@@ -269,7 +285,8 @@ mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
                                 .bias = l->has_bias,
                                 .kind = l->kind,
                                 .epsilon = l->epsilon,
-                                .rate = l->rate};
+                                .rate = l->rate,
+                                .momentum = l->momentum};
     mlp_status s = mlp__struct_out(spec, &out, sizeof out, __func__, "mlp_layer_spec");
     if (s != MLP_OK) return s;
     if (n_in != NULL) *n_in = l->in;

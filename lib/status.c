@@ -149,7 +149,7 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
     _Static_assert(sizeof(type) == MLP__END(type, last),                                    \
                    #type ": the layout changed, or it has tail padding")
 #endif
-MLP__ENDS_AT(mlp_layer_spec, rate);
+MLP__ENDS_AT(mlp_layer_spec, momentum);
 MLP__APPENDED(mlp_layer_spec, bias, kind); /* 1.6 -> 1.7 */
 MLP__ENDS_AT(mlp_dataset, n_classes);
 MLP__APPENDED(mlp_dataset, n, n_inputs); /* 1.4 -> 1.5 */

@@ -122,14 +122,19 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     mlp_optimizer opt;
     s = mlp__optimizer_in(&opt, optimizer, __func__);
     if (s != MLP_OK) return s;
-    /* a dropout's masks change the function with every step: a line search or a
-     * Jacobian needs one function to minimize */
-    for (size_t l = 0; l < net->n_layers && mlp__optimizer(opt.kind)->step != NULL; l++)
-        MLP_CHECK(net->layers[l].kind != MLP_LAYER_DROPOUT, MLP_ERR_INVALID_ARG,
-                  "mlp_trainer_create: layer %zu is a dropout, which %s cannot train (its "
-                  "masks change the function at every step): train with a first-order "
-                  "method, or without the dropout",
-                  l, mlp_optimizer_name(opt.kind));
+    /* a dropout's masks and a batch normalization's statistics change the function with
+     * every step: a line search or a Jacobian needs one function to minimize */
+    const size_t odd = mlp__optimizer(opt.kind)->step != NULL
+                           ? mlp__layer_with(net, MLP__KIND_RANDOM | MLP__KIND_BATCH)
+                           : net->n_layers;
+    MLP_CHECK(odd == net->n_layers, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_create: layer %zu is %s, which %s cannot train (its %s change the "
+              "function at every step): train with a first-order method, or without it",
+              odd, odd < net->n_layers ? net->layers[odd].type->name : "",
+              mlp_optimizer_name(opt.kind),
+              odd < net->n_layers && (net->layers[odd].type->flags & MLP__KIND_RANDOM)
+                  ? "masks"
+                  : "batch statistics");
 
     mlp_trainer *tr = calloc(1, sizeof *tr);
     MLP_CHECK(tr != NULL, MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate the trainer");
@@ -458,6 +463,12 @@ static int sgd_scanned(void *ctx, size_t l, const double *d)
     return s->finite;
 }
 
+/* A batch normalization's running values would not be finite after the step. */
+#define STATE_NOT_FINITE                                                                   \
+    "mlp_trainer_step: a batch normalization's running mean or variance would not be "     \
+    "finite after this batch (its values are too large for their squares); weights "       \
+    "unchanged"
+
 /* Plain SGD, fused: every layer's dZ first (with the old weights), then each layer's
  * update as one dgemm, W = decay·W − lr·dZᵀ·A_prev, that never stores the gradient.
  * Each layer is made safe one of two ways, whichever reads less memory:
@@ -508,6 +519,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     MLP_CHECK(finite, MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               loss);
+    MLP_CHECK(net->n_state == 0 || mlp__state_ready(net, ws), MLP_ERR_NUMERIC, STATE_NOT_FINITE);
     MLP_CHECK(tr->sgd_gen == net->param_gen || scan_params(tr), MLP_ERR_NUMERIC,
               "mlp_trainer_step: the network holds NaN or infinite parameters; weights "
               "unchanged");
@@ -589,16 +601,26 @@ static mlp_status step(mlp_trainer *tr, double *loss_value, const double *x,
 {
     const mlp_status room = step_room(tr);
     if (room != MLP_OK) return room;
-    if (tr->opt.kind == MLP_OPT_SGD) return sgd_step(tr, loss_value, x, target, n);
-    const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
-    if (k->step != NULL) return k->step(tr, loss_value, x, target, n);
-    mlp__training_pass(tr, 0);
-    mlp__forward(tr->net, tr->ws, x, n, tr->keep);
-    const double loss = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, target, n);
-    if (loss_value != NULL) *loss_value = loss;
-    MLP_CHECK(isfinite(loss), MLP_ERR_NUMERIC,
-              "mlp_trainer_step: the loss (%g) is not finite; weights unchanged", loss);
-    return update(tr, tr->grad);
+    mlp_net *net = tr->net;
+    mlp_status s;
+    if (tr->opt.kind == MLP_OPT_SGD) {
+        s = sgd_step(tr, loss_value, x, target, n);
+    } else {
+        const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
+        if (k->step != NULL) return k->step(tr, loss_value, x, target, n); /* no state */
+        mlp__training_pass(tr, 0);
+        mlp__forward(net, tr->ws, x, n, tr->keep);
+        const double loss = mlp__backward(net, tr->ws, tr->loss, tr->grad, x, target, n);
+        if (loss_value != NULL) *loss_value = loss;
+        MLP_CHECK(isfinite(loss), MLP_ERR_NUMERIC,
+                  "mlp_trainer_step: the loss (%g) is not finite; weights unchanged", loss);
+        MLP_CHECK(net->n_state == 0 || mlp__state_ready(net, tr->ws), MLP_ERR_NUMERIC,
+                  STATE_NOT_FINITE);
+        s = update(tr, tr->grad);
+    }
+    /* the running values move with the weights, or neither does */
+    if (s == MLP_OK && net->n_state > 0) mlp__state_commit(net, tr->ws);
+    return s;
 }
 
 mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_dataset *batch)
@@ -760,8 +782,9 @@ static void plateau_step(mlp_trainer *tr, double monitored)
 typedef struct fit_buffers {
     size_t *perm;      /* (n_train) row order of the current epoch */
     double *xb, *tb;   /* (batch, in) and (batch, k): gathered rows of one batch */
-    double *good;      /* (n_params): weights at the end of the last completed epoch */
-    double *best;      /* (n_params): weights of the best epoch (early stopping) */
+    double *good;      /* (n_params + n_state): weights and running state at the end of the
+                          last completed epoch */
+    double *best;      /* (n_params + n_state): those of the best epoch (early stopping) */
 } fit_buffers;
 
 static void free_buffers(fit_buffers *b)
@@ -1156,6 +1179,13 @@ static mlp_status plan_check(const mlp_trainer *tr, const mlp_fit_options *opt, 
               k->name);
     MLP_CHECK(S <= SHARDS_MAX, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: %zu shards, at most %d", S, SHARDS_MAX);
+    const size_t bl = mlp__layer_with(tr->net, MLP__KIND_BATCH);
+    MLP_CHECK(bl == tr->net->n_layers, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: layer %zu is %s, whose statistics are the whole batch's: in a "
+              "sharded fit (shards, or a reducer such as libmlp-mpi's) each shard would "
+              "normalize by its own rows. Train it in one process, or use a layer "
+              "normalization (MLP_LAYERNORM), which takes each row alone",
+              bl, bl < tr->net->n_layers ? tr->net->layers[bl].type->name : "");
     MLP_CHECK(opt->batch_size == 0 || opt->batch_size >= S, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: a batch of %zu rows cannot be cut into %zu shards",
               opt->batch_size, S);
@@ -1642,13 +1672,16 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
 
     mlp_net *net = tr->net;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), np = net->n_params;
+    /* what the fit keeps of the best and the last good epoch: the parameters and the
+     * running state after them */
+    const size_t snap = np + net->n_state;
     const size_t n_train = plan.S > 0 ? plan.n_train : tv.n;
     const size_t n_val = plan.S > 0 ? plan.n_val : vv.n;
     s = mlp_trainer_reserve(tr, batch);
     if (s == MLP_OK) s = mlp__history_reserve(net, opt.epochs);
     if (s == MLP_OK) s = reserve_history(tr, opt.epochs);
     fit_buffers b = {.perm = NULL};
-    if (s == MLP_OK) s = alloc_buffers(&b, tv.n, batch, in, k, np);
+    if (s == MLP_OK) s = alloc_buffers(&b, tv.n, batch, in, k, snap);
     if (plan.red != NULL) { /* every process has its buffers, or none goes on */
         const mlp_status all = agree_status(&plan, s);
         if (all != MLP_OK && s == MLP_OK) free_buffers(&b);
@@ -1659,8 +1692,8 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
         plan_free(&plan);
         return s;
     }
-    memcpy(b.good, net->params, np * sizeof *b.good);
-    memcpy(b.best, net->params, np * sizeof *b.best);
+    memcpy(b.good, net->params, snap * sizeof *b.good);
+    memcpy(b.best, net->params, snap * sizeof *b.best);
     tr->drop_seed = opt.seed; /* dropout's masks: this fit's seed and each step's number */
 
     double *h_loss = tr->history, *h_val = h_loss + opt.epochs, *h_metric = h_val + opt.epochs;
@@ -1740,7 +1773,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
             res.stop = MLP_STOP_DIVERGED;
             break;
         }
-        memcpy(b.good, net->params, np * sizeof *b.good);
+        memcpy(b.good, net->params, snap * sizeof *b.good);
         const size_t e = epoch - 1;
         h_loss[e] = rep.loss;
         h_val[e] = rep.val_loss;
@@ -1758,7 +1791,7 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
             res.best_loss = monitored;
             res.best_epoch = epoch;
             since_best = 0;
-            if (opt.patience > 0) memcpy(b.best, net->params, np * sizeof *b.best);
+            if (opt.patience > 0) memcpy(b.best, net->params, snap * sizeof *b.best);
         } else {
             since_best++;
         }
@@ -1791,9 +1824,9 @@ mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_da
     const int failed = res.stop == MLP_STOP_NUMERIC || res.stop == MLP_STOP_DIVERGED ||
                        comm != MLP_OK;
     if (opt.patience > 0)
-        memcpy(net->params, b.best, np * sizeof *b.best);
+        memcpy(net->params, b.best, snap * sizeof *b.best);
     else if (failed)
-        memcpy(net->params, b.good, np * sizeof *b.good);
+        memcpy(net->params, b.good, snap * sizeof *b.good);
     /* the epoch whose weights the network now holds, over its whole history */
     const size_t kept_here = opt.patience > 0 ? res.best_epoch : res.epochs_run;
     if (kept_here > 0)

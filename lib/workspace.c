@@ -20,6 +20,13 @@ static size_t kept(const mlp_net *net, size_t l)
     return L->type->kept(L, l + 1 == net->n_layers);
 }
 
+/* And besides, whatever the rows. */
+static size_t kept_fixed(const mlp_net *net, size_t l)
+{
+    const mlp_layer *L = &net->layers[l];
+    return L->type->kept_fixed != NULL ? L->type->kept_fixed(L) : 0;
+}
+
 mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
 {
     MLP_CHECK_PTR(ws);
@@ -49,9 +56,12 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
             width = net->n_inputs; /* the scaled inputs (mlp_net_predict, a model's rows) */
         else
             width = net->layers[n_layers - 1].out; /* the targets as the loss reads them */
-        MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && total <= limit - padded(cells),
+        const size_t fixed = b >= n_layers && b < 2 * n_layers ? kept_fixed(net, b - n_layers) : 0;
+        MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && cells <= limit - fixed &&
+                      total <= limit - padded(cells + fixed),
                   MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of width %zu overflow memory",
                   max_batch, width);
+        cells += fixed;
         total += padded(cells);
     }
 
@@ -80,7 +90,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
     for (size_t l = 0; l < n_layers; l++) {
         if (kept(net, l) == 0) continue; /* calloc left it NULL */
         w->z[l] = block + off;
-        off += padded(max_batch * kept(net, l));
+        off += padded(max_batch * kept(net, l) + kept_fixed(net, l));
     }
     w->delta[0] = block + off;
     off += padded(max_batch * max_width);

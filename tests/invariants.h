@@ -1,8 +1,8 @@
 /* The two rules every call that returns MLP_OK leaves true, checked one way by the
  * property test (test_property.c) and the fuzzers (fuzz/):
  *
- *   finite      every parameter, every scaling value and every piece of optimizer state
- *               is finite, and the step and epoch counters are within what a file holds;
+ *   finite      every parameter, every running mean and variance, every scaling value and
+ *               every piece of optimizer state is finite, and the step and epoch counters are within what a file holds;
  *   round trip  the object saves into bytes that load back and save again to the same
  *               bytes (class labels distinct: the loader refuses equal ones).
  *
@@ -40,6 +40,7 @@ static inline const char *inv_prep(const mlp_net *net)
 static inline const char *inv_net(const mlp_net *net)
 {
     if (!inv_finite(net->params, net->n_params)) return "a parameter is not finite";
+    if (!inv_finite(net->state, net->n_state)) return "a running mean or variance is not finite";
     const char *why = inv_prep(net);
     if (why != NULL) return why;
     size_t n = 0, m = 0;

@@ -452,11 +452,11 @@ START_TEST(settings_mean_what_they_say)
     }
     /* a layer written in 0.x's positional layout: the message names the cause */
     const mlp_layer_spec old[1] = {
-        {64, MLP_ACT_RELU, (mlp_activation)1, 0, MLP_LAYER_DENSE, 0.0, 0.0}}; /* {64, relu, 1} */
+        {64, MLP_ACT_RELU, (mlp_activation)1, 0, MLP_LAYER_DENSE, 0.0, 0.0, 0.0}}; /* {64, relu, 1} */
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 3, old, 1), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "MLP_LAYER(size, activation, bias)"));
-    const mlp_layer_spec shorter[1] = {{16, 1, MLP_ACT_RELU, 1, MLP_LAYER_DENSE, 0.0, 0.0}};
+    const mlp_layer_spec shorter[1] = {{16, 1, MLP_ACT_RELU, 1, MLP_LAYER_DENSE, 0.0, 0.0, 0.0}};
     ck_assert_int_eq(mlp_net_create(&net, 3, shorter, 1), MLP_ERR_INVALID_ARG);
 }
 END_TEST

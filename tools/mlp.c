@@ -273,8 +273,9 @@ static const char help[] =
     "      --task TASK        auto (default), classification, regression\n"
     "      --hidden LIST      hidden layer sizes (default 64,32)\n"
     "      --activation NAME  hidden activation (default relu)\n"
-    "      --norm KIND        layer (a layer normalization after each hidden layer,\n"
-    "                         before its activation) or none (default)\n"
+    "      --norm KIND        layer or batch (a layer or batch normalization after\n"
+    "                         each hidden layer, before its activation) or none\n"
+    "                         (default)\n"
     "      --dropout RATE     a dropout after each hidden layer, dropping values with\n"
     "                         this probability while training (default 0: none)\n"
     "      --epochs N         at most (default 200)\n"
@@ -314,7 +315,7 @@ typedef struct opts {
     const char *target, *inputs, *output, *plot, *name, *test_file;
     mlp_task task;
     size_t hidden[16], n_hidden;
-    int norm; /* 1: a layer normalization after each hidden layer */
+    int norm; /* MLP_LAYER_LAYERNORM or MLP_LAYER_BATCHNORM after each hidden layer; 0: none */
     double dropout; /* > 0: a dropout after each hidden layer */
     mlp_activation activation;
     size_t epochs, batch, patience, cv;
@@ -448,9 +449,10 @@ static void parse_options(opts *o, int argc, char **argv)
                 usage_error("--activation: unknown activation '%s'", optarg);
             break;
         case OPT_NORM:
-            if (strcmp(optarg, "layer") == 0) o->norm = 1;
+            if (strcmp(optarg, "layer") == 0) o->norm = MLP_LAYER_LAYERNORM;
+            else if (strcmp(optarg, "batch") == 0) o->norm = MLP_LAYER_BATCHNORM;
             else if (strcmp(optarg, "none") == 0) o->norm = 0;
-            else usage_error("--norm: '%s' is not a normalization: layer or none", optarg);
+            else usage_error("--norm: '%s' is not a normalization: layer, batch or none", optarg);
             break;
         case OPT_DROPOUT:
             o->dropout = number(optarg, "--dropout");
@@ -669,9 +671,12 @@ static mlp_net *new_net(const opts *o, const mlp_table *t, const mlp_dataset *al
     mlp_layer_spec spec[49];
     size_t n = 0;
     for (size_t l = 0; l < o->n_hidden; l++) {
-        if (o->norm) { /* Linear, LayerNorm, then the activation, as PyTorch users write it */
+        if (o->norm) { /* Linear, the normalization, then the activation, as PyTorch users
+                          write it */
             spec[n++] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], MLP_ACT_IDENTITY, 1);
-            spec[n++] = (mlp_layer_spec)MLP_LAYERNORM(o->activation);
+            spec[n++] = o->norm == MLP_LAYER_BATCHNORM
+                            ? (mlp_layer_spec)MLP_BATCHNORM(o->activation)
+                            : (mlp_layer_spec)MLP_LAYERNORM(o->activation);
         } else {
             spec[n++] = (mlp_layer_spec)MLP_LAYER(o->hidden[l], o->activation, 1);
         }
@@ -1124,9 +1129,11 @@ static int cmd_info(const opts *o, int argc, char **argv)
         check(mlp_net_layer(net, l, &li, NULL), "mlp_net_layer");
         if (li.kind == MLP_LAYER_DROPOUT) {
             printf(" -> dropout %g", li.rate);
-        } else if (li.kind == MLP_LAYER_LAYERNORM) {
-            printf(" -> layernorm");
+        } else if (li.kind == MLP_LAYER_LAYERNORM || li.kind == MLP_LAYER_BATCHNORM) {
+            const int batch = li.kind == MLP_LAYER_BATCHNORM;
+            printf(" -> %s", batch ? "batchnorm" : "layernorm");
             if (li.epsilon != 1e-5) printf(" (epsilon %g)", li.epsilon);
+            if (batch && li.momentum != 0.1) printf(" (momentum %g)", li.momentum);
             if (li.activation != MLP_ACT_IDENTITY)
                 printf(" %s", mlp_activation_name(li.activation));
             printf("%s", li.bias ? "" : " (no bias)");

@@ -80,8 +80,29 @@ awk -v r="$r2_ln" 'BEGIN { exit !(r >= 0.9) }' || fail "regression with --norm l
 exported_predicts "$dir/reg_ln.mlp" "$dir/reg_new.csv" "$dir/reg_ln_pred.csv" "--norm layer"
 grep -q "layer 1: layer normalization" "$dir/model.c" || fail "the export has no layer normalization"
 rc=0
-"$mlp" train "$dir/reg.csv" --target y --norm batch -q -o "$dir/x.mlp" > /dev/null 2>&1 || rc=$?
-[ "$rc" -eq 2 ] || fail "--norm batch: exit $rc, not a usage error"
+"$mlp" train "$dir/reg.csv" --target y --norm group -q -o "$dir/x.mlp" > /dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--norm group: exit $rc, not a usage error"
+# --- batch normalization (1.7) ---------------------------------------------------------
+"$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --norm batch --epochs 150 -q \
+    -o "$dir/reg_bn.mlp" > /dev/null
+"$mlp" eval "$dir/reg_bn.mlp" "$dir/reg_test.csv" > "$dir/reg_bn_eval.txt"
+r2_bn=$(r2_of "$dir/reg_bn_eval.txt")
+awk -v r="$r2_bn" 'BEGIN { exit !(r >= 0.9) }' || fail "regression with --norm batch: R^2 $r2_bn < 0.9"
+"$mlp" info "$dir/reg_bn.mlp" | grep -q "inputs -> 32 identity -> batchnorm relu -> 16 identity -> batchnorm relu -> 1 identity;" ||
+    fail "info does not list the batch normalizations: $("$mlp" info "$dir/reg_bn.mlp" | head -1)"
+# predictions use the running statistics saved in the model: a row predicted alone
+# gets what it gets among others, and the export (their scale and shift) agrees
+"$mlp" predict "$dir/reg_bn.mlp" "$dir/reg_new.csv" -q > "$dir/reg_bn_pred.csv"
+head -2 "$dir/reg_new.csv" > "$dir/reg_one.csv"
+"$mlp" predict "$dir/reg_bn.mlp" "$dir/reg_one.csv" -q > "$dir/reg_bn_one.csv"
+[ "$(sed -n 2p "$dir/reg_bn_one.csv")" = "$(sed -n 2p "$dir/reg_bn_pred.csv")" ] ||
+    fail "--norm batch: a row alone predicts $(sed -n 2p "$dir/reg_bn_one.csv"), among others $(sed -n 2p "$dir/reg_bn_pred.csv")"
+exported_predicts "$dir/reg_bn.mlp" "$dir/reg_new.csv" "$dir/reg_bn_pred.csv" "--norm batch"
+grep -q "layer 1: batch normalization" "$dir/model.c" || fail "the export has no batch normalization"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --norm batch --optimizer lbfgs -q -o "$dir/x.mlp" > "$dir/bn_lbfgs.txt" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && grep -q "batch normalization, which lbfgs cannot train" "$dir/bn_lbfgs.txt" ||
+    fail "--norm batch --optimizer lbfgs: exit $rc, $(head -2 "$dir/bn_lbfgs.txt")"
 # --- dropout (1.7) ---------------------------------------------------------------------
 "$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --dropout 0.1 --epochs 150 -q \
     -o "$dir/reg_do.mlp" > /dev/null

@@ -120,12 +120,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         spec[l] = (mlp_layer_spec)MLP_LAYER(width, act, byte(&in) & 1);
         /* the activation byte's high part (unused before 1.7, so the corpus keeps its
          * meaning) makes some layers layer normalizations (of the input's width or,
-         * refused, another; some with an epsilon of 0, refused) or dropouts */
+         * refused, another; some with an epsilon of 0, refused), batch normalizations
+         * or dropouts */
         const unsigned high = a / (unsigned)n_acts;
         if (high % 4 == 3) {
             spec[l].kind = MLP_LAYER_LAYERNORM;
             spec[l].size = high % 8 == 7 ? width : 0;
             spec[l].epsilon = high % 16 == 15 ? 0.0 : 1e-5;
+        } else if (high % 8 == 5) { /* a batch normalization, some with momentum 0 (refused) */
+            spec[l].kind = MLP_LAYER_BATCHNORM;
+            spec[l].size = high % 16 == 13 ? width : 0;
+            spec[l].momentum = high % 32 == 29 ? 0.0 : 0.1;
         } else if (high % 4 == 2) { /* a dropout, some with a rate of 1 (refused) */
             spec[l].kind = MLP_LAYER_DROPOUT;
             spec[l].size = high % 8 == 6 ? width : 0;

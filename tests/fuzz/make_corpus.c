@@ -89,6 +89,20 @@ int main(int argc, char **argv)
     mlp_trainer_save(tr, path);
     mlp_trainer_free(tr);
     mlp_net_free(ne);
+
+    /* a batch normalization (format 6, its running values after the parameters), and
+     * a checkpoint of it after a step */
+    const mlp_layer_spec g[3] = {MLP_LAYER(4, MLP_ACT_IDENTITY, 1), MLP_BATCHNORM(MLP_ACT_RELU),
+                                 MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
+    mlp_net *ng;
+    mlp_net_create(&ng, 2, g, 3);
+    mlp_trainer_create(&tr, ng, MLP_LOSS_MSE, &o, 4);
+    mlp_trainer_step(tr, NULL, TU_DATA(xd, td, 4));
+    save_net(dir, "dense-batchnorm-dense", ng);
+    snprintf(path, sizeof path, "%s/checkpoint-batchnorm", dir);
+    mlp_trainer_save(tr, path);
+    mlp_trainer_free(tr);
+    mlp_net_free(ng);
     mlp_net_free(na);
     mlp_net_free(nb);
     mlp_net_free(nc);
