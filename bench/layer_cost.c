@@ -59,9 +59,10 @@ static void run_copy(void *p)
     __asm__ volatile("" ::: "memory");
 }
 
-/* kind: 0 the network as bench/run times it; MLP_LAYER_LAYERNORM, a layer
- * normalization after each hidden layer (which then applies the activation);
- * MLP_LAYER_DROPOUT, a dropout of 0.2 after each hidden layer's activation. */
+/* kind: 0 the network as bench/run times it; MLP_LAYER_LAYERNORM (MLP_LAYER_BATCHNORM),
+ * a layer (batch) normalization after each hidden layer (which then applies the
+ * activation); MLP_LAYER_DROPOUT, a dropout of 0.2 after each hidden layer's
+ * activation. */
 static void setup(cell *c, const workload *w, int kind, size_t batch, const double *x,
                   const double *t)
 {
@@ -69,9 +70,10 @@ static void setup(cell *c, const workload *w, int kind, size_t batch, const doub
     size_t n = 0;
     for (size_t l = 0; l < w->n_layers; l++) {
         const int hidden = l + 1 < w->n_layers;
-        if (hidden && kind == MLP_LAYER_LAYERNORM) {
+        if (hidden && (kind == MLP_LAYER_LAYERNORM || kind == MLP_LAYER_BATCHNORM)) {
             spec[n++] = (mlp_layer_spec)MLP_LAYER(w->sizes[l], MLP_ACT_IDENTITY, 1);
-            spec[n++] = (mlp_layer_spec)MLP_LAYERNORM(w->hidden);
+            spec[n++] = kind == MLP_LAYER_LAYERNORM ? (mlp_layer_spec)MLP_LAYERNORM(w->hidden)
+                                                    : (mlp_layer_spec)MLP_BATCHNORM(w->hidden);
         } else {
             spec[n++] = (mlp_layer_spec)MLP_LAYER(w->sizes[l], hidden ? w->hidden : MLP_ACT_IDENTITY, 1);
             if (hidden && kind == MLP_LAYER_DROPOUT) spec[n++] = (mlp_layer_spec)MLP_DROPOUT(0.2);
@@ -127,19 +129,21 @@ int main(int argc, char **argv)
             x[i] = (double)(st >> 11) * 0x1.0p-52 - 1.0;
         }
         for (size_t i = 0; i < batch * 1024; i++) t[i] = 0.0;
-        cell cells[3];
-        const int kinds[3] = {0, MLP_LAYER_LAYERNORM, MLP_LAYER_DROPOUT};
-        for (int k = 0; k < 3; k++) setup(&cells[k], w, kinds[k], batch, x, t);
+        cell cells[4];
+        const int kinds[4] = {0, MLP_LAYER_LAYERNORM, MLP_LAYER_DROPOUT, MLP_LAYER_BATCHNORM};
+        const char *names[4] = {"dense", "layernorm", "dropout", "batchnorm"};
+        for (int k = 0; k < 4; k++) setup(&cells[k], w, kinds[k], batch, x, t);
         /* the values the added layers touch per row, m in all: a layer normalization
          * predicting reads its input and writes its output (2m), training also keeps z
          * and x-hat and its backward reads dz, z, x-hat and writes two (10m); a dropout
          * predicting copies (2m), training writes its scales too and its backward reads
-         * d and them and writes one (6m) */
+         * d and them and writes one (6m); a batch normalization as a layer
+         * normalization (2m, 10m) */
         size_t m = 0;
         for (size_t l = 0; l + 1 < w->n_layers; l++) m += w->sizes[l];
         for (int op = 0; op < 2; op++) {
-            for (int k = 1; k < 3; k++) {
-                const size_t per_row = op == 0 ? 2 * m : k == 1 ? 10 * m : 6 * m; /* doubles */
+            for (int k = 1; k < 4; k++) {
+                const size_t per_row = op == 0 ? 2 * m : k == 2 ? 6 * m : 10 * m; /* doubles */
                 copy_job job = {malloc(batch * per_row / 2 * sizeof(double)),
                                 malloc(batch * per_row / 2 * sizeof(double)), batch * per_row / 2};
                 if (job.dst == NULL || job.src == NULL) return 1;
@@ -156,13 +160,13 @@ int main(int argc, char **argv)
                              md = median(d, rounds), mc = median(cp, rounds),
                              per = 1e9 / (double)batch;
                 printf("%s,%s,%zu,%s,%.1f,%.1f,%.1f,%.1f,%.2f\n", w->name,
-                       op == 0 ? "forward" : "train", batch, k == 1 ? "layernorm" : "dropout",
+                       op == 0 ? "forward" : "train", batch, names[k],
                        ma * per, mb * per, md * per, mc * per, md / mc);
                 free(job.dst);
                 free((double *)job.src);
             }
         }
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             mlp_trainer_free(cells[k].tr);
             mlp_workspace_free(cells[k].ws);
             mlp_net_free(cells[k].net);
@@ -172,35 +176,39 @@ int main(int argc, char **argv)
         free(t);
     }
     /* The layer alone, at the widths those networks normalize: a network of one layer
-     * normalization (identity), predicting, against copying each row (the least memory
-     * traffic a pass over the rows can have: every value read once and written once). */
-    printf("\nwidth,batch,layernorm_alone_ns_per_row,copy_ns_per_row,layernorm_over_copy\n");
+     * (batch) normalization (identity), predicting, against copying each row (the least
+     * memory traffic a pass over the rows can have: every value read once and written
+     * once). */
+    printf("\nkind,width,batch,alone_ns_per_row,copy_ns_per_row,alone_over_copy\n");
     const size_t widths[] = {128, 256, 1024};
-    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
-        const size_t m = widths[wi];
-        const mlp_layer_spec one = MLP_LAYERNORM(MLP_ACT_IDENTITY);
-        cell c = {0};
-        double *x = malloc(batch * m * sizeof *x);
-        if (x == NULL || mlp_net_create(&c.net, m, &one, 1) != MLP_OK ||
-            mlp_workspace_create(&c.ws, c.net, batch) != MLP_OK)
-            return 1;
-        for (size_t i = 0; i < batch * m; i++) x[i] = (double)(i % 13) - 6.0;
-        c.x = x;
-        c.batch = batch;
-        c.y = malloc(batch * m * sizeof *c.y);
-        copy_job job = {c.y, x, batch * m};
-        if (c.y == NULL) return 1;
-        double a[99], cp[99];
-        for (int r = 0; r < rounds; r++) {
-            a[r] = time_call(run_forward, &c, min_time / rounds, 1e9);
-            cp[r] = time_call(run_copy, &job, min_time / rounds, 1e9);
+    for (int norm = 0; norm < 2; norm++)
+        for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+            const size_t m = widths[wi];
+            const mlp_layer_spec one = norm == 0 ? (mlp_layer_spec)MLP_LAYERNORM(MLP_ACT_IDENTITY)
+                                                 : (mlp_layer_spec)MLP_BATCHNORM(MLP_ACT_IDENTITY);
+            cell c = {0};
+            double *x = malloc(batch * m * sizeof *x);
+            if (x == NULL || mlp_net_create(&c.net, m, &one, 1) != MLP_OK ||
+                mlp_workspace_create(&c.ws, c.net, batch) != MLP_OK)
+                return 1;
+            for (size_t i = 0; i < batch * m; i++) x[i] = (double)(i % 13) - 6.0;
+            c.x = x;
+            c.batch = batch;
+            c.y = malloc(batch * m * sizeof *c.y);
+            copy_job job = {c.y, x, batch * m};
+            if (c.y == NULL) return 1;
+            double a[99], cp[99];
+            for (int r = 0; r < rounds; r++) {
+                a[r] = time_call(run_forward, &c, min_time / rounds, 1e9);
+                cp[r] = time_call(run_copy, &job, min_time / rounds, 1e9);
+            }
+            const double ma = median(a, rounds), mc = median(cp, rounds), per = 1e9 / (double)batch;
+            printf("%s,%zu,%zu,%.1f,%.1f,%.2f\n", norm == 0 ? "layernorm" : "batchnorm", m, batch,
+                   ma * per, mc * per, ma / mc);
+            mlp_workspace_free(c.ws);
+            mlp_net_free(c.net);
+            free(c.y);
+            free(x);
         }
-        const double ma = median(a, rounds), mc = median(cp, rounds), per = 1e9 / (double)batch;
-        printf("%zu,%zu,%.1f,%.1f,%.2f\n", m, batch, ma * per, mc * per, ma / mc);
-        mlp_workspace_free(c.ws);
-        mlp_net_free(c.net);
-        free(c.y);
-        free(x);
-    }
     return 0;
 }

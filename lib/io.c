@@ -1012,7 +1012,8 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
     free(specs);
     if (s != MLP_OK) return s;
     decode(n->params, f->params, f->n_params);
-    decode(n->state, f->running, f->n_running); /* n_state = n_running: the same layers */
+    if (f->n_running > 0) /* n_state = n_running: the same layers */
+        decode(n->state, f->running, f->n_running);
     if (f->prep_len > 0) {
         reader pr = {f->prep, f->prep_len, fn};
         s = read_prep(&pr, f, &n->prep);
