@@ -51,7 +51,7 @@ static inline double mlp__rng_uniform(uint64_t *state)
     return (double)(mlp__rng_next(state) >> 11) * 0x1.0p-53;
 }
 
-/* Vectorized passes over arrays (lib/vmath.c): y[i] = f(x[i]); y may alias x. */
+/* Vectorized passes over arrays (lib/kernels/vmath.c): y[i] = f(x[i]); y may alias x. */
 typedef enum mlp__vfunc {
     MLP__V_TANH,
     MLP__V_SIGMOID,
@@ -79,11 +79,11 @@ int mlp__all_finite(const double *x, size_t n);
 double mlp__max_abs(const double *x, size_t n);
 
 /* That largest magnitude into *result, serially, on a chosen road: 3 AVX-512, 2 AVX2,
- * 1 SSE2, 0 plain C (lib/scan.c), for tests; returns 0, doing nothing, when this
+ * 1 SSE2, 0 plain C (lib/kernels/scan.c), for tests; returns 0, doing nothing, when this
  * build or CPU lacks that road. */
 int mlp__max_abs_road(int road, double *result, const double *x, size_t n);
 
-/* ---- threads (lib/parallel.c) ---------------------------------------------------- */
+/* ---- threads (lib/core/parallel.c) ---------------------------------------------------- */
 
 /* One part of a job: indices [begin, end) of the job's range; part is its index,
  * 0 to the part count - 1 (< MLP_MAX_THREADS); any thread may run any part. */
@@ -170,7 +170,7 @@ mlp_status mlp__struct_init(void *dst, size_t size, const void *defaults, size_t
 int mlp__name_index(const void *table, size_t count, size_t stride, const char *name,
                     const char *fn, const char *what);
 
-/* ---- activations: one table (lib/activation.c) ------------------------------------ */
+/* ---- activations: one table (lib/kernels/activation.c) ------------------------------------ */
 
 enum {
     MLP__ACT_ROWWISE = 1,  /* the function of a whole row (softmax): no element-wise derivative */
@@ -260,14 +260,14 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
                          size_t out);
 
 /* Layers with in * out up to this go through plain loops rather than BLAS calls
- * (lib/dense.c): measured with bench/run, the tiny 2-2-1 network is 10-20x faster
+ * (lib/model/dense.c): measured with bench/run, the tiny 2-2-1 network is 10-20x faster
  * this way at every batch size, while at 16 x 16 and above the BLAS wins from
  * moderate batches on. */
 #define MLP__SMALL_LAYER 64
 
 static inline int mlp__small_layer(size_t in, size_t out) { return in * out <= MLP__SMALL_LAYER; }
 
-/* ---- layer kinds: one table (lib/layer.c), an entry per kind in its own file ------ */
+/* ---- layer kinds: one table (lib/model/layer.c), an entry per kind in its own file ------ */
 
 /* The kinds are mlp_layer_kind's values (include/mlp.h); their count, which the table is
  * checked at compile time to cover: */
@@ -374,7 +374,7 @@ typedef struct mlp__layer_kind {
     void (*sgd)(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
                 const double *a_prev, size_t n, double lr, double decay, double *scratch);
     /* how many of its first parameters' places in the gradient block `sgd` leaves
-     * unused (room for a copy of them set aside before the update: lib/train.c); NULL:
+     * unused (room for a copy of them set aside before the update: lib/train/train.c); NULL:
      * none. A kind without it is always checked after its update, never bounded. */
     size_t (*sgd_spare)(const mlp_layer *L);
     /* the row of the Jacobian of one output for one input row: the derivative of that
@@ -390,13 +390,13 @@ extern const mlp__layer_kind mlp__layernorm_layer;
 extern const mlp__layer_kind mlp__dropout_layer;
 extern const mlp__layer_kind mlp__batchnorm_layer;
 
-/* Dropout's masks (lib/dropout.c): the key of one training step, from the trainer's seed
+/* Dropout's masks (lib/model/dropout.c): the key of one training step, from the trainer's seed
  * and the step's number (its step count after it: 1 for the first; 0 for
  * mlp_net_gradient's). */
 uint64_t mlp__dropout_key(uint64_t seed, uint64_t step);
 
 /* A batch normalization's prediction as one scale and shift per column, from its
- * running values (lib/batchnorm.c): the numbers its inference pass computes with, for
+ * running values (lib/model/batchnorm.c): the numbers its inference pass computes with, for
  * the C export. */
 void mlp__batchnorm_fold(const mlp_net *net, size_t l, double *scale, double *shift);
 
@@ -406,7 +406,7 @@ const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
 /* The first layer whose kind has one of `flags` (MLP__KIND_), or n_layers: none. */
 size_t mlp__layer_with(const mlp_net *net, unsigned flags);
 
-/* Running state (lib/layer.c): every layer's values as a new network's; whether the
+/* Running state (lib/model/layer.c): every layer's values as a new network's; whether the
  * values the last training pass made for after its step are all finite; and those
  * values made the network's (after a successful step). */
 void mlp__state_reset(const mlp_net *net, double *state);
@@ -464,7 +464,7 @@ typedef struct mlp__prep {
 
 void mlp__prep_free(mlp__prep *p);
 
-/* The model's preprocessing on n rows (lib/prep.c): inputs (n, n_inputs) scaled into
+/* The model's preprocessing on n rows (lib/data/prep.c): inputs (n, n_inputs) scaled into
  * dst, targets (n, n_outputs) scaled into dst (either may be src), predictions
  * (n, n_outputs) brought back to the targets' units in place. Each is a copy, or
  * nothing in place, for a model without that scaling. */
@@ -493,7 +493,7 @@ struct mlp_net {
     double *state;         /* params + n_params */
     int small;             /* every layer small with a piecewise-linear activation: the
                               forward pass is mlp__small_net_forward's plain loops */
-    mlp__prep prep;        /* the preprocessing that travels with the model (lib/prep.c) */
+    mlp__prep prep;        /* the preprocessing that travels with the model (lib/data/prep.c) */
     size_t param_gen;      /* counts the changes to params made outside a trainer's step
                               (set_weights, init, mlp_net_params(), a fit's restore) and by
                               each trainer: plain SGD re-reads the weights when it moved */
@@ -518,7 +518,7 @@ mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
 /* Most layers a network may have: more is a caller's mistake or a hostile file. */
 #define MLP_MAX_LAYERS 4096
 
-/* ---- losses: one table (lib/loss.c) ------------------------------------------------ */
+/* ---- losses: one table (lib/kernels/loss.c) ------------------------------------------------ */
 
 typedef struct mlp__loss_kind {
     const char *name;
@@ -544,7 +544,7 @@ mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
 /* Fraction of rows classified right (see mlp_accuracy()). */
 double mlp__accuracy(const double *pred, const double *target, size_t n, size_t k);
 
-/* ---- optimizers and schedules: one table each (lib/optim.c) ------------------------- */
+/* ---- optimizers and schedules: one table each (lib/train/optim.c) ------------------------- */
 
 typedef struct mlp__optimizer_kind {
     const char *name;
@@ -557,14 +557,14 @@ typedef struct mlp__optimizer_kind {
     /* the state's value after a reset, for every parameter: (block 0, block 1) */
     double (*state_init)(const mlp_optimizer *o, int block);
     /* the update of n parameters, out of place into arrays that overlap none of the
-     * inputs (lib/optim.c says how); a1 and b1 are scratch the kind does not keep when
+     * inputs (lib/train/optim.c says how); a1 and b1 are scratch the kind does not keep when
      * it has fewer state blocks. Plain SGD's is used only by sharded fits: its steps
      * fuse the update into the backward pass (sgd_step) */
     void (*update)(double *restrict w1, double *restrict a1, double *restrict b1,
                    const double *restrict w, const double *restrict g,
                    const double *restrict a, const double *restrict b, size_t n,
                    const mlp_optimizer *o, double lr, unsigned long long t, double wd);
-    /* a whole iteration of its own (second-order methods, lib/second_order.c): NULL for
+    /* a whole iteration of its own (second-order methods, lib/train/second_order.c): NULL for
      * the first-order methods, which go through `update` */
     mlp_status (*step)(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
                        size_t n);
@@ -634,7 +634,7 @@ struct mlp_trainer {
     double *dz_block;      /* the allocation behind dz */
     double *history;       /* the last fit's per-epoch records: 5 x history_cap values */
     size_t history_cap;
-    /* second-order methods (lib/second_order.c) */
+    /* second-order methods (lib/train/second_order.c) */
     double *hist;          /* L-BFGS: (2 lbfgs_history, n_params) pairs s, y; checkpointed */
     size_t hist_blocks;    /* parameter-sized blocks in hist (0 for the others) */
     double so[2];          /* L-BFGS: pairs stored, next slot; LM: μ (0: not yet), ν;
@@ -740,7 +740,7 @@ double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
                             const double *x, const double *target, size_t n, size_t of,
                             mlp__layer_done done, void *ctx);
 
-/* A dataset resolved against a network (lib/dataset.c): where its rows are and what
+/* A dataset resolved against a network (lib/data/dataset.c): where its rows are and what
  * they hold. */
 typedef struct mlp__rows {
     const double *x, *y;   /* the caller's arrays; y NULL: no targets */

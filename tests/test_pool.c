@@ -1,4 +1,4 @@
-/* The library's pool of threads (lib/parallel.c) on its own: every index of a job
+/* The library's pool of threads (lib/core/parallel.c) on its own: every index of a job
  * is run exactly once, in parts cut at multiples of the grain, at places that
  * depend only on the job and the thread count, with part numbers that are distinct;
  * thousands of jobs in a row (a worker that wakes late must never take a part of

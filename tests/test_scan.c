@@ -1,4 +1,4 @@
-/* The finiteness scans (lib/scan.c) on every road this CPU has — AVX-512, AVX2,
+/* The finiteness scans (lib/kernels/scan.c) on every road this CPU has — AVX-512, AVX2,
  * SSE2, plain C — against fabs and isfinite in a plain loop: the largest magnitude
  * to the bit, INFINITY when a value is NaN or infinite, wherever it sits (the vector
  * body, the tail, each accumulator's lane), for every length from 0 to past a few

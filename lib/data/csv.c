@@ -1,0 +1,1135 @@
+/* Tables from CSV files: libcsv (RFC 4180: quoted fields, embedded newlines and
+ * quotes, CRLF) does the tokenizing; this file decides what the fields mean.
+ *
+ * The input is read in blocks and handed to libcsv one physical line at a time, so
+ * every callback knows the line it is on and an error names it. Numbers are parsed
+ * in the "C" locale whatever the process's LC_NUMERIC (uselocale, this thread only,
+ * restored before returning). Memory: the parsed numbers (grown by doubling), the
+ * column names, the class labels, and one field (libcsv's buffer, refused past
+ * MLP__CSV_MAX_FIELD bytes). */
+#define _GNU_SOURCE /* uselocale, newlocale (POSIX 2008) */
+#include <csv.h>
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../mlp_internal.h"
+
+/* The longest field read: a number or a label is never this long; a 10 MB line of
+ * garbage is refused rather than buffered. */
+#define MLP__CSV_MAX_FIELD ((size_t)1 << 16)
+/* Distinct target values kept while the task is not known yet. */
+#define MAX_LABELS 65536
+/* Integer-valued numeric targets with at most this many distinct values are
+ * classes when the task is MLP_TASK_AUTO. */
+#define AUTO_CLASSES 20
+
+struct mlp_table {
+    size_t rows, n_in, n_out;
+    double *x, *y;
+    char **in_names, **out_names;
+    int classification;
+    size_t n_classes;
+    char **classes;
+};
+
+enum { ROLE_SKIP = -1 };
+
+typedef struct reader {
+    const mlp_csv_options *o;
+    const char *name; /* for messages */
+    mlp_status status;
+    size_t line;       /* physical line being parsed, 1-based */
+    int after_cr;      /* the last byte fed was a CR: a LF now ends no new line */
+    size_t record;     /* records seen, the header included */
+    size_t field;      /* fields of the current record so far */
+    size_t columns;    /* fields per record, fixed by the first */
+    char **first;      /* the first record's fields, kept until the plan exists */
+    size_t *first_len;
+    size_t first_n, first_cap;
+    char **header;     /* = first with a header row, else NULL (columns are numbered) */
+    int *role;         /* per column: input index, target index (+ n_in ... encoded), or skip */
+    int *is_target;
+    size_t n_in, n_out;
+    /* data */
+    double *x, *y;
+    size_t rows, cap;
+    size_t limit;      /* stop feeding once this many rows are held (a stream's chunk) */
+    double *row_x, *row_y; /* the record being read */
+    /* target labels (classification or undecided) */
+    int task;          /* MLP_TASK_* */
+    char **labels;     /* distinct target strings in order of first sight */
+    size_t n_labels, labels_cap;
+    size_t *slots;     /* open addressing over labels: an index, or SIZE_MAX (empty) */
+    size_t n_slots;    /* a power of two, at least twice n_labels; 0: none yet */
+    size_t *label_of;  /* per row, the label index (undecided or classification) */
+    size_t row_label;
+    int all_numeric;   /* every target value so far parsed as a finite number */
+    int fixed_classes; /* the label set came with the options */
+} reader;
+
+static int fail(reader *r, mlp_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(reader *r, mlp_status s, const char *fmt, ...)
+{
+    if (r->status != MLP_OK) return 0;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->status = mlp__fail(s, "%s: %s", r->name, msg);
+    return 0;
+}
+
+/* Well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const unsigned char c = s[i];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+        else return 0;
+        if (n - i < len) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static char *copy_str(const void *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (c != NULL) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+/* Clinger's fast path: a decimal [+-]digits[.digits][e[+-]digits] whose digits make
+ * a significand m below 2^53 and whose power of ten e lies within ±22 is m · 10^e or
+ * m / 10^-e, two exact operands and one rounding: the correctly rounded value, as
+ * strtod gives it. 1 when it applies (*v set), else 0 and strtod decides. Most numbers
+ * in data files take it (a 1 GB file: strtod was 40 % of the read). */
+static int fast_decimal(const char *s, size_t n, double *v)
+{
+    static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    const int neg = n > 0 && s[0] == '-';
+    if (n > 0 && (s[0] == '-' || s[0] == '+')) i++;
+    uint64_t m = 0;
+    int digits = 0, any = 0, point = 0, e = 0;
+    for (; i < n; i++) {
+        const char c = s[i];
+        if (c == '.' && !point) {
+            point = 1;
+            continue;
+        }
+        if (c < '0' || c > '9') break;
+        any = 1;
+        if (m == 0 && c == '0') { /* a leading zero adds no digit */
+            e -= point;
+            continue;
+        }
+        if (++digits > 19) return 0;
+        m = m * 10 + (uint64_t)(c - '0');
+        e -= point;
+    }
+    if (!any) return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        const int eneg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+        int x = 0, xd = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (++xd > 4) return 0;
+            x = x * 10 + (s[i] - '0');
+        }
+        if (xd == 0) return 0;
+        e += eneg ? -x : x;
+    }
+    if (i != n || n >= 512 || m > ((uint64_t)1 << 53)) return 0;
+    double d = (double)m;
+    if (m != 0) {
+        if (e < -22 || e > 22) return 0;
+        d = e >= 0 ? d * pow10[e] : d / pow10[-e];
+    }
+    *v = neg ? -d : d;
+    return 1;
+}
+
+/* 1: a finite number fills the whole field (spaces trimmed by libcsv); -1: a number
+ * that is not finite (nan, inf, 1e999); 0: not a number. */
+static int parse_number(const char *s, size_t n, double *v)
+{
+    if (fast_decimal(s, n, v)) return 1;
+    char buf[512]; /* no number in a data file is longer */
+    if (n == 0 || n >= sizeof buf) return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    const double d = strtod(buf, &end);
+    if (end != buf + n) return 0;
+    if (!isfinite(d)) return -1;
+    *v = d; /* an underflow gives a denormal or 0: a number all the same */
+    return 1;
+}
+
+/* Column c's name: the header's, or its 1-based number. */
+static void column_name(const reader *r, size_t c, char *buf, size_t size)
+{
+    if (r->header != NULL) snprintf(buf, size, "\"%s\"", r->header[c]);
+    else snprintf(buf, size, "%zu", c + 1);
+}
+
+/* Find the column named `name` (or numbered, without a header); SIZE_MAX if none. */
+static size_t find_column(const reader *r, const char *name, size_t len, size_t *second)
+{
+    size_t found = SIZE_MAX;
+    *second = SIZE_MAX;
+    for (size_t c = 0; c < r->columns && *second == SIZE_MAX; c++) {
+        char num[32];
+        const char *n = r->header != NULL ? r->header[c] : num;
+        if (r->header == NULL) snprintf(num, sizeof num, "%zu", c + 1);
+        if (strlen(n) == len && memcmp(n, name, len) == 0) {
+            if (found != SIZE_MAX) *second = c;
+            else found = c;
+        }
+    }
+    return found;
+}
+
+/* The file's column names for a message: the first few, quoted, then how many more. */
+static const char *columns_list(const reader *r, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t c = 0; c < r->columns && used + 1 < size; c++) {
+        char name[96];
+        if (c == 8 && r->columns > 9) {
+            snprintf(buf + used, size - used, ", and %zu more", r->columns - c);
+            break;
+        }
+        column_name(r, c, name, sizeof name);
+        const int k = snprintf(buf + used, size - used, "%s%s", c ? ", " : "", name);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+    return buf;
+}
+
+/* Mark the column named name[0..len) with `value` and its place in order[]. */
+static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t *order, int value,
+                     size_t *n, const char *what)
+{
+    size_t dup;
+    const size_t c = find_column(r, name, len, &dup);
+    if (c == SIZE_MAX && r->header == NULL && r->o->header == MLP_CSV_HEADER_DETECT)
+        fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s): the first record "
+             "holds numbers and no such name, so it was read as data and the columns are "
+             "numbered 1, 2, ...; if it is a header, say so (header 1, mlp's --header)",
+             (int)len, name, what);
+    else if (c == SIZE_MAX) {
+        char cols[640], like[128] = "";
+        for (size_t k = 0; r->header != NULL && k < r->columns; k++) /* another case of it */
+            if (r->first_len[k] == len && strncasecmp(r->header[k], name, len) == 0)
+                snprintf(like, sizeof like, " (\"%.96s\"?)", r->header[k]);
+        fail(r, MLP_ERR_INVALID_ARG,
+             "no column named \"%.*s\"%s (the %s); the file's columns: %s", (int)len, name, like,
+             what, columns_list(r, cols, sizeof cols));
+    }
+    else if (dup != SIZE_MAX)
+        fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns, %zu and %zu: which "
+             "one is meant cannot be told", what, (int)len, name, c + 1, dup + 1);
+    else if (marks[c] != 0)
+        fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is named twice", (int)len, name);
+    else {
+        marks[c] = value;
+        order[c] = (*n)++;
+    }
+}
+
+/* Mark the columns a list names: `names` (n_names of them) when given, else the
+ * comma-separated `list`. */
+static void mark_columns(reader *r, const char *list, const char *const *names, size_t n_names,
+                         int *marks, size_t *order, int value, size_t *n, const char *what)
+{
+    if (n_names > 0) {
+        for (size_t i = 0; i < n_names && r->status == MLP_OK; i++) {
+            if (names[i] == NULL) {
+                fail(r, MLP_ERR_INVALID_ARG, "the %s name %zu is NULL", what, i);
+                return;
+            }
+            mark_one(r, names[i], strlen(names[i]), marks, order, value, n, what);
+        }
+        return;
+    }
+    const char *p = list;
+    while (r->status == MLP_OK) {
+        const char *e = strchr(p, ',');
+        const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+        mark_one(r, p, len, marks, order, value, n, what);
+        if (e == NULL) break;
+        p = e + 1;
+    }
+}
+
+/* Two columns the table takes may not share a name: a model keeps its columns' names
+ * to find them again in the files it predicts, where the pair could not be told
+ * apart (1.5.0 trained on such a file and then could not predict). */
+static void same_names(reader *r, const int *marks)
+{
+    size_t n = 0;
+    const char **names = malloc(r->columns * sizeof *names);
+    size_t *column = malloc(r->columns * sizeof *column);
+    size_t i, j;
+    int rep = -1;
+    if (names != NULL && column != NULL) {
+        for (size_t c = 0; c < r->columns; c++)
+            if (marks[c] != 0) names[n] = r->header[c], column[n++] = c;
+        rep = mlp__repeated_string(names, n, &i, &j);
+    }
+    if (rep < 0)
+        fail(r, MLP_ERR_NOMEM, "cannot allocate the names of %zu columns", r->columns);
+    else if (rep > 0)
+        fail(r, MLP_ERR_INVALID_ARG, "columns %zu and %zu are both named \"%.200s\": a model "
+             "finds its columns by name, so rename one, or leave one out (the inputs option; "
+             "mlp's --inputs)", column[i] + 1, column[j] + 1, names[i]);
+    free(names);
+    free(column);
+}
+
+/* The first record fixed the column count: decide every column's role. */
+static void plan(reader *r)
+{
+    const mlp_csv_options *o = r->o;
+    int *marks = calloc(r->columns, sizeof *marks); /* 1 target, 2 input */
+    size_t *order = calloc(r->columns, sizeof *order); /* the place in a list */
+    r->role = malloc(r->columns * sizeof *r->role);
+    r->is_target = calloc(r->columns, sizeof *r->is_target);
+    if (marks == NULL || order == NULL || r->role == NULL || r->is_target == NULL) {
+        free(marks);
+        free(order);
+        fail(r, MLP_ERR_NOMEM, "cannot allocate the plan of %zu columns", r->columns);
+        return;
+    }
+    size_t nt = 0, ni = 0;
+    if (o->n_target_names > 0) {
+        mark_columns(r, NULL, o->target_names, o->n_target_names, marks, order, 1, &nt, "target");
+    } else if (o->target == NULL) {
+        marks[r->columns - 1] = 1; /* the last column */
+        nt = 1;
+    } else if (o->target[0] != '\0') {
+        mark_columns(r, o->target, NULL, 0, marks, order, 1, &nt, "target");
+    }
+    if ((o->inputs != NULL || o->n_input_names > 0) && r->status == MLP_OK) {
+        mark_columns(r, o->inputs, o->input_names, o->n_input_names, marks, order, 2, &ni,
+                     "inputs");
+    } else if (r->status == MLP_OK) {
+        for (size_t c = 0; c < r->columns; c++)
+            if (marks[c] == 0) marks[c] = 2, order[c] = ni++;
+    }
+    if (r->status == MLP_OK && ni == 0)
+        fail(r, MLP_ERR_INVALID_ARG, "no input column (%zu columns, %zu targets)", r->columns, nt);
+    if (r->status == MLP_OK && r->header != NULL) same_names(r, marks);
+    if (r->status == MLP_OK && nt > 1 && r->task == MLP_TASK_CLASSIFICATION)
+        fail(r, MLP_ERR_INVALID_ARG, "classification takes one target column, not %zu", nt);
+    if (r->status == MLP_OK && (ni > INT_MAX || nt > INT_MAX))
+        fail(r, MLP_ERR_FORMAT, "%zu columns are too many", r->columns);
+    for (size_t c = 0; c < r->columns; c++) {
+        r->is_target[c] = marks[c] == 1;
+        r->role[c] = marks[c] != 0 ? (int)order[c] : ROLE_SKIP;
+    }
+    free(marks);
+    free(order);
+    r->n_in = ni;
+    r->n_out = nt;
+    if (nt != 1 && r->task == MLP_TASK_AUTO) r->task = MLP_TASK_REGRESSION;
+    r->row_x = malloc((ni > 0 ? ni : 1) * sizeof *r->row_x);
+    r->row_y = malloc((nt > 0 ? nt : 1) * sizeof *r->row_y);
+    if (r->status == MLP_OK && (r->row_x == NULL || r->row_y == NULL))
+        fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
+}
+
+/* FNV-1a over a label's bytes. */
+static uint64_t label_hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The slot where label s[0..n) is, or the empty one where it would go. */
+static size_t label_slot(const reader *r, const char *s, size_t n)
+{
+    size_t i = (size_t)label_hash(s, n) & (r->n_slots - 1);
+    while (r->slots[i] != SIZE_MAX) {
+        const char *l = r->labels[r->slots[i]]; /* no NUL inside: refused when added */
+        if (strlen(l) == n && memcmp(l, s, n) == 0) break;
+        i = (i + 1) & (r->n_slots - 1);
+    }
+    return i;
+}
+
+/* Room in the hash for one more label (rehashed at half full). */
+static int slots_room(reader *r)
+{
+    if (2 * (r->n_labels + 1) <= r->n_slots) return 1;
+    const size_t n = r->n_slots ? 2 * r->n_slots : 64;
+    size_t *fresh = malloc(n * sizeof *fresh);
+    if (fresh == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n / 2);
+    for (size_t i = 0; i < n; i++) fresh[i] = SIZE_MAX;
+    free(r->slots);
+    r->slots = fresh;
+    r->n_slots = n;
+    for (size_t k = 0; k < r->n_labels; k++)
+        r->slots[label_slot(r, r->labels[k], strlen(r->labels[k]))] = k;
+    return 1;
+}
+
+static void forget_labels(reader *r)
+{
+    for (size_t k = 0; k < r->n_labels; k++) free(r->labels[k]);
+    free(r->labels);
+    free(r->slots);
+    free(r->label_of);
+    r->labels = NULL;
+    r->slots = NULL;
+    r->label_of = NULL;
+    r->n_labels = r->labels_cap = r->n_slots = 0;
+}
+
+/* The index of a target label, added when new (unless the set is fixed): one hash
+ * probe, so that reading stays linear in the rows. */
+static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t column)
+{
+    size_t slot = r->n_slots > 0 ? label_slot(r, s, n) : 0;
+    if (r->n_slots > 0 && r->slots[slot] != SIZE_MAX) {
+        *index = r->slots[slot];
+        return 1;
+    }
+    if (r->fixed_classes)
+        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: class \"%.*s\" is not one of the "
+                    "model's %zu", r->line, column + 1, (int)(n < 80 ? n : 80), s, r->n_labels);
+    if (!utf8_ok((const unsigned char *)s, n) || memchr(s, '\0', n) != NULL)
+        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text "
+                    "(or holds a NUL byte, which no model file keeps)", r->line, column + 1);
+    if (r->n_labels == MAX_LABELS) {
+        if (r->task == MLP_TASK_AUTO && r->all_numeric) {
+            /* so many distinct numbers are not classes: a regression, as the task
+             * AUTO says, decided here so that the labels need not be kept */
+            forget_labels(r);
+            r->task = MLP_TASK_REGRESSION;
+            *index = 0;
+            return 1;
+        }
+        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: more than %d distinct target "
+                    "values: not classes", r->line, column + 1, MAX_LABELS);
+    }
+    if (r->n_labels == r->labels_cap) {
+        const size_t cap = r->labels_cap ? 2 * r->labels_cap : 16;
+        char **l = realloc(r->labels, cap * sizeof *l);
+        if (l == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", cap);
+        r->labels = l;
+        r->labels_cap = cap;
+    }
+    if (!slots_room(r)) return 0;
+    char *c = copy_str(s, n);
+    if (c == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate a label");
+    r->labels[r->n_labels] = c;
+    r->slots[label_slot(r, s, n)] = r->n_labels;
+    *index = r->n_labels++;
+    return 1;
+}
+
+/* One field of a data record, in column c. */
+static void data_field(reader *r, size_t c, const char *s, size_t len)
+{
+    if (c >= r->columns) {
+        fail(r, MLP_ERR_FORMAT, "line %zu: more than the %zu fields of the first record "
+             "(a ragged row)", r->line, r->columns);
+        return;
+    }
+    if (r->role[c] == ROLE_SKIP) return;
+    char cname[96];
+    if (!r->is_target[c]) {
+        double v;
+        if (parse_number(s, len, &v) != 1) {
+            column_name(r, c, cname, sizeof cname);
+            if (len == 0)
+                fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing value", r->line,
+                     c + 1, cname);
+            else
+                fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite "
+                     "number", r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
+            return;
+        }
+        r->row_x[r->role[c]] = v;
+        return;
+    }
+    double v = NAN;
+    const int parsed = parse_number(s, len, &v), numeric = parsed == 1;
+    if (parsed < 0) { /* a class is never called nan or inf: a broken number */
+        column_name(r, c, cname, sizeof cname);
+        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number",
+             r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
+        return;
+    }
+    if (len == 0) {
+        column_name(r, c, cname, sizeof cname);
+        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing target", r->line, c + 1,
+             cname);
+        return;
+    }
+    if (r->task == MLP_TASK_REGRESSION) {
+        if (!numeric) {
+            column_name(r, c, cname, sizeof cname);
+            fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number "
+                 "(a regression target)", r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
+            return;
+        }
+        r->row_y[r->role[c]] = v;
+        return;
+    }
+    /* classification, or not decided yet (one target) */
+    if (!numeric) r->all_numeric = 0;
+    r->row_y[0] = v;
+    label_index(r, s, len, &r->row_label, c); /* may decide a regression */
+}
+
+/* libcsv: one field. */
+static void on_field(void *data, size_t len, void *user)
+{
+    reader *r = user;
+    if (r->status != MLP_OK) return;
+    const char *s = data != NULL ? data : "";
+    const size_t c = r->field++;
+    if (r->record > 0) {
+        data_field(r, c, s, len);
+        return;
+    }
+    /* the first record: names, or the first data row; kept until the plan exists */
+    if (r->o->header == 1 &&
+        (!utf8_ok((const unsigned char *)s, len) || memchr(s, '\0', len) != NULL)) {
+        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text (or "
+             "holds a NUL byte)", r->line, c + 1);
+        return;
+    }
+    if (r->first_n == r->first_cap) {
+        const size_t cap = r->first_cap ? 2 * r->first_cap : 16;
+        char **h = realloc(r->first, cap * sizeof *h);
+        if (h != NULL) r->first = h;
+        size_t *l = realloc(r->first_len, cap * sizeof *l);
+        if (l != NULL) r->first_len = l;
+        if (h == NULL || l == NULL) {
+            fail(r, MLP_ERR_NOMEM, "cannot allocate %zu fields", cap);
+            return;
+        }
+        r->first_cap = cap;
+    }
+    r->first[r->first_n] = copy_str(s, len);
+    if (r->first[r->first_n] == NULL) {
+        fail(r, MLP_ERR_NOMEM, "cannot allocate a field");
+        return;
+    }
+    r->first_len[r->first_n++] = len;
+}
+
+/* Make room for one more row. */
+static int grow(reader *r)
+{
+    if (r->rows < r->cap) return 1;
+    const size_t cap = r->cap ? 2 * r->cap : 256;
+    const size_t per = r->n_in > r->n_out ? r->n_in : r->n_out;
+    if (cap > SIZE_MAX / sizeof(double) / (per > 0 ? per : 1) / 2)
+        return fail(r, MLP_ERR_NOMEM, "%zu rows of %zu columns overflow memory", cap, r->columns);
+    double *x = realloc(r->x, cap * r->n_in * sizeof *x);
+    if (x != NULL) r->x = x;
+    double *y = r->n_out > 0 ? realloc(r->y, cap * r->n_out * sizeof *y) : r->y;
+    if (y != NULL) r->y = y;
+    size_t *lab = r->label_of;
+    if (r->task != MLP_TASK_REGRESSION) {
+        lab = realloc(r->label_of, cap * sizeof *lab);
+        if (lab != NULL) r->label_of = lab;
+    }
+    if (x == NULL || (r->n_out > 0 && y == NULL) || (r->task != MLP_TASK_REGRESSION && lab == NULL))
+        return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu rows of %zu columns", cap, r->columns);
+    r->cap = cap;
+    return 1;
+}
+
+/* The row just read, into the table. */
+static void store_row(reader *r, size_t fields)
+{
+    if (fields != r->columns) {
+        fail(r, MLP_ERR_FORMAT, "line %zu: %zu fields, the first record has %zu (a ragged row)",
+             r->line, fields, r->columns);
+        return;
+    }
+    if (!grow(r)) return;
+    memcpy(r->x + r->rows * r->n_in, r->row_x, r->n_in * sizeof *r->x);
+    if (r->n_out > 0) memcpy(r->y + r->rows * r->n_out, r->row_y, r->n_out * sizeof *r->y);
+    if (r->task != MLP_TASK_REGRESSION) r->label_of[r->rows] = r->row_label;
+    r->rows++;
+}
+
+/* Whether s[0..n) is among the names the options ask for (targets, inputs). */
+static int asked_for(const mlp_csv_options *o, const char *s, size_t n)
+{
+    const char *const *arrays[2] = {o->target_names, o->input_names};
+    const size_t counts[2] = {o->n_target_names, o->n_input_names};
+    for (int a = 0; a < 2; a++)
+        for (size_t i = 0; i < counts[a]; i++)
+            if (arrays[a][i] != NULL && strlen(arrays[a][i]) == n && !memcmp(arrays[a][i], s, n))
+                return 1;
+    const char *lists[2] = {counts[0] ? NULL : o->target, counts[1] ? NULL : o->inputs};
+    for (int a = 0; a < 2; a++)
+        for (const char *p = lists[a]; p != NULL && *p != '\0';) {
+            const char *e = strchr(p, ',');
+            const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+            if (len == n && !memcmp(p, s, n)) return 1;
+            p = e != NULL ? e + 1 : NULL;
+        }
+    return 0;
+}
+
+/* Whether the first record names the columns: 1, 0, or -1 after a failure. With the
+ * header option -1 (detect): a record that holds a name the options ask for is a
+ * header; else one that holds a number is data; else (text only) a header. A record
+ * whose numbers count 0, 1, 2, ... (or 1, 2, 3, ...) left to right, as pandas names
+ * the columns it was given no names for, could be either: refused, asking. */
+static int first_is_header(reader *r)
+{
+    int header = r->o->header;
+    if (header < 0) {
+        size_t numbers = 0, counting = 1;
+        double next = NAN;
+        for (size_t c = 0; c < r->first_n; c++) {
+            if (asked_for(r->o, r->first[c], r->first_len[c])) {
+                header = 1;
+                break;
+            }
+            double v;
+            if (parse_number(r->first[c], r->first_len[c], &v) != 1) continue;
+            if (numbers++ == 0) next = v == 0 || v == 1 ? v : NAN;
+            counting &= v == next;
+            next = v + 1;
+        }
+        if (header < 0 && numbers > 1 && counting && numbers + 1 >= r->first_n)
+            return fail(r, MLP_ERR_FORMAT,
+                        "line %zu: the first record counts %g, %g, ... as pandas names columns "
+                        "it was given no names for: is it a header? Say so (the header option 1 "
+                        "or 0; mlp's --header or --no-header)",
+                        r->line, next - (double)numbers, next - (double)numbers + 1), -1;
+        if (header < 0) header = numbers == 0;
+    }
+    for (size_t c = 0; header && c < r->first_n; c++)
+        if (!utf8_ok((const unsigned char *)r->first[c], r->first_len[c]) ||
+            memchr(r->first[c], '\0', r->first_len[c]) != NULL)
+            return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 "
+                        "text (or holds a NUL byte)", r->line, c + 1), -1;
+    return header;
+}
+
+/* libcsv: the end of a record. */
+static void on_record(int term, void *user)
+{
+    (void)term;
+    reader *r = user;
+    if (r->status != MLP_OK) return;
+    const size_t fields = r->field;
+    r->field = 0;
+    r->record++;
+    if (r->record > 1) {
+        store_row(r, fields);
+        return;
+    }
+    /* the first record fixes the columns, and says whether it names them */
+    r->columns = r->first_n;
+    const int header = first_is_header(r);
+    if (header < 0) return;
+    r->header = header ? r->first : NULL;
+    plan(r);
+    if (header || r->status != MLP_OK) return;
+    for (size_t c = 0; c < r->first_n && r->status == MLP_OK; c++)
+        data_field(r, c, r->first[c], r->first_len[c]);
+    if (r->status == MLP_OK) store_row(r, fields);
+}
+
+/* libcsv's buffer may not grow past MLP__CSV_MAX_FIELD: it fails with CSV_ENOMEM. */
+static void *bounded_realloc(void *p, size_t size)
+{
+    return size > MLP__CSV_MAX_FIELD + 64 ? NULL : realloc(p, size);
+}
+
+/* Values sort as numbers when every label is one, else as byte strings. */
+static int numeric_labels(char **labels, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        double v;
+        if (parse_number(labels[k], strlen(labels[k]), &v) != 1) return 0;
+    }
+    return 1;
+}
+
+/* Equal numbers written differently ("1", "1.0", "01") by their bytes: the order may
+ * not depend on where each came first. */
+static int by_number(const void *a, const void *b)
+{
+    const double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+    return x != y ? (x > y) - (x < y) : strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The task, once every row is in; classes sorted and rows relabeled. */
+static void finish(reader *r)
+{
+    if (r->task == MLP_TASK_AUTO) {
+        int integral = r->all_numeric;
+        for (size_t i = 0; integral && i < r->rows; i++)
+            integral = r->y[i] == floor(r->y[i]) && fabs(r->y[i]) < 1e15;
+        r->task = !r->all_numeric || (integral && r->n_labels <= AUTO_CLASSES)
+                      ? MLP_TASK_CLASSIFICATION
+                      : MLP_TASK_REGRESSION;
+    }
+    if (r->task == MLP_TASK_REGRESSION) {
+        if (!r->all_numeric)
+            fail(r, MLP_ERR_FORMAT, "a regression target holds text");
+        return;
+    }
+    if (r->fixed_classes) { /* the given order */
+        for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)r->label_of[i];
+        return;
+    }
+    /* sort the labels, then map old indices to new */
+    const size_t n = r->n_labels;
+    char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    size_t *map = malloc((n ? n : 1) * sizeof *map);
+    if (sorted == NULL || map == NULL) {
+        free(sorted);
+        free(map);
+        fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n);
+        return;
+    }
+    memcpy(sorted, r->labels, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, numeric_labels(r->labels, n) ? by_number : by_bytes);
+    /* each label's new place, found through the hash: linear in the labels */
+    for (size_t j = 0; j < n; j++) map[r->slots[label_slot(r, sorted[j], strlen(sorted[j]))]] = j;
+    for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)map[r->label_of[i]];
+    memcpy(r->labels, sorted, n * sizeof *sorted);
+    free(sorted);
+    free(map);
+}
+
+static void free_strings(char **s, size_t n)
+{
+    if (s == NULL) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+/* Feed up to len bytes to libcsv one physical line at a time, counting lines, until
+ * r->limit rows are held; *used receives the bytes consumed. A line ends at LF, CRLF
+ * or a CR alone (old Mac files): libcsv ends a row at each, so a piece must stop at
+ * each for the limit to hold. */
+static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_t len,
+                size_t *used)
+{
+    size_t start = 0;
+    while (start < len && r->status == MLP_OK && r->rows < r->limit) {
+        const unsigned char *nl = memchr(buf + start, '\n', len - start);
+        const unsigned char *stop = nl != NULL ? nl : buf + len;
+        const unsigned char *cr = memchr(buf + start, '\r', (size_t)(stop - (buf + start)));
+        size_t end = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+        int lines = nl != NULL && !(r->after_cr && nl == buf + start); /* CR, then LF */
+        int ends_in_cr = 0;
+        if (cr != NULL && cr + 1 != nl) { /* a CR alone ends this line */
+            end = (size_t)(cr - buf) + 1;
+            lines = 1;
+            ends_in_cr = 1;
+        }
+        if (csv_parse(p, buf + start, end - start, on_field, on_record, r) != end - start) {
+            const int e = csv_error(p);
+            if (e == CSV_ENOMEM)
+                return fail(r, MLP_ERR_FORMAT, "line %zu: a field longer than %zu bytes",
+                            r->line, MLP__CSV_MAX_FIELD);
+            return fail(r, MLP_ERR_FORMAT, "line %zu: %s", r->line, csv_strerror(e));
+        }
+        r->line += (size_t)lines;
+        r->after_cr = ends_in_cr;
+        start = end;
+    }
+    *used = start;
+    return r->status == MLP_OK;
+}
+
+mlp_status mlp_csv_options_init(mlp_csv_options *options, size_t struct_size)
+{
+    MLP_CHECK_PTR(options);
+    mlp_csv_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.header = MLP_CSV_HEADER_DETECT;
+    o.delimiter = ',';
+    o.task = MLP_TASK_AUTO;
+    return mlp__struct_init(options, struct_size, &o, sizeof o, __func__, "mlp_csv_options");
+}
+
+struct mlp_csv_stream {
+    mlp_csv_options o;
+    reader r;
+    struct csv_parser p;
+    FILE *f;
+    int own_file, whole;     /* whole: one read of everything (AUTO tasks allowed) */
+    char *name;
+    unsigned char buf[1 << 16];
+    size_t off, len;
+    int first, eof, finished; /* finished: csv_fini done */
+    size_t rows_total;
+    mlp_status broken;       /* a failed read leaves the stream failing */
+    char broken_detail[512];
+};
+
+static void stream_free(mlp_csv_stream *st)
+{
+    if (st == NULL) return;
+    reader *r = &st->r;
+    csv_free(&st->p);
+    free(r->x);
+    free(r->y);
+    free(r->row_x);
+    free(r->row_y);
+    free(r->role);
+    free(r->is_target);
+    free(r->label_of);
+    free_strings(r->first, r->first_n);
+    free(r->first_len);
+    free_strings(r->labels, r->n_labels);
+    free(r->slots);
+    if (st->own_file && st->f != NULL) fclose(st->f);
+    free(st->name);
+    free(st);
+}
+
+static void parser_init(mlp_csv_stream *st)
+{
+    csv_set_delim(&st->p, (unsigned char)st->o.delimiter);
+    csv_set_realloc_func(&st->p, bounded_realloc);
+}
+
+static mlp_status stream_open(mlp_csv_stream **out, FILE *f, int own, const char *name,
+                              const mlp_csv_options *given, int whole, const char *fn)
+{
+    mlp_csv_options o;
+    mlp_csv_options_init(&o, sizeof o);
+    mlp_status s = mlp__struct_in(&o, sizeof o, given, fn, "mlp_csv_options");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(o.header >= -1 && o.header <= 1, MLP_ERR_INVALID_ARG,
+              "%s: header is %d, must be 1, 0 or MLP_CSV_HEADER_DETECT (-1)", fn, o.header);
+    MLP_CHECK(o.task >= MLP_TASK_AUTO && o.task <= MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
+              "%s: unknown task %d", fn, (int)o.task);
+    MLP_CHECK(o.delimiter != '"' && o.delimiter != '\n' && o.delimiter != '\r' &&
+                  o.delimiter != '\0',
+              MLP_ERR_INVALID_ARG, "%s: the delimiter cannot be %d", fn, (int)o.delimiter);
+    MLP_CHECK(o.n_classes == 0 || o.classes != NULL, MLP_ERR_INVALID_ARG,
+              "%s: %zu classes given without their names", fn, o.n_classes);
+    MLP_CHECK(o.n_classes == 0 || o.task == MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
+              "%s: a class list is for the classification task", fn);
+    MLP_CHECK(o.n_input_names == 0 || o.input_names != NULL, MLP_ERR_INVALID_ARG,
+              "%s: %zu input names given as NULL", fn, o.n_input_names);
+    MLP_CHECK(o.n_target_names == 0 || o.target_names != NULL, MLP_ERR_INVALID_ARG,
+              "%s: %zu target names given as NULL", fn, o.n_target_names);
+    MLP_CHECK(whole || (o.target != NULL && o.target[0] == '\0' && o.n_target_names == 0) ||
+                  o.task == MLP_TASK_REGRESSION || o.n_classes > 0,
+              MLP_ERR_INVALID_ARG,
+              "%s: a stream reads targets as numbers (MLP_TASK_REGRESSION) or as given classes; "
+              "the task cannot wait for the whole file", fn);
+    mlp_csv_stream *st = calloc(1, sizeof *st);
+    MLP_CHECK(st != NULL, MLP_ERR_NOMEM, "%s: cannot allocate a CSV stream", fn);
+    st->o = o;
+    st->f = f;
+    st->own_file = own;
+    st->whole = whole;
+    st->first = 1;
+    st->name = malloc(strlen(name) + 1);
+    if (st->name != NULL) memcpy(st->name, name, strlen(name) + 1);
+    if (st->name == NULL || csv_init(&st->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        if (st->name == NULL) csv_init(&st->p, 0); /* so that stream_free may csv_free it */
+        st->own_file = 0;                          /* the caller closes it on failure */
+        stream_free(st);
+        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot start the CSV parser", fn);
+    }
+    parser_init(st);
+    reader *r = &st->r;
+    r->o = &st->o;
+    r->name = st->name;
+    r->status = MLP_OK;
+    r->line = 1;
+    r->task = o.task;
+    r->all_numeric = 1;
+    for (size_t k = 0; k < o.n_classes && r->status == MLP_OK; k++) {
+        size_t ix = 0;
+        if (o.classes[k] == NULL) {
+            fail(r, MLP_ERR_INVALID_ARG, "class %zu is NULL", k);
+            break;
+        }
+        label_index(r, o.classes[k], strlen(o.classes[k]), &ix, 0);
+        if (r->status == MLP_OK && ix != k)
+            fail(r, MLP_ERR_INVALID_ARG, "class \"%s\" is given twice", o.classes[k]);
+    }
+    r->fixed_classes = o.n_classes > 0;
+    if (r->status != MLP_OK) {
+        s = r->status;
+        st->own_file = 0;
+        stream_free(st);
+        return s;
+    }
+    *out = st;
+    return MLP_OK;
+}
+
+/* The rows the reader holds, as a new table (the reader starts empty again). */
+static mlp_status take_table(mlp_csv_stream *st, mlp_table **table)
+{
+    reader *r = &st->r;
+    mlp_table *t = calloc(1, sizeof *t);
+    if (t == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate the table"), r->status;
+    t->rows = r->rows;
+    t->n_in = r->n_in;
+    t->n_out = r->n_out;
+    t->in_names = calloc(r->n_in ? r->n_in : 1, sizeof *t->in_names);
+    t->out_names = calloc(r->n_out ? r->n_out : 1, sizeof *t->out_names);
+    int ok = t->in_names != NULL && t->out_names != NULL;
+    for (size_t c = 0; ok && c < r->columns; c++) {
+        if (r->role[c] == ROLE_SKIP) continue;
+        char num[32];
+        snprintf(num, sizeof num, "%zu", c + 1);
+        char *n = r->header != NULL ? copy_str(r->header[c], r->first_len[c])
+                                    : copy_str(num, strlen(num));
+        if (n == NULL) ok = 0;
+        else if (r->is_target[c]) t->out_names[r->role[c]] = n;
+        else t->in_names[r->role[c]] = n;
+    }
+    t->classification = r->task == MLP_TASK_CLASSIFICATION && r->n_out == 1;
+    if (ok && t->classification) {
+        t->classes = calloc(r->n_labels ? r->n_labels : 1, sizeof *t->classes);
+        ok = t->classes != NULL;
+        for (size_t k = 0; ok && k < r->n_labels; k++) {
+            t->classes[k] = copy_str(r->labels[k], strlen(r->labels[k]));
+            ok = t->classes[k] != NULL;
+        }
+        t->n_classes = r->n_labels;
+    }
+    if (!ok) {
+        t->x = t->y = NULL;
+        mlp_table_free(t);
+        return fail(r, MLP_ERR_NOMEM, "cannot allocate the column names"), r->status;
+    }
+    t->x = r->x;
+    t->y = r->y;
+    r->x = r->y = NULL;
+    free(r->label_of);
+    r->label_of = NULL;
+    r->rows = r->cap = 0;
+    *table = t;
+    return MLP_OK;
+}
+
+/* Read on until `max_rows` rows are held or the input ends; the rows as a table,
+ * or NULL at the end. */
+static mlp_status stream_next(mlp_csv_stream *st, mlp_table **table, size_t max_rows)
+{
+    reader *r = &st->r;
+    *table = NULL;
+    if (st->broken != MLP_OK)
+        return mlp__fail(st->broken, "%s", st->broken_detail);
+    r->limit = max_rows;
+    /* numbers in the "C" locale, on this thread, for the length of the call */
+    locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    locale_t previous = c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
+    if (c_locale == (locale_t)0) fail(r, MLP_ERR_NOMEM, "cannot create the C locale");
+    while (r->status == MLP_OK && r->rows < max_rows && !st->finished) {
+        if (st->off < st->len) {
+            size_t used = 0;
+            feed(r, &st->p, st->buf + st->off, st->len - st->off, &used);
+            st->off += used;
+        } else if (!st->eof) {
+            st->len = fread(st->buf, 1, sizeof st->buf, st->f);
+            st->off = 0;
+            if (st->first && st->len > 0) {
+                st->first = 0;
+                if (st->len >= 3 && st->buf[0] == 0xEF && st->buf[1] == 0xBB && st->buf[2] == 0xBF)
+                    st->off = 3; /* a UTF-8 byte order mark */
+            }
+            if (st->len == 0) {
+                st->eof = 1;
+                if (ferror(st->f)) fail(r, MLP_ERR_IO, "read error: %s", strerror(errno));
+            }
+        } else {
+            st->finished = 1;
+            if (csv_fini(&st->p, on_field, on_record, r) != 0)
+                fail(r, MLP_ERR_FORMAT, "line %zu: a quoted field is not closed", r->line);
+        }
+    }
+    if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
+        fail(r, MLP_ERR_FORMAT,
+             r->record == 0 ? "the file is empty" : "no data rows after the header");
+    /* in the C locale too: labels that are numbers sort as numbers */
+    if (r->status == MLP_OK && st->whole && r->n_out > 0) finish(r);
+    if (c_locale != (locale_t)0) {
+        uselocale(previous);
+        freelocale(c_locale);
+    }
+    if (r->status == MLP_OK && r->rows > 0) {
+        if (!st->whole && r->fixed_classes && r->n_out == 1)
+            for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)r->label_of[i];
+        st->rows_total += r->rows;
+        take_table(st, table);
+    }
+    if (r->status != MLP_OK) {
+        st->broken = r->status;
+        snprintf(st->broken_detail, sizeof st->broken_detail, "%s", mlp_error_detail());
+        return r->status;
+    }
+    return MLP_OK;
+}
+
+static mlp_status read_table(mlp_table **table, FILE *f, const char *name,
+                             const mlp_csv_options *given)
+{
+    mlp_csv_stream *st = NULL;
+    mlp_status s = stream_open(&st, f, 0, name, given, 1, "mlp_table_read_csv");
+    if (s == MLP_OK) s = stream_next(st, table, SIZE_MAX);
+    stream_free(st);
+    return s;
+}
+
+mlp_status mlp_table_read_csv(mlp_table **table, const char *path, const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(table);
+    *table = NULL;
+    MLP_CHECK_PTR(path);
+    MLP_CHECK_PTR(options);
+    FILE *f = fopen(path, "rb");
+    MLP_CHECK(f != NULL, MLP_ERR_IO, "mlp_table_read_csv: %s: %s", path, strerror(errno));
+    mlp_status s = read_table(table, f, path, options);
+    fclose(f);
+    return s;
+}
+
+mlp_status mlp_table_read_csv_file(mlp_table **table, FILE *file, const char *name,
+                                   const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(table);
+    *table = NULL;
+    MLP_CHECK_PTR(file);
+    MLP_CHECK_PTR(options);
+    return read_table(table, file, name != NULL ? name : "(stream)", options);
+}
+
+mlp_status mlp_csv_stream_open(mlp_csv_stream **stream, const char *path,
+                               const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(stream);
+    *stream = NULL;
+    MLP_CHECK_PTR(path);
+    MLP_CHECK_PTR(options);
+    FILE *f = fopen(path, "rb");
+    MLP_CHECK(f != NULL, MLP_ERR_IO, "mlp_csv_stream_open: %s: %s", path, strerror(errno));
+    mlp_status s = stream_open(stream, f, 1, path, options, 0, __func__);
+    if (s != MLP_OK) fclose(f);
+    return s;
+}
+
+mlp_status mlp_csv_stream_open_file(mlp_csv_stream **stream, FILE *file, const char *name,
+                                    const mlp_csv_options *options)
+{
+    MLP_CHECK_PTR(stream);
+    *stream = NULL;
+    MLP_CHECK_PTR(file);
+    MLP_CHECK_PTR(options);
+    return stream_open(stream, file, 0, name != NULL ? name : "(stream)", options, 0, __func__);
+}
+
+mlp_status mlp_csv_stream_read(mlp_csv_stream *stream, mlp_table **table, size_t max_rows)
+{
+    MLP_CHECK_PTR(table);
+    *table = NULL;
+    MLP_CHECK_PTR(stream);
+    MLP_CHECK(max_rows > 0, MLP_ERR_INVALID_ARG, "mlp_csv_stream_read: max_rows is 0");
+    return stream_next(stream, table, max_rows);
+}
+
+void mlp_csv_stream_close(mlp_csv_stream *stream) { stream_free(stream); }
+
+void mlp_table_free(mlp_table *t)
+{
+    if (t == NULL) return;
+    free(t->x);
+    free(t->y);
+    free_strings(t->in_names, t->n_in);
+    free_strings(t->out_names, t->n_out);
+    free_strings(t->classes, t->n_classes);
+    free(t);
+}
+
+size_t mlp_table_rows(const mlp_table *t) { return t != NULL ? t->rows : 0; }
+size_t mlp_table_n_inputs(const mlp_table *t) { return t != NULL ? t->n_in : 0; }
+size_t mlp_table_n_targets(const mlp_table *t) { return t != NULL ? t->n_out : 0; }
+const double *mlp_table_inputs(const mlp_table *t) { return t != NULL ? t->x : NULL; }
+const double *mlp_table_targets(const mlp_table *t) { return t != NULL && t->n_out ? t->y : NULL; }
+int mlp_table_is_classification(const mlp_table *t) { return t != NULL && t->classification; }
+
+mlp_status mlp_table_dataset(mlp_dataset *data, size_t struct_size, const mlp_table *table)
+{
+    MLP_CHECK_PTR(table);
+    mlp_dataset d = {.struct_size = sizeof d,
+                     .x = table->x,
+                     .y = table->n_out ? table->y : NULL,
+                     .n = table->rows,
+                     .n_inputs = table->n_in,
+                     .n_targets = table->n_out,
+                     .n_classes = table->classification ? table->n_classes : 0};
+    return mlp__struct_init(data, struct_size, &d, sizeof d, __func__, "mlp_dataset");
+}
+size_t mlp_table_n_classes(const mlp_table *t) { return t != NULL ? t->n_classes : 0; }
+
+const char *mlp_table_input_name(const mlp_table *t, size_t i)
+{
+    return t != NULL && i < t->n_in ? t->in_names[i] : NULL;
+}
+
+const char *mlp_table_target_name(const mlp_table *t, size_t i)
+{
+    return t != NULL && i < t->n_out ? t->out_names[i] : NULL;
+}
+
+const char *mlp_table_class_name(const mlp_table *t, size_t k)
+{
+    return t != NULL && k < t->n_classes ? t->classes[k] : NULL;
+}

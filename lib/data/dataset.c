@@ -1,0 +1,167 @@
+/* Datasets: rows with their shape, checked against a network, and read as the network
+ * reads them (the model's scaling applied, class indices made one-hot). */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "../mlp_internal.h"
+
+mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
+{
+    const mlp_dataset d = {.struct_size = sizeof d};
+    return mlp__struct_init(data, struct_size, &d, sizeof d, __func__, "mlp_dataset");
+}
+
+/* A struct_size that reaches n_classes: the dataset says its shape (1.5 on). */
+static int shaped(size_t struct_size)
+{
+    return struct_size >= offsetof(mlp_dataset, n_classes) + sizeof(size_t);
+}
+
+/* The rows a message speaks of: "the training rows", "the rows" (for "the %s%srows"),
+ * without formatting them before a message needs them: a step passes here. */
+#define ROWS(what) (what), (what)[0] != '\0' ? " " : ""
+
+/* The classes a network's output stands for: one per output node, two for a single
+ * sigmoid node, none for any other single node. */
+size_t mlp__output_classes(const mlp_net *net)
+{
+    const mlp_layer *out = &net->layers[net->n_layers - 1];
+    if (out->out > 1) return out->out;
+    return out->act == MLP_ACT_SIGMOID ? 2 : 0;
+}
+
+mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, int need_y,
+                        const char *fn, const char *what)
+{
+    MLP_CHECK(d != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset is NULL", fn,
+              ROWS(what));
+    /* a struct of this header's size is read where it is (a step passes here); a
+     * shorter one through the defaults */
+    mlp_dataset copy = {.struct_size = sizeof copy};
+    const mlp_dataset *in = d;
+    if (d->struct_size != sizeof *d) {
+        mlp_status s = mlp__struct_in(&copy, sizeof copy, d, fn, "mlp_dataset");
+        if (s != MLP_OK) return s;
+        in = &copy;
+    }
+    MLP_CHECK(in->x != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's x is NULL", fn,
+              ROWS(what));
+    MLP_CHECK(in->y != NULL || !need_y, MLP_ERR_INVALID_ARG,
+              "%s: the %s%srows: the dataset's y is NULL", fn, ROWS(what));
+    MLP_CHECK(in->n > 0, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset has n = 0 rows", fn,
+              ROWS(what));
+    const size_t k = net->layers[net->n_layers - 1].out;
+    *r = (mlp__rows){.x = in->x, .y = in->y, .n = in->n, .tcols = k, .classes = 0, .model = 0};
+    if (!shaped(d->struct_size)) return MLP_OK; /* a 1.4 program's: as 1.4 took it */
+    r->model = 1;
+    MLP_CHECK(in->n_inputs > 0, MLP_ERR_SHAPE,
+              "%s: the %s%srows do not say how many input columns they have: set the "
+              "dataset's n_inputs (MLP_DATASET(x, n_inputs, y, n_targets, n))",
+              fn, ROWS(what));
+    MLP_CHECK(in->n_inputs == net->n_inputs, MLP_ERR_SHAPE,
+              "%s: the %s%srows have %zu input columns, the network takes %zu", fn, ROWS(what),
+              in->n_inputs, net->n_inputs);
+    if (in->y == NULL) return MLP_OK;
+    if (in->n_classes > 0) {
+        const size_t want = mlp__output_classes(net);
+        MLP_CHECK(in->n_targets == 1, MLP_ERR_SHAPE,
+                  "%s: the %s%srows hold class indices in %zu target columns: class indices "
+                  "are one column (n_targets 1)",
+                  fn, ROWS(what), in->n_targets);
+        MLP_CHECK(want > 0, MLP_ERR_SHAPE,
+                  "%s: the %s%srows hold %zu classes, and the network's output (one %s node) "
+                  "stands for none: classes need a softmax output with a node per class, or "
+                  "one sigmoid node for two",
+                  fn, ROWS(what), in->n_classes,
+                  mlp_activation_name(net->layers[net->n_layers - 1].act));
+        MLP_CHECK(in->n_classes == want, MLP_ERR_SHAPE,
+                  "%s: the %s%srows hold %zu classes, the network's output stands for %zu", fn,
+                  ROWS(what), in->n_classes, want);
+        MLP_CHECK(net->prep.out_shift == NULL, MLP_ERR_INVALID_ARG,
+                  "%s: the %s%srows hold class indices, and the model scales its targets as a "
+                  "regression's: fit the scaling with targets MLP_SCALE_NONE",
+                  fn, ROWS(what));
+        r->tcols = 1;
+        r->classes = in->n_classes;
+        return MLP_OK;
+    }
+    MLP_CHECK(in->n_targets > 0, MLP_ERR_SHAPE,
+              "%s: the %s%srows do not say how many target columns they have: set the "
+              "dataset's n_targets (MLP_DATASET(x, n_inputs, y, n_targets, n))",
+              fn, ROWS(what));
+    MLP_CHECK(in->n_targets == k || in->n_targets != 1, MLP_ERR_SHAPE,
+              "%s: the %s%srows have 1 target column, the network has %zu outputs: for class "
+              "indices (as a table of classes holds them) use MLP_DATASET_CLASSES(x, n_inputs, "
+              "labels, n_classes, n) or mlp_table_dataset()",
+              fn, ROWS(what), k);
+    MLP_CHECK(in->n_targets == k, MLP_ERR_SHAPE,
+              "%s: the %s%srows have %zu target columns, the network has %zu outputs", fn,
+              ROWS(what), in->n_targets, k);
+    return MLP_OK;
+}
+
+int mlp__rows_map_x(const mlp__rows *r, const mlp_net *net)
+{
+    return r->model && net->prep.in_shift != NULL;
+}
+
+int mlp__rows_map_y(const mlp__rows *r, const mlp_net *net)
+{
+    if (!r->model || r->y == NULL) return 0;
+    return r->classes > 0 ? mlp_net_n_outputs(net) > 1 : net->prep.out_shift != NULL;
+}
+
+mlp_status mlp__rows_check_classes(const mlp__rows *r, const char *fn, const char *what)
+{
+    if (r->classes == 0) return MLP_OK;
+    for (size_t i = 0; i < r->n; i++) {
+        const double c = r->y[i];
+        if (!(c >= 0 && c < (double)r->classes && c == floor(c))) {
+            return mlp__fail(MLP_ERR_INVALID_ARG,
+                             "%s: the %s%srows: row %zu's class is %g, not a class index 0 to "
+                             "%zu",
+                             fn, ROWS(what), i, c, r->classes - 1);
+        }
+    }
+    return MLP_OK;
+}
+
+void mlp__rows_x(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                 size_t m)
+{
+    const size_t in = net->n_inputs;
+    for (size_t i = 0; i < m; i++)
+        memcpy(dst + i * in, r->x + (rows != NULL ? rows[i] : i) * in, in * sizeof *dst);
+    if (mlp__rows_map_x(r, net)) mlp__prep_inputs(net, dst, dst, m);
+}
+
+void mlp__rows_y(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                 size_t m)
+{
+    const size_t k = mlp_net_n_outputs(net);
+    if (r->classes > 0 && k > 1) {
+        memset(dst, 0, m * k * sizeof *dst);
+        for (size_t i = 0; i < m; i++)
+            dst[i * k + (size_t)r->y[rows != NULL ? rows[i] : i]] = 1.0;
+        return;
+    }
+    for (size_t i = 0; i < m; i++)
+        memcpy(dst + i * k, r->y + (rows != NULL ? rows[i] : i) * k, k * sizeof *dst);
+    if (r->model && r->classes == 0) mlp__prep_targets(net, dst, dst, m);
+}
+
+void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, const mlp_net *net,
+                     mlp_workspace *ws)
+{
+    *x = r->x;
+    *t = r->y;
+    if (mlp__rows_map_x(r, net)) {
+        mlp__prep_inputs(net, ws->scaled, r->x, r->n);
+        *x = ws->scaled;
+    }
+    if (mlp__rows_map_y(r, net)) {
+        mlp__rows_y(ws->targets, r, net, NULL, r->n);
+        *t = ws->targets;
+    }
+}

@@ -1,0 +1,452 @@
+/* A network as one standalone C source file that compiles under C89, C99 and C11
+ * (-pedantic): its weights as `static const double` arrays and NAME_predict(x, y)
+ * with the model's preprocessing inside. Nothing but <math.h>.
+ *
+ * Whatever a model holds (its class labels and column names are the user's bytes)
+ * reaches the file only escaped: string literals and character constants carry
+ * printable ASCII other than the quote, the backslash and '?' (trigraphs) as it is
+ * and every other byte as a three-digit octal escape; comments carry printable ASCII
+ * with '?' and the backslash escaped and every other byte as \xNN, and never a
+ * comment's opening or closing pair. A label longer than C90's 509-character string literal is
+ * written as an array of character constants. Numbers are written in decimal with
+ * 17 significant digits, which gcc and clang read back to the same bits (C90 has no
+ * hexadecimal floating constants). */
+#include <ctype.h>
+#include <limits.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mlp_internal.h"
+
+/* C90's limit on a string literal's length (C99's is 4,095). */
+#define C90_STRING_MAX 509
+
+/* A name that is a C identifier the file can prefix everything with. */
+static int identifier(const char *s)
+{
+    if (s[0] == '\0' || strlen(s) > 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+    for (const char *p = s; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_')) return 0;
+    return 1;
+}
+
+/* A finite double as a C floating constant that reads back to the same bits: 17
+ * significant digits, and a decimal point where %g gives none, so that "-0" stays a
+ * negative zero and "1" a double. */
+static void put_number(FILE *f, double v)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, f);
+    if (strpbrk(buf, ".e") == NULL) fputs(".0", f);
+}
+
+static void put_array(FILE *f, const char *name, const char *part, const double *v, size_t n)
+{
+    fprintf(f, "static const double %s_%s[%zu] = {", name, part, n);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i == 0 ? "\n    " : i % 4 ? ", " : ",\n    ", f);
+        put_number(f, v[i]);
+    }
+    fprintf(f, "\n};\n");
+}
+
+/* Text inside a comment: printable ASCII, escaped as the head of this file says. */
+static void put_comment_text(FILE *f, const char *s)
+{
+    int last = ' ';
+    for (const unsigned char *p = (const unsigned char *)s; *p; last = *p++) {
+        if ((last == '*' && *p == '/') || (last == '/' && *p == '*')) fputc(' ', f);
+        if (*p == '?' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7F) fprintf(f, "\\x%02x", *p);
+        else fputc(*p, f);
+    }
+}
+
+/* One byte inside a string literal or a character constant. */
+static void put_char(FILE *f, unsigned char c)
+{
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\'' || c == '\\' || c == '?')
+        fprintf(f, "\\%03o", c);
+    else
+        fputc(c, f);
+}
+
+/* A C string literal of at most C90_STRING_MAX bytes, 60 bytes to a source line. */
+static void put_string(FILE *f, const char *s)
+{
+    const size_t n = strlen(s);
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && i % 60 == 0) fputs("\"\n    \"", f);
+        put_char(f, (unsigned char)s[i]);
+    }
+    fputc('"', f);
+}
+
+/* A label too long for a string literal, as NAME_class_C[]: character constants
+ * ending with the terminating zero, 12 to a line. */
+static void put_long_label(FILE *f, const char *name, size_t c, const char *s)
+{
+    const size_t n = strlen(s);
+    fprintf(f, "static const char %s_class_%zu[%zu] = {", name, c, n + 1);
+    for (size_t i = 0; i <= n; i++) {
+        fputs(i == 0 ? "\n    '" : i % 12 ? ", '" : ",\n    '", f);
+        put_char(f, (unsigned char)s[i]);
+        fputc('\'', f);
+    }
+    fprintf(f, "\n};\n");
+}
+
+/* The statement that applies activation `act` to v[0..n), with the function's int i
+ * as its counter (C90: no declarations in a for). */
+static void put_activation(FILE *f, mlp_activation act, const char *v, size_t n)
+{
+    if (act != MLP_ACT_IDENTITY && act != MLP_ACT_SOFTMAX)
+        fprintf(f, "    for (i = 0; i < %zu; i++) ", n);
+    switch (act) {
+    case MLP_ACT_IDENTITY:
+        break;
+    case MLP_ACT_RELU:
+        fprintf(f, "%s[i] = %s[i] < 0.0 ? 0.0 : %s[i];\n", v, v, v);
+        break;
+    case MLP_ACT_LEAKY_RELU:
+        fprintf(f, "%s[i] = %s[i] < 0.0 ? ", v, v);
+        put_number(f, MLP_LEAKY_RELU_SLOPE);
+        fprintf(f, " * %s[i] : %s[i];\n", v, v);
+        break;
+    case MLP_ACT_TANH:
+        fprintf(f, "%s[i] = tanh(%s[i]);\n", v, v);
+        break;
+    case MLP_ACT_SIGMOID:
+        fprintf(f, "%s[i] = 1.0 / (1.0 + exp(-%s[i]));\n", v, v);
+        break;
+    case MLP_ACT_ELU:
+        fprintf(f, "%s[i] = %s[i] > 0.0 ? %s[i] : expm1(%s[i]);\n", v, v, v, v);
+        break;
+    case MLP_ACT_SOFTPLUS:
+        fprintf(f, "%s[i] = (%s[i] > 0.0 ? %s[i] : 0.0) + log1p(exp(-fabs(%s[i])));\n", v, v, v,
+                v);
+        break;
+    case MLP_ACT_GELU:
+        fprintf(f, "%s[i] = 0.5 * %s[i] * erfc(-%s[i] * ", v, v, v);
+        put_number(f, 0x1.6a09e667f3bcdp-1); /* 1/sqrt(2) */
+        fprintf(f, ");\n");
+        break;
+    case MLP_ACT_GELU_TANH:
+        fprintf(f, "%s[i] = %s[i] / (1.0 + exp(-2.0 * ", v, v);
+        put_number(f, 0x1.9884533d43651p-1); /* sqrt(2/pi) */
+        fprintf(f, " * (%s[i] + 0.044715 * %s[i] * %s[i] * %s[i])));\n", v, v, v, v);
+        break;
+    case MLP_ACT_SILU:
+        fprintf(f, "%s[i] = %s[i] / (1.0 + exp(-%s[i]));\n", v, v, v);
+        break;
+    case MLP_ACT_SOFTMAX:
+        fprintf(f, "    {\n        double m = %s[0], sum = 0.0;\n", v);
+        fprintf(f, "        for (i = 1; i < %zu; i++) m = %s[i] > m ? %s[i] : m;\n", n, v, v);
+        fprintf(f, "        for (i = 0; i < %zu; i++) sum += %s[i] = exp(%s[i] - m);\n", n, v, v);
+        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] *= 1.0 / sum;\n    }\n", n, v);
+        break;
+    }
+}
+
+/* The C99 functions of <math.h> the file calls: under C90 <math.h> need not declare
+ * them, so the file does (every C99 libm defines them). */
+static void put_c99_math(FILE *f, const mlp_net *net)
+{
+    static const struct { mlp_activation act; const char *decl; } need[] = {
+        {MLP_ACT_ELU, "double expm1(double);"},
+        {MLP_ACT_SOFTPLUS, "double log1p(double);"},
+        {MLP_ACT_GELU, "double erfc(double);"},
+    };
+    int any = 0;
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        int used = 0;
+        for (size_t l = 0; l < net->n_layers; l++) used |= net->layers[l].act == need[i].act;
+        if (!used) continue;
+        if (!any) fputs("#if !defined(__STDC_VERSION__) || __STDC_VERSION__ < 199901L\n", f);
+        fprintf(f, "%s\n", need[i].decl);
+        any = 1;
+    }
+    if (any) fputs("#endif\n", f);
+}
+
+/* A layer normalization from `cur` into `nxt`, its sums in the library's 8 lanes and
+ * order (lib/model/layernorm.c), so that the file computes what the library does. */
+static void put_layernorm(FILE *f, const char *name, const mlp_layer *L, size_t l, const char *cur,
+                          const char *nxt)
+{
+    const size_t m = L->out;
+    const char *total = "(((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7])))";
+    fprintf(f, "    { /* layer %zu: layer normalization */\n", l);
+    fprintf(f, "        double s8[8], mean, r;\n");
+    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0;\n");
+    fprintf(f, "        for (i = 0; i + 8 <= %zu; i += 8)\n", m);
+    fprintf(f, "            for (j = 0; j < 8; j++) s8[j] += %s[i + j];\n", cur);
+    fprintf(f, "        for (j = 0; i + j < %zu; j++) s8[j] += %s[i + j];\n", m, cur);
+    fprintf(f, "        mean = %s / %zu.0;\n", total, m);
+    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0;\n");
+    fprintf(f, "        for (i = 0; i + 8 <= %zu; i += 8)\n", m);
+    fprintf(f, "            for (j = 0; j < 8; j++) s8[j] += (%s[i + j] - mean) * (%s[i + j] - mean);\n",
+            cur, cur);
+    fprintf(f, "        for (j = 0; i + j < %zu; j++) s8[j] += (%s[i + j] - mean) * (%s[i + j] - mean);\n",
+            m, cur, cur);
+    fprintf(f, "        r = 1.0 / sqrt(%s / %zu.0 + ", total, m);
+    put_number(f, L->epsilon);
+    fprintf(f, ");\n");
+    if (L->has_bias)
+        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] = %s_g%zu[i] * ((%s[i] - mean) * r) + %s_b%zu[i];\n",
+                m, nxt, name, l, cur, name, l);
+    else
+        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] = %s_g%zu[i] * ((%s[i] - mean) * r);\n", m,
+                nxt, name, l, cur);
+    fprintf(f, "    }\n");
+}
+
+/* The checks both writers make. */
+static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, const char *fn)
+{
+    MLP_CHECK(net != NULL && out != NULL && name != NULL, MLP_ERR_INVALID_ARG, "%s: %s is NULL",
+              fn, net == NULL ? "net" : out == NULL ? "out" : "name");
+    MLP_CHECK(identifier(name), MLP_ERR_INVALID_ARG,
+              "%s: \"%.80s\" is not a C identifier of at most 64 characters", fn, name);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer_kind kind = net->layers[l].kind;
+        MLP_CHECK(kind == MLP_LAYER_DENSE || kind == MLP_LAYER_LAYERNORM ||
+                      kind == MLP_LAYER_DROPOUT || kind == MLP_LAYER_BATCHNORM,
+                  MLP_ERR_INVALID_ARG, "%s: layer %zu is %s, which the C export does not write",
+                  fn, l, net->layers[l].type->name);
+        MLP_CHECK(net->layers[l].out <= INT_MAX && net->layers[l].in <= INT_MAX,
+                  MLP_ERR_INVALID_ARG, "%s: layer %zu is too wide for C int loops", fn, l);
+    }
+    /* what a model holds is finite (every setter and the loader say so); a number
+     * that is not would be written as a word that does not compile */
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    MLP_CHECK(mlp__all_finite(net->params, net->n_params + net->n_state) &&
+                  (p->in_shift == NULL ||
+                   (mlp__all_finite(p->in_shift, in) && mlp__all_finite(p->in_scale, in))) &&
+                  (p->out_shift == NULL ||
+                   (mlp__all_finite(p->out_shift, k) && mlp__all_finite(p->out_scale, k))),
+              MLP_ERR_INVALID_ARG, "%s: the network holds NaN or infinite numbers", fn);
+    return MLP_OK;
+}
+
+/* What the exported file gives a program, one declaration a line: its sizes, its
+ * functions and class labels. The source (ahead of its definitions) and the header
+ * write them from here, so that they cannot differ. */
+static void put_interface(FILE *out, const mlp_net *net, const char *name)
+{
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), classes = net->prep.n_classes;
+    fprintf(out, "enum { %s_N_INPUTS = %zu, %s_N_OUTPUTS = %zu", name, in, name, k);
+    if (classes > 0) fprintf(out, ", %s_N_CLASSES = %zu", name, classes);
+    fprintf(out, " };\n");
+    fprintf(out, "void %s_predict(const double *x, double *y);\n", name);
+    if (classes > 0) {
+        fprintf(out, "int %s_predict_class(const double *x);\n", name);
+        fprintf(out, "extern const char *const %s_classes[%zu];\n", name, classes);
+    }
+}
+
+/* The opening comment: what the network is, where it came from, what it takes. */
+static void put_about(FILE *out, const mlp_net *net, const char *name, const char *what)
+{
+    const mlp__prep *p = &net->prep;
+    const mlp_record *r = &net->record;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    fprintf(out, "/* %s: %s exported by libmlp %s.\n *\n", name, what, MLP_VERSION_STRING);
+    fprintf(out, " *   void %s_predict(const double x[%zu], double y[%zu]);\n", name, in, k);
+    fprintf(out, " *\n * Layers: %zu inputs", in);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (L->kind == MLP_LAYER_DROPOUT)
+            fprintf(out, " -> dropout %g (the identity here)", L->rate);
+        else if (L->kind == MLP_LAYER_LAYERNORM)
+            fprintf(out, " -> layernorm (epsilon %g) %s%s", L->epsilon, mlp_activation_name(L->act),
+                    L->has_bias ? "" : " (no bias)");
+        else if (L->kind == MLP_LAYER_BATCHNORM)
+            fprintf(out, " -> batchnorm (its running statistics as a scale and shift) %s",
+                    mlp_activation_name(L->act));
+        else
+            fprintf(out, " -> %zu %s%s", L->out, mlp_activation_name(L->act),
+                    L->has_bias ? "" : " (no bias)");
+    }
+    fprintf(out, "; %zu parameters.\n", net->n_params);
+    if (r->info.trained) {
+        fprintf(out, " * Trained: %zu epochs, loss %s, optimizer %s, batch %zu, seed %llu",
+                r->info.epochs, mlp_loss_name(r->info.loss), mlp_optimizer_name(r->opt.kind),
+                r->info.batch_size, (unsigned long long)r->info.seed);
+        const size_t kept = r->info.kept_epoch;
+        if (kept > 0) { /* the weights are this epoch's */
+            fprintf(out, ";\n * the weights of epoch %zu (training loss %.6g", kept,
+                    r->history[kept - 1]);
+            if (!isnan(r->val_history[kept - 1]))
+                fprintf(out, ", validation loss %.6g", r->val_history[kept - 1]);
+            fprintf(out, ")");
+        } else if (r->info.epochs > 0) {
+            fprintf(out, ", last loss %.6g", r->history[r->info.epochs - 1]);
+        }
+        fprintf(out, ".\n");
+    } else {
+        fprintf(out, " * Not trained.\n");
+    }
+    if (p->in_names != NULL) {
+        fprintf(out, " * Inputs, in order:");
+        for (size_t i = 0; i < in; i++) {
+            fputs(i ? ", " : " ", out);
+            put_comment_text(out, p->in_names[i]);
+        }
+        fprintf(out, ".\n");
+    }
+    if (p->in_shift != NULL)
+        fprintf(out, " * The inputs are scaled inside (%s), as the model was trained: pass them "
+                     "as they come.\n",
+                p->in_method == MLP_SCALE_STANDARD ? "standardized" : "min-max");
+    if (p->out_shift != NULL) fprintf(out, " * The outputs come back in the targets' units.\n");
+    if (p->n_classes > 0)
+        fprintf(out, " * Classes: %s_classes[]; %s_predict_class(x) gives the index.\n", name, name);
+}
+
+mlp_status mlp_net_export_c_header(const mlp_net *net, FILE *out, const char *name)
+{
+    mlp_status s = export_ok(net, out, name, __func__);
+    if (s != MLP_OK) return s;
+    errno = 0;
+    put_about(out, net, name, "the declarations of a network");
+    fprintf(out, " *\n * The C file exported with this header (mlp_net_export_c(), `mlp export`)\n"
+                 " * defines them: compile it with your program and link with -lm.\n */\n");
+    fprintf(out, "#ifndef MLP_EXPORT_%s_H\n#define MLP_EXPORT_%s_H\n\n", name, name);
+    fprintf(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    put_interface(out, net, name);
+    fprintf(out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+    MLP_CHECK(!ferror(out), MLP_ERR_IO, "mlp_net_export_c_header: write error: %s",
+              strerror(errno));
+    return MLP_OK;
+}
+
+mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
+{
+    mlp_status s = export_ok(net, out, name, __func__);
+    if (s != MLP_OK) return s;
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    errno = 0;
+    put_about(out, net, name, "a network");
+    fprintf(out, " *\n * Standalone C (C89 and later): it needs only <math.h> (link with -lm).\n"
+                 " * %s.h, from mlp_net_export_c_header() or `mlp export`, declares what it\n"
+                 " * defines.\n */\n#include <math.h>\n",
+            name);
+    put_c99_math(out, net);
+    fputc('\n', out);
+    put_interface(out, net, name);
+    fputc('\n', out);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        char part[32];
+        if (L->kind == MLP_LAYER_DROPOUT) continue; /* no parameters */
+        if (L->kind == MLP_LAYER_BATCHNORM) { /* the numbers the library predicts with */
+            double *st = malloc(2 * L->out * sizeof *st);
+            MLP_CHECK(st != NULL, MLP_ERR_NOMEM, "mlp_net_export_c: cannot allocate %zu values",
+                      2 * L->out);
+            mlp__batchnorm_fold(net, l, st, st + L->out);
+            snprintf(part, sizeof part, "s%zu", l);
+            put_array(out, name, part, st, L->out);
+            snprintf(part, sizeof part, "t%zu", l);
+            put_array(out, name, part, st + L->out, L->out);
+            free(st);
+            continue;
+        }
+        snprintf(part, sizeof part, L->kind == MLP_LAYER_LAYERNORM ? "g%zu" : "w%zu", l);
+        put_array(out, name, part, net->params + L->w_off,
+                  L->kind == MLP_LAYER_LAYERNORM ? L->out : L->in * L->out);
+        if (L->has_bias) {
+            snprintf(part, sizeof part, "b%zu", l);
+            put_array(out, name, part, net->params + L->b_off, L->out);
+        }
+    }
+    if (p->in_shift != NULL) {
+        put_array(out, name, "in_shift", p->in_shift, in);
+        put_array(out, name, "in_scale", p->in_scale, in);
+    }
+    if (p->out_shift != NULL) {
+        put_array(out, name, "out_shift", p->out_shift, k);
+        put_array(out, name, "out_scale", p->out_scale, k);
+    }
+    if (p->n_classes > 0) {
+        for (size_t c = 0; c < p->n_classes; c++)
+            if (strlen(p->classes[c]) > C90_STRING_MAX) put_long_label(out, name, c, p->classes[c]);
+        fprintf(out, "const char *const %s_classes[%zu] = {", name, p->n_classes);
+        for (size_t c = 0; c < p->n_classes; c++) {
+            fputs(c ? ",\n    " : "\n    ", out);
+            if (strlen(p->classes[c]) > C90_STRING_MAX) fprintf(out, "%s_class_%zu", name, c);
+            else put_string(out, p->classes[c]);
+        }
+        fprintf(out, "\n};\n");
+    }
+
+    /* predict: two buffers of the widest layer, layer after layer */
+    size_t wide = in;
+    for (size_t l = 0; l < net->n_layers; l++) wide = net->layers[l].out > wide ? net->layers[l].out : wide;
+    fprintf(out, "\nvoid %s_predict(const double *x, double *y)\n{\n", name);
+    fprintf(out, "    double a[%zu], b[%zu];\n    int i, j;\n", wide, wide);
+    if (p->in_shift != NULL)
+        fprintf(out, "    for (i = 0; i < %zu; i++) a[i] = (x[i] - %s_in_shift[i]) / %s_in_scale[i];\n",
+                in, name, name);
+    else
+        fprintf(out, "    for (i = 0; i < %zu; i++) a[i] = x[i];\n", in);
+    const char *cur = "a", *nxt = "b";
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (L->kind == MLP_LAYER_DROPOUT) continue; /* the identity when predicting */
+        if (L->kind == MLP_LAYER_BATCHNORM) {
+            fprintf(out, "    /* layer %zu: batch normalization, its running statistics as "
+                         "a scale and shift per value */\n", l);
+            fprintf(out, "    for (i = 0; i < %zu; i++) %s[i] = %s[i] * %s_s%zu[i] + %s_t%zu[i];\n",
+                    L->out, nxt, cur, name, l, name, l);
+            put_activation(out, L->act, nxt, L->out);
+            const char *t = cur;
+            cur = nxt;
+            nxt = t;
+            continue;
+        }
+        if (L->kind == MLP_LAYER_LAYERNORM) {
+            put_layernorm(out, name, L, l, cur, nxt);
+            put_activation(out, L->act, nxt, L->out);
+            const char *t = cur;
+            cur = nxt;
+            nxt = t;
+            continue;
+        }
+        fprintf(out, "    for (j = 0; j < %zu; j++) {\n", L->out);
+        if (L->has_bias) fprintf(out, "        double s = %s_b%zu[j];\n", name, l);
+        else fprintf(out, "        double s = 0.0;\n");
+        fprintf(out, "        for (i = 0; i < %zu; i++) s += %s_w%zu[j * %zu + i] * %s[i];\n",
+                L->in, name, l, L->in, cur);
+        fprintf(out, "        %s[j] = s;\n    }\n", nxt);
+        put_activation(out, L->act, nxt, L->out);
+        const char *t = cur;
+        cur = nxt;
+        nxt = t;
+    }
+    if (p->out_shift != NULL)
+        fprintf(out, "    for (i = 0; i < %zu; i++) y[i] = %s[i] * %s_out_scale[i] + %s_out_shift[i];\n",
+                k, cur, name, name);
+    else
+        fprintf(out, "    for (i = 0; i < %zu; i++) y[i] = %s[i];\n", k, cur);
+    fprintf(out, "}\n");
+    if (p->n_classes > 0) {
+        fprintf(out, "\nint %s_predict_class(const double *x)\n{\n    double y[%zu];\n", name, k);
+        if (k == 1) {
+            fprintf(out, "    %s_predict(x, y);\n    return y[0] > 0.5;\n}\n", name);
+        } else {
+            fprintf(out, "    int i, best = 0;\n    %s_predict(x, y);\n"
+                         "    for (i = 1; i < %zu; i++)\n"
+                         "        if (y[i] > y[best]) best = i;\n    return best;\n}\n", name, k);
+        }
+    }
+    MLP_CHECK(!ferror(out), MLP_ERR_IO, "mlp_net_export_c: write error: %s", strerror(errno));
+    return MLP_OK;
+}

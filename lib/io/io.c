@@ -1,0 +1,1230 @@
+/* Save and load: networks and training checkpoints in one little-endian binary
+ * format (README.md, "File format"), written atomically, read with every field
+ * validated before anything is allocated. */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fstat */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "../mlp_internal.h"
+#include "outfile.h"
+
+static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
+/* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the
+ * learning-rate schedule, checkpoints the schedule's state. Version 3 (libmlp 1.1):
+ * the optimizer block gained the second-order settings, checkpoints their state.
+ * Version 4 (libmlp 1.2): the preprocessing block. Version 5 (libmlp 1.5): the epoch
+ * whose weights the network holds and the validation loss of every epoch. Version 6
+ * (libmlp 1.7): each layer record adds its kind and the values its kind keeps (a layer
+ * normalization's epsilon); written only for a network with a layer that is not
+ * dense, so that the files of dense networks stay readable by 1.5 and 1.6.
+ * Every version is read. */
+enum { FORMAT_VERSION = 6, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
+/* Values a layer record of version 6 may hold. */
+enum { MAX_LAYER_VALUES = 16 };
+enum { HEADER_BYTES = 40, VERSION_BYTES = 16 };
+/* The optimizer block: reals, then (version 2 on) counts, by version. */
+enum { N_OPT_REALS_V1 = 11, N_OPT_REALS_V2 = 14, N_OPT_COUNTS_V2 = 3 };
+enum { N_OPT_REALS = 17, N_OPT_COUNTS = 6 };
+
+/* ---- writing ------------------------------------------------------------------ */
+
+/* Bytes go to a buffer in memory (p), or through a staging buffer to a file
+ * descriptor (fd >= 0) with a running CRC-32, or nowhere (counting only). */
+typedef struct writer {
+    unsigned char *p;
+    size_t n;          /* bytes put so far */
+    int fd;            /* -1: not writing to a file */
+    unsigned char *stage;
+    size_t staged;
+    uLong crc;
+    int err;           /* errno of the first failed write; 0 */
+} writer;
+
+enum { STAGE_BYTES = 1 << 16 };
+
+static int write_all(int fd, const unsigned char *buf, size_t len);
+
+static void flush_stage(writer *w)
+{
+    if (w->staged == 0) return;
+    w->crc = crc32_z(w->crc, w->stage, w->staged);
+    if (w->err == 0 && write_all(w->fd, w->stage, w->staged) != 0) w->err = errno;
+    w->staged = 0;
+}
+
+static void put_bytes(writer *w, const void *src, size_t len)
+{
+    if (w->p != NULL) memcpy(w->p + w->n, src, len);
+    if (w->fd >= 0) {
+        const unsigned char *b = src;
+        while (len > 0) {
+            const size_t k = STAGE_BYTES - w->staged < len ? STAGE_BYTES - w->staged : len;
+            memcpy(w->stage + w->staged, b, k);
+            w->staged += k;
+            w->n += k;
+            b += k;
+            len -= k;
+            if (w->staged == STAGE_BYTES) flush_stage(w);
+        }
+        return;
+    }
+    w->n += len;
+}
+
+static void put_u32(writer *w, uint32_t v)
+{
+    unsigned char b[4];
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(w, b, 4);
+}
+
+static void put_u64(writer *w, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(w, b, 8);
+}
+
+/* IEEE-754 binary64, its bits in little-endian order whatever the host's. */
+static void put_f64(writer *w, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    put_u64(w, bits);
+}
+
+static void put_f64s(writer *w, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) put_f64(w, v[i]);
+}
+
+static void put_optimizer(writer *w, const mlp_optimizer *o)
+{
+    put_u32(w, (uint32_t)o->kind);
+    put_u32(w, (uint32_t)o->schedule);
+    const double v[N_OPT_REALS] = {
+        o->learning_rate,    o->momentum,        o->beta1,           o->beta2,
+        o->epsilon,          o->weight_decay,    o->rprop_increase,  o->rprop_decrease,
+        o->rprop_delta_init, o->rprop_delta_min, o->rprop_delta_max, o->schedule_factor,
+        o->schedule_min_lr,  o->schedule_min_delta, o->tolerance_grad, o->tolerance_change,
+        o->lm_damping};
+    put_f64s(w, v, N_OPT_REALS);
+    put_u64(w, o->schedule_step_epochs);
+    put_u64(w, o->schedule_cosine_epochs);
+    put_u64(w, o->schedule_patience);
+    put_u64(w, o->lbfgs_history);
+    put_u64(w, o->max_line_search);
+    put_u64(w, o->lm_memory_budget);
+}
+
+/* Preprocessing flags (format 4). */
+enum { PREP_IN_SCALE = 1, PREP_OUT_SCALE = 2, PREP_NAMES = 4, PREP_CLASSES = 8, PREP_ALL = 15 };
+
+static void put_str(writer *w, const char *str)
+{
+    const size_t len = strlen(str);
+    put_u32(w, (uint32_t)len);
+    put_bytes(w, str, len);
+}
+
+/* The preprocessing block: flags, methods, then each part that is present. */
+static void put_prep(writer *w, const mlp_net *net)
+{
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    const uint32_t flags = (p->in_shift != NULL ? PREP_IN_SCALE : 0) |
+                           (p->out_shift != NULL ? PREP_OUT_SCALE : 0) |
+                           (p->in_names != NULL ? PREP_NAMES : 0) |
+                           (p->n_classes > 0 ? PREP_CLASSES : 0);
+    put_u32(w, flags);
+    put_u32(w, (uint32_t)p->in_method | (uint32_t)p->out_method << 8);
+    if (flags & PREP_IN_SCALE) {
+        put_f64s(w, p->in_shift, in);
+        put_f64s(w, p->in_scale, in);
+    }
+    if (flags & PREP_OUT_SCALE) {
+        put_f64s(w, p->out_shift, k);
+        put_f64s(w, p->out_scale, k);
+    }
+    if (flags & PREP_NAMES) {
+        put_u64(w, p->n_targets);
+        for (size_t i = 0; i < in; i++) put_str(w, p->in_names[i]);
+        for (size_t i = 0; i < p->n_targets; i++) put_str(w, p->out_names[i]);
+    }
+    if (flags & PREP_CLASSES) {
+        put_u64(w, p->n_classes);
+        for (size_t i = 0; i < p->n_classes; i++) put_str(w, p->classes[i]);
+    }
+}
+
+/* The version a network's file is written in: 6 when a layer needs its record, else 5. */
+static uint32_t version_for(const mlp_net *net)
+{
+    for (size_t l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind != MLP_LAYER_DENSE) return 6;
+    return 5;
+}
+
+/* The whole file but its checksum; with w->p == NULL it only measures. */
+static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint64_t total)
+{
+    const mlp_record *r = &net->record;
+    const uint32_t format = version_for(net);
+    put_bytes(w, magic, sizeof magic);
+    put_u32(w, format);
+    put_u32(w, tr != NULL ? CONTENTS_CHECKPOINT : CONTENTS_NETWORK);
+    put_u64(w, total);
+    char version[VERSION_BYTES] = {0};
+    snprintf(version, sizeof version, "%s", MLP_VERSION_STRING); /* the writer's version */
+    put_bytes(w, version, sizeof version);
+
+    put_u64(w, net->n_inputs);
+    put_u64(w, net->n_layers);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        put_u64(w, L->out);
+        put_u32(w, (uint32_t)L->act);
+        put_u32(w, (uint32_t)L->has_bias);
+        if (format < 6) continue;
+        double v[MAX_LAYER_VALUES];
+        put_u32(w, (uint32_t)L->kind);
+        put_u32(w, (uint32_t)L->type->n_values);
+        if (L->type->n_values > 0) L->type->values_out(L, v);
+        put_f64s(w, v, L->type->n_values);
+    }
+    put_u64(w, net->n_params);
+    put_f64s(w, net->params, net->n_params);
+    if (format >= 6) { /* the running state (batch normalizations') */
+        put_u64(w, net->n_state);
+        put_f64s(w, net->state, net->n_state);
+    }
+
+    put_u32(w, (uint32_t)(r->info.trained != 0));
+    put_u32(w, (uint32_t)r->info.loss);
+    put_u64(w, r->info.seed);
+    put_u64(w, r->info.batch_size);
+    put_u64(w, r->info.epochs);
+    put_optimizer(w, &r->opt);
+    put_f64s(w, r->history, r->info.epochs);
+    put_prep(w, net);
+    put_u64(w, r->info.kept_epoch);
+    put_f64s(w, r->val_history, r->info.epochs);
+
+    if (tr != NULL) {
+        put_u32(w, (uint32_t)tr->loss);
+        put_u32(w, 0);
+        put_optimizer(w, &tr->opt);
+        put_u64(w, tr->t);
+        put_u64(w, tr->epochs_done);
+        put_f64(w, tr->plateau_best);
+        put_u64(w, tr->plateau_wait);
+        put_u64(w, tr->plateau_cuts);
+        put_f64s(w, tr->state[0], net->n_params);
+        put_f64s(w, tr->state[1], net->n_params);
+        put_u64(w, tr->hist_blocks);
+        put_f64s(w, tr->hist, tr->hist_blocks * net->n_params);
+        put_f64s(w, tr->so, 2);
+    }
+}
+
+/* Serialize into a new buffer of *size bytes, checksum included. */
+static size_t file_size(const mlp_net *net, const mlp_trainer *tr)
+{
+    writer count = {NULL, 0, -1, NULL, 0, 0, 0};
+    serialize(&count, net, tr, 0);
+    return count.n + 4;
+}
+
+static mlp_status to_buffer(const mlp_net *net, const mlp_trainer *tr, unsigned char *buf,
+                            size_t capacity, size_t *size, const char *fn)
+{
+    const size_t total = file_size(net, tr);
+    *size = total;
+    if (buf == NULL) return MLP_OK;
+    MLP_CHECK(capacity >= total, MLP_ERR_SHAPE, "%s: the model takes %zu bytes, the buffer has %zu",
+              fn, total, capacity);
+    writer w = {buf, 0, -1, NULL, 0, 0, 0};
+    serialize(&w, net, tr, total);
+    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), buf, w.n);
+    put_u32(&w, crc);
+    return MLP_OK;
+}
+
+/* A file is only written for finite parameters (and optimizer state): the loader
+ * refuses anything else, so saving it would write a file that cannot be read. */
+static mlp_status check_saveable(const mlp_net *net, const mlp_trainer *tr, const char *fn)
+{
+    MLP_CHECK(mlp__all_finite(net->params, net->n_params + net->n_state), MLP_ERR_NUMERIC,
+              "%s: the network holds NaN or infinite parameters; nothing written", fn);
+    MLP_CHECK(tr == NULL || (mlp__all_finite(tr->state[0], net->n_params) &&
+                             mlp__all_finite(tr->state[1], net->n_params)),
+              MLP_ERR_NUMERIC,
+              "%s: the optimizer state holds NaN or infinity; nothing written", fn);
+    return MLP_OK;
+}
+
+mlp_status mlp__trainer_save_buffer(const mlp_trainer *tr, void *buf, size_t capacity,
+                                    size_t *size)
+{
+    MLP_CHECK_PTR(tr);
+    MLP_CHECK_PTR(size);
+    mlp_status s = check_saveable(tr->net, tr, "mlp_trainer_save");
+    if (s != MLP_OK) return s;
+    return to_buffer(tr->net, tr, buf, capacity, size, "mlp_trainer_save");
+}
+
+mlp_status mlp_net_save_buffer(const mlp_net *net, void *buf, size_t capacity, size_t *size)
+{
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(size);
+    mlp_status s = check_saveable(net, NULL, __func__);
+    if (s != MLP_OK) return s;
+    return to_buffer(net, NULL, buf, capacity, size, __func__);
+}
+
+/* Write all of buf to fd, through short writes and interruptions. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+    while (len > 0) {
+        const ssize_t k = write(fd, buf, len);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        buf += k;
+        len -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Stream the file into the temporary file of an mlp__outfile (CRC computed on the
+ * way, so the model is never copied in memory) and rename it over the target. Any
+ * failure removes the temporary file and leaves the target alone. */
+static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const char *path,
+                              const char *fn)
+{
+    MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
+              fn);
+    mlp_status s = check_saveable(net, tr, fn);
+    if (s != MLP_OK) return s;
+    unsigned char *stage = malloc(STAGE_BYTES);
+    MLP_CHECK(stage != NULL, MLP_ERR_NOMEM, "%s: cannot allocate the write buffer", fn);
+    mlp__outfile o;
+    int failed = mlp__outfile_open(&o, path);
+    if (!failed) {
+        writer w = {NULL, 0, o.fd, stage, 0, crc32_z(0L, Z_NULL, 0), 0};
+        serialize(&w, net, tr, file_size(net, tr));
+        flush_stage(&w); /* the CRC now covers every byte before it */
+        const uint32_t crc = (uint32_t)w.crc;
+        w.crc = 0;
+        put_u32(&w, crc);
+        flush_stage(&w);
+        if (w.err != 0) {
+            s = mlp__fail(MLP_ERR_IO, "%s: cannot write %s (%s); %s is unchanged", fn, o.tmp,
+                          strerror(w.err), path);
+            mlp__outfile_abort(&o);
+            free(stage);
+            return s;
+        }
+        failed = mlp__outfile_commit(&o);
+    }
+    free(stage);
+    if (failed) {
+        s = o.msg == NULL || o.nomem
+                ? mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate a path", fn)
+                : mlp__fail(MLP_ERR_IO, "%s: %s", fn, o.msg);
+        mlp__outfile_abort(&o);
+        return s;
+    }
+    return MLP_OK;
+}
+
+mlp_status mlp_net_save(const mlp_net *net, const char *path)
+{
+    MLP_CHECK_PTR(net);
+    return save_atomic(net, NULL, path, __func__);
+}
+
+mlp_status mlp_trainer_save(const mlp_trainer *trainer, const char *path)
+{
+    MLP_CHECK_PTR(trainer);
+    return save_atomic(trainer->net, trainer, path, __func__);
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+typedef struct reader {
+    const unsigned char *p;
+    size_t left;
+    const char *fn;
+} reader;
+
+#define NEED(r, len, what)                                                                   \
+    MLP_CHECK((r)->left >= (len), MLP_ERR_FORMAT, "%s: truncated in %s (%zu bytes left)",   \
+              (r)->fn, (what), (r)->left)
+
+static mlp_status get_u32(reader *r, uint32_t *v, const char *what)
+{
+    NEED(r, 4, what);
+    *v = 0;
+    for (int i = 0; i < 4; i++) *v |= (uint32_t)r->p[i] << (8 * i);
+    r->p += 4;
+    r->left -= 4;
+    return MLP_OK;
+}
+
+static mlp_status get_u64(reader *r, uint64_t *v, const char *what)
+{
+    NEED(r, 8, what);
+    *v = 0;
+    for (int i = 0; i < 8; i++) *v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += 8;
+    r->left -= 8;
+    return MLP_OK;
+}
+
+/* A count that must lie in [lo, hi]. */
+static mlp_status get_count(reader *r, uint64_t lo, uint64_t hi, size_t *v, const char *what)
+{
+    uint64_t x = 0;
+    mlp_status s = get_u64(r, &x, what);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(x >= lo && x <= hi, MLP_ERR_FORMAT, "%s: %s is %llu, must be %llu to %llu", r->fn,
+              what, (unsigned long long)x, (unsigned long long)lo, (unsigned long long)hi);
+    *v = (size_t)x;
+    return MLP_OK;
+}
+
+/* n doubles; the caller has checked that n * 8 bytes remain. dst may be NULL (skip). */
+static void get_f64s(reader *r, double *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits = 0;
+        for (int b = 0; b < 8; b++) bits |= (uint64_t)r->p[8 * i + b] << (8 * b);
+        if (dst != NULL) memcpy(&dst[i], &bits, sizeof bits);
+    }
+    r->p += 8 * n;
+    r->left -= 8 * n;
+}
+
+/* n doubles that must all be finite, checked before they are stored anywhere. */
+static mlp_status check_f64s(reader *r, size_t n, const char *what)
+{
+    MLP_CHECK(n <= r->left / 8, MLP_ERR_FORMAT, "%s: %s: %zu values do not fit the %zu bytes left",
+              r->fn, what, n, r->left);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits = 0;
+        for (int b = 0; b < 8; b++) bits |= (uint64_t)r->p[8 * i + b] << (8 * b);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        MLP_CHECK(isfinite(v), MLP_ERR_FORMAT, "%s: %s: value %zu is not finite", r->fn, what, i);
+    }
+    return MLP_OK;
+}
+
+/* An optimizer block of format `version`. Version 1 blocks have no schedule: the
+ * fields they lack take the defaults of their kind (a constant schedule). `trained`
+ * is 0 for the provenance of a network never trained, whose block is all zero. */
+static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, int trained,
+                                const char *what)
+{
+    uint32_t kind = 0, schedule = 0;
+    mlp_status s = get_u32(r, &kind, what);
+    if (s == MLP_OK) s = get_u32(r, &schedule, what);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(mlp__optimizer((mlp_optimizer_kind)kind) != NULL, MLP_ERR_FORMAT,
+              "%s: %s: unknown optimizer %u", r->fn, what, (unsigned)kind);
+    /* version 1 kept this field reserved, 0, which is the constant schedule's code */
+    MLP_CHECK(mlp__schedule((mlp_schedule)schedule) != NULL &&
+                  (version > 1 || schedule == MLP_SCHEDULE_CONSTANT),
+              MLP_ERR_FORMAT, "%s: %s: unknown schedule %u", r->fn, what, (unsigned)schedule);
+    const size_t reals =
+        version > 2 ? N_OPT_REALS : version > 1 ? N_OPT_REALS_V2 : N_OPT_REALS_V1;
+    const size_t counts = version > 2 ? N_OPT_COUNTS : version > 1 ? N_OPT_COUNTS_V2 : 0;
+    NEED(r, 8 * (reals + counts), what);
+    double v[N_OPT_REALS];
+    get_f64s(r, v, reals);
+    uint64_t c[N_OPT_COUNTS] = {0, 0, 0};
+    for (size_t i = 0; i < counts; i++) get_u64(r, &c[i], what);
+    if (trained) {
+        mlp__optimizer_defaults(o, (mlp_optimizer_kind)kind);
+    } else {
+        memset(o, 0, sizeof *o);
+        o->struct_size = sizeof *o;
+        o->kind = (mlp_optimizer_kind)kind;
+    }
+    o->schedule = (mlp_schedule)schedule;
+    o->learning_rate = v[0];
+    /* Before 1.5, mlp_optimizer_init() gave the methods without a learning rate 0.01,
+     * which never counted; they have 0 now (a file of format 5 must say 0). */
+    if (!mlp__optimizer((mlp_optimizer_kind)kind)->uses_lr && version < 5) o->learning_rate = 0.0;
+    o->momentum = v[1];
+    o->beta1 = v[2];
+    o->beta2 = v[3];
+    o->epsilon = v[4];
+    o->weight_decay = v[5];
+    o->rprop_increase = v[6];
+    o->rprop_decrease = v[7];
+    o->rprop_delta_init = v[8];
+    o->rprop_delta_min = v[9];
+    o->rprop_delta_max = v[10];
+    if (version > 1) {
+        o->schedule_factor = v[11];
+        o->schedule_min_lr = v[12];
+        o->schedule_min_delta = v[13];
+        const uint64_t most = MLP__MAX_COUNT;
+        for (size_t i = 0; i < counts; i++)
+            MLP_CHECK(c[i] <= most, MLP_ERR_FORMAT, "%s: %s: count %zu is out of range", r->fn,
+                      what, i);
+        o->schedule_step_epochs = (size_t)c[0];
+        o->schedule_cosine_epochs = (size_t)c[1];
+        o->schedule_patience = (size_t)c[2];
+    }
+    if (version > 2) {
+        o->tolerance_grad = v[14];
+        o->tolerance_change = v[15];
+        o->lm_damping = v[16];
+        o->lbfgs_history = (size_t)c[3];
+        o->max_line_search = (size_t)c[4];
+        o->lm_memory_budget = (size_t)c[5];
+    }
+    return MLP_OK;
+}
+
+/* One layer record of format `version` into spec, in the library's layout, checked by
+ * the one rule for specs (mlp__layer_check) against its input width `in`: *out receives
+ * its width, *np its parameter count. */
+static mlp_status get_layer(reader *r, uint32_t version, size_t l, size_t in,
+                            mlp_layer_spec *spec, size_t *out, size_t *np)
+{
+    size_t size = 0;
+    uint32_t act = 0, bias = 0, kind = MLP_LAYER_DENSE, n_values = 0;
+    mlp_status s = get_count(r, 1, MLP_MAX_DIM, &size, "a layer size");
+    if (s == MLP_OK) s = get_u32(r, &act, "a layer");
+    if (s == MLP_OK) s = get_u32(r, &bias, "a layer");
+    if (s == MLP_OK && version >= 6) s = get_u32(r, &kind, "a layer");
+    if (s == MLP_OK && version >= 6) s = get_u32(r, &n_values, "a layer");
+    if (s != MLP_OK) return s;
+    *spec = (mlp_layer_spec){.struct_size = sizeof *spec,
+                             .size = size,
+                             .activation = (mlp_activation)act,
+                             .bias = bias > 1 ? 2 : (int)bias, /* 2: refused by the check */
+                             .kind = (mlp_layer_kind)kind,
+                             .epsilon = 1e-5};
+    const mlp__layer_kind *k = mlp__layer_kind_of(spec->kind);
+    MLP_CHECK(k != NULL, MLP_ERR_FORMAT, "%s: layer %zu has unknown kind %u", r->fn, l,
+              (unsigned)kind);
+    MLP_CHECK(n_values == k->n_values, MLP_ERR_FORMAT,
+              "%s: layer %zu (%s) holds %u values, its kind keeps %zu", r->fn, l, k->name,
+              (unsigned)n_values, k->n_values);
+    if (n_values > 0) {
+        double v[MAX_LAYER_VALUES];
+        s = check_f64s(r, n_values, "a layer's values");
+        if (s != MLP_OK) return s;
+        get_f64s(r, v, n_values);
+        k->values_in(spec, v);
+    }
+    if (bias > 1)
+        return mlp__fail(MLP_ERR_FORMAT, "%s: layer %zu: bias flag %u", r->fn, l, (unsigned)bias);
+    return mlp__layer_check(spec, l, in, SIZE_MAX / 16, out, np, MLP_ERR_FORMAT, r->fn);
+}
+
+/* The running state a layer of this spec and width keeps (its kind's count). */
+static size_t running_of(const mlp_layer_spec *spec, size_t out)
+{
+    const mlp__layer_kind *k = mlp__layer_kind_of(spec->kind);
+    const mlp_layer L = {.kind = spec->kind, .type = k, .out = out};
+    return k->n_state != NULL ? k->n_state(&L) : 0;
+}
+
+/* Everything a file says, parsed and validated; the arrays point into the buffer. */
+typedef struct parsed {
+    uint32_t format; /* the format version */
+    uint32_t contents;
+    char version[VERSION_BYTES];
+    size_t n_inputs, n_layers;
+    const unsigned char *layers;  /* n_layers records (get_layer), validated */
+    size_t layers_len;            /* their bytes */
+    size_t n_params;
+    const unsigned char *params;  /* n_params doubles, little-endian */
+    size_t n_running;             /* version 6: the running state's values (0 before) */
+    const unsigned char *running; /* n_running doubles */
+    mlp_provenance info;
+    mlp_optimizer info_opt;       /* the optimizer of the last training */
+    const unsigned char *history; /* info.epochs doubles */
+    size_t n_outputs;             /* the last layer's size and activation */
+    uint32_t out_act;
+    const unsigned char *prep;    /* version 4: the preprocessing block, validated */
+    size_t prep_len;
+    const unsigned char *val_history; /* version 5: info.epochs doubles, or NULL */
+    mlp_loss loss;                /* checkpoint only, from here on */
+    mlp_optimizer opt;
+    uint64_t t;
+    size_t epochs_done;
+    double plateau_best; /* version 2; INFINITY before */
+    size_t plateau_wait, plateau_cuts;
+    const unsigned char *state;   /* 2 n_params doubles */
+    size_t hist_blocks;           /* version 3: L-BFGS history blocks, 0 for the others */
+    const unsigned char *hist;    /* hist_blocks n_params doubles */
+    double so[2];                 /* second-order counters (see mlp_trainer) */
+} parsed;
+
+/* Each layer's running state, as its kind accepts it (finite is checked already): the
+ * layer records walked again, validated. */
+static mlp_status check_running(const parsed *f, const char *fn)
+{
+    reader r = {f->layers, f->layers_len, fn};
+    size_t in = f->n_inputs, at = 0;
+    for (size_t l = 0; l < f->n_layers; l++) {
+        mlp_layer_spec spec;
+        size_t out = 0, np = 0;
+        get_layer(&r, f->format, l, in, &spec, &out, &np);
+        const size_t ns = running_of(&spec, out);
+        if (ns > 0) {
+            const mlp__layer_kind *k = mlp__layer_kind_of(spec.kind);
+            const mlp_layer L = {.kind = spec.kind, .type = k, .out = out};
+            double *vals = malloc(ns * sizeof *vals);
+            MLP_CHECK(vals != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu values", fn, ns);
+            reader vr = {f->running + 8 * at, 8 * ns, fn};
+            get_f64s(&vr, vals, ns);
+            const char *why = k->state_refused(&L, vals);
+            free(vals);
+            MLP_CHECK(why == NULL, MLP_ERR_FORMAT, "%s: layer %zu (%s) holds %s", fn, l, k->name,
+                      why);
+        }
+        at += ns;
+        in = out;
+    }
+    return MLP_OK;
+}
+
+/* A string of the preprocessing block: its length (at most MLP__MAX_NAME), no NUL in
+ * it. With dst, a copy. */
+static mlp_status get_str(reader *r, char **dst, const char *what)
+{
+    uint32_t len = 0;
+    mlp_status s = get_u32(r, &len, what);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(len <= MLP__MAX_NAME, MLP_ERR_FORMAT, "%s: %s is %u bytes long", r->fn, what,
+              (unsigned)len);
+    NEED(r, len, what);
+    MLP_CHECK(memchr(r->p, '\0', len) == NULL, MLP_ERR_FORMAT, "%s: %s holds a NUL byte", r->fn,
+              what);
+    if (dst != NULL) {
+        *dst = malloc((size_t)len + 1);
+        MLP_CHECK(*dst != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %s", r->fn, what);
+        memcpy(*dst, r->p, len);
+        (*dst)[len] = '\0';
+    }
+    r->p += len;
+    r->left -= len;
+    return MLP_OK;
+}
+
+/* n strings, into a new array when out != NULL. */
+static mlp_status get_strs(reader *r, char ***out, size_t n, const char *what)
+{
+    char **a = NULL;
+    if (out != NULL) {
+        a = calloc(n ? n : 1, sizeof *a);
+        MLP_CHECK(a != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu %s", r->fn, n, what);
+        *out = a;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mlp_status s = get_str(r, a != NULL ? &a[i] : NULL, what);
+        if (s != MLP_OK) return s; /* the caller frees what was copied */
+    }
+    return MLP_OK;
+}
+
+/* n scaling pairs (shifts, then scales): finite, scales > 0. */
+static mlp_status get_scaling(reader *r, double **shift, double **scale, size_t n, const char *what)
+{
+    mlp_status s = check_f64s(r, 2 * n, what);
+    if (s != MLP_OK) return s;
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        reader peek = {r->p + 8 * (n + i), 8, r->fn};
+        get_f64s(&peek, &v, 1);
+        MLP_CHECK(v > 0, MLP_ERR_FORMAT, "%s: %s: scale %zu is %g, must be > 0", r->fn, what, i, v);
+    }
+    if (shift != NULL) {
+        *shift = malloc(n * sizeof **shift);
+        *scale = malloc(n * sizeof **scale);
+        MLP_CHECK(*shift != NULL && *scale != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %s",
+                  r->fn, what);
+        get_f64s(r, *shift, n);
+        get_f64s(r, *scale, n);
+    } else {
+        get_f64s(r, NULL, 2 * n);
+    }
+    return MLP_OK;
+}
+
+/* The preprocessing block (format 4): validated; decoded into *p when p != NULL
+ * (freed again on failure). */
+static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
+{
+    const char *fn = r->fn;
+    uint32_t flags = 0, methods = 0;
+    mlp_status s = get_u32(r, &flags, "the preprocessing");
+    if (s == MLP_OK) s = get_u32(r, &methods, "the preprocessing");
+    if (s != MLP_OK) return s;
+    const uint32_t in_m = methods & 0xFF, out_m = methods >> 8;
+    MLP_CHECK((flags & ~(uint32_t)PREP_ALL) == 0 && in_m <= MLP_SCALE_MINMAX &&
+                  out_m <= MLP_SCALE_MINMAX && ((flags & PREP_IN_SCALE) != 0) == (in_m != 0) &&
+                  ((flags & PREP_OUT_SCALE) != 0) == (out_m != 0),
+              MLP_ERR_FORMAT, "%s: preprocessing flags %u, methods %u", fn, (unsigned)flags,
+              (unsigned)methods);
+    if (p != NULL) {
+        p->in_method = (int)in_m;
+        p->out_method = (int)out_m;
+    }
+    if (flags & PREP_IN_SCALE)
+        s = get_scaling(r, p ? &p->in_shift : NULL, p ? &p->in_scale : NULL, f->n_inputs,
+                        "the input scaling");
+    if (s == MLP_OK && (flags & PREP_OUT_SCALE)) {
+        MLP_CHECK(f->out_act != MLP_ACT_SOFTMAX, MLP_ERR_FORMAT,
+                  "%s: a softmax output with target scaling", fn);
+        s = get_scaling(r, p ? &p->out_shift : NULL, p ? &p->out_scale : NULL, f->n_outputs,
+                        "the target scaling");
+    }
+    if (s == MLP_OK && (flags & PREP_NAMES)) {
+        size_t nt = 0;
+        s = get_count(r, 0, f->n_outputs, &nt, "the target column count");
+        if (s == MLP_OK) {
+            if (p != NULL) p->n_in_names = f->n_inputs;
+            s = get_strs(r, p ? &p->in_names : NULL, f->n_inputs, "an input column's name");
+        }
+        if (s == MLP_OK) {
+            if (p != NULL) p->n_targets = nt;
+            s = get_strs(r, p ? &p->out_names : NULL, nt, "a target column's name");
+        }
+    }
+    if (s == MLP_OK && (flags & PREP_CLASSES)) {
+        size_t nc = 0;
+        s = get_count(r, 2, MLP_MAX_DIM, &nc, "the class count");
+        if (s == MLP_OK)
+            MLP_CHECK(nc == f->n_outputs || (f->n_outputs == 1 && nc == 2 &&
+                                              f->out_act == MLP_ACT_SIGMOID),
+                      MLP_ERR_FORMAT, "%s: %zu classes for %zu outputs", fn, nc, f->n_outputs);
+        if (p != NULL) p->n_classes = nc;
+        s = get_strs(r, p ? &p->classes : NULL, nc, "a class label");
+        size_t i, j; /* the rule of mlp_net_set_classes */
+        const int rep = s == MLP_OK && p != NULL
+                            ? mlp__repeated_string((const char *const *)p->classes, nc, &i, &j)
+                            : 0;
+        if (rep < 0) s = mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu indices", fn, nc);
+        if (rep > 0)
+            s = mlp__fail(MLP_ERR_FORMAT, "%s: class labels %zu and %zu are both \"%.200s\"", fn,
+                          i, j, p->classes[j]);
+    }
+    if (s != MLP_OK && p != NULL) mlp__prep_free(p);
+    return s;
+}
+
+static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const char *fn)
+{
+    MLP_CHECK(size >= HEADER_BYTES + 4, MLP_ERR_FORMAT, "%s: %zu bytes is too short for a model",
+              fn, size);
+    MLP_CHECK(memcmp(buf, magic, sizeof magic) == 0, MLP_ERR_FORMAT,
+              "%s: not a libmlp model (bad magic)", fn);
+    reader r = {buf + sizeof magic, size - sizeof magic - 4, fn};
+    uint32_t version = 0, stored_crc = 0;
+    uint64_t total = 0;
+    mlp_status s = get_u32(&r, &f->format, "the header");
+    version = f->format;
+    if (s == MLP_OK) s = get_u32(&r, &f->contents, "the header");
+    if (s == MLP_OK) s = get_u64(&r, &total, "the header");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(version >= 1 && version <= FORMAT_VERSION, MLP_ERR_FORMAT,
+              "%s: format version %u, this library reads versions 1 to %d", fn, (unsigned)version,
+              FORMAT_VERSION);
+    MLP_CHECK(f->contents == CONTENTS_NETWORK || f->contents == CONTENTS_CHECKPOINT,
+              MLP_ERR_FORMAT, "%s: unknown contents %u", fn, (unsigned)f->contents);
+    MLP_CHECK(total == size, MLP_ERR_FORMAT,
+              "%s: the header says %llu bytes, there are %zu (truncated or extended)", fn,
+              (unsigned long long)total, size);
+    for (int i = 0; i < 4; i++) stored_crc |= (uint32_t)buf[size - 4 + i] << (8 * i);
+    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), buf, size - 4);
+    MLP_CHECK(crc == stored_crc, MLP_ERR_FORMAT,
+              "%s: checksum mismatch (stored %08x, computed %08x): the file is corrupted", fn,
+              (unsigned)stored_crc, (unsigned)crc);
+
+    NEED(&r, VERSION_BYTES, "the header");
+    memcpy(f->version, r.p, VERSION_BYTES);
+    MLP_CHECK(memchr(f->version, '\0', VERSION_BYTES) != NULL, MLP_ERR_FORMAT,
+              "%s: the library version field is not a string", fn);
+    r.p += VERSION_BYTES;
+    r.left -= VERSION_BYTES;
+
+    /* Layers: every count bounded, the parameter count recomputed without overflow
+     * and compared with both the stored count and the bytes actually present. */
+    s = get_count(&r, 1, MLP_MAX_DIM, &f->n_inputs, "the input count");
+    if (s == MLP_OK) s = get_count(&r, 1, MLP_MAX_LAYERS, &f->n_layers, "the layer count");
+    if (s != MLP_OK) return s;
+    size_t implied = 0, implied_running = 0, in = f->n_inputs;
+    f->layers = r.p;
+    for (size_t l = 0; l < f->n_layers; l++) {
+        mlp_layer_spec spec;
+        size_t out = 0, np = 0;
+        s = get_layer(&r, version, l, in, &spec, &out, &np);
+        if (s != MLP_OK) return s;
+        MLP_CHECK(np <= SIZE_MAX / 16 - implied, MLP_ERR_FORMAT,
+                  "%s: layer %zu: the parameter count overflows", fn, l);
+        implied += np;
+        implied_running += running_of(&spec, out); /* at most 2 · MLP_MAX_DIM a layer */
+        in = out;
+        f->n_outputs = out;
+        f->out_act = (uint32_t)spec.activation;
+    }
+    f->layers_len = (size_t)(r.p - f->layers);
+    s = get_count(&r, 1, SIZE_MAX / 16, &f->n_params, "the parameter count");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(f->n_params == implied, MLP_ERR_FORMAT,
+              "%s: %zu parameters stored, the layers need %zu", fn, f->n_params, implied);
+    f->params = r.p;
+    s = check_f64s(&r, f->n_params, "the parameters");
+    if (s != MLP_OK) return s;
+    get_f64s(&r, NULL, f->n_params);
+    f->n_running = 0;
+    f->running = NULL;
+    if (version >= 6) {
+        s = get_count(&r, 0, SIZE_MAX / 16, &f->n_running, "the running state's count");
+        if (s != MLP_OK) return s;
+        MLP_CHECK(f->n_running == implied_running, MLP_ERR_FORMAT,
+                  "%s: %zu values of running state stored, the layers keep %zu", fn,
+                  f->n_running, implied_running);
+        f->running = r.p;
+        s = check_f64s(&r, f->n_running, "the running state");
+        if (s == MLP_OK) s = check_running(f, fn);
+        if (s != MLP_OK) return s;
+        get_f64s(&r, NULL, f->n_running);
+    }
+
+    /* Provenance. */
+    uint32_t trained = 0, loss = 0;
+    s = get_u32(&r, &trained, "the provenance");
+    if (s == MLP_OK) s = get_u32(&r, &loss, "the provenance");
+    if (s != MLP_OK) return s;
+    MLP_CHECK(trained <= 1 && mlp__loss((mlp_loss)loss) != NULL, MLP_ERR_FORMAT,
+              "%s: provenance: trained flag %u, loss %u", fn, (unsigned)trained, (unsigned)loss);
+    memset(&f->info, 0, sizeof f->info);
+    f->info.struct_size = sizeof f->info;
+    memcpy(f->info.library_version, f->version, VERSION_BYTES);
+    f->info.trained = (int)trained;
+    f->info.loss = (mlp_loss)loss;
+    uint64_t seed = 0;
+    s = get_u64(&r, &seed, "the provenance");
+    if (s == MLP_OK) s = get_count(&r, 0, MLP_MAX_DIM, &f->info.batch_size, "the batch size");
+    if (s == MLP_OK) s = get_count(&r, 0, SIZE_MAX / 16, &f->info.epochs, "the epoch count");
+    if (s == MLP_OK) s = get_optimizer(&r, &f->info_opt, version, (int)trained, "the provenance");
+    if (s != MLP_OK) return s;
+    f->info.seed = seed;
+    f->history = r.p;
+    MLP_CHECK(f->info.epochs <= r.left / 8, MLP_ERR_FORMAT,
+              "%s: a history of %zu epochs does not fit the %zu bytes left", fn, f->info.epochs,
+              r.left);
+    get_f64s(&r, NULL, f->info.epochs); /* losses may be anything a run recorded */
+    f->prep = r.p;
+    f->prep_len = 0;
+    if (version > 3) {
+        s = read_prep(&r, f, NULL);
+        if (s != MLP_OK) return s;
+        f->prep_len = (size_t)(r.p - f->prep);
+    }
+    f->val_history = NULL;
+    if (version > 4) {
+        s = get_count(&r, 0, f->info.epochs, &f->info.kept_epoch, "the kept epoch");
+        if (s != MLP_OK) return s;
+        MLP_CHECK(f->info.epochs <= r.left / 8, MLP_ERR_FORMAT,
+                  "%s: a validation history of %zu epochs does not fit the %zu bytes left", fn,
+                  f->info.epochs, r.left);
+        f->val_history = r.p;
+        get_f64s(&r, NULL, f->info.epochs);
+    }
+
+    if (f->contents == CONTENTS_CHECKPOINT) {
+        uint32_t tloss = 0, reserved = 0;
+        s = get_u32(&r, &tloss, "the trainer");
+        if (s == MLP_OK) s = get_u32(&r, &reserved, "the trainer");
+        if (s == MLP_OK) s = get_optimizer(&r, &f->opt, version, 1, "the trainer");
+        if (s != MLP_OK) return s;
+        MLP_CHECK(mlp__loss((mlp_loss)tloss) != NULL && reserved == 0, MLP_ERR_FORMAT,
+                  "%s: trainer: loss %u", fn, (unsigned)tloss);
+        f->loss = (mlp_loss)tloss;
+        s = mlp__check_optimizer(&f->opt, fn);
+        if (s != MLP_OK) return mlp__fail(MLP_ERR_FORMAT, "%s (in the file)", mlp_error_detail());
+        s = get_u64(&r, &f->t, "the trainer");
+        if (s == MLP_OK)
+            s = get_count(&r, 0, MLP__MAX_EPOCHS, &f->epochs_done, "the epoch count");
+        if (s != MLP_OK) return s;
+        f->plateau_best = INFINITY;
+        f->plateau_wait = f->plateau_cuts = 0;
+        if (version > 1) {
+            NEED(&r, 8, "the schedule state");
+            get_f64s(&r, &f->plateau_best, 1);
+            MLP_CHECK(isfinite(f->plateau_best) || f->plateau_best == INFINITY, MLP_ERR_FORMAT,
+                      "%s: the schedule's best loss is %g", fn, f->plateau_best);
+            s = get_count(&r, 0, SIZE_MAX / 16, &f->plateau_wait, "the schedule's wait");
+            if (s == MLP_OK)
+                s = get_count(&r, 0, SIZE_MAX / 16, &f->plateau_cuts, "the schedule's cuts");
+            if (s != MLP_OK) return s;
+        }
+        f->state = r.p;
+        s = check_f64s(&r, 2 * f->n_params, "the optimizer state");
+        if (s != MLP_OK) return s;
+        get_f64s(&r, NULL, 2 * f->n_params);
+        f->hist_blocks = 0;
+        f->hist = r.p;
+        f->so[0] = f->so[1] = 0.0;
+        if (f->opt.kind == MLP_OPT_LM) f->so[1] = 2.0;
+        if (version > 2) {
+            const size_t want = f->opt.kind == MLP_OPT_LBFGS ? 2 * f->opt.lbfgs_history : 0;
+            s = get_count(&r, want, want, &f->hist_blocks, "the L-BFGS history");
+            if (s != MLP_OK) return s;
+            MLP_CHECK(f->n_params == 0 || f->hist_blocks <= r.left / 8 / f->n_params,
+                      MLP_ERR_FORMAT, "%s: an L-BFGS history of %zu blocks does not fit the %zu "
+                      "bytes left", fn, f->hist_blocks, r.left);
+            f->hist = r.p;
+            s = check_f64s(&r, f->hist_blocks * f->n_params, "the L-BFGS history");
+            if (s != MLP_OK) return s;
+            get_f64s(&r, NULL, f->hist_blocks * f->n_params);
+            s = check_f64s(&r, 2, "the second-order state");
+            if (s != MLP_OK) return s;
+            get_f64s(&r, f->so, 2);
+        } else {
+            MLP_CHECK(f->opt.kind != MLP_OPT_LBFGS && f->opt.kind != MLP_OPT_LM, MLP_ERR_FORMAT,
+                      "%s: a version %u checkpoint cannot hold %s", fn, (unsigned)version,
+                      mlp__optimizer(f->opt.kind)->name);
+        }
+    }
+    MLP_CHECK(r.left == 0, MLP_ERR_FORMAT, "%s: %zu unexpected bytes before the checksum", fn,
+              r.left);
+    return MLP_OK;
+}
+
+/* Value i of the little-endian doubles at p. */
+static double f64_at(const unsigned char *p, size_t i)
+{
+    uint64_t bits = 0;
+    for (int b = 0; b < 8; b++) bits |= (uint64_t)p[8 * i + b] << (8 * b);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* A checkpoint's optimizer state must be one the optimizer could have reached
+ * (all of it is already known to be finite): Adam's step count leaves room to
+ * count on and its second moments are >= 0, both moments zero before its first
+ * step; iRPROP- step sizes lie in [delta_min, delta_max]; a block the optimizer
+ * does not use holds its reset value; the plateau schedule's counters fit the
+ * epochs done. Anything else would make the next step's arithmetic garbage. */
+static mlp_status check_state(const parsed *f, const char *fn)
+{
+    const mlp_optimizer *o = &f->opt;
+    const mlp__optimizer_kind *k = mlp__optimizer(o->kind);
+    const size_t np = f->n_params;
+    const unsigned char *s0 = f->state, *s1 = f->state + 8 * np;
+    MLP_CHECK(f->t <= MLP__MAX_STEPS, MLP_ERR_FORMAT,
+              "%s: the step count is %llu, more than 2^53 steps no run can have taken", fn,
+              (unsigned long long)f->t);
+    MLP_CHECK(f->plateau_wait <= f->epochs_done && f->plateau_cuts <= f->epochs_done,
+              MLP_ERR_FORMAT,
+              "%s: the plateau schedule waited %zu epochs and cut %zu times in %zu epochs", fn,
+              f->plateau_wait, f->plateau_cuts, f->epochs_done);
+    const double c0 = f->so[0], c1 = f->so[1];
+    if (o->kind == MLP_OPT_LBFGS) {
+        const double m = (double)o->lbfgs_history;
+        MLP_CHECK(c0 == floor(c0) && c1 == floor(c1) && c0 >= 0 && c0 <= m && c1 >= 0 && c1 < m &&
+                      (c0 == m || c1 == c0),
+                  MLP_ERR_FORMAT, "%s: L-BFGS holds %g pairs and writes slot %g of %g", fn, c0,
+                  c1, m);
+    } else if (o->kind == MLP_OPT_LM) {
+        MLP_CHECK(c0 >= 0 && c1 >= 2, MLP_ERR_FORMAT,
+                  "%s: Levenberg-Marquardt's damping is %g and its growth factor %g, must be "
+                  ">= 0 and >= 2",
+                  fn, c0, c1);
+    } else {
+        MLP_CHECK(c0 == 0 && c1 == 0, MLP_ERR_FORMAT,
+                  "%s: %s keeps no second-order state, yet the file holds some", fn, k->name);
+    }
+    for (size_t i = 0; i < np; i++) {
+        const double a = f64_at(s0, i), b = f64_at(s1, i);
+        switch (o->kind) {
+        case MLP_OPT_ADAM:
+            MLP_CHECK(b >= 0, MLP_ERR_FORMAT,
+                      "%s: Adam's second moment of parameter %zu is %g, must be >= 0", fn, i, b);
+            MLP_CHECK(f->t > 0 || (a == 0 && b == 0), MLP_ERR_FORMAT,
+                      "%s: Adam's moments of parameter %zu are not 0 before its first step", fn, i);
+            break;
+        case MLP_OPT_IRPROP_MINUS:
+            MLP_CHECK(a >= o->rprop_delta_min && a <= o->rprop_delta_max, MLP_ERR_FORMAT,
+                      "%s: iRPROP- step size of parameter %zu is %g, outside [%g, %g]", fn, i, a,
+                      o->rprop_delta_min, o->rprop_delta_max);
+            break;
+        case MLP_OPT_LBFGS: /* the second-order methods keep theirs elsewhere */
+        case MLP_OPT_LM:
+            MLP_CHECK(a == 0 && b == 0, MLP_ERR_FORMAT,
+                      "%s: %s keeps no such state, yet parameter %zu has some", fn, k->name, i);
+            break;
+        default: /* SGD keeps no state, momentum and Nesterov one block */
+            MLP_CHECK(b == k->state_init(o, 1) && (o->kind != MLP_OPT_SGD || a == k->state_init(o, 0)),
+                      MLP_ERR_FORMAT,
+                      "%s: %s keeps no such state, yet parameter %zu has some", fn, k->name, i);
+            break;
+        }
+    }
+    return MLP_OK;
+}
+
+/* Decode n little-endian doubles from src (validated by parse). */
+static void decode(double *dst, const unsigned char *src, size_t n)
+{
+    reader r = {src, 8 * n, NULL};
+    get_f64s(&r, dst, n);
+}
+
+/* Build the network a parsed file describes. */
+static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
+{
+    mlp_layer_spec *specs = malloc(f->n_layers * sizeof *specs);
+    MLP_CHECK(specs != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu layer specs", fn,
+              f->n_layers);
+    reader r = {f->layers, f->layers_len, fn};
+    size_t in = f->n_inputs;
+    for (size_t l = 0; l < f->n_layers; l++) { /* validated by parse: cannot fail */
+        size_t out = 0, np = 0;
+        get_layer(&r, f->format, l, in, &specs[l], &out, &np);
+        in = out;
+    }
+    mlp_net *n = NULL;
+    mlp_status s = mlp__net_new(&n, f->n_inputs, specs, f->n_layers, fn);
+    free(specs);
+    if (s != MLP_OK) return s;
+    decode(n->params, f->params, f->n_params);
+    if (f->n_running > 0) /* n_state = n_running: the same layers */
+        decode(n->state, f->running, f->n_running);
+    if (f->prep_len > 0) {
+        reader pr = {f->prep, f->prep_len, fn};
+        s = read_prep(&pr, f, &n->prep);
+        if (s != MLP_OK) {
+            mlp_net_free(n);
+            return s;
+        }
+    }
+    n->record.info = f->info;
+    n->record.opt = f->info_opt;
+    if (f->info.epochs > 0) {
+        n->record.info.epochs = 0;
+        s = mlp__history_reserve(n, f->info.epochs);
+        if (s != MLP_OK) {
+            mlp_net_free(n);
+            return mlp__fail(s, "%s: %s", fn, mlp_error_detail());
+        }
+        decode(n->record.history, f->history, f->info.epochs);
+        if (f->val_history != NULL)
+            decode(n->record.val_history, f->val_history, f->info.epochs);
+        else /* a file older than 1.5 kept no validation losses */
+            for (size_t e = 0; e < f->info.epochs; e++) n->record.val_history[e] = NAN;
+        n->record.info.epochs = f->info.epochs;
+    }
+    *net = n;
+    return MLP_OK;
+}
+
+static mlp_status load_net(mlp_net **net, const unsigned char *buf, size_t size, const char *fn)
+{
+    parsed f;
+    mlp_status s = parse(&f, buf, size, fn);
+    if (s == MLP_OK) s = build_net(net, &f, fn);
+    return s;
+}
+
+static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned char *buf,
+                               size_t size, size_t max_batch, const char *fn)
+{
+    parsed pf, *f = &pf;
+    mlp_status s = parse(f, buf, size, fn);
+    if (s == MLP_OK && f->contents != CONTENTS_CHECKPOINT)
+        s = mlp__fail(MLP_ERR_FORMAT, "%s: the file holds a network, not a training checkpoint",
+                      fn);
+    if (s == MLP_OK) s = check_state(f, fn);
+    mlp_net *n = NULL;
+    mlp_trainer *t = NULL;
+    if (s == MLP_OK) s = build_net(&n, f, fn);
+    if (s == MLP_OK) {
+        s = mlp_trainer_create(&t, n, f->loss, &f->opt, max_batch);
+        if (s == MLP_ERR_INVALID_ARG) /* a loss that does not fit the output layer */
+            s = mlp__fail(MLP_ERR_FORMAT, "%s (in the file)", mlp_error_detail());
+    }
+    if (s == MLP_OK) {
+        decode(t->state[0], f->state, f->n_params);
+        decode(t->state[1], f->state + 8 * f->n_params, f->n_params);
+        t->t = f->t;
+        t->epochs_done = f->epochs_done;
+        t->plateau_best = f->plateau_best;
+        t->plateau_wait = f->plateau_wait;
+        t->plateau_cuts = f->plateau_cuts;
+        if (f->hist_blocks > 0) decode(t->hist, f->hist, f->hist_blocks * f->n_params);
+        t->so[0] = f->so[0];
+        t->so[1] = f->so[1];
+        if (f->opt.kind == MLP_OPT_LBFGS) {
+            /* every stored pair passed the curvature test: yᵀs > 0 */
+            mlp__lbfgs_refresh(t);
+            for (size_t i = 0; s == MLP_OK && i < (size_t)f->so[0]; i++)
+                if (!(mlp__lbfgs_rho(t, i) > 0 && isfinite(mlp__lbfgs_rho(t, i))))
+                    s = mlp__fail(MLP_ERR_FORMAT,
+                                  "%s: L-BFGS pair %zu has no positive curvature (1/yᵀs = %g)",
+                                  fn, i, mlp__lbfgs_rho(t, i));
+        }
+        mlp__trainer_update_lr(t);
+    }
+    if (s == MLP_OK) {
+        *tr = t;
+        *net = n;
+    } else {
+        mlp_trainer_free(t);
+        mlp_net_free(n);
+    }
+    return s;
+}
+
+/* Read exactly len bytes from fd (through short reads and interruptions): the count
+ * read, short only at the end of the file; -1 with errno set on a read error. */
+static ssize_t read_all(int fd, unsigned char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        const ssize_t k = read(fd, buf + got, len - got);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/* Read a whole file into a new buffer. The file is opened without blocking (a FIFO
+ * with no writer would otherwise block the open for ever) and must be a regular
+ * file; read errors are MLP_ERR_IO with the system's reason, a file too short or of
+ * the wrong size MLP_ERR_FORMAT. */
+static mlp_status read_file(const char *path, unsigned char **buf, size_t *size, const char *fn)
+{
+    MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
+              fn);
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    MLP_CHECK(fd >= 0, MLP_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        const int err = errno;
+        close(fd);
+        return mlp__fail(MLP_ERR_IO, "%s: cannot stat %s: %s", fn, path, strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return mlp__fail(MLP_ERR_IO, "%s: %s is %s, not a regular file; nothing read", fn, path,
+                         mlp__file_kind(st.st_mode));
+    }
+    /* A regular file never blocks; reading it normally keeps to the usual semantics. */
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    /* Before allocating for the whole file, its header must name this very size. */
+    const size_t len = (size_t)st.st_size;
+    unsigned char head[HEADER_BYTES];
+    const ssize_t head_len = read_all(fd, head, sizeof head);
+    if (head_len < 0) {
+        const int err = errno;
+        close(fd);
+        return mlp__fail(MLP_ERR_IO, "%s: cannot read %s: %s", fn, path, strerror(err));
+    }
+    uint64_t total = 0;
+    const int whole = (size_t)head_len == sizeof head && memcmp(head, magic, sizeof magic) == 0;
+    for (int i = 0; i < 8 && whole; i++) total |= (uint64_t)head[16 + i] << (8 * i);
+    if (!whole || total != len) {
+        close(fd);
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s is not a complete libmlp model%s", fn, path,
+                         whole ? " (its size differs from the size in its header)" : "");
+    }
+    unsigned char *b = malloc(len);
+    if (b == NULL) {
+        close(fd);
+        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu bytes for %s", fn, len, path);
+    }
+    memcpy(b, head, sizeof head);
+    const ssize_t rest = read_all(fd, b + sizeof head, len - sizeof head);
+    const int err = errno;
+    close(fd);
+    if (rest < 0 || (size_t)rest != len - sizeof head) {
+        free(b);
+        if (rest < 0)
+            return mlp__fail(MLP_ERR_IO, "%s: cannot read %s: %s", fn, path, strerror(err));
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s became shorter while it was read", fn, path);
+    }
+    *buf = b;
+    *size = len;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_load_buffer(mlp_net **net, const void *buf, size_t size)
+{
+    MLP_CHECK_PTR(net);
+    *net = NULL;
+    MLP_CHECK_PTR(buf);
+    return load_net(net, buf, size, __func__);
+}
+
+mlp_status mlp_net_load(mlp_net **net, const char *path)
+{
+    MLP_CHECK_PTR(net);
+    *net = NULL;
+    unsigned char *buf;
+    size_t size;
+    mlp_status s = read_file(path, &buf, &size, __func__);
+    if (s != MLP_OK) return s;
+    s = load_net(net, buf, size, __func__);
+    free(buf);
+    return s;
+}
+
+mlp_status mlp_trainer_load_buffer(mlp_trainer **trainer, mlp_net **net, const void *buf,
+                                   size_t size, size_t max_batch)
+{
+    if (trainer != NULL) *trainer = NULL; /* whatever else is wrong, no stale pointers */
+    if (net != NULL) *net = NULL;
+    MLP_CHECK_PTR(trainer);
+    MLP_CHECK_PTR(net);
+    MLP_CHECK_PTR(buf);
+    MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_load_buffer: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
+    return load_trainer(trainer, net, buf, size, max_batch, __func__);
+}
+
+mlp_status mlp_trainer_load(mlp_trainer **trainer, mlp_net **net, const char *path,
+                            size_t max_batch)
+{
+    if (trainer != NULL) *trainer = NULL; /* whatever else is wrong, no stale pointers */
+    if (net != NULL) *net = NULL;
+    MLP_CHECK_PTR(trainer);
+    MLP_CHECK_PTR(net);
+    MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_load: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
+    unsigned char *buf;
+    size_t size;
+    mlp_status s = read_file(path, &buf, &size, __func__);
+    if (s != MLP_OK) return s;
+    s = load_trainer(trainer, net, buf, size, max_batch, __func__);
+    free(buf);
+    return s;
+}

@@ -1,0 +1,239 @@
+/* Errors and losses. The training losses are one table: name, the output layer
+ * each needs, its value, and its fused gradient with respect to the output
+ * layer's pre-activation. */
+#include <math.h>
+#include <string.h>
+
+#include "../mlp_internal.h"
+
+mlp_status mlp_loss_error(double *err, const double *pred, const double *target, size_t n)
+{
+    MLP_CHECK_PTR(err);
+    MLP_CHECK_PTR(pred);
+    MLP_CHECK_PTR(target);
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_loss_error: n is 0");
+    for (size_t i = 0; i < n; i++) err[i] = pred[i] - target[i];
+    return MLP_OK;
+}
+
+/* Σ (pred - target)² over n values, and with dz, dz = scale · (pred - target) in the
+ * same sweep. The sum runs in blocks of a fixed length (4096 values, more when there
+ * are over 512 blocks), each summed in order, then the blocks' sums in order: the
+ * same additions on every thread count, and for n <= 4096 the plain running sum. */
+enum { SUM_BLOCK = 4096, MAX_BLOCKS = 512 };
+
+typedef struct sq_job {
+    const double *pred, *target;
+    double *dz, scale;
+    size_t n, block;
+    double sums[MAX_BLOCKS];
+} sq_job;
+
+static void sq_part(void *ctx, size_t i0, size_t i1, size_t part)
+{
+    (void)part;
+    sq_job *j = ctx;
+    for (size_t b0 = i0; b0 < i1; b0 += j->block) { /* parts hold whole blocks */
+        const size_t b1 = b0 + j->block < i1 ? b0 + j->block : i1;
+        double sum = 0.0;
+        if (j->dz != NULL) {
+            for (size_t i = b0; i < b1; i++) {
+                const double e = j->pred[i] - j->target[i];
+                j->dz[i] = j->scale * e;
+                sum += e * e;
+            }
+        } else {
+            for (size_t i = b0; i < b1; i++) {
+                const double e = j->pred[i] - j->target[i];
+                sum += e * e;
+            }
+        }
+        j->sums[b0 / j->block] = sum;
+    }
+}
+
+static double sum_sq(double *dz, double scale, const double *pred, const double *target,
+                     size_t n)
+{
+    if (n <= SUM_BLOCK) { /* one block: the plain running sum */
+        double sum = 0.0;
+        if (dz != NULL) {
+            for (size_t i = 0; i < n; i++) {
+                const double e = pred[i] - target[i];
+                dz[i] = scale * e;
+                sum += e * e;
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                const double e = pred[i] - target[i];
+                sum += e * e;
+            }
+        }
+        return sum;
+    }
+    sq_job j; /* sums: only the blocks' own entries are written and read */
+    j.pred = pred;
+    j.target = target;
+    j.dz = dz;
+    j.scale = scale;
+    j.n = n;
+    const size_t blocks_min = (n + SUM_BLOCK - 1) / SUM_BLOCK;
+    j.block = SUM_BLOCK * ((blocks_min + MAX_BLOCKS - 1) / MAX_BLOCKS);
+    const size_t blocks = (n + j.block - 1) / j.block;
+    if (n < 2 * MLP__PAR_MIN) sq_part(&j, 0, n, 0);
+    else mlp__parallel_for(n, j.block, MLP__PAR_MIN, sq_part, &j);
+    double sum = 0.0;
+    for (size_t b = 0; b < blocks; b++) sum += j.sums[b];
+    return sum;
+}
+
+double mlp__mse(const double *pred, const double *target, size_t n)
+{
+    return sum_sq(NULL, 0.0, pred, target, n) / (double)n;
+}
+
+mlp_status mlp_loss_mse(double *mse, const double *pred, const double *target, size_t n)
+{
+    MLP_CHECK_PTR(mse);
+    MLP_CHECK_PTR(pred);
+    MLP_CHECK_PTR(target);
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_loss_mse: n is 0");
+    *mse = mlp__mse(pred, target, n);
+    return MLP_OK;
+}
+
+/* ---- mean squared error -------------------------------------------------------- */
+
+static double mse_value(const double *a, const double *z, const double *t, size_t n, size_t k)
+{
+    (void)z;
+    return mlp__mse(a, t, n * k);
+}
+
+/* dL/da = 2 (a - t) / (of k), then back through the output activation. */
+static double mse_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+                        size_t k, mlp_activation out_act, size_t of)
+{
+    const size_t nk = n * k;
+    const double value = sum_sq(dz, 2.0 / (double)(of * k), a, t, nk) / (double)nk;
+    mlp__activation_backward(dz, dz, a, z, n, k, out_act);
+    return value;
+}
+
+/* ---- binary cross-entropy, fused with the sigmoid ---------------------------------- */
+
+/* -(t log σ(z) + (1 - t) log(1 - σ(z))) = max(z, 0) - z t + log1p(exp(-|z|)):
+ * finite for every finite z, no log(0). */
+static double bce_value(const double *a, const double *z, const double *t, size_t n, size_t k)
+{
+    (void)a;
+    const size_t nk = n * k;
+    double sum = 0.0;
+    for (size_t i = 0; i < nk; i++) sum += fmax(z[i], 0.0) - z[i] * t[i] + log1p(exp(-fabs(z[i])));
+    return sum / (double)nk;
+}
+
+/* dL/dz = (σ(z) - t) / (of k). */
+static double bce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+                        size_t k, mlp_activation out_act, size_t of)
+{
+    (void)out_act;
+    const size_t nk = n * k;
+    const double scale = 1.0 / (double)(of * k);
+    for (size_t i = 0; i < nk; i++) dz[i] = scale * (a[i] - t[i]);
+    return bce_value(a, z, t, n, k);
+}
+
+/* ---- categorical cross-entropy, fused with the softmax ------------------------------ */
+
+/* Σ_rows Σ_k t_k (logsumexp(z_row) - z_k) / n, the max shifted out of the exponentials. */
+static double cce_value(const double *a, const double *z, const double *t, size_t n, size_t k)
+{
+    (void)a;
+    double sum = 0.0;
+    for (size_t r = 0; r < n; r++) {
+        const double *zr = z + r * k, *tr = t + r * k;
+        double m = zr[0], s = 0.0;
+        for (size_t c = 1; c < k; c++) m = fmax(m, zr[c]);
+        for (size_t c = 0; c < k; c++) s += exp(zr[c] - m);
+        const double lse = m + log(s);
+        for (size_t c = 0; c < k; c++) sum += tr[c] * (lse - zr[c]);
+    }
+    return sum / (double)n;
+}
+
+/* dL/dz_k = (p_k Σ_j t_j - t_k) / of, which is the familiar p - t for one-hot (or any
+ * normalized) targets. */
+static double cce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+                        size_t k, mlp_activation out_act, size_t of)
+{
+    (void)out_act;
+    const double scale = 1.0 / (double)of;
+    for (size_t r = 0; r < n; r++) {
+        const double *tr = t + r * k, *ar = a + r * k;
+        double *dr = dz + r * k, tsum = 0.0;
+        for (size_t c = 0; c < k; c++) tsum += tr[c];
+        for (size_t c = 0; c < k; c++) dr[c] = scale * (ar[c] * tsum - tr[c]);
+    }
+    return cce_value(a, z, t, n, k);
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+static const mlp__loss_kind kinds[] = {
+    [MLP_LOSS_MSE] = {"mse", -1, 1, 0, 0, mse_value, mse_delta},
+    /* a softmax over one node is 1 whatever its input: nothing to learn */
+    [MLP_LOSS_BINARY_CROSSENTROPY] = {"binary_crossentropy", MLP_ACT_SIGMOID, 1, 1, 1, bce_value,
+                                      bce_delta},
+    [MLP_LOSS_CATEGORICAL_CROSSENTROPY] = {"categorical_crossentropy", MLP_ACT_SOFTMAX, 2, 1, 1,
+                                           cce_value, cce_delta},
+};
+MLP__TABLE_COVERS(kinds, MLP_LOSS_CATEGORICAL_CROSSENTROPY);
+static inline int listed(mlp_loss l)
+{
+    switch (l) {
+    case MLP_LOSS_MSE: case MLP_LOSS_BINARY_CROSSENTROPY: case MLP_LOSS_CATEGORICAL_CROSSENTROPY:
+        return 1;
+    }
+    return 0;
+}
+
+const mlp__loss_kind *mlp__loss(mlp_loss loss)
+{
+    const unsigned l = (unsigned)loss;
+    return l < sizeof kinds / sizeof kinds[0] && kinds[l].name != NULL ? &kinds[l] : NULL;
+}
+
+const char *mlp_loss_name(mlp_loss loss)
+{
+    const mlp__loss_kind *k = mlp__loss(loss);
+    return k != NULL ? k->name : NULL;
+}
+
+mlp_status mlp_loss_from_name(mlp_loss *loss, const char *name)
+{
+    MLP_CHECK_PTR(loss);
+    const int k = mlp__name_index(kinds, sizeof kinds / sizeof kinds[0], sizeof kinds[0], name, __func__, "loss");
+    if (k < 0) return MLP_ERR_INVALID_ARG;
+    *loss = (mlp_loss)k;
+    return MLP_OK;
+}
+
+mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
+{
+    const mlp__loss_kind *k = mlp__loss(loss);
+    MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "%s: unknown loss %d", fn, (int)loss);
+    const mlp_layer *out = &net->layers[net->n_layers - 1];
+    MLP_CHECK(k->output_act < 0 || (int)out->act == k->output_act, MLP_ERR_INVALID_ARG,
+              "%s: %s needs a %s output layer, this one is %s", fn, k->name,
+              mlp_activation_name((mlp_activation)k->output_act), mlp_activation_name(out->act));
+    MLP_CHECK(out->act != MLP_ACT_SOFTMAX || out->out >= 2, MLP_ERR_INVALID_ARG,
+              "%s: a softmax over one output node is 1 whatever its input: %s could not train "
+              "it (use a sigmoid)",
+              fn, k->name);
+    MLP_CHECK(out->out >= k->min_outputs, MLP_ERR_INVALID_ARG,
+              "%s: %s needs %zu output nodes or more, this network has %zu (a %s over one "
+              "node is constant: use binary_crossentropy with a sigmoid output)",
+              fn, k->name, k->min_outputs, out->out, mlp_activation_name(out->act));
+    return MLP_OK;
+}

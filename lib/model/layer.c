@@ -1,0 +1,149 @@
+/* The table of layer kinds, and the two passes that walk a network through it: the
+ * forward pass and the one backward pass (every gradient the library takes goes
+ * through mlp__backward_pass: mlp_net_gradient, the first-order steps, plain SGD's
+ * fused update, sharded fits, the Levenberg–Marquardt Jacobian). */
+#include <string.h>
+
+#include "../mlp_internal.h"
+
+static const mlp__layer_kind *const kinds[] = {
+    [MLP_LAYER_DENSE] = &mlp__dense_layer,
+    [MLP_LAYER_LAYERNORM] = &mlp__layernorm_layer,
+    [MLP_LAYER_DROPOUT] = &mlp__dropout_layer,
+    [MLP_LAYER_BATCHNORM] = &mlp__batchnorm_layer,
+};
+MLP__TABLE_COVERS(kinds, MLP__LAYER_KINDS - 1);
+static inline int listed(mlp_layer_kind k)
+{
+    switch (k) {
+    case MLP_LAYER_DENSE: case MLP_LAYER_LAYERNORM: case MLP_LAYER_DROPOUT:
+    case MLP_LAYER_BATCHNORM: return 1;
+    }
+    return 0;
+}
+
+const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind)
+{
+    const unsigned i = (unsigned)kind;
+    return i < MLP__LAYER_KINDS ? kinds[i] : NULL;
+}
+
+mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                            size_t *out, size_t *np, mlp_status bad, const char *fn)
+{
+    const mlp__layer_kind *k = mlp__layer_kind_of(spec->kind);
+    MLP_CHECK(k != NULL, bad, "%s: layer %zu has unknown kind %d", fn, l, (int)spec->kind);
+    MLP_CHECK(mlp__activation_valid(spec->activation), bad,
+              "%s: layer %zu: activation %d is unknown", fn, l, (int)spec->activation);
+    MLP_CHECK(spec->bias == 0 || spec->bias == 1 || bad == MLP_ERR_INVALID_ARG, bad,
+              "%s: layer %zu: bias flag %d", fn, l, spec->bias);
+    return k->check(spec, l, in, limit, out, np, bad, fn);
+}
+
+size_t mlp__layer_with(const mlp_net *net, unsigned flags)
+{
+    size_t l = 0;
+    while (l < net->n_layers && (net->layers[l].type->flags & flags) == 0) l++;
+    return l;
+}
+
+void mlp__state_reset(const mlp_net *net, double *state)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (L->ns > 0) L->type->state_reset(L, state + L->s_off);
+    }
+}
+
+int mlp__state_ready(const mlp_net *net, const mlp_workspace *ws)
+{
+    for (size_t l = 0; l < net->n_layers && net->n_state > 0; l++) {
+        const mlp_layer *L = &net->layers[l];
+        const double *next = L->ns > 0 ? L->type->state_next(L, ws, l) : NULL;
+        if (next != NULL && !mlp__all_finite(next, L->ns)) return 0;
+    }
+    return 1;
+}
+
+void mlp__state_commit(mlp_net *net, const mlp_workspace *ws)
+{
+    for (size_t l = 0; l < net->n_layers && net->n_state > 0; l++) {
+        const mlp_layer *L = &net->layers[l];
+        const double *next = L->ns > 0 ? L->type->state_next(L, ws, l) : NULL;
+        if (next != NULL) memcpy(net->state + L->s_off, next, L->ns * sizeof *next);
+    }
+}
+
+void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
+                            const double *a_prev, size_t n, double lr, double decay,
+                            double *scratch)
+{
+    const mlp_layer *L = &net->layers[l];
+    double *g = scratch - L->w_off; /* the whole gradient block: scratch is its layer part */
+    L->type->backward(net, ws, l, g, NULL, d, a_prev, n);
+    mlp__param_block b[MLP__MAX_BLOCKS];
+    const size_t nb = L->type->blocks(L, b);
+    for (size_t k = 0; k < nb; k++) {
+        double *p = net->params + b[k].off;
+        const double *gk = g + b[k].off, keep = b[k].decays ? decay : 1.0;
+        for (size_t i = 0; i < b[k].count; i++) p[i] = keep * p[i] - lr * gk[i];
+    }
+}
+
+void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep)
+{
+    ws->last_rows = n;
+    ws->training = (keep & MLP__KEEP_Z) != 0;
+    /* The small road keeps no pre-activation: its activations (piecewise linear)
+     * never need one, and the output's logits are only asked for by the losses
+     * that need them. */
+    if (!(keep & MLP__KEEP_LOGITS) && mlp__small_net_forward(net, ws, x, n)) return;
+    const double *a_prev = x; /* (n, in) */
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        /* the output layer keeps its pre-activation when asked for the logits; a
+         * hidden layer what its kind needs for the backward pass */
+        const int hidden_keep = (keep & MLP__KEEP_Z) != 0 && L->type->kept(L, 0) > 0;
+        const int keep_z =
+            l + 1 == net->n_layers ? (keep & MLP__KEEP_LOGITS) != 0 || hidden_keep : hidden_keep;
+        mlp__layer_forward(net, ws, l, a_prev, n, keep_z);
+        a_prev = ws->act[l];
+    }
+}
+
+double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                     const double *x, const double *target, size_t n)
+{
+    return mlp__backward_hooked(net, ws, loss, grad, x, target, n, n, NULL, NULL);
+}
+
+typedef struct hooked {
+    mlp__layer_done done;
+    void *ctx;
+    double loss;
+} hooked;
+
+static void layer_done(void *ctx, size_t l)
+{
+    const hooked *h = ctx;
+    h->done(h->ctx, l, h->loss);
+}
+
+double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                            const double *x, const double *target, size_t n, size_t of,
+                            mlp__layer_done done, void *ctx)
+{
+    const size_t last = net->n_layers - 1;
+    const mlp_layer *out = &net->layers[last];
+    /* the loss's dZ of the output layer, in the first of the pass's two buffers */
+    hooked h = {done, ctx, 0.0};
+    h.loss = mlp__loss(loss)->loss_and_delta(ws->delta[0], ws->act[last], ws->z[last], target, n,
+                                             out->out, out->act, of);
+    const mlp__backward_plan b = {.grad = grad,
+                             .pair = {ws->delta[0], ws->delta[1]},
+                             .top_is_z = 1,
+                             .grad_ready = done != NULL ? layer_done : NULL,
+                             .ctx = &h};
+    mlp__backward_pass(net, ws, x, n, &b);
+    return h.loss;
+}

@@ -1,0 +1,248 @@
+/* The layer-normalization kind (Ba, Kiros and Hinton, 2016): each row of the layer's
+ * input brought to mean 0 and variance 1 over its values, then a gain and a bias per
+ * value, then the activation.
+ *
+ *   mean = Σx / m, var = Σ(x − mean)² / m (two passes: no cancellation), r = 1/√(var + ε)
+ *   x̂ = (x − mean)·r, z = γ ⊙ x̂ + β, a = f(z)
+ *
+ * Backward, from dz (the gradient of z): dγ = Σ_rows dz ⊙ x̂, dβ = Σ_rows dz, and with
+ * g = dz ⊙ γ, dx = r·(g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)).
+ *
+ * A training pass keeps, per row, z (m values), x̂ (m) and r (1), in ws->z[l]: z in its
+ * first max_batch·m values, x̂ in the next max_batch·m, r in the last max_batch. */
+#include <math.h>
+
+#include "../mlp_internal.h"
+
+static mlp_status ln_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                           size_t *out, size_t *np, mlp_status bad, const char *fn)
+{
+    MLP_CHECK(spec->size == 0 || spec->size == in, bad,
+              "%s: layer %zu is a layer normalization of %zu values, its size is %zu: give 0 "
+              "or %zu (it keeps its input's width)",
+              fn, l, in, spec->size, in);
+    MLP_CHECK(spec->epsilon > 0.0 && isfinite(spec->epsilon), bad,
+              "%s: layer %zu (a layer normalization) has epsilon %g, must be positive and "
+              "finite (PyTorch's is 1e-5; MLP_LAYERNORM() sets it)",
+              fn, l, spec->epsilon);
+    MLP_CHECK(in <= limit / 2, bad == MLP_ERR_INVALID_ARG ? MLP_ERR_NOMEM : bad,
+              "%s: parameter count overflows at layer %zu", fn, l);
+    *out = in;
+    *np = in + (spec->bias ? in : 0);
+    return MLP_OK;
+}
+
+static void ln_values_out(const mlp_layer *L, double *v) { v[0] = L->epsilon; }
+
+static void ln_values_in(mlp_layer_spec *spec, const double *v) { spec->epsilon = v[0]; }
+
+static size_t ln_blocks(const mlp_layer *L, mlp__param_block *b)
+{
+    b[0] = (mlp__param_block){L->w_off, L->out, 0, MLP__BLOCK_ONES, 0, 0};
+    if (!L->has_bias) return 1;
+    b[1] = (mlp__param_block){L->b_off, L->out, 0, MLP__BLOCK_ZEROS, 0, 0};
+    return 2;
+}
+
+static size_t ln_kept(const mlp_layer *L, int last)
+{
+    (void)last;
+    return 2 * L->out + 1;
+}
+
+/* Where a training pass keeps z, x̂ and r. */
+static double *kept_z(const mlp_workspace *ws, size_t l) { return ws->z[l]; }
+static double *kept_xhat(const mlp_workspace *ws, size_t l)
+{
+    return ws->z[l] + ws->max_batch * ws->sizes[l];
+}
+static double *kept_r(const mlp_workspace *ws, size_t l)
+{
+    return ws->z[l] + 2 * ws->max_batch * ws->sizes[l];
+}
+
+/* Sums over a row in 8 lanes, lane k taking values k, k + 8, ..., then the lanes added
+ * in a fixed order: the same bits whatever the vector width (each ISA's build of the
+ * row functions below runs the same operations), and a chain of dependent additions an
+ * eighth of the row's length (a plain sum of 1,024 values costs 1,024 additions'
+ * latency). (Four such vectors, 32 lanes, measured slower with GCC 12: the lanes went
+ * through memory.) */
+enum { LANES = 8 };
+
+static inline double lanes_total(const double *acc)
+{
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* The mean and the biased variance of one row, the two passes of the definition. */
+static inline void row_moments(const double *x, size_t m, double *mean, double *var)
+{
+    double acc[LANES] = {0}, sq[LANES] = {0};
+    size_t i = 0;
+    for (; i + LANES <= m; i += LANES)
+        for (size_t k = 0; k < LANES; k++) acc[k] += x[i + k];
+    for (size_t k = 0; i + k < m; k++) acc[k] += x[i + k];
+    const double mu = lanes_total(acc) / (double)m;
+    for (i = 0; i + LANES <= m; i += LANES)
+        for (size_t k = 0; k < LANES; k++) sq[k] += (x[i + k] - mu) * (x[i + k] - mu);
+    for (size_t k = 0; i + k < m; k++) sq[k] += (x[i + k] - mu) * (x[i + k] - mu);
+    *mean = mu;
+    *var = lanes_total(sq) / (double)m;
+}
+
+typedef struct ln_job {
+    const mlp_net *net;
+    const mlp_workspace *ws;
+    size_t l;
+    const double *x;  /* forward: the input; backward: dz */
+    double *out;      /* forward: the output; backward: dx (or NULL) */
+    int keep;
+} ln_job;
+
+/* Rows [r0, r1) forward: the output, and with keep, z, x̂ and 1/sd. */
+MLP__CLONES
+static void forward_rows(const ln_job *j, size_t r0, size_t r1)
+{
+    const mlp_layer *L = &j->net->layers[j->l];
+    const size_t m = L->out;
+    const double *gain = j->net->params + L->w_off;
+    const double *bias = L->has_bias ? j->net->params + L->b_off : NULL;
+    for (size_t r = r0; r < r1; r++) {
+        const double *xr = j->x + r * m;
+        double *ar = j->out + r * m;
+        double mean, var;
+        row_moments(xr, m, &mean, &var);
+        const double rstd = 1.0 / sqrt(var + L->epsilon);
+        if (j->keep) { /* x̂, z and the output in one pass */
+            double *xh = kept_xhat(j->ws, j->l) + r * m, *zr = kept_z(j->ws, j->l) + r * m;
+            kept_r(j->ws, j->l)[r] = rstd;
+            for (size_t i = 0; i < m; i++) {
+                const double h = (xr[i] - mean) * rstd;
+                xh[i] = h;
+                zr[i] = ar[i] = bias != NULL ? gain[i] * h + bias[i] : gain[i] * h;
+            }
+        } else if (bias != NULL) {
+            for (size_t i = 0; i < m; i++) ar[i] = gain[i] * ((xr[i] - mean) * rstd) + bias[i];
+        } else {
+            for (size_t i = 0; i < m; i++) ar[i] = gain[i] * ((xr[i] - mean) * rstd);
+        }
+    }
+}
+
+static void forward_part(void *ctx, size_t r0, size_t r1, size_t part)
+{
+    (void)part;
+    forward_rows(ctx, r0, r1);
+}
+
+/* Rows a part of a pass takes at least: MLP__PAR_MIN values. */
+static size_t min_rows(size_t m) { return MLP__PAR_MIN / m + 1; }
+
+static void ln_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const double *x, size_t n,
+                       int keep)
+{
+    const mlp_layer *L = &net->layers[l];
+    const ln_job j = {net, ws, l, x, ws->act[l], keep};
+    /* every row on its own: the parts' cuts change no value */
+    mlp__parallel_for(n, 1, min_rows(L->out), forward_part, (void *)&j);
+    if (L->act != MLP_ACT_IDENTITY) mlp__bias_activate(ws->act[l], NULL, n, L->out, L->act);
+}
+
+static void ln_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
+                               size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__activation_backward(d, d, ws->act[l], kept_z(ws, l), n, L->out, L->act);
+}
+
+/* Rows [r0, r1) of the input gradient. */
+MLP__CLONES
+static void input_rows(const ln_job *j, size_t r0, size_t r1)
+{
+    const mlp_layer *L = &j->net->layers[j->l];
+    const size_t m = L->out;
+    const double *gain = j->net->params + L->w_off, *xhat = kept_xhat(j->ws, j->l);
+    const double *rs = kept_r(j->ws, j->l);
+    for (size_t r = r0; r < r1; r++) {
+        const double *dzr = j->x + r * m, *xr = xhat + r * m;
+        double *dxr = j->out + r * m;
+        double s1[LANES] = {0}, s2[LANES] = {0}; /* Σ dz·γ and Σ dz·γ·x̂ */
+        size_t i = 0;
+        for (; i + LANES <= m; i += LANES)
+            for (size_t k = 0; k < LANES; k++) {
+                const double gi = dzr[i + k] * gain[i + k];
+                s1[k] += gi;
+                s2[k] += gi * xr[i + k];
+            }
+        for (size_t k = 0; i + k < m; k++) {
+            const double gi = dzr[i + k] * gain[i + k];
+            s1[k] += gi;
+            s2[k] += gi * xr[i + k];
+        }
+        const double m1 = lanes_total(s1) / (double)m, m2 = lanes_total(s2) / (double)m;
+        const double rstd = rs[r];
+        for (i = 0; i < m; i++) dxr[i] = rstd * (dzr[i] * gain[i] - m1 - xr[i] * m2);
+    }
+}
+
+static void input_part(void *ctx, size_t r0, size_t r1, size_t part)
+{
+    (void)part;
+    input_rows(ctx, r0, r1);
+}
+
+/* The parameter gradient: column sums over the rows, each column in row order. */
+MLP__CLONES
+static void param_rows(double *dg, double *db, const double *dz, const double *xhat, size_t n,
+                       size_t m)
+{
+    for (size_t i = 0; i < m; i++) dg[i] = 0.0;
+    if (db != NULL)
+        for (size_t i = 0; i < m; i++) db[i] = 0.0;
+    for (size_t r = 0; r < n; r++) {
+        const double *dzr = dz + r * m, *xr = xhat + r * m;
+        for (size_t i = 0; i < m; i++) dg[i] += dzr[i] * xr[i];
+        if (db != NULL)
+            for (size_t i = 0; i < m; i++) db[i] += dzr[i];
+    }
+}
+
+static void ln_backward(const mlp_net *net, const mlp_workspace *ws, size_t l, double *g,
+                        double *dx, const double *dz, const double *a_prev, size_t n)
+{
+    (void)a_prev;
+    const mlp_layer *L = &net->layers[l];
+    if (g != NULL)
+        param_rows(g + L->w_off, L->has_bias ? g + L->b_off : NULL, dz, kept_xhat(ws, l), n,
+                   L->out);
+    if (dx == NULL) return;
+    const ln_job j = {net, ws, l, dz, dx, 0};
+    mlp__parallel_for(n, 1, min_rows(L->out), input_part, (void *)&j);
+}
+
+static void ln_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
+                            double *row, const double *d, const double *ap)
+{
+    (void)ap;
+    const double *xr = kept_xhat(ws, l) + r * L->out;
+    for (size_t j = 0; j < L->out; j++) {
+        row[L->w_off + j] = d[j] * xr[j];
+        if (L->has_bias) row[L->b_off + j] = d[j];
+    }
+}
+
+const mlp__layer_kind mlp__layernorm_layer = {
+    .name = "a layer normalization",
+    .check = ln_check,
+    .n_values = 1,
+    .values_out = ln_values_out,
+    .values_in = ln_values_in,
+    .blocks = ln_blocks,
+    .kept = ln_kept,
+    .forward = ln_forward,
+    .backward_output = ln_backward_output,
+    .backward = ln_backward,
+    .sgd = NULL,
+    .sgd_spare = NULL,
+    .jacobian_row = ln_jacobian_row,
+};

@@ -1,0 +1,256 @@
+/* Workspaces (scratch sized once for a maximum batch) and batched prediction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mlp_internal.h"
+
+/* Each buffer starts on a 64-byte boundary: 8 doubles. */
+#define ALIGN_DOUBLES 8
+
+/* Doubles a buffer of `cells` takes in the block, rounded up to the alignment. */
+static size_t padded(size_t cells)
+{
+    return (cells + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+}
+
+/* What a training pass keeps of layer l for the backward pass, per row (its kind says). */
+static size_t kept(const mlp_net *net, size_t l)
+{
+    const mlp_layer *L = &net->layers[l];
+    return L->type->kept(L, l + 1 == net->n_layers);
+}
+
+/* And besides, whatever the rows. */
+static size_t kept_fixed(const mlp_net *net, size_t l)
+{
+    const mlp_layer *L = &net->layers[l];
+    return L->type->kept_fixed != NULL ? L->type->kept_fixed(L) : 0;
+}
+
+mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t max_batch)
+{
+    MLP_CHECK_PTR(ws);
+    *ws = NULL;
+    MLP_CHECK_PTR(net);
+    MLP_CHECK(max_batch > 0 && max_batch <= MLP_MAX_DIM, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_create: max_batch is %zu, must be 1 to %zu", max_batch, MLP_MAX_DIM);
+
+    /* Buffers: one per layer's output, one per layer's pre-activation where a
+     * training pass keeps it (every hidden layer whose activation's derivative
+     * needs z, and the output layer), two deltas of the widest layer. Every count
+     * is checked before it is added. */
+    const size_t limit = SIZE_MAX / sizeof(double) / 4;
+    const size_t n_layers = net->n_layers;
+    size_t max_width = 0, total = 0, cells = 0;
+    for (size_t l = 0; l < n_layers; l++)
+        if (net->layers[l].out > max_width) max_width = net->layers[l].out;
+    for (size_t b = 0; b < 2 * n_layers + 4; b++) {
+        size_t width;
+        if (b < n_layers)
+            width = net->layers[b].out;
+        else if (b < 2 * n_layers)
+            width = kept(net, b - n_layers);
+        else if (b < 2 * n_layers + 2)
+            width = max_width;
+        else if (b == 2 * n_layers + 2)
+            width = net->n_inputs; /* the scaled inputs (mlp_net_predict, a model's rows) */
+        else
+            width = net->layers[n_layers - 1].out; /* the targets as the loss reads them */
+        const size_t fixed = b >= n_layers && b < 2 * n_layers ? kept_fixed(net, b - n_layers) : 0;
+        MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && cells <= limit - fixed &&
+                      total <= limit - padded(cells + fixed),
+                  MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of width %zu overflow memory",
+                  max_batch, width);
+        cells += fixed;
+        total += padded(cells);
+    }
+
+    mlp_workspace *w = calloc(1, sizeof *w);
+    size_t *sizes = calloc(n_layers, sizeof *sizes);
+    mlp_layer_kind *kinds = calloc(n_layers, sizeof *kinds);
+    double **act = calloc(2 * n_layers, sizeof *act);
+    double *block = aligned_alloc(64, total * sizeof(double));
+    if (w == NULL || sizes == NULL || kinds == NULL || act == NULL || block == NULL) {
+        free(w);
+        free(sizes);
+        free(kinds);
+        free(act);
+        free(block);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_workspace_create: cannot allocate %zu doubles",
+                         total);
+    }
+    size_t off = 0;
+    for (size_t l = 0; l < n_layers; l++) {
+        sizes[l] = net->layers[l].out;
+        kinds[l] = net->layers[l].kind;
+        act[l] = block + off;
+        off += padded(max_batch * sizes[l]);
+    }
+    w->z = act + n_layers;
+    for (size_t l = 0; l < n_layers; l++) {
+        if (kept(net, l) == 0) continue; /* calloc left it NULL */
+        w->z[l] = block + off;
+        off += padded(max_batch * kept(net, l) + kept_fixed(net, l));
+    }
+    w->delta[0] = block + off;
+    off += padded(max_batch * max_width);
+    w->delta[1] = block + off;
+    off += padded(max_batch * max_width);
+    w->scaled = block + off;
+    off += padded(max_batch * net->n_inputs);
+    w->targets = block + off;
+    w->max_batch = max_batch;
+    /* calloc: drop_seed = drop_step = 0, mlp_net_gradient's masks (step 0 of seed 0) */
+    w->n_inputs = net->n_inputs;
+    w->n_layers = n_layers;
+    w->sizes = sizes;
+    w->kinds = kinds;
+    w->act = act;
+    w->block = block;
+    *ws = w;
+    return MLP_OK;
+}
+
+void mlp_workspace_free(mlp_workspace *ws)
+{
+    if (ws == NULL) return;
+    free(ws->sizes);
+    free(ws->kinds);
+    free(ws->act);
+    free(ws->block);
+    free(ws);
+}
+
+size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_batch : 0; }
+
+mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int training,
+                               const char *fn)
+{
+    MLP_CHECK(ws->n_inputs == net->n_inputs && ws->n_layers == net->n_layers, MLP_ERR_SHAPE,
+              "%s: workspace is for %zu inputs and %zu layers, the network has %zu and %zu", fn,
+              ws->n_inputs, ws->n_layers, net->n_inputs, net->n_layers);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        MLP_CHECK(ws->sizes[l] == net->layers[l].out, MLP_ERR_SHAPE,
+                  "%s: workspace layer %zu has %zu nodes, the network's has %zu", fn, l,
+                  ws->sizes[l], net->layers[l].out);
+        /* what a layer keeps for its backward pass, and so its buffers, follow its kind */
+        MLP_CHECK(ws->kinds[l] == net->layers[l].kind, MLP_ERR_SHAPE,
+                  "%s: workspace layer %zu is for %s, the network's layer %zu is %s: create "
+                  "the workspace from this network",
+                  fn, l, mlp__layer_kind_of(ws->kinds[l])->name, l,
+                  net->layers[l].type->name);
+    }
+    if (!training) return MLP_OK;
+    for (size_t l = 0; l < net->n_layers; l++)
+        MLP_CHECK(kept(net, l) == 0 || ws->z[l] != NULL, MLP_ERR_SHAPE,
+                  "%s: the workspace keeps no pre-activation for layer %zu, which %s needs to "
+                  "train: create the workspace from this network",
+                  fn, l, mlp_activation_name(net->layers[l].act));
+    return MLP_OK;
+}
+
+int mlp__keep_for(const mlp_net *net, mlp_loss loss)
+{
+    const mlp_layer *out = &net->layers[net->n_layers - 1];
+    const int logits =
+        mlp__loss(loss)->uses_logits || (out->ak->flags & MLP__ACT_NEEDS_Z) != 0;
+    return MLP__KEEP_Z | (logits ? MLP__KEEP_LOGITS : 0);
+}
+
+/* The network alone on rows it reads as they are. */
+static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                              size_t n, const char *fn)
+{
+    MLP_CHECK(net != NULL && ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG,
+              "%s: %s is NULL", fn,
+              net == NULL ? "net" : ws == NULL ? "ws" : y == NULL ? "y" : "x");
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "%s: n is 0", fn);
+    MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
+              "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n,
+              ws->max_batch);
+    if (ws->fits_id != net->shape_id) { /* a network's shape never changes: check once */
+        mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
+        if (s != MLP_OK) return s;
+        ws->fits_id = net->shape_id;
+    }
+    const size_t n_out = net->layers[net->n_layers - 1].out;
+    if (net->small) { /* mlp__forward's first road, without the call */
+        ws->last_rows = n;
+        /* y written as the rows go (from a block of rows on: a row or a few are
+         * copied after, cheaper than this test), where that cannot overwrite rows
+         * of x not yet read */
+        if (n >= MLP__SMALL_BLOCK) {
+            const uintptr_t y0 = (uintptr_t)y, y1 = (uintptr_t)(y + n * n_out);
+            const uintptr_t x0 = (uintptr_t)x, x1 = (uintptr_t)(x + n * net->n_inputs);
+            if (y1 <= x0 || x1 <= y0) {
+                mlp__small_net_predict(net, ws, x, n, y);
+                return MLP_OK;
+            }
+        }
+        mlp__small_net_forward(net, ws, x, n);
+    } else {
+        mlp__forward(net, ws, x, n, 0);
+    }
+    const size_t cells = n * n_out;
+    const double *last = ws->act[net->n_layers - 1];
+    if (cells <= 8) /* a call into libc costs more than copying a few values */
+        for (size_t i = 0; i < cells; i++) y[i] = last[i];
+    else
+        mlp__copy(y, last, cells);
+    return MLP_OK;
+}
+
+mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                              size_t n, const char *fn)
+{
+    /* A network without preprocessing reads the rows as they are: not a copy more. */
+    if (net == NULL || (net->prep.in_shift == NULL && net->prep.out_shift == NULL))
+        return predict_net(net, ws, y, x, n, fn);
+    const double *xin = x;
+    if (net->prep.in_shift != NULL && ws != NULL && x != NULL && n > 0 && n <= ws->max_batch &&
+        ws->n_inputs == net->n_inputs) { /* else predict_net refuses, naming why */
+        mlp__prep_inputs(net, ws->scaled, x, n);
+        xin = ws->scaled;
+    }
+    mlp_status s = predict_net(net, ws, y, xin, n, fn);
+    if (s == MLP_OK) mlp__prep_outputs(net, y, n);
+    return s;
+}
+
+mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                           size_t n)
+{
+    if (net != NULL && net->prep.in_shift == NULL && net->prep.out_shift == NULL)
+        return predict_net(net, ws, y, x, n, __func__); /* nothing around the network */
+    return mlp__predict_model(net, ws, y, x, n, __func__);
+}
+
+#ifdef MLP_SYMBOL_VERSIONS
+/* libmlp 1.4's mlp_net_predict, for programs linked against it (unversioned references
+ * bind to the oldest version, MLP_1.0): the network alone, the caller having scaled the
+ * rows. lib/libmlp.map names the versions. */
+__asm__(".symver mlp__net_predict_1_0,mlp_net_predict@MLP_1.0");
+MLP_API mlp_status mlp__net_predict_1_0(const mlp_net *net, mlp_workspace *ws, double *y,
+                                        const double *x, size_t n);
+mlp_status mlp__net_predict_1_0(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                                size_t n)
+{
+    return predict_net(net, ws, y, x, n, "mlp_net_predict");
+}
+#endif
+
+mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t layer,
+                                      const double **values, size_t *rows, size_t *cols)
+{
+    MLP_CHECK_PTR(ws);
+    MLP_CHECK_PTR(values);
+    MLP_CHECK(layer < ws->n_layers, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_layer_output: layer %zu out of range, the workspace has %zu", layer,
+              ws->n_layers);
+    MLP_CHECK(ws->last_rows > 0, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_layer_output: no prediction has been made with this workspace");
+    *values = ws->act[layer];
+    if (rows != NULL) *rows = ws->last_rows;
+    if (cols != NULL) *cols = ws->sizes[layer];
+    return MLP_OK;
+}
