@@ -374,7 +374,7 @@ typedef struct mlp__layer_kind {
     void (*sgd)(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
                 const double *a_prev, size_t n, double lr, double decay, double *scratch);
     /* how many of its first parameters' places in the gradient block `sgd` leaves
-     * unused (room for a copy of them set aside before the update: lib/train/train.c); NULL:
+     * unused (room for a copy of them set aside before the update: lib/train/step.c); NULL:
      * none. A kind without it is always checked after its update, never bounded. */
     size_t (*sgd_spare)(const mlp_layer *L);
     /* the row of the Jacobian of one output for one input row: the derivative of that

@@ -86,7 +86,7 @@ static const char *const scenario_names[] = {"a learning rate of 1e308",
                                              "a fit at a learning rate of 1e308"};
 
 /* rows: how many rows each step takes. Plain SGD makes a step safe two ways, chosen
- * by the batch's size against the layer's (lib/train/train.c): on 1 row the 2-6-1
+ * by the batch's size against the layer's (lib/train/step.c): on 1 row the 2-6-1
  * network's layers are bounded before the update, on 8 they are checked after it.
  * width: the hidden layer's; at 40 its 80 weights are past the small layers of
  * lib/model/dense.c, whose checked update keeps its copy elsewhere. */

@@ -1,6 +1,6 @@
 /* The finiteness scans: is every value finite, and how large is the largest.
  *
- * Plain SGD scans its input and every dZ it bounds on each step (lib/train/train.c,
+ * Plain SGD scans its input and every dZ it bounds on each step (lib/train/step.c,
  * sgd_step), and the other optimizers scan their parameter blocks: these loops read
  * as much memory as a layer's dgemm and must run at the memory's speed, not at one
  * compare's latency per value. A magnitude is the value's bits with the sign bit
