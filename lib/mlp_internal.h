@@ -568,7 +568,31 @@ typedef struct mlp__optimizer_kind {
      * the first-order methods, which go through `update` */
     mlp_status (*step)(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
                        size_t n);
+    /* what it keeps besides: parameter-sized blocks of history (L-BFGS's pairs; NULL:
+     * none), and the two counters tr->so of a trainer that has not stepped */
+    size_t (*history_blocks)(const mlp_optimizer *o);
+    double so_init[2];
+    /* a checkpoint's state, restored into the trainer (tr->state, tr->hist, tr->so, with
+     * tr->t set), every value finite: MLP_OK when this optimizer could have reached it
+     * (and what derives from it made: L-BFGS's 1/yᵀs), else MLP_ERR_FORMAT with a detail
+     * naming `fn`. Anything else would make the next step's arithmetic garbage. */
+    mlp_status (*restored)(mlp_trainer *tr, const char *fn);
 } mlp__optimizer_kind;
+
+/* A checkpoint's trainer, from its file (lib/io/io.c) into a trainer made for its
+ * network, loss and optimizer (lib/train/trainer.c): the counters here; the state,
+ * history and second-order counters decoded by the caller into the buffers that
+ * mlp__trainer_buffers hands out, before mlp__trainer_restore checks them all. */
+typedef struct mlp__trainer_counts {
+    uint64_t t;            /* steps taken */
+    size_t epochs_done;
+    double plateau_best;
+    size_t plateau_wait, plateau_cuts;
+} mlp__trainer_counts;
+
+void mlp__trainer_buffers(mlp_trainer *tr, double **state0, double **state1, double **hist,
+                          size_t *hist_blocks, double **so);
+mlp_status mlp__trainer_restore(mlp_trainer *tr, const mlp__trainer_counts *c, const char *fn);
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind);
 
@@ -659,6 +683,10 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
 mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
                         size_t n);
 size_t mlp__lbfgs_scratch(const mlp_optimizer *o, size_t np);
+size_t mlp__lbfgs_history_blocks(const mlp_optimizer *o);
+/* their checkpoint's state restored (mlp__optimizer_kind's `restored`) */
+mlp_status mlp__lbfgs_restored(mlp_trainer *tr, const char *fn);
+mlp_status mlp__lm_restored(mlp_trainer *tr, const char *fn);
 size_t mlp__lm_scratch(const mlp_net *net, size_t rows);
 size_t mlp__lm_rows(const mlp_net *net, size_t max_batch);
 size_t mlp__lm_bytes(size_t np);

@@ -886,10 +886,11 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         get_f64s(&r, NULL, 2 * f->n_params);
         f->hist_blocks = 0;
         f->hist = r.p;
-        f->so[0] = f->so[1] = 0.0;
-        if (f->opt.kind == MLP_OPT_LM) f->so[1] = 2.0;
+        const mlp__optimizer_kind *k = mlp__optimizer(f->opt.kind);
+        f->so[0] = k->so_init[0];
+        f->so[1] = k->so_init[1];
         if (version > 2) {
-            const size_t want = f->opt.kind == MLP_OPT_LBFGS ? 2 * f->opt.lbfgs_history : 0;
+            const size_t want = k->history_blocks != NULL ? k->history_blocks(&f->opt) : 0;
             s = get_count(&r, want, want, &f->hist_blocks, "the L-BFGS history");
             if (s != MLP_OK) return s;
             MLP_CHECK(f->n_params == 0 || f->hist_blocks <= r.left / 8 / f->n_params,
@@ -903,87 +904,13 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
             if (s != MLP_OK) return s;
             get_f64s(&r, f->so, 2);
         } else {
-            MLP_CHECK(f->opt.kind != MLP_OPT_LBFGS && f->opt.kind != MLP_OPT_LM, MLP_ERR_FORMAT,
+            MLP_CHECK(k->step == NULL, MLP_ERR_FORMAT, /* a second-order method's */
                       "%s: a version %u checkpoint cannot hold %s", fn, (unsigned)version,
-                      mlp__optimizer(f->opt.kind)->name);
+                      k->name);
         }
     }
     MLP_CHECK(r.left == 0, MLP_ERR_FORMAT, "%s: %zu unexpected bytes before the checksum", fn,
               r.left);
-    return MLP_OK;
-}
-
-/* Value i of the little-endian doubles at p. */
-static double f64_at(const unsigned char *p, size_t i)
-{
-    uint64_t bits = 0;
-    for (int b = 0; b < 8; b++) bits |= (uint64_t)p[8 * i + b] << (8 * b);
-    double v;
-    memcpy(&v, &bits, sizeof v);
-    return v;
-}
-
-/* A checkpoint's optimizer state must be one the optimizer could have reached
- * (all of it is already known to be finite): Adam's step count leaves room to
- * count on and its second moments are >= 0, both moments zero before its first
- * step; iRPROP- step sizes lie in [delta_min, delta_max]; a block the optimizer
- * does not use holds its reset value; the plateau schedule's counters fit the
- * epochs done. Anything else would make the next step's arithmetic garbage. */
-static mlp_status check_state(const parsed *f, const char *fn)
-{
-    const mlp_optimizer *o = &f->opt;
-    const mlp__optimizer_kind *k = mlp__optimizer(o->kind);
-    const size_t np = f->n_params;
-    const unsigned char *s0 = f->state, *s1 = f->state + 8 * np;
-    MLP_CHECK(f->t <= MLP__MAX_STEPS, MLP_ERR_FORMAT,
-              "%s: the step count is %llu, more than 2^53 steps no run can have taken", fn,
-              (unsigned long long)f->t);
-    MLP_CHECK(f->plateau_wait <= f->epochs_done && f->plateau_cuts <= f->epochs_done,
-              MLP_ERR_FORMAT,
-              "%s: the plateau schedule waited %zu epochs and cut %zu times in %zu epochs", fn,
-              f->plateau_wait, f->plateau_cuts, f->epochs_done);
-    const double c0 = f->so[0], c1 = f->so[1];
-    if (o->kind == MLP_OPT_LBFGS) {
-        const double m = (double)o->lbfgs_history;
-        MLP_CHECK(c0 == floor(c0) && c1 == floor(c1) && c0 >= 0 && c0 <= m && c1 >= 0 && c1 < m &&
-                      (c0 == m || c1 == c0),
-                  MLP_ERR_FORMAT, "%s: L-BFGS holds %g pairs and writes slot %g of %g", fn, c0,
-                  c1, m);
-    } else if (o->kind == MLP_OPT_LM) {
-        MLP_CHECK(c0 >= 0 && c1 >= 2, MLP_ERR_FORMAT,
-                  "%s: Levenberg-Marquardt's damping is %g and its growth factor %g, must be "
-                  ">= 0 and >= 2",
-                  fn, c0, c1);
-    } else {
-        MLP_CHECK(c0 == 0 && c1 == 0, MLP_ERR_FORMAT,
-                  "%s: %s keeps no second-order state, yet the file holds some", fn, k->name);
-    }
-    for (size_t i = 0; i < np; i++) {
-        const double a = f64_at(s0, i), b = f64_at(s1, i);
-        switch (o->kind) {
-        case MLP_OPT_ADAM:
-            MLP_CHECK(b >= 0, MLP_ERR_FORMAT,
-                      "%s: Adam's second moment of parameter %zu is %g, must be >= 0", fn, i, b);
-            MLP_CHECK(f->t > 0 || (a == 0 && b == 0), MLP_ERR_FORMAT,
-                      "%s: Adam's moments of parameter %zu are not 0 before its first step", fn, i);
-            break;
-        case MLP_OPT_IRPROP_MINUS:
-            MLP_CHECK(a >= o->rprop_delta_min && a <= o->rprop_delta_max, MLP_ERR_FORMAT,
-                      "%s: iRPROP- step size of parameter %zu is %g, outside [%g, %g]", fn, i, a,
-                      o->rprop_delta_min, o->rprop_delta_max);
-            break;
-        case MLP_OPT_LBFGS: /* the second-order methods keep theirs elsewhere */
-        case MLP_OPT_LM:
-            MLP_CHECK(a == 0 && b == 0, MLP_ERR_FORMAT,
-                      "%s: %s keeps no such state, yet parameter %zu has some", fn, k->name, i);
-            break;
-        default: /* SGD keeps no state, momentum and Nesterov one block */
-            MLP_CHECK(b == k->state_init(o, 1) && (o->kind != MLP_OPT_SGD || a == k->state_init(o, 0)),
-                      MLP_ERR_FORMAT,
-                      "%s: %s keeps no such state, yet parameter %zu has some", fn, k->name, i);
-            break;
-        }
-    }
     return MLP_OK;
 }
 
@@ -1058,7 +985,6 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
     if (s == MLP_OK && f->contents != CONTENTS_CHECKPOINT)
         s = mlp__fail(MLP_ERR_FORMAT, "%s: the file holds a network, not a training checkpoint",
                       fn);
-    if (s == MLP_OK) s = check_state(f, fn);
     mlp_net *n = NULL;
     mlp_trainer *t = NULL;
     if (s == MLP_OK) s = build_net(&n, f, fn);
@@ -1067,27 +993,18 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
         if (s == MLP_ERR_INVALID_ARG) /* a loss that does not fit the output layer */
             s = mlp__fail(MLP_ERR_FORMAT, "%s (in the file)", mlp_error_detail());
     }
-    if (s == MLP_OK) {
-        decode(t->state[0], f->state, f->n_params);
-        decode(t->state[1], f->state + 8 * f->n_params, f->n_params);
-        t->t = f->t;
-        t->epochs_done = f->epochs_done;
-        t->plateau_best = f->plateau_best;
-        t->plateau_wait = f->plateau_wait;
-        t->plateau_cuts = f->plateau_cuts;
-        if (f->hist_blocks > 0) decode(t->hist, f->hist, f->hist_blocks * f->n_params);
-        t->so[0] = f->so[0];
-        t->so[1] = f->so[1];
-        if (f->opt.kind == MLP_OPT_LBFGS) {
-            /* every stored pair passed the curvature test: yᵀs > 0 */
-            mlp__lbfgs_refresh(t);
-            for (size_t i = 0; s == MLP_OK && i < (size_t)f->so[0]; i++)
-                if (!(mlp__lbfgs_rho(t, i) > 0 && isfinite(mlp__lbfgs_rho(t, i))))
-                    s = mlp__fail(MLP_ERR_FORMAT,
-                                  "%s: L-BFGS pair %zu has no positive curvature (1/yᵀs = %g)",
-                                  fn, i, mlp__lbfgs_rho(t, i));
-        }
-        mlp__trainer_update_lr(t);
+    if (s == MLP_OK) { /* the state into the trainer's buffers, then checked there */
+        double *s0, *s1, *hist, *so;
+        size_t hist_blocks;
+        mlp__trainer_buffers(t, &s0, &s1, &hist, &hist_blocks, &so);
+        decode(s0, f->state, f->n_params);
+        decode(s1, f->state + 8 * f->n_params, f->n_params);
+        if (f->hist_blocks > 0) decode(hist, f->hist, f->hist_blocks * f->n_params);
+        so[0] = f->so[0];
+        so[1] = f->so[1];
+        const mlp__trainer_counts c = {f->t, f->epochs_done, f->plateau_best, f->plateau_wait,
+                                       f->plateau_cuts};
+        s = mlp__trainer_restore(t, &c, fn);
     }
     if (s == MLP_OK) {
         *tr = t;

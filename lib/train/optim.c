@@ -187,17 +187,27 @@ static double irprop_state(const mlp_optimizer *o, int block)
     return block == 0 ? o->rprop_delta_init : 0.0;
 }
 
+/* A checkpoint's state, checked (after the table, which they read). */
+static mlp_status plain_restored(mlp_trainer *tr, const char *fn);
+static mlp_status adam_restored(mlp_trainer *tr, const char *fn);
+static mlp_status irprop_restored(mlp_trainer *tr, const char *fn);
+
 static const mlp__optimizer_kind kinds[] = {
-    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, sgd_update, NULL},
+    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, sgd_update, NULL, NULL,
+                     {0, 0}, plain_restored},
     [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, 1, momentum_check, zero_state, momentum_update,
-                          NULL},
+                          NULL, NULL, {0, 0}, plain_restored},
     [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, nesterov_update,
-                          NULL},
-    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, adam_update, NULL},
+                          NULL, NULL, {0, 0}, plain_restored},
+    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, adam_update, NULL, NULL,
+                      {0, 0}, adam_restored},
     [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.0, 2, irprop_check, irprop_state, irprop_update,
-                              NULL},
-    [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.0, 0, lbfgs_check, zero_state, NULL, mlp__lbfgs_step},
-    [MLP_OPT_LM] = {"lm", 1, 0, 0.0, 0, lm_check, zero_state, NULL, mlp__lm_step},
+                              NULL, NULL, {0, 0}, irprop_restored},
+    /* L-BFGS: no pair stored, the next slot 0; LM: μ not set yet, ν = 2 */
+    [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.0, 0, lbfgs_check, zero_state, NULL, mlp__lbfgs_step,
+                       mlp__lbfgs_history_blocks, {0, 0}, mlp__lbfgs_restored},
+    [MLP_OPT_LM] = {"lm", 1, 0, 0.0, 0, lm_check, zero_state, NULL, mlp__lm_step, NULL, {0, 2},
+                    mlp__lm_restored},
 };
 MLP__TABLE_COVERS(kinds, MLP_OPT_LM);
 static inline int listed(mlp_optimizer_kind k)
@@ -207,6 +217,60 @@ static inline int listed(mlp_optimizer_kind k)
     case MLP_OPT_IRPROP_MINUS: case MLP_OPT_LBFGS: case MLP_OPT_LM: return 1;
     }
     return 0;
+}
+
+/* ---- a checkpoint's state (the second-order methods': lib/train/second_order.c) ---- */
+
+/* The first-order methods keep no second-order counters. */
+static mlp_status no_counters(const mlp_trainer *tr, const char *fn)
+{
+    MLP_CHECK(tr->so[0] == 0 && tr->so[1] == 0, MLP_ERR_FORMAT,
+              "%s: %s keeps no second-order state, yet the file holds some", fn,
+              kinds[tr->opt.kind].name);
+    return MLP_OK;
+}
+
+/* Plain SGD keeps no state; momentum and Nesterov one block: the other holds its reset
+ * value. */
+static mlp_status plain_restored(mlp_trainer *tr, const char *fn)
+{
+    const mlp_optimizer *o = &tr->opt;
+    const mlp__optimizer_kind *k = &kinds[o->kind];
+    mlp_status s = no_counters(tr, fn);
+    for (size_t i = 0; s == MLP_OK && i < tr->net->n_params; i++)
+        MLP_CHECK(tr->state[1][i] == k->state_init(o, 1) &&
+                      (k->state_blocks > 0 || tr->state[0][i] == k->state_init(o, 0)),
+                  MLP_ERR_FORMAT, "%s: %s keeps no such state, yet parameter %zu has some", fn,
+                  k->name, i);
+    return s;
+}
+
+/* Adam: second moments >= 0, both moments 0 before its first step. */
+static mlp_status adam_restored(mlp_trainer *tr, const char *fn)
+{
+    mlp_status s = no_counters(tr, fn);
+    for (size_t i = 0; s == MLP_OK && i < tr->net->n_params; i++) {
+        const double a = tr->state[0][i], b = tr->state[1][i];
+        MLP_CHECK(b >= 0, MLP_ERR_FORMAT,
+                  "%s: Adam's second moment of parameter %zu is %g, must be >= 0", fn, i, b);
+        MLP_CHECK(tr->t > 0 || (a == 0 && b == 0), MLP_ERR_FORMAT,
+                  "%s: Adam's moments of parameter %zu are not 0 before its first step", fn, i);
+    }
+    return s;
+}
+
+/* iRPROP-: step sizes in [delta_min, delta_max]. */
+static mlp_status irprop_restored(mlp_trainer *tr, const char *fn)
+{
+    const mlp_optimizer *o = &tr->opt;
+    mlp_status s = no_counters(tr, fn);
+    for (size_t i = 0; s == MLP_OK && i < tr->net->n_params; i++) {
+        const double a = tr->state[0][i];
+        MLP_CHECK(a >= o->rprop_delta_min && a <= o->rprop_delta_max, MLP_ERR_FORMAT,
+                  "%s: iRPROP- step size of parameter %zu is %g, outside [%g, %g]", fn, i, a,
+                  o->rprop_delta_min, o->rprop_delta_max);
+    }
+    return s;
 }
 
 const mlp__optimizer_kind *mlp__optimizer(mlp_optimizer_kind kind)

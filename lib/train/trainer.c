@@ -34,8 +34,8 @@ void mlp_trainer_reset(mlp_trainer *tr)
     tr->plateau_wait = 0;
     tr->plateau_cuts = 0;
     if (tr->hist != NULL) memset(tr->hist, 0, tr->hist_blocks * np * sizeof *tr->hist);
-    tr->so[0] = 0.0;                                 /* L-BFGS: no pair; LM: μ not set */
-    tr->so[1] = tr->opt.kind == MLP_OPT_LM ? 2.0 : 0.0; /* LM: ν */
+    tr->so[0] = k->so_init[0];
+    tr->so[1] = k->so_init[1];
     tr->converged = 0;
     tr->cached = 0;
     mlp__trainer_update_lr(tr);
@@ -50,8 +50,9 @@ static mlp_status second_order_alloc(mlp_trainer *tr, const mlp_net *net, mlp_lo
               "mlp_trainer_create: %s takes networks of up to %zu parameters, this one has %zu",
               mlp_optimizer_name(o->kind), MLP_MAX_DIM, np);
     size_t scratch = 0;
-    if (o->kind == MLP_OPT_LBFGS) {
-        tr->hist_blocks = 2 * o->lbfgs_history;
+    const mlp__optimizer_kind *k = mlp__optimizer(o->kind);
+    if (k->history_blocks != NULL) { /* L-BFGS */
+        tr->hist_blocks = k->history_blocks(o);
         MLP_CHECK(np <= SIZE_MAX / sizeof(double) / 4 / tr->hist_blocks, MLP_ERR_NOMEM,
                   "mlp_trainer_create: an L-BFGS history of %zu pairs of %zu parameters overflows "
                   "memory",
@@ -73,10 +74,39 @@ static mlp_status second_order_alloc(mlp_trainer *tr, const mlp_net *net, mlp_lo
         scratch = mlp__lm_scratch(net, tr->lm_rows);
     }
     tr->scratch = malloc(scratch * sizeof *tr->scratch);
-    MLP_CHECK(tr->scratch != NULL && (o->kind != MLP_OPT_LBFGS || tr->hist != NULL),
+    MLP_CHECK(tr->scratch != NULL && (tr->hist_blocks == 0 || tr->hist != NULL),
               MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate %zu doubles for %s", scratch,
               mlp_optimizer_name(o->kind));
     return MLP_OK;
+}
+
+void mlp__trainer_buffers(mlp_trainer *tr, double **state0, double **state1, double **hist,
+                          size_t *hist_blocks, double **so)
+{
+    *state0 = tr->state[0];
+    *state1 = tr->state[1];
+    *hist = tr->hist;
+    *hist_blocks = tr->hist_blocks;
+    *so = tr->so;
+}
+
+mlp_status mlp__trainer_restore(mlp_trainer *tr, const mlp__trainer_counts *c, const char *fn)
+{
+    MLP_CHECK(c->t <= MLP__MAX_STEPS, MLP_ERR_FORMAT,
+              "%s: the step count is %llu, more than 2^53 steps no run can have taken", fn,
+              (unsigned long long)c->t);
+    MLP_CHECK(c->plateau_wait <= c->epochs_done && c->plateau_cuts <= c->epochs_done,
+              MLP_ERR_FORMAT,
+              "%s: the plateau schedule waited %zu epochs and cut %zu times in %zu epochs", fn,
+              c->plateau_wait, c->plateau_cuts, c->epochs_done);
+    tr->t = c->t;
+    tr->epochs_done = c->epochs_done;
+    tr->plateau_best = c->plateau_best;
+    tr->plateau_wait = c->plateau_wait;
+    tr->plateau_cuts = c->plateau_cuts;
+    const mlp_status s = mlp__optimizer(tr->opt.kind)->restored(tr, fn);
+    if (s == MLP_OK) mlp__trainer_update_lr(tr);
+    return s;
 }
 
 /* Plain SGD keeps every layer's dZ for its fused update (mlp__dense_sgd): one block
