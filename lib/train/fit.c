@@ -454,255 +454,296 @@ static mlp_status refuse_unreadable(const mlp_fit_options *options, mlp_status s
     return t == s ? mlp__fail(s, "%s", detail) : t;
 }
 
-mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_dataset *train,
-                           const mlp_fit_options *options)
+/* One fit: what its epochs share. */
+typedef struct fit_run {
+    mlp_trainer *tr;
+    mlp_fit_options opt;     /* the caller's, in the library's layout, the batch resolved */
+    mlp__shard_plan plan;    /* plan.S == 0: a plain fit */
+    fit_data fd;             /* the training and validation rows as the network reads them */
+    mlp__fit_buffers b;
+    size_t batch;            /* rows of one step (a shard's most, when sharded) */
+    size_t n_train, n_val;   /* over every shard */
+    size_t snap;             /* what b.good and b.best hold: parameters and running state */
+    int reorder;             /* shuffle each epoch */
+    mlp_status comm;         /* a reducer's failure ends the fit with its status */
+    mlp_fit_result res;
+    size_t since_best;       /* epochs since the monitored loss improved */
+} fit_run;
+
+/* Everything before the first epoch: the options read, the shard plan made and (with a
+ * reducer) agreed, the rows resolved, the buffers allocated. On failure nothing is left
+ * allocated; with a reducer every process comes to the same answer. */
+static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *result,
+                            const mlp_dataset *train, const mlp_fit_options *options)
 {
-    mlp_fit_options opt;
-    fit_defaults(&opt);
+    memset(f, 0, sizeof *f);
+    f->tr = tr;
+    mlp_fit_options *opt = &f->opt;
+    mlp__shard_plan *plan = &f->plan;
+    fit_defaults(opt);
     mlp_status s = options != NULL
-                       ? mlp__struct_in(&opt, sizeof opt, options, __func__, "mlp_fit_options")
+                       ? mlp__struct_in(opt, sizeof *opt, options, "mlp_trainer_fit", "mlp_fit_options")
                        : MLP_OK;
     if (s != MLP_OK) return refuse_unreadable(options, s);
     /* A sharded fit: with a reducer, every step below until the processes have
      * agreed runs on every process whatever fails, so that none is left waiting. */
-    mlp__shard_plan plan;
-    memset(&plan, 0, sizeof plan);
-    if (opt.reducer != NULL) {
-        s = mlp__reducer_in(&plan.r, opt.reducer);
+    if (opt->reducer != NULL) {
+        s = mlp__reducer_in(&plan->r, opt->reducer);
         if (s != MLP_OK) return refuse_unreadable(options, s);
-        plan.red = &plan.r;
-        plan.S = plan.r.shards;
-        plan.lo = plan.r.shard;
-        plan.hi = plan.lo + 1;
-    } else if (opt.shards > 1) {
-        plan.S = opt.shards;
-        plan.hi = plan.S;
+        plan->red = &plan->r;
+        plan->S = plan->r.shards;
+        plan->lo = plan->r.shard;
+        plan->hi = plan->lo + 1;
+    } else if (opt->shards > 1) {
+        plan->S = opt->shards;
+        plan->hi = plan->S;
     }
-    plan.local = plan.S > 0 && opt.shard_local != 0;
-    if (plan.S == 0) MLP_CHECK_PTR(tr);
-    if (tr == NULL) s = mlp__fail(MLP_ERR_INVALID_ARG, "%s: tr is NULL", __func__);
+    plan->local = plan->S > 0 && opt->shard_local != 0;
+    if (plan->S == 0) MLP_CHECK(tr != NULL, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: tr is NULL");
+    if (tr == NULL) s = mlp__fail(MLP_ERR_INVALID_ARG, "mlp_trainer_fit: tr is NULL");
     if (s == MLP_OK && result != NULL)
-        s = mlp__struct_size_ok(result->struct_size, sizeof *result, __func__, "mlp_fit_result");
-    if (s == MLP_OK && plan.red != NULL && opt.shards != 0 && opt.shards != plan.S)
+        s = mlp__struct_size_ok(result->struct_size, sizeof *result, "mlp_trainer_fit",
+                                "mlp_fit_result");
+    if (s == MLP_OK && plan->red != NULL && opt->shards != 0 && opt->shards != plan->S)
         s = mlp__fail(MLP_ERR_INVALID_ARG, "mlp_trainer_fit: shards is %zu, the reducer has %zu",
-                      opt.shards, plan.S);
-    if (s == MLP_OK && opt.epochs > MLP__MAX_EPOCHS - tr->epochs_done)
+                      opt->shards, plan->S);
+    if (s == MLP_OK && opt->epochs > MLP__MAX_EPOCHS - tr->epochs_done)
         s = mlp__fail(MLP_ERR_INVALID_ARG,
                       "mlp_trainer_fit: the trainer has run %zu epochs: %zu more would pass the "
                       "most its epoch count holds (%zu)",
-                      tr->epochs_done, opt.epochs, (size_t)MLP__MAX_EPOCHS);
+                      tr->epochs_done, opt->epochs, (size_t)MLP__MAX_EPOCHS);
     /* the method's own batch: resolved once, so that every check (and every process)
      * sees a number */
-    if (s == MLP_OK && opt.batch_size == MLP_BATCH_AUTO)
-        opt.batch_size = mlp__optimizer(tr->opt.kind)->full_batch ? 0 : 32;
-    fit_data fd = {.mem = NULL};
-    size_t batch = 0;
-    if (s == MLP_OK && plan.S > 0) s = mlp__plan_check(tr, &opt, plan.S);
+    if (s == MLP_OK && opt->batch_size == MLP_BATCH_AUTO)
+        opt->batch_size = mlp__optimizer(tr->opt.kind)->full_batch ? 0 : 32;
+    if (s == MLP_OK && plan->S > 0) s = mlp__plan_check(tr, opt, plan->S);
     if (s == MLP_OK)
-        s = fit_setup(tr, train, &opt, !plan.local ? 0 : plan.red != NULL ? 1 : plan.S,
-                      plan.local && plan.red != NULL ? plan.r.shard : 0, &fd, &batch);
-    const mlp_dataset tv = fd.tv, vv = fd.vv;
-    if (plan.S > 0) {
-        if (s == MLP_OK) s = mlp__plan_alloc(&plan, plan.S, tr->net->n_params);
-        if (s != MLP_OK && plan.red != NULL) {
-            fit_data_free(&fd);
-            return mlp__refuse_together(&plan.r, s);
+        s = fit_setup(tr, train, opt, !plan->local ? 0 : plan->red != NULL ? 1 : plan->S,
+                      plan->local && plan->red != NULL ? plan->r.shard : 0, &f->fd, &f->batch);
+    const mlp_dataset *tv = &f->fd.tv, *vv = &f->fd.vv;
+    if (plan->S > 0) {
+        if (s == MLP_OK) s = mlp__plan_alloc(plan, plan->S, tr->net->n_params);
+        if (s != MLP_OK && plan->red != NULL) {
+            fit_data_free(&f->fd);
+            return mlp__refuse_together(&plan->r, s);
         }
-        if (s == MLP_OK) mlp__plan_local_rows(&plan, &tv, &vv, &opt);
-        if (s == MLP_OK && plan.red != NULL) s = mlp__plan_agree(&plan, tr, &opt, &tv, &vv);
-        if (s == MLP_OK) s = mlp__plan_steps(&plan, tr, &opt, batch);
+        if (s == MLP_OK) mlp__plan_local_rows(plan, tv, vv, opt);
+        if (s == MLP_OK && plan->red != NULL) s = mlp__plan_agree(plan, tr, opt, tv, vv);
+        if (s == MLP_OK) s = mlp__plan_steps(plan, tr, opt, f->batch);
         if (s != MLP_OK) {
-            fit_data_free(&fd);
-            mlp__plan_free(&plan);
+            fit_data_free(&f->fd);
+            mlp__plan_free(plan);
             return s;
         }
-        batch = plan.max_rows;
+        f->batch = plan->max_rows;
     }
     if (s != MLP_OK) return s;
 
     mlp_net *net = tr->net;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), np = net->n_params;
-    /* what the fit keeps of the best and the last good epoch: the parameters and the
-     * running state after them */
-    const size_t snap = np + net->n_state;
-    const size_t n_train = plan.S > 0 ? plan.n_train : tv.n;
-    const size_t n_val = plan.S > 0 ? plan.n_val : vv.n;
-    s = mlp_trainer_reserve(tr, batch);
-    if (s == MLP_OK) s = mlp__history_reserve(net, opt.epochs);
-    if (s == MLP_OK) s = reserve_history(tr, opt.epochs);
-    mlp__fit_buffers b = {.perm = NULL};
-    if (s == MLP_OK) s = alloc_buffers(&b, tv.n, batch, in, k, snap);
-    if (plan.red != NULL) { /* every process has its buffers, or none goes on */
-        const mlp_status all = mlp__agree_status(&plan, s);
-        if (all != MLP_OK && s == MLP_OK) free_buffers(&b);
+    f->snap = net->n_params + net->n_state;
+    f->n_train = plan->S > 0 ? plan->n_train : tv->n;
+    f->n_val = plan->S > 0 ? plan->n_val : vv->n;
+    s = mlp_trainer_reserve(tr, f->batch);
+    if (s == MLP_OK) s = mlp__history_reserve(net, opt->epochs);
+    if (s == MLP_OK) s = reserve_history(tr, opt->epochs);
+    if (s == MLP_OK)
+        s = alloc_buffers(&f->b, tv->n, f->batch, net->n_inputs, mlp_net_n_outputs(net), f->snap);
+    if (plan->red != NULL) { /* every process has its buffers, or none goes on */
+        const mlp_status all = mlp__agree_status(plan, s);
+        if (all != MLP_OK && s == MLP_OK) free_buffers(&f->b);
         s = all;
     }
     if (s != MLP_OK) {
-        fit_data_free(&fd);
-        mlp__plan_free(&plan);
+        fit_data_free(&f->fd);
+        mlp__plan_free(plan);
         return s;
     }
-    memcpy(b.good, net->params, snap * sizeof *b.good);
-    memcpy(b.best, net->params, snap * sizeof *b.best);
-    tr->drop_seed = opt.seed; /* dropout's masks: this fit's seed and each step's number */
-
-    double *h_loss = tr->history, *h_val = h_loss + opt.epochs, *h_metric = h_val + opt.epochs;
-    double *h_vmetric = h_metric + opt.epochs, *h_lr = h_vmetric + opt.epochs;
-    mlp_fit_result res;
-    result_empty(&res);
-    size_t since_best = 0;
-    const double *last_a = NULL;
-    mlp_status comm = MLP_OK; /* a reducer's failure ends the fit with its status */
+    memcpy(f->b.good, net->params, f->snap * sizeof *f->b.good);
+    memcpy(f->b.best, net->params, f->snap * sizeof *f->b.best);
+    tr->drop_seed = opt->seed; /* dropout's masks: this fit's seed and each step's number */
+    result_empty(&f->res);
     /* The second-order methods take the whole set in each iteration: an order would
      * change nothing but the rounding of its sums, so they keep the given one. */
-    const int reorder = opt.shuffle && mlp__optimizer(tr->opt.kind)->step == NULL;
-    for (size_t epoch = 1; epoch <= opt.epochs; epoch++) {
-        mlp__trainer_update_lr(tr);
-        /* The order of an epoch depends only on the seed and the trainer's epoch
-         * count, so training resumed from a checkpoint shuffles as an uninterrupted
-         * run would: Fisher-Yates from the identity, with a generator started at
-         * seed + epoch * (an odd constant). */
-        uint64_t rng = opt.seed + (uint64_t)(tr->epochs_done + 1) * 0xD1B54A32D192ED03ull;
-        double lsum = 0.0, msum = 0.0;
-        if (plan.S > 0) {
-            mlp__plan_order(&plan, b.perm, reorder, rng);
-            for (size_t i = 0; i < plan.steps && s == MLP_OK; i++)
-                s = mlp__shard_step(tr, &plan, &b, &tv, i, &lsum, &msum, &comm);
-        } else {
-            if (reorder) {
-                for (size_t i = 0; i < n_train; i++) b.perm[i] = i;
-                for (size_t i = n_train - 1; i > 0; i--) {
-                    const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
-                    const size_t tmp = b.perm[i];
-                    b.perm[i] = b.perm[j];
-                    b.perm[j] = tmp;
-                }
-            }
-            last_a = tr->ws->act[net->n_layers - 1]; /* the workspace of this fit's capacity */
-            for (size_t start = 0; start < n_train && s == MLP_OK; start += batch) {
-                const size_t rows = n_train - start < batch ? n_train - start : batch;
-                const double *xb = tv.x + start * in, *tb = tv.y + start * k;
-                if (reorder) {
-                    for (size_t r = 0; r < rows; r++) {
-                        memcpy(b.xb + r * in, tv.x + b.perm[start + r] * in, in * sizeof *b.xb);
-                        memcpy(b.tb + r * k, tv.y + b.perm[start + r] * k, k * sizeof *b.tb);
-                    }
-                    xb = b.xb;
-                    tb = b.tb;
-                }
-                double loss;
-                tr->same_batch = !reorder && epoch > 1; /* the whole set, as last epoch */
-                s = mlp__step(tr, &loss, xb, tb, rows);
-                tr->same_batch = 0;
-                lsum += loss * (double)rows;
-                msum += mlp__metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
-            }
-        }
-        if (comm != MLP_OK) break;
-        mlp_epoch_report rep = {.struct_size = sizeof rep,
-                                .epoch = epoch,
-                                .loss = lsum / (double)n_train,
-                                .val_loss = NAN,
-                                .metric = msum / (double)n_train,
-                                .val_metric = NAN,
-                                .learning_rate = tr->lr};
-        if (s == MLP_OK && n_val > 0) {
-            if (plan.S > 0)
-                mlp__shard_evaluate(tr, &plan, &rep.val_loss, &rep.val_metric, &comm);
-            else
-                evaluate(tr, &rep.val_loss, &rep.val_metric, &vv);
-        }
-        if (comm != MLP_OK) break;
-        const double biggest = max_abs(net->params, np);
-        if (s != MLP_OK || !isfinite(rep.loss) || (n_val > 0 && !isfinite(rep.val_loss)) ||
-            !isfinite(biggest)) {
-            res.stop = MLP_STOP_NUMERIC;
-            break;
-        }
-        if (biggest > opt.max_abs_weight) {
-            res.stop = MLP_STOP_DIVERGED;
-            break;
-        }
-        memcpy(b.good, net->params, snap * sizeof *b.good);
-        const size_t e = epoch - 1;
-        h_loss[e] = rep.loss;
-        h_val[e] = rep.val_loss;
-        h_metric[e] = rep.metric;
-        h_vmetric[e] = rep.val_metric;
-        h_lr[e] = rep.learning_rate;
-        res.epochs_run = epoch;
-        tr->epochs_done++;
-        record_epoch(net, tr, &opt, plan.S == 0 ? batch : plan.local ? opt.batch_size : plan.batch,
-                     rep.loss, rep.val_loss);
+    f->reorder = opt->shuffle && mlp__optimizer(tr->opt.kind)->step == NULL;
+    return MLP_OK;
+}
 
-        const double monitored = n_val > 0 ? rep.val_loss : rep.loss;
-        plateau_step(tr, monitored);
-        if (monitored < res.best_loss - opt.min_delta) {
-            res.best_loss = monitored;
-            res.best_epoch = epoch;
-            since_best = 0;
-            if (opt.patience > 0) memcpy(b.best, net->params, snap * sizeof *b.best);
-        } else {
-            since_best++;
-        }
-        /* With a reducer the callback runs on shard 0, and its answer reaches all. */
-        int stop = 0;
-        if (opt.callback != NULL && (plan.red == NULL || plan.r.shard == 0))
-            stop = opt.callback(&rep, opt.user_data) != 0;
-        if (plan.red != NULL) {
-            double flag = stop ? 1.0 : 0.0;
-            if ((comm = plan.r.allreduce(&flag, 1, plan.r.user_data)) != MLP_OK) break;
-            stop = flag != 0.0;
-        }
-        if (stop) {
-            res.stop = MLP_STOP_CALLBACK;
-            break;
-        }
-        if (opt.patience > 0 && since_best >= opt.patience) {
-            res.stop = MLP_STOP_PATIENCE;
-            break;
-        }
-        if (tr->converged) { /* a second-order method met its tolerances */
-            res.stop = MLP_STOP_CONVERGED;
-            break;
+/* One epoch of a plain fit: its order drawn (Fisher-Yates from the identity with the
+ * epoch's generator), then a step per batch; the summed loss and metric of the rows
+ * (the metric of the predictions before each step) into *lsum, *msum. */
+static mlp_status plain_epoch(fit_run *f, size_t epoch, uint64_t rng, double *lsum, double *msum)
+{
+    mlp_trainer *tr = f->tr;
+    const mlp_dataset *tv = &f->fd.tv;
+    mlp__fit_buffers *b = &f->b;
+    const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net), n_train = f->n_train;
+    if (f->reorder) {
+        for (size_t i = 0; i < n_train; i++) b->perm[i] = i;
+        for (size_t i = n_train - 1; i > 0; i--) {
+            const size_t j = (size_t)(mlp__rng_next(&rng) % (uint64_t)(i + 1));
+            const size_t tmp = b->perm[i];
+            b->perm[i] = b->perm[j];
+            b->perm[j] = tmp;
         }
     }
-    mlp__trainer_update_lr(tr); /* the rate of the next epoch */
+    const double *last_a = tr->ws->act[tr->net->n_layers - 1]; /* the workspace of this fit */
+    mlp_status s = MLP_OK;
+    for (size_t start = 0; start < n_train && s == MLP_OK; start += f->batch) {
+        const size_t rows = n_train - start < f->batch ? n_train - start : f->batch;
+        const double *xb = tv->x + start * in, *tb = tv->y + start * k;
+        if (f->reorder) {
+            for (size_t r = 0; r < rows; r++) {
+                memcpy(b->xb + r * in, tv->x + b->perm[start + r] * in, in * sizeof *b->xb);
+                memcpy(b->tb + r * k, tv->y + b->perm[start + r] * k, k * sizeof *b->tb);
+            }
+            xb = b->xb;
+            tb = b->tb;
+        }
+        double loss;
+        tr->same_batch = !f->reorder && epoch > 1; /* the whole set, as last epoch */
+        s = mlp__step(tr, &loss, xb, tb, rows);
+        tr->same_batch = 0;
+        *lsum += loss * (double)rows;
+        *msum += mlp__metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
+    }
+    return s;
+}
 
-    /* The one rule for the weights the fit ends with (see mlp.h); a reducer's failure
-     * counts as a failed epoch. */
-    const int failed = res.stop == MLP_STOP_NUMERIC || res.stop == MLP_STOP_DIVERGED ||
-                       comm != MLP_OK;
-    if (opt.patience > 0)
-        memcpy(net->params, b.best, snap * sizeof *b.best);
+/* After an epoch's steps (status s) and validation (rep): its records kept, the best
+ * epoch followed, the callback asked. Returns 1 to go on, 0 when the fit stops here
+ * (f->res.stop says why, or f->comm holds a reducer's failure). */
+static int epoch_end(fit_run *f, size_t epoch, mlp_status s, const mlp_epoch_report *rep)
+{
+    mlp_trainer *tr = f->tr;
+    mlp_net *net = tr->net;
+    const mlp_fit_options *opt = &f->opt;
+    mlp_fit_result *res = &f->res;
+    const double biggest = max_abs(net->params, net->n_params);
+    if (s != MLP_OK || !isfinite(rep->loss) || (f->n_val > 0 && !isfinite(rep->val_loss)) ||
+        !isfinite(biggest)) {
+        res->stop = MLP_STOP_NUMERIC;
+        return 0;
+    }
+    if (biggest > opt->max_abs_weight) {
+        res->stop = MLP_STOP_DIVERGED;
+        return 0;
+    }
+    memcpy(f->b.good, net->params, f->snap * sizeof *f->b.good);
+    const size_t e = epoch - 1, E = opt->epochs;
+    double *h = tr->history; /* loss, validation loss, metric, validation metric, rate */
+    h[e] = rep->loss;
+    h[E + e] = rep->val_loss;
+    h[2 * E + e] = rep->metric;
+    h[3 * E + e] = rep->val_metric;
+    h[4 * E + e] = rep->learning_rate;
+    res->epochs_run = epoch;
+    tr->epochs_done++;
+    const mlp__shard_plan *plan = &f->plan;
+    record_epoch(net, tr, opt,
+                 plan->S == 0 ? f->batch : plan->local ? opt->batch_size : plan->batch,
+                 rep->loss, rep->val_loss);
+
+    const double monitored = f->n_val > 0 ? rep->val_loss : rep->loss;
+    plateau_step(tr, monitored);
+    if (monitored < res->best_loss - opt->min_delta) {
+        res->best_loss = monitored;
+        res->best_epoch = epoch;
+        f->since_best = 0;
+        if (opt->patience > 0) memcpy(f->b.best, net->params, f->snap * sizeof *f->b.best);
+    } else {
+        f->since_best++;
+    }
+    /* With a reducer the callback runs on shard 0, and its answer reaches all. */
+    int stop = 0;
+    if (opt->callback != NULL && (plan->red == NULL || plan->r.shard == 0))
+        stop = opt->callback(rep, opt->user_data) != 0;
+    if (plan->red != NULL) {
+        double flag = stop ? 1.0 : 0.0;
+        if ((f->comm = plan->r.allreduce(&flag, 1, plan->r.user_data)) != MLP_OK) return 0;
+        stop = flag != 0.0;
+    }
+    if (stop) res->stop = MLP_STOP_CALLBACK;
+    else if (opt->patience > 0 && f->since_best >= opt->patience) res->stop = MLP_STOP_PATIENCE;
+    else if (tr->converged) res->stop = MLP_STOP_CONVERGED; /* a second-order method's tolerances */
+    else return 1;
+    return 0;
+}
+
+/* The one rule for the weights the fit ends with (see mlp.h; a reducer's failure counts
+ * as a failed epoch), the result, and the fit's memory freed. */
+static mlp_status fit_end(fit_run *f, mlp_fit_result *result)
+{
+    mlp_trainer *tr = f->tr;
+    mlp_net *net = tr->net;
+    const mlp_fit_options *opt = &f->opt;
+    mlp_fit_result *res = &f->res;
+    const int failed = res->stop == MLP_STOP_NUMERIC || res->stop == MLP_STOP_DIVERGED ||
+                       f->comm != MLP_OK;
+    if (opt->patience > 0)
+        memcpy(net->params, f->b.best, f->snap * sizeof *f->b.best);
     else if (failed)
-        memcpy(net->params, b.good, snap * sizeof *b.good);
+        memcpy(net->params, f->b.good, f->snap * sizeof *f->b.good);
     /* the epoch whose weights the network now holds, over its whole history */
-    const size_t kept_here = opt.patience > 0 ? res.best_epoch : res.epochs_run;
-    if (kept_here > 0)
-        net->record.info.kept_epoch = net->record.info.epochs - res.epochs_run + kept_here;
-    if (opt.patience > 0 || failed) net->param_gen++; /* not a step's change: re-read */
-    free_buffers(&b);
-    fit_data_free(&fd);
-    mlp__plan_free(&plan);
-    if (comm != MLP_OK) return comm;
+    const size_t kept = opt->patience > 0 ? res->best_epoch : res->epochs_run;
+    if (kept > 0) net->record.info.kept_epoch = net->record.info.epochs - res->epochs_run + kept;
+    if (opt->patience > 0 || failed) net->param_gen++; /* not a step's change: re-read */
+    free_buffers(&f->b);
+    fit_data_free(&f->fd);
+    mlp__plan_free(&f->plan);
+    if (f->comm != MLP_OK) return f->comm;
 
-    res.loss = h_loss;
-    res.val_loss = n_val > 0 ? h_val : NULL;
-    res.metric = h_metric;
-    res.val_metric = n_val > 0 ? h_vmetric : NULL;
-    res.learning_rate = h_lr;
-    if (result != NULL) mlp__struct_out(result, &res, sizeof res, __func__, "mlp_fit_result");
+    const size_t E = opt->epochs;
+    res->loss = tr->history;
+    res->val_loss = f->n_val > 0 ? tr->history + E : NULL;
+    res->metric = tr->history + 2 * E;
+    res->val_metric = f->n_val > 0 ? tr->history + 3 * E : NULL;
+    res->learning_rate = tr->history + 4 * E;
+    if (result != NULL) mlp__struct_out(result, res, sizeof *res, "mlp_trainer_fit", "mlp_fit_result");
     if (!failed) return MLP_OK;
-    const size_t kept = opt.patience > 0 ? res.best_epoch : res.epochs_run;
-    if (res.stop == MLP_STOP_DIVERGED)
+    if (res->stop == MLP_STOP_DIVERGED)
         return mlp__fail(MLP_ERR_NUMERIC,
                          "mlp_trainer_fit: diverged in epoch %zu: a parameter's magnitude passed "
                          "max_abs_weight (%g); the weights are those after epoch %zu%s",
-                         res.epochs_run + 1, opt.max_abs_weight, kept,
-                         opt.patience > 0 ? " (the best)" : "");
+                         res->epochs_run + 1, opt->max_abs_weight, kept,
+                         opt->patience > 0 ? " (the best)" : "");
     return mlp__fail(MLP_ERR_NUMERIC,
                      "mlp_trainer_fit: the loss is not finite in epoch %zu; the weights are "
                      "those after epoch %zu%s",
-                     res.epochs_run + 1, kept, opt.patience > 0 ? " (the best)" : "");
+                     res->epochs_run + 1, kept, opt->patience > 0 ? " (the best)" : "");
+}
+
+mlp_status mlp_trainer_fit(mlp_trainer *tr, mlp_fit_result *result, const mlp_dataset *train,
+                           const mlp_fit_options *options)
+{
+    fit_run f;
+    mlp_status s = fit_begin(&f, tr, result, train, options);
+    if (s != MLP_OK) return s;
+    for (size_t epoch = 1; epoch <= f.opt.epochs; epoch++) {
+        mlp__trainer_update_lr(tr);
+        /* The order of an epoch depends only on the seed and the trainer's epoch
+         * count, so training resumed from a checkpoint shuffles as an uninterrupted
+         * run would: a generator started at seed + epoch * (an odd constant). */
+        const uint64_t rng = f.opt.seed + (uint64_t)(tr->epochs_done + 1) * 0xD1B54A32D192ED03ull;
+        double lsum = 0.0, msum = 0.0;
+        s = f.plan.S > 0 ? mlp__shard_epoch(tr, &f.plan, &f.b, &f.fd.tv, f.reorder, rng, &lsum,
+                                            &msum, &f.comm)
+                         : plain_epoch(&f, epoch, rng, &lsum, &msum);
+        if (f.comm != MLP_OK) break;
+        mlp_epoch_report rep = {.struct_size = sizeof rep,
+                                .epoch = epoch,
+                                .loss = lsum / (double)f.n_train,
+                                .val_loss = NAN,
+                                .metric = msum / (double)f.n_train,
+                                .val_metric = NAN,
+                                .learning_rate = tr->lr};
+        if (s == MLP_OK && f.n_val > 0) {
+            if (f.plan.S > 0)
+                mlp__shard_evaluate(tr, &f.plan, &rep.val_loss, &rep.val_metric, &f.comm);
+            else
+                evaluate(tr, &rep.val_loss, &rep.val_metric, &f.fd.vv);
+        }
+        if (f.comm != MLP_OK || !epoch_end(&f, epoch, s, &rep)) break;
+    }
+    mlp__trainer_update_lr(tr); /* the rate of the next epoch */
+    return fit_end(&f, result);
 }

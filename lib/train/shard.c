@@ -497,3 +497,14 @@ mlp_status mlp__reducer_in(mlp_reducer *r, const mlp_reducer *given)
               r->shard, r->shards, MLP__SHARDS_MAX);
     return MLP_OK;
 }
+
+mlp_status mlp__shard_epoch(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_buffers *b,
+                            const mlp_dataset *tv, int reorder, uint64_t rng, double *lsum,
+                            double *msum, mlp_status *comm)
+{
+    mlp__plan_order(p, b->perm, reorder, rng);
+    mlp_status s = MLP_OK;
+    for (size_t i = 0; i < p->steps && s == MLP_OK; i++)
+        s = mlp__shard_step(tr, p, b, tv, i, lsum, msum, comm);
+    return s;
+}

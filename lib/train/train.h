@@ -90,6 +90,10 @@ void mlp__plan_order(const mlp__shard_plan *p, size_t *perm, int shuffle, uint64
 mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_buffers *b,
                            const mlp_dataset *tv, size_t i, double *lsum, double *msum,
                            mlp_status *comm);
+/* One epoch of a sharded fit: its order (the same in every process), then its steps. */
+mlp_status mlp__shard_epoch(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_buffers *b,
+                            const mlp_dataset *tv, int reorder, uint64_t rng, double *lsum,
+                            double *msum, mlp_status *comm);
 mlp_status mlp__shard_evaluate(mlp_trainer *tr, mlp__shard_plan *p, double *loss, double *metric,
                                mlp_status *comm);
 /* Every process's status, agreed: the first failure of any, or MLP_OK. */
