@@ -579,7 +579,7 @@ typedef struct mlp__optimizer_kind {
     mlp_status (*restored)(mlp_trainer *tr, const char *fn);
 } mlp__optimizer_kind;
 
-/* A checkpoint's trainer, from its file (lib/io/io.c) into a trainer made for its
+/* A checkpoint's trainer, from its file (lib/io/read.c) into a trainer made for its
  * network, loss and optimizer (lib/train/trainer.c): the counters here; the state,
  * history and second-order counters decoded by the caller into the buffers that
  * mlp__trainer_buffers hands out, before mlp__trainer_restore checks them all. */

@@ -1,6 +1,6 @@
-/* Save and load: networks and training checkpoints in one little-endian binary
- * format (README.md, "File format"), written atomically, read with every field
- * validated before anything is allocated. */
+/* Load: networks and training checkpoints, every field validated before anything is
+ * allocated; a checkpoint's optimizer state is then checked by its optimizer
+ * (mlp__trainer_restore). */
 #define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fstat */
 
 #include <errno.h>
@@ -14,351 +14,8 @@
 
 #include <zlib.h>
 
-#include "../mlp_internal.h"
+#include "format.h"
 #include "outfile.h"
-
-static const unsigned char magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
-/* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the
- * learning-rate schedule, checkpoints the schedule's state. Version 3 (libmlp 1.1):
- * the optimizer block gained the second-order settings, checkpoints their state.
- * Version 4 (libmlp 1.2): the preprocessing block. Version 5 (libmlp 1.5): the epoch
- * whose weights the network holds and the validation loss of every epoch. Version 6
- * (libmlp 1.7): each layer record adds its kind and the values its kind keeps (a layer
- * normalization's epsilon); written only for a network with a layer that is not
- * dense, so that the files of dense networks stay readable by 1.5 and 1.6.
- * Every version is read. */
-enum { FORMAT_VERSION = 6, CONTENTS_NETWORK = 1, CONTENTS_CHECKPOINT = 2 };
-/* Values a layer record of version 6 may hold. */
-enum { MAX_LAYER_VALUES = 16 };
-enum { HEADER_BYTES = 40, VERSION_BYTES = 16 };
-/* The optimizer block: reals, then (version 2 on) counts, by version. */
-enum { N_OPT_REALS_V1 = 11, N_OPT_REALS_V2 = 14, N_OPT_COUNTS_V2 = 3 };
-enum { N_OPT_REALS = 17, N_OPT_COUNTS = 6 };
-
-/* ---- writing ------------------------------------------------------------------ */
-
-/* Bytes go to a buffer in memory (p), or through a staging buffer to a file
- * descriptor (fd >= 0) with a running CRC-32, or nowhere (counting only). */
-typedef struct writer {
-    unsigned char *p;
-    size_t n;          /* bytes put so far */
-    int fd;            /* -1: not writing to a file */
-    unsigned char *stage;
-    size_t staged;
-    uLong crc;
-    int err;           /* errno of the first failed write; 0 */
-} writer;
-
-enum { STAGE_BYTES = 1 << 16 };
-
-static int write_all(int fd, const unsigned char *buf, size_t len);
-
-static void flush_stage(writer *w)
-{
-    if (w->staged == 0) return;
-    w->crc = crc32_z(w->crc, w->stage, w->staged);
-    if (w->err == 0 && write_all(w->fd, w->stage, w->staged) != 0) w->err = errno;
-    w->staged = 0;
-}
-
-static void put_bytes(writer *w, const void *src, size_t len)
-{
-    if (w->p != NULL) memcpy(w->p + w->n, src, len);
-    if (w->fd >= 0) {
-        const unsigned char *b = src;
-        while (len > 0) {
-            const size_t k = STAGE_BYTES - w->staged < len ? STAGE_BYTES - w->staged : len;
-            memcpy(w->stage + w->staged, b, k);
-            w->staged += k;
-            w->n += k;
-            b += k;
-            len -= k;
-            if (w->staged == STAGE_BYTES) flush_stage(w);
-        }
-        return;
-    }
-    w->n += len;
-}
-
-static void put_u32(writer *w, uint32_t v)
-{
-    unsigned char b[4];
-    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
-    put_bytes(w, b, 4);
-}
-
-static void put_u64(writer *w, uint64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
-    put_bytes(w, b, 8);
-}
-
-/* IEEE-754 binary64, its bits in little-endian order whatever the host's. */
-static void put_f64(writer *w, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    put_u64(w, bits);
-}
-
-static void put_f64s(writer *w, const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) put_f64(w, v[i]);
-}
-
-static void put_optimizer(writer *w, const mlp_optimizer *o)
-{
-    put_u32(w, (uint32_t)o->kind);
-    put_u32(w, (uint32_t)o->schedule);
-    const double v[N_OPT_REALS] = {
-        o->learning_rate,    o->momentum,        o->beta1,           o->beta2,
-        o->epsilon,          o->weight_decay,    o->rprop_increase,  o->rprop_decrease,
-        o->rprop_delta_init, o->rprop_delta_min, o->rprop_delta_max, o->schedule_factor,
-        o->schedule_min_lr,  o->schedule_min_delta, o->tolerance_grad, o->tolerance_change,
-        o->lm_damping};
-    put_f64s(w, v, N_OPT_REALS);
-    put_u64(w, o->schedule_step_epochs);
-    put_u64(w, o->schedule_cosine_epochs);
-    put_u64(w, o->schedule_patience);
-    put_u64(w, o->lbfgs_history);
-    put_u64(w, o->max_line_search);
-    put_u64(w, o->lm_memory_budget);
-}
-
-/* Preprocessing flags (format 4). */
-enum { PREP_IN_SCALE = 1, PREP_OUT_SCALE = 2, PREP_NAMES = 4, PREP_CLASSES = 8, PREP_ALL = 15 };
-
-static void put_str(writer *w, const char *str)
-{
-    const size_t len = strlen(str);
-    put_u32(w, (uint32_t)len);
-    put_bytes(w, str, len);
-}
-
-/* The preprocessing block: flags, methods, then each part that is present. */
-static void put_prep(writer *w, const mlp_net *net)
-{
-    const mlp__prep *p = &net->prep;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    const uint32_t flags = (p->in_shift != NULL ? PREP_IN_SCALE : 0) |
-                           (p->out_shift != NULL ? PREP_OUT_SCALE : 0) |
-                           (p->in_names != NULL ? PREP_NAMES : 0) |
-                           (p->n_classes > 0 ? PREP_CLASSES : 0);
-    put_u32(w, flags);
-    put_u32(w, (uint32_t)p->in_method | (uint32_t)p->out_method << 8);
-    if (flags & PREP_IN_SCALE) {
-        put_f64s(w, p->in_shift, in);
-        put_f64s(w, p->in_scale, in);
-    }
-    if (flags & PREP_OUT_SCALE) {
-        put_f64s(w, p->out_shift, k);
-        put_f64s(w, p->out_scale, k);
-    }
-    if (flags & PREP_NAMES) {
-        put_u64(w, p->n_targets);
-        for (size_t i = 0; i < in; i++) put_str(w, p->in_names[i]);
-        for (size_t i = 0; i < p->n_targets; i++) put_str(w, p->out_names[i]);
-    }
-    if (flags & PREP_CLASSES) {
-        put_u64(w, p->n_classes);
-        for (size_t i = 0; i < p->n_classes; i++) put_str(w, p->classes[i]);
-    }
-}
-
-/* The version a network's file is written in: 6 when a layer needs its record, else 5. */
-static uint32_t version_for(const mlp_net *net)
-{
-    for (size_t l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind != MLP_LAYER_DENSE) return 6;
-    return 5;
-}
-
-/* The whole file but its checksum; with w->p == NULL it only measures. */
-static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint64_t total)
-{
-    const mlp_record *r = &net->record;
-    const uint32_t format = version_for(net);
-    put_bytes(w, magic, sizeof magic);
-    put_u32(w, format);
-    put_u32(w, tr != NULL ? CONTENTS_CHECKPOINT : CONTENTS_NETWORK);
-    put_u64(w, total);
-    char version[VERSION_BYTES] = {0};
-    snprintf(version, sizeof version, "%s", MLP_VERSION_STRING); /* the writer's version */
-    put_bytes(w, version, sizeof version);
-
-    put_u64(w, net->n_inputs);
-    put_u64(w, net->n_layers);
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const mlp_layer *L = &net->layers[l];
-        put_u64(w, L->out);
-        put_u32(w, (uint32_t)L->act);
-        put_u32(w, (uint32_t)L->has_bias);
-        if (format < 6) continue;
-        double v[MAX_LAYER_VALUES];
-        put_u32(w, (uint32_t)L->kind);
-        put_u32(w, (uint32_t)L->type->n_values);
-        if (L->type->n_values > 0) L->type->values_out(L, v);
-        put_f64s(w, v, L->type->n_values);
-    }
-    put_u64(w, net->n_params);
-    put_f64s(w, net->params, net->n_params);
-    if (format >= 6) { /* the running state (batch normalizations') */
-        put_u64(w, net->n_state);
-        put_f64s(w, net->state, net->n_state);
-    }
-
-    put_u32(w, (uint32_t)(r->info.trained != 0));
-    put_u32(w, (uint32_t)r->info.loss);
-    put_u64(w, r->info.seed);
-    put_u64(w, r->info.batch_size);
-    put_u64(w, r->info.epochs);
-    put_optimizer(w, &r->opt);
-    put_f64s(w, r->history, r->info.epochs);
-    put_prep(w, net);
-    put_u64(w, r->info.kept_epoch);
-    put_f64s(w, r->val_history, r->info.epochs);
-
-    if (tr != NULL) {
-        put_u32(w, (uint32_t)tr->loss);
-        put_u32(w, 0);
-        put_optimizer(w, &tr->opt);
-        put_u64(w, tr->t);
-        put_u64(w, tr->epochs_done);
-        put_f64(w, tr->plateau_best);
-        put_u64(w, tr->plateau_wait);
-        put_u64(w, tr->plateau_cuts);
-        put_f64s(w, tr->state[0], net->n_params);
-        put_f64s(w, tr->state[1], net->n_params);
-        put_u64(w, tr->hist_blocks);
-        put_f64s(w, tr->hist, tr->hist_blocks * net->n_params);
-        put_f64s(w, tr->so, 2);
-    }
-}
-
-/* Serialize into a new buffer of *size bytes, checksum included. */
-static size_t file_size(const mlp_net *net, const mlp_trainer *tr)
-{
-    writer count = {NULL, 0, -1, NULL, 0, 0, 0};
-    serialize(&count, net, tr, 0);
-    return count.n + 4;
-}
-
-static mlp_status to_buffer(const mlp_net *net, const mlp_trainer *tr, unsigned char *buf,
-                            size_t capacity, size_t *size, const char *fn)
-{
-    const size_t total = file_size(net, tr);
-    *size = total;
-    if (buf == NULL) return MLP_OK;
-    MLP_CHECK(capacity >= total, MLP_ERR_SHAPE, "%s: the model takes %zu bytes, the buffer has %zu",
-              fn, total, capacity);
-    writer w = {buf, 0, -1, NULL, 0, 0, 0};
-    serialize(&w, net, tr, total);
-    const uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), buf, w.n);
-    put_u32(&w, crc);
-    return MLP_OK;
-}
-
-/* A file is only written for finite parameters (and optimizer state): the loader
- * refuses anything else, so saving it would write a file that cannot be read. */
-static mlp_status check_saveable(const mlp_net *net, const mlp_trainer *tr, const char *fn)
-{
-    MLP_CHECK(mlp__all_finite(net->params, net->n_params + net->n_state), MLP_ERR_NUMERIC,
-              "%s: the network holds NaN or infinite parameters; nothing written", fn);
-    MLP_CHECK(tr == NULL || (mlp__all_finite(tr->state[0], net->n_params) &&
-                             mlp__all_finite(tr->state[1], net->n_params)),
-              MLP_ERR_NUMERIC,
-              "%s: the optimizer state holds NaN or infinity; nothing written", fn);
-    return MLP_OK;
-}
-
-mlp_status mlp__trainer_save_buffer(const mlp_trainer *tr, void *buf, size_t capacity,
-                                    size_t *size)
-{
-    MLP_CHECK_PTR(tr);
-    MLP_CHECK_PTR(size);
-    mlp_status s = check_saveable(tr->net, tr, "mlp_trainer_save");
-    if (s != MLP_OK) return s;
-    return to_buffer(tr->net, tr, buf, capacity, size, "mlp_trainer_save");
-}
-
-mlp_status mlp_net_save_buffer(const mlp_net *net, void *buf, size_t capacity, size_t *size)
-{
-    MLP_CHECK_PTR(net);
-    MLP_CHECK_PTR(size);
-    mlp_status s = check_saveable(net, NULL, __func__);
-    if (s != MLP_OK) return s;
-    return to_buffer(net, NULL, buf, capacity, size, __func__);
-}
-
-/* Write all of buf to fd, through short writes and interruptions. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-    while (len > 0) {
-        const ssize_t k = write(fd, buf, len);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        buf += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
-/* Stream the file into the temporary file of an mlp__outfile (CRC computed on the
- * way, so the model is never copied in memory) and rename it over the target. Any
- * failure removes the temporary file and leaves the target alone. */
-static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const char *path,
-                              const char *fn)
-{
-    MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
-              fn);
-    mlp_status s = check_saveable(net, tr, fn);
-    if (s != MLP_OK) return s;
-    unsigned char *stage = malloc(STAGE_BYTES);
-    MLP_CHECK(stage != NULL, MLP_ERR_NOMEM, "%s: cannot allocate the write buffer", fn);
-    mlp__outfile o;
-    int failed = mlp__outfile_open(&o, path);
-    if (!failed) {
-        writer w = {NULL, 0, o.fd, stage, 0, crc32_z(0L, Z_NULL, 0), 0};
-        serialize(&w, net, tr, file_size(net, tr));
-        flush_stage(&w); /* the CRC now covers every byte before it */
-        const uint32_t crc = (uint32_t)w.crc;
-        w.crc = 0;
-        put_u32(&w, crc);
-        flush_stage(&w);
-        if (w.err != 0) {
-            s = mlp__fail(MLP_ERR_IO, "%s: cannot write %s (%s); %s is unchanged", fn, o.tmp,
-                          strerror(w.err), path);
-            mlp__outfile_abort(&o);
-            free(stage);
-            return s;
-        }
-        failed = mlp__outfile_commit(&o);
-    }
-    free(stage);
-    if (failed) {
-        s = o.msg == NULL || o.nomem
-                ? mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate a path", fn)
-                : mlp__fail(MLP_ERR_IO, "%s: %s", fn, o.msg);
-        mlp__outfile_abort(&o);
-        return s;
-    }
-    return MLP_OK;
-}
-
-mlp_status mlp_net_save(const mlp_net *net, const char *path)
-{
-    MLP_CHECK_PTR(net);
-    return save_atomic(net, NULL, path, __func__);
-}
-
-mlp_status mlp_trainer_save(const mlp_trainer *trainer, const char *path)
-{
-    MLP_CHECK_PTR(trainer);
-    return save_atomic(trainer->net, trainer, path, __func__);
-}
 
 /* ---- reading ------------------------------------------------------------------ */
 
@@ -448,12 +105,12 @@ static mlp_status get_optimizer(reader *r, mlp_optimizer *o, uint32_t version, i
                   (version > 1 || schedule == MLP_SCHEDULE_CONSTANT),
               MLP_ERR_FORMAT, "%s: %s: unknown schedule %u", r->fn, what, (unsigned)schedule);
     const size_t reals =
-        version > 2 ? N_OPT_REALS : version > 1 ? N_OPT_REALS_V2 : N_OPT_REALS_V1;
-    const size_t counts = version > 2 ? N_OPT_COUNTS : version > 1 ? N_OPT_COUNTS_V2 : 0;
+        version > 2 ? MLP__N_OPT_REALS : version > 1 ? MLP__N_OPT_REALS_V2 : MLP__N_OPT_REALS_V1;
+    const size_t counts = version > 2 ? MLP__N_OPT_COUNTS : version > 1 ? MLP__N_OPT_COUNTS_V2 : 0;
     NEED(r, 8 * (reals + counts), what);
-    double v[N_OPT_REALS];
+    double v[MLP__N_OPT_REALS];
     get_f64s(r, v, reals);
-    uint64_t c[N_OPT_COUNTS] = {0, 0, 0};
+    uint64_t c[MLP__N_OPT_COUNTS] = {0, 0, 0};
     for (size_t i = 0; i < counts; i++) get_u64(r, &c[i], what);
     if (trained) {
         mlp__optimizer_defaults(o, (mlp_optimizer_kind)kind);
@@ -527,7 +184,7 @@ static mlp_status get_layer(reader *r, uint32_t version, size_t l, size_t in,
               "%s: layer %zu (%s) holds %u values, its kind keeps %zu", r->fn, l, k->name,
               (unsigned)n_values, k->n_values);
     if (n_values > 0) {
-        double v[MAX_LAYER_VALUES];
+        double v[MLP__MAX_LAYER_VALUES];
         s = check_f64s(r, n_values, "a layer's values");
         if (s != MLP_OK) return s;
         get_f64s(r, v, n_values);
@@ -550,7 +207,7 @@ static size_t running_of(const mlp_layer_spec *spec, size_t out)
 typedef struct parsed {
     uint32_t format; /* the format version */
     uint32_t contents;
-    char version[VERSION_BYTES];
+    char version[MLP__VERSION_BYTES];
     size_t n_inputs, n_layers;
     const unsigned char *layers;  /* n_layers records (get_layer), validated */
     size_t layers_len;            /* their bytes */
@@ -680,25 +337,25 @@ static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
     if (s == MLP_OK) s = get_u32(r, &methods, "the preprocessing");
     if (s != MLP_OK) return s;
     const uint32_t in_m = methods & 0xFF, out_m = methods >> 8;
-    MLP_CHECK((flags & ~(uint32_t)PREP_ALL) == 0 && in_m <= MLP_SCALE_MINMAX &&
-                  out_m <= MLP_SCALE_MINMAX && ((flags & PREP_IN_SCALE) != 0) == (in_m != 0) &&
-                  ((flags & PREP_OUT_SCALE) != 0) == (out_m != 0),
+    MLP_CHECK((flags & ~(uint32_t)MLP__PREP_ALL) == 0 && in_m <= MLP_SCALE_MINMAX &&
+                  out_m <= MLP_SCALE_MINMAX && ((flags & MLP__PREP_IN_SCALE) != 0) == (in_m != 0) &&
+                  ((flags & MLP__PREP_OUT_SCALE) != 0) == (out_m != 0),
               MLP_ERR_FORMAT, "%s: preprocessing flags %u, methods %u", fn, (unsigned)flags,
               (unsigned)methods);
     if (p != NULL) {
         p->in_method = (int)in_m;
         p->out_method = (int)out_m;
     }
-    if (flags & PREP_IN_SCALE)
+    if (flags & MLP__PREP_IN_SCALE)
         s = get_scaling(r, p ? &p->in_shift : NULL, p ? &p->in_scale : NULL, f->n_inputs,
                         "the input scaling");
-    if (s == MLP_OK && (flags & PREP_OUT_SCALE)) {
+    if (s == MLP_OK && (flags & MLP__PREP_OUT_SCALE)) {
         MLP_CHECK(f->out_act != MLP_ACT_SOFTMAX, MLP_ERR_FORMAT,
                   "%s: a softmax output with target scaling", fn);
         s = get_scaling(r, p ? &p->out_shift : NULL, p ? &p->out_scale : NULL, f->n_outputs,
                         "the target scaling");
     }
-    if (s == MLP_OK && (flags & PREP_NAMES)) {
+    if (s == MLP_OK && (flags & MLP__PREP_NAMES)) {
         size_t nt = 0;
         s = get_count(r, 0, f->n_outputs, &nt, "the target column count");
         if (s == MLP_OK) {
@@ -710,7 +367,7 @@ static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
             s = get_strs(r, p ? &p->out_names : NULL, nt, "a target column's name");
         }
     }
-    if (s == MLP_OK && (flags & PREP_CLASSES)) {
+    if (s == MLP_OK && (flags & MLP__PREP_CLASSES)) {
         size_t nc = 0;
         s = get_count(r, 2, MLP_MAX_DIM, &nc, "the class count");
         if (s == MLP_OK)
@@ -734,11 +391,11 @@ static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
 
 static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const char *fn)
 {
-    MLP_CHECK(size >= HEADER_BYTES + 4, MLP_ERR_FORMAT, "%s: %zu bytes is too short for a model",
+    MLP_CHECK(size >= MLP__HEADER_BYTES + 4, MLP_ERR_FORMAT, "%s: %zu bytes is too short for a model",
               fn, size);
-    MLP_CHECK(memcmp(buf, magic, sizeof magic) == 0, MLP_ERR_FORMAT,
+    MLP_CHECK(memcmp(buf, mlp__magic, sizeof mlp__magic) == 0, MLP_ERR_FORMAT,
               "%s: not a libmlp model (bad magic)", fn);
-    reader r = {buf + sizeof magic, size - sizeof magic - 4, fn};
+    reader r = {buf + sizeof mlp__magic, size - sizeof mlp__magic - 4, fn};
     uint32_t version = 0, stored_crc = 0;
     uint64_t total = 0;
     mlp_status s = get_u32(&r, &f->format, "the header");
@@ -746,10 +403,10 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
     if (s == MLP_OK) s = get_u32(&r, &f->contents, "the header");
     if (s == MLP_OK) s = get_u64(&r, &total, "the header");
     if (s != MLP_OK) return s;
-    MLP_CHECK(version >= 1 && version <= FORMAT_VERSION, MLP_ERR_FORMAT,
+    MLP_CHECK(version >= 1 && version <= MLP__FORMAT_VERSION, MLP_ERR_FORMAT,
               "%s: format version %u, this library reads versions 1 to %d", fn, (unsigned)version,
-              FORMAT_VERSION);
-    MLP_CHECK(f->contents == CONTENTS_NETWORK || f->contents == CONTENTS_CHECKPOINT,
+              MLP__FORMAT_VERSION);
+    MLP_CHECK(f->contents == MLP__CONTENTS_NETWORK || f->contents == MLP__CONTENTS_CHECKPOINT,
               MLP_ERR_FORMAT, "%s: unknown contents %u", fn, (unsigned)f->contents);
     MLP_CHECK(total == size, MLP_ERR_FORMAT,
               "%s: the header says %llu bytes, there are %zu (truncated or extended)", fn,
@@ -760,12 +417,12 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
               "%s: checksum mismatch (stored %08x, computed %08x): the file is corrupted", fn,
               (unsigned)stored_crc, (unsigned)crc);
 
-    NEED(&r, VERSION_BYTES, "the header");
-    memcpy(f->version, r.p, VERSION_BYTES);
-    MLP_CHECK(memchr(f->version, '\0', VERSION_BYTES) != NULL, MLP_ERR_FORMAT,
+    NEED(&r, MLP__VERSION_BYTES, "the header");
+    memcpy(f->version, r.p, MLP__VERSION_BYTES);
+    MLP_CHECK(memchr(f->version, '\0', MLP__VERSION_BYTES) != NULL, MLP_ERR_FORMAT,
               "%s: the library version field is not a string", fn);
-    r.p += VERSION_BYTES;
-    r.left -= VERSION_BYTES;
+    r.p += MLP__VERSION_BYTES;
+    r.left -= MLP__VERSION_BYTES;
 
     /* Layers: every count bounded, the parameter count recomputed without overflow
      * and compared with both the stored count and the bytes actually present. */
@@ -820,7 +477,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
               "%s: provenance: trained flag %u, loss %u", fn, (unsigned)trained, (unsigned)loss);
     memset(&f->info, 0, sizeof f->info);
     f->info.struct_size = sizeof f->info;
-    memcpy(f->info.library_version, f->version, VERSION_BYTES);
+    memcpy(f->info.library_version, f->version, MLP__VERSION_BYTES);
     f->info.trained = (int)trained;
     f->info.loss = (mlp_loss)loss;
     uint64_t seed = 0;
@@ -853,7 +510,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         get_f64s(&r, NULL, f->info.epochs);
     }
 
-    if (f->contents == CONTENTS_CHECKPOINT) {
+    if (f->contents == MLP__CONTENTS_CHECKPOINT) {
         uint32_t tloss = 0, reserved = 0;
         s = get_u32(&r, &tloss, "the trainer");
         if (s == MLP_OK) s = get_u32(&r, &reserved, "the trainer");
@@ -982,7 +639,7 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
 {
     parsed pf, *f = &pf;
     mlp_status s = parse(f, buf, size, fn);
-    if (s == MLP_OK && f->contents != CONTENTS_CHECKPOINT)
+    if (s == MLP_OK && f->contents != MLP__CONTENTS_CHECKPOINT)
         s = mlp__fail(MLP_ERR_FORMAT, "%s: the file holds a network, not a training checkpoint",
                       fn);
     mlp_net *n = NULL;
@@ -1059,7 +716,7 @@ static mlp_status read_file(const char *path, unsigned char **buf, size_t *size,
     if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     /* Before allocating for the whole file, its header must name this very size. */
     const size_t len = (size_t)st.st_size;
-    unsigned char head[HEADER_BYTES];
+    unsigned char head[MLP__HEADER_BYTES];
     const ssize_t head_len = read_all(fd, head, sizeof head);
     if (head_len < 0) {
         const int err = errno;
@@ -1067,7 +724,7 @@ static mlp_status read_file(const char *path, unsigned char **buf, size_t *size,
         return mlp__fail(MLP_ERR_IO, "%s: cannot read %s: %s", fn, path, strerror(err));
     }
     uint64_t total = 0;
-    const int whole = (size_t)head_len == sizeof head && memcmp(head, magic, sizeof magic) == 0;
+    const int whole = (size_t)head_len == sizeof head && memcmp(head, mlp__magic, sizeof mlp__magic) == 0;
     for (int i = 0; i < 8 && whole; i++) total |= (uint64_t)head[16 + i] << (8 * i);
     if (!whole || total != len) {
         close(fd);
@@ -1145,3 +802,4 @@ mlp_status mlp_trainer_load(mlp_trainer **trainer, mlp_net **net, const char *pa
     free(buf);
     return s;
 }
+

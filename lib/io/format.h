@@ -1,0 +1,29 @@
+/* The model format's constants, shared by its writer (write.c) and its reader
+ * (read.c): docs/format.md describes the bytes. */
+#ifndef MLP_IO_FORMAT_H
+#define MLP_IO_FORMAT_H
+
+#include "../mlp_internal.h"
+
+static const unsigned char mlp__magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
+/* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the
+ * learning-rate schedule, checkpoints the schedule's state. Version 3 (libmlp 1.1):
+ * the optimizer block gained the second-order settings, checkpoints their state.
+ * Version 4 (libmlp 1.2): the preprocessing block. Version 5 (libmlp 1.5): the epoch
+ * whose weights the network holds and the validation loss of every epoch. Version 6
+ * (libmlp 1.7): each layer record adds its kind and the values its kind keeps (a layer
+ * normalization's epsilon); written only for a network with a layer that is not
+ * dense, so that the files of dense networks stay readable by 1.5 and 1.6.
+ * Every version is read. */
+enum { MLP__FORMAT_VERSION = 6, MLP__CONTENTS_NETWORK = 1, MLP__CONTENTS_CHECKPOINT = 2 };
+/* Values a layer record of version 6 may hold. */
+enum { MLP__MAX_LAYER_VALUES = 16 };
+enum { MLP__HEADER_BYTES = 40, MLP__VERSION_BYTES = 16 };
+/* The optimizer block: reals, then (version 2 on) counts, by version. */
+enum { MLP__N_OPT_REALS_V1 = 11, MLP__N_OPT_REALS_V2 = 14, MLP__N_OPT_COUNTS_V2 = 3 };
+enum { MLP__N_OPT_REALS = 17, MLP__N_OPT_COUNTS = 6 };
+
+/* Preprocessing flags (format 4). */
+enum { MLP__PREP_IN_SCALE = 1, MLP__PREP_OUT_SCALE = 2, MLP__PREP_NAMES = 4, MLP__PREP_CLASSES = 8, MLP__PREP_ALL = 15 };
+
+#endif
