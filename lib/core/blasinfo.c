@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "core.h"
 
 #ifndef MLP_CBLAS_PROVIDER
 #define MLP_CBLAS_PROVIDER "cblas"

@@ -43,7 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "core.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

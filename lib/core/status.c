@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "core.h"
 
 static _Thread_local char detail[MLP__DETAIL_BYTES];
 

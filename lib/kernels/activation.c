@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "kernels.h"
 
 /* Chunks of this many values go through a vectorized pass into a stack buffer:
  * two kilobytes, in L1 with the data they combine with. */

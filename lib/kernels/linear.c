@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "kernels.h"
 
 static mlp_status check_dims(size_t n, size_t d, const char *fn)
 {

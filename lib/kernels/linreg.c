@@ -6,7 +6,7 @@
 
 #include <lapacke.h>
 
-#include "../mlp_internal.h"
+#include "kernels.h"
 
 mlp_status mlp_linreg(double *coef, double *intercept, const double *x, const double *y,
                       size_t n, size_t d)

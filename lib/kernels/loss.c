@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "kernels.h"
 
 mlp_status mlp_loss_error(double *err, const double *pred, const double *target, size_t n)
 {
@@ -216,24 +216,5 @@ mlp_status mlp_loss_from_name(mlp_loss *loss, const char *name)
     const int k = mlp__name_index(kinds, sizeof kinds / sizeof kinds[0], sizeof kinds[0], name, __func__, "loss");
     if (k < 0) return MLP_ERR_INVALID_ARG;
     *loss = (mlp_loss)k;
-    return MLP_OK;
-}
-
-mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
-{
-    const mlp__loss_kind *k = mlp__loss(loss);
-    MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "%s: unknown loss %d", fn, (int)loss);
-    const mlp_layer *out = &net->layers[net->n_layers - 1];
-    MLP_CHECK(k->output_act < 0 || (int)out->act == k->output_act, MLP_ERR_INVALID_ARG,
-              "%s: %s needs a %s output layer, this one is %s", fn, k->name,
-              mlp_activation_name((mlp_activation)k->output_act), mlp_activation_name(out->act));
-    MLP_CHECK(out->act != MLP_ACT_SOFTMAX || out->out >= 2, MLP_ERR_INVALID_ARG,
-              "%s: a softmax over one output node is 1 whatever its input: %s could not train "
-              "it (use a sigmoid)",
-              fn, k->name);
-    MLP_CHECK(out->out >= k->min_outputs, MLP_ERR_INVALID_ARG,
-              "%s: %s needs %zu output nodes or more, this network has %zu (a %s over one "
-              "node is constant: use binary_crossentropy with a sigmoid output)",
-              fn, k->name, k->min_outputs, out->out, mlp_activation_name(out->act));
     return MLP_OK;
 }

@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #endif
 
-#include "../mlp_internal.h"
+#include "kernels.h"
 
 #define MAGNITUDE UINT64_C(0x7fffffffffffffff)
 #define INF_BITS UINT64_C(0x7ff0000000000000)

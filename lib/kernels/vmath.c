@@ -15,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "kernels.h"
 
 /* Scalar definitions: the reference, and the path without AVX2 or libmvec. */
 static inline double s_sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 /* The checks shared by mlp_net_gradient and mlp_net_gradient_check. */
 static mlp_status check_batch(const mlp_net *net, const mlp_workspace *ws, mlp_loss loss,

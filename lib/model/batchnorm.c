@@ -21,7 +21,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 static mlp_status bn_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                            size_t *out, size_t *np, mlp_status bad, const char *fn)

@@ -14,7 +14,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 #define SMALL_LAYER MLP__SMALL_LAYER
 

@@ -10,7 +10,7 @@
  * pass. */
 #include <math.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 static mlp_status drop_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                              size_t *out, size_t *np, mlp_status bad, const char *fn)

@@ -5,7 +5,7 @@
 
 #include <lapacke.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 /* Standard normal by Box-Muller; u1 in (0, 1] so log never sees 0. */
 static double normal(uint64_t *rng)

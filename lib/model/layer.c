@@ -4,7 +4,7 @@
  * fused update, sharded fits, the Levenberg–Marquardt Jacobian). */
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 static const mlp__layer_kind *const kinds[] = {
     [MLP_LAYER_DENSE] = &mlp__dense_layer,

@@ -12,7 +12,7 @@
  * first max_batch·m values, x̂ in the next max_batch·m, r in the last max_batch. */
 #include <math.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 static mlp_status ln_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                            size_t *out, size_t *np, mlp_status bad, const char *fn)

@@ -5,7 +5,7 @@
 
 #include <stdatomic.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 /* Parameter block alignment: one cache line, so BLAS kernels start on a boundary. */
 #define MLP_ALIGN 64
@@ -367,4 +367,25 @@ mlp_status mlp_net_set_bias(mlp_net *net, size_t layer, const double *bias, size
 mlp_status mlp_net_get_bias(const mlp_net *net, size_t layer, double *bias, size_t count)
 {
     return get_slice(net, layer, bias, count, 1, __func__);
+}
+
+/* A loss against the network it trains: the output layer it needs (the loss table,
+ * lib/kernels/loss.c, says which). */
+mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
+{
+    const mlp__loss_kind *k = mlp__loss(loss);
+    MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "%s: unknown loss %d", fn, (int)loss);
+    const mlp_layer *out = &net->layers[net->n_layers - 1];
+    MLP_CHECK(k->output_act < 0 || (int)out->act == k->output_act, MLP_ERR_INVALID_ARG,
+              "%s: %s needs a %s output layer, this one is %s", fn, k->name,
+              mlp_activation_name((mlp_activation)k->output_act), mlp_activation_name(out->act));
+    MLP_CHECK(out->act != MLP_ACT_SOFTMAX || out->out >= 2, MLP_ERR_INVALID_ARG,
+              "%s: a softmax over one output node is 1 whatever its input: %s could not train "
+              "it (use a sigmoid)",
+              fn, k->name);
+    MLP_CHECK(out->out >= k->min_outputs, MLP_ERR_INVALID_ARG,
+              "%s: %s needs %zu output nodes or more, this network has %zu (a %s over one "
+              "node is constant: use binary_crossentropy with a sigmoid output)",
+              fn, k->name, k->min_outputs, out->out, mlp_activation_name(out->act));
+    return MLP_OK;
 }

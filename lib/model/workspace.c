@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 /* Each buffer starts on a 64-byte boundary: 8 doubles. */
 #define ALIGN_DOUBLES 8

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "trainer.h"
 
 /* ---- updates of a segment of the parameter block -------------------------------------
  * Out of place: the new weights go to w1 and the new state to a1 (and b1), from the

@@ -30,7 +30,7 @@
 
 #include <lapacke.h>
 
-#include "../mlp_internal.h"
+#include "trainer.h"
 
 /* ---- shared ----------------------------------------------------------------------- */
 

@@ -1,9 +1,9 @@
-/* The private header of the training part (lib/train/): what its files share. The
- * trainer's own struct and the optimizer tables are the library's (mlp_internal.h). */
+/* What the training files (lib/train/) share among themselves; the trainer's struct
+ * and the optimizer tables, which other parts read too, are in trainer.h. */
 #ifndef MLP_TRAIN_H
 #define MLP_TRAIN_H
 
-#include "../mlp_internal.h"
+#include "trainer.h"
 
 /* ---- steps (step.c) ------------------------------------------------------------------ */
 

@@ -1,0 +1,491 @@
+/* The model's private header (lib/model/): layer kinds, networks, workspaces and the
+ * passes that walk them. Part of lib/mlp_internal.h; never installed. */
+#ifndef MLP_MODEL_H
+#define MLP_MODEL_H
+
+#include "../kernels/kernels.h"
+
+/* ---- layer kinds: one table (lib/model/layer.c), an entry per kind in its own file ------ */
+
+/* The kinds are mlp_layer_kind's values (include/mlp.h); their count, which the table is
+ * checked at compile time to cover: */
+#define MLP__LAYER_KINDS 4
+
+struct mlp__layer_kind;
+
+typedef struct mlp_layer {
+    mlp_layer_kind kind;   /* what it is */
+    const struct mlp__layer_kind *type; /* kind's table entry */
+    size_t in, out;        /* the widths of its input and output rows */
+    mlp_activation act;    /* dense: its nodes' activation (identity for other kinds) */
+    const mlp__activation_kind *ak; /* act's table entry, looked up once */
+    int has_bias;          /* dense: b is there */
+    size_t w_off;          /* where its parameters begin in the block: dense's weights (out,
+                              in) row-major, then its bias */
+    size_t b_off;          /* dense: the bias's offset; meaningless without bias */
+    size_t np;             /* how many parameters it has, from w_off on */
+    size_t s_off, ns;      /* its running state (batch normalization's mean and variance):
+                              where it begins in net->state, and how many values */
+    double epsilon;        /* layer and batch normalization: added to the variance */
+    double rate;           /* dropout: the probability of dropping a value */
+    double momentum;       /* batch normalization: the weight of a batch in the running values */
+} mlp_layer;
+
+/* One block of a layer's parameters: where it lies in the network's block and how
+ * training treats it. */
+typedef struct mlp__param_block {
+    size_t off, count;
+    int decays;            /* weight decay applies (weights), or not (biases, gains) */
+    enum {
+        MLP__BLOCK_ZEROS,  /* 0 when the network is made or initialized (biases) */
+        MLP__BLOCK_ONES,   /* 1 under every initialization (gains) */
+        MLP__BLOCK_DRAWN   /* drawn by the initialization as a (rows, cols) matrix of fan-in
+                              cols and fan-out rows (weights) */
+    } init;
+    size_t rows, cols;     /* MLP__BLOCK_DRAWN: its shape */
+} mlp__param_block;
+
+/* Blocks a layer kind may have at most. */
+#define MLP__MAX_BLOCKS 4
+
+/* What a layer kind is besides its passes (mlp__layer_kind's flags). */
+enum {
+    MLP__KIND_RANDOM = 1, /* a training pass draws random numbers (dropout) */
+    MLP__KIND_BATCH = 2   /* a training pass couples the rows of a batch (batch
+                             normalization): a shard's pass is not the batch's */
+};
+
+/* What a layer kind is: its parameter blocks, its forward pass and its backward pass,
+ * and the fast roads of the dense kind. Every function takes the network and the layer
+ * index; `x` is the network's input (layer 0's input rows). A training pass is one with
+ * ws->training set (mlp__forward with MLP__KEEP_Z): dropouts drop, batch
+ * normalizations take the batch's statistics; any other pass is an inference pass. */
+typedef struct mlp__layer_kind {
+    const char *name;      /* in messages: "a dense layer", "a layer normalization" */
+    unsigned flags;        /* MLP__KIND_ */
+    /* layer l's spec (the library's layout, its activation known valid) against its
+     * input width `in`: *out receives its width, *np its parameter count (at most
+     * `limit`); else `bad` with the detail naming `fn` and the layer */
+    mlp_status (*check)(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                        size_t *out, size_t *np, mlp_status bad, const char *fn);
+    /* the values its file record holds beyond size, activation and bias (format 6): how
+     * many, and they into v / out of v into a spec (which check validates after) */
+    size_t n_values;
+    void (*values_out)(const mlp_layer *L, double *v);
+    void (*values_in)(mlp_layer_spec *spec, const double *v);
+    /* its parameter blocks, in the order they lie in the parameter block: returns their
+     * count (at most MLP__MAX_BLOCKS) */
+    size_t (*blocks)(const mlp_layer *L, mlp__param_block *b);
+    /* the values per row a training pass keeps in ws->z[l] for the backward pass (0:
+     * none; the workspace holds that many); `last`: it is the output layer, whose
+     * pre-activation the losses read */
+    size_t (*kept)(const mlp_layer *L, int last);
+    /* and the values a training pass keeps there besides, whatever the rows (NULL:
+     * none), after the max_batch rows' */
+    size_t (*kept_fixed)(const mlp_layer *L);
+    /* its running state, values the model keeps beside its parameters and saves with
+     * them but no optimizer moves (NULL: none): how many; their values when the network
+     * is made or initialized; whether values read from a file can serve (NULL when
+     * they can, else what is wrong with them, for the loader's message); and the
+     * values a successful step leaves, which the last training pass made (NULL: it
+     * leaves them as they are) */
+    size_t (*n_state)(const mlp_layer *L);
+    void (*state_reset)(const mlp_layer *L, double *state);
+    const char *(*state_refused)(const mlp_layer *L, const double *state);
+    const double *(*state_next)(const mlp_layer *L, const mlp_workspace *ws, size_t l);
+    /* n rows of a_prev (n, in) into ws->act[l] (n, out); with keep_z, what the
+     * backward pass needs besides the output is kept in ws->z[l] */
+    void (*forward)(const mlp_net *net, mlp_workspace *ws, size_t l, const double *a_prev,
+                    size_t n, int keep_z);
+    /* d (n, out), the gradient of the layer's output, made in place the gradient of
+     * what its parameters and input reach through (dense: dZ, through its activation) */
+    void (*backward_output)(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
+                            size_t n);
+    /* from that d (n, out): the gradient of its parameters into g (the parameter block's
+     * layout; NULL: none wanted) and of its input into da_prev (n, in; NULL: none) */
+    void (*backward)(const mlp_net *net, const mlp_workspace *ws, size_t l, double *g,
+                     double *da_prev, const double *d, const double *a_prev, size_t n);
+    /* plain SGD fused: its parameters −= lr·gradient (decay·w for the decaying blocks)
+     * from d and a_prev without storing the gradient; scratch: np doubles, its part of
+     * the gradient block. NULL: the gradient into scratch, then the update
+     * (mlp__layer_sgd_generic) */
+    void (*sgd)(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
+                const double *a_prev, size_t n, double lr, double decay, double *scratch);
+    /* how many of its first parameters' places in the gradient block `sgd` leaves
+     * unused (room for a copy of them set aside before the update: lib/train/step.c); NULL:
+     * none. A kind without it is always checked after its update, never bounded. */
+    size_t (*sgd_spare)(const mlp_layer *L);
+    /* the row of the Jacobian of one output for one input row: the derivative of that
+     * output by each of the layer's parameters, into row (the parameter block's
+     * layout), from d_row (out) and a_prev_row (in) */
+    void (*jacobian_row)(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
+                         double *row, const double *d_row, const double *a_prev_row);
+} mlp__layer_kind;
+
+/* The kinds' entries, each in its kind's file. */
+extern const mlp__layer_kind mlp__dense_layer;
+extern const mlp__layer_kind mlp__layernorm_layer;
+extern const mlp__layer_kind mlp__dropout_layer;
+extern const mlp__layer_kind mlp__batchnorm_layer;
+
+/* Dropout's masks (lib/model/dropout.c): the key of one training step, from the trainer's seed
+ * and the step's number (its step count after it: 1 for the first; 0 for
+ * mlp_net_gradient's). */
+uint64_t mlp__dropout_key(uint64_t seed, uint64_t step);
+
+/* A batch normalization's prediction as one scale and shift per column, from its
+ * running values (lib/model/batchnorm.c): the numbers its inference pass computes with, for
+ * the C export. */
+void mlp__batchnorm_fold(const mlp_net *net, size_t l, double *scale, double *shift);
+
+/* The table entry of `kind`, or NULL for a value the library does not know. */
+const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
+
+/* The first layer whose kind has one of `flags` (MLP__KIND_), or n_layers: none. */
+size_t mlp__layer_with(const mlp_net *net, unsigned flags);
+
+/* Running state (lib/model/layer.c): every layer's values as a new network's; whether the
+ * values the last training pass made for after its step are all finite; and those
+ * values made the network's (after a successful step). */
+void mlp__state_reset(const mlp_net *net, double *state);
+int mlp__state_ready(const mlp_net *net, const mlp_workspace *ws);
+void mlp__state_commit(mlp_net *net, const mlp_workspace *ws);
+
+/* The one check of a layer spec, for mlp_net_create and the loader alike: its kind
+ * and activation known, then its kind's check (see mlp__layer_kind). */
+mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                            size_t *out, size_t *np, mlp_status bad, const char *fn);
+
+/* The one backward pass. From the gradient of the last layer's output (or, with
+ * top_is_z, what backward_output would make of it: the loss's dZ), down through every
+ * layer to the first, each layer's d made by its kind, then its parameter gradient
+ * (into grad) and its input gradient (the next layer's d). What the callers do besides
+ * are hooks, in the order the pass reaches them. */
+typedef struct mlp__backward_plan {
+    double *grad;          /* parameter gradients, the parameter block's layout; NULL: none
+                              (the input gradients alone: plain SGD, the Jacobian) */
+    double *const *d;      /* per layer, (n, out): where its d lives; NULL: pair */
+    double *pair[2];       /* without d: two buffers taken in turn, the last layer's first */
+    int top_is_z;          /* the last layer's d already holds what backward_output makes */
+    /* layer l's d is made: 0 stops the pass there */
+    int (*d_ready)(void *ctx, size_t l, const double *d);
+    /* layer l's parameter gradient is complete (the last layer's first) */
+    void (*grad_ready)(void *ctx, size_t l);
+    void *ctx;
+} mlp__backward_plan;
+
+/* (mlp__backward_pass is defined inline at the end of this header.) */
+
+/* Where a network came from: kept with it, saved and loaded with it. */
+typedef struct mlp_record {
+    mlp_provenance info;   /* version, training settings, epochs */
+    mlp_optimizer opt;     /* the optimizer of the last training; all zero before one */
+    double *history;       /* info.epochs per-epoch training losses, or NULL */
+    double *val_history;   /* info.epochs validation losses (NaN: none that epoch), or NULL */
+    size_t history_cap;    /* of both */
+} mlp_record;
+
+/* What the model does to raw rows before and after the network: input and target
+ * scaling, the columns' names, the class labels. Each part is absent (NULL / 0)
+ * until set; all of it is saved with the network. */
+typedef struct mlp__prep {
+    int in_method, out_method; /* mlp_scaling */
+    double *in_shift, *in_scale;   /* n_inputs each: x' = (x - shift) / scale */
+    double *out_shift, *out_scale; /* n_outputs each: y = y' * scale + shift */
+    char **in_names;               /* n_in_names (= the network's inputs) */
+    size_t n_in_names;
+    char **out_names;              /* n_targets */
+    size_t n_targets;
+    char **classes;                /* n_classes */
+    size_t n_classes;
+} mlp__prep;
+
+void mlp__prep_free(mlp__prep *p);
+
+/* The model's preprocessing on n rows (lib/data/prep.c): inputs (n, n_inputs) scaled into
+ * dst, targets (n, n_outputs) scaled into dst (either may be src), predictions
+ * (n, n_outputs) brought back to the targets' units in place. Each is a copy, or
+ * nothing in place, for a model without that scaling. */
+void mlp__prep_inputs(const mlp_net *net, double *dst, const double *src, size_t n);
+void mlp__prep_targets(const mlp_net *net, double *dst, const double *src, size_t n);
+void mlp__prep_outputs(const mlp_net *net, double *y, size_t n);
+
+/* The longest column name or class label a model keeps. */
+#define MLP__MAX_NAME 65536
+
+/* Whether two of the n strings are equal (none NULL): then 1, and *first < *second
+ * their indices (the pair with the smallest second, then first); 0 when all differ,
+ * and -1 when the memory to tell is lacking. The one rule for class labels, applied
+ * by mlp_net_set_classes and by the loader alike. */
+int mlp__repeated_string(const char *const *s, size_t n, size_t *first, size_t *second);
+
+struct mlp_net {
+    size_t n_inputs;
+    size_t n_layers;
+    size_t n_params;
+    mlp_layer *layers;     /* n_layers */
+    double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ..., then the
+                              running state */
+    size_t n_state;        /* values of running state (batch normalizations'), after the
+                              parameters in the same allocation */
+    double *state;         /* params + n_params */
+    int small;             /* every layer small with a piecewise-linear activation: the
+                              forward pass is mlp__small_net_forward's plain loops */
+    mlp__prep prep;        /* the preprocessing that travels with the model (lib/data/prep.c) */
+    size_t param_gen;      /* counts the changes to params made outside a trainer's step
+                              (set_weights, init, mlp_net_params(), a fit's restore) and by
+                              each trainer: plain SGD re-reads the weights when it moved */
+    mlp_record record;
+    uint64_t shape_id;     /* unique to this network in the process (never reused, unlike
+                              its address): a workspace remembers the last it fitted */
+};
+
+/* A network of this shape, its parameters all 0 (mlp_net_create draws them after;
+ * the loader reads them). */
+mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
+                        size_t n_layers, const char *fn);
+
+/* The draw of mlp_net_init into params (the network's layout); scratch as
+ * init.c sizes it (NULL but for MLP_INIT_ORTHOGONAL). Fails only for MLP_INIT_ORTHOGONAL (LAPACKE). */
+mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,
+                          unsigned long long seed, double *scratch);
+
+/* The seed mlp_net_create draws a new network's weights from. */
+#define MLP__CREATE_SEED 0ull
+
+/* Most layers a network may have: more is a caller's mistake or a hostile file. */
+#define MLP_MAX_LAYERS 4096
+
+/* ---- workspaces and passes ---------------------------------------------------------- */
+
+struct mlp_workspace {
+    size_t max_batch;
+    size_t n_inputs;
+    size_t n_layers;
+    size_t *sizes;         /* n_layers output sizes, the shape this workspace serves */
+    mlp_layer_kind *kinds; /* n_layers kinds: what each layer's kept buffer is sized for */
+    double **act;          /* n_layers buffers, each (max_batch, sizes[l]) row-major */
+    double **z;            /* n_layers pre-activation buffers (max_batch, sizes[l]), kept by
+                              training passes: for hidden layers whose activation needs it
+                              (NULL for the others), and always for the output layer */
+    double *delta[2];      /* 2 x (max_batch, max width): dZ and dA_prev during backward */
+    double *scaled;        /* (max_batch, n_inputs): the inputs as the model scales them */
+    double *targets;       /* (max_batch, n_outputs): targets as the loss reads them (class
+                              indices made one-hot, the model's target scaling applied) */
+    size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
+    double *block;         /* every buffer above, each 64-byte aligned */
+    uint64_t fits_id;      /* shape_id of the last network mlp_net_predict found it fits */
+    uint64_t drop_seed, drop_step; /* dropout: the seed and step whose masks a training
+                              pass draws (mlp__dropout_key) */
+    size_t drop_row0;      /* dropout: the row of the whole batch the pass's first row is */
+    int training;          /* the last forward pass was a training pass (MLP__KEEP_Z) */
+};
+
+/* MLP_OK when `ws` was made for a network of `net`'s shape; else MLP_ERR_SHAPE
+ * with a detail naming `fn`. With `training`, also that it keeps the pre-activation
+ * of every hidden layer whose activation needs it. */
+mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int training,
+                               const char *fn);
+
+/* What a forward pass keeps besides every layer's output. */
+enum {
+    MLP__KEEP_Z = 1,     /* the pre-activation of the layers whose derivative needs it */
+    MLP__KEEP_LOGITS = 2 /* the output layer's pre-activation */
+};
+
+/* The MLP__KEEP_ flags a training pass of `loss` needs. */
+int mlp__keep_for(const mlp_net *net, mlp_loss loss);
+
+/* Forward pass of n rows (checked by the caller) through every layer into the
+ * workspace, keeping what `keep` (MLP__KEEP_ flags) asks for. */
+void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep);
+
+/* Backward pass after mlp__forward(..., mlp__keep_for(net, loss)): the gradient of
+ * the mean loss into grad (n_params), returning the loss. */
+double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                     const double *x, const double *target, size_t n);
+
+/* The same for n rows that are one shard of a batch of `of` rows: the gradient of
+ * their summed loss divided by `of`; returns the mean loss of the n rows. With done,
+ * calls done(ctx, l, loss) as soon as layer l's gradient is complete (the last layer
+ * first): a sharded fit hands it to the reducer while the layers before it are
+ * computed. */
+typedef void (*mlp__layer_done)(void *ctx, size_t layer, double loss);
+double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
+                            const double *x, const double *target, size_t n, size_t of,
+                            mlp__layer_done done, void *ctx);
+
+/* A dataset resolved against a network (lib/data/dataset.c): where its rows are and what
+ * they hold. */
+typedef struct mlp__rows {
+    const double *x, *y;   /* the caller's arrays; y NULL: no targets */
+    size_t n;              /* rows */
+    size_t tcols;          /* columns of y: the network's outputs, or 1 for class indices */
+    size_t classes;        /* > 0: y holds class indices below it */
+    int model;             /* 1: rows as they come, the model's preprocessing to apply
+                              (a 1.5 dataset); 0: a dataset of a program built against 1.4,
+                              rows as the network reads them */
+} mlp__rows;
+
+/* Resolve `d` for `net`: its struct_size, pointers and rows, and for a dataset that
+ * says its shape, its columns against the network's (MLP_ERR_SHAPE naming both).
+ * With need_y, targets are required. `what` names the rows in the detail
+ * ("training", "validation", "batch"; "" for the only dataset of a call). */
+mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, int need_y,
+                        const char *fn, const char *what);
+
+/* The classes a network's output stands for: one per output node, two for a single
+ * sigmoid node, 0 for any other single node. */
+size_t mlp__output_classes(const mlp_net *net);
+
+/* 1 when the network reads the rows as they are: no class indices to check and make
+ * one-hot, no scaling to apply (a step's quick test, before mlp__rows_batch). */
+static inline int mlp__rows_plain(const mlp__rows *r, const mlp_net *net)
+{
+    return r->classes == 0 &&
+           (!r->model || (net->prep.in_shift == NULL && net->prep.out_shift == NULL));
+}
+
+/* Whether the network cannot read the rows' inputs, or their targets, as they are. */
+int mlp__rows_map_x(const mlp__rows *r, const mlp_net *net);
+int mlp__rows_map_y(const mlp__rows *r, const mlp_net *net);
+
+/* MLP_OK when every target of a dataset of classes is a class index below r->classes;
+ * else MLP_ERR_INVALID_ARG naming the row. MLP_OK for values. */
+mlp_status mlp__rows_check_classes(const mlp__rows *r, const char *fn, const char *what);
+
+/* m rows as the network reads them, into dst: inputs (m, n_inputs) scaled, targets
+ * (m, n_outputs) one-hot or scaled. Row i is r's row rows[i], or i without rows. */
+void mlp__rows_x(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                 size_t m);
+void mlp__rows_y(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                 size_t m);
+
+/* A batch of rows as the network reads them: the caller's arrays where they serve,
+ * else the workspace's (scaled, targets). x and t receive the pointers. */
+void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, const mlp_net *net,
+                     mlp_workspace *ws);
+
+/* The model's prediction of n rows as they come (mlp_net_predict); `fn` names the
+ * caller in the detail. */
+mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                              size_t n, const char *fn);
+
+/* ---- the passes' steps, inline ------------------------------------------------------ */
+
+/* The dense kind's operations (its table entry points at them too). The passes call
+ * them directly rather than through the table: a small network's step is a few hundred
+ * instructions, and calls through the table, with their wrappers, added a fifth. */
+static inline void mlp__dense_layer_forward(const mlp_net *net, mlp_workspace *ws, size_t l,
+                                            const double *a_prev, size_t n, int keep_z)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__dense_forward(ws->act[l], keep_z ? ws->z[l] : NULL, a_prev, net->params + L->w_off,
+                       L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
+}
+
+static inline void mlp__dense_layer_backward_output(const mlp_net *net, const mlp_workspace *ws,
+                                                    size_t l, double *d, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    mlp__activation_backward(d, d, ws->act[l], ws->z[l], n, L->out, L->act);
+}
+
+static inline void mlp__dense_layer_backward(const mlp_net *net, const mlp_workspace *ws,
+                                             size_t l, double *g, double *da_prev,
+                                             const double *d, const double *a_prev, size_t n)
+{
+    (void)ws;
+    const mlp_layer *L = &net->layers[l];
+    const double *w = net->params + L->w_off;
+    if (g != NULL)
+        mlp__dense_backward(g + L->w_off, L->has_bias ? g + L->b_off : NULL, da_prev, d, a_prev,
+                            w, n, L->in, L->out);
+    else if (da_prev != NULL)
+        mlp__dense_backward_input(da_prev, d, w, n, L->in, L->out);
+}
+
+static inline void mlp__dense_layer_sgd(mlp_net *net, const mlp_workspace *ws, size_t l,
+                                        const double *d, const double *a_prev, size_t n,
+                                        double lr, double decay, double *scratch)
+{
+    (void)ws;
+    const mlp_layer *L = &net->layers[l];
+    mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL, d,
+                   a_prev, n, L->in, L->out, lr, decay, scratch);
+}
+
+/* A layer's step through its kind: dense's directly, the others' through the table. */
+static inline void mlp__layer_forward(const mlp_net *net, mlp_workspace *ws, size_t l,
+                                      const double *a_prev, size_t n, int keep_z)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_forward(net, ws, l, a_prev, n, keep_z);
+    else L->type->forward(net, ws, l, a_prev, n, keep_z);
+}
+
+static inline void mlp__layer_backward_output(const mlp_net *net, const mlp_workspace *ws,
+                                              size_t l, double *d, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward_output(net, ws, l, d, n);
+    else L->type->backward_output(net, ws, l, d, n);
+}
+
+static inline void mlp__layer_backward(const mlp_net *net, const mlp_workspace *ws, size_t l,
+                                       double *g, double *da_prev, const double *d,
+                                       const double *a_prev, size_t n)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward(net, ws, l, g, da_prev, d, a_prev, n);
+    else L->type->backward(net, ws, l, g, da_prev, d, a_prev, n);
+}
+
+/* Plain SGD of a kind without a fused road: its gradient into its part of the gradient
+ * block (scratch), then each block moved by it (decay only where the block decays). */
+void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
+                            const double *a_prev, size_t n, double lr, double decay,
+                            double *scratch);
+
+static inline void mlp__layer_sgd(mlp_net *net, const mlp_workspace *ws, size_t l,
+                                  const double *d, const double *a_prev, size_t n, double lr,
+                                  double decay, double *scratch)
+{
+    const mlp_layer *L = &net->layers[l];
+    if (L->type == &mlp__dense_layer)
+        mlp__dense_layer_sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
+    else if (L->type->sgd != NULL)
+        L->type->sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
+    else
+        mlp__layer_sgd_generic(net, ws, l, d, a_prev, n, lr, decay, scratch);
+}
+
+/* The one backward pass (described with mlp__backward_plan above). Inline, so that a
+ * caller's hooks, known where it is called, are inlined into it. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void mlp__backward_pass(const mlp_net *net, const mlp_workspace *ws,
+                                      const double *x, size_t n, const mlp__backward_plan *b)
+{
+    const size_t last = net->n_layers - 1;
+    for (size_t l = last + 1; l-- > 0;) {
+        double *d = b->d != NULL ? b->d[l] : b->pair[(last - l) & 1];
+        double *da_prev = l == 0 ? NULL : b->d != NULL ? b->d[l - 1] : b->pair[(last - l + 1) & 1];
+        if (l != last || !b->top_is_z) mlp__layer_backward_output(net, ws, l, d, n);
+        if (b->d_ready != NULL && !b->d_ready(b->ctx, l, d)) return;
+        mlp__layer_backward(net, ws, l, b->grad, da_prev, d, l > 0 ? ws->act[l - 1] : x, n);
+        if (b->grad_ready != NULL) b->grad_ready(b->ctx, l);
+    }
+}
+
+/* MLP_OK when `loss` is known and fits the network's output layer (lib/model/net.c). */
+mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
+
+/* MLP_OK when `loss` is known and fits the network's output layer (lib/model/net.c). */
+mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
+
+/* Make room for `more` entries in the network's loss history (setup, not a step). */
+mlp_status mlp__history_reserve(mlp_net *net, size_t more);
+
+#endif
