@@ -179,6 +179,33 @@ static void identity_dropout(mlp_mpi *ctx)
     dropout_rate = 0;
 }
 
+/* A batch normalization's statistics are the whole batch's: a sharded fit would give
+ * each rank its own, so every rank refuses, at once (none left waiting in a
+ * collective), with the weights as they were. */
+static void refuses_batchnorm(mlp_mpi *ctx)
+{
+    const mlp_layer_spec spec[] = {MLP_LAYER(12, MLP_ACT_IDENTITY, 1), MLP_BATCHNORM(MLP_ACT_TANH),
+                                   MLP_LAYER(OUT, MLP_ACT_IDENTITY, 1)};
+    mlp_net *net = NULL;
+    if (mlp_net_create(&net, IN, spec, 3) != MLP_OK) abort();
+    const size_t np = mlp_net_n_params(net);
+    double *before = malloc(np * sizeof *before);
+    if (before == NULL) abort();
+    memcpy(before, mlp_net_params_const(net), np * sizeof *before);
+    mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM);
+    mlp_fit_options f = options(2, 0);
+    const mlp_dataset d = MLP_DATASET(xs, IN, ys, OUT, N);
+    const mlp_status s = mlp_mpi_fit(ctx, tr, NULL, &d, &f);
+    CHECK(s == MLP_ERR_INVALID_ARG && strstr(mlp_error_detail(), "batch normalization") != NULL,
+          "batch normalization: status %d, %s", (int)s, mlp_error_detail());
+    CHECK(memcmp(before, mlp_net_params_const(net), np * sizeof *before) == 0,
+          "batch normalization: the refused fit changed the weights");
+    if (rank == 0) printf("  a batch normalization: refused on every rank: %.100s\n", mlp_error_detail());
+    free(before);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+}
+
 static void identity(mlp_mpi *ctx)
 {
     const mlp_optimizer_kind kinds[] = {MLP_OPT_SGD, MLP_OPT_ADAM, MLP_OPT_NESTEROV};
@@ -495,6 +522,7 @@ int main(int argc, char **argv)
     if (rank == 0) printf("libmlp-mpi on %d ranks\n", size);
     identity(ctx);
     identity_dropout(ctx);
+    refuses_batchnorm(ctx);
     checkpoint(ctx, argc > 1 ? argv[1] : ".");
     if (size > 1) {
         failure(ctx, "shape", MLP_ERR_SHAPE);
