@@ -95,12 +95,7 @@ START_TEST(layernorm_gradients_check)
         for (int bias = 0; bias <= 1; bias++) {
             double x[9 * 5], y[9 * 3], t[9 * 2];
             uint64_t st = 100 + a;
-            tu_fill(&st, x, 45, -2, 2);
-            for (size_t r = 0; r < 9; r++) {
-                const size_t c = tu_next(&st) % 3;
-                for (size_t j = 0; j < 3; j++) y[r * 3 + j] = j == c;
-            }
-            tu_fill(&st, t, 18, -1, 1);
+            tu_check_rows(&st, x, y, t);
             mlp_net *cls = ln_net(acts[a], 3, MLP_ACT_SOFTMAX, bias, 7 + a);
             double err = 1;
             ck_assert_int_eq(mlp_net_gradient_check(&err, cls, MLP_LOSS_CATEGORICAL_CROSSENTROPY,

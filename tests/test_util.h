@@ -251,6 +251,18 @@ static inline void tu_refuses_edits(const unsigned char *orig, size_t size, cons
 }
 
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */
+/* The rows of the layer kinds' gradient checks: 9 rows of 5 inputs in [-2, 2), their
+ * one-hot classes among 3 (y, 9 x 3) and 2 regression targets in [-1, 1) (t, 9 x 2). */
+static inline void tu_check_rows(uint64_t *st, double *x, double *y, double *t)
+{
+    tu_fill(st, x, 45, -2, 2);
+    for (size_t r = 0; r < 9; r++) {
+        const size_t c = tu_next(st) % 3;
+        for (size_t j = 0; j < 3; j++) y[r * 3 + j] = j == c;
+    }
+    tu_fill(st, t, 18, -1, 1);
+}
+
 static inline int tu_close(double a, double b, double tol)
 {
     double scale = fmax(1.0, fmax(fabs(a), fabs(b)));
