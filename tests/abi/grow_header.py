@@ -1,16 +1,25 @@
 #!/usr/bin/env python3
 """Usage: grow_header.py MLP_H > FUTURE_MLP_H
 
+MLP_H's parts (include/mlp/*.h, which it includes) are written into the result.
+
 Writes the header of a simulated next minor release (1.N+1.0 of a 1.N header):
 every struct that begins with struct_size gains one field at its end, the way a
 minor release may grow it, and the minor version goes up by one.
 tests/abi/check_growth.sh builds a library from the unchanged sources against this
 header and runs a program built against the real header with it: a program built
 against this release running on the next."""
+import os
 import re
 import sys
 
 text = open(sys.argv[1], encoding="utf-8").read()
+# mlp.h includes its parts (include/mlp/NAME.h): the future header is one file with
+# them written in, so that the unchanged sources find it alone
+parts = os.path.join(os.path.dirname(sys.argv[1]), "mlp")
+text = re.sub(r'#include "mlp/(\w+)\.h"',
+              lambda m: open(os.path.join(parts, m.group(1) + ".h"), encoding="utf-8").read(),
+              text)
 grown = 0
 
 
