@@ -623,6 +623,56 @@ START_TEST(numbers_read_as_strtod_reads_them)
 }
 END_TEST
 
+/* A file read for a model takes the model's columns by name and its classes in its
+ * order, whatever the file's order and labels: read plainly, the same file gives
+ * other columns and other class indices, and nothing says so. */
+START_TEST(a_file_read_as_a_model_reads_it)
+{
+    mlp_csv_options o = defaults();
+    o.target = "y";
+    mlp_table *train = read_ok("a,b,c,y\n1,2,3,no\n4,5,6,yes\n7,8,9,maybe\n", &o);
+    const mlp_layer_spec layers[1] = {MLP_LAYER(3, MLP_ACT_SOFTMAX, 1)};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 3, layers, 1), MLP_OK);
+    mlp_csv_options m;
+    ck_assert_int_eq(mlp_csv_options_for_net(&m, sizeof m, net), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "keeps no column names"));
+    ck_assert_int_eq(mlp_net_set_table_names(net, train), MLP_OK); /* classes: maybe, no, yes */
+    const char *file = "c,y,a,b\n30,yes,10,20\n60,yes,40,50\n";
+    mlp_table *plain = read_ok(file, &o); /* its own order: c, a, b; one class, index 0 */
+    ck_assert_double_eq(mlp_table_inputs(plain)[0], 30);
+    ck_assert_double_eq(mlp_table_targets(plain)[0], 0);
+    ck_assert_int_eq(mlp_csv_options_for_net(&m, sizeof m, net), MLP_OK);
+    mlp_table *t = read_ok(file, &m);
+    ck_assert_uint_eq(mlp_table_n_inputs(t), 3);
+    const double *x = mlp_table_inputs(t);
+    ck_assert_double_eq(x[0], 10); /* a, b, c: the model's order */
+    ck_assert_double_eq(x[1], 20);
+    ck_assert_double_eq(x[2], 30);
+    ck_assert_double_eq(x[5], 60);
+    ck_assert_uint_eq(mlp_table_n_classes(t), 3);
+    ck_assert_double_eq(mlp_table_targets(t)[0], 2); /* "yes", the model's third class */
+    ck_assert_str_eq(mlp_table_class_name(t, 2), "yes");
+    mlp_table_free(t);
+    /* a label the model does not know is an error, not a new class */
+    mlp_table *u = NULL;
+    const char *unknown = "a,b,c,y\n1,2,3,never\n";
+    ck_assert_int_eq(read_text(&u, unknown, strlen(unknown), &m), MLP_ERR_FORMAT);
+    ck_assert_ptr_null(u);
+    /* rows to predict, without the target column */
+    m.target = "";
+    m.n_target_names = 0;
+    t = read_ok("b,c,a\n2,3,1\n", &m);
+    ck_assert_uint_eq(mlp_table_n_targets(t), 0);
+    ck_assert_double_eq(mlp_table_inputs(t)[0], 1);
+    ck_assert_int_eq(mlp_csv_options_for_net(&m, 8, net), MLP_ERR_INVALID_ARG);
+    mlp_table_free(t);
+    mlp_table_free(plain);
+    mlp_table_free(train);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -640,6 +690,7 @@ static Suite *csv_suite(void)
     tcase_add_test(c, the_header_is_detected);
     tcase_add_test(c, many_distinct_targets_read_in_linear_time);
     tcase_add_test(c, numbers_read_as_strtod_reads_them);
+    tcase_add_test(c, a_file_read_as_a_model_reads_it);
     suite_add_tcase(s, c);
     return s;
 }

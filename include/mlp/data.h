@@ -124,6 +124,27 @@ typedef struct mlp_table mlp_table;
 MLP_API mlp_status mlp_csv_options_init(mlp_csv_options *options, size_t struct_size);
 
 /**
+ * Set CSV options that read a file as `net` reads its rows (since 1.7): its input
+ * columns found by the model's names, in the model's order, wherever they stand in the
+ * file; its target columns by the model's names; its class labels as the model's
+ * classes, in the model's order (a label the model does not know is an error). A file
+ * read with other options gives the model its own column order and its own sorted
+ * labels, which a model trained on another file does not share: the predictions and
+ * scores would be silently wrong. For a file without the target column (rows to
+ * predict), set `target` to "" and `n_target_names` to 0 after this call.
+ * @param[out] options      the options to fill (the defaults of mlp_csv_options_init(),
+ *                          then the model's columns and classes); they point into the
+ *                          network's names, valid while it lives.
+ * @param      struct_size  sizeof(mlp_csv_options) as the caller's header declares it.
+ * @param      net          a model that keeps its columns' names (mlp_net_set_table_names(),
+ *                          mlp_net_set_columns(), or a model the `mlp` command trained).
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL, a bad struct_size, or a model
+ *         without column names (nothing to find the columns by).
+ */
+MLP_API mlp_status mlp_csv_options_for_net(mlp_csv_options *options, size_t struct_size,
+                                           const mlp_net *net);
+
+/**
  * Read a CSV file (RFC 4180: quoted fields with embedded separators, quotes and
  * newlines; LF or CRLF line ends; a UTF-8 byte order mark) into a table, streaming:
  * memory is the parsed numbers. Numbers are read in the "C" locale whatever the

@@ -385,3 +385,36 @@ mlp_status mlp_net_predict_raw(const mlp_net *net, mlp_workspace *ws, double *y,
 {
     return mlp__predict_model(net, ws, y, x, n, __func__);
 }
+
+mlp_status mlp_csv_options_for_net(mlp_csv_options *options, size_t struct_size,
+                                   const mlp_net *net)
+{
+    MLP_CHECK_PTR(options);
+    MLP_CHECK_PTR(net);
+    MLP_CHECK(struct_size >= MLP__END(mlp_csv_options, n_target_names), MLP_ERR_INVALID_ARG,
+              "mlp_csv_options_for_net: struct_size %zu: the options must hold the columns' "
+              "names (input_names, target_names: the struct of libmlp 1.2 or later)",
+              struct_size);
+    const mlp__prep *p = &net->prep;
+    MLP_CHECK(p->in_names != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_csv_options_for_net: the model keeps no column names (it was not trained "
+              "from a table, nor named with mlp_net_set_columns()): there is nothing to find "
+              "its columns by; read the file with its input columns in the model's order");
+    mlp_csv_options o;
+    mlp_status s = mlp_csv_options_init(&o, sizeof o);
+    if (s != MLP_OK) return s;
+    o.input_names = (const char *const *)p->in_names;
+    o.n_input_names = net->n_inputs;
+    if (p->n_targets > 0) {
+        o.target_names = (const char *const *)p->out_names;
+        o.n_target_names = p->n_targets;
+    }
+    if (p->n_classes > 0) {
+        o.task = MLP_TASK_CLASSIFICATION;
+        o.classes = (const char *const *)p->classes;
+        o.n_classes = p->n_classes;
+    } else if (p->n_targets > 0) {
+        o.task = MLP_TASK_REGRESSION;
+    }
+    return mlp__struct_init(options, struct_size, &o, sizeof o, __func__, "mlp_csv_options");
+}
