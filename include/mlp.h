@@ -7,7 +7,7 @@
  * reference, by group):
  *
  *  - mlp/core.h    version (MLP_VERSION_STRING, mlp_version()), status codes,
- *                  mlp_strerror() and mlp_error_detail(); mlp_blas_info(), what the
+ *                  mlp_strerror() and mlp_error_detail(); mlp_blas_get_info(), what the
  *                  library runs on; mlp_set_num_threads()
  *  - mlp/model.h   activations; networks: mlp_net_create() from layer specs
  *                  (MLP_LAYER, MLP_LAYERNORM, MLP_BATCHNORM, MLP_DROPOUT), weights
