@@ -274,10 +274,11 @@ static const char help[] =
     "      --hidden LIST      hidden layer sizes (default 64,32)\n"
     "      --activation NAME  hidden activation (default relu)\n"
     "      --norm KIND        layer or batch (a layer or batch normalization after\n"
-    "                         each hidden layer, before its activation) or none\n"
-    "                         (default)\n"
+    "                         each hidden layer, before its activation; batch not\n"
+    "                         with lbfgs or lm) or none (default)\n"
     "      --dropout RATE     a dropout after each hidden layer, dropping values with\n"
-    "                         this probability while training (default 0: none)\n"
+    "                         this probability while training (default 0: none; not\n"
+    "                         with lbfgs or lm)\n"
     "      --epochs N         at most (default 200)\n"
     "      --batch N          rows per step, 0 for all (default 32; lbfgs, lm and\n"
     "                         irprop- take all rows)\n"
@@ -511,6 +512,16 @@ static void parse_options(opts *o, int argc, char **argv)
                     mlp_optimizer_name(o->optimizer));
     if (o->batch_set && full && o->batch != 0)
         usage_error("--batch: %s takes every row in each step", mlp_optimizer_name(o->optimizer));
+    /* their line search and Jacobian need one function: a dropout's masks and a batch
+     * normalization's statistics change it at every step (the library refuses them too,
+     * in its own terms; here in the command's) */
+    const int second = o->optimizer == MLP_OPT_LBFGS || o->optimizer == MLP_OPT_LM;
+    if (second && (o->dropout > 0 || o->norm == MLP_LAYER_BATCHNORM))
+        usage_error("--optimizer %s cannot train %s (it changes the function at every step): "
+                    "use --optimizer adam (or sgd, momentum, nesterov, irprop-), or %s",
+                    mlp_optimizer_name(o->optimizer),
+                    o->dropout > 0 ? "--dropout" : "--norm batch",
+                    o->dropout > 0 ? "leave --dropout out" : "--norm layer or none");
 }
 
 static mlp_csv_options csv_options(const opts *o)

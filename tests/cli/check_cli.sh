@@ -101,8 +101,12 @@ exported_predicts "$dir/reg_bn.mlp" "$dir/reg_new.csv" "$dir/reg_bn_pred.csv" "-
 grep -q "layer 1: batch normalization" "$dir/model.c" || fail "the export has no batch normalization"
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --norm batch --optimizer lbfgs -q -o "$dir/x.mlp" > "$dir/bn_lbfgs.txt" 2>&1 || rc=$?
-[ "$rc" -ne 0 ] && grep -q "batch normalization, which lbfgs cannot train" "$dir/bn_lbfgs.txt" ||
+[ "$rc" -eq 2 ] && grep -q "optimizer lbfgs cannot train --norm batch" "$dir/bn_lbfgs.txt" ||
     fail "--norm batch --optimizer lbfgs: exit $rc, $(head -2 "$dir/bn_lbfgs.txt")"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --dropout 0.2 --optimizer lm -q -o "$dir/x.mlp" > "$dir/do_lm.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "optimizer lm cannot train --dropout" "$dir/do_lm.txt" ||
+    fail "--dropout --optimizer lm: exit $rc, $(head -2 "$dir/do_lm.txt")"
 # --- dropout (1.7) ---------------------------------------------------------------------
 "$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --dropout 0.1 --epochs 150 -q \
     -o "$dir/reg_do.mlp" > /dev/null
