@@ -26,23 +26,14 @@
 static mlp_status bn_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                            size_t *out, size_t *np, mlp_status bad, const char *fn)
 {
-    MLP_CHECK(spec->size == 0 || spec->size == in, bad,
-              "%s: layer %zu is a batch normalization of %zu values, its size is %zu: give 0 "
-              "or %zu (it keeps its input's width)",
-              fn, l, in, spec->size, in);
-    MLP_CHECK(spec->epsilon > 0.0 && isfinite(spec->epsilon), bad,
-              "%s: layer %zu (a batch normalization) has epsilon %g, must be positive and "
-              "finite (PyTorch's is 1e-5; MLP_BATCHNORM() sets it)",
-              fn, l, spec->epsilon);
+    const mlp_status s = mlp__norm_check(spec, l, in, limit, out, np, bad, fn,
+                                         "a batch normalization", "MLP_BATCHNORM");
+    if (s != MLP_OK) return s;
     MLP_CHECK(spec->momentum > 0.0 && spec->momentum <= 1.0, bad,
               "%s: layer %zu (a batch normalization) has momentum %g, must be above 0 and at "
               "most 1 (the weight of each batch in the running mean and variance; PyTorch's "
               "is 0.1, MLP_BATCHNORM() sets it)",
               fn, l, spec->momentum);
-    MLP_CHECK(in <= limit / 2, bad == MLP_ERR_INVALID_ARG ? MLP_ERR_NOMEM : bad,
-              "%s: parameter count overflows at layer %zu", fn, l);
-    *out = in;
-    *np = in + (spec->bias ? in : 0);
     return MLP_OK;
 }
 
@@ -56,14 +47,6 @@ static void bn_values_in(mlp_layer_spec *spec, const double *v)
 {
     spec->epsilon = v[0];
     spec->momentum = v[1];
-}
-
-static size_t bn_blocks(const mlp_layer *L, mlp__param_block *b)
-{
-    b[0] = (mlp__param_block){L->w_off, L->out, 0, MLP__BLOCK_ONES, 0, 0};
-    if (!L->has_bias) return 1;
-    b[1] = (mlp__param_block){L->b_off, L->out, 0, MLP__BLOCK_ZEROS, 0, 0};
-    return 2;
 }
 
 static size_t bn_kept(const mlp_layer *L, int last)
@@ -236,13 +219,6 @@ static void bn_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const do
     if (L->act != MLP_ACT_IDENTITY) mlp__bias_activate(ws->act[l], NULL, n, L->out, L->act);
 }
 
-static void bn_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
-                               size_t n)
-{
-    const mlp_layer *L = &net->layers[l];
-    mlp__activation_backward(d, d, ws->act[l], kept_z(ws, l), n, L->out, L->act);
-}
-
 /* Columns [c0, c1) of the backward pass: dγ and dβ, then dx. */
 MLP__CLONES
 static void backward_cols(const bn_job *j, size_t c0, size_t c1)
@@ -302,7 +278,7 @@ const mlp__layer_kind mlp__batchnorm_layer = {
     .n_values = 2,
     .values_out = bn_values_out,
     .values_in = bn_values_in,
-    .blocks = bn_blocks,
+    .blocks = mlp__norm_blocks,
     .kept = bn_kept,
     .kept_fixed = bn_kept_fixed,
     .n_state = bn_n_state,
@@ -310,7 +286,7 @@ const mlp__layer_kind mlp__batchnorm_layer = {
     .state_refused = bn_state_refused,
     .state_next = bn_state_next,
     .forward = bn_forward,
-    .backward_output = bn_backward_output,
+    .backward_output = mlp__activation_backward_output,
     .backward = bn_backward,
     .sgd = NULL,
     .sgd_spare = NULL,

@@ -16,10 +16,8 @@ static mlp_status drop_check(const mlp_layer_spec *spec, size_t l, size_t in, si
                              size_t *out, size_t *np, mlp_status bad, const char *fn)
 {
     (void)limit;
-    MLP_CHECK(spec->size == 0 || spec->size == in, bad,
-              "%s: layer %zu is a dropout of %zu values, its size is %zu: give 0 or %zu (it "
-              "keeps its input's width)",
-              fn, l, in, spec->size, in);
+    const mlp_status s = mlp__same_width_check(spec, l, in, "a dropout", bad, fn);
+    if (s != MLP_OK) return s;
     MLP_CHECK(spec->rate >= 0.0 && spec->rate < 1.0, bad,
               "%s: layer %zu (a dropout) has rate %g, must be at least 0 and below 1 (the "
               "probability of dropping a value)",

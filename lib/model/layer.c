@@ -2,6 +2,7 @@
  * forward pass and the one backward pass (every gradient the library takes goes
  * through mlp__backward_pass: mlp_net_gradient, the first-order steps, plain SGD's
  * fused update, sharded fits, the Levenberg–Marquardt Jacobian). */
+#include <math.h>
 #include <string.h>
 
 #include "model.h"
@@ -38,6 +39,41 @@ mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, siz
     MLP_CHECK(spec->bias == 0 || spec->bias == 1 || bad == MLP_ERR_INVALID_ARG, bad,
               "%s: layer %zu: bias flag %d", fn, l, spec->bias);
     return k->check(spec, l, in, limit, out, np, bad, fn);
+}
+
+mlp_status mlp__same_width_check(const mlp_layer_spec *spec, size_t l, size_t in, const char *name,
+                                 mlp_status bad, const char *fn)
+{
+    MLP_CHECK(spec->size == 0 || spec->size == in, bad,
+              "%s: layer %zu is %s of %zu values, its size is %zu: give 0 or %zu (it keeps its "
+              "input's width)",
+              fn, l, name, in, spec->size, in);
+    return MLP_OK;
+}
+
+mlp_status mlp__norm_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                           size_t *out, size_t *np, mlp_status bad, const char *fn,
+                           const char *name, const char *macro)
+{
+    const mlp_status s = mlp__same_width_check(spec, l, in, name, bad, fn);
+    if (s != MLP_OK) return s;
+    MLP_CHECK(spec->epsilon > 0.0 && isfinite(spec->epsilon), bad,
+              "%s: layer %zu (%s) has epsilon %g, must be positive and finite (PyTorch's is "
+              "1e-5; %s() sets it)",
+              fn, l, name, spec->epsilon, macro);
+    MLP_CHECK(in <= limit / 2, bad == MLP_ERR_INVALID_ARG ? MLP_ERR_NOMEM : bad,
+              "%s: parameter count overflows at layer %zu", fn, l);
+    *out = in;
+    *np = in + (spec->bias ? in : 0);
+    return MLP_OK;
+}
+
+size_t mlp__norm_blocks(const mlp_layer *L, mlp__param_block *b)
+{
+    b[0] = (mlp__param_block){L->w_off, L->out, 0, MLP__BLOCK_ONES, 0, 0};
+    if (!L->has_bias) return 1;
+    b[1] = (mlp__param_block){L->b_off, L->out, 0, MLP__BLOCK_ZEROS, 0, 0};
+    return 2;
 }
 
 size_t mlp__layer_with(const mlp_net *net, unsigned flags)

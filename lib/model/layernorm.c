@@ -17,32 +17,13 @@
 static mlp_status ln_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                            size_t *out, size_t *np, mlp_status bad, const char *fn)
 {
-    MLP_CHECK(spec->size == 0 || spec->size == in, bad,
-              "%s: layer %zu is a layer normalization of %zu values, its size is %zu: give 0 "
-              "or %zu (it keeps its input's width)",
-              fn, l, in, spec->size, in);
-    MLP_CHECK(spec->epsilon > 0.0 && isfinite(spec->epsilon), bad,
-              "%s: layer %zu (a layer normalization) has epsilon %g, must be positive and "
-              "finite (PyTorch's is 1e-5; MLP_LAYERNORM() sets it)",
-              fn, l, spec->epsilon);
-    MLP_CHECK(in <= limit / 2, bad == MLP_ERR_INVALID_ARG ? MLP_ERR_NOMEM : bad,
-              "%s: parameter count overflows at layer %zu", fn, l);
-    *out = in;
-    *np = in + (spec->bias ? in : 0);
-    return MLP_OK;
+    return mlp__norm_check(spec, l, in, limit, out, np, bad, fn, "a layer normalization",
+                           "MLP_LAYERNORM");
 }
 
 static void ln_values_out(const mlp_layer *L, double *v) { v[0] = L->epsilon; }
 
 static void ln_values_in(mlp_layer_spec *spec, const double *v) { spec->epsilon = v[0]; }
-
-static size_t ln_blocks(const mlp_layer *L, mlp__param_block *b)
-{
-    b[0] = (mlp__param_block){L->w_off, L->out, 0, MLP__BLOCK_ONES, 0, 0};
-    if (!L->has_bias) return 1;
-    b[1] = (mlp__param_block){L->b_off, L->out, 0, MLP__BLOCK_ZEROS, 0, 0};
-    return 2;
-}
 
 static size_t ln_kept(const mlp_layer *L, int last)
 {
@@ -148,13 +129,6 @@ static void ln_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const do
     if (L->act != MLP_ACT_IDENTITY) mlp__bias_activate(ws->act[l], NULL, n, L->out, L->act);
 }
 
-static void ln_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
-                               size_t n)
-{
-    const mlp_layer *L = &net->layers[l];
-    mlp__activation_backward(d, d, ws->act[l], kept_z(ws, l), n, L->out, L->act);
-}
-
 /* Rows [r0, r1) of the input gradient. */
 MLP__CLONES
 static void input_rows(const ln_job *j, size_t r0, size_t r1)
@@ -237,10 +211,10 @@ const mlp__layer_kind mlp__layernorm_layer = {
     .n_values = 1,
     .values_out = ln_values_out,
     .values_in = ln_values_in,
-    .blocks = ln_blocks,
+    .blocks = mlp__norm_blocks,
     .kept = ln_kept,
     .forward = ln_forward,
-    .backward_output = ln_backward_output,
+    .backward_output = mlp__activation_backward_output,
     .backward = ln_backward,
     .sgd = NULL,
     .sgd_spare = NULL,

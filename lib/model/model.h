@@ -151,6 +151,18 @@ void mlp__state_reset(const mlp_net *net, double *state);
 int mlp__state_ready(const mlp_net *net, const mlp_workspace *ws);
 void mlp__state_commit(mlp_net *net, const mlp_workspace *ws);
 
+/* What the kinds that keep their input's width share (lib/model/layer.c), `name`
+ * their kind's in the messages: the spec's size 0 or that width (dropout, the
+ * normalizations); and a normalization's check (that, then ε positive and finite,
+ * `macro` the initializer that sets it; *np a gain and, with bias, a bias per value)
+ * and its parameter blocks (the gains, 1 when made; the biases, 0; neither decayed). */
+mlp_status mlp__same_width_check(const mlp_layer_spec *spec, size_t l, size_t in, const char *name,
+                                 mlp_status bad, const char *fn);
+mlp_status mlp__norm_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
+                           size_t *out, size_t *np, mlp_status bad, const char *fn,
+                           const char *name, const char *macro);
+size_t mlp__norm_blocks(const mlp_layer *L, mlp__param_block *b);
+
 /* The one check of a layer spec, for mlp_net_create and the loader alike: its kind
  * and activation known, then its kind's check (see mlp__layer_kind). */
 mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
@@ -384,8 +396,11 @@ static inline void mlp__dense_layer_forward(const mlp_net *net, mlp_workspace *w
                        L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
 }
 
-static inline void mlp__dense_layer_backward_output(const mlp_net *net, const mlp_workspace *ws,
-                                                    size_t l, double *d, size_t n)
+/* The gradient of a layer's output made that of its pre-activation z, through its
+ * activation, z kept at the start of ws->z[l]: the backward_output of the dense kind
+ * and of the normalizations alike. */
+static inline void mlp__activation_backward_output(const mlp_net *net, const mlp_workspace *ws,
+                                                   size_t l, double *d, size_t n)
 {
     const mlp_layer *L = &net->layers[l];
     mlp__activation_backward(d, d, ws->act[l], ws->z[l], n, L->out, L->act);
@@ -428,7 +443,7 @@ static inline void mlp__layer_backward_output(const mlp_net *net, const mlp_work
                                               size_t l, double *d, size_t n)
 {
     const mlp_layer *L = &net->layers[l];
-    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward_output(net, ws, l, d, n);
+    if (L->type == &mlp__dense_layer) mlp__activation_backward_output(net, ws, l, d, n);
     else L->type->backward_output(net, ws, l, d, n);
 }
 
