@@ -1,5 +1,6 @@
 /* Load: networks and training checkpoints, every field validated before anything is
- * allocated; a checkpoint's optimizer state is then checked by its optimizer
+ * allocated; then the running state of the network's layers by their kinds
+ * (state_refused), and a checkpoint's optimizer state by its optimizer
  * (mlp__trainer_restore). */
 #define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fstat */
 
@@ -235,35 +236,6 @@ typedef struct parsed {
     double so[2];                 /* second-order counters (see mlp_trainer) */
 } parsed;
 
-/* Each layer's running state, as its kind accepts it (finite is checked already): the
- * layer records walked again, validated. */
-static mlp_status check_running(const parsed *f, const char *fn)
-{
-    reader r = {f->layers, f->layers_len, fn};
-    size_t in = f->n_inputs, at = 0;
-    for (size_t l = 0; l < f->n_layers; l++) {
-        mlp_layer_spec spec;
-        size_t out = 0, np = 0;
-        get_layer(&r, f->format, l, in, &spec, &out, &np);
-        const size_t ns = running_of(&spec, out);
-        if (ns > 0) {
-            const mlp__layer_kind *k = mlp__layer_kind_of(spec.kind);
-            const mlp_layer L = {.kind = spec.kind, .type = k, .out = out};
-            double *vals = malloc(ns * sizeof *vals);
-            MLP_CHECK(vals != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu values", fn, ns);
-            reader vr = {f->running + 8 * at, 8 * ns, fn};
-            get_f64s(&vr, vals, ns);
-            const char *why = k->state_refused(&L, vals);
-            free(vals);
-            MLP_CHECK(why == NULL, MLP_ERR_FORMAT, "%s: layer %zu (%s) holds %s", fn, l, k->name,
-                      why);
-        }
-        at += ns;
-        in = out;
-    }
-    return MLP_OK;
-}
-
 /* A string of the preprocessing block: its length (at most MLP__MAX_NAME), no NUL in
  * it. With dst, a copy. */
 static mlp_status get_str(reader *r, char **dst, const char *what)
@@ -463,8 +435,7 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
                   f->n_running, implied_running);
         f->running = r.p;
         s = check_f64s(&r, f->n_running, "the running state");
-        if (s == MLP_OK) s = check_running(f, fn);
-        if (s != MLP_OK) return s;
+        if (s != MLP_OK) return s; /* its kinds' own rules: build_net */
         get_f64s(&r, NULL, f->n_running);
     }
 
@@ -598,6 +569,16 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
     decode(n->params, f->params, f->n_params);
     if (f->n_running > 0) /* n_state = n_running: the same layers */
         decode(n->state, f->running, f->n_running);
+    for (size_t l = 0; l < n->n_layers; l++) { /* each layer's, as its kind accepts it */
+        const mlp_layer *L = &n->layers[l];
+        const char *why = L->ns > 0 ? L->type->state_refused(L, n->state + L->s_off) : NULL;
+        if (why != NULL) {
+            s = mlp__fail(MLP_ERR_FORMAT, "%s: layer %zu (%s) holds %s", fn, l, L->type->name,
+                          why);
+            mlp_net_free(n);
+            return s;
+        }
+    }
     if (f->prep_len > 0) {
         reader pr = {f->prep, f->prep_len, fn};
         s = read_prep(&pr, f, &n->prep);
