@@ -38,9 +38,10 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
               ROWS(what));
     /* a struct of this header's size is read where it is (a step passes here); a
      * shorter one through the defaults */
-    mlp_dataset copy = {.struct_size = sizeof copy};
+    mlp_dataset copy;
     const mlp_dataset *in = d;
     if (d->struct_size != sizeof *d) {
+        copy = (mlp_dataset){.struct_size = sizeof copy};
         mlp_status s = mlp__struct_in(&copy, sizeof copy, d, fn, "mlp_dataset");
         if (s != MLP_OK) return s;
         in = &copy;

@@ -484,18 +484,23 @@ static inline void mlp__backward_pass(const mlp_net *net, const mlp_workspace *w
                                       const double *x, size_t n, const mlp__backward_plan *b)
 {
     const size_t last = net->n_layers - 1;
-    for (size_t l = last + 1; l-- > 0;) {
-        double *d = b->d != NULL ? b->d[l] : b->pair[(last - l) & 1];
-        double *da_prev = l == 0 ? NULL : b->d != NULL ? b->d[l - 1] : b->pair[(last - l + 1) & 1];
-        if (l != last || !b->top_is_z) mlp__layer_backward_output(net, ws, l, d, n);
+    double *const *dl = b->d;
+    double *d = dl != NULL ? dl[last] : b->pair[0];
+    if (!b->top_is_z) mlp__layer_backward_output(net, ws, last, d, n);
+    for (size_t l = last;; l--) {
         if (b->d_ready != NULL && !b->d_ready(b->ctx, l, d)) return;
-        mlp__layer_backward(net, ws, l, b->grad, da_prev, d, l > 0 ? ws->act[l - 1] : x, n);
+        if (l == 0) { /* no input gradient to make */
+            mlp__layer_backward(net, ws, 0, b->grad, NULL, d, x, n);
+            if (b->grad_ready != NULL) b->grad_ready(b->ctx, 0);
+            return;
+        }
+        double *da_prev = dl != NULL ? dl[l - 1] : b->pair[(last - l + 1) & 1];
+        mlp__layer_backward(net, ws, l, b->grad, da_prev, d, ws->act[l - 1], n);
         if (b->grad_ready != NULL) b->grad_ready(b->ctx, l);
+        d = da_prev;
+        mlp__layer_backward_output(net, ws, l - 1, d, n);
     }
 }
-
-/* MLP_OK when `loss` is known and fits the network's output layer (lib/model/net.c). */
-mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
 
 /* MLP_OK when `loss` is known and fits the network's output layer (lib/model/net.c). */
 mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
