@@ -1,5 +1,5 @@
 /* The core part's private header (lib/core/): the failure detail, the struct_size
- * rules, threads, scans and the build's vector roads: what every part uses. Part of
+ * rules, threads, strings and the build's vector roads: what every part uses. Part of
  * lib/mlp_internal.h, which includes the parts in order; never installed. */
 #ifndef MLP_CORE_H
 #define MLP_CORE_H
@@ -52,38 +52,6 @@ static inline double mlp__rng_uniform(uint64_t *state)
 {
     return (double)(mlp__rng_next(state) >> 11) * 0x1.0p-53;
 }
-
-/* Vectorized passes over arrays (lib/kernels/vmath.c): y[i] = f(x[i]); y may alias x. */
-typedef enum mlp__vfunc {
-    MLP__V_TANH,
-    MLP__V_SIGMOID,
-    MLP__V_ELU,
-    MLP__V_SOFTPLUS,
-    MLP__V_EXP,
-    MLP__V_NEG_EXPM1, /* -expm1(-x) = 1 - exp(-x) */
-    MLP__V_ERFC
-} mlp__vfunc;
-
-void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n);
-
-/* mlp__vpass on a chosen road: 1 (libm), 4 (AVX2) or 8 (AVX-512) lanes, for tests;
- * returns 0, doing nothing, when this build or CPU lacks that road. */
-int mlp__vpass_lanes(int lanes, mlp__vfunc f, double *y, const double *x, size_t n);
-
-/* Which implementation mlp__vpass runs on this machine, for reports. */
-const char *mlp__vmath_name(void);
-
-/* 1 when every value is finite. */
-int mlp__all_finite(const double *x, size_t n);
-
-/* The largest magnitude among n values, or +INFINITY when one is not finite: one
- * pass for the finiteness check and the bound on what products of it can reach. */
-double mlp__max_abs(const double *x, size_t n);
-
-/* That largest magnitude into *result, serially, on a chosen road: 3 AVX-512, 2 AVX2,
- * 1 SSE2, 0 plain C (lib/kernels/scan.c), for tests; returns 0, doing nothing, when this
- * build or CPU lacks that road. */
-int mlp__max_abs_road(int road, double *result, const double *x, size_t n);
 
 /* ---- threads (lib/core/parallel.c) ---------------------------------------------------- */
 
@@ -171,5 +139,14 @@ mlp_status mlp__struct_init(void *dst, size_t size, const void *defaults, size_t
  * when no entry has that name. */
 int mlp__name_index(const void *table, size_t count, size_t stride, const char *name,
                     const char *fn, const char *what);
+
+/* Frees n strings and the array (NULL: nothing; lib/core/text.c). */
+void mlp__strings_free(char **s, size_t n);
+
+/* Whether two of the n strings are equal (none NULL; lib/core/text.c): then 1, and
+ * *first < *second their indices (the pair with the smallest second, then first); 0
+ * when all differ, and -1 when the memory to tell is lacking. The one rule for class
+ * labels, applied by mlp_net_set_classes and by the loader alike. */
+int mlp__repeated_string(const char *const *s, size_t n, size_t *first, size_t *second);
 
 #endif

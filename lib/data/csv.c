@@ -1,17 +1,11 @@
 /* Tables from CSV files: libcsv (RFC 4180: quoted fields, embedded newlines and
- * quotes, CRLF) does the tokenizing; this file decides what the fields mean.
- *
- * The input is read in blocks and handed to libcsv one physical line at a time, so
- * every callback knows the line it is on and an error names it. Numbers are parsed
- * in the "C" locale whatever the process's LC_NUMERIC (uselocale, this thread only,
- * restored before returning). Memory: the parsed numbers (grown by doubling), the
- * column names, the class labels, and one field (libcsv's buffer, refused past
- * MLP__CSV_MAX_FIELD bytes). */
-#define _GNU_SOURCE /* uselocale, newlocale (POSIX 2008) */
+ * quotes, CRLF) does the tokenizing; this file decides what the fields mean and makes
+ * the table. csv_stream.c reads the input in blocks and hands it here one physical
+ * line at a time, so every callback knows the line it is on and an error names it.
+ * Memory: the parsed numbers (grown by doubling), the column names, the class labels,
+ * and one field (libcsv's buffer, refused past MLP__CSV_MAX_FIELD bytes). */
 #include <csv.h>
-#include <errno.h>
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,64 +14,19 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../mlp_internal.h"
+#include "csv.h"
 
-/* The longest field read: a number or a label is never this long; a 10 MB line of
- * garbage is refused rather than buffered. */
-#define MLP__CSV_MAX_FIELD ((size_t)1 << 16)
 /* Distinct target values kept while the task is not known yet. */
 #define MAX_LABELS 65536
 /* Integer-valued numeric targets with at most this many distinct values are
  * classes when the task is MLP_TASK_AUTO. */
 #define AUTO_CLASSES 20
 
-struct mlp_table {
-    size_t rows, n_in, n_out;
-    double *x, *y;
-    char **in_names, **out_names;
-    int classification;
-    size_t n_classes;
-    char **classes;
-};
-
 enum { ROLE_SKIP = -1 };
 
-typedef struct reader {
-    const mlp_csv_options *o;
-    const char *name; /* for messages */
-    mlp_status status;
-    size_t line;       /* physical line being parsed, 1-based */
-    int after_cr;      /* the last byte fed was a CR: a LF now ends no new line */
-    size_t record;     /* records seen, the header included */
-    size_t field;      /* fields of the current record so far */
-    size_t columns;    /* fields per record, fixed by the first */
-    char **first;      /* the first record's fields, kept until the plan exists */
-    size_t *first_len;
-    size_t first_n, first_cap;
-    char **header;     /* = first with a header row, else NULL (columns are numbered) */
-    int *role;         /* per column: input index, target index (+ n_in ... encoded), or skip */
-    int *is_target;
-    size_t n_in, n_out;
-    /* data */
-    double *x, *y;
-    size_t rows, cap;
-    size_t limit;      /* stop feeding once this many rows are held (a stream's chunk) */
-    double *row_x, *row_y; /* the record being read */
-    /* target labels (classification or undecided) */
-    int task;          /* MLP_TASK_* */
-    char **labels;     /* distinct target strings in order of first sight */
-    size_t n_labels, labels_cap;
-    size_t *slots;     /* open addressing over labels: an index, or SIZE_MAX (empty) */
-    size_t n_slots;    /* a power of two, at least twice n_labels; 0: none yet */
-    size_t *label_of;  /* per row, the label index (undecided or classification) */
-    size_t row_label;
-    int all_numeric;   /* every target value so far parsed as a finite number */
-    int fixed_classes; /* the label set came with the options */
-} reader;
+typedef mlp__csv_reader reader;
 
-static int fail(reader *r, mlp_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(reader *r, mlp_status s, const char *fmt, ...)
+int mlp__csv_fail(reader *r, mlp_status s, const char *fmt, ...)
 {
     if (r->status != MLP_OK) return 0;
     char msg[512];
@@ -246,7 +195,7 @@ static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t
     size_t dup;
     const size_t c = find_column(r, name, len, &dup);
     if (c == SIZE_MAX && r->header == NULL && r->o->header == MLP_CSV_HEADER_DETECT)
-        fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s): the first record "
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "no column named \"%.*s\" (the %s): the first record "
              "holds numbers and no such name, so it was read as data and the columns are "
              "numbered 1, 2, ...; if it is a header, say so (header 1, mlp's --header)",
              (int)len, name, what);
@@ -255,15 +204,15 @@ static void mark_one(reader *r, const char *name, size_t len, int *marks, size_t
         for (size_t k = 0; r->header != NULL && k < r->columns; k++) /* another case of it */
             if (r->first_len[k] == len && strncasecmp(r->header[k], name, len) == 0)
                 snprintf(like, sizeof like, " (\"%.96s\"?)", r->header[k]);
-        fail(r, MLP_ERR_INVALID_ARG,
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG,
              "no column named \"%.*s\"%s (the %s); the file's columns: %s", (int)len, name, like,
              what, columns_list(r, cols, sizeof cols));
     }
     else if (dup != SIZE_MAX)
-        fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns, %zu and %zu: which "
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "the %s \"%.*s\" names two columns, %zu and %zu: which "
              "one is meant cannot be told", what, (int)len, name, c + 1, dup + 1);
     else if (marks[c] != 0)
-        fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is named twice", (int)len, name);
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is named twice", (int)len, name);
     else {
         marks[c] = value;
         order[c] = (*n)++;
@@ -278,7 +227,7 @@ static void mark_columns(reader *r, const char *list, const char *const *names, 
     if (n_names > 0) {
         for (size_t i = 0; i < n_names && r->status == MLP_OK; i++) {
             if (names[i] == NULL) {
-                fail(r, MLP_ERR_INVALID_ARG, "the %s name %zu is NULL", what, i);
+                mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "the %s name %zu is NULL", what, i);
                 return;
             }
             mark_one(r, names[i], strlen(names[i]), marks, order, value, n, what);
@@ -311,9 +260,9 @@ static void same_names(reader *r, const int *marks)
         rep = mlp__repeated_string(names, n, &i, &j);
     }
     if (rep < 0)
-        fail(r, MLP_ERR_NOMEM, "cannot allocate the names of %zu columns", r->columns);
+        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate the names of %zu columns", r->columns);
     else if (rep > 0)
-        fail(r, MLP_ERR_INVALID_ARG, "columns %zu and %zu are both named \"%.200s\": a model "
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "columns %zu and %zu are both named \"%.200s\": a model "
              "finds its columns by name, so rename one, or leave one out (the inputs option; "
              "mlp's --inputs)", column[i] + 1, column[j] + 1, names[i]);
     free(names);
@@ -331,7 +280,7 @@ static void plan(reader *r)
     if (marks == NULL || order == NULL || r->role == NULL || r->is_target == NULL) {
         free(marks);
         free(order);
-        fail(r, MLP_ERR_NOMEM, "cannot allocate the plan of %zu columns", r->columns);
+        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate the plan of %zu columns", r->columns);
         return;
     }
     size_t nt = 0, ni = 0;
@@ -351,12 +300,12 @@ static void plan(reader *r)
             if (marks[c] == 0) marks[c] = 2, order[c] = ni++;
     }
     if (r->status == MLP_OK && ni == 0)
-        fail(r, MLP_ERR_INVALID_ARG, "no input column (%zu columns, %zu targets)", r->columns, nt);
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "no input column (%zu columns, %zu targets)", r->columns, nt);
     if (r->status == MLP_OK && r->header != NULL) same_names(r, marks);
     if (r->status == MLP_OK && nt > 1 && r->task == MLP_TASK_CLASSIFICATION)
-        fail(r, MLP_ERR_INVALID_ARG, "classification takes one target column, not %zu", nt);
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "classification takes one target column, not %zu", nt);
     if (r->status == MLP_OK && (ni > INT_MAX || nt > INT_MAX))
-        fail(r, MLP_ERR_FORMAT, "%zu columns are too many", r->columns);
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "%zu columns are too many", r->columns);
     for (size_t c = 0; c < r->columns; c++) {
         r->is_target[c] = marks[c] == 1;
         r->role[c] = marks[c] != 0 ? (int)order[c] : ROLE_SKIP;
@@ -369,7 +318,7 @@ static void plan(reader *r)
     r->row_x = malloc((ni > 0 ? ni : 1) * sizeof *r->row_x);
     r->row_y = malloc((nt > 0 ? nt : 1) * sizeof *r->row_y);
     if (r->status == MLP_OK && (r->row_x == NULL || r->row_y == NULL))
-        fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
+        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
 }
 
 /* FNV-1a over a label's bytes. */
@@ -398,7 +347,7 @@ static int slots_room(reader *r)
     if (2 * (r->n_labels + 1) <= r->n_slots) return 1;
     const size_t n = r->n_slots ? 2 * r->n_slots : 64;
     size_t *fresh = malloc(n * sizeof *fresh);
-    if (fresh == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n / 2);
+    if (fresh == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n / 2);
     for (size_t i = 0; i < n; i++) fresh[i] = SIZE_MAX;
     free(r->slots);
     r->slots = fresh;
@@ -430,10 +379,10 @@ static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t
         return 1;
     }
     if (r->fixed_classes)
-        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: class \"%.*s\" is not one of the "
+        return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: class \"%.*s\" is not one of the "
                     "model's %zu", r->line, column + 1, (int)(n < 80 ? n : 80), s, r->n_labels);
     if (!utf8_ok((const unsigned char *)s, n) || memchr(s, '\0', n) != NULL)
-        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text "
+        return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text "
                     "(or holds a NUL byte, which no model file keeps)", r->line, column + 1);
     if (r->n_labels == MAX_LABELS) {
         if (r->task == MLP_TASK_AUTO && r->all_numeric) {
@@ -444,19 +393,19 @@ static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t
             *index = 0;
             return 1;
         }
-        return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: more than %d distinct target "
+        return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: more than %d distinct target "
                     "values: not classes", r->line, column + 1, MAX_LABELS);
     }
     if (r->n_labels == r->labels_cap) {
         const size_t cap = r->labels_cap ? 2 * r->labels_cap : 16;
         char **l = realloc(r->labels, cap * sizeof *l);
-        if (l == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", cap);
+        if (l == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", cap);
         r->labels = l;
         r->labels_cap = cap;
     }
     if (!slots_room(r)) return 0;
     char *c = copy_str(s, n);
-    if (c == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate a label");
+    if (c == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a label");
     r->labels[r->n_labels] = c;
     r->slots[label_slot(r, s, n)] = r->n_labels;
     *index = r->n_labels++;
@@ -467,7 +416,7 @@ static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t
 static void data_field(reader *r, size_t c, const char *s, size_t len)
 {
     if (c >= r->columns) {
-        fail(r, MLP_ERR_FORMAT, "line %zu: more than the %zu fields of the first record "
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu: more than the %zu fields of the first record "
              "(a ragged row)", r->line, r->columns);
         return;
     }
@@ -478,10 +427,10 @@ static void data_field(reader *r, size_t c, const char *s, size_t len)
         if (parse_number(s, len, &v) != 1) {
             column_name(r, c, cname, sizeof cname);
             if (len == 0)
-                fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing value", r->line,
+                mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing value", r->line,
                      c + 1, cname);
             else
-                fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite "
+                mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite "
                      "number", r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
             return;
         }
@@ -492,20 +441,20 @@ static void data_field(reader *r, size_t c, const char *s, size_t len)
     const int parsed = parse_number(s, len, &v), numeric = parsed == 1;
     if (parsed < 0) { /* a class is never called nan or inf: a broken number */
         column_name(r, c, cname, sizeof cname);
-        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number",
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number",
              r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
         return;
     }
     if (len == 0) {
         column_name(r, c, cname, sizeof cname);
-        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing target", r->line, c + 1,
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing target", r->line, c + 1,
              cname);
         return;
     }
     if (r->task == MLP_TASK_REGRESSION) {
         if (!numeric) {
             column_name(r, c, cname, sizeof cname);
-            fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number "
+            mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number "
                  "(a regression target)", r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
             return;
         }
@@ -532,7 +481,7 @@ static void on_field(void *data, size_t len, void *user)
     /* the first record: names, or the first data row; kept until the plan exists */
     if (r->o->header == 1 &&
         (!utf8_ok((const unsigned char *)s, len) || memchr(s, '\0', len) != NULL)) {
-        fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text (or "
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text (or "
              "holds a NUL byte)", r->line, c + 1);
         return;
     }
@@ -543,14 +492,14 @@ static void on_field(void *data, size_t len, void *user)
         size_t *l = realloc(r->first_len, cap * sizeof *l);
         if (l != NULL) r->first_len = l;
         if (h == NULL || l == NULL) {
-            fail(r, MLP_ERR_NOMEM, "cannot allocate %zu fields", cap);
+            mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu fields", cap);
             return;
         }
         r->first_cap = cap;
     }
     r->first[r->first_n] = copy_str(s, len);
     if (r->first[r->first_n] == NULL) {
-        fail(r, MLP_ERR_NOMEM, "cannot allocate a field");
+        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a field");
         return;
     }
     r->first_len[r->first_n++] = len;
@@ -563,7 +512,7 @@ static int grow(reader *r)
     const size_t cap = r->cap ? 2 * r->cap : 256;
     const size_t per = r->n_in > r->n_out ? r->n_in : r->n_out;
     if (cap > SIZE_MAX / sizeof(double) / (per > 0 ? per : 1) / 2)
-        return fail(r, MLP_ERR_NOMEM, "%zu rows of %zu columns overflow memory", cap, r->columns);
+        return mlp__csv_fail(r, MLP_ERR_NOMEM, "%zu rows of %zu columns overflow memory", cap, r->columns);
     double *x = realloc(r->x, cap * r->n_in * sizeof *x);
     if (x != NULL) r->x = x;
     double *y = r->n_out > 0 ? realloc(r->y, cap * r->n_out * sizeof *y) : r->y;
@@ -574,7 +523,7 @@ static int grow(reader *r)
         if (lab != NULL) r->label_of = lab;
     }
     if (x == NULL || (r->n_out > 0 && y == NULL) || (r->task != MLP_TASK_REGRESSION && lab == NULL))
-        return fail(r, MLP_ERR_NOMEM, "cannot allocate %zu rows of %zu columns", cap, r->columns);
+        return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu rows of %zu columns", cap, r->columns);
     r->cap = cap;
     return 1;
 }
@@ -583,7 +532,7 @@ static int grow(reader *r)
 static void store_row(reader *r, size_t fields)
 {
     if (fields != r->columns) {
-        fail(r, MLP_ERR_FORMAT, "line %zu: %zu fields, the first record has %zu (a ragged row)",
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu: %zu fields, the first record has %zu (a ragged row)",
              r->line, fields, r->columns);
         return;
     }
@@ -637,7 +586,7 @@ static int first_is_header(reader *r)
             next = v + 1;
         }
         if (header < 0 && numbers > 1 && counting && numbers + 1 >= r->first_n)
-            return fail(r, MLP_ERR_FORMAT,
+            return mlp__csv_fail(r, MLP_ERR_FORMAT,
                         "line %zu: the first record counts %g, %g, ... as pandas names columns "
                         "it was given no names for: is it a header? Say so (the header option 1 "
                         "or 0; mlp's --header or --no-header)",
@@ -647,7 +596,7 @@ static int first_is_header(reader *r)
     for (size_t c = 0; header && c < r->first_n; c++)
         if (!utf8_ok((const unsigned char *)r->first[c], r->first_len[c]) ||
             memchr(r->first[c], '\0', r->first_len[c]) != NULL)
-            return fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 "
+            return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 "
                         "text (or holds a NUL byte)", r->line, c + 1), -1;
     return header;
 }
@@ -706,8 +655,7 @@ static int by_bytes(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The task, once every row is in; classes sorted and rows relabeled. */
-static void finish(reader *r)
+void mlp__csv_finish(reader *r)
 {
     if (r->task == MLP_TASK_AUTO) {
         int integral = r->all_numeric;
@@ -719,7 +667,7 @@ static void finish(reader *r)
     }
     if (r->task == MLP_TASK_REGRESSION) {
         if (!r->all_numeric)
-            fail(r, MLP_ERR_FORMAT, "a regression target holds text");
+            mlp__csv_fail(r, MLP_ERR_FORMAT, "a regression target holds text");
         return;
     }
     if (r->fixed_classes) { /* the given order */
@@ -733,7 +681,7 @@ static void finish(reader *r)
     if (sorted == NULL || map == NULL) {
         free(sorted);
         free(map);
-        fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n);
+        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n);
         return;
     }
     memcpy(sorted, r->labels, n * sizeof *sorted);
@@ -746,19 +694,8 @@ static void finish(reader *r)
     free(map);
 }
 
-static void free_strings(char **s, size_t n)
-{
-    if (s == NULL) return;
-    for (size_t i = 0; i < n; i++) free(s[i]);
-    free(s);
-}
-
-/* Feed up to len bytes to libcsv one physical line at a time, counting lines, until
- * r->limit rows are held; *used receives the bytes consumed. A line ends at LF, CRLF
- * or a CR alone (old Mac files): libcsv ends a row at each, so a piece must stop at
- * each for the limit to hold. */
-static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_t len,
-                size_t *used)
+int mlp__csv_feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_t len,
+                  size_t *used)
 {
     size_t start = 0;
     while (start < len && r->status == MLP_OK && r->rows < r->limit) {
@@ -776,9 +713,9 @@ static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_
         if (csv_parse(p, buf + start, end - start, on_field, on_record, r) != end - start) {
             const int e = csv_error(p);
             if (e == CSV_ENOMEM)
-                return fail(r, MLP_ERR_FORMAT, "line %zu: a field longer than %zu bytes",
+                return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu: a field longer than %zu bytes",
                             r->line, MLP__CSV_MAX_FIELD);
-            return fail(r, MLP_ERR_FORMAT, "line %zu: %s", r->line, csv_strerror(e));
+            return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu: %s", r->line, csv_strerror(e));
         }
         r->line += (size_t)lines;
         r->after_cr = ends_in_cr;
@@ -788,38 +725,8 @@ static int feed(reader *r, struct csv_parser *p, const unsigned char *buf, size_
     return r->status == MLP_OK;
 }
 
-mlp_status mlp_csv_options_init(mlp_csv_options *options, size_t struct_size)
+void mlp__csv_reader_free(reader *r)
 {
-    MLP_CHECK_PTR(options);
-    mlp_csv_options o;
-    memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
-    o.header = MLP_CSV_HEADER_DETECT;
-    o.delimiter = ',';
-    o.task = MLP_TASK_AUTO;
-    return mlp__struct_init(options, struct_size, &o, sizeof o, __func__, "mlp_csv_options");
-}
-
-struct mlp_csv_stream {
-    mlp_csv_options o;
-    reader r;
-    struct csv_parser p;
-    FILE *f;
-    int own_file, whole;     /* whole: one read of everything (AUTO tasks allowed) */
-    char *name;
-    unsigned char buf[1 << 16];
-    size_t off, len;
-    int first, eof, finished; /* finished: csv_fini done */
-    size_t rows_total;
-    mlp_status broken;       /* a failed read leaves the stream failing */
-    char broken_detail[512];
-};
-
-static void stream_free(mlp_csv_stream *st)
-{
-    if (st == NULL) return;
-    reader *r = &st->r;
-    csv_free(&st->p);
     free(r->x);
     free(r->y);
     free(r->row_x);
@@ -827,98 +734,52 @@ static void stream_free(mlp_csv_stream *st)
     free(r->role);
     free(r->is_target);
     free(r->label_of);
-    free_strings(r->first, r->first_n);
+    mlp__strings_free(r->first, r->first_n);
     free(r->first_len);
-    free_strings(r->labels, r->n_labels);
+    mlp__strings_free(r->labels, r->n_labels);
     free(r->slots);
-    if (st->own_file && st->f != NULL) fclose(st->f);
-    free(st->name);
-    free(st);
+    memset(r, 0, sizeof *r);
 }
 
-static void parser_init(mlp_csv_stream *st)
+mlp_status mlp__csv_reader_init(reader *r, const mlp_csv_options *o, const char *name)
 {
-    csv_set_delim(&st->p, (unsigned char)st->o.delimiter);
-    csv_set_realloc_func(&st->p, bounded_realloc);
-}
-
-static mlp_status stream_open(mlp_csv_stream **out, FILE *f, int own, const char *name,
-                              const mlp_csv_options *given, int whole, const char *fn)
-{
-    mlp_csv_options o;
-    mlp_csv_options_init(&o, sizeof o);
-    mlp_status s = mlp__struct_in(&o, sizeof o, given, fn, "mlp_csv_options");
-    if (s != MLP_OK) return s;
-    MLP_CHECK(o.header >= -1 && o.header <= 1, MLP_ERR_INVALID_ARG,
-              "%s: header is %d, must be 1, 0 or MLP_CSV_HEADER_DETECT (-1)", fn, o.header);
-    MLP_CHECK(o.task >= MLP_TASK_AUTO && o.task <= MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
-              "%s: unknown task %d", fn, (int)o.task);
-    MLP_CHECK(o.delimiter != '"' && o.delimiter != '\n' && o.delimiter != '\r' &&
-                  o.delimiter != '\0',
-              MLP_ERR_INVALID_ARG, "%s: the delimiter cannot be %d", fn, (int)o.delimiter);
-    MLP_CHECK(o.n_classes == 0 || o.classes != NULL, MLP_ERR_INVALID_ARG,
-              "%s: %zu classes given without their names", fn, o.n_classes);
-    MLP_CHECK(o.n_classes == 0 || o.task == MLP_TASK_CLASSIFICATION, MLP_ERR_INVALID_ARG,
-              "%s: a class list is for the classification task", fn);
-    MLP_CHECK(o.n_input_names == 0 || o.input_names != NULL, MLP_ERR_INVALID_ARG,
-              "%s: %zu input names given as NULL", fn, o.n_input_names);
-    MLP_CHECK(o.n_target_names == 0 || o.target_names != NULL, MLP_ERR_INVALID_ARG,
-              "%s: %zu target names given as NULL", fn, o.n_target_names);
-    MLP_CHECK(whole || (o.target != NULL && o.target[0] == '\0' && o.n_target_names == 0) ||
-                  o.task == MLP_TASK_REGRESSION || o.n_classes > 0,
-              MLP_ERR_INVALID_ARG,
-              "%s: a stream reads targets as numbers (MLP_TASK_REGRESSION) or as given classes; "
-              "the task cannot wait for the whole file", fn);
-    mlp_csv_stream *st = calloc(1, sizeof *st);
-    MLP_CHECK(st != NULL, MLP_ERR_NOMEM, "%s: cannot allocate a CSV stream", fn);
-    st->o = o;
-    st->f = f;
-    st->own_file = own;
-    st->whole = whole;
-    st->first = 1;
-    st->name = malloc(strlen(name) + 1);
-    if (st->name != NULL) memcpy(st->name, name, strlen(name) + 1);
-    if (st->name == NULL || csv_init(&st->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        if (st->name == NULL) csv_init(&st->p, 0); /* so that stream_free may csv_free it */
-        st->own_file = 0;                          /* the caller closes it on failure */
-        stream_free(st);
-        return mlp__fail(MLP_ERR_NOMEM, "%s: cannot start the CSV parser", fn);
-    }
-    parser_init(st);
-    reader *r = &st->r;
-    r->o = &st->o;
-    r->name = st->name;
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    r->name = name;
     r->status = MLP_OK;
     r->line = 1;
-    r->task = o.task;
+    r->task = o->task;
     r->all_numeric = 1;
-    for (size_t k = 0; k < o.n_classes && r->status == MLP_OK; k++) {
+    for (size_t k = 0; k < o->n_classes && r->status == MLP_OK; k++) {
         size_t ix = 0;
-        if (o.classes[k] == NULL) {
-            fail(r, MLP_ERR_INVALID_ARG, "class %zu is NULL", k);
+        if (o->classes[k] == NULL) {
+            mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "class %zu is NULL", k);
             break;
         }
-        label_index(r, o.classes[k], strlen(o.classes[k]), &ix, 0);
+        label_index(r, o->classes[k], strlen(o->classes[k]), &ix, 0);
         if (r->status == MLP_OK && ix != k)
-            fail(r, MLP_ERR_INVALID_ARG, "class \"%s\" is given twice", o.classes[k]);
+            mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "class \"%s\" is given twice", o->classes[k]);
     }
-    r->fixed_classes = o.n_classes > 0;
-    if (r->status != MLP_OK) {
-        s = r->status;
-        st->own_file = 0;
-        stream_free(st);
-        return s;
-    }
-    *out = st;
-    return MLP_OK;
+    r->fixed_classes = o->n_classes > 0;
+    return r->status;
 }
 
-/* The rows the reader holds, as a new table (the reader starts empty again). */
-static mlp_status take_table(mlp_csv_stream *st, mlp_table **table)
+void mlp__csv_parser_init(struct csv_parser *p, int delimiter)
 {
-    reader *r = &st->r;
+    csv_set_delim(p, (unsigned char)delimiter);
+    csv_set_realloc_func(p, bounded_realloc);
+}
+
+void mlp__csv_end(reader *r, struct csv_parser *p)
+{
+    if (csv_fini(p, on_field, on_record, r) != 0)
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu: a quoted field is not closed", r->line);
+}
+
+mlp_status mlp__csv_take_table(reader *r, mlp_table **table)
+{
     mlp_table *t = calloc(1, sizeof *t);
-    if (t == NULL) return fail(r, MLP_ERR_NOMEM, "cannot allocate the table"), r->status;
+    if (t == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate the table"), r->status;
     t->rows = r->rows;
     t->n_in = r->n_in;
     t->n_out = r->n_out;
@@ -948,7 +809,7 @@ static mlp_status take_table(mlp_csv_stream *st, mlp_table **table)
     if (!ok) {
         t->x = t->y = NULL;
         mlp_table_free(t);
-        return fail(r, MLP_ERR_NOMEM, "cannot allocate the column names"), r->status;
+        return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate the column names"), r->status;
     }
     t->x = r->x;
     t->y = r->y;
@@ -960,141 +821,14 @@ static mlp_status take_table(mlp_csv_stream *st, mlp_table **table)
     return MLP_OK;
 }
 
-/* Read on until `max_rows` rows are held or the input ends; the rows as a table,
- * or NULL at the end. */
-static mlp_status stream_next(mlp_csv_stream *st, mlp_table **table, size_t max_rows)
-{
-    reader *r = &st->r;
-    *table = NULL;
-    if (st->broken != MLP_OK)
-        return mlp__fail(st->broken, "%s", st->broken_detail);
-    r->limit = max_rows;
-    /* numbers in the "C" locale, on this thread, for the length of the call */
-    locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    locale_t previous = c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
-    if (c_locale == (locale_t)0) fail(r, MLP_ERR_NOMEM, "cannot create the C locale");
-    while (r->status == MLP_OK && r->rows < max_rows && !st->finished) {
-        if (st->off < st->len) {
-            size_t used = 0;
-            feed(r, &st->p, st->buf + st->off, st->len - st->off, &used);
-            st->off += used;
-        } else if (!st->eof) {
-            st->len = fread(st->buf, 1, sizeof st->buf, st->f);
-            st->off = 0;
-            if (st->first && st->len > 0) {
-                st->first = 0;
-                if (st->len >= 3 && st->buf[0] == 0xEF && st->buf[1] == 0xBB && st->buf[2] == 0xBF)
-                    st->off = 3; /* a UTF-8 byte order mark */
-            }
-            if (st->len == 0) {
-                st->eof = 1;
-                if (ferror(st->f)) fail(r, MLP_ERR_IO, "read error: %s", strerror(errno));
-            }
-        } else {
-            st->finished = 1;
-            if (csv_fini(&st->p, on_field, on_record, r) != 0)
-                fail(r, MLP_ERR_FORMAT, "line %zu: a quoted field is not closed", r->line);
-        }
-    }
-    if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
-        fail(r, MLP_ERR_FORMAT,
-             r->record == 0 ? "the file is empty" : "no data rows after the header");
-    /* in the C locale too: labels that are numbers sort as numbers */
-    if (r->status == MLP_OK && st->whole && r->n_out > 0) finish(r);
-    if (c_locale != (locale_t)0) {
-        uselocale(previous);
-        freelocale(c_locale);
-    }
-    if (r->status == MLP_OK && r->rows > 0) {
-        if (!st->whole && r->fixed_classes && r->n_out == 1)
-            for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)r->label_of[i];
-        st->rows_total += r->rows;
-        take_table(st, table);
-    }
-    if (r->status != MLP_OK) {
-        st->broken = r->status;
-        snprintf(st->broken_detail, sizeof st->broken_detail, "%s", mlp_error_detail());
-        return r->status;
-    }
-    return MLP_OK;
-}
-
-static mlp_status read_table(mlp_table **table, FILE *f, const char *name,
-                             const mlp_csv_options *given)
-{
-    mlp_csv_stream *st = NULL;
-    mlp_status s = stream_open(&st, f, 0, name, given, 1, "mlp_table_read_csv");
-    if (s == MLP_OK) s = stream_next(st, table, SIZE_MAX);
-    stream_free(st);
-    return s;
-}
-
-mlp_status mlp_table_read_csv(mlp_table **table, const char *path, const mlp_csv_options *options)
-{
-    MLP_CHECK_PTR(table);
-    *table = NULL;
-    MLP_CHECK_PTR(path);
-    MLP_CHECK_PTR(options);
-    FILE *f = fopen(path, "rb");
-    MLP_CHECK(f != NULL, MLP_ERR_IO, "mlp_table_read_csv: %s: %s", path, strerror(errno));
-    mlp_status s = read_table(table, f, path, options);
-    fclose(f);
-    return s;
-}
-
-mlp_status mlp_table_read_csv_file(mlp_table **table, FILE *file, const char *name,
-                                   const mlp_csv_options *options)
-{
-    MLP_CHECK_PTR(table);
-    *table = NULL;
-    MLP_CHECK_PTR(file);
-    MLP_CHECK_PTR(options);
-    return read_table(table, file, name != NULL ? name : "(stream)", options);
-}
-
-mlp_status mlp_csv_stream_open(mlp_csv_stream **stream, const char *path,
-                               const mlp_csv_options *options)
-{
-    MLP_CHECK_PTR(stream);
-    *stream = NULL;
-    MLP_CHECK_PTR(path);
-    MLP_CHECK_PTR(options);
-    FILE *f = fopen(path, "rb");
-    MLP_CHECK(f != NULL, MLP_ERR_IO, "mlp_csv_stream_open: %s: %s", path, strerror(errno));
-    mlp_status s = stream_open(stream, f, 1, path, options, 0, __func__);
-    if (s != MLP_OK) fclose(f);
-    return s;
-}
-
-mlp_status mlp_csv_stream_open_file(mlp_csv_stream **stream, FILE *file, const char *name,
-                                    const mlp_csv_options *options)
-{
-    MLP_CHECK_PTR(stream);
-    *stream = NULL;
-    MLP_CHECK_PTR(file);
-    MLP_CHECK_PTR(options);
-    return stream_open(stream, file, 0, name != NULL ? name : "(stream)", options, 0, __func__);
-}
-
-mlp_status mlp_csv_stream_read(mlp_csv_stream *stream, mlp_table **table, size_t max_rows)
-{
-    MLP_CHECK_PTR(table);
-    *table = NULL;
-    MLP_CHECK_PTR(stream);
-    MLP_CHECK(max_rows > 0, MLP_ERR_INVALID_ARG, "mlp_csv_stream_read: max_rows is 0");
-    return stream_next(stream, table, max_rows);
-}
-
-void mlp_csv_stream_close(mlp_csv_stream *stream) { stream_free(stream); }
-
 void mlp_table_free(mlp_table *t)
 {
     if (t == NULL) return;
     free(t->x);
     free(t->y);
-    free_strings(t->in_names, t->n_in);
-    free_strings(t->out_names, t->n_out);
-    free_strings(t->classes, t->n_classes);
+    mlp__strings_free(t->in_names, t->n_in);
+    mlp__strings_free(t->out_names, t->n_out);
+    mlp__strings_free(t->classes, t->n_classes);
     free(t);
 }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "../model/model.h"
 
 /* Fisher-Yates over a[0..n) from rng. */
 static void shuffle(size_t *a, size_t n, uint64_t *rng)

@@ -6,26 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
-
-static void free_strings(char **s, size_t n)
-{
-    if (s == NULL) return;
-    for (size_t i = 0; i < n; i++) free(s[i]);
-    free(s);
-}
-
-void mlp__prep_free(mlp__prep *p)
-{
-    free(p->in_shift);
-    free(p->in_scale);
-    free(p->out_shift);
-    free(p->out_scale);
-    free_strings(p->in_names, p->n_in_names);
-    free_strings(p->out_names, p->n_targets);
-    free_strings(p->classes, p->n_classes);
-    memset(p, 0, sizeof *p);
-}
+#include "../model/model.h"
 
 /* Copies of n strings, each checked: not NULL, at most MLP__MAX_NAME bytes. */
 static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, const char *fn,
@@ -36,13 +17,13 @@ static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, co
     for (size_t i = 0; i < n; i++) {
         const size_t len = src[i] != NULL ? strlen(src[i]) : 0;
         if (src[i] == NULL || len > MLP__MAX_NAME) {
-            free_strings(c, i);
+            mlp__strings_free(c, i);
             return mlp__fail(MLP_ERR_INVALID_ARG, "%s: %s %zu is %s", fn, what, i,
                              src[i] == NULL ? "NULL" : "longer than 65536 bytes");
         }
         c[i] = malloc(len + 1);
         if (c[i] == NULL) {
-            free_strings(c, i);
+            mlp__strings_free(c, i);
             return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %s %zu", fn, what, i);
         }
         memcpy(c[i], src[i], len + 1);
@@ -51,40 +32,10 @@ static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, co
     return MLP_OK;
 }
 
-typedef struct indexed {
-    const char *s;
-    size_t i;
-} indexed;
-
-static int by_string_then_index(const void *a, const void *b)
-{
-    const indexed *x = a, *y = b;
-    const int c = strcmp(x->s, y->s);
-    return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
-}
-
-int mlp__repeated_string(const char *const *s, size_t n, size_t *first, size_t *second)
-{
-    if (n < 2) return 0;
-    indexed *v = malloc(n * sizeof *v);
-    if (v == NULL) return -1;
-    for (size_t i = 0; i < n; i++) v[i] = (indexed){s[i], i};
-    qsort(v, n, sizeof *v, by_string_then_index); /* O(n log n): labels may be many */
-    int found = 0;
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(v[i - 1].s, v[i].s) == 0 && (!found || v[i].i < *second)) {
-            *first = v[i - 1].i;
-            *second = v[i].i;
-            found = 1;
-        }
-    free(v);
-    return found;
-}
-
 /* Names of the model's in place of the ones it had: *dst (n_dst of them) freed. */
 static void replace_strings(char ***dst, size_t *n_dst, char **src, size_t n)
 {
-    free_strings(*dst, *n_dst);
+    mlp__strings_free(*dst, *n_dst);
     *dst = src;
     *n_dst = n;
 }
@@ -104,7 +55,7 @@ mlp_status mlp_net_set_columns(mlp_net *net, const char *const *input_names,
     if (s == MLP_OK && n_targets > 0)
         s = copy_strings(&out, target_names, n_targets, __func__, "target name");
     if (s != MLP_OK) {
-        free_strings(in, in != NULL ? net->n_inputs : 0);
+        mlp__strings_free(in, in != NULL ? net->n_inputs : 0);
         return s;
     }
     replace_strings(&net->prep.in_names, &net->prep.n_in_names, in, net->n_inputs);
@@ -134,7 +85,7 @@ mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes, size_t 
                         : mlp__fail(MLP_ERR_INVALID_ARG, "mlp_net_set_classes: class \"%.200s\" "
                                                          "is given twice (%zu and %zu)",
                                     c[j], i, j);
-            free_strings(c, n_classes);
+            mlp__strings_free(c, n_classes);
             return s;
         }
     }
@@ -170,8 +121,8 @@ mlp_status mlp_net_set_table_names(mlp_net *net, const mlp_table *table)
     if (s == MLP_OK && k > 0) s = copy_strings(&cc, names + in + nt, k, __func__, "class");
     free(names);
     if (s != MLP_OK) {
-        free_strings(ci, ci != NULL ? in : 0);
-        free_strings(co, co != NULL ? nt : 0);
+        mlp__strings_free(ci, ci != NULL ? in : 0);
+        mlp__strings_free(co, co != NULL ? nt : 0);
         return s;
     }
     replace_strings(&net->prep.in_names, &net->prep.n_in_names, ci, in);
@@ -318,40 +269,6 @@ mlp_status mlp_net_get_scaling(const mlp_net *net, double *in_shift, double *in_
         if (out_scale != NULL) out_scale[i] = p->out_scale != NULL ? p->out_scale[i] : 1.0;
     }
     return MLP_OK;
-}
-
-/* (x - shift) / scale, row by row, into dst (may be src). */
-static void scale_rows(double *dst, const double *src, size_t n, size_t cols, const double *shift,
-                       const double *scale)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < cols; c++)
-            dst[i * cols + c] = (src[i * cols + c] - shift[c]) / scale[c];
-}
-
-void mlp__prep_inputs(const mlp_net *net, double *dst, const double *src, size_t n)
-{
-    const mlp__prep *p = &net->prep;
-    if (p->in_shift != NULL) scale_rows(dst, src, n, net->n_inputs, p->in_shift, p->in_scale);
-    else if (dst != src) memmove(dst, src, n * net->n_inputs * sizeof *dst);
-}
-
-void mlp__prep_targets(const mlp_net *net, double *dst, const double *src, size_t n)
-{
-    const mlp__prep *p = &net->prep;
-    const size_t k = mlp_net_n_outputs(net);
-    if (p->out_shift != NULL) scale_rows(dst, src, n, k, p->out_shift, p->out_scale);
-    else if (dst != src) memmove(dst, src, n * k * sizeof *dst);
-}
-
-void mlp__prep_outputs(const mlp_net *net, double *y, size_t n)
-{
-    const mlp__prep *p = &net->prep;
-    const size_t k = mlp_net_n_outputs(net);
-    if (p->out_shift == NULL) return;
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < k; c++)
-            y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
 }
 
 mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "../model/model.h"
 
 mlp_status mlp_scores_init(mlp_scores *scores, size_t struct_size)
 {

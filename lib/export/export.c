@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "../model/model.h"
 
 /* C90's limit on a string literal's length (C99's is 4,095). */
 #define C90_STRING_MAX 509

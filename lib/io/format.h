@@ -3,7 +3,7 @@
 #ifndef MLP_IO_FORMAT_H
 #define MLP_IO_FORMAT_H
 
-#include "../mlp_internal.h"
+#include "../train/trainer.h"
 
 static const unsigned char mlp__magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
 /* Version 1: libmlp 0.1. Version 2 (libmlp 1.0): the optimizer block gained the

@@ -5,6 +5,38 @@
 
 #include "../core/core.h"
 
+/* Vectorized passes over arrays (lib/kernels/vmath.c): y[i] = f(x[i]); y may alias x. */
+typedef enum mlp__vfunc {
+    MLP__V_TANH,
+    MLP__V_SIGMOID,
+    MLP__V_ELU,
+    MLP__V_SOFTPLUS,
+    MLP__V_EXP,
+    MLP__V_NEG_EXPM1, /* -expm1(-x) = 1 - exp(-x) */
+    MLP__V_ERFC
+} mlp__vfunc;
+
+void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n);
+
+/* mlp__vpass on a chosen road: 1 (libm), 4 (AVX2) or 8 (AVX-512) lanes, for tests;
+ * returns 0, doing nothing, when this build or CPU lacks that road. */
+int mlp__vpass_lanes(int lanes, mlp__vfunc f, double *y, const double *x, size_t n);
+
+/* Which implementation mlp__vpass runs on this machine, for reports. */
+const char *mlp__vmath_name(void);
+
+/* 1 when every value is finite. */
+int mlp__all_finite(const double *x, size_t n);
+
+/* The largest magnitude among n values, or +INFINITY when one is not finite: one
+ * pass for the finiteness check and the bound on what products of it can reach. */
+double mlp__max_abs(const double *x, size_t n);
+
+/* That largest magnitude into *result, serially, on a chosen road: 3 AVX-512, 2 AVX2,
+ * 1 SSE2, 0 plain C (lib/kernels/scan.c), for tests; returns 0, doing nothing, when this
+ * build or CPU lacks that road. */
+int mlp__max_abs_road(int road, double *result, const double *x, size_t n);
+
 /* ---- activations: one table (lib/kernels/activation.c) ------------------------------------ */
 
 enum {

@@ -138,7 +138,8 @@ uint64_t mlp__dropout_key(uint64_t seed, uint64_t step);
  * the C export. */
 void mlp__batchnorm_fold(const mlp_net *net, size_t l, double *scale, double *shift);
 
-/* The table entry of `kind`, or NULL for a value the library does not know. */
+/* The table entry of `kind` (lib/model/kinds.c), or NULL for a value the library does
+ * not know. */
 const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
 
 /* The first layer whose kind has one of `flags` (MLP__KIND_), or n_layers: none. */
@@ -164,7 +165,7 @@ mlp_status mlp__norm_check(const mlp_layer_spec *spec, size_t l, size_t in, size
 size_t mlp__norm_blocks(const mlp_layer *L, mlp__param_block *b);
 
 /* The one check of a layer spec, for mlp_net_create and the loader alike: its kind
- * and activation known, then its kind's check (see mlp__layer_kind). */
+ * and activation known, then its kind's check (see mlp__layer_kind; kinds.c). */
 mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                             size_t *out, size_t *np, mlp_status bad, const char *fn);
 
@@ -212,9 +213,10 @@ typedef struct mlp__prep {
     size_t n_classes;
 } mlp__prep;
 
+/* Frees what the preprocessing holds and clears it (lib/model/net.c). */
 void mlp__prep_free(mlp__prep *p);
 
-/* The model's preprocessing on n rows (lib/data/prep.c): inputs (n, n_inputs) scaled into
+/* The model's preprocessing on n rows (lib/model/rows.c): inputs (n, n_inputs) scaled into
  * dst, targets (n, n_outputs) scaled into dst (either may be src), predictions
  * (n, n_outputs) brought back to the targets' units in place. Each is a copy, or
  * nothing in place, for a model without that scaling. */
@@ -224,12 +226,6 @@ void mlp__prep_outputs(const mlp_net *net, double *y, size_t n);
 
 /* The longest column name or class label a model keeps. */
 #define MLP__MAX_NAME 65536
-
-/* Whether two of the n strings are equal (none NULL): then 1, and *first < *second
- * their indices (the pair with the smallest second, then first); 0 when all differ,
- * and -1 when the memory to tell is lacking. The one rule for class labels, applied
- * by mlp_net_set_classes and by the loader alike. */
-int mlp__repeated_string(const char *const *s, size_t n, size_t *first, size_t *second);
 
 struct mlp_net {
     size_t n_inputs;
@@ -243,7 +239,7 @@ struct mlp_net {
     double *state;         /* params + n_params */
     int small;             /* every layer small with a piecewise-linear activation: the
                               forward pass is mlp__small_net_forward's plain loops */
-    mlp__prep prep;        /* the preprocessing that travels with the model (lib/data/prep.c) */
+    mlp__prep prep;        /* the preprocessing that travels with the model (set by lib/data/prep.c, applied by lib/model/rows.c) */
     size_t param_gen;      /* counts the changes to params made outside a trainer's step
                               (set_weights, init, mlp_net_params(), a fit's restore) and by
                               each trainer: plain SGD re-reads the weights when it moved */
@@ -327,7 +323,7 @@ double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
                             const double *x, const double *target, size_t n, size_t of,
                             mlp__layer_done done, void *ctx);
 
-/* A dataset resolved against a network (lib/data/dataset.c): where its rows are and what
+/* A dataset resolved against a network (lib/model/rows.c): where its rows are and what
  * they hold. */
 typedef struct mlp__rows {
     const double *x, *y;   /* the caller's arrays; y NULL: no targets */

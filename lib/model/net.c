@@ -240,6 +240,18 @@ mlp_status mlp_net_val_loss_history(const mlp_net *net, const double **history, 
     return MLP_OK;
 }
 
+void mlp__prep_free(mlp__prep *p)
+{
+    free(p->in_shift);
+    free(p->in_scale);
+    free(p->out_shift);
+    free(p->out_scale);
+    mlp__strings_free(p->in_names, p->n_in_names);
+    mlp__strings_free(p->out_names, p->n_targets);
+    mlp__strings_free(p->classes, p->n_classes);
+    memset(p, 0, sizeof *p);
+}
+
 void mlp_net_free(mlp_net *net)
 {
     if (net == NULL) return;

@@ -94,12 +94,12 @@ size_t mlp__lbfgs_scratch(const mlp_optimizer *o, size_t np) { return 4 * np + 2
 size_t mlp__lbfgs_history_blocks(const mlp_optimizer *o) { return 2 * o->lbfgs_history; }
 
 /* Neither method keeps first-order state. */
-static mlp_status no_first_order_state(const mlp_trainer *tr, const char *fn)
+static mlp_status no_first_order_state(const mlp_trainer *tr, const char *method, const char *fn)
 {
     for (size_t i = 0; i < tr->net->n_params; i++)
         MLP_CHECK(tr->state[0][i] == 0 && tr->state[1][i] == 0, MLP_ERR_FORMAT,
                   "%s: %s keeps no such state, yet parameter %zu has some", fn,
-                  mlp_optimizer_name(tr->opt.kind), i);
+                  method, i);
     return MLP_OK;
 }
 
@@ -109,7 +109,7 @@ mlp_status mlp__lbfgs_restored(mlp_trainer *tr, const char *fn)
     MLP_CHECK(c0 == floor(c0) && c1 == floor(c1) && c0 >= 0 && c0 <= m && c1 >= 0 && c1 < m &&
                   (c0 == m || c1 == c0),
               MLP_ERR_FORMAT, "%s: L-BFGS holds %g pairs and writes slot %g of %g", fn, c0, c1, m);
-    mlp_status s = no_first_order_state(tr, fn);
+    mlp_status s = no_first_order_state(tr, "lbfgs", fn);
     if (s != MLP_OK) return s;
     /* every stored pair passed the curvature test: yᵀs > 0 */
     mlp__lbfgs_refresh(tr);
@@ -126,7 +126,7 @@ mlp_status mlp__lm_restored(mlp_trainer *tr, const char *fn)
               "%s: Levenberg-Marquardt's damping is %g and its growth factor %g, must be "
               ">= 0 and >= 2",
               fn, tr->so[0], tr->so[1]);
-    return no_first_order_state(tr, fn);
+    return no_first_order_state(tr, "lm", fn);
 }
 
 void mlp__lbfgs_refresh(mlp_trainer *tr)

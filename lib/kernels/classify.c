@@ -1,7 +1,7 @@
 /* Classification helpers: one-hot encoding, argmax, accuracy. */
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "kernels.h"
 
 static mlp_status check_nk(size_t n, size_t k, const char *fn)
 {

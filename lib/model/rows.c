@@ -1,10 +1,11 @@
-/* Datasets: rows with their shape, checked against a network, and read as the network
- * reads them (the model's scaling applied, class indices made one-hot). */
+/* A model's rows: datasets with their shape, checked against a network, and read as the
+ * network reads them (the model's stored scaling applied, class indices made one-hot);
+ * predictions brought back to the targets' units. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "../mlp_internal.h"
+#include "model.h"
 
 mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
 {
@@ -165,4 +166,40 @@ void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, con
         mlp__rows_y(ws->targets, r, net, NULL, r->n);
         *t = ws->targets;
     }
+}
+
+/* ---- the model's stored scaling ----------------------------------------------- */
+
+/* (x - shift) / scale, row by row, into dst (may be src). */
+static void scale_rows(double *dst, const double *src, size_t n, size_t cols, const double *shift,
+                       const double *scale)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < cols; c++)
+            dst[i * cols + c] = (src[i * cols + c] - shift[c]) / scale[c];
+}
+
+void mlp__prep_inputs(const mlp_net *net, double *dst, const double *src, size_t n)
+{
+    const mlp__prep *p = &net->prep;
+    if (p->in_shift != NULL) scale_rows(dst, src, n, net->n_inputs, p->in_shift, p->in_scale);
+    else if (dst != src) memmove(dst, src, n * net->n_inputs * sizeof *dst);
+}
+
+void mlp__prep_targets(const mlp_net *net, double *dst, const double *src, size_t n)
+{
+    const mlp__prep *p = &net->prep;
+    const size_t k = mlp_net_n_outputs(net);
+    if (p->out_shift != NULL) scale_rows(dst, src, n, k, p->out_shift, p->out_scale);
+    else if (dst != src) memmove(dst, src, n * k * sizeof *dst);
+}
+
+void mlp__prep_outputs(const mlp_net *net, double *y, size_t n)
+{
+    const mlp__prep *p = &net->prep;
+    const size_t k = mlp_net_n_outputs(net);
+    if (p->out_shift == NULL) return;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++)
+            y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
 }

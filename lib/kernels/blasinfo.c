@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core.h"
+#include "kernels.h"
 
 #ifndef MLP_CBLAS_PROVIDER
 #define MLP_CBLAS_PROVIDER "cblas"
