@@ -116,8 +116,17 @@ START_TEST(batchnorm_running_values_follow_the_recurrence)
     const size_t batches[4][2] = {{0, 4}, {4, 3}, {7, 1}, {8, 2}}; /* first row, rows */
     for (size_t b = 0; b < 4; b++) {
         const size_t r0 = batches[b][0], n = batches[b][1];
-        ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_ROWS(x + r0 * D, D, t + r0, 1, n)), MLP_OK);
-        if (n > 1) /* a batch of one row has no unbiased variance: nothing moves */
+        double before[3 * D + 1 + 2 * D];
+        memcpy(before, net->params, sizeof before); /* γ, β, the output layer, the state */
+        memcpy(before + 3 * D + 1, net->state, 2 * D * sizeof *before);
+        const mlp_status got = mlp_trainer_step(tr, NULL, TU_ROWS(x + r0 * D, D, t + r0, 1, n));
+        if (n == 1) { /* a batch of one row has no variance: refused, nothing moves */
+            ck_assert_int_eq(got, MLP_ERR_INVALID_ARG);
+            ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 0 is a batch normalization"));
+            ck_assert_mem_eq(net->params, before, (3 * D + 1) * sizeof *before);
+            ck_assert_mem_eq(net->state, before + 3 * D + 1, 2 * D * sizeof *before);
+        } else {
+            ck_assert_int_eq(got, MLP_OK);
             for (size_t c = 0; c < D; c++) {
                 long double m = 0, s = 0;
                 for (size_t r = r0; r < r0 + n; r++) m += x[r * D + c];
@@ -126,6 +135,7 @@ START_TEST(batchnorm_running_values_follow_the_recurrence)
                 mean[c] = 0.75L * mean[c] + 0.25L * m;
                 var[c] = 0.75L * var[c] + 0.25L * s / (n - 1);
             }
+        }
         for (size_t c = 0; c < D; c++) {
             ck_assert_msg(tu_close(net->state[c], (double)mean[c], 1e-15), "step %zu mean %zu", b, c);
             ck_assert_msg(tu_close(net->state[D + c], (double)var[c], 1e-15), "step %zu var %zu", b,
@@ -358,6 +368,37 @@ START_TEST(batchnorm_refusals)
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 3, t, 1, 16), &f), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "whose statistics are the whole batch's"));
     ck_assert_mem_eq(before, mlp_net_params(net), snap * 8);
+    mlp_trainer_free(tr);
+    mlp_net_free(net);
+
+    /* A batch of one row has no variance: a step refuses it (above, in the recurrence's
+     * test), a fit refuses a batch_size of 1, and joins a last batch of one row to the
+     * one before it: with momentum 1 the running values are the last batch's, here
+     * rows 4 to 8 of 9 in batches of 4. */
+    mlp_layer_spec on_x[2] = {MLP_BATCHNORM(MLP_ACT_IDENTITY), MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    on_x[0].momentum = 1.0;
+    ck_assert_int_eq(mlp_net_create(&net, 3, on_x, 2), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 4), MLP_OK);
+    f = tu_fit_options();
+    f.epochs = 1;
+    f.shuffle = 0;
+    f.validation_fraction = 0;
+    f.batch_size = 1;
+    memcpy(before, mlp_net_params(net), snap * 8);
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 3, t, 1, 9), &f), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 0 is a batch normalization"));
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "batch_size is 1"));
+    ck_assert_mem_eq(before, mlp_net_params(net), snap * 8);
+    f.batch_size = 4;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 3, t, 1, 9), &f), MLP_OK);
+    for (size_t c = 0; c < 3; c++) {
+        long double m = 0, s = 0;
+        for (size_t r = 4; r < 9; r++) m += x[r * 3 + c];
+        m /= 5;
+        for (size_t r = 4; r < 9; r++) s += (x[r * 3 + c] - m) * (x[r * 3 + c] - m);
+        ck_assert_msg(tu_close(net->state[c], (double)m, 1e-15), "mean %zu", c);
+        ck_assert_msg(tu_close(net->state[3 + c], (double)(s / 4), 1e-15), "var %zu", c);
+    }
     mlp_trainer_free(tr);
     mlp_net_free(net);
 

@@ -623,6 +623,22 @@ START_TEST(dropout_spec_and_file_record)
      * fuzzer's find: created, saved, and refused by the loader) */
     ck_assert_int_eq(mlp_net_create(&net, 3, layers + 1, 1), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "the network has no parameters"));
+    /* a dropout after the softmax: the loss names the layer that is last, not "identity"
+     * alone (a stranger read "needs a softmax output layer" beside the softmax he had) */
+    {
+        const mlp_layer_spec after[3] = {MLP_LAYER(4, MLP_ACT_RELU, 1),
+                                         MLP_LAYER(3, MLP_ACT_SOFTMAX, 1), MLP_DROPOUT(0.2)};
+        mlp_net *n2 = NULL;
+        mlp_trainer *t2 = NULL;
+        ck_assert_int_eq(mlp_net_create(&n2, 3, after, 3), MLP_OK);
+        const mlp_optimizer o2 = tu_optimizer(MLP_OPT_ADAM);
+        ck_assert_int_eq(mlp_trainer_create(&t2, n2, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &o2, 4),
+                         MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "the last layer (layer 2) is a dropout "
+                                                         "with activation identity: put it "
+                                                         "before the output layer"));
+        mlp_net_free(n2);
+    }
     ck_assert_int_eq(mlp_net_create(&net, 3, layers, 3), MLP_OK);
     mlp_layer_spec got;
     ck_assert_int_eq(mlp_layer_spec_init(&got, sizeof got), MLP_OK);

@@ -275,7 +275,7 @@ static const char help[] =
     "      --activation NAME  hidden activation (default relu)\n"
     "      --norm KIND        layer or batch (a layer or batch normalization after\n"
     "                         each hidden layer, before its activation; batch not\n"
-    "                         with lbfgs or lm) or none (default)\n"
+    "                         with lbfgs or lm, nor --batch 1) or none (default)\n"
     "      --dropout RATE     a dropout after each hidden layer, dropping values with\n"
     "                         this probability while training (default 0: none; not\n"
     "                         with lbfgs or lm)\n"
@@ -434,6 +434,10 @@ static void parse_options(opts *o, int argc, char **argv)
             break;
         case OPT_HIDDEN: {
             o->n_hidden = 0;
+            /* strtok_r would pass over an empty item: "16,,8" is a slip, not 16,8 */
+            const size_t len = strlen(optarg);
+            if (len == 0 || optarg[0] == ',' || optarg[len - 1] == ',' || strstr(optarg, ",,"))
+                usage_error("--hidden: '%s' has an empty size (give sizes like 64,32)", optarg);
             char *copy = xmalloc(strlen(optarg) + 1), *save = NULL;
             strcpy(copy, optarg);
             for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
@@ -522,6 +526,9 @@ static void parse_options(opts *o, int argc, char **argv)
                     mlp_optimizer_name(o->optimizer),
                     o->dropout > 0 ? "--dropout" : "--norm batch",
                     o->dropout > 0 ? "leave --dropout out" : "--norm layer or none");
+    if (o->norm == MLP_LAYER_BATCHNORM && o->batch_set && o->batch == 1)
+        usage_error("--norm batch normalizes by each batch's variance, and a batch of 1 row "
+                    "has none: --batch 2 or more, or --norm layer");
 }
 
 static mlp_csv_options csv_options(const opts *o)

@@ -119,8 +119,10 @@ typedef enum mlp_layer_kind {
      *  trainer's step, mlp_net_gradient()) the mean and the biased variance are the
      *  batch's, over its rows; each successful step then moves the layer's running
      *  mean and variance toward them: r ← (1 − momentum)·r + momentum·batch, with the
-     *  unbiased variance (PyTorch's rule; a batch of one row leaves them as they are).
-     *  When predicting, validating or scoring, the running values, saved with the
+     *  unbiased variance (PyTorch's rule). A batch of one row has no variance (every
+     *  value would become its bias): mlp_trainer_step() refuses it, as PyTorch does,
+     *  and mlp_trainer_fit() refuses a batch_size of 1 and joins a last batch of one
+     *  row to the one before it. When predicting, validating or scoring, the running values, saved with the
      *  model (0 and 1 when made or initialized), serve instead: z = γ ⊙ (x − mean) /
      *  √(var + ε) + β, a = f(z). Its size is its input's (0 or that width). Settings:
      *  mlp_layer_spec::epsilon, mlp_layer_spec::momentum. Parameters: γ (size), then β

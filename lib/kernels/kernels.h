@@ -96,6 +96,11 @@ void mlp__dense_backward_input(double *da_prev, const double *dz, const double *
 void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev, size_t n,
                     size_t in, size_t out, double lr, double decay, double *scratch);
 
+/* mlp__dense_sgd's road for one row of a small layer (mlp__small_layer), called by the
+ * dense kind directly: a one-row step of a tiny network is mostly calls. */
+void mlp__dense_sgd_one_row(double *w, double *b, const double *dz, const double *a_prev,
+                            size_t in, size_t out, double lr, double decay);
+
 /* The forward pass of a network whose layers are all small (in * out <= 64) with
  * piecewise-linear activations (identity, relu, leaky relu: net->small), into ws:
  * returns 1 when done, 0 (nothing done) for any other network. */

@@ -6,7 +6,7 @@
  *   mean = Σx / n, var = Σ(x − mean)² / n (two passes), r = 1/√(var + ε)
  *   x̂ = (x − mean)·r, z = γ ⊙ x̂ + β, a = f(z)
  * and the running values a successful step leaves (PyTorch's rule, the unbiased
- * variance; a batch of one row has none, and leaves them):
+ * variance; a trainer never steps on one row, which has none):
  *   mean_run ← (1 − m)·mean_run + m·mean, var_run ← (1 − m)·var_run + m·Σ(x − mean)²/(n − 1)
  * Inference pass, as PyTorch's evaluation computes it: s = γ / √(var_run + ε),
  * t = β − mean_run·s, z = x·s + t.

@@ -729,8 +729,8 @@ void mlp__dense_backward_input(double *da_prev, const double *dz, const double *
  * scratch, without the gradient's pass there and back, nor vector prologues for
  * rows of a few values. */
 NO_VECTORIZE
-static void small_sgd_one_row(double *w, double *b, const double *dz, const double *a_prev,
-                              size_t in, size_t out, double lr, double decay)
+void mlp__dense_sgd_one_row(double *w, double *b, const double *dz, const double *a_prev,
+                            size_t in, size_t out, double lr, double decay)
 {
     for (size_t j = 0; j < out; j++) {
         const double d = dz[j];
@@ -747,7 +747,7 @@ void mlp__dense_sgd(double *w, double *b, const double *dz, const double *a_prev
      * dz (n, out), a_prev (n, in); scratch holds in * out + out doubles. */
     const size_t cells = in * out;
     if (n == 1 && small_layer(in, out)) {
-        small_sgd_one_row(w, b, dz, a_prev, in, out, lr, decay);
+        mlp__dense_sgd_one_row(w, b, dz, a_prev, in, out, lr, decay);
         return;
     }
     if (small_layer(in, out)) {

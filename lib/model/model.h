@@ -422,8 +422,11 @@ static inline void mlp__dense_layer_sgd(mlp_net *net, const mlp_workspace *ws, s
 {
     (void)ws;
     const mlp_layer *L = &net->layers[l];
-    mlp__dense_sgd(net->params + L->w_off, L->has_bias ? net->params + L->b_off : NULL, d,
-                   a_prev, n, L->in, L->out, lr, decay, scratch);
+    double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
+    if (n == 1 && mlp__small_layer(L->in, L->out))
+        mlp__dense_sgd_one_row(w, b, d, a_prev, L->in, L->out, lr, decay);
+    else
+        mlp__dense_sgd(w, b, d, a_prev, n, L->in, L->out, lr, decay, scratch);
 }
 
 /* A layer's step through its kind: dense's directly, the others' through the table. */

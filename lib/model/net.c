@@ -387,7 +387,15 @@ mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
 {
     const mlp__loss_kind *k = mlp__loss(loss);
     MLP_CHECK(k != NULL, MLP_ERR_INVALID_ARG, "%s: unknown loss %d", fn, (int)loss);
-    const mlp_layer *out = &net->layers[net->n_layers - 1];
+    const size_t last = net->n_layers - 1;
+    const mlp_layer *out = &net->layers[last];
+    MLP_CHECK(k->output_act < 0 || (int)out->act == k->output_act ||
+                  out->type == &mlp__dense_layer,
+              MLP_ERR_INVALID_ARG,
+              "%s: %s needs the last layer to apply a %s, and the last layer (layer %zu) is %s "
+              "with activation %s: put it before the output layer",
+              fn, k->name, mlp_activation_name((mlp_activation)k->output_act), last,
+              out->type->name, mlp_activation_name(out->act));
     MLP_CHECK(k->output_act < 0 || (int)out->act == k->output_act, MLP_ERR_INVALID_ARG,
               "%s: %s needs a %s output layer, this one is %s", fn, k->name,
               mlp_activation_name((mlp_activation)k->output_act), mlp_activation_name(out->act));

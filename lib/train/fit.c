@@ -431,6 +431,8 @@ typedef struct fit_run {
     fit_data fd;             /* the training and validation rows as the network reads them */
     mlp__fit_buffers b;
     size_t batch;            /* rows of one step (a shard's most, when sharded) */
+    int join_last;           /* a last batch of one row joins the one before it (a
+                                batch normalization has no variance of one row) */
     size_t n_train, n_val;   /* over every shard */
     size_t snap;             /* what b.good and b.best hold: parameters and running state */
     int reorder;             /* shuffle each epoch */
@@ -512,11 +514,21 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
     f->snap = net->n_params + net->n_state;
     f->n_train = plan->S > 0 ? plan->n_train : tv->n;
     f->n_val = plan->S > 0 ? plan->n_val : vv->n;
-    s = mlp_trainer_reserve(tr, f->batch);
+    const size_t bn = mlp__layer_with(net, MLP__KIND_BATCH); /* not sharded: refused above */
+    if (bn < net->n_layers && f->batch < 2) {
+        fit_data_free(&f->fd);
+        return mlp__fail(MLP_ERR_INVALID_ARG,
+                         "mlp_trainer_fit: layer %zu is a batch normalization, which normalizes "
+                         "by each batch's variance, and %s: set batch_size to 2 or more",
+                         bn, f->n_train < 2 ? "there is 1 training row" : "batch_size is 1");
+    }
+    f->join_last = bn < net->n_layers && f->n_train > f->batch && f->n_train % f->batch == 1;
+    s = mlp_trainer_reserve(tr, f->batch + (size_t)f->join_last);
     if (s == MLP_OK) s = mlp__history_reserve(net, opt->epochs);
     if (s == MLP_OK) s = reserve_history(tr, opt->epochs);
     if (s == MLP_OK)
-        s = alloc_buffers(&f->b, tv->n, f->batch, net->n_inputs, mlp_net_n_outputs(net), f->snap);
+        s = alloc_buffers(&f->b, tv->n, f->batch + (size_t)f->join_last, net->n_inputs,
+                          mlp_net_n_outputs(net), f->snap);
     if (plan->red != NULL) { /* every process has its buffers, or none goes on */
         const mlp_status all = mlp__agree_status(plan, s);
         if (all != MLP_OK && s == MLP_OK) free_buffers(&f->b);
@@ -557,8 +569,9 @@ static mlp_status plain_epoch(fit_run *f, size_t epoch, uint64_t rng, double *ls
     }
     const double *last_a = tr->ws->act[tr->net->n_layers - 1]; /* the workspace of this fit */
     mlp_status s = MLP_OK;
-    for (size_t start = 0; start < n_train && s == MLP_OK; start += f->batch) {
-        const size_t rows = n_train - start < f->batch ? n_train - start : f->batch;
+    for (size_t start = 0, rows; start < n_train && s == MLP_OK; start += rows) {
+        rows = n_train - start < f->batch ? n_train - start : f->batch;
+        if (f->join_last && n_train - start == f->batch + 1) rows++; /* no batch of 1 row */
         const double *xb = tv->x + start * in, *tb = tv->y + start * k;
         if (f->reorder) {
             for (size_t r = 0; r < rows; r++) {

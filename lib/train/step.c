@@ -347,6 +347,14 @@ mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_datas
               "mlp_trainer_step: a batch of %zu rows, the trainer holds %zu: call "
               "mlp_trainer_reserve(trainer, %zu) first, or pass smaller batches",
               b.n, tr->max_batch, b.n);
+    if (b.n == 1 && tr->net->n_state > 0) { /* only kinds with running state read it */
+        const size_t l = mlp__layer_with(tr->net, MLP__KIND_BATCH);
+        MLP_CHECK(l == tr->net->n_layers, MLP_ERR_INVALID_ARG,
+                  "mlp_trainer_step: layer %zu is a batch normalization, which normalizes by "
+                  "the batch's variance: a batch of 1 row has none (every value would become "
+                  "its bias); pass 2 rows or more; weights unchanged",
+                  l);
+    }
     if (mlp__rows_plain(&b, tr->net)) return mlp__step(tr, loss_value, b.x, b.y, b.n);
     s = mlp__rows_check_classes(&b, __func__, "batch");
     if (s != MLP_OK) return s;

@@ -104,6 +104,14 @@ rc=0
 [ "$rc" -eq 2 ] && grep -q "optimizer lbfgs cannot train --norm batch" "$dir/bn_lbfgs.txt" ||
     fail "--norm batch --optimizer lbfgs: exit $rc, $(head -2 "$dir/bn_lbfgs.txt")"
 rc=0
+"$mlp" train "$dir/reg.csv" --target y --norm batch --batch 1 -q -o "$dir/x.mlp" > "$dir/bn_b1.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "a batch of 1 row has none" "$dir/bn_b1.txt" ||
+    fail "--norm batch --batch 1: exit $rc, $(head -2 "$dir/bn_b1.txt")"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --hidden 16,,8 -q -o "$dir/x.mlp" > "$dir/h.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "has an empty size" "$dir/h.txt" ||
+    fail "--hidden 16,,8: exit $rc, $(head -2 "$dir/h.txt")"
+rc=0
 "$mlp" train "$dir/reg.csv" --target y --dropout 0.2 --optimizer lm -q -o "$dir/x.mlp" > "$dir/do_lm.txt" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "optimizer lm cannot train --dropout" "$dir/do_lm.txt" ||
     fail "--dropout --optimizer lm: exit $rc, $(head -2 "$dir/do_lm.txt")"
