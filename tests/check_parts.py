@@ -4,6 +4,7 @@
 1. No two files call each other (or read each other's data).
 2. A file calls only into its own part and the parts it builds on.
 3. No source file of the library runs past 900 lines (a sign that it has one job).
+4. Every global symbol carries the library's prefix: mlp_ (public) or mlp__ (private).
 
 Usage: check_parts.py NM LIBMLP.a LIB_SOURCE_DIR
 The archive's members are named PART_FILE.c.o by meson (core_status.c.o)."""
@@ -62,6 +63,10 @@ def main():
             if parts[b] != parts[a] and parts[b] not in BUILDS_ON[parts[a]]:
                 bad.append('%s (part %s) calls %s in %s, a part it does not build on'
                            % (a, parts[a], s, parts[b]))
+    for m in sorted(defs):
+        for s in sorted(defs[m]):
+            if not s.startswith('mlp_'):
+                bad.append('%s defines %s, a global without the mlp_/mlp__ prefix' % (m, s))
     n_files = 0
     for d, _, files in os.walk(src):
         for f in files:
