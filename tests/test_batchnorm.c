@@ -384,11 +384,12 @@ START_TEST(batchnorm_refusals)
     f.shuffle = 0;
     f.validation_fraction = 0;
     f.batch_size = 1;
-    memcpy(before, mlp_net_params(net), snap * 8);
+    const size_t snap_x = mlp_net_n_params(net) + net->n_state; /* this network's */
+    memcpy(before, mlp_net_params(net), snap_x * 8);
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 3, t, 1, 9), &f), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 0 is a batch normalization"));
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "batch_size is 1"));
-    ck_assert_mem_eq(before, mlp_net_params(net), snap * 8);
+    ck_assert_mem_eq(before, mlp_net_params(net), snap_x * 8);
     f.batch_size = 4;
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 3, t, 1, 9), &f), MLP_OK);
     for (size_t c = 0; c < 3; c++) {
