@@ -6,6 +6,7 @@
  * every value is finite and in range (tests/test_io.c proves that check). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -448,6 +449,86 @@ START_TEST(the_linear_update_checks_before_it_writes)
 }
 END_TEST
 
+/* Predictions and gradients are values too: MLP_OK only when they are finite, else
+ * MLP_ERR_NUMERIC naming the row and why, on every road a prediction takes (the small
+ * network's loops, a row at a time or written straight into y; the general passes,
+ * copied out by hand or by the library's copy; through the model's scaling). Weights
+ * of 1e200 times an input of 1e200 overflow to infinity (hand arithmetic); a NaN
+ * input makes a NaN output. The other rows are still predicted. */
+START_TEST(predictions_and_gradients_are_finite_or_refused)
+{
+    enum { R = 64 };
+    const mlp_activation hidden[2] = {MLP_ACT_RELU, MLP_ACT_TANH}; /* small road, general */
+    const size_t rows[2] = {3, R}; /* a few rows; a block, y written as it goes */
+    for (int h = 0; h < 2; h++)
+        for (int m = 0; m < 2; m++)
+            for (int scaled = 0; scaled < 2; scaled++) {
+                const size_t n = rows[m];
+                const mlp_layer_spec layers[2] = {MLP_LAYER(2, hidden[h], 1),
+                                                  MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+                mlp_net *net = NULL;
+                mlp_workspace *ws = NULL;
+                ck_assert_int_eq(mlp_net_create(&net, 2, layers, 2), MLP_OK);
+                double xs[R * 2], ys[R], out[R];
+                for (size_t i = 0; i < R * 2; i++) xs[i] = 0.25 * (double)(i % 5);
+                for (size_t i = 0; i < R; i++) ys[i] = (double)(i % 3);
+                if (scaled) /* standard scaling of these rows: shift 0.5, scale ~0.35 */
+                    ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_NONE,
+                                                         TU_ROWS(xs, 2, ys, 1, R)),
+                                     MLP_OK);
+                double *p = mlp_net_params(net);
+                for (size_t i = 0; i < mlp_net_n_params(net); i++) p[i] = 1.0;
+                ck_assert_int_eq(mlp_workspace_create(&ws, net, R), MLP_OK);
+                ck_assert_int_eq(mlp_net_predict(net, ws, out, xs, n), MLP_OK);
+                /* row 2: an input of 1e200 through weights of 1e200 */
+                for (size_t i = 0; i < 6; i++) p[i] = 1e200; /* the hidden layer */
+                xs[2 * 2 + 1] = 1e200;
+                const char *why = h == 1 ? NULL : "outgrow the double range";
+                const mlp_status s = mlp_net_predict(net, ws, out, xs, n);
+                if (h == 1) { /* tanh saturates: 1e200 · 1e200 is inf, tanh(inf) = 1 */
+                    ck_assert_int_eq(s, MLP_OK);
+                } else {
+                    ck_assert_int_eq(s, MLP_ERR_NUMERIC);
+                    ck_assert_msg(strstr(mlp_error_detail(), "row 2's output 0 is inf") &&
+                                      strstr(mlp_error_detail(), why),
+                                  "%s", mlp_error_detail());
+                    ck_assert(isfinite(out[0]) && isfinite(out[1])); /* the others predicted */
+                }
+                for (size_t i = 0; i < 6; i++) p[i] = 1.0;
+                /* row 1: a NaN input */
+                xs[2 * 2 + 1] = 0.5;
+                xs[1 * 2 + 1] = NAN;
+                ck_assert_int_eq(mlp_net_predict(net, ws, out, xs, n), MLP_ERR_NUMERIC);
+                ck_assert_msg(strstr(mlp_error_detail(), "row 1's output 0 is nan: its input 1 "
+                                                         "is nan"),
+                              "%s", mlp_error_detail());
+                ck_assert_int_eq(mlp_net_predict_raw(net, ws, out, xs, n), MLP_ERR_NUMERIC);
+                ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "mlp_net_predict_raw: row 1's"));
+                /* the gradient of those rows */
+                double g[9], loss;
+                ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss,
+                                                  TU_ROWS(xs, 2, ys, 1, n)),
+                                 MLP_ERR_NUMERIC);
+                ck_assert_msg(strstr(mlp_error_detail(), "row 1's input 1 is nan"), "%s",
+                              mlp_error_detail());
+                xs[1 * 2 + 1] = 0.5;
+                ys[0] = INFINITY;
+                ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss,
+                                                  TU_ROWS(xs, 2, ys, 1, n)),
+                                 MLP_ERR_NUMERIC);
+                ck_assert_msg(strstr(mlp_error_detail(), "row 0's target 0 is inf"), "%s",
+                              mlp_error_detail());
+                ys[0] = 0;
+                ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss,
+                                                  TU_ROWS(xs, 2, ys, 1, n)),
+                                 MLP_OK);
+                ck_assert(isfinite(loss));
+                mlp_workspace_free(ws);
+                mlp_net_free(net);
+            }
+}
+END_TEST
+
 static Suite *finite_suite(void)
 {
     Suite *s = suite_create("finite");
@@ -459,6 +540,7 @@ static Suite *finite_suite(void)
     tcase_add_test(tc, sgd_bounds_the_product_before_the_rate);
     tcase_add_test(tc, counts_stop_where_a_checkpoint_can_hold_them);
     tcase_add_test(tc, the_linear_update_checks_before_it_writes);
+    tcase_add_test(tc, predictions_and_gradients_are_finite_or_refused);
     suite_add_tcase(s, tc);
     return s;
 }

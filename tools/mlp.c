@@ -1090,7 +1090,10 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         const size_t m = mlp_table_rows(t);
         if (mlp_table_n_inputs(t) != in)
             die("%s: %zu input columns, the model takes %zu", argv[1], mlp_table_n_inputs(t), in);
-        check(mlp_net_predict(net, ws, p, mlp_table_inputs(t), m), "predicting");
+        char what[96]; /* the library counts the block's rows from 0 */
+        snprintf(what, sizeof what, "predicting data rows %zu to %zu (counted from 0 below)",
+                 rows + 1, rows + m);
+        check(mlp_net_predict(net, ws, p, mlp_table_inputs(t), m), what);
         for (size_t r = 0; r < m; r++) {
             const double *q = p + r * k;
             if (classes > 0) {

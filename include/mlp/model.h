@@ -412,11 +412,16 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
  * time, which does not scale (its rows had to be scaled with mlp_net_transform()).
  * @param      net  the network; not modified.
  * @param      ws   a workspace created for a network of the same shape.
- * @param[out] y    (n, n_outputs) row-major predictions; untouched on failure.
+ * @param[out] y    (n, n_outputs) row-major predictions; untouched on failure, but for
+ *                  ::MLP_ERR_NUMERIC, which leaves every row's prediction there.
  * @param[in]  x    (n, n_inputs) row-major observations, as they come.
  * @param      n    rows, 1 <= n <= mlp_workspace_max_batch(ws).
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n == 0), ::MLP_ERR_SHAPE (workspace
- *         made for another shape, n larger than the workspace).
+ * @return ::MLP_OK (every prediction finite), ::MLP_ERR_INVALID_ARG (NULL, n == 0),
+ *         ::MLP_ERR_SHAPE (workspace made for another shape, n larger than the
+ *         workspace), ::MLP_ERR_NUMERIC (a prediction that is not finite, since 1.7:
+ *         the detail names its row and why — a NaN or infinite input of that row, or
+ *         values that outgrow the double range inside the network; 1.6 returned
+ *         ::MLP_OK with it).
  */
 MLP_API mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y,
                                    const double *x, size_t n);

@@ -124,9 +124,12 @@ MLP_API mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size);
  * @param[out] grad        mlp_net_n_params(net) values.
  * @param[out] loss_value  the mean loss (may be NULL).
  * @param[in]  batch       the rows, n > 0.
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n == 0, a bad struct_size, an
- *         unknown loss or one that does not fit the output layer), ::MLP_ERR_SHAPE
- *         (workspace).
+ * @return ::MLP_OK (the loss and every gradient value finite), ::MLP_ERR_INVALID_ARG
+ *         (NULL, n == 0, a bad struct_size, an unknown loss or one that does not fit
+ *         the output layer), ::MLP_ERR_SHAPE (workspace), ::MLP_ERR_NUMERIC (the loss or
+ *         a gradient value not finite, since 1.7: the detail names the row and the input
+ *         or target that is not, or says the values outgrow the double range; grad and
+ *         *loss_value hold what was computed).
  */
 MLP_API mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss,
                                     double *grad, double *loss_value, const mlp_dataset *batch);

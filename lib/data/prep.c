@@ -300,7 +300,8 @@ mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,
 mlp_status mlp_net_predict_raw(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                                size_t n)
 {
-    return mlp__predict_model(net, ws, y, x, n, __func__);
+    const mlp_status s = mlp__predict_model(net, ws, y, x, n, __func__);
+    return s != MLP_OK ? s : mlp__outputs_finite(net, y, x, n, __func__);
 }
 
 mlp_status mlp_csv_options_for_net(mlp_csv_options *options, size_t struct_size,

@@ -36,7 +36,24 @@ mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
     mlp__forward(net, ws, x, b.n, mlp__keep_for(net, loss));
     const double value = mlp__backward(net, ws, loss, grad, x, t, b.n);
     if (loss_value != NULL) *loss_value = value;
-    return MLP_OK;
+    if (isfinite(value) && mlp__all_finite(grad, net->n_params)) return MLP_OK;
+    /* MLP_OK means finite: say which value is not, and where it came from */
+    size_t i = 0;
+    while (i < net->n_params && isfinite(grad[i])) i++;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    for (size_t j = 0; j < b.n * in; j++)
+        MLP_CHECK(isfinite(x[j]), MLP_ERR_NUMERIC,
+                  "mlp_net_gradient: the loss is %g: row %zu's input %zu is %g", value, j / in,
+                  j % in, x[j]);
+    for (size_t j = 0; j < b.n * k; j++) /* as the network reads them: k a row */
+        MLP_CHECK(isfinite(t[j]), MLP_ERR_NUMERIC,
+                  "mlp_net_gradient: the loss is %g: row %zu's target %zu is %g", value, j / k,
+                  j % k, t[j]);
+    return mlp__fail(MLP_ERR_NUMERIC,
+                     "mlp_net_gradient: the loss is %g and %s: the values outgrow the double "
+                     "range in the network (inputs, targets or weights too large)",
+                     value, i < net->n_params ? "a parameter's gradient is not finite"
+                                              : "its gradient finite");
 }
 
 /* Activations whose derivative (relu, leaky relu) or second derivative (elu) jumps at 0. */

@@ -374,6 +374,12 @@ void mlp__rows_y(double *dst, const mlp__rows *r, const mlp_net *net, const size
 void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, const mlp_net *net,
                      mlp_workspace *ws);
 
+/* MLP_OK when all n rows' predictions y are finite; else MLP_ERR_NUMERIC naming the
+ * first row and output that is not, and why: a non-finite value among that row's
+ * inputs x (as the caller gave them), or values that outgrow the double range. */
+mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double *x, size_t n,
+                               const char *fn);
+
 /* The model's prediction of n rows as they come (mlp_net_predict); `fn` names the
  * caller in the detail. */
 mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,

@@ -1,4 +1,5 @@
 /* Workspaces (scratch sized once for a maximum batch) and batched prediction. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,8 +159,39 @@ int mlp__keep_for(const mlp_net *net, mlp_loss loss)
 }
 
 /* The network alone on rows it reads as they are. */
+/* Whether n values are all finite: x − x is 0 for a finite x and NaN for the others.
+ * A few values so, in line (a one-row prediction of a small network is a few hundred
+ * instructions), more through the scan. */
+static inline int finite_values(const double *y, size_t n)
+{
+    if (n > 16) return mlp__all_finite(y, n);
+    double acc = 0.0;
+    for (size_t i = 0; i < n; i++) acc += y[i] - y[i];
+    return acc == 0.0;
+}
+
+mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double *x, size_t n,
+                               const char *fn)
+{
+    const size_t k = net->layers[net->n_layers - 1].out, in = net->n_inputs;
+    if (finite_values(y, n * k)) return MLP_OK;
+    size_t i = 0;
+    while (isfinite(y[i])) i++;
+    const size_t r = i / k;
+    for (size_t j = 0; j < in; j++)
+        MLP_CHECK(isfinite(x[r * in + j]), MLP_ERR_NUMERIC,
+                  "%s: row %zu's output %zu is %g: its input %zu is %g (a network computes "
+                  "with finite numbers only); the other rows are predicted in y",
+                  fn, r, i % k, y[i], j, x[r * in + j]);
+    return mlp__fail(MLP_ERR_NUMERIC,
+                     "%s: row %zu's output %zu is %g: its values outgrow the double range "
+                     "inside the network (inputs or weights too large for each other: scale "
+                     "the inputs, mlp_net_fit_scaling()); the other rows are predicted in y",
+                     fn, r, i % k, y[i]);
+}
+
 static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
-                              size_t n, const char *fn)
+                              size_t n, const char *fn, int check)
 {
     MLP_CHECK(net != NULL && ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG,
               "%s: %s is NULL", fn,
@@ -184,7 +216,8 @@ static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, doub
             const uintptr_t x0 = (uintptr_t)x, x1 = (uintptr_t)(x + n * net->n_inputs);
             if (y1 <= x0 || x1 <= y0) {
                 mlp__small_net_predict(net, ws, x, n, y);
-                return MLP_OK;
+                return !check || finite_values(y, n * n_out) ? MLP_OK
+                                                             : mlp__outputs_finite(net, y, x, n, fn);
             }
         }
         mlp__small_net_forward(net, ws, x, n);
@@ -193,11 +226,16 @@ static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, doub
     }
     const size_t cells = n * n_out;
     const double *last = ws->act[net->n_layers - 1];
-    if (cells <= 8) /* a call into libc costs more than copying a few values */
-        for (size_t i = 0; i < cells; i++) y[i] = last[i];
-    else
-        mlp__copy(y, last, cells);
-    return MLP_OK;
+    if (cells <= 8) { /* a call into libc costs more than copying a few values */
+        double acc = 0.0; /* finite_values, as they go */
+        for (size_t i = 0; i < cells; i++) {
+            y[i] = last[i];
+            acc += last[i] - last[i];
+        }
+        return !check || acc == 0.0 ? MLP_OK : mlp__outputs_finite(net, y, x, n, fn);
+    }
+    mlp__copy(y, last, cells);
+    return !check || finite_values(y, cells) ? MLP_OK : mlp__outputs_finite(net, y, x, n, fn);
 }
 
 mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
@@ -205,14 +243,14 @@ mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, 
 {
     /* A network without preprocessing reads the rows as they are: not a copy more. */
     if (net == NULL || (net->prep.in_shift == NULL && net->prep.out_shift == NULL))
-        return predict_net(net, ws, y, x, n, fn);
+        return predict_net(net, ws, y, x, n, fn, 0);
     const double *xin = x;
     if (net->prep.in_shift != NULL && ws != NULL && x != NULL && n > 0 && n <= ws->max_batch &&
         ws->n_inputs == net->n_inputs) { /* else predict_net refuses, naming why */
         mlp__prep_inputs(net, ws->scaled, x, n);
         xin = ws->scaled;
     }
-    mlp_status s = predict_net(net, ws, y, xin, n, fn);
+    mlp_status s = predict_net(net, ws, y, xin, n, fn, 0);
     if (s == MLP_OK) mlp__prep_outputs(net, y, n);
     return s;
 }
@@ -221,8 +259,9 @@ mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, con
                            size_t n)
 {
     if (net != NULL && net->prep.in_shift == NULL && net->prep.out_shift == NULL)
-        return predict_net(net, ws, y, x, n, __func__); /* nothing around the network */
-    return mlp__predict_model(net, ws, y, x, n, __func__);
+        return predict_net(net, ws, y, x, n, __func__, 1); /* nothing around the network */
+    const mlp_status s = mlp__predict_model(net, ws, y, x, n, __func__);
+    return s != MLP_OK ? s : mlp__outputs_finite(net, y, x, n, __func__);
 }
 
 #ifdef MLP_SYMBOL_VERSIONS
@@ -235,7 +274,7 @@ MLP_API mlp_status mlp__net_predict_1_0(const mlp_net *net, mlp_workspace *ws, d
 mlp_status mlp__net_predict_1_0(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                                 size_t n)
 {
-    return predict_net(net, ws, y, x, n, "mlp_net_predict");
+    return predict_net(net, ws, y, x, n, "mlp_net_predict", 0); /* as 1.4: unchecked */
 }
 #endif
 
