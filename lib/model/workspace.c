@@ -158,7 +158,6 @@ int mlp__keep_for(const mlp_net *net, mlp_loss loss)
     return MLP__KEEP_Z | (logits ? MLP__KEEP_LOGITS : 0);
 }
 
-/* The network alone on rows it reads as they are. */
 /* Whether n values are all finite: x − x is 0 for a finite x and NaN for the others.
  * A few values so, in line (a one-row prediction of a small network is a few hundred
  * instructions), more through the scan. */
@@ -181,15 +180,17 @@ mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double
     for (size_t j = 0; j < in; j++)
         MLP_CHECK(isfinite(x[r * in + j]), MLP_ERR_NUMERIC,
                   "%s: row %zu's output %zu is %g: its input %zu is %g (a network computes "
-                  "with finite numbers only); the other rows are predicted in y",
+                  "with finite numbers only); the other rows' predictions are in y",
                   fn, r, i % k, y[i], j, x[r * in + j]);
     return mlp__fail(MLP_ERR_NUMERIC,
                      "%s: row %zu's output %zu is %g: its values outgrow the double range "
                      "inside the network (inputs or weights too large for each other: scale "
-                     "the inputs, mlp_net_fit_scaling()); the other rows are predicted in y",
+                     "the inputs, mlp_net_fit_scaling()); the other rows' predictions are in y",
                      fn, r, i % k, y[i]);
 }
 
+/* The network alone on rows it reads as they are; with `check`, its outputs finite or
+ * MLP_ERR_NUMERIC (mlp__outputs_finite), checked as they are copied out. */
 static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn, int check)
 {
