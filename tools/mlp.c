@@ -271,7 +271,7 @@ static const char help[] =
     "  -t, --target LIST      target column(s), comma-separated (default: the last)\n"
     "      --inputs LIST      input columns (default: all the others)\n"
     "      --task TASK        auto (default), classification, regression\n"
-    "      --hidden LIST      hidden layer sizes (default 64,32)\n"
+    "      --hidden LIST      hidden layer sizes (default 64,32; '' for none)\n"
     "      --activation NAME  hidden activation (default relu)\n"
     "      --norm KIND        layer or batch (a layer or batch normalization after\n"
     "                         each hidden layer, before its activation; batch not\n"
@@ -434,9 +434,10 @@ static void parse_options(opts *o, int argc, char **argv)
             break;
         case OPT_HIDDEN: {
             o->n_hidden = 0;
-            /* strtok_r would pass over an empty item: "16,,8" is a slip, not 16,8 */
+            /* strtok_r would pass over an empty item: "16,,8" is a slip, not 16,8 ("" is
+             * no hidden layer: a linear or logistic model) */
             const size_t len = strlen(optarg);
-            if (len == 0 || optarg[0] == ',' || optarg[len - 1] == ',' || strstr(optarg, ",,"))
+            if (len > 0 && (optarg[0] == ',' || optarg[len - 1] == ',' || strstr(optarg, ",,")))
                 usage_error("--hidden: '%s' has an empty size (give sizes like 64,32)", optarg);
             char *copy = xmalloc(strlen(optarg) + 1), *save = NULL;
             strcpy(copy, optarg);

@@ -11,7 +11,6 @@ void mlp__strings_free(char **s, size_t n)
     free(s);
 }
 
-
 typedef struct indexed {
     const char *s;
     size_t i;

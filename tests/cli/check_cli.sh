@@ -111,6 +111,10 @@ rc=0
 "$mlp" train "$dir/reg.csv" --target y --hidden 16,,8 -q -o "$dir/x.mlp" > "$dir/h.txt" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "has an empty size" "$dir/h.txt" ||
     fail "--hidden 16,,8: exit $rc, $(head -2 "$dir/h.txt")"
+"$mlp" train "$dir/reg.csv" --target y --hidden '' -q -o "$dir/lin.mlp" > /dev/null ||
+    fail "--hidden '' (no hidden layer) was refused"
+"$mlp" info "$dir/lin.mlp" | grep -q "inputs -> 1 identity;" ||
+    fail "--hidden '': $("$mlp" info "$dir/lin.mlp" | head -1)"
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --dropout 0.2 --optimizer lm -q -o "$dir/x.mlp" > "$dir/do_lm.txt" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "optimizer lm cannot train --dropout" "$dir/do_lm.txt" ||
