@@ -327,6 +327,7 @@ typedef struct opts {
     unsigned long long seed;
     char delimiter;
     int header, quiet;
+    int output_stdout; /* -o -: standard output (predict and export; train refuses it) */
 } opts;
 
 static double number(const char *s, const char *what)
@@ -486,7 +487,10 @@ static void parse_options(opts *o, int argc, char **argv)
             else usage_error("--scale: '%s' is not standard, minmax or none", optarg);
             break;
         case OPT_SEED: o->seed = (unsigned long long)count(optarg, "--seed"); break;
-        case 'o': o->output = optarg; break;
+        case 'o': /* "-" is standard output, as for the data ("-" is standard input) */
+            o->output_stdout = !strcmp(optarg, "-");
+            o->output = o->output_stdout ? NULL : optarg;
+            break;
         case 'q': o->quiet = 1; break;
         case 'd':
             if (strlen(optarg) != 1) usage_error("--delimiter: one character, not '%s'", optarg);
@@ -769,6 +773,8 @@ enum { MIN_HELD = 5, MIN_TRAIN = 10 };
 static int cmd_train(const opts *o, int argc, char **argv)
 {
     if (argc != 1) usage_error("train takes one CSV file, not %d arguments", argc);
+    if (o->output_stdout)
+        usage_error("-o -: a model is a binary file; give it a file name (-o MODEL.mlp)");
     const char *output = o->output != NULL ? o->output : "model.mlp";
     mlp_csv_options co = csv_options(o);
     co.target = o->target;

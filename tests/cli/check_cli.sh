@@ -111,6 +111,14 @@ rc=0
 "$mlp" train "$dir/reg.csv" --target y --hidden 16,,8 -q -o "$dir/x.mlp" > "$dir/h.txt" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "has an empty size" "$dir/h.txt" ||
     fail "--hidden 16,,8: exit $rc, $(head -2 "$dir/h.txt")"
+# -o - is standard output for predictions (a stranger got a file named "-"), and
+# refused for a model
+"$mlp" predict "$dir/reg_bn.mlp" "$dir/reg_new.csv" -q -o - > "$dir/dash.csv"
+cmp -s "$dir/dash.csv" "$dir/reg_bn_pred.csv" && [ ! -e ./- ] ||
+    fail "predict -o - did not write the predictions to standard output"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y -q -o - > /dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "train -o -: exit $rc, not a usage error"
 "$mlp" train "$dir/reg.csv" --target y --hidden '' -q -o "$dir/lin.mlp" > /dev/null ||
     fail "--hidden '' (no hidden layer) was refused"
 "$mlp" info "$dir/lin.mlp" | grep -q "inputs -> 1 identity;" ||
