@@ -11,6 +11,8 @@
 /* The longest field read: a number or a label is never this long; a 10 MB line of
  * garbage is refused rather than buffered. */
 #define MLP__CSV_MAX_FIELD ((size_t)1 << 16)
+
+/* A table: the rows read, the columns' names, the class labels (mlp_table_*). */
 struct mlp_table {
     size_t rows, n_in, n_out;
     double *x, *y;
