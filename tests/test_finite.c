@@ -457,19 +457,23 @@ END_TEST
  * input makes a NaN output. The other rows are still predicted. */
 START_TEST(predictions_and_gradients_are_finite_or_refused)
 {
-    enum { R = 64 };
+    enum { R = 20000 };
+    static double xs[R * 2], ys[R], out[R];
     const mlp_activation hidden[2] = {MLP_ACT_RELU, MLP_ACT_TANH}; /* small road, general */
-    const size_t rows[2] = {3, R}; /* a few rows; a block, y written as it goes */
+    /* a few rows; blocks written straight into y; blocks and a tail; parts on threads */
+    const size_t rows[4] = {3, 64, 61, R};
     for (int h = 0; h < 2; h++)
-        for (int m = 0; m < 2; m++)
+        for (int m = 0; m < 4; m++)
             for (int scaled = 0; scaled < 2; scaled++) {
                 const size_t n = rows[m];
+                /* the rows made bad: the first block's, or the tail's, or the last part's */
+                const size_t b1 = m == 2 ? 59 : m == 3 ? R - 9 : 1, b2 = b1 + 1;
+                char want[96];
                 const mlp_layer_spec layers[2] = {MLP_LAYER(2, hidden[h], 1),
                                                   MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
                 mlp_net *net = NULL;
                 mlp_workspace *ws = NULL;
                 ck_assert_int_eq(mlp_net_create(&net, 2, layers, 2), MLP_OK);
-                double xs[R * 2], ys[R], out[R];
                 for (size_t i = 0; i < R * 2; i++) xs[i] = 0.25 * (double)(i % 5);
                 for (size_t i = 0; i < R; i++) ys[i] = (double)(i % 3);
                 if (scaled) /* standard scaling of these rows: shift 0.5, scale ~0.35 */
@@ -480,38 +484,39 @@ START_TEST(predictions_and_gradients_are_finite_or_refused)
                 for (size_t i = 0; i < mlp_net_n_params(net); i++) p[i] = 1.0;
                 ck_assert_int_eq(mlp_workspace_create(&ws, net, R), MLP_OK);
                 ck_assert_int_eq(mlp_net_predict(net, ws, out, xs, n), MLP_OK);
-                /* row 2: an input of 1e200 through weights of 1e200 */
+                /* row b2: an input of 1e200 through weights of 1e200 */
                 for (size_t i = 0; i < 6; i++) p[i] = 1e200; /* the hidden layer */
-                xs[2 * 2 + 1] = 1e200;
+                xs[b2 * 2 + 1] = 1e200;
                 const char *why = h == 1 ? NULL : "outgrow the double range";
                 const mlp_status s = mlp_net_predict(net, ws, out, xs, n);
                 if (h == 1) { /* tanh saturates: 1e200 · 1e200 is inf, tanh(inf) = 1 */
                     ck_assert_int_eq(s, MLP_OK);
                 } else {
                     ck_assert_int_eq(s, MLP_ERR_NUMERIC);
-                    ck_assert_msg(strstr(mlp_error_detail(), "row 2's output 0 is inf") &&
+                    snprintf(want, sizeof want, "row %zu's output 0 is inf", b2);
+                    ck_assert_msg(strstr(mlp_error_detail(), want) &&
                                       strstr(mlp_error_detail(), why),
                                   "%s", mlp_error_detail());
-                    ck_assert(isfinite(out[0]) && isfinite(out[1])); /* the others predicted */
+                    ck_assert(isfinite(out[0]) && isfinite(out[b1])); /* the others predicted */
                 }
                 for (size_t i = 0; i < 6; i++) p[i] = 1.0;
-                /* row 1: a NaN input */
-                xs[2 * 2 + 1] = 0.5;
-                xs[1 * 2 + 1] = NAN;
+                /* row b1: a NaN input */
+                xs[b2 * 2 + 1] = 0.5;
+                xs[b1 * 2 + 1] = NAN;
                 ck_assert_int_eq(mlp_net_predict(net, ws, out, xs, n), MLP_ERR_NUMERIC);
-                ck_assert_msg(strstr(mlp_error_detail(), "row 1's output 0 is nan: its input 1 "
-                                                         "is nan"),
-                              "%s", mlp_error_detail());
+                snprintf(want, sizeof want, "row %zu's output 0 is nan: its input 1 is nan", b1);
+                ck_assert_msg(strstr(mlp_error_detail(), want), "%s", mlp_error_detail());
                 ck_assert_int_eq(mlp_net_predict_raw(net, ws, out, xs, n), MLP_ERR_NUMERIC);
-                ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "mlp_net_predict_raw: row 1's"));
+                snprintf(want, sizeof want, "mlp_net_predict_raw: row %zu's", b1);
+                ck_assert_ptr_nonnull(strstr(mlp_error_detail(), want));
                 /* the gradient of those rows */
                 double g[9], loss;
                 ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss,
                                                   TU_ROWS(xs, 2, ys, 1, n)),
                                  MLP_ERR_NUMERIC);
-                ck_assert_msg(strstr(mlp_error_detail(), "row 1's input 1 is nan"), "%s",
-                              mlp_error_detail());
-                xs[1 * 2 + 1] = 0.5;
+                snprintf(want, sizeof want, "row %zu's input 1 is nan", b1);
+                ck_assert_msg(strstr(mlp_error_detail(), want), "%s", mlp_error_detail());
+                xs[b1 * 2 + 1] = 0.5;
                 ys[0] = INFINITY;
                 ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss,
                                                   TU_ROWS(xs, 2, ys, 1, n)),
