@@ -239,7 +239,8 @@ struct mlp_net {
     double *state;         /* params + n_params */
     int small;             /* every layer small with a piecewise-linear activation: the
                               forward pass is mlp__small_net_forward's plain loops */
-    mlp__prep prep;        /* the preprocessing that travels with the model (set by lib/data/prep.c, applied by lib/model/rows.c) */
+    mlp__prep prep;        /* the preprocessing that travels with the model: set by
+                              lib/data/prep.c, applied by lib/model/rows.c */
     size_t param_gen;      /* counts the changes to params made outside a trainer's step
                               (set_weights, init, mlp_net_params(), a fit's restore) and by
                               each trainer: plain SGD re-reads the weights when it moved */
