@@ -7,7 +7,8 @@
 4. Every global symbol carries the library's prefix: mlp_ (public) or mlp__ (private).
 
 Usage: check_parts.py NM LIBMLP.a LIB_SOURCE_DIR
-The archive's members are named PART_FILE.c.o by meson (core_status.c.o)."""
+The archive's members are named PART_FILE.c.o by meson (core_status.c.o), and the
+float32 builds of the typed sources meson-generated_.._PART_FILE_f32.c.o."""
 import collections
 import os
 import subprocess
@@ -34,6 +35,8 @@ def members(nm, archive):
     for line in out.splitlines():
         where, _, rest = line.rpartition(':')
         member = where.rsplit(':', 1)[-1] if ':' in where else where
+        # a typed source's float32 build, made in the build folder (lib/core/typed.h)
+        member = member.replace('meson-generated_.._', '')
         fields = rest.split()
         if len(fields) == 3 and fields[1] in 'TDRBVW':
             defs[member].add(fields[2])

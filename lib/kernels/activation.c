@@ -6,10 +6,13 @@
  * Every pass is a plain loop over a contiguous array (or, for the exponential
  * family, lib/kernels/vmath.c's vectorized passes), with no branches the compiler cannot
  * turn into selects. */
-#include <math.h>
 #include <string.h>
 
 #include "kernels.h"
+#include "../core/typed.h"
+
+/* leaky relu's slope below zero, in this file's type */
+#define LEAKY ((real)MLP_LEAKY_RELU_SLOPE)
 
 /* Chunks of this many values go through a vectorized pass into a stack buffer:
  * two kilobytes, in L1 with the data they combine with. */
@@ -19,150 +22,150 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 /* ---- forward passes, in place over rows * cols values --------------------------- */
 
-static void identity_fwd(double *v, size_t rows, size_t cols) { (void)v, (void)rows, (void)cols; }
+static void identity_fwd(real *v, size_t rows, size_t cols) { (void)v, (void)rows, (void)cols; }
 
 /* NaN stays NaN (z < 0 is false for NaN), as Python's max(nan, 0) keeps it. */
 MLP__CLONES
-static void relu_fwd(double *v, size_t rows, size_t cols)
+static void relu_fwd(real *v, size_t rows, size_t cols)
 {
     const size_t n = rows * cols;
-    for (size_t i = 0; i < n; i++) v[i] = v[i] < 0.0 ? 0.0 : v[i];
+    for (size_t i = 0; i < n; i++) v[i] = v[i] < 0 ? 0 : v[i];
 }
 
 MLP__CLONES
-static void leaky_fwd(double *v, size_t rows, size_t cols)
+static void leaky_fwd(real *v, size_t rows, size_t cols)
 {
     const size_t n = rows * cols;
-    for (size_t i = 0; i < n; i++) v[i] = v[i] < 0.0 ? MLP_LEAKY_RELU_SLOPE * v[i] : v[i];
+    for (size_t i = 0; i < n; i++) v[i] = v[i] < 0 ? LEAKY * v[i] : v[i];
 }
 
-static void tanh_fwd(double *v, size_t rows, size_t cols)
+static void tanh_fwd(real *v, size_t rows, size_t cols)
 {
-    mlp__vpass(MLP__V_TANH, v, v, rows * cols);
+    MLP__T(mlp__vpass)(MLP__V_TANH, v, v, rows * cols);
 }
-static void sigmoid_fwd(double *v, size_t rows, size_t cols)
+static void sigmoid_fwd(real *v, size_t rows, size_t cols)
 {
-    mlp__vpass(MLP__V_SIGMOID, v, v, rows * cols);
+    MLP__T(mlp__vpass)(MLP__V_SIGMOID, v, v, rows * cols);
 }
-static void elu_fwd(double *v, size_t rows, size_t cols)
+static void elu_fwd(real *v, size_t rows, size_t cols)
 {
-    mlp__vpass(MLP__V_ELU, v, v, rows * cols);
+    MLP__T(mlp__vpass)(MLP__V_ELU, v, v, rows * cols);
 }
-static void softplus_fwd(double *v, size_t rows, size_t cols)
+static void softplus_fwd(real *v, size_t rows, size_t cols)
 {
-    mlp__vpass(MLP__V_SOFTPLUS, v, v, rows * cols);
+    MLP__T(mlp__vpass)(MLP__V_SOFTPLUS, v, v, rows * cols);
 }
 
 /* Softmax of each row in place, shifted by the row's maximum so exp never overflows. */
-static void softmax_fwd(double *v, size_t rows, size_t cols)
+static void softmax_fwd(real *v, size_t rows, size_t cols)
 {
     for (size_t r = 0; r < rows; r++) {
-        double *z = v + r * cols, m = z[0];
+        real *z = v + r * cols, m = z[0];
         for (size_t i = 1; i < cols; i++) m = fmax(m, z[i]);
         for (size_t i = 0; i < cols; i++) z[i] -= m;
-        mlp__vpass(MLP__V_EXP, z, z, cols);
-        double sum = 0.0;
+        MLP__T(mlp__vpass)(MLP__V_EXP, z, z, cols);
+        real sum = 0;
         for (size_t i = 0; i < cols; i++) sum += z[i];
-        const double inv = 1.0 / sum;
+        const real inv = 1 / sum;
         for (size_t i = 0; i < cols; i++) z[i] *= inv;
     }
 }
 
-#define SQRT1_2 0.70710678118654752440     /* 1 / √2 */
-#define SQRT2_PI 0.79788456080286535588    /* √(2 / π) */
-#define INV_SQRT2PI 0.39894228040143267794 /* 1 / √(2π) */
-#define GELU_C 0.044715
+#define SQRT1_2 ((real)0.70710678118654752440)     /* 1 / √2 */
+#define SQRT2_PI ((real)0.79788456080286535588)    /* √(2 / π) */
+#define INV_SQRT2PI ((real)0.39894228040143267794) /* 1 / √(2π) */
+#define GELU_C ((real)0.044715)
 
 /* z Φ(z) = z erfc(-z / √2) / 2: erfc rather than 1 + erf, which cancels for z < 0 */
-static void gelu_fwd(double *v, size_t rows, size_t cols)
+static void gelu_fwd(real *v, size_t rows, size_t cols)
 {
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i += CHUNK) {
-        double e[CHUNK];
+        real e[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
         for (size_t k = 0; k < m; k++) e[k] = -v[i + k] * SQRT1_2;
-        mlp__vpass(MLP__V_ERFC, e, e, m);
-        for (size_t k = 0; k < m; k++) v[i + k] = 0.5 * v[i + k] * e[k];
+        MLP__T(mlp__vpass)(MLP__V_ERFC, e, e, m);
+        for (size_t k = 0; k < m; k++) v[i + k] = (real)0.5 * v[i + k] * e[k];
     }
 }
 
 /* 2u = 2 √(2/π) (z + c z³), the argument of the sigmoid in GELU's tanh form */
-static inline double gelu_2u(double z) { return 2.0 * SQRT2_PI * (z + GELU_C * z * z * z); }
+static inline real gelu_2u(real z) { return 2 * SQRT2_PI * (z + GELU_C * z * z * z); }
 
 /* z (1 + tanh(u)) / 2 with u = √(2/π) (z + c z³), computed as z σ(2u), which is the
  * same function without the cancellation of 1 + tanh(u) for z < 0 */
-static void gelu_tanh_fwd(double *v, size_t rows, size_t cols)
+static void gelu_tanh_fwd(real *v, size_t rows, size_t cols)
 {
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i += CHUNK) {
-        double s[CHUNK];
+        real s[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
         for (size_t k = 0; k < m; k++) s[k] = gelu_2u(v[i + k]);
-        mlp__vpass(MLP__V_SIGMOID, s, s, m);
+        MLP__T(mlp__vpass)(MLP__V_SIGMOID, s, s, m);
         for (size_t k = 0; k < m; k++) v[i + k] *= s[k];
     }
 }
 
 /* z σ(z) */
-static void silu_fwd(double *v, size_t rows, size_t cols)
+static void silu_fwd(real *v, size_t rows, size_t cols)
 {
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i += CHUNK) {
-        double s[CHUNK];
+        real s[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
-        mlp__vpass(MLP__V_SIGMOID, s, v + i, m);
+        MLP__T(mlp__vpass)(MLP__V_SIGMOID, s, v + i, m);
         for (size_t k = 0; k < m; k++) v[i + k] *= s[k];
     }
 }
 
 /* ---- scalar derivatives f'(z), for mlp_activation_derivative() ------------------- */
 
-static double sigmoid1(double z) { return 1.0 / (1.0 + exp(-z)); }
+static real sigmoid1(real z) { return 1 / (1 + exp(-z)); }
 
-static double identity_d(double z)
+static real identity_d(real z)
 {
     (void)z;
-    return 1.0;
+    return 1;
 }
 /* 1 above zero, 0 at or below; NaN in gives NaN out. */
-static double relu_d(double z) { return z > 0.0 ? 1.0 : (z <= 0.0 ? 0.0 : z); }
-static double leaky_d(double z) { return z > 0.0 ? 1.0 : (z <= 0.0 ? MLP_LEAKY_RELU_SLOPE : z); }
-static double tanh_d(double z)
+static real relu_d(real z) { return z > 0 ? 1 : (z <= 0 ? 0 : z); }
+static real leaky_d(real z) { return z > 0 ? 1 : (z <= 0 ? LEAKY : z); }
+static real tanh_d(real z)
 {
-    const double t = tanh(z);
-    return 1.0 - t * t;
+    const real t = tanh(z);
+    return 1 - t * t;
 }
-static double sigmoid_d(double z)
+static real sigmoid_d(real z)
 {
-    const double s = sigmoid1(z);
-    return s * (1.0 - s);
+    const real s = sigmoid1(z);
+    return s * (1 - s);
 }
-static double elu_d(double z) { return z > 0.0 ? 1.0 : (z <= 0.0 ? exp(z) : z); }
-static double softplus_d(double z) { return sigmoid1(z); } /* d/dz log(1 + e^z) */
+static real elu_d(real z) { return z > 0 ? 1 : (z <= 0 ? exp(z) : z); }
+static real softplus_d(real z) { return sigmoid1(z); } /* d/dz log(1 + e^z) */
 /* Φ(z) + z φ(z) */
-static double gelu_d(double z)
+static real gelu_d(real z)
 {
-    return 0.5 * erfc(-z * SQRT1_2) + z * INV_SQRT2PI * exp(-0.5 * z * z);
+    return (real)0.5 * erfc(-z * SQRT1_2) + z * INV_SQRT2PI * exp((real)-(real)0.5 * z * z);
 }
 
 /* d/dz z σ(v), v = 2u: σ(v) + z σ'(v) v'; σ'(v) = σ(v)(1 - σ(v)) is exactly 0 where
  * v' = 2√(2/π)(1 + 3c z²) may overflow, and then so is the term. */
-static inline double gelu_tanh_slope(double z, double s)
+static inline real gelu_tanh_slope(real z, real s)
 {
-    const double ds = s * (1.0 - s);
-    return s + (ds == 0.0 ? 0.0 : z * ds * 2.0 * SQRT2_PI * (1.0 + 3.0 * GELU_C * z * z));
+    const real ds = s * (1 - s);
+    return s + (ds == 0 ? 0 : z * ds * 2 * SQRT2_PI * (1 + 3 * GELU_C * z * z));
 }
 
-static double gelu_tanh_d(double z)
+static real gelu_tanh_d(real z)
 {
     return gelu_tanh_slope(z, sigmoid1(gelu_2u(z)));
 }
 
 /* σ(z) (1 + z (1 - σ(z))) */
-static double silu_d(double z)
+static real silu_d(real z)
 {
-    const double s = sigmoid1(z);
-    return s * (1.0 + z * (1.0 - s));
+    const real s = sigmoid1(z);
+    return s * (1 + z * (1 - s));
 }
 
 /* ---- backward passes: dz = da ⊙ f'(z); dz may alias da -------------------------------
@@ -171,7 +174,7 @@ static double silu_d(double z)
  * leaky' = [a > 0] + slope [a <= 0] (a has z's sign), elu' = a + 1 below zero,
  * softplus' = σ(z) = 1 - exp(-a). GELU and SiLU read z. */
 
-static void identity_bwd(double *dz, const double *da, const double *a, const double *z,
+static void identity_bwd(real *dz, const real *da, const real *a, const real *z,
                          size_t rows, size_t cols)
 {
     (void)a, (void)z;
@@ -179,7 +182,7 @@ static void identity_bwd(double *dz, const double *da, const double *a, const do
 }
 
 MLP__CLONES
-static void relu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void relu_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                      size_t cols)
 {
     (void)z;
@@ -188,119 +191,119 @@ static void relu_bwd(double *dz, const double *da, const double *a, const double
      * three: the compiler can then vectorize it into a select instead of
      * branching on the sign of data. */
     if (dz == da)
-        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : 0.0;
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0 ? dz[i] : 0;
     else
-        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : 0.0;
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0 ? da[i] : 0;
 }
 
 MLP__CLONES
-static void leaky_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void leaky_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                       size_t cols)
 {
     (void)z;
     const size_t n = rows * cols;
     if (dz == da)
-        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? dz[i] : MLP_LEAKY_RELU_SLOPE * dz[i];
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0 ? dz[i] : LEAKY * dz[i];
     else
-        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : MLP_LEAKY_RELU_SLOPE * da[i];
+        for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0 ? da[i] : LEAKY * da[i];
 }
 
 MLP__CLONES
-static void tanh_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void tanh_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                      size_t cols)
 {
     (void)z;
     const size_t n = rows * cols;
-    for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
+    for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1 - a[i] * a[i]);
 }
 
 MLP__CLONES
-static void sigmoid_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void sigmoid_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                         size_t cols)
 {
     (void)z;
     const size_t n = rows * cols;
-    for (size_t i = 0; i < n; i++) dz[i] = da[i] * a[i] * (1.0 - a[i]);
+    for (size_t i = 0; i < n; i++) dz[i] = da[i] * a[i] * (1 - a[i]);
 }
 
 MLP__CLONES
-static void elu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void elu_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                     size_t cols)
 {
     (void)z;
     const size_t n = rows * cols;
-    for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0.0 ? da[i] : da[i] * (a[i] + 1.0);
+    for (size_t i = 0; i < n; i++) dz[i] = a[i] > 0 ? da[i] : da[i] * (a[i] + 1);
 }
 
-static void softplus_bwd(double *dz, const double *da, const double *a, const double *z,
+static void softplus_bwd(real *dz, const real *da, const real *a, const real *z,
                          size_t rows, size_t cols)
 {
     (void)z;
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i += CHUNK) { /* σ(z) = 1 - exp(-a) */
-        double d[CHUNK];
+        real d[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
-        mlp__vpass(MLP__V_NEG_EXPM1, d, a + i, m);
+        MLP__T(mlp__vpass)(MLP__V_NEG_EXPM1, d, a + i, m);
         for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * d[k];
     }
 }
 
 /* Jacobian-vector product per row: dz = a ⊙ (da - <da, a>). */
-static void softmax_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void softmax_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                         size_t cols)
 {
     (void)z;
     for (size_t r = 0; r < rows; r++) {
-        const double *ar = a + r * cols, *dar = da + r * cols;
-        double *dzr = dz + r * cols, dot = 0.0;
+        const real *ar = a + r * cols, *dar = da + r * cols;
+        real *dzr = dz + r * cols, dot = 0;
         for (size_t c = 0; c < cols; c++) dot += dar[c] * ar[c];
         for (size_t c = 0; c < cols; c++) dzr[c] = ar[c] * (dar[c] - dot);
     }
 }
 
-static void gelu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void gelu_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                      size_t cols)
 {
     (void)a;
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i += CHUNK) {
-        double e[CHUNK], g[CHUNK];
+        real e[CHUNK], g[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
         for (size_t k = 0; k < m; k++) {
             e[k] = -z[i + k] * SQRT1_2;
-            g[k] = -0.5 * z[i + k] * z[i + k];
+            g[k] = (real)-(real)0.5 * z[i + k] * z[i + k];
         }
-        mlp__vpass(MLP__V_ERFC, e, e, m);
-        mlp__vpass(MLP__V_EXP, g, g, m);
+        MLP__T(mlp__vpass)(MLP__V_ERFC, e, e, m);
+        MLP__T(mlp__vpass)(MLP__V_EXP, g, g, m);
         for (size_t k = 0; k < m; k++)
-            dz[i + k] = da[i + k] * (0.5 * e[k] + z[i + k] * INV_SQRT2PI * g[k]);
+            dz[i + k] = da[i + k] * ((real)0.5 * e[k] + z[i + k] * INV_SQRT2PI * g[k]);
     }
 }
 
-static void gelu_tanh_bwd(double *dz, const double *da, const double *a, const double *z,
+static void gelu_tanh_bwd(real *dz, const real *da, const real *a, const real *z,
                           size_t rows, size_t cols)
 {
     (void)a;
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i += CHUNK) {
-        double s[CHUNK];
+        real s[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
         for (size_t k = 0; k < m; k++) s[k] = gelu_2u(z[i + k]);
-        mlp__vpass(MLP__V_SIGMOID, s, s, m);
+        MLP__T(mlp__vpass)(MLP__V_SIGMOID, s, s, m);
         for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * gelu_tanh_slope(z[i + k], s[k]);
     }
 }
 
 /* σ(z) + a (1 - σ(z)), with a = z σ(z) */
-static void silu_bwd(double *dz, const double *da, const double *a, const double *z, size_t rows,
+static void silu_bwd(real *dz, const real *da, const real *a, const real *z, size_t rows,
                      size_t cols)
 {
     const size_t n = rows * cols;
     for (size_t i = 0; i < n; i += CHUNK) {
-        double s[CHUNK];
+        real s[CHUNK];
         const size_t m = min_size(n - i, CHUNK);
-        mlp__vpass(MLP__V_SIGMOID, s, z + i, m);
-        for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * (s[k] + a[i + k] * (1.0 - s[k]));
+        MLP__T(mlp__vpass)(MLP__V_SIGMOID, s, z + i, m);
+        for (size_t k = 0; k < m; k++) dz[i + k] = da[i + k] * (s[k] + a[i + k] * (1 - s[k]));
     }
 }
 
@@ -309,7 +312,7 @@ static void silu_bwd(double *dz, const double *da, const double *a, const double
 /* The rectifiers, whose layers MLP_INIT_AUTO draws as He does. */
 #define RECT MLP__ACT_RECTIFIER
 
-static const mlp__activation_kind kinds[] = {
+static const MLP__T(mlp__activation_kind) kinds[] = {
     [MLP_ACT_IDENTITY] = {"identity", MLP__ACT_PIECEWISE, 1.0, identity_fwd, identity_d,
                           identity_bwd},
     [MLP_ACT_RELU] = {"relu", MLP__ACT_PIECEWISE | MLP__ACT_KINK | RECT, 0.0, relu_fwd, relu_d,
@@ -339,11 +342,14 @@ static inline int listed(mlp_activation a)
 
 #undef RECT
 
-const mlp__activation_kind *mlp__activation(mlp_activation act)
+const MLP__T(mlp__activation_kind) *MLP__T(mlp__activation)(mlp_activation act)
 {
     const unsigned a = (unsigned)act;
     return a < sizeof kinds / sizeof kinds[0] && kinds[a].name != NULL ? &kinds[a] : NULL;
 }
+
+/* The public calls, which take double: once, in the float64 build. */
+#if !MLP__F32
 
 int mlp__activation_valid(mlp_activation act) { return mlp__activation(act) != NULL; }
 
@@ -389,10 +395,12 @@ mlp_status mlp_activation_derivative(mlp_activation act, double *out, const doub
     return MLP_OK;
 }
 
+#endif
+
 /* One part of a pass: rows [r0, r1) of the matrix. */
 MLP__CLONES
-static void bias_activate_rows(double *z, const double *bias, size_t rows, size_t cols,
-                               const mlp__activation_kind *k)
+static void bias_activate_rows(real *z, const real *bias, size_t rows, size_t cols,
+                               const MLP__T(mlp__activation_kind) *k)
 {
     /* Rows of 64 or more get their bias and activation in one visit while the row
      * is in L1; narrower ones in two passes over the part, which keeps per-row
@@ -400,7 +408,7 @@ static void bias_activate_rows(double *z, const double *bias, size_t rows, size_
     const int by_row = (k->flags & MLP__ACT_ROWWISE) || (cols >= 64 && bias != NULL);
     if (by_row) {
         for (size_t r = 0; r < rows; r++) {
-            double *row = z + r * cols;
+            real *row = z + r * cols;
             if (bias != NULL)
                 for (size_t c = 0; c < cols; c++) row[c] += bias[c];
             k->forward(row, 1, cols);
@@ -409,7 +417,7 @@ static void bias_activate_rows(double *z, const double *bias, size_t rows, size_
     }
     if (bias != NULL) {
         for (size_t r = 0; r < rows; r++) {
-            double *row = z + r * cols;
+            real *row = z + r * cols;
             for (size_t c = 0; c < cols; c++) row[c] += bias[c];
         }
     }
@@ -417,10 +425,10 @@ static void bias_activate_rows(double *z, const double *bias, size_t rows, size_
 }
 
 typedef struct rows_job {
-    double *z;
-    const double *bias, *a, *da, *zin;
+    real *z;
+    const real *bias, *a, *da, *zin;
     size_t cols;
-    const mlp__activation_kind *k;
+    const MLP__T(mlp__activation_kind) *k;
 } rows_job;
 
 static void bias_activate_part(void *ctx, size_t r0, size_t r1, size_t part)
@@ -433,7 +441,7 @@ static void bias_activate_part(void *ctx, size_t r0, size_t r1, size_t part)
 /* Rows per part: at least MLP__PAR_MIN values. */
 static size_t min_rows(size_t cols) { return (MLP__PAR_MIN + cols - 1) / cols; }
 
-void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
+void MLP__T(mlp__bias_activate)(real *z, const real *bias, size_t rows, size_t cols,
                         mlp_activation act)
 {
     rows_job j = {.z = z, .bias = bias, .cols = cols, .k = &kinds[act]}; /* act is valid */
@@ -451,19 +459,19 @@ static void backward_part(void *ctx, size_t r0, size_t r1, size_t part)
 }
 
 /* The parallel case out of line, so the common small call stays a table lookup. */
-__attribute__((noinline)) static void backward_parallel(double *dz, const double *da,
-                                                        const double *a, const double *z,
+__attribute__((noinline)) static void backward_parallel(real *dz, const real *da,
+                                                        const real *a, const real *z,
                                                         size_t rows, size_t cols,
-                                                        const mlp__activation_kind *k)
+                                                        const MLP__T(mlp__activation_kind) *k)
 {
     rows_job j = {.z = dz, .da = da, .a = a, .zin = z, .cols = cols, .k = k};
     mlp__parallel_for(rows, 1, min_rows(cols), backward_part, &j);
 }
 
-void mlp__activation_backward(double *dz, const double *da, const double *a, const double *z,
+void MLP__T(mlp__activation_backward)(real *dz, const real *da, const real *a, const real *z,
                               size_t rows, size_t cols, mlp_activation act)
 {
-    const mlp__activation_kind *k = &kinds[act];
+    const MLP__T(mlp__activation_kind) *k = &kinds[act];
     if (rows * cols < 2 * MLP__PAR_MIN) k->backward(dz, da, a, z, rows, cols);
     else backward_parallel(dz, da, a, z, rows, cols, k);
 }

@@ -1,7 +1,32 @@
-/* Classification helpers: one-hot encoding, argmax, accuracy. */
+/* Classification helpers: one-hot encoding, argmax, accuracy; the accuracy of the
+ * training roads for float64 and float32 from this one source (lib/core/typed.h). */
 #include <string.h>
 
 #include "kernels.h"
+#include "../core/typed.h"
+
+static size_t row_argmax(const real *row, size_t k)
+{
+    size_t best = 0;
+    for (size_t c = 1; c < k; c++)
+        if (row[c] > row[best]) best = c;
+    return best;
+}
+
+double MLP__T(mlp__accuracy)(const real *pred, const real *target, size_t n, size_t k)
+{
+    size_t right = 0;
+    if (k == 1) {
+        for (size_t i = 0; i < n; i++) right += (pred[i] >= (real)0.5) == (target[i] >= (real)0.5);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            right += row_argmax(pred + i * k, k) == row_argmax(target + i * k, k);
+    }
+    return (double)right / (double)n;
+}
+
+/* The public calls, which take double: once, in the float64 build. */
+#if !MLP__F32
 
 static mlp_status check_nk(size_t n, size_t k, const char *fn)
 {
@@ -27,14 +52,6 @@ mlp_status mlp_onehot(double *out, const size_t *labels, size_t n, size_t k)
     return MLP_OK;
 }
 
-static size_t row_argmax(const double *row, size_t k)
-{
-    size_t best = 0;
-    for (size_t c = 1; c < k; c++)
-        if (row[c] > row[best]) best = c;
-    return best;
-}
-
 mlp_status mlp_argmax(size_t *labels, const double *scores, size_t n, size_t k)
 {
     MLP_CHECK_PTR(labels);
@@ -43,18 +60,6 @@ mlp_status mlp_argmax(size_t *labels, const double *scores, size_t n, size_t k)
     if (s != MLP_OK) return s;
     for (size_t i = 0; i < n; i++) labels[i] = row_argmax(scores + i * k, k);
     return MLP_OK;
-}
-
-double mlp__accuracy(const double *pred, const double *target, size_t n, size_t k)
-{
-    size_t right = 0;
-    if (k == 1) {
-        for (size_t i = 0; i < n; i++) right += (pred[i] >= 0.5) == (target[i] >= 0.5);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            right += row_argmax(pred + i * k, k) == row_argmax(target + i * k, k);
-    }
-    return (double)right / (double)n;
 }
 
 mlp_status mlp_accuracy(double *accuracy, const double *pred, const double *target, size_t n,
@@ -68,3 +73,5 @@ mlp_status mlp_accuracy(double *accuracy, const double *pred, const double *targ
     *accuracy = mlp__accuracy(pred, target, n, k);
     return MLP_OK;
 }
+
+#endif

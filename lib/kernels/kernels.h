@@ -5,7 +5,7 @@
 
 #include "../core/core.h"
 
-/* Vectorized passes over arrays (lib/kernels/vmath.c): y[i] = f(x[i]); y may alias x. */
+/* The functions of the vectorized passes (lib/kernels/vmath.c). */
 typedef enum mlp__vfunc {
     MLP__V_TANH,
     MLP__V_SIGMOID,
@@ -15,27 +15,6 @@ typedef enum mlp__vfunc {
     MLP__V_NEG_EXPM1, /* -expm1(-x) = 1 - exp(-x) */
     MLP__V_ERFC
 } mlp__vfunc;
-
-void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n);
-
-/* mlp__vpass on a chosen road: 1 (libm), 4 (AVX2) or 8 (AVX-512) lanes, for tests;
- * returns 0, doing nothing, when this build or CPU lacks that road. */
-int mlp__vpass_lanes(int lanes, mlp__vfunc f, double *y, const double *x, size_t n);
-
-/* Which implementation mlp__vpass runs on this machine, for reports. */
-const char *mlp__vmath_name(void);
-
-/* 1 when every value is finite. */
-int mlp__all_finite(const double *x, size_t n);
-
-/* The largest magnitude among n values, or +INFINITY when one is not finite: one
- * pass for the finiteness check and the bound on what products of it can reach. */
-double mlp__max_abs(const double *x, size_t n);
-
-/* That largest magnitude into *result, serially, on a chosen road: 3 AVX-512, 2 AVX2,
- * 1 SSE2, 0 plain C (lib/kernels/scan.c), for tests; returns 0, doing nothing, when this
- * build or CPU lacks that road. */
-int mlp__max_abs_road(int road, double *result, const double *x, size_t n);
 
 /* ---- activations: one table (lib/kernels/activation.c) ------------------------------------ */
 
@@ -49,38 +28,17 @@ enum {
                                He's variance 2 / in keeps its output's scale (MLP_INIT_AUTO) */
 };
 
-typedef struct mlp__activation_kind {
-    const char *name;
-    unsigned flags;
-    double below; /* MLP__ACT_PIECEWISE: the slope below zero */
-    /* f in place over a row-major (rows, cols) matrix */
-    void (*forward)(double *v, size_t rows, size_t cols);
-    /* f'(z) of one value (NULL for row-wise activations) */
-    double (*derivative)(double z);
-    /* dz = da ⊙ f'(z) (or the row-wise Jacobian-vector product), from the output a and,
-     * for MLP__ACT_NEEDS_Z, the pre-activation z; (rows, cols) each; dz may alias da */
-    void (*backward)(double *dz, const double *da, const double *a, const double *z, size_t rows,
-                     size_t cols);
-} mlp__activation_kind;
-
-/* The table entry of `act`, or NULL for a value the library does not know. */
-const mlp__activation_kind *mlp__activation(mlp_activation act);
-
 int mlp__activation_valid(mlp_activation act);
 
-/* Vectorized activation pass over a row-major (rows, cols) matrix, in place:
- * z[r][c] = f(z[r][c] + bias[c]); bias may be NULL. */
-void mlp__bias_activate(double *z, const double *bias, size_t rows, size_t cols,
-                        mlp_activation act);
+/* ---- the typed kernels: the passes, scans, activations, losses and metrics, each for
+ * float64 (its name as it is) and float32 (_f32), from one source (lib/core/typed.h) -- */
 
-/* Backward through an activation (rows, cols): dz = da ⊙ f'(z), or the softmax
- * Jacobian-vector product per row, from its output a and (for activations that
- * need it) its pre-activation z. dz may alias da. */
-void mlp__activation_backward(double *dz, const double *da, const double *a, const double *z,
-                              size_t rows, size_t cols, mlp_activation act);
-
-/* Mean of (pred[i] - target[i])² over n > 0 values. */
-double mlp__mse(const double *pred, const double *target, size_t n);
+#define MLP__R double
+#define MLP__N(name) name
+#include "kernels_typed.h"
+#define MLP__R float
+#define MLP__N(name) name##_f32
+#include "kernels_typed.h"
 
 /* One dense layer forward: a (n, out) = f(a_prev (n, in) · w (out, in)ᵀ + b (out) or none).
  * With z != NULL, the pre-activation is kept in z (n, out) and a is computed from it. */
@@ -138,29 +96,5 @@ void mlp__dense_backward(double *dw, double *db, double *da_prev, const double *
 #define MLP__SMALL_LAYER 64
 
 static inline int mlp__small_layer(size_t in, size_t out) { return in * out <= MLP__SMALL_LAYER; }
-
-/* ---- losses: one table (lib/kernels/loss.c) ------------------------------------------------ */
-
-typedef struct mlp__loss_kind {
-    const char *name;
-    int output_act;      /* the output activation it needs (mlp_activation), or -1: any */
-    size_t min_outputs;  /* fewer output nodes cannot train */
-    int uses_logits;     /* computed from the output layer's pre-activation */
-    int accuracy_metric; /* the epoch metric is accuracy; else mean absolute error */
-    /* the mean loss of outputs a (n, k) (pre-activation z) against t */
-    double (*value)(const double *a, const double *z, const double *t, size_t n, size_t k);
-    /* the mean loss of the n rows, and dz (n, k) = the gradient with respect to the
-     * output layer's z of the loss summed over them and divided by `of` rows (n, or
-     * the rows of the whole batch when these n are one shard of it) */
-    double (*loss_and_delta)(double *dz, const double *a, const double *z, const double *t,
-                             size_t n, size_t k, mlp_activation out_act, size_t of);
-} mlp__loss_kind;
-
-/* The table entry of `loss`, or NULL for a value the library does not know. */
-const mlp__loss_kind *mlp__loss(mlp_loss loss);
-
-
-/* Fraction of rows classified right (see mlp_accuracy()). */
-double mlp__accuracy(const double *pred, const double *target, size_t n, size_t k);
 
 #endif

@@ -1,20 +1,10 @@
 /* Errors and losses. The training losses are one table: name, the output layer
  * each needs, its value, and its fused gradient with respect to the output
  * layer's pre-activation. */
-#include <math.h>
 #include <string.h>
 
 #include "kernels.h"
-
-mlp_status mlp_loss_error(double *err, const double *pred, const double *target, size_t n)
-{
-    MLP_CHECK_PTR(err);
-    MLP_CHECK_PTR(pred);
-    MLP_CHECK_PTR(target);
-    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_loss_error: n is 0");
-    for (size_t i = 0; i < n; i++) err[i] = pred[i] - target[i];
-    return MLP_OK;
-}
+#include "../core/typed.h"
 
 /* Σ (pred - target)² over n values, and with dz, dz = scale · (pred - target) in the
  * same sweep. The sum runs in blocks of a fixed length (4096 values, more when there
@@ -23,8 +13,8 @@ mlp_status mlp_loss_error(double *err, const double *pred, const double *target,
 enum { SUM_BLOCK = 4096, MAX_BLOCKS = 512 };
 
 typedef struct sq_job {
-    const double *pred, *target;
-    double *dz, scale;
+    const real *pred, *target;
+    real *dz, scale;
     size_t n, block;
     double sums[MAX_BLOCKS];
 } sq_job;
@@ -38,35 +28,34 @@ static void sq_part(void *ctx, size_t i0, size_t i1, size_t part)
         double sum = 0.0;
         if (j->dz != NULL) {
             for (size_t i = b0; i < b1; i++) {
-                const double e = j->pred[i] - j->target[i];
+                const real e = j->pred[i] - j->target[i];
                 j->dz[i] = j->scale * e;
-                sum += e * e;
+                sum += (double)e * (double)e;
             }
         } else {
             for (size_t i = b0; i < b1; i++) {
-                const double e = j->pred[i] - j->target[i];
-                sum += e * e;
+                const real e = j->pred[i] - j->target[i];
+                sum += (double)e * (double)e;
             }
         }
         j->sums[b0 / j->block] = sum;
     }
 }
 
-static double sum_sq(double *dz, double scale, const double *pred, const double *target,
-                     size_t n)
+static double sum_sq(real *dz, real scale, const real *pred, const real *target, size_t n)
 {
     if (n <= SUM_BLOCK) { /* one block: the plain running sum */
         double sum = 0.0;
         if (dz != NULL) {
             for (size_t i = 0; i < n; i++) {
-                const double e = pred[i] - target[i];
+                const real e = pred[i] - target[i];
                 dz[i] = scale * e;
-                sum += e * e;
+                sum += (double)e * (double)e;
             }
         } else {
             for (size_t i = 0; i < n; i++) {
-                const double e = pred[i] - target[i];
-                sum += e * e;
+                const real e = pred[i] - target[i];
+                sum += (double)e * (double)e;
             }
         }
         return sum;
@@ -87,36 +76,26 @@ static double sum_sq(double *dz, double scale, const double *pred, const double 
     return sum;
 }
 
-double mlp__mse(const double *pred, const double *target, size_t n)
+double MLP__T(mlp__mse)(const real *pred, const real *target, size_t n)
 {
-    return sum_sq(NULL, 0.0, pred, target, n) / (double)n;
-}
-
-mlp_status mlp_loss_mse(double *mse, const double *pred, const double *target, size_t n)
-{
-    MLP_CHECK_PTR(mse);
-    MLP_CHECK_PTR(pred);
-    MLP_CHECK_PTR(target);
-    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_loss_mse: n is 0");
-    *mse = mlp__mse(pred, target, n);
-    return MLP_OK;
+    return sum_sq(NULL, 0, pred, target, n) / (double)n;
 }
 
 /* ---- mean squared error -------------------------------------------------------- */
 
-static double mse_value(const double *a, const double *z, const double *t, size_t n, size_t k)
+static double mse_value(const real *a, const real *z, const real *t, size_t n, size_t k)
 {
     (void)z;
-    return mlp__mse(a, t, n * k);
+    return MLP__T(mlp__mse)(a, t, n * k);
 }
 
 /* dL/da = 2 (a - t) / (of k), then back through the output activation. */
-static double mse_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+static double mse_delta(real *dz, const real *a, const real *z, const real *t, size_t n,
                         size_t k, mlp_activation out_act, size_t of)
 {
     const size_t nk = n * k;
-    const double value = sum_sq(dz, 2.0 / (double)(of * k), a, t, nk) / (double)nk;
-    mlp__activation_backward(dz, dz, a, z, n, k, out_act);
+    const double value = sum_sq(dz, (real)(2.0 / (double)(of * k)), a, t, nk) / (double)nk;
+    MLP__T(mlp__activation_backward)(dz, dz, a, z, n, k, out_act);
     return value;
 }
 
@@ -124,22 +103,23 @@ static double mse_delta(double *dz, const double *a, const double *z, const doub
 
 /* -(t log σ(z) + (1 - t) log(1 - σ(z))) = max(z, 0) - z t + log1p(exp(-|z|)):
  * finite for every finite z, no log(0). */
-static double bce_value(const double *a, const double *z, const double *t, size_t n, size_t k)
+static double bce_value(const real *a, const real *z, const real *t, size_t n, size_t k)
 {
     (void)a;
     const size_t nk = n * k;
     double sum = 0.0;
-    for (size_t i = 0; i < nk; i++) sum += fmax(z[i], 0.0) - z[i] * t[i] + log1p(exp(-fabs(z[i])));
+    for (size_t i = 0; i < nk; i++)
+        sum += (double)(fmax(z[i], (real)0) - z[i] * t[i] + log1p(exp(-fabs(z[i]))));
     return sum / (double)nk;
 }
 
 /* dL/dz = (σ(z) - t) / (of k). */
-static double bce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+static double bce_delta(real *dz, const real *a, const real *z, const real *t, size_t n,
                         size_t k, mlp_activation out_act, size_t of)
 {
     (void)out_act;
     const size_t nk = n * k;
-    const double scale = 1.0 / (double)(of * k);
+    const real scale = (real)(1.0 / (double)(of * k));
     for (size_t i = 0; i < nk; i++) dz[i] = scale * (a[i] - t[i]);
     return bce_value(a, z, t, n, k);
 }
@@ -147,31 +127,31 @@ static double bce_delta(double *dz, const double *a, const double *z, const doub
 /* ---- categorical cross-entropy, fused with the softmax ------------------------------ */
 
 /* Σ_rows Σ_k t_k (logsumexp(z_row) - z_k) / n, the max shifted out of the exponentials. */
-static double cce_value(const double *a, const double *z, const double *t, size_t n, size_t k)
+static double cce_value(const real *a, const real *z, const real *t, size_t n, size_t k)
 {
     (void)a;
     double sum = 0.0;
     for (size_t r = 0; r < n; r++) {
-        const double *zr = z + r * k, *tr = t + r * k;
-        double m = zr[0], s = 0.0;
+        const real *zr = z + r * k, *tr = t + r * k;
+        real m = zr[0], s = 0;
         for (size_t c = 1; c < k; c++) m = fmax(m, zr[c]);
         for (size_t c = 0; c < k; c++) s += exp(zr[c] - m);
-        const double lse = m + log(s);
-        for (size_t c = 0; c < k; c++) sum += tr[c] * (lse - zr[c]);
+        const real lse = m + log(s);
+        for (size_t c = 0; c < k; c++) sum += (double)(tr[c] * (lse - zr[c]));
     }
     return sum / (double)n;
 }
 
 /* dL/dz_k = (p_k Σ_j t_j - t_k) / of, which is the familiar p - t for one-hot (or any
  * normalized) targets. */
-static double cce_delta(double *dz, const double *a, const double *z, const double *t, size_t n,
+static double cce_delta(real *dz, const real *a, const real *z, const real *t, size_t n,
                         size_t k, mlp_activation out_act, size_t of)
 {
     (void)out_act;
-    const double scale = 1.0 / (double)of;
+    const real scale = (real)(1.0 / (double)of);
     for (size_t r = 0; r < n; r++) {
-        const double *tr = t + r * k, *ar = a + r * k;
-        double *dr = dz + r * k, tsum = 0.0;
+        const real *tr = t + r * k, *ar = a + r * k;
+        real *dr = dz + r * k, tsum = 0;
         for (size_t c = 0; c < k; c++) tsum += tr[c];
         for (size_t c = 0; c < k; c++) dr[c] = scale * (ar[c] * tsum - tr[c]);
     }
@@ -180,7 +160,7 @@ static double cce_delta(double *dz, const double *a, const double *z, const doub
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-static const mlp__loss_kind kinds[] = {
+static const MLP__T(mlp__loss_kind) kinds[] = {
     [MLP_LOSS_MSE] = {"mse", -1, 1, 0, 0, mse_value, mse_delta},
     /* a softmax over one node is 1 whatever its input: nothing to learn */
     [MLP_LOSS_BINARY_CROSSENTROPY] = {"binary_crossentropy", MLP_ACT_SIGMOID, 1, 1, 1, bce_value,
@@ -198,10 +178,33 @@ static inline int listed(mlp_loss l)
     return 0;
 }
 
-const mlp__loss_kind *mlp__loss(mlp_loss loss)
+const MLP__T(mlp__loss_kind) *MLP__T(mlp__loss)(mlp_loss loss)
 {
     const unsigned l = (unsigned)loss;
     return l < sizeof kinds / sizeof kinds[0] && kinds[l].name != NULL ? &kinds[l] : NULL;
+}
+
+/* The public calls, which take double: once, in the float64 build. */
+#if !MLP__F32
+
+mlp_status mlp_loss_error(double *err, const double *pred, const double *target, size_t n)
+{
+    MLP_CHECK_PTR(err);
+    MLP_CHECK_PTR(pred);
+    MLP_CHECK_PTR(target);
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_loss_error: n is 0");
+    for (size_t i = 0; i < n; i++) err[i] = pred[i] - target[i];
+    return MLP_OK;
+}
+
+mlp_status mlp_loss_mse(double *mse, const double *pred, const double *target, size_t n)
+{
+    MLP_CHECK_PTR(mse);
+    MLP_CHECK_PTR(pred);
+    MLP_CHECK_PTR(target);
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_loss_mse: n is 0");
+    *mse = mlp__mse(pred, target, n);
+    return MLP_OK;
 }
 
 const char *mlp_loss_name(mlp_loss loss)
@@ -218,3 +221,5 @@ mlp_status mlp_loss_from_name(mlp_loss *loss, const char *name)
     *loss = (mlp_loss)k;
     return MLP_OK;
 }
+
+#endif

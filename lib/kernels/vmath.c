@@ -1,28 +1,30 @@
 /* Vectorized exp-family passes for the activations: tanh, sigmoid, elu, softplus,
- * the exponentials of softmax, and erfc for GELU.
+ * the exponentials of softmax, and erfc for GELU; for float64 and float32 from this one
+ * source (lib/core/typed.h).
  *
  * Measured on this project's machines (AMD EPYC, AVX2), per element:
  *   libm tanh 16 ns, SLEEF Sleef_tanhd4_u10 5.6 ns, glibc libmvec _ZGVdN4v_tanh 3.3 ns,
  *   tanh = expm1(2x) / (expm1(2x) + 2) on libmvec's _ZGVdN4v_expm1: 2.0 ns;
  *   libm exp 5.6 ns, libmvec exp 1.2 ns; libm expm1 9.5 ns, libmvec expm1 1.3 ns.
- * So with AVX2 and glibc's libmvec (glibc >= 2.35) the passes below run 4 lanes
- * at a time on libmvec's exp, expm1, log1p and erfc, 8 lanes (libmvec's AVX-512
- * variants) where the CPU has AVX-512F and DQ; elsewhere they use libm. Both
- * paths agree with libm to within 1e-15 relative (tests/test_activation.c checks
- * it on a dense grid): libmvec's functions are within 4 ulp, and the formulas
- * are the cancellation-free ones. Every element, tail included, goes through the
- * same code, so a value does not depend on its position in the array. */
-#include <math.h>
+ * So with AVX2 and glibc's libmvec (glibc >= 2.35) the passes below run a vector at a
+ * time (4 doubles or 8 floats) on libmvec's exp, expm1, log1p and erfc, a vector of
+ * 512 bits (8 doubles, 16 floats: libmvec's AVX-512 variants) where the CPU has
+ * AVX-512F and DQ; elsewhere they use libm. Both paths agree with libm to within a few
+ * units of the type's last place (tests/test_activation.c checks it on a dense grid):
+ * libmvec's functions are within 4 ulp, and the formulas are the cancellation-free
+ * ones. Every element, tail included, goes through the same code, so a value does not
+ * depend on its position in the array. */
 #include <string.h>
 
 #include "kernels.h"
+#include "../core/typed.h"
 
 /* Scalar definitions: the reference, and the path without AVX2 or libmvec. */
-static inline double s_sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
-static inline double s_elu(double z) { return z > 0.0 ? z : (z <= 0.0 ? expm1(z) : z); }
-static inline double s_softplus(double z) { return fmax(z, 0.0) + log1p(exp(-fabs(z))); }
+static inline real s_sigmoid(real z) { return (real)1 / ((real)1 + exp(-z)); }
+static inline real s_elu(real z) { return z > 0 ? z : (z <= 0 ? expm1(z) : z); }
+static inline real s_softplus(real z) { return fmax(z, (real)0) + log1p(exp(-fabs(z))); }
 
-static void scalar_pass(mlp__vfunc f, double *y, const double *x, size_t n)
+static void scalar_pass(mlp__vfunc f, real *y, const real *x, size_t n)
 {
     switch (f) {
     case MLP__V_TANH:
@@ -52,105 +54,139 @@ static void scalar_pass(mlp__vfunc f, double *y, const double *x, size_t n)
 #if MLP_HAVE_LIBMVEC && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
 
-/* glibc's libmvec, AVX2 variants (x86_64 vector function ABI, "d" = ymm, 4 lanes). */
-__m256d _ZGVdN4v_exp(__m256d x);
-__m256d _ZGVdN4v_expm1(__m256d x);
-__m256d _ZGVdN4v_log1p(__m256d x);
-__m256d _ZGVdN4v_erfc(__m256d x);
+/* The intrinsics and libmvec variants this file uses, by type: A for AVX2 (256 bits),
+ * E for AVX-512 (x86_64 vector function ABI: "d" = ymm, "e" = zmm). */
+#if MLP__F32
+#define A_LANES 8
+#define E_LANES 16
+typedef __m256 vA;
+typedef __m512 vE;
+#define A_EXP _ZGVdN8v_expf
+#define A_EXPM1 _ZGVdN8v_expm1f
+#define A_LOG1P _ZGVdN8v_log1pf
+#define A_ERFC _ZGVdN8v_erfcf
+#define E_EXP _ZGVeN16v_expf
+#define E_EXPM1 _ZGVeN16v_expm1f
+#define E_LOG1P _ZGVeN16v_log1pf
+#define E_ERFC _ZGVeN16v_erfcf
+#define A_(op) _mm256_##op##_ps
+#define E_(op) _mm512_##op##_ps
+#define E_CMP _mm512_cmp_ps_mask
+#else
+#define A_LANES 4
+#define E_LANES 8
+typedef __m256d vA;
+typedef __m512d vE;
+#define A_EXP _ZGVdN4v_exp
+#define A_EXPM1 _ZGVdN4v_expm1
+#define A_LOG1P _ZGVdN4v_log1p
+#define A_ERFC _ZGVdN4v_erfc
+#define E_EXP _ZGVeN8v_exp
+#define E_EXPM1 _ZGVeN8v_expm1
+#define E_LOG1P _ZGVeN8v_log1p
+#define E_ERFC _ZGVeN8v_erfc
+#define A_(op) _mm256_##op##_pd
+#define E_(op) _mm512_##op##_pd
+#define E_CMP _mm512_cmp_pd_mask
+#endif
+
+/* glibc's libmvec (glibc >= 2.35 for expm1, log1p and erfc) */
+vA A_EXP(vA x);
+vA A_EXPM1(vA x);
+vA A_LOG1P(vA x);
+vA A_ERFC(vA x);
+vE E_EXP(vE x);
+vE E_EXPM1(vE x);
+vE E_LOG1P(vE x);
+vE E_ERFC(vE x);
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
-/* One vector of 4 lanes through f. min/max put the possibly-NaN operand second,
+/* One vector of A_LANES lanes through f. min/max put the possibly-NaN operand second,
  * where _mm256_min_pd / _mm256_max_pd return it, so NaN always propagates. */
-AVX2 static inline __m256d lanes(mlp__vfunc f, __m256d x)
+AVX2 static inline vA lanes(mlp__vfunc f, vA x)
 {
-    const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0),
-                  two = _mm256_set1_pd(2.0), sign = _mm256_set1_pd(-0.0);
+    const vA zero = A_(setzero)(), one = A_(set1)(1), two = A_(set1)(2),
+             sign = A_(set1)((real)-0.0);
     switch (f) {
     case MLP__V_TANH: {
         /* tanh|x| = e / (e + 2), e = expm1(2|x|); |x| capped at 20, where tanh is
-         * 1 to double precision, so e never overflows. */
-        const __m256d ax = _mm256_andnot_pd(sign, x);
-        const __m256d e = _ZGVdN4v_expm1(_mm256_mul_pd(two, _mm256_min_pd(_mm256_set1_pd(20.0), ax)));
-        return _mm256_or_pd(_mm256_div_pd(e, _mm256_add_pd(e, two)), _mm256_and_pd(sign, x));
+         * 1 to double precision, so e never overflows (not in float either). */
+        const vA ax = A_(andnot)(sign, x);
+        const vA e = A_EXPM1(A_(mul)(two, A_(min)(A_(set1)(20), ax)));
+        return A_(or)(A_(div)(e, A_(add)(e, two)), A_(and)(sign, x));
     }
     case MLP__V_SIGMOID: /* exp(-z) = inf for very negative z gives exactly 0 */
-        return _mm256_div_pd(one, _mm256_add_pd(one, _ZGVdN4v_exp(_mm256_xor_pd(sign, x))));
+        return A_(div)(one, A_(add)(one, A_EXP(A_(xor)(sign, x))));
     case MLP__V_ELU: {
-        const __m256d neg = _ZGVdN4v_expm1(_mm256_min_pd(zero, x));
-        return _mm256_blendv_pd(neg, x, _mm256_cmp_pd(x, zero, _CMP_GT_OQ));
+        const vA neg = A_EXPM1(A_(min)(zero, x));
+        return A_(blendv)(neg, x, A_(cmp)(x, zero, _CMP_GT_OQ));
     }
     case MLP__V_SOFTPLUS: {
-        const __m256d e = _ZGVdN4v_exp(_mm256_or_pd(sign, x)); /* exp(-|x|) */
-        return _mm256_add_pd(_mm256_max_pd(zero, x), _ZGVdN4v_log1p(e));
+        const vA e = A_EXP(A_(or)(sign, x)); /* exp(-|x|) */
+        return A_(add)(A_(max)(zero, x), A_LOG1P(e));
     }
     case MLP__V_EXP:
-        return _ZGVdN4v_exp(x);
+        return A_EXP(x);
     case MLP__V_NEG_EXPM1:
-        return _mm256_xor_pd(sign, _ZGVdN4v_expm1(_mm256_xor_pd(sign, x)));
-    case MLP__V_ERFC: return _ZGVdN4v_erfc(x);
+        return A_(xor)(sign, A_EXPM1(A_(xor)(sign, x)));
+    case MLP__V_ERFC: return A_ERFC(x);
     }
     return x;
 }
 
-AVX2 static void avx2_pass(mlp__vfunc f, double *y, const double *x, size_t n)
+AVX2 static void avx2_pass(mlp__vfunc f, real *y, const real *x, size_t n)
 {
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) _mm256_storeu_pd(y + i, lanes(f, _mm256_loadu_pd(x + i)));
+    for (; i + A_LANES <= n; i += A_LANES) A_(storeu)(y + i, lanes(f, A_(loadu)(x + i)));
     if (i < n) { /* the tail through the same lanes, padded with zeros */
-        double in[4] = {0, 0, 0, 0}, out[4];
+        real in[A_LANES] = {0}, out[A_LANES];
         memcpy(in, x + i, (n - i) * sizeof *in);
-        _mm256_storeu_pd(out, lanes(f, _mm256_loadu_pd(in)));
+        A_(storeu)(out, lanes(f, A_(loadu)(in)));
         memcpy(y + i, out, (n - i) * sizeof *out);
     }
 }
 
-/* glibc's libmvec, AVX-512 variants ("e" = zmm, 8 lanes), glibc >= 2.35 */
-__m512d _ZGVeN8v_exp(__m512d x);
-__m512d _ZGVeN8v_expm1(__m512d x);
-__m512d _ZGVeN8v_log1p(__m512d x);
-__m512d _ZGVeN8v_erfc(__m512d x);
-
 #define AVX512 __attribute__((target("avx512f,avx512dq")))
 
-/* lanes() at 8 lanes: the same formulas, each step the 4-lane one's. */
-AVX512 static inline __m512d lanes8(mlp__vfunc f, __m512d x)
+/* lanes() at 512 bits: the same formulas, each step the 256-bit one's. */
+AVX512 static inline vE lanesE(mlp__vfunc f, vE x)
 {
-    const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0),
-                  two = _mm512_set1_pd(2.0), sign = _mm512_set1_pd(-0.0);
+    const vE zero = E_(setzero)(), one = E_(set1)(1), two = E_(set1)(2),
+             sign = E_(set1)((real)-0.0);
     switch (f) {
     case MLP__V_TANH: {
-        const __m512d ax = _mm512_andnot_pd(sign, x);
-        const __m512d e = _ZGVeN8v_expm1(_mm512_mul_pd(two, _mm512_min_pd(_mm512_set1_pd(20.0), ax)));
-        return _mm512_or_pd(_mm512_div_pd(e, _mm512_add_pd(e, two)), _mm512_and_pd(sign, x));
+        const vE ax = E_(andnot)(sign, x);
+        const vE e = E_EXPM1(E_(mul)(two, E_(min)(E_(set1)(20), ax)));
+        return E_(or)(E_(div)(e, E_(add)(e, two)), E_(and)(sign, x));
     }
     case MLP__V_SIGMOID:
-        return _mm512_div_pd(one, _mm512_add_pd(one, _ZGVeN8v_exp(_mm512_xor_pd(sign, x))));
+        return E_(div)(one, E_(add)(one, E_EXP(E_(xor)(sign, x))));
     case MLP__V_ELU: {
-        const __m512d neg = _ZGVeN8v_expm1(_mm512_min_pd(zero, x));
-        return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, zero, _CMP_GT_OQ), neg, x);
+        const vE neg = E_EXPM1(E_(min)(zero, x));
+        return E_(mask_blend)(E_CMP(x, zero, _CMP_GT_OQ), neg, x);
     }
     case MLP__V_SOFTPLUS: {
-        const __m512d e = _ZGVeN8v_exp(_mm512_or_pd(sign, x)); /* exp(-|x|) */
-        return _mm512_add_pd(_mm512_max_pd(zero, x), _ZGVeN8v_log1p(e));
+        const vE e = E_EXP(E_(or)(sign, x)); /* exp(-|x|) */
+        return E_(add)(E_(max)(zero, x), E_LOG1P(e));
     }
     case MLP__V_EXP:
-        return _ZGVeN8v_exp(x);
+        return E_EXP(x);
     case MLP__V_NEG_EXPM1:
-        return _mm512_xor_pd(sign, _ZGVeN8v_expm1(_mm512_xor_pd(sign, x)));
-    case MLP__V_ERFC: return _ZGVeN8v_erfc(x);
+        return E_(xor)(sign, E_EXPM1(E_(xor)(sign, x)));
+    case MLP__V_ERFC: return E_ERFC(x);
     }
     return x;
 }
 
-AVX512 static void avx512_pass(mlp__vfunc f, double *y, const double *x, size_t n)
+AVX512 static void avx512_pass(mlp__vfunc f, real *y, const real *x, size_t n)
 {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm512_storeu_pd(y + i, lanes8(f, _mm512_loadu_pd(x + i)));
+    for (; i + E_LANES <= n; i += E_LANES) E_(storeu)(y + i, lanesE(f, E_(loadu)(x + i)));
     if (i < n) { /* the tail through the same lanes, padded with zeros */
-        double in[8] = {0, 0, 0, 0, 0, 0, 0, 0}, out[8];
+        real in[E_LANES] = {0}, out[E_LANES];
         memcpy(in, x + i, (n - i) * sizeof *in);
-        _mm512_storeu_pd(out, lanes8(f, _mm512_loadu_pd(in)));
+        E_(storeu)(out, lanesE(f, E_(loadu)(in)));
         memcpy(y + i, out, (n - i) * sizeof *out);
     }
 }
@@ -166,40 +202,46 @@ static int use_avx512(void)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 }
 
-int mlp__vpass_lanes(int lanes, mlp__vfunc f, double *y, const double *x, size_t n)
+int MLP__T(mlp__vpass_lanes)(int n_lanes, mlp__vfunc f, real *y, const real *x, size_t n)
 {
-    if (lanes == 8 && use_avx512()) avx512_pass(f, y, x, n);
-    else if (lanes == 4 && use_avx2()) avx2_pass(f, y, x, n);
-    else if (lanes == 1) scalar_pass(f, y, x, n);
+    if (n_lanes == E_LANES && use_avx512()) avx512_pass(f, y, x, n);
+    else if (n_lanes == A_LANES && use_avx2()) avx2_pass(f, y, x, n);
+    else if (n_lanes == 1) scalar_pass(f, y, x, n);
     else return 0;
     return 1;
 }
 
-void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n)
+void MLP__T(mlp__vpass)(mlp__vfunc f, real *y, const real *x, size_t n)
 {
     if (use_avx512()) avx512_pass(f, y, x, n);
     else if (use_avx2()) avx2_pass(f, y, x, n);
     else scalar_pass(f, y, x, n);
 }
 
-const char *mlp__vmath_name(void)
+#define MLP__STR_(x) #x
+#define MLP__STR(x) MLP__STR_(x)
+
+const char *MLP__T(mlp__vmath_name)(void)
 {
-    return use_avx512() ? "glibc libmvec, AVX-512, 8 lanes"
-           : use_avx2() ? "glibc libmvec, AVX2, 4 lanes"
+    return use_avx512() ? "glibc libmvec, AVX-512, " MLP__STR(E_LANES) " lanes"
+           : use_avx2() ? "glibc libmvec, AVX2, " MLP__STR(A_LANES) " lanes"
                         : "libm, scalar";
 }
 
 #else
 
-void mlp__vpass(mlp__vfunc f, double *y, const double *x, size_t n) { scalar_pass(f, y, x, n); }
-
-int mlp__vpass_lanes(int lanes, mlp__vfunc f, double *y, const double *x, size_t n)
+void MLP__T(mlp__vpass)(mlp__vfunc f, real *y, const real *x, size_t n)
 {
-    if (lanes != 1) return 0;
+    scalar_pass(f, y, x, n);
+}
+
+int MLP__T(mlp__vpass_lanes)(int n_lanes, mlp__vfunc f, real *y, const real *x, size_t n)
+{
+    if (n_lanes != 1) return 0;
     scalar_pass(f, y, x, n);
     return 1;
 }
 
-const char *mlp__vmath_name(void) { return "libm, scalar"; }
+const char *MLP__T(mlp__vmath_name)(void) { return "libm, scalar"; }
 
 #endif
