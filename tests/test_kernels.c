@@ -1,11 +1,12 @@
 /* The typed kernels (lib/core/typed.h) of each scalar type, float64 and float32, against
- * references written out here in double from the textbook definitions: every activation
+ * references written out here in double or long double from the textbook definitions: every activation
  * forward (bias added) and backward, softmax by rows, the three losses' values and their
- * gradients, and the accuracy. Each test is a loop test over the types (_i); the inputs
- * are rounded to the type first, so the references see what the kernel sees, and the
- * tolerances are multiples of the type's epsilon ε (test_typed.h), scaled where a
- * function's condition number κ = |z f'(z) / f(z)| lets one rounding of an argument
- * move the result by κ roundings. */
+ * gradients, the accuracy, and a dense layer's passes on each of their roads. Each test
+ * is a loop test over the types (_i); the inputs are rounded to the type first, so the
+ * references see what the kernel sees, and the tolerances are multiples of the type's
+ * epsilon ε (test_typed.h), scaled where a function's condition number
+ * κ = |z f'(z) / f(z)| lets one rounding of an argument move the result by κ
+ * roundings. */
 #include <float.h>
 #include <string.h>
 
@@ -262,6 +263,117 @@ START_TEST(accuracy_by_hand)
 }
 END_TEST
 
+/* A dense layer's passes against plain loops in double on the same (rounded) values,
+ * on every road: small layers (in · out <= 64: plain loops and vector lanes of 8 rows,
+ * whole blocks and a tail), one row (gemv, the outer product, ger) and gemm, with and
+ * without bias, pre-activation and input gradient. A sum of m products in the type is
+ * within (m + 1) ε of the sum of their magnitudes (the textbook bound for recursive
+ * summation, which every road's order meets, blocked or not); a relu or leaky relu
+ * after it adds nothing, tanh no more than one ε of the result. */
+static void check_sum(int t, const char *what, size_t i, double got, double want, double mag,
+                      size_t m)
+{
+    const double tol = (double)(m + 2) * tt_eps(t) * mag;
+    ck_assert_msg(fabs(got - want) <= tol + 1e-300, "%s %s[%zu] = %.9g, want %.9g (bound %.3g)",
+                  tt_names[t], what, i, got, want, tol);
+}
+
+START_TEST(dense_passes_on_every_road)
+{
+    const int t = _i;
+    const size_t shapes[][2] = {{3, 5}, {1, 1}, {8, 8}, {40, 30}, {70, 1}};
+    const size_t rows[] = {1, 7, 8, 37, 300};
+    const mlp_activation acts[] = {MLP_ACT_IDENTITY, MLP_ACT_RELU, MLP_ACT_LEAKY_RELU,
+                                   MLP_ACT_TANH};
+    uint64_t rng = 17;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+            const size_t in = shapes[s][0], out = shapes[s][1], n = rows[ri];
+            double *x = malloc(n * in * sizeof *x), *w = malloc(in * out * sizeof *w),
+                   *b = malloc(out * sizeof *b), *a = malloc(n * out * sizeof *a),
+                   *z = malloc(n * out * sizeof *z), *dz = malloc(n * out * sizeof *dz),
+                   *dw = malloc(in * out * sizeof *dw), *db = malloc(out * sizeof *db),
+                   *da = malloc(n * in * sizeof *da), *w2 = malloc(in * out * sizeof *w2),
+                   *b2 = malloc(out * sizeof *b2);
+            ck_assert(x && w && b && a && z && dz && dw && db && da && w2 && b2);
+            tu_fill(&rng, x, n * in, -2, 2);
+            tu_fill(&rng, w, in * out, -1, 1);
+            tu_fill(&rng, b, out, -1, 1);
+            tu_fill(&rng, dz, n * out, -1, 1);
+            tt_round(t, x, n * in), tt_round(t, w, in * out), tt_round(t, b, out);
+            tt_round(t, dz, n * out);
+            for (size_t k = 0; k < sizeof acts / sizeof acts[0]; k++)
+                for (int keep = 0; keep <= 1; keep++)
+                    for (int bias = 0; bias <= 1; bias++) {
+                        const mlp_activation act = acts[k];
+                        tt_dense_forward(t, a, keep ? z : NULL, x, w, bias ? b : NULL, n, in,
+                                         out, act);
+                        for (size_t r = 0; r < n; r++)
+                            for (size_t j = 0; j < out; j++) {
+                                double s0 = bias ? b[j] : 0, mag = fabs(s0);
+                                for (size_t q = 0; q < in; q++) {
+                                    s0 += x[r * in + q] * w[j * in + q];
+                                    mag += fabs(x[r * in + q] * w[j * in + q]);
+                                }
+                                const size_t i = r * out + j;
+                                if (keep) check_sum(t, "z", i, z[i], s0, mag, in);
+                                /* f is 1-Lipschitz for all four, and tanh rounds once more */
+                                check_sum(t, mlp_activation_name(act), i, a[i],
+                                          textbook(act, s0), mag + 1, in + 1);
+                            }
+                    }
+            for (int want_da = 0; want_da <= 1; want_da++)
+                for (int bias = 0; bias <= 1; bias++) {
+                    tt_dense_backward(t, dw, bias ? db : NULL, want_da ? da : NULL, dz, x, w, n,
+                                      in, out);
+                    for (size_t j = 0; j < out; j++) {
+                        double sb = 0, mb = 0;
+                        for (size_t r = 0; r < n; r++)
+                            sb += dz[r * out + j], mb += fabs(dz[r * out + j]);
+                        if (bias) check_sum(t, "db", j, db[j], sb, mb, n);
+                        for (size_t q = 0; q < in; q++) {
+                            double sw = 0, mw = 0;
+                            for (size_t r = 0; r < n; r++) {
+                                sw += dz[r * out + j] * x[r * in + q];
+                                mw += fabs(dz[r * out + j] * x[r * in + q]);
+                            }
+                            check_sum(t, "dw", j * in + q, dw[j * in + q], sw, mw, n);
+                        }
+                    }
+                    for (size_t r = 0; want_da && r < n; r++)
+                        for (size_t q = 0; q < in; q++) {
+                            double sd = 0, md = 0;
+                            for (size_t j = 0; j < out; j++) {
+                                sd += dz[r * out + j] * w[j * in + q];
+                                md += fabs(dz[r * out + j] * w[j * in + q]);
+                            }
+                            check_sum(t, "da_prev", r * in + q, da[r * in + q], sd, md, out);
+                        }
+                }
+            /* SGD with decay 0.75 and lr 0.5 (exact in either type) */
+            memcpy(w2, w, in * out * sizeof *w), memcpy(b2, b, out * sizeof *b);
+            tt_dense_sgd(t, w2, b2, dz, x, n, in, out, 0.5, 0.75);
+            for (size_t j = 0; j < out; j++) {
+                double sb = 0, mb = 0;
+                for (size_t r = 0; r < n; r++) sb += dz[r * out + j], mb += fabs(dz[r * out + j]);
+                check_sum(t, "sgd b", j, b2[j], b[j] - 0.5 * sb, fabs(b[j]) + 0.5 * mb, n + 1);
+                for (size_t q = 0; q < in; q++) {
+                    double sw = 0, mw = 0;
+                    for (size_t r = 0; r < n; r++) {
+                        sw += dz[r * out + j] * x[r * in + q];
+                        mw += fabs(dz[r * out + j] * x[r * in + q]);
+                    }
+                    check_sum(t, "sgd w", j * in + q, w2[j * in + q],
+                              0.75 * w[j * in + q] - 0.5 * sw,
+                              fabs(0.75 * w[j * in + q]) + 0.5 * mw, n + 1);
+                }
+            }
+            free(x), free(w), free(b), free(a), free(z), free(dz), free(dw), free(db), free(da);
+            free(w2), free(b2);
+        }
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -272,6 +384,7 @@ static Suite *kernels_suite(void)
     tcase_add_loop_test(tc, softmax_by_rows, 0, TT_TYPES);
     tcase_add_loop_test(tc, losses_match_their_formulas, 0, TT_TYPES);
     tcase_add_loop_test(tc, accuracy_by_hand, 0, TT_TYPES);
+    tcase_add_loop_test(tc, dense_passes_on_every_road, 0, TT_TYPES);
     suite_add_tcase(s, tc);
     return s;
 }

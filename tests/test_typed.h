@@ -151,4 +151,54 @@ static inline double tt_accuracy(int t, const double *pred, const double *target
     return a;
 }
 
+/* A dense layer's passes (lib/kernels/dense_math.c), each of type t over double arrays:
+ * forward a (n, out) and z (or NULL) from a_prev (n, in), w (out, in), b (out or NULL). */
+static inline void tt_dense_forward(int t, double *a, double *z, const double *a_prev,
+                                    const double *w, const double *b, size_t n, size_t in,
+                                    size_t out, mlp_activation act)
+{
+    void *va = tt_in(t, a, n * out), *vz = z != NULL ? tt_in(t, z, n * out) : NULL,
+         *vp = tt_in(t, a_prev, n * in), *vw = tt_in(t, w, in * out),
+         *vb = b != NULL ? tt_in(t, b, out) : NULL;
+    if (t == TT_F32) mlp__dense_forward_f32(va, vz, vp, vw, vb, n, in, out, act);
+    else mlp__dense_forward(va, vz, vp, vw, vb, n, in, out, act);
+    tt_back(t, a, va, n * out);
+    if (z != NULL) tt_back(t, z, vz, n * out);
+    free(va), free(vz), free(vp), free(vw), free(vb);
+}
+
+/* backward: dw (out, in), db (out or NULL), da_prev (n, in or NULL) from dz (n, out) */
+static inline void tt_dense_backward(int t, double *dw, double *db, double *da_prev,
+                                     const double *dz, const double *a_prev, const double *w,
+                                     size_t n, size_t in, size_t out)
+{
+    void *vdw = tt_in(t, dw, in * out), *vdb = db != NULL ? tt_in(t, db, out) : NULL,
+         *vda = da_prev != NULL ? tt_in(t, da_prev, n * in) : NULL, *vdz = tt_in(t, dz, n * out),
+         *vp = tt_in(t, a_prev, n * in), *vw = tt_in(t, w, in * out);
+    if (t == TT_F32) mlp__dense_backward_f32(vdw, vdb, vda, vdz, vp, vw, n, in, out);
+    else mlp__dense_backward(vdw, vdb, vda, vdz, vp, vw, n, in, out);
+    tt_back(t, dw, vdw, in * out);
+    if (db != NULL) tt_back(t, db, vdb, out);
+    if (da_prev != NULL) tt_back(t, da_prev, vda, n * in);
+    free(vdw), free(vdb), free(vda), free(vdz), free(vp), free(vw);
+}
+
+/* plain SGD fused: w = decay w - lr dzᵀ a_prev, b -= lr Σ dz (lr, decay rounded to t) */
+static inline void tt_dense_sgd(int t, double *w, double *b, const double *dz,
+                                const double *a_prev, size_t n, size_t in, size_t out,
+                                double lr, double decay)
+{
+    void *vw = tt_in(t, w, in * out), *vb = b != NULL ? tt_in(t, b, out) : NULL,
+         *vdz = tt_in(t, dz, n * out), *vp = tt_in(t, a_prev, n * in);
+    double *scratch = calloc(in * out + out, sizeof(double)); /* room for either type */
+    if (scratch == NULL) abort();
+    if (t == TT_F32)
+        mlp__dense_sgd_f32(vw, vb, vdz, vp, n, in, out, (float)lr, (float)decay,
+                           (float *)scratch);
+    else mlp__dense_sgd(vw, vb, vdz, vp, n, in, out, lr, decay, scratch);
+    tt_back(t, w, vw, in * out);
+    if (b != NULL) tt_back(t, b, vb, out);
+    free(vw), free(vb), free(vdz), free(vp), free(scratch);
+}
+
 #endif

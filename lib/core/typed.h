@@ -29,6 +29,7 @@
 #if MLP__F32
 typedef float real;
 #define MLP__T(name) name##_f32
+#define MLP__BLAS(op) cblas_s##op /* cblas_sgemm */
 #define MLP__REAL_NAME "float32"
 #if defined(__GNUC__)
 #pragma GCC diagnostic warning "-Wdouble-promotion"
@@ -37,6 +38,7 @@ typedef float real;
 #else
 typedef double real;
 #define MLP__T(name) name
+#define MLP__BLAS(op) cblas_d##op /* cblas_dgemm */
 #define MLP__REAL_NAME "float64"
 #endif
 

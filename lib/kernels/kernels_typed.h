@@ -81,5 +81,41 @@ const MLP__N(mlp__loss_kind) *MLP__N(mlp__loss)(mlp_loss loss);
 /* Fraction of rows classified right (see mlp_accuracy(); lib/kernels/classify.c). */
 double MLP__N(mlp__accuracy)(const MLP__R *pred, const MLP__R *target, size_t n, size_t k);
 
+/* ---- a dense layer's passes (lib/kernels/dense_math.c) ---- */
+
+/* One dense layer forward: a (n, out) = f(a_prev (n, in) · w (out, in)ᵀ + b (out) or none).
+ * With z != NULL, the pre-activation is kept in z (n, out) and a is computed from it. */
+void MLP__N(mlp__dense_forward)(MLP__R *a, MLP__R *z, const MLP__R *a_prev, const MLP__R *w,
+                                const MLP__R *b, size_t n, size_t in, size_t out,
+                                mlp_activation act);
+
+/* da_prev (n, in) = dz (n, out) · w (out, in): the input gradient of one layer. */
+void MLP__N(mlp__dense_backward_input)(MLP__R *da_prev, const MLP__R *dz, const MLP__R *w,
+                                       size_t n, size_t in, size_t out);
+
+/* Plain SGD on one layer without storing its gradient: w = decay·w − lr·dzᵀ·a_prev
+ * (one gemm), b −= lr·Σ_rows dz (b may be NULL). scratch: in·out + out values. */
+void MLP__N(mlp__dense_sgd)(MLP__R *w, MLP__R *b, const MLP__R *dz, const MLP__R *a_prev,
+                            size_t n, size_t in, size_t out, MLP__R lr, MLP__R decay,
+                            MLP__R *scratch);
+
+/* mlp__dense_sgd's road for one row of a small layer (mlp__small_layer), called by the
+ * dense kind directly: a one-row step of a tiny network is mostly calls. */
+void MLP__N(mlp__dense_sgd_one_row)(MLP__R *w, MLP__R *b, const MLP__R *dz,
+                                    const MLP__R *a_prev, size_t in, size_t out, MLP__R lr,
+                                    MLP__R decay);
+
+/* One dense layer backward from dz (n, out): dw (out, in) = dzᵀ · a_prev, db (out) = column
+ * sums of dz (db may be NULL: no bias), and, when da_prev != NULL, da_prev (n, in) = dz · w. */
+void MLP__N(mlp__dense_backward)(MLP__R *dw, MLP__R *db, MLP__R *da_prev, const MLP__R *dz,
+                                 const MLP__R *a_prev, const MLP__R *w, size_t n, size_t in,
+                                 size_t out);
+
+/* A small layer's backward pass (dw, db or NULL, da_prev or NULL from dz, a_prev,
+ * w; n rows) in plain arrays: the reference the vector road must match bit for bit. */
+void MLP__N(mlp__small_backward_reference)(MLP__R *dw, MLP__R *db, MLP__R *da_prev,
+                                           const MLP__R *dz, const MLP__R *a_prev,
+                                           const MLP__R *w, size_t n, size_t in, size_t out);
+
 #undef MLP__R
 #undef MLP__N

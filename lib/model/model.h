@@ -324,6 +324,23 @@ double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
                             const double *x, const double *target, size_t n, size_t of,
                             mlp__layer_done done, void *ctx);
 
+/* ---- the small network's road (lib/model/dense.c) ---- */
+
+/* The forward pass of a network whose layers are all small (in * out <= 64) with
+ * piecewise-linear activations (identity, relu, leaky relu: net->small), into ws:
+ * returns 1 when done, 0 (nothing done) for any other network. */
+int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n);
+
+/* The same for a small network, its output written into y (n, outputs) as well,
+ * as it goes: y must not overlap x. */
+void mlp__small_net_predict(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
+                            double *y);
+
+/* Rows [r0, r1) of that pass one at a time, in plain scalar loops: the reference
+ * the vector road must match bit for bit (tests/test_paths.c). */
+void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0,
+                                size_t r1);
+
 /* A dataset resolved against a network (lib/model/rows.c): where its rows are and what
  * they hold. */
 typedef struct mlp__rows {
