@@ -571,7 +571,7 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
         decode(n->state, f->running, f->n_running);
     for (size_t l = 0; l < n->n_layers; l++) { /* each layer's, as its kind accepts it */
         const mlp_layer *L = &n->layers[l];
-        const char *why = L->ns > 0 ? L->type->state_refused(L, n->state + L->s_off) : NULL;
+        const char *why = L->ns > 0 ? L->type->passes->state_refused(L, n->state + L->s_off) : NULL;
         if (why != NULL) {
             s = mlp__fail(MLP_ERR_FORMAT, "%s: layer %zu (%s) holds %s", fn, l, L->type->name,
                           why);

@@ -271,6 +271,17 @@ static void bn_backward(const mlp_net *net, const mlp_workspace *ws, size_t l, d
     mlp__parallel_for(L->out, 8, MLP__PAR_MIN / n + 1, backward_part, (void *)&j);
 }
 
+const struct mlp__layer_passes mlp__batchnorm_passes = {
+    .state_reset = bn_state_reset,
+    .state_refused = bn_state_refused,
+    .state_next = bn_state_next,
+    .forward = bn_forward,
+    .backward_output = mlp__activation_backward_output,
+    .backward = bn_backward,
+    .sgd = NULL,
+    .jacobian_row = NULL, /* Levenberg–Marquardt refuses MLP__KIND_BATCH */
+};
+
 const mlp__layer_kind mlp__batchnorm_layer = {
     .name = "a batch normalization",
     .flags = MLP__KIND_BATCH,
@@ -282,13 +293,7 @@ const mlp__layer_kind mlp__batchnorm_layer = {
     .kept = bn_kept,
     .kept_fixed = bn_kept_fixed,
     .n_state = bn_n_state,
-    .state_reset = bn_state_reset,
-    .state_refused = bn_state_refused,
-    .state_next = bn_state_next,
-    .forward = bn_forward,
-    .backward_output = mlp__activation_backward_output,
-    .backward = bn_backward,
-    .sgd = NULL,
     .sgd_spare = NULL,
-    .jacobian_row = NULL, /* Levenberg–Marquardt refuses MLP__KIND_BATCH */
+    .passes = &mlp__batchnorm_passes,
+    .passes_f32 = NULL, /* float32 networks: not yet */
 };

@@ -285,16 +285,21 @@ static void dense_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size
     }
 }
 
+const struct mlp__layer_passes mlp__dense_passes = {
+    .forward = mlp__dense_layer_forward,
+    .backward_output = mlp__activation_backward_output,
+    .backward = mlp__dense_layer_backward,
+    .sgd = mlp__dense_layer_sgd,
+    .jacobian_row = dense_jacobian_row,
+};
+
 const mlp__layer_kind mlp__dense_layer = {
     .name = "a dense layer",
     .check = dense_check,
     .n_values = 0,
     .blocks = dense_blocks,
     .kept = dense_kept,
-    .forward = mlp__dense_layer_forward,
-    .backward_output = mlp__activation_backward_output,
-    .backward = mlp__dense_layer_backward,
-    .sgd = mlp__dense_layer_sgd,
     .sgd_spare = dense_sgd_spare,
-    .jacobian_row = dense_jacobian_row,
+    .passes = &mlp__dense_passes,
+    .passes_f32 = NULL, /* float32 networks: not yet */
 };

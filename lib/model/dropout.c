@@ -117,6 +117,14 @@ static void drop_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_
     (void)ws, (void)L, (void)l, (void)r, (void)row, (void)d, (void)ap; /* no parameters */
 }
 
+const struct mlp__layer_passes mlp__dropout_passes = {
+    .forward = drop_forward,
+    .backward_output = drop_backward_output,
+    .backward = drop_backward,
+    .sgd = NULL,
+    .jacobian_row = drop_jacobian_row,
+};
+
 const mlp__layer_kind mlp__dropout_layer = {
     .name = "a dropout",
     .flags = MLP__KIND_RANDOM,
@@ -126,10 +134,7 @@ const mlp__layer_kind mlp__dropout_layer = {
     .values_in = drop_values_in,
     .blocks = drop_blocks,
     .kept = drop_kept,
-    .forward = drop_forward,
-    .backward_output = drop_backward_output,
-    .backward = drop_backward,
-    .sgd = NULL,
     .sgd_spare = NULL,
-    .jacobian_row = drop_jacobian_row,
+    .passes = &mlp__dropout_passes,
+    .passes_f32 = NULL, /* float32 networks: not yet */
 };

@@ -55,7 +55,7 @@ void mlp__state_reset(const mlp_net *net, double *state)
 {
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        if (L->ns > 0) L->type->state_reset(L, state + L->s_off);
+        if (L->ns > 0) L->type->passes->state_reset(L, state + L->s_off);
     }
 }
 
@@ -63,7 +63,7 @@ int mlp__state_ready(const mlp_net *net, const mlp_workspace *ws)
 {
     for (size_t l = 0; l < net->n_layers && net->n_state > 0; l++) {
         const mlp_layer *L = &net->layers[l];
-        const double *next = L->ns > 0 ? L->type->state_next(L, ws, l) : NULL;
+        const double *next = L->ns > 0 ? L->type->passes->state_next(L, ws, l) : NULL;
         if (next != NULL && !mlp__all_finite(next, L->ns)) return 0;
     }
     return 1;
@@ -73,7 +73,7 @@ void mlp__state_commit(mlp_net *net, const mlp_workspace *ws)
 {
     for (size_t l = 0; l < net->n_layers && net->n_state > 0; l++) {
         const mlp_layer *L = &net->layers[l];
-        const double *next = L->ns > 0 ? L->type->state_next(L, ws, l) : NULL;
+        const double *next = L->ns > 0 ? L->type->passes->state_next(L, ws, l) : NULL;
         if (next != NULL) memcpy(net->state + L->s_off, next, L->ns * sizeof *next);
     }
 }
@@ -84,7 +84,7 @@ void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, con
 {
     const mlp_layer *L = &net->layers[l];
     double *g = scratch - L->w_off; /* the whole gradient block: scratch is its layer part */
-    L->type->backward(net, ws, l, g, NULL, d, a_prev, n);
+    L->type->passes->backward(net, ws, l, g, NULL, d, a_prev, n);
     mlp__param_block b[MLP__MAX_BLOCKS];
     const size_t nb = L->type->blocks(L, b);
     for (size_t k = 0; k < nb; k++) {

@@ -205,6 +205,14 @@ static void ln_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_t 
     }
 }
 
+const struct mlp__layer_passes mlp__layernorm_passes = {
+    .forward = ln_forward,
+    .backward_output = mlp__activation_backward_output,
+    .backward = ln_backward,
+    .sgd = NULL,
+    .jacobian_row = ln_jacobian_row,
+};
+
 const mlp__layer_kind mlp__layernorm_layer = {
     .name = "a layer normalization",
     .check = ln_check,
@@ -213,10 +221,7 @@ const mlp__layer_kind mlp__layernorm_layer = {
     .values_in = ln_values_in,
     .blocks = mlp__norm_blocks,
     .kept = ln_kept,
-    .forward = ln_forward,
-    .backward_output = mlp__activation_backward_output,
-    .backward = ln_backward,
-    .sgd = NULL,
     .sgd_spare = NULL,
-    .jacobian_row = ln_jacobian_row,
+    .passes = &mlp__layernorm_passes,
+    .passes_f32 = NULL, /* float32 networks: not yet */
 };

@@ -55,11 +55,12 @@ enum {
                              normalization): a shard's pass is not the batch's */
 };
 
-/* What a layer kind is: its parameter blocks, its forward pass and its backward pass,
- * and the fast roads of the dense kind. Every function takes the network and the layer
- * index; `x` is the network's input (layer 0's input rows). A training pass is one with
- * ws->training set (mlp__forward with MLP__KEEP_Z): dropouts drop, batch
- * normalizations take the batch's statistics; any other pass is an inference pass. */
+/* What a layer kind is: its parameter blocks, its settings, what a training pass keeps,
+ * and its passes over values, which are typed (model_typed.h): `passes` for a float64
+ * network, `passes_f32` for a float32 one. */
+struct mlp__layer_passes;
+struct mlp__layer_passes_f32;
+
 typedef struct mlp__layer_kind {
     const char *name;      /* in messages: "a dense layer", "a layer normalization" */
     unsigned flags;        /* MLP__KIND_ */
@@ -84,43 +85,24 @@ typedef struct mlp__layer_kind {
      * none), after the max_batch rows' */
     size_t (*kept_fixed)(const mlp_layer *L);
     /* its running state, values the model keeps beside its parameters and saves with
-     * them but no optimizer moves (NULL: none): how many; their values when the network
-     * is made or initialized; whether values read from a file can serve (NULL when
-     * they can, else what is wrong with them, for the loader's message); and the
-     * values a successful step leaves, which the last training pass made (NULL: it
-     * leaves them as they are) */
+     * them but no optimizer moves (NULL: none): how many (the passes make, check and
+     * commit them) */
     size_t (*n_state)(const mlp_layer *L);
-    void (*state_reset)(const mlp_layer *L, double *state);
-    const char *(*state_refused)(const mlp_layer *L, const double *state);
-    const double *(*state_next)(const mlp_layer *L, const mlp_workspace *ws, size_t l);
-    /* n rows of a_prev (n, in) into ws->act[l] (n, out); with keep_z, what the
-     * backward pass needs besides the output is kept in ws->z[l] */
-    void (*forward)(const mlp_net *net, mlp_workspace *ws, size_t l, const double *a_prev,
-                    size_t n, int keep_z);
-    /* d (n, out), the gradient of the layer's output, made in place the gradient of
-     * what its parameters and input reach through (dense: dZ, through its activation) */
-    void (*backward_output)(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
-                            size_t n);
-    /* from that d (n, out): the gradient of its parameters into g (the parameter block's
-     * layout; NULL: none wanted) and of its input into da_prev (n, in; NULL: none) */
-    void (*backward)(const mlp_net *net, const mlp_workspace *ws, size_t l, double *g,
-                     double *da_prev, const double *d, const double *a_prev, size_t n);
-    /* plain SGD fused: its parameters −= lr·gradient (decay·w for the decaying blocks)
-     * from d and a_prev without storing the gradient; scratch: np doubles, its part of
-     * the gradient block. NULL: the gradient into scratch, then the update
-     * (mlp__layer_sgd_generic) */
-    void (*sgd)(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
-                const double *a_prev, size_t n, double lr, double decay, double *scratch);
-    /* how many of its first parameters' places in the gradient block `sgd` leaves
-     * unused (room for a copy of them set aside before the update: lib/train/step.c); NULL:
-     * none. A kind without it is always checked after its update, never bounded. */
+    /* how many of its first parameters' places in the gradient block its fused SGD
+     * (the passes' sgd) leaves unused (room for a copy of them set aside before the
+     * update: lib/train/step.c); NULL: none. A kind without it is always checked after
+     * its update, never bounded. */
     size_t (*sgd_spare)(const mlp_layer *L);
-    /* the row of the Jacobian of one output for one input row: the derivative of that
-     * output by each of the layer's parameters, into row (the parameter block's
-     * layout), from d_row (out) and a_prev_row (in) */
-    void (*jacobian_row)(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
-                         double *row, const double *d_row, const double *a_prev_row);
+    const struct mlp__layer_passes *passes;         /* over float64 values */
+    const struct mlp__layer_passes_f32 *passes_f32; /* over float32 values */
 } mlp__layer_kind;
+
+#define MLP__R double
+#define MLP__N(name) name
+#include "model_typed.h"
+#define MLP__R float
+#define MLP__N(name) name##_f32
+#include "model_typed.h"
 
 /* The kinds' entries, each in its kind's file. */
 extern const mlp__layer_kind mlp__dense_layer;
@@ -458,16 +440,16 @@ static inline void mlp__layer_forward(const mlp_net *net, mlp_workspace *ws, siz
                                       const double *a_prev, size_t n, int keep_z)
 {
     const mlp_layer *L = &net->layers[l];
-    if (L->type == &mlp__dense_layer) mlp__dense_layer_forward(net, ws, l, a_prev, n, keep_z);
-    else L->type->forward(net, ws, l, a_prev, n, keep_z);
+    if (L->kind == MLP_LAYER_DENSE) mlp__dense_layer_forward(net, ws, l, a_prev, n, keep_z);
+    else L->type->passes->forward(net, ws, l, a_prev, n, keep_z);
 }
 
 static inline void mlp__layer_backward_output(const mlp_net *net, const mlp_workspace *ws,
                                               size_t l, double *d, size_t n)
 {
     const mlp_layer *L = &net->layers[l];
-    if (L->type == &mlp__dense_layer) mlp__activation_backward_output(net, ws, l, d, n);
-    else L->type->backward_output(net, ws, l, d, n);
+    if (L->kind == MLP_LAYER_DENSE) mlp__activation_backward_output(net, ws, l, d, n);
+    else L->type->passes->backward_output(net, ws, l, d, n);
 }
 
 static inline void mlp__layer_backward(const mlp_net *net, const mlp_workspace *ws, size_t l,
@@ -475,8 +457,10 @@ static inline void mlp__layer_backward(const mlp_net *net, const mlp_workspace *
                                        const double *a_prev, size_t n)
 {
     const mlp_layer *L = &net->layers[l];
-    if (L->type == &mlp__dense_layer) mlp__dense_layer_backward(net, ws, l, g, da_prev, d, a_prev, n);
-    else L->type->backward(net, ws, l, g, da_prev, d, a_prev, n);
+    if (L->kind == MLP_LAYER_DENSE)
+        mlp__dense_layer_backward(net, ws, l, g, da_prev, d, a_prev, n);
+    else
+        L->type->passes->backward(net, ws, l, g, da_prev, d, a_prev, n);
 }
 
 /* Plain SGD of a kind without a fused road: its gradient into its part of the gradient
@@ -490,10 +474,10 @@ static inline void mlp__layer_sgd(mlp_net *net, const mlp_workspace *ws, size_t 
                                   double decay, double *scratch)
 {
     const mlp_layer *L = &net->layers[l];
-    if (L->type == &mlp__dense_layer)
+    if (L->kind == MLP_LAYER_DENSE)
         mlp__dense_layer_sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
-    else if (L->type->sgd != NULL)
-        L->type->sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
+    else if (L->type->passes->sgd != NULL)
+        L->type->passes->sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
     else
         mlp__layer_sgd_generic(net, ws, l, d, a_prev, n, lr, decay, scratch);
 }

@@ -451,7 +451,7 @@ static void jacobian_block(const mlp_trainer *tr, const lm_view *v, const double
             double *row = v->j + (r * k + c) * np;
             for (size_t l = 0; l <= last; l++) {
                 const mlp_layer *L = &net->layers[l];
-                L->type->jacobian_row(ws, L, l, r, row, dl[l] + r * L->out,
+                L->type->passes->jacobian_row(ws, L, l, r, row, dl[l] + r * L->out,
                                       l > 0 ? ws->act[l - 1] + r * L->in : x + r * L->in);
             }
         }
