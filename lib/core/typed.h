@@ -35,6 +35,13 @@ typedef float real;
 #pragma GCC diagnostic warning "-Wdouble-promotion"
 #pragma GCC diagnostic warning "-Wfloat-conversion"
 #endif
+/* clang (14) gives a static function's target_clones resolver a global name
+ * (relu_fwd.resolver), which the float64 build defines too: the float32 build of a
+ * clang build runs the baseline loops. GCC keeps them local. */
+#if defined(__clang__)
+#undef MLP__CLONES
+#define MLP__CLONES
+#endif
 #else
 typedef double real;
 #define MLP__T(name) name

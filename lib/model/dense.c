@@ -2,25 +2,24 @@
  * network whose layers are all small (net->small): every layer of a block of rows in
  * vector lanes, layer after layer without a call between them. The layer's own passes
  * over arrays are kernels (lib/kernels/dense_math.c). */
-#include "model.h"
+#include "passes.h"
 #include "../kernels/small.h"
 
 /* Rows r0..r1 of a small network through plain loops, one row at a time: the
  * reference the vector road below must match bit for bit. */
-__attribute__((always_inline)) static inline void small_net_scalar(const mlp_net *net,
-                                                                  mlp_workspace *ws,
-                                                                  const double *x, size_t r0,
-                                                                  size_t r1)
+__attribute__((always_inline)) static inline void
+small_net_scalar(const mlp_net *net, mlp_workspace *ws, const real *x, size_t r0, size_t r1)
 {
     /* Layer after layer as mlp__forward does, without a call per layer: for a
      * network this small the calls cost as much as the arithmetic. */
-    const double *prev = x + r0 * net->n_inputs;
+    const real *prev = x + r0 * net->n_inputs;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        const double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
+        const real *w = net->MLP__T(params) + L->w_off,
+                   *b = L->has_bias ? net->MLP__T(params) + L->b_off : NULL;
         const int rectified = L->act != MLP_ACT_IDENTITY;
-        const double neg = L->ak->below;
-        double *a = ws->act[l] + r0 * L->out;
+        const real neg = (real)L->ak->below;
+        real *a = ws->MLP__T(act)[l] + r0 * L->out;
         for (size_t r = 0; r < r1 - r0; r++)
             small_row(a + r * L->out, prev + r * L->in, w, b, L->in, L->out, rectified, neg);
         prev = a;
@@ -28,8 +27,8 @@ __attribute__((always_inline)) static inline void small_net_scalar(const mlp_net
 }
 
 NO_VECTORIZE
-void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0,
-                                size_t r1)
+void MLP__T(mlp__small_net_rows_scalar)(const mlp_net *net, mlp_workspace *ws, const real *x,
+                                        size_t r0, size_t r1)
 {
     small_net_scalar(net, ws, x, r0, r1);
 }
@@ -40,14 +39,15 @@ void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const dou
  * block i is dst[j·t + i] = f(b_j + Σ_k src[k·t + i]·w_jk), summed in small_row's
  * order. The k loop is unrolled for the narrowest layers (a loop of one to four
  * trips costs more in its control than in its arithmetic). */
-__attribute__((always_inline)) static inline void
-layer_tile(vrows *dst, const vrows *src, size_t t, const double *w, const double *b, size_t in,
-           size_t out, int rectified, double neg, int whole)
+__attribute__((always_inline)) static inline void layer_tile(vrows *dst, const vrows *src, size_t t,
+                                                             const real *w, const real *b,
+                                                             size_t in, size_t out, int rectified,
+                                                             real neg, int whole)
 {
     const vrows zero = {0};
     for (size_t j = 0; j < out; j++) {
-        const double *wj = w + j * in;
-        const vrows bias = zero + (b != NULL ? b[j] : 0.0);
+        const real *wj = w + j * in;
+        const vrows bias = zero + (b != NULL ? b[j] : (real)0);
         vrows *d = dst + j * t;
 #define TILE_LOOP(SUM)                                                                  \
     for (size_t i = 0; i < t; i++) {                                                    \
@@ -58,22 +58,22 @@ layer_tile(vrows *dst, const vrows *src, size_t t, const double *w, const double
     }
         switch (in) {
         case 1: {
-            const double w0 = wj[0];
+            const real w0 = wj[0];
             TILE_LOOP(acc += src[i] * w0)
             break;
         }
         case 2: {
-            const double w0 = wj[0], w1 = wj[1];
+            const real w0 = wj[0], w1 = wj[1];
             TILE_LOOP(acc += src[i] * w0; acc += src[t + i] * w1)
             break;
         }
         case 3: {
-            const double w0 = wj[0], w1 = wj[1], w2 = wj[2];
+            const real w0 = wj[0], w1 = wj[1], w2 = wj[2];
             TILE_LOOP(acc += src[i] * w0; acc += src[t + i] * w1; acc += src[2 * t + i] * w2)
             break;
         }
         case 4: {
-            const double w0 = wj[0], w1 = wj[1], w2 = wj[2], w3 = wj[3];
+            const real w0 = wj[0], w1 = wj[1], w2 = wj[2], w3 = wj[3];
             TILE_LOOP(acc += src[i] * w0; acc += src[t + i] * w1; acc += src[2 * t + i] * w2;
                       acc += src[3 * t + i] * w3)
             break;
@@ -90,7 +90,7 @@ layer_tile(vrows *dst, const vrows *src, size_t t, const double *w, const double
  * turn; each layer's values stored back row by row into the workspace, the output's
  * into y as well unless y is NULL. */
 __attribute__((always_inline)) static inline void
-tile_through_layers(const mlp_net *net, mlp_workspace *ws, const double *x, double *y, size_t r,
+tile_through_layers(const mlp_net *net, mlp_workspace *ws, const real *x, real *y, size_t r,
                     size_t t, vrows *in_cols, vrows *out_cols, int whole)
 {
     const size_t in0 = net->n_inputs, n_layers = net->n_layers;
@@ -98,15 +98,15 @@ tile_through_layers(const mlp_net *net, mlp_workspace *ws, const double *x, doub
         load_cols(in_cols + i, x + (r + i * SMALL_ROWS) * in0, in0, t);
     for (size_t l = 0; l < n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        const double *w = net->params + L->w_off;
-        const double *b = L->has_bias ? net->params + L->b_off : NULL;
+        const real *w = net->MLP__T(params) + L->w_off;
+        const real *b = L->has_bias ? net->MLP__T(params) + L->b_off : NULL;
         const size_t out = L->out;
         layer_tile(out_cols, in_cols, t, w, b, L->in, out, L->act != MLP_ACT_IDENTITY,
-                   L->ak->below, whole);
+                   (real)L->ak->below, whole);
         vrows *done = out_cols;
         out_cols = in_cols;
         in_cols = done;
-        double *a = ws->act[l] + r * out;
+        real *a = ws->MLP__T(act)[l] + r * out;
         for (size_t i = 0; i < t; i++)
             store_cols(a + i * SMALL_ROWS * out, done + i, out, t);
         if (y != NULL && l + 1 == n_layers) /* the output, where the caller wants it */
@@ -118,9 +118,8 @@ tile_through_layers(const mlp_net *net, mlp_workspace *ws, const double *x, doub
 /* One block of rows: a tile of one in arrays of one block, without the tile's set-up,
  * which for a single block costs more than it saves (measured: 46 against 64 ns
  * for 8 rows of the tiny network). */
-__attribute__((always_inline)) static inline void one_block(const mlp_net *net, mlp_workspace *ws,
-                                                            const double *x, double *y, size_t r,
-                                                            int whole)
+__attribute__((always_inline)) static inline void
+one_block(const mlp_net *net, mlp_workspace *ws, const real *x, real *y, size_t r, int whole)
 {
     vrows cols[2][SMALL_LAYER];
     tile_through_layers(net, ws, x, y, r, 1, cols[0], cols[1], whole);
@@ -134,9 +133,10 @@ _Static_assert(SMALL_LAYER <= TILE_VECS, "a tile holds one block of the widest s
  * at a time: the tile's rows turned into columns once, every layer run on columns
  * kept in two local arrays, each layer's values written back row by row into the
  * workspace. */
-__attribute__((always_inline)) static inline void
-small_net_blocks_body(const mlp_net *net, mlp_workspace *ws, const double *x, double *y,
-                      size_t r0, size_t r1)
+__attribute__((always_inline)) static inline void small_net_blocks_body(const mlp_net *net,
+                                                                        mlp_workspace *ws,
+                                                                        const real *x, real *y,
+                                                                        size_t r0, size_t r1)
 {
 #if defined(__x86_64__)
     /* a CPU with AVX-512F runs the AVX-512 build of this body (ISA_WRAPPERS) */
@@ -166,21 +166,18 @@ small_net_blocks_body(const mlp_net *net, mlp_workspace *ws, const double *x, do
 }
 
 ISA_WRAPPERS(small_net_blocks,
-             (const mlp_net *net, mlp_workspace *ws, const double *x, double *y, size_t r0,
-              size_t r1),
+             (const mlp_net *net, mlp_workspace *ws, const real *x, real *y, size_t r0, size_t r1),
              (net, ws, x, y, r0, r1))
 #endif
 
 /* Rows r0..r1 one at a time, their output copied to y (when not NULL) as well. */
-__attribute__((always_inline)) static inline void small_net_tail(const mlp_net *net,
-                                                                mlp_workspace *ws,
-                                                                const double *x, double *y,
-                                                                size_t r0, size_t r1)
+__attribute__((always_inline)) static inline void
+small_net_tail(const mlp_net *net, mlp_workspace *ws, const real *x, real *y, size_t r0, size_t r1)
 {
     small_net_scalar(net, ws, x, r0, r1);
     if (y == NULL) return;
     const size_t out = net->layers[net->n_layers - 1].out;
-    const double *last = ws->act[net->n_layers - 1];
+    const real *last = ws->MLP__T(act)[net->n_layers - 1];
     /* a few values: a loop, not a call into libc */
     for (size_t i = r0 * out; i < r1 * out; i++) y[i] = last[i];
 }
@@ -188,8 +185,8 @@ __attribute__((always_inline)) static inline void small_net_tail(const mlp_net *
 typedef struct small_job {
     const mlp_net *net;
     mlp_workspace *ws;
-    const double *x;
-    double *y;
+    const real *x;
+    real *y;
 } small_job;
 
 NO_VECTORIZE
@@ -205,10 +202,8 @@ static void small_net_rows(void *ctx, size_t r0, size_t r1, size_t part)
     if (r < r1) small_net_tail(j->net, j->ws, j->x, j->y, r, r1);
 }
 
-__attribute__((always_inline)) static inline void small_net_into(const mlp_net *net,
-                                                                mlp_workspace *ws,
-                                                                const double *x, size_t n,
-                                                                double *y)
+__attribute__((always_inline)) static inline void
+small_net_into(const mlp_net *net, mlp_workspace *ws, const real *x, size_t n, real *y)
 {
     if (n < SMALL_ROWS) { /* no whole block: one row at a time (predicting one row) */
         small_net_tail(net, ws, x, y, 0, n);
@@ -221,7 +216,7 @@ __attribute__((always_inline)) static inline void small_net_into(const mlp_net *
 }
 
 NO_VECTORIZE
-int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n)
+int MLP__T(mlp__small_net_forward)(const mlp_net *net, mlp_workspace *ws, const real *x, size_t n)
 {
     if (!net->small) return 0;
     small_net_into(net, ws, x, n, NULL); /* the one-row road as short as it can be */
@@ -229,13 +224,35 @@ int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *
 }
 
 NO_VECTORIZE
-void mlp__small_net_predict(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
-                            double *y)
+void MLP__T(mlp__small_net_predict)(const mlp_net *net, mlp_workspace *ws, const real *x, size_t n,
+                                    real *y)
 {
     small_net_into(net, ws, x, n, y);
 }
 
 /* ---- the dense kind: its entry in the table of layer kinds ---------------------- */
+
+static void dense_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
+                               real *row, const real *d, const real *ap)
+{
+    (void)ws, (void)l, (void)r;
+    for (size_t j = 0; j < L->out; j++) {
+        real *wr = row + L->w_off + j * L->in;
+        for (size_t i = 0; i < L->in; i++) wr[i] = d[j] * ap[i];
+        if (L->has_bias) row[L->b_off + j] = d[j];
+    }
+}
+
+const struct MLP__T(mlp__layer_passes) MLP__T(mlp__dense_passes) = {
+    .forward = mlp__dense_layer_forward,
+    .backward_output = mlp__activation_backward_output,
+    .backward = mlp__dense_layer_backward,
+    .sgd = mlp__dense_layer_sgd,
+    .jacobian_row = dense_jacobian_row,
+};
+
+/* What is the same for both types: once, in the float64 build. */
+#if !MLP__F32
 
 static mlp_status dense_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                               size_t *out, size_t *np, mlp_status bad, const char *fn)
@@ -274,25 +291,6 @@ static size_t dense_sgd_spare(const mlp_layer *L)
     return mlp__small_layer(L->in, L->out) ? 0 : L->in * L->out;
 }
 
-static void dense_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
-                               double *row, const double *d, const double *ap)
-{
-    (void)ws, (void)l, (void)r;
-    for (size_t j = 0; j < L->out; j++) {
-        double *wr = row + L->w_off + j * L->in;
-        for (size_t i = 0; i < L->in; i++) wr[i] = d[j] * ap[i];
-        if (L->has_bias) row[L->b_off + j] = d[j];
-    }
-}
-
-const struct mlp__layer_passes mlp__dense_passes = {
-    .forward = mlp__dense_layer_forward,
-    .backward_output = mlp__activation_backward_output,
-    .backward = mlp__dense_layer_backward,
-    .sgd = mlp__dense_layer_sgd,
-    .jacobian_row = dense_jacobian_row,
-};
-
 const mlp__layer_kind mlp__dense_layer = {
     .name = "a dense layer",
     .check = dense_check,
@@ -301,5 +299,7 @@ const mlp__layer_kind mlp__dense_layer = {
     .kept = dense_kept,
     .sgd_spare = dense_sgd_spare,
     .passes = &mlp__dense_passes,
-    .passes_f32 = NULL, /* float32 networks: not yet */
+    .passes_f32 = &mlp__dense_passes_f32,
 };
+
+#endif

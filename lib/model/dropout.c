@@ -10,7 +10,76 @@
  * pass. */
 #include <math.h>
 
-#include "model.h"
+#include "passes.h"
+
+/* One row's scales (0 or `scale`) and output, value i's draw from counter base + i + 1. */
+MLP__CLONES
+static void mask_row(real *s, real *a, const real *x, size_t m, uint64_t key, uint64_t base,
+                     uint64_t below, real scale)
+{
+    for (size_t i = 0; i < m; i++) {
+        const uint64_t z = mlp__dropout_mix(key + (base + i + 1) * 0x9E3779B97F4A7C15ull);
+        s[i] = (z >> 11) < below ? 0 : scale;
+        a[i] = x[i] * s[i];
+    }
+}
+
+static void drop_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const real *x, size_t n,
+                         int keep)
+{
+    const mlp_layer *L = &net->layers[l];
+    const size_t m = L->out;
+    real *a = ws->MLP__T(act)[l];
+    if (!ws->training || L->rate == 0.0) { /* the identity (and a scale of 1 kept) */
+        for (size_t i = 0; i < n * m; i++) a[i] = x[i];
+        if (keep)
+            for (size_t i = 0; i < n * m; i++) ws->MLP__T(z)[l][i] = 1.0;
+        return;
+    }
+    const real scale = (real)(1.0 / (1.0 - L->rate));
+    const uint64_t step_key = mlp__dropout_key(ws->drop_seed, ws->drop_step);
+    const uint64_t key = mlp__dropout_mix(step_key + (uint64_t)(l + 1) * 0xD1B54A32D192ED03ull);
+    /* a value is dropped when its uniform u = (z >> 11)·2^-53 is below the rate: for the
+     * whole number z >> 11 that is z >> 11 < ⌈rate·2^53⌉ (rate·2^53 is exact), a
+     * comparison of integers, which vectorizes where the conversion does not */
+    const uint64_t below = (uint64_t)ceil(L->rate * 0x1.0p53);
+    for (size_t r = 0; r < n; r++)
+        mask_row(ws->MLP__T(z)[l] + r * m, a + r * m, x + r * m, m, key,
+                 (uint64_t)(ws->drop_row0 + r) * (uint64_t)m, below, scale);
+}
+
+static void drop_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l, real *d,
+                                 size_t n)
+{
+    (void)net, (void)ws, (void)l, (void)d, (void)n; /* no activation */
+}
+
+static void drop_backward(const mlp_net *net, const mlp_workspace *ws, size_t l, real *g, real *dx,
+                          const real *d, const real *a_prev, size_t n)
+{
+    (void)g, (void)a_prev; /* no parameters */
+    if (dx == NULL) return;
+    const size_t cells = n * net->layers[l].out;
+    const real *s = ws->MLP__T(z)[l];
+    for (size_t i = 0; i < cells; i++) dx[i] = d[i] * s[i];
+}
+
+static void drop_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
+                              real *row, const real *d, const real *ap)
+{
+    (void)ws, (void)L, (void)l, (void)r, (void)row, (void)d, (void)ap; /* no parameters */
+}
+
+const struct MLP__T(mlp__layer_passes) MLP__T(mlp__dropout_passes) = {
+    .forward = drop_forward,
+    .backward_output = drop_backward_output,
+    .backward = drop_backward,
+    .sgd = NULL,
+    .jacobian_row = drop_jacobian_row,
+};
+
+/* What is the same for both types: once, in the float64 build. */
+#if !MLP__F32
 
 static mlp_status drop_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                              size_t *out, size_t *np, mlp_status bad, const char *fn)
@@ -47,84 +116,6 @@ static size_t drop_kept(const mlp_layer *L, int last)
     return L->out;
 }
 
-static inline uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-uint64_t mlp__dropout_key(uint64_t seed, uint64_t step)
-{
-    return mix(mix(seed ^ 0x64726F706F757421ull) + step * 0x9E3779B97F4A7C15ull);
-}
-
-/* One row's scales (0 or `scale`) and output, value i's draw from counter base + i + 1. */
-MLP__CLONES
-static void mask_row(double *s, double *a, const double *x, size_t m, uint64_t key,
-                     uint64_t base, uint64_t below, double scale)
-{
-    for (size_t i = 0; i < m; i++) {
-        const uint64_t z = mix(key + (base + i + 1) * 0x9E3779B97F4A7C15ull);
-        s[i] = (z >> 11) < below ? 0.0 : scale;
-        a[i] = x[i] * s[i];
-    }
-}
-
-static void drop_forward(const mlp_net *net, mlp_workspace *ws, size_t l, const double *x,
-                         size_t n, int keep)
-{
-    const mlp_layer *L = &net->layers[l];
-    const size_t m = L->out;
-    double *a = ws->act[l];
-    if (!ws->training || L->rate == 0.0) { /* the identity (and a scale of 1 kept) */
-        for (size_t i = 0; i < n * m; i++) a[i] = x[i];
-        if (keep)
-            for (size_t i = 0; i < n * m; i++) ws->z[l][i] = 1.0;
-        return;
-    }
-    const double scale = 1.0 / (1.0 - L->rate);
-    const uint64_t step_key = mlp__dropout_key(ws->drop_seed, ws->drop_step);
-    const uint64_t key = mix(step_key + (uint64_t)(l + 1) * 0xD1B54A32D192ED03ull);
-    /* a value is dropped when its uniform u = (z >> 11)·2^-53 is below the rate: for the
-     * whole number z >> 11 that is z >> 11 < ⌈rate·2^53⌉ (rate·2^53 is exact), a
-     * comparison of integers, which vectorizes where the conversion does not */
-    const uint64_t below = (uint64_t)ceil(L->rate * 0x1.0p53);
-    for (size_t r = 0; r < n; r++)
-        mask_row(ws->z[l] + r * m, a + r * m, x + r * m, m, key,
-                 (uint64_t)(ws->drop_row0 + r) * (uint64_t)m, below, scale);
-}
-
-static void drop_backward_output(const mlp_net *net, const mlp_workspace *ws, size_t l, double *d,
-                                 size_t n)
-{
-    (void)net, (void)ws, (void)l, (void)d, (void)n; /* no activation */
-}
-
-static void drop_backward(const mlp_net *net, const mlp_workspace *ws, size_t l, double *g,
-                          double *dx, const double *d, const double *a_prev, size_t n)
-{
-    (void)g, (void)a_prev; /* no parameters */
-    if (dx == NULL) return;
-    const size_t cells = n * net->layers[l].out;
-    const double *s = ws->z[l];
-    for (size_t i = 0; i < cells; i++) dx[i] = d[i] * s[i];
-}
-
-static void drop_jacobian_row(const mlp_workspace *ws, const mlp_layer *L, size_t l, size_t r,
-                              double *row, const double *d, const double *ap)
-{
-    (void)ws, (void)L, (void)l, (void)r, (void)row, (void)d, (void)ap; /* no parameters */
-}
-
-const struct mlp__layer_passes mlp__dropout_passes = {
-    .forward = drop_forward,
-    .backward_output = drop_backward_output,
-    .backward = drop_backward,
-    .sgd = NULL,
-    .jacobian_row = drop_jacobian_row,
-};
-
 const mlp__layer_kind mlp__dropout_layer = {
     .name = "a dropout",
     .flags = MLP__KIND_RANDOM,
@@ -136,5 +127,7 @@ const mlp__layer_kind mlp__dropout_layer = {
     .kept = drop_kept,
     .sgd_spare = NULL,
     .passes = &mlp__dropout_passes,
-    .passes_f32 = NULL, /* float32 networks: not yet */
+    .passes_f32 = &mlp__dropout_passes_f32,
 };
+
+#endif

@@ -97,13 +97,6 @@ typedef struct mlp__layer_kind {
     const struct mlp__layer_passes_f32 *passes_f32; /* over float32 values */
 } mlp__layer_kind;
 
-#define MLP__R double
-#define MLP__N(name) name
-#include "model_typed.h"
-#define MLP__R float
-#define MLP__N(name) name##_f32
-#include "model_typed.h"
-
 /* The kinds' entries, each in its kind's file. */
 extern const mlp__layer_kind mlp__dense_layer;
 extern const mlp__layer_kind mlp__layernorm_layer;
@@ -113,7 +106,18 @@ extern const mlp__layer_kind mlp__batchnorm_layer;
 /* Dropout's masks (lib/model/dropout.c): the key of one training step, from the trainer's seed
  * and the step's number (its step count after it: 1 for the first; 0 for
  * mlp_net_gradient's). */
-uint64_t mlp__dropout_key(uint64_t seed, uint64_t step);
+static inline uint64_t mlp__dropout_mix(uint64_t z) /* splitmix64's finalizer */
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t mlp__dropout_key(uint64_t seed, uint64_t step)
+{
+    return mlp__dropout_mix(mlp__dropout_mix(seed ^ 0x64726F706F757421ull) +
+                            step * 0x9E3779B97F4A7C15ull);
+}
 
 /* A batch normalization's prediction as one scale and shift per column, from its
  * running values (lib/model/batchnorm.c): the numbers its inference pass computes with, for
@@ -127,12 +131,6 @@ const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
 /* The first layer whose kind has one of `flags` (MLP__KIND_), or n_layers: none. */
 size_t mlp__layer_with(const mlp_net *net, unsigned flags);
 
-/* Running state (lib/model/layer.c): every layer's values as a new network's; whether the
- * values the last training pass made for after its step are all finite; and those
- * values made the network's (after a successful step). */
-void mlp__state_reset(const mlp_net *net, double *state);
-int mlp__state_ready(const mlp_net *net, const mlp_workspace *ws);
-void mlp__state_commit(mlp_net *net, const mlp_workspace *ws);
 
 /* What the kinds that keep their input's width share (lib/model/layer.c), `name`
  * their kind's in the messages: the spec's size 0 or that width (dropout, the
@@ -151,25 +149,6 @@ size_t mlp__norm_blocks(const mlp_layer *L, mlp__param_block *b);
 mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                             size_t *out, size_t *np, mlp_status bad, const char *fn);
 
-/* The one backward pass. From the gradient of the last layer's output (or, with
- * top_is_z, what backward_output would make of it: the loss's dZ), down through every
- * layer to the first, each layer's d made by its kind, then its parameter gradient
- * (into grad) and its input gradient (the next layer's d). What the callers do besides
- * are hooks, in the order the pass reaches them. */
-typedef struct mlp__backward_plan {
-    double *grad;          /* parameter gradients, the parameter block's layout; NULL: none
-                              (the input gradients alone: plain SGD, the Jacobian) */
-    double *const *d;      /* per layer, (n, out): where its d lives; NULL: pair */
-    double *pair[2];       /* without d: two buffers taken in turn, the last layer's first */
-    int top_is_z;          /* the last layer's d already holds what backward_output makes */
-    /* layer l's d is made: 0 stops the pass there */
-    int (*d_ready)(void *ctx, size_t l, const double *d);
-    /* layer l's parameter gradient is complete (the last layer's first) */
-    void (*grad_ready)(void *ctx, size_t l);
-    void *ctx;
-} mlp__backward_plan;
-
-/* (mlp__backward_pass is defined inline at the end of this header.) */
 
 /* Where a network came from: kept with it, saved and loaded with it. */
 typedef struct mlp_record {
@@ -214,11 +193,19 @@ struct mlp_net {
     size_t n_layers;
     size_t n_params;
     mlp_layer *layers;     /* n_layers */
-    double *params;        /* n_params, 64-byte aligned: W1, b1, W2, b2, ..., then the
+    int f32;               /* its values are float32 (params_f32, state_f32, and a
+                              workspace's buffers); else float64 */
+    union {
+        double *params;    /* n_params, 64-byte aligned: W1, b1, W2, b2, ..., then the
                               running state */
+        float *params_f32;
+    };
     size_t n_state;        /* values of running state (batch normalizations'), after the
                               parameters in the same allocation */
-    double *state;         /* params + n_params */
+    union {
+        double *state;     /* params + n_params */
+        float *state_f32;
+    };
     int small;             /* every layer small with a piecewise-linear activation: the
                               forward pass is mlp__small_net_forward's plain loops */
     mlp__prep prep;        /* the preprocessing that travels with the model: set by
@@ -235,6 +222,11 @@ struct mlp_net {
  * the loader reads them). */
 mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
                         size_t n_layers, const char *fn);
+
+/* A copy of `net`'s layers and values (parameters and running state) in the other type
+ * or the same (f32: float32; else float64; each value rounded to nearest), without its
+ * preprocessing and record (lib/model/net.c). `fn` names the caller in the detail. */
+mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const char *fn);
 
 /* The draw of mlp_net_init into params (the network's layout); scratch as
  * init.c sizes it (NULL but for MLP_INIT_ORTHOGONAL). Fails only for MLP_INIT_ORTHOGONAL (LAPACKE). */
@@ -255,16 +247,33 @@ struct mlp_workspace {
     size_t n_layers;
     size_t *sizes;         /* n_layers output sizes, the shape this workspace serves */
     mlp_layer_kind *kinds; /* n_layers kinds: what each layer's kept buffer is sized for */
-    double **act;          /* n_layers buffers, each (max_batch, sizes[l]) row-major */
-    double **z;            /* n_layers pre-activation buffers (max_batch, sizes[l]), kept by
+    int f32;               /* its buffers hold float32 values (the _f32 members), for a
+                              float32 network; else float64 */
+    union {
+        double **act;      /* n_layers buffers, each (max_batch, sizes[l]) row-major */
+        float **act_f32;
+    };
+    union {
+        double **z;        /* n_layers pre-activation buffers (max_batch, sizes[l]), kept by
                               training passes: for hidden layers whose activation needs it
                               (NULL for the others), and always for the output layer */
-    double *delta[2];      /* 2 x (max_batch, max width): dZ and dA_prev during backward */
-    double *scaled;        /* (max_batch, n_inputs): the inputs as the model scales them */
-    double *targets;       /* (max_batch, n_outputs): targets as the loss reads them (class
+        float **z_f32;
+    };
+    union {
+        double *delta[2];  /* 2 x (max_batch, max width): dZ and dA_prev during backward */
+        float *delta_f32[2];
+    };
+    union {
+        double *scaled;    /* (max_batch, n_inputs): the inputs as the model scales them */
+        float *scaled_f32;
+    };
+    union {
+        double *targets;   /* (max_batch, n_outputs): targets as the loss reads them (class
                               indices made one-hot, the model's target scaling applied) */
+        float *targets_f32;
+    };
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
-    double *block;         /* every buffer above, each 64-byte aligned */
+    void *block;           /* every buffer above, each 64-byte aligned */
     uint64_t fits_id;      /* shape_id of the last network mlp_net_predict found it fits */
     uint64_t drop_seed, drop_step; /* dropout: the seed and step whose masks a training
                               pass draws (mlp__dropout_key) */
@@ -287,41 +296,20 @@ enum {
 /* The MLP__KEEP_ flags a training pass of `loss` needs. */
 int mlp__keep_for(const mlp_net *net, mlp_loss loss);
 
-/* Forward pass of n rows (checked by the caller) through every layer into the
- * workspace, keeping what `keep` (MLP__KEEP_ flags) asks for. */
-void mlp__forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n, int keep);
-
-/* Backward pass after mlp__forward(..., mlp__keep_for(net, loss)): the gradient of
- * the mean loss into grad (n_params), returning the loss. */
-double mlp__backward(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
-                     const double *x, const double *target, size_t n);
-
-/* The same for n rows that are one shard of a batch of `of` rows: the gradient of
- * their summed loss divided by `of`; returns the mean loss of the n rows. With done,
- * calls done(ctx, l, loss) as soon as layer l's gradient is complete (the last layer
- * first): a sharded fit hands it to the reducer while the layers before it are
- * computed. */
+/* A hook of a sharded backward pass: layer's gradient is complete. */
 typedef void (*mlp__layer_done)(void *ctx, size_t layer, double loss);
-double mlp__backward_hooked(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, double *grad,
-                            const double *x, const double *target, size_t n, size_t of,
-                            mlp__layer_done done, void *ctx);
 
-/* ---- the small network's road (lib/model/dense.c) ---- */
+/* ---- the typed passes: for float64 (names as they are) and float32 (_f32) ---------- */
 
-/* The forward pass of a network whose layers are all small (in * out <= 64) with
- * piecewise-linear activations (identity, relu, leaky relu: net->small), into ws:
- * returns 1 when done, 0 (nothing done) for any other network. */
-int mlp__small_net_forward(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n);
+#define MLP__R double
+#define MLP__N(name) name
+#include "model_typed.h"
+#define MLP__R float
+#define MLP__N(name) name##_f32
+#include "model_typed.h"
 
-/* The same for a small network, its output written into y (n, outputs) as well,
- * as it goes: y must not overlap x. */
-void mlp__small_net_predict(const mlp_net *net, mlp_workspace *ws, const double *x, size_t n,
-                            double *y);
 
-/* Rows [r0, r1) of that pass one at a time, in plain scalar loops: the reference
- * the vector road must match bit for bit (tests/test_paths.c). */
-void mlp__small_net_rows_scalar(const mlp_net *net, mlp_workspace *ws, const double *x, size_t r0,
-                                size_t r1);
+
 
 /* A dataset resolved against a network (lib/model/rows.c): where its rows are and what
  * they hold. */
@@ -384,130 +372,6 @@ mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double
  * caller in the detail. */
 mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn);
-
-/* ---- the passes' steps, inline ------------------------------------------------------ */
-
-/* The dense kind's operations (its table entry points at them too). The passes call
- * them directly rather than through the table: a small network's step is a few hundred
- * instructions, and calls through the table, with their wrappers, added a fifth. */
-static inline void mlp__dense_layer_forward(const mlp_net *net, mlp_workspace *ws, size_t l,
-                                            const double *a_prev, size_t n, int keep_z)
-{
-    const mlp_layer *L = &net->layers[l];
-    mlp__dense_forward(ws->act[l], keep_z ? ws->z[l] : NULL, a_prev, net->params + L->w_off,
-                       L->has_bias ? net->params + L->b_off : NULL, n, L->in, L->out, L->act);
-}
-
-/* The gradient of a layer's output made that of its pre-activation z, through its
- * activation, z kept at the start of ws->z[l]: the backward_output of the dense kind
- * and of the normalizations alike. */
-static inline void mlp__activation_backward_output(const mlp_net *net, const mlp_workspace *ws,
-                                                   size_t l, double *d, size_t n)
-{
-    const mlp_layer *L = &net->layers[l];
-    mlp__activation_backward(d, d, ws->act[l], ws->z[l], n, L->out, L->act);
-}
-
-static inline void mlp__dense_layer_backward(const mlp_net *net, const mlp_workspace *ws,
-                                             size_t l, double *g, double *da_prev,
-                                             const double *d, const double *a_prev, size_t n)
-{
-    (void)ws;
-    const mlp_layer *L = &net->layers[l];
-    const double *w = net->params + L->w_off;
-    if (g != NULL)
-        mlp__dense_backward(g + L->w_off, L->has_bias ? g + L->b_off : NULL, da_prev, d, a_prev,
-                            w, n, L->in, L->out);
-    else if (da_prev != NULL)
-        mlp__dense_backward_input(da_prev, d, w, n, L->in, L->out);
-}
-
-static inline void mlp__dense_layer_sgd(mlp_net *net, const mlp_workspace *ws, size_t l,
-                                        const double *d, const double *a_prev, size_t n,
-                                        double lr, double decay, double *scratch)
-{
-    (void)ws;
-    const mlp_layer *L = &net->layers[l];
-    double *w = net->params + L->w_off, *b = L->has_bias ? net->params + L->b_off : NULL;
-    if (n == 1 && mlp__small_layer(L->in, L->out))
-        mlp__dense_sgd_one_row(w, b, d, a_prev, L->in, L->out, lr, decay);
-    else
-        mlp__dense_sgd(w, b, d, a_prev, n, L->in, L->out, lr, decay, scratch);
-}
-
-/* A layer's step through its kind: dense's directly, the others' through the table. */
-static inline void mlp__layer_forward(const mlp_net *net, mlp_workspace *ws, size_t l,
-                                      const double *a_prev, size_t n, int keep_z)
-{
-    const mlp_layer *L = &net->layers[l];
-    if (L->kind == MLP_LAYER_DENSE) mlp__dense_layer_forward(net, ws, l, a_prev, n, keep_z);
-    else L->type->passes->forward(net, ws, l, a_prev, n, keep_z);
-}
-
-static inline void mlp__layer_backward_output(const mlp_net *net, const mlp_workspace *ws,
-                                              size_t l, double *d, size_t n)
-{
-    const mlp_layer *L = &net->layers[l];
-    if (L->kind == MLP_LAYER_DENSE) mlp__activation_backward_output(net, ws, l, d, n);
-    else L->type->passes->backward_output(net, ws, l, d, n);
-}
-
-static inline void mlp__layer_backward(const mlp_net *net, const mlp_workspace *ws, size_t l,
-                                       double *g, double *da_prev, const double *d,
-                                       const double *a_prev, size_t n)
-{
-    const mlp_layer *L = &net->layers[l];
-    if (L->kind == MLP_LAYER_DENSE)
-        mlp__dense_layer_backward(net, ws, l, g, da_prev, d, a_prev, n);
-    else
-        L->type->passes->backward(net, ws, l, g, da_prev, d, a_prev, n);
-}
-
-/* Plain SGD of a kind without a fused road: its gradient into its part of the gradient
- * block (scratch), then each block moved by it (decay only where the block decays). */
-void mlp__layer_sgd_generic(mlp_net *net, const mlp_workspace *ws, size_t l, const double *d,
-                            const double *a_prev, size_t n, double lr, double decay,
-                            double *scratch);
-
-static inline void mlp__layer_sgd(mlp_net *net, const mlp_workspace *ws, size_t l,
-                                  const double *d, const double *a_prev, size_t n, double lr,
-                                  double decay, double *scratch)
-{
-    const mlp_layer *L = &net->layers[l];
-    if (L->kind == MLP_LAYER_DENSE)
-        mlp__dense_layer_sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
-    else if (L->type->passes->sgd != NULL)
-        L->type->passes->sgd(net, ws, l, d, a_prev, n, lr, decay, scratch);
-    else
-        mlp__layer_sgd_generic(net, ws, l, d, a_prev, n, lr, decay, scratch);
-}
-
-/* The one backward pass (described with mlp__backward_plan above). Inline, so that a
- * caller's hooks, known where it is called, are inlined into it. */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void mlp__backward_pass(const mlp_net *net, const mlp_workspace *ws,
-                                      const double *x, size_t n, const mlp__backward_plan *b)
-{
-    const size_t last = net->n_layers - 1;
-    double *const *dl = b->d;
-    double *d = dl != NULL ? dl[last] : b->pair[0];
-    if (!b->top_is_z) mlp__layer_backward_output(net, ws, last, d, n);
-    for (size_t l = last;; l--) {
-        if (b->d_ready != NULL && !b->d_ready(b->ctx, l, d)) return;
-        if (l == 0) { /* no input gradient to make */
-            mlp__layer_backward(net, ws, 0, b->grad, NULL, d, x, n);
-            if (b->grad_ready != NULL) b->grad_ready(b->ctx, 0);
-            return;
-        }
-        double *da_prev = dl != NULL ? dl[l - 1] : b->pair[(last - l + 1) & 1];
-        mlp__layer_backward(net, ws, l, b->grad, da_prev, d, ws->act[l - 1], n);
-        if (b->grad_ready != NULL) b->grad_ready(b->ctx, l);
-        d = da_prev;
-        mlp__layer_backward_output(net, ws, l - 1, d, n);
-    }
-}
 
 /* MLP_OK when `loss` is known and fits the network's output layer (lib/model/net.c). */
 mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);

@@ -172,6 +172,50 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
     return MLP_OK;
 }
 
+mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const char *fn)
+{
+    *out = NULL;
+    mlp_layer_spec *specs = calloc(net->n_layers, sizeof *specs);
+    MLP_CHECK(specs != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu layers", fn, net->n_layers);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        specs[l] = (mlp_layer_spec){.struct_size = sizeof specs[l],
+                                    .size = L->out,
+                                    .activation = L->act,
+                                    .bias = L->has_bias,
+                                    .kind = L->kind,
+                                    .epsilon = L->epsilon,
+                                    .rate = L->rate,
+                                    .momentum = L->momentum};
+    }
+    mlp_net *n;
+    mlp_status s = mlp__net_new(&n, net->n_inputs, specs, net->n_layers, fn);
+    free(specs);
+    if (s != MLP_OK) return s;
+    const size_t count = net->n_params + net->n_state;
+    if (f32) { /* a block of floats in place of the doubles mlp__net_new made */
+        float *p =
+            aligned_alloc(MLP_ALIGN, (count * sizeof *p + MLP_ALIGN - 1) / MLP_ALIGN * MLP_ALIGN);
+        if (p == NULL) {
+            mlp_net_free(n);
+            return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu parameters", fn, count);
+        }
+        free(n->params);
+        n->params_f32 = p;
+        n->state_f32 = p + n->n_params;
+        n->f32 = 1;
+    }
+    for (size_t i = 0; i < count; i++) { /* rounded to nearest, or exact */
+        const double v = net->f32 ? (double)net->params_f32[i] : net->params[i];
+        if (f32)
+            n->params_f32[i] = (float)v;
+        else
+            n->params[i] = v;
+    }
+    *out = n;
+    return MLP_OK;
+}
+
 mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
                           size_t n_layers)
 {

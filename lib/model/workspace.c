@@ -5,13 +5,15 @@
 
 #include "model.h"
 
-/* Each buffer starts on a 64-byte boundary: 8 doubles. */
-#define ALIGN_DOUBLES 8
+/* Each buffer starts on a 64-byte boundary: 8 doubles, 16 floats. */
+#define ALIGN_BYTES 64
 
-/* Doubles a buffer of `cells` takes in the block, rounded up to the alignment. */
-static size_t padded(size_t cells)
+/* Values of `size` bytes a buffer of `cells` takes in the block, rounded up to the
+ * alignment. */
+static size_t padded(size_t cells, size_t size)
 {
-    return (cells + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+    const size_t align = ALIGN_BYTES / size;
+    return (cells + align - 1) / align * align;
 }
 
 /* What a training pass keeps of layer l for the backward pass, per row (its kind says). */
@@ -40,6 +42,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
      * training pass keeps it (every hidden layer whose activation's derivative
      * needs z, and the output layer), two deltas of the widest layer. Every count
      * is checked before it is added. */
+    const size_t size = net->f32 ? sizeof(float) : sizeof(double); /* a value's bytes */
     const size_t limit = SIZE_MAX / sizeof(double) / 4;
     const size_t n_layers = net->n_layers;
     size_t max_width = 0, total = 0, cells = 0;
@@ -59,54 +62,84 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
             width = net->layers[n_layers - 1].out; /* the targets as the loss reads them */
         const size_t fixed = b >= n_layers && b < 2 * n_layers ? kept_fixed(net, b - n_layers) : 0;
         MLP_CHECK(mlp__mul_ok(max_batch, width, limit, &cells) && cells <= limit - fixed &&
-                      total <= limit - padded(cells + fixed),
+                      total <= limit - padded(cells + fixed, size),
                   MLP_ERR_NOMEM, "mlp_workspace_create: %zu rows of width %zu overflow memory",
                   max_batch, width);
         cells += fixed;
-        total += padded(cells);
+        total += padded(cells, size);
     }
 
     mlp_workspace *w = calloc(1, sizeof *w);
     size_t *sizes = calloc(n_layers, sizeof *sizes);
     mlp_layer_kind *kinds = calloc(n_layers, sizeof *kinds);
-    double **act = calloc(2 * n_layers, sizeof *act);
-    double *block = aligned_alloc(64, total * sizeof(double));
+    void *act = calloc(2 * n_layers, sizeof(double *)); /* double * or float * (as large) */
+    char *block = aligned_alloc(ALIGN_BYTES, total * size);
     if (w == NULL || sizes == NULL || kinds == NULL || act == NULL || block == NULL) {
         free(w);
         free(sizes);
         free(kinds);
         free(act);
         free(block);
-        return mlp__fail(MLP_ERR_NOMEM, "mlp_workspace_create: cannot allocate %zu doubles",
-                         total);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_workspace_create: cannot allocate %zu values", total);
     }
+    /* Where each buffer starts in the block (in values): the layers' outputs, their
+     * kept values (none: no buffer), the two deltas, the scaled inputs, the targets. */
     size_t off = 0;
     for (size_t l = 0; l < n_layers; l++) {
         sizes[l] = net->layers[l].out;
         kinds[l] = net->layers[l].kind;
-        act[l] = block + off;
-        off += padded(max_batch * sizes[l]);
     }
-    w->z = act + n_layers;
+    const size_t n_at = 2 * n_layers + 4;
+    size_t *at = calloc(n_at, sizeof *at);
+    if (at == NULL) {
+        free(w), free(sizes), free(kinds), free(act), free(block);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_workspace_create: out of memory");
+    }
     for (size_t l = 0; l < n_layers; l++) {
-        if (kept(net, l) == 0) continue; /* calloc left it NULL */
-        w->z[l] = block + off;
-        off += padded(max_batch * kept(net, l) + kept_fixed(net, l));
+        at[l] = off;
+        off += padded(max_batch * sizes[l], size);
     }
-    w->delta[0] = block + off;
-    off += padded(max_batch * max_width);
-    w->delta[1] = block + off;
-    off += padded(max_batch * max_width);
-    w->scaled = block + off;
-    off += padded(max_batch * net->n_inputs);
-    w->targets = block + off;
+    for (size_t l = 0; l < n_layers; l++) {
+        at[n_layers + l] = SIZE_MAX;
+        if (kept(net, l) == 0) continue;
+        at[n_layers + l] = off;
+        off += padded(max_batch * kept(net, l) + kept_fixed(net, l), size);
+    }
+    for (size_t b = 2 * n_layers; b < n_at; b++) {
+        at[b] = off;
+        off += padded(max_batch * (b < 2 * n_layers + 2    ? max_width
+                                   : b == 2 * n_layers + 2 ? net->n_inputs
+                                                           : 0),
+                      size);
+    }
+    /* the pointers, of the network's type, into act's 2 n_layers places */
+    w->f32 = net->f32;
+    if (net->f32) {
+        float **p = act, *base = (float *)block;
+        for (size_t b = 0; b < 2 * n_layers; b++) p[b] = at[b] == SIZE_MAX ? NULL : base + at[b];
+        w->act_f32 = p;
+        w->z_f32 = p + n_layers;
+        w->delta_f32[0] = base + at[2 * n_layers];
+        w->delta_f32[1] = base + at[2 * n_layers + 1];
+        w->scaled_f32 = base + at[2 * n_layers + 2];
+        w->targets_f32 = base + at[2 * n_layers + 3];
+    } else {
+        double **p = act, *base = (double *)block;
+        for (size_t b = 0; b < 2 * n_layers; b++) p[b] = at[b] == SIZE_MAX ? NULL : base + at[b];
+        w->act = p;
+        w->z = p + n_layers;
+        w->delta[0] = base + at[2 * n_layers];
+        w->delta[1] = base + at[2 * n_layers + 1];
+        w->scaled = base + at[2 * n_layers + 2];
+        w->targets = base + at[2 * n_layers + 3];
+    }
+    free(at);
     w->max_batch = max_batch;
     /* calloc: drop_seed = drop_step = 0, mlp_net_gradient's masks (step 0 of seed 0) */
     w->n_inputs = net->n_inputs;
     w->n_layers = n_layers;
     w->sizes = sizes;
     w->kinds = kinds;
-    w->act = act;
     w->block = block;
     *ws = w;
     return MLP_OK;

@@ -31,6 +31,7 @@
 #include <lapacke.h>
 
 #include "trainer.h"
+#include "../model/passes.h"
 
 /* ---- shared ----------------------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "train.h"
+#include "../model/passes.h"
 
 /* Segments of the parameter block the update visits, a chunk at a time: small
  * enough that a chunk's new values are still in L1 when they are checked. */
