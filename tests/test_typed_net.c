@@ -5,7 +5,8 @@
  * one (mlp__net_convert, exact that way), so both hold the same weights, and the inputs
  * and targets are float values too: the only difference is the float32 passes'
  * rounding. The reference is the float64 passes, themselves checked against plain
- * loops, central differences and PyTorch by the other suites. */
+ * loops, central differences and PyTorch by the other suites. Then prediction of raw rows
+ * through the model's scaling, and a batch converted into the workspace. */
 #include <float.h>
 #include <string.h>
 
@@ -129,6 +130,62 @@ START_TEST(float32_passes_match_float64)
                       c->name, n, l32, l64);
         check_close("gradient", c->name, n, g32, g64, f64->n_params);
     }
+    /* prediction of raw rows through the model's scaling (inputs standardized, and the
+     * targets for a regression): the caller's doubles converted into the workspace, the
+     * outputs brought back; the float64 model, also converted from the float32 one, is
+     * the reference. A float64 workspace does not serve a float32 network. */
+    ck_assert_int_eq(mlp_net_fit_scaling(src, MLP_SCALE_STANDARD,
+                                         c->loss == MLP_LOSS_MSE ? MLP_SCALE_STANDARD
+                                                                 : MLP_SCALE_NONE,
+                                         TU_ROWS(x, in, t, k, max_n)),
+                     MLP_OK);
+    mlp_net *p32, *p64;
+    ck_assert_int_eq(mlp__net_convert(&p32, src, 1, "test"), MLP_OK);
+    ck_assert_int_eq(mlp__net_convert(&p64, p32, 0, "test"), MLP_OK);
+    double *y32 = malloc(max_n * k * sizeof *y32), *y64 = malloc(max_n * k * sizeof *y64);
+    ck_assert(y32 && y64);
+    for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+        const size_t n = rows[ri];
+        ck_assert_int_eq(mlp_net_predict(p32, w32, y32, x, n), MLP_OK);
+        ck_assert_int_eq(mlp_net_predict(p64, w64, y64, x, n), MLP_OK);
+        double scale = DBL_MIN;
+        for (size_t i = 0; i < n * k; i++) scale = fmax(scale, fabs(y64[i]));
+        for (size_t i = 0; i < n * k; i++)
+            ck_assert_msg(fabs(y32[i] - y64[i]) <= tol * scale,
+                          "%s, %zu rows, prediction[%zu]: float32 %.9g, float64 %.9g", c->name,
+                          n, i, y32[i], y64[i]);
+    }
+    ck_assert_int_eq(mlp_net_predict(p32, w64, y32, x, 1), MLP_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "float64 values, the network computes in "
+                                                     "float32"));
+    /* a batch as a float32 network reads it: rows converted, classes made one-hot */
+    const float *bx, *bt;
+    mlp__rows br;
+    ck_assert_int_eq(mlp__rows_in(&br, TU_ROWS(x, in, t, k, 5), p32, 1, "test", ""), MLP_OK);
+    mlp__rows_batch_f32(&bx, &bt, &br, p32, w32);
+    for (size_t i = 0; i < 5 * in; i++) {
+        const double want = (x[i] - p32->prep.in_shift[i % in]) / p32->prep.in_scale[i % in];
+        ck_assert(bx[i] == (float)want);
+    }
+    for (size_t i = 0; i < 5 * k; i++) {
+        const double want = p32->prep.out_shift != NULL
+                                ? (t[i] - p32->prep.out_shift[i % k]) / p32->prep.out_scale[i % k]
+                                : t[i];
+        ck_assert(bt[i] == (float)want);
+    }
+    if (c->loss == MLP_LOSS_CATEGORICAL_CROSSENTROPY) { /* class indices made one-hot */
+        const double labels[5] = {0, 3, 1, 2, 3};
+        ck_assert_int_eq(mlp__rows_in(&br, &(const mlp_dataset)MLP_DATASET_CLASSES(
+                                                x, in, labels, k, 5),
+                                      p32, 1, "test", ""),
+                         MLP_OK);
+        mlp__rows_batch_f32(&bx, &bt, &br, p32, w32);
+        for (size_t i = 0; i < 5 * k; i++)
+            ck_assert(bt[i] == (i % k == (size_t)labels[i / k] ? 1.0f : 0.0f));
+    }
+    free(y32), free(y64);
+    mlp_net_free(p32);
+    mlp_net_free(p64);
     free(x), free(t), free(g64), free(xf), free(tf), free(g32);
     mlp_workspace_free(w32);
     mlp_workspace_free(w64);

@@ -140,6 +140,14 @@ mlp_status mlp__struct_init(void *dst, size_t size, const void *defaults, size_t
 int mlp__name_index(const void *table, size_t count, size_t stride, const char *name,
                     const char *fn, const char *what);
 
+/* The longest column name or class label a model keeps. */
+#define MLP__MAX_NAME 65536
+
+/* Copies of n strings into a new array *dst, each checked: not NULL, at most
+ * MLP__MAX_NAME bytes; the detail names `fn` and `what` ("class"). lib/core/text.c. */
+mlp_status mlp__strings_copy(char ***dst, const char *const *src, size_t n, const char *fn,
+                             const char *what);
+
 /* Frees n strings and the array (NULL: nothing; lib/core/text.c). */
 void mlp__strings_free(char **s, size_t n);
 

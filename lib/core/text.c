@@ -1,4 +1,4 @@
-/* Arrays of strings: freeing them, and the one rule for repeated ones. */
+/* Arrays of strings: copying and freeing them, and the one rule for repeated ones. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,4 +39,27 @@ int mlp__repeated_string(const char *const *s, size_t n, size_t *first, size_t *
         }
     free(v);
     return found;
+}
+
+mlp_status mlp__strings_copy(char ***dst, const char *const *src, size_t n, const char *fn,
+                             const char *what)
+{
+    char **c = calloc(n ? n : 1, sizeof *c);
+    MLP_CHECK(c != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu %s", fn, n, what);
+    for (size_t i = 0; i < n; i++) {
+        const size_t len = src[i] != NULL ? strlen(src[i]) : 0;
+        if (src[i] == NULL || len > MLP__MAX_NAME) {
+            mlp__strings_free(c, i);
+            return mlp__fail(MLP_ERR_INVALID_ARG, "%s: %s %zu is %s", fn, what, i,
+                             src[i] == NULL ? "NULL" : "longer than 65536 bytes");
+        }
+        c[i] = malloc(len + 1);
+        if (c[i] == NULL) {
+            mlp__strings_free(c, i);
+            return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %s %zu", fn, what, i);
+        }
+        memcpy(c[i], src[i], len + 1);
+    }
+    *dst = c;
+    return MLP_OK;
 }

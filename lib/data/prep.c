@@ -8,30 +8,6 @@
 
 #include "../model/model.h"
 
-/* Copies of n strings, each checked: not NULL, at most MLP__MAX_NAME bytes. */
-static mlp_status copy_strings(char ***dst, const char *const *src, size_t n, const char *fn,
-                               const char *what)
-{
-    char **c = calloc(n ? n : 1, sizeof *c);
-    MLP_CHECK(c != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu %s", fn, n, what);
-    for (size_t i = 0; i < n; i++) {
-        const size_t len = src[i] != NULL ? strlen(src[i]) : 0;
-        if (src[i] == NULL || len > MLP__MAX_NAME) {
-            mlp__strings_free(c, i);
-            return mlp__fail(MLP_ERR_INVALID_ARG, "%s: %s %zu is %s", fn, what, i,
-                             src[i] == NULL ? "NULL" : "longer than 65536 bytes");
-        }
-        c[i] = malloc(len + 1);
-        if (c[i] == NULL) {
-            mlp__strings_free(c, i);
-            return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %s %zu", fn, what, i);
-        }
-        memcpy(c[i], src[i], len + 1);
-    }
-    *dst = c;
-    return MLP_OK;
-}
-
 /* Names of the model's in place of the ones it had: *dst (n_dst of them) freed. */
 static void replace_strings(char ***dst, size_t *n_dst, char **src, size_t n)
 {
@@ -51,9 +27,9 @@ mlp_status mlp_net_set_columns(mlp_net *net, const char *const *input_names,
               "mlp_net_set_columns: %zu target columns for %zu outputs", n_targets,
               mlp_net_n_outputs(net));
     char **in = NULL, **out = NULL;
-    mlp_status s = copy_strings(&in, input_names, net->n_inputs, __func__, "input name");
+    mlp_status s = mlp__strings_copy(&in, input_names, net->n_inputs, __func__, "input name");
     if (s == MLP_OK && n_targets > 0)
-        s = copy_strings(&out, target_names, n_targets, __func__, "target name");
+        s = mlp__strings_copy(&out, target_names, n_targets, __func__, "target name");
     if (s != MLP_OK) {
         mlp__strings_free(in, in != NULL ? net->n_inputs : 0);
         return s;
@@ -75,7 +51,7 @@ mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes, size_t 
               mlp_activation_name(net->layers[net->n_layers - 1].act));
     char **c = NULL;
     if (n_classes > 0) {
-        mlp_status s = copy_strings(&c, classes, n_classes, __func__, "class");
+        mlp_status s = mlp__strings_copy(&c, classes, n_classes, __func__, "class");
         if (s != MLP_OK) return s;
         size_t i, j;
         const int rep = mlp__repeated_string((const char *const *)c, n_classes, &i, &j);
@@ -116,9 +92,9 @@ mlp_status mlp_net_set_table_names(mlp_net *net, const mlp_table *table)
     for (size_t i = 0; i < nt; i++) names[in + i] = mlp_table_target_name(table, i);
     for (size_t c = 0; c < k; c++) names[in + nt + c] = mlp_table_class_name(table, c);
     char **ci = NULL, **co = NULL, **cc = NULL;
-    mlp_status s = copy_strings(&ci, names, in, __func__, "input name");
-    if (s == MLP_OK && nt > 0) s = copy_strings(&co, names + in, nt, __func__, "target name");
-    if (s == MLP_OK && k > 0) s = copy_strings(&cc, names + in + nt, k, __func__, "class");
+    mlp_status s = mlp__strings_copy(&ci, names, in, __func__, "input name");
+    if (s == MLP_OK && nt > 0) s = mlp__strings_copy(&co, names + in, nt, __func__, "target name");
+    if (s == MLP_OK && k > 0) s = mlp__strings_copy(&cc, names + in + nt, k, __func__, "class");
     free(names);
     if (s != MLP_OK) {
         mlp__strings_free(ci, ci != NULL ? in : 0);

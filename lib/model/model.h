@@ -131,7 +131,6 @@ const mlp__layer_kind *mlp__layer_kind_of(mlp_layer_kind kind);
 /* The first layer whose kind has one of `flags` (MLP__KIND_), or n_layers: none. */
 size_t mlp__layer_with(const mlp_net *net, unsigned flags);
 
-
 /* What the kinds that keep their input's width share (lib/model/layer.c), `name`
  * their kind's in the messages: the spec's size 0 or that width (dropout, the
  * normalizations); and a normalization's check (that, then ε positive and finite,
@@ -148,7 +147,6 @@ size_t mlp__norm_blocks(const mlp_layer *L, mlp__param_block *b);
  * and activation known, then its kind's check (see mlp__layer_kind; kinds.c). */
 mlp_status mlp__layer_check(const mlp_layer_spec *spec, size_t l, size_t in, size_t limit,
                             size_t *out, size_t *np, mlp_status bad, const char *fn);
-
 
 /* Where a network came from: kept with it, saved and loaded with it. */
 typedef struct mlp_record {
@@ -185,8 +183,6 @@ void mlp__prep_inputs(const mlp_net *net, double *dst, const double *src, size_t
 void mlp__prep_targets(const mlp_net *net, double *dst, const double *src, size_t n);
 void mlp__prep_outputs(const mlp_net *net, double *y, size_t n);
 
-/* The longest column name or class label a model keeps. */
-#define MLP__MAX_NAME 65536
 
 struct mlp_net {
     size_t n_inputs;
@@ -223,9 +219,9 @@ struct mlp_net {
 mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
                         size_t n_layers, const char *fn);
 
-/* A copy of `net`'s layers and values (parameters and running state) in the other type
- * or the same (f32: float32; else float64; each value rounded to nearest), without its
- * preprocessing and record (lib/model/net.c). `fn` names the caller in the detail. */
+/* A copy of `net`'s layers, values (parameters and running state) and preprocessing in
+ * the other type or the same (f32: float32; else float64; each value rounded to
+ * nearest), without its record (lib/model/net.c). `fn` names the caller in the detail. */
 mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const char *fn);
 
 /* The draw of mlp_net_init into params (the network's layout); scratch as
@@ -296,19 +292,6 @@ enum {
 /* The MLP__KEEP_ flags a training pass of `loss` needs. */
 int mlp__keep_for(const mlp_net *net, mlp_loss loss);
 
-/* A hook of a sharded backward pass: layer's gradient is complete. */
-typedef void (*mlp__layer_done)(void *ctx, size_t layer, double loss);
-
-/* ---- the typed passes: for float64 (names as they are) and float32 (_f32) ---------- */
-
-#define MLP__R double
-#define MLP__N(name) name
-#include "model_typed.h"
-#define MLP__R float
-#define MLP__N(name) name##_f32
-#include "model_typed.h"
-
-
 
 
 /* A dataset resolved against a network (lib/model/rows.c): where its rows are and what
@@ -335,7 +318,8 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
 size_t mlp__output_classes(const mlp_net *net);
 
 /* 1 when the network reads the rows as they are: no class indices to check and make
- * one-hot, no scaling to apply (a step's quick test, before mlp__rows_batch). */
+ * one-hot, no scaling to apply (a step's quick test, before mlp__rows_batch; the step's
+ * network is a float64 one: a trainer is only made for those). */
 static inline int mlp__rows_plain(const mlp__rows *r, const mlp_net *net)
 {
     return r->classes == 0 &&
@@ -350,17 +334,6 @@ int mlp__rows_map_y(const mlp__rows *r, const mlp_net *net);
  * else MLP_ERR_INVALID_ARG naming the row. MLP_OK for values. */
 mlp_status mlp__rows_check_classes(const mlp__rows *r, const char *fn, const char *what);
 
-/* m rows as the network reads them, into dst: inputs (m, n_inputs) scaled, targets
- * (m, n_outputs) one-hot or scaled. Row i is r's row rows[i], or i without rows. */
-void mlp__rows_x(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
-                 size_t m);
-void mlp__rows_y(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
-                 size_t m);
-
-/* A batch of rows as the network reads them: the caller's arrays where they serve,
- * else the workspace's (scaled, targets). x and t receive the pointers. */
-void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, const mlp_net *net,
-                     mlp_workspace *ws);
 
 /* MLP_OK when all n rows' predictions y are finite; else MLP_ERR_NUMERIC naming the
  * first row and output that is not, and why: a non-finite value among that row's
@@ -378,5 +351,17 @@ mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);
 
 /* Make room for `more` entries in the network's loss history (setup, not a step). */
 mlp_status mlp__history_reserve(mlp_net *net, size_t more);
+
+/* A hook of a sharded backward pass: layer's gradient is complete. */
+typedef void (*mlp__layer_done)(void *ctx, size_t layer, double loss);
+
+/* ---- the typed passes: for float64 (names as they are) and float32 (_f32) ---------- */
+
+#define MLP__R double
+#define MLP__N(name) name
+#include "model_typed.h"
+#define MLP__R float
+#define MLP__N(name) name##_f32
+#include "model_typed.h"
 
 #endif

@@ -119,5 +119,19 @@ void MLP__N(mlp__small_net_predict)(const mlp_net *net, mlp_workspace *ws, const
 void MLP__N(mlp__small_net_rows_scalar)(const mlp_net *net, mlp_workspace *ws, const MLP__R *x,
                                         size_t r0, size_t r1);
 
+/* m rows as the network reads them, into dst in the network's type (lib/model/rows.c):
+ * inputs (m, n_inputs) scaled, targets (m, n_outputs) one-hot or scaled; each value
+ * computed in double and rounded once. Row i is r's row rows[i], or i without rows. */
+void MLP__N(mlp__rows_x)(MLP__R *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                         size_t m);
+void MLP__N(mlp__rows_y)(MLP__R *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                         size_t m);
+
+/* A batch of rows as the network reads them: the caller's arrays where they serve (a
+ * float64 network's, without scaling), else the workspace's (scaled, targets). x and t
+ * receive the pointers (t NULL: no targets). */
+void MLP__N(mlp__rows_batch)(const MLP__R **x, const MLP__R **t, const mlp__rows *r,
+                             const mlp_net *net, mlp_workspace *ws);
+
 #undef MLP__R
 #undef MLP__N

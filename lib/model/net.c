@@ -172,6 +172,45 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
     return MLP_OK;
 }
 
+/* n doubles copied into a new array *dst (NULL for src NULL). */
+static mlp_status copy_doubles(double **dst, const double *src, size_t n, const char *fn)
+{
+    *dst = NULL;
+    if (src == NULL) return MLP_OK;
+    *dst = malloc(n * sizeof **dst);
+    MLP_CHECK(*dst != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu values", fn, n);
+    memcpy(*dst, src, n * sizeof **dst);
+    return MLP_OK;
+}
+
+/* The preprocessing of a network of n inputs and k outputs, copied into an empty dst. */
+static mlp_status prep_copy(mlp__prep *dst, const mlp__prep *src, size_t n, size_t k,
+                            const char *fn)
+{
+    dst->in_method = src->in_method;
+    dst->out_method = src->out_method;
+    mlp_status s = copy_doubles(&dst->in_shift, src->in_shift, n, fn);
+    if (s == MLP_OK) s = copy_doubles(&dst->in_scale, src->in_scale, n, fn);
+    if (s == MLP_OK) s = copy_doubles(&dst->out_shift, src->out_shift, k, fn);
+    if (s == MLP_OK) s = copy_doubles(&dst->out_scale, src->out_scale, k, fn);
+    if (s == MLP_OK && src->in_names != NULL) {
+        s = mlp__strings_copy(&dst->in_names, (const char *const *)src->in_names,
+                              src->n_in_names, fn, "input name");
+        if (s == MLP_OK) dst->n_in_names = src->n_in_names;
+    }
+    if (s == MLP_OK && src->out_names != NULL) {
+        s = mlp__strings_copy(&dst->out_names, (const char *const *)src->out_names,
+                              src->n_targets, fn, "target name");
+        if (s == MLP_OK) dst->n_targets = src->n_targets;
+    }
+    if (s == MLP_OK && src->classes != NULL) {
+        s = mlp__strings_copy(&dst->classes, (const char *const *)src->classes, src->n_classes,
+                              fn, "class");
+        if (s == MLP_OK) dst->n_classes = src->n_classes;
+    }
+    return s;
+}
+
 mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const char *fn)
 {
     *out = NULL;
@@ -211,6 +250,11 @@ mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const ch
             n->params_f32[i] = (float)v;
         else
             n->params[i] = v;
+    }
+    s = prep_copy(&n->prep, &net->prep, net->n_inputs, mlp_net_n_outputs(net), fn);
+    if (s != MLP_OK) {
+        mlp_net_free(n);
+        return s;
     }
     *out = n;
     return MLP_OK;

@@ -1,11 +1,89 @@
 /* A model's rows: datasets with their shape, checked against a network, and read as the
- * network reads them (the model's stored scaling applied, class indices made one-hot);
- * predictions brought back to the targets' units. */
+ * network reads them (the model's stored scaling applied, class indices made one-hot, in
+ * the network's type: a typed source, lib/core/typed.h); predictions brought back to the
+ * targets' units. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "model.h"
+#include "../core/typed.h"
+
+/* n of the caller's doubles as the network's values: a copy, or each rounded to float. */
+static inline void take(real *dst, const double *src, size_t n)
+{
+#if MLP__F32
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i];
+#else
+    memcpy(dst, src, n * sizeof *dst);
+#endif
+}
+
+void MLP__T(mlp__rows_x)(real *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                         size_t m)
+{
+    const size_t in = net->n_inputs;
+    if (mlp__rows_map_x(r, net)) { /* scaled in double, then rounded once to the type */
+        const double *shift = net->prep.in_shift, *scale = net->prep.in_scale;
+        for (size_t i = 0; i < m; i++) {
+            const double *src = r->x + (rows != NULL ? rows[i] : i) * in;
+            for (size_t c = 0; c < in; c++)
+                dst[i * in + c] = (real)((src[c] - shift[c]) / scale[c]);
+        }
+        return;
+    }
+    for (size_t i = 0; i < m; i++) take(dst + i * in, r->x + (rows != NULL ? rows[i] : i) * in, in);
+}
+
+void MLP__T(mlp__rows_y)(real *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
+                         size_t m)
+{
+    const size_t k = mlp_net_n_outputs(net);
+    if (r->classes > 0 && k > 1) {
+        memset(dst, 0, m * k * sizeof *dst);
+        for (size_t i = 0; i < m; i++)
+            dst[i * k + (size_t)r->y[rows != NULL ? rows[i] : i]] = 1;
+        return;
+    }
+    const double *shift = net->prep.out_shift, *scale = net->prep.out_scale;
+    if (r->model && r->classes == 0 && shift != NULL) { /* scaled in double, rounded once */
+        for (size_t i = 0; i < m; i++) {
+            const double *src = r->y + (rows != NULL ? rows[i] : i) * k;
+            for (size_t c = 0; c < k; c++)
+                dst[i * k + c] = (real)((src[c] - shift[c]) / scale[c]);
+        }
+        return;
+    }
+    for (size_t i = 0; i < m; i++) take(dst + i * k, r->y + (rows != NULL ? rows[i] : i) * k, k);
+}
+
+void MLP__T(mlp__rows_batch)(const real **x, const real **t, const mlp__rows *r,
+                             const mlp_net *net, mlp_workspace *ws)
+{
+#if MLP__F32 /* the caller's doubles, always converted into the workspace */
+    MLP__T(mlp__rows_x)(ws->MLP__T(scaled), r, net, NULL, r->n);
+    *x = ws->MLP__T(scaled);
+    *t = NULL;
+    if (r->y != NULL) {
+        MLP__T(mlp__rows_y)(ws->MLP__T(targets), r, net, NULL, r->n);
+        *t = ws->MLP__T(targets);
+    }
+#else
+    *x = r->x;
+    *t = r->y;
+    if (mlp__rows_map_x(r, net)) {
+        mlp__prep_inputs(net, ws->scaled, r->x, r->n);
+        *x = ws->scaled;
+    }
+    if (mlp__rows_map_y(r, net)) {
+        mlp__rows_y(ws->targets, r, net, NULL, r->n);
+        *t = ws->targets;
+    }
+#endif
+}
+
+/* What is the same for both types: once, in the float64 build. */
+#if !MLP__F32
 
 mlp_status mlp_dataset_init(mlp_dataset *data, size_t struct_size)
 {
@@ -129,45 +207,6 @@ mlp_status mlp__rows_check_classes(const mlp__rows *r, const char *fn, const cha
     return MLP_OK;
 }
 
-void mlp__rows_x(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
-                 size_t m)
-{
-    const size_t in = net->n_inputs;
-    for (size_t i = 0; i < m; i++)
-        memcpy(dst + i * in, r->x + (rows != NULL ? rows[i] : i) * in, in * sizeof *dst);
-    if (mlp__rows_map_x(r, net)) mlp__prep_inputs(net, dst, dst, m);
-}
-
-void mlp__rows_y(double *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
-                 size_t m)
-{
-    const size_t k = mlp_net_n_outputs(net);
-    if (r->classes > 0 && k > 1) {
-        memset(dst, 0, m * k * sizeof *dst);
-        for (size_t i = 0; i < m; i++)
-            dst[i * k + (size_t)r->y[rows != NULL ? rows[i] : i]] = 1.0;
-        return;
-    }
-    for (size_t i = 0; i < m; i++)
-        memcpy(dst + i * k, r->y + (rows != NULL ? rows[i] : i) * k, k * sizeof *dst);
-    if (r->model && r->classes == 0) mlp__prep_targets(net, dst, dst, m);
-}
-
-void mlp__rows_batch(const double **x, const double **t, const mlp__rows *r, const mlp_net *net,
-                     mlp_workspace *ws)
-{
-    *x = r->x;
-    *t = r->y;
-    if (mlp__rows_map_x(r, net)) {
-        mlp__prep_inputs(net, ws->scaled, r->x, r->n);
-        *x = ws->scaled;
-    }
-    if (mlp__rows_map_y(r, net)) {
-        mlp__rows_y(ws->targets, r, net, NULL, r->n);
-        *t = ws->targets;
-    }
-}
-
 /* ---- the model's stored scaling ----------------------------------------------- */
 
 /* (x - shift) / scale, row by row, into dst (may be src). */
@@ -203,3 +242,5 @@ void mlp__prep_outputs(const mlp_net *net, double *y, size_t n)
         for (size_t c = 0; c < k; c++)
             y[i * k + c] = y[i * k + c] * p->out_scale[c] + p->out_shift[c];
 }
+
+#endif

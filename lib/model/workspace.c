@@ -163,6 +163,10 @@ mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int 
     MLP_CHECK(ws->n_inputs == net->n_inputs && ws->n_layers == net->n_layers, MLP_ERR_SHAPE,
               "%s: workspace is for %zu inputs and %zu layers, the network has %zu and %zu", fn,
               ws->n_inputs, ws->n_layers, net->n_inputs, net->n_layers);
+    MLP_CHECK(ws->f32 == net->f32, MLP_ERR_SHAPE,
+              "%s: the workspace holds %s values, the network computes in %s: create the "
+              "workspace from this network",
+              fn, ws->f32 ? "float32" : "float64", net->f32 ? "float32" : "float64");
     for (size_t l = 0; l < net->n_layers; l++) {
         MLP_CHECK(ws->sizes[l] == net->layers[l].out, MLP_ERR_SHAPE,
                   "%s: workspace layer %zu has %zu nodes, the network's has %zu", fn, l,
@@ -216,10 +220,37 @@ mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double
                   "with finite numbers only); the other rows' predictions are in y",
                   fn, r, i % k, y[i], j, x[r * in + j]);
     return mlp__fail(MLP_ERR_NUMERIC,
-                     "%s: row %zu's output %zu is %g: its values outgrow the double range "
+                     "%s: row %zu's output %zu is %g: its values outgrow the %s range "
                      "inside the network (inputs or weights too large for each other: scale "
                      "the inputs, mlp_net_fit_scaling()); the other rows' predictions are in y",
-                     fn, r, i % k, y[i]);
+                     fn, r, i % k, y[i], net->f32 ? "float32" : "double");
+}
+
+/* A float32 network's prediction of n rows as they come: the rows converted (and
+ * scaled, for a model that scales them) into the workspace, the passes in float32, the
+ * outputs back to the caller's doubles (and their units). Not checked for finiteness. */
+__attribute__((noinline)) /* out of predict_net's frame: a tiny prediction is 290 instructions */
+static mlp_status predict_f32(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
+                              size_t n, const char *fn)
+{
+    MLP_CHECK(ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG, "%s: %s is NULL", fn,
+              ws == NULL ? "ws" : y == NULL ? "y" : "x");
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "%s: n is 0", fn);
+    MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
+              "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n,
+              ws->max_batch);
+    /* checked every call, never remembered in fits_id: predict_net's quick test, which
+     * trusts fits_id, then only ever passes for a float64 network */
+    mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
+    if (s != MLP_OK) return s;
+    const mlp__rows r = {.x = x, .n = n, .model = 1};
+    mlp__rows_x_f32(ws->scaled_f32, &r, net, NULL, n);
+    mlp__forward_f32(net, ws, ws->scaled_f32, n, 0);
+    const size_t cells = n * net->layers[net->n_layers - 1].out;
+    const float *last = ws->act_f32[net->n_layers - 1];
+    for (size_t i = 0; i < cells; i++) y[i] = (double)last[i];
+    mlp__prep_outputs(net, y, n);
+    return MLP_OK;
 }
 
 /* The network alone on rows it reads as they are; with `check`, its outputs finite or
@@ -235,6 +266,10 @@ static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, doub
               "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n,
               ws->max_batch);
     if (ws->fits_id != net->shape_id) { /* a network's shape never changes: check once */
+        if (net->f32) { /* the float32 road, which never sets fits_id */
+            const mlp_status s = predict_f32(net, ws, y, x, n, fn);
+            return s != MLP_OK || !check ? s : mlp__outputs_finite(net, y, x, n, fn);
+        }
         mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
         if (s != MLP_OK) return s;
         ws->fits_id = net->shape_id;
@@ -275,6 +310,7 @@ static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, doub
 mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn)
 {
+    if (net != NULL && net->f32) return predict_f32(net, ws, y, x, n, fn);
     /* A network without preprocessing reads the rows as they are: not a copy more. */
     if (net == NULL || (net->prep.in_shift == NULL && net->prep.out_shift == NULL))
         return predict_net(net, ws, y, x, n, fn, 0);
@@ -322,6 +358,9 @@ mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t layer,
               ws->n_layers);
     MLP_CHECK(ws->last_rows > 0, MLP_ERR_INVALID_ARG,
               "mlp_workspace_layer_output: no prediction has been made with this workspace");
+    MLP_CHECK(!ws->f32, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_layer_output: the workspace holds a float32 network's values, "
+              "and this call gives float64 ones");
     *values = ws->act[layer];
     if (rows != NULL) *rows = ws->last_rows;
     if (cols != NULL) *cols = ws->sizes[layer];

@@ -140,6 +140,10 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     *trainer = NULL;
     MLP_CHECK_PTR(net);
     MLP_CHECK_PTR(optimizer);
+    /* the trainer, its steps and optimizers are float64's (a float32 network is only made
+     * inside the library, for now) */
+    MLP_CHECK(!net->f32, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_create: the network computes in float32, and training is float64's");
     mlp_status s = mlp__loss_fits(loss, net, __func__);
     if (s != MLP_OK) return s;
     mlp_optimizer opt;
