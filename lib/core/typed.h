@@ -23,14 +23,10 @@
 #define MLP__F32 0
 #endif
 
-#define MLP__CAT_(a, b) a##b
-#define MLP__CAT(a, b) MLP__CAT_(a, b)
-
 #if MLP__F32
 typedef float real;
 #define MLP__T(name) name##_f32
 #define MLP__BLAS(op) cblas_s##op /* cblas_sgemm */
-#define MLP__REAL_NAME "float32"
 #if defined(__GNUC__)
 #pragma GCC diagnostic warning "-Wdouble-promotion"
 #pragma GCC diagnostic warning "-Wfloat-conversion"
@@ -46,7 +42,6 @@ typedef float real;
 typedef double real;
 #define MLP__T(name) name
 #define MLP__BLAS(op) cblas_d##op /* cblas_dgemm */
-#define MLP__REAL_NAME "float64"
 #endif
 
 #endif

@@ -112,27 +112,24 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
                                                            : 0),
                       size);
     }
-    /* the pointers, of the network's type, into act's 2 n_layers places */
+    /* the pointers, of the network's type T (the members ending in SFX), into act's
+     * 2 n_layers places */
+#define CARVE(T, SFX)                                                                        \
+    do {                                                                                     \
+        T **p = act, *base = (T *)(void *)block;                                             \
+        for (size_t b = 0; b < 2 * n_layers; b++)                                            \
+            p[b] = at[b] == SIZE_MAX ? NULL : base + at[b];                                  \
+        w->act##SFX = p;                                                                     \
+        w->z##SFX = p + n_layers;                                                            \
+        w->delta##SFX[0] = base + at[2 * n_layers];                                          \
+        w->delta##SFX[1] = base + at[2 * n_layers + 1];                                      \
+        w->scaled##SFX = base + at[2 * n_layers + 2];                                        \
+        w->targets##SFX = base + at[2 * n_layers + 3];                                       \
+    } while (0)
     w->f32 = net->f32;
-    if (net->f32) {
-        float **p = act, *base = (float *)block;
-        for (size_t b = 0; b < 2 * n_layers; b++) p[b] = at[b] == SIZE_MAX ? NULL : base + at[b];
-        w->act_f32 = p;
-        w->z_f32 = p + n_layers;
-        w->delta_f32[0] = base + at[2 * n_layers];
-        w->delta_f32[1] = base + at[2 * n_layers + 1];
-        w->scaled_f32 = base + at[2 * n_layers + 2];
-        w->targets_f32 = base + at[2 * n_layers + 3];
-    } else {
-        double **p = act, *base = (double *)block;
-        for (size_t b = 0; b < 2 * n_layers; b++) p[b] = at[b] == SIZE_MAX ? NULL : base + at[b];
-        w->act = p;
-        w->z = p + n_layers;
-        w->delta[0] = base + at[2 * n_layers];
-        w->delta[1] = base + at[2 * n_layers + 1];
-        w->scaled = base + at[2 * n_layers + 2];
-        w->targets = base + at[2 * n_layers + 3];
-    }
+    if (net->f32) CARVE(float, _f32);
+    else CARVE(double, );
+#undef CARVE
     free(at);
     w->max_batch = max_batch;
     /* calloc: drop_seed = drop_step = 0, mlp_net_gradient's masks (step 0 of seed 0) */
