@@ -20,8 +20,11 @@ static const mlp_activation element_acts[] = {
     MLP_ACT_ELU,      MLP_ACT_SOFTPLUS, MLP_ACT_GELU, MLP_ACT_GELU_TANH, MLP_ACT_SILU};
 #define N_ACTS (sizeof element_acts / sizeof element_acts[0])
 
-/* rows x cols values: past two of the pool's parts (MLP__PAR_MIN), so the parallel road runs */
+/* rows x cols values: past two of the pool's parts (MLP__PAR_MIN), so the parallel road
+ * runs; under valgrind (x50 slower there) 40 rows, the serial roads */
 enum { ROWS = 1024, COLS = 67 };
+
+static size_t n_rows(void) { return getenv("MLP_TEST_UNDER_VALGRIND") ? 40 : ROWS; }
 
 /* z on a grid of 1/1024 steps over [-20, 20] and a bias of eighths in [-4, 4]: both,
  * and their sums, are exact in float, so f(z + b) is the reference in either type. */
@@ -75,8 +78,8 @@ START_TEST(activations_forward_match_the_textbook)
     for (size_t a = 0; a < N_ACTS; a++) {
         const mlp_activation act = element_acts[a];
         memcpy(got, z, sizeof z);
-        tt_bias_activate(t, got, bias, ROWS, COLS, act);
-        for (size_t i = 0; i < (size_t)ROWS * COLS; i++) {
+        tt_bias_activate(t, got, bias, n_rows(), COLS, act);
+        for (size_t i = 0; i < n_rows() * COLS; i++) {
             const double x = z[i] + bias[i % COLS], ref = textbook(act, x);
             /* below the type's normal range a value keeps fewer bits, or none */
             const double diff = fabs(got[i] - ref);
@@ -124,9 +127,9 @@ START_TEST(activations_backward_match_differences)
     for (size_t k = 0; k < N_ACTS; k++) {
         const mlp_activation act = element_acts[k];
         memcpy(a, z, sizeof z);
-        tt_bias_activate(t, a, NULL, ROWS, COLS, act);
-        tt_activation_backward(t, dz, da, a, z, ROWS, COLS, act);
-        for (size_t i = 0; i < (size_t)ROWS * COLS; i++) {
+        tt_bias_activate(t, a, NULL, n_rows(), COLS, act);
+        tt_activation_backward(t, dz, da, a, z, n_rows(), COLS, act);
+        for (size_t i = 0; i < n_rows() * COLS; i++) {
             const double d = slope(act, z[i]), ref = da[i] * d;
             const double err = fabs(dz[i] - ref) / (fabs(da[i]) * term_scale(act, z[i], d));
             ck_assert_msg(err <= tol + 1e-9, "%s %s'(%.9g) · %.9g = %.9g, differences %.9g",
@@ -139,8 +142,10 @@ END_TEST
 START_TEST(softmax_by_rows)
 {
     const int t = _i;
-    enum { R = 700, K = 100 }; /* past the parallel road's threshold as well */
-    static double z[R * K], p[R * K], da[R * K], dz[R * K];
+    enum { K = 100 };
+    const size_t R = getenv("MLP_TEST_UNDER_VALGRIND") ? 30 : 700; /* past the parallel
+                                                                       road's threshold */
+    static double z[700 * K], p[700 * K], da[700 * K], dz[700 * K];
     uint64_t rng = 9;
     tu_fill(&rng, z, (size_t)R * K, -30, 30);
     tu_fill(&rng, da, (size_t)R * K, -1, 1);
@@ -283,11 +288,13 @@ START_TEST(dense_passes_on_every_road)
     const int t = _i;
     const size_t shapes[][2] = {{3, 5}, {1, 1}, {8, 8}, {40, 30}, {70, 1}};
     const size_t rows[] = {1, 7, 8, 37, 300};
+    /* under valgrind, the first four: each road, a block and a tail */
+    const size_t n_counts = getenv("MLP_TEST_UNDER_VALGRIND") ? 4 : sizeof rows / sizeof rows[0];
     const mlp_activation acts[] = {MLP_ACT_IDENTITY, MLP_ACT_RELU, MLP_ACT_LEAKY_RELU,
                                    MLP_ACT_TANH};
     uint64_t rng = 17;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+        for (size_t ri = 0; ri < n_counts; ri++) {
             const size_t in = shapes[s][0], out = shapes[s][1], n = rows[ri];
             double *x = malloc(n * in * sizeof *x), *w = malloc(in * out * sizeof *w),
                    *b = malloc(out * sizeof *b), *a = malloc(n * out * sizeof *a),
