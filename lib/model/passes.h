@@ -15,14 +15,15 @@ static inline void mlp__dense_layer_forward(const mlp_net *net, mlp_workspace *w
                                             const real *a_prev, size_t n, int keep_z)
 {
     const mlp_layer *L = &net->layers[l];
-    MLP__T(mlp__dense_forward)
-    (ws->MLP__T(act)[l], keep_z ? ws->MLP__T(z)[l] : NULL, a_prev, net->MLP__T(params) + L->w_off,
-     L->has_bias ? net->MLP__T(params) + L->b_off : NULL, n, L->in, L->out, L->act);
+    const real *p = net->MLP__T(params);
+    MLP__T(mlp__dense_forward)(ws->MLP__T(act)[l], keep_z ? ws->MLP__T(z)[l] : NULL, a_prev,
+                               p + L->w_off, L->has_bias ? p + L->b_off : NULL, n, L->in, L->out,
+                               L->act);
 }
 
 /* The gradient of a layer's output made that of its pre-activation z, through its
- * activation, z kept at the start of ws->MLP__T(z)[l]: the backward_output of the dense kind
- * and of the normalizations alike. */
+ * activation, z kept at the start of ws->z[l]: the backward_output of the dense kind and
+ * of the normalizations alike. */
 static inline void mlp__activation_backward_output(const mlp_net *net, const mlp_workspace *ws,
                                                    size_t l, real *d, size_t n)
 {
@@ -38,8 +39,8 @@ static inline void mlp__dense_layer_backward(const mlp_net *net, const mlp_works
     const mlp_layer *L = &net->layers[l];
     const real *w = net->MLP__T(params) + L->w_off;
     if (g != NULL)
-        MLP__T(mlp__dense_backward)
-        (g + L->w_off, L->has_bias ? g + L->b_off : NULL, da_prev, d, a_prev, w, n, L->in, L->out);
+        MLP__T(mlp__dense_backward)(g + L->w_off, L->has_bias ? g + L->b_off : NULL, da_prev, d,
+                                    a_prev, w, n, L->in, L->out);
     else if (da_prev != NULL)
         MLP__T(mlp__dense_backward_input)(da_prev, d, w, n, L->in, L->out);
 }
