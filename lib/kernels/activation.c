@@ -5,7 +5,9 @@
  *
  * Every pass is a plain loop over a contiguous array (or, for the exponential
  * family, lib/kernels/vmath.c's vectorized passes), with no branches the compiler cannot
- * turn into selects. */
+ * turn into selects.
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32. */
 #include <string.h>
 
 #include "kernels.h"

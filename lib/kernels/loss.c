@@ -1,6 +1,8 @@
 /* Errors and losses. The training losses are one table: name, the output layer
  * each needs, its value, and its fused gradient with respect to the output
- * layer's pre-activation. */
+ * layer's pre-activation.
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32. */
 #include <string.h>
 
 #include "kernels.h"

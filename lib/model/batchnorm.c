@@ -17,7 +17,9 @@
  * Every sum runs down one column in row order, and the passes are cut into parts by
  * columns: the same bits at every thread count. A training pass keeps in ws->z[l] z
  * (max_batch rows), x̂ (max_batch rows), then for the columns: the batch's mean, r,
- * and the running mean and variance after the step. */
+ * and the running mean and variance after the step.
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32. */
 #include <math.h>
 #include <string.h>
 

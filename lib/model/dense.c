@@ -1,7 +1,9 @@
 /* The dense kind: its entry in the table of layer kinds, and the forward road of a
  * network whose layers are all small (net->small): every layer of a block of rows in
  * vector lanes, layer after layer without a call between them. The layer's own passes
- * over arrays are kernels (lib/kernels/dense_math.c). */
+ * over arrays are kernels (lib/kernels/dense_math.c).
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32. */
 #include "passes.h"
 #include "../kernels/small.h"
 

@@ -7,7 +7,9 @@
  * distinct counter per value), never of a stream: the rows a thread, a shard or a rank
  * takes draw the same bits as one process taking them all. A training pass keeps the
  * scale it applied to each value (0 or 1 / (1 − rate)) in ws->z[l] for the backward
- * pass. */
+ * pass.
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32. */
 #include <math.h>
 
 #include "passes.h"

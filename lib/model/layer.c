@@ -3,7 +3,9 @@
  * mlp__backward_pass: mlp_net_gradient, the first-order steps, plain SGD's fused
  * update, sharded fits, the Levenberg–Marquardt Jacobian); the running state of the
  * kinds that keep one; and what several kinds share (the width check, the
- * normalizations' settings and parameter blocks). The table itself is kinds.c. */
+ * normalizations' settings and parameter blocks). The table itself is kinds.c.
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32. */
 #include <math.h>
 #include <string.h>
 

@@ -9,7 +9,9 @@
  * g = dz ⊙ γ, dx = r·(g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)).
  *
  * A training pass keeps, per row, z (m values), x̂ (m) and r (1), in ws->z[l]: z in its
- * first max_batch·m values, x̂ in the next max_batch·m, r in the last max_batch. */
+ * first max_batch·m values, x̂ in the next max_batch·m, r in the last max_batch.
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32. */
 #include <math.h>
 
 #include "passes.h"
