@@ -172,6 +172,19 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
     return MLP_OK;
 }
 
+/* The spec that makes layer L (this library's layout). */
+static mlp_layer_spec spec_of(const mlp_layer *L)
+{
+    return (mlp_layer_spec){.struct_size = sizeof(mlp_layer_spec),
+                            .size = L->out,
+                            .activation = L->act,
+                            .bias = L->has_bias,
+                            .kind = L->kind,
+                            .epsilon = L->epsilon,
+                            .rate = L->rate,
+                            .momentum = L->momentum};
+}
+
 /* n doubles copied into a new array *dst (NULL for src NULL). */
 static mlp_status copy_doubles(double **dst, const double *src, size_t n, const char *fn)
 {
@@ -216,17 +229,7 @@ mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const ch
     *out = NULL;
     mlp_layer_spec *specs = calloc(net->n_layers, sizeof *specs);
     MLP_CHECK(specs != NULL, MLP_ERR_NOMEM, "%s: cannot allocate %zu layers", fn, net->n_layers);
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const mlp_layer *L = &net->layers[l];
-        specs[l] = (mlp_layer_spec){.struct_size = sizeof specs[l],
-                                    .size = L->out,
-                                    .activation = L->act,
-                                    .bias = L->has_bias,
-                                    .kind = L->kind,
-                                    .epsilon = L->epsilon,
-                                    .rate = L->rate,
-                                    .momentum = L->momentum};
-    }
+    for (size_t l = 0; l < net->n_layers; l++) specs[l] = spec_of(&net->layers[l]);
     mlp_net *n;
     mlp_status s = mlp__net_new(&n, net->n_inputs, specs, net->n_layers, fn);
     free(specs);
@@ -379,14 +382,7 @@ mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
     MLP_CHECK(layer < net->n_layers, MLP_ERR_INVALID_ARG,
               "mlp_net_layer: layer %zu out of range, the network has %zu", layer, net->n_layers);
     const mlp_layer *l = &net->layers[layer];
-    const mlp_layer_spec out = {.struct_size = sizeof out,
-                                .size = l->out,
-                                .activation = l->act,
-                                .bias = l->has_bias,
-                                .kind = l->kind,
-                                .epsilon = l->epsilon,
-                                .rate = l->rate,
-                                .momentum = l->momentum};
+    const mlp_layer_spec out = spec_of(l);
     mlp_status s = mlp__struct_out(spec, &out, sizeof out, __func__, "mlp_layer_spec");
     if (s != MLP_OK) return s;
     if (n_in != NULL) *n_in = l->in;

@@ -19,20 +19,26 @@ static inline void take(real *dst, const double *src, size_t n)
 #endif
 }
 
+/* m rows of `cols` of the caller's doubles (row i is src's row rows[i], or i without
+ * rows) into dst in the network's type: (x - shift) / scale in double and rounded once,
+ * or, without shift, as they are. */
+static void gather(real *dst, const double *src, const size_t *rows, size_t m, size_t cols,
+                   const double *shift, const double *scale)
+{
+    for (size_t i = 0; i < m; i++) {
+        const double *row = src + (rows != NULL ? rows[i] : i) * cols;
+        real *out = dst + i * cols;
+        if (shift == NULL) take(out, row, cols);
+        else
+            for (size_t c = 0; c < cols; c++) out[c] = (real)((row[c] - shift[c]) / scale[c]);
+    }
+}
+
 void MLP__T(mlp__rows_x)(real *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
                          size_t m)
 {
-    const size_t in = net->n_inputs;
-    if (mlp__rows_map_x(r, net)) { /* scaled in double, then rounded once to the type */
-        const double *shift = net->prep.in_shift, *scale = net->prep.in_scale;
-        for (size_t i = 0; i < m; i++) {
-            const double *src = r->x + (rows != NULL ? rows[i] : i) * in;
-            for (size_t c = 0; c < in; c++)
-                dst[i * in + c] = (real)((src[c] - shift[c]) / scale[c]);
-        }
-        return;
-    }
-    for (size_t i = 0; i < m; i++) take(dst + i * in, r->x + (rows != NULL ? rows[i] : i) * in, in);
+    gather(dst, r->x, rows, m, net->n_inputs, mlp__rows_map_x(r, net) ? net->prep.in_shift : NULL,
+           net->prep.in_scale);
 }
 
 void MLP__T(mlp__rows_y)(real *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
@@ -45,16 +51,8 @@ void MLP__T(mlp__rows_y)(real *dst, const mlp__rows *r, const mlp_net *net, cons
             dst[i * k + (size_t)r->y[rows != NULL ? rows[i] : i]] = 1;
         return;
     }
-    const double *shift = net->prep.out_shift, *scale = net->prep.out_scale;
-    if (r->model && r->classes == 0 && shift != NULL) { /* scaled in double, rounded once */
-        for (size_t i = 0; i < m; i++) {
-            const double *src = r->y + (rows != NULL ? rows[i] : i) * k;
-            for (size_t c = 0; c < k; c++)
-                dst[i * k + c] = (real)((src[c] - shift[c]) / scale[c]);
-        }
-        return;
-    }
-    for (size_t i = 0; i < m; i++) take(dst + i * k, r->y + (rows != NULL ? rows[i] : i) * k, k);
+    gather(dst, r->y, rows, m, k, r->model && r->classes == 0 ? net->prep.out_shift : NULL,
+           net->prep.out_scale);
 }
 
 void MLP__T(mlp__rows_batch)(const real **x, const real **t, const mlp__rows *r,

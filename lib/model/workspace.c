@@ -223,19 +223,14 @@ mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double
                      fn, r, i % k, y[i], net->f32 ? "float32" : "double");
 }
 
-/* A float32 network's prediction of n rows as they come: the rows converted (and
- * scaled, for a model that scales them) into the workspace, the passes in float32, the
- * outputs back to the caller's doubles (and their units). Not checked for finiteness. */
+/* A float32 network's prediction of n rows as they come (the arguments checked by
+ * predict_net, its only caller): the rows converted (and scaled, for a model that scales
+ * them) into the workspace, the passes in float32, the outputs back to the caller's
+ * doubles (and their units). Not checked for finiteness. */
 __attribute__((noinline)) /* out of predict_net's frame: a tiny prediction is 290 instructions */
 static mlp_status predict_f32(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn)
 {
-    MLP_CHECK(ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG, "%s: %s is NULL", fn,
-              ws == NULL ? "ws" : y == NULL ? "y" : "x");
-    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "%s: n is 0", fn);
-    MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
-              "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n,
-              ws->max_batch);
     /* checked every call, never remembered in fits_id: predict_net's quick test, which
      * trusts fits_id, then only ever passes for a float64 network */
     mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
@@ -307,9 +302,9 @@ static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, doub
 mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn)
 {
-    if (net != NULL && net->f32) return predict_f32(net, ws, y, x, n, fn);
-    /* A network without preprocessing reads the rows as they are: not a copy more. */
-    if (net == NULL || (net->prep.in_shift == NULL && net->prep.out_shift == NULL))
+    /* A network without preprocessing reads the rows as they are: not a copy more; a
+     * float32 network's always go through its workspace (predict_net's float32 road). */
+    if (net == NULL || net->f32 || (net->prep.in_shift == NULL && net->prep.out_shift == NULL))
         return predict_net(net, ws, y, x, n, fn, 0);
     const double *xin = x;
     if (net->prep.in_shift != NULL && ws != NULL && x != NULL && n > 0 && n <= ws->max_batch &&
