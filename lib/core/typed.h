@@ -17,6 +17,7 @@
 #ifndef MLP_TYPED_H
 #define MLP_TYPED_H
 
+#include <stdint.h>
 #include <tgmath.h>
 
 #ifndef MLP__F32
@@ -25,6 +26,7 @@
 
 #if MLP__F32
 typedef float real;
+typedef uint32_t real_bits; /* a value's bits, as an unsigned integer */
 #define MLP__T(name) name##_f32
 #define MLP__BLAS(op) cblas_s##op /* cblas_sgemm */
 #if defined(__GNUC__)
@@ -40,6 +42,7 @@ typedef float real;
 #endif
 #else
 typedef double real;
+typedef uint64_t real_bits;
 #define MLP__T(name) name
 #define MLP__BLAS(op) cblas_d##op /* cblas_dgemm */
 #endif

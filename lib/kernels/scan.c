@@ -22,10 +22,9 @@
 #include "kernels.h"
 #include "../core/typed.h"
 
-/* A value's bits, and what this file's vector roads do with them, by type: S for SSE2,
+/* What this file's vector roads do with a value's bits (real_bits), by type: S for SSE2,
  * A for AVX2, E for AVX-512, each LANES values a vector. */
 #if MLP__F32
-typedef uint32_t bits;
 #define MAGNITUDE UINT32_C(0x7fffffff)
 #define INF_BITS UINT32_C(0x7f800000)
 #define S_(op) _mm_##op##_ps
@@ -40,7 +39,6 @@ typedef __mmask16 E_MASK;
 #define E_MASKZ_LOADU _mm512_maskz_loadu_epi32
 #define E_REDUCE_MAX _mm512_reduce_max_epi32
 #else
-typedef uint64_t bits;
 #define MAGNITUDE UINT64_C(0x7fffffffffffffff)
 #define INF_BITS UINT64_C(0x7ff0000000000000)
 #define S_(op) _mm_##op##_pd
@@ -61,11 +59,11 @@ typedef __mmask8 E_MASK;
  * road (a one-row step of a small network scans arrays of a few values). */
 enum { SHORT = 16 };
 
-__attribute__((always_inline)) static inline bits max_bits_short(const real *x, size_t n)
+__attribute__((always_inline)) static inline real_bits max_bits_short(const real *x, size_t n)
 {
-    bits m = 0;
+    real_bits m = 0;
     for (size_t i = 0; i < n; i++) {
-        bits b;
+        real_bits b;
         memcpy(&b, x + i, sizeof b);
         b &= MAGNITUDE;
         if (b > m) m = b;
@@ -74,18 +72,18 @@ __attribute__((always_inline)) static inline bits max_bits_short(const real *x, 
 }
 
 /* The largest magnitude's bits, as above. */
-static bits max_bits_c(const real *x, size_t n)
+static real_bits max_bits_c(const real *x, size_t n)
 {
-    bits m[4] = {0, 0, 0, 0};
+    real_bits m[4] = {0, 0, 0, 0};
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
         for (int k = 0; k < 4; k++) {
-            bits b;
+            real_bits b;
             memcpy(&b, x + i + k, sizeof b);
             b &= MAGNITUDE;
             if (b > m[k]) m[k] = b;
         }
-    const bits tail = max_bits_short(x + i, n - i); /* the 0 to 3 past the last four */
+    const real_bits tail = max_bits_short(x + i, n - i); /* the 0 to 3 past the last four */
     if (tail > m[0]) m[0] = tail;
     for (int k = 1; k < 4; k++)
         if (m[k] > m[0]) m[0] = m[k];
@@ -95,16 +93,16 @@ static bits max_bits_c(const real *x, size_t n)
 #if defined(__x86_64__)
 /* The largest magnitude's bits among `count` lanes (vectors stored) and the n values
  * past the vector loop. */
-static bits lanes_and_rest(const real *lanes, size_t count, const real *x, size_t n)
+static real_bits lanes_and_rest(const real *lanes, size_t count, const real *x, size_t n)
 {
-    const bits a = max_bits_c(lanes, count), b = max_bits_c(x, n);
+    const real_bits a = max_bits_c(lanes, count), b = max_bits_c(x, n);
     return a > b ? a : b;
 }
 
 /* SSE2 has no 64-bit integer compare; its floating maximum does the finite values (a
  * magnitude's order is the floating order there), and x - x, 0 for a finite x and NaN
  * otherwise, marks the rest. */
-static bits max_bits_sse2(const real *x, size_t n)
+static real_bits max_bits_sse2(const real *x, size_t n)
 {
     typedef __typeof__(S_(setzero)()) vec; /* __m128d or __m128 */
     const vec sign = S_(set1)((real)-0.0), zero = S_(setzero)();
@@ -123,7 +121,7 @@ static bits max_bits_sse2(const real *x, size_t n)
     return lanes_and_rest(lanes, S_LANES, x + i, n - i);
 }
 
-__attribute__((target("avx2"))) static bits max_bits_avx2(const real *x, size_t n)
+__attribute__((target("avx2"))) static real_bits max_bits_avx2(const real *x, size_t n)
 {
     const __m256i mag = A_SET1(MAGNITUDE);
     __m256i big[4];
@@ -140,7 +138,7 @@ __attribute__((target("avx2"))) static bits max_bits_avx2(const real *x, size_t 
     return lanes_and_rest(lanes, 4 * A_LANES, x + i, n - i);
 }
 
-__attribute__((target("avx512f"))) static bits max_bits_avx512(const real *x, size_t n)
+__attribute__((target("avx512f"))) static real_bits max_bits_avx512(const real *x, size_t n)
 {
     const __m512i mag = E_SET1(MAGNITUDE);
     __m512i big[4];
@@ -155,7 +153,7 @@ __attribute__((target("avx512f"))) static bits max_bits_avx512(const real *x, si
         big[0] = E_MAX(big[0], v);
     }
     big[0] = E_MAX(E_MAX(big[0], big[1]), E_MAX(big[2], big[3]));
-    return (bits)E_REDUCE_MAX(big[0]);
+    return (real_bits)E_REDUCE_MAX(big[0]);
 }
 #endif
 
@@ -171,7 +169,7 @@ static int best_road(void)
 #endif
 }
 
-static bits max_bits(int road, const real *x, size_t n)
+static real_bits max_bits(int road, const real *x, size_t n)
 {
     switch (road) {
 #if defined(__x86_64__)
@@ -184,7 +182,7 @@ static bits max_bits(int road, const real *x, size_t n)
 }
 
 /* The magnitude the bits stand for, INFINITY for every non-finite one. */
-static double magnitude(bits b)
+static double magnitude(real_bits b)
 {
     if (b >= INF_BITS) return (double)INFINITY;
     real d;
@@ -193,7 +191,7 @@ static double magnitude(bits b)
 }
 
 /* On the calling thread: the short loop inlined, else this CPU's road. */
-__attribute__((always_inline)) static inline bits max_bits_serial(const real *x, size_t n)
+__attribute__((always_inline)) static inline real_bits max_bits_serial(const real *x, size_t n)
 {
     return n < SHORT ? max_bits_short(x, n) : max_bits(best_road(), x, n);
 }
@@ -211,7 +209,7 @@ int MLP__T(mlp__max_abs_road)(int road, double *result, const real *x, size_t n)
 typedef struct max_job {
     const real *x;
     int road;
-    bits part_max[MLP_MAX_THREADS];
+    real_bits part_max[MLP_MAX_THREADS];
 } max_job;
 
 static void max_abs_part(void *ctx, size_t i0, size_t i1, size_t part)
@@ -222,7 +220,7 @@ static void max_abs_part(void *ctx, size_t i0, size_t i1, size_t part)
 
 /* Out of line, so that the serial calls (a one-row step makes four of a few values)
  * do not set up its frame of MLP_MAX_THREADS maxima. */
-__attribute__((noinline)) static bits max_bits_parallel(const real *x, size_t n)
+__attribute__((noinline)) static real_bits max_bits_parallel(const real *x, size_t n)
 {
     max_job j;
     j.x = x;
@@ -230,7 +228,7 @@ __attribute__((noinline)) static bits max_bits_parallel(const real *x, size_t n)
     const size_t min_part = 2 * MLP__PAR_MIN, parts = n / min_part;
     for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++) j.part_max[p] = 0;
     mlp__parallel_for(n, 8, min_part, max_abs_part, &j);
-    bits m = 0; /* a maximum is the same whichever way the values are grouped */
+    real_bits m = 0; /* a maximum is the same whichever way the values are grouped */
     for (size_t p = 0; p < parts && p < MLP_MAX_THREADS; p++)
         if (j.part_max[p] > m) m = j.part_max[p];
     return m;

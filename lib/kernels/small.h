@@ -21,18 +21,16 @@
 
 #define SMALL_LAYER MLP__SMALL_LAYER
 
-/* The SSE2 scalar operations rectify() uses, by type. */
+/* The SSE2 scalar operations rectify() uses, and the integer of a vector mask's lane, by type. */
 #if MLP__F32
 #define SS_(op) _mm_##op##_ss
 #define PS_(op) _mm_##op##_ps
 #define SS_CVT _mm_cvtss_f32
-typedef uint32_t mlp__real_bits;
 typedef int32_t mlp__lane_int;
 #else
 #define SS_(op) _mm_##op##_sd
 #define PS_(op) _mm_##op##_pd
 #define SS_CVT _mm_cvtsd_f64
-typedef uint64_t mlp__real_bits;
 typedef long long mlp__lane_int;
 #endif
 
@@ -48,10 +46,10 @@ static inline real rectify(real s, real neg)
     const vec vs = SS_(set)(s), m = SS_(cmplt)(vs, PS_(setzero)());
     return SS_CVT(PS_(or)(PS_(and)(m, SS_(set)(below)), PS_(andnot)(m, vs)));
 #else
-    mlp__real_bits keep, take;
+    real_bits keep, take;
     memcpy(&keep, &s, sizeof keep);
     memcpy(&take, &below, sizeof take);
-    const mlp__real_bits mask = -(mlp__real_bits)(s < 0), bits = (take & mask) | (keep & ~mask);
+    const real_bits mask = -(real_bits)(s < 0), bits = (take & mask) | (keep & ~mask);
     real r;
     memcpy(&r, &bits, sizeof r);
     return r;
