@@ -95,6 +95,8 @@ void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task ta
 /* memcpy and memset on the library's threads when they are long. */
 void mlp__copy(double *dst, const double *src, size_t n);
 void mlp__zero(double *dst, size_t n);
+void mlp__copy_f32(float *dst, const float *src, size_t n);
+void mlp__zero_f32(float *dst, size_t n);
 
 /* The error detail's room: a path of PATH_MAX (4096) bytes and what is said around it. */
 enum { MLP__DETAIL_BYTES = 4608 };

@@ -288,30 +288,31 @@ void mlp__parallel_for(size_t n, size_t grain, size_t min_per_part, mlp__task ta
 }
 
 typedef struct copy_job {
-    double *dst;
-    const double *src;
+    char *dst;
+    const char *src; /* NULL: zeros */
+    size_t size;     /* of a value */
 } copy_job;
 
 static void copy_part(void *ctx, size_t i0, size_t i1, size_t part)
 {
     (void)part;
     const copy_job *j = ctx;
-    if (j->src != NULL) memcpy(j->dst + i0, j->src + i0, (i1 - i0) * sizeof *j->dst);
-    else memset(j->dst + i0, 0, (i1 - i0) * sizeof *j->dst);
+    if (j->src != NULL) memcpy(j->dst + i0 * j->size, j->src + i0 * j->size, (i1 - i0) * j->size);
+    else memset(j->dst + i0 * j->size, 0, (i1 - i0) * j->size);
 }
 
 /* Copies: parts of 256 KiB at least (one core's copy rate is a fraction of the
  * memory's), cut on cache lines. */
-void mlp__copy(double *dst, const double *src, size_t n)
+static void copy_values(void *dst, const void *src, size_t n, size_t size)
 {
-    copy_job j = {dst, src};
-    if (n < 2 * MLP__PAR_MIN) memcpy(dst, src, n * sizeof *dst);
-    else mlp__parallel_for(n, 8, MLP__PAR_MIN, copy_part, &j);
+    copy_job j = {dst, src, size};
+    const size_t min = MLP__PAR_MIN * sizeof(double) / size;
+    if (n >= 2 * min) mlp__parallel_for(n, 64 / size, min, copy_part, &j);
+    else if (src != NULL) memcpy(dst, src, n * size);
+    else memset(dst, 0, n * size);
 }
 
-void mlp__zero(double *dst, size_t n)
-{
-    copy_job j = {dst, NULL};
-    if (n < 2 * MLP__PAR_MIN) memset(dst, 0, n * sizeof *dst);
-    else mlp__parallel_for(n, 8, MLP__PAR_MIN, copy_part, &j);
-}
+void mlp__copy(double *dst, const double *src, size_t n) { copy_values(dst, src, n, sizeof *dst); }
+void mlp__zero(double *dst, size_t n) { copy_values(dst, NULL, n, sizeof *dst); }
+void mlp__copy_f32(float *dst, const float *src, size_t n) { copy_values(dst, src, n, sizeof *dst); }
+void mlp__zero_f32(float *dst, size_t n) { copy_values(dst, NULL, n, sizeof *dst); }

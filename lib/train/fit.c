@@ -44,11 +44,18 @@ mlp_status mlp_fit_result_init(mlp_fit_result *result, size_t struct_size)
     return mlp__struct_init(result, struct_size, &r, sizeof r, __func__, "mlp_fit_result");
 }
 
+/* The size of one of the network's values (its parameters, and the rows as it reads
+ * them): a fit moves them as bytes, and calls the steps of their type. */
+static size_t value_size(const mlp_net *net) { return net->f32 ? sizeof(float) : sizeof(double); }
+
 /* Loss and metric over many rows, in chunks of the workspace's batch. */
-static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp_dataset *d)
+static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp__fit_rows *d)
 {
     double lsum, msum;
-    mlp__evaluate_sums(tr, &lsum, &msum, d->x, d->y, d->n, tr->max_batch);
+    if (tr->net->f32)
+        mlp__evaluate_sums_f32(tr, &lsum, &msum, d->x, d->y, d->n, tr->max_batch);
+    else
+        mlp__evaluate_sums(tr, &lsum, &msum, d->x, d->y, d->n, tr->max_batch);
     *loss = lsum / (double)d->n;
     *metric = msum / (double)d->n;
 }
@@ -124,8 +131,8 @@ static void free_buffers(mlp__fit_buffers *b)
     free(b->good);
 }
 
-static mlp_status alloc_buffers(mlp__fit_buffers *b, size_t n_train, size_t batch, size_t in, size_t k,
-                                size_t n_params)
+static mlp_status alloc_buffers(mlp__fit_buffers *b, size_t n_train, size_t batch, size_t in,
+                                size_t k, size_t n_params, size_t es)
 {
     memset(b, 0, sizeof *b);
     size_t xcells, tcells;
@@ -134,15 +141,15 @@ static mlp_status alloc_buffers(mlp__fit_buffers *b, size_t n_train, size_t batc
     if (mlp__mul_ok(batch, in, SIZE_MAX / 16, &xcells) &&
         mlp__mul_ok(batch, k, SIZE_MAX / 16, &tcells)) {
         b->perm = malloc(n_train * sizeof *b->perm);
-        b->xb = malloc((xcells + tcells) * sizeof *b->xb);
-        b->good = malloc(2 * n_params * sizeof *b->good);
+        b->xb = malloc((xcells + tcells) * es);
+        b->good = malloc(2 * n_params * es);
     }
     if (b->perm == NULL || b->xb == NULL || b->good == NULL) {
         free_buffers(b);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate the epoch buffers");
     }
-    b->tb = b->xb + xcells;
-    b->best = b->good + n_params;
+    b->tb = (char *)b->xb + xcells * es;
+    b->best = (char *)b->good + n_params * es;
     for (size_t i = 0; i < n_train; i++) b->perm[i] = i;
     return MLP_OK;
 }
@@ -167,9 +174,23 @@ static mlp_status reserve_history(mlp_trainer *tr, size_t epochs)
  * y (n, k)): the caller's arrays where they serve, else copies in `mem` (the model's
  * scaling applied, class indices made one-hot, a drawn validation split gathered). */
 typedef struct fit_data {
-    mlp_dataset tv, vv;
-    double *mem;
+    mlp__fit_rows tv, vv;
+    void *mem;
 } fit_data;
+
+/* n rows (row i is r's row order[i], or i without an order) into x (n, in) and y
+ * (n, k) as the network reads them, in its type. */
+static void rows_into(void *x, void *y, const mlp__rows *r, const mlp_net *net,
+                      const size_t *order, size_t n)
+{
+    if (net->f32) {
+        mlp__rows_x_f32(x, r, net, order, n);
+        mlp__rows_y_f32(y, r, net, order, n);
+    } else {
+        mlp__rows_x(x, r, net, order, n);
+        mlp__rows_y(y, r, net, order, n);
+    }
+}
 
 /* The class of each of n rows for a stratified draw, for the losses whose metric is
  * accuracy: the dataset's own class indices, or those of its one-hot (or 0/1) targets
@@ -341,14 +362,18 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
             return s;
         }
     }
-    /* copies where the caller's arrays do not serve as they are */
-    const int copy_t = order != NULL || mlp__rows_map_x(&td, net) || mlp__rows_map_y(&td, net);
-    const int copy_v = vd.n > 0 && (mlp__rows_map_x(&vd, net) || mlp__rows_map_y(&vd, net));
+    /* copies where the caller's arrays do not serve as they are (a float32 network's
+     * always: the caller's are doubles) */
+    const int copy_t = net->f32 || order != NULL || mlp__rows_map_x(&td, net) ||
+                       mlp__rows_map_y(&td, net);
+    const int copy_v = vd.n > 0 && (net->f32 || mlp__rows_map_x(&vd, net) ||
+                                    mlp__rows_map_y(&vd, net));
+    const size_t es = value_size(net);
     size_t cells = 0;
     if (s == MLP_OK && (copy_t || copy_v)) {
         const size_t rows = (copy_t ? n : 0) + (copy_v ? vd.n : 0);
         if (!mlp__mul_ok(rows, in + k, SIZE_MAX / sizeof(double), &cells) ||
-            (f->mem = malloc(cells * sizeof *f->mem)) == NULL)
+            (f->mem = malloc(cells * es)) == NULL)
             s = mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate a copy of %zu rows "
                           "as the network reads them", rows);
     }
@@ -356,26 +381,25 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
         free(order);
         return s;
     }
-    double *next = f->mem;
-    f->tv = (mlp_dataset){.x = td.x, .y = td.y, .n = n - n_val};
+    char *next = f->mem;
+    f->tv = (mlp__fit_rows){.x = td.x, .y = td.y, .n = n - n_val};
     if (copy_t) {
-        mlp__rows_x(next, &td, net, order, n);
-        mlp__rows_y(next + n * in, &td, net, order, n);
+        rows_into(next, next + n * in * es, &td, net, order, n);
         f->tv.x = next;
-        f->tv.y = next + n * in;
-        next += n * (in + k);
+        f->tv.y = next + n * in * es;
+        next += n * (in + k) * es;
     }
     free(order);
     if (n_val > 0) /* the last n_val rows, in the copy's order */
-        f->vv = (mlp_dataset){.x = f->tv.x + f->tv.n * in, .y = f->tv.y + f->tv.n * k,
-                              .n = n_val};
+        f->vv = (mlp__fit_rows){.x = (const char *)f->tv.x + f->tv.n * in * es,
+                                .y = (const char *)f->tv.y + f->tv.n * k * es,
+                                .n = n_val};
     else if (vd.n > 0)
-        f->vv = (mlp_dataset){.x = vd.x, .y = vd.y, .n = vd.n};
+        f->vv = (mlp__fit_rows){.x = vd.x, .y = vd.y, .n = vd.n};
     if (copy_v) {
-        mlp__rows_x(next, &vd, net, NULL, vd.n);
-        mlp__rows_y(next + vd.n * in, &vd, net, NULL, vd.n);
+        rows_into(next, next + vd.n * in * es, &vd, net, NULL, vd.n);
         f->vv.x = next;
-        f->vv.y = next + vd.n * in;
+        f->vv.y = next + vd.n * in * es;
     }
     const size_t nt = f->tv.n;
     *batch = opt->batch_size == 0 || opt->batch_size > nt ? nt : opt->batch_size;
@@ -491,7 +515,7 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
     if (s == MLP_OK)
         s = fit_setup(tr, train, opt, !plan->local ? 0 : plan->red != NULL ? 1 : plan->S,
                       plan->local && plan->red != NULL ? plan->r.shard : 0, &f->fd, &f->batch);
-    const mlp_dataset *tv = &f->fd.tv, *vv = &f->fd.vv;
+    const mlp__fit_rows *tv = &f->fd.tv, *vv = &f->fd.vv;
     if (plan->S > 0) {
         if (s == MLP_OK) s = mlp__plan_alloc(plan, plan->S, tr->net->n_params);
         if (s != MLP_OK && plan->red != NULL) {
@@ -528,7 +552,7 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
     if (s == MLP_OK) s = reserve_history(tr, opt->epochs);
     if (s == MLP_OK)
         s = alloc_buffers(&f->b, tv->n, f->batch + (size_t)f->join_last, net->n_inputs,
-                          mlp_net_n_outputs(net), f->snap);
+                          mlp_net_n_outputs(net), f->snap, value_size(net));
     if (plan->red != NULL) { /* every process has its buffers, or none goes on */
         const mlp_status all = mlp__agree_status(plan, s);
         if (all != MLP_OK && s == MLP_OK) free_buffers(&f->b);
@@ -539,8 +563,8 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
         mlp__plan_free(plan);
         return s;
     }
-    memcpy(f->b.good, net->params, f->snap * sizeof *f->b.good);
-    memcpy(f->b.best, net->params, f->snap * sizeof *f->b.best);
+    memcpy(f->b.good, net->params, f->snap * value_size(net));
+    memcpy(f->b.best, net->params, f->snap * value_size(net));
     tr->drop_seed = opt->seed; /* dropout's masks: this fit's seed and each step's number */
     result_empty(&f->res);
     /* The second-order methods take the whole set in each iteration: an order would
@@ -555,9 +579,11 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
 static mlp_status plain_epoch(fit_run *f, size_t epoch, uint64_t rng, double *lsum, double *msum)
 {
     mlp_trainer *tr = f->tr;
-    const mlp_dataset *tv = &f->fd.tv;
+    const mlp__fit_rows *tv = &f->fd.tv;
     mlp__fit_buffers *b = &f->b;
-    const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net), n_train = f->n_train;
+    const mlp_net *net = tr->net;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), n_train = f->n_train;
+    const size_t es = value_size(net), last = net->n_layers - 1;
     if (f->reorder) {
         for (size_t i = 0; i < n_train; i++) b->perm[i] = i;
         for (size_t i = n_train - 1; i > 0; i--) {
@@ -567,26 +593,29 @@ static mlp_status plain_epoch(fit_run *f, size_t epoch, uint64_t rng, double *ls
             b->perm[j] = tmp;
         }
     }
-    const double *last_a = tr->ws->act[tr->net->n_layers - 1]; /* the workspace of this fit */
     mlp_status s = MLP_OK;
     for (size_t start = 0, rows; start < n_train && s == MLP_OK; start += rows) {
         rows = n_train - start < f->batch ? n_train - start : f->batch;
         if (f->join_last && n_train - start == f->batch + 1) rows++; /* no batch of 1 row */
-        const double *xb = tv->x + start * in, *tb = tv->y + start * k;
+        const char *xs = tv->x, *ts = tv->y;
+        const void *xb = xs + start * in * es, *tb = ts + start * k * es;
         if (f->reorder) {
             for (size_t r = 0; r < rows; r++) {
-                memcpy(b->xb + r * in, tv->x + b->perm[start + r] * in, in * sizeof *b->xb);
-                memcpy(b->tb + r * k, tv->y + b->perm[start + r] * k, k * sizeof *b->tb);
+                const size_t row = b->perm[start + r];
+                memcpy((char *)b->xb + r * in * es, xs + row * in * es, in * es);
+                memcpy((char *)b->tb + r * k * es, ts + row * k * es, k * es);
             }
             xb = b->xb;
             tb = b->tb;
         }
         double loss;
         tr->same_batch = !f->reorder && epoch > 1; /* the whole set, as last epoch */
-        s = mlp__step(tr, &loss, xb, tb, rows);
+        s = net->f32 ? mlp__step_f32(tr, &loss, xb, tb, rows) : mlp__step(tr, &loss, xb, tb, rows);
         tr->same_batch = 0;
         *lsum += loss * (double)rows;
-        *msum += mlp__metric_sum(tr->loss, last_a, tb, rows, k); /* pre-update predictions */
+        /* the predictions before the update, in the workspace of this fit */
+        *msum += net->f32 ? mlp__metric_sum_f32(tr->loss, tr->ws->act_f32[last], tb, rows, k)
+                          : mlp__metric_sum(tr->loss, tr->ws->act[last], tb, rows, k);
     }
     return s;
 }
@@ -600,7 +629,8 @@ static int epoch_end(fit_run *f, size_t epoch, mlp_status s, const mlp_epoch_rep
     mlp_net *net = tr->net;
     const mlp_fit_options *opt = &f->opt;
     mlp_fit_result *res = &f->res;
-    const double biggest = max_abs(net->params, net->n_params);
+    const double biggest = net->f32 ? mlp__max_abs_f32(net->params_f32, net->n_params)
+                                    : max_abs(net->params, net->n_params);
     if (s != MLP_OK || !isfinite(rep->loss) || (f->n_val > 0 && !isfinite(rep->val_loss)) ||
         !isfinite(biggest)) {
         res->stop = MLP_STOP_NUMERIC;
@@ -610,7 +640,7 @@ static int epoch_end(fit_run *f, size_t epoch, mlp_status s, const mlp_epoch_rep
         res->stop = MLP_STOP_DIVERGED;
         return 0;
     }
-    memcpy(f->b.good, net->params, f->snap * sizeof *f->b.good);
+    memcpy(f->b.good, net->params, f->snap * value_size(net));
     const size_t e = epoch - 1, E = opt->epochs;
     double *h = tr->history; /* loss, validation loss, metric, validation metric, rate */
     h[e] = rep->loss;
@@ -631,7 +661,7 @@ static int epoch_end(fit_run *f, size_t epoch, mlp_status s, const mlp_epoch_rep
         res->best_loss = monitored;
         res->best_epoch = epoch;
         f->since_best = 0;
-        if (opt->patience > 0) memcpy(f->b.best, net->params, f->snap * sizeof *f->b.best);
+        if (opt->patience > 0) memcpy(f->b.best, net->params, f->snap * value_size(net));
     } else {
         f->since_best++;
     }
@@ -662,9 +692,9 @@ static mlp_status fit_end(fit_run *f, mlp_fit_result *result)
     const int failed = res->stop == MLP_STOP_NUMERIC || res->stop == MLP_STOP_DIVERGED ||
                        f->comm != MLP_OK;
     if (opt->patience > 0)
-        memcpy(net->params, f->b.best, f->snap * sizeof *f->b.best);
+        memcpy(net->params, f->b.best, f->snap * value_size(net));
     else if (failed)
-        memcpy(net->params, f->b.good, f->snap * sizeof *f->b.good);
+        memcpy(net->params, f->b.good, f->snap * value_size(net));
     /* the epoch whose weights the network now holds, over its whole history */
     const size_t kept = opt->patience > 0 ? res->best_epoch : res->epochs_run;
     if (kept > 0) net->record.info.kept_epoch = net->record.info.epochs - res->epochs_run + kept;

@@ -9,109 +9,6 @@
 
 #include "trainer.h"
 
-/* ---- updates of a segment of the parameter block -------------------------------------
- * Out of place: the new weights go to w1 and the new state to a1 (and b1), from the
- * old weights w, gradient g and state a (and b), seven arrays that never overlap (so
- * that the compiler vectorizes the loops without checking for it). The caller checks
- * every output for finiteness before anything replaces the old values, so every
- * kernel lets a non-finite gradient reach an output: its state. wd is the L2
- * coefficient of the segment (0 for biases), added to the gradient here. */
-
-/* Plain SGD outside its fused road (a sharded fit, whose gradient is summed over
- * shards before the update): w - lr (g + wd w); no state (a1, a unused). */
-MLP__CLONES
-static void sgd_update(double *restrict w1, double *restrict a1, double *restrict b1,
-                       const double *restrict w, const double *restrict g,
-                       const double *restrict a, const double *restrict b, size_t n,
-                       const mlp_optimizer *o, double lr, unsigned long long t, double wd)
-{
-    (void)a1, (void)b1, (void)a, (void)b, (void)o, (void)t;
-    for (size_t i = 0; i < n; i++) w1[i] = w[i] - lr * (g[i] + wd * w[i]);
-}
-
-MLP__CLONES
-static void momentum_update(double *restrict w1, double *restrict a1, double *restrict b1,
-                            const double *restrict w, const double *restrict g,
-                            const double *restrict a, const double *restrict b, size_t n,
-                            const mlp_optimizer *o, double lr, unsigned long long t, double wd)
-{
-    (void)b1, (void)b, (void)t;
-    const double mu = o->momentum;
-    for (size_t i = 0; i < n; i++) {
-        const double v = mu * a[i] + (g[i] + wd * w[i]);
-        a1[i] = v;
-        w1[i] = w[i] - lr * v;
-    }
-}
-
-MLP__CLONES
-static void nesterov_update(double *restrict w1, double *restrict a1, double *restrict b1,
-                            const double *restrict w, const double *restrict g,
-                            const double *restrict a, const double *restrict b, size_t n,
-                            const mlp_optimizer *o, double lr, unsigned long long t, double wd)
-{
-    (void)b1, (void)b, (void)t;
-    const double mu = o->momentum;
-    for (size_t i = 0; i < n; i++) {
-        const double gi = g[i] + wd * w[i], v = mu * a[i] + gi;
-        a1[i] = v;
-        w1[i] = w[i] - lr * (gi + mu * v);
-    }
-}
-
-/* Kingma & Ba; t is the step count including this step (>= 1). */
-MLP__CLONES
-static void adam_update(double *restrict w1, double *restrict m1, double *restrict v1,
-                        const double *restrict w, const double *restrict g,
-                        const double *restrict m, const double *restrict v, size_t n,
-                        const mlp_optimizer *o, double lr, unsigned long long t, double wd)
-{
-    const double b1 = o->beta1, b2 = o->beta2, eps = o->epsilon;
-    const double c1 = 1.0 - pow(b1, (double)t), c2 = 1.0 - pow(b2, (double)t);
-    const double step = lr / c1, rc2 = 1.0 / sqrt(c2);
-    for (size_t i = 0; i < n; i++) {
-        const double gi = g[i] + wd * w[i];
-        const double mi = b1 * m[i] + (1.0 - b1) * gi, vi = b2 * v[i] + (1.0 - b2) * gi * gi;
-        m1[i] = mi;
-        v1[i] = vi;
-        /* lr * m̂ / (sqrt(v̂) + eps), with m̂ = m / c1 and sqrt(v̂) = sqrt(v) / sqrt(c2) */
-        w1[i] = w[i] - step * mi / (sqrt(vi) * rc2 + eps);
-    }
-}
-
-static inline double sign_of(double g) { return (double)((g > 0) - (g < 0)); }
-
-/* a: step size per weight, b: the previous gradient (0 after a sign change). */
-MLP__CLONES
-static void irprop_update(double *restrict w1, double *restrict a1, double *restrict b1,
-                          const double *restrict w, const double *restrict g,
-                          const double *restrict a, const double *restrict b, size_t n,
-                          const mlp_optimizer *o, double lr, unsigned long long t, double wd)
-{
-    (void)lr, (void)t;
-    const double inc = o->rprop_increase, dec = o->rprop_decrease;
-    const double dmax = o->rprop_delta_max, dmin = o->rprop_delta_min;
-    for (size_t i = 0; i < n; i++) {
-        const double gi = g[i] + wd * w[i], same = gi * b[i];
-        if (same > 0) {
-            a1[i] = fmin(a[i] * inc, dmax);
-            w1[i] = w[i] - sign_of(gi) * a1[i];
-            b1[i] = gi;
-        } else if (same < 0) {
-            a1[i] = fmax(a[i] * dec, dmin);
-            w1[i] = w[i];
-            b1[i] = 0.0; /* iRPROP-: no step now, and none of the sign-change logic next time */
-        } else {
-            a1[i] = a[i];
-            w1[i] = w[i] - sign_of(gi) * a[i];
-            b1[i] = gi;
-        }
-        /* a gradient that is not finite would leave no trace in b1 after a sign
-         * change; it must still reach an output that is checked */
-        b1[i] += 0.0 * gi;
-    }
-}
-
 /* ---- each kind's own settings and starting state --------------------------------- */
 
 static mlp_status no_check(const mlp_optimizer *o, const char *fn)
@@ -193,20 +90,20 @@ static mlp_status adam_restored(mlp_trainer *tr, const char *fn);
 static mlp_status irprop_restored(mlp_trainer *tr, const char *fn);
 
 static const mlp__optimizer_kind kinds[] = {
-    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, sgd_update, NULL, NULL,
+    [MLP_OPT_SGD] = {"sgd", 0, 1, 0.01, 0, no_check, zero_state, mlp__sgd_update, mlp__sgd_update_f32, NULL, NULL,
                      {0, 0}, plain_restored},
-    [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, 1, momentum_check, zero_state, momentum_update,
+    [MLP_OPT_MOMENTUM] = {"momentum", 0, 1, 0.01, 1, momentum_check, zero_state, mlp__momentum_update, mlp__momentum_update_f32,
                           NULL, NULL, {0, 0}, plain_restored},
-    [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, nesterov_update,
+    [MLP_OPT_NESTEROV] = {"nesterov", 0, 1, 0.01, 1, momentum_check, zero_state, mlp__nesterov_update, mlp__nesterov_update_f32,
                           NULL, NULL, {0, 0}, plain_restored},
-    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, adam_update, NULL, NULL,
+    [MLP_OPT_ADAM] = {"adam", 0, 1, 0.001, 2, adam_check, zero_state, mlp__adam_update, mlp__adam_update_f32, NULL, NULL,
                       {0, 0}, adam_restored},
-    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.0, 2, irprop_check, irprop_state, irprop_update,
+    [MLP_OPT_IRPROP_MINUS] = {"irprop-", 1, 0, 0.0, 2, irprop_check, irprop_state, mlp__irprop_update, mlp__irprop_update_f32,
                               NULL, NULL, {0, 0}, irprop_restored},
     /* L-BFGS: no pair stored, the next slot 0; LM: μ not set yet, ν = 2 */
-    [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.0, 0, lbfgs_check, zero_state, NULL, mlp__lbfgs_step,
+    [MLP_OPT_LBFGS] = {"lbfgs", 1, 0, 0.0, 0, lbfgs_check, zero_state, NULL, NULL, mlp__lbfgs_step,
                        mlp__lbfgs_history_blocks, {0, 0}, mlp__lbfgs_restored},
-    [MLP_OPT_LM] = {"lm", 1, 0, 0.0, 0, lm_check, zero_state, NULL, mlp__lm_step, NULL, {0, 2},
+    [MLP_OPT_LM] = {"lm", 1, 0, 0.0, 0, lm_check, zero_state, NULL, NULL, mlp__lm_step, NULL, {0, 2},
                     mlp__lm_restored},
 };
 MLP__TABLE_COVERS(kinds, MLP_OPT_LM);

@@ -108,6 +108,11 @@ mlp_status mlp__plan_check(const mlp_trainer *tr, const mlp_fit_options *opt, si
               k->name);
     MLP_CHECK(S <= MLP__SHARDS_MAX, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: %zu shards, at most %d", S, MLP__SHARDS_MAX);
+    /* the reduction sums float64 blocks (and a reducer's allreduce takes doubles) */
+    MLP_CHECK(!tr->net->f32, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_fit: the network is float32, and a sharded fit (shards, or a "
+              "reducer such as libmlp-mpi's) trains float64 networks: train it in one process, "
+              "or convert it to float64 (mlp_net_convert)");
     const size_t bl = mlp__layer_with(tr->net, MLP__KIND_BATCH);
     MLP_CHECK(bl == tr->net->n_layers, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: layer %zu is %s, whose statistics are the whole batch's: in a "
@@ -146,7 +151,7 @@ mlp_status mlp__plan_alloc(mlp__shard_plan *p, size_t S, size_t np)
  * are, their validation rows — every shard's when all pass the same rows, else those
  * it computes (plan_agree learns the others' counts). tv and vv are what fit_setup
  * found (in local mode it held nothing out: each shard holds out its own here). */
-void mlp__plan_local_rows(mlp__shard_plan *p, const mlp_dataset *tv, const mlp_dataset *vv,
+void mlp__plan_local_rows(mlp__shard_plan *p, const mlp__fit_rows *tv, const mlp__fit_rows *vv,
                             const mlp_fit_options *opt)
 {
     const size_t S = p->S;
@@ -208,7 +213,7 @@ mlp_status mlp__refuse_together(const mlp_reducer *r, mlp_status mine)
 /* The first reduction: every process puts its status, row counts and hashes in its
  * shard's row of the table; all see the whole table and reach the same verdict. */
 mlp_status mlp__plan_agree(mlp__shard_plan *p, mlp_trainer *tr, const mlp_fit_options *opt,
-                             const mlp_dataset *tv, const mlp_dataset *vv)
+                             const mlp__fit_rows *tv, const mlp__fit_rows *vv)
 {
     const size_t S = p->S, me = p->r.shard;
     double *t = p->agree;
@@ -394,7 +399,7 @@ static void add_block(double *a, const double *b, size_t n)
 /* Step i of the epoch over every shard this process computes; the blocks summed (and
  * reduced) into p->blk, then the update. *comm receives a reducer's failure. */
 mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_buffers *b,
-                             const mlp_dataset *tv, size_t i, double *lsum, double *msum,
+                             const mlp__fit_rows *tv, size_t i, double *lsum, double *msum,
                              mlp_status *comm)
 {
     const mlp_net *net = tr->net;
@@ -407,8 +412,8 @@ mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_b
         const size_t base = p->local ? p->toff[s] : 0;
         for (size_t r = 0; r < n; r++) {
             const size_t row = base + b->perm[base + first + r];
-            memcpy(b->xb + r * in, tv->x + row * in, in * sizeof *b->xb);
-            memcpy(b->tb + r * k, tv->y + row * k, k * sizeof *b->tb);
+            memcpy((double *)b->xb + r * in, (const double *)tv->x + row * in, in * sizeof(double));
+            memcpy((double *)b->tb + r * k, (const double *)tv->y + row * k, k * sizeof(double));
         }
         double *g = s == p->lo ? p->blk : p->part;
         if ((*comm = shard_block(tr, p, g, b->xb, b->tb, n, total, row0)) != MLP_OK) return *comm;
@@ -499,7 +504,7 @@ mlp_status mlp__reducer_in(mlp_reducer *r, const mlp_reducer *given)
 }
 
 mlp_status mlp__shard_epoch(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_buffers *b,
-                            const mlp_dataset *tv, int reorder, uint64_t rng, double *lsum,
+                            const mlp__fit_rows *tv, int reorder, uint64_t rng, double *lsum,
                             double *msum, mlp_status *comm)
 {
     mlp__plan_order(p, b->perm, reorder, rng);

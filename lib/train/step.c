@@ -1,5 +1,8 @@
 /* Training steps: the checked update of the first-order optimizers, plain SGD's fused
- * step, and mlp_trainer_step. */
+ * step, and mlp_trainer_step.
+ *
+ * A typed source (lib/core/typed.h): built for float64 and for float32; the
+ * float32 steps check against float's range. mlp_trainer_step is built once. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +11,18 @@
 
 #include "train.h"
 #include "../model/passes.h"
+
+#if MLP__F32
+#define copy_values mlp__copy_f32
+#define zero_values mlp__zero_f32
+/* the largest a bounded update may reach: far enough below the type's largest value
+ * that the rounding of the products cannot pass it */
+#define SAFE_BOUND 0x1p124
+#else
+#define copy_values mlp__copy
+#define zero_values mlp__zero
+#define SAFE_BOUND 0x1p1020
+#endif
 
 /* Segments of the parameter block the update visits, a chunk at a time: small
  * enough that a chunk's new values are still in L1 when they are checked. */
@@ -27,7 +42,7 @@ enum { UPDATE_CHUNK = 512 };
  * Weight decay is applied in the same pass (not on biases). */
 typedef struct update_job {
     mlp_trainer *tr;
-    double *g;             /* the gradient: tr->grad, or a sharded fit's reduced block */
+    real *g;               /* the gradient: tr->grad, or a sharded fit's reduced block */
     const mlp__optimizer_kind *k;
     unsigned long long t;
     size_t begin[MLP_MAX_THREADS], done[MLP_MAX_THREADS]; /* per part: [begin, done) updated */
@@ -58,10 +73,10 @@ static void update_part(void *ctx, size_t p0, size_t p1, size_t part)
     update_job *j = ctx;
     mlp_trainer *tr = j->tr;
     const mlp_net *net = tr->net;
-    double *w = net->params, *g = j->g;
-    const double *a = tr->state[0], *b = tr->state[1];
-    double *a1 = tr->shadow[0], *b1 = tr->shadow[1];
-    double none[UPDATE_CHUNK]; /* the state plain SGD does not keep (a sharded fit) */
+    real *w = net->MLP__T(params), *g = j->g;
+    const real *a = tr->MLP__T(state)[0], *b = tr->MLP__T(state)[1];
+    real *a1 = tr->MLP__T(shadow)[0], *b1 = tr->MLP__T(shadow)[1];
+    real none[UPDATE_CHUNK]; /* the state plain SGD does not keep (a sharded fit) */
     j->begin[part] = j->done[part] = p0;
     for (size_t i = p0; i < p1;) {
         if (atomic_load_explicit(&j->failed, memory_order_relaxed)) return;
@@ -70,11 +85,12 @@ static void update_part(void *ctx, size_t p0, size_t p1, size_t part)
         const size_t stop = seg_end < p1 ? seg_end : p1;
         for (; i < stop; i += UPDATE_CHUNK) {
             const size_t m = stop - i < UPDATE_CHUNK ? stop - i : UPDATE_CHUNK;
-            double w1[UPDATE_CHUNK]; /* the chunk's new weights */
-            j->k->update(w1, a1 != NULL ? a1 + i : none, b1 != NULL ? b1 + i : NULL, w + i, g + i,
+            real w1[UPDATE_CHUNK]; /* the chunk's new weights */
+            j->k->MLP__T(update)(w1, a1 != NULL ? a1 + i : none, b1 != NULL ? b1 + i : NULL, w + i, g + i,
                          a + i, b1 != NULL ? b + i : NULL, m, &tr->opt, tr->lr, j->t, wd);
-            if (!mlp__all_finite(w1, m) || (a1 != NULL && !mlp__all_finite(a1 + i, m)) ||
-                (b1 != NULL && !mlp__all_finite(b1 + i, m))) {
+            if (!MLP__T(mlp__all_finite)(w1, m) ||
+                (a1 != NULL && !MLP__T(mlp__all_finite)(a1 + i, m)) ||
+                (b1 != NULL && !MLP__T(mlp__all_finite)(b1 + i, m))) {
                 atomic_store_explicit(&j->failed, 1, memory_order_relaxed);
                 return;
             }
@@ -96,7 +112,7 @@ static mlp_status step_room(const mlp_trainer *tr)
     return MLP_OK;
 }
 
-mlp_status mlp__update(mlp_trainer *tr, double *g)
+mlp_status MLP__T(mlp__update)(mlp_trainer *tr, real *g)
 {
     mlp_net *net = tr->net;
     const mlp_status room = step_room(tr); /* the sharded fit's road comes here directly */
@@ -114,7 +130,7 @@ mlp_status mlp__update(mlp_trainer *tr, double *g)
     for (size_t p = 0; p < max_parts; p++) j->begin[p] = j->done[p] = 0;
     mlp__parallel_for(n_params, UPDATE_CHUNK, min_part, update_part, j);
     if (atomic_load_explicit(&j->failed, memory_order_relaxed)) {
-        double *w = net->params;
+        real *w = net->MLP__T(params);
         for (size_t p = 0; p < max_parts; p++)
             memcpy(w + j->begin[p], g + j->begin[p], (j->done[p] - j->begin[p]) * sizeof *w);
         return mlp__fail(MLP_ERR_NUMERIC,
@@ -122,14 +138,14 @@ mlp_status mlp__update(mlp_trainer *tr, double *g)
                          "rate %g); weights and optimizer state unchanged",
                          j->k->name, tr->lr);
     }
-    double *a = tr->state[0], *b = tr->state[1];
-    if (tr->shadow[0] != NULL) {
-        tr->state[0] = tr->shadow[0];
-        tr->shadow[0] = a;
+    real *a = tr->MLP__T(state)[0], *b = tr->MLP__T(state)[1];
+    if (tr->MLP__T(shadow)[0] != NULL) {
+        tr->MLP__T(state)[0] = tr->MLP__T(shadow)[0];
+        tr->MLP__T(shadow)[0] = a;
     }
-    if (tr->shadow[1] != NULL) {
-        tr->state[1] = tr->shadow[1];
-        tr->shadow[1] = b;
+    if (tr->MLP__T(shadow)[1] != NULL) {
+        tr->MLP__T(state)[1] = tr->MLP__T(shadow)[1];
+        tr->MLP__T(shadow)[1] = b;
     }
     tr->t = j->t;
     net->param_gen++; /* other trainers of this network must re-read it */
@@ -144,7 +160,7 @@ static int scan_params(mlp_trainer *tr)
     const mlp_net *net = tr->net;
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
-        tr->wmax[l] = mlp__max_abs(net->params + L->w_off, L->np);
+        tr->wmax[l] = MLP__T(mlp__max_abs)(net->MLP__T(params) + L->w_off, L->np);
         if (!isfinite(tr->wmax[l])) return 0;
     }
     tr->sgd_gen = net->param_gen;
@@ -156,14 +172,14 @@ static int scan_params(mlp_trainer *tr)
  * checked after its update. A value that is not finite stops the pass. */
 typedef struct sgd_scan {
     const mlp_trainer *tr;
-    const double *x;
+    const real *x;
     size_t n;
     int any;              /* some layer is checked after */
     double *amax, *dzmax; /* per layer */
     int finite;
 } sgd_scan;
 
-static int sgd_scanned(void *ctx, size_t l, const double *d)
+static int sgd_scanned(void *ctx, size_t l, const real *d)
 {
     sgd_scan *s = ctx;
     const mlp_net *net = s->tr->net;
@@ -172,8 +188,8 @@ static int sgd_scanned(void *ctx, size_t l, const double *d)
         s->amax[l] = s->dzmax[l] = 0.0;
         return 1;
     }
-    s->dzmax[l] = mlp__max_abs(d, s->n * L->out);
-    s->amax[l] = mlp__max_abs(l > 0 ? s->tr->ws->act[l - 1] : s->x, s->n * L->in);
+    s->dzmax[l] = MLP__T(mlp__max_abs)(d, s->n * L->out);
+    s->amax[l] = MLP__T(mlp__max_abs)(l > 0 ? s->tr->ws->MLP__T(act)[l - 1] : s->x, s->n * L->in);
     s->finite = isfinite(s->dzmax[l]) && isfinite(s->amax[l]);
     return s->finite;
 }
@@ -206,16 +222,17 @@ static int sgd_scanned(void *ctx, size_t l, const double *d)
  * (tr->check_rows holds each layer's row count where the second starts to pay.)
  * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
  * (weights or rates near the end of the double range) copies every layer aside. */
-static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
-                           const double *target, size_t n)
+static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const real *x, const real *target,
+                           size_t n)
 {
     mlp_net *net = tr->net;
     mlp_workspace *ws = tr->ws;
     const size_t last = net->n_layers - 1;
     mlp__training_pass(tr, 0);
-    mlp__forward(net, ws, x, n, tr->keep);
-    const double loss = tr->lk->loss_and_delta(tr->dz[last], ws->act[last], ws->z[last], target,
-                                               n, net->layers[last].out, net->layers[last].act, n);
+    MLP__T(mlp__forward)(net, ws, x, n, tr->keep);
+    const double loss = tr->MLP__T(lk)->loss_and_delta(
+        tr->MLP__T(dz)[last], ws->MLP__T(act)[last], ws->MLP__T(z)[last], target, n,
+        net->layers[last].out, net->layers[last].act, n);
     if (loss_value != NULL) *loss_value = loss;
     /* per layer: max|A_prev|, max|dZ|, and the bound on its weights after this step
      * (unused for the layers checked after) */
@@ -226,19 +243,21 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     /* every layer's dZ with the weights as they are, before any changes */
     sgd_scan scan = {tr, x, n, any, amax, dzmax, isfinite(loss)};
     if (scan.finite) {
-        const mlp__backward_plan b = {
-            .d = tr->dz, .top_is_z = 1, .d_ready = sgd_scanned, .ctx = &scan};
+        const MLP__T(mlp__backward_plan) b = {
+            .d = tr->MLP__T(dz), .top_is_z = 1, .d_ready = sgd_scanned, .ctx = &scan};
         mlp__backward_pass(net, ws, x, n, &b);
     }
     const int finite = scan.finite;
     MLP_CHECK(finite, MLP_ERR_NUMERIC,
               "mlp_trainer_step: the loss (%g) or its gradient is not finite; weights unchanged",
               loss);
-    MLP_CHECK(net->n_state == 0 || mlp__state_ready(net, ws), MLP_ERR_NUMERIC, STATE_NOT_FINITE);
+    MLP_CHECK(net->n_state == 0 || MLP__T(mlp__state_ready)(net, ws), MLP_ERR_NUMERIC,
+              STATE_NOT_FINITE);
     MLP_CHECK(tr->sgd_gen == net->param_gen || scan_params(tr), MLP_ERR_NUMERIC,
               "mlp_trainer_step: the network holds NaN or infinite parameters; weights "
               "unchanged");
-    const double lr = tr->lr, decay = 1.0 - lr * tr->opt.weight_decay;
+    /* the rate and decay the update multiplies by, in the network's type */
+    const real lr = (real)tr->lr, decay = (real)(1.0 - tr->lr * tr->opt.weight_decay);
     int safe = 1;
     for (size_t l = 0; l <= last; l++) {
         if (CHECKED(l)) continue;
@@ -247,38 +266,38 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
         const double a_or_1 = amax[l] > 1.0 ? amax[l] : 1.0;
         /* the sum dZᵀ·A_prev is formed before the rate is applied (BLAS and the
          * small layers alike): it must be in range itself, not only lr times it */
-        const double rows = (double)n, sum = rows * dzmax[l] * a_or_1, delta = lr * sum;
-        after[l] = fabs(decay) * tr->wmax[l] + delta;
-        safe &= after[l] <= 0x1p1020 && sum <= 0x1p1020; /* NaN and infinity fail too */
+        const double rows = (double)n, sum = rows * dzmax[l] * a_or_1, delta = (double)lr * sum;
+        after[l] = fabs((double)decay) * tr->wmax[l] + delta;
+        safe &= after[l] <= SAFE_BOUND && sum <= SAFE_BOUND; /* NaN and infinity fail too */
     }
-    double *saved = tr->state[0]; /* SGD keeps no state: room for the weights */
-    if (!safe) memcpy(saved, net->params, net->n_params * sizeof *saved);
+    real *saved = tr->MLP__T(state)[0]; /* SGD keeps no state: room for the weights */
+    if (!safe) memcpy(saved, net->MLP__T(params), net->n_params * sizeof *saved);
     int good = 1;
     if (any && safe) { /* the layers checked after, each copied aside first */
         for (size_t l = 0; l <= last; l++) {
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
-            double *p = net->params + L->w_off;
+            real *p = net->MLP__T(params) + L->w_off;
             const size_t cells = L->np;
             const size_t from = mlp__copied_into_grad(L);
-            mlp__copy(tr->grad + L->w_off, p, from);
-            mlp__copy(saved + L->w_off + from, p + from, cells - from);
-            mlp__layer_sgd(net, ws, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
-                           tr->grad + L->w_off);
-            tr->wmax[l] = mlp__max_abs(p, cells);
+            copy_values(tr->MLP__T(grad) + L->w_off, p, from);
+            copy_values(saved + L->w_off + from, p + from, cells - from);
+            mlp__layer_sgd(net, ws, l, tr->MLP__T(dz)[l], l > 0 ? ws->MLP__T(act)[l - 1] : x, n,
+                           lr, decay, tr->MLP__T(grad) + L->w_off);
+            tr->wmax[l] = MLP__T(mlp__max_abs)(p, cells);
             good &= isfinite(tr->wmax[l]);
         }
         for (size_t l = 0; l <= last; l++) {
             const mlp_layer *L = &net->layers[l];
             if (!CHECKED(l)) continue;
-            double *p = net->params + L->w_off;
+            real *p = net->MLP__T(params) + L->w_off;
             const size_t cells = L->np;
             const size_t from = mlp__copied_into_grad(L);
             if (!good) {
-                mlp__copy(p, tr->grad + L->w_off, from);
-                mlp__copy(p + from, saved + L->w_off + from, cells - from);
+                copy_values(p, tr->MLP__T(grad) + L->w_off, from);
+                copy_values(p + from, saved + L->w_off + from, cells - from);
             }
-            mlp__zero(saved + L->w_off + from, cells - from); /* SGD's state is all zero */
+            zero_values(saved + L->w_off + from, cells - from); /* SGD's state is all zero */
         }
     }
     /* the rest (all layers when one bound failed, each then checked by scan_params);
@@ -286,12 +305,12 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     for (size_t l = 0; l <= last && good; l++) {
         const mlp_layer *L = &net->layers[l];
         if (safe && CHECKED(l)) continue; /* done above */
-        mlp__layer_sgd(net, ws, l, tr->dz[l], l > 0 ? ws->act[l - 1] : x, n, lr, decay,
-                       tr->grad + L->w_off);
+        mlp__layer_sgd(net, ws, l, tr->MLP__T(dz)[l], l > 0 ? ws->MLP__T(act)[l - 1] : x, n, lr,
+                       decay, tr->MLP__T(grad) + L->w_off);
     }
     if (!safe) {
         if (good) good = scan_params(tr);
-        if (!good) memcpy(net->params, saved, net->n_params * sizeof *saved);
+        if (!good) memcpy(net->MLP__T(params), saved, net->n_params * sizeof *saved);
         memset(saved, 0, net->n_params * sizeof *saved);
     } else {
         for (size_t l = 0; l <= last; l++)
@@ -300,7 +319,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
     if (!good) {
         tr->sgd_gen = net->param_gen - 1; /* the bounds were overwritten: read them again */
         return mlp__fail(MLP_ERR_NUMERIC, "mlp_trainer_step: the update (learning rate %g) "
-                         "overflows the weights; weights unchanged", lr);
+                         "overflows the weights; weights unchanged", tr->lr);
     }
     tr->t++;
     net->param_gen++;
@@ -311,8 +330,8 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const double *x,
 
 /* Forward, backward, and — when the loss, the gradient and the update are finite —
  * the update. */
-mlp_status mlp__step(mlp_trainer *tr, double *loss_value, const double *x,
-                       const double *target, size_t n)
+mlp_status MLP__T(mlp__step)(mlp_trainer *tr, double *loss_value, const real *x, const real *target,
+                             size_t n)
 {
     const mlp_status room = step_room(tr);
     if (room != MLP_OK) return room;
@@ -321,22 +340,27 @@ mlp_status mlp__step(mlp_trainer *tr, double *loss_value, const double *x,
     if (tr->opt.kind == MLP_OPT_SGD) {
         s = sgd_step(tr, loss_value, x, target, n);
     } else {
+#if !MLP__F32 /* the second-order methods train float64 networks only */
         const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
         if (k->step != NULL) return k->step(tr, loss_value, x, target, n); /* no state */
+#endif
         mlp__training_pass(tr, 0);
-        mlp__forward(net, tr->ws, x, n, tr->keep);
-        const double loss = mlp__backward(net, tr->ws, tr->loss, tr->grad, x, target, n);
+        MLP__T(mlp__forward)(net, tr->ws, x, n, tr->keep);
+        const double loss =
+            MLP__T(mlp__backward)(net, tr->ws, tr->loss, tr->MLP__T(grad), x, target, n);
         if (loss_value != NULL) *loss_value = loss;
         MLP_CHECK(isfinite(loss), MLP_ERR_NUMERIC,
                   "mlp_trainer_step: the loss (%g) is not finite; weights unchanged", loss);
-        MLP_CHECK(net->n_state == 0 || mlp__state_ready(net, tr->ws), MLP_ERR_NUMERIC,
+        MLP_CHECK(net->n_state == 0 || MLP__T(mlp__state_ready)(net, tr->ws), MLP_ERR_NUMERIC,
                   STATE_NOT_FINITE);
-        s = mlp__update(tr, tr->grad);
+        s = MLP__T(mlp__update)(tr, tr->MLP__T(grad));
     }
     /* the running values move with the weights, or neither does */
-    if (s == MLP_OK && net->n_state > 0) mlp__state_commit(net, tr->ws);
+    if (s == MLP_OK && net->n_state > 0) MLP__T(mlp__state_commit)(net, tr->ws);
     return s;
 }
+
+#if !MLP__F32 /* once */
 
 mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_dataset *batch)
 {
@@ -356,10 +380,17 @@ mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_datas
                   "its bias); pass 2 rows or more; weights unchanged",
                   l);
     }
-    if (mlp__rows_plain(&b, tr->net)) return mlp__step(tr, loss_value, b.x, b.y, b.n);
+    if (!tr->net->f32 && mlp__rows_plain(&b, tr->net))
+        return mlp__step(tr, loss_value, b.x, b.y, b.n);
     s = mlp__rows_check_classes(&b, __func__, "batch");
     if (s != MLP_OK) return s;
+    if (tr->net->f32) { /* the rows converted into the workspace */
+        const float *x, *t;
+        mlp__rows_batch_f32(&x, &t, &b, tr->net, tr->ws);
+        return mlp__step_f32(tr, loss_value, x, t, b.n);
+    }
     const double *x, *t; /* as the network reads them: the model's scaling applied */
     mlp__rows_batch(&x, &t, &b, tr->net, tr->ws);
     return mlp__step(tr, loss_value, x, t, b.n);
 }
+#endif

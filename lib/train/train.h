@@ -11,10 +11,13 @@
  * the gradient, the update and the running values are finite — the update. */
 mlp_status mlp__step(mlp_trainer *tr, double *loss_value, const double *x, const double *target,
                      size_t n);
+mlp_status mlp__step_f32(mlp_trainer *tr, double *loss_value, const float *x,
+                         const float *target, size_t n); /* a float32 network's */
 
 /* The first-order update from the gradient block g, checked: every new value finite, or
  * weights and optimizer state unchanged (g then holds garbage). */
 mlp_status mlp__update(mlp_trainer *tr, double *g);
+mlp_status mlp__update_f32(mlp_trainer *tr, float *g);
 
 /* Where plain SGD's copy of a layer checked after its update goes (sgd_step): its
  * first values, up to the returned count, to the layer's part of the gradient block
@@ -26,22 +29,39 @@ static inline size_t mlp__copied_into_grad(const mlp_layer *L)
 
 /* ---- the epoch loop (fit.c) ------------------------------------------------------- */
 
+/* Rows as the network reads them, in its type: x (n, in) and y (n, k), the caller's
+ * arrays or a fit's copies. */
+typedef struct mlp__fit_rows {
+    const void *x, *y;
+    size_t n;
+} mlp__fit_rows;
+
 /* Scratch of one fit() call, allocated once before the first epoch. */
 typedef struct mlp__fit_buffers {
     size_t *perm;      /* (n_train) row order of the current epoch */
-    double *xb, *tb;   /* (batch, in) and (batch, k): gathered rows of one batch */
-    double *good;      /* (n_params + n_state): weights and running state at the end of the
+    /* in the network's type: */
+    void *xb, *tb;     /* (batch, in) and (batch, k): gathered rows of one batch */
+    void *good;        /* (n_params + n_state): weights and running state at the end of the
                           last completed epoch */
-    double *best;      /* (n_params + n_state): those of the best epoch (early stopping) */
+    void *best;        /* (n_params + n_state): those of the best epoch (early stopping) */
 } mlp__fit_buffers;
 
-/* The epoch metric's sum over n rows of outputs a against targets t (k each). */
-double mlp__metric_sum(mlp_loss loss, const double *a, const double *t, size_t n, size_t k);
-
-/* Summed loss and metric of n rows, in chunks of `chunk` rows (at most the trainer's
- * capacity), predicted as when validating. */
-void mlp__evaluate_sums(mlp_trainer *tr, double *lsum, double *msum, const double *x,
-                        const double *y, size_t n, size_t chunk);
+/* The epoch metric's sum over n rows of outputs a against targets t (k each); and the
+ * summed loss and metric of n rows, in chunks of `chunk` rows (at most the trainer's
+ * capacity), predicted as when validating. lib/train/evaluate.c, a typed source: for
+ * each type (MLP__R) with its names (MLP__N). */
+#define MLP__EVALUATE(MLP__R, MLP__N)                                                      \
+    double MLP__N(mlp__metric_sum)(mlp_loss loss, const MLP__R *a, const MLP__R *t, size_t n, \
+                                   size_t k);                                              \
+    void MLP__N(mlp__evaluate_sums)(mlp_trainer * tr, double *lsum, double *msum,            \
+                                    const MLP__R *x, const MLP__R *y, size_t n, size_t chunk);
+#define MLP__NAME_F64(name) name
+#define MLP__NAME_F32(name) name##_f32
+MLP__EVALUATE(double, MLP__NAME_F64)
+MLP__EVALUATE(float, MLP__NAME_F32)
+#undef MLP__EVALUATE
+#undef MLP__NAME_F64
+#undef MLP__NAME_F32
 
 /* ---- sharded fits (shard.c) -------------------------------------------------------- */
 
@@ -75,24 +95,24 @@ void mlp__plan_free(mlp__shard_plan *p);
 /* The fit's settings against sharding (the optimizer, the shard count, the layers). */
 mlp_status mlp__plan_check(const mlp_trainer *tr, const mlp_fit_options *opt, size_t S);
 mlp_status mlp__plan_alloc(mlp__shard_plan *p, size_t S, size_t np);
-void mlp__plan_local_rows(mlp__shard_plan *p, const mlp_dataset *tv, const mlp_dataset *vv,
+void mlp__plan_local_rows(mlp__shard_plan *p, const mlp__fit_rows *tv, const mlp__fit_rows *vv,
                           const mlp_fit_options *opt);
 /* A refusal sent to the other processes through the reducer's first reduction. */
 mlp_status mlp__refuse_together(const mlp_reducer *r, mlp_status mine);
 /* The processes agree on the data, the network and the settings, or all refuse. */
 mlp_status mlp__plan_agree(mlp__shard_plan *p, mlp_trainer *tr, const mlp_fit_options *opt,
-                           const mlp_dataset *tv, const mlp_dataset *vv);
+                           const mlp__fit_rows *tv, const mlp__fit_rows *vv);
 mlp_status mlp__plan_steps(mlp__shard_plan *p, const mlp_trainer *tr, const mlp_fit_options *opt,
                            size_t batch);
 /* The epoch's row order, the same in every process. */
 void mlp__plan_order(const mlp__shard_plan *p, size_t *perm, int shuffle, uint64_t seed0);
 /* Step i of the epoch over the shards; the loss and metric sums added to *lsum, *msum. */
 mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_buffers *b,
-                           const mlp_dataset *tv, size_t i, double *lsum, double *msum,
+                           const mlp__fit_rows *tv, size_t i, double *lsum, double *msum,
                            mlp_status *comm);
 /* One epoch of a sharded fit: its order (the same in every process), then its steps. */
 mlp_status mlp__shard_epoch(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_buffers *b,
-                            const mlp_dataset *tv, int reorder, uint64_t rng, double *lsum,
+                            const mlp__fit_rows *tv, int reorder, uint64_t rng, double *lsum,
                             double *msum, mlp_status *comm);
 mlp_status mlp__shard_evaluate(mlp_trainer *tr, mlp__shard_plan *p, double *loss, double *metric,
                                mlp_status *comm);

@@ -26,8 +26,13 @@ void mlp_trainer_reset(mlp_trainer *tr)
     const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
     for (int block = 0; block < 2; block++) {
         const double v = k->state_init(&tr->opt, block);
-        double *s = tr->state[block];
-        for (size_t i = 0; i < np; i++) s[i] = v;
+        if (tr->net->f32) {
+            float *s = tr->state_f32[block];
+            for (size_t i = 0; i < np; i++) s[i] = (float)v;
+        } else {
+            double *s = tr->state[block];
+            for (size_t i = 0; i < np; i++) s[i] = v;
+        }
     }
     tr->t = 0;
     tr->plateau_best = INFINITY;
@@ -110,25 +115,32 @@ mlp_status mlp__trainer_restore(mlp_trainer *tr, const mlp__trainer_counts *c, c
 }
 
 /* Plain SGD keeps every layer's dZ for its fused update (mlp__dense_sgd): one block
- * of (max_batch, out) per layer. */
-static mlp_status alloc_dz(double ***dz, double **block, const mlp_net *net, size_t max_batch)
+ * of (max_batch, out) per layer, in the network's type. Into *dz (float32: *dz_f32)
+ * and *block. */
+static mlp_status alloc_dz(double ***dz, float ***dz_f32, void **block, const mlp_net *net,
+                           size_t max_batch)
 {
     size_t total = 0;
     for (size_t l = 0; l < net->n_layers; l++) total += max_batch * net->layers[l].out;
-    double **d = calloc(net->n_layers, sizeof *d);
-    double *b = malloc(total * sizeof *b);
-    if (d == NULL || b == NULL) {
+    double **d = NULL;
+    float **f = NULL;
+    void *b = malloc(total * (net->f32 ? sizeof(float) : sizeof(double)));
+    if (net->f32) f = calloc(net->n_layers, sizeof *f);
+    else d = calloc(net->n_layers, sizeof *d);
+    if ((d == NULL && f == NULL) || b == NULL) {
         free(d);
+        free(f);
         free(b);
-        return mlp__fail(MLP_ERR_NOMEM, "cannot allocate %zu doubles for a batch of %zu rows",
+        return mlp__fail(MLP_ERR_NOMEM, "cannot allocate %zu values for a batch of %zu rows",
                          total, max_batch);
     }
-    size_t off = 0;
-    for (size_t l = 0; l < net->n_layers; l++) {
-        d[l] = b + off;
+    for (size_t l = 0, off = 0; l < net->n_layers; l++) {
+        if (net->f32) f[l] = (float *)b + off;
+        else d[l] = (double *)b + off;
         off += max_batch * net->layers[l].out;
     }
-    *dz = d;
+    if (net->f32) *dz_f32 = f;
+    else *dz = d;
     *block = b;
     return MLP_OK;
 }
@@ -140,10 +152,6 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     *trainer = NULL;
     MLP_CHECK_PTR(net);
     MLP_CHECK_PTR(optimizer);
-    /* the trainer, its steps and optimizers are float64's (a float32 network is only made
-     * inside the library, for now) */
-    MLP_CHECK(!net->f32, MLP_ERR_INVALID_ARG,
-              "mlp_trainer_create: the network computes in float32, and training is float64's");
     mlp_status s = mlp__loss_fits(loss, net, __func__);
     if (s != MLP_OK) return s;
     mlp_optimizer opt;
@@ -162,6 +170,12 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
               odd < net->n_layers && (net->layers[odd].type->flags & MLP__KIND_RANDOM)
                   ? "masks"
                   : "batch statistics");
+    /* their small dense algebra (line searches, normal equations) is float64's */
+    MLP_CHECK(!net->f32 || mlp__optimizer(opt.kind)->step == NULL, MLP_ERR_INVALID_ARG,
+              "mlp_trainer_create: %s trains float64 networks, and this one is float32: "
+              "convert it to float64 (mlp_net_convert), or train it with a first-order "
+              "method (adam, sgd, momentum, nesterov, irprop-)",
+              mlp_optimizer_name(opt.kind));
 
     mlp_trainer *tr = calloc(1, sizeof *tr);
     MLP_CHECK(tr != NULL, MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate the trainer");
@@ -171,25 +185,41 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
         return s;
     }
     /* The gradient, two blocks of state and a shadow of each block the optimizer uses,
-     * one bound per layer. They fit: the parameter block's byte size was bounded by a
-     * quarter of the address space when the network was created, and n_params * 5
-     * doubles stay below SIZE_MAX on every host the network could be made on. */
+     * in the network's type; then five bounds per layer (doubles). They fit: the
+     * parameter block's byte size was bounded by a quarter of the address space when
+     * the network was created, and n_params * 5 doubles stay below SIZE_MAX on every
+     * host the network could be made on. */
     const size_t np = net->n_params, blocks = 3 + (size_t)mlp__optimizer(opt.kind)->state_blocks;
-    MLP_CHECK(np <= (SIZE_MAX / sizeof(double) - 5 * net->n_layers - 1) / blocks, MLP_ERR_NOMEM,
+    const size_t es = net->f32 ? sizeof(float) : sizeof(double);
+    MLP_CHECK(np <= (SIZE_MAX / sizeof(double) - 5 * net->n_layers - 2) / blocks, MLP_ERR_NOMEM,
               "mlp_trainer_create: %zu blocks of %zu parameters overflow memory", blocks, np);
-    tr->block = malloc((blocks * np + 5 * net->n_layers + 1) * sizeof *tr->block);
+    /* the bounds start at the first double past the blocks */
+    const size_t value_bytes = (blocks * np * es + sizeof(double) - 1) / sizeof(double) *
+                               sizeof(double);
+    tr->block = malloc(value_bytes + (5 * net->n_layers + 1) * sizeof(double));
     if (tr->block == NULL) {
         mlp_workspace_free(tr->ws);
         free(tr);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_create: cannot allocate %zu parameters",
                          blocks * np);
     }
-    tr->grad = tr->block;
-    tr->state[0] = tr->grad + np;
-    tr->state[1] = tr->state[0] + np;
-    tr->shadow[0] = tr->shadow[1] = NULL;
-    for (size_t b = 3; b < blocks; b++) tr->shadow[b - 3] = tr->block + b * np;
-    tr->wmax = tr->block + blocks * np;
+    char *values = tr->block;
+    void *block_at[5] = {NULL}; /* block b of the values */
+    for (size_t b = 0; b < blocks; b++) block_at[b] = values + b * np * es;
+    if (net->f32) {
+        tr->grad_f32 = block_at[0];
+        tr->state_f32[0] = block_at[1];
+        tr->state_f32[1] = block_at[2];
+        tr->shadow_f32[0] = tr->shadow_f32[1] = NULL;
+        for (size_t b = 3; b < blocks; b++) tr->shadow_f32[b - 3] = block_at[b];
+    } else {
+        tr->grad = block_at[0];
+        tr->state[0] = block_at[1];
+        tr->state[1] = block_at[2];
+        tr->shadow[0] = tr->shadow[1] = NULL;
+        for (size_t b = 3; b < blocks; b++) tr->shadow[b - 3] = block_at[b];
+    }
+    tr->wmax = (double *)(void *)(values + value_bytes);
     tr->bounds = tr->wmax + net->n_layers;
     tr->check_rows = tr->bounds + 3 * net->n_layers;
     for (size_t l = 0; l < net->n_layers; l++) {
@@ -207,7 +237,7 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
         tr->check_rows[net->n_layers] = fmin(tr->check_rows[net->n_layers], tr->check_rows[l]);
     tr->sgd_gen = net->param_gen - 1; /* wmax unknown: the first SGD step reads the weights */
     if (opt.kind == MLP_OPT_SGD &&
-        (s = alloc_dz(&tr->dz, &tr->dz_block, net, max_batch)) != MLP_OK) {
+        (s = alloc_dz(&tr->dz, &tr->dz_f32, &tr->dz_block, net, max_batch)) != MLP_OK) {
         mlp_trainer_free(tr);
         return mlp__fail(s, "mlp_trainer_create: %s", mlp_error_detail());
     }
@@ -219,7 +249,8 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
     tr->net = net;
     tr->drop_seed = net->record.info.seed;
     tr->loss = loss;
-    tr->lk = mlp__loss(loss);
+    if (net->f32) tr->lk_f32 = mlp__loss_f32(loss);
+    else tr->lk = mlp__loss(loss);
     tr->keep = mlp__keep_for(net, loss);
     tr->opt = opt;
     tr->max_batch = max_batch;
@@ -249,9 +280,11 @@ mlp_status mlp_trainer_reserve(mlp_trainer *tr, size_t max_batch)
     if (max_batch <= tr->max_batch) return MLP_OK;
     /* Everything new is allocated before anything old is let go. */
     mlp_workspace *ws = NULL;
-    double **dz = NULL, *dz_block = NULL;
+    double **dz = NULL;
+    float **dz_f32 = NULL;
+    void *dz_block = NULL;
     mlp_status s = mlp_workspace_create(&ws, tr->net, max_batch);
-    if (s == MLP_OK && tr->dz != NULL) s = alloc_dz(&dz, &dz_block, tr->net, max_batch);
+    if (s == MLP_OK && tr->dz != NULL) s = alloc_dz(&dz, &dz_f32, &dz_block, tr->net, max_batch);
     if (s != MLP_OK) {
         mlp_workspace_free(ws);
         return mlp__fail(s, "mlp_trainer_reserve: %s; the trainer keeps its %zu rows",
@@ -262,7 +295,8 @@ mlp_status mlp_trainer_reserve(mlp_trainer *tr, size_t max_batch)
     if (tr->dz != NULL) {
         free(tr->dz);
         free(tr->dz_block);
-        tr->dz = dz;
+        if (tr->net->f32) tr->dz_f32 = dz_f32;
+        else tr->dz = dz;
         tr->dz_block = dz_block;
     }
     tr->max_batch = max_batch;

@@ -9,6 +9,28 @@
 
 /* ---- optimizers and schedules: one table each (lib/train/optim.c) ------------------------- */
 
+/* The arguments of an optimizer's update over values of type R: out of place, into
+ * arrays that overlap none of the inputs (lib/train/update.c says how). */
+#define MLP__UPDATE_ARGS(R)                                                                \
+    R *restrict w1, R *restrict a1, R *restrict b1, const R *restrict w,                   \
+        const R *restrict g, const R *restrict a, const R *restrict b, size_t n,           \
+        const mlp_optimizer *o, double lr, unsigned long long t, double wd
+
+/* The first-order updates (lib/train/update.c, a typed source), for each type. */
+#define MLP__UPDATES(R, N)                                                                 \
+    void N(mlp__sgd_update)(MLP__UPDATE_ARGS(R));                                          \
+    void N(mlp__momentum_update)(MLP__UPDATE_ARGS(R));                                     \
+    void N(mlp__nesterov_update)(MLP__UPDATE_ARGS(R));                                     \
+    void N(mlp__adam_update)(MLP__UPDATE_ARGS(R));                                         \
+    void N(mlp__irprop_update)(MLP__UPDATE_ARGS(R));
+#define MLP__NAME_F64(name) name
+#define MLP__NAME_F32(name) name##_f32
+MLP__UPDATES(double, MLP__NAME_F64)
+MLP__UPDATES(float, MLP__NAME_F32)
+#undef MLP__UPDATES
+#undef MLP__NAME_F64
+#undef MLP__NAME_F32
+
 typedef struct mlp__optimizer_kind {
     const char *name;
     int full_batch;        /* a full-batch method: fit refuses mini-batches */
@@ -23,10 +45,8 @@ typedef struct mlp__optimizer_kind {
      * inputs (lib/train/optim.c says how); a1 and b1 are scratch the kind does not keep when
      * it has fewer state blocks. Plain SGD's is used only by sharded fits: its steps
      * fuse the update into the backward pass (sgd_step) */
-    void (*update)(double *restrict w1, double *restrict a1, double *restrict b1,
-                   const double *restrict w, const double *restrict g,
-                   const double *restrict a, const double *restrict b, size_t n,
-                   const mlp_optimizer *o, double lr, unsigned long long t, double wd);
+    void (*update)(MLP__UPDATE_ARGS(double));
+    void (*update_f32)(MLP__UPDATE_ARGS(float)); /* the same over float32 values */
     /* a whole iteration of its own (second-order methods, lib/train/second_order.c): NULL for
      * the first-order methods, which go through `update` */
     mlp_status (*step)(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
@@ -93,16 +113,31 @@ void mlp__optimizer_defaults(mlp_optimizer *o, mlp_optimizer_kind kind);
 struct mlp_trainer {
     mlp_net *net;          /* borrowed */
     mlp_loss loss;
-    const mlp__loss_kind *lk; /* loss's table entry */
+    union {
+        const mlp__loss_kind *lk; /* loss's table entry, of the network's type */
+        const mlp__loss_kind_f32 *lk_f32;
+    };
     int keep;              /* what its training passes keep (mlp__keep_for) */
     mlp_optimizer opt; /* the library's layout; opt.learning_rate is the base rate */
     size_t max_batch;
     mlp_workspace *ws;
-    double *grad;          /* (n_params): the gradient block, the parameter block's layout */
-    double *state[2];      /* 2 x (n_params): momentum v | Adam m, v | RPROP step, previous grad */
-    double *shadow[2];     /* where an update writes the new state of the blocks the optimizer
-                              uses, swapped with state[] once every value is finite */
-    double *block;         /* the allocation behind grad, state and shadow */
+    /* the blocks below hold the network's type: the _f32 members for a float32 one */
+    union {
+        double *grad;      /* (n_params): the gradient block, the parameter block's layout */
+        float *grad_f32;
+    };
+    union {
+        double *state[2];  /* 2 x (n_params): momentum v | Adam m, v | RPROP step, previous
+                              grad */
+        float *state_f32[2];
+    };
+    union {
+        double *shadow[2]; /* where an update writes the new state of the blocks the
+                              optimizer uses, swapped with state[] once every value is
+                              finite */
+        float *shadow_f32[2];
+    };
+    void *block;           /* the allocation behind grad, state, shadow and the bounds */
     unsigned long long t;  /* steps taken (Adam's t), at most MLP__MAX_STEPS */
     uint64_t drop_seed;    /* dropout's masks: the last fit's seed, or the network's
                               provenance seed when the trainer was made */
@@ -117,8 +152,11 @@ struct mlp_trainer {
     double plateau_best;   /* plateau schedule: the best monitored loss so far (INFINITY: none) */
     size_t plateau_wait;   /* epochs since it improved */
     size_t plateau_cuts;   /* cuts of the rate so far */
-    double **dz;           /* plain SGD only: per layer (max_batch, out), every layer's dZ */
-    double *dz_block;      /* the allocation behind dz */
+    union {
+        double **dz;       /* plain SGD only: per layer (max_batch, out), every layer's dZ */
+        float **dz_f32;
+    };
+    void *dz_block;        /* the allocation behind dz */
     double *history;       /* the last fit's per-epoch records: 5 x history_cap values */
     size_t history_cap;
     /* second-order methods (lib/train/second_order.c) */
