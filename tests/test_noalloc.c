@@ -114,10 +114,21 @@ START_TEST(the_counter_counts)
 }
 END_TEST
 
+/* make_net()'s network in precision p (0: float64, 1: float32), made before counting */
+static mlp_net *net_in(int p)
+{
+    mlp_net *net = make_net(), *f;
+    if (p == 0) return net;
+    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+    mlp_net_free(net);
+    return f;
+}
+
+/* _i: the precision (a float32 network's rows are converted in its workspace) */
 START_TEST(predict_allocates_nothing)
 {
     make_data();
-    mlp_net *net = make_net();
+    mlp_net *net = net_in(_i);
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
     ck_assert_int_eq(mlp_net_predict(net, ws, y, x, N), MLP_OK); /* BLAS warms up its buffers */
@@ -137,8 +148,9 @@ START_TEST(training_steps_allocate_nothing)
     const mlp_optimizer_kind kinds[7] = {MLP_OPT_SGD,   MLP_OPT_MOMENTUM,      MLP_OPT_NESTEROV,
                                          MLP_OPT_ADAM,  MLP_OPT_IRPROP_MINUS,  MLP_OPT_LBFGS,
                                          MLP_OPT_LM};
-    for (int k = 0; k < 7; k++) {
-        mlp_net *net = make_net();
+    /* a float32 network trains with the first-order methods (_i: the precision) */
+    for (int k = 0; k < (_i ? 5 : 7); k++) {
+        mlp_net *net = net_in(_i);
         mlp_optimizer o = tu_optimizer(kinds[k]);
         o.weight_decay = 1e-4;
         mlp_trainer *tr;
@@ -167,7 +179,7 @@ START_TEST(training_steps_allocate_nothing)
 }
 END_TEST
 
-START_TEST(gradient_allocates_nothing)
+START_TEST(gradient_allocates_nothing) /* a float64 network's: a float32 one's widens */
 {
     make_data();
     mlp_net *net = make_net();
@@ -196,7 +208,7 @@ START_TEST(fit_allocates_once_however_many_epochs)
     long counts[2];
     const size_t epochs[2] = {1, 30};
     for (int r = 0; r < 2; r++) {
-        mlp_net *net = make_net();
+        mlp_net *net = net_in(_i);
         mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
         mlp_trainer *tr;
         ck_assert_int_eq(
@@ -215,8 +227,9 @@ START_TEST(fit_allocates_once_however_many_epochs)
         mlp_net_free(net);
     }
     /* row order, batch rows, weight snapshots, room in the network's loss histories
-     * (training and validation), and the trainer's per-epoch records for the result */
-    ck_assert_int_eq(counts[0], 6);
+     * (training and validation), and the trainer's per-epoch records for the result;
+     * for a float32 network the rows converted too */
+    ck_assert_int_eq(counts[0], 6 + _i);
     ck_assert_int_eq(counts[1], counts[0]);
 }
 END_TEST
@@ -226,10 +239,10 @@ static Suite *noalloc_suite(void)
     Suite *s = suite_create("noalloc");
     TCase *tc = tcase_create("noalloc");
     tcase_add_test(tc, the_counter_counts);
-    tcase_add_test(tc, predict_allocates_nothing);
-    tcase_add_test(tc, training_steps_allocate_nothing);
+    tcase_add_loop_test(tc, predict_allocates_nothing, 0, 2);
+    tcase_add_loop_test(tc, training_steps_allocate_nothing, 0, 2);
     tcase_add_test(tc, gradient_allocates_nothing);
-    tcase_add_test(tc, fit_allocates_once_however_many_epochs);
+    tcase_add_loop_test(tc, fit_allocates_once_however_many_epochs, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -241,6 +241,70 @@ MLP_API mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_laye
                                   size_t n_layers);
 
 /**
+ * The scalar type a network computes in (since 1.7): its parameters, its running
+ * state and every pass over them (forward, backward, the optimizers' updates). A
+ * network is float64 unless made otherwise; a float32 network takes half the memory
+ * and file size and runs its products on sgemm, about twice as fast. Its rows and
+ * predictions stay double at the API (converted in the workspace, without allocation);
+ * losses and metrics are summed in double either way.
+ */
+typedef enum mlp_precision {
+    MLP_PRECISION_FLOAT64 = 0, /**< IEEE-754 binary64, every network of libmlp before 1.7 */
+    MLP_PRECISION_FLOAT32 = 1  /**< IEEE-754 binary32 */
+} mlp_precision;
+
+/**
+ * Create a network computing in `precision` (since 1.7): as mlp_net_create(), its
+ * weights drawn the same way and rounded to float for ::MLP_PRECISION_FLOAT32.
+ * @param[out] net        receives the new network (NULL on failure).
+ * @param      n_inputs   as mlp_net_create().
+ * @param[in]  layers     as mlp_net_create().
+ * @param      n_layers   as mlp_net_create().
+ * @param      precision  ::MLP_PRECISION_FLOAT64 or ::MLP_PRECISION_FLOAT32.
+ * @return as mlp_net_create(); ::MLP_ERR_INVALID_ARG for an unknown precision.
+ */
+MLP_API mlp_status mlp_net_create_precision(mlp_net **net, size_t n_inputs,
+                                            const mlp_layer_spec *layers, size_t n_layers,
+                                            mlp_precision precision);
+
+/**
+ * A copy of a network in `precision` (since 1.7): its layers, parameters and running
+ * state (each value rounded to the nearest float, or exact to double), the scaling,
+ * names and classes the model holds, and its provenance and loss history. Converting
+ * to the network's own precision makes an exact copy.
+ * @param[out] out        receives the copy (NULL on failure); free it with mlp_net_free().
+ * @param      net        the network; not modified.
+ * @param      precision  ::MLP_PRECISION_FLOAT64 or ::MLP_PRECISION_FLOAT32.
+ * @return ::MLP_OK; ::MLP_ERR_INVALID_ARG (NULL, unknown precision); ::MLP_ERR_NUMERIC
+ *         (a value of magnitude past float's range, 3.4e38, which would round to
+ *         infinity; the detail names the parameter); ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_net_convert(mlp_net **out, const mlp_net *net, mlp_precision precision);
+
+/**
+ * The network's precision (since 1.7).
+ * @param net  the network.
+ * @return ::MLP_PRECISION_FLOAT32 or ::MLP_PRECISION_FLOAT64 (also for NULL).
+ */
+MLP_API mlp_precision mlp_net_precision(const mlp_net *net);
+
+/**
+ * A precision's name, "float64" or "float32" (since 1.7).
+ * @param precision  the precision.
+ * @return a static string; NULL for an unknown value.
+ */
+MLP_API const char *mlp_precision_name(mlp_precision precision);
+
+/**
+ * A precision by name (since 1.7): "float64", "f64", "double"; "float32", "f32",
+ * "float".
+ * @param[out] precision  receives it.
+ * @param[in]  name       the name.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG naming the names it takes.
+ */
+MLP_API mlp_status mlp_precision_from_name(mlp_precision *precision, const char *name);
+
+/**
  * Free a network.
  * @param net  the network; NULL is accepted and ignored.
  */
@@ -298,7 +362,9 @@ MLP_API size_t mlp_net_n_params(const mlp_net *net);
  * write through a pointer got after the last step, not one kept from before it.
  * For reading, mlp_net_params_const() does not count as a change.
  * @param net  the network.
- * @return mlp_net_n_params() doubles owned by the network; NULL for NULL.
+ * @return mlp_net_n_params() doubles owned by the network; NULL for NULL, and for a
+ *         float32 network (since 1.7; mlp_error_detail() says so): its block is
+ *         mlp_net_params_f32()'s.
  */
 MLP_API double *mlp_net_params(mlp_net *net);
 
@@ -310,6 +376,22 @@ MLP_API double *mlp_net_params(mlp_net *net);
 MLP_API const double *mlp_net_params_const(const mlp_net *net);
 
 /**
+ * The parameter block of a float32 network, writable (since 1.7): the layout and
+ * the rule of mlp_net_params().
+ * @param net  the network.
+ * @return mlp_net_n_params() floats owned by the network; NULL for NULL and for a
+ *         float64 network.
+ */
+MLP_API float *mlp_net_params_f32(mlp_net *net);
+
+/**
+ * Read-only view of a float32 network's parameter block (since 1.7).
+ * @param net  the network.
+ * @return as mlp_net_params_f32(), const.
+ */
+MLP_API const float *mlp_net_params_f32_const(const mlp_net *net);
+
+/**
  * Copy a layer's weights in.
  * @param     net      the network.
  * @param     layer    0 = first hidden layer.
@@ -317,9 +399,11 @@ MLP_API const double *mlp_net_params_const(const mlp_net *net);
  *                     weights; for a layer or batch normalization, its gains γ (size
  *                     values).
  * @param     count    must equal out * in (a normalization: its size).
+ * A float32 network keeps each value rounded to the nearest float (since 1.7).
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a dropout: it has no
  *         weights), ::MLP_ERR_SHAPE (count), ::MLP_ERR_NUMERIC (a NaN or infinite
- *         weight; nothing is changed).
+ *         weight, or for a float32 network one past float's range, 3.4e38; nothing is
+ *         changed).
  */
 MLP_API mlp_status mlp_net_set_weights(mlp_net *net, size_t layer, const double *weights,
                                        size_t count);
@@ -332,6 +416,7 @@ MLP_API mlp_status mlp_net_set_weights(mlp_net *net, size_t layer, const double 
  *                      or batch normalization, its gains γ (a batch normalization's
  *                      running mean and variance are the model's, not weights).
  * @param      count    must equal out * in (a normalization: its size).
+ * A float32 network's values come out widened to double, exactly (since 1.7).
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a dropout: it has no
  *         weights), ::MLP_ERR_SHAPE (count).
  */
@@ -346,7 +431,7 @@ MLP_API mlp_status mlp_net_get_weights(const mlp_net *net, size_t layer, double 
  * @param     count  must equal out.
  * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, bad layer, a layer created
  *         without a bias or a dropout, which has none), ::MLP_ERR_SHAPE (count),
- *         ::MLP_ERR_NUMERIC (NaN or infinity).
+ *         ::MLP_ERR_NUMERIC (NaN or infinity, or past a float32 network's range).
  */
 MLP_API mlp_status mlp_net_set_bias(mlp_net *net, size_t layer, const double *bias, size_t count);
 

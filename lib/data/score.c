@@ -100,7 +100,13 @@ mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scores *scor
             for (c = 0; c < k; c++) col[c] += d.y[i * k + c];
         for (c = 0; c < k; c++) col[c] /= (double)n;
     }
-    double *p = ws->targets; /* (chunk, k): free while predicting */
+    /* (chunk, k): a float64 workspace's targets, free while predicting; a float32
+     * workspace's are floats */
+    double *own = ws->f32 ? malloc(chunk * k * sizeof *own) : NULL,
+           *p = ws->f32 ? own : ws->targets;
+    if (p == NULL)
+        s = mlp__fail(MLP_ERR_NOMEM, "mlp_net_score: cannot allocate the predictions of %zu rows",
+                      chunk);
     for (r = 0; r < n && s == MLP_OK; r += chunk) {
         const size_t rows = n - r < chunk ? n - r : chunk;
         s = mlp__predict_model(net, ws, p, d.x + r * net->n_inputs, rows, __func__);
@@ -138,6 +144,7 @@ mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scores *scor
     }
     if (m != confusion) free(m);
     free(col);
+    free(own);
     if (s == MLP_OK) mlp__struct_out(scores, &res, sizeof res, __func__, "mlp_scores");
     return s;
 }

@@ -213,6 +213,11 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
               fn, net == NULL ? "net" : out == NULL ? "out" : "name");
     MLP_CHECK(identifier(name), MLP_ERR_INVALID_ARG,
               "%s: \"%.80s\" is not a C identifier of at most 64 characters", fn, name);
+    MLP_CHECK(!net->f32, MLP_ERR_INVALID_ARG,
+              "%s: the network is float32, and the C export writes float64 networks: export "
+              "a float64 copy of it (mlp_net_convert), which computes the same function with "
+              "its weights exactly",
+              fn);
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer_kind kind = net->layers[l].kind;
         MLP_CHECK(kind == MLP_LAYER_DENSE || kind == MLP_LAYER_LAYERNORM ||

@@ -13,9 +13,11 @@ static const unsigned char mlp__magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1
  * whose weights the network holds and the validation loss of every epoch. Version 6
  * (libmlp 1.7): each layer record adds its kind and the values its kind keeps (a layer
  * normalization's epsilon); written only for a network with a layer that is not
- * dense, so that the files of dense networks stay readable by 1.5 and 1.6.
+ * dense, so that the files of dense networks stay readable by 1.5 and 1.6. Version 7
+ * (libmlp 1.7): the values' type after the layer records, and the parameters, running
+ * state and optimizer state in it; written only for a float32 network.
  * Every version is read. */
-enum { MLP__FORMAT_VERSION = 6, MLP__CONTENTS_NETWORK = 1, MLP__CONTENTS_CHECKPOINT = 2 };
+enum { MLP__FORMAT_VERSION = 7, MLP__CONTENTS_NETWORK = 1, MLP__CONTENTS_CHECKPOINT = 2 };
 /* Values a layer record of version 6 may hold. */
 enum { MLP__MAX_LAYER_VALUES = 16 };
 enum { MLP__HEADER_BYTES = 40, MLP__VERSION_BYTES = 16 };

@@ -89,6 +89,39 @@ static mlp_status check_f64s(reader *r, size_t n, const char *what)
     return MLP_OK;
 }
 
+/* n floats (binary32), as get_f64s. */
+static void get_f32s(reader *r, float *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = 0;
+        for (int b = 0; b < 4; b++) bits |= (uint32_t)r->p[4 * i + b] << (8 * b);
+        if (dst != NULL) memcpy(&dst[i], &bits, sizeof bits);
+    }
+    r->p += 4 * n;
+    r->left -= 4 * n;
+}
+
+/* n of a network's values, `bytes` each (8: binary64, 4: binary32), that must all be
+ * finite, checked; then skipped (the caller decodes them later). */
+static mlp_status skip_values(reader *r, size_t n, unsigned bytes, const char *what)
+{
+    if (bytes == 8) {
+        mlp_status s = check_f64s(r, n, what);
+        if (s == MLP_OK) get_f64s(r, NULL, n);
+        return s;
+    }
+    MLP_CHECK(n <= r->left / 4, MLP_ERR_FORMAT, "%s: %s: %zu values do not fit the %zu bytes left",
+              r->fn, what, n, r->left);
+    for (size_t i = 0; i < n; i++) {
+        float v;
+        reader one = {r->p + 4 * i, 4, r->fn};
+        get_f32s(&one, &v, 1);
+        MLP_CHECK(isfinite(v), MLP_ERR_FORMAT, "%s: %s: value %zu is not finite", r->fn, what, i);
+    }
+    get_f32s(r, NULL, n);
+    return MLP_OK;
+}
+
 /* An optimizer block of format `version`. Version 1 blocks have no schedule: the
  * fields they lack take the defaults of their kind (a constant schedule). `trained`
  * is 0 for the provenance of a network never trained, whose block is all zero. */
@@ -212,10 +245,12 @@ typedef struct parsed {
     size_t n_inputs, n_layers;
     const unsigned char *layers;  /* n_layers records (get_layer), validated */
     size_t layers_len;            /* their bytes */
+    unsigned value_bytes;         /* of the network's values: 8 (float64), or 4 (float32,
+                                     version 7) */
     size_t n_params;
-    const unsigned char *params;  /* n_params doubles, little-endian */
+    const unsigned char *params;  /* n_params values, little-endian */
     size_t n_running;             /* version 6: the running state's values (0 before) */
-    const unsigned char *running; /* n_running doubles */
+    const unsigned char *running; /* n_running values */
     mlp_provenance info;
     mlp_optimizer info_opt;       /* the optimizer of the last training */
     const unsigned char *history; /* info.epochs doubles */
@@ -230,7 +265,7 @@ typedef struct parsed {
     size_t epochs_done;
     double plateau_best; /* version 2; INFINITY before */
     size_t plateau_wait, plateau_cuts;
-    const unsigned char *state;   /* 2 n_params doubles */
+    const unsigned char *state;   /* 2 n_params values */
     size_t hist_blocks;           /* version 3: L-BFGS history blocks, 0 for the others */
     const unsigned char *hist;    /* hist_blocks n_params doubles */
     double so[2];                 /* second-order counters (see mlp_trainer) */
@@ -417,14 +452,25 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
         f->out_act = (uint32_t)spec.activation;
     }
     f->layers_len = (size_t)(r.p - f->layers);
+    f->value_bytes = 8;
+    if (version >= 7) { /* the values' type */
+        uint32_t bytes = 0, reserved = 0;
+        s = get_u32(&r, &bytes, "the values' type");
+        if (s == MLP_OK) s = get_u32(&r, &reserved, "the values' type");
+        if (s != MLP_OK) return s;
+        MLP_CHECK((bytes == 8 || bytes == 4) && reserved == 0, MLP_ERR_FORMAT,
+                  "%s: the values' type is %u bytes (reserved %u): 8 (float64) or 4 (float32), "
+                  "reserved 0",
+                  fn, (unsigned)bytes, (unsigned)reserved);
+        f->value_bytes = bytes;
+    }
     s = get_count(&r, 1, SIZE_MAX / 16, &f->n_params, "the parameter count");
     if (s != MLP_OK) return s;
     MLP_CHECK(f->n_params == implied, MLP_ERR_FORMAT,
               "%s: %zu parameters stored, the layers need %zu", fn, f->n_params, implied);
     f->params = r.p;
-    s = check_f64s(&r, f->n_params, "the parameters");
+    s = skip_values(&r, f->n_params, f->value_bytes, "the parameters");
     if (s != MLP_OK) return s;
-    get_f64s(&r, NULL, f->n_params);
     f->n_running = 0;
     f->running = NULL;
     if (version >= 6) {
@@ -434,9 +480,8 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
                   "%s: %zu values of running state stored, the layers keep %zu", fn,
                   f->n_running, implied_running);
         f->running = r.p;
-        s = check_f64s(&r, f->n_running, "the running state");
+        s = skip_values(&r, f->n_running, f->value_bytes, "the running state");
         if (s != MLP_OK) return s; /* its kinds' own rules: build_net */
-        get_f64s(&r, NULL, f->n_running);
     }
 
     /* Provenance. */
@@ -509,12 +554,15 @@ static mlp_status parse(parsed *f, const unsigned char *buf, size_t size, const 
             if (s != MLP_OK) return s;
         }
         f->state = r.p;
-        s = check_f64s(&r, 2 * f->n_params, "the optimizer state");
+        s = skip_values(&r, 2 * f->n_params, f->value_bytes, "the optimizer state");
         if (s != MLP_OK) return s;
-        get_f64s(&r, NULL, 2 * f->n_params);
         f->hist_blocks = 0;
         f->hist = r.p;
         const mlp__optimizer_kind *k = mlp__optimizer(f->opt.kind);
+        MLP_CHECK(f->value_bytes == 8 || k->step == NULL, MLP_ERR_FORMAT,
+                  "%s: a checkpoint of a float32 network cannot hold %s, which trains float64 "
+                  "networks",
+                  fn, k->name);
         f->so[0] = k->so_init[0];
         f->so[1] = k->so_init[1];
         if (version > 2) {
@@ -549,6 +597,21 @@ static void decode(double *dst, const unsigned char *src, size_t n)
     get_f64s(&r, dst, n);
 }
 
+/* Decode n of a network's values, `bytes` each, into doubles (floats widened: exact). */
+static void decode_values(double *dst, const unsigned char *src, size_t n, unsigned bytes)
+{
+    if (bytes == 8) {
+        decode(dst, src, n);
+        return;
+    }
+    reader r = {src, 4 * n, NULL};
+    for (size_t i = 0; i < n; i++) {
+        float v;
+        get_f32s(&r, &v, 1);
+        dst[i] = (double)v;
+    }
+}
+
 /* Build the network a parsed file describes. */
 static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
 {
@@ -566,9 +629,11 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
     mlp_status s = mlp__net_new(&n, f->n_inputs, specs, f->n_layers, fn);
     free(specs);
     if (s != MLP_OK) return s;
-    decode(n->params, f->params, f->n_params);
+    /* a float32 network's values are widened here, checked, and made floats again
+     * at the end (exact both ways) */
+    decode_values(n->params, f->params, f->n_params, f->value_bytes);
     if (f->n_running > 0) /* n_state = n_running: the same layers */
-        decode(n->state, f->running, f->n_running);
+        decode_values(n->state, f->running, f->n_running, f->value_bytes);
     for (size_t l = 0; l < n->n_layers; l++) { /* each layer's, as its kind accepts it */
         const mlp_layer *L = &n->layers[l];
         const char *why = L->ns > 0 ? L->type->passes->state_refused(L, n->state + L->s_off) : NULL;
@@ -603,6 +668,17 @@ static mlp_status build_net(mlp_net **net, const parsed *f, const char *fn)
             for (size_t e = 0; e < f->info.epochs; e++) n->record.val_history[e] = NAN;
         n->record.info.epochs = f->info.epochs;
     }
+    if (f->value_bytes == 4) { /* the float32 network, with the record moved over */
+        mlp_net *g = NULL;
+        s = mlp__net_convert(&g, n, 1, fn);
+        if (s == MLP_OK) {
+            g->record = n->record;
+            memset(&n->record, 0, sizeof n->record);
+        }
+        mlp_net_free(n);
+        if (s != MLP_OK) return s;
+        n = g;
+    }
     *net = n;
     return MLP_OK;
 }
@@ -635,8 +711,14 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
         double *s0, *s1, *hist, *so;
         size_t hist_blocks;
         mlp__trainer_buffers(t, &s0, &s1, &hist, &hist_blocks, &so);
-        decode(s0, f->state, f->n_params);
-        decode(s1, f->state + 8 * f->n_params, f->n_params);
+        if (n->f32) { /* floats into the float32 trainer's state */
+            reader st = {f->state, 8 * f->n_params, fn};
+            get_f32s(&st, t->state_f32[0], f->n_params);
+            get_f32s(&st, t->state_f32[1], f->n_params);
+        } else {
+            decode(s0, f->state, f->n_params);
+            decode(s1, f->state + 8 * f->n_params, f->n_params);
+        }
         if (f->hist_blocks > 0) decode(hist, f->hist, f->hist_blocks * f->n_params);
         so[0] = f->so[0];
         so[1] = f->so[1];

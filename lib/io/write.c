@@ -88,6 +88,26 @@ static void put_f64s(writer *w, const double *v, size_t n)
     for (size_t i = 0; i < n; i++) put_f64(w, v[i]);
 }
 
+/* IEEE-754 binary32, the same way. */
+static void put_f32s(writer *w, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        put_u32(w, bits);
+    }
+}
+
+/* n values in the network's type: d for a float64 network, f (the other member of the
+ * same union) for a float32 one */
+static void put_values(writer *w, const mlp_net *net, const double *d, const float *f, size_t n)
+{
+    if (net->f32)
+        put_f32s(w, f, n);
+    else
+        put_f64s(w, d, n);
+}
+
 static void put_optimizer(writer *w, const mlp_optimizer *o)
 {
     put_u32(w, (uint32_t)o->kind);
@@ -144,9 +164,11 @@ static void put_prep(writer *w, const mlp_net *net)
     }
 }
 
-/* The version a network's file is written in: 6 when a layer needs its record, else 5. */
+/* The version a network's file is written in: 7 for a float32 network, 6 when a layer
+ * needs its record, else 5 (so that older libraries read what they can run). */
 static uint32_t version_for(const mlp_net *net)
 {
+    if (net->f32) return 7;
     for (size_t l = 0; l < net->n_layers; l++)
         if (net->layers[l].kind != MLP_LAYER_DENSE) return 6;
     return 5;
@@ -179,11 +201,15 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
         if (L->type->n_values > 0) L->type->values_out(L, v);
         put_f64s(w, v, L->type->n_values);
     }
+    if (format >= 7) { /* the values' type: bytes each */
+        put_u32(w, net->f32 ? 4 : 8);
+        put_u32(w, 0);
+    }
     put_u64(w, net->n_params);
-    put_f64s(w, net->params, net->n_params);
+    put_values(w, net, net->params, net->params_f32, net->n_params);
     if (format >= 6) { /* the running state (batch normalizations') */
         put_u64(w, net->n_state);
-        put_f64s(w, net->state, net->n_state);
+        put_values(w, net, net->state, net->state_f32, net->n_state);
     }
 
     put_u32(w, (uint32_t)(r->info.trained != 0));
@@ -206,8 +232,8 @@ static void serialize(writer *w, const mlp_net *net, const mlp_trainer *tr, uint
         put_f64(w, tr->plateau_best);
         put_u64(w, tr->plateau_wait);
         put_u64(w, tr->plateau_cuts);
-        put_f64s(w, tr->state[0], net->n_params);
-        put_f64s(w, tr->state[1], net->n_params);
+        put_values(w, net, tr->state[0], tr->state_f32[0], net->n_params);
+        put_values(w, net, tr->state[1], tr->state_f32[1], net->n_params);
         put_u64(w, tr->hist_blocks);
         put_f64s(w, tr->hist, tr->hist_blocks * net->n_params);
         put_f64s(w, tr->so, 2);
@@ -241,12 +267,14 @@ static mlp_status to_buffer(const mlp_net *net, const mlp_trainer *tr, unsigned 
  * refuses anything else, so saving it would write a file that cannot be read. */
 static mlp_status check_saveable(const mlp_net *net, const mlp_trainer *tr, const char *fn)
 {
-    MLP_CHECK(mlp__all_finite(net->params, net->n_params + net->n_state), MLP_ERR_NUMERIC,
+#define FINITE(d, f, n) (net->f32 ? mlp__all_finite_f32(f, n) : mlp__all_finite(d, n))
+    MLP_CHECK(FINITE(net->params, net->params_f32, net->n_params + net->n_state), MLP_ERR_NUMERIC,
               "%s: the network holds NaN or infinite parameters; nothing written", fn);
-    MLP_CHECK(tr == NULL || (mlp__all_finite(tr->state[0], net->n_params) &&
-                             mlp__all_finite(tr->state[1], net->n_params)),
-              MLP_ERR_NUMERIC,
-              "%s: the optimizer state holds NaN or infinity; nothing written", fn);
+    MLP_CHECK(tr == NULL || (FINITE(tr->state[0], tr->state_f32[0], net->n_params) &&
+                             FINITE(tr->state[1], tr->state_f32[1], net->n_params)),
+              MLP_ERR_NUMERIC, "%s: the optimizer state holds NaN or infinity; nothing written",
+              fn);
+#undef FINITE
     return MLP_OK;
 }
 

@@ -31,29 +31,50 @@ mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
     mlp__rows b;
     mlp_status s = check_batch(net, ws, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
-    const double *x, *t;
-    mlp__rows_batch(&x, &t, &b, net, ws);
-    mlp__forward(net, ws, x, b.n, mlp__keep_for(net, loss));
-    const double value = mlp__backward(net, ws, loss, grad, x, t, b.n);
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), np = net->n_params;
+    double value;
+    /* the rows as the network reads them, widened to double where they are floats */
+#define ROW_VALUE(p, j) (net->f32 ? (double)((const float *)(p))[j] : ((const double *)(p))[j])
+    const void *xs, *ts;
+    if (net->f32) { /* computed in float, widened into the caller's doubles */
+        float *g = malloc(np * sizeof *g);
+        MLP_CHECK(g != NULL, MLP_ERR_NOMEM,
+                  "mlp_net_gradient: cannot allocate the float32 gradient of %zu parameters", np);
+        const float *x, *t;
+        mlp__rows_batch_f32(&x, &t, &b, net, ws);
+        mlp__forward_f32(net, ws, x, b.n, mlp__keep_for(net, loss));
+        value = mlp__backward_f32(net, ws, loss, g, x, t, b.n);
+        for (size_t i = 0; i < np; i++) grad[i] = (double)g[i];
+        free(g);
+        xs = x;
+        ts = t;
+    } else {
+        const double *x, *t;
+        mlp__rows_batch(&x, &t, &b, net, ws);
+        mlp__forward(net, ws, x, b.n, mlp__keep_for(net, loss));
+        value = mlp__backward(net, ws, loss, grad, x, t, b.n);
+        xs = x;
+        ts = t;
+    }
     if (loss_value != NULL) *loss_value = value;
-    if (isfinite(value) && mlp__all_finite(grad, net->n_params)) return MLP_OK;
+    if (isfinite(value) && mlp__all_finite(grad, np)) return MLP_OK;
     /* MLP_OK means finite: say which value is not, and where it came from */
     size_t i = 0;
-    while (i < net->n_params && isfinite(grad[i])) i++;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    while (i < np && isfinite(grad[i])) i++;
     for (size_t j = 0; j < b.n * in; j++)
-        MLP_CHECK(isfinite(x[j]), MLP_ERR_NUMERIC,
+        MLP_CHECK(isfinite(ROW_VALUE(xs, j)), MLP_ERR_NUMERIC,
                   "mlp_net_gradient: the loss is %g: row %zu's input %zu is %g", value, j / in,
-                  j % in, x[j]);
+                  j % in, ROW_VALUE(xs, j));
     for (size_t j = 0; j < b.n * k; j++) /* as the network reads them: k a row */
-        MLP_CHECK(isfinite(t[j]), MLP_ERR_NUMERIC,
+        MLP_CHECK(isfinite(ROW_VALUE(ts, j)), MLP_ERR_NUMERIC,
                   "mlp_net_gradient: the loss is %g: row %zu's target %zu is %g", value, j / k,
-                  j % k, t[j]);
+                  j % k, ROW_VALUE(ts, j));
+#undef ROW_VALUE
     return mlp__fail(MLP_ERR_NUMERIC,
-                     "mlp_net_gradient: the loss is %g and %s: the values outgrow the double "
-                     "range in the network (inputs, targets or weights too large)",
-                     value, i < net->n_params ? "a parameter's gradient is not finite"
-                                              : "its gradient finite");
+                     "mlp_net_gradient: the loss is %g and %s: the values outgrow the %s range "
+                     "in the network (inputs, targets or weights too large)",
+                     value, i < np ? "a parameter's gradient is not finite" : "its gradient finite",
+                     net->f32 ? "float32" : "double");
 }
 
 /* Activations whose derivative (relu, leaky relu) or second derivative (elu) jumps at 0. */
@@ -150,6 +171,10 @@ static double ridders(const probe *p, size_t i, double h)
     return best;
 }
 
+/* The check of a float64 network against `analytic` (NULL: its own gradient). */
+static mlp_status check_against(double *max_rel_error, mlp_net *net, mlp_loss loss,
+                                const mlp__rows *rows, double h, const double *analytic);
+
 mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss loss,
                                   const mlp_dataset *batch, double h)
 {
@@ -157,8 +182,33 @@ mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss 
     mlp__rows b;
     mlp_status s = check_batch(net, NULL, loss, batch, &b, __func__);
     if (s != MLP_OK) return s;
-    const size_t n = b.n;
     MLP_CHECK(h > 0 && isfinite(h), MLP_ERR_INVALID_ARG, "mlp_net_gradient_check: h is %g", h);
+    if (!net->f32) return check_against(max_rel_error, net, loss, &b, h, NULL);
+    /* A float32 network: its gradient, by its own float32 passes, against differences
+     * on a float64 copy of it (the same weights, exactly): differences in float would
+     * measure float's rounding of the loss, not the gradient. */
+    mlp_net *copy = NULL;
+    mlp_workspace *ws = NULL;
+    double *g = malloc(net->n_params * sizeof *g);
+    if (g == NULL)
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_net_gradient_check: cannot allocate "
+                                        "the gradient");
+    s = mlp__net_convert(&copy, net, 0, __func__);
+    if (s == MLP_OK) s = mlp_workspace_create(&ws, net, b.n);
+    if (s == MLP_OK) s = mlp_net_gradient(net, ws, loss, g, NULL, batch);
+    if (s == MLP_OK) s = check_against(max_rel_error, copy, loss, &b, h, g);
+    mlp_workspace_free(ws);
+    mlp_net_free(copy);
+    free(g);
+    return s;
+}
+
+static mlp_status check_against(double *max_rel_error, mlp_net *net, mlp_loss loss,
+                                const mlp__rows *rows, double h, const double *analytic)
+{
+    const mlp__rows b = *rows;
+    const size_t n = b.n;
+    mlp_status s;
 
     size_t kink_nodes = 0;
     for (size_t l = 0; l < net->n_layers; l++)
@@ -181,11 +231,12 @@ mlp_status mlp_net_gradient_check(double *max_rel_error, mlp_net *net, mlp_loss 
     mlp__backward(net, ws, loss, grad, x, target, n);
 
     const probe p = {net, ws, loss, x, target, n, pattern};
+    const double *a = analytic != NULL ? analytic : grad;
     double worst = 0.0;
     for (size_t i = 0; i < net->n_params; i++) {
         const double numeric = ridders(&p, i, h);
-        const double scale = fmax(1e-7, fmax(fabs(grad[i]), fabs(numeric)));
-        const double rel = fabs(grad[i] - numeric) / scale;
+        const double scale = fmax(1e-7, fmax(fabs(a[i]), fabs(numeric)));
+        const double rel = fabs(a[i] - numeric) / scale;
         if (!(rel <= worst)) worst = rel; /* NaN wins */
     }
     free(grad);

@@ -162,9 +162,14 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed)
                          net->n_params);
     }
     const mlp_status s = mlp__init_draw(params, net, init, seed, scratch);
-    if (s == MLP_OK) {
-        memcpy(net->params, params, net->n_params * sizeof *params);
-        mlp__state_reset(net, net->state); /* batch normalizations start afresh too */
+    if (s == MLP_OK) {  /* batch normalizations start afresh too */
+        if (net->f32) { /* drawn in double, each rounded once: the float64 draw's nearest */
+            for (size_t i = 0; i < net->n_params; i++) net->params_f32[i] = (float)params[i];
+            mlp__state_reset_f32(net, net->state_f32);
+        } else {
+            memcpy(net->params, params, net->n_params * sizeof *params);
+            mlp__state_reset(net, net->state);
+        }
         net->param_gen++;
     }
     free(params);

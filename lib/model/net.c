@@ -1,4 +1,5 @@
 /* A network: layer specs, the parameter block, create/free and weight access. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,93 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
     return s;
 }
 
+static const char *const precision_names[] = {"float64", "float32"};
+
+const char *mlp_precision_name(mlp_precision precision)
+{
+    const unsigned p = (unsigned)precision;
+    return p < 2 ? precision_names[p] : NULL;
+}
+
+mlp_status mlp_precision_from_name(mlp_precision *precision, const char *name)
+{
+    MLP_CHECK_PTR(precision);
+    MLP_CHECK_PTR(name);
+    static const char *const f64[] = {"float64", "f64", "double"}, *const f32[] = {"float32", "f32",
+                                                                                   "float"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(name, f64[i]) == 0)
+            *precision = MLP_PRECISION_FLOAT64;
+        else if (strcmp(name, f32[i]) == 0)
+            *precision = MLP_PRECISION_FLOAT32;
+        else
+            continue;
+        return MLP_OK;
+    }
+    return mlp__fail(MLP_ERR_INVALID_ARG,
+                     "mlp_precision_from_name: unknown precision \"%s\": float64 (f64, double) "
+                     "or float32 (f32, float)",
+                     name);
+}
+
+mlp_precision mlp_net_precision(const mlp_net *net)
+{
+    return net != NULL && net->f32 ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
+}
+
+mlp_status mlp_net_convert(mlp_net **out, const mlp_net *net, mlp_precision precision)
+{
+    MLP_CHECK_PTR(out);
+    *out = NULL;
+    MLP_CHECK_PTR(net);
+    MLP_CHECK(mlp_precision_name(precision) != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_net_convert: unknown precision %d", (int)precision);
+    const int f32 = precision == MLP_PRECISION_FLOAT32;
+    if (f32 && !net->f32) /* every value must have a float: nearest, not infinity */
+        for (size_t i = 0; i < net->n_params + net->n_state; i++)
+            MLP_CHECK(isfinite((float)net->params[i]), MLP_ERR_NUMERIC,
+                      "mlp_net_convert: %s %zu is %g, past float32's range (3.4e38)",
+                      i < net->n_params ? "parameter" : "running value",
+                      i < net->n_params ? i : i - net->n_params, net->params[i]);
+    mlp_net *n;
+    mlp_status s = mlp__net_convert(&n, net, f32, __func__);
+    if (s != MLP_OK) return s;
+    /* the record: provenance, the last optimizer, the loss histories */
+    const mlp_record *r = &net->record;
+    if (r->info.epochs > 0 && (s = mlp__history_reserve(n, r->info.epochs)) != MLP_OK) {
+        mlp_net_free(n);
+        return mlp__fail(s, "mlp_net_convert: %s", mlp_error_detail());
+    }
+    n->record.info = r->info;
+    n->record.opt = r->opt;
+    if (r->info.epochs > 0) {
+        memcpy(n->record.history, r->history, r->info.epochs * sizeof *r->history);
+        memcpy(n->record.val_history, r->val_history, r->info.epochs * sizeof *r->val_history);
+    }
+    *out = n;
+    return MLP_OK;
+}
+
+mlp_status mlp_net_create_precision(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
+                                    size_t n_layers, mlp_precision precision)
+{
+    MLP_CHECK_PTR(net);
+    *net = NULL;
+    MLP_CHECK(mlp_precision_name(precision) != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_net_create_precision: unknown precision %d", (int)precision);
+    mlp_net *n;
+    mlp_status s = mlp__net_new(&n, n_inputs, layers, n_layers, __func__);
+    if (s != MLP_OK) return s;
+    mlp__init_draw(n->params, n, MLP_INIT_AUTO, MLP__CREATE_SEED, NULL);
+    if (precision == MLP_PRECISION_FLOAT64) {
+        *net = n;
+        return MLP_OK;
+    }
+    s = mlp__net_convert(net, n, 1, __func__); /* drawn weights are far inside float's range */
+    mlp_net_free(n);
+    return s;
+}
+
 mlp_status mlp__history_reserve(mlp_net *net, size_t more)
 {
     mlp_record *r = &net->record;
@@ -365,15 +453,43 @@ size_t mlp_net_n_layers(const mlp_net *net) { return net ? net->n_layers : 0; }
 
 size_t mlp_net_n_params(const mlp_net *net) { return net ? net->n_params : 0; }
 
+/* A float32 network's block is not doubles: NULL, and the detail says where it is. */
+static int float64_block(const mlp_net *net, const char *fn)
+{
+    if (net == NULL) return 0;
+    if (!net->f32) return 1;
+    mlp__fail(MLP_ERR_INVALID_ARG,
+              "%s: the network is float32: its parameters are floats, "
+              "mlp_net_params_f32's (or read and write them as doubles with "
+              "mlp_net_get_weights and mlp_net_set_weights)",
+              fn);
+    return 0;
+}
+
 /* The caller may write through the pointer: count it as a change of the weights. */
 double *mlp_net_params(mlp_net *net)
 {
-    if (net == NULL) return NULL;
+    if (!float64_block(net, __func__)) return NULL;
     net->param_gen++;
     return net->params;
 }
 
-const double *mlp_net_params_const(const mlp_net *net) { return net ? net->params : NULL; }
+const double *mlp_net_params_const(const mlp_net *net)
+{
+    return float64_block(net, __func__) ? net->params : NULL;
+}
+
+float *mlp_net_params_f32(mlp_net *net)
+{
+    if (net == NULL || !net->f32) return NULL;
+    net->param_gen++;
+    return net->params_f32;
+}
+
+const float *mlp_net_params_f32_const(const mlp_net *net)
+{
+    return net != NULL && net->f32 ? net->params_f32 : NULL;
+}
 
 mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec, size_t *n_in)
 {
@@ -389,10 +505,10 @@ mlp_status mlp_net_layer(const mlp_net *net, size_t layer, mlp_layer_spec *spec,
     return MLP_OK;
 }
 
-/* The checks shared by the four weight and bias accessors; on success *dst points
- * at the layer's slice of the parameter block. */
+/* The checks shared by the four weight and bias accessors; on success *at is where
+ * the layer's slice starts in the parameter block. */
 static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf, size_t count,
-                              int want_bias, const char *fn, double **dst)
+                              int want_bias, const char *fn, size_t *at)
 {
     MLP_CHECK(net != NULL, MLP_ERR_INVALID_ARG, "%s: net is NULL", fn);
     MLP_CHECK(buf != NULL, MLP_ERR_INVALID_ARG, "%s: buffer is NULL", fn);
@@ -403,7 +519,7 @@ static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf,
         MLP_CHECK(l->has_bias, MLP_ERR_INVALID_ARG, "%s: layer %zu has no bias", fn, layer);
         MLP_CHECK(count == l->out, MLP_ERR_SHAPE,
                   "%s: layer %zu has %zu nodes, got %zu bias values", fn, layer, l->out, count);
-        *dst = net->params + l->b_off;
+        *at = l->b_off;
     } else {
         if (l->type != &mlp__dense_layer) { /* a normalization's gain: PyTorch's weight */
             mlp__param_block b[MLP__MAX_BLOCKS];
@@ -417,7 +533,7 @@ static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf,
                       "%s: layer %zu weights are %zu x %zu = %zu values, got %zu", fn, layer,
                       l->out, l->in, l->out * l->in, count);
         }
-        *dst = net->params + l->w_off;
+        *at = l->w_off;
     }
     return MLP_OK;
 }
@@ -425,12 +541,21 @@ static mlp_status layer_slice(const mlp_net *net, size_t layer, const void *buf,
 static mlp_status set_slice(mlp_net *net, size_t layer, const double *src, size_t count,
                             int want_bias, const char *fn)
 {
-    double *dst = NULL;
-    mlp_status s = layer_slice(net, layer, src, count, want_bias, fn, &dst);
+    size_t at = 0;
+    mlp_status s = layer_slice(net, layer, src, count, want_bias, fn, &at);
     if (s != MLP_OK) return s;
     MLP_CHECK(mlp__all_finite(src, count), MLP_ERR_NUMERIC,
               "%s: layer %zu: NaN or infinity among the values", fn, layer);
-    memcpy(dst, src, count * sizeof *dst);
+    if (!net->f32) {
+        memcpy(net->params + at, src, count * sizeof *src);
+    } else { /* each rounded to nearest: finite, or refused before anything changes */
+        for (size_t i = 0; i < count; i++)
+            MLP_CHECK(isfinite((float)src[i]), MLP_ERR_NUMERIC,
+                      "%s: layer %zu: value %zu is %g, past the float32 network's range "
+                      "(3.4e38); nothing changed",
+                      fn, layer, i, src[i]);
+        for (size_t i = 0; i < count; i++) net->params_f32[at + i] = (float)src[i];
+    }
     net->param_gen++;
     return MLP_OK;
 }
@@ -438,10 +563,13 @@ static mlp_status set_slice(mlp_net *net, size_t layer, const double *src, size_
 static mlp_status get_slice(const mlp_net *net, size_t layer, double *out, size_t count,
                             int want_bias, const char *fn)
 {
-    double *src = NULL;
-    mlp_status s = layer_slice(net, layer, out, count, want_bias, fn, &src);
+    size_t at = 0;
+    mlp_status s = layer_slice(net, layer, out, count, want_bias, fn, &at);
     if (s != MLP_OK) return s;
-    memcpy(out, src, count * sizeof *out);
+    if (!net->f32)
+        memcpy(out, net->params + at, count * sizeof *out);
+    else
+        for (size_t i = 0; i < count; i++) out[i] = (double)net->params_f32[at + i]; /* exact */
     return MLP_OK;
 }
 

@@ -592,7 +592,7 @@ static unsigned long long shape_of(const mlp_net *net)
 {
     unsigned long long h = 0xcbf29ce484222325ull;
     const size_t n = mlp_net_n_layers(net);
-    size_t v[3] = {mlp_net_n_inputs(net), n, 0};
+    size_t v[3] = {mlp_net_n_inputs(net), n, (size_t)mlp_net_precision(net)}; /* 0: float64 */
     for (size_t l = 0; l <= n; l++) {
         mlp_layer_spec spec;
         if (l > 0) {
@@ -622,21 +622,25 @@ mlp_status mlp_mpi_broadcast_weights(mlp_mpi *c, mlp_net *net)
     if (s == MLP_OK)
         s = agree(c, mine != c->word ? MLP_ERR_SHAPE : MLP_OK,
                   "mlp_mpi_broadcast_weights: its network's shape (inputs, layer widths, "
-                  "activations, biases) is not rank 0's");
+                  "activations, biases, precision) is not rank 0's");
     if (s != MLP_OK) return s;
     const unsigned long long np = mlp_net_n_params(net);
-    double *w = mlp_net_params(net), *b = w;
+    /* the values as the network holds them: doubles, or a float32 network's floats */
+    const int f32 = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
+    const size_t size = f32 ? sizeof(float) : sizeof(double);
+    void *w = f32 ? (void *)mlp_net_params_f32(net) : (void *)mlp_net_params(net);
+    char *b = w;
     if (c->timeout > 0) { /* through the context's stage (see struct mlp_mpi) */
         s = agree(c, reserve(c, (size_t)np), "mlp_mpi_broadcast_weights: cannot allocate");
         if (s != MLP_OK) return s;
-        b = c->stage;
-        memcpy(b, w, np * sizeof *b);
+        b = (char *)c->stage; /* np doubles: room for np floats too */
+        memcpy(b, w, np * size);
     }
     for (unsigned long long at = 0; s == MLP_OK && at < np; at += INT_MAX) {
         const int part = np - at < INT_MAX ? (int)(np - at) : INT_MAX;
-        s = coll_bcast(c, b + at, part, MPI_DOUBLE, 0);
+        s = coll_bcast(c, b + at * size, part, f32 ? MPI_FLOAT : MPI_DOUBLE, 0);
     }
-    if (s == MLP_OK && b != w) memcpy(w, b, np * sizeof *w);
+    if (s == MLP_OK && b != (char *)w) memcpy(w, b, np * size);
     return s;
 }
 

@@ -127,6 +127,18 @@ static mlp_status no_counters(const mlp_trainer *tr, const char *fn)
     return MLP_OK;
 }
 
+/* Value i of state block b, and a setting as the trainer's type holds it (a float32
+ * trainer's state starts from, and is bounded by, the settings rounded to float). */
+static double state_at(const mlp_trainer *tr, int b, size_t i)
+{
+    return tr->net->f32 ? (double)tr->state_f32[b][i] : tr->state[b][i];
+}
+
+static double as_held(const mlp_trainer *tr, double v)
+{
+    return tr->net->f32 ? (double)(float)v : v;
+}
+
 /* Plain SGD keeps no state; momentum and Nesterov one block: the other holds its reset
  * value. */
 static mlp_status plain_restored(mlp_trainer *tr, const char *fn)
@@ -135,10 +147,11 @@ static mlp_status plain_restored(mlp_trainer *tr, const char *fn)
     const mlp__optimizer_kind *k = &kinds[o->kind];
     mlp_status s = no_counters(tr, fn);
     for (size_t i = 0; s == MLP_OK && i < tr->net->n_params; i++)
-        MLP_CHECK(tr->state[1][i] == k->state_init(o, 1) &&
-                      (k->state_blocks > 0 || tr->state[0][i] == k->state_init(o, 0)),
-                  MLP_ERR_FORMAT, "%s: %s keeps no such state, yet parameter %zu has some", fn,
-                  k->name, i);
+        MLP_CHECK(
+            state_at(tr, 1, i) == as_held(tr, k->state_init(o, 1)) &&
+                (k->state_blocks > 0 || state_at(tr, 0, i) == as_held(tr, k->state_init(o, 0))),
+            MLP_ERR_FORMAT, "%s: %s keeps no such state, yet parameter %zu has some", fn, k->name,
+            i);
     return s;
 }
 
@@ -147,7 +160,7 @@ static mlp_status adam_restored(mlp_trainer *tr, const char *fn)
 {
     mlp_status s = no_counters(tr, fn);
     for (size_t i = 0; s == MLP_OK && i < tr->net->n_params; i++) {
-        const double a = tr->state[0][i], b = tr->state[1][i];
+        const double a = state_at(tr, 0, i), b = state_at(tr, 1, i);
         MLP_CHECK(b >= 0, MLP_ERR_FORMAT,
                   "%s: Adam's second moment of parameter %zu is %g, must be >= 0", fn, i, b);
         MLP_CHECK(tr->t > 0 || (a == 0 && b == 0), MLP_ERR_FORMAT,
@@ -162,10 +175,10 @@ static mlp_status irprop_restored(mlp_trainer *tr, const char *fn)
     const mlp_optimizer *o = &tr->opt;
     mlp_status s = no_counters(tr, fn);
     for (size_t i = 0; s == MLP_OK && i < tr->net->n_params; i++) {
-        const double a = tr->state[0][i];
-        MLP_CHECK(a >= o->rprop_delta_min && a <= o->rprop_delta_max, MLP_ERR_FORMAT,
-                  "%s: iRPROP- step size of parameter %zu is %g, outside [%g, %g]", fn, i, a,
-                  o->rprop_delta_min, o->rprop_delta_max);
+        const double a = state_at(tr, 0, i);
+        MLP_CHECK(a >= as_held(tr, o->rprop_delta_min) && a <= as_held(tr, o->rprop_delta_max),
+                  MLP_ERR_FORMAT, "%s: iRPROP- step size of parameter %zu is %g, outside [%g, %g]",
+                  fn, i, a, o->rprop_delta_min, o->rprop_delta_max);
     }
     return s;
 }
