@@ -283,6 +283,9 @@ static const char help[] =
     "      --batch N          rows per step, 0 for all (default 32; lbfgs, lm and\n"
     "                         irprop- take all rows)\n"
     "      --optimizer NAME   sgd, momentum, nesterov, adam (default), irprop-, lbfgs, lm\n"
+    "      --precision P      float64 (default) or float32: the network's values and\n"
+    "                         arithmetic; float32 trains and predicts about twice as\n"
+    "                         fast and saves half the bytes (not with lbfgs or lm)\n"
     "      --lr X             learning rate (default: the optimizer's; lbfgs, lm and\n"
     "                         irprop- have none)\n"
     "      --weight-decay X   L2 decay (default 0)\n"
@@ -328,6 +331,7 @@ typedef struct opts {
     char delimiter;
     int header, quiet;
     int output_stdout; /* -o -: standard output (predict and export; train refuses it) */
+    mlp_precision precision; /* --precision: the network's (float64 unless given) */
 } opts;
 
 static double number(const char *s, const char *what)
@@ -354,7 +358,7 @@ enum {
     OPT_INPUTS = 256, OPT_TASK, OPT_HIDDEN, OPT_ACTIVATION, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
     OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
     OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_HELP,
-    OPT_VERSION, OPT_NORM, OPT_DROPOUT
+    OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION
 };
 
 static const struct option long_options[] = {
@@ -368,6 +372,7 @@ static const struct option long_options[] = {
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     {"lr", required_argument, NULL, OPT_LR},
     {"weight-decay", required_argument, NULL, OPT_DECAY},
     {"validation", required_argument, NULL, OPT_VALIDATION},
@@ -472,6 +477,10 @@ static void parse_options(opts *o, int argc, char **argv)
             if (mlp_optimizer_from_name(&o->optimizer, optarg) != MLP_OK)
                 usage_error("--optimizer: unknown optimizer '%s'", optarg);
             break;
+        case OPT_PRECISION:
+            if (mlp_precision_from_name(&o->precision, optarg) != MLP_OK)
+                usage_error("--precision: '%s' is not float64 (f64) or float32 (f32)", optarg);
+            break;
         case OPT_LR: o->lr = number(optarg, "--lr"), o->lr_set = 1; break;
         case OPT_DECAY: o->weight_decay = number(optarg, "--weight-decay"); break;
         case OPT_VALIDATION: o->validation = number(optarg, "--validation"); break;
@@ -531,6 +540,10 @@ static void parse_options(opts *o, int argc, char **argv)
                     mlp_optimizer_name(o->optimizer),
                     o->dropout > 0 ? "--dropout" : "--norm batch",
                     o->dropout > 0 ? "leave --dropout out" : "--norm layer or none");
+    if (second && o->precision == MLP_PRECISION_FLOAT32)
+        usage_error("--optimizer %s trains float64 networks (its line search and normal "
+                    "equations are float64's): --precision float64, or --optimizer adam",
+                    mlp_optimizer_name(o->optimizer));
     if (o->norm == MLP_LAYER_BATCHNORM && o->batch_set && o->batch == 1)
         usage_error("--norm batch normalizes by each batch's variance, and a batch of 1 row "
                     "has none: --batch 2 or more, or --norm layer");
@@ -708,7 +721,7 @@ static mlp_net *new_net(const opts *o, const mlp_table *t, const mlp_dataset *al
     spec[n++] =
         (mlp_layer_spec)MLP_LAYER(k, all->n_classes > 0 ? MLP_ACT_SOFTMAX : MLP_ACT_IDENTITY, 1);
     mlp_net *net;
-    check(mlp_net_create(&net, all->n_inputs, spec, n), "the network");
+    check(mlp_net_create_precision(&net, all->n_inputs, spec, n, o->precision), "the network");
     check(mlp_net_init(net, MLP_INIT_AUTO, o->seed), "mlp_net_init");
     check(mlp_net_set_table_names(net, t), "naming the columns");
     return net;
@@ -1170,7 +1183,10 @@ static int cmd_info(const opts *o, int argc, char **argv)
                    li.bias ? "" : " (no bias)");
         }
     }
-    printf("; %zu parameters\n", mlp_net_n_params(net));
+    printf("; %zu parameters", mlp_net_n_params(net));
+    if (mlp_net_precision(net) != MLP_PRECISION_FLOAT64)
+        printf(" (%s)", mlp_precision_name(mlp_net_precision(net)));
+    printf("\n");
     mlp_provenance pv;
     mlp_optimizer opt;
     check(mlp_provenance_init(&pv, sizeof pv), "mlp_provenance_init");

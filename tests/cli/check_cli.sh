@@ -66,6 +66,41 @@ tail -n +2 "$dir/reg_pred.csv" | paste -d, - "$dir/reg_exported.csv" | awk -F, '
     fail "regression: the exported file predicts otherwise"
 "$mlp" info "$dir/reg.mlp" | grep -q "^target: y$" || fail "info names no target"
 
+# --- float32 (1.7) ------------------------------------------------------------------
+# the same regression in float32: as good, half the file, said by info; the methods
+# that train float64 networks only are a usage error
+"$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --epochs 150 --precision float32 -q \
+    -o "$dir/reg32.mlp" > /dev/null
+"$mlp" eval "$dir/reg32.mlp" "$dir/reg_test.csv" > "$dir/reg32_eval.txt"
+r2_32=$(r2_of "$dir/reg32_eval.txt")
+awk -v r="$r2_32" -v r64="$r2" 'BEGIN { exit !(r >= 0.9 && r >= r64 - 0.02) }' ||
+    fail "regression in float32: R^2 $r2_32, float64 $r2"
+"$mlp" info "$dir/reg32.mlp" | grep -q "parameters (float32)$" ||
+    fail "info does not say float32: $("$mlp" info "$dir/reg32.mlp" | head -1)"
+"$mlp" info "$dir/reg.mlp" | grep -q "parameters$" || fail "info says a precision for float64"
+# 4 bytes a parameter in place of 8; format 7 adds the values' type (8 bytes) and
+# keeps version 6's layer records (8 bytes more for each of the 3 layers: kind and
+# value count) and running-state count (8), which a float64 network of dense layers
+# leaves out (version 5); the rest is the float64 file's but for the loss histories
+# (16 bytes an epoch), whose length is where early stopping ended each run
+s64=$(wc -c < "$dir/reg.mlp"); s32=$(wc -c < "$dir/reg32.mlp")
+np=$("$mlp" info "$dir/reg32.mlp" | sed -n '1s/.*; \([0-9]*\) parameters.*/\1/p')
+epochs_of() { "$mlp" info "$1" | sed -n 's/^trained: \([0-9]*\) epochs.*/\1/p'; }
+e64=$(epochs_of "$dir/reg.mlp"); e32=$(epochs_of "$dir/reg32.mlp")
+[ $((s64 - s32)) -eq $((4 * np - 8 - 3 * 8 - 8 + 16 * (e64 - e32))) ] ||
+    fail "a float32 model of $s32 bytes ($e32 epochs), float64 $s64 ($e64), $np parameters"
+"$mlp" predict "$dir/reg32.mlp" "$dir/reg_new.csv" -q > "$dir/reg32_pred.csv"
+[ "$(wc -l < "$dir/reg32_pred.csv")" -eq "$(wc -l < "$dir/reg_pred.csv")" ] ||
+    fail "float32 predict wrote $(wc -l < "$dir/reg32_pred.csv") lines"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --precision f32 --optimizer lbfgs -q -o "$dir/x.mlp" > "$dir/f32_lbfgs.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "optimizer lbfgs trains float64 networks" "$dir/f32_lbfgs.txt" ||
+    fail "--precision f32 --optimizer lbfgs: exit $rc, $(head -2 "$dir/f32_lbfgs.txt")"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --precision half -q -o "$dir/x.mlp" > "$dir/half.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "'half' is not float64" "$dir/half.txt" ||
+    fail "--precision half: exit $rc, $(head -2 "$dir/half.txt")"
+
 # --- layer normalization (1.7) -----------------------------------------------------
 "$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --norm layer --epochs 150 -q \
     -o "$dir/reg_ln.mlp" > /dev/null
