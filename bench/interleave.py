@@ -21,6 +21,7 @@ WORKLOADS = {  # multiply-adds per sample, for GFLOP/s
     "mnist": 784 * 256 + 256 * 128 + 128 * 10,
     "wide": 3 * 1024 * 1024,
 }
+WORKLOADS.update({k + "_f32": v for k, v in list(WORKLOADS.items())})  # their float32 networks
 
 
 class Server:
@@ -80,10 +81,10 @@ def main():
           "outside_ns_per_sample", flush=True)
     each = a.min_time / a.rounds
     for wname in a.workloads.split(","):
-        batches = [int(b) for b in a.batches.split(",")] + ([65536] if wname == "tiny" else [])
+        batches = [int(b) for b in a.batches.split(",")] + ([65536] if wname.startswith("tiny") else [])
         for batch in batches:
             for op in a.ops.split(","):
-                print(f"  {wname:5} {op:7} batch {batch:<6} {a.threads} thread(s), "
+                print(f"  {wname:9} {op:7} batch {batch:<6} {a.threads} thread(s), "
                       f"{a.rounds} rounds", file=sys.stderr)
                 rounds = []
                 for r in range(a.rounds):

@@ -1,7 +1,10 @@
 /*
  * libmlp's timed programs: for each workload, op and batch size, libmlp against
  * its dgemm floor (the same cblas_dgemm calls with the same shapes, nothing
- * else), timed in this process; plus the machine's square-dgemm rate.
+ * else), timed in this process; plus the machine's square-dgemm rate. A workload
+ * named with _f32 (mnist_f32) is its float32 network, against the same calls to
+ * cblas_sgemm: its rows still come and go as doubles, as the API takes them, so the
+ * conversion is libmlp's time, outside the floor.
  *
  * Output: CSV rows on stdout, "impl,workload,op,batch,threads,ns_per_sample,gflops,
  * ratio,ratio_lo,ratio_hi,outside_ns_per_sample";
@@ -36,6 +39,7 @@
 
 typedef struct cell {
     const workload *w;
+    int f32; /* the float32 network, its floor sgemm */
     size_t batch;
     mlp_net *net;
     mlp_workspace *ws;
@@ -43,7 +47,21 @@ typedef struct cell {
     double *x, *y, *t;
     /* the floor's buffers: per layer A (batch, out), and two (batch, max width) */
     double *a[4], *d0, *d1, *grad;
+    /* a float32 floor's: the same, and the inputs, as floats */
+    float *af[4], *d0f, *d1f, *gradf, *xf;
 } cell;
+
+/* A workload by name, and whether its float32 network is meant (name_f32). */
+static const workload *find_workload(const char *name, int *f32)
+{
+    const size_t n = strlen(name);
+    *f32 = n > 4 && !strcmp(name + n - 4, "_f32");
+    for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
+        if (strlen(workloads[i].name) == n - (size_t)(*f32 ? 4 : 0) &&
+            !strncmp(workloads[i].name, name, n - (size_t)(*f32 ? 4 : 0)))
+            return &workloads[i];
+    return NULL;
+}
 
 static void run_forward(void *p)
 {
@@ -60,10 +78,31 @@ static void run_train(void *p)
     if (mlp_trainer_step(c->tr, &loss, &batch) != MLP_OK) abort();
 }
 
+/* The sgemm calls of a float32 network's forward pass, on its own weights. */
+static void floor_forward_f32(cell *c)
+{
+    const workload *w = c->w;
+    const float *params = mlp_net_params_f32_const(c->net), *prev = c->xf;
+    size_t in = w->n_inputs, off = 0;
+    const int n = (int)c->batch;
+    for (size_t l = 0; l < w->n_layers; l++) {
+        const size_t out = w->sizes[l];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)out, (int)in, 1.0f, prev,
+                    (int)in, params + off, (int)in, 0.0f, c->af[l], (int)out);
+        off += in * out + out;
+        prev = c->af[l];
+        in = out;
+    }
+}
+
 /* The dgemm calls libmlp's forward pass makes, on the network's own weights. */
 static void floor_forward(void *p)
 {
     cell *c = p;
+    if (c->f32) {
+        floor_forward_f32(c);
+        return;
+    }
     const workload *w = c->w;
     const double *params = mlp_net_params_const(c->net), *prev = c->x;
     size_t in = w->n_inputs, off = 0;
@@ -85,7 +124,7 @@ static void floor_train(void *p)
     cell *c = p;
     const workload *w = c->w;
     floor_forward(p);
-    const double *params = mlp_net_params_const(c->net);
+    const double *params = c->f32 ? NULL : mlp_net_params_const(c->net);
     size_t offs[4], ins[4], off = 0, in = w->n_inputs;
     for (size_t l = 0; l < w->n_layers; l++) {
         offs[l] = off;
@@ -94,6 +133,19 @@ static void floor_train(void *p)
         in = w->sizes[l];
     }
     const int n = (int)c->batch;
+    if (c->f32) {
+        const float *pf = mlp_net_params_f32_const(c->net);
+        for (size_t l = w->n_layers; l-- > 0;) {
+            const int out = (int)w->sizes[l], lin = (int)ins[l];
+            const float *a_prev = l > 0 ? c->af[l - 1] : c->xf;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, lin, n, 1.0f, c->d0f, out,
+                        a_prev, lin, 0.0f, c->gradf + offs[l], lin);
+            if (l > 0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, lin, out, 1.0f, c->d0f,
+                            out, pf + offs[l], lin, 0.0f, c->d1f, lin);
+        }
+        return;
+    }
     for (size_t l = w->n_layers; l-- > 0;) {
         const int out = (int)w->sizes[l], lin = (int)ins[l];
         const double *a_prev = l > 0 ? c->a[l - 1] : c->x;
@@ -119,10 +171,20 @@ static double *filled(size_t n, uint64_t *rng, double lo, double hi)
 /* The optimizer train steps use (--optimizer): plain SGD unless told. */
 static mlp_optimizer_kind optimizer_kind = MLP_OPT_SGD;
 
-static void setup(cell *c, const workload *w, size_t batch)
+/* n doubles as floats, in a new array */
+static float *as_floats(const double *v, size_t n)
+{
+    float *f = malloc((n > 0 ? n : 1) * sizeof *f);
+    if (f == NULL) abort();
+    for (size_t i = 0; i < n; i++) f[i] = (float)v[i];
+    return f;
+}
+
+static void setup(cell *c, const workload *w, size_t batch, int f32)
 {
     memset(c, 0, sizeof *c);
     c->w = w;
+    c->f32 = f32;
     c->batch = batch;
     mlp_layer_spec spec[4];
     for (size_t l = 0; l < w->n_layers; l++)
@@ -132,7 +194,8 @@ static void setup(cell *c, const workload *w, size_t batch)
     mlp_optimizer sgd;
     mlp_optimizer_init(&sgd, sizeof sgd, optimizer_kind);
     sgd.learning_rate = 1e-6; /* keeps the weights (and the timing) steady over many steps */
-    if (mlp_net_create(&c->net, w->n_inputs, spec, w->n_layers) != MLP_OK ||
+    if (mlp_net_create_precision(&c->net, w->n_inputs, spec, w->n_layers,
+                                 f32 ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64) != MLP_OK ||
         mlp_net_init(c->net, MLP_INIT_XAVIER, 1) != MLP_OK ||
         mlp_workspace_create(&c->ws, c->net, batch) != MLP_OK ||
         mlp_trainer_create(&c->tr, c->net, MLP_LOSS_MSE, &sgd, batch) != MLP_OK) {
@@ -151,6 +214,13 @@ static void setup(cell *c, const workload *w, size_t batch)
     c->d0 = filled(batch * widest, &rng, -1e-3, 1e-3);
     c->d1 = filled(batch * widest, &rng, 0, 0);
     c->grad = filled(mlp_net_n_params(c->net), &rng, 0, 0);
+    if (f32) {
+        c->xf = as_floats(c->x, batch * w->n_inputs);
+        for (size_t l = 0; l < w->n_layers; l++) c->af[l] = as_floats(c->a[l], batch * w->sizes[l]);
+        c->d0f = as_floats(c->d0, batch * widest);
+        c->d1f = as_floats(c->d1, batch * widest);
+        c->gradf = as_floats(c->grad, mlp_net_n_params(c->net));
+    }
 }
 
 static void teardown(cell *c)
@@ -165,6 +235,11 @@ static void teardown(cell *c)
     free(c->d0);
     free(c->d1);
     free(c->grad);
+    for (size_t l = 0; l < 4; l++) free(c->af[l]);
+    free(c->d0f);
+    free(c->d1f);
+    free(c->gradf);
+    free(c->xf);
 }
 
 static double flops_per_sample(const workload *w, int train)
@@ -178,18 +253,25 @@ static double flops_per_sample(const workload *w, int train)
     return (train ? 6.0 : 2.0) * macs;
 }
 
-static double square_gflops(size_t n, double min_time)
+/* The best GFLOP/s of square n x n products: dgemm, or sgemm with f32. */
+static double square_gflops(size_t n, double min_time, int f32)
 {
     uint64_t rng = 7;
     double *a = filled(n * n, &rng, -1, 1), *b = filled(n * n, &rng, -1, 1),
            *c = filled(n * n, &rng, 0, 0);
+    float *af = f32 ? as_floats(a, n * n) : NULL, *bf = f32 ? as_floats(b, n * n) : NULL,
+          *cf = f32 ? as_floats(c, n * n) : NULL;
     double best = 0;
     const double t0 = now();
     int rounds = 0;
     while (rounds < 3 || now() - t0 < min_time) {
         const double s = now();
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, a,
-                    (int)n, b, (int)n, 0.0, c, (int)n);
+        if (f32)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0f,
+                        af, (int)n, bf, (int)n, 0.0f, cf, (int)n);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0,
+                        a, (int)n, b, (int)n, 0.0, c, (int)n);
         const double g = 2.0 * (double)n * (double)n * (double)n / (now() - s) / 1e9;
         if (g > best) best = g;
         rounds++;
@@ -197,6 +279,9 @@ static double square_gflops(size_t n, double min_time)
     free(a);
     free(b);
     free(c);
+    free(af);
+    free(bf);
+    free(cf);
     return best;
 }
 
@@ -253,25 +338,26 @@ static int serve(void)
     cell c;
     const workload *have = NULL;
     size_t have_batch = 0;
+    int have_f32 = 0;
     unsigned long long turn = 0;
     while (fgets(line, sizeof line, stdin) != NULL) {
         size_t batch;
         double seconds;
         if (sscanf(line, "%63s %15s %zu %lf", wname, op, &batch, &seconds) != 4) break;
-        const workload *w = NULL;
-        for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
-            if (!strcmp(workloads[i].name, wname)) w = &workloads[i];
+        int f32;
+        const workload *w = find_workload(wname, &f32);
         const int train = !strcmp(op, "train");
         if (w == NULL || batch == 0 || (!train && strcmp(op, "forward"))) {
             printf("skip\n");
             fflush(stdout);
             continue;
         }
-        if (w != have || batch != have_batch) {
+        if (w != have || batch != have_batch || f32 != have_f32) {
             if (have != NULL) teardown(&c);
-            setup(&c, w, batch);
+            setup(&c, w, batch, f32);
             have = w;
             have_batch = batch;
+            have_f32 = f32;
         }
         bench_fn mine = train ? run_train : run_forward, fl = train ? floor_train : floor_forward;
         double tm, tf;
@@ -330,31 +416,37 @@ int main(int argc, char **argv)
     if (square > 0) {
         fprintf(stderr, "  square dgemm n=%zu, %d thread(s)\n", square, threads);
         printf("square_dgemm,square,dgemm,%zu,%d,,%.3f,,,,\n", square, threads,
-               square_gflops(square, min_time));
+               square_gflops(square, min_time, 0));
+        printf("square_sgemm,square,sgemm,%zu,%d,,%.3f,,,,\n", square, threads,
+               square_gflops(square, min_time, 1));
     }
-    for (size_t wi = 0; wi < sizeof workloads / sizeof workloads[0]; wi++) {
-        const workload *w = &workloads[wi];
-        if (!listed(wl, w->name)) continue;
+    for (size_t wi = 0; wi < 2 * sizeof workloads / sizeof workloads[0]; wi++) {
+        const size_t nw = sizeof workloads / sizeof workloads[0];
+        const workload *w = &workloads[wi % nw];
+        const int f32 = wi >= nw;
+        char wname[64];
+        snprintf(wname, sizeof wname, "%s%s", w->name, f32 ? "_f32" : "");
+        if (!listed(wl, wname)) continue;
         char list[256];
         snprintf(list, sizeof list, "%s%s", batches, !strcmp(w->name, "tiny") ? ",65536" : "");
         for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
             const size_t batch = (size_t)atol(tok);
             if (batch == 0) continue;
             cell c;
-            setup(&c, w, batch);
+            setup(&c, w, batch, f32);
             for (int train = 0; train <= 1; train++) {
                 const char *op = train ? "train" : "forward";
                 if (!listed(ops, op)) continue;
-                fprintf(stderr, "  %-5s %-7s batch %-6zu %d thread(s)\n", w->name, op, batch,
+                fprintf(stderr, "  %-9s %-7s batch %-6zu %d thread(s)\n", wname, op, batch,
                         threads);
                 interleaved r = interleave(train ? run_train : run_forward,
                                            train ? floor_train : floor_forward, &c, min_time,
                                            rounds);
                 const double fl = flops_per_sample(w, train);
-                printf("libmlp,%s,%s,%zu,%d,%.3f,%.3f,%.4f,%.4f,%.4f,%.3f\n", w->name, op, batch,
+                printf("libmlp,%s,%s,%zu,%d,%.3f,%.3f,%.4f,%.4f,%.4f,%.3f\n", wname, op, batch,
                        threads, r.t_mine / (double)batch * 1e9, fl * (double)batch / r.t_mine / 1e9,
                        r.ratio, r.ratio_lo, r.ratio_hi, r.outside / (double)batch * 1e9);
-                printf("dgemm_floor,%s,%s,%zu,%d,%.3f,%.3f,,,,\n", w->name, op, batch, threads,
+                printf("dgemm_floor,%s,%s,%zu,%d,%.3f,%.3f,,,,\n", wname, op, batch, threads,
                        r.t_floor / (double)batch * 1e9, fl * (double)batch / r.t_floor / 1e9);
                 fflush(stdout);
             }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """numpy and PyTorch on bench/run's workloads, written the way their users write
 them: numpy vectorized (X @ W.T + b, one array operation per layer), PyTorch as
-nn.Sequential in float64. Forward predicts a batch; train is one forward,
-backward and plain SGD update over the batch with the mean squared error.
+nn.Sequential in float64, or in float32 for a workload named with _f32 (mnist_f32).
+Forward predicts a batch; train is one forward, backward and plain SGD update over
+the batch with the mean squared error.
 
 Output: CSV rows as mlp_bench's, impl "numpy" or "torch"; progress on stderr.
 With --serve, cells on request instead (bench/interleave.py).
@@ -43,13 +44,21 @@ def time_call(f, min_time, max_call):
     return statistics.median(samples)
 
 
-def numpy_cells(np, n_in, sizes, act, batch):
+def workload(name):
+    """(inputs, sizes, activation, float32) of a workload name, or None."""
+    f32 = name.endswith("_f32")
+    base = WORKLOADS.get(name[:-4] if f32 else name)
+    return None if base is None else base + (f32,)
+
+
+def numpy_cells(np, n_in, sizes, act, batch, f32=False):
     rng = np.random.default_rng(42)
+    dt = np.float32 if f32 else np.float64
     dims = [n_in] + sizes
-    W = [rng.uniform(-0.1, 0.1, (dims[i + 1], dims[i])) for i in range(len(sizes))]
-    b = [np.zeros(dims[i + 1]) for i in range(len(sizes))]
-    x = rng.uniform(-1, 1, (batch, n_in))
-    y = rng.uniform(-1, 1, (batch, sizes[-1]))
+    W = [rng.uniform(-0.1, 0.1, (dims[i + 1], dims[i])).astype(dt) for i in range(len(sizes))]
+    b = [np.zeros(dims[i + 1], dtype=dt) for i in range(len(sizes))]
+    x = rng.uniform(-1, 1, (batch, n_in)).astype(dt)
+    y = rng.uniform(-1, 1, (batch, sizes[-1])).astype(dt)
     f = (lambda z: np.maximum(z, 0.0)) if act == "relu" else np.tanh
     lr = 1e-6
 
@@ -80,17 +89,18 @@ def numpy_cells(np, n_in, sizes, act, batch):
     return forward, train
 
 
-def torch_cells(torch, n_in, sizes, act, batch):
+def torch_cells(torch, n_in, sizes, act, batch, f32=False):
     torch.manual_seed(42)
+    dt = torch.float32 if f32 else torch.float64
     layers = []
     dims = [n_in] + sizes
     for i in range(len(sizes)):
         layers.append(torch.nn.Linear(dims[i], dims[i + 1]))
         if i + 1 < len(sizes):
             layers.append(torch.nn.ReLU() if act == "relu" else torch.nn.Tanh())
-    model = torch.nn.Sequential(*layers).double()
-    x = torch.rand(batch, n_in, dtype=torch.float64) * 2 - 1
-    y = torch.rand(batch, sizes[-1], dtype=torch.float64) * 2 - 1
+    model = torch.nn.Sequential(*layers).to(dt)
+    x = torch.rand(batch, n_in, dtype=dt) * 2 - 1
+    y = torch.rand(batch, sizes[-1], dtype=dt) * 2 - 1
     opt = torch.optim.SGD(model.parameters(), lr=1e-6)
     loss_fn = torch.nn.MSELoss()
 
@@ -117,12 +127,12 @@ def serve(peers, max_call):
         if len(parts) != 4:
             break
         wname, op, batch, seconds = parts[0], parts[1], int(parts[2]), float(parts[3])
-        if wname not in WORKLOADS or op not in ("forward", "train"):
+        if workload(wname) is None or op not in ("forward", "train"):
             print("skip", flush=True)
             continue
-        n_in, sizes, act = WORKLOADS[wname]
+        n_in, sizes, act, f32 = workload(wname)
         if have != (wname, batch):
-            cells = {peer: make(mod, n_in, sizes, act, batch) for peer, make, mod in peers}
+            cells = {peer: make(mod, n_in, sizes, act, batch, f32) for peer, make, mod in peers}
             have = (wname, batch)
         out = []
         for peer, _, _ in peers:
@@ -168,12 +178,12 @@ def main():
         return
     print("impl,workload,op,batch,threads,ns_per_sample,gflops", flush=True)
     for wname in a.workloads.split(","):
-        n_in, sizes, act = WORKLOADS[wname]
+        n_in, sizes, act, f32 = workload(wname)
         macs = sum(i * o for i, o in zip([n_in] + sizes[:-1], sizes))
-        batches = [int(b) for b in a.batches.split(",")] + ([65536] if wname == "tiny" else [])
+        batches = [int(b) for b in a.batches.split(",")] + ([65536] if wname.startswith("tiny") else [])
         for peer, make, mod in peers:
             for batch in batches:
-                forward, train = make(mod, n_in, sizes, act, batch)
+                forward, train = make(mod, n_in, sizes, act, batch, f32)
                 for op, f in (("forward", forward), ("train", train)):
                     if op not in a.ops.split(","):
                         continue
