@@ -479,6 +479,9 @@ typedef int (*mlp_epoch_callback)(const mlp_epoch_report *report, void *user_dat
  * allreduce's contract: each value must become the sum over the shards added in
  * shard order, ((v_0 + v_1) + v_2) + ..., on every process — the additions a single
  * process makes with the same number of shards (see mlp_fit_options::shards).
+ * A float32 network's shards compute their gradients in float32 and hand them over
+ * widened to double (exactly); the sum is rounded once to float for the update (since
+ * 1.7): the same contract, the same bits everywhere, twice the bytes of a float sum.
  * A plain `MPI_Allreduce(MPI_SUM)` does not promise that order; mlp_mpi.h says what
  * its fixed-order reduction costs against it.
  *

@@ -44,10 +44,6 @@ mlp_status mlp_fit_result_init(mlp_fit_result *result, size_t struct_size)
     return mlp__struct_init(result, struct_size, &r, sizeof r, __func__, "mlp_fit_result");
 }
 
-/* The size of one of the network's values (its parameters, and the rows as it reads
- * them): a fit moves them as bytes, and calls the steps of their type. */
-static size_t value_size(const mlp_net *net) { return net->f32 ? sizeof(float) : sizeof(double); }
-
 /* Loss and metric over many rows, in chunks of the workspace's batch. */
 static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp__fit_rows *d)
 {
@@ -368,7 +364,7 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
                        mlp__rows_map_y(&td, net);
     const int copy_v = vd.n > 0 && (net->f32 || mlp__rows_map_x(&vd, net) ||
                                     mlp__rows_map_y(&vd, net));
-    const size_t es = value_size(net);
+    const size_t es = mlp__value_size(net);
     size_t cells = 0;
     if (s == MLP_OK && (copy_t || copy_v)) {
         const size_t rows = (copy_t ? n : 0) + (copy_v ? vd.n : 0);
@@ -552,7 +548,7 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
     if (s == MLP_OK) s = reserve_history(tr, opt->epochs);
     if (s == MLP_OK)
         s = alloc_buffers(&f->b, tv->n, f->batch + (size_t)f->join_last, net->n_inputs,
-                          mlp_net_n_outputs(net), f->snap, value_size(net));
+                          mlp_net_n_outputs(net), f->snap, mlp__value_size(net));
     if (plan->red != NULL) { /* every process has its buffers, or none goes on */
         const mlp_status all = mlp__agree_status(plan, s);
         if (all != MLP_OK && s == MLP_OK) free_buffers(&f->b);
@@ -563,8 +559,8 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
         mlp__plan_free(plan);
         return s;
     }
-    memcpy(f->b.good, net->params, f->snap * value_size(net));
-    memcpy(f->b.best, net->params, f->snap * value_size(net));
+    memcpy(f->b.good, net->params, f->snap * mlp__value_size(net));
+    memcpy(f->b.best, net->params, f->snap * mlp__value_size(net));
     tr->drop_seed = opt->seed; /* dropout's masks: this fit's seed and each step's number */
     result_empty(&f->res);
     /* The second-order methods take the whole set in each iteration: an order would
@@ -583,7 +579,7 @@ static mlp_status plain_epoch(fit_run *f, size_t epoch, uint64_t rng, double *ls
     mlp__fit_buffers *b = &f->b;
     const mlp_net *net = tr->net;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), n_train = f->n_train;
-    const size_t es = value_size(net), last = net->n_layers - 1;
+    const size_t es = mlp__value_size(net), last = net->n_layers - 1;
     if (f->reorder) {
         for (size_t i = 0; i < n_train; i++) b->perm[i] = i;
         for (size_t i = n_train - 1; i > 0; i--) {
@@ -640,7 +636,7 @@ static int epoch_end(fit_run *f, size_t epoch, mlp_status s, const mlp_epoch_rep
         res->stop = MLP_STOP_DIVERGED;
         return 0;
     }
-    memcpy(f->b.good, net->params, f->snap * value_size(net));
+    memcpy(f->b.good, net->params, f->snap * mlp__value_size(net));
     const size_t e = epoch - 1, E = opt->epochs;
     double *h = tr->history; /* loss, validation loss, metric, validation metric, rate */
     h[e] = rep->loss;
@@ -661,7 +657,7 @@ static int epoch_end(fit_run *f, size_t epoch, mlp_status s, const mlp_epoch_rep
         res->best_loss = monitored;
         res->best_epoch = epoch;
         f->since_best = 0;
-        if (opt->patience > 0) memcpy(f->b.best, net->params, f->snap * value_size(net));
+        if (opt->patience > 0) memcpy(f->b.best, net->params, f->snap * mlp__value_size(net));
     } else {
         f->since_best++;
     }
@@ -692,9 +688,9 @@ static mlp_status fit_end(fit_run *f, mlp_fit_result *result)
     const int failed = res->stop == MLP_STOP_NUMERIC || res->stop == MLP_STOP_DIVERGED ||
                        f->comm != MLP_OK;
     if (opt->patience > 0)
-        memcpy(net->params, f->b.best, f->snap * value_size(net));
+        memcpy(net->params, f->b.best, f->snap * mlp__value_size(net));
     else if (failed)
-        memcpy(net->params, f->b.good, f->snap * value_size(net));
+        memcpy(net->params, f->b.good, f->snap * mlp__value_size(net));
     /* the epoch whose weights the network now holds, over its whole history */
     const size_t kept = opt->patience > 0 ? res->best_epoch : res->epochs_run;
     if (kept > 0) net->record.info.kept_epoch = net->record.info.epochs - res->epochs_run + kept;

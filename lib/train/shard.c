@@ -57,6 +57,7 @@ static double hash_net(const mlp_trainer *tr)
     const mlp_net *net = tr->net;
     uint64_t h = hash_size(1, net->n_inputs);
     h = hash_size(h, (size_t)tr->loss);
+    if (net->f32) h = hash_size(h, 32); /* the precision (float64's hash as before) */
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
         h = hash_size(hash_size(hash_size(h, L->out), (size_t)L->act), (size_t)L->has_bias);
@@ -91,10 +92,10 @@ static double hash_settings(const mlp_trainer *tr, const mlp_fit_options *o, con
 /* The weights and the optimizer's state. */
 static double hash_weights(const mlp_trainer *tr)
 {
-    const size_t np = tr->net->n_params;
-    uint64_t h = hash_bytes(3, tr->net->params, np * sizeof(double));
+    const size_t np = tr->net->n_params, es = mlp__value_size(tr->net);
+    uint64_t h = hash_bytes(3, tr->net->params, np * es);
     for (int b = 0; b < mlp__optimizer(tr->opt.kind)->state_blocks; b++)
-        h = hash_bytes(h, tr->state[b], np * sizeof(double));
+        h = hash_bytes(h, tr->state[b], np * es);
     return hash_out(h);
 }
 
@@ -106,13 +107,8 @@ mlp_status mlp__plan_check(const mlp_trainer *tr, const mlp_fit_options *opt, si
     MLP_CHECK(k->step == NULL, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: %s does not train in shards (the first-order optimizers do)",
               k->name);
-    MLP_CHECK(S <= MLP__SHARDS_MAX, MLP_ERR_INVALID_ARG,
-              "mlp_trainer_fit: %zu shards, at most %d", S, MLP__SHARDS_MAX);
-    /* the reduction sums float64 blocks (and a reducer's allreduce takes doubles) */
-    MLP_CHECK(!tr->net->f32, MLP_ERR_INVALID_ARG,
-              "mlp_trainer_fit: the network is float32, and a sharded fit (shards, or a "
-              "reducer such as libmlp-mpi's) trains float64 networks: train it in one process, "
-              "or convert it to float64 (mlp_net_convert)");
+    MLP_CHECK(S <= MLP__SHARDS_MAX, MLP_ERR_INVALID_ARG, "mlp_trainer_fit: %zu shards, at most %d",
+              S, MLP__SHARDS_MAX);
     const size_t bl = mlp__layer_with(tr->net, MLP__KIND_BATCH);
     MLP_CHECK(bl == tr->net->n_layers, MLP_ERR_INVALID_ARG,
               "mlp_trainer_fit: layer %zu is %s, whose statistics are the whole batch's: in a "
@@ -225,11 +221,12 @@ mlp_status mlp__plan_agree(mlp__shard_plan *p, mlp_trainer *tr, const mlp_fit_op
     row[4] = hash_settings(tr, opt, &p->r);
     if (!p->local) {
         const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net);
-        uint64_t h = hash_bytes(4, tv->x, tv->n * in * sizeof(double));
-        h = hash_bytes(h, tv->y, tv->n * k * sizeof(double));
+        const size_t es = mlp__value_size(tr->net);
+        uint64_t h = hash_bytes(4, tv->x, tv->n * in * es);
+        h = hash_bytes(h, tv->y, tv->n * k * es);
         if (vv->n > 0) {
-            h = hash_bytes(h, vv->x, vv->n * in * sizeof(double));
-            h = hash_bytes(h, vv->y, vv->n * k * sizeof(double));
+            h = hash_bytes(h, vv->x, vv->n * in * es);
+            h = hash_bytes(h, vv->y, vv->n * k * es);
         }
         row[5] = hash_out(h);
     }
@@ -347,6 +344,8 @@ typedef struct bucket_ctx {
     const mlp__shard_plan *p;
     const mlp_net *net;
     double *g;         /* the block */
+    const float *gf;   /* a float32 network's gradient, widened into g as it is started;
+                          NULL for a float64 network's, computed in g */
     size_t rows;       /* the shard's rows */
     size_t hi;         /* the values not yet started end here (they start at a w_off) */
     mlp_status status; /* the first start's failure */
@@ -358,6 +357,8 @@ static void bucket_done(void *ctx, size_t l, double loss)
     const size_t lo = b->net->layers[l].w_off;
     if (l == b->net->n_layers - 1) b->g[b->net->n_params] = loss * (double)b->rows;
     if (b->status != MLP_OK || (b->hi - lo < b->p->r.bucket_values && l > 0)) return;
+    if (b->gf != NULL) /* the values the bucket holds of the gradient: below n_params */
+        for (size_t i = lo; i < b->hi && i < b->net->n_params; i++) b->g[i] = (double)b->gf[i];
     b->status = b->p->r.start(b->g + lo, b->hi - lo, b->p->r.user_data);
     b->hi = lo;
 }
@@ -365,17 +366,32 @@ static void bucket_done(void *ctx, size_t l, double loss)
 /* One shard's block: its gradient divided by the batch's `of` rows, its loss sum and
  * metric sum; an empty shard's block is zeros. With a reducer that takes buckets, each
  * is started as the backward pass completes it (the same buckets on every process,
- * an empty shard's included), and the call ends with the reducer's wait. */
-static mlp_status shard_block(mlp_trainer *tr, const mlp__shard_plan *p, double *g, const double *x,
-                              const double *t, size_t n, size_t of, size_t row0)
+ * an empty shard's included), and the call ends with the reducer's wait. A float32
+ * network's gradient is computed in float32 (into the trainer's gradient block, which
+ * a sharded fit does not otherwise use) and widened into the block, exactly: the
+ * blocks are summed in double, in shard order, as a float64 network's are. x and t are
+ * the rows in the network's type. */
+static mlp_status shard_block(mlp_trainer *tr, const mlp__shard_plan *p, double *g, const void *x,
+                              const void *t, size_t n, size_t of, size_t row0)
 {
     const mlp_net *net = tr->net;
     const size_t np = net->n_params, k = mlp_net_n_outputs(net);
     const int buckets = p->red != NULL && p->r.start != NULL;
-    bucket_ctx b = {p, net, g, n, np + 2, MLP_OK};
+    bucket_ctx b = {p, net, g, NULL, n, np + 2, MLP_OK};
     if (n == 0) {
         memset(g, 0, (np + 2) * sizeof *g);
         for (size_t l = net->n_layers; buckets && l-- > 0;) bucket_done(&b, l, 0.0);
+    } else if (net->f32) {
+        b.gf = tr->grad_f32;
+        mlp__training_pass(tr, row0);
+        mlp__forward_f32(net, tr->ws, x, n, tr->keep);
+        g[np + 1] = mlp__metric_sum_f32(tr->loss, tr->ws->act_f32[net->n_layers - 1], t, n, k);
+        const double mean = mlp__backward_hooked_f32(net, tr->ws, tr->loss, tr->grad_f32, x, t, n,
+                                                     of, buckets ? bucket_done : NULL, &b);
+        if (!buckets) {
+            g[np] = mean * (double)n;
+            for (size_t i = 0; i < np; i++) g[i] = (double)tr->grad_f32[i];
+        }
     } else {
         mlp__training_pass(tr, row0);
         mlp__forward(net, tr->ws, x, n, tr->keep);
@@ -404,6 +420,7 @@ mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_b
 {
     const mlp_net *net = tr->net;
     const size_t np = net->n_params, in = net->n_inputs, k = mlp_net_n_outputs(net);
+    const size_t es = mlp__value_size(net);
     size_t total = 0, first, row0 = 0; /* row0: where shard s's rows start in the batch */
     for (size_t s = 0; s < p->S; s++) total += shard_rows_at(p, s, i, &first);
     for (size_t s = 0; s < p->lo; s++) row0 += shard_rows_at(p, s, i, &first);
@@ -412,8 +429,8 @@ mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_b
         const size_t base = p->local ? p->toff[s] : 0;
         for (size_t r = 0; r < n; r++) {
             const size_t row = base + b->perm[base + first + r];
-            memcpy((double *)b->xb + r * in, (const double *)tv->x + row * in, in * sizeof(double));
-            memcpy((double *)b->tb + r * k, (const double *)tv->y + row * k, k * sizeof(double));
+            memcpy((char *)b->xb + r * in * es, (const char *)tv->x + row * in * es, in * es);
+            memcpy((char *)b->tb + r * k * es, (const char *)tv->y + row * k * es, k * es);
         }
         double *g = s == p->lo ? p->blk : p->part;
         if ((*comm = shard_block(tr, p, g, b->xb, b->tb, n, total, row0)) != MLP_OK) return *comm;
@@ -427,7 +444,13 @@ mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_b
     *msum += p->blk[np + 1];
     MLP_CHECK(isfinite(p->blk[np]), MLP_ERR_NUMERIC,
               "mlp_trainer_fit: the loss of a shard is not finite; weights unchanged");
-    mlp_status s = mlp__update(tr, p->blk);
+    mlp_status s;
+    if (net->f32) { /* the sum rounded once to float, then the float32 update */
+        for (size_t j = 0; j < np; j++) tr->grad_f32[j] = (float)p->blk[j];
+        s = mlp__update_f32(tr, tr->grad_f32);
+    } else {
+        s = mlp__update(tr, p->blk);
+    }
     if (s != MLP_OK || p->red == NULL || p->r.verify_every == 0 ||
         ++p->since_verify < p->r.verify_every)
         return s;
@@ -452,12 +475,16 @@ mlp_status mlp__shard_evaluate(mlp_trainer *tr, mlp__shard_plan *p, double *loss
                                  mlp_status *comm)
 {
     const size_t in = tr->net->n_inputs, k = mlp_net_n_outputs(tr->net);
+    const size_t es = mlp__value_size(tr->net);
     double v[2] = {0.0, 0.0};
     for (size_t s = p->lo; s < p->hi; s++) {
         double l = 0.0, m = 0.0;
-        if (p->vrows[s] > 0)
-            mlp__evaluate_sums(tr, &l, &m, p->vx + p->voff[s] * in, p->vy + p->voff[s] * k,
-                          p->vrows[s], p->max_rows);
+        const void *x = (const char *)p->vx + p->voff[s] * in * es,
+                   *y = (const char *)p->vy + p->voff[s] * k * es;
+        if (p->vrows[s] > 0 && tr->net->f32)
+            mlp__evaluate_sums_f32(tr, &l, &m, x, y, p->vrows[s], p->max_rows);
+        else if (p->vrows[s] > 0)
+            mlp__evaluate_sums(tr, &l, &m, x, y, p->vrows[s], p->max_rows);
         if (s == p->lo) {
             v[0] = l;
             v[1] = m;

@@ -29,6 +29,13 @@ static inline size_t mlp__copied_into_grad(const mlp_layer *L)
 
 /* ---- the epoch loop (fit.c) ------------------------------------------------------- */
 
+/* The size of one of the network's values (its parameters, and the rows as it reads
+ * them). */
+static inline size_t mlp__value_size(const mlp_net *net)
+{
+    return net->f32 ? sizeof(float) : sizeof(double);
+}
+
 /* Rows as the network reads them, in its type: x (n, in) and y (n, k), the caller's
  * arrays or a fit's copies. */
 typedef struct mlp__fit_rows {
@@ -80,7 +87,7 @@ typedef struct mlp__shard_plan {
     size_t *toff;      /* local: where its rows start among this process's */
     size_t *voff;      /* where its validation rows start in vx, vy */
     size_t *take;      /* local: rows it gives each batch */
-    const double *vx, *vy; /* the validation rows' base */
+    const void *vx, *vy; /* the validation rows' base, in the network's type */
     size_t batch;      /* global: rows of a batch */
     size_t steps;      /* per epoch */
     size_t n_train, n_val; /* over all shards */

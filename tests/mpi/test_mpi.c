@@ -5,6 +5,7 @@
  * without rows end every rank with the same status. Rank 0 prints each check; the exit status is nonzero on any
  * failure (on every rank). */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,8 @@ static void make_data(void)
 
 /* > 0: make_net puts a dropout of this rate after the first hidden layer */
 static double dropout_rate;
+/* the precision make_net makes its networks in */
+static mlp_precision precision = MLP_PRECISION_FLOAT64;
 
 static mlp_net *make_net(size_t hidden)
 {
@@ -60,7 +63,24 @@ static mlp_net *make_net(size_t hidden)
         MLP_OK)
         abort();
     if (mlp_net_init(net, MLP_INIT_HE, 5) != MLP_OK) abort();
-    return net;
+    if (precision == MLP_PRECISION_FLOAT64) return net;
+    mlp_net *f = NULL;
+    if (mlp_net_convert(&f, net, precision) != MLP_OK) abort();
+    mlp_net_free(net);
+    return f;
+}
+
+/* The network's weights as doubles (a float32 network's widened), malloc'd. */
+static double *weights_copy(const mlp_net *net)
+{
+    const size_t np = mlp_net_n_params(net);
+    double *w = malloc(np * sizeof *w);
+    if (w == NULL) abort();
+    if (mlp_net_precision(net) == MLP_PRECISION_FLOAT64)
+        memcpy(w, mlp_net_params_const(net), np * sizeof *w);
+    else
+        for (size_t i = 0; i < np; i++) w[i] = (double)mlp_net_params_f32_const(net)[i];
+    return w;
 }
 
 static mlp_trainer *make_trainer(mlp_net *net, mlp_optimizer_kind kind)
@@ -109,9 +129,7 @@ static int same_everywhere(const double *w, size_t np)
 /* A copy of the network's weights (malloc'd); frees the trainer and the network. */
 static double *take_weights(mlp_net *net, mlp_trainer *tr)
 {
-    const size_t np = mlp_net_n_params(net);
-    double *w = malloc(np * sizeof *w);
-    memcpy(w, mlp_net_params_const(net), np * sizeof *w);
+    double *w = weights_copy(net);
     mlp_trainer_free(tr);
     mlp_net_free(net);
     return w;
@@ -269,6 +287,69 @@ static void identity(mlp_mpi *ctx)
         }
 }
 
+/* A float32 network: each rank's gradient in float32, widened and reduced in double
+ * in rank order, rounded once for the float32 update. The same bits on every rank, on
+ * a rerun, overlapped in buckets, and as one process with as many shards; the plain
+ * float32 fit to float's rounding. rank 0's float weights broadcast to all. */
+static void identity_float32(mlp_mpi *ctx)
+{
+    precision = MLP_PRECISION_FLOAT32;
+    const mlp_optimizer_kind kinds[] = {MLP_OPT_SGD, MLP_OPT_ADAM};
+    mlp_net *probe = make_net(12);
+    const size_t np = mlp_net_n_params(probe);
+    mlp_net_free(probe);
+    for (int local = 0; local <= 1; local++)
+        for (size_t k = 0; k < 2; k++) {
+            const char *name = mlp_optimizer_name(kinds[k]);
+            mlp_status s1, s2, s3;
+            double *w1 = fit_mpi(ctx, kinds[k], local, 5, &s1);
+            double *w2 = fit_mpi(ctx, kinds[k], local, 5, &s2);
+            CHECK(s1 == MLP_OK && s2 == MLP_OK, "float32 %s: fit failed: %s", name,
+                  mlp_error_detail());
+            CHECK(same_everywhere(w1, np), "float32 %s local=%d: ranks differ", name, local);
+            CHECK(memcmp(w1, w2, np * sizeof *w1) == 0, "float32 %s local=%d: a rerun differs",
+                  name, local);
+            CHECK(mlp_mpi_set_overlap(ctx, 1, 0) == MLP_OK, "overlap: %s", mlp_mpi_last_error(ctx));
+            double *w3 = fit_mpi(ctx, kinds[k], local, 5, &s3);
+            mlp_mpi_set_overlap(ctx, 0, 0);
+            CHECK(s3 == MLP_OK && memcmp(w1, w3, np * sizeof *w1) == 0,
+                  "float32 %s local=%d: overlapped, other bits", name, local);
+            double *ws = fit_here(kinds[k], local, 5, (size_t)size);
+            CHECK(memcmp(w1, ws, np * sizeof *w1) == 0,
+                  "float32 %s local=%d: %d ranks differ from one process with %d shards", name,
+                  local, size, size);
+            double worst = 0;
+            if (!local) {
+                double *wp = fit_here(kinds[k], 0, 5, 0);
+                for (size_t i = 0; i < np; i++)
+                    worst = fmax(worst, fabs(w1[i] - wp[i]) / fmax(fabs(wp[i]), 1e-3));
+                CHECK(worst <= 128 * FLT_EPSILON, "float32 %s: %g relative from the plain fit",
+                      name, worst);
+                free(wp);
+            }
+            char plain[64] = "";
+            if (!local) snprintf(plain, sizeof plain, "; %.1e relative from the plain fit", worst);
+            if (rank == 0)
+                printf("  float32 %-8s %d ranks%s: same bits on every rank, on a rerun, "
+                       "overlapped, and as one process with %d shards%s\n",
+                       name, size, local ? ", rows of their own" : "", size, plain);
+            free(w1);
+            free(w2);
+            free(w3);
+            free(ws);
+        }
+    /* rank 0's float weights, everywhere */
+    mlp_net *net = make_net(12);
+    if (rank != 0) mlp_net_init(net, MLP_INIT_HE, 100 + (unsigned long long)rank);
+    CHECK(mlp_mpi_broadcast_weights(ctx, net) == MLP_OK, "float32 broadcast: %s",
+          mlp_mpi_last_error(ctx));
+    double *w = weights_copy(net);
+    CHECK(same_everywhere(w, np), "float32 broadcast: ranks differ");
+    free(w);
+    mlp_net_free(net);
+    precision = MLP_PRECISION_FLOAT64;
+}
+
 static void checkpoint(mlp_mpi *ctx, const char *dir)
 {
     char path[512];
@@ -308,7 +389,9 @@ static void checkpoint(mlp_mpi *ctx, const char *dir)
 static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
 {
     const int odd = rank == size - 1;
+    if (odd && strcmp(what, "precision") == 0) precision = MLP_PRECISION_FLOAT32;
     mlp_net *net = make_net(odd && strcmp(what, "shape") == 0 ? 13 : 12);
+    precision = MLP_PRECISION_FLOAT64;
     mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM);
     mlp_fit_options f = options(4, 1);
     size_t at = 0, n = block((size_t)rank, (size_t)size, &at);
@@ -328,9 +411,7 @@ static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
         x = y = NULL;
         n = 0;
     }
-    const double *w0 = mlp_net_params_const(net);
-    double *before = malloc(mlp_net_n_params(net) * sizeof *before);
-    memcpy(before, w0, mlp_net_n_params(net) * sizeof *before);
+    double *before = weights_copy(net);
     /* a dataset whose columns are not the network's: refused where it is passed */
     const size_t cols = odd && strcmp(what, "columns") == 0 ? IN - 1 : IN;
     const mlp_dataset d = MLP_DATASET(x, cols, y, OUT, n);
@@ -342,10 +423,12 @@ static void failure(mlp_mpi *ctx, const char *what, mlp_status want)
     CHECK(s == want, "%s: rank returned %s, expected %s (%s)", what, mlp_strerror(s),
           mlp_strerror(want), mlp_error_detail());
     CHECK(lo == hi, "%s: ranks returned different statuses", what);
-    if (strcmp(what, "shape") != 0)
-        CHECK(memcmp(before, mlp_net_params_const(net), mlp_net_n_params(net) * sizeof *before) ==
-                  0,
+    if (strcmp(what, "shape") != 0) {
+        double *after = weights_copy(net);
+        CHECK(memcmp(before, after, mlp_net_n_params(net) * sizeof *before) == 0,
               "%s: the weights changed", what);
+        free(after);
+    }
     if (rank == 0)
         printf("  %-9s on rank %d: every rank returned \"%s\" after %.3f s\n", what, size - 1,
                mlp_strerror(s), MPI_Wtime() - t0);
@@ -521,11 +604,13 @@ int main(int argc, char **argv)
     CHECK(mlp_mpi_set_overlap(NULL, 1, 0) == MLP_ERR_INVALID_ARG, "overlap on NULL");
     if (rank == 0) printf("libmlp-mpi on %d ranks\n", size);
     identity(ctx);
+    identity_float32(ctx);
     identity_dropout(ctx);
     refuses_batchnorm(ctx);
     checkpoint(ctx, argc > 1 ? argv[1] : ".");
     if (size > 1) {
         failure(ctx, "shape", MLP_ERR_SHAPE);
+        failure(ctx, "precision", MLP_ERR_SHAPE);
         failure(ctx, "columns", MLP_ERR_SHAPE);
         failure(ctx, "overflow", MLP_ERR_NUMERIC);
         failure(ctx, "NaN", MLP_ERR_NUMERIC);
