@@ -5,6 +5,7 @@
  * mlp_net_predict on 10,000 rows: equal to 1e-12 relative. */
 #define _GNU_SOURCE /* mkdtemp, dlopen */
 #include <dlfcn.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,14 @@ static double uniform(unsigned long long *s)
 
 enum { IN = 4, ROWS = 10000, TRAIN = 64 };
 
-/* Compile `net`'s export and compare it with the library on ROWS raw rows. */
-static void check_export(mlp_net *net, const char *name, double *worst)
+/* The float32 file against the float32 library: both compute in float, in other
+ * orders (sgemm's sums, libmvec's expf); 64 ε of float, relative to the larger of the
+ * values or 1 (measured: 7.8e-7, 6.5 ε) */
+#define TOL32 (64 * (double)FLT_EPSILON)
+
+/* Compile `net`'s export and compare it with the library on ROWS raw rows: to tol
+ * (tu_close's: relative to the larger magnitude, or 1). */
+static void check_export(mlp_net *net, const char *name, double *worst, double tol)
 {
     char dir[] = "/tmp/mlp_export_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -63,6 +70,13 @@ static void check_export(mlp_net *net, const char *name, double *worst)
              "cc -std=c99 -pedantic -Wall -Wextra -Wmissing-prototypes -Werror -O2 -fPIC -shared "
              "%s %s -o %s -lm", src, user, so);
     ck_assert_msg(system(cmd) == 0, "%s: the exported file does not compile", name);
+    if (mlp_net_precision(net) == MLP_PRECISION_FLOAT32) { /* float math declared for C89 */
+        snprintf(cmd, sizeof cmd,
+                 "cc -std=c89 -pedantic -Wall -Wextra -Werror -fsyntax-only %s && "
+                 "grep -q 'static const float' %s",
+                 src, src);
+        ck_assert_msg(system(cmd) == 0, "%s: the float32 export is not C89, or not float", name);
+    }
     /* and the header as C++ sees it */
     snprintf(cmd, sizeof cmd, "command -v c++ >/dev/null || exit 0; "
              "printf '#include \"%s.h\"\\nint main() { double x[%zu] = {0}, y[%zu]; "
@@ -98,8 +112,10 @@ static void check_export(mlp_net *net, const char *name, double *worst)
             const double a = y[c], b = lib[r * k + c];
             const double err = fabs(a - b) / fmax(1e-300, fmax(fabs(a), fabs(b)));
             if (err > *worst && fabs(a - b) > 1e-300) *worst = err;
-            ck_assert_msg(tu_close(a, b, 1e-12), "%s: row %zu output %zu: exported %.17g, "
-                          "library %.17g", name, r, c, a, b);
+            ck_assert_msg(tu_close(a, b, tol),
+                          "%s: row %zu output %zu: exported %.17g, "
+                          "library %.17g",
+                          name, r, c, a, b);
         }
     }
     if (mlp_net_n_classes(net) > 0) {
@@ -175,31 +191,80 @@ static mlp_net *trained(mlp_activation act, mlp_activation out, size_t k, int cl
     return net;
 }
 
+/* A network of every kind: a layer normalization, a dropout (the identity when
+ * predicting), a batch normalization (its running statistics folded), trained a few
+ * epochs on raw rows, scaled both ways. */
+static mlp_net *trained_kinds(void)
+{
+    const mlp_layer_spec spec[] = {MLP_LAYER(9, MLP_ACT_IDENTITY, 1),
+                                   MLP_LAYERNORM(MLP_ACT_TANH),
+                                   MLP_DROPOUT(0.1),
+                                   MLP_LAYER(6, MLP_ACT_IDENTITY, 0),
+                                   MLP_BATCHNORM(MLP_ACT_RELU),
+                                   MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, IN, spec, 6), MLP_OK);
+    double x[TRAIN * IN], y[TRAIN * 2];
+    unsigned long long s = 77;
+    for (size_t i = 0; i < TRAIN * IN; i++) x[i] = 3.0 * uniform(&s) + 10.0;
+    for (size_t r = 0; r < TRAIN; r++)
+        for (size_t c = 0; c < 2; c++) y[r * 2 + c] = 50.0 * x[r * IN + c] + uniform(&s);
+    const mlp_dataset d = MLP_DATASET(x, IN, y, 2, TRAIN);
+    ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_STANDARD, &d), MLP_OK);
+    mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, TRAIN), MLP_OK);
+    mlp_fit_options f = tu_fit_options();
+    f.epochs = 5;
+    f.batch_size = 16;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, &d, &f), MLP_OK);
+    mlp_trainer_free(tr);
+    return net;
+}
+
 START_TEST(exported_networks_predict_as_the_library)
 {
     const mlp_activation acts[] = {MLP_ACT_RELU,     MLP_ACT_TANH, MLP_ACT_SIGMOID,
                                    MLP_ACT_LEAKY_RELU, MLP_ACT_ELU,  MLP_ACT_SOFTPLUS,
                                    MLP_ACT_GELU,     MLP_ACT_GELU_TANH, MLP_ACT_SILU,
                                    MLP_ACT_IDENTITY};
-    double worst = 0.0;
+    double worst = 0.0, worst32 = 0.0;
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
         char name[64];
-        /* a regression of 2 outputs in the targets' units */
-        mlp_net *net = trained(acts[a], MLP_ACT_IDENTITY, 2, 0, 1 + a);
-        snprintf(name, sizeof name, "reg_%s", mlp_activation_name(acts[a]));
-        check_export(net, name, &worst);
-        mlp_net_free(net);
-        /* three classes (softmax) */
-        net = trained(acts[a], MLP_ACT_SOFTMAX, 3, 1, 20 + a);
-        snprintf(name, sizeof name, "cls_%s", mlp_activation_name(acts[a]));
-        check_export(net, name, &worst);
-        mlp_net_free(net);
+        for (int classes = 0; classes <= 1; classes++) {
+            /* a regression of 2 outputs in the targets' units, or three classes */
+            mlp_net *net = classes ? trained(acts[a], MLP_ACT_SOFTMAX, 3, 1, 20 + a)
+                                   : trained(acts[a], MLP_ACT_IDENTITY, 2, 0, 1 + a);
+            snprintf(name, sizeof name, "%s_%s", classes ? "cls" : "reg",
+                     mlp_activation_name(acts[a]));
+            check_export(net, name, &worst, 1e-12);
+            /* its float32 copy: the file computes in float, as the library does */
+            mlp_net *f;
+            ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+            strcat(name, "_f32");
+            check_export(f, name, &worst32, TOL32);
+            mlp_net_free(f);
+            mlp_net_free(net);
+        }
     }
     /* two classes on one sigmoid node */
-    mlp_net *net = trained(MLP_ACT_TANH, MLP_ACT_SIGMOID, 1, 1, 40);
-    check_export(net, "binary", &worst);
+    mlp_net *net = trained(MLP_ACT_TANH, MLP_ACT_SIGMOID, 1, 1, 40), *f;
+    check_export(net, "binary", &worst, 1e-12);
+    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+    check_export(f, "binary_f32", &worst32, TOL32);
+    mlp_net_free(f);
     mlp_net_free(net);
-    fprintf(stderr, "largest relative difference, exported against the library: %.3g\n", worst);
+    /* every layer kind, in both precisions */
+    net = trained_kinds();
+    check_export(net, "kinds", &worst, 1e-12);
+    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+    check_export(f, "kinds_f32", &worst32, TOL32);
+    mlp_net_free(f);
+    mlp_net_free(net);
+    fprintf(stderr,
+            "largest relative difference, exported against the library: %.3g; "
+            "float32: %.3g\n",
+            worst, worst32);
 }
 END_TEST
 

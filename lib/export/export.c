@@ -1,6 +1,10 @@
 /* A network as one standalone C source file that compiles under C89, C99 and C11
  * (-pedantic): its weights as `static const double` arrays and NAME_predict(x, y)
- * with the model's preprocessing inside. Nothing but <math.h>.
+ * with the model's preprocessing inside. Nothing but <math.h>. A float32 network's
+ * file computes in float as the library does: `static const float` arrays, float
+ * buffers and float math (expf, tanhf, ...; declared by the file under C89, which
+ * <math.h> need not declare them in); its NAME_predict takes and gives doubles, the
+ * scaling in double around the network, as the library's API.
  *
  * Whatever a model holds (its class labels and column names are the user's bytes)
  * reaches the file only escaped: string literals and character constants carry
@@ -33,23 +37,37 @@ static int identifier(const char *s)
     return 1;
 }
 
-/* A finite double as a C floating constant that reads back to the same bits: 17
- * significant digits, and a decimal point where %g gives none, so that "-0" stays a
- * negative zero and "1" a double. */
-static void put_number(FILE *f, double v)
+/* The type the file computes in: its name, and the suffix of its constants and of its
+ * math functions (float: 1.0f, expf). */
+typedef struct flavor {
+    int f32;
+    const char *real; /* "double", "float" */
+    const char *lit;  /* "", "f" */
+    const char *fn;   /* "", "f" */
+} flavor;
+
+static const flavor float64 = {0, "double", "", ""}, float32 = {1, "float", "f", "f"};
+
+/* A finite value as a C floating constant that reads back to the same bits: 17
+ * significant digits for a double, 9 and the suffix f for a float (the value is one,
+ * exactly), and a decimal point where %g gives none, so that "-0" stays a negative zero
+ * and "1" a floating constant. */
+static void put_number(FILE *f, double v, const flavor *fl)
 {
     char buf[40];
-    snprintf(buf, sizeof buf, "%.17g", v);
+    snprintf(buf, sizeof buf, fl->f32 ? "%.9g" : "%.17g", v);
     fputs(buf, f);
     if (strpbrk(buf, ".e") == NULL) fputs(".0", f);
+    fputs(fl->lit, f);
 }
 
-static void put_array(FILE *f, const char *name, const char *part, const double *v, size_t n)
+static void put_array(FILE *f, const char *name, const char *part, const double *v, size_t n,
+                      const flavor *fl)
 {
-    fprintf(f, "static const double %s_%s[%zu] = {", name, part, n);
+    fprintf(f, "static const %s %s_%s[%zu] = {", fl->real, name, part, n);
     for (size_t i = 0; i < n; i++) {
         fputs(i == 0 ? "\n    " : i % 4 ? ", " : ",\n    ", f);
-        put_number(f, v[i]);
+        put_number(f, fl->f32 ? (double)(float)v[i] : v[i], fl);
     }
     fprintf(f, "\n};\n");
 }
@@ -102,70 +120,84 @@ static void put_long_label(FILE *f, const char *name, size_t c, const char *s)
 }
 
 /* The statement that applies activation `act` to v[0..n), with the function's int i
- * as its counter (C90: no declarations in a for). */
-static void put_activation(FILE *f, mlp_activation act, const char *v, size_t n)
+ * as its counter (C90: no declarations in a for). L is the constants' suffix, M the
+ * math functions'. */
+static void put_activation(FILE *f, mlp_activation act, const char *v, size_t n, const flavor *fl)
 {
+    const char *L = fl->lit, *M = fl->fn;
     if (act != MLP_ACT_IDENTITY && act != MLP_ACT_SOFTMAX)
         fprintf(f, "    for (i = 0; i < %zu; i++) ", n);
     switch (act) {
     case MLP_ACT_IDENTITY:
         break;
     case MLP_ACT_RELU:
-        fprintf(f, "%s[i] = %s[i] < 0.0 ? 0.0 : %s[i];\n", v, v, v);
+        fprintf(f, "%s[i] = %s[i] < 0.0%s ? 0.0%s : %s[i];\n", v, v, L, L, v);
         break;
     case MLP_ACT_LEAKY_RELU:
-        fprintf(f, "%s[i] = %s[i] < 0.0 ? ", v, v);
-        put_number(f, MLP_LEAKY_RELU_SLOPE);
+        fprintf(f, "%s[i] = %s[i] < 0.0%s ? ", v, v, L);
+        put_number(f, MLP_LEAKY_RELU_SLOPE, fl);
         fprintf(f, " * %s[i] : %s[i];\n", v, v);
         break;
     case MLP_ACT_TANH:
-        fprintf(f, "%s[i] = tanh(%s[i]);\n", v, v);
+        fprintf(f, "%s[i] = tanh%s(%s[i]);\n", v, M, v);
         break;
     case MLP_ACT_SIGMOID:
-        fprintf(f, "%s[i] = 1.0 / (1.0 + exp(-%s[i]));\n", v, v);
+        fprintf(f, "%s[i] = 1.0%s / (1.0%s + exp%s(-%s[i]));\n", v, L, L, M, v);
         break;
     case MLP_ACT_ELU:
-        fprintf(f, "%s[i] = %s[i] > 0.0 ? %s[i] : expm1(%s[i]);\n", v, v, v, v);
+        fprintf(f, "%s[i] = %s[i] > 0.0%s ? %s[i] : expm1%s(%s[i]);\n", v, v, L, v, M, v);
         break;
     case MLP_ACT_SOFTPLUS:
-        fprintf(f, "%s[i] = (%s[i] > 0.0 ? %s[i] : 0.0) + log1p(exp(-fabs(%s[i])));\n", v, v, v,
-                v);
+        fprintf(f, "%s[i] = (%s[i] > 0.0%s ? %s[i] : 0.0%s) + log1p%s(exp%s(-fabs%s(%s[i])));\n", v,
+                v, L, v, L, M, M, M, v);
         break;
     case MLP_ACT_GELU:
-        fprintf(f, "%s[i] = 0.5 * %s[i] * erfc(-%s[i] * ", v, v, v);
-        put_number(f, 0x1.6a09e667f3bcdp-1); /* 1/sqrt(2) */
+        fprintf(f, "%s[i] = 0.5%s * %s[i] * erfc%s(-%s[i] * ", v, L, v, M, v);
+        put_number(f, 0x1.6a09e667f3bcdp-1, fl); /* 1/sqrt(2) */
         fprintf(f, ");\n");
         break;
     case MLP_ACT_GELU_TANH:
-        fprintf(f, "%s[i] = %s[i] / (1.0 + exp(-2.0 * ", v, v);
-        put_number(f, 0x1.9884533d43651p-1); /* sqrt(2/pi) */
-        fprintf(f, " * (%s[i] + 0.044715 * %s[i] * %s[i] * %s[i])));\n", v, v, v, v);
+        fprintf(f, "%s[i] = %s[i] / (1.0%s + exp%s(-2.0%s * ", v, v, L, M, L);
+        put_number(f, 0x1.9884533d43651p-1, fl); /* sqrt(2/pi) */
+        fprintf(f, " * (%s[i] + 0.044715%s * %s[i] * %s[i] * %s[i])));\n", v, L, v, v, v);
         break;
     case MLP_ACT_SILU:
-        fprintf(f, "%s[i] = %s[i] / (1.0 + exp(-%s[i]));\n", v, v, v);
+        fprintf(f, "%s[i] = %s[i] / (1.0%s + exp%s(-%s[i]));\n", v, v, L, M, v);
         break;
     case MLP_ACT_SOFTMAX:
-        fprintf(f, "    {\n        double m = %s[0], sum = 0.0;\n", v);
+        fprintf(f, "    {\n        %s m = %s[0], sum = 0.0%s;\n", fl->real, v, L);
         fprintf(f, "        for (i = 1; i < %zu; i++) m = %s[i] > m ? %s[i] : m;\n", n, v, v);
-        fprintf(f, "        for (i = 0; i < %zu; i++) sum += %s[i] = exp(%s[i] - m);\n", n, v, v);
-        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] *= 1.0 / sum;\n    }\n", n, v);
+        fprintf(f, "        for (i = 0; i < %zu; i++) sum += %s[i] = exp%s(%s[i] - m);\n", n, v, M,
+                v);
+        fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] *= 1.0%s / sum;\n    }\n", n, v, L);
         break;
     }
 }
 
 /* The C99 functions of <math.h> the file calls: under C90 <math.h> need not declare
- * them, so the file does (every C99 libm defines them). */
-static void put_c99_math(FILE *f, const mlp_net *net)
+ * them, so the file does (every C99 libm defines them). A float32 file's float math is
+ * C99's too, all of it. */
+static void put_c99_math(FILE *f, const mlp_net *net, const flavor *fl)
 {
-    static const struct { mlp_activation act; const char *decl; } need[] = {
-        {MLP_ACT_ELU, "double expm1(double);"},
-        {MLP_ACT_SOFTPLUS, "double log1p(double);"},
-        {MLP_ACT_GELU, "double erfc(double);"},
+    enum { ANY = -1, NORM = -2 }; /* every float file; one with a layer normalization */
+    static const struct {
+        int act;
+        int f32;
+        const char *decl;
+    } need[] = {
+        {MLP_ACT_ELU, 0, "double expm1(double);"}, {MLP_ACT_SOFTPLUS, 0, "double log1p(double);"},
+        {MLP_ACT_GELU, 0, "double erfc(double);"}, {ANY, 1, "float expf(float);"},
+        {ANY, 1, "float fabsf(float);"},           {MLP_ACT_TANH, 1, "float tanhf(float);"},
+        {MLP_ACT_ELU, 1, "float expm1f(float);"},  {MLP_ACT_SOFTPLUS, 1, "float log1pf(float);"},
+        {MLP_ACT_GELU, 1, "float erfcf(float);"},  {NORM, 1, "float sqrtf(float);"},
     };
     int any = 0;
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-        int used = 0;
-        for (size_t l = 0; l < net->n_layers; l++) used |= net->layers[l].act == need[i].act;
+        if (need[i].f32 != fl->f32) continue;
+        int used = need[i].act == ANY;
+        for (size_t l = 0; l < net->n_layers; l++)
+            used |= need[i].act == NORM ? net->layers[l].kind == MLP_LAYER_LAYERNORM
+                                        : (int)net->layers[l].act == need[i].act;
         if (!used) continue;
         if (!any) fputs("#if !defined(__STDC_VERSION__) || __STDC_VERSION__ < 199901L\n", f);
         fprintf(f, "%s\n", need[i].decl);
@@ -177,25 +209,26 @@ static void put_c99_math(FILE *f, const mlp_net *net)
 /* A layer normalization from `cur` into `nxt`, its sums in the library's 8 lanes and
  * order (lib/model/layernorm.c), so that the file computes what the library does. */
 static void put_layernorm(FILE *f, const char *name, const mlp_layer *L, size_t l, const char *cur,
-                          const char *nxt)
+                          const char *nxt, const flavor *fl)
 {
+    const char *Lt = fl->lit;
     const size_t m = L->out;
     const char *total = "(((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7])))";
     fprintf(f, "    { /* layer %zu: layer normalization */\n", l);
-    fprintf(f, "        double s8[8], mean, r;\n");
-    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0;\n");
+    fprintf(f, "        %s s8[8], mean, r;\n", fl->real);
+    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0%s;\n", Lt);
     fprintf(f, "        for (i = 0; i + 8 <= %zu; i += 8)\n", m);
     fprintf(f, "            for (j = 0; j < 8; j++) s8[j] += %s[i + j];\n", cur);
     fprintf(f, "        for (j = 0; i + j < %zu; j++) s8[j] += %s[i + j];\n", m, cur);
-    fprintf(f, "        mean = %s / %zu.0;\n", total, m);
-    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0;\n");
+    fprintf(f, "        mean = %s / %zu.0%s;\n", total, m, Lt);
+    fprintf(f, "        for (j = 0; j < 8; j++) s8[j] = 0.0%s;\n", Lt);
     fprintf(f, "        for (i = 0; i + 8 <= %zu; i += 8)\n", m);
     fprintf(f, "            for (j = 0; j < 8; j++) s8[j] += (%s[i + j] - mean) * (%s[i + j] - mean);\n",
             cur, cur);
     fprintf(f, "        for (j = 0; i + j < %zu; j++) s8[j] += (%s[i + j] - mean) * (%s[i + j] - mean);\n",
             m, cur, cur);
-    fprintf(f, "        r = 1.0 / sqrt(%s / %zu.0 + ", total, m);
-    put_number(f, L->epsilon);
+    fprintf(f, "        r = 1.0%s / sqrt%s(%s / %zu.0%s + ", Lt, fl->fn, total, m, Lt);
+    put_number(f, fl->f32 ? (double)(float)L->epsilon : L->epsilon, fl);
     fprintf(f, ");\n");
     if (L->has_bias)
         fprintf(f, "        for (i = 0; i < %zu; i++) %s[i] = %s_g%zu[i] * ((%s[i] - mean) * r) + %s_b%zu[i];\n",
@@ -213,11 +246,6 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
               fn, net == NULL ? "net" : out == NULL ? "out" : "name");
     MLP_CHECK(identifier(name), MLP_ERR_INVALID_ARG,
               "%s: \"%.80s\" is not a C identifier of at most 64 characters", fn, name);
-    MLP_CHECK(!net->f32, MLP_ERR_INVALID_ARG,
-              "%s: the network is float32, and the C export writes float64 networks: export "
-              "a float64 copy of it (mlp_net_convert), which computes the same function with "
-              "its weights exactly",
-              fn);
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer_kind kind = net->layers[l].kind;
         MLP_CHECK(kind == MLP_LAYER_DENSE || kind == MLP_LAYER_LAYERNORM ||
@@ -231,7 +259,8 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
      * that is not would be written as a word that does not compile */
     const mlp__prep *p = &net->prep;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    MLP_CHECK(mlp__all_finite(net->params, net->n_params + net->n_state) &&
+    MLP_CHECK((net->f32 ? mlp__all_finite_f32(net->params_f32, net->n_params + net->n_state)
+                        : mlp__all_finite(net->params, net->n_params + net->n_state)) &&
                   (p->in_shift == NULL ||
                    (mlp__all_finite(p->in_shift, in) && mlp__all_finite(p->in_scale, in))) &&
                   (p->out_shift == NULL ||
@@ -257,7 +286,7 @@ static void put_interface(FILE *out, const mlp_net *net, const char *name)
 }
 
 /* The opening comment: what the network is, where it came from, what it takes. */
-static void put_about(FILE *out, const mlp_net *net, const char *name, const char *what)
+static void put_about(FILE *out, const mlp_net *net, const char *name, const char *what, int f32)
 {
     const mlp__prep *p = &net->prep;
     const mlp_record *r = &net->record;
@@ -279,7 +308,8 @@ static void put_about(FILE *out, const mlp_net *net, const char *name, const cha
             fprintf(out, " -> %zu %s%s", L->out, mlp_activation_name(L->act),
                     L->has_bias ? "" : " (no bias)");
     }
-    fprintf(out, "; %zu parameters.\n", net->n_params);
+    fprintf(out, "; %zu parameters%s.\n", net->n_params,
+            f32 ? ", float32 (the file computes in float)" : "");
     if (r->info.trained) {
         fprintf(out, " * Trained: %zu epochs, loss %s, optimizer %s, batch %zu, seed %llu",
                 r->info.epochs, mlp_loss_name(r->info.loss), mlp_optimizer_name(r->opt.kind),
@@ -320,7 +350,7 @@ mlp_status mlp_net_export_c_header(const mlp_net *net, FILE *out, const char *na
     mlp_status s = export_ok(net, out, name, __func__);
     if (s != MLP_OK) return s;
     errno = 0;
-    put_about(out, net, name, "the declarations of a network");
+    put_about(out, net, name, "the declarations of a network", net->f32);
     fprintf(out, " *\n * The C file exported with this header (mlp_net_export_c(), `mlp export`)\n"
                  " * defines them: compile it with your program and link with -lm.\n */\n");
     fprintf(out, "#ifndef MLP_EXPORT_%s_H\n#define MLP_EXPORT_%s_H\n\n", name, name);
@@ -332,19 +362,36 @@ mlp_status mlp_net_export_c_header(const mlp_net *net, FILE *out, const char *na
     return MLP_OK;
 }
 
+static mlp_status export_c(const mlp_net *net, FILE *out, const char *name, const flavor *fl);
+
 mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
 {
     mlp_status s = export_ok(net, out, name, __func__);
-    if (s != MLP_OK) return s;
+    if (s != MLP_OK || !net->f32) return s != MLP_OK ? s : export_c(net, out, name, &float64);
+    /* a float32 network: written from a float64 copy (every float is a double, exactly),
+     * its numbers as floats again */
+    mlp_net *copy = NULL;
+    s = mlp__net_convert(&copy, net, 0, __func__);
+    if (s == MLP_OK) {
+        copy->record = net->record; /* borrowed for the opening comment */
+        s = export_c(copy, out, name, &float32);
+        memset(&copy->record, 0, sizeof copy->record);
+    }
+    mlp_net_free(copy);
+    return s;
+}
+
+static mlp_status export_c(const mlp_net *net, FILE *out, const char *name, const flavor *fl)
+{
     const mlp__prep *p = &net->prep;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
     errno = 0;
-    put_about(out, net, name, "a network");
+    put_about(out, net, name, "a network", fl->f32);
     fprintf(out, " *\n * Standalone C (C89 and later): it needs only <math.h> (link with -lm).\n"
                  " * %s.h, from mlp_net_export_c_header() or `mlp export`, declares what it\n"
                  " * defines.\n */\n#include <math.h>\n",
             name);
-    put_c99_math(out, net);
+    put_c99_math(out, net, fl);
     fputc('\n', out);
     put_interface(out, net, name);
     fputc('\n', out);
@@ -358,27 +405,28 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
                       2 * L->out);
             mlp__batchnorm_fold(net, l, st, st + L->out);
             snprintf(part, sizeof part, "s%zu", l);
-            put_array(out, name, part, st, L->out);
+            put_array(out, name, part, st, L->out, fl);
             snprintf(part, sizeof part, "t%zu", l);
-            put_array(out, name, part, st + L->out, L->out);
+            put_array(out, name, part, st + L->out, L->out, fl);
             free(st);
             continue;
         }
         snprintf(part, sizeof part, L->kind == MLP_LAYER_LAYERNORM ? "g%zu" : "w%zu", l);
         put_array(out, name, part, net->params + L->w_off,
-                  L->kind == MLP_LAYER_LAYERNORM ? L->out : L->in * L->out);
+                  L->kind == MLP_LAYER_LAYERNORM ? L->out : L->in * L->out, fl);
         if (L->has_bias) {
             snprintf(part, sizeof part, "b%zu", l);
-            put_array(out, name, part, net->params + L->b_off, L->out);
+            put_array(out, name, part, net->params + L->b_off, L->out, fl);
         }
     }
+    /* the scaling is double's in either: the library scales in double around the network */
     if (p->in_shift != NULL) {
-        put_array(out, name, "in_shift", p->in_shift, in);
-        put_array(out, name, "in_scale", p->in_scale, in);
+        put_array(out, name, "in_shift", p->in_shift, in, &float64);
+        put_array(out, name, "in_scale", p->in_scale, in, &float64);
     }
     if (p->out_shift != NULL) {
-        put_array(out, name, "out_shift", p->out_shift, k);
-        put_array(out, name, "out_scale", p->out_scale, k);
+        put_array(out, name, "out_shift", p->out_shift, k, &float64);
+        put_array(out, name, "out_scale", p->out_scale, k, &float64);
     }
     if (p->n_classes > 0) {
         for (size_t c = 0; c < p->n_classes; c++)
@@ -396,12 +444,15 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
     size_t wide = in;
     for (size_t l = 0; l < net->n_layers; l++) wide = net->layers[l].out > wide ? net->layers[l].out : wide;
     fprintf(out, "\nvoid %s_predict(const double *x, double *y)\n{\n", name);
-    fprintf(out, "    double a[%zu], b[%zu];\n    int i, j;\n", wide, wide);
+    fprintf(out, "    %s a[%zu], b[%zu];\n    int i, j;\n", fl->real, wide, wide);
     if (p->in_shift != NULL)
-        fprintf(out, "    for (i = 0; i < %zu; i++) a[i] = (x[i] - %s_in_shift[i]) / %s_in_scale[i];\n",
-                in, name, name);
+        fprintf(
+            out,
+            "    for (i = 0; i < %zu; i++) a[i] = %s((x[i] - %s_in_shift[i]) / %s_in_scale[i]);\n",
+            in, fl->f32 ? "(float)" : "", name, name);
     else
-        fprintf(out, "    for (i = 0; i < %zu; i++) a[i] = x[i];\n", in);
+        fprintf(out, "    for (i = 0; i < %zu; i++) a[i] = %sx[i];\n", in,
+                fl->f32 ? "(float)" : "");
     const char *cur = "a", *nxt = "b";
     for (size_t l = 0; l < net->n_layers; l++) {
         const mlp_layer *L = &net->layers[l];
@@ -411,27 +462,29 @@ mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *name)
                          "a scale and shift per value */\n", l);
             fprintf(out, "    for (i = 0; i < %zu; i++) %s[i] = %s[i] * %s_s%zu[i] + %s_t%zu[i];\n",
                     L->out, nxt, cur, name, l, name, l);
-            put_activation(out, L->act, nxt, L->out);
+            put_activation(out, L->act, nxt, L->out, fl);
             const char *t = cur;
             cur = nxt;
             nxt = t;
             continue;
         }
         if (L->kind == MLP_LAYER_LAYERNORM) {
-            put_layernorm(out, name, L, l, cur, nxt);
-            put_activation(out, L->act, nxt, L->out);
+            put_layernorm(out, name, L, l, cur, nxt, fl);
+            put_activation(out, L->act, nxt, L->out, fl);
             const char *t = cur;
             cur = nxt;
             nxt = t;
             continue;
         }
         fprintf(out, "    for (j = 0; j < %zu; j++) {\n", L->out);
-        if (L->has_bias) fprintf(out, "        double s = %s_b%zu[j];\n", name, l);
-        else fprintf(out, "        double s = 0.0;\n");
+        if (L->has_bias)
+            fprintf(out, "        %s s = %s_b%zu[j];\n", fl->real, name, l);
+        else
+            fprintf(out, "        %s s = 0.0%s;\n", fl->real, fl->lit);
         fprintf(out, "        for (i = 0; i < %zu; i++) s += %s_w%zu[j * %zu + i] * %s[i];\n",
                 L->in, name, l, L->in, cur);
         fprintf(out, "        %s[j] = s;\n    }\n", nxt);
-        put_activation(out, L->act, nxt, L->out);
+        put_activation(out, L->act, nxt, L->out, fl);
         const char *t = cur;
         cur = nxt;
         nxt = t;

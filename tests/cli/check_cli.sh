@@ -92,6 +92,15 @@ e64=$(epochs_of "$dir/reg.mlp"); e32=$(epochs_of "$dir/reg32.mlp")
 "$mlp" predict "$dir/reg32.mlp" "$dir/reg_new.csv" -q > "$dir/reg32_pred.csv"
 [ "$(wc -l < "$dir/reg32_pred.csv")" -eq "$(wc -l < "$dir/reg_pred.csv")" ] ||
     fail "float32 predict wrote $(wc -l < "$dir/reg32_pred.csv") lines"
+# its export computes in float, and predicts what mlp predict does to float's rounding
+"$mlp" export "$dir/reg32.mlp" --name model -o "$dir/model32.c"
+grep -q "static const float" "$dir/model32.c" || fail "the float32 export holds no floats"
+${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model32.c\"" "$src/driver.c" -o "$dir/driver32" -lm
+"$dir/driver32" < "$dir/reg_new.csv" > "$dir/reg32_exported.csv"
+tail -n +2 "$dir/reg32_pred.csv" | paste -d, - "$dir/reg32_exported.csv" | awk -F, '
+    { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
+      if (d > 1e-5 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
+    fail "float32: the exported file predicts otherwise"
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --precision f32 --optimizer lbfgs -q -o "$dir/x.mlp" > "$dir/f32_lbfgs.txt" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "optimizer lbfgs trains float64 networks" "$dir/f32_lbfgs.txt" ||
