@@ -14,14 +14,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # r2_of EVAL_OUTPUT: the R^2 `mlp eval` printed
 r2_of() { awk '/R\^2/ { for (i = 1; i <= NF; i++) if ($i == "R^2") print $(i + 1) }' "$1"; }
 # export MODEL: the C file `mlp export` writes for MODEL, compiled with driver.c, predicts
-# for regression rows NEW (a CSV) what PREDICTIONS (mlp predict's output) holds, to 1e-12
-exported_predicts() { # MODEL NEW PREDICTIONS WHAT
+# for regression rows NEW (a CSV) what PREDICTIONS (mlp predict's output) holds, to TOL
+# (default 1e-12) relative to the larger of the value and 1
+exported_predicts() { # MODEL NEW PREDICTIONS WHAT [TOL]
     "$mlp" export "$1" -o "$dir/model.c"
     ${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model.c\"" "$src/driver.c" -o "$dir/driver" -lm
     "$dir/driver" < "$2" > "$dir/exported_values.csv"
-    tail -n +2 "$3" | paste -d, - "$dir/exported_values.csv" | awk -F, '
+    tail -n +2 "$3" | paste -d, - "$dir/exported_values.csv" | awk -F, -v tol="${5:-1e-12}" '
         { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
-          if (d > 1e-12 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
+          if (d > tol * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
         fail "$4: the exported file predicts otherwise"
 }
 
@@ -93,14 +94,8 @@ e64=$(epochs_of "$dir/reg.mlp"); e32=$(epochs_of "$dir/reg32.mlp")
 [ "$(wc -l < "$dir/reg32_pred.csv")" -eq "$(wc -l < "$dir/reg_pred.csv")" ] ||
     fail "float32 predict wrote $(wc -l < "$dir/reg32_pred.csv") lines"
 # its export computes in float, and predicts what mlp predict does to float's rounding
-"$mlp" export "$dir/reg32.mlp" --name model -o "$dir/model32.c"
-grep -q "static const float" "$dir/model32.c" || fail "the float32 export holds no floats"
-${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model32.c\"" "$src/driver.c" -o "$dir/driver32" -lm
-"$dir/driver32" < "$dir/reg_new.csv" > "$dir/reg32_exported.csv"
-tail -n +2 "$dir/reg32_pred.csv" | paste -d, - "$dir/reg32_exported.csv" | awk -F, '
-    { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
-      if (d > 1e-5 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
-    fail "float32: the exported file predicts otherwise"
+exported_predicts "$dir/reg32.mlp" "$dir/reg_new.csv" "$dir/reg32_pred.csv" "--precision float32" 1e-5
+grep -q "static const float" "$dir/model.c" || fail "the float32 export holds no floats"
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --precision f32 --optimizer lbfgs -q -o "$dir/x.mlp" > "$dir/f32_lbfgs.txt" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "optimizer lbfgs trains float64 networks" "$dir/f32_lbfgs.txt" ||
