@@ -460,8 +460,8 @@ MLP_API mlp_status mlp_net_get_bias(const mlp_net *net, size_t layer, double *bi
 typedef struct mlp_workspace mlp_workspace;
 
 /**
- * Create a workspace for networks shaped like `net` (same input and layer sizes),
- * for batches of 1 to `max_batch` rows.
+ * Create a workspace for networks shaped like `net` (same input and layer sizes, and
+ * since 1.7 the same precision), for batches of 1 to `max_batch` rows.
  * @param[out] ws         receives the workspace (NULL on failure); free with mlp_workspace_free().
  * @param      net        a network of the shape to serve.
  * @param      max_batch  1 to INT_MAX rows.
@@ -492,6 +492,8 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
  * gives class probabilities, a sigmoid one the probability of class 1.
  * Allocates nothing (the workspace holds the scaled rows). Every layer's output stays
  * in the workspace (see mlp_workspace_layer_output()) until the next call with it.
+ * A float32 network's rows are converted in the workspace (each scaled in double and
+ * rounded once), its passes run in float, and its outputs come back as doubles.
  *
  * Since 1.5. A program built against libmlp 1.4 or older calls the version of its
  * time, which does not scale (its rows had to be scaled with mlp_net_transform()).
@@ -520,8 +522,9 @@ MLP_API mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double
  *                     workspace, valid until the next prediction with it or its free.
  * @param[out] rows    may be NULL; receives the batch's row count.
  * @param[out] cols    may be NULL; receives the layer's width.
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, layer out of range, or no
- *         prediction has been made with the workspace yet).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, layer out of range, no
+ *         prediction has been made with the workspace yet, or, since 1.7, the
+ *         workspace of a float32 network, whose values are floats).
  */
 MLP_API mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t layer,
                                               const double **values, size_t *rows,

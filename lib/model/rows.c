@@ -19,19 +19,40 @@ static inline void take(real *dst, const double *src, size_t n)
 #endif
 }
 
+/* A gather's rows [i0, i1): see gather. */
+typedef struct gather_job {
+    real *dst;
+    const double *src, *shift, *scale;
+    const size_t *rows;
+    size_t cols;
+} gather_job;
+
+static void gather_part(void *ctx, size_t i0, size_t i1, size_t part)
+{
+    (void)part;
+    const gather_job *j = ctx;
+    const size_t cols = j->cols;
+    for (size_t i = i0; i < i1; i++) {
+        const double *row = j->src + (j->rows != NULL ? j->rows[i] : i) * cols;
+        real *out = j->dst + i * cols;
+        if (j->shift == NULL) take(out, row, cols);
+        else
+            for (size_t c = 0; c < cols; c++)
+                out[c] = (real)((row[c] - j->shift[c]) / j->scale[c]);
+    }
+}
+
 /* m rows of `cols` of the caller's doubles (row i is src's row rows[i], or i without
  * rows) into dst in the network's type: (x - shift) / scale in double and rounded once,
- * or, without shift, as they are. */
+ * or, without shift, as they are. Each value on its own: many rows are cut into parts
+ * for the library's threads (the same values at any thread count). */
 static void gather(real *dst, const double *src, const size_t *rows, size_t m, size_t cols,
                    const double *shift, const double *scale)
 {
-    for (size_t i = 0; i < m; i++) {
-        const double *row = src + (rows != NULL ? rows[i] : i) * cols;
-        real *out = dst + i * cols;
-        if (shift == NULL) take(out, row, cols);
-        else
-            for (size_t c = 0; c < cols; c++) out[c] = (real)((row[c] - shift[c]) / scale[c]);
-    }
+    gather_job j = {dst, src, shift, scale, rows, cols};
+    const size_t min_rows = (MLP__PAR_MIN + cols - 1) / cols;
+    if (m < 2 * min_rows) gather_part(&j, 0, m, 0);
+    else mlp__parallel_for(m, 1, min_rows, gather_part, &j);
 }
 
 void MLP__T(mlp__rows_x)(real *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
