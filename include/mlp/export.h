@@ -17,7 +17,8 @@
  * Write the network as one standalone C source file that needs nothing but
  * <math.h> and compiles warning-free as C89, C99 or C11 (`-pedantic -Wall -Wextra`;
  * since 1.6, C99 before): its parameters as `static const double` arrays (decimal
- * with 17 digits, which gcc and clang read back to every bit) and
+ * with 17 digits, which gcc and clang read back to every bit; float arrays for a
+ * float32 network, below) and
  * `void NAME_predict(const double *x, double *y)` with the model's
  * preprocessing inside (raw rows in, outputs in the targets' units); with class
  * labels, also `NAME_classes[]` and `int NAME_predict_class(const double *x)`. The
@@ -32,8 +33,12 @@
  * computes in float, as the library does (since 1.7): `static const float` arrays
  * (9 digits and the suffix f, every bit), float buffers and sums, float math (expf,
  * tanhf, ..., declared by the file for C89, every C99 libm has them), the scaling in
- * double around the network; it agrees with mlp_net_predict() to a few ε of float
- * (measured: 7.8e-7 relative), and `NAME_predict` still takes and gives doubles.
+ * double around the network; it agrees with mlp_net_predict() to float's rounding,
+ * not bit for bit (its sums run in another order than sgemm's, its exponentials are
+ * libm's, not the vector library's): within 64 ε of float of the larger of the value
+ * and 1, the tests' bound (measured: 7.8e-7 relative; a small probability, where a
+ * softmax's exponential of a large negative value multiplies the rounding, 2e-6 of
+ * itself). `NAME_predict` still takes and gives doubles.
  * @param net   the network.
  * @param out   where to write (not closed).
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
