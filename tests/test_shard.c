@@ -25,8 +25,11 @@ static void make_data(void)
     }
 }
 
-/* The precision make_net makes its networks in (a test that sets it sets it back). */
+/* The precision make_net makes its networks in: float64 at the start of every test (a
+ * fixture, which runs even when a failed test left it set in one process). */
 static mlp_precision precision = MLP_PRECISION_FLOAT64;
+
+static void float64_networks(void) { precision = MLP_PRECISION_FLOAT64; }
 
 static mlp_net *make_net(size_t hidden)
 {
@@ -552,9 +555,10 @@ END_TEST
  * the blocks summed in double in shard order and rounded once to float for the float32
  * update. So the threads end with the same bits, those of one process with as many
  * shards, whole blocks or buckets, and a rerun's; and the plain float32 fit (the
- * gradient summed by sgemm in float) to float's rounding: within 128 ε of float
- * (1.5e-5) relative after 6 epochs of 10 steps, measured 2.2e-6 (SGD) and 4.9e-6
- * (Adam). */
+ * gradient summed by sgemm in float) to float's rounding: within 512 ε of float
+ * (6.1e-5) relative after 6 epochs of 10 steps (float64's test allows 4,500 ε of
+ * double); measured 2.2e-6 (SGD) and 4.9e-6 (Adam) on AVX-512, 1.6e-5 (SGD) under
+ * valgrind, whose CPU has no AVX-512 (other kernels, other roundings). */
 START_TEST(float32_shards_give_the_same_bits)
 {
     make_data();
@@ -591,7 +595,7 @@ START_TEST(float32_shards_give_the_same_bits)
         double worst = 0;
         for (size_t i = 0; i < n_params_of(8); i++)
             worst = fmax(worst, fabs(w0[i] - w1[i]) / fmax(fabs(w0[i]), 1e-3));
-        ck_assert_msg(worst <= 128 * FLT_EPSILON, "%s: 4 shards' weights differ by %g relative",
+        ck_assert_msg(worst <= 512 * FLT_EPSILON, "%s: 4 shards' weights differ by %g relative",
                       mlp_optimizer_name(two[kk]), worst);
         free(w0);
         free(w1);
@@ -640,6 +644,7 @@ static Suite *shard_suite(void)
     Suite *s = suite_create("shard");
     TCase *tc = tcase_create("shard");
     tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, float64_networks, NULL);
     tcase_add_test(tc, sharded_fit_agrees_with_the_plain_fit);
     tcase_add_test(tc, threads_match_the_single_process_sharded_fit);
     tcase_add_test(tc, local_rows_match_and_rerun_bit_for_bit);
