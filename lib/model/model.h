@@ -214,6 +214,13 @@ struct mlp_net {
                               its address): a workspace remembers the last it fitted */
 };
 
+/* The bytes of one of the network's values (its parameters, running state, and the
+ * rows as it reads them): a float's or a double's. */
+static inline size_t mlp__value_size(const mlp_net *net)
+{
+    return net->f32 ? sizeof(float) : sizeof(double);
+}
+
 /* A network of this shape, its parameters all 0 (mlp_net_create draws them after;
  * the loader reads them). */
 mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,

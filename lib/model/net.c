@@ -264,13 +264,20 @@ mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const ch
     return MLP_OK;
 }
 
+/* A new float64 network, ready when created: He for the rectifiers' layers, Xavier for
+ * the others (the draw cannot fail). */
+static mlp_status new_drawn(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
+                            size_t n_layers, const char *fn)
+{
+    mlp_status s = mlp__net_new(net, n_inputs, layers, n_layers, fn);
+    if (s == MLP_OK) mlp__init_draw((*net)->params, *net, MLP_INIT_AUTO, MLP__CREATE_SEED, NULL);
+    return s;
+}
+
 mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *layers,
                           size_t n_layers)
 {
-    mlp_status s = mlp__net_new(net, n_inputs, layers, n_layers, __func__);
-    /* ready when created: He for the rectifiers' layers, Xavier for the others (cannot fail) */
-    if (s == MLP_OK) mlp__init_draw((*net)->params, *net, MLP_INIT_AUTO, MLP__CREATE_SEED, NULL);
-    return s;
+    return new_drawn(net, n_inputs, layers, n_layers, __func__);
 }
 
 static const char *const precision_names[] = {"float64", "float32"};
@@ -348,9 +355,8 @@ mlp_status mlp_net_create_precision(mlp_net **net, size_t n_inputs, const mlp_la
     MLP_CHECK(mlp_precision_name(precision) != NULL, MLP_ERR_INVALID_ARG,
               "mlp_net_create_precision: unknown precision %d", (int)precision);
     mlp_net *n;
-    mlp_status s = mlp__net_new(&n, n_inputs, layers, n_layers, __func__);
+    mlp_status s = new_drawn(&n, n_inputs, layers, n_layers, __func__);
     if (s != MLP_OK) return s;
-    mlp__init_draw(n->params, n, MLP_INIT_AUTO, MLP__CREATE_SEED, NULL);
     if (precision == MLP_PRECISION_FLOAT64) {
         *net = n;
         return MLP_OK;

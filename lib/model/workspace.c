@@ -42,7 +42,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
      * training pass keeps it (every hidden layer whose activation's derivative
      * needs z, and the output layer), two deltas of the widest layer. Every count
      * is checked before it is added. */
-    const size_t size = net->f32 ? sizeof(float) : sizeof(double); /* a value's bytes */
+    const size_t size = mlp__value_size(net);
     const size_t limit = SIZE_MAX / sizeof(double) / 4;
     const size_t n_layers = net->n_layers;
     size_t max_width = 0, total = 0, cells = 0;

@@ -351,6 +351,12 @@ typedef struct bucket_ctx {
     mlp_status status; /* the first start's failure */
 } bucket_ctx;
 
+/* A float32 shard's gradient values [lo, hi) widened into the block, exactly. */
+static void widen(double *g, const float *gf, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) g[i] = (double)gf[i];
+}
+
 static void bucket_done(void *ctx, size_t l, double loss)
 {
     bucket_ctx *b = ctx;
@@ -358,7 +364,7 @@ static void bucket_done(void *ctx, size_t l, double loss)
     if (l == b->net->n_layers - 1) b->g[b->net->n_params] = loss * (double)b->rows;
     if (b->status != MLP_OK || (b->hi - lo < b->p->r.bucket_values && l > 0)) return;
     if (b->gf != NULL) /* the values the bucket holds of the gradient: below n_params */
-        for (size_t i = lo; i < b->hi && i < b->net->n_params; i++) b->g[i] = (double)b->gf[i];
+        widen(b->g, b->gf, lo, b->hi < b->net->n_params ? b->hi : b->net->n_params);
     b->status = b->p->r.start(b->g + lo, b->hi - lo, b->p->r.user_data);
     b->hi = lo;
 }
@@ -390,7 +396,7 @@ static mlp_status shard_block(mlp_trainer *tr, const mlp__shard_plan *p, double 
                                                      of, buckets ? bucket_done : NULL, &b);
         if (!buckets) {
             g[np] = mean * (double)n;
-            for (size_t i = 0; i < np; i++) g[i] = (double)tr->grad_f32[i];
+            widen(g, tr->grad_f32, 0, np);
         }
     } else {
         mlp__training_pass(tr, row0);

@@ -29,13 +29,6 @@ static inline size_t mlp__copied_into_grad(const mlp_layer *L)
 
 /* ---- the epoch loop (fit.c) ------------------------------------------------------- */
 
-/* The size of one of the network's values (its parameters, and the rows as it reads
- * them). */
-static inline size_t mlp__value_size(const mlp_net *net)
-{
-    return net->f32 ? sizeof(float) : sizeof(double);
-}
-
 /* Rows as the network reads them, in its type: x (n, in) and y (n, k), the caller's
  * arrays or a fit's copies. */
 typedef struct mlp__fit_rows {

@@ -124,7 +124,7 @@ static mlp_status alloc_dz(double ***dz, float ***dz_f32, void **block, const ml
     for (size_t l = 0; l < net->n_layers; l++) total += max_batch * net->layers[l].out;
     double **d = NULL;
     float **f = NULL;
-    void *b = malloc(total * (net->f32 ? sizeof(float) : sizeof(double)));
+    void *b = malloc(total * mlp__value_size(net));
     if (net->f32) f = calloc(net->n_layers, sizeof *f);
     else d = calloc(net->n_layers, sizeof *d);
     if ((d == NULL && f == NULL) || b == NULL) {
@@ -190,7 +190,7 @@ mlp_status mlp_trainer_create(mlp_trainer **trainer, mlp_net *net, mlp_loss loss
      * the network was created, and n_params * 5 doubles stay below SIZE_MAX on every
      * host the network could be made on. */
     const size_t np = net->n_params, blocks = 3 + (size_t)mlp__optimizer(opt.kind)->state_blocks;
-    const size_t es = net->f32 ? sizeof(float) : sizeof(double);
+    const size_t es = mlp__value_size(net);
     MLP_CHECK(np <= (SIZE_MAX / sizeof(double) - 5 * net->n_layers - 2) / blocks, MLP_ERR_NOMEM,
               "mlp_trainer_create: %zu blocks of %zu parameters overflow memory", blocks, np);
     /* the bounds start at the first double past the blocks */
