@@ -83,6 +83,7 @@ static mlp_net *make_net(void)
 
 enum { N = 64 };
 static double x[N * 20], t[N * 4], y[N * 4];
+static float xf[N * 20], yf[N * 4], lf[N]; /* x and the labels as floats */
 
 static void make_data(void)
 {
@@ -91,6 +92,8 @@ static void make_data(void)
     size_t labels[N];
     for (int i = 0; i < N; i++) labels[i] = (size_t)(tu_next(&rng) % 4);
     ck_assert_int_eq(mlp_onehot(t, labels, N, 4), MLP_OK);
+    for (int i = 0; i < N * 20; i++) xf[i] = (float)x[i];
+    for (int i = 0; i < N; i++) lf[i] = (float)labels[i];
 }
 
 START_TEST(the_counter_counts)
@@ -137,6 +140,12 @@ START_TEST(predict_allocates_nothing)
     for (int i = 0; i < 100; i++) failed += mlp_net_predict(net, ws, y, x, 1 + i % N) != MLP_OK;
     ck_assert_int_eq(stop(), 0);
     ck_assert_int_eq(failed, 0);
+    /* float rows and outputs: read where they are, or converted in the workspace */
+    start();
+    for (int i = 0; i < 100; i++)
+        failed += mlp_net_predict_f32(net, ws, yf, xf, 1 + i % N) != MLP_OK;
+    ck_assert_int_eq(stop(), 0);
+    ck_assert_int_eq(failed, 0);
     mlp_workspace_free(ws);
     mlp_net_free(net);
 }
@@ -166,6 +175,11 @@ START_TEST(training_steps_allocate_nothing)
         start();
         for (int i = 0; i < steps; i++)
             failed += mlp_trainer_step(tr, &loss, TU_DATA(x, t, 1 + i % N)) != MLP_OK;
+        /* rows of floats, read where they are or converted in the workspace */
+        for (int i = 0; i < steps; i++) {
+            const mlp_dataset rows = MLP_DATASET_CLASSES_F32(xf, 20, lf, 4, 1 + i % N);
+            failed += mlp_trainer_step(tr, &loss, &rows) != MLP_OK;
+        }
         const long allocs = stop();
         /* with the BLAS threaded, OpenBLAS's parallel dpotrf mallocs per call (LM's
          * Cholesky); the one-thread run (meson.build) holds LM to zero */

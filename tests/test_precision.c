@@ -417,6 +417,272 @@ START_TEST(score_and_refusals)
 }
 END_TEST
 
+/* Float rows widened to doubles: exact, so the doubles are the same data. */
+static void widen(double *d, const float *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) d[i] = (double)f[i];
+}
+
+/* A network's parameters, as bytes of its own type. */
+static const void *params_of(const mlp_net *net)
+{
+    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
+               ? (const void *)mlp_net_params_f32_const(net)
+               : (const void *)mlp_net_params_const(net);
+}
+
+static size_t param_bytes(const mlp_net *net)
+{
+    return mlp_net_n_params(net) *
+           (mlp_net_precision(net) == MLP_PRECISION_FLOAT32 ? sizeof(float) : sizeof(double));
+}
+
+/* Float rows (MLP_DATASET_F32, mlp_net_predict_f32) are the doubles of their widened
+ * values, exactly: for a network of either type, every call that takes rows gives the
+ * same bits from the floats as from those doubles (a float32 network rounds the doubles
+ * back to the same floats; a float64 one widens the floats to the same doubles). The
+ * double road is the reference (the other suites test it). Classes and a regression with
+ * scaled inputs and targets, so that every conversion is crossed. */
+START_TEST(float_rows_are_their_doubles)
+{
+    enum { RIN = 3, ROUT = 2 };
+    float xf[ROWS * IN], lf[ROWS], rxf[ROWS * RIN], ryf[ROWS * ROUT];
+    double xd[ROWS * IN], ld[ROWS], rxd[ROWS * RIN], ryd[ROWS * ROUT];
+    rows(xd, ld);
+    for (size_t i = 0; i < ROWS * IN; i++)
+        xf[i] = (float)(xd[i] + 1e-3 * (double)i); /* not whole */
+    for (size_t i = 0; i < ROWS; i++) lf[i] = (float)ld[i];
+    uint64_t st = 7;
+    for (size_t i = 0; i < ROWS * RIN; i++) rxf[i] = (float)tu_uniform(&st, -200, 300);
+    for (size_t i = 0; i < ROWS; i++) {
+        ryf[i * ROUT] = (float)(1000 + 3 * rxf[i * RIN] - rxf[i * RIN + 1]);
+        ryf[i * ROUT + 1] = (float)(0.01 * rxf[i * RIN + 2] * rxf[i * RIN + 2]);
+    }
+    widen(xd, xf, ROWS * IN);
+    widen(ld, lf, ROWS);
+    widen(rxd, rxf, ROWS * RIN);
+    widen(ryd, ryf, ROWS * ROUT);
+    const mlp_layer_spec reg[] = {MLP_LAYER(8, MLP_ACT_TANH, 1),
+                                  MLP_LAYER(ROUT, MLP_ACT_IDENTITY, 1)};
+    for (int p = 0; p < 2; p++) {
+        const mlp_precision prec = p ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
+        for (int task = 0; task < 2; task++) {
+            const int classes = task == 0;
+            const size_t in = classes ? IN : RIN, out = classes ? 3 : ROUT;
+            const mlp_dataset df = classes
+                                       ? (mlp_dataset)MLP_DATASET_CLASSES_F32(xf, IN, lf, 3, ROWS)
+                                       : (mlp_dataset)MLP_DATASET_F32(rxf, RIN, ryf, ROUT, ROWS);
+            const mlp_dataset dd = classes ? (mlp_dataset)MLP_DATASET_CLASSES(xd, IN, ld, 3, ROWS)
+                                           : (mlp_dataset)MLP_DATASET(rxd, RIN, ryd, ROUT, ROWS);
+            const mlp_loss loss = classes ? MLP_LOSS_CATEGORICAL_CROSSENTROPY : MLP_LOSS_MSE;
+            mlp_net *a, *b;
+            ck_assert_int_eq(mlp_net_create_precision(&a, in, classes ? kinds : reg,
+                                                      classes ? N_KINDS : 2, prec),
+                             MLP_OK);
+            ck_assert_int_eq(mlp_net_create_precision(&b, in, classes ? kinds : reg,
+                                                      classes ? N_KINDS : 2, prec),
+                             MLP_OK);
+            const mlp_scaling ts = classes ? MLP_SCALE_NONE : MLP_SCALE_STANDARD;
+            ck_assert_int_eq(mlp_net_fit_scaling(a, MLP_SCALE_STANDARD, ts, &df), MLP_OK);
+            ck_assert_int_eq(mlp_net_fit_scaling(b, MLP_SCALE_STANDARD, ts, &dd), MLP_OK);
+            double sa[2][IN], sb[2][IN], ta[2][3], tb[2][3];
+            mlp_net_get_scaling(a, sa[0], sa[1], ta[0], ta[1]);
+            mlp_net_get_scaling(b, sb[0], sb[1], tb[0], tb[1]);
+            ck_assert_mem_eq(sa[0], sb[0], in * sizeof(double));
+            ck_assert_mem_eq(sa[1], sb[1], in * sizeof(double));
+            ck_assert_mem_eq(ta[0], tb[0], out * sizeof(double));
+            ck_assert_mem_eq(ta[1], tb[1], out * sizeof(double));
+            /* the transform of the rows */
+            double ax[ROWS * IN], bx[ROWS * IN], ay[ROWS * 3], by[ROWS * 3];
+            ck_assert_int_eq(mlp_net_transform(a, ax, ay, &df), MLP_OK);
+            ck_assert_int_eq(mlp_net_transform(b, bx, by, &dd), MLP_OK);
+            ck_assert_mem_eq(ax, bx, ROWS * in * sizeof(double));
+            ck_assert_mem_eq(ay, by, ROWS * out * sizeof(double));
+            /* a fit holding out a drawn, stratified validation split, then a step */
+            mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
+            mlp_trainer *tra, *trb;
+            ck_assert_int_eq(mlp_trainer_create(&tra, a, loss, &o, 16), MLP_OK);
+            ck_assert_int_eq(mlp_trainer_create(&trb, b, loss, &o, 16), MLP_OK);
+            mlp_fit_options fo = tu_fit_options();
+            fo.epochs = 3;
+            fo.batch_size = 16;
+            fo.validation_fraction = 0.25;
+            mlp_fit_result ra = tu_fit_result(), rb = tu_fit_result();
+            ck_assert_int_eq(mlp_trainer_fit(tra, &ra, &df, &fo), MLP_OK);
+            ck_assert_int_eq(mlp_trainer_fit(trb, &rb, &dd, &fo), MLP_OK);
+            ck_assert_mem_eq(params_of(a), params_of(b), param_bytes(a));
+            ck_assert(ra.best_loss == rb.best_loss && ra.epochs_run == rb.epochs_run);
+            /* a validation dataset of floats, then steps on 16 of the rows */
+            fo.validation_fraction = 0;
+            fo.validation = &df;
+            fo.epochs = 1;
+            ck_assert_int_eq(mlp_trainer_fit(tra, &ra, &df, &fo), MLP_OK);
+            fo.validation = &dd;
+            ck_assert_int_eq(mlp_trainer_fit(trb, &rb, &dd, &fo), MLP_OK);
+            ck_assert(ra.best_loss == rb.best_loss);
+            mlp_dataset sf = df, sd = dd;
+            sf.n = sd.n = 16;
+            double la, lb;
+            ck_assert_int_eq(mlp_trainer_step(tra, &la, &sf), MLP_OK);
+            ck_assert_int_eq(mlp_trainer_step(trb, &lb, &sd), MLP_OK);
+            ck_assert(la == lb);
+            ck_assert_mem_eq(params_of(a), params_of(b), param_bytes(a));
+            mlp_trainer_free(tra);
+            mlp_trainer_free(trb);
+            /* the gradient and its check */
+            const size_t np = mlp_net_n_params(a);
+            double *ga = malloc(np * sizeof *ga), *gb = malloc(np * sizeof *gb);
+            mlp_workspace *ws;
+            ck_assert_int_eq(mlp_workspace_create(&ws, a, ROWS), MLP_OK);
+            ck_assert_int_eq(mlp_net_gradient(a, ws, loss, ga, &la, &sf), MLP_OK);
+            ck_assert_int_eq(mlp_net_gradient(b, ws, loss, gb, &lb, &sd), MLP_OK);
+            ck_assert(la == lb);
+            ck_assert_mem_eq(ga, gb, np * sizeof *ga);
+            if (!classes) { /* (the kinds' batch norm and dropout make a slow check) */
+                double ea, eb;
+                ck_assert_int_eq(mlp_net_gradient_check(&ea, a, loss, &sf, 1e-3), MLP_OK);
+                ck_assert_int_eq(mlp_net_gradient_check(&eb, b, loss, &sd, 1e-3), MLP_OK);
+                ck_assert(ea == eb);
+            }
+            free(ga);
+            free(gb);
+            /* scores, the split, and predictions */
+            mlp_scores ca, cb;
+            mlp_scores_init(&ca, sizeof ca);
+            mlp_scores_init(&cb, sizeof cb);
+            ck_assert_int_eq(mlp_net_score(a, ws, &ca, NULL, &df), MLP_OK);
+            ck_assert_int_eq(mlp_net_score(b, ws, &cb, NULL, &dd), MLP_OK);
+            ck_assert(classes ? ca.accuracy == cb.accuracy && ca.macro_f1 == cb.macro_f1
+                              : ca.mse == cb.mse && ca.r2 == cb.r2 && ca.mae == cb.mae);
+            size_t oa[ROWS], ob[ROWS], na, nb;
+            ck_assert_int_eq(mlp_dataset_split(oa, &na, &df, 0.3, 5), MLP_OK);
+            ck_assert_int_eq(mlp_dataset_split(ob, &nb, &dd, 0.3, 5), MLP_OK);
+            ck_assert_uint_eq(na, nb);
+            ck_assert_mem_eq(oa, ob, sizeof oa);
+            float pf[ROWS * 3];
+            double pd[ROWS * 3];
+            const float *px = classes ? xf : rxf;
+            ck_assert_int_eq(mlp_net_predict_f32(a, ws, pf, px, ROWS), MLP_OK);
+            ck_assert_int_eq(mlp_net_predict(b, ws, pd, classes ? xd : rxd, ROWS), MLP_OK);
+            for (size_t i = 0; i < ROWS * out; i++) ck_assert(pf[i] == (float)pd[i]);
+            mlp_workspace_free(ws);
+            mlp_net_free(a);
+            mlp_net_free(b);
+        }
+    }
+}
+END_TEST
+
+/* mlp_net_predict_f32 against a forward pass by hand (tu_reference_predict, in double
+ * on the network's weights): a float32 network within float's rounding of each layer
+ * (64 ε of float of the output's size, three layers of a dozen terms: measured below
+ * 8 ε), a float64 one the reference rounded to float (one rounding: ½ ulp, and the
+ * double computation's own 1e-15 can move a tie by one ulp: ε of float). */
+START_TEST(predict_f32_by_hand)
+{
+    enum { HIN = 4, HN = 33 };
+    const mlp_layer_spec spec[] = {MLP_LAYER(12, MLP_ACT_TANH, 1), MLP_LAYER(7, MLP_ACT_GELU, 1),
+                                   MLP_LAYER(3, MLP_ACT_SOFTMAX, 1)};
+    float x[HN * HIN], y[HN * 3];
+    double xd[HN * HIN], ref[HN * 3];
+    uint64_t st = 99;
+    for (size_t i = 0; i < HN * HIN; i++) x[i] = (float)tu_uniform(&st, -3, 3);
+    widen(xd, x, HN * HIN);
+    for (int p = 0; p < 2; p++) {
+        mlp_net *net;
+        ck_assert_int_eq(mlp_net_create_precision(
+                             &net, HIN, spec, 3, p ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+                         MLP_OK);
+        mlp_workspace *ws;
+        ck_assert_int_eq(mlp_workspace_create(&ws, net, HN), MLP_OK);
+        ck_assert_int_eq(tu_reference_predict(net, ref, xd, HN), 0);
+        for (size_t n = 1; n <= HN; n += 16) { /* a row (the small road), and more */
+            ck_assert_int_eq(mlp_net_predict_f32(net, ws, y, x, n), MLP_OK);
+            for (size_t i = 0; i < n * 3; i++) {
+                const double err = fabs((double)y[i] - ref[i]);
+                if (p)
+                    ck_assert_msg(err <= 64 * FLT_EPSILON * fabs(ref[i]), "%g vs %g", y[i], ref[i]);
+                else
+                    ck_assert_msg(err <= FLT_EPSILON * fabs(ref[i]), "%g vs %g", y[i], ref[i]);
+            }
+        }
+        mlp_workspace_free(ws);
+        mlp_net_free(net);
+    }
+}
+END_TEST
+
+/* Float rows refused as double ones are, in the float's words: the type mixed, NaN, a
+ * class index that is not one, an output past float's range, the usual arguments. */
+START_TEST(float_rows_refused)
+{
+    mlp_net *d, *f;
+    const mlp_layer_spec spec[] = {MLP_LAYER(2, MLP_ACT_IDENTITY, 1)};
+    ck_assert_int_eq(mlp_net_create(&d, 2, spec, 1), MLP_OK);
+    ck_assert_int_eq(mlp_net_create_precision(&f, 2, spec, 1, MLP_PRECISION_FLOAT32), MLP_OK);
+    const float x[4] = {1, 2, 3, 4}, y[4] = {1, 0, 0, 1};
+    const double xd[4] = {1, 2, 3, 4}, yd[4] = {1, 0, 0, 1};
+    mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
+    mlp_trainer *tr;
+    ck_assert_int_eq(mlp_trainer_create(&tr, f, MLP_LOSS_MSE, &o, 2), MLP_OK);
+    mlp_dataset both = MLP_DATASET_F32(x, 2, y, 2, 2);
+    both.x = xd;
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, &both), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "both x and x_f32"));
+    mlp_dataset mixed = MLP_DATASET_F32(x, 2, NULL, 2, 2);
+    mixed.y = yd;
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, &mixed), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "inputs are floats and its targets doubles"));
+    const mlp_dataset no_y = MLP_DATASET_F32(x, 2, NULL, 2, 2);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, &no_y), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "y_f32 is NULL"));
+    const float bad[4] = {1, NAN, 3, 4};
+    const mlp_dataset nan_rows = MLP_DATASET_F32(bad, 2, y, 2, 2);
+    mlp_fit_options fo = tu_fit_options();
+    fo.epochs = 1;
+    ck_assert_int_eq(mlp_trainer_fit(tr, NULL, &nan_rows, &fo), MLP_ERR_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "row 0 column 1 is NaN"));
+    mlp_trainer_free(tr);
+    const mlp_layer_spec two[] = {MLP_LAYER(2, MLP_ACT_SOFTMAX, 1)};
+    mlp_net *c;
+    ck_assert_int_eq(mlp_net_create_precision(&c, 2, two, 1, MLP_PRECISION_FLOAT32), MLP_OK);
+    ck_assert_int_eq(mlp_trainer_create(&tr, c, MLP_LOSS_CATEGORICAL_CROSSENTROPY, &o, 2), MLP_OK);
+    const float half[2] = {0, 0.5f};
+    const mlp_dataset not_class = MLP_DATASET_CLASSES_F32(x, 2, half, 2, 2);
+    ck_assert_int_eq(mlp_trainer_step(tr, NULL, &not_class), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "row 1's class is 0.5"));
+    mlp_trainer_free(tr);
+    mlp_net_free(c);
+    /* a float64 network's output past float's range: y cannot hold it */
+    const double w[4] = {1e30, 0, 0, 1}, bias[2] = {0, 0};
+    ck_assert_int_eq(mlp_net_set_weights(d, 0, w, 4), MLP_OK);
+    ck_assert_int_eq(mlp_net_set_bias(d, 0, bias, 2), MLP_OK);
+    mlp_workspace *wd, *wf;
+    ck_assert_int_eq(mlp_workspace_create(&wd, d, 2), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_create(&wf, f, 2), MLP_OK);
+    float out[4];
+    const float big[4] = {1e9f, 1, 0, 3};
+    ck_assert_int_eq(mlp_net_predict_f32(d, wd, out, big, 2), MLP_ERR_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "row 0's output 0 is inf"));
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "float32 range of y"));
+    ck_assert(out[2] == 0 && out[3] == 3); /* the other rows' predictions are there */
+    const float inf_in[2] = {INFINITY, 0};
+    ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, inf_in, 1), MLP_ERR_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "its input 0 is inf"));
+    ck_assert_int_eq(mlp_net_predict_f32(NULL, wf, out, x, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_predict_f32(f, wf, NULL, x, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, NULL, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, x, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, x, 3), MLP_ERR_SHAPE);
+    ck_assert_int_eq(mlp_net_predict_f32(f, wd, out, x, 1), MLP_ERR_SHAPE);
+    ck_assert_int_eq(mlp_net_predict_f32(d, wf, out, x, 1), MLP_ERR_SHAPE);
+    mlp_workspace_free(wd);
+    mlp_workspace_free(wf);
+    mlp_net_free(d);
+    mlp_net_free(f);
+}
+END_TEST
+
 static Suite *precision_suite(void)
 {
     Suite *s = suite_create("precision");
@@ -429,6 +695,9 @@ static Suite *precision_suite(void)
     tcase_add_test(tc, checkpoint_resumes);
     tcase_add_test(tc, gradient_in_float32);
     tcase_add_test(tc, score_and_refusals);
+    tcase_add_test(tc, float_rows_are_their_doubles);
+    tcase_add_test(tc, predict_f32_by_hand);
+    tcase_add_test(tc, float_rows_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -514,6 +514,24 @@ MLP_API mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double
                                    const double *x, size_t n);
 
 /**
+ * Predict a batch of float rows into floats (since 1.7): mlp_net_predict() for data kept
+ * in float. A float32 network reads the rows where they are (without a copy, unless the
+ * model scales its inputs) and gives its outputs as they come; a float64 network widens
+ * the rows (exactly) into its workspace and rounds each output to float once. Scaling,
+ * where the model has it, is computed in double. Allocates nothing.
+ * @param      net  the network; not modified.
+ * @param      ws   a workspace created for a network of the same shape.
+ * @param[out] y    (n, n_outputs) row-major predictions; untouched on failure, but for
+ *                  ::MLP_ERR_NUMERIC, which leaves every row's prediction there.
+ * @param[in]  x    (n, n_inputs) row-major observations, as they come.
+ * @param      n    rows, 1 <= n <= mlp_workspace_max_batch(ws).
+ * @return as mlp_net_predict(); ::MLP_ERR_NUMERIC also for an output of a float64
+ *         network past float's range (3.4e38), which y cannot hold.
+ */
+MLP_API mlp_status mlp_net_predict_f32(const mlp_net *net, mlp_workspace *ws, float *y,
+                                       const float *x, size_t n);
+
+/**
  * The output of one layer from the last successful mlp_net_predict() with this
  * workspace: the hidden layer values, as the tutorial prints them.
  * @param      ws      the workspace.

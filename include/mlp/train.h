@@ -78,6 +78,11 @@ typedef struct mlp_dataset {
      *  indices, whole numbers 0 to k - 1, as a table of classes holds them (the number of
      *  output nodes, or 2 for a single sigmoid output node) (since 1.5) */
     size_t n_classes;
+    /** rows of floats instead of doubles (since 1.7): (n, n_inputs) inputs, with x NULL;
+     *  see ::MLP_DATASET_F32 */
+    const float *x_f32;
+    /** the targets of float rows (since 1.7), as y holds them, with y NULL */
+    const float *y_f32;
 } mlp_dataset;
 
 /**
@@ -88,7 +93,7 @@ typedef struct mlp_dataset {
  */
 /* clang-format off */
 #define MLP_DATASET(x, n_inputs, y, n_targets, n)                                                 \
-    {sizeof(mlp_dataset), (x), (y), (n), (n_inputs), (n_targets), 0}
+    {sizeof(mlp_dataset), (x), (y), (n), (n_inputs), (n_targets), 0, NULL, NULL}
 /* clang-format on */
 
 /**
@@ -98,7 +103,29 @@ typedef struct mlp_dataset {
  */
 /* clang-format off */
 #define MLP_DATASET_CLASSES(x, n_inputs, labels, n_classes, n)                                    \
-    {sizeof(mlp_dataset), (x), (labels), (n), (n_inputs), 1, (n_classes)}
+    {sizeof(mlp_dataset), (x), (labels), (n), (n_inputs), 1, (n_classes), NULL, NULL}
+/* clang-format on */
+
+/**
+ * Initializer of a dataset of floats (since 1.7): x (n, n_inputs), y (n, n_targets), as
+ * ::MLP_DATASET takes doubles. Any network takes either: a float32 network reads float
+ * rows where they are (without a copy, but for the rows a model scales), a float64
+ * network widens them exactly, and a float32 network rounds double rows to float, each
+ * once. Inputs and targets are of one type.
+ * `const mlp_dataset train = MLP_DATASET_F32(x, 2, y, 1, 100);`
+ */
+/* clang-format off */
+#define MLP_DATASET_F32(x, n_inputs, y, n_targets, n)                                             \
+    {sizeof(mlp_dataset), NULL, NULL, (n), (n_inputs), (n_targets), 0, (x), (y)}
+/* clang-format on */
+
+/**
+ * Initializer of a dataset of classes with float inputs (since 1.7): x (n, n_inputs)
+ * floats, labels (n) class indices 0 to n_classes - 1 stored as floats.
+ */
+/* clang-format off */
+#define MLP_DATASET_CLASSES_F32(x, n_inputs, labels, n_classes, n)                                \
+    {sizeof(mlp_dataset), NULL, NULL, (n), (n_inputs), 1, (n_classes), (x), (labels)}
 /* clang-format on */
 
 /**

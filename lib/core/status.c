@@ -151,8 +151,9 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
 #endif
 MLP__ENDS_AT(mlp_layer_spec, momentum);
 MLP__APPENDED(mlp_layer_spec, bias, kind); /* 1.6 -> 1.7 */
-MLP__ENDS_AT(mlp_dataset, n_classes);
-MLP__APPENDED(mlp_dataset, n, n_inputs); /* 1.4 -> 1.5 */
+MLP__ENDS_AT(mlp_dataset, y_f32);
+MLP__APPENDED(mlp_dataset, n, n_inputs);      /* 1.4 -> 1.5 */
+MLP__APPENDED(mlp_dataset, n_classes, x_f32); /* 1.6 -> 1.7 */
 MLP__ENDS_AT(mlp_optimizer, lm_memory_budget);
 MLP__APPENDED(mlp_optimizer, schedule_patience, lbfgs_history); /* 1.0 -> 1.1 */
 MLP__ENDS_AT(mlp_epoch_report, learning_rate);

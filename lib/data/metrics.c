@@ -58,8 +58,8 @@ static mlp_status group(size_t *order, size_t **start_out, size_t *classes, cons
 
 /* A dataset's class indices for a stratified split, NULL for values; a dataset must
  * say its shape (1.5), so that values are never taken for classes. */
-static mlp_status classes_of(const double **labels, size_t *n, const mlp_dataset *data,
-                             const char *fn)
+static mlp_status classes_of(const double **labels, double **owned, size_t *n,
+                             const mlp_dataset *data, const char *fn)
 {
     MLP_CHECK_PTR(data);
     mlp_dataset d = {.struct_size = sizeof d};
@@ -69,11 +69,19 @@ static mlp_status classes_of(const double **labels, size_t *n, const mlp_dataset
               "%s: the dataset does not say its shape: build it with MLP_DATASET, "
               "MLP_DATASET_CLASSES or mlp_table_dataset()",
               fn);
-    MLP_CHECK(d.n_classes == 0 || d.y != NULL, MLP_ERR_INVALID_ARG,
-              "%s: a dataset of %zu classes without its class indices (y is NULL)", fn,
-              d.n_classes);
-    *labels = d.n_classes > 0 ? d.y : NULL;
+    const int f32 = d.x == NULL && d.x_f32 != NULL; /* as mlp__rows_in reads it */
+    MLP_CHECK(d.n_classes == 0 || (f32 ? (const void *)d.y_f32 : d.y) != NULL, MLP_ERR_INVALID_ARG,
+              "%s: a dataset of %zu classes without its class indices (%s is NULL)", fn,
+              d.n_classes, f32 ? "y_f32" : "y");
+    *labels = d.n_classes > 0 && !f32 ? d.y : NULL;
+    *owned = NULL;
     *n = d.n;
+    if (d.n_classes > 0 && f32) { /* float indices, widened (exact) for mlp_split */
+        double *v = malloc((d.n ? d.n : 1) * sizeof *v);
+        MLP_CHECK(v != NULL, MLP_ERR_NOMEM, "%s: cannot allocate the classes of %zu rows", fn, d.n);
+        for (size_t i = 0; i < d.n; i++) v[i] = (double)d.y_f32[i];
+        *labels = *owned = v;
+    }
     return MLP_OK;
 }
 
@@ -81,9 +89,12 @@ mlp_status mlp_dataset_split(size_t *order, size_t *n_train, const mlp_dataset *
                              double test_fraction, unsigned long long seed)
 {
     const double *labels = NULL;
+    double *owned = NULL;
     size_t n = 0;
-    mlp_status s = classes_of(&labels, &n, data, __func__);
-    return s != MLP_OK ? s : mlp_split(order, n_train, n, test_fraction, labels, seed);
+    mlp_status s = classes_of(&labels, &owned, &n, data, __func__);
+    if (s == MLP_OK) s = mlp_split(order, n_train, n, test_fraction, labels, seed);
+    free(owned);
+    return s;
 }
 
 mlp_status mlp_split(size_t *order, size_t *n_train, size_t n, double test_fraction,

@@ -131,42 +131,44 @@ const char *mlp_net_target_name(const mlp_net *net, size_t i)
  * their values are at most max|v|, but the sum and the squares that make them can
  * pass the end of the range (a column of 1e308): then the column is taken again
  * scaled by a power of two below 1, which is exact, and the results scaled back. */
-static void standard_column(double *a, double *b, const double *v, size_t rows, size_t cols,
+static void standard_column(double *a, double *b, const void *v, int f32, size_t rows, size_t cols,
                             size_t c, double f)
 {
+#define V(i) mlp__value_at(v, f32, (i) * cols + c)
     double m = 0.0, d = 0.0;
-    for (size_t i = 0; i < rows; i++) m += f * v[i * cols + c];
+    for (size_t i = 0; i < rows; i++) m += f * V(i);
     m /= (double)rows;
-    for (size_t i = 0; i < rows; i++) d += (f * v[i * cols + c] - m) * (f * v[i * cols + c] - m);
+    for (size_t i = 0; i < rows; i++) d += (f * V(i) - m) * (f * V(i) - m);
     *a = m;
     *b = sqrt(d / (double)rows);
 }
 
-/* Shift and scale of n columns of v (stride cols) by `method`, each finite, the scale
- * > 0; a column whose range a double cannot hold (min-max only: -1e308 and 1e308)
- * fails, naming it ("input"/"target" column, from 0). */
-static mlp_status fit_columns(double *shift, double *scale, const double *v, size_t rows,
+/* Shift and scale of n columns of v (doubles, or floats with f32; stride cols) by
+ * `method`, each finite, the scale > 0; a column whose range a double cannot hold
+ * (min-max only: -1e308 and 1e308) fails, naming it ("input"/"target" column, from 0). */
+static mlp_status fit_columns(double *shift, double *scale, const void *v, int f32, size_t rows,
                               size_t cols, mlp_scaling method, const char *what)
 {
     for (size_t c = 0; c < cols; c++) {
         double a = 0.0, b = 0.0;
         if (method == MLP_SCALE_STANDARD) {
-            standard_column(&a, &b, v, rows, cols, c, 1.0);
+            standard_column(&a, &b, v, f32, rows, cols, c, 1.0);
             if (!isfinite(a) || !isfinite(b)) {
                 double big = 0.0;
-                for (size_t i = 0; i < rows; i++) big = fmax(big, fabs(v[i * cols + c]));
+                for (size_t i = 0; i < rows; i++) big = fmax(big, fabs(V(i)));
                 int e;
                 frexp(big, &e); /* big < 2^e */
-                standard_column(&a, &b, v, rows, cols, c, ldexp(1.0, -e));
+                standard_column(&a, &b, v, f32, rows, cols, c, ldexp(1.0, -e));
                 a = ldexp(a, e);
                 b = ldexp(b, e);
             }
         } else { /* minimum and range */
-            double lo = v[c], hi = v[c];
+            double lo = V(0), hi = V(0);
             for (size_t i = 1; i < rows; i++) {
-                lo = fmin(lo, v[i * cols + c]);
-                hi = fmax(hi, v[i * cols + c]);
+                lo = fmin(lo, V(i));
+                hi = fmax(hi, V(i));
             }
+#undef V
             a = lo;
             b = hi - lo;
             MLP_CHECK(isfinite(b), MLP_ERR_NUMERIC,
@@ -199,9 +201,10 @@ mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling tar
               "mlp_net_fit_scaling: the targets are class indices: they are not scaled (targets "
               "MLP_SCALE_NONE)");
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    MLP_CHECK(mlp__all_finite(d.x, d.n * in) &&
-                  (targets == MLP_SCALE_NONE || mlp__all_finite(d.y, d.n * k)),
+#define FINITE(v, count) (d.f32 ? mlp__all_finite_f32(v, count) : mlp__all_finite(v, count))
+    MLP_CHECK(FINITE(d.x, d.n * in) && (targets == MLP_SCALE_NONE || FINITE(d.y, d.n * k)),
               MLP_ERR_NUMERIC, "mlp_net_fit_scaling: the rows hold a value that is not finite");
+#undef FINITE
     double *is = NULL, *ic = NULL, *os = NULL, *oc = NULL;
     if (inputs != MLP_SCALE_NONE) {
         is = malloc(in * sizeof *is);
@@ -216,8 +219,8 @@ mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling tar
         free(is), free(ic), free(os), free(oc);
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_fit_scaling: cannot allocate the scaling");
     }
-    s = is != NULL ? fit_columns(is, ic, d.x, d.n, in, inputs, "input") : MLP_OK;
-    if (s == MLP_OK && os != NULL) s = fit_columns(os, oc, d.y, d.n, k, targets, "target");
+    s = is != NULL ? fit_columns(is, ic, d.x, d.f32, d.n, in, inputs, "input") : MLP_OK;
+    if (s == MLP_OK && os != NULL) s = fit_columns(os, oc, d.y, d.f32, d.n, k, targets, "target");
     if (s != MLP_OK) { /* the model's scaling as it was */
         free(is), free(ic), free(os), free(oc);
         return s;
@@ -263,10 +266,15 @@ mlp_status mlp_net_transform(const mlp_net *net, double *x_out, double *y_out,
               "take %zu columns: pass another array",
               mlp_net_n_outputs(net));
     /* the rows are raw by this call's definition, whatever header built the dataset */
-    if (x_out != NULL) mlp__prep_inputs(net, x_out, d.x, d.n);
+    if (x_out != NULL && d.f32)
+        mlp__rows_x(x_out, &d, net, NULL, d.n); /* widened, scaled */
+    else if (x_out != NULL)
+        mlp__prep_inputs(net, x_out, d.x, d.n);
     if (y_out == NULL) return MLP_OK;
     if (d.classes > 0) { /* one-hot rows (or, for one sigmoid node, the labels): no scaling */
         if (y_out != d.y) mlp__rows_y(y_out, &d, net, NULL, d.n);
+    } else if (d.f32) {
+        mlp__rows_y(y_out, &d, net, NULL, d.n); /* widened, scaled */
     } else {
         mlp__prep_targets(net, y_out, d.y, d.n);
     }

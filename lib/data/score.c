@@ -19,13 +19,24 @@ mlp_status mlp_scores_init(mlp_scores *scores, size_t struct_size)
     return mlp__struct_init(scores, struct_size, &s, sizeof s, __func__, "mlp_scores");
 }
 
-/* The class of a row of k scores: the largest (the first on ties); for one score,
- * class 1 when it is above 0.5 (a prediction) or at least 0.5 (a 0/1 target). */
-static size_t class_of(const double *v, size_t k, int target)
+/* The class of a row of k predictions: the largest (the first on ties); for one
+ * output, class 1 when it is above 0.5. */
+static size_t class_of(const double *v, size_t k)
 {
-    if (k == 1) return target ? v[0] >= 0.5 : v[0] > 0.5;
+    if (k == 1) return v[0] > 0.5;
     size_t best = 0;
     for (size_t c = 1; c < k; c++) best = v[c] > v[best] ? c : best;
+    return best;
+}
+
+/* The class of a row of k targets starting at value `at` of d's targets (doubles or
+ * floats): the largest (the first on ties); for one target, 1 when it is at least 0.5. */
+static size_t target_class(const mlp__rows *d, size_t at, size_t k)
+{
+    if (k == 1) return mlp__value_at(d->y, d->f32, at) >= 0.5;
+    size_t best = 0;
+    for (size_t c = 1; c < k; c++)
+        if (mlp__value_at(d->y, d->f32, at + c) > mlp__value_at(d->y, d->f32, at + best)) best = c;
     return best;
 }
 
@@ -76,9 +87,10 @@ mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scores *scor
                          ? mlp__output_classes(net)
                          : 0;
     size_t r = 0, c = 0;
+#define Y(i) mlp__value_at(d.y, d.f32, i) /* the targets, doubles or floats */
     if (d.classes == 0)
         for (size_t i = 0; i < n * k; i++)
-            MLP_CHECK(isfinite(d.y[i]), MLP_ERR_NUMERIC,
+            MLP_CHECK(isfinite(Y(i)), MLP_ERR_NUMERIC,
                       "mlp_net_score: row %zu's target %zu is not finite", i / k, i % k);
 
     mlp_scores res;
@@ -97,7 +109,7 @@ mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scores *scor
     if (K > 0) memset(m, 0, K * K * sizeof *m);
     if (K == 0) {
         for (size_t i = 0; i < n; i++)
-            for (c = 0; c < k; c++) col[c] += d.y[i * k + c];
+            for (c = 0; c < k; c++) col[c] += Y(i * k + c);
         for (c = 0; c < k; c++) col[c] /= (double)n;
     }
     /* (chunk, k): a float64 workspace's targets, free while predicting; a float32
@@ -109,26 +121,28 @@ mlp_status mlp_net_score(const mlp_net *net, mlp_workspace *ws, mlp_scores *scor
                       chunk);
     for (r = 0; r < n && s == MLP_OK; r += chunk) {
         const size_t rows = n - r < chunk ? n - r : chunk;
-        s = mlp__predict_model(net, ws, p, d.x + r * net->n_inputs, rows, __func__);
+        s = mlp__predict_rows(net, ws, p, &d, r, rows, __func__);
         for (size_t i = 0; i < rows * k && s == MLP_OK; i++)
             if (!isfinite(p[i]))
                 s = mlp__fail(MLP_ERR_NUMERIC, "mlp_net_score: the prediction of row %zu is "
                                                "not finite", r + i / k);
         for (size_t i = 0; i < rows && s == MLP_OK; i++) {
-            const double *pi = p + i * k, *yi = d.y + (r + i) * (d.classes > 0 ? 1 : k);
+            const double *pi = p + i * k;
+            const size_t yi = (r + i) * (d.classes > 0 ? 1 : k); /* the row's first target */
             if (K > 0) {
-                const size_t truth = d.classes > 0 ? (size_t)yi[0] : class_of(yi, k, 1);
-                m[truth * K + class_of(pi, k, 0)]++;
+                const size_t truth = d.classes > 0 ? (size_t)Y(yi) : target_class(&d, yi, k);
+                m[truth * K + class_of(pi, k)]++;
                 continue;
             }
             for (c = 0; c < k; c++) {
-                const double e = pi[c] - yi[c], t = yi[c] - col[c];
+                const double e = pi[c] - Y(yi + c), t = Y(yi + c) - col[c];
                 col[k + c] += e * e;
                 col[2 * k + c] += fabs(e);
                 col[3 * k + c] += t * t;
             }
         }
     }
+#undef Y
     if (s == MLP_OK && K > 0) class_summary(&res, m, K, n);
     if (s == MLP_OK && K == 0) {
         double sse = 0.0, sae = 0.0, r2 = 0.0;

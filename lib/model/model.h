@@ -304,14 +304,22 @@ int mlp__keep_for(const mlp_net *net, mlp_loss loss);
 /* A dataset resolved against a network (lib/model/rows.c): where its rows are and what
  * they hold. */
 typedef struct mlp__rows {
-    const double *x, *y;   /* the caller's arrays; y NULL: no targets */
+    const void *x, *y;     /* the caller's arrays, of doubles or (f32) floats; y NULL: no
+                              targets */
     size_t n;              /* rows */
     size_t tcols;          /* columns of y: the network's outputs, or 1 for class indices */
     size_t classes;        /* > 0: y holds class indices below it */
     int model;             /* 1: rows as they come, the model's preprocessing to apply
                               (a 1.5 dataset); 0: a dataset of a program built against 1.4,
                               rows as the network reads them */
+    int f32;               /* 1: x and y hold floats (a float dataset, since 1.7) */
 } mlp__rows;
+
+/* Value i of the caller's array v, of floats (f32) or doubles, as a double (exact). */
+static inline double mlp__value_at(const void *v, int f32, size_t i)
+{
+    return f32 ? (double)((const float *)v)[i] : ((const double *)v)[i];
+}
 
 /* Resolve `d` for `net`: its struct_size, pointers and rows, and for a dataset that
  * says its shape, its columns against the network's (MLP_ERR_SHAPE naming both).
@@ -324,12 +332,11 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
  * sigmoid node, 0 for any other single node. */
 size_t mlp__output_classes(const mlp_net *net);
 
-/* 1 when the network reads the rows as they are: no class indices to check and make
- * one-hot, no scaling to apply (a step's quick test, before mlp__rows_batch; the step's
- * network is a float64 one: a trainer is only made for those). */
+/* 1 when the network reads the rows as they are: of its type, no class indices to check
+ * and make one-hot, no scaling to apply (a step's quick test, before mlp__rows_batch). */
 static inline int mlp__rows_plain(const mlp__rows *r, const mlp_net *net)
 {
-    return r->classes == 0 &&
+    return r->classes == 0 && r->f32 == net->f32 &&
            (!r->model || (net->prep.in_shift == NULL && net->prep.out_shift == NULL));
 }
 
@@ -352,6 +359,11 @@ mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double
  * caller in the detail. */
 mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
                               size_t n, const char *fn);
+
+/* The model's prediction of rows [first, first + n) of r, doubles or floats, into the
+ * doubles y (n <= the workspace's batch; net and ws not NULL). */
+mlp_status mlp__predict_rows(const mlp_net *net, mlp_workspace *ws, double *y, const mlp__rows *r,
+                             size_t first, size_t n, const char *fn);
 
 /* MLP_OK when `loss` is known and fits the network's output layer (lib/model/net.c). */
 mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn);

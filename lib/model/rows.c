@@ -9,20 +9,27 @@
 #include "model.h"
 #include "../core/typed.h"
 
-/* n of the caller's doubles as the network's values: a copy, or each rounded to float. */
-static inline void take(real *dst, const double *src, size_t n)
+/* n of the caller's values, doubles or (f32) floats, as the network's: a copy where the
+ * types match, else each widened (exact) or rounded to float. */
+static inline void take(real *dst, const void *src, int f32, size_t n)
 {
-#if MLP__F32
-    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i];
-#else
-    memcpy(dst, src, n * sizeof *dst);
-#endif
+    if (f32 == MLP__F32) {
+        memcpy(dst, src, n * sizeof *dst);
+    } else if (f32) {
+        const float *s = src;
+        for (size_t i = 0; i < n; i++) dst[i] = (real)s[i];
+    } else {
+        const double *s = src;
+        for (size_t i = 0; i < n; i++) dst[i] = (real)s[i];
+    }
 }
 
 /* A gather's rows [i0, i1): see gather. */
 typedef struct gather_job {
     real *dst;
-    const double *src, *shift, *scale;
+    const void *src;
+    int f32;
+    const double *shift, *scale;
     const size_t *rows;
     size_t cols;
 } gather_job;
@@ -31,25 +38,28 @@ static void gather_part(void *ctx, size_t i0, size_t i1, size_t part)
 {
     (void)part;
     const gather_job *j = ctx;
-    const size_t cols = j->cols;
+    const size_t cols = j->cols, size = j->f32 ? sizeof(float) : sizeof(double);
     for (size_t i = i0; i < i1; i++) {
-        const double *row = j->src + (j->rows != NULL ? j->rows[i] : i) * cols;
+        const size_t first = (j->rows != NULL ? j->rows[i] : i) * cols;
         real *out = j->dst + i * cols;
-        if (j->shift == NULL) take(out, row, cols);
+        if (j->shift == NULL)
+            take(out, (const char *)j->src + first * size, j->f32, cols);
         else
             for (size_t c = 0; c < cols; c++)
-                out[c] = (real)((row[c] - j->shift[c]) / j->scale[c]);
+                out[c] =
+                    (real)((mlp__value_at(j->src, j->f32, first + c) - j->shift[c]) / j->scale[c]);
     }
 }
 
-/* m rows of `cols` of the caller's doubles (row i is src's row rows[i], or i without
- * rows) into dst in the network's type: (x - shift) / scale in double and rounded once,
- * or, without shift, as they are. Each value on its own: many rows are cut into parts
- * for the library's threads (the same values at any thread count). */
-static void gather(real *dst, const double *src, const size_t *rows, size_t m, size_t cols,
+/* m rows of `cols` of the caller's values (doubles, or floats with f32; row i is src's row
+ * rows[i], or i without rows) into dst in the network's type: (x - shift) / scale in
+ * double and rounded once, or, without shift, as they are. Each value on its own: many
+ * rows are cut into parts for the library's threads (the same values at any thread
+ * count). */
+static void gather(real *dst, const void *src, int f32, const size_t *rows, size_t m, size_t cols,
                    const double *shift, const double *scale)
 {
-    gather_job j = {dst, src, shift, scale, rows, cols};
+    gather_job j = {dst, src, f32, shift, scale, rows, cols};
     const size_t min_rows = (MLP__PAR_MIN + cols - 1) / cols;
     if (m < 2 * min_rows) gather_part(&j, 0, m, 0);
     else mlp__parallel_for(m, 1, min_rows, gather_part, &j);
@@ -58,8 +68,8 @@ static void gather(real *dst, const double *src, const size_t *rows, size_t m, s
 void MLP__T(mlp__rows_x)(real *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
                          size_t m)
 {
-    gather(dst, r->x, rows, m, net->n_inputs, mlp__rows_map_x(r, net) ? net->prep.in_shift : NULL,
-           net->prep.in_scale);
+    gather(dst, r->x, r->f32, rows, m, net->n_inputs,
+           mlp__rows_map_x(r, net) ? net->prep.in_shift : NULL, net->prep.in_scale);
 }
 
 void MLP__T(mlp__rows_y)(real *dst, const mlp__rows *r, const mlp_net *net, const size_t *rows,
@@ -69,36 +79,29 @@ void MLP__T(mlp__rows_y)(real *dst, const mlp__rows *r, const mlp_net *net, cons
     if (r->classes > 0 && k > 1) {
         memset(dst, 0, m * k * sizeof *dst);
         for (size_t i = 0; i < m; i++)
-            dst[i * k + (size_t)r->y[rows != NULL ? rows[i] : i]] = 1;
+            dst[i * k + (size_t)mlp__value_at(r->y, r->f32, rows != NULL ? rows[i] : i)] = 1;
         return;
     }
-    gather(dst, r->y, rows, m, k, r->model && r->classes == 0 ? net->prep.out_shift : NULL,
+    gather(dst, r->y, r->f32, rows, m, k, r->model && r->classes == 0 ? net->prep.out_shift : NULL,
            net->prep.out_scale);
 }
 
 void MLP__T(mlp__rows_batch)(const real **x, const real **t, const mlp__rows *r,
                              const mlp_net *net, mlp_workspace *ws)
 {
-#if MLP__F32 /* the caller's doubles, always converted into the workspace */
-    MLP__T(mlp__rows_x)(ws->MLP__T(scaled), r, net, NULL, r->n);
-    *x = ws->MLP__T(scaled);
-    *t = NULL;
-    if (r->y != NULL) {
+    /* rows of the network's type that need no scaling are read where they are; the
+     * others are converted (and scaled) into the workspace */
+    const int same = r->f32 == MLP__F32;
+    *x = r->x;
+    *t = r->y;
+    if (!same || mlp__rows_map_x(r, net)) {
+        MLP__T(mlp__rows_x)(ws->MLP__T(scaled), r, net, NULL, r->n);
+        *x = ws->MLP__T(scaled);
+    }
+    if (r->y != NULL && (!same || mlp__rows_map_y(r, net))) {
         MLP__T(mlp__rows_y)(ws->MLP__T(targets), r, net, NULL, r->n);
         *t = ws->MLP__T(targets);
     }
-#else
-    *x = r->x;
-    *t = r->y;
-    if (mlp__rows_map_x(r, net)) {
-        mlp__prep_inputs(net, ws->scaled, r->x, r->n);
-        *x = ws->scaled;
-    }
-    if (mlp__rows_map_y(r, net)) {
-        mlp__rows_y(ws->targets, r, net, NULL, r->n);
-        *t = ws->targets;
-    }
-#endif
 }
 
 /* What is the same for both types: once, in the float64 build. */
@@ -144,14 +147,26 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
         if (s != MLP_OK) return s;
         in = &copy;
     }
-    MLP_CHECK(in->x != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's x is NULL", fn,
+    /* doubles (x, y) or floats (x_f32, y_f32): one type, for inputs and targets */
+    const int f32 = in->x == NULL && in->x_f32 != NULL;
+    const void *x = f32 ? (const void *)in->x_f32 : in->x,
+               *y = f32 ? (const void *)in->y_f32 : in->y;
+    MLP_CHECK(in->x_f32 == NULL || in->x == NULL, MLP_ERR_INVALID_ARG,
+              "%s: the %s%srows: the dataset has both x and x_f32: give the inputs once, as "
+              "doubles or as floats",
+              fn, ROWS(what));
+    MLP_CHECK(x != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's x is NULL", fn,
               ROWS(what));
-    MLP_CHECK(in->y != NULL || !need_y, MLP_ERR_INVALID_ARG,
-              "%s: the %s%srows: the dataset's y is NULL", fn, ROWS(what));
+    MLP_CHECK((f32 ? (const void *)in->y : (const void *)in->y_f32) == NULL, MLP_ERR_INVALID_ARG,
+              "%s: the %s%srows: the dataset's inputs are %s and its targets %s: give both "
+              "as doubles (x, y) or both as floats (x_f32, y_f32)",
+              fn, ROWS(what), f32 ? "floats" : "doubles", f32 ? "doubles" : "floats");
+    MLP_CHECK(y != NULL || !need_y, MLP_ERR_INVALID_ARG,
+              "%s: the %s%srows: the dataset's %s is NULL", fn, ROWS(what), f32 ? "y_f32" : "y");
     MLP_CHECK(in->n > 0, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset has n = 0 rows", fn,
               ROWS(what));
     const size_t k = net->layers[net->n_layers - 1].out;
-    *r = (mlp__rows){.x = in->x, .y = in->y, .n = in->n, .tcols = k, .classes = 0, .model = 0};
+    *r = (mlp__rows){.x = x, .y = y, .n = in->n, .tcols = k, .classes = 0, .model = 0, .f32 = f32};
     if (!shaped(d->struct_size)) return MLP_OK; /* a 1.4 program's: as 1.4 took it */
     r->model = 1;
     MLP_CHECK(in->n_inputs > 0, MLP_ERR_SHAPE,
@@ -161,7 +176,7 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
     MLP_CHECK(in->n_inputs == net->n_inputs, MLP_ERR_SHAPE,
               "%s: the %s%srows have %zu input columns, the network takes %zu", fn, ROWS(what),
               in->n_inputs, net->n_inputs);
-    if (in->y == NULL) return MLP_OK;
+    if (y == NULL) return MLP_OK;
     if (in->n_classes > 0) {
         const size_t want = mlp__output_classes(net);
         MLP_CHECK(in->n_targets == 1, MLP_ERR_SHAPE,
@@ -215,7 +230,7 @@ mlp_status mlp__rows_check_classes(const mlp__rows *r, const char *fn, const cha
 {
     if (r->classes == 0) return MLP_OK;
     for (size_t i = 0; i < r->n; i++) {
-        const double c = r->y[i];
+        const double c = mlp__value_at(r->y, r->f32, i);
         if (!(c >= 0 && c < (double)r->classes && c == floor(c))) {
             return mlp__fail(MLP_ERR_INVALID_ARG,
                              "%s: the %s%srows: row %zu's class is %g, not a class index 0 to "

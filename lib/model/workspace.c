@@ -203,45 +203,87 @@ static inline int finite_values(const double *y, size_t n)
     return acc == 0.0;
 }
 
+/* MLP_OK when all n rows' outputs y (doubles, or floats with y_f32) are finite; else
+ * MLP_ERR_NUMERIC naming the first that is not and why: a non-finite input of its row
+ * in x (doubles, or floats with x_f32), or values past a range. */
+static mlp_status outputs_finite(const mlp_net *net, const void *y, int y_f32, const void *x,
+                                 int x_f32, size_t n, const char *fn)
+{
+    const size_t k = net->layers[net->n_layers - 1].out, in = net->n_inputs;
+    if (y_f32 ? mlp__all_finite_f32(y, n * k) : finite_values(y, n * k)) return MLP_OK;
+    size_t i = 0;
+    while (isfinite(mlp__value_at(y, y_f32, i))) i++;
+    const size_t r = i / k;
+    const double v = mlp__value_at(y, y_f32, i);
+    for (size_t j = 0; j < in; j++)
+        MLP_CHECK(isfinite(mlp__value_at(x, x_f32, r * in + j)), MLP_ERR_NUMERIC,
+                  "%s: row %zu's output %zu is %g: its input %zu is %g (a network computes "
+                  "with finite numbers only); the other rows' predictions are in y",
+                  fn, r, i % k, v, j, mlp__value_at(x, x_f32, r * in + j));
+    return mlp__fail(MLP_ERR_NUMERIC,
+                     "%s: row %zu's output %zu is %g: its values outgrow the %s range%s "
+                     "(inputs or weights too large for each other: scale the inputs, "
+                     "mlp_net_fit_scaling()); the other rows' predictions are in y",
+                     fn, r, i % k, v, net->f32 || y_f32 ? "float32" : "double",
+                     net->f32 ? " inside the network"
+                     : y_f32  ? " of y, or the double range "
+                                "inside the network,"
+                              : " inside the network");
+}
+
 mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double *x, size_t n,
                                const char *fn)
 {
-    const size_t k = net->layers[net->n_layers - 1].out, in = net->n_inputs;
-    if (finite_values(y, n * k)) return MLP_OK;
-    size_t i = 0;
-    while (isfinite(y[i])) i++;
-    const size_t r = i / k;
-    for (size_t j = 0; j < in; j++)
-        MLP_CHECK(isfinite(x[r * in + j]), MLP_ERR_NUMERIC,
-                  "%s: row %zu's output %zu is %g: its input %zu is %g (a network computes "
-                  "with finite numbers only); the other rows' predictions are in y",
-                  fn, r, i % k, y[i], j, x[r * in + j]);
-    return mlp__fail(MLP_ERR_NUMERIC,
-                     "%s: row %zu's output %zu is %g: its values outgrow the %s range "
-                     "inside the network (inputs or weights too large for each other: scale "
-                     "the inputs, mlp_net_fit_scaling()); the other rows' predictions are in y",
-                     fn, r, i % k, y[i], net->f32 ? "float32" : "double");
+    return outputs_finite(net, y, 0, x, 0, n, fn);
 }
 
-/* A float32 network's prediction of n rows as they come (the arguments checked by
- * predict_net, its only caller): the rows converted (and scaled, for a model that scales
- * them) into the workspace, the passes in float32, the outputs back to the caller's
- * doubles (and their units). Not checked for finiteness. */
-__attribute__((noinline)) /* out of predict_net's frame: a tiny prediction is 290 instructions */
-static mlp_status predict_f32(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
-                              size_t n, const char *fn)
+/* The outputs of n rows, in the network's type at `out`, into y (doubles, or floats with
+ * y_f32), brought back to the targets' units where the model scales them (in double,
+ * rounded once). */
+static void put_outputs(const mlp_net *net, void *y, int y_f32, const void *out, size_t n)
 {
-    /* checked every call, never remembered in fits_id: predict_net's quick test, which
-     * trusts fits_id, then only ever passes for a float64 network */
+    const size_t k = net->layers[net->n_layers - 1].out, cells = n * k;
+    const double *shift = net->prep.out_shift, *scale = net->prep.out_scale;
+    if (shift == NULL && y_f32 == net->f32) {
+        memcpy(y, out, cells * (y_f32 ? sizeof(float) : sizeof(double)));
+        return;
+    }
+    for (size_t i = 0; i < cells; i++) {
+        double v = mlp__value_at(out, net->f32, i);
+        if (shift != NULL) v = v * scale[i % k] + shift[i % k];
+        if (y_f32)
+            ((float *)y)[i] = (float)v;
+        else
+            ((double *)y)[i] = v;
+    }
+}
+
+/* A prediction by the general road: n rows of doubles, or floats with x_f32, into the
+ * network's type (scaled in double and rounded once, where the model scales them) in
+ * the workspace — a float32 network reads float rows it does not scale where they are
+ * —, the passes, and the outputs into y (put_outputs). The workspace checked every
+ * call, never remembered in fits_id: predict_net's quick test, which trusts fits_id,
+ * only ever passes for a float64 network. The other arguments checked by the caller;
+ * the outputs not checked for finiteness. */
+__attribute__((noinline)) /* out of predict_net's frame: a tiny prediction is 290 instructions */
+static mlp_status
+predict_any(const mlp_net *net, mlp_workspace *ws, void *y, int y_f32, const void *x, int x_f32,
+            size_t n, const char *fn)
+{
     mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
     if (s != MLP_OK) return s;
-    const mlp__rows r = {.x = x, .n = n, .model = 1};
-    mlp__rows_x_f32(ws->scaled_f32, &r, net, NULL, n);
-    mlp__forward_f32(net, ws, ws->scaled_f32, n, 0);
-    const size_t cells = n * net->layers[net->n_layers - 1].out;
-    const float *last = ws->act_f32[net->n_layers - 1];
-    for (size_t i = 0; i < cells; i++) y[i] = (double)last[i];
-    mlp__prep_outputs(net, y, n);
+    const mlp__rows r = {.x = x, .n = n, .model = 1, .f32 = x_f32};
+    const size_t last = net->n_layers - 1;
+    const int convert = x_f32 != net->f32 || mlp__rows_map_x(&r, net);
+    if (net->f32) {
+        if (convert) mlp__rows_x_f32(ws->scaled_f32, &r, net, NULL, n);
+        mlp__forward_f32(net, ws, convert ? ws->scaled_f32 : x, n, 0);
+        put_outputs(net, y, y_f32, ws->act_f32[last], n);
+    } else {
+        if (convert) mlp__rows_x(ws->scaled, &r, net, NULL, n);
+        mlp__forward(net, ws, convert ? ws->scaled : x, n, 0);
+        put_outputs(net, y, y_f32, ws->act[last], n);
+    }
     return MLP_OK;
 }
 
@@ -258,8 +300,8 @@ static inline mlp_status predict_net(const mlp_net *net, mlp_workspace *ws, doub
               "%s: batch of %zu rows exceeds the workspace's maximum of %zu", fn, n,
               ws->max_batch);
     if (ws->fits_id != net->shape_id) { /* a network's shape never changes: check once */
-        if (net->f32) { /* the float32 road, which never sets fits_id */
-            const mlp_status s = predict_f32(net, ws, y, x, n, fn);
+        if (net->f32) {                 /* the general road, which never sets fits_id */
+            const mlp_status s = predict_any(net, ws, y, 0, x, 0, n, fn);
             return s != MLP_OK || !check ? s : mlp__outputs_finite(net, y, x, n, fn);
         }
         mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
@@ -315,6 +357,31 @@ mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, 
     mlp_status s = predict_net(net, ws, y, xin, n, fn, 0);
     if (s == MLP_OK) mlp__prep_outputs(net, y, n);
     return s;
+}
+
+mlp_status mlp__predict_rows(const mlp_net *net, mlp_workspace *ws, double *y, const mlp__rows *r,
+                             size_t first, size_t n, const char *fn)
+{
+    const size_t at = first * net->n_inputs;
+    if (!r->f32) return mlp__predict_model(net, ws, y, (const double *)r->x + at, n, fn);
+    return predict_any(net, ws, y, 0, (const float *)r->x + at, 1, n, fn);
+}
+
+mlp_status mlp_net_predict_f32(const mlp_net *net, mlp_workspace *ws, float *y, const float *x,
+                               size_t n)
+{
+    MLP_CHECK(net != NULL && ws != NULL && y != NULL && x != NULL, MLP_ERR_INVALID_ARG,
+              "mlp_net_predict_f32: %s is NULL",
+              net == NULL  ? "net"
+              : ws == NULL ? "ws"
+              : y == NULL  ? "y"
+                           : "x");
+    MLP_CHECK(n > 0, MLP_ERR_INVALID_ARG, "mlp_net_predict_f32: n is 0");
+    MLP_CHECK(n <= ws->max_batch, MLP_ERR_SHAPE,
+              "mlp_net_predict_f32: batch of %zu rows exceeds the workspace's maximum of %zu", n,
+              ws->max_batch);
+    const mlp_status s = predict_any(net, ws, y, 1, x, 1, n, __func__);
+    return s != MLP_OK ? s : outputs_finite(net, y, 1, x, 1, n, __func__);
 }
 
 mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,

@@ -56,12 +56,13 @@ static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp__f
     *metric = msum / (double)d->n;
 }
 
-/* Row and column of the first non-finite value of an (n, d) matrix; 0 if all are finite. */
-static int find_non_finite(const double *m, size_t n, size_t d, size_t *row, size_t *col)
+/* Row and column of the first non-finite value of an (n, d) matrix of doubles or (f32)
+ * floats; 0 if all are finite. */
+static int find_non_finite(const void *m, int f32, size_t n, size_t d, size_t *row, size_t *col)
 {
-    if (mlp__all_finite(m, n * d)) return 0;
+    if (f32 ? mlp__all_finite_f32(m, n * d) : mlp__all_finite(m, n * d)) return 0;
     for (size_t i = 0; i < n * d; i++)
-        if (!isfinite(m[i])) {
+        if (!isfinite(mlp__value_at(m, f32, i))) {
             *row = i / d;
             *col = i % d;
             break;
@@ -73,10 +74,10 @@ static int find_non_finite(const double *m, size_t n, size_t d, size_t *row, siz
 static mlp_status check_data(const mlp__rows *d, size_t in, const char *what)
 {
     size_t r = 0, c = 0;
-    MLP_CHECK(!find_non_finite(d->x, d->n, in, &r, &c), MLP_ERR_NUMERIC,
+    MLP_CHECK(!find_non_finite(d->x, d->f32, d->n, in, &r, &c), MLP_ERR_NUMERIC,
               "mlp_trainer_fit: %s inputs: row %zu column %zu is NaN or infinite", what, r, c);
     if (d->classes > 0) return mlp__rows_check_classes(d, "mlp_trainer_fit", what);
-    MLP_CHECK(!find_non_finite(d->y, d->n, d->tcols, &r, &c), MLP_ERR_NUMERIC,
+    MLP_CHECK(!find_non_finite(d->y, d->f32, d->n, d->tcols, &r, &c), MLP_ERR_NUMERIC,
               "mlp_trainer_fit: %s targets: row %zu column %zu is NaN or infinite", what, r, c);
     return MLP_OK;
 }
@@ -197,19 +198,23 @@ static mlp_status strata(const double **labels, double **owned, const mlp__rows 
     *labels = NULL;
     *owned = NULL;
     if (!tr->lk->accuracy_metric) return MLP_OK;
-    if (d->classes > 0) {
+    if (d->classes > 0 && !d->f32) {
         *labels = d->y;
         return MLP_OK;
     }
     double *l = malloc(d->n * sizeof *l);
     MLP_CHECK(l != NULL, MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate %zu rows' classes",
               d->n);
-    const size_t k = d->tcols;
+    const size_t k = d->tcols; /* 1 for class indices */
     for (size_t i = 0; i < d->n; i++) {
-        const double *t = d->y + i * k;
+#define T(c) mlp__value_at(d->y, d->f32, i *k + (c))
         size_t best = 0;
-        if (k == 1) best = t[0] >= 0.5;
-        for (size_t c = 1; c < k; c++) best = t[c] > t[best] ? c : best;
+        if (d->classes > 0)
+            best = (size_t)T(0); /* float indices, checked */
+        else if (k == 1)
+            best = T(0) >= 0.5;
+        for (size_t c = 1; c < k; c++) best = T(c) > T(best) ? c : best;
+#undef T
         l[i] = (double)best;
     }
     *labels = *owned = l;
@@ -358,12 +363,12 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
             return s;
         }
     }
-    /* copies where the caller's arrays do not serve as they are (a float32 network's
-     * always: the caller's are doubles) */
-    const int copy_t = net->f32 || order != NULL || mlp__rows_map_x(&td, net) ||
+    /* copies where the caller's arrays do not serve as they are (rows of the other type
+     * among them) */
+    const int copy_t = td.f32 != net->f32 || order != NULL || mlp__rows_map_x(&td, net) ||
                        mlp__rows_map_y(&td, net);
-    const int copy_v = vd.n > 0 && (net->f32 || mlp__rows_map_x(&vd, net) ||
-                                    mlp__rows_map_y(&vd, net));
+    const int copy_v =
+        vd.n > 0 && (vd.f32 != net->f32 || mlp__rows_map_x(&vd, net) || mlp__rows_map_y(&vd, net));
     const size_t es = mlp__value_size(net);
     size_t cells = 0;
     if (s == MLP_OK && (copy_t || copy_v)) {

@@ -384,7 +384,7 @@ mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_datas
         return mlp__step(tr, loss_value, b.x, b.y, b.n);
     s = mlp__rows_check_classes(&b, __func__, "batch");
     if (s != MLP_OK) return s;
-    if (tr->net->f32) { /* the rows converted into the workspace */
+    if (tr->net->f32) { /* float rows where they are, or converted into the workspace */
         const float *x, *t;
         mlp__rows_batch_f32(&x, &t, &b, tr->net, tr->ws);
         return mlp__step_f32(tr, loss_value, x, t, b.n);

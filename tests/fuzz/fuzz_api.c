@@ -81,18 +81,41 @@ static int is_status(mlp_status s) { return s >= MLP_OK && s <= MLP_ERR_NUMERIC;
  * the network's), with its shape (column counts from the bytes, the network's or not),
  * or class indices (their count and the labels from the bytes, in range or not, whole
  * or not). Every buffer holds CELLS values, the most an accepted shape reads. */
+static float xf[CELLS], tf[CELLS], lf[CELLS]; /* x, t and labels as floats */
+
+/* d's rows as floats (MLP_DATASET_F32: x_f32 and y_f32), the same values. */
+static mlp_dataset as_floats(mlp_dataset d, const double *t, const double *labels)
+{
+    for (int i = 0; i < CELLS; i++) {
+        xf[i] = (float)d.x[i];
+        tf[i] = (float)t[i];
+        lf[i] = (float)labels[i];
+    }
+    d.x_f32 = xf;
+    d.y_f32 = d.y == labels ? lf : tf;
+    d.x = d.y = NULL;
+    return d;
+}
+
 static mlp_dataset dataset_from(input *in, const double *x, const double *t, double *labels,
                                 size_t n)
 {
-    const uint8_t kind = byte(in) % 3;
-    if (kind == 0) return (mlp_dataset){offsetof(mlp_dataset, n_inputs), x, t, n, 0, 0, 0};
+    const uint8_t b = byte(in), kind = b % 3;
+    if (kind == 0)
+        return (mlp_dataset){offsetof(mlp_dataset, n_inputs), x, t, n, 0, 0, 0, NULL, NULL};
+    /* the byte's high part (unused before 1.7): rows of floats */
+    const int floats = (b / 3) % 2;
     const size_t d = size_from(in, MAX_WIDTH);
-    if (kind == 1) return (mlp_dataset)MLP_DATASET(x, d, t, size_from(in, MAX_WIDTH), n);
+    if (kind == 1) {
+        const mlp_dataset v = MLP_DATASET(x, d, t, size_from(in, MAX_WIDTH), n);
+        return floats ? as_floats(v, t, labels) : v;
+    }
     for (int i = 0; i < CELLS; i++) labels[i] = (double)(i % 3);
     const uint8_t odd = byte(in);
     if (odd < 64) labels[odd % MAX_ROWS] = (odd & 1) ? -1.0 : 0.5; /* not a class */
     if (odd == 64) labels[0] = NAN;
-    return (mlp_dataset)MLP_DATASET_CLASSES(x, d, labels, size_from(in, MAX_WIDTH), n);
+    const mlp_dataset c = MLP_DATASET_CLASSES(x, d, labels, size_from(in, MAX_WIDTH), n);
+    return floats ? as_floats(c, t, labels) : c;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -148,12 +171,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s = mlp_workspace_create(&ws, net, size_from(&in, MAX_ROWS));
     require(is_status(s));
     while (in.left > 0) {
-        const uint8_t op = byte(&in) % 12;
+        const uint8_t ob = byte(&in), op = ob % 12;
         const size_t n = size_from(&in, MAX_ROWS), layer = size_from(&in, MAX_LAYERS);
         const double v = double_from(&in);
         switch (op) {
         case 0:
-            if (ws != NULL) s = mlp_net_predict(net, ws, y, x, n);
+            if (ws != NULL && (ob / 12) % 2) { /* float rows and outputs */
+                static float yf[CELLS];
+                for (int i = 0; i < CELLS; i++) xf[i] = (float)x[i];
+                s = mlp_net_predict_f32(net, ws, yf, xf, n);
+            } else if (ws != NULL) {
+                s = mlp_net_predict(net, ws, y, x, n);
+            }
             break;
         case 1: {
             for (int i = 0; i < CELLS; i++) y[i] = v;
