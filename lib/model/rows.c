@@ -148,19 +148,24 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
         in = &copy;
     }
     /* doubles (x, y) or floats (x_f32, y_f32): one type, for inputs and targets */
-    const int f32 = in->x == NULL && in->x_f32 != NULL;
-    const void *x = f32 ? (const void *)in->x_f32 : in->x,
-               *y = f32 ? (const void *)in->y_f32 : in->y;
-    MLP_CHECK(in->x_f32 == NULL || in->x == NULL, MLP_ERR_INVALID_ARG,
-              "%s: the %s%srows: the dataset has both x and x_f32: give the inputs once, as "
-              "doubles or as floats",
-              fn, ROWS(what));
-    MLP_CHECK(x != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's x is NULL", fn,
-              ROWS(what));
-    MLP_CHECK((f32 ? (const void *)in->y : (const void *)in->y_f32) == NULL, MLP_ERR_INVALID_ARG,
-              "%s: the %s%srows: the dataset's inputs are %s and its targets %s: give both "
-              "as doubles (x, y) or both as floats (x_f32, y_f32)",
-              fn, ROWS(what), f32 ? "floats" : "doubles", f32 ? "doubles" : "floats");
+    int f32 = 0;
+    const void *x = in->x, *y = in->y;
+    if (in->x_f32 != NULL || in->y_f32 != NULL) { /* floats, or a mix */
+        MLP_CHECK(in->x == NULL || in->x_f32 == NULL, MLP_ERR_INVALID_ARG,
+                  "%s: the %s%srows: the dataset has both x and x_f32: give the inputs once, "
+                  "as doubles or as floats",
+                  fn, ROWS(what));
+        MLP_CHECK(in->x == NULL && in->y == NULL, MLP_ERR_INVALID_ARG,
+                  "%s: the %s%srows: the dataset's inputs are %s and its targets %s: give both "
+                  "as doubles (x, y) or both as floats (x_f32, y_f32)",
+                  fn, ROWS(what), in->x != NULL ? "doubles" : "floats",
+                  in->x != NULL ? "floats" : "doubles");
+        f32 = 1;
+        x = in->x_f32;
+        y = in->y_f32;
+    }
+    MLP_CHECK(x != NULL, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset's %s is NULL", fn,
+              ROWS(what), f32 ? "x_f32" : "x");
     MLP_CHECK(y != NULL || !need_y, MLP_ERR_INVALID_ARG,
               "%s: the %s%srows: the dataset's %s is NULL", fn, ROWS(what), f32 ? "y_f32" : "y");
     MLP_CHECK(in->n > 0, MLP_ERR_INVALID_ARG, "%s: the %s%srows: the dataset has n = 0 rows", fn,

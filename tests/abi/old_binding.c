@@ -18,7 +18,7 @@ int main(void)
     mlp_net_set_weights(net, 0, &w, 1);
     mlp_net_set_bias(net, 0, &b, 1);
     /* a 1.4 dataset: no shape (struct_size up to n) */
-    const mlp_dataset d = {offsetof(mlp_dataset, n_inputs), rows, NULL, 2, 0, 0, 0};
+    const mlp_dataset d = {.struct_size = offsetof(mlp_dataset, n_inputs), .x = rows, .n = 2};
     if (mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_NONE, &d) != MLP_OK ||
         mlp_workspace_create(&ws, net, 1) != MLP_OK)
         return 1;
