@@ -3,8 +3,8 @@
  * its dgemm floor (the same cblas_dgemm calls with the same shapes, nothing
  * else), timed in this process; plus the machine's square-dgemm rate. A workload
  * named with _f32 (mnist_f32) is its float32 network, against the same calls to
- * cblas_sgemm: its rows still come and go as doubles, as the API takes them, so the
- * conversion is libmlp's time, outside the floor.
+ * cblas_sgemm: its rows come and go as floats (mlp_net_predict_f32, MLP_DATASET_F32),
+ * as a float32 program keeps them and as the float32 peers take them.
  *
  * Output: CSV rows on stdout, "impl,workload,op,batch,threads,ns_per_sample,gflops,
  * ratio,ratio_lo,ratio_hi,outside_ns_per_sample";
@@ -49,6 +49,7 @@ typedef struct cell {
     double *a[4], *d0, *d1, *grad;
     /* a float32 floor's: the same, and the inputs, as floats */
     float *af[4], *d0f, *d1f, *gradf, *xf;
+    float *yf, *tf; /* the float32 network's outputs and targets */
 } cell;
 
 /* A workload by name, and whether its float32 network is meant (name_f32). */
@@ -66,15 +67,18 @@ static const workload *find_workload(const char *name, int *f32)
 static void run_forward(void *p)
 {
     cell *c = p;
-    if (mlp_net_predict(c->net, c->ws, c->y, c->x, c->batch) != MLP_OK) abort();
+    const mlp_status s = c->f32 ? mlp_net_predict_f32(c->net, c->ws, c->yf, c->xf, c->batch)
+                                : mlp_net_predict(c->net, c->ws, c->y, c->x, c->batch);
+    if (s != MLP_OK) abort();
 }
 
 static void run_train(void *p)
 {
     cell *c = p;
     double loss;
-    const mlp_dataset batch = MLP_DATASET(c->x, mlp_net_n_inputs(c->net), c->t,
-                                          mlp_net_n_outputs(c->net), c->batch);
+    const size_t in = mlp_net_n_inputs(c->net), out = mlp_net_n_outputs(c->net);
+    const mlp_dataset batch = c->f32 ? (mlp_dataset)MLP_DATASET_F32(c->xf, in, c->tf, out, c->batch)
+                                     : (mlp_dataset)MLP_DATASET(c->x, in, c->t, out, c->batch);
     if (mlp_trainer_step(c->tr, &loss, &batch) != MLP_OK) abort();
 }
 
@@ -216,6 +220,8 @@ static void setup(cell *c, const workload *w, size_t batch, int f32)
     c->grad = filled(mlp_net_n_params(c->net), &rng, 0, 0);
     if (f32) {
         c->xf = as_floats(c->x, batch * w->n_inputs);
+        c->yf = as_floats(c->y, batch * out);
+        c->tf = as_floats(c->t, batch * out);
         for (size_t l = 0; l < w->n_layers; l++) c->af[l] = as_floats(c->a[l], batch * w->sizes[l]);
         c->d0f = as_floats(c->d0, batch * widest);
         c->d1f = as_floats(c->d1, batch * widest);
@@ -238,6 +244,8 @@ static void teardown(cell *c)
     for (size_t l = 0; l < 4; l++) free(c->af[l]);
     free(c->d0f);
     free(c->d1f);
+    free(c->yf);
+    free(c->tf);
     free(c->gradf);
     free(c->xf);
 }

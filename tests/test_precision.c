@@ -609,6 +609,38 @@ START_TEST(predict_f32_by_hand)
         mlp_workspace_free(ws);
         mlp_net_free(net);
     }
+    /* a small network (its own road, writing y as the rows go), 1 to 100 rows, y apart
+     * from x and over it (then the rows are read before y is written) */
+    const mlp_layer_spec tiny[] = {MLP_LAYER(4, MLP_ACT_RELU, 1),
+                                   MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
+    enum { TN = 100 };
+    float tx[TN * 2], ty[TN], inplace[TN * 2];
+    double txd[TN * 2], tref[TN];
+    for (size_t i = 0; i < TN * 2; i++) tx[i] = (float)tu_uniform(&st, -2, 2);
+    widen(txd, tx, TN * 2);
+    for (int p = 0; p < 2; p++) {
+        mlp_net *net;
+        ck_assert_int_eq(mlp_net_create_precision(
+                             &net, 2, tiny, 2, p ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+                         MLP_OK);
+        ck_assert_int_eq(mlp_net_init(net, MLP_INIT_HE, 3), MLP_OK);
+        mlp_workspace *ws;
+        ck_assert_int_eq(mlp_workspace_create(&ws, net, TN), MLP_OK);
+        ck_assert_int_eq(tu_reference_predict(net, tref, txd, TN), 0);
+        for (size_t n = 1; n <= TN; n += 33) {
+            ck_assert_int_eq(mlp_net_predict_f32(net, ws, ty, tx, n), MLP_OK);
+            memcpy(inplace, tx, sizeof inplace);
+            ck_assert_int_eq(mlp_net_predict_f32(net, ws, inplace, inplace, n), MLP_OK);
+            for (size_t i = 0; i < n; i++) {
+                ck_assert_msg(fabs((double)ty[i] - tref[i]) <=
+                                  8 * FLT_EPSILON * (1 + fabs(tref[i])),
+                              "row %zu: %g vs %g", i, ty[i], tref[i]);
+                ck_assert(inplace[i] == ty[i]);
+            }
+        }
+        mlp_workspace_free(ws);
+        mlp_net_free(net);
+    }
 }
 END_TEST
 

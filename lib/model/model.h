@@ -278,6 +278,8 @@ struct mlp_workspace {
     size_t last_rows;      /* rows of the last successful forward pass; 0 = none yet */
     void *block;           /* every buffer above, each 64-byte aligned */
     uint64_t fits_id;      /* shape_id of the last network mlp_net_predict found it fits */
+    uint64_t fits_any_id;  /* the same for the general road (predict_any: float rows, or a
+                              float32 network), which the quick test must never take */
     uint64_t drop_seed, drop_step; /* dropout: the seed and step whose masks a training
                               pass draws (mlp__dropout_key) */
     size_t drop_row0;      /* dropout: the row of the whole batch the pass's first row is */

@@ -261,23 +261,36 @@ static void put_outputs(const mlp_net *net, void *y, int y_f32, const void *out,
 /* A prediction by the general road: n rows of doubles, or floats with x_f32, into the
  * network's type (scaled in double and rounded once, where the model scales them) in
  * the workspace — a float32 network reads float rows it does not scale where they are
- * —, the passes, and the outputs into y (put_outputs). The workspace checked every
- * call, never remembered in fits_id: predict_net's quick test, which trusts fits_id,
- * only ever passes for a float64 network. The other arguments checked by the caller;
- * the outputs not checked for finiteness. */
+ * —, the passes, and the outputs into y (put_outputs). The workspace's fit is
+ * remembered in fits_any_id, never in fits_id: predict_net's quick test, which trusts
+ * fits_id, only ever passes for a float64 network. The other arguments checked by the
+ * caller; the outputs not checked for finiteness. */
 __attribute__((noinline)) /* out of predict_net's frame: a tiny prediction is 290 instructions */
 static mlp_status
 predict_any(const mlp_net *net, mlp_workspace *ws, void *y, int y_f32, const void *x, int x_f32,
             size_t n, const char *fn)
 {
-    mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
-    if (s != MLP_OK) return s;
+    if (ws->fits_any_id != net->shape_id) { /* a network's shape never changes: once */
+        const mlp_status s = mlp__workspace_fits(ws, net, 0, fn);
+        if (s != MLP_OK) return s;
+        ws->fits_any_id = net->shape_id;
+    }
     const mlp__rows r = {.x = x, .n = n, .model = 1, .f32 = x_f32};
     const size_t last = net->n_layers - 1;
     const int convert = x_f32 != net->f32 || mlp__rows_map_x(&r, net);
     if (net->f32) {
         if (convert) mlp__rows_x_f32(ws->scaled_f32, &r, net, NULL, n);
-        mlp__forward_f32(net, ws, convert ? ws->scaled_f32 : x, n, 0);
+        const float *in = convert ? ws->scaled_f32 : x;
+        const uintptr_t y0 = (uintptr_t)y, y1 = (uintptr_t)((float *)y + n * net->layers[last].out),
+                        x0 = (uintptr_t)in, x1 = (uintptr_t)(in + n * net->n_inputs);
+        if (net->small && y_f32 && net->prep.out_shift == NULL && (y1 <= x0 || x1 <= y0)) {
+            /* floats out as they are: the small network's road writes y as the rows go,
+             * on the library's threads (where y cannot overwrite rows not yet read) */
+            ws->last_rows = n;
+            mlp__small_net_predict_f32(net, ws, in, n, y);
+            return MLP_OK;
+        }
+        mlp__forward_f32(net, ws, in, n, 0);
         put_outputs(net, y, y_f32, ws->act_f32[last], n);
     } else {
         if (convert) mlp__rows_x(ws->scaled, &r, net, NULL, n);
