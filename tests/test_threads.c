@@ -1,7 +1,8 @@
 /* Threads, both ways round. Many threads of a program predicting with one network,
  * each with its own workspace, get exactly the single-thread answers; and the
  * library's own threads (mlp_set_num_threads) change no bit of any prediction,
- * loss or trained weight. Built and run under ThreadSanitizer in CI. */
+ * loss or trained weight. Each for a float64 network on double rows and a float32
+ * one on float rows (_i's precision). Built and run under ThreadSanitizer in CI. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
 #include <pthread.h>
@@ -14,10 +15,12 @@
 enum { THREADS = 8, ROUNDS = 40, N = 37, IN = 12, OUT = 3 };
 
 static mlp_net *net;
+static int f32; /* net is float32, predicting float rows into floats */
 static double x[N * IN];
-/* expected[s]: the single-thread prediction of the batch of rows s..N-1. BLAS may
- * round a row differently in batches of different sizes, so each batch has its
- * own reference. */
+static float xf[N * IN];
+/* expected[s]: the single-thread prediction of the batch of rows s..N-1 (doubles, or
+ * floats in the first half of the row's bytes). BLAS may round a row differently in
+ * batches of different sizes, so each batch has its own reference. */
 static double expected[N][N * OUT];
 
 typedef struct job {
@@ -25,6 +28,13 @@ typedef struct job {
     int mismatches;
     int failures;
 } job;
+
+/* The prediction of rows start..start+n-1 into y, in the network's type. */
+static mlp_status predict_rows(mlp_workspace *ws, void *y, size_t start, size_t n)
+{
+    return f32 ? mlp_net_predict_f32(net, ws, y, xf + start * IN, n)
+               : mlp_net_predict(net, ws, y, x + start * IN, n);
+}
 
 static void *predict_many(void *arg)
 {
@@ -35,13 +45,14 @@ static void *predict_many(void *arg)
         return NULL;
     }
     double y[N * OUT];
+    const size_t value = f32 ? sizeof(float) : sizeof(double);
     for (int r = 0; r < ROUNDS; r++) {
         /* Batches of different sizes, starting at different rows, per thread. */
         const size_t start = (size_t)(j->id * 5 + r) % N, n = N - start;
-        if (mlp_net_predict(net, ws, y, x + start * IN, n) != MLP_OK) j->failures++;
-        if (memcmp(y, expected[start], n * OUT * sizeof(double)) != 0) j->mismatches++;
+        if (predict_rows(ws, y, start, n) != MLP_OK) j->failures++;
+        if (memcmp(y, expected[start], n * OUT * value) != 0) j->mismatches++;
         const double *hidden;
-        if (mlp_workspace_layer_output(ws, 0, &hidden, NULL, NULL) != MLP_OK) j->failures++;
+        if (!f32 && mlp_workspace_layer_output(ws, 0, &hidden, NULL, NULL) != MLP_OK) j->failures++;
     }
     mlp_workspace_free(ws);
     return NULL;
@@ -51,16 +62,19 @@ START_TEST(threads_predict_exactly_as_one)
 {
     const mlp_layer_spec spec[3] = {MLP_LAYER(24, MLP_ACT_RELU, 1), MLP_LAYER(16, MLP_ACT_TANH, 1),
                                     MLP_LAYER(OUT, MLP_ACT_SOFTMAX, 1)};
-    ck_assert_int_eq(mlp_net_create(&net, IN, spec, 3), MLP_OK);
+    f32 = _i;
+    ck_assert_int_eq(mlp_net_create_precision(&net, IN, spec, 3,
+                                              f32 ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+                     MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_HE, 8), MLP_OK);
     uint64_t rng = 1;
     tu_fill(&rng, x, N * IN, -1, 1);
+    for (size_t i = 0; i < N * IN; i++) xf[i] = (float)x[i];
 
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, N), MLP_OK);
     for (size_t start = 0; start < N; start++)
-        ck_assert_int_eq(mlp_net_predict(net, ws, expected[start], x + start * IN, N - start),
-                         MLP_OK);
+        ck_assert_int_eq(predict_rows(ws, expected[start], start, N - start), MLP_OK);
     mlp_workspace_free(ws);
 
     pthread_t th[THREADS];
@@ -114,11 +128,12 @@ static const shape shapes[] = {
 static const mlp_optimizer_kind optimizers[] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV,
                                                 MLP_OPT_ADAM, MLP_OPT_IRPROP_MINUS};
 
-/* What a run leaves: every loss, the trained parameters, the predictions after. */
+/* What a run leaves: every loss, the trained parameters and the predictions after, as
+ * bytes of the network's type. */
 typedef struct outcome {
     double loss[4];
-    double *params, *pred;
-    size_t n_params, n_pred;
+    void *params, *pred;
+    size_t param_bytes, pred_bytes;
 } outcome;
 
 static void data_for(const shape *sh, double **xs, double **ys)
@@ -136,41 +151,63 @@ static void data_for(const shape *sh, double **xs, double **ys)
     }
 }
 
-/* Four steps of `kind` on all rows, then a prediction of all rows. */
-static outcome run(const shape *sh, mlp_optimizer_kind kind, int threads)
+static float *as_floats(const double *v, size_t n)
+{
+    float *f = malloc(n * sizeof *f);
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < n; i++) f[i] = (float)v[i];
+    return f;
+}
+
+/* Four steps of `kind` on all rows, then a prediction of all rows: a float64 network on
+ * double rows, or (single) a float32 one on float rows. */
+static outcome run(const shape *sh, mlp_optimizer_kind kind, int threads, int single)
 {
     ck_assert_int_eq(mlp_set_num_threads(threads), MLP_OK);
     ck_assert_int_eq(mlp_get_num_threads(), threads);
     double *xd, *yd;
     data_for(sh, &xd, &yd);
+    const size_t k = sh->spec[sh->n_layers - 1].size;
+    float *xs = as_floats(xd, sh->rows * sh->in), *ys = as_floats(yd, sh->rows * k);
     mlp_net *n;
-    ck_assert_int_eq(mlp_net_create(&n, sh->in, sh->spec, sh->n_layers), MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_create_precision(&n, sh->in, sh->spec, sh->n_layers,
+                                 single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+        MLP_OK);
     ck_assert_int_eq(mlp_net_init(n, MLP_INIT_XAVIER, 5), MLP_OK);
     mlp_optimizer o = tu_optimizer(kind);
     o.weight_decay = 1e-3;
     if (kind == MLP_OPT_SGD) o.learning_rate = 0.05;
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, n, sh->loss, &o, sh->rows), MLP_OK);
+    const mlp_dataset rows = single ? (mlp_dataset)MLP_DATASET_F32(xs, sh->in, ys, k, sh->rows)
+                                    : (mlp_dataset)MLP_DATASET(xd, sh->in, yd, k, sh->rows);
     outcome out;
     for (int s = 0; s < 4; s++)
-        ck_assert_msg(mlp_trainer_step(tr, &out.loss[s], TU_DATA(xd, yd, sh->rows)) == MLP_OK,
-                      "%s, %s, %d threads: %s", sh->name, mlp_optimizer_name(kind), threads,
-                      mlp_error_detail());
-    const size_t k = sh->spec[sh->n_layers - 1].size;
-    out.n_params = mlp_net_n_params(n);
-    out.n_pred = sh->rows * k;
-    out.params = malloc(out.n_params * sizeof *out.params);
-    out.pred = malloc(out.n_pred * sizeof *out.pred);
+        ck_assert_msg(mlp_trainer_step(tr, &out.loss[s], &rows) == MLP_OK, "%s, %s, %d threads: %s",
+                      sh->name, mlp_optimizer_name(kind), threads, mlp_error_detail());
+    const size_t value = single ? sizeof(float) : sizeof(double);
+    out.param_bytes = mlp_net_n_params(n) * value;
+    out.pred_bytes = sh->rows * k * value;
+    out.params = malloc(out.param_bytes);
+    out.pred = malloc(out.pred_bytes);
     ck_assert(out.params != NULL && out.pred != NULL);
-    memcpy(out.params, mlp_net_params_const(n), out.n_params * sizeof *out.params);
+    memcpy(out.params,
+           single ? (const void *)mlp_net_params_f32_const(n)
+                  : (const void *)mlp_net_params_const(n),
+           out.param_bytes);
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, n, sh->rows), MLP_OK);
-    ck_assert_int_eq(mlp_net_predict(n, ws, out.pred, xd, sh->rows), MLP_OK);
+    ck_assert_int_eq(single ? mlp_net_predict_f32(n, ws, out.pred, xs, sh->rows)
+                            : mlp_net_predict(n, ws, out.pred, xd, sh->rows),
+                     MLP_OK);
     mlp_workspace_free(ws);
     mlp_trainer_free(tr);
     mlp_net_free(n);
     free(xd);
     free(yd);
+    free(xs);
+    free(ys);
     return out;
 }
 
@@ -183,9 +220,13 @@ static void outcome_free(outcome *o)
 /* 1 thread against 2, 3, 4, 7 and 16: the same bits (memcmp, so -0 and +0 differ).
  * Under valgrind (50 times slower, and its threads take turns) against 3 only, with
  * two optimizers: the point there is memory errors in every parallel pass. */
+enum { N_SHAPES = sizeof shapes / sizeof shapes[0] };
+
+/* _i: the shape, and from N_SHAPES on the same shapes in float32 */
 START_TEST(thread_counts_change_no_bit)
 {
-    const shape *sh = &shapes[_i];
+    const shape *sh = &shapes[_i % N_SHAPES];
+    const int single = _i >= N_SHAPES;
     static const int counts[] = {3, 2, 4, 7, 16};
     const char *vg = getenv("MLP_TEST_UNDER_VALGRIND");
     const int light = vg != NULL && *vg == '1';
@@ -193,16 +234,19 @@ START_TEST(thread_counts_change_no_bit)
     /* under valgrind: plain SGD (its own road) and Adam (the chunked update) */
     for (size_t o = 0; o < sizeof optimizers / sizeof optimizers[0]; o++) {
         if (light && optimizers[o] != MLP_OPT_SGD && optimizers[o] != MLP_OPT_ADAM) continue;
-        outcome one = run(sh, optimizers[o], 1);
+        outcome one = run(sh, optimizers[o], 1, single);
         for (size_t c = 0; c < n_counts; c++) {
-            outcome many = run(sh, optimizers[o], counts[c]);
+            outcome many = run(sh, optimizers[o], counts[c], single);
             const char *opt = mlp_optimizer_name(optimizers[o]);
             ck_assert_msg(memcmp(one.loss, many.loss, sizeof one.loss) == 0,
-                          "%s, %s: losses differ at %d threads", sh->name, opt, counts[c]);
-            ck_assert_msg(memcmp(one.params, many.params, one.n_params * sizeof(double)) == 0,
-                          "%s, %s: weights differ at %d threads", sh->name, opt, counts[c]);
-            ck_assert_msg(memcmp(one.pred, many.pred, one.n_pred * sizeof(double)) == 0,
-                          "%s, %s: predictions differ at %d threads", sh->name, opt, counts[c]);
+                          "%s%s, %s: losses differ at %d threads", sh->name,
+                          single ? " (float32)" : "", opt, counts[c]);
+            ck_assert_msg(memcmp(one.params, many.params, one.param_bytes) == 0,
+                          "%s%s, %s: weights differ at %d threads", sh->name,
+                          single ? " (float32)" : "", opt, counts[c]);
+            ck_assert_msg(memcmp(one.pred, many.pred, one.pred_bytes) == 0,
+                          "%s%s, %s: predictions differ at %d threads", sh->name,
+                          single ? " (float32)" : "", opt, counts[c]);
             outcome_free(&many);
         }
         outcome_free(&one);
@@ -286,8 +330,8 @@ static Suite *threads_suite(void)
     Suite *s = suite_create("threads");
     TCase *tc = tcase_create("threads");
     tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, threads_predict_exactly_as_one);
-    tcase_add_loop_test(tc, thread_counts_change_no_bit, 0, sizeof shapes / sizeof shapes[0]);
+    tcase_add_loop_test(tc, threads_predict_exactly_as_one, 0, 2);
+    tcase_add_loop_test(tc, thread_counts_change_no_bit, 0, 2 * N_SHAPES);
     tcase_add_test(tc, a_failing_part_undoes_the_others);
     tcase_add_test(tc, thread_counts_out_of_range_are_refused);
     suite_add_tcase(s, tc);
