@@ -1,6 +1,7 @@
 /* Every public function called with NULL pointers, zero and huge sizes, shapes
  * that do not fit, NaN and infinity: one table, one expected status per row, and
- * after every failing row a check that nothing it was given has changed. */
+ * after every failing row a check that nothing it was given has changed. Twice: with
+ * float64 networks, and with float32 ones (_i), which must answer every row alike. */
 #include <limits.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ typedef struct fixture {
     mlp_trainer *tr;      /* net, binary cross-entropy, SGD, 4 rows */
     double x[12], t[8];   /* 4 rows of inputs and of targets in [0, 1] */
     double nan_x[12];
+    float xf[12], tf[8], nan_xf[12]; /* the same rows as floats */
     double out[OUT_CELLS]; /* filled with SENTINEL before every row */
     size_t labels[4], bad_labels[4];
     unsigned char file[4096];
@@ -27,6 +29,7 @@ typedef struct fixture {
 } fixture;
 
 static fixture F;
+static int single; /* the fixture's networks are float32 */
 
 /* Out-parameters for rows that need somewhere to write. */
 static mlp_net *net_out;
@@ -37,6 +40,7 @@ static size_t size_out, rows_out, cols_out;
 static mlp_layer_spec spec_out;
 static mlp_provenance prov_out;
 static mlp_fit_result fit_out;
+static mlp_scores scores_out;
 static mlp_blas_info info_out;
 static mlp_optimizer opt_out;
 static mlp_activation act_out;
@@ -51,6 +55,34 @@ static const size_t rows_idx[2] = {0, 1};
 static const char *const two_names[2] = {"a", "b"}, *const three_names[3] = {"a", "b", "c"};
 static const char *const null_names[3] = {"a", NULL, "c"};
 
+/* F.out viewed as floats (mlp_net_predict_f32 writes them). */
+static float *out_floats(void) { return (float *)(void *)F.out; }
+
+/* Rows of floats (MLP_DATASET_F32), and 4 rows of F.xf with float class indices. */
+static mlp_dataset float_set;
+static const mlp_dataset *floats(const float *x, size_t in, const float *y, size_t k, size_t n)
+{
+    float_set = (mlp_dataset)MLP_DATASET_F32(x, in, y, k, n);
+    return &float_set;
+}
+static const mlp_dataset *float_classes(const float *labels)
+{
+    float_set = (mlp_dataset)MLP_DATASET_CLASSES_F32(F.xf, 3, labels, 2, 4);
+    return &float_set;
+}
+
+/* A step on 4 rows whose types are mixed: x and x_f32 both, float inputs and double
+ * targets and the reverse, float targets alone. */
+static mlp_status mixed_rows(int which)
+{
+    mlp_dataset d = MLP_DATASET_F32(F.xf, 3, F.tf, 2, 4);
+    if (which == 0) d.x = F.x;
+    if (which == 1) d.y_f32 = NULL, d.y = F.t;
+    if (which == 2) d.x_f32 = NULL, d.x = F.x;
+    if (which == 3) d.x_f32 = NULL;
+    return mlp_trainer_step(F.tr, &F.value, &d);
+}
+
 /* F.out viewed as counts (mlp_confusion writes size_t). */
 static size_t *out_counts(void) { return (size_t *)(void *)F.out; }
 
@@ -58,8 +90,9 @@ static void setup(void)
 {
     const mlp_layer_spec a[2] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
     const mlp_layer_spec b[2] = {MLP_LAYER(5, MLP_ACT_RELU, 1), MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
-    ck_assert_int_eq(mlp_net_create(&F.net, 3, a, 2), MLP_OK);
-    ck_assert_int_eq(mlp_net_create(&F.other, 3, b, 2), MLP_OK);
+    const mlp_precision p = single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
+    ck_assert_int_eq(mlp_net_create_precision(&F.net, 3, a, 2, p), MLP_OK);
+    ck_assert_int_eq(mlp_net_create_precision(&F.other, 3, b, 2, p), MLP_OK);
     ck_assert_int_eq(mlp_net_init(F.net, MLP_INIT_XAVIER, 1), MLP_OK);
     ck_assert_int_eq(mlp_workspace_create(&F.ws, F.net, 4), MLP_OK);
     F.opt = tu_optimizer(MLP_OPT_SGD);
@@ -70,6 +103,8 @@ static void setup(void)
     tu_fill(&rng, F.t, 8, 0, 1);
     memcpy(F.nan_x, F.x, sizeof F.x);
     F.nan_x[5] = NAN;
+    for (int i = 0; i < 12; i++) F.xf[i] = (float)F.x[i], F.nan_xf[i] = (float)F.nan_x[i];
+    for (int i = 0; i < 8; i++) F.tf[i] = (float)F.t[i];
     for (int i = 0; i < 4; i++) {
         F.labels[i] = (size_t)i % 2;
         F.bad_labels[i] = (size_t)i; /* 2 and 3 are out of range for k = 2 */
@@ -82,6 +117,7 @@ static void setup(void)
     mlp_layer_spec_init(&spec_out, sizeof spec_out);
     mlp_provenance_init(&prov_out, sizeof prov_out);
     mlp_fit_result_init(&fit_out, sizeof fit_out);
+    mlp_scores_init(&scores_out, sizeof scores_out);
     mlp_blas_info_init(&info_out, sizeof info_out);
     mlp_optimizer_init(&opt_out, sizeof opt_out, MLP_OPT_SGD);
 }
@@ -291,6 +327,26 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
         CASE(MLP_ERR_SHAPE, mlp_net_predict(F.net, F.ws, F.out, F.x, 5))
         CASE(MLP_ERR_SHAPE, mlp_net_predict(F.net, F.ws, F.out, F.x, SIZE_MAX))
         CASE(MLP_ERR_SHAPE, mlp_net_predict(F.other, F.ws, F.out, F.x, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict_f32(NULL, F.ws, out_floats(), F.xf, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict_f32(F.net, NULL, out_floats(), F.xf, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict_f32(F.net, F.ws, NULL, F.xf, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict_f32(F.net, F.ws, out_floats(), NULL, 4))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_predict_f32(F.net, F.ws, out_floats(), F.xf, 0))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict_f32(F.net, F.ws, out_floats(), F.xf, 5))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict_f32(F.net, F.ws, out_floats(), F.xf, SIZE_MAX))
+        CASE(MLP_ERR_SHAPE, mlp_net_predict_f32(F.other, F.ws, out_floats(), F.xf, 4))
+        CASE(MLP_ERR_INVALID_ARG, mixed_rows(0))
+        CASE(MLP_ERR_INVALID_ARG, mixed_rows(1))
+        CASE(MLP_ERR_INVALID_ARG, mixed_rows(2))
+        CASE(MLP_ERR_INVALID_ARG, mixed_rows(3))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_step(F.tr, &F.value, floats(F.xf, 3, NULL, 2, 4)))
+        CASE(MLP_ERR_SHAPE, mlp_trainer_step(F.tr, &F.value, floats(F.xf, 2, F.tf, 2, 4)))
+        CASE(MLP_ERR_SHAPE, mlp_trainer_step(F.tr, &F.value, floats(F.xf, 3, F.tf, 2, SIZE_MAX)))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_step(F.tr, &F.value, floats(F.nan_xf, 3, F.tf, 2, 4)))
+        CASE(MLP_ERR_NUMERIC, mlp_trainer_fit(F.tr, &fit_out, floats(F.nan_xf, 3, F.tf, 2, 4), &F.fit))
+        CASE(MLP_ERR_INVALID_ARG, mlp_trainer_fit(F.tr, &fit_out, float_classes(F.tf), &F.fit))
+        CASE(MLP_ERR_NUMERIC, mlp_net_fit_scaling(F.net, MLP_SCALE_STANDARD, MLP_SCALE_NONE, floats(F.nan_xf, 3, F.tf, 2, 4)))
+        CASE(MLP_ERR_INVALID_ARG, mlp_net_score(F.net, F.ws, &scores_out, NULL, float_classes(F.nan_xf)))
         CASE(MLP_ERR_INVALID_ARG, mlp_workspace_layer_output(NULL, 0, &cptr_out, &rows_out, &cols_out))
         CASE(MLP_ERR_INVALID_ARG, mlp_workspace_layer_output(F.ws, 0, NULL, &rows_out, &cols_out))
         CASE(MLP_ERR_INVALID_ARG, mlp_workspace_layer_output(F.ws, 9, &cptr_out, &rows_out, &cols_out))
@@ -504,12 +560,16 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
 START_TEST(every_row_gives_its_status_and_changes_nothing)
 {
     int rows = 0;
+    single = _i;
     for (int i = 0;; i++) {
         setup();
-        const size_t np = mlp_net_n_params(F.net);
+        /* the parameters as bytes of the network's type */
+        const size_t np = mlp_net_n_params(F.net) * (single ? sizeof(float) : sizeof(double));
+        const void *block = single ? (const void *)mlp_net_params_f32_const(F.net)
+                                   : (const void *)mlp_net_params_const(F.net);
         double params[64], x[12], t[8];
-        ck_assert_uint_le(np, 64);
-        memcpy(params, mlp_net_params_const(F.net), np * sizeof(double));
+        ck_assert_uint_le(np, sizeof params);
+        memcpy(params, block, np);
         memcpy(x, F.x, sizeof x);
         memcpy(t, F.t, sizeof t);
         for (int c = 0; c < OUT_CELLS; c++) F.out[c] = SENTINEL;
@@ -526,12 +586,13 @@ START_TEST(every_row_gives_its_status_and_changes_nothing)
             break;
         }
         rows++;
-        ck_assert_msg(got == expected, "row %d: %s gave %s (%s), expected %s", i, text,
-                      mlp_strerror(got), mlp_error_detail(), mlp_strerror(expected));
+        ck_assert_msg(got == expected, "row %d (%s): %s gave %s (%s), expected %s", i,
+                      single ? "float32" : "float64", text, mlp_strerror(got), mlp_error_detail(),
+                      mlp_strerror(expected));
         if (got != MLP_OK) {
             ck_assert_msg(mlp_error_detail()[0] != '\0', "row %d: %s left no detail", i, text);
-            ck_assert_msg(memcmp(params, mlp_net_params_const(F.net), np * sizeof(double)) == 0,
-                          "row %d: %s changed the network", i, text);
+            ck_assert_msg(memcmp(params, block, np) == 0, "row %d: %s changed the network", i,
+                          text);
             ck_assert_mem_eq(x, F.x, sizeof x);
             ck_assert_mem_eq(t, F.t, sizeof t);
             for (int c = 0; c < OUT_CELLS; c++)
@@ -553,7 +614,7 @@ static Suite *hostile_suite(void)
     Suite *s = suite_create("hostile");
     TCase *tc = tcase_create("hostile");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, every_row_gives_its_status_and_changes_nothing);
+    tcase_add_loop_test(tc, every_row_gives_its_status_and_changes_nothing, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
