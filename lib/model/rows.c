@@ -132,6 +132,22 @@ size_t mlp__output_classes(const mlp_net *net)
     return out->act == MLP_ACT_SIGMOID ? 2 : 0;
 }
 
+/* MLP_OK when a dataset that has float rows has no double ones. */
+__attribute__((noinline, cold)) static mlp_status float_rows(const mlp_dataset *in, const char *fn,
+                                                             const char *what)
+{
+    MLP_CHECK(in->x == NULL || in->x_f32 == NULL, MLP_ERR_INVALID_ARG,
+              "%s: the %s%srows: the dataset has both x and x_f32: give the inputs once, as "
+              "doubles or as floats",
+              fn, ROWS(what));
+    MLP_CHECK(in->x == NULL && in->y == NULL, MLP_ERR_INVALID_ARG,
+              "%s: the %s%srows: the dataset's inputs are %s and its targets %s: give both as "
+              "doubles (x, y) or both as floats (x_f32, y_f32)",
+              fn, ROWS(what), in->x != NULL ? "doubles" : "floats",
+              in->x != NULL ? "floats" : "doubles");
+    return MLP_OK;
+}
+
 mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, int need_y,
                         const char *fn, const char *what)
 {
@@ -150,16 +166,9 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
     /* doubles (x, y) or floats (x_f32, y_f32): one type, for inputs and targets */
     int f32 = 0;
     const void *x = in->x, *y = in->y;
-    if (in->x_f32 != NULL || in->y_f32 != NULL) { /* floats, or a mix */
-        MLP_CHECK(in->x == NULL || in->x_f32 == NULL, MLP_ERR_INVALID_ARG,
-                  "%s: the %s%srows: the dataset has both x and x_f32: give the inputs once, "
-                  "as doubles or as floats",
-                  fn, ROWS(what));
-        MLP_CHECK(in->x == NULL && in->y == NULL, MLP_ERR_INVALID_ARG,
-                  "%s: the %s%srows: the dataset's inputs are %s and its targets %s: give both "
-                  "as doubles (x, y) or both as floats (x_f32, y_f32)",
-                  fn, ROWS(what), in->x != NULL ? "doubles" : "floats",
-                  in->x != NULL ? "floats" : "doubles");
+    if (__builtin_expect(in->x_f32 != NULL || in->y_f32 != NULL, 0)) { /* floats, or a mix */
+        const mlp_status s = float_rows(in, fn, what);
+        if (s != MLP_OK) return s;
         f32 = 1;
         x = in->x_f32;
         y = in->y_f32;
