@@ -952,7 +952,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
         mlp_table *tt = read_labelled(net, o, o->test_file, &a, &b, &c);
         mlp_dataset test;
         check(mlp_table_dataset(&test, sizeof test, tt), "mlp_table_dataset");
-        printf("%s (%zu rows):\n", o->test_file, test.n);
+        printf("%s (%zu rows; the model saved in %s):\n", o->test_file, test.n, output);
         print_scores(net, &test, stdout);
         mlp_table_free(tt);
         free(a), free(b), free(c);

@@ -231,7 +231,8 @@ grep -q "^-: 4 rows, 2 inputs, regression of 3" "$dir/stdin.txt" || fail "train 
 # a test file, and cross-validation
 "$mlp" train "$dir/blobs.csv" --target species --epochs 30 --test-file "$dir/blobs_test.csv" -q \
     -o "$dir/tf.mlp" > "$dir/tf.txt"
-grep -q "^$dir/blobs_test.csv (300 rows):" "$dir/tf.txt" || fail "--test-file: $(head -2 "$dir/tf.txt")"
+grep -qF "$dir/blobs_test.csv (300 rows; the model saved in $dir/tf.mlp):" "$dir/tf.txt" ||
+    fail "--test-file: $(head -2 "$dir/tf.txt")"
 "$mlp" train "$dir/reg.csv" --target y --epochs 30 --cv 3 -q -o "$dir/cv.mlp" > "$dir/cv.txt"
 grep -q "^3-fold cross-validation" "$dir/cv.txt" && grep -q "^MSE [0-9.e-]* +- [0-9.e-]*, MAE" "$dir/cv.txt" ||
     fail "--cv: $(cat "$dir/cv.txt")"
