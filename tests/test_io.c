@@ -64,13 +64,29 @@ static unsigned char *read_all(const char *path, size_t *size)
     return b;
 }
 
+/* The precision of small_net()'s networks: float64, but for the tests that run for
+ * both (_i: 1 is float32, format 7), which set it; the fixture sets it back. */
+static int single;
+static void float64_networks(void) { single = 0; }
+
+/* A network's parameters as bytes of its type, and how many. */
+static const void *param_bytes(const mlp_net *net, size_t *bytes)
+{
+    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
+    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
+    return f ? (const void *)mlp_net_params_f32_const(net) : (const void *)mlp_net_params_const(net);
+}
+
 /* 3 inputs -> 5 tanh (bias) -> 2 sigmoid (no bias), Xavier weights. */
 static mlp_net *small_net(void)
 {
     const mlp_layer_spec spec[2] = {MLP_LAYER(5, MLP_ACT_TANH, 1),
                                     MLP_LAYER(2, MLP_ACT_SIGMOID, 0)};
     mlp_net *net;
-    ck_assert_int_eq(mlp_net_create(&net, 3, spec, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_create_precision(&net, 3, spec, 2,
+                                              single ? MLP_PRECISION_FLOAT32
+                                                     : MLP_PRECISION_FLOAT64),
+                     MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 11), MLP_OK);
     return net;
 }
@@ -113,12 +129,15 @@ static void assert_same_net(const mlp_net *a, const mlp_net *b)
         ck_assert_int_eq(sa.bias, sb.bias);
     }
     ck_assert_uint_eq(mlp_net_n_params(a), mlp_net_n_params(b));
-    ck_assert_mem_eq(mlp_net_params_const(a), mlp_net_params_const(b),
-                     mlp_net_n_params(a) * sizeof(double));
+    ck_assert_int_eq(mlp_net_precision(a), mlp_net_precision(b));
+    size_t na, nb;
+    const void *pa = param_bytes(a, &na), *pb = param_bytes(b, &nb);
+    ck_assert_mem_eq(pa, pb, na);
 }
 
 START_TEST(round_trip_through_a_file)
 {
+    single = _i;
     make_dir();
     make_data();
     mlp_net *net = small_net();
@@ -282,6 +301,7 @@ END_TEST
  * validation loss: early stopping's best, not the last epoch, after a load. */
 START_TEST(the_kept_epoch_and_validation_losses_survive)
 {
+    single = _i;
     make_data();
     mlp_net *net = small_net();
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
@@ -328,11 +348,13 @@ static unsigned char *saved(size_t *size, int trained)
     if (trained) train(net, 3);
     unsigned char *b = tu_saved(net, size);
     mlp_net_free(net);
+    ck_assert_uint_eq(b[8], single ? 7 : 5); /* the format version: 7 holds float32 values */
     return b;
 }
 
 START_TEST(every_flipped_byte_is_refused)
 {
+    single = _i;
     size_t size;
     unsigned char *b = saved(&size, 1);
     for (size_t i = 0; i < size; i++)
@@ -353,6 +375,7 @@ END_TEST
 
 START_TEST(every_truncation_is_refused)
 {
+    single = _i;
     size_t size;
     unsigned char *b = saved(&size, 1);
     for (size_t len = 0; len < size; len++) {
@@ -545,6 +568,7 @@ static mlp_fit_options resume_options(size_t epochs, size_t batch)
 
 START_TEST(a_checkpoint_resumes_bit_for_bit)
 {
+    single = _i;
     make_dir();
     make_data();
     /* Each optimizer with a schedule: the schedule's position (the epoch count) and,
@@ -631,6 +655,7 @@ END_TEST
 
 START_TEST(checkpoint_loading_is_as_strict)
 {
+    single = _i;
     make_data();
     mlp_net *net = small_net();
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
@@ -1068,19 +1093,20 @@ static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
     TCase *tc = tcase_create("io");
+    tcase_add_checked_fixture(tc, float64_networks, NULL);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, round_trip_through_a_file);
+    tcase_add_loop_test(tc, round_trip_through_a_file, 0, 2); /* both precisions */
     tcase_add_test(tc, untrained_networks_have_an_empty_provenance);
     tcase_add_test(tc, bytes_follow_the_documented_layout);
-    tcase_add_test(tc, the_kept_epoch_and_validation_losses_survive);
-    tcase_add_test(tc, every_flipped_byte_is_refused);
-    tcase_add_test(tc, every_truncation_is_refused);
+    tcase_add_loop_test(tc, the_kept_epoch_and_validation_losses_survive, 0, 2); /* both precisions */
+    tcase_add_loop_test(tc, every_flipped_byte_is_refused, 0, 2); /* both precisions */
+    tcase_add_loop_test(tc, every_truncation_is_refused, 0, 2); /* both precisions */
     tcase_add_test(tc, hostile_counts_are_refused_before_allocating);
     tcase_add_test(tc, load_reports_io_errors);
     tcase_add_test(tc, save_rejects_bad_input);
     tcase_add_test(tc, a_failed_save_leaves_the_old_file_intact);
-    tcase_add_test(tc, a_checkpoint_resumes_bit_for_bit);
-    tcase_add_test(tc, checkpoint_loading_is_as_strict);
+    tcase_add_loop_test(tc, a_checkpoint_resumes_bit_for_bit, 0, 2); /* both precisions */
+    tcase_add_loop_test(tc, checkpoint_loading_is_as_strict, 0, 2); /* both precisions */
     tcase_add_test(tc, format_version_1_files_still_load);
     tcase_add_test(tc, format_version_3_checkpoints_resume);
     tcase_add_test(tc, saves_respect_what_stands_at_the_path);
