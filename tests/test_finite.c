@@ -15,6 +15,29 @@
 
 static char dir[64], ckpt[128];
 
+/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
+ * fixture sets it back to float64 for the others. A float32 row goes wrong at float's
+ * end of the range (3.4e38) as a float64 row does at double's (1.8e308). */
+static int single;
+static void float64_networks(void) { single = 0; }
+
+/* Parameter i of a network of either precision, widened. */
+static double param_at(const mlp_net *net, size_t i)
+{
+    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
+               ? (double)mlp_net_params_f32_const(net)[i]
+               : mlp_net_params_const(net)[i];
+}
+
+/* Set parameter i of a network of either precision (no check: a test's own edit). */
+static void set_param(mlp_net *net, size_t i, double v)
+{
+    if (mlp_net_precision(net) == MLP_PRECISION_FLOAT32)
+        mlp_net_params_f32(net)[i] = (float)v;
+    else
+        mlp_net_params(net)[i] = v;
+}
+
 static void make_dir(void)
 {
     snprintf(dir, sizeof dir, "/tmp/mlp-finite-XXXXXX");
@@ -39,9 +62,9 @@ static unsigned char *snapshot(const mlp_trainer *tr, size_t *size)
 static void assert_sound(const mlp_trainer *tr, const char *row)
 {
     const mlp_net *net = mlp_trainer_net(tr);
-    const double *p = mlp_net_params_const(net);
     for (size_t i = 0; i < mlp_net_n_params(net); i++)
-        ck_assert_msg(isfinite(p[i]), "%s: parameter %zu is %g after MLP_OK", row, i, p[i]);
+        ck_assert_msg(isfinite(param_at(net, i)), "%s: parameter %zu is %g after MLP_OK", row, i,
+                      param_at(net, i));
     ck_assert_int_eq(mlp_trainer_save(tr, ckpt), MLP_OK);
     mlp_trainer *back;
     mlp_net *bn;
@@ -57,10 +80,19 @@ static mlp_net *net_of(mlp_activation hidden, size_t width)
     const mlp_layer_spec spec[2] = {MLP_LAYER(width, hidden, 1),
                                     MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
     mlp_net *net;
-    ck_assert_int_eq(mlp_net_create(&net, 2, spec, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_create_precision(
+                         &net, 2, spec, 2, single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+                     MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 3), MLP_OK);
     return net;
 }
+
+/* Inputs whose gradients overflow Adam's second moment (1e157 for double; 1e22 for
+ * float: Adam computes (1 − β2)·g, then times g, which 1e20's gradients leave in
+ * float's range), a learning rate that overflows on gradients of order 1e3 (1e308,
+ * 1e38). */
+#define HUGE_INPUT (single ? 1e22 : 1e157)
+#define HUGE_RATE_VALUE (single ? 1e38 : 1e308)
 
 enum { N = 8 };
 static double x[N * 2], y[N], big_x[N * 2], big_y[N];
@@ -70,7 +102,7 @@ static void data(void)
     uint64_t rng = 11;
     tu_fill(&rng, x, N * 2, -1, 1);
     tu_fill(&rng, y, N, -1, 1);
-    for (int i = 0; i < N * 2; i++) big_x[i] = 1e157 * x[i]; /* squares overflow */
+    for (int i = 0; i < N * 2; i++) big_x[i] = HUGE_INPUT * x[i]; /* squares overflow */
     for (int i = 0; i < N; i++) big_y[i] = 1e3 * y[i];
 }
 
@@ -82,9 +114,9 @@ typedef enum scenario {
     FIT_HUGE_RATE  /* a whole fit at a learning rate of 1e308 */
 } scenario;
 
-static const char *const scenario_names[] = {"a learning rate of 1e308",
-                                             "gradients near 1e156", "a hidden infinite weight",
-                                             "a fit at a learning rate of 1e308"};
+static const char *const scenario_names[] = {"a huge learning rate", "huge gradients",
+                                             "a hidden infinite weight",
+                                             "a fit at a huge learning rate"};
 
 /* rows: how many rows each step takes. Plain SGD makes a step safe two ways, chosen
  * by the batch's size against the layer's (lib/train/step.c): on 1 row the 2-6-1
@@ -94,8 +126,8 @@ static const char *const scenario_names[] = {"a learning rate of 1e308",
 static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t width)
 {
     char row[128];
-    snprintf(row, sizeof row, "%s, %s, %zu row(s), %zu hidden", mlp_optimizer_name(kind),
-             scenario_names[sc], rows, width);
+    snprintf(row, sizeof row, "%s, %s, %zu row(s), %zu hidden, %s", mlp_optimizer_name(kind),
+             scenario_names[sc], rows, width, single ? "float32" : "float64");
     make_dir();
     data();
     /* gradients near 1e156 with a loss of order 1: inputs of 1e157 scaled back by the
@@ -113,18 +145,17 @@ static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t wi
 
     const double *bx = x, *by = y;
     if (sc == HUGE_RATE || sc == FIT_HUGE_RATE) {
-        ck_assert_int_eq(mlp_trainer_set_learning_rate(tr, 1e308), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_set_learning_rate(tr, HUGE_RATE_VALUE), MLP_OK);
         by = big_y;
     } else if (sc == HUGE_INPUTS) {
         bx = big_x;
-        double *p = mlp_net_params(net);
-        for (size_t i = 0; i < 2 * width; i++) p[i] *= 1e-157; /* the hidden weights */
+        for (size_t i = 0; i < 2 * width; i++) /* the hidden weights */
+            set_param(net, i, param_at(net, i) / HUGE_INPUT);
     } else {
         /* hidden node 0 gets weight -inf from input 0 and 0 from input 1: with x0 > 0
          * its pre-activation is -inf and relu makes it 0, so the loss stays finite */
-        double *p = mlp_net_params(net);
-        p[0] = -INFINITY;
-        p[1] = 0;
+        set_param(net, 0, -INFINITY);
+        set_param(net, 1, 0);
         for (int i = 0; i < N; i++) x[2 * i] = fabs(x[2 * i]) + 0.1;
     }
     size_t before_size = 0, after_size;
@@ -160,7 +191,7 @@ static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t wi
     }
     if (sc == HIDDEN_INF) {
         /* the network was never sound: it must stay exactly as the caller left it */
-        ck_assert(isinf(mlp_net_params_const(net)[0]));
+        ck_assert(isinf(param_at(net, 0)));
     } else {
         unsigned char *after = snapshot(tr, &after_size);
         ck_assert_uint_eq(after_size, before_size);
@@ -181,6 +212,7 @@ static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t wi
 
 START_TEST(every_optimizer_and_every_way_to_overflow)
 {
+    single = _i;
     const mlp_optimizer_kind kinds[4] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV,
                                          MLP_OPT_ADAM};
     for (int k = 0; k < 4; k++)
@@ -538,8 +570,9 @@ static Suite *finite_suite(void)
 {
     Suite *s = suite_create("finite");
     TCase *tc = tcase_create("finite");
+    tcase_add_checked_fixture(tc, float64_networks, NULL);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, every_optimizer_and_every_way_to_overflow);
+    tcase_add_loop_test(tc, every_optimizer_and_every_way_to_overflow, 0, 2); /* both precisions */
     tcase_add_test(tc, irprop_refuses_a_non_finite_gradient_after_a_sign_change);
     tcase_add_test(tc, sgd_near_the_end_of_the_range);
     tcase_add_test(tc, sgd_bounds_the_product_before_the_rate);
