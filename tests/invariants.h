@@ -22,6 +22,12 @@ static inline int inv_finite(const double *v, size_t n)
     return n == 0 || v == NULL || mlp__all_finite(v, n);
 }
 
+/* n values of a network's type (floats for a float32 network) all finite. */
+static inline int inv_finite_typed(const void *v, size_t n, int f32)
+{
+    return n == 0 || v == NULL || (f32 ? mlp__all_finite_f32(v, n) : mlp__all_finite(v, n));
+}
+
 static inline const char *inv_prep(const mlp_net *net)
 {
     const mlp__prep *p = &net->prep;
@@ -39,8 +45,9 @@ static inline const char *inv_prep(const mlp_net *net)
 
 static inline const char *inv_net(const mlp_net *net)
 {
-    if (!inv_finite(net->params, net->n_params)) return "a parameter is not finite";
-    if (!inv_finite(net->state, net->n_state)) return "a running mean or variance is not finite";
+    if (!inv_finite_typed(net->params, net->n_params, net->f32)) return "a parameter is not finite";
+    if (!inv_finite_typed(net->state, net->n_state, net->f32))
+        return "a running mean or variance is not finite";
     const char *why = inv_prep(net);
     if (why != NULL) return why;
     size_t n = 0, m = 0;
@@ -66,7 +73,8 @@ static inline const char *inv_trainer(const mlp_trainer *tr)
     if (why != NULL) return why;
     const size_t np = tr->net->n_params;
     for (int blk = 0; blk < mlp__optimizer(tr->opt.kind)->state_blocks; blk++)
-        if (!inv_finite(tr->state[blk], np)) return "the optimizer state is not finite";
+        if (!inv_finite_typed(tr->state[blk], np, tr->net->f32))
+            return "the optimizer state is not finite";
     if (!inv_finite(tr->hist, tr->hist_blocks * np)) return "the L-BFGS history is not finite";
     if (!inv_finite(tr->so, 2)) return "the second-order state is not finite";
     if (!inv_finite(&tr->lr, 1)) return "the learning rate is not finite";

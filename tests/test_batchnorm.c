@@ -16,8 +16,16 @@
 #include "mlp.h"
 #include "test_util.h"
 
+/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
+ * fixture sets it back to float64 for the others. */
+static int single;
+static void float64_networks(void) { single = 0; }
+
+/* The bytes of a network's parameters and running values (one block, of its type). */
+static size_t value_bytes(const mlp_net *net) { return net->f32 ? sizeof(float) : sizeof(double); }
+
 /* n inputs -> dense h (identity) -> batch norm (act; ε, momentum, bias) -> dense k (out),
- * with the parameters given (libmlp's layout) or left as made. */
+ * with the parameters given (libmlp's layout) or left as made; in the test's precision. */
 static mlp_net *bn_net(size_t n, size_t h, mlp_activation act, size_t k, mlp_activation out,
                        double eps, double momentum, int bias, const double *params)
 {
@@ -30,7 +38,11 @@ static mlp_net *bn_net(size_t n, size_t h, mlp_activation act, size_t k, mlp_act
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, n, layers, 3), MLP_OK);
     if (params != NULL) memcpy(mlp_net_params(net), params, mlp_net_n_params(net) * 8);
-    return net;
+    if (!single) return net;
+    mlp_net *f;
+    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+    mlp_net_free(net);
+    return f;
 }
 
 static void close_all(const double *got, const double *want, size_t n, double tol, const char *what)
@@ -232,6 +244,7 @@ END_TEST
  * predictions, gradients, steps and running values, to the bit, at one thread and two. */
 START_TEST(batchnorm_same_bits_at_every_thread_count)
 {
+    single = _i;
     enum { N = 20000 };
     double *x = malloc(N * 5 * sizeof *x), *t = malloc(N * 2 * sizeof *t);
     double *y[2], g[2][512], after[2][512];
@@ -258,14 +271,14 @@ START_TEST(batchnorm_same_bits_at_every_thread_count)
         for (int s = 0; s < 3; s++)
             ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_ROWS(x, 5, t, 2, N)), MLP_OK);
         ck_assert_int_eq(mlp_net_predict(net, ws, y[threads - 1], x, N), MLP_OK);
-        memcpy(after[threads - 1], mlp_net_params(net), (np + ns) * sizeof(double));
+        memcpy(after[threads - 1], net->params, (np + ns) * value_bytes(net));
         mlp_trainer_free(tr);
         mlp_workspace_free(ws);
         mlp_net_free(net);
     }
     ck_assert_int_eq(mlp_set_num_threads(0), MLP_OK);
     ck_assert_mem_eq(g[0], g[1], np * sizeof(double));
-    ck_assert_mem_eq(after[0], after[1], (np + ns) * sizeof(double));
+    ck_assert_mem_eq(after[0], after[1], (np + ns) * (single ? sizeof(float) : sizeof(double)));
     ck_assert_mem_eq(y[0], y[1], N * 2 * sizeof(double));
     free(y[0]);
     free(y[1]);
@@ -279,6 +292,7 @@ END_TEST
  * the bits of the fit that never stopped; plain SGD's fused road and Adam alike. */
 START_TEST(batchnorm_fits_keep_and_resume_their_state)
 {
+    single = _i;
     enum { N = 240, V = 60 };
     double *x = malloc((N + V) * 5 * sizeof *x), *t = malloc((N + V) * 2 * sizeof *t);
     uint64_t st = 29;
@@ -296,8 +310,8 @@ START_TEST(batchnorm_fits_keep_and_resume_their_state)
             /* 0: early stopping, which keeps the best epoch; 1: that many epochs, no
              * stopping; 2: 1 epoch, a checkpoint, then the rest of run 1's */
             mlp_net *net = bn_net(5, 16, MLP_ACT_RELU, 2, MLP_ACT_IDENTITY, 1e-5, 0.2, 1, NULL);
-            snap = mlp_net_n_params(net) + net->n_state;
-            ck_assert_uint_le(snap, 256);
+            snap = (mlp_net_n_params(net) + net->n_state) * value_bytes(net); /* bytes */
+            ck_assert_uint_le(snap, sizeof w[0]);
             mlp_trainer *tr = NULL;
             ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
             mlp_fit_options f = tu_fit_options();
@@ -325,15 +339,16 @@ START_TEST(batchnorm_fits_keep_and_resume_their_state)
                 ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 5, t, 2, N), &f), MLP_OK);
             }
             ck_assert_ptr_null(inv_trainer(tr));
-            memcpy(w[run], mlp_net_params(net), snap * sizeof(double));
+            memcpy(w[run], net->params, snap);
             mlp_trainer_free(tr);
             mlp_net_free(net);
         }
-        ck_assert_msg(memcmp(w[0], w[1], snap * sizeof(double)) == 0,
+        ck_assert_msg(memcmp(w[0], w[1], snap) == 0,
                       "%s: early stopping kept other parameters or running values than the "
-                      "best epoch's", mlp_optimizer_name(kinds[kk]));
-        ck_assert_msg(memcmp(w[1], w[2], snap * sizeof(double)) == 0,
-                      "%s: other bits after a checkpoint", mlp_optimizer_name(kinds[kk]));
+                      "best epoch's",
+                      mlp_optimizer_name(kinds[kk]));
+        ck_assert_msg(memcmp(w[1], w[2], snap) == 0, "%s: other bits after a checkpoint",
+                      mlp_optimizer_name(kinds[kk]));
     }
     free(x);
     free(t);
@@ -492,12 +507,13 @@ static Suite *batchnorm_suite(void)
 {
     Suite *s = suite_create("batchnorm");
     TCase *tc = tcase_create("batchnorm");
+    tcase_add_checked_fixture(tc, float64_networks, NULL);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, batchnorm_agrees_with_pytorch);
     tcase_add_test(tc, batchnorm_running_values_follow_the_recurrence);
     tcase_add_test(tc, batchnorm_gradients_check);
-    tcase_add_test(tc, batchnorm_same_bits_at_every_thread_count);
-    tcase_add_test(tc, batchnorm_fits_keep_and_resume_their_state);
+    tcase_add_loop_test(tc, batchnorm_same_bits_at_every_thread_count, 0, 2);  /* both precisions */
+    tcase_add_loop_test(tc, batchnorm_fits_keep_and_resume_their_state, 0, 2); /* both precisions */
     tcase_add_test(tc, batchnorm_refusals);
     tcase_add_test(tc, batchnorm_file_record);
     suite_add_tcase(s, tc);
