@@ -6,6 +6,29 @@
 
 #include "test_util.h"
 
+/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
+ * fixture sets it back to float64 for the others. */
+static int single;
+static void float64_networks(void) { single = 0; }
+
+/* tu_one_weight(w) in the test's precision. */
+static mlp_net *one_weight(double w)
+{
+    mlp_net *net = tu_one_weight(w), *f;
+    if (!single) return net;
+    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+    mlp_net_free(net);
+    return f;
+}
+
+/* The one weight of a network of either precision, widened. */
+static double weight(const mlp_net *net)
+{
+    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
+               ? (double)mlp_net_params_f32_const(net)[0]
+               : mlp_net_params_const(net)[0];
+}
+
 /* Fit the one-weight network with SGD at base rate 0.1 and `o`'s schedule for
  * `epochs` full-batch epochs (one step each); lr receives the rate of each epoch. */
 static double fit_schedule(mlp_optimizer o, size_t epochs, double *lr)
@@ -237,9 +260,11 @@ typedef struct watch {
 static int watcher(const mlp_epoch_report *r, void *user)
 {
     watch *wt = user;
-    wt->w[r->epoch] = mlp_net_params_const(wt->net)[0];
+    wt->w[r->epoch] = weight(wt->net);
     if (MLP_HAS_FIELD(r, learning_rate) && r->learning_rate > 0) wt->saw_rate = 1;
-    if (r->epoch == wt->blow_up_at) mlp_trainer_set_learning_rate(wt->tr, 1e306);
+    /* a rate that takes the weight to 1e306 (float32: 1e30), whose square overflows */
+    if (r->epoch == wt->blow_up_at)
+        ck_assert_int_eq(mlp_trainer_set_learning_rate(wt->tr, single ? 1e30 : 1e306), MLP_OK);
     return r->epoch == wt->stop_at;
 }
 
@@ -254,7 +279,7 @@ static size_t argmin(const double *v, size_t n)
 
 static mlp_status fit_turn(size_t epochs, size_t patience, watch *wt, mlp_fit_result *r)
 {
-    mlp_net *net = tu_one_weight(0);
+    mlp_net *net = one_weight(0);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     ck_assert_int_eq(mlp_trainer_create(&wt->tr, net, MLP_LOSS_MSE, &o, VN), MLP_OK);
@@ -279,6 +304,7 @@ static void done(watch *wt)
 
 START_TEST(with_patience_the_best_weights_however_the_fit_ends)
 {
+    single = _i;
     turn_data();
     mlp_fit_result r;
     /* every epoch ran (patience larger than the run) */
@@ -287,7 +313,7 @@ START_TEST(with_patience_the_best_weights_however_the_fit_ends)
     ck_assert_int_eq(r.stop, MLP_STOP_EPOCHS);
     ck_assert_uint_eq(r.best_epoch, argmin(r.val_loss, 30));
     ck_assert_uint_lt(r.best_epoch, 30);
-    ck_assert_double_eq(mlp_net_params_const(a.net)[0], a.w[r.best_epoch]);
+    ck_assert_double_eq(weight(a.net), a.w[r.best_epoch]);
     ck_assert(a.saw_rate);
     done(&a);
     /* the callback stopped it */
@@ -295,14 +321,14 @@ START_TEST(with_patience_the_best_weights_however_the_fit_ends)
     ck_assert_int_eq(fit_turn(30, 100, &b, &r), MLP_OK);
     ck_assert_int_eq(r.stop, MLP_STOP_CALLBACK);
     ck_assert_uint_eq(r.epochs_run, 25);
-    ck_assert_double_eq(mlp_net_params_const(b.net)[0], b.w[r.best_epoch]);
+    ck_assert_double_eq(weight(b.net), b.w[r.best_epoch]);
     done(&b);
     /* patience ran out */
     watch c = {0};
     ck_assert_int_eq(fit_turn(30, 3, &c, &r), MLP_OK);
     ck_assert_int_eq(r.stop, MLP_STOP_PATIENCE);
     ck_assert_uint_eq(r.epochs_run, r.best_epoch + 3);
-    ck_assert_double_eq(mlp_net_params_const(c.net)[0], c.w[r.best_epoch]);
+    ck_assert_double_eq(weight(c.net), c.w[r.best_epoch]);
     done(&c);
     /* the loss stopped being finite (a rate of 1e306 set from the callback at epoch
      * 20, after the best): still the best epoch's weights, and MLP_ERR_NUMERIC */
@@ -311,7 +337,7 @@ START_TEST(with_patience_the_best_weights_however_the_fit_ends)
     ck_assert(r.stop == MLP_STOP_NUMERIC || r.stop == MLP_STOP_DIVERGED);
     ck_assert_uint_eq(r.epochs_run, 20);
     ck_assert_uint_eq(r.best_epoch, argmin(r.val_loss, 20));
-    ck_assert_double_eq(mlp_net_params_const(d.net)[0], d.w[r.best_epoch]);
+    ck_assert_double_eq(weight(d.net), d.w[r.best_epoch]);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "(the best)"));
     done(&d);
 }
@@ -319,26 +345,28 @@ END_TEST
 
 START_TEST(without_patience_the_last_good_epoch)
 {
+    single = _i;
     turn_data();
     mlp_fit_result r;
     watch a = {.blow_up_at = 20};
     ck_assert_int_eq(fit_turn(30, 0, &a, &r), MLP_ERR_NUMERIC);
     ck_assert_uint_eq(r.epochs_run, 20);
-    ck_assert_double_eq(mlp_net_params_const(a.net)[0], a.w[20]);
+    ck_assert_double_eq(weight(a.net), a.w[20]);
     done(&a);
     watch b = {0};
     ck_assert_int_eq(fit_turn(30, 0, &b, &r), MLP_OK);
-    ck_assert_double_eq(mlp_net_params_const(b.net)[0], b.w[30]); /* the last, not the best */
+    ck_assert_double_eq(weight(b.net), b.w[30]); /* the last, not the best */
     done(&b);
 }
 END_TEST
 
 START_TEST(weights_that_run_away_are_a_divergence)
 {
+    single = _i;
     /* SGD at rate 1.5 on w²: w <- -2 w. The loss stays finite for a thousand
      * epochs while |w| doubles; the weight bound ends the fit. */
     for (int bounded = 0; bounded < 2; bounded++) {
-        mlp_net *net = tu_one_weight(0.5);
+        mlp_net *net = one_weight(0.5);
         mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
         o.learning_rate = 1.5;
         mlp_trainer *tr;
@@ -349,7 +377,7 @@ START_TEST(weights_that_run_away_are_a_divergence)
         if (!bounded) f.max_abs_weight = INFINITY; /* only overflow stops it then */
         mlp_fit_result r = tu_fit_result();
         ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(&tu_one, &tu_zero, 1), &f), MLP_ERR_NUMERIC);
-        const double w = mlp_net_params_const(net)[0];
+        const double w = weight(net);
         if (bounded) {
             /* |w| = 0.5 · 2^e after epoch e: 2^27 / 2 = 6.7e7 <= 1e8 < 2^28 / 2 */
             ck_assert_int_eq(r.stop, MLP_STOP_DIVERGED);
@@ -357,11 +385,15 @@ START_TEST(weights_that_run_away_are_a_divergence)
             ck_assert_double_eq(fabs(w), ldexp(0.5, 27));
             ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "diverged in epoch 28"));
         } else {
-            /* after epoch 513, |w| = 2^512 and the next epoch's loss w² = 2^1024
-             * overflows: epoch 514 fails, the weights stay those after epoch 513 */
+            /* float64: after epoch 513, |w| = 2^512 and the next epoch's loss w² =
+             * 2^1024 overflows: epoch 514 fails, the weights stay those after epoch
+             * 513. float32 (its loss squared in double): after epoch 128, |w| = 2^127,
+             * and the next epoch's gradient 2 w = 2^128 passes float's range: epoch
+             * 129 fails */
+            const int last = single ? 128 : 513;
             ck_assert_int_eq(r.stop, MLP_STOP_NUMERIC);
-            ck_assert_uint_eq(r.epochs_run, 513);
-            ck_assert_double_eq(fabs(w), ldexp(0.5, 513));
+            ck_assert_uint_eq(r.epochs_run, (size_t)last);
+            ck_assert_double_eq(fabs(w), ldexp(0.5, last));
         }
         for (size_t e = 0; e < r.epochs_run; e++) ck_assert(isfinite(r.loss[e]));
         mlp_trainer_free(tr);
@@ -374,13 +406,14 @@ END_TEST
 
 START_TEST(capacity_follows_the_fit)
 {
+    single = _i;
     enum { N = 40 };
     double x[N], y[N];
     for (int i = 0; i < N; i++) {
         x[i] = i / (double)N;
         y[i] = 3 * x[i];
     }
-    mlp_net *net = tu_one_weight(0);
+    mlp_net *net = one_weight(0);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
@@ -478,15 +511,17 @@ static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
     TCase *tc = tcase_create("fit");
+    tcase_add_checked_fixture(tc, float64_networks, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, schedules_follow_their_formulas);
     tcase_add_test(tc, plateau_follows_the_validation_loss);
     tcase_add_test(tc, a_new_rate_keeps_adams_moments);
     tcase_add_test(tc, new_settings_keep_the_velocity);
-    tcase_add_test(tc, with_patience_the_best_weights_however_the_fit_ends);
-    tcase_add_test(tc, without_patience_the_last_good_epoch);
-    tcase_add_test(tc, weights_that_run_away_are_a_divergence);
-    tcase_add_test(tc, capacity_follows_the_fit);
+    tcase_add_loop_test(tc, with_patience_the_best_weights_however_the_fit_ends, 0,
+                        2);                                                /* both precisions */
+    tcase_add_loop_test(tc, without_patience_the_last_good_epoch, 0, 2);   /* both precisions */
+    tcase_add_loop_test(tc, weights_that_run_away_are_a_divergence, 0, 2); /* both precisions */
+    tcase_add_loop_test(tc, capacity_follows_the_fit, 0, 2);               /* both precisions */
     tcase_add_test(tc, irprop_trains_on_the_full_batch);
     tcase_add_test(tc, names_lead_back_to_their_kinds);
     suite_add_tcase(s, tc);
