@@ -7,9 +7,13 @@
  * A step that fails leaves the trainer as it was, to the byte. (Predictions are not
  * among the rules: finite weights and rows near 1e300 give outputs past DBL_MAX.)
  *
+ * Each sequence runs twice: with float64 networks, and with float32 ones (the same
+ * network, its weights at float's end of the range where they were past it).
+ *
  * MLP_PROPERTY_SEQUENCES sets how many sequences run (default 150, seconds in CI);
  * MLP_PROPERTY_FIRST the first seed, so that a finding's seed reruns alone. */
 #define _GNU_SOURCE /* memmem */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@
 enum { MAX_ROWS = 8, MAX_IN = 4, MAX_WIDTH = 6, OPS = 10 };
 
 static uint64_t state;
+static int single; /* the sequences' networks are float32 (the loop test's second run) */
 
 static uint64_t next(void) { return tu_next(&state); }
 static size_t pick(size_t n) { return (size_t)(next() % n); }
@@ -95,7 +100,17 @@ static size_t sequence(uint64_t seed)
         for (size_t i = 0; i < mlp_net_n_params(net); i++)
             if (pick(3) == 0) w[i] = value(m);
     }
-    /* rows and targets */
+    if (single) { /* the same network in float32: weights past float's range at its end */
+        double *w = mlp_net_params(net);
+        for (size_t i = 0; i < mlp_net_n_params(net); i++)
+            if (fabs(w[i]) > FLT_MAX) w[i] = copysign(FLT_MAX, w[i]);
+        mlp_net *f = NULL;
+        ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+        mlp_net_free(net);
+        net = f;
+    }
+    /* rows and targets (as doubles: a float32 network rounds them, and refuses those
+     * past float's range as it would infinities) */
     const size_t n = 1 + pick(MAX_ROWS);
     double x[MAX_ROWS * MAX_IN], y[MAX_ROWS * 5];
     const double mx = magnitude(), my = magnitude();
@@ -156,12 +171,22 @@ static size_t sequence(uint64_t seed)
                 ok++;
             }
         } else if (what == 2) { /* the checkpoint edited by value, its checksum fixed */
-            const double *w = mlp_net_params_const(net);
-            const double old = w[pick(mlp_net_n_params(net))];
-            unsigned char *at = memmem(before, before_n, &old, sizeof old);
+            const size_t i = pick(mlp_net_n_params(net));
+            /* a parameter's bytes as the file holds them: a double, or a float32
+             * network's float */
+            double old = 0;
+            float old32 = 0;
+            if (single)
+                old32 = mlp_net_params_f32_const(net)[i];
+            else
+                old = mlp_net_params_const(net)[i];
+            const size_t size = single ? sizeof old32 : sizeof old;
+            unsigned char *at =
+                memmem(before, before_n, single ? (void *)&old32 : (void *)&old, size);
             if (at != NULL) {
                 const double v = pick(4) == 0 ? -0.0 : value(magnitude());
-                memcpy(at, &v, sizeof v);
+                const float v32 = (float)v; /* past float's range: infinity, refused */
+                memcpy(at, single ? (const void *)&v32 : (const void *)&v, size);
                 tu_fix_crc(before, before_n);
                 mlp_trainer *t2 = NULL;
                 mlp_net *n2 = NULL;
@@ -191,14 +216,17 @@ static size_t sequence(uint64_t seed)
 
 START_TEST(random_sequences_keep_the_rules)
 {
+    single = _i; /* 0: float64 networks; 1: float32 */
     const char *e = getenv("MLP_PROPERTY_SEQUENCES"), *f = getenv("MLP_PROPERTY_FIRST");
     const uint64_t count = e != NULL ? strtoull(e, NULL, 10) : 150;
     const uint64_t first = f != NULL ? strtoull(f, NULL, 10) : 1;
     size_t ok = 0;
     for (uint64_t seed = first; seed < first + count; seed++) ok += sequence(seed);
-    fprintf(stderr, "%llu sequences from seed %llu: %zu calls returned MLP_OK, every one "
-            "finite and saving into a file that loads back\n", (unsigned long long)count,
-            (unsigned long long)first, ok);
+    fprintf(stderr,
+            "%llu sequences (%s) from seed %llu: %zu calls returned MLP_OK, every "
+            "one finite and saving into a file that loads back\n",
+            (unsigned long long)count, single ? "float32" : "float64", (unsigned long long)first,
+            ok);
     ck_assert_uint_gt(ok, count); /* the sequences do reach past their first refusals */
 }
 END_TEST
@@ -208,7 +236,7 @@ static Suite *property_suite(void)
     Suite *s = suite_create("property");
     TCase *c = tcase_create("property");
     tcase_set_timeout(c, 600);
-    tcase_add_test(c, random_sequences_keep_the_rules);
+    tcase_add_loop_test(c, random_sequences_keep_the_rules, 0, 2); /* both precisions */
     suite_add_tcase(s, c);
     return s;
 }
