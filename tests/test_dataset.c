@@ -199,8 +199,23 @@ END_TEST
 
 /* A model that scales its rows takes them raw in every call: training on raw rows
  * gives the bits the 1.4 road gives on rows the test scaled (mlp_net_transform) */
+/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
+ * fixture sets it back to float64 for the others. */
+static int single;
+static void float64_networks(void) { single = 0; }
+
+/* A network's parameters as bytes of its type, and how many. */
+static const void *params_of(const mlp_net *net, size_t *bytes)
+{
+    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
+    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
+    return f ? (const void *)mlp_net_params_f32_const(net)
+             : (const void *)mlp_net_params_const(net);
+}
+
 START_TEST(the_model_scales_what_it_is_given)
 {
+    single = _i; /* a float32 network rounds each scaled value once, either road */
     blobs();
     enum { R = 40 };
     double y[R]; /* a regression: y = x0 / 10 - x1 / 5, in its own units */
@@ -210,8 +225,9 @@ START_TEST(the_model_scales_what_it_is_given)
     const mlp_layer_spec spec[2] = {MLP_LAYER(6, MLP_ACT_TANH, 1),
                                     MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
     mlp_net *a, *b;
-    ck_assert_int_eq(mlp_net_create(&a, IN, spec, 2), MLP_OK);
-    ck_assert_int_eq(mlp_net_create(&b, IN, spec, 2), MLP_OK);
+    const mlp_precision prec = single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
+    ck_assert_int_eq(mlp_net_create_precision(&a, IN, spec, 2, prec), MLP_OK);
+    ck_assert_int_eq(mlp_net_create_precision(&b, IN, spec, 2, prec), MLP_OK);
     const mlp_dataset raw = MLP_DATASET(x, IN, y, 1, R);
     ck_assert_int_eq(mlp_net_fit_scaling(a, MLP_SCALE_STANDARD, MLP_SCALE_STANDARD, &raw), MLP_OK);
     ck_assert_int_eq(mlp_net_fit_scaling(b, MLP_SCALE_STANDARD, MLP_SCALE_STANDARD, &raw), MLP_OK);
@@ -228,13 +244,15 @@ START_TEST(the_model_scales_what_it_is_given)
     ck_assert_int_eq(mlp_trainer_fit(ta, NULL, &raw, &f), MLP_OK);
     ck_assert_int_eq(mlp_trainer_fit(tb, NULL, TU_DATA(xs, ys, R), &f), MLP_OK);
     const size_t np = mlp_net_n_params(a);
-    ck_assert_mem_eq(mlp_net_params_const(a), mlp_net_params_const(b), np * sizeof(double));
+    size_t bytes;
+    const void *pa = params_of(a, &bytes), *pb = params_of(b, &bytes);
+    ck_assert_mem_eq(pa, pb, bytes);
     /* a step and a gradient the same way */
     ck_assert_int_eq(mlp_trainer_step(ta, NULL, &raw), MLP_ERR_SHAPE); /* 40 rows > 8 */
     const mlp_dataset eight = MLP_DATASET(x, IN, y, 1, 8);
     ck_assert_int_eq(mlp_trainer_step(ta, NULL, &eight), MLP_OK);
     ck_assert_int_eq(mlp_trainer_step(tb, NULL, TU_DATA(xs, ys, 8)), MLP_OK);
-    ck_assert_mem_eq(mlp_net_params_const(a), mlp_net_params_const(b), np * sizeof(double));
+    ck_assert_mem_eq(pa, pb, bytes);
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create(&ws, a, R), MLP_OK);
     double *ga = malloc(np * sizeof *ga), *gb = malloc(np * sizeof *gb), la, lb;
@@ -465,10 +483,11 @@ int main(void)
 {
     Suite *s = suite_create("dataset");
     TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, float64_networks, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, class_column_as_values_is_refused);
     tcase_add_test(tc, classes_are_their_one_hot_rows);
-    tcase_add_test(tc, the_model_scales_what_it_is_given);
+    tcase_add_loop_test(tc, the_model_scales_what_it_is_given, 0, 2); /* both precisions */
     tcase_add_test(tc, a_new_network_learns);
     tcase_add_test(tc, validation_rows_are_drawn_by_class);
     tcase_add_test(tc, scores_are_the_definitions);
