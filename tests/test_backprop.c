@@ -12,20 +12,6 @@
  * activation is checked here without a change to this file. */
 #define N_HIDDEN ((size_t)tu_unknown_activation())
 
-/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
- * fixture sets it back to float64 for the others. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
-/* A network's parameters as bytes of its type, and how many. */
-static const void *params_of(const mlp_net *net, size_t *bytes)
-{
-    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
-    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
-    return f ? (const void *)mlp_net_params_f32_const(net)
-             : (const void *)mlp_net_params_const(net);
-}
-
 /* n_inputs 3, `depth` layers: hidden layers of widths 5, 4, 6 with `hidden`, then an
  * output layer of k nodes with `output`; every layer has a bias. */
 static mlp_net *make_net(size_t depth, mlp_activation hidden, mlp_activation output, size_t k,
@@ -41,11 +27,7 @@ static mlp_net *make_net(size_t depth, mlp_activation hidden, mlp_activation out
     ck_assert_int_eq(mlp_net_create(&net, 3, spec, depth), MLP_OK);
     uint64_t rng = seed;
     tu_fill(&rng, mlp_net_params(net), mlp_net_n_params(net), -1, 1);
-    if (!single) return net;
-    mlp_net *f; /* the same weights, each rounded to float */
-    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
-    mlp_net_free(net);
-    return f;
+    return tu_in_precision(net);
 }
 
 /* Targets that suit the loss: real values, probabilities in (0, 1), or one-hot rows. */
@@ -68,7 +50,7 @@ static mlp_activation output_for(mlp_loss loss, mlp_activation fallback)
 
 START_TEST(gradient_check_every_activation_loss_and_depth)
 {
-    single = _i;
+    tu_single = _i;
     const mlp_loss losses[3] = {MLP_LOSS_MSE, MLP_LOSS_BINARY_CROSSENTROPY,
                                 MLP_LOSS_CATEGORICAL_CROSSENTROPY};
     enum { N = 7, K = 3 };
@@ -88,7 +70,7 @@ START_TEST(gradient_check_every_activation_loss_and_depth)
                 make_targets(t, loss, N, K, &rng);
                 double before[200];
                 size_t bytes;
-                const void *block = params_of(net, &bytes);
+                const void *block = tu_params_of(net, &bytes);
                 ck_assert_uint_le(bytes, sizeof before);
                 memcpy(before, block, bytes);
                 double err = -1;
@@ -98,17 +80,17 @@ START_TEST(gradient_check_every_activation_loss_and_depth)
                 /* float64: Ridders' differences reach 1e-10; float32: its gradient
                  * against differences on a float64 copy, normwise, float's rounding
                  * of the gradient (measured 4.9e-7, 4 ε): bounded by 64 ε of float */
-                ck_assert_msg(err >= 0 && err < (single ? 64 * (double)FLT_EPSILON : 1e-6),
+                ck_assert_msg(err >= 0 && err < (tu_single ? 64 * (double)FLT_EPSILON : 1e-6),
                               "depth %zu, %s hidden, %s, %s: relative error %.3g", depth,
                               mlp_activation_name((mlp_activation)a), mlp_loss_name(loss),
-                              single ? "float32" : "float64", err);
+                              tu_single ? "float32" : "float64", err);
                 ck_assert_mem_eq(block, before, bytes);
                 mlp_net_free(net);
                 checked++;
             }
     ck_assert_int_eq(checked, 4 * (int)N_HIDDEN * 3);
     printf("gradient check, %s: %d networks, largest relative error %.3g\n",
-           single ? "float32" : "float64", checked, worst);
+           tu_single ? "float32" : "float64", checked, worst);
 }
 END_TEST
 
@@ -328,7 +310,7 @@ static Suite *backprop_suite(void)
 {
     Suite *s = suite_create("backprop");
     TCase *tc = tcase_create("backprop");
-    tcase_add_checked_fixture(tc, float64_networks, NULL);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, gradient_check_every_activation_loss_and_depth, 0,
                         2); /* both precisions */

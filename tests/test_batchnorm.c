@@ -16,11 +16,6 @@
 #include "mlp.h"
 #include "test_util.h"
 
-/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
- * fixture sets it back to float64 for the others. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
 /* The bytes of a network's parameters and running values (one block, of its type). */
 static size_t value_bytes(const mlp_net *net) { return net->f32 ? sizeof(float) : sizeof(double); }
 
@@ -38,11 +33,7 @@ static mlp_net *bn_net(size_t n, size_t h, mlp_activation act, size_t k, mlp_act
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, n, layers, 3), MLP_OK);
     if (params != NULL) memcpy(mlp_net_params(net), params, mlp_net_n_params(net) * 8);
-    if (!single) return net;
-    mlp_net *f;
-    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
-    mlp_net_free(net);
-    return f;
+    return tu_in_precision(net);
 }
 
 static void close_all(const double *got, const double *want, size_t n, double tol, const char *what)
@@ -244,7 +235,7 @@ END_TEST
  * predictions, gradients, steps and running values, to the bit, at one thread and two. */
 START_TEST(batchnorm_same_bits_at_every_thread_count)
 {
-    single = _i;
+    tu_single = _i;
     enum { N = 20000 };
     double *x = malloc(N * 5 * sizeof *x), *t = malloc(N * 2 * sizeof *t);
     double *y[2], g[2][512], after[2][512];
@@ -278,7 +269,7 @@ START_TEST(batchnorm_same_bits_at_every_thread_count)
     }
     ck_assert_int_eq(mlp_set_num_threads(0), MLP_OK);
     ck_assert_mem_eq(g[0], g[1], np * sizeof(double));
-    ck_assert_mem_eq(after[0], after[1], (np + ns) * (single ? sizeof(float) : sizeof(double)));
+    ck_assert_mem_eq(after[0], after[1], (np + ns) * (tu_single ? sizeof(float) : sizeof(double)));
     ck_assert_mem_eq(y[0], y[1], N * 2 * sizeof(double));
     free(y[0]);
     free(y[1]);
@@ -292,7 +283,7 @@ END_TEST
  * the bits of the fit that never stopped; plain SGD's fused road and Adam alike. */
 START_TEST(batchnorm_fits_keep_and_resume_their_state)
 {
-    single = _i;
+    tu_single = _i;
     enum { N = 240, V = 60 };
     double *x = malloc((N + V) * 5 * sizeof *x), *t = malloc((N + V) * 2 * sizeof *t);
     uint64_t st = 29;
@@ -507,7 +498,7 @@ static Suite *batchnorm_suite(void)
 {
     Suite *s = suite_create("batchnorm");
     TCase *tc = tcase_create("batchnorm");
-    tcase_add_checked_fixture(tc, float64_networks, NULL);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, batchnorm_agrees_with_pytorch);
     tcase_add_test(tc, batchnorm_running_values_follow_the_recurrence);

@@ -199,23 +199,9 @@ END_TEST
 
 /* A model that scales its rows takes them raw in every call: training on raw rows
  * gives the bits the 1.4 road gives on rows the test scaled (mlp_net_transform) */
-/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
- * fixture sets it back to float64 for the others. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
-/* A network's parameters as bytes of its type, and how many. */
-static const void *params_of(const mlp_net *net, size_t *bytes)
-{
-    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
-    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
-    return f ? (const void *)mlp_net_params_f32_const(net)
-             : (const void *)mlp_net_params_const(net);
-}
-
 START_TEST(the_model_scales_what_it_is_given)
 {
-    single = _i; /* a float32 network rounds each scaled value once, either road */
+    tu_single = _i; /* a float32 network rounds each scaled value once, either road */
     blobs();
     enum { R = 40 };
     double y[R]; /* a regression: y = x0 / 10 - x1 / 5, in its own units */
@@ -225,7 +211,7 @@ START_TEST(the_model_scales_what_it_is_given)
     const mlp_layer_spec spec[2] = {MLP_LAYER(6, MLP_ACT_TANH, 1),
                                     MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
     mlp_net *a, *b;
-    const mlp_precision prec = single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
+    const mlp_precision prec = tu_single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
     ck_assert_int_eq(mlp_net_create_precision(&a, IN, spec, 2, prec), MLP_OK);
     ck_assert_int_eq(mlp_net_create_precision(&b, IN, spec, 2, prec), MLP_OK);
     const mlp_dataset raw = MLP_DATASET(x, IN, y, 1, R);
@@ -245,7 +231,7 @@ START_TEST(the_model_scales_what_it_is_given)
     ck_assert_int_eq(mlp_trainer_fit(tb, NULL, TU_DATA(xs, ys, R), &f), MLP_OK);
     const size_t np = mlp_net_n_params(a);
     size_t bytes;
-    const void *pa = params_of(a, &bytes), *pb = params_of(b, &bytes);
+    const void *pa = tu_params_of(a, &bytes), *pb = tu_params_of(b, &bytes);
     ck_assert_mem_eq(pa, pb, bytes);
     /* a step and a gradient the same way */
     ck_assert_int_eq(mlp_trainer_step(ta, NULL, &raw), MLP_ERR_SHAPE); /* 40 rows > 8 */
@@ -483,7 +469,7 @@ int main(void)
 {
     Suite *s = suite_create("dataset");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, float64_networks, NULL);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, class_column_as_values_is_refused);
     tcase_add_test(tc, classes_are_their_one_hot_rows);

@@ -15,20 +15,6 @@
 
 static char dir[64], ckpt[128];
 
-/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
- * fixture sets it back to float64 for the others. A float32 row goes wrong at float's
- * end of the range (3.4e38) as a float64 row does at double's (1.8e308). */
-static int single;
-static void float64_networks(void) { single = 0; }
-
-/* Parameter i of a network of either precision, widened. */
-static double param_at(const mlp_net *net, size_t i)
-{
-    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
-               ? (double)mlp_net_params_f32_const(net)[i]
-               : mlp_net_params_const(net)[i];
-}
-
 /* Set parameter i of a network of either precision (no check: a test's own edit). */
 static void set_param(mlp_net *net, size_t i, double v)
 {
@@ -63,8 +49,8 @@ static void assert_sound(const mlp_trainer *tr, const char *row)
 {
     const mlp_net *net = mlp_trainer_net(tr);
     for (size_t i = 0; i < mlp_net_n_params(net); i++)
-        ck_assert_msg(isfinite(param_at(net, i)), "%s: parameter %zu is %g after MLP_OK", row, i,
-                      param_at(net, i));
+        ck_assert_msg(isfinite(tu_param_at(net, i)), "%s: parameter %zu is %g after MLP_OK", row, i,
+                      tu_param_at(net, i));
     ck_assert_int_eq(mlp_trainer_save(tr, ckpt), MLP_OK);
     mlp_trainer *back;
     mlp_net *bn;
@@ -80,9 +66,10 @@ static mlp_net *net_of(mlp_activation hidden, size_t width)
     const mlp_layer_spec spec[2] = {MLP_LAYER(width, hidden, 1),
                                     MLP_LAYER(1, MLP_ACT_IDENTITY, 1)};
     mlp_net *net;
-    ck_assert_int_eq(mlp_net_create_precision(
-                         &net, 2, spec, 2, single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
-                     MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_create_precision(&net, 2, spec, 2,
+                                 tu_single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+        MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 3), MLP_OK);
     return net;
 }
@@ -91,8 +78,8 @@ static mlp_net *net_of(mlp_activation hidden, size_t width)
  * float: Adam computes (1 − β2)·g, then times g, which 1e20's gradients leave in
  * float's range), a learning rate that overflows on gradients of order 1e3 (1e308,
  * 1e38). */
-#define HUGE_INPUT (single ? 1e22 : 1e157)
-#define HUGE_RATE_VALUE (single ? 1e38 : 1e308)
+#define HUGE_INPUT (tu_single ? 1e22 : 1e157)
+#define HUGE_RATE_VALUE (tu_single ? 1e38 : 1e308)
 
 enum { N = 8 };
 static double x[N * 2], y[N], big_x[N * 2], big_y[N];
@@ -127,7 +114,7 @@ static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t wi
 {
     char row[128];
     snprintf(row, sizeof row, "%s, %s, %zu row(s), %zu hidden, %s", mlp_optimizer_name(kind),
-             scenario_names[sc], rows, width, single ? "float32" : "float64");
+             scenario_names[sc], rows, width, tu_single ? "float32" : "float64");
     make_dir();
     data();
     /* gradients near 1e156 with a loss of order 1: inputs of 1e157 scaled back by the
@@ -150,7 +137,7 @@ static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t wi
     } else if (sc == HUGE_INPUTS) {
         bx = big_x;
         for (size_t i = 0; i < 2 * width; i++) /* the hidden weights */
-            set_param(net, i, param_at(net, i) / HUGE_INPUT);
+            set_param(net, i, tu_param_at(net, i) / HUGE_INPUT);
     } else {
         /* hidden node 0 gets weight -inf from input 0 and 0 from input 1: with x0 > 0
          * its pre-activation is -inf and relu makes it 0, so the loss stays finite */
@@ -191,7 +178,7 @@ static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t wi
     }
     if (sc == HIDDEN_INF) {
         /* the network was never sound: it must stay exactly as the caller left it */
-        ck_assert(isinf(param_at(net, 0)));
+        ck_assert(isinf(tu_param_at(net, 0)));
     } else {
         unsigned char *after = snapshot(tr, &after_size);
         ck_assert_uint_eq(after_size, before_size);
@@ -212,7 +199,7 @@ static void run_row(mlp_optimizer_kind kind, scenario sc, size_t rows, size_t wi
 
 START_TEST(every_optimizer_and_every_way_to_overflow)
 {
-    single = _i;
+    tu_single = _i;
     const mlp_optimizer_kind kinds[4] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV,
                                          MLP_OPT_ADAM};
     for (int k = 0; k < 4; k++)
@@ -570,7 +557,7 @@ static Suite *finite_suite(void)
 {
     Suite *s = suite_create("finite");
     TCase *tc = tcase_create("finite");
-    tcase_add_checked_fixture(tc, float64_networks, NULL);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, every_optimizer_and_every_way_to_overflow, 0, 2); /* both precisions */
     tcase_add_test(tc, irprop_refuses_a_non_finite_gradient_after_a_sign_change);

@@ -6,28 +6,8 @@
 
 #include "test_util.h"
 
-/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
- * fixture sets it back to float64 for the others. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
 /* tu_one_weight(w) in the test's precision. */
-static mlp_net *one_weight(double w)
-{
-    mlp_net *net = tu_one_weight(w), *f;
-    if (!single) return net;
-    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
-    mlp_net_free(net);
-    return f;
-}
-
-/* The one weight of a network of either precision, widened. */
-static double weight(const mlp_net *net)
-{
-    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
-               ? (double)mlp_net_params_f32_const(net)[0]
-               : mlp_net_params_const(net)[0];
-}
+static mlp_net *one_weight(double w) { return tu_in_precision(tu_one_weight(w)); }
 
 /* Fit the one-weight network with SGD at base rate 0.1 and `o`'s schedule for
  * `epochs` full-batch epochs (one step each); lr receives the rate of each epoch. */
@@ -260,11 +240,11 @@ typedef struct watch {
 static int watcher(const mlp_epoch_report *r, void *user)
 {
     watch *wt = user;
-    wt->w[r->epoch] = weight(wt->net);
+    wt->w[r->epoch] = tu_param_at(wt->net, 0);
     if (MLP_HAS_FIELD(r, learning_rate) && r->learning_rate > 0) wt->saw_rate = 1;
     /* a rate that takes the weight to 1e306 (float32: 1e30), whose square overflows */
     if (r->epoch == wt->blow_up_at)
-        ck_assert_int_eq(mlp_trainer_set_learning_rate(wt->tr, single ? 1e30 : 1e306), MLP_OK);
+        ck_assert_int_eq(mlp_trainer_set_learning_rate(wt->tr, tu_single ? 1e30 : 1e306), MLP_OK);
     return r->epoch == wt->stop_at;
 }
 
@@ -304,7 +284,7 @@ static void done(watch *wt)
 
 START_TEST(with_patience_the_best_weights_however_the_fit_ends)
 {
-    single = _i;
+    tu_single = _i;
     turn_data();
     mlp_fit_result r;
     /* every epoch ran (patience larger than the run) */
@@ -313,7 +293,7 @@ START_TEST(with_patience_the_best_weights_however_the_fit_ends)
     ck_assert_int_eq(r.stop, MLP_STOP_EPOCHS);
     ck_assert_uint_eq(r.best_epoch, argmin(r.val_loss, 30));
     ck_assert_uint_lt(r.best_epoch, 30);
-    ck_assert_double_eq(weight(a.net), a.w[r.best_epoch]);
+    ck_assert_double_eq(tu_param_at(a.net, 0), a.w[r.best_epoch]);
     ck_assert(a.saw_rate);
     done(&a);
     /* the callback stopped it */
@@ -321,14 +301,14 @@ START_TEST(with_patience_the_best_weights_however_the_fit_ends)
     ck_assert_int_eq(fit_turn(30, 100, &b, &r), MLP_OK);
     ck_assert_int_eq(r.stop, MLP_STOP_CALLBACK);
     ck_assert_uint_eq(r.epochs_run, 25);
-    ck_assert_double_eq(weight(b.net), b.w[r.best_epoch]);
+    ck_assert_double_eq(tu_param_at(b.net, 0), b.w[r.best_epoch]);
     done(&b);
     /* patience ran out */
     watch c = {0};
     ck_assert_int_eq(fit_turn(30, 3, &c, &r), MLP_OK);
     ck_assert_int_eq(r.stop, MLP_STOP_PATIENCE);
     ck_assert_uint_eq(r.epochs_run, r.best_epoch + 3);
-    ck_assert_double_eq(weight(c.net), c.w[r.best_epoch]);
+    ck_assert_double_eq(tu_param_at(c.net, 0), c.w[r.best_epoch]);
     done(&c);
     /* the loss stopped being finite (a rate of 1e306 set from the callback at epoch
      * 20, after the best): still the best epoch's weights, and MLP_ERR_NUMERIC */
@@ -337,7 +317,7 @@ START_TEST(with_patience_the_best_weights_however_the_fit_ends)
     ck_assert(r.stop == MLP_STOP_NUMERIC || r.stop == MLP_STOP_DIVERGED);
     ck_assert_uint_eq(r.epochs_run, 20);
     ck_assert_uint_eq(r.best_epoch, argmin(r.val_loss, 20));
-    ck_assert_double_eq(weight(d.net), d.w[r.best_epoch]);
+    ck_assert_double_eq(tu_param_at(d.net, 0), d.w[r.best_epoch]);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "(the best)"));
     done(&d);
 }
@@ -345,24 +325,24 @@ END_TEST
 
 START_TEST(without_patience_the_last_good_epoch)
 {
-    single = _i;
+    tu_single = _i;
     turn_data();
     mlp_fit_result r;
     watch a = {.blow_up_at = 20};
     ck_assert_int_eq(fit_turn(30, 0, &a, &r), MLP_ERR_NUMERIC);
     ck_assert_uint_eq(r.epochs_run, 20);
-    ck_assert_double_eq(weight(a.net), a.w[20]);
+    ck_assert_double_eq(tu_param_at(a.net, 0), a.w[20]);
     done(&a);
     watch b = {0};
     ck_assert_int_eq(fit_turn(30, 0, &b, &r), MLP_OK);
-    ck_assert_double_eq(weight(b.net), b.w[30]); /* the last, not the best */
+    ck_assert_double_eq(tu_param_at(b.net, 0), b.w[30]); /* the last, not the best */
     done(&b);
 }
 END_TEST
 
 START_TEST(weights_that_run_away_are_a_divergence)
 {
-    single = _i;
+    tu_single = _i;
     /* SGD at rate 1.5 on w²: w <- -2 w. The loss stays finite for a thousand
      * epochs while |w| doubles; the weight bound ends the fit. */
     for (int bounded = 0; bounded < 2; bounded++) {
@@ -377,7 +357,7 @@ START_TEST(weights_that_run_away_are_a_divergence)
         if (!bounded) f.max_abs_weight = INFINITY; /* only overflow stops it then */
         mlp_fit_result r = tu_fit_result();
         ck_assert_int_eq(mlp_trainer_fit(tr, &r, TU_DATA(&tu_one, &tu_zero, 1), &f), MLP_ERR_NUMERIC);
-        const double w = weight(net);
+        const double w = tu_param_at(net, 0);
         if (bounded) {
             /* |w| = 0.5 · 2^e after epoch e: 2^27 / 2 = 6.7e7 <= 1e8 < 2^28 / 2 */
             ck_assert_int_eq(r.stop, MLP_STOP_DIVERGED);
@@ -390,7 +370,7 @@ START_TEST(weights_that_run_away_are_a_divergence)
              * 513. float32 (its loss squared in double): after epoch 128, |w| = 2^127,
              * and the next epoch's gradient 2 w = 2^128 passes float's range: epoch
              * 129 fails */
-            const int last = single ? 128 : 513;
+            const int last = tu_single ? 128 : 513;
             ck_assert_int_eq(r.stop, MLP_STOP_NUMERIC);
             ck_assert_uint_eq(r.epochs_run, (size_t)last);
             ck_assert_double_eq(fabs(w), ldexp(0.5, last));
@@ -406,7 +386,7 @@ END_TEST
 
 START_TEST(capacity_follows_the_fit)
 {
-    single = _i;
+    tu_single = _i;
     enum { N = 40 };
     double x[N], y[N];
     for (int i = 0; i < N; i++) {
@@ -511,7 +491,7 @@ static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
     TCase *tc = tcase_create("fit");
-    tcase_add_checked_fixture(tc, float64_networks, NULL);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, schedules_follow_their_formulas);
     tcase_add_test(tc, plateau_follows_the_validation_loss);

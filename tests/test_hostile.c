@@ -29,7 +29,6 @@ typedef struct fixture {
 } fixture;
 
 static fixture F;
-static int single; /* the fixture's networks are float32 */
 
 /* Out-parameters for rows that need somewhere to write. */
 static mlp_net *net_out;
@@ -90,7 +89,7 @@ static void setup(void)
 {
     const mlp_layer_spec a[2] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
     const mlp_layer_spec b[2] = {MLP_LAYER(5, MLP_ACT_RELU, 1), MLP_LAYER(2, MLP_ACT_SIGMOID, 1)};
-    const mlp_precision p = single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
+    const mlp_precision p = tu_single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64;
     ck_assert_int_eq(mlp_net_create_precision(&F.net, 3, a, 2, p), MLP_OK);
     ck_assert_int_eq(mlp_net_create_precision(&F.other, 3, b, 2, p), MLP_OK);
     ck_assert_int_eq(mlp_net_init(F.net, MLP_INIT_XAVIER, 1), MLP_OK);
@@ -560,13 +559,11 @@ static mlp_status row(int i, mlp_status *expected, const char **text)
 START_TEST(every_row_gives_its_status_and_changes_nothing)
 {
     int rows = 0;
-    single = _i;
+    tu_single = _i;
     for (int i = 0;; i++) {
         setup();
-        /* the parameters as bytes of the network's type */
-        const size_t np = mlp_net_n_params(F.net) * (single ? sizeof(float) : sizeof(double));
-        const void *block = single ? (const void *)mlp_net_params_f32_const(F.net)
-                                   : (const void *)mlp_net_params_const(F.net);
+        size_t np; /* the parameters' bytes, of the network's type */
+        const void *block = tu_params_of(F.net, &np);
         double params[64], x[12], t[8];
         ck_assert_uint_le(np, sizeof params);
         memcpy(params, block, np);
@@ -587,8 +584,8 @@ START_TEST(every_row_gives_its_status_and_changes_nothing)
         }
         rows++;
         ck_assert_msg(got == expected, "row %d (%s): %s gave %s (%s), expected %s", i,
-                      single ? "float32" : "float64", text, mlp_strerror(got), mlp_error_detail(),
-                      mlp_strerror(expected));
+                      tu_single ? "float32" : "float64", text, mlp_strerror(got),
+                      mlp_error_detail(), mlp_strerror(expected));
         if (got != MLP_OK) {
             ck_assert_msg(mlp_error_detail()[0] != '\0', "row %d: %s left no detail", i, text);
             ck_assert_msg(memcmp(params, block, np) == 0, "row %d: %s changed the network", i,

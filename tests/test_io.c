@@ -64,29 +64,16 @@ static unsigned char *read_all(const char *path, size_t *size)
     return b;
 }
 
-/* The precision of small_net()'s networks: float64, but for the tests that run for
- * both (_i: 1 is float32, format 7), which set it; the fixture sets it back. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
-/* A network's parameters as bytes of its type, and how many. */
-static const void *param_bytes(const mlp_net *net, size_t *bytes)
-{
-    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
-    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
-    return f ? (const void *)mlp_net_params_f32_const(net) : (const void *)mlp_net_params_const(net);
-}
-
 /* 3 inputs -> 5 tanh (bias) -> 2 sigmoid (no bias), Xavier weights. */
 static mlp_net *small_net(void)
 {
     const mlp_layer_spec spec[2] = {MLP_LAYER(5, MLP_ACT_TANH, 1),
                                     MLP_LAYER(2, MLP_ACT_SIGMOID, 0)};
     mlp_net *net;
-    ck_assert_int_eq(mlp_net_create_precision(&net, 3, spec, 2,
-                                              single ? MLP_PRECISION_FLOAT32
-                                                     : MLP_PRECISION_FLOAT64),
-                     MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_create_precision(&net, 3, spec, 2,
+                                 tu_single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+        MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 11), MLP_OK);
     return net;
 }
@@ -131,13 +118,13 @@ static void assert_same_net(const mlp_net *a, const mlp_net *b)
     ck_assert_uint_eq(mlp_net_n_params(a), mlp_net_n_params(b));
     ck_assert_int_eq(mlp_net_precision(a), mlp_net_precision(b));
     size_t na, nb;
-    const void *pa = param_bytes(a, &na), *pb = param_bytes(b, &nb);
+    const void *pa = tu_params_of(a, &na), *pb = tu_params_of(b, &nb);
     ck_assert_mem_eq(pa, pb, na);
 }
 
 START_TEST(round_trip_through_a_file)
 {
-    single = _i;
+    tu_single = _i;
     make_dir();
     make_data();
     mlp_net *net = small_net();
@@ -301,7 +288,7 @@ END_TEST
  * validation loss: early stopping's best, not the last epoch, after a load. */
 START_TEST(the_kept_epoch_and_validation_losses_survive)
 {
-    single = _i;
+    tu_single = _i;
     make_data();
     mlp_net *net = small_net();
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
@@ -348,13 +335,13 @@ static unsigned char *saved(size_t *size, int trained)
     if (trained) train(net, 3);
     unsigned char *b = tu_saved(net, size);
     mlp_net_free(net);
-    ck_assert_uint_eq(b[8], single ? 7 : 5); /* the format version: 7 holds float32 values */
+    ck_assert_uint_eq(b[8], tu_single ? 7 : 5); /* the format version: 7 holds float32 values */
     return b;
 }
 
 START_TEST(every_flipped_byte_is_refused)
 {
-    single = _i;
+    tu_single = _i;
     size_t size;
     unsigned char *b = saved(&size, 1);
     for (size_t i = 0; i < size; i++)
@@ -375,7 +362,7 @@ END_TEST
 
 START_TEST(every_truncation_is_refused)
 {
-    single = _i;
+    tu_single = _i;
     size_t size;
     unsigned char *b = saved(&size, 1);
     for (size_t len = 0; len < size; len++) {
@@ -425,7 +412,7 @@ START_TEST(hostile_counts_are_refused_before_allocating)
     mlp_net *net;
     ck_assert_int_eq(mlp_net_load_buffer(&net, text, sizeof text), MLP_ERR_FORMAT);
     ck_assert_str_eq(mlp_error_detail(), "mlp_net_load_buffer: not a libmlp model (bad magic)");
-    /* the checksum catches a single changed weight */
+    /* the checksum catches a tu_single changed weight */
     memcpy(b, orig, size);
     b[100] ^= 1;
     ck_assert_int_eq(mlp_net_load_buffer(&net, b, size), MLP_ERR_FORMAT);
@@ -568,7 +555,7 @@ static mlp_fit_options resume_options(size_t epochs, size_t batch)
 
 START_TEST(a_checkpoint_resumes_bit_for_bit)
 {
-    single = _i;
+    tu_single = _i;
     make_dir();
     make_data();
     /* Each optimizer with a schedule: the schedule's position (the epoch count) and,
@@ -655,7 +642,7 @@ END_TEST
 
 START_TEST(checkpoint_loading_is_as_strict)
 {
-    single = _i;
+    tu_single = _i;
     make_data();
     mlp_net *net = small_net();
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
@@ -1093,7 +1080,7 @@ static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
     TCase *tc = tcase_create("io");
-    tcase_add_checked_fixture(tc, float64_networks, NULL);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, round_trip_through_a_file, 0, 2); /* both precisions */
     tcase_add_test(tc, untrained_networks_have_an_empty_provenance);

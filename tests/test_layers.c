@@ -12,30 +12,6 @@
 #include "mlp.h"
 #include "test_util.h"
 
-/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
- * fixture sets it back to float64 for the others. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
-/* net in the test's precision (a float32 copy, each value rounded; the original freed). */
-static mlp_net *in_precision(mlp_net *net)
-{
-    if (!single) return net;
-    mlp_net *f;
-    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
-    mlp_net_free(net);
-    return f;
-}
-
-/* A network's parameters as bytes of its type, and how many. */
-static const void *params_of(const mlp_net *net, size_t *bytes)
-{
-    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
-    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
-    return f ? (const void *)mlp_net_params_f32_const(net)
-             : (const void *)mlp_net_params_const(net);
-}
-
 /* 5 inputs -> dense 7 (identity) -> layer norm (act) -> dense k (out_act). */
 static mlp_net *ln_net(mlp_activation act, size_t k, mlp_activation out_act, int bias,
                        uint64_t seed)
@@ -52,7 +28,7 @@ static mlp_net *ln_net(mlp_activation act, size_t k, mlp_activation out_act, int
     double gain[7];
     tu_fill(&st, gain, 7, 0.5, 1.5);
     ck_assert_int_eq(mlp_net_set_weights(net, 1, gain, 7), MLP_OK);
-    return in_precision(net);
+    return tu_in_precision(net);
 }
 
 /* The layer alone, by its definition, in long double: mean, biased variance, then the
@@ -398,7 +374,7 @@ END_TEST
  * that never stopped. */
 START_TEST(layernorm_checkpoint_resumes)
 {
-    single = _i;
+    tu_single = _i;
     double x[32 * 5], t[32 * 2];
     uint64_t st = 41;
     tu_fill(&st, x, 160, -2, 2);
@@ -424,8 +400,8 @@ START_TEST(layernorm_checkpoint_resumes)
         ck_assert_int_eq(mlp_trainer_step(tb, NULL, TU_ROWS(x, 5, t, 2, 32)), MLP_OK);
     }
     size_t bytes;
-    const void *pa = params_of(a, &bytes);
-    ck_assert_mem_eq(pa, params_of(b, &bytes), bytes);
+    const void *pa = tu_params_of(a, &bytes);
+    ck_assert_mem_eq(pa, tu_params_of(b, &bytes), bytes);
     free(ck);
     mlp_trainer_free(ta);
     mlp_trainer_free(tb);
@@ -438,7 +414,7 @@ END_TEST
  * same predictions and gradients, to the bit, at one thread and at two. */
 START_TEST(layernorm_same_bits_at_every_thread_count)
 {
-    single = _i;
+    tu_single = _i;
     enum { N = 20000 };
     double *x = malloc(N * 5 * sizeof *x), *t = malloc(N * 2 * sizeof *t);
     double *y[2], g[2][96];
@@ -481,7 +457,7 @@ static mlp_net *drop_net(double rate, uint64_t seed)
     ck_assert_int_eq(mlp_net_create(&net, 5, layers, 3), MLP_OK);
     uint64_t st = seed;
     tu_fill(&st, mlp_net_params(net), mlp_net_n_params(net), -0.8, 0.8);
-    return in_precision(net);
+    return tu_in_precision(net);
 }
 
 START_TEST(dropout_drops_only_while_training)
@@ -564,7 +540,7 @@ END_TEST
  * L-BFGS and Levenberg-Marquardt refuse it by name. */
 START_TEST(dropout_fits_reproducibly)
 {
-    single = _i;
+    tu_single = _i;
     enum { N = 400 };
     double *x = malloc(N * 5 * sizeof *x), *t = malloc(N * 2 * sizeof *t);
     uint64_t st = 29;
@@ -580,7 +556,7 @@ START_TEST(dropout_fits_reproducibly)
          * 3: 4 epochs on 2 shards in one process, at 2 threads (checked against 1 below) */
         ck_assert_int_eq(mlp_set_num_threads(run == 0 ? 1 : 2), MLP_OK);
         mlp_net *net = drop_net(0.3, 6);
-        params_of(net, &np);
+        tu_params_of(net, &np);
         mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
         mlp_trainer *tr = NULL;
         ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_OK);
@@ -598,7 +574,7 @@ START_TEST(dropout_fits_reproducibly)
             ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 5, t, 2, N), &f), MLP_OK);
         }
         ck_assert_ptr_null(inv_trainer(tr));
-        memcpy(w[run], params_of(net, &np), np);
+        memcpy(w[run], tu_params_of(net, &np), np);
         mlp_trainer_free(tr);
         mlp_net_free(net);
     }
@@ -613,11 +589,11 @@ START_TEST(dropout_fits_reproducibly)
     f.epochs = 4;
     f.shards = 2;
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, TU_ROWS(x, 5, t, 2, N), &f), MLP_OK);
-    ck_assert_msg(memcmp(w[3], params_of(net, &np), np) == 0,
+    ck_assert_msg(memcmp(w[3], tu_params_of(net, &np), np) == 0,
                   "a sharded fit: other bits at one thread");
     mlp_trainer_free(tr);
     ck_assert_int_eq(mlp_set_num_threads(0), MLP_OK);
-    for (int k = MLP_OPT_LBFGS; k <= MLP_OPT_LM && !single; k++) { /* float32: by name */
+    for (int k = MLP_OPT_LBFGS; k <= MLP_OPT_LM && !tu_single; k++) { /* float32: by name */
         o = tu_optimizer((mlp_optimizer_kind)k);
         ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 16), MLP_ERR_INVALID_ARG);
         ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "layer 1 is a dropout, which"));
@@ -714,7 +690,7 @@ static Suite *layers_suite(void)
 {
     Suite *s = suite_create("layers");
     TCase *tc = tcase_create("layernorm");
-    tcase_add_checked_fixture(tc, float64_networks, NULL);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, layernorm_forward_is_the_formula);
     tcase_add_test(tc, layernorm_gradients_check);
@@ -726,7 +702,7 @@ static Suite *layers_suite(void)
     tcase_add_loop_test(tc, layernorm_same_bits_at_every_thread_count, 0, 2); /* both precisions */
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("dropout");
-    tcase_add_checked_fixture(td, float64_networks, NULL);
+    tcase_add_checked_fixture(td, tu_float64_networks, NULL);
     tcase_set_timeout(td, 120);
     tcase_add_test(td, dropout_drops_only_while_training);
     tcase_add_test(td, dropout_gradients_check);

@@ -423,20 +423,6 @@ static void widen(double *d, const float *f, size_t n)
     for (size_t i = 0; i < n; i++) d[i] = (double)f[i];
 }
 
-/* A network's parameters, as bytes of its own type. */
-static const void *params_of(const mlp_net *net)
-{
-    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
-               ? (const void *)mlp_net_params_f32_const(net)
-               : (const void *)mlp_net_params_const(net);
-}
-
-static size_t param_bytes(const mlp_net *net)
-{
-    return mlp_net_n_params(net) *
-           (mlp_net_precision(net) == MLP_PRECISION_FLOAT32 ? sizeof(float) : sizeof(double));
-}
-
 /* Float rows (MLP_DATASET_F32, mlp_net_predict_f32) are the doubles of their widened
  * values, exactly: for a network of either type, every call that takes rows gives the
  * same bits from the floats as from those doubles (a float32 network rounds the doubles
@@ -476,6 +462,7 @@ START_TEST(float_rows_are_their_doubles)
                                            : (mlp_dataset)MLP_DATASET(rxd, RIN, ryd, ROUT, ROWS);
             const mlp_loss loss = classes ? MLP_LOSS_CATEGORICAL_CROSSENTROPY : MLP_LOSS_MSE;
             mlp_net *a, *b;
+            size_t bytes;
             ck_assert_int_eq(mlp_net_create_precision(&a, in, classes ? kinds : reg,
                                                       classes ? N_KINDS : 2, prec),
                              MLP_OK);
@@ -510,7 +497,7 @@ START_TEST(float_rows_are_their_doubles)
             mlp_fit_result ra = tu_fit_result(), rb = tu_fit_result();
             ck_assert_int_eq(mlp_trainer_fit(tra, &ra, &df, &fo), MLP_OK);
             ck_assert_int_eq(mlp_trainer_fit(trb, &rb, &dd, &fo), MLP_OK);
-            ck_assert_mem_eq(params_of(a), params_of(b), param_bytes(a));
+            ck_assert_mem_eq(tu_params_of(a, &bytes), tu_params_of(b, &bytes), bytes);
             ck_assert(ra.best_loss == rb.best_loss && ra.epochs_run == rb.epochs_run);
             /* a validation dataset of floats, then steps on 16 of the rows */
             fo.validation_fraction = 0;
@@ -526,7 +513,7 @@ START_TEST(float_rows_are_their_doubles)
             ck_assert_int_eq(mlp_trainer_step(tra, &la, &sf), MLP_OK);
             ck_assert_int_eq(mlp_trainer_step(trb, &lb, &sd), MLP_OK);
             ck_assert(la == lb);
-            ck_assert_mem_eq(params_of(a), params_of(b), param_bytes(a));
+            ck_assert_mem_eq(tu_params_of(a, &bytes), tu_params_of(b, &bytes), bytes);
             mlp_trainer_free(tra);
             mlp_trainer_free(trb);
             /* the gradient and its check */

@@ -7,18 +7,14 @@
 
 #include "test_util.h"
 
-/* The precision of the tests that run for both (_i: 1 is float32), which set it; a
- * fixture sets it back to float64 for the others. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
 static mlp_net *make(size_t in, size_t out, mlp_activation act)
 {
     const mlp_layer_spec spec[2] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYER(out, act, 1)};
     mlp_net *net;
-    ck_assert_int_eq(mlp_net_create_precision(
-                         &net, in, spec, 2, single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
-                     MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_create_precision(&net, in, spec, 2,
+                                 tu_single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+        MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 2), MLP_OK);
     return net;
 }
@@ -112,7 +108,7 @@ END_TEST
 
 START_TEST(raw_predictions_are_the_scaled_path)
 {
-    single = _i;
+    tu_single = _i;
     const double x[8] = {1, 100, 2, 300, 3, 200, 4, 900};
     const double y[8] = {10, -1, 20, -2, 15, -3, 40, -4};
     mlp_net *net = make(2, 2, MLP_ACT_IDENTITY);
@@ -124,7 +120,7 @@ START_TEST(raw_predictions_are_the_scaled_path)
     /* the network alone: a twin with the same weights and no preprocessing, on the
      * rows scaled by hand's formula (checked above) */
     mlp_net *alone = make(2, 2, MLP_ACT_IDENTITY);
-    if (single)
+    if (tu_single)
         memcpy(mlp_net_params_f32(alone), mlp_net_params_f32_const(net),
                mlp_net_n_params(net) * sizeof(float));
     else
@@ -277,7 +273,7 @@ static Suite *prep_suite(void)
 {
     Suite *s = suite_create("prep");
     TCase *c = tcase_create("prep");
-    tcase_add_checked_fixture(c, float64_networks, NULL);
+    tcase_add_checked_fixture(c, tu_float64_networks, NULL);
     tcase_add_test(c, scaling_is_fitted_as_by_hand);
     tcase_add_test(c, scaling_holds_at_the_end_of_the_range);
     tcase_add_loop_test(c, raw_predictions_are_the_scaled_path, 0, 2); /* both precisions */

@@ -26,7 +26,6 @@
 enum { MAX_ROWS = 8, MAX_IN = 4, MAX_WIDTH = 6, OPS = 10 };
 
 static uint64_t state;
-static int single; /* the sequences' networks are float32 (the loop test's second run) */
 
 static uint64_t next(void) { return tu_next(&state); }
 static size_t pick(size_t n) { return (size_t)(next() % n); }
@@ -100,7 +99,7 @@ static size_t sequence(uint64_t seed)
         for (size_t i = 0; i < mlp_net_n_params(net); i++)
             if (pick(3) == 0) w[i] = value(m);
     }
-    if (single) { /* the same network in float32: weights past float's range at its end */
+    if (tu_single) { /* the same network in float32: weights past float's range at its end */
         double *w = mlp_net_params(net);
         for (size_t i = 0; i < mlp_net_n_params(net); i++)
             if (fabs(w[i]) > FLT_MAX) w[i] = copysign(FLT_MAX, w[i]);
@@ -176,17 +175,17 @@ static size_t sequence(uint64_t seed)
              * network's float */
             double old = 0;
             float old32 = 0;
-            if (single)
+            if (tu_single)
                 old32 = mlp_net_params_f32_const(net)[i];
             else
                 old = mlp_net_params_const(net)[i];
-            const size_t size = single ? sizeof old32 : sizeof old;
+            const size_t size = tu_single ? sizeof old32 : sizeof old;
             unsigned char *at =
-                memmem(before, before_n, single ? (void *)&old32 : (void *)&old, size);
+                memmem(before, before_n, tu_single ? (void *)&old32 : (void *)&old, size);
             if (at != NULL) {
                 const double v = pick(4) == 0 ? -0.0 : value(magnitude());
                 const float v32 = (float)v; /* past float's range: infinity, refused */
-                memcpy(at, single ? (const void *)&v32 : (const void *)&v, size);
+                memcpy(at, tu_single ? (const void *)&v32 : (const void *)&v, size);
                 tu_fix_crc(before, before_n);
                 mlp_trainer *t2 = NULL;
                 mlp_net *n2 = NULL;
@@ -216,7 +215,7 @@ static size_t sequence(uint64_t seed)
 
 START_TEST(random_sequences_keep_the_rules)
 {
-    single = _i; /* 0: float64 networks; 1: float32 */
+    tu_single = _i; /* 0: float64 networks; 1: float32 */
     const char *e = getenv("MLP_PROPERTY_SEQUENCES"), *f = getenv("MLP_PROPERTY_FIRST");
     const uint64_t count = e != NULL ? strtoull(e, NULL, 10) : 150;
     const uint64_t first = f != NULL ? strtoull(f, NULL, 10) : 1;
@@ -225,7 +224,7 @@ START_TEST(random_sequences_keep_the_rules)
     fprintf(stderr,
             "%llu sequences (%s) from seed %llu: %zu calls returned MLP_OK, every "
             "one finite and saving into a file that loads back\n",
-            (unsigned long long)count, single ? "float32" : "float64", (unsigned long long)first,
+            (unsigned long long)count, tu_single ? "float32" : "float64", (unsigned long long)first,
             ok);
     ck_assert_uint_gt(ok, count); /* the sequences do reach past their first refusals */
 }

@@ -6,38 +6,6 @@
 
 #include "test_util.h"
 
-/* The precision of the networks of the tests that run for both (_i: 1 is float32),
- * which set it; a fixture sets it back to float64 for the others. */
-static int single;
-static void float64_networks(void) { single = 0; }
-
-/* net in the test's precision (a float32 copy of it, the original freed). */
-static mlp_net *in_precision(mlp_net *net)
-{
-    if (!single) return net;
-    mlp_net *f;
-    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
-    mlp_net_free(net);
-    return f;
-}
-
-/* A network's parameters as bytes of its type, and how many. */
-static const void *params_of(const mlp_net *net, size_t *bytes)
-{
-    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
-    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
-    return f ? (const void *)mlp_net_params_f32_const(net)
-             : (const void *)mlp_net_params_const(net);
-}
-
-/* Parameter i, widened to double. */
-static double param_at(const mlp_net *net, size_t i)
-{
-    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
-               ? (double)mlp_net_params_f32_const(net)[i]
-               : mlp_net_params_const(net)[i];
-}
-
 /* Run `steps` steps of the optimizer from w = 0.5 and return the weights after each. */
 static void run_steps(mlp_optimizer opt, int steps, double *w_after)
 {
@@ -235,7 +203,7 @@ static mlp_net *xor_net(unsigned long long seed)
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 2, spec, 2), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, seed), MLP_OK);
-    return in_precision(net);
+    return tu_in_precision(net);
 }
 
 static int record_last(const mlp_epoch_report *r, void *user)
@@ -246,7 +214,7 @@ static int record_last(const mlp_epoch_report *r, void *user)
 
 START_TEST(learns_xor)
 {
-    single = _i;
+    tu_single = _i;
     mlp_net *net = xor_net(1);
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     o.learning_rate = 0.05;
@@ -299,7 +267,7 @@ static mlp_net *sine_net(unsigned long long seed)
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 1, spec, 3), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, seed), MLP_OK);
-    return in_precision(net);
+    return tu_in_precision(net);
 }
 
 /* Fit the sine with Adam in shuffled mini-batches of 16. */
@@ -326,7 +294,7 @@ static mlp_status fit_sine(mlp_net *net, unsigned long long seed, size_t epochs,
 
 START_TEST(regression_reaches_its_threshold)
 {
-    single = _i;
+    tu_single = _i;
     mlp_net *net = sine_net(3);
     static double hist[1000];
     mlp_fit_result res;
@@ -347,7 +315,7 @@ END_TEST
 
 START_TEST(same_seed_same_weights_bit_for_bit)
 {
-    single = _i;
+    tu_single = _i;
     mlp_net *a = sine_net(5), *b = sine_net(5), *c = sine_net(5);
     double ha[50], hb[50], hc[50];
     mlp_fit_result r;
@@ -355,7 +323,8 @@ START_TEST(same_seed_same_weights_bit_for_bit)
     ck_assert_int_eq(fit_sine(b, 42, 50, 0.01, hb, &r), MLP_OK);
     ck_assert_int_eq(fit_sine(c, 43, 50, 0.01, hc, &r), MLP_OK);
     size_t bytes;
-    const void *pa = params_of(a, &bytes), *pb = params_of(b, &bytes), *pc = params_of(c, &bytes);
+    const void *pa = tu_params_of(a, &bytes), *pb = tu_params_of(b, &bytes),
+               *pc = tu_params_of(c, &bytes);
     ck_assert_mem_eq(pa, pb, bytes);
     ck_assert_mem_eq(ha, hb, sizeof ha);
     ck_assert(memcmp(pa, pc, bytes) != 0);
@@ -441,10 +410,10 @@ END_TEST
 
 START_TEST(nan_in_the_data_changes_nothing)
 {
-    single = _i;
+    tu_single = _i;
     mlp_net *net = sine_net(2);
     size_t bytes;
-    const void *block = params_of(net, &bytes);
+    const void *block = tu_params_of(net, &bytes);
     double *before = malloc(bytes);
     memcpy(before, block, bytes);
     double x[REG_N], y[REG_N];
@@ -470,7 +439,7 @@ END_TEST
 
 START_TEST(divergence_keeps_the_last_good_weights)
 {
-    single = _i;
+    tu_single = _i;
     /* Plain SGD with a learning rate of 5 on the sine: the loss blows up to infinity
      * within a few epochs. */
     mlp_net *net = sine_net(4), *again = sine_net(4);
@@ -490,15 +459,15 @@ START_TEST(divergence_keeps_the_last_good_weights)
     ck_assert_uint_lt(res.epochs_run, 1000);
     ck_assert(res.stop == MLP_STOP_NUMERIC || res.stop == MLP_STOP_DIVERGED);
     for (size_t e = 0; e < res.epochs_run; e++) ck_assert(isfinite(res.loss[e]));
-    for (size_t i = 0; i < mlp_net_n_params(net); i++) ck_assert(isfinite(param_at(net, i)));
+    for (size_t i = 0; i < mlp_net_n_params(net); i++) ck_assert(isfinite(tu_param_at(net, i)));
     /* exactly the weights of a run stopped after the last good epoch */
     if (res.epochs_run > 0) {
         f.epochs = res.epochs_run;
         ck_assert_int_eq(mlp_trainer_fit(tr2, NULL, TU_DATA(x, y, REG_N), &f), MLP_OK);
     }
     size_t bytes;
-    const void *p = params_of(net, &bytes);
-    ck_assert_mem_eq(p, params_of(again, &bytes), bytes);
+    const void *p = tu_params_of(net, &bytes);
+    ck_assert_mem_eq(p, tu_params_of(again, &bytes), bytes);
     mlp_trainer_free(tr);
     mlp_trainer_free(tr2);
     mlp_net_free(net);
@@ -518,7 +487,7 @@ typedef struct trace {
 static int tracer(const mlp_epoch_report *r, void *user)
 {
     trace *t = user;
-    t->w[r->epoch] = param_at(t->net, 0);
+    t->w[r->epoch] = tu_param_at(t->net, 0);
     t->val[r->epoch] = r->val_loss;
     t->epochs = r->epoch;
     return r->epoch == t->stop_at;
@@ -526,7 +495,7 @@ static int tracer(const mlp_epoch_report *r, void *user)
 
 START_TEST(early_stopping_restores_the_best_weights)
 {
-    single = _i;
+    tu_single = _i;
     /* Train y = x, validate on y = x / 2, from w = 0: the validation loss falls
      * while w < 0.5, then rises. */
     enum { N = 20 };
@@ -536,7 +505,7 @@ START_TEST(early_stopping_restores_the_best_weights)
         y[i] = x[i];
         vy[i] = 0.5 * x[i];
     }
-    mlp_net *net = in_precision(tu_one_weight(0));
+    mlp_net *net = tu_in_precision(tu_one_weight(0));
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     mlp_trainer *tr;
@@ -564,7 +533,7 @@ START_TEST(early_stopping_restores_the_best_weights)
     ck_assert_uint_eq(res.best_epoch, argmin);
     ck_assert_double_eq(res.best_loss, t.val[argmin]);
     ck_assert(t.w[argmin] < 0.5 + 0.1 && t.w[res.epochs_run] > 0.5);
-    ck_assert_double_eq(param_at(net, 0), t.w[argmin]); /* restored */
+    ck_assert_double_eq(tu_param_at(net, 0), t.w[argmin]); /* restored */
     mlp_trainer_free(tr);
     mlp_net_free(net);
 }
@@ -572,8 +541,8 @@ END_TEST
 
 START_TEST(callback_stops_training)
 {
-    single = _i;
-    mlp_net *net = in_precision(tu_one_weight(0.5));
+    tu_single = _i;
+    mlp_net *net = tu_in_precision(tu_one_weight(0.5));
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
@@ -594,7 +563,7 @@ END_TEST
 
 START_TEST(validation_fraction_holds_out_the_last_rows)
 {
-    single = _i;
+    tu_single = _i;
     /* 10 rows, 30% held out: train on rows 0-6, validate on rows 7-9. One full-batch
      * epoch: the training loss is that of the starting weights on rows 0-6, the
      * validation loss that of the updated weights on rows 7-9. */
@@ -603,7 +572,7 @@ START_TEST(validation_fraction_holds_out_the_last_rows)
         x[i] = i / 10.0;
         y[i] = (i % 3) - 1.0;
     }
-    mlp_net *net = in_precision(tu_one_weight(0.7));
+    mlp_net *net = tu_in_precision(tu_one_weight(0.7));
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 10), MLP_OK);
@@ -623,9 +592,9 @@ START_TEST(validation_fraction_holds_out_the_last_rows)
     mlp_loss_mse(&after, p, y + 7, 3);
     /* a float32 fit's losses come from its float passes (each row's error rounded to
      * float), mlp_loss_mse's from the widened predictions: a few ε of float apart */
-    const double tol = single ? 4 * FLT_EPSILON * before : 1e-15;
+    const double tol = tu_single ? 4 * FLT_EPSILON * before : 1e-15;
     ck_assert_double_eq_tol(lh, before, tol);
-    ck_assert_double_eq_tol(vh, after, single ? 4 * FLT_EPSILON * after : 1e-15);
+    ck_assert_double_eq_tol(vh, after, tu_single ? 4 * FLT_EPSILON * after : 1e-15);
     mlp_workspace_free(ws);
     mlp_trainer_free(tr);
     mlp_net_free(net);
@@ -716,7 +685,7 @@ static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
     TCase *opt = tcase_create("optimizers");
-    tcase_add_checked_fixture(opt, float64_networks, NULL);
+    tcase_add_checked_fixture(opt, tu_float64_networks, NULL);
     tcase_add_test(opt, sgd_by_hand);
     tcase_add_test(opt, momentum_and_nesterov_by_hand);
     tcase_add_test(opt, adam_by_hand);
@@ -726,7 +695,7 @@ static Suite *train_suite(void)
     tcase_add_test(opt, a_failed_step_changes_nothing);
     suite_add_tcase(s, opt);
     TCase *learn = tcase_create("learning");
-    tcase_add_checked_fixture(learn, float64_networks, NULL);
+    tcase_add_checked_fixture(learn, tu_float64_networks, NULL);
     tcase_set_timeout(learn, 60);
     tcase_add_loop_test(learn, learns_xor, 0, 2);                         /* both precisions */
     tcase_add_loop_test(learn, regression_reaches_its_threshold, 0, 2);   /* both precisions */
@@ -736,7 +705,7 @@ static Suite *train_suite(void)
     tcase_add_test(learn, linreg_rejects_bad_input);
     suite_add_tcase(s, learn);
     TCase *fail = tcase_create("failures and control");
-    tcase_add_checked_fixture(fail, float64_networks, NULL);
+    tcase_add_checked_fixture(fail, tu_float64_networks, NULL);
     tcase_add_loop_test(fail, nan_in_the_data_changes_nothing, 0, 2);          /* both precisions */
     tcase_add_loop_test(fail, divergence_keeps_the_last_good_weights, 0, 2);   /* both precisions */
     tcase_add_loop_test(fail, early_stopping_restores_the_best_weights, 0, 2); /* both precisions */

@@ -126,6 +126,43 @@ static const double tu_one = 1, tu_zero = 0;
 /* A dataset with its shape: x (n, d), y (n, k). */
 #define TU_ROWS(x, d, y, k, n) (&(const mlp_dataset)MLP_DATASET((x), (d), (y), (k), (n)))
 
+/* ---- both precisions ------------------------------------------------------------
+ * A behaviour test that runs for float64 and float32 networks is a Check loop test
+ * over _i: it sets tu_single = _i first and makes its networks through
+ * tu_in_precision(); tu_float64_networks, the test case's checked fixture, sets
+ * float64 back for the tests that are float64's alone (CK_FORK=no runs them all in
+ * one process). One of each per test program: each is one translation unit. */
+__attribute__((unused)) static int tu_single;
+static inline void tu_float64_networks(void) { tu_single = 0; }
+
+/* net in the test's precision: itself for float64, else a float32 copy of it (each
+ * value rounded to float), the original freed. */
+static inline mlp_net *tu_in_precision(mlp_net *net)
+{
+    if (!tu_single) return net;
+    mlp_net *f = NULL;
+    ck_assert_int_eq(mlp_net_convert(&f, net, MLP_PRECISION_FLOAT32), MLP_OK);
+    mlp_net_free(net);
+    return f;
+}
+
+/* A network's parameters as bytes of its own type, and how many bytes. */
+static inline const void *tu_params_of(const mlp_net *net, size_t *bytes)
+{
+    const int f = mlp_net_precision(net) == MLP_PRECISION_FLOAT32;
+    *bytes = mlp_net_n_params(net) * (f ? sizeof(float) : sizeof(double));
+    return f ? (const void *)mlp_net_params_f32_const(net)
+             : (const void *)mlp_net_params_const(net);
+}
+
+/* Parameter i of a network of either precision, widened to double (exact). */
+static inline double tu_param_at(const mlp_net *net, size_t i)
+{
+    return mlp_net_precision(net) == MLP_PRECISION_FLOAT32
+               ? (double)mlp_net_params_f32_const(net)[i]
+               : mlp_net_params_const(net)[i];
+}
+
 /* The optimizer defaults of `kind`, by value (the test is built against the header
  * of the library it runs with). */
 static inline mlp_optimizer tu_optimizer(mlp_optimizer_kind kind)
