@@ -88,7 +88,12 @@ static inline void small_row(real *zr, const real *x, const real *w, const real 
  * for AVX-512, AVX2 and the baseline (an always-inline body under wrappers with target
  * attributes: ISA_WRAPPERS), and the call picks the best the CPU runs (a load and a
  * test: libgcc's CPU model). */
+/* A block is one AVX-512 register of rows: 8 doubles, or 16 floats. */
+#if MLP__F32
+enum { SMALL_ROWS = 2 * MLP__SMALL_BLOCK };
+#else
 enum { SMALL_ROWS = MLP__SMALL_BLOCK };
+#endif
 
 #if defined(__GNUC__)
 /* A block's values of one node: GCC's vector extension, which GCC lowers to one
@@ -100,21 +105,33 @@ typedef mlp__lane_int vmask __attribute__((vector_size(SMALL_ROWS * sizeof(mlp__
 typedef real vrows_at __attribute__((vector_size(SMALL_ROWS * sizeof(real)), aligned(sizeof(real)),
                                         may_alias));
 
-/* Two vectors' even lanes and odd lanes; and their lanes interleaved, low and high half */
-#if defined(__clang__)
-#define EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
-#define ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
-#define ZIP_LO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
-#define ZIP_HI(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+/* Two vectors' even lanes and odd lanes; and their lanes interleaved, low and high half
+ * (the lane lists: 8 lanes of doubles, 16 of floats) */
+#if MLP__F32
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define LO_LANES 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define HI_LANES 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
 #else
-#define EVEN(a, b) __builtin_shuffle(a, b, (vmask){0, 2, 4, 6, 8, 10, 12, 14})
-#define ODD(a, b) __builtin_shuffle(a, b, (vmask){1, 3, 5, 7, 9, 11, 13, 15})
-#define ZIP_LO(a, b) __builtin_shuffle(a, b, (vmask){0, 8, 1, 9, 2, 10, 3, 11})
-#define ZIP_HI(a, b) __builtin_shuffle(a, b, (vmask){4, 12, 5, 13, 6, 14, 7, 15})
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14
+#define ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15
+#define LO_LANES 0, 8, 1, 9, 2, 10, 3, 11
+#define HI_LANES 4, 12, 5, 13, 6, 14, 7, 15
+#endif
+#if defined(__clang__)
+#define EVEN(a, b) __builtin_shufflevector(a, b, EVEN_LANES)
+#define ODD(a, b) __builtin_shufflevector(a, b, ODD_LANES)
+#define ZIP_LO(a, b) __builtin_shufflevector(a, b, LO_LANES)
+#define ZIP_HI(a, b) __builtin_shufflevector(a, b, HI_LANES)
+#else
+#define EVEN(a, b) __builtin_shuffle(a, b, (vmask){EVEN_LANES})
+#define ODD(a, b) __builtin_shuffle(a, b, (vmask){ODD_LANES})
+#define ZIP_LO(a, b) __builtin_shuffle(a, b, (vmask){LO_LANES})
+#define ZIP_HI(a, b) __builtin_shuffle(a, b, (vmask){HI_LANES})
 #endif
 
-/* Rows r0.. r0 + 7 of m (rows of `width`) into width vectors c[0], c[step], ...,
- * and back. */
+/* Rows r0 .. r0 + SMALL_ROWS - 1 of m (rows of `width`) into width vectors c[0],
+ * c[step], ..., and back. */
 __attribute__((always_inline)) static inline void load_cols(vrows *c, const real *m, size_t width,
                                                             size_t step)
 {
