@@ -161,9 +161,10 @@ __attribute__((always_inline)) static inline void store_cols(real *m, const vrow
     }
 }
 
-/* rectify() lane by lane. With AVX-512 (whole != 0) in one comparison of 8 lanes;
- * without, in halves of 4 lanes: a comparison of 8 doubles has no AVX2
- * instruction, and GCC would do it one lane at a time. (Halves on AVX-512 would
+/* rectify() lane by lane. With AVX-512 (whole != 0) in one comparison of the block
+ * (8 doubles, 16 floats); without, in halves (4 doubles, 8 floats: one AVX2
+ * register): a comparison of a whole block has no AVX2 instruction, and GCC would do
+ * it one lane at a time. (Halves on AVX-512 would
  * cost a store-forwarding stall: two 32-byte stores read back as one 64-byte
  * load, measured at 30 % of the tiny network's forward pass.) */
 typedef real vhalf __attribute__((vector_size(SMALL_ROWS / 2 * sizeof(real))));
