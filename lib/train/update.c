@@ -65,11 +65,14 @@ void MLP__T(mlp__adam_update)(real *restrict w1, real *restrict m1, real *restri
 {
     const double c1 = 1.0 - pow(o->beta1, (double)t), c2 = 1.0 - pow(o->beta2, (double)t);
     const real b1 = (real)o->beta1, b2 = (real)o->beta2, eps = (real)o->epsilon, d = (real)wd;
+    /* 1 − β in double, rounded once: 1 − (float)0.999 in float is off by 1.3e-5 of
+     * itself (the rounding of β, multiplied by the cancellation), which the bias
+     * correction's 1 − β^t, in double, does not share */
+    const real ob1 = (real)(1.0 - o->beta1), ob2 = (real)(1.0 - o->beta2);
     const real step = (real)(lr / c1), rc2 = (real)(1.0 / sqrt(c2));
     for (size_t i = 0; i < n; i++) {
         const real gi = g[i] + d * w[i];
-        const real mi = b1 * m[i] + ((real)1 - b1) * gi,
-                   vi = b2 * v[i] + ((real)1 - b2) * gi * gi;
+        const real mi = b1 * m[i] + ob1 * gi, vi = b2 * v[i] + ob2 * gi * gi;
         m1[i] = mi;
         v1[i] = vi;
         /* lr * m̂ / (sqrt(v̂) + eps), with m̂ = m / c1 and sqrt(v̂) = sqrt(v) / sqrt(c2) */
