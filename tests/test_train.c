@@ -2,22 +2,32 @@
  * reproducibility, convergence to least squares, divergence and NaN handling,
  * validation, early stopping, callbacks, bad input. */
 #include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "test_util.h"
 
-/* Run `steps` steps of the optimizer from w = 0.5 and return the weights after each. */
+/* The tolerance of a value worked out by hand in double: float64's own (`f64`, the
+ * rounding of a few operations), or a float32 network's: its weight and state rounded
+ * to float at every step, a few ε of float of the values (16 ε, at least of 1). */
+static double tol(double f64, double v)
+{
+    return tu_single ? 16 * (double)FLT_EPSILON * fmax(1.0, fabs(v)) : f64;
+}
+
+/* Run `steps` steps of the optimizer from w = 0.5 and return the weights after each
+ * (in the test's precision: tu_single). */
 static void run_steps(mlp_optimizer opt, int steps, double *w_after)
 {
-    mlp_net *net = tu_one_weight(0.5);
+    mlp_net *net = tu_in_precision(tu_one_weight(0.5));
     mlp_trainer *tr;
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &opt, 1), MLP_OK);
     for (int k = 0; k < steps; k++) {
         double loss;
-        const double w = mlp_net_params(net)[0];
+        const double w = tu_param_at(net, 0);
         ck_assert_int_eq(mlp_trainer_step(tr, &loss, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
-        ck_assert_double_eq_tol(loss, w * w, 1e-16);
-        w_after[k] = mlp_net_params(net)[0];
+        ck_assert_double_eq_tol(loss, w * w, 1e-16); /* w², squared in double either way */
+        w_after[k] = tu_param_at(net, 0);
     }
     mlp_trainer_free(tr);
     mlp_net_free(net);
@@ -25,33 +35,36 @@ static void run_steps(mlp_optimizer opt, int steps, double *w_after)
 
 START_TEST(sgd_by_hand)
 {
+    tu_single = _i;
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     double w[2];
     run_steps(o, 2, w);
-    ck_assert_double_eq_tol(w[0], 0.4, 1e-16);  /* 0.5 - 0.1 * 1.0 */
-    ck_assert_double_eq_tol(w[1], 0.32, 1e-16); /* 0.4 - 0.1 * 0.8 */
+    ck_assert_double_eq_tol(w[0], 0.4, tol(1e-16, 0.4));   /* 0.5 - 0.1 * 1.0 */
+    ck_assert_double_eq_tol(w[1], 0.32, tol(1e-16, 0.32)); /* 0.4 - 0.1 * 0.8 */
 }
 END_TEST
 
 START_TEST(momentum_and_nesterov_by_hand)
 {
+    tu_single = _i;
     mlp_optimizer o = tu_optimizer(MLP_OPT_MOMENTUM);
     o.learning_rate = 0.1;
     double w[2];
     run_steps(o, 2, w);
-    ck_assert_double_eq_tol(w[0], 0.4, 1e-16);  /* v = 1; 0.5 - 0.1 */
-    ck_assert_double_eq_tol(w[1], 0.23, 1e-16); /* v = 0.9 + 0.8 = 1.7; 0.4 - 0.17 */
+    ck_assert_double_eq_tol(w[0], 0.4, tol(1e-16, 0.4));   /* v = 1; 0.5 - 0.1 */
+    ck_assert_double_eq_tol(w[1], 0.23, tol(1e-16, 0.23)); /* v = 0.9 + 0.8 = 1.7; 0.4 - 0.17 */
     o.kind = MLP_OPT_NESTEROV;
     run_steps(o, 2, w);
-    ck_assert_double_eq_tol(w[0], 0.31, 1e-16); /* v = 1; 0.5 - 0.1 (1 + 0.9) */
+    ck_assert_double_eq_tol(w[0], 0.31, tol(1e-16, 0.31)); /* v = 1; 0.5 - 0.1 (1 + 0.9) */
     /* g = 0.62, v = 0.9 + 0.62 = 1.52; 0.31 - 0.1 (0.62 + 0.9 * 1.52) */
-    ck_assert_double_eq_tol(w[1], 0.1112, 1e-15);
+    ck_assert_double_eq_tol(w[1], 0.1112, tol(1e-15, 0.1112));
 }
 END_TEST
 
 START_TEST(adam_by_hand)
 {
+    tu_single = _i;
     mlp_optimizer o = tu_optimizer(MLP_OPT_ADAM);
     o.learning_rate = 0.1;
     double w[3];
@@ -64,33 +77,37 @@ START_TEST(adam_by_hand)
         v = 0.999 * v + 0.001 * g * g;
         const double mhat = m / (1 - pow(0.9, t)), vhat = v / (1 - pow(0.999, t));
         theta -= 0.1 * mhat / (sqrt(vhat) + 1e-8);
-        ck_assert_double_eq_tol(w[t - 1], theta, 1e-15);
+        ck_assert_double_eq_tol(w[t - 1], theta, tol(1e-15, theta));
     }
-    ck_assert_double_eq_tol(w[0], 0.4, 1e-8); /* the first step is lr * sign(g) */
+    ck_assert_double_eq_tol(w[0], 0.4, tol(1e-8, 0.4)); /* the first step is lr * sign(g) */
 }
 END_TEST
 
 START_TEST(irprop_minus_by_hand)
 {
+    tu_single = _i;
     mlp_optimizer o = tu_optimizer(MLP_OPT_IRPROP_MINUS);
     double w[6];
     run_steps(o, 6, w);
-    ck_assert_double_eq_tol(w[0], 0.4, 1e-16);     /* step 0.1 against g = 1 */
-    ck_assert_double_eq_tol(w[1], 0.28, 1e-16);    /* same sign: step 0.12 */
-    ck_assert_double_eq_tol(w[2], 0.136, 1e-16);   /* step 0.144 */
-    ck_assert_double_eq_tol(w[3], -0.0368, 1e-16); /* step 0.1728: overshoots zero */
-    ck_assert_double_eq_tol(w[4], -0.0368, 1e-16); /* sign change: step halves to 0.0864, no move */
-    ck_assert_double_eq_tol(w[5], 0.0496, 1e-16);  /* then a plain step of 0.0864 */
+    ck_assert_double_eq_tol(w[0], 0.4, tol(1e-16, 0.4));         /* step 0.1 against g = 1 */
+    ck_assert_double_eq_tol(w[1], 0.28, tol(1e-16, 0.28));       /* same sign: step 0.12 */
+    ck_assert_double_eq_tol(w[2], 0.136, tol(1e-16, 0.136));     /* step 0.144 */
+    ck_assert_double_eq_tol(w[3], -0.0368, tol(1e-16, -0.0368)); /* step 0.1728: overshoots zero */
+    ck_assert_double_eq_tol(w[4], -0.0368,
+                            tol(1e-16, -0.0368)); /* sign change: step halves to 0.0864, no move */
+    ck_assert_double_eq_tol(w[5], 0.0496, tol(1e-16, 0.0496)); /* then a plain step of 0.0864 */
 }
 END_TEST
 
 START_TEST(weight_decay_spares_the_bias)
 {
+    tu_single = _i;
     const mlp_layer_spec spec = MLP_LAYER(1, MLP_ACT_IDENTITY, 1);
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 1, &spec, 1), MLP_OK);
     mlp_net_params(net)[0] = 0.5; /* w */
     mlp_net_params(net)[1] = 0.5; /* b */
+    net = tu_in_precision(net);
     mlp_optimizer o = tu_optimizer(MLP_OPT_SGD);
     o.learning_rate = 0.1;
     o.weight_decay = 0.1;
@@ -98,8 +115,8 @@ START_TEST(weight_decay_spares_the_bias)
     ck_assert_int_eq(mlp_trainer_create(&tr, net, MLP_LOSS_MSE, &o, 1), MLP_OK);
     ck_assert_int_eq(mlp_trainer_step(tr, NULL, TU_DATA(&tu_one, &tu_zero, 1)), MLP_OK);
     /* prediction 1: dL/dw = dL/db = 2; decay adds 0.1 * 0.5 to w's only */
-    ck_assert_double_eq_tol(mlp_net_params(net)[0], 0.5 - 0.1 * 2.05, 1e-16);
-    ck_assert_double_eq_tol(mlp_net_params(net)[1], 0.5 - 0.1 * 2, 1e-16);
+    ck_assert_double_eq_tol(tu_param_at(net, 0), 0.5 - 0.1 * 2.05, tol(1e-16, 0.5 - 0.1 * 2.05));
+    ck_assert_double_eq_tol(tu_param_at(net, 1), 0.5 - 0.1 * 2, tol(1e-16, 0.5 - 0.1 * 2));
     mlp_trainer_free(tr);
     mlp_net_free(net);
 }
@@ -686,11 +703,11 @@ static Suite *train_suite(void)
     Suite *s = suite_create("train");
     TCase *opt = tcase_create("optimizers");
     tcase_add_checked_fixture(opt, tu_float64_networks, NULL);
-    tcase_add_test(opt, sgd_by_hand);
-    tcase_add_test(opt, momentum_and_nesterov_by_hand);
-    tcase_add_test(opt, adam_by_hand);
-    tcase_add_test(opt, irprop_minus_by_hand);
-    tcase_add_test(opt, weight_decay_spares_the_bias);
+    tcase_add_loop_test(opt, sgd_by_hand, 0, 2);                   /* both precisions */
+    tcase_add_loop_test(opt, momentum_and_nesterov_by_hand, 0, 2); /* both precisions */
+    tcase_add_loop_test(opt, adam_by_hand, 0, 2);                  /* both precisions */
+    tcase_add_loop_test(opt, irprop_minus_by_hand, 0, 2);          /* both precisions */
+    tcase_add_loop_test(opt, weight_decay_spares_the_bias, 0, 2);  /* both precisions */
     tcase_add_test(opt, fused_sgd_matches_gradient_then_update);
     tcase_add_test(opt, a_failed_step_changes_nothing);
     suite_add_tcase(s, opt);
