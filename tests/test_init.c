@@ -1,4 +1,6 @@
-/* Weight initialization: ranges, spreads, orthogonality, reproducibility. */
+/* Weight initialization: ranges, spreads, orthogonality, reproducibility; for float64
+ * and float32 networks (a float32 network's draw is float64's, each value rounded). */
+#include <float.h>
 #include <string.h>
 
 #include "test_util.h"
@@ -8,7 +10,10 @@ static mlp_net *make(size_t in, size_t out1, size_t out2)
     const mlp_layer_spec spec[2] = {MLP_LAYER(out1, MLP_ACT_RELU, 1),
                                     MLP_LAYER(out2, MLP_ACT_IDENTITY, 1)};
     mlp_net *net;
-    ck_assert_int_eq(mlp_net_create(&net, in, spec, 2), MLP_OK);
+    ck_assert_int_eq(
+        mlp_net_create_precision(&net, in, spec, 2,
+                                 tu_single ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_FLOAT64),
+        MLP_OK);
     return net;
 }
 
@@ -22,13 +27,16 @@ static void weights(const mlp_net *net, size_t layer, double *w)
 
 START_TEST(uniform_and_xavier_stay_in_their_bounds)
 {
+    tu_single = _i;
     mlp_net *net = make(50, 30, 10);
     static double w[50 * 30];
     const mlp_init kinds[2] = {MLP_INIT_UNIFORM, MLP_INIT_XAVIER};
     for (int k = 0; k < 2; k++) {
         ck_assert_int_eq(mlp_net_init(net, kinds[k], 123), MLP_OK);
         weights(net, 0, w);
-        const double bound = k == 0 ? 1 / sqrt(50.0) : sqrt(6.0 / (50 + 30));
+        /* (a float32 draw may round to the float just past the bound) */
+        const double bound = (k == 0 ? 1 / sqrt(50.0) : sqrt(6.0 / (50 + 30))) *
+                             (tu_single ? 1 + (double)FLT_EPSILON : 1);
         double lo = 1, hi = -1, mean = 0, sq = 0;
         for (int i = 0; i < 1500; i++) {
             ck_assert(fabs(w[i]) <= bound);
@@ -48,6 +56,7 @@ END_TEST
 
 START_TEST(he_has_the_right_spread)
 {
+    tu_single = _i;
     mlp_net *net = make(200, 100, 1);
     static double w[200 * 100];
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_HE, 9), MLP_OK);
@@ -83,41 +92,49 @@ static double orth_error(const double *m, size_t r, size_t c, int rows_orth)
 
 START_TEST(orthogonal_is_orthonormal)
 {
+    tu_single = _i;
+    /* float64: 1e-14; float32: each value rounded, so a dot product of 20 is off by
+     * about ε of float (1.2e-7): 1e-6 */
+    const double tol = tu_single ? 1e-6 : 1e-14;
     /* layer 0 is (20, 8): orthonormal columns; layer 1 is (5, 20): orthonormal rows */
     mlp_net *net = make(8, 20, 5);
     double w0[160], w1[100];
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_ORTHOGONAL, 4), MLP_OK);
     weights(net, 0, w0);
     weights(net, 1, w1);
-    ck_assert_double_lt(orth_error(w0, 20, 8, 0), 1e-14);
-    ck_assert_double_lt(orth_error(w1, 5, 20, 1), 1e-14);
+    ck_assert_double_lt(orth_error(w0, 20, 8, 0), tol);
+    ck_assert_double_lt(orth_error(w1, 5, 20, 1), tol);
     mlp_net_free(net);
     /* square */
     net = make(6, 6, 6);
     double sq[36];
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_ORTHOGONAL, 5), MLP_OK);
     weights(net, 0, sq);
-    ck_assert_double_lt(orth_error(sq, 6, 6, 1), 1e-14);
-    ck_assert_double_lt(orth_error(sq, 6, 6, 0), 1e-14);
+    ck_assert_double_lt(orth_error(sq, 6, 6, 1), tol);
+    ck_assert_double_lt(orth_error(sq, 6, 6, 0), tol);
     mlp_net_free(net);
 }
 END_TEST
 
 START_TEST(same_seed_same_weights_and_zero_biases)
 {
+    tu_single = _i;
     for (int kind = MLP_INIT_UNIFORM; kind <= MLP_INIT_ORTHOGONAL; kind++) {
         mlp_net *a = make(7, 9, 3), *b = make(7, 9, 3);
-        for (size_t i = 0; i < mlp_net_n_params(a); i++) mlp_net_params(a)[i] = 5; /* overwritten */
+        double fives[200]; /* overwritten by the draw */
+        for (size_t i = 0; i < 200; i++) fives[i] = 5;
+        ck_assert_int_eq(mlp_net_set_weights(a, 0, fives, 7 * 9), MLP_OK);
+        ck_assert_int_eq(mlp_net_set_bias(a, 0, fives, 9), MLP_OK);
         ck_assert_int_eq(mlp_net_init(a, (mlp_init)kind, 77), MLP_OK);
         ck_assert_int_eq(mlp_net_init(b, (mlp_init)kind, 77), MLP_OK);
-        ck_assert_mem_eq(mlp_net_params_const(a), mlp_net_params_const(b),
-                         mlp_net_n_params(a) * sizeof(double));
+        size_t bytes;
+        const void *pa = tu_params_of(a, &bytes), *pb = tu_params_of(b, &bytes);
+        ck_assert_mem_eq(pa, pb, bytes);
         double bias[9];
         ck_assert_int_eq(mlp_net_get_bias(a, 0, bias, 9), MLP_OK);
         for (int i = 0; i < 9; i++) ck_assert_double_eq(bias[i], 0);
         ck_assert_int_eq(mlp_net_init(b, (mlp_init)kind, 78), MLP_OK);
-        ck_assert(memcmp(mlp_net_params_const(a), mlp_net_params_const(b),
-                         mlp_net_n_params(a) * sizeof(double)) != 0);
+        ck_assert(memcmp(pa, pb, bytes) != 0);
         mlp_net_free(a);
         mlp_net_free(b);
     }
@@ -142,10 +159,11 @@ static Suite *init_suite(void)
 {
     Suite *s = suite_create("init");
     TCase *tc = tcase_create("init");
-    tcase_add_test(tc, uniform_and_xavier_stay_in_their_bounds);
-    tcase_add_test(tc, he_has_the_right_spread);
-    tcase_add_test(tc, orthogonal_is_orthonormal);
-    tcase_add_test(tc, same_seed_same_weights_and_zero_biases);
+    tcase_add_checked_fixture(tc, tu_float64_networks, NULL);
+    tcase_add_loop_test(tc, uniform_and_xavier_stay_in_their_bounds, 0, 2); /* both precisions */
+    tcase_add_loop_test(tc, he_has_the_right_spread, 0, 2);                 /* both precisions */
+    tcase_add_loop_test(tc, orthogonal_is_orthonormal, 0, 2);               /* both precisions */
+    tcase_add_loop_test(tc, same_seed_same_weights_and_zero_biases, 0, 2);  /* both precisions */
     tcase_add_test(tc, bad_input);
     suite_add_tcase(s, tc);
     return s;
