@@ -688,11 +688,8 @@ START_TEST(float_rows_refused)
     const float inf_in[2] = {INFINITY, 0};
     ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, inf_in, 1), MLP_ERR_NUMERIC);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "its input 0 is inf"));
-    ck_assert_int_eq(mlp_net_predict_f32(NULL, wf, out, x, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_predict_f32(f, wf, NULL, x, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, NULL, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, x, 0), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_net_predict_f32(f, wf, out, x, 3), MLP_ERR_SHAPE);
+    /* (NULL, n = 0 and too many rows: test_hostile's table) a workspace of the other
+     * precision */
     ck_assert_int_eq(mlp_net_predict_f32(f, wd, out, x, 1), MLP_ERR_SHAPE);
     ck_assert_int_eq(mlp_net_predict_f32(d, wf, out, x, 1), MLP_ERR_SHAPE);
     mlp_workspace_free(wd);
