@@ -5,6 +5,7 @@
  *   mlp eval MODEL.mlp DATA.csv
  *   mlp info MODEL.mlp [--plot CURVE.png]
  *   mlp export MODEL.mlp [-o MODEL.c] [--name NAME]
+ *   mlp export MODEL.mlp --format onnx -o MODEL.onnx
  *
  * Exit status: 0 done, 1 failed (the message says why), 2 bad usage. */
 #define _POSIX_C_SOURCE 200809L
@@ -214,9 +215,10 @@ static void commit_output(const char *path, int slot)
  * disk, a closed pipe) is a failure, not a success with half a report. */
 static void finish_stdout(void)
 {
+    const int early = ferror(stdout) ? errno : 0; /* a write that failed already: its cause */
     errno = 0;
     const int failed = fflush(stdout) != 0 || ferror(stdout);
-    const int err = errno;
+    const int err = errno ? errno : early;
     if (fclose(stdout) != 0 || failed)
         die("writing to standard output: %s", strerror(failed && err ? err : errno ? errno : EIO));
 }
@@ -265,8 +267,14 @@ static const char help[] =
     "                 one standalone C file (C89 and later) with NAME_predict(), and\n"
     "                 MODEL.h beside it\n"
     "                 (stdout, without a header, without -o)\n"
+    "  export MODEL --format onnx -o MODEL.onnx\n"
+    "                 an ONNX model (opset 17) for ONNX Runtime and the like, its\n"
+    "                 scaling inside; -o NAME.onnx alone chooses this format too\n"
     "A DATA.csv of '-' is standard input.\n"
-    "\n"
+    "\n";
+
+/* (in two: C99 promises string literals of 4095 characters, no more) */
+static const char help_options[] =
     "Options of train:\n"
     "  -t, --target LIST      target column(s), comma-separated (default: the last)\n"
     "      --inputs LIST      input columns (default: all the others)\n"
@@ -316,7 +324,7 @@ static const char help[] =
 /* ---- options --------------------------------------------------------------------- */
 
 typedef struct opts {
-    const char *target, *inputs, *output, *plot, *name, *test_file;
+    const char *target, *inputs, *output, *plot, *name, *test_file, *format;
     mlp_task task;
     size_t hidden[16], n_hidden;
     int norm; /* MLP_LAYER_LAYERNORM or MLP_LAYER_BATCHNORM after each hidden layer; 0: none */
@@ -357,8 +365,8 @@ static size_t count(const char *s, const char *what)
 enum {
     OPT_INPUTS = 256, OPT_TASK, OPT_HIDDEN, OPT_ACTIVATION, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
     OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
-    OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_HELP,
-    OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION
+    OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_FORMAT,
+    OPT_HELP, OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION
 };
 
 static const struct option long_options[] = {
@@ -390,6 +398,7 @@ static const struct option long_options[] = {
     {"no-header", no_argument, NULL, OPT_NO_HEADER},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"name", required_argument, NULL, OPT_NAME},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -426,6 +435,7 @@ static void parse_options(opts *o, int argc, char **argv)
     o->header = MLP_CSV_HEADER_DETECT;
     o->output = NULL;
     o->name = NULL;
+    o->format = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+t:o:qd:", long_options, NULL)) != -1) {
@@ -509,7 +519,13 @@ static void parse_options(opts *o, int argc, char **argv)
         case OPT_NO_HEADER: o->header = 0; break;
         case OPT_PLOT: o->plot = optarg; break;
         case OPT_NAME: o->name = optarg; break;
-        case OPT_HELP: fputs(help, stdout), finish_stdout(), exit(EXIT_SUCCESS);
+        case OPT_FORMAT:
+            if (strcmp(optarg, "c") && strcmp(optarg, "onnx"))
+                usage_error("--format: '%s' is not c or onnx", optarg);
+            o->format = optarg;
+            break;
+        case OPT_HELP:
+            fputs(help, stdout), fputs(help_options, stdout), finish_stdout(), exit(EXIT_SUCCESS);
         case OPT_VERSION: printf("mlp (libmlp) %s\n", mlp_version()), exit(EXIT_SUCCESS);
         case ':': usage_error("%s needs an argument", argv[optind - 1]);
         default: usage_error("unknown option '%s'", argv[optind - 1]);
@@ -1333,9 +1349,35 @@ static const char *export_name(const opts *o, char *buf, size_t size)
     return buf;
 }
 
+/* The model as ONNX: the library packs it, the command writes it as every output. */
+static int export_onnx(const opts *o, const char *model)
+{
+    if (o->name != NULL) usage_error("--name names the C export's symbols; an ONNX model has none");
+    if (o->output == NULL && !o->output_stdout)
+        usage_error("an ONNX model is binary: give -o MODEL.onnx (or -o - for standard output)");
+    mlp_net *net = load(model);
+    size_t size = 0;
+    check(mlp_net_export_onnx_buffer(net, NULL, 0, &size), "exporting");
+    unsigned char *bytes = xmalloc(size);
+    check(mlp_net_export_onnx_buffer(net, bytes, size, &size), "exporting");
+    FILE *out = open_output(o->output, 0);
+    if (fwrite(bytes, 1, size, out) != size)
+        die("writing %s: %s", o->output ? o->output : "standard output", strerror(errno));
+    commit_output(o->output, 0);
+    if (o->output != NULL && !o->quiet)
+        fprintf(stderr, "wrote %s (ONNX, %zu bytes)\n", o->output, size);
+    free(bytes);
+    mlp_net_free(net);
+    return EXIT_SUCCESS;
+}
+
 static int cmd_export(const opts *o, int argc, char **argv)
 {
     if (argc != 1) usage_error("export takes one model");
+    const size_t olen = o->output != NULL ? strlen(o->output) : 0;
+    if (o->format != NULL ? !strcmp(o->format, "onnx")
+                          : olen > 5 && !strcmp(o->output + olen - 5, ".onnx"))
+        return export_onnx(o, argv[0]);
     char buf[65];
     const char *name = export_name(o, buf, sizeof buf);
     mlp_net *net = load(argv[0]);
@@ -1360,6 +1402,7 @@ int main(int argc, char **argv)
     if (argc < 2) usage_error("a command is needed: train, predict, eval, info or export");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(help, stdout);
+        fputs(help_options, stdout);
         finish_stdout();
         return EXIT_SUCCESS;
     }

@@ -1,6 +1,6 @@
 /**
  * @file mlp/export.h
- * @brief libmlp: the standalone C export.
+ * @brief libmlp: the standalone C export and ONNX.
  *
  * A part of <mlp.h>, which includes every part in order: include <mlp.h>, not
  * this file.
@@ -63,6 +63,61 @@ MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *n
  * @return as mlp_net_export_c().
  */
 MLP_API mlp_status mlp_net_export_c_header(const mlp_net *net, FILE *out, const char *name);
+
+/** @} */
+
+/**
+ * @defgroup libmlp_onnx ONNX (since 1.7)
+ * A network as an ONNX model, for ONNX Runtime and every other runtime of the format.
+ * @{
+ */
+
+/**
+ * Write the network as an ONNX model (opset 17, IR version 8) to a file, atomically as
+ * mlp_net_save() writes. The graph takes the rows mlp_net_predict() takes and gives
+ * what it gives: its input "input" is (N, inputs) and its output "output" (N, outputs),
+ * N free, both float32 for a float32 network and float64 for a float64 one. Inside:
+ * the model's input scaling (Sub, Div, in double as the library scales; a float32
+ * network's graph casts to double and back around it), every layer (dense as `Gemm`
+ * with transB = 1 on the (out, in) weights as they are; ::MLP_LAYER_LAYERNORM as
+ * `LayerNormalization`; ::MLP_LAYER_BATCHNORM as `BatchNormalization` with its running
+ * mean and variance and ONNX's momentum, 1 − ours; ::MLP_LAYER_DROPOUT as `Dropout`,
+ * the identity when predicting), every activation (`Relu`, `Tanh`, `Sigmoid`,
+ * `Softmax` on the last axis; `LeakyRelu`, `Elu` and `Softplus` in a float32 graph,
+ * composed from `Max`, `Mul`, `Exp`, `Log` and `Where` in a float64 one, where ONNX
+ * Runtime has no kernel for those three; GELU as `Erf` and arithmetic, as torch.onnx
+ * writes it; the tanh GELU as x·Sigmoid(2u); SiLU as x·Sigmoid(x)), then the output
+ * scaling. The model's metadata (`metadata_props`) holds what the graph cannot:
+ * `libmlp.precision`, `libmlp.input.I` (the input columns' names),
+ * `libmlp.target.I`, `libmlp.class.C` (the class labels, in the order of the
+ * outputs), `libmlp.input_scaling` and `libmlp.output_scaling` ("standard" or
+ * "minmax") and `libmlp.provenance` (how it was trained). ONNX Runtime's results agree
+ * with mlp_net_predict()'s to about 1e-6 of the larger of the value and 1 for a
+ * float32 network and 1e-12 for a float64 one (docs/onnx.md has the measured figures;
+ * ONNX Runtime has no float64 `Erf`, so a float64 network with ::MLP_ACT_GELU is a
+ * valid model it cannot run).
+ * @param net   the network.
+ * @param path  the file to write.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL or an empty path; a class label or
+ *         column name that is not UTF-8, which ONNX's strings must be),
+ *         ::MLP_ERR_NUMERIC (a value that is not finite), ::MLP_ERR_NOMEM,
+ *         ::MLP_ERR_IO (the detail names the file and the system error; a previous
+ *         file at `path` is left as it was).
+ */
+MLP_API mlp_status mlp_net_export_onnx(const mlp_net *net, const char *path);
+
+/**
+ * Write the network as an ONNX model into memory, as mlp_net_export_onnx() writes it
+ * to a file.
+ * @param      net       the network.
+ * @param[out] buf       capacity bytes, or NULL to compute the size only.
+ * @param      capacity  bytes available at buf.
+ * @param[out] size      receives the bytes the model takes.
+ * @return as mlp_net_export_onnx(), with ::MLP_ERR_SHAPE for a capacity too small
+ *         (nothing written) and no ::MLP_ERR_IO.
+ */
+MLP_API mlp_status mlp_net_export_onnx_buffer(const mlp_net *net, void *buf, size_t capacity,
+                                              size_t *size);
 
 /** @} */
 

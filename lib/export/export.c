@@ -257,15 +257,8 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
     }
     /* what a model holds is finite (every setter and the loader say so); a number
      * that is not would be written as a word that does not compile */
-    const mlp__prep *p = &net->prep;
-    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
-    MLP_CHECK((net->f32 ? mlp__all_finite_f32(net->params_f32, net->n_params + net->n_state)
-                        : mlp__all_finite(net->params, net->n_params + net->n_state)) &&
-                  (p->in_shift == NULL ||
-                   (mlp__all_finite(p->in_shift, in) && mlp__all_finite(p->in_scale, in))) &&
-                  (p->out_shift == NULL ||
-                   (mlp__all_finite(p->out_shift, k) && mlp__all_finite(p->out_scale, k))),
-              MLP_ERR_INVALID_ARG, "%s: the network holds NaN or infinite numbers", fn);
+    MLP_CHECK(mlp__net_finite(net), MLP_ERR_INVALID_ARG,
+              "%s: the network holds NaN or infinite numbers", fn);
     return MLP_OK;
 }
 

@@ -25,6 +25,10 @@ enum { MLP__HEADER_BYTES = 40, MLP__VERSION_BYTES = 16 };
 enum { MLP__N_OPT_REALS_V1 = 11, MLP__N_OPT_REALS_V2 = 14, MLP__N_OPT_COUNTS_V2 = 3 };
 enum { MLP__N_OPT_REALS = 17, MLP__N_OPT_COUNTS = 6 };
 
+/* Write n bytes to the file at path, whole or not at all (outfile.h): MLP_OK,
+ * MLP_ERR_INVALID_ARG (no path), MLP_ERR_IO, MLP_ERR_NOMEM; fn names the caller. */
+mlp_status mlp__write_file(const char *path, const void *bytes, size_t n, const char *fn);
+
 /* Preprocessing flags (format 4). */
 enum { MLP__PREP_IN_SCALE = 1, MLP__PREP_OUT_SCALE = 2, MLP__PREP_NAMES = 4, MLP__PREP_CLASSES = 8, MLP__PREP_ALL = 15 };
 

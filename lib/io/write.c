@@ -312,6 +312,16 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
     return 0;
 }
 
+/* The status of a failed mlp__outfile, from its message; the temporary file removed. */
+static mlp_status outfile_failed(mlp__outfile *o, const char *fn)
+{
+    const mlp_status s = o->msg == NULL || o->nomem
+                             ? mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate a path", fn)
+                             : mlp__fail(MLP_ERR_IO, "%s: %s", fn, o->msg);
+    mlp__outfile_abort(o);
+    return s;
+}
+
 /* Stream the file into the temporary file of an mlp__outfile (CRC computed on the
  * way, so the model is never copied in memory) and rename it over the target. Any
  * failure removes the temporary file and leaves the target alone. */
@@ -344,14 +354,22 @@ static mlp_status save_atomic(const mlp_net *net, const mlp_trainer *tr, const c
         failed = mlp__outfile_commit(&o);
     }
     free(stage);
-    if (failed) {
-        s = o.msg == NULL || o.nomem
-                ? mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate a path", fn)
-                : mlp__fail(MLP_ERR_IO, "%s: %s", fn, o.msg);
+    return failed ? outfile_failed(&o, fn) : MLP_OK;
+}
+
+mlp_status mlp__write_file(const char *path, const void *bytes, size_t n, const char *fn)
+{
+    MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
+              fn);
+    mlp__outfile o;
+    if (mlp__outfile_open(&o, path) != 0) return outfile_failed(&o, fn);
+    if (write_all(o.fd, bytes, n) != 0) {
+        const mlp_status s = mlp__fail(MLP_ERR_IO, "%s: cannot write %s (%s); %s is unchanged", fn,
+                                       o.tmp, strerror(errno), path);
         mlp__outfile_abort(&o);
         return s;
     }
-    return MLP_OK;
+    return mlp__outfile_commit(&o) != 0 ? outfile_failed(&o, fn) : MLP_OK;
 }
 
 mlp_status mlp_net_save(const mlp_net *net, const char *path)

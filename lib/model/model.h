@@ -231,6 +231,10 @@ mlp_status mlp__net_new(mlp_net **net, size_t n_inputs, const mlp_layer_spec *la
  * nearest), without its record (lib/model/net.c). `fn` names the caller in the detail. */
 mlp_status mlp__net_convert(mlp_net **out, const mlp_net *net, int f32, const char *fn);
 
+/* Every value the network holds is finite: its parameters, running state and scaling
+ * (what the exports write; lib/model/net.c). */
+int mlp__net_finite(const mlp_net *net);
+
 /* The draw of mlp_net_init into params (the network's layout); scratch as
  * init.c sizes it (NULL but for MLP_INIT_ORTHOGONAL). Fails only for MLP_INIT_ORTHOGONAL (LAPACKE). */
 mlp_status mlp__init_draw(double *params, const mlp_net *net, mlp_init init,

@@ -627,3 +627,15 @@ mlp_status mlp__loss_fits(mlp_loss loss, const mlp_net *net, const char *fn)
               fn, k->name, k->min_outputs, out->out, mlp_activation_name(out->act));
     return MLP_OK;
 }
+
+int mlp__net_finite(const mlp_net *net)
+{
+    const mlp__prep *p = &net->prep;
+    const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
+    return (net->f32 ? mlp__all_finite_f32(net->params_f32, net->n_params + net->n_state)
+                     : mlp__all_finite(net->params, net->n_params + net->n_state)) &&
+           (p->in_shift == NULL ||
+            (mlp__all_finite(p->in_shift, in) && mlp__all_finite(p->in_scale, in))) &&
+           (p->out_shift == NULL ||
+            (mlp__all_finite(p->out_shift, k) && mlp__all_finite(p->out_scale, k)));
+}

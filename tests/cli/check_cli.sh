@@ -238,6 +238,20 @@ grep -q "^3-fold cross-validation" "$dir/cv.txt" && grep -q "^MSE [0-9.e-]* +- [
     fail "--cv: $(cat "$dir/cv.txt")"
 [ "$(status "$mlp" train "$dir/reg.csv" --cv 3 --test 0.3)" = 2 ] || fail "--cv with --test: not 2"
 [ "$(status "$mlp" export "$dir/reg.mlp" --name 'bad name')" = 2 ] || fail "export --name 'bad name': not 2"
+# ONNX (1.7): --format onnx, or a file named .onnx; the same bytes to standard output;
+# binary without -o, a C prefix, or another format: usage errors
+"$mlp" export "$dir/es.mlp" --format onnx -q -o "$dir/es.model"
+"$mlp" export "$dir/es.mlp" -o "$dir/es.onnx" 2> "$dir/onnx.txt"
+grep -q "^wrote $dir/es.onnx (ONNX, [0-9]* bytes)$" "$dir/onnx.txt" || fail "export .onnx: $(cat "$dir/onnx.txt")"
+"$mlp" export "$dir/es.mlp" --format onnx -o - > "$dir/es_stdout.onnx"
+cmp -s "$dir/es.model" "$dir/es.onnx" && cmp -s "$dir/es.onnx" "$dir/es_stdout.onnx" ||
+    fail "export --format onnx, -o NAME.onnx and -o - write different bytes"
+grep -q "libmlp.class.0" "$dir/es.onnx" || fail "the ONNX model holds no class labels"
+[ "$(status "$mlp" export "$dir/es.mlp" --format onnx)" = 2 ] || fail "export --format onnx without -o: not 2"
+[ "$(status "$mlp" export "$dir/es.mlp" --format onnx --name es -o "$dir/x.onnx")" = 2 ] ||
+    fail "export --format onnx --name: not 2"
+[ "$(status "$mlp" export "$dir/es.mlp" --format tflite -o "$dir/x.tfl")" = 2 ] || fail "export --format tflite: not 2"
+[ ! -e "$dir/x.onnx" ] && [ ! -e "$dir/x.tfl" ] || fail "a refused export left a file"
 if command -v gnuplot > /dev/null 2>&1; then
     "$mlp" info "$dir/es.mlp" --plot "$dir/curves.png" > /dev/null
     [ -s "$dir/curves.png" ] || fail "info --plot drew nothing"
