@@ -67,6 +67,28 @@ static inline const char *inv_net(const mlp_net *net)
     return why;
 }
 
+/* An accepted network predicts: two rows of zeros give finite values, or
+ * MLP_ERR_NUMERIC (finite weights may still overflow: then it says so). NULL, or what
+ * broke; a workspace that cannot be allocated is not a finding. */
+static inline const char *inv_predicts(const mlp_net *net)
+{
+    mlp_workspace *ws;
+    if (mlp_workspace_create(&ws, net, 2) != MLP_OK) return NULL;
+    const size_t in = mlp_net_n_inputs(net), out = mlp_net_n_outputs(net);
+    double *x = calloc(2 * in, sizeof *x), *y = calloc(2 * out, sizeof *y);
+    const char *why = NULL;
+    if (x != NULL && y != NULL) {
+        const mlp_status s = mlp_net_predict(net, ws, y, x, 2);
+        if (s != MLP_OK && s != MLP_ERR_NUMERIC) why = "predict returned a status of bad input";
+        for (size_t i = 0; s == MLP_OK && i < 2 * out; i++)
+            if (!isfinite(y[i])) why = "predict returned MLP_OK with a value not finite";
+    }
+    free(x);
+    free(y);
+    mlp_workspace_free(ws);
+    return why;
+}
+
 static inline const char *inv_trainer(const mlp_trainer *tr)
 {
     const char *why = inv_net(tr->net);

@@ -6,6 +6,7 @@
  *   mlp info MODEL.mlp [--plot CURVE.png]
  *   mlp export MODEL.mlp [-o MODEL.c] [--name NAME]
  *   mlp export MODEL.mlp --format onnx -o MODEL.onnx
+ *   mlp import MODEL.onnx [-o MODEL.mlp]
  *
  * Exit status: 0 done, 1 failed (the message says why), 2 bad usage. */
 #define _POSIX_C_SOURCE 200809L
@@ -270,6 +271,9 @@ static const char help[] =
     "  export MODEL --format onnx -o MODEL.onnx\n"
     "                 an ONNX model (opset 17) for ONNX Runtime and the like, its\n"
     "                 scaling inside; -o NAME.onnx alone chooses this format too\n"
+    "  import MODEL.onnx [-o MODEL.mlp]\n"
+    "                 an ONNX model (libmlp's, or PyTorch's nn.Sequential of Linear,\n"
+    "                 activations, LayerNorm, BatchNorm1d, Dropout) as a model file\n"
     "A DATA.csv of '-' is standard input.\n"
     "\n";
 
@@ -1175,11 +1179,10 @@ static int cmd_eval(const opts *o, int argc, char **argv)
 
 /* ---- info, export --------------------------------------------------------------------- */
 
-static int cmd_info(const opts *o, int argc, char **argv)
+/* The network in one line: "NAME: 4 inputs -> 16 relu -> ...; N parameters". */
+static void print_layers(const mlp_net *net, const char *name)
 {
-    if (argc != 1) usage_error("info takes one model");
-    mlp_net *net = load(argv[0]);
-    printf("%s: %zu inputs", argv[0], mlp_net_n_inputs(net));
+    printf("%s: %zu inputs", name, mlp_net_n_inputs(net));
     for (size_t l = 0; l < mlp_net_n_layers(net); l++) {
         mlp_layer_spec li;
         check(mlp_layer_spec_init(&li, sizeof li), "mlp_layer_spec_init");
@@ -1203,6 +1206,13 @@ static int cmd_info(const opts *o, int argc, char **argv)
     if (mlp_net_precision(net) != MLP_PRECISION_FLOAT64)
         printf(" (%s)", mlp_precision_name(mlp_net_precision(net)));
     printf("\n");
+}
+
+static int cmd_info(const opts *o, int argc, char **argv)
+{
+    if (argc != 1) usage_error("info takes one model");
+    mlp_net *net = load(argv[0]);
+    print_layers(net, argv[0]);
     mlp_provenance pv;
     mlp_optimizer opt;
     check(mlp_provenance_init(&pv, sizeof pv), "mlp_provenance_init");
@@ -1397,9 +1407,36 @@ static int cmd_export(const opts *o, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* An ONNX model into a model file: MODEL.onnx gives MODEL.mlp without -o. */
+static int cmd_import(const opts *o, int argc, char **argv)
+{
+    if (argc != 1) usage_error("import takes one ONNX model");
+    if (o->output_stdout) usage_error("import writes a model file (-o FILE), not standard output");
+    char *output = NULL;
+    if (o->output == NULL) {
+        const size_t len = strlen(argv[0]);
+        const size_t stem = len > 5 && !strcmp(argv[0] + len - 5, ".onnx") ? len - 5 : len;
+        output = xmalloc(stem + 5);
+        memcpy(output, argv[0], stem);
+        memcpy(output + stem, ".mlp", 5);
+    }
+    const char *out = o->output != NULL ? o->output : output;
+    mlp_net *net;
+    check(mlp_net_import_onnx(&net, argv[0]), "importing the model");
+    print_layers(net, argv[0]);
+    hold_signals(1); /* a save is whole or absent: a signal now waits for its end */
+    const mlp_status saved = mlp_net_save(net, out);
+    hold_signals(0);
+    check(saved, "saving the model");
+    if (!o->quiet) fprintf(stderr, "saved %s\n", out);
+    free(output);
+    mlp_net_free(net);
+    return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) usage_error("a command is needed: train, predict, eval, info or export");
+    if (argc < 2) usage_error("a command is needed: train, predict, eval, info, export or import");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(help, stdout);
         fputs(help_options, stdout);
@@ -1436,6 +1473,8 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "eval")) status = cmd_eval(&o, nargs, args);
     else if (!strcmp(cmd, "info")) status = cmd_info(&o, nargs, args);
     else if (!strcmp(cmd, "export")) status = cmd_export(&o, nargs, args);
+    else if (!strcmp(cmd, "import"))
+        status = cmd_import(&o, nargs, args);
     else usage_error("unknown command '%s'", cmd);
     free(args);
     free(rest);

@@ -119,6 +119,40 @@ MLP_API mlp_status mlp_net_export_onnx(const mlp_net *net, const char *path);
 MLP_API mlp_status mlp_net_export_onnx_buffer(const mlp_net *net, void *buf, size_t capacity,
                                               size_t *size);
 
+/**
+ * Read an ONNX model into a new network: one written by mlp_net_export_onnx() (every
+ * layer, setting, scaling, column name and class label back as they were: the same
+ * parameters to the bit, the same predictions), or a feed-forward graph of the kind
+ * `torch.onnx.export` writes for an `nn.Sequential` of `Linear`, activations (ReLU,
+ * Tanh, Sigmoid, Softmax on the last axis, LeakyReLU with slope 0.01, ELU with alpha 1,
+ * Softplus, GELU exact and tanh, SiLU), `Dropout`, `LayerNorm`, `BatchNorm1d` (in eval
+ * mode) and `Flatten`: `Gemm` (either transB) or `MatMul` and `Add`, constants as
+ * initializers (`raw_data` or typed fields), `Constant` nodes or `Identity` of them.
+ * The graph must be a chain from one (rows, columns) input of float or double to one
+ * output of the same type, each step reading the step before alone; the network
+ * computes in the graph's type (float32 or float64). Anything else is refused, naming
+ * the node and its operator: other operators, attributes the library would not honour
+ * (a LeakyReLU of another slope, Softmax over another axis), skip connections, two
+ * activations in a row. The file is untrusted: its nesting, field count and what
+ * reading it allocates are bounded before anything is allocated for it, and every
+ * value must be finite.
+ * @param[out] net   receives the network (NULL on failure); free it with mlp_net_free().
+ * @param      path  the .onnx file.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL), ::MLP_ERR_IO (cannot read the file:
+ *         the reason), ::MLP_ERR_NOMEM, ::MLP_ERR_FORMAT (not an ONNX model, or a graph
+ *         libmlp does not read: the detail names the node and why).
+ */
+MLP_API mlp_status mlp_net_import_onnx(mlp_net **net, const char *path);
+
+/**
+ * Read an ONNX model from memory; as mlp_net_import_onnx().
+ * @param[out] net   receives the network (NULL on failure).
+ * @param[in]  buf   size bytes.
+ * @param      size  bytes at buf.
+ * @return as mlp_net_import_onnx(), without ::MLP_ERR_IO.
+ */
+MLP_API mlp_status mlp_net_import_onnx_buffer(mlp_net **net, const void *buf, size_t size);
+
 /** @} */
 
 #endif /* MLP_H_EXPORT */

@@ -8,6 +8,9 @@
 #include "core.h"
 
 static _Thread_local char detail[MLP__DETAIL_BYTES];
+/* A detail is written here first: its arguments may be the detail before it (a caller
+ * that adds its own words to a callee's reason passes mlp_error_detail()). */
+static _Thread_local char scratch[MLP__DETAIL_BYTES];
 
 const char *mlp_version(void) { return MLP_VERSION_STRING; }
 
@@ -47,9 +50,11 @@ mlp_status mlp__fail(mlp_status status, const char *fmt, ...)
     va_list ap, again;
     va_start(ap, fmt);
     va_copy(again, ap);
-    const int len = vsnprintf(detail, sizeof detail, fmt, ap);
+    const int len = vsnprintf(scratch, sizeof scratch, fmt, ap);
     va_end(ap);
+    if (len >= 0 && len < (int)sizeof detail) memcpy(detail, scratch, (size_t)len + 1);
     char *whole = len >= (int)sizeof detail ? malloc((size_t)len + 1) : NULL;
+    if (len >= (int)sizeof detail && whole == NULL) memcpy(detail, scratch, sizeof detail);
     if (whole != NULL) {
         vsnprintf(whole, (size_t)len + 1, fmt, again);
         const size_t head = char_start(whole, 1024), gap = 3;

@@ -376,6 +376,18 @@ static void put_metadata(graph *g, const mlp_net *net)
         meta(g, gstr(g, "libmlp.target.%zu", i), p->out_names[i]);
     for (size_t c = 0; c < p->n_classes; c++)
         meta(g, gstr(g, "libmlp.class.%zu", c), p->classes[c]);
+    /* the settings the graph holds rounded to float, or not at all, in full */
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp_layer *L = &net->layers[l];
+        if (L->kind == MLP_LAYER_LAYERNORM || L->kind == MLP_LAYER_BATCHNORM)
+            meta(g, gstr(g, "libmlp.layer.%zu.epsilon", l), gstr(g, "%.17g", L->epsilon));
+        if (L->kind == MLP_LAYER_BATCHNORM)
+            meta(g, gstr(g, "libmlp.layer.%zu.momentum", l), gstr(g, "%.17g", L->momentum));
+        if (L->kind == MLP_LAYER_BATCHNORM && !L->has_bias && net->f32)
+            meta(g, gstr(g, "libmlp.layer.%zu.bias", l), "none");
+        if (L->kind == MLP_LAYER_DROPOUT)
+            meta(g, gstr(g, "libmlp.layer.%zu.rate", l), gstr(g, "%.17g", L->rate));
+    }
     if (r->info.trained) {
         const size_t kept = r->info.kept_epoch;
         char kept_text[160] = "";
@@ -538,7 +550,7 @@ static mlp_status pack(const mlp_net *net, unsigned char **buf, size_t *size, co
     g.T = net->f32 ? T_FLOAT : T_DOUBLE;
     g.cap_node = 16 * net->n_layers + 16;
     g.cap_init = 8 * net->n_layers + 16;
-    g.cap_meta = p->n_in_names + p->n_targets + p->n_classes + 8;
+    g.cap_meta = p->n_in_names + p->n_targets + p->n_classes + 4 * net->n_layers + 8;
     g.node = malloc(g.cap_node * sizeof *g.node);
     g.init = malloc(g.cap_init * sizeof *g.init);
     g.meta = malloc(g.cap_meta * sizeof *g.meta);

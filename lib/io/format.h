@@ -3,6 +3,8 @@
 #ifndef MLP_IO_FORMAT_H
 #define MLP_IO_FORMAT_H
 
+#include <sys/types.h> /* ssize_t */
+
 #include "../train/trainer.h"
 
 static const unsigned char mlp__magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1a, '\n'};
@@ -28,6 +30,21 @@ enum { MLP__N_OPT_REALS = 17, MLP__N_OPT_COUNTS = 6 };
 /* Write n bytes to the file at path, whole or not at all (outfile.h): MLP_OK,
  * MLP_ERR_INVALID_ARG (no path), MLP_ERR_IO, MLP_ERR_NOMEM; fn names the caller. */
 mlp_status mlp__write_file(const char *path, const void *bytes, size_t n, const char *fn);
+
+/* (lib/io/infile.c) Open a regular file to read: without blocking (a FIFO with no
+ * writer would block the open for ever), refused unless regular; the descriptor
+ * (blocking again) and the file's size, or MLP_ERR_INVALID_ARG / MLP_ERR_IO. */
+mlp_status mlp__open_regular(const char *path, int *fd, size_t *len, const char *fn);
+/* Read exactly len bytes from fd, through short reads and interruptions: the count read,
+ * short only at the end of the file; -1 with errno set on a read error. */
+ssize_t mlp__read_all(int fd, unsigned char *buf, size_t len);
+
+/* Read the regular file at path into a new buffer (*size bytes, at most max): MLP_OK,
+ * MLP_ERR_INVALID_ARG (no path), MLP_ERR_IO (cannot open or read it, not a regular
+ * file: the reason), MLP_ERR_FORMAT (larger than max, or shrunk while read),
+ * MLP_ERR_NOMEM. */
+mlp_status mlp__read_file(const char *path, unsigned char **buf, size_t *size, size_t max,
+                          const char *fn);
 
 /* Preprocessing flags (format 4). */
 enum { MLP__PREP_IN_SCALE = 1, MLP__PREP_OUT_SCALE = 2, MLP__PREP_NAMES = 4, MLP__PREP_CLASSES = 8, MLP__PREP_ALL = 15 };

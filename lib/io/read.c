@@ -736,51 +736,18 @@ static mlp_status load_trainer(mlp_trainer **tr, mlp_net **net, const unsigned c
     return s;
 }
 
-/* Read exactly len bytes from fd (through short reads and interruptions): the count
- * read, short only at the end of the file; -1 with errno set on a read error. */
-static ssize_t read_all(int fd, unsigned char *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        const ssize_t k = read(fd, buf + got, len - got);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (k == 0) break;
-        got += (size_t)k;
-    }
-    return (ssize_t)got;
-}
-
-/* Read a whole file into a new buffer. The file is opened without blocking (a FIFO
- * with no writer would otherwise block the open for ever) and must be a regular
- * file; read errors are MLP_ERR_IO with the system's reason, a file too short or of
- * the wrong size MLP_ERR_FORMAT. */
+/* Read a whole model file into a new buffer (mlp__open_regular); read errors are
+ * MLP_ERR_IO with the system's reason, a file too short or of the wrong size
+ * MLP_ERR_FORMAT. */
 static mlp_status read_file(const char *path, unsigned char **buf, size_t *size, const char *fn)
 {
-    MLP_CHECK(path != NULL && path[0] != '\0', MLP_ERR_INVALID_ARG, "%s: path is NULL or empty",
-              fn);
-    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    MLP_CHECK(fd >= 0, MLP_ERR_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        const int err = errno;
-        close(fd);
-        return mlp__fail(MLP_ERR_IO, "%s: cannot stat %s: %s", fn, path, strerror(err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return mlp__fail(MLP_ERR_IO, "%s: %s is %s, not a regular file; nothing read", fn, path,
-                         mlp__file_kind(st.st_mode));
-    }
-    /* A regular file never blocks; reading it normally keeps to the usual semantics. */
-    const int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    int fd;
+    size_t len;
+    mlp_status s = mlp__open_regular(path, &fd, &len, fn);
+    if (s != MLP_OK) return s;
     /* Before allocating for the whole file, its header must name this very size. */
-    const size_t len = (size_t)st.st_size;
     unsigned char head[MLP__HEADER_BYTES];
-    const ssize_t head_len = read_all(fd, head, sizeof head);
+    const ssize_t head_len = mlp__read_all(fd, head, sizeof head);
     if (head_len < 0) {
         const int err = errno;
         close(fd);
@@ -800,7 +767,7 @@ static mlp_status read_file(const char *path, unsigned char **buf, size_t *size,
         return mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu bytes for %s", fn, len, path);
     }
     memcpy(b, head, sizeof head);
-    const ssize_t rest = read_all(fd, b + sizeof head, len - sizeof head);
+    const ssize_t rest = mlp__read_all(fd, b + sizeof head, len - sizeof head);
     const int err = errno;
     close(fd);
     if (rest < 0 || (size_t)rest != len - sizeof head) {

@@ -252,6 +252,18 @@ grep -q "libmlp.class.0" "$dir/es.onnx" || fail "the ONNX model holds no class l
     fail "export --format onnx --name: not 2"
 [ "$(status "$mlp" export "$dir/es.mlp" --format tflite -o "$dir/x.tfl")" = 2 ] || fail "export --format tflite: not 2"
 [ ! -e "$dir/x.onnx" ] && [ ! -e "$dir/x.tfl" ] || fail "a refused export left a file"
+# and back (1.7): the model read from ONNX predicts what it predicted, to the bit
+"$mlp" import "$dir/es.onnx" -q -o "$dir/es_back.mlp" > "$dir/import.txt"
+grep -q "^$dir/es.onnx: 3 inputs -> " "$dir/import.txt" || fail "import: $(cat "$dir/import.txt")"
+"$mlp" predict "$dir/es.mlp" "$dir/blobs.csv" -q -o "$dir/es_pred.csv"
+"$mlp" predict "$dir/es_back.mlp" "$dir/blobs.csv" -q -o "$dir/es_back_pred.csv"
+cmp -s "$dir/es_pred.csv" "$dir/es_back_pred.csv" || fail "the imported model predicts otherwise"
+cp "$dir/es.onnx" "$dir/named.onnx"
+"$mlp" import "$dir/named.onnx" > /dev/null 2>&1
+[ -f "$dir/named.mlp" ] || fail "import without -o: no named.mlp beside named.onnx"
+[ "$(status "$mlp" import "$dir/es.mlp" -o "$dir/y.mlp")" = 1 ] || fail "import of a libmlp file: not 1"
+[ "$(status "$mlp" import "$dir/es.onnx" -o -)" = 2 ] || fail "import -o -: not 2"
+[ ! -e "$dir/y.mlp" ] || fail "a refused import left a file"
 if command -v gnuplot > /dev/null 2>&1; then
     "$mlp" info "$dir/es.mlp" --plot "$dir/curves.png" > /dev/null
     [ -s "$dir/curves.png" ] || fail "info --plot drew nothing"
