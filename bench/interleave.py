@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times every cell of bench/run on libmlp, its dgemm floor and the peers in rounds:
 the programs run side by side as servers (mlp_bench --serve, peers.py --serve,
-fann_bench --serve), and for each cell every one of them takes its turn, round
+fann_bench --serve, ort_peer.js), and for each cell every one of them takes its turn, round
 after round, the order rotating. Load that drifts during a run then reaches all
 of a cell's contenders alike, and each ratio is taken within one round.
 
@@ -61,6 +61,9 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--peers", default="", help="numpy,torch (Python peers to run)")
     p.add_argument("--fann", action="store_true")
+    p.add_argument("--ort", default="",
+                   help="a folder of the workloads as ONNX (mlp_bench --export-onnx): ONNX "
+                        "Runtime runs them from Node.js (bench/ort_peer.js), forward only")
     p.add_argument("--baseline", default="",
                    help="another build of libmlp (an earlier version): its mlp_bench takes "
                         "turns too, as the contender 'baseline'")
@@ -73,6 +76,9 @@ def main():
                                          "--peers", a.peers, "--threads", str(a.threads)]))
     if a.fann:
         servers.append(Server("fann", [f"{a.build}/bench/fann_bench", "--serve"]))
+    if a.ort:
+        servers.append(Server("onnxruntime", ["node", f"{here}/ort_peer.js", a.ort,
+                                              str(a.threads)]))
     if a.baseline:
         servers.append(Server("baseline", [f"{a.baseline}/bench/mlp_bench", "--serve"],
                               only={"libmlp": "baseline"}))

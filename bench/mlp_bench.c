@@ -13,12 +13,14 @@
  *
  * Usage: mlp_bench [--min-time S] [--workloads a,b] [--ops a,b] [--batches 1,8,...]
  *                  [--threads N] [--square N] [--rounds R] [--optimizer NAME] [--info]
- *                  [--serve]
+ *                  [--serve] [--export-onnx DIR]
  * libmlp and the floor are timed in alternation, R rounds per cell (default 5):
  * the row of libmlp carries the median ratio to the floor, the lowest and highest
  * round's ratio, and the median time per sample spent outside the floor's calls
  * (the bias, activations, derivatives, loss and update: the serial fraction when
  * they do not scale with the threads).
+ * --export-onnx DIR writes each workload's network (float64 and _f32), as the cells
+ * make it, to DIR/WORKLOAD.onnx for the ONNX Runtime peer (bench/ort_peer.js).
  * --optimizer times train with another optimizer than plain SGD (the floor stays
  * the dgemm calls of a plain SGD step: the ratio then shows the update's cost).
  */
@@ -336,6 +338,25 @@ static interleaved interleave(bench_fn mine, bench_fn floor_fn, void *ctx, doubl
     return res;
 }
 
+/* --export-onnx DIR: the networks the cells time, as ONNX models. */
+static int export_onnx(const char *dir)
+{
+    for (size_t i = 0; i < sizeof workloads / sizeof *workloads; i++)
+        for (int f32 = 0; f32 < 2; f32++) {
+            cell c;
+            setup(&c, &workloads[i], 1, f32);
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s%s.onnx", dir, workloads[i].name, f32 ? "_f32" : "");
+            const mlp_status s = mlp_net_export_onnx(c.net, path);
+            teardown(&c);
+            if (s != MLP_OK) {
+                fprintf(stderr, "mlp_bench: %s\n", mlp_error_detail());
+                return 1;
+            }
+        }
+    return 0;
+}
+
 /* --serve: cells on request, for bench/interleave.py. Each stdin line
  * "workload op batch seconds" is answered with one line "libmlp=S dgemm_floor=S"
  * (seconds per call; the two timed in alternation, seconds / 2 each), or "skip"
@@ -398,6 +419,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--square") && i + 1 < argc) square = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--serve")) return serve();
+        else if (!strcmp(argv[i], "--export-onnx") && i + 1 < argc)
+            return export_onnx(argv[++i]);
         else if (!strcmp(argv[i], "--optimizer") && i + 1 < argc) {
             if (mlp_optimizer_from_name(&optimizer_kind, argv[++i]) != MLP_OK) {
                 fprintf(stderr, "mlp_bench: %s\n", mlp_error_detail());
