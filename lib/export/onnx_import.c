@@ -65,6 +65,18 @@ static double slot_scalar(const imp *im, const match *m, char s)
     return t != NULL && mlp__onnx_tensor_count(t) == 1 ? mlp__onnx_tensor_at(t, 0) : NAN;
 }
 
+/* The decimal a float attribute stands for: the shortest that rounds to it, as Python's
+ * repr writes a float (PyTorch's ε of 1e-5, stored as 9.99999975e-06), as a double. */
+static double meant(double f)
+{
+    char buf[32];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, f);
+        if (strtof(buf, NULL) == (float)f) return strtod(buf, NULL);
+    }
+    return f;
+}
+
 /* Take one matched piece into the network being read. NULL, or why not. */
 static const char *take_piece(const imp *im, graph_net *gn, const pattern *pt, const match *m,
                               const Onnx__NodeProto *root, int last, char *why, size_t size)
@@ -164,10 +176,11 @@ static const char *take_piece(const imp *im, graph_net *gn, const pattern *pt, c
         const Onnx__TensorProto *r = slot_tensor(im, m, 'f');
         if (r != NULL) {
             if (mlp__onnx_tensor_count(r) != 1) return "a ratio that is not one number";
-            N->spec.rate = mlp__onnx_tensor_at(r, 0);
+            N->spec.rate = r->data_type == T_FLOAT ? meant(mlp__onnx_tensor_at(r, 0))
+                                                    : mlp__onnx_tensor_at(r, 0);
             N->rate_how = r->data_type == T_FLOAT ? ROUNDED : EXACT;
         } else {
-            N->spec.rate = mlp__onnx_attr_f(root, "ratio", 0.5f);
+            N->spec.rate = meant(mlp__onnx_attr_f(root, "ratio", 0.5f));
             N->rate_how = ROUNDED;
         }
         if (!(N->spec.rate >= 0 && N->spec.rate < 1)) return "a ratio outside [0, 1)";
@@ -189,15 +202,17 @@ static const char *take_piece(const imp *im, graph_net *gn, const pattern *pt, c
         N->w = a;
         N->b = b;
         if (pt->arg == 0) { /* the operator: ε (and momentum) attributes, floats */
-            N->spec.epsilon = mlp__onnx_attr_f(root, "epsilon", 1e-5f);
+            N->spec.epsilon = meant(mlp__onnx_attr_f(root, "epsilon", 1e-5f));
             N->eps_how = ROUNDED;
-            if (bn) {
-                N->spec.momentum = 1.0 - mlp__onnx_attr_f(root, "momentum", 0.9f);
+            if (bn) { /* PyTorch's 0.1, written as 1 - 0.1 in float */
+                N->spec.momentum = meant(1.0 - meant(mlp__onnx_attr_f(root, "momentum", 0.9f)));
                 N->mom_how = ROUNDED;
             }
         } else {
-            N->spec.epsilon = slot_scalar(im, m, 'e');
-            N->eps_how = EXACT;
+            const Onnx__TensorProto *e = slot_tensor(im, m, 'e');
+            const int rounded = e != NULL && e->data_type == T_FLOAT; /* torch's float graph */
+            N->spec.epsilon = rounded ? meant(slot_scalar(im, m, 'e')) : slot_scalar(im, m, 'e');
+            N->eps_how = rounded ? ROUNDED : EXACT;
         }
         if (!(N->spec.epsilon > 0) || !isfinite(N->spec.epsilon))
             return "an epsilon that is not positive and finite";
@@ -241,7 +256,7 @@ static mlp_status exact_setting(const Onnx__ModelProto *mp, size_t l, const char
     const double graph = one_minus ? 1.0 - *v : *v;
     const double mine = one_minus ? 1.0 - x : x;
     const int agrees = how == ABSENT || (how == EXACT && x == *v) ||
-                       (how == ROUNDED && (double)(float)mine == graph);
+                       (how == ROUNDED && (float)mine == (float)graph);
     /* in the range the layer kind takes (mlp_layer_spec), whatever the graph holds */
     const int in_range = !strcmp(what, "momentum") ? x > 0 && x <= 1
                          : !strcmp(what, "rate")   ? x >= 0 && x < 1
@@ -469,17 +484,25 @@ static mlp_status import(mlp_net **net, const Onnx__ModelProto *mp, const char *
         const Onnx__NodeProto *first = im.node[pos], *root = im.node[pos + w - 1];
         if (found == NULL) {
             const named *x = mlp__onnx_lookup(&im, cur);
-            int reads = 0;
-            for (size_t k = 0; k < first->n_input; k++) reads |= !strcmp(first->input[k], cur);
-            s = mlp__fail(MLP_ERR_FORMAT,
-                          "%s: node %zu \"%.80s\" (%.40s%s%.40s) is not a step libmlp reads%s", fn,
-                          pos, first->name ? first->name : "", first->op_type,
-                          first->domain && first->domain[0] ? ", domain " : "",
-                          first->domain ? first->domain : "",
-                          !reads || (x != NULL && x->readers > 1)
-                              ? ": libmlp reads a chain of layers, each reading the one before "
-                                "alone"
-                              : "");
+            size_t other = pos; /* a later node that reads the chain's value too */
+            for (size_t i = pos + 1; x != NULL && x->readers > 1 && i < im.n_node; i++)
+                for (size_t k = 0; k < im.node[i]->n_input; k++)
+                    if (!strcmp(im.node[i]->input[k], cur)) other = i;
+            const Onnx__NodeProto *o = im.node[other];
+            if (other != pos)
+                s = mlp__fail(MLP_ERR_FORMAT,
+                              "%s: node %zu \"%.80s\" (%.40s) and node %zu \"%.80s\" (%.40s) both "
+                              "read \"%.80s\": a skip connection, or a step of several nodes "
+                              "libmlp does not have; it reads a chain of layers, each reading the "
+                              "one before alone",
+                              fn, pos, first->name ? first->name : "", first->op_type, other,
+                              o->name ? o->name : "", o->op_type, cur);
+            else
+                s = mlp__fail(MLP_ERR_FORMAT,
+                              "%s: node %zu \"%.80s\" (%.40s%s%.40s) is not a step libmlp reads",
+                              fn, pos, first->name ? first->name : "", first->op_type,
+                              first->domain && first->domain[0] ? ", domain " : "",
+                              first->domain ? first->domain : "");
             break;
         }
         char why[160];

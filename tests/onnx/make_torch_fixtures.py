@@ -54,6 +54,13 @@ def fixtures():
     out.append(('deep', nn.Sequential(*deep, nn.Linear(64, 10), nn.Softmax(dim=-1)), 32, 17, 0))
     out.append(('float64', nn.Sequential(nn.Linear(4, 9), nn.Tanh(), nn.Linear(9, 9), nn.ReLU(),
                                          nn.Linear(9, 2)).double(), 4, 17, 1))
+    norms64 = nn.Sequential(nn.Linear(4, 9), nn.BatchNorm1d(9), nn.SiLU(), nn.Linear(9, 6),
+                            nn.LayerNorm(6), nn.Tanh(), nn.Linear(6, 2)).double()
+    norms64.train()
+    with torch.no_grad():
+        for _ in range(5):
+            norms64(torch.randn(32, 4, dtype=torch.float64) * 2 - 1)
+    out.append(('float64_norms', norms64, 4, 17, 1))
     return out
 
 
