@@ -1,6 +1,8 @@
 // ONNX Runtime as a peer of bench/run: the networks mlp_bench times, exported by
 // libmlp (mlp_bench --export-onnx DIR), run by onnxruntime-node's CPU build from
-// Node.js, forward only (predict a batch), with N intra-op threads.
+// Node.js, forward only (predict a batch), with N intra-op threads that sleep between
+// calls (spinning, ONNX Runtime's default, would take the cores from the contenders
+// timed after it in the same round).
 //
 // Usage: node ort_peer.js DIR THREADS   (a server for bench/interleave.py)
 // Each stdin line "workload op batch seconds" is answered with "onnxruntime=S"
@@ -24,7 +26,10 @@ async function session(name) {
         ? await ort.InferenceSession.create(file, {intraOpNumThreads: threads,
                                                   interOpNumThreads: 1,
                                                   executionMode: 'sequential',
-                                                  graphOptimizationLevel: 'all'})
+                                                  graphOptimizationLevel: 'all',
+                                                  // its pool's threads would spin between
+                                                  // calls, on the cores the others time on
+                                                  extra: {session: {intra_op: {allow_spinning: '0'}}}})
         : null;
   }
   return sessions[name];
