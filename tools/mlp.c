@@ -271,9 +271,11 @@ static const char help[] =
     "  export MODEL --format onnx -o MODEL.onnx\n"
     "                 an ONNX model (opset 17) for ONNX Runtime and the like, its\n"
     "                 scaling inside; -o NAME.onnx alone chooses this format too\n"
-    "  import MODEL.onnx [-o MODEL.mlp]\n"
+    "  import MODEL.onnx [-o MODEL.mlp] [--inputs LIST [--target LIST] [--classes LIST]]\n"
     "                 an ONNX model (libmlp's, or PyTorch's nn.Sequential of Linear,\n"
-    "                 activations, LayerNorm, BatchNorm1d, Dropout) as a model file\n"
+    "                 activations, LayerNorm, BatchNorm1d, Dropout) as a model file;\n"
+    "                 the options name its columns and classes (in the outputs' order)\n"
+    "                 where the model does not, for predict and eval on CSV files\n"
     "A DATA.csv of '-' is standard input.\n"
     "\n";
 
@@ -328,7 +330,7 @@ static const char help_options[] =
 /* ---- options --------------------------------------------------------------------- */
 
 typedef struct opts {
-    const char *target, *inputs, *output, *plot, *name, *test_file, *format;
+    const char *target, *inputs, *output, *plot, *name, *test_file, *format, *classes;
     mlp_task task;
     size_t hidden[16], n_hidden;
     int norm; /* MLP_LAYER_LAYERNORM or MLP_LAYER_BATCHNORM after each hidden layer; 0: none */
@@ -370,7 +372,7 @@ enum {
     OPT_INPUTS = 256, OPT_TASK, OPT_HIDDEN, OPT_ACTIVATION, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
     OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
     OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_FORMAT,
-    OPT_HELP, OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION
+    OPT_CLASSES, OPT_HELP, OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION
 };
 
 static const struct option long_options[] = {
@@ -403,6 +405,7 @@ static const struct option long_options[] = {
     {"plot", required_argument, NULL, OPT_PLOT},
     {"name", required_argument, NULL, OPT_NAME},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"classes", required_argument, NULL, OPT_CLASSES},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -440,6 +443,7 @@ static void parse_options(opts *o, int argc, char **argv)
     o->output = NULL;
     o->name = NULL;
     o->format = NULL;
+    o->classes = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+t:o:qd:", long_options, NULL)) != -1) {
@@ -523,6 +527,7 @@ static void parse_options(opts *o, int argc, char **argv)
         case OPT_NO_HEADER: o->header = 0; break;
         case OPT_PLOT: o->plot = optarg; break;
         case OPT_NAME: o->name = optarg; break;
+        case OPT_CLASSES: o->classes = optarg; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "c") && strcmp(optarg, "onnx"))
                 usage_error("--format: '%s' is not c or onnx", optarg);
@@ -1407,6 +1412,28 @@ static int cmd_export(const opts *o, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* "a,b,c" as 3 new strings (an empty piece is a name too: "a,,b" has 3). */
+static char **split_list(const char *s, size_t *n)
+{
+    *n = 1;
+    for (const char *p = s; *p; p++) *n += *p == ',';
+    char **v = xmalloc(*n * sizeof *v);
+    for (size_t i = 0; i < *n; i++) {
+        const size_t len = strcspn(s, ",");
+        v[i] = xmalloc(len + 1);
+        memcpy(v[i], s, len);
+        v[i][len] = '\0';
+        s += len + (s[len] == ',');
+    }
+    return v;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
 /* An ONNX model into a model file: MODEL.onnx gives MODEL.mlp without -o. */
 static int cmd_import(const opts *o, int argc, char **argv)
 {
@@ -1421,8 +1448,25 @@ static int cmd_import(const opts *o, int argc, char **argv)
         memcpy(output + stem, ".mlp", 5);
     }
     const char *out = o->output != NULL ? o->output : output;
+    if ((o->target != NULL || o->classes != NULL) && o->inputs == NULL)
+        usage_error("import: --target and --classes go with --inputs (every input's name)");
     mlp_net *net;
     check(mlp_net_import_onnx(&net, argv[0]), "importing the model");
+    if (o->inputs != NULL) { /* a PyTorch model names nothing: the user names it */
+        size_t ni = 0, nt = 0, nc = 0;
+        char **in = split_list(o->inputs, &ni), **tg = NULL, **cl = NULL;
+        if (ni != mlp_net_n_inputs(net))
+            usage_error("--inputs: %zu names for a model of %zu inputs", ni, mlp_net_n_inputs(net));
+        if (o->target != NULL) tg = split_list(o->target, &nt);
+        if (o->classes != NULL) cl = split_list(o->classes, &nc);
+        check(mlp_net_set_columns(net, (const char *const *)in, (const char *const *)tg, nt),
+              "naming the columns");
+        if (cl != NULL)
+            check(mlp_net_set_classes(net, (const char *const *)cl, nc), "naming the classes");
+        free_list(in, ni);
+        free_list(tg, nt);
+        free_list(cl, nc);
+    }
     print_layers(net, argv[0]);
     hold_signals(1); /* a save is whole or absent: a signal now waits for its end */
     const mlp_status saved = mlp_net_save(net, out);

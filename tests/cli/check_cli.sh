@@ -264,6 +264,16 @@ cp "$dir/es.onnx" "$dir/named.onnx"
 [ "$(status "$mlp" import "$dir/es.mlp" -o "$dir/y.mlp")" = 1 ] || fail "import of a libmlp file: not 1"
 [ "$(status "$mlp" import "$dir/es.onnx" -o -)" = 2 ] || fail "import -o -: not 2"
 [ ! -e "$dir/y.mlp" ] || fail "a refused import left a file"
+# PyTorch's model names nothing: import names its columns and classes, and eval reads
+# the election table with it (examples/torch_party.py's training accuracy: 0.703)
+party_onnx="$src/../../examples/data/party_torch.onnx"
+party_csv="$src/../../examples/data/anes96.csv"
+"$mlp" import "$party_onnx" -q -o "$dir/pt.mlp" --inputs popul,TVnews,selfLR,ClinLR,DoleLR,age,educ,income \
+    --target party --classes Democrat,Independent,Republican > /dev/null
+"$mlp" eval "$dir/pt.mlp" "$party_csv" > "$dir/pt_eval.txt"
+grep -q "^accuracy 0.703" "$dir/pt_eval.txt" || fail "eval of PyTorch's model: $(head -1 "$dir/pt_eval.txt")"
+[ "$(status "$mlp" import "$party_onnx" -o "$dir/z.mlp" --inputs a,b)" = 2 ] || fail "import --inputs of 2 names: not 2"
+[ "$(status "$mlp" import "$party_onnx" -o "$dir/z.mlp" --target party)" = 2 ] || fail "import --target alone: not 2"
 if command -v gnuplot > /dev/null 2>&1; then
     "$mlp" info "$dir/es.mlp" --plot "$dir/curves.png" > /dev/null
     [ -s "$dir/curves.png" ] || fail "info --plot drew nothing"
