@@ -141,6 +141,12 @@ mlp_status mlp__onnx_prescan(const uint8_t *buf, size_t n, const char *fn)
 
 /* ---- the graph: constants, producers, consumers ------------------------------------ */
 
+/* ONNX's own operators (not another set's of the same name). */
+static int plain(const Onnx__NodeProto *nd)
+{
+    return nd->domain == NULL || nd->domain[0] == '\0' || !strcmp(nd->domain, "ai.onnx");
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const named *)a)->name, ((const named *)b)->name);
@@ -265,8 +271,7 @@ static int mexpr(const imp *im, match *m, const char *p, const char *v)
     if (nv == NULL || nv->node < 0) return 0;
     const size_t at = (size_t)nv->node;
     const Onnx__NodeProto *nd = im->node[at];
-    if (nd->domain != NULL && nd->domain[0] != '\0' && strcmp(nd->domain, "ai.onnx") != 0)
-        return 0; /* another operator set's: not the operator of that name */
+    if (!plain(nd)) return 0; /* another operator set's: not the operator of that name */
     if (at < im->lo || at > im->hi || strlen(nd->op_type) != op_len ||
         strncmp(nd->op_type, op, op_len) != 0 || n_inputs_of(nd) != n_arg)
         return 0;
@@ -475,6 +480,16 @@ static mlp_status add_name(imp *im, const char *name, const Onnx__TensorProto *t
 }
 
 /* The names the graph gives its values: sorted, each once. */
+/* The tensor of a Constant node, or NULL for any other node. */
+static const Onnx__TensorProto *constant_made(const Onnx__NodeProto *nd)
+{
+    const Onnx__AttributeProto *value = mlp__onnx_attribute(nd, "value");
+    if (plain(nd) && !strcmp(nd->op_type, "Constant") && nd->n_attribute == 1 && value != NULL &&
+        value->t != NULL && nd->n_output == 1)
+        return value->t;
+    return NULL;
+}
+
 mlp_status mlp__onnx_index_graph(imp *im, const char *input, size_t *n_consts)
 {
     const Onnx__GraphProto *g = im->g;
@@ -485,31 +500,34 @@ mlp_status mlp__onnx_index_graph(imp *im, const char *input, size_t *n_consts)
     MLP_CHECK(im->names != NULL && im->node != NULL, MLP_ERR_NOMEM,
               "%s: cannot allocate the graph's index", im->fn);
     mlp_status s = MLP_OK;
+    /* the constants first, sorted: the initializers and Constant nodes' tensors */
     for (size_t i = 0; i < g->n_initializer && s == MLP_OK; i++)
         s = add_name(im, g->initializer[i]->name, g->initializer[i], -1);
-    if (s == MLP_OK) s = add_name(im, input, NULL, -1);
-    *n_consts = g->n_initializer;
+    for (size_t i = 0; i < g->n_node && s == MLP_OK; i++) {
+        MLP_CHECK(g->node[i]->op_type != NULL, MLP_ERR_FORMAT, "%s: node %zu has no operator",
+                  im->fn, i);
+        const Onnx__TensorProto *t = constant_made(g->node[i]);
+        if (t != NULL) s = add_name(im, g->node[i]->output[0], t, -1);
+    }
+    if (s != MLP_OK) return s;
+    qsort(im->names, im->n_names, sizeof *im->names, by_name);
+    const size_t n_sorted = im->n_names;
+    *n_consts = n_sorted;
+    s = add_name(im, input, NULL, -1);
+    /* then the other nodes, in order; an Identity of a constant is that constant
+     * (torch.onnx's copies of a BatchNorm1d's running values) */
     for (size_t i = 0; i < g->n_node && s == MLP_OK; i++) {
         const Onnx__NodeProto *nd = g->node[i];
-        MLP_CHECK(nd->op_type != NULL, MLP_ERR_FORMAT, "%s: node %zu has no operator", im->fn, i);
-        const int plain =
-            nd->domain == NULL || nd->domain[0] == '\0' || !strcmp(nd->domain, "ai.onnx");
-        const Onnx__AttributeProto *value = mlp__onnx_attribute(nd, "value");
-        /* constants: Constant's tensor, and Identity of a constant (torch's copies) */
-        const Onnx__TensorProto *t = NULL;
-        if (plain && !strcmp(nd->op_type, "Constant") && nd->n_attribute == 1 && value != NULL &&
-            value->t != NULL && nd->n_output == 1)
-            t = value->t;
-        if (plain && !strcmp(nd->op_type, "Identity") && nd->n_input == 1 && nd->n_output == 1) {
-            /* an Identity of a constant made earlier: the names so far, unsorted */
-            for (size_t j = 0; j < im->n_names && t == NULL; j++)
-                if (im->names[j].t != NULL && !strcmp(im->names[j].name, nd->input[0]))
-                    t = im->names[j].t;
-        }
-        if (t != NULL) {
-            s = add_name(im, nd->output[0], t, -1);
-            ++*n_consts;
-            continue;
+        if (constant_made(nd) != NULL) continue;
+        if (plain(nd) && !strcmp(nd->op_type, "Identity") && nd->n_input == 1 &&
+            nd->n_output == 1 && nd->input[0] != NULL) {
+            const named key = {nd->input[0], NULL, -1, 0};
+            const named *c = bsearch(&key, im->names, n_sorted, sizeof key, by_name);
+            if (c != NULL) {
+                s = add_name(im, nd->output[0], c->t, -1);
+                ++*n_consts;
+                continue;
+            }
         }
         for (size_t o = 0; o < nd->n_output && s == MLP_OK; o++)
             if (nd->output[o] != NULL && nd->output[o][0] != '\0')

@@ -113,7 +113,7 @@ static const char *take_piece(const imp *im, graph_net *gn, const pattern *pt, c
                 return "casts other than a float graph's to double and back";
         }
         const Onnx__TensorProto *shift = slot_tensor(im, m, 'a'), *scale = slot_tensor(im, m, 'b');
-        const size_t n = in ? gn->width : gn->width;
+        const size_t n = gn->width; /* the values scaled: the input, or the last layer's */
         if (n == 0) return "a scaling of a width the graph does not give";
         if (!vector_of(shift, n) || !vector_of(scale, n)) {
             snprintf(why, size, "a shift and scale that are not %zu values each", n);
