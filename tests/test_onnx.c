@@ -21,18 +21,25 @@
 #include "onnx.pb-c.h"
 #include "test_util.h"
 
-/* A model's bytes back as messages (freed with mlp__onnx__model_proto__free_unpacked). */
-static Onnx__ModelProto *unpack(const mlp_net *net, size_t *size)
+/* The network's ONNX model, exported into a new buffer (*n bytes). */
+static unsigned char *export_bytes(const mlp_net *net, size_t *n)
 {
-    size_t n = 0;
-    ck_assert_int_eq(mlp_net_export_onnx_buffer(net, NULL, 0, &n), MLP_OK);
-    unsigned char *buf = malloc(n);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(mlp_net_export_onnx_buffer(net, buf, n, &n), MLP_OK);
+    ck_assert_int_eq(mlp_net_export_onnx_buffer(net, NULL, 0, n), MLP_OK);
+    unsigned char *b = malloc(*n);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(mlp_net_export_onnx_buffer(net, b, *n, n), MLP_OK);
+    return b;
+}
+
+/* The network's ONNX model read back as messages (freed with
+ * mlp__onnx__model_proto__free_unpacked). */
+static Onnx__ModelProto *unpack(const mlp_net *net)
+{
+    size_t n;
+    unsigned char *buf = export_bytes(net, &n);
     Onnx__ModelProto *m = mlp__onnx__model_proto__unpack(NULL, n, buf);
     ck_assert_ptr_nonnull(m);
     free(buf);
-    if (size != NULL) *size = n;
     return m;
 }
 
@@ -115,7 +122,7 @@ START_TEST(the_graph_is_the_network)
 {
     tu_single = _i;
     mlp_net *net = sample();
-    Onnx__ModelProto *m = unpack(net, NULL);
+    Onnx__ModelProto *m = unpack(net);
     const Onnx__GraphProto *g = m->graph;
     /* written by hand from the documented graph: input scaling, each layer, the
      * activation after it; float64's normalizations composed, their ε a double */
@@ -248,7 +255,7 @@ START_TEST(settings_reach_the_graph)
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 3, l, 5), MLP_OK);
     net = tu_in_precision(net);
-    Onnx__ModelProto *m = unpack(net, NULL);
+    Onnx__ModelProto *m = unpack(net);
     const Onnx__GraphProto *g = m->graph;
     int seen = 0;
     for (size_t i = 0; i < g->n_node; i++) {
@@ -450,15 +457,6 @@ static mlp_net *everything(int fresh)
     ck_assert_int_eq(mlp_trainer_fit(tr, NULL, &d, &fo), MLP_OK);
     mlp_trainer_free(tr);
     return net;
-}
-
-static unsigned char *export_bytes(const mlp_net *net, size_t *n)
-{
-    ck_assert_int_eq(mlp_net_export_onnx_buffer(net, NULL, 0, n), MLP_OK);
-    unsigned char *b = malloc(*n);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_int_eq(mlp_net_export_onnx_buffer(net, b, *n, n), MLP_OK);
-    return b;
 }
 
 /* a and b are the same network: layers and settings, values to the bit, scaling,
@@ -665,21 +663,17 @@ typedef void (*change_fn)(Onnx__ModelProto *m);
 
 static mlp_status import_changed(const mlp_net *net, change_fn change)
 {
-    size_t n;
-    unsigned char *b = export_bytes(net, &n);
-    Onnx__ModelProto *m = mlp__onnx__model_proto__unpack(NULL, n, b);
-    ck_assert_ptr_nonnull(m);
+    Onnx__ModelProto *m = unpack(net);
     change(m);
     const size_t n2 = mlp__onnx__model_proto__get_packed_size(m);
     unsigned char *b2 = malloc(n2 + 1);
     ck_assert_ptr_nonnull(b2);
     mlp__onnx__model_proto__pack(m, b2);
-    mlp_net *back = (mlp_net *)b; /* must become NULL */
+    mlp_net *back = (mlp_net *)m; /* must become NULL */
     const mlp_status s = mlp_net_import_onnx_buffer(&back, b2, n2);
     if (s != MLP_OK) ck_assert_ptr_null(back);
     mlp_net_free(s == MLP_OK ? back : NULL);
     mlp__onnx__model_proto__free_unpacked(m, NULL);
-    free(b);
     free(b2);
     return s;
 }

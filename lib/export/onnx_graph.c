@@ -490,7 +490,7 @@ static const Onnx__TensorProto *constant_made(const Onnx__NodeProto *nd)
     return NULL;
 }
 
-mlp_status mlp__onnx_index_graph(imp *im, const char *input, size_t *n_consts)
+mlp_status mlp__onnx_index_graph(imp *im, const char *input)
 {
     const Onnx__GraphProto *g = im->g;
     size_t cap = g->n_initializer + 1;
@@ -512,7 +512,6 @@ mlp_status mlp__onnx_index_graph(imp *im, const char *input, size_t *n_consts)
     if (s != MLP_OK) return s;
     qsort(im->names, im->n_names, sizeof *im->names, by_name);
     const size_t n_sorted = im->n_names;
-    *n_consts = n_sorted;
     s = add_name(im, input, NULL, -1);
     /* then the other nodes, in order; an Identity of a constant is that constant
      * (torch.onnx's copies of a BatchNorm1d's running values) */
@@ -525,7 +524,6 @@ mlp_status mlp__onnx_index_graph(imp *im, const char *input, size_t *n_consts)
             const named *c = bsearch(&key, im->names, n_sorted, sizeof key, by_name);
             if (c != NULL) {
                 s = add_name(im, nd->output[0], c->t, -1);
-                ++*n_consts;
                 continue;
             }
         }

@@ -65,7 +65,7 @@ mlp_status mlp__onnx_prescan(const uint8_t *buf, size_t n, const char *fn);
 /* Index im->g: its constants (initializers, Constant nodes, Identity of a constant),
  * the other nodes in order (im->node), every value's maker and readers (im->names).
  * input is the graph's input. */
-mlp_status mlp__onnx_index_graph(imp *im, const char *input, size_t *n_consts);
+mlp_status mlp__onnx_index_graph(imp *im, const char *input);
 
 named *mlp__onnx_lookup(const imp *im, const char *name);
 const Onnx__TensorProto *mlp__onnx_constant(const imp *im, const char *name);

@@ -140,7 +140,6 @@ static const char *take_piece(const imp *im, graph_net *gn, const pattern *pt, c
     }
     /* a layer */
     if (gn->n_layers == 4096) return "more than 4096 layers";
-    if (gn->in_shift == NULL && gn->n_layers == 0) gn->n_inputs = gn->width;
     layer *N = &gn->layers[gn->n_layers];
     memset(N, 0, sizeof *N);
     N->eps_how = N->mom_how = N->rate_how = ABSENT;
@@ -464,9 +463,8 @@ static mlp_status import(mlp_net **net, const Onnx__ModelProto *mp, const char *
               input->name);
     MLP_CHECK(mlp__onnx_io_type(g->output[0], &out_width) == im.T, MLP_ERR_FORMAT,
               "%s: the output is not a (rows, columns) tensor of the input's type", fn);
-    size_t n_consts = 0;
     graph_net gn = {NULL, 0, width, width, NULL, NULL, NULL, NULL};
-    mlp_status s = mlp__onnx_index_graph(&im, input->name, &n_consts);
+    mlp_status s = mlp__onnx_index_graph(&im, input->name);
     named *out = s == MLP_OK ? mlp__onnx_lookup(&im, g->output[0]->name) : NULL;
     if (s == MLP_OK && out == NULL)
         s = mlp__fail(MLP_ERR_FORMAT, "%s: nothing makes the graph's output", fn);
