@@ -337,7 +337,11 @@ mlp_status MLP__T(mlp__step)(mlp_trainer *tr, double *loss_value, const real *x,
     if (room != MLP_OK) return room;
     mlp_net *net = tr->net;
     mlp_status s;
-    if (tr->opt.kind == MLP_OPT_SGD) {
+    /* float32 takes the unfused road: sgemm's update in place (C ← C − lr·Σ) rounds as
+     * the kernel likes, in one FMA on some CPUs, in two roundings on others, and a
+     * sharded or MPI fit, whose gradient is summed before the update, must give the
+     * plain fit's bits with one shard (mlp_fit_options::shards) on every CPU */
+    if (tr->opt.kind == MLP_OPT_SGD && !MLP__F32) {
         s = sgd_step(tr, loss_value, x, target, n);
     } else {
 #if !MLP__F32 /* the second-order methods train float64 networks only */
