@@ -1,0 +1,834 @@
+/* mlp._core: libmlp's networks for Python, over its public API (mlp.h) alone.
+ *
+ * Arrays cross as buffers (the buffer protocol), so this module needs no NumPy
+ * headers: the Python side (mlp/_estimators.py) hands over C-ordered float64 or
+ * float32 arrays, converted once there, and the outputs to fill. The GIL is released
+ * while libmlp computes; a fit's epoch callback takes it back to let Ctrl-C through,
+ * which ends the fit after that epoch with the network left usable. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <mlp.h>
+
+/* ---- errors ----------------------------------------------------------------------- */
+
+/* libmlp's status as a Python exception carrying its message: bad arguments and
+ * shapes and unreadable models are ValueError, files OSError, memory MemoryError, a
+ * value that stopped being finite FloatingPointError. */
+static PyObject *raise_status(mlp_status s)
+{
+    const char *detail = mlp_error_detail();
+    const char *msg = detail != NULL && detail[0] != '\0' ? detail : mlp_strerror(s);
+    PyObject *type = s == MLP_ERR_IO       ? PyExc_OSError
+                     : s == MLP_ERR_NOMEM  ? PyExc_MemoryError
+                     : s == MLP_ERR_NUMERIC ? PyExc_FloatingPointError
+                                            : PyExc_ValueError;
+    PyErr_SetString(type, msg);
+    return NULL;
+}
+
+/* ---- buffers ---------------------------------------------------------------------- */
+
+/* A C-contiguous buffer of doubles ('d') or floats ('f') of `ndim` dimensions (1 or
+ * 2), its rows and columns (1 column for ndim 1). Returns 0 with the buffer held, or
+ * -1 with an exception set. */
+static int get_array(PyObject *obj, Py_buffer *view, int writable, int *is_f32, Py_ssize_t *rows,
+                     Py_ssize_t *cols, const char *what)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) != 0) return -1;
+    const char *f = view->format != NULL ? view->format : "B";
+    if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
+    if ((strcmp(f, "d") != 0 && strcmp(f, "f") != 0) || view->ndim < 1 || view->ndim > 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s must be a C-ordered array of float64 or float32 of 1 or 2 "
+                     "dimensions (format '%s', %d dimensions)",
+                     what, view->format != NULL ? view->format : "B", view->ndim);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    *is_f32 = f[0] == 'f';
+    *rows = view->shape[0];
+    *cols = view->ndim == 2 ? view->shape[1] : 1;
+    return 0;
+}
+
+/* ---- the network ------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    mlp_net *net;
+    mlp_trainer *trainer; /* kept between partial fits: the optimizer's state */
+    int busy;             /* a fit runs (GIL released): nothing else may touch net */
+    int readers;          /* predictions running without the GIL */
+} NetObject;
+
+static PyTypeObject NetType;
+
+static NetObject *wrap(mlp_net *net)
+{
+    NetObject *o = PyObject_New(NetObject, &NetType);
+    if (o == NULL) {
+        mlp_net_free(net);
+        return NULL;
+    }
+    o->net = net;
+    o->trainer = NULL;
+    o->busy = 0;
+    o->readers = 0;
+    return o;
+}
+
+static void Net_dealloc(NetObject *self)
+{
+    mlp_trainer_free(self->trainer);
+    mlp_net_free(self->net);
+    PyObject_Free(self);
+}
+
+static int idle(NetObject *self, int reading)
+{
+    if (self->busy || (!reading && self->readers > 0)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this network is being trained or used by another thread");
+        return 0;
+    }
+    return 1;
+}
+
+/* layer kinds by name, for create() */
+static int kind_from_name(const char *name, mlp_layer_kind *kind)
+{
+    static const struct {
+        const char *name;
+        mlp_layer_kind kind;
+    } kinds[] = {{"dense", MLP_LAYER_DENSE},
+                 {"layernorm", MLP_LAYER_LAYERNORM},
+                 {"dropout", MLP_LAYER_DROPOUT},
+                 {"batchnorm", MLP_LAYER_BATCHNORM}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(name, kinds[i].name) == 0) {
+            *kind = kinds[i].kind;
+            return 1;
+        }
+    return 0;
+}
+
+static const char *kind_name(mlp_layer_kind kind)
+{
+    switch (kind) {
+    case MLP_LAYER_DENSE: return "dense";
+    case MLP_LAYER_LAYERNORM: return "layernorm";
+    case MLP_LAYER_DROPOUT: return "dropout";
+    case MLP_LAYER_BATCHNORM: return "batchnorm";
+    }
+    return "unknown";
+}
+
+/* create(n_inputs, layers, precision, init, seed): layers a sequence of
+ * (kind, size, activation, bias, setting) tuples; setting is the dropout's rate or a
+ * normalization's epsilon (ignored by dense layers). */
+static PyObject *mod_create(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    Py_ssize_t n_inputs;
+    PyObject *layers;
+    const char *precision = "float64", *init = "auto";
+    unsigned long long seed = 0;
+    if (!PyArg_ParseTuple(args, "nO|ssK", &n_inputs, &layers, &precision, &init, &seed))
+        return NULL;
+    PyObject *seq = PySequence_Fast(layers, "layers must be a sequence");
+    if (seq == NULL) return NULL;
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n_inputs <= 0 || n <= 0) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "a network needs at least one input and one layer");
+        return NULL;
+    }
+    mlp_layer_spec *specs = PyMem_Calloc((size_t)n, sizeof *specs);
+    if (specs == NULL) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *kind, *act;
+        Py_ssize_t size;
+        int bias;
+        double setting;
+        mlp_layer_spec_init(&specs[i], sizeof specs[i]);
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "snspd;a layer is (kind, size, "
+                              "activation, bias, setting)",
+                              &kind, &size, &act, &bias, &setting))
+            goto fail;
+        if (!kind_from_name(kind, &specs[i].kind)) {
+            PyErr_Format(PyExc_ValueError, "layer %zd: unknown kind '%s' (dense, layernorm, "
+                         "dropout, batchnorm)", i, kind);
+            goto fail;
+        }
+        if (size < 0) {
+            PyErr_Format(PyExc_ValueError, "layer %zd: size %zd is negative", i, size);
+            goto fail;
+        }
+        specs[i].size = (size_t)size;
+        mlp_status s = mlp_activation_from_name(&specs[i].activation, act);
+        if (s != MLP_OK) {
+            raise_status(s);
+            goto fail;
+        }
+        specs[i].bias = bias;
+        if (specs[i].kind == MLP_LAYER_DROPOUT) specs[i].rate = setting;
+        else if (specs[i].kind != MLP_LAYER_DENSE) specs[i].epsilon = setting;
+    }
+    mlp_precision prec;
+    mlp_init how;
+    mlp_status s = mlp_precision_from_name(&prec, precision);
+    if (s == MLP_OK) s = mlp_init_from_name(&how, init);
+    mlp_net *net = NULL;
+    if (s == MLP_OK) s = mlp_net_create_precision(&net, (size_t)n_inputs, specs, (size_t)n, prec);
+    if (s == MLP_OK) s = mlp_net_init(net, how, seed);
+    PyMem_Free(specs);
+    Py_DECREF(seq);
+    if (s != MLP_OK) {
+        mlp_net_free(net);
+        return raise_status(s);
+    }
+    return (PyObject *)wrap(net);
+fail:
+    PyMem_Free(specs);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+static PyObject *mod_load(PyObject *mod, PyObject *arg)
+{
+    (void)mod;
+    PyObject *path = NULL;
+    if (!PyUnicode_FSConverter(arg, &path)) return NULL;
+    mlp_net *net = NULL;
+    mlp_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = mlp_net_load(&net, PyBytes_AS_STRING(path));
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (s != MLP_OK) return raise_status(s);
+    return (PyObject *)wrap(net);
+}
+
+static PyObject *mod_from_bytes(PyObject *mod, PyObject *arg)
+{
+    (void)mod;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return NULL;
+    mlp_net *net = NULL;
+    const mlp_status s = mlp_net_load_buffer(&net, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    if (s != MLP_OK) return raise_status(s);
+    return (PyObject *)wrap(net);
+}
+
+static PyObject *Net_to_bytes(NetObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (!idle(self, 1)) return NULL;
+    size_t size = 0;
+    mlp_status s = mlp_net_save_buffer(self->net, NULL, 0, &size);
+    if (s != MLP_OK && size == 0) return raise_status(s);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (out == NULL) return NULL;
+    s = mlp_net_save_buffer(self->net, PyBytes_AS_STRING(out), size, &size);
+    if (s != MLP_OK) {
+        Py_DECREF(out);
+        return raise_status(s);
+    }
+    return out;
+}
+
+static PyObject *Net_save(NetObject *self, PyObject *arg)
+{
+    if (!idle(self, 1)) return NULL;
+    PyObject *path = NULL;
+    if (!PyUnicode_FSConverter(arg, &path)) return NULL;
+    mlp_status s;
+    self->readers++;
+    Py_BEGIN_ALLOW_THREADS
+    s = mlp_net_save(self->net, PyBytes_AS_STRING(path));
+    Py_END_ALLOW_THREADS
+    self->readers--;
+    Py_DECREF(path);
+    if (s != MLP_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Net_copy(NetObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (!idle(self, 1)) return NULL;
+    mlp_net *copy = NULL;
+    const mlp_status s = mlp_net_convert(&copy, self->net, mlp_net_precision(self->net));
+    if (s != MLP_OK) return raise_status(s);
+    return (PyObject *)wrap(copy);
+}
+
+/* predict(x, y): y (n, n_outputs) of x's type receives the model's predictions of the
+ * rows x (n, n_inputs), scaled as the model scales them. */
+static PyObject *Net_predict(NetObject *self, PyObject *args)
+{
+    PyObject *xo, *yo;
+    if (!PyArg_ParseTuple(args, "OO", &xo, &yo)) return NULL;
+    if (!idle(self, 1)) return NULL;
+    Py_buffer xv, yv;
+    int xf, yf;
+    Py_ssize_t n, nin, ny, nout;
+    if (get_array(xo, &xv, 0, &xf, &n, &nin, "x") != 0) return NULL;
+    if (get_array(yo, &yv, 1, &yf, &ny, &nout, "y") != 0) {
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    const size_t want_in = mlp_net_n_inputs(self->net), want_out = mlp_net_n_outputs(self->net);
+    if (xf != yf || n != ny || (size_t)nin != want_in || (size_t)nout != want_out) {
+        PyErr_Format(PyExc_ValueError,
+                     "predict: x is (%zd, %zd) %s and y (%zd, %zd) %s; the network takes %zu "
+                     "inputs and gives %zu outputs, and x and y must be of one type",
+                     n, nin, xf ? "float32" : "float64", ny, nout, yf ? "float32" : "float64",
+                     want_in, want_out);
+        PyBuffer_Release(&xv);
+        PyBuffer_Release(&yv);
+        return NULL;
+    }
+    mlp_status s = MLP_OK;
+    if (n > 0) {
+        const size_t batch = n < 4096 ? (size_t)n : 4096;
+        self->readers++;
+        Py_BEGIN_ALLOW_THREADS
+        mlp_workspace *ws = NULL;
+        s = mlp_workspace_create(&ws, self->net, batch);
+        for (size_t r = 0; s == MLP_OK && r < (size_t)n; r += batch) {
+            const size_t m = (size_t)n - r < batch ? (size_t)n - r : batch;
+            if (xf)
+                s = mlp_net_predict_f32(self->net, ws, (float *)yv.buf + r * want_out,
+                                        (const float *)xv.buf + r * want_in, m);
+            else
+                s = mlp_net_predict(self->net, ws, (double *)yv.buf + r * want_out,
+                                    (const double *)xv.buf + r * want_in, m);
+        }
+        mlp_workspace_free(ws);
+        Py_END_ALLOW_THREADS
+        self->readers--;
+    }
+    PyBuffer_Release(&xv);
+    PyBuffer_Release(&yv);
+    if (s != MLP_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+/* fit_scaling(x, y or None, inputs, targets): scaling names "none", "standard", "minmax" */
+static int scaling_from_name(const char *name, mlp_scaling *out)
+{
+    if (strcmp(name, "none") == 0) *out = MLP_SCALE_NONE;
+    else if (strcmp(name, "standard") == 0) *out = MLP_SCALE_STANDARD;
+    else if (strcmp(name, "minmax") == 0) *out = MLP_SCALE_MINMAX;
+    else {
+        PyErr_Format(PyExc_ValueError, "unknown scaling '%s' (none, standard, minmax)", name);
+        return 0;
+    }
+    return 1;
+}
+
+/* A dataset over held buffers: x (n, n_inputs), y (n, cols) or NULL, n_classes > 0 for
+ * class indices in one column. */
+static mlp_dataset dataset_of(const Py_buffer *xv, int f32, const Py_buffer *yv, size_t n,
+                              size_t n_inputs, size_t cols, size_t n_classes)
+{
+    mlp_dataset d;
+    mlp_dataset_init(&d, sizeof d);
+    d.n = n;
+    d.n_inputs = n_inputs;
+    d.n_targets = yv != NULL ? cols : 0;
+    d.n_classes = n_classes;
+    if (f32) {
+        d.x_f32 = xv->buf;
+        d.y_f32 = yv != NULL ? yv->buf : NULL;
+    } else {
+        d.x = xv->buf;
+        d.y = yv != NULL ? yv->buf : NULL;
+    }
+    return d;
+}
+
+static PyObject *Net_fit_scaling(NetObject *self, PyObject *args)
+{
+    PyObject *xo, *yo;
+    const char *in_name, *out_name;
+    if (!PyArg_ParseTuple(args, "OOss", &xo, &yo, &in_name, &out_name)) return NULL;
+    if (!idle(self, 0)) return NULL;
+    mlp_scaling in_kind, out_kind;
+    if (!scaling_from_name(in_name, &in_kind) || !scaling_from_name(out_name, &out_kind))
+        return NULL;
+    Py_buffer xv, yv;
+    int xf, yf = 0;
+    Py_ssize_t n, nin, ny = 0, cols = 0;
+    if (get_array(xo, &xv, 0, &xf, &n, &nin, "x") != 0) return NULL;
+    const int has_y = yo != Py_None;
+    if (has_y && get_array(yo, &yv, 0, &yf, &ny, &cols, "y") != 0) {
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    mlp_status s;
+    if (has_y && (xf != yf || ny != n)) {
+        PyErr_SetString(PyExc_ValueError, "fit_scaling: x and y must have the same rows and type");
+        s = MLP_OK;
+        goto out_err;
+    }
+    const mlp_dataset d =
+        dataset_of(&xv, xf, has_y ? &yv : NULL, (size_t)n, (size_t)nin, (size_t)cols, 0);
+    s = mlp_net_fit_scaling(self->net, in_kind, out_kind, &d);
+    PyBuffer_Release(&xv);
+    if (has_y) PyBuffer_Release(&yv);
+    if (s != MLP_OK) return raise_status(s);
+    Py_RETURN_NONE;
+out_err:
+    PyBuffer_Release(&xv);
+    if (has_y) PyBuffer_Release(&yv);
+    return NULL;
+}
+
+/* The epoch callback: back under the GIL for a moment to let a pending signal
+ * (Ctrl-C) through; the exception waits in the fit's context until the fit returns. */
+typedef struct {
+    PyObject *exc_type, *exc_value, *exc_tb;
+} fit_ctx;
+
+static int on_epoch(const mlp_epoch_report *report, void *user_data)
+{
+    (void)report;
+    fit_ctx *ctx = user_data;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = 0;
+    if (PyErr_CheckSignals() != 0) {
+        PyErr_Fetch(&ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
+        stop = 1;
+    }
+    PyGILState_Release(g);
+    return stop;
+}
+
+static PyObject *double_list(const double *v, size_t n)
+{
+    PyObject *list = PyList_New((Py_ssize_t)(v != NULL ? n : 0));
+    if (list == NULL || v == NULL) return list;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *f = PyFloat_FromDouble(v[i]);
+        if (f == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, f);
+    }
+    return list;
+}
+
+static const char *stop_name(mlp_stop_reason r)
+{
+    switch (r) {
+    case MLP_STOP_EPOCHS: return "epochs";
+    case MLP_STOP_PATIENCE: return "patience";
+    case MLP_STOP_CALLBACK: return "callback";
+    case MLP_STOP_NUMERIC: return "numeric";
+    case MLP_STOP_DIVERGED: return "diverged";
+    case MLP_STOP_CONVERGED: return "converged";
+    }
+    return "unknown";
+}
+
+/* fit(x, y, n_classes, loss, optimizer, epochs, batch_size, seed, validation_fraction,
+ *     patience, min_delta, shuffle, keep_trainer):
+ * optimizer a dict of mlp_optimizer's fields by name ("kind" a name); batch_size 0
+ * for full batches, -1 for the method's own. With keep_trainer, the trainer (and the
+ * optimizer's state) of the previous fit with keep_trainer continues. */
+static PyObject *Net_fit(NetObject *self, PyObject *args)
+{
+    PyObject *xo, *yo, *opt_dict;
+    Py_ssize_t n_classes, epochs, batch, patience;
+    const char *loss_name;
+    unsigned long long seed;
+    double vfrac, min_delta;
+    int shuffle, keep;
+    if (!PyArg_ParseTuple(args, "OOnsO!nnKdndpp", &xo, &yo, &n_classes, &loss_name, &PyDict_Type,
+                          &opt_dict, &epochs, &batch, &seed, &vfrac, &patience, &min_delta,
+                          &shuffle, &keep))
+        return NULL;
+    if (!idle(self, 0)) return NULL;
+    mlp_loss loss;
+    mlp_status s = mlp_loss_from_name(&loss, loss_name);
+    if (s != MLP_OK) return raise_status(s);
+    mlp_optimizer opt;
+    mlp_optimizer_init(&opt, sizeof opt, MLP_OPT_ADAM);
+    PyObject *key, *value, *kind_name = PyDict_GetItemString(opt_dict, "kind");
+    if (kind_name != NULL) { /* first: it sets the defaults the other settings change */
+        const char *name = PyUnicode_AsUTF8(kind_name);
+        if (name == NULL) return NULL;
+        mlp_optimizer_kind kind;
+        s = mlp_optimizer_from_name(&kind, name);
+        if (s != MLP_OK) return raise_status(s);
+        mlp_optimizer_init(&opt, sizeof opt, kind);
+    }
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(opt_dict, &pos, &key, &value)) {
+        const char *k = PyUnicode_AsUTF8(key);
+        if (k == NULL) return NULL;
+        if (strcmp(k, "kind") == 0) continue;
+        const double v = PyFloat_AsDouble(value);
+        if (v == -1.0 && PyErr_Occurred()) return NULL;
+#define FIELD(NAME)                                                                           \
+    if (strcmp(k, #NAME) == 0) {                                                              \
+        opt.NAME = v;                                                                         \
+        continue;                                                                             \
+    }
+        FIELD(learning_rate)
+        FIELD(momentum)
+        FIELD(beta1)
+        FIELD(beta2)
+        FIELD(epsilon)
+        FIELD(weight_decay)
+        FIELD(tolerance_grad)
+        FIELD(tolerance_change)
+#undef FIELD
+        PyErr_Format(PyExc_ValueError, "fit: unknown optimizer setting '%s'", k);
+        return NULL;
+    }
+
+    Py_buffer xv, yv;
+    int xf, yf;
+    Py_ssize_t n, nin, ny, cols;
+    if (get_array(xo, &xv, 0, &xf, &n, &nin, "x") != 0) return NULL;
+    if (get_array(yo, &yv, 0, &yf, &ny, &cols, "y") != 0) {
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (xf != yf || ny != n) {
+        PyErr_Format(PyExc_ValueError, "fit: x has %zd rows of %s, y %zd rows of %s", n,
+                     xf ? "float32" : "float64", ny, yf ? "float32" : "float64");
+        goto done;
+    }
+    if (epochs <= 0) {
+        PyErr_Format(PyExc_ValueError, "fit: epochs is %zd, must be at least 1", epochs);
+        goto done;
+    }
+    const mlp_dataset d = dataset_of(&xv, xf, &yv, (size_t)n, (size_t)nin, (size_t)cols,
+                                     (size_t)(n_classes > 0 ? n_classes : 0));
+    mlp_fit_options fo;
+    mlp_fit_options_init(&fo, sizeof fo);
+    fo.epochs = (size_t)epochs;
+    fo.batch_size = batch < 0 ? MLP_BATCH_AUTO : (size_t)batch;
+    fo.seed = seed;
+    fo.shuffle = shuffle;
+    fo.validation_fraction = vfrac;
+    fo.patience = (size_t)patience;
+    fo.min_delta = min_delta;
+    fit_ctx ctx = {NULL, NULL, NULL};
+    fo.callback = on_epoch;
+    fo.user_data = &ctx;
+    mlp_fit_result res;
+    mlp_fit_result_init(&res, sizeof res);
+
+    if (!keep || self->trainer == NULL) {
+        mlp_trainer_free(self->trainer);
+        self->trainer = NULL;
+        s = mlp_trainer_create(&self->trainer, self->net, loss, &opt, 32);
+        if (s != MLP_OK) {
+            raise_status(s);
+            goto done;
+        }
+    }
+    self->busy = 1;
+    Py_BEGIN_ALLOW_THREADS
+    s = mlp_trainer_fit(self->trainer, &res, &d, &fo);
+    Py_END_ALLOW_THREADS
+    self->busy = 0;
+    if (ctx.exc_type != NULL) { /* Ctrl-C: the epochs run so far stay */
+        PyErr_Restore(ctx.exc_type, ctx.exc_value, ctx.exc_tb);
+        goto done;
+    }
+    if (s != MLP_OK && s != MLP_ERR_NUMERIC) {
+        raise_status(s);
+        goto done;
+    }
+    if (s == MLP_ERR_NUMERIC && res.epochs_run == 0 && res.stop != MLP_STOP_NUMERIC &&
+        res.stop != MLP_STOP_DIVERGED) {
+        raise_status(s); /* the data held NaN or infinity: nothing was done */
+        goto done;
+    }
+    result = Py_BuildValue("{s:n,s:n,s:d,s:s,s:N,s:N,s:N,s:N,s:s}", "epochs",
+                           (Py_ssize_t)res.epochs_run, "best_epoch", (Py_ssize_t)res.best_epoch,
+                           "best_loss", res.best_loss, "stop", stop_name(res.stop), "loss",
+                           double_list(res.loss, res.epochs_run), "val_loss",
+                           double_list(res.val_loss, res.epochs_run), "metric",
+                           double_list(res.metric, res.epochs_run), "val_metric",
+                           double_list(res.val_metric, res.epochs_run), "error",
+                           s == MLP_OK ? "" : mlp_error_detail());
+done:
+    PyBuffer_Release(&xv);
+    PyBuffer_Release(&yv);
+    return result;
+}
+
+/* weights(l) -> bytes of (out, in) doubles; bias(l) -> bytes of out doubles or None */
+static PyObject *Net_weights(NetObject *self, PyObject *args)
+{
+    Py_ssize_t l;
+    if (!PyArg_ParseTuple(args, "n", &l)) return NULL;
+    if (!idle(self, 1)) return NULL;
+    mlp_layer_spec spec;
+    mlp_layer_spec_init(&spec, sizeof spec);
+    size_t in = 0;
+    mlp_status s = l < 0 ? MLP_ERR_INVALID_ARG : mlp_net_layer(self->net, (size_t)l, &spec, &in);
+    if (s != MLP_OK) return raise_status(s);
+    if (spec.kind != MLP_LAYER_DENSE) Py_RETURN_NONE;
+    const size_t count = in * spec.size;
+    PyObject *w = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count * sizeof(double)));
+    if (w == NULL) return NULL;
+    s = mlp_net_get_weights(self->net, (size_t)l, (double *)(void *)PyBytes_AS_STRING(w), count);
+    if (s != MLP_OK) {
+        Py_DECREF(w);
+        return raise_status(s);
+    }
+    if (!spec.bias) return Py_BuildValue("(Nnn O)", w, (Py_ssize_t)spec.size, (Py_ssize_t)in,
+                                         Py_None);
+    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(spec.size * sizeof(double)));
+    if (b == NULL) {
+        Py_DECREF(w);
+        return NULL;
+    }
+    s = mlp_net_get_bias(self->net, (size_t)l, (double *)(void *)PyBytes_AS_STRING(b), spec.size);
+    if (s != MLP_OK) {
+        Py_DECREF(w);
+        Py_DECREF(b);
+        return raise_status(s);
+    }
+    return Py_BuildValue("(NnnN)", w, (Py_ssize_t)spec.size, (Py_ssize_t)in, b);
+}
+
+/* layers() -> list of (kind, size, activation, bias, inputs) */
+static PyObject *Net_layers(NetObject *self, PyObject *unused)
+{
+    (void)unused;
+    const size_t n = mlp_net_n_layers(self->net);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    if (list == NULL) return NULL;
+    for (size_t l = 0; l < n; l++) {
+        mlp_layer_spec spec;
+        mlp_layer_spec_init(&spec, sizeof spec);
+        size_t in = 0;
+        const mlp_status s = mlp_net_layer(self->net, l, &spec, &in);
+        if (s != MLP_OK) {
+            Py_DECREF(list);
+            return raise_status(s);
+        }
+        PyObject *t = Py_BuildValue("(snsNn)", kind_name(spec.kind), (Py_ssize_t)spec.size,
+                                    mlp_activation_name(spec.activation),
+                                    PyBool_FromLong(spec.bias), (Py_ssize_t)in);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)l, t);
+    }
+    return list;
+}
+
+/* set_names(inputs or None, targets or None, classes or None): sequences of str */
+static int strings_of(PyObject *obj, const char ***out, Py_ssize_t *n, PyObject **keep)
+{
+    *out = NULL;
+    *n = 0;
+    *keep = NULL;
+    if (obj == Py_None) return 0;
+    PyObject *seq = PySequence_Fast(obj, "names must be a sequence of str");
+    if (seq == NULL) return -1;
+    *n = PySequence_Fast_GET_SIZE(seq);
+    const char **v = PyMem_Calloc((size_t)(*n > 0 ? *n : 1), sizeof *v);
+    if (v == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        v[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i));
+        if (v[i] == NULL) {
+            PyMem_Free(v);
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    *out = v;
+    *keep = seq;
+    return 0;
+}
+
+static PyObject *Net_set_names(NetObject *self, PyObject *args)
+{
+    PyObject *ins, *targets, *classes;
+    if (!PyArg_ParseTuple(args, "OOO", &ins, &targets, &classes)) return NULL;
+    if (!idle(self, 0)) return NULL;
+    const char **iv, **tv, **cv;
+    Py_ssize_t ni, nt, nc;
+    PyObject *ki, *kt, *kc;
+    if (strings_of(ins, &iv, &ni, &ki) != 0) return NULL;
+    if (strings_of(targets, &tv, &nt, &kt) != 0) {
+        PyMem_Free(iv);
+        Py_XDECREF(ki);
+        return NULL;
+    }
+    if (strings_of(classes, &cv, &nc, &kc) != 0) {
+        PyMem_Free(iv), PyMem_Free(tv);
+        Py_XDECREF(ki), Py_XDECREF(kt);
+        return NULL;
+    }
+    mlp_status s = MLP_OK;
+    if (iv != NULL) s = mlp_net_set_columns(self->net, iv, tv, (size_t)nt);
+    if (s == MLP_OK && cv != NULL) s = mlp_net_set_classes(self->net, cv, (size_t)nc);
+    PyMem_Free(iv), PyMem_Free(tv), PyMem_Free(cv);
+    Py_XDECREF(ki), Py_XDECREF(kt), Py_XDECREF(kc);
+    if (s != MLP_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+/* names() -> (inputs, targets, classes): lists of str, None where the model has none */
+static PyObject *Net_names(NetObject *self, PyObject *unused)
+{
+    (void)unused;
+    const mlp_net *net = self->net;
+    PyObject *ins = Py_None, *targets = Py_None, *classes = Py_None;
+    Py_INCREF(Py_None), Py_INCREF(Py_None), Py_INCREF(Py_None);
+    if (mlp_net_input_name(net, 0) != NULL) {
+        Py_DECREF(ins);
+        ins = PyList_New(0);
+        for (size_t i = 0; ins != NULL && i < mlp_net_n_inputs(net); i++) {
+            PyObject *s = PyUnicode_FromString(mlp_net_input_name(net, i));
+            if (s == NULL || PyList_Append(ins, s) != 0) Py_CLEAR(ins);
+            Py_XDECREF(s);
+        }
+    }
+    if (ins != NULL && mlp_net_n_targets(net) > 0) {
+        Py_DECREF(targets);
+        targets = PyList_New(0);
+        for (size_t i = 0; targets != NULL && i < mlp_net_n_targets(net); i++) {
+            PyObject *s = PyUnicode_FromString(mlp_net_target_name(net, i));
+            if (s == NULL || PyList_Append(targets, s) != 0) Py_CLEAR(targets);
+            Py_XDECREF(s);
+        }
+    }
+    if (ins != NULL && targets != NULL && mlp_net_n_classes(net) > 0) {
+        Py_DECREF(classes);
+        classes = PyList_New(0);
+        for (size_t i = 0; classes != NULL && i < mlp_net_n_classes(net); i++) {
+            PyObject *s = PyUnicode_FromString(mlp_net_class_name(net, i));
+            if (s == NULL || PyList_Append(classes, s) != 0) Py_CLEAR(classes);
+            Py_XDECREF(s);
+        }
+    }
+    if (ins == NULL || targets == NULL || classes == NULL) {
+        Py_XDECREF(ins), Py_XDECREF(targets), Py_XDECREF(classes);
+        return NULL;
+    }
+    return Py_BuildValue("(NNN)", ins, targets, classes);
+}
+
+static PyObject *Net_get_n_inputs(NetObject *self, void *c)
+{
+    (void)c;
+    return PyLong_FromSize_t(mlp_net_n_inputs(self->net));
+}
+
+static PyObject *Net_get_n_outputs(NetObject *self, void *c)
+{
+    (void)c;
+    return PyLong_FromSize_t(mlp_net_n_outputs(self->net));
+}
+
+static PyObject *Net_get_precision(NetObject *self, void *c)
+{
+    (void)c;
+    return PyUnicode_FromString(mlp_precision_name(mlp_net_precision(self->net)));
+}
+
+static PyMethodDef Net_methods[] = {
+    {"to_bytes", (PyCFunction)Net_to_bytes, METH_NOARGS, "The model file's bytes."},
+    {"save", (PyCFunction)Net_save, METH_O, "save(path): write the model file (atomically)."},
+    {"copy", (PyCFunction)Net_copy, METH_NOARGS, "An independent copy."},
+    {"predict", (PyCFunction)Net_predict, METH_VARARGS, "predict(x, y): fill y."},
+    {"fit_scaling", (PyCFunction)Net_fit_scaling, METH_VARARGS,
+     "fit_scaling(x, y, inputs, targets)."},
+    {"fit", (PyCFunction)Net_fit, METH_VARARGS, "Train; returns what the fit did."},
+    {"weights", (PyCFunction)Net_weights, METH_VARARGS,
+     "weights(l) -> (w bytes, out, in, b bytes or None), or None for a layer without."},
+    {"layers", (PyCFunction)Net_layers, METH_NOARGS,
+     "[(kind, size, activation, bias, inputs)]."},
+    {"set_names", (PyCFunction)Net_set_names, METH_VARARGS,
+     "set_names(inputs, targets, classes): lists of str or None."},
+    {"names", (PyCFunction)Net_names, METH_NOARGS, "(inputs, targets, classes)."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef Net_getset[] = {
+    {"n_inputs", (getter)Net_get_n_inputs, NULL, "inputs per row", NULL},
+    {"n_outputs", (getter)Net_get_n_outputs, NULL, "outputs per row", NULL},
+    {"precision", (getter)Net_get_precision, NULL, "'float64' or 'float32'", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject NetType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mlp._core.Net",
+    .tp_basicsize = sizeof(NetObject),
+    .tp_dealloc = (destructor)Net_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A libmlp network (made by create, load or from_bytes).",
+    .tp_methods = Net_methods,
+    .tp_getset = Net_getset,
+};
+
+static PyObject *mod_version(PyObject *mod, PyObject *unused)
+{
+    (void)mod, (void)unused;
+    return PyUnicode_FromString(mlp_version());
+}
+
+static PyObject *mod_set_threads(PyObject *mod, PyObject *arg)
+{
+    (void)mod;
+    const long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    const mlp_status s = mlp_set_num_threads((int)n);
+    if (s != MLP_OK) return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mod_methods[] = {
+    {"create", mod_create, METH_VARARGS,
+     "create(n_inputs, layers, precision='float64', init='auto', seed=0) -> Net"},
+    {"load", mod_load, METH_O, "load(path) -> Net"},
+    {"from_bytes", mod_from_bytes, METH_O, "from_bytes(buffer) -> Net"},
+    {"version", mod_version, METH_NOARGS, "libmlp's version string"},
+    {"set_num_threads", mod_set_threads, METH_O, "the library's thread count"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef core_module = {PyModuleDef_HEAD_INIT, "mlp._core",
+                                         "libmlp's networks, over its C API.", -1, mod_methods,
+                                         NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__core(void); /* the module's entry, found by name */
+PyMODINIT_FUNC PyInit__core(void)
+{
+    if (PyType_Ready(&NetType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&core_module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&NetType);
+    if (PyModule_AddObject(m, "Net", (PyObject *)&NetType) < 0) {
+        Py_DECREF(&NetType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
