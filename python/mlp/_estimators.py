@@ -315,25 +315,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if self.solver in _FULL_BATCH:
                 raise ValueError(f"partial_fit needs a stochastic solver ('adam', 'sgd'), "
                                  f"not {self.solver!r}")
-            self._check_params()
-            X, y = self._setup(X, y, classes, reset=True)
-            return self._fit_first_partial(X, y)
-        return self._fit(X, y, incremental=True)
-
-    def _fit_first_partial(self, X, y):
-        dtype = self._dtype(X)
-        X = _float_array(X, dtype)
-        k = len(self.classes_)
-        out, act = (1, "sigmoid") if k == 2 else (k, "softmax")
-        self._net = self._new_net(X.shape[1], out, act, dtype, self._seed())
-        self.n_outputs_ = out
-        self.out_activation_ = "logistic" if k == 2 else "softmax"
-        if self.scale_inputs:
-            self._net.fit_scaling(X, None, "standard", "none")
-        self._name_model(self.classes_)
-        loss = "binary_crossentropy" if k == 2 else "categorical_crossentropy"
-        self._train(X, _float_array(self._encode(y), dtype), k, loss, 1, True, k)
-        return self
+        return self._fit(X, y, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Class probabilities, (n_samples, n_classes), columns in the order of classes_."""
