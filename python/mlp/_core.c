@@ -395,16 +395,71 @@ out_err:
     return NULL;
 }
 
-/* The epoch callback: back under the GIL for a moment to let a pending signal
- * (Ctrl-C) through; the exception waits in the fit's context until the fit returns. */
+/* The epoch callback. With validation rows and `r2`, it first scores the epoch's weights
+ * on them as scikit-learn's regressor does (R², averaged over the outputs), without the
+ * GIL; then it goes back under the GIL for a moment to let a pending signal (Ctrl-C)
+ * through: the exception waits in the fit's context until the fit returns. */
 typedef struct {
     PyObject *exc_type, *exc_value, *exc_tb;
+    const mlp_net *net;
+    mlp_workspace *ws;    /* for the validation rows, with r2 */
+    const void *xval;     /* (nval, n_inputs), doubles or floats (f32) */
+    const void *yval;     /* (nval, k) */
+    size_t nval, k, batch;
+    int f32;
+    void *pred;           /* (batch, k) of the rows' type */
+    double *mean;         /* k: the validation targets' means */
+    double *acc;          /* 2k: sums of squares */
+    double *scores;       /* one per epoch, up to max */
+    size_t n_scores, max_scores;
+    mlp_status failed;    /* a prediction's failure: the fit stops */
 } fit_ctx;
+
+static double value_at(const void *v, int f32, size_t i)
+{
+    return f32 ? (double)((const float *)v)[i] : ((const double *)v)[i];
+}
+
+/* R² of the validation rows, as sklearn.metrics.r2_score (uniform average; an output
+ * whose targets do not vary scores 1 when predicted exactly, else 0). The targets' means
+ * are the context's (acc holds 2k sums). */
+static mlp_status validation_r2(fit_ctx *c, double *r2)
+{
+    const size_t n_in = mlp_net_n_inputs(c->net), k = c->k;
+    double *sse = c->acc, *sst = c->acc + k;
+    for (size_t j = 0; j < 2 * k; j++) c->acc[j] = 0;
+    for (size_t r = 0; r < c->nval; r += c->batch) {
+        const size_t m = c->nval - r < c->batch ? c->nval - r : c->batch;
+        const mlp_status s =
+            c->f32 ? mlp_net_predict_f32(c->net, c->ws, c->pred, (const float *)c->xval + r * n_in, m)
+                   : mlp_net_predict(c->net, c->ws, c->pred, (const double *)c->xval + r * n_in, m);
+        if (s != MLP_OK) return s;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < k; j++) {
+                const double y = value_at(c->yval, c->f32, (r + i) * k + j);
+                const double e = y - value_at(c->pred, c->f32, i * k + j);
+                const double d = y - c->mean[j];
+                sse[j] += e * e;
+                sst[j] += d * d;
+            }
+    }
+    double sum = 0;
+    for (size_t j = 0; j < k; j++)
+        sum += sst[j] > 0 ? 1.0 - sse[j] / sst[j] : (sse[j] == 0 ? 1.0 : 0.0);
+    *r2 = sum / (double)k;
+    return MLP_OK;
+}
 
 static int on_epoch(const mlp_epoch_report *report, void *user_data)
 {
     (void)report;
     fit_ctx *ctx = user_data;
+    if (ctx->ws != NULL && ctx->n_scores < ctx->max_scores) {
+        double r2 = 0;
+        ctx->failed = validation_r2(ctx, &r2);
+        if (ctx->failed != MLP_OK) return 1;
+        ctx->scores[ctx->n_scores++] = r2;
+    }
     PyGILState_STATE g = PyGILState_Ensure();
     int stop = 0;
     if (PyErr_CheckSignals() != 0) {
@@ -443,22 +498,25 @@ static const char *stop_name(mlp_stop_reason r)
     return "unknown";
 }
 
-/* fit(x, y, n_classes, loss, optimizer, epochs, batch_size, seed, validation_fraction,
- *     patience, min_delta, shuffle, keep_trainer):
- * optimizer a dict of mlp_optimizer's fields by name ("kind" a name); batch_size 0
- * for full batches, -1 for the method's own. With keep_trainer, the trainer (and the
- * optimizer's state) of the previous fit with keep_trainer continues. */
+/* fit(x, y, n_classes, loss, optimizer, epochs, batch_size, seed, patience, min_delta,
+ *     shuffle, keep_trainer, xval=None, yval=None, r2=False):
+ * optimizer a dict of mlp_optimizer's fields by name ("kind" and "schedule" names);
+ * batch_size 0 for full batches, -1 for the method's own. With keep_trainer, the
+ * trainer (and the optimizer's state) of the previous fit with keep_trainer continues.
+ * xval, yval: validation rows (monitored by patience); with r2, each epoch's R² on
+ * them is returned as "scores". */
 static PyObject *Net_fit(NetObject *self, PyObject *args)
 {
     PyObject *xo, *yo, *opt_dict;
+    PyObject *xvo = Py_None, *yvo = Py_None;
     Py_ssize_t n_classes, epochs, batch, patience;
     const char *loss_name;
     unsigned long long seed;
-    double vfrac, min_delta;
-    int shuffle, keep;
-    if (!PyArg_ParseTuple(args, "OOnsO!nnKdndpp", &xo, &yo, &n_classes, &loss_name, &PyDict_Type,
-                          &opt_dict, &epochs, &batch, &seed, &vfrac, &patience, &min_delta,
-                          &shuffle, &keep))
+    double min_delta;
+    int shuffle, keep, want_r2 = 0;
+    if (!PyArg_ParseTuple(args, "OOnsO!nnKndpp|OOp", &xo, &yo, &n_classes, &loss_name,
+                          &PyDict_Type, &opt_dict, &epochs, &batch, &seed, &patience,
+                          &min_delta, &shuffle, &keep, &xvo, &yvo, &want_r2))
         return NULL;
     if (!idle(self, 0)) return NULL;
     mlp_loss loss;
@@ -480,6 +538,13 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         const char *k = PyUnicode_AsUTF8(key);
         if (k == NULL) return NULL;
         if (strcmp(k, "kind") == 0) continue;
+        if (strcmp(k, "schedule") == 0) {
+            const char *name = PyUnicode_AsUTF8(value);
+            if (name == NULL) return NULL;
+            s = mlp_schedule_from_name(&opt.schedule, name);
+            if (s != MLP_OK) return raise_status(s);
+            continue;
+        }
         const double v = PyFloat_AsDouble(value);
         if (v == -1.0 && PyErr_Occurred()) return NULL;
 #define FIELD(NAME)                                                                           \
@@ -495,43 +560,97 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         FIELD(weight_decay)
         FIELD(tolerance_grad)
         FIELD(tolerance_change)
+        FIELD(schedule_factor)
+        FIELD(schedule_min_delta)
+        if (strcmp(k, "schedule_patience") == 0 && v >= 0 && v <= 1e9) {
+            opt.schedule_patience = (size_t)v;
+            continue;
+        }
 #undef FIELD
         PyErr_Format(PyExc_ValueError, "fit: unknown optimizer setting '%s'", k);
         return NULL;
     }
 
-    Py_buffer xv, yv;
-    int xf, yf;
-    Py_ssize_t n, nin, ny, cols;
+    Py_buffer xv, yv, xvv, yvv;
+    int xf, yf, xvf = 0, yvf = 0;
+    Py_ssize_t n, nin, ny, cols, nv = 0, nvin = 0, nvy = 0, vcols = 0;
+    const int has_val = xvo != Py_None;
     if (get_array(xo, &xv, 0, &xf, &n, &nin, "x") != 0) return NULL;
     if (get_array(yo, &yv, 0, &yf, &ny, &cols, "y") != 0) {
         PyBuffer_Release(&xv);
         return NULL;
     }
+    if (has_val && get_array(xvo, &xvv, 0, &xvf, &nv, &nvin, "xval") != 0) {
+        PyBuffer_Release(&xv), PyBuffer_Release(&yv);
+        return NULL;
+    }
+    if (has_val && get_array(yvo, &yvv, 0, &yvf, &nvy, &vcols, "yval") != 0) {
+        PyBuffer_Release(&xv), PyBuffer_Release(&yv), PyBuffer_Release(&xvv);
+        return NULL;
+    }
     PyObject *result = NULL;
+    fit_ctx ctx = {0};
     if (xf != yf || ny != n) {
         PyErr_Format(PyExc_ValueError, "fit: x has %zd rows of %s, y %zd rows of %s", n,
                      xf ? "float32" : "float64", ny, yf ? "float32" : "float64");
+        goto done;
+    }
+    if (has_val && (xvf != xf || yvf != xf || nvy != nv || nvin != nin || vcols != cols || nv < 1)) {
+        PyErr_SetString(PyExc_ValueError, "fit: the validation rows must have the training "
+                        "rows' columns and type, and at least one row");
         goto done;
     }
     if (epochs <= 0) {
         PyErr_Format(PyExc_ValueError, "fit: epochs is %zd, must be at least 1", epochs);
         goto done;
     }
-    const mlp_dataset d = dataset_of(&xv, xf, &yv, (size_t)n, (size_t)nin, (size_t)cols,
-                                     (size_t)(n_classes > 0 ? n_classes : 0));
+    const size_t n_cls = (size_t)(n_classes > 0 ? n_classes : 0);
+    const mlp_dataset d = dataset_of(&xv, xf, &yv, (size_t)n, (size_t)nin, (size_t)cols, n_cls);
+    const mlp_dataset dval =
+        has_val ? dataset_of(&xvv, xf, &yvv, (size_t)nv, (size_t)nin, (size_t)cols, n_cls) : d;
     mlp_fit_options fo;
     mlp_fit_options_init(&fo, sizeof fo);
     fo.epochs = (size_t)epochs;
     fo.batch_size = batch < 0 ? MLP_BATCH_AUTO : (size_t)batch;
     fo.seed = seed;
     fo.shuffle = shuffle;
-    fo.validation_fraction = vfrac;
+    fo.validation = has_val ? &dval : NULL;
     fo.patience = (size_t)patience;
     fo.min_delta = min_delta;
-    fit_ctx ctx = {NULL, NULL, NULL};
     fo.callback = on_epoch;
     fo.user_data = &ctx;
+    if (has_val && want_r2) { /* the scoring's buffers, and the targets' means */
+        const size_t k = mlp_net_n_outputs(self->net), size = xf ? sizeof(float) : sizeof(double);
+        ctx.net = self->net;
+        ctx.xval = xvv.buf;
+        ctx.yval = yvv.buf;
+        ctx.nval = (size_t)nv;
+        ctx.k = k;
+        ctx.f32 = xf;
+        ctx.batch = ctx.nval < 4096 ? ctx.nval : 4096;
+        ctx.max_scores = (size_t)epochs;
+        if ((size_t)vcols != k) {
+            PyErr_Format(PyExc_ValueError, "fit: r2 needs a target per output (%zu), y has %zd",
+                         k, vcols);
+            goto done;
+        }
+        ctx.pred = PyMem_Malloc(ctx.batch * k * size);
+        ctx.mean = PyMem_Calloc(3 * k, sizeof(double));
+        ctx.scores = PyMem_Malloc(ctx.max_scores * sizeof(double));
+        if (ctx.pred == NULL || ctx.mean == NULL || ctx.scores == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        ctx.acc = ctx.mean + k;
+        for (size_t i = 0; i < ctx.nval; i++)
+            for (size_t j = 0; j < k; j++) ctx.mean[j] += value_at(ctx.yval, xf, i * k + j);
+        for (size_t j = 0; j < k; j++) ctx.mean[j] /= (double)ctx.nval;
+        s = mlp_workspace_create(&ctx.ws, self->net, ctx.batch);
+        if (s != MLP_OK) {
+            raise_status(s);
+            goto done;
+        }
+    }
     mlp_fit_result res;
     mlp_fit_result_init(&res, sizeof res);
 
@@ -553,6 +672,10 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         PyErr_Restore(ctx.exc_type, ctx.exc_value, ctx.exc_tb);
         goto done;
     }
+    if (ctx.failed != MLP_OK) { /* scoring the validation rows failed */
+        raise_status(ctx.failed);
+        goto done;
+    }
     if (s != MLP_OK && s != MLP_ERR_NUMERIC) {
         raise_status(s);
         goto done;
@@ -562,17 +685,23 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         raise_status(s); /* the data held NaN or infinity: nothing was done */
         goto done;
     }
-    result = Py_BuildValue("{s:n,s:n,s:d,s:s,s:N,s:N,s:N,s:N,s:s}", "epochs",
+    result = Py_BuildValue("{s:n,s:n,s:d,s:s,s:N,s:N,s:N,s:N,s:N,s:s}", "epochs",
                            (Py_ssize_t)res.epochs_run, "best_epoch", (Py_ssize_t)res.best_epoch,
                            "best_loss", res.best_loss, "stop", stop_name(res.stop), "loss",
                            double_list(res.loss, res.epochs_run), "val_loss",
                            double_list(res.val_loss, res.epochs_run), "metric",
                            double_list(res.metric, res.epochs_run), "val_metric",
-                           double_list(res.val_metric, res.epochs_run), "error",
+                           double_list(res.val_metric, res.epochs_run), "scores",
+                           double_list(ctx.scores, ctx.n_scores), "error",
                            s == MLP_OK ? "" : mlp_error_detail());
 done:
+    mlp_workspace_free(ctx.ws);
+    PyMem_Free(ctx.pred);
+    PyMem_Free(ctx.mean);
+    PyMem_Free(ctx.scores);
     PyBuffer_Release(&xv);
     PyBuffer_Release(&yv);
+    if (has_val) PyBuffer_Release(&xvv), PyBuffer_Release(&yvv);
     return result;
 }
 

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
@@ -32,8 +33,8 @@ class _BaseMLP(BaseEstimator):
                  alpha=0.0001, batch_size="auto", learning_rate_init=0.001, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, momentum=0.9, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, warm_start=False, scale_inputs=True,
-                 precision=None):
+                 beta_2=0.999, epsilon=1e-8, warm_start=False, learning_rate="constant",
+                 nesterovs_momentum=True, scale_inputs=True, precision=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -52,6 +53,8 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.warm_start = warm_start
+        self.learning_rate = learning_rate
+        self.nesterovs_momentum = nesterovs_momentum
         self.scale_inputs = scale_inputs
         self.precision = precision
 
@@ -97,6 +100,9 @@ class _BaseMLP(BaseEstimator):
                                           or self.batch_size <= 0):
             raise ValueError(f"batch_size must be 'auto' or an int >= 1, "
                              f"got {self.batch_size!r}")
+        if self.learning_rate not in ("constant", "adaptive"):
+            raise ValueError(f"learning_rate must be 'constant' or 'adaptive' (libmlp has no "
+                             f"'invscaling'), got {self.learning_rate!r}")
         if self.precision not in (None, "float64", "float32"):
             raise ValueError(f"precision must be None (the data's), 'float64' or 'float32', "
                              f"got {self.precision!r}")
@@ -118,7 +124,18 @@ class _BaseMLP(BaseEstimator):
     def _seed(self):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
-    def _train(self, X, Y, n_classes, loss, epochs, incremental, k_outputs):
+    def _train(self, X, Y, n_classes, loss, epochs, incremental, k_outputs, y=None):
+        """One fit of the network on X, Y (class indices in one column with n_classes, or
+        targets); with early_stopping (not for partial_fit), validation_fraction of the
+        rows held out as scikit-learn holds them (stratified by y for a classifier)."""
+        stopping = self.early_stopping and not incremental
+        val = ()
+        if stopping:
+            X, Xv, Y, Yv = train_test_split(
+                X, Y, test_size=self.validation_fraction, random_state=self._seed(),
+                stratify=y if n_classes else None)
+            X, Y, Xv, Yv = (np.ascontiguousarray(a) for a in (X, Y, Xv, Yv))
+            val = (Xv, Yv, not n_classes)
         n = X.shape[0]
         full = self.solver in _FULL_BATCH
         if full:
@@ -137,14 +154,17 @@ class _BaseMLP(BaseEstimator):
             opt["learning_rate"] = self.learning_rate_init
         if self.solver == "adam":
             opt.update(beta1=self.beta_1, beta2=self.beta_2, epsilon=self.epsilon)
-        if self.solver == "sgd" and self.momentum > 0:
-            opt["kind"] = "momentum"
-            opt["momentum"] = self.momentum
-        stopping = self.early_stopping and not incremental
+        if self.solver == "sgd":
+            if self.momentum > 0:
+                opt["kind"] = "nesterov" if self.nesterovs_momentum else "momentum"
+                opt["momentum"] = self.momentum
+            if self.learning_rate == "adaptive":
+                # the rate divided by 5 after two epochs without an improvement of tol
+                opt.update(schedule="plateau", schedule_factor=0.2, schedule_patience=2,
+                           schedule_min_delta=self.tol)
         result = self._net.fit(X, Y, n_classes, loss, opt, epochs, batch, self._seed(),
-                               self.validation_fraction if stopping else 0.0,
                                0 if incremental else self.n_iter_no_change, self.tol,
-                               bool(self.shuffle) and not full, incremental)
+                               bool(self.shuffle) and not full, incremental, *val)
         if result["error"]:
             warnings.warn(f"training stopped early: {result['error']}", ConvergenceWarning)
         self.n_iter_ = getattr(self, "n_iter_", 0) if incremental else 0
@@ -156,7 +176,13 @@ class _BaseMLP(BaseEstimator):
         self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else np.inf
         if stopping:
             self.validation_loss_curve_ = list(result["val_loss"])
+            scores = result["val_metric"] if n_classes else result["scores"]
+            self.validation_scores_ = list(scores)
+            self.best_validation_score_ = max(scores) if scores else None
             self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
         if result["stop"] == "epochs" and not incremental and epochs > 1:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({epochs}) reached and "
                           f"the optimization hasn't converged yet.", ConvergenceWarning)
@@ -291,15 +317,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self._name_model(self.classes_, y_in)
         loss = "binary_crossentropy" if k == 2 else "categorical_crossentropy"
         Y = _float_array(self._encode(y), dtype)
-        result = self._train(X, Y, k, loss, 1 if incremental else self.max_iter,
-                             incremental or (self.warm_start and not reset), k)
-        if self.early_stopping and not incremental:
-            self.validation_scores_ = list(result["val_metric"])
-            self.best_validation_score_ = max(self.validation_scores_) \
-                if self.validation_scores_ else None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        self._train(X, Y, k, loss, 1 if incremental else self.max_iter,
+                    incremental or (self.warm_start and not reset), k, y=y)
         return self
 
     def fit(self, X, y):
@@ -351,8 +370,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  alpha=0.0001, batch_size="auto", learning_rate_init=0.001, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, momentum=0.9, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, warm_start=False, scale_inputs=True,
-                 scale_targets=True, precision=None):
+                 beta_2=0.999, epsilon=1e-8, warm_start=False, learning_rate="constant",
+                 nesterovs_momentum=True, scale_inputs=True, scale_targets=True,
+                 precision=None):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha,
                          batch_size=batch_size, learning_rate_init=learning_rate_init,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state,
@@ -360,7 +380,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                          validation_fraction=validation_fraction,
                          n_iter_no_change=n_iter_no_change, momentum=momentum,
                          beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                         warm_start=warm_start, scale_inputs=scale_inputs,
+                         warm_start=warm_start, learning_rate=learning_rate,
+                         nesterovs_momentum=nesterovs_momentum, scale_inputs=scale_inputs,
                          precision=precision)
         self.scale_targets = scale_targets
 
@@ -386,8 +407,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             raise ValueError(f"y has {Y.shape[1]} targets, the model {self.n_outputs_}")
         self._train(X, Y, 0, "mse", 1 if incremental else self.max_iter,
                     incremental or (self.warm_start and not reset), Y.shape[1])
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
         return self
 
     def fit(self, X, y):

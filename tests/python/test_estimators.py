@@ -204,3 +204,31 @@ except KeyboardInterrupt:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, timeout=300)
     assert "interrupted (3,)" in out.stdout, out.stdout + out.stderr
+
+
+def test_regressor_validation_scores_are_r2_of_the_held_out_rows():
+    """With early_stopping the rows are held out as scikit-learn holds them (from the
+    estimator's random_state); the network ends with the best epoch's weights, whose R²
+    on those rows, by sklearn.metrics.r2_score, is the best validation score."""
+    from sklearn.metrics import r2_score
+    X, y = load_diabetes(return_X_y=True)
+    reg = mlp.MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, random_state=4,
+                           early_stopping=True, n_iter_no_change=5).fit(X, y)
+    seed = np.random.RandomState(4).randint(0, 2**31 - 1)
+    _, Xv, _, yv = train_test_split(X, y, test_size=0.1, random_state=seed)
+    assert len(reg.validation_scores_) == reg.n_iter_
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    assert r2_score(yv, reg.predict(Xv)) == pytest.approx(reg.best_validation_score_,
+                                                          rel=1e-9)
+
+
+def test_sgd_nesterov_and_adaptive_rate():
+    Xtr, Xte, ytr, yte = iris()
+    for nesterov in (True, False):
+        for rate in ("constant", "adaptive"):
+            clf = mlp.MLPClassifier(hidden_layer_sizes=(16,), solver="sgd", max_iter=200,
+                                    learning_rate_init=0.05, nesterovs_momentum=nesterov,
+                                    learning_rate=rate, random_state=0).fit(Xtr, ytr)
+            assert clf.score(Xte, yte) > 0.8, (nesterov, rate)
+    with pytest.raises(ValueError, match="invscaling"):
+        mlp.MLPClassifier(learning_rate="invscaling").fit(Xtr, ytr)
