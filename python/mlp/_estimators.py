@@ -18,6 +18,7 @@ from . import _core
 
 _SOLVERS = {"adam": "adam", "sgd": "sgd", "lbfgs": "lbfgs", "lm": "lm", "rprop": "irprop-"}
 _FULL_BATCH = ("lbfgs", "lm", "rprop")
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                 "leaky_relu": "leaky_relu", "elu": "elu", "softplus": "softplus",
                 "gelu": "gelu", "silu": "silu"}
@@ -220,8 +221,17 @@ class _BaseMLP(BaseEstimator):
         return len(self._net.layers()) + 1
 
     def _raw(self, X):
-        check_is_fitted(self, "_net")
-        X = self._validate_data(X, reset=False, dtype=[np.float64, np.float32])
+        if "_net" not in self.__dict__:
+            check_is_fitted(self, "_net")  # raises NotFittedError, scikit-learn's way
+        # A C-ordered array of the right width and finite values, from an estimator
+        # fitted without column names, is what _validate_data would return: taken as
+        # it is (scikit-learn's validation costs 50 us, 15 times the prediction of a
+        # row); anything else goes through it, and its messages.
+        if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOATS and
+                X.shape[1] == self.n_features_in_ and X.shape[0] > 0 and
+                X.flags.c_contiguous and not hasattr(self, "feature_names_in_") and
+                np.isfinite(X).all()):
+            X = self._validate_data(X, reset=False, dtype=[np.float64, np.float32])
         dtype = np.float32 if X.dtype == np.float32 and self._net.precision == "float32" \
             else np.float64
         X = _float_array(X, dtype)
