@@ -232,3 +232,18 @@ def test_sgd_nesterov_and_adaptive_rate():
             assert clf.score(Xte, yte) > 0.8, (nesterov, rate)
     with pytest.raises(ValueError, match="invscaling"):
         mlp.MLPClassifier(learning_rate="invscaling").fit(Xtr, ytr)
+
+
+def test_dataframe_column_names_go_into_the_model(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    clf = mlp.MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+    assert list(clf.feature_names_in_) == list(X.columns)
+    path = tmp_path / "iris.mlp"
+    clf.save(str(path))
+    back = mlp.load(str(path))
+    assert list(back.feature_names_in_) == list(X.columns)
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X.to_numpy())
+    assert isinstance(X, pd.DataFrame)
