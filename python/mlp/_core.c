@@ -725,7 +725,7 @@ static PyObject *Net_weights(NetObject *self, PyObject *args)
         Py_DECREF(w);
         return raise_status(s);
     }
-    if (!spec.bias) return Py_BuildValue("(Nnn O)", w, (Py_ssize_t)spec.size, (Py_ssize_t)in,
+    if (!spec.bias) return Py_BuildValue("(NnnO)", w, (Py_ssize_t)spec.size, (Py_ssize_t)in,
                                          Py_None);
     PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(spec.size * sizeof(double)));
     if (b == NULL) {
