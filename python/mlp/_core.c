@@ -22,8 +22,8 @@ static PyObject *raise_status(mlp_status s)
 {
     const char *detail = mlp_error_detail();
     const char *msg = detail != NULL && detail[0] != '\0' ? detail : mlp_strerror(s);
-    PyObject *type = s == MLP_ERR_IO       ? PyExc_OSError
-                     : s == MLP_ERR_NOMEM  ? PyExc_MemoryError
+    PyObject *type = s == MLP_ERR_IO        ? PyExc_OSError
+                     : s == MLP_ERR_NOMEM   ? PyExc_MemoryError
                      : s == MLP_ERR_NUMERIC ? PyExc_FloatingPointError
                                             : PyExc_ValueError;
     PyErr_SetString(type, msg);
@@ -58,6 +58,7 @@ static int get_array(PyObject *obj, Py_buffer *view, int writable, int *is_f32, 
 
 /* ---- the network ------------------------------------------------------------------ */
 
+/* clang-format off */
 typedef struct {
     PyObject_HEAD
     mlp_net *net;
@@ -65,6 +66,7 @@ typedef struct {
     int busy;             /* a fit runs (GIL released): nothing else may touch net */
     int readers;          /* predictions running without the GIL */
 } NetObject;
+/* clang-format on */
 
 static PyTypeObject NetType;
 
@@ -120,10 +122,14 @@ static int kind_from_name(const char *name, mlp_layer_kind *kind)
 static const char *kind_name(mlp_layer_kind kind)
 {
     switch (kind) {
-    case MLP_LAYER_DENSE: return "dense";
-    case MLP_LAYER_LAYERNORM: return "layernorm";
-    case MLP_LAYER_DROPOUT: return "dropout";
-    case MLP_LAYER_BATCHNORM: return "batchnorm";
+    case MLP_LAYER_DENSE:
+        return "dense";
+    case MLP_LAYER_LAYERNORM:
+        return "layernorm";
+    case MLP_LAYER_DROPOUT:
+        return "dropout";
+    case MLP_LAYER_BATCHNORM:
+        return "batchnorm";
     }
     return "unknown";
 }
@@ -159,13 +165,16 @@ static PyObject *mod_create(PyObject *mod, PyObject *args)
         int bias;
         double setting;
         mlp_layer_spec_init(&specs[i], sizeof specs[i]);
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "snspd;a layer is (kind, size, "
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i),
+                              "snspd;a layer is (kind, size, "
                               "activation, bias, setting)",
                               &kind, &size, &act, &bias, &setting))
             goto fail;
         if (!kind_from_name(kind, &specs[i].kind)) {
-            PyErr_Format(PyExc_ValueError, "layer %zd: unknown kind '%s' (dense, layernorm, "
-                         "dropout, batchnorm)", i, kind);
+            PyErr_Format(PyExc_ValueError,
+                         "layer %zd: unknown kind '%s' (dense, layernorm, "
+                         "dropout, batchnorm)",
+                         i, kind);
             goto fail;
         }
         if (size < 0) {
@@ -179,8 +188,10 @@ static PyObject *mod_create(PyObject *mod, PyObject *args)
             goto fail;
         }
         specs[i].bias = bias;
-        if (specs[i].kind == MLP_LAYER_DROPOUT) specs[i].rate = setting;
-        else if (specs[i].kind != MLP_LAYER_DENSE) specs[i].epsilon = setting;
+        if (specs[i].kind == MLP_LAYER_DROPOUT)
+            specs[i].rate = setting;
+        else if (specs[i].kind != MLP_LAYER_DENSE)
+            specs[i].epsilon = setting;
     }
     mlp_precision prec;
     mlp_init how;
@@ -209,10 +220,8 @@ static PyObject *mod_load(PyObject *mod, PyObject *arg)
     if (!PyUnicode_FSConverter(arg, &path)) return NULL;
     mlp_net *net = NULL;
     mlp_status s;
-    Py_BEGIN_ALLOW_THREADS
-    s = mlp_net_load(&net, PyBytes_AS_STRING(path));
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path);
+    Py_BEGIN_ALLOW_THREADS s = mlp_net_load(&net, PyBytes_AS_STRING(path));
+    Py_END_ALLOW_THREADS Py_DECREF(path);
     if (s != MLP_OK) return raise_status(s);
     return (PyObject *)wrap(net);
 }
@@ -253,10 +262,8 @@ static PyObject *Net_save(NetObject *self, PyObject *arg)
     if (!PyUnicode_FSConverter(arg, &path)) return NULL;
     mlp_status s;
     self->readers++;
-    Py_BEGIN_ALLOW_THREADS
-    s = mlp_net_save(self->net, PyBytes_AS_STRING(path));
-    Py_END_ALLOW_THREADS
-    self->readers--;
+    Py_BEGIN_ALLOW_THREADS s = mlp_net_save(self->net, PyBytes_AS_STRING(path));
+    Py_END_ALLOW_THREADS self->readers--;
     Py_DECREF(path);
     if (s != MLP_OK) return raise_status(s);
     Py_RETURN_NONE;
@@ -302,8 +309,7 @@ static PyObject *Net_predict(NetObject *self, PyObject *args)
     if (n > 0) {
         const size_t batch = n < 4096 ? (size_t)n : 4096;
         self->readers++;
-        Py_BEGIN_ALLOW_THREADS
-        mlp_workspace *ws = NULL;
+        Py_BEGIN_ALLOW_THREADS mlp_workspace *ws = NULL;
         s = mlp_workspace_create(&ws, self->net, batch);
         for (size_t r = 0; s == MLP_OK && r < (size_t)n; r += batch) {
             const size_t m = (size_t)n - r < batch ? (size_t)n - r : batch;
@@ -315,8 +321,7 @@ static PyObject *Net_predict(NetObject *self, PyObject *args)
                                     (const double *)xv.buf + r * want_in, m);
         }
         mlp_workspace_free(ws);
-        Py_END_ALLOW_THREADS
-        self->readers--;
+        Py_END_ALLOW_THREADS self->readers--;
     }
     PyBuffer_Release(&xv);
     PyBuffer_Release(&yv);
@@ -327,9 +332,12 @@ static PyObject *Net_predict(NetObject *self, PyObject *args)
 /* fit_scaling(x, y or None, inputs, targets): scaling names "none", "standard", "minmax" */
 static int scaling_from_name(const char *name, mlp_scaling *out)
 {
-    if (strcmp(name, "none") == 0) *out = MLP_SCALE_NONE;
-    else if (strcmp(name, "standard") == 0) *out = MLP_SCALE_STANDARD;
-    else if (strcmp(name, "minmax") == 0) *out = MLP_SCALE_MINMAX;
+    if (strcmp(name, "none") == 0)
+        *out = MLP_SCALE_NONE;
+    else if (strcmp(name, "standard") == 0)
+        *out = MLP_SCALE_STANDARD;
+    else if (strcmp(name, "minmax") == 0)
+        *out = MLP_SCALE_MINMAX;
     else {
         PyErr_Format(PyExc_ValueError, "unknown scaling '%s' (none, standard, minmax)", name);
         return 0;
@@ -402,17 +410,17 @@ out_err:
 typedef struct {
     PyObject *exc_type, *exc_value, *exc_tb;
     const mlp_net *net;
-    mlp_workspace *ws;    /* for the validation rows, with r2 */
-    const void *xval;     /* (nval, n_inputs), doubles or floats (f32) */
-    const void *yval;     /* (nval, k) */
+    mlp_workspace *ws; /* for the validation rows, with r2 */
+    const void *xval;  /* (nval, n_inputs), doubles or floats (f32) */
+    const void *yval;  /* (nval, k) */
     size_t nval, k, batch;
     int f32;
-    void *pred;           /* (batch, k) of the rows' type */
-    double *mean;         /* k: the validation targets' means */
-    double *acc;          /* 2k: sums of squares */
-    double *scores;       /* one per epoch, up to max */
+    void *pred;     /* (batch, k) of the rows' type */
+    double *mean;   /* k: the validation targets' means */
+    double *acc;    /* 2k: sums of squares */
+    double *scores; /* one per epoch, up to max */
     size_t n_scores, max_scores;
-    mlp_status failed;    /* a prediction's failure: the fit stops */
+    mlp_status failed; /* a prediction's failure: the fit stops */
 } fit_ctx;
 
 static double value_at(const void *v, int f32, size_t i)
@@ -431,8 +439,9 @@ static mlp_status validation_r2(fit_ctx *c, double *r2)
     for (size_t r = 0; r < c->nval; r += c->batch) {
         const size_t m = c->nval - r < c->batch ? c->nval - r : c->batch;
         const mlp_status s =
-            c->f32 ? mlp_net_predict_f32(c->net, c->ws, c->pred, (const float *)c->xval + r * n_in, m)
-                   : mlp_net_predict(c->net, c->ws, c->pred, (const double *)c->xval + r * n_in, m);
+            c->f32
+                ? mlp_net_predict_f32(c->net, c->ws, c->pred, (const float *)c->xval + r * n_in, m)
+                : mlp_net_predict(c->net, c->ws, c->pred, (const double *)c->xval + r * n_in, m);
         if (s != MLP_OK) return s;
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < k; j++) {
@@ -488,12 +497,18 @@ static PyObject *double_list(const double *v, size_t n)
 static const char *stop_name(mlp_stop_reason r)
 {
     switch (r) {
-    case MLP_STOP_EPOCHS: return "epochs";
-    case MLP_STOP_PATIENCE: return "patience";
-    case MLP_STOP_CALLBACK: return "callback";
-    case MLP_STOP_NUMERIC: return "numeric";
-    case MLP_STOP_DIVERGED: return "diverged";
-    case MLP_STOP_CONVERGED: return "converged";
+    case MLP_STOP_EPOCHS:
+        return "epochs";
+    case MLP_STOP_PATIENCE:
+        return "patience";
+    case MLP_STOP_CALLBACK:
+        return "callback";
+    case MLP_STOP_NUMERIC:
+        return "numeric";
+    case MLP_STOP_DIVERGED:
+        return "diverged";
+    case MLP_STOP_CONVERGED:
+        return "converged";
     }
     return "unknown";
 }
@@ -514,9 +529,9 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
     unsigned long long seed;
     double min_delta;
     int shuffle, keep, want_r2 = 0;
-    if (!PyArg_ParseTuple(args, "OOnsO!nnKndpp|OOp", &xo, &yo, &n_classes, &loss_name,
-                          &PyDict_Type, &opt_dict, &epochs, &batch, &seed, &patience,
-                          &min_delta, &shuffle, &keep, &xvo, &yvo, &want_r2))
+    if (!PyArg_ParseTuple(args, "OOnsO!nnKndpp|OOp", &xo, &yo, &n_classes, &loss_name, &PyDict_Type,
+                          &opt_dict, &epochs, &batch, &seed, &patience, &min_delta, &shuffle, &keep,
+                          &xvo, &yvo, &want_r2))
         return NULL;
     if (!idle(self, 0)) return NULL;
     mlp_loss loss;
@@ -547,10 +562,10 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         }
         const double v = PyFloat_AsDouble(value);
         if (v == -1.0 && PyErr_Occurred()) return NULL;
-#define FIELD(NAME)                                                                           \
-    if (strcmp(k, #NAME) == 0) {                                                              \
-        opt.NAME = v;                                                                         \
-        continue;                                                                             \
+#define FIELD(NAME)              \
+    if (strcmp(k, #NAME) == 0) { \
+        opt.NAME = v;            \
+        continue;                \
     }
         FIELD(learning_rate)
         FIELD(momentum)
@@ -595,9 +610,10 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
                      xf ? "float32" : "float64", ny, yf ? "float32" : "float64");
         goto done;
     }
-    if (has_val && (xvf != xf || yvf != xf || nvy != nv || nvin != nin || vcols != cols || nv < 1)) {
+    if (has_val &&
+        (xvf != xf || yvf != xf || nvy != nv || nvin != nin || vcols != cols || nv < 1)) {
         PyErr_SetString(PyExc_ValueError, "fit: the validation rows must have the training "
-                        "rows' columns and type, and at least one row");
+                                          "rows' columns and type, and at least one row");
         goto done;
     }
     if (epochs <= 0) {
@@ -630,8 +646,8 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         ctx.batch = ctx.nval < 4096 ? ctx.nval : 4096;
         ctx.max_scores = (size_t)epochs;
         if ((size_t)vcols != k) {
-            PyErr_Format(PyExc_ValueError, "fit: r2 needs a target per output (%zu), y has %zd",
-                         k, vcols);
+            PyErr_Format(PyExc_ValueError, "fit: r2 needs a target per output (%zu), y has %zd", k,
+                         vcols);
             goto done;
         }
         ctx.pred = PyMem_Malloc(ctx.batch * k * size);
@@ -664,10 +680,8 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         }
     }
     self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS
-    s = mlp_trainer_fit(self->trainer, &res, &d, &fo);
-    Py_END_ALLOW_THREADS
-    self->busy = 0;
+    Py_BEGIN_ALLOW_THREADS s = mlp_trainer_fit(self->trainer, &res, &d, &fo);
+    Py_END_ALLOW_THREADS self->busy = 0;
     if (ctx.exc_type != NULL) { /* Ctrl-C: the epochs run so far stay */
         PyErr_Restore(ctx.exc_type, ctx.exc_value, ctx.exc_tb);
         goto done;
@@ -685,15 +699,14 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         raise_status(s); /* the data held NaN or infinity: nothing was done */
         goto done;
     }
-    result = Py_BuildValue("{s:n,s:n,s:d,s:s,s:N,s:N,s:N,s:N,s:N,s:s}", "epochs",
-                           (Py_ssize_t)res.epochs_run, "best_epoch", (Py_ssize_t)res.best_epoch,
-                           "best_loss", res.best_loss, "stop", stop_name(res.stop), "loss",
-                           double_list(res.loss, res.epochs_run), "val_loss",
-                           double_list(res.val_loss, res.epochs_run), "metric",
-                           double_list(res.metric, res.epochs_run), "val_metric",
-                           double_list(res.val_metric, res.epochs_run), "scores",
-                           double_list(ctx.scores, ctx.n_scores), "error",
-                           s == MLP_OK ? "" : mlp_error_detail());
+    result = Py_BuildValue(
+        "{s:n,s:n,s:d,s:s,s:N,s:N,s:N,s:N,s:N,s:s}", "epochs", (Py_ssize_t)res.epochs_run,
+        "best_epoch", (Py_ssize_t)res.best_epoch, "best_loss", res.best_loss, "stop",
+        stop_name(res.stop), "loss", double_list(res.loss, res.epochs_run), "val_loss",
+        double_list(res.val_loss, res.epochs_run), "metric",
+        double_list(res.metric, res.epochs_run), "val_metric",
+        double_list(res.val_metric, res.epochs_run), "scores",
+        double_list(ctx.scores, ctx.n_scores), "error", s == MLP_OK ? "" : mlp_error_detail());
 done:
     mlp_workspace_free(ctx.ws);
     PyMem_Free(ctx.pred);
@@ -725,8 +738,8 @@ static PyObject *Net_weights(NetObject *self, PyObject *args)
         Py_DECREF(w);
         return raise_status(s);
     }
-    if (!spec.bias) return Py_BuildValue("(NnnO)", w, (Py_ssize_t)spec.size, (Py_ssize_t)in,
-                                         Py_None);
+    if (!spec.bias)
+        return Py_BuildValue("(NnnO)", w, (Py_ssize_t)spec.size, (Py_ssize_t)in, Py_None);
     PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(spec.size * sizeof(double)));
     if (b == NULL) {
         Py_DECREF(w);
@@ -895,8 +908,7 @@ static PyMethodDef Net_methods[] = {
     {"fit", (PyCFunction)Net_fit, METH_VARARGS, "Train; returns what the fit did."},
     {"weights", (PyCFunction)Net_weights, METH_VARARGS,
      "weights(l) -> (w bytes, out, in, b bytes or None), or None for a layer without."},
-    {"layers", (PyCFunction)Net_layers, METH_NOARGS,
-     "[(kind, size, activation, bias, inputs)]."},
+    {"layers", (PyCFunction)Net_layers, METH_NOARGS, "[(kind, size, activation, bias, inputs)]."},
     {"set_names", (PyCFunction)Net_set_names, METH_VARARGS,
      "set_names(inputs, targets, classes): lists of str or None."},
     {"names", (PyCFunction)Net_names, METH_NOARGS, "(inputs, targets, classes)."},
@@ -943,9 +955,15 @@ static PyMethodDef mod_methods[] = {
     {"set_num_threads", mod_set_threads, METH_O, "the library's thread count"},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef core_module = {PyModuleDef_HEAD_INIT, "mlp._core",
-                                         "libmlp's networks, over its C API.", -1, mod_methods,
-                                         NULL, NULL, NULL, NULL};
+static struct PyModuleDef core_module = {PyModuleDef_HEAD_INIT,
+                                         "mlp._core",
+                                         "libmlp's networks, over its C API.",
+                                         -1,
+                                         mod_methods,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         NULL};
 
 PyMODINIT_FUNC PyInit__core(void); /* the module's entry, found by name */
 PyMODINIT_FUNC PyInit__core(void)
