@@ -2,6 +2,7 @@
 """The Python package against scikit-learn's MLP, and its predict against the C call.
 
 Usage: bench/python_estimators.py [--build DIR] [--seeds N] [--epochs E] [--threads T]
+                                  [--dtype float64|float32]
 
 For each data set (scikit-learn's own files: digits, 10 classes; diabetes, a
 regression) and seed: a 75/25 split (stratified for classes) from the seed, then the
@@ -18,7 +19,9 @@ Then the overhead of the Python layer: predict_proba of a digits classifier on 1
 and on 10,000 rows, against mlp_net_predict on the same model and rows from C
 (DIR/bench/predict_call), medians of many calls.
 
-Both libraries run on T threads (default 1): OPENBLAS_NUM_THREADS for scikit-learn's
+The rows are given to both as --dtype (default float64): each then trains in that
+type (scikit-learn keeps float32 data in float32, and so does mlp). Both libraries run
+on T threads (default 1): OPENBLAS_NUM_THREADS for scikit-learn's
 NumPy, mlp's own setting for libmlp. DIR is a build of this repository with the
 package built in place (default build-release, as bench/run makes it).
 """
@@ -37,6 +40,7 @@ ap.add_argument("--build", default=os.path.join(top, "build-release"))
 ap.add_argument("--seeds", type=int, default=5)
 ap.add_argument("--epochs", type=int, default=200)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--dtype", choices=("float64", "float32"), default="float64")
 args = ap.parse_args()
 os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)  # before NumPy loads OpenBLAS
 
@@ -60,12 +64,13 @@ common = dict(hidden_layer_sizes=(100,), activation="relu", solver="adam", alpha
 
 
 def run_set(name, X, y, classify):
+    X = X.astype(args.dtype)
     rows = []
     for seed in range(args.seeds):
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=seed,
                                               stratify=y if classify else None)
         sc = StandardScaler().fit(Xtr)
-        Str, Ste = sc.transform(Xtr), sc.transform(Xte)
+        Str, Ste = sc.transform(Xtr).astype(args.dtype), sc.transform(Xte).astype(args.dtype)
         ours = (mlp.MLPClassifier if classify else mlp.MLPRegressor)(random_state=seed,
                                                                      **common)
         if classify:
@@ -102,7 +107,7 @@ results["digits (accuracy)"] = run_set("digits", X, y, True)
 X, y = load_diabetes(return_X_y=True)
 results["diabetes (R²)"] = run_set("diabetes", X, y, False)
 
-print(f"\n{args.seeds} seeds, {E} epochs, {args.threads} thread(s), libmlp "
+print(f"\n{args.seeds} seeds, {E} epochs, {args.dtype}, {args.threads} thread(s), libmlp "
       f"{mlp.__version__}")
 print(f"{'set':<20} {'libmlp score':>18} {'sklearn score':>18} {'libmlp ms/ep':>13} "
       f"{'sklearn ms/ep':>14} {'sklearn/libmlp time':>20}")

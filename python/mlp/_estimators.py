@@ -439,10 +439,27 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return {"preserves_dtype": [np.float64, np.float32], "multioutput": True}
 
 
+def _labels(names):
+    """Class labels from a model file, where they are text: integers when every one reads
+    back as the same text from an integer ("3", "-1"; not "03"), booleans for exactly
+    "False" and "True", else the text. An estimator fitted on integer labels saves
+    them as str(label), so they come back as integers and score() compares them right."""
+    try:
+        ints = [int(n) for n in names]
+        if all(str(i) == n for i, n in zip(ints, names)):
+            return np.asarray(ints)
+    except ValueError:
+        pass
+    if sorted(names) == ["False", "True"]:
+        return np.asarray([n == "True" for n in names])
+    return np.asarray(names)
+
+
 def load(path):
     """A model file (from the `mlp` command, the C API or save()) as a fitted estimator:
-    an MLPClassifier when it labels classes (classes_ are the labels as text), else an
-    MLPRegressor."""
+    an MLPClassifier when it labels classes, else an MLPRegressor. The file holds labels
+    as text: classes_ are integers where every label is an integer's text, booleans for
+    False/True, else strings (_labels)."""
     net = _core.load(path)
     inputs, _, classes = net.names()
     layers = net.layers()
@@ -454,7 +471,7 @@ def load(path):
         est.feature_names_in_ = np.asarray(inputs, dtype=object)
     est.n_outputs_ = net.n_outputs
     if classes:
-        est.classes_ = np.asarray(classes)
+        est.classes_ = _labels(classes)
         est.out_activation_ = "logistic" if net.n_outputs == 1 else "softmax"
     else:
         est._y_1d = net.n_outputs == 1

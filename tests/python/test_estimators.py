@@ -142,6 +142,25 @@ def test_pickle_deepcopy_and_model_file(tmp_path):
     np.testing.assert_array_equal(back.predict_proba(Xte), want)
 
 
+def test_labels_come_back_from_the_model_file_as_they_went_in(tmp_path):
+    """Integer and boolean labels are text in the file; load gives them back as integers
+    and booleans, so that score() against the original labels is not silently 0."""
+    Xtr, Xte, ytr, yte = iris()
+    for y_train, y_test in ((ytr, yte), (ytr - 1, yte - 1), (ytr == 0, yte == 0)):
+        clf = mlp.MLPClassifier(hidden_layer_sizes=(8,), max_iter=100, random_state=0)
+        clf.fit(Xtr, y_train)
+        clf.save(str(tmp_path / "m.mlp"))
+        back = mlp.load(str(tmp_path / "m.mlp"))
+        assert back.classes_.dtype.kind == clf.classes_.dtype.kind
+        np.testing.assert_array_equal(back.classes_, clf.classes_)
+        assert back.score(Xte, y_test) == clf.score(Xte, y_test) > 0.5
+    # text that is not an integer's own text stays text
+    names = np.array(["03", "7", "x"])
+    clf = mlp.MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    clf.fit(Xtr, names[ytr]).save(str(tmp_path / "s.mlp"))
+    assert list(mlp.load(str(tmp_path / "s.mlp")).classes_) == ["03", "7", "x"]
+
+
 def test_errors_carry_libmlp_messages(tmp_path):
     with pytest.raises(OSError, match="nothing.mlp"):
         mlp.load(str(tmp_path / "nothing.mlp"))
