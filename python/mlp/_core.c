@@ -3,8 +3,10 @@
  * Arrays cross as buffers (the buffer protocol), so this module needs no NumPy
  * headers: the Python side (mlp/_estimators.py) hands over C-ordered float64 or
  * float32 arrays, converted once there, and the outputs to fill. The GIL is released
- * while libmlp computes; a fit's epoch callback takes it back to let Ctrl-C through,
- * which ends the fit after that epoch with the network left usable. */
+ * while libmlp computes (PyEval_SaveThread and PyEval_RestoreThread: what
+ * Py_BEGIN_ALLOW_THREADS does, in calls the formatter reads); a fit's epoch callback
+ * takes it back to let Ctrl-C through, which ends the fit after that epoch with the
+ * network left usable. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -101,16 +103,17 @@ static int idle(NetObject *self, int reading)
     return 1;
 }
 
-/* layer kinds by name, for create() */
+/* The layer kinds by name, both ways: create() reads them, layers() writes them. */
+static const struct {
+    const char *name;
+    mlp_layer_kind kind;
+} kinds[] = {{"dense", MLP_LAYER_DENSE},
+             {"layernorm", MLP_LAYER_LAYERNORM},
+             {"dropout", MLP_LAYER_DROPOUT},
+             {"batchnorm", MLP_LAYER_BATCHNORM}};
+
 static int kind_from_name(const char *name, mlp_layer_kind *kind)
 {
-    static const struct {
-        const char *name;
-        mlp_layer_kind kind;
-    } kinds[] = {{"dense", MLP_LAYER_DENSE},
-                 {"layernorm", MLP_LAYER_LAYERNORM},
-                 {"dropout", MLP_LAYER_DROPOUT},
-                 {"batchnorm", MLP_LAYER_BATCHNORM}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(name, kinds[i].name) == 0) {
             *kind = kinds[i].kind;
@@ -121,16 +124,8 @@ static int kind_from_name(const char *name, mlp_layer_kind *kind)
 
 static const char *kind_name(mlp_layer_kind kind)
 {
-    switch (kind) {
-    case MLP_LAYER_DENSE:
-        return "dense";
-    case MLP_LAYER_LAYERNORM:
-        return "layernorm";
-    case MLP_LAYER_DROPOUT:
-        return "dropout";
-    case MLP_LAYER_BATCHNORM:
-        return "batchnorm";
-    }
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].kind == kind) return kinds[i].name;
     return "unknown";
 }
 
@@ -220,8 +215,10 @@ static PyObject *mod_load(PyObject *mod, PyObject *arg)
     if (!PyUnicode_FSConverter(arg, &path)) return NULL;
     mlp_net *net = NULL;
     mlp_status s;
-    Py_BEGIN_ALLOW_THREADS s = mlp_net_load(&net, PyBytes_AS_STRING(path));
-    Py_END_ALLOW_THREADS Py_DECREF(path);
+    PyThreadState *ts = PyEval_SaveThread();
+    s = mlp_net_load(&net, PyBytes_AS_STRING(path));
+    PyEval_RestoreThread(ts);
+    Py_DECREF(path);
     if (s != MLP_OK) return raise_status(s);
     return (PyObject *)wrap(net);
 }
@@ -262,8 +259,10 @@ static PyObject *Net_save(NetObject *self, PyObject *arg)
     if (!PyUnicode_FSConverter(arg, &path)) return NULL;
     mlp_status s;
     self->readers++;
-    Py_BEGIN_ALLOW_THREADS s = mlp_net_save(self->net, PyBytes_AS_STRING(path));
-    Py_END_ALLOW_THREADS self->readers--;
+    PyThreadState *ts = PyEval_SaveThread();
+    s = mlp_net_save(self->net, PyBytes_AS_STRING(path));
+    PyEval_RestoreThread(ts);
+    self->readers--;
     Py_DECREF(path);
     if (s != MLP_OK) return raise_status(s);
     Py_RETURN_NONE;
@@ -277,6 +276,28 @@ static PyObject *Net_copy(NetObject *self, PyObject *unused)
     const mlp_status s = mlp_net_convert(&copy, self->net, mlp_net_precision(self->net));
     if (s != MLP_OK) return raise_status(s);
     return (PyObject *)wrap(copy);
+}
+
+/* Rows go through the network CHUNK at a time: a workspace of that many rows keeps the
+ * layers' values in cache where one of 10,000 rows would not (and bounds its memory). */
+enum { CHUNK = 4096 };
+
+static size_t chunk_of(size_t n) { return n < CHUNK ? n : CHUNK; }
+
+/* y (n, outputs) = the model's predictions of the rows x (n, inputs), floats or
+ * doubles (f32), in chunks of the workspace's rows; without the GIL. */
+static mlp_status predict_rows(const mlp_net *net, mlp_workspace *ws, int f32, void *y,
+                               const void *x, size_t n)
+{
+    const size_t in = mlp_net_n_inputs(net), out = mlp_net_n_outputs(net);
+    const size_t batch = mlp_workspace_max_batch(ws);
+    mlp_status s = MLP_OK;
+    for (size_t r = 0; s == MLP_OK && r < n; r += batch) {
+        const size_t m = n - r < batch ? n - r : batch;
+        s = f32 ? mlp_net_predict_f32(net, ws, (float *)y + r * out, (const float *)x + r * in, m)
+                : mlp_net_predict(net, ws, (double *)y + r * out, (const double *)x + r * in, m);
+    }
+    return s;
 }
 
 /* predict(x, y): y (n, n_outputs) of x's type receives the model's predictions of the
@@ -307,21 +328,14 @@ static PyObject *Net_predict(NetObject *self, PyObject *args)
     }
     mlp_status s = MLP_OK;
     if (n > 0) {
-        const size_t batch = n < 4096 ? (size_t)n : 4096;
         self->readers++;
-        Py_BEGIN_ALLOW_THREADS mlp_workspace *ws = NULL;
-        s = mlp_workspace_create(&ws, self->net, batch);
-        for (size_t r = 0; s == MLP_OK && r < (size_t)n; r += batch) {
-            const size_t m = (size_t)n - r < batch ? (size_t)n - r : batch;
-            if (xf)
-                s = mlp_net_predict_f32(self->net, ws, (float *)yv.buf + r * want_out,
-                                        (const float *)xv.buf + r * want_in, m);
-            else
-                s = mlp_net_predict(self->net, ws, (double *)yv.buf + r * want_out,
-                                    (const double *)xv.buf + r * want_in, m);
-        }
+        PyThreadState *ts = PyEval_SaveThread();
+        mlp_workspace *ws = NULL;
+        s = mlp_workspace_create(&ws, self->net, chunk_of((size_t)n));
+        if (s == MLP_OK) s = predict_rows(self->net, ws, xf, yv.buf, xv.buf, (size_t)n);
         mlp_workspace_free(ws);
-        Py_END_ALLOW_THREADS self->readers--;
+        PyEval_RestoreThread(ts);
+        self->readers--;
     }
     PyBuffer_Release(&xv);
     PyBuffer_Release(&yv);
@@ -384,23 +398,19 @@ static PyObject *Net_fit_scaling(NetObject *self, PyObject *args)
         PyBuffer_Release(&xv);
         return NULL;
     }
-    mlp_status s;
+    mlp_status s = MLP_OK;
     if (has_y && (xf != yf || ny != n)) {
         PyErr_SetString(PyExc_ValueError, "fit_scaling: x and y must have the same rows and type");
-        s = MLP_OK;
-        goto out_err;
+    } else {
+        const mlp_dataset d =
+            dataset_of(&xv, xf, has_y ? &yv : NULL, (size_t)n, (size_t)nin, (size_t)cols, 0);
+        s = mlp_net_fit_scaling(self->net, in_kind, out_kind, &d);
+        if (s != MLP_OK) raise_status(s);
     }
-    const mlp_dataset d =
-        dataset_of(&xv, xf, has_y ? &yv : NULL, (size_t)n, (size_t)nin, (size_t)cols, 0);
-    s = mlp_net_fit_scaling(self->net, in_kind, out_kind, &d);
     PyBuffer_Release(&xv);
     if (has_y) PyBuffer_Release(&yv);
-    if (s != MLP_OK) return raise_status(s);
+    if (PyErr_Occurred()) return NULL;
     Py_RETURN_NONE;
-out_err:
-    PyBuffer_Release(&xv);
-    if (has_y) PyBuffer_Release(&yv);
-    return NULL;
 }
 
 /* The epoch callback. With validation rows and `r2`, it first scores the epoch's weights
@@ -434,14 +444,13 @@ static double value_at(const void *v, int f32, size_t i)
 static mlp_status validation_r2(fit_ctx *c, double *r2)
 {
     const size_t n_in = mlp_net_n_inputs(c->net), k = c->k;
+    const size_t size = c->f32 ? sizeof(float) : sizeof(double);
     double *sse = c->acc, *sst = c->acc + k;
     for (size_t j = 0; j < 2 * k; j++) c->acc[j] = 0;
     for (size_t r = 0; r < c->nval; r += c->batch) {
         const size_t m = c->nval - r < c->batch ? c->nval - r : c->batch;
-        const mlp_status s =
-            c->f32
-                ? mlp_net_predict_f32(c->net, c->ws, c->pred, (const float *)c->xval + r * n_in, m)
-                : mlp_net_predict(c->net, c->ws, c->pred, (const double *)c->xval + r * n_in, m);
+        const mlp_status s = predict_rows(c->net, c->ws, c->f32, c->pred,
+                                          (const char *)c->xval + r * n_in * size, m);
         if (s != MLP_OK) return s;
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < k; j++) {
@@ -643,7 +652,7 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         ctx.nval = (size_t)nv;
         ctx.k = k;
         ctx.f32 = xf;
-        ctx.batch = ctx.nval < 4096 ? ctx.nval : 4096;
+        ctx.batch = chunk_of(ctx.nval);
         ctx.max_scores = (size_t)epochs;
         if ((size_t)vcols != k) {
             PyErr_Format(PyExc_ValueError, "fit: r2 needs a target per output (%zu), y has %zd", k,
@@ -680,8 +689,10 @@ static PyObject *Net_fit(NetObject *self, PyObject *args)
         }
     }
     self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS s = mlp_trainer_fit(self->trainer, &res, &d, &fo);
-    Py_END_ALLOW_THREADS self->busy = 0;
+    PyThreadState *ts = PyEval_SaveThread();
+    s = mlp_trainer_fit(self->trainer, &res, &d, &fo);
+    PyEval_RestoreThread(ts);
+    self->busy = 0;
     if (ctx.exc_type != NULL) { /* Ctrl-C: the epochs run so far stay */
         PyErr_Restore(ctx.exc_type, ctx.exc_value, ctx.exc_tb);
         goto done;
