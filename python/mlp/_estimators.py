@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
@@ -108,7 +108,10 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"precision must be None (the data's), 'float64' or 'float32', "
                              f"got {self.precision!r}")
 
-    def _dtype(self, X):
+    def _dtype(self, X, reset):
+        """The network's type: a new one's from precision or the data, else its own."""
+        if not reset:
+            return np.float32 if self._net.precision == "float32" else np.float64
         if self.precision is not None:
             return np.float32 if self.precision == "float32" else np.float64
         return np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
@@ -290,11 +293,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return np.searchsorted(self.classes_, y).astype(np.float64)
 
     def _setup(self, X, y, classes, reset):
-        if reset:
-            X, y = self._validate_data(X, y, dtype=[np.float64, np.float32], reset=True,
-                                       y_numeric=False)
-        else:
-            X, y = self._validate_data(X, y, dtype=[np.float64, np.float32], reset=False)
+        X, y = self._validate_data(X, y, dtype=[np.float64, np.float32], reset=reset)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if reset:
@@ -313,8 +312,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         reset = not (incremental or self.warm_start) or not hasattr(self, "_net")
         y_in = y
         X, y = self._setup(X, y, classes, reset)
-        dtype = self._dtype(X) if reset else \
-            (np.float32 if self._net.precision == "float32" else np.float64)
+        dtype = self._dtype(X, reset)
         X = _float_array(X, dtype)
         k = len(self.classes_)
         if reset:
@@ -400,8 +398,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         reset = not (incremental or self.warm_start) or not hasattr(self, "_net")
         X, y = self._validate_data(X, y, dtype=[np.float64, np.float32], reset=reset,
                                    multi_output=True, y_numeric=True)
-        dtype = self._dtype(X) if reset else \
-            (np.float32 if self._net.precision == "float32" else np.float64)
+        dtype = self._dtype(X, reset)
         if reset:
             self._y_1d = y.ndim == 1
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
