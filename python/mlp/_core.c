@@ -850,45 +850,31 @@ static PyObject *Net_set_names(NetObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* A list of the n names name(net, i) gives, or None for n == 0 (NULL on failure). */
+static PyObject *name_list(const mlp_net *net, const char *(*name)(const mlp_net *, size_t),
+                           size_t n)
+{
+    if (n == 0) Py_RETURN_NONE;
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(name(net, i));
+        if (s == NULL)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+    }
+    return list;
+}
+
 /* names() -> (inputs, targets, classes): lists of str, None where the model has none */
 static PyObject *Net_names(NetObject *self, PyObject *unused)
 {
     (void)unused;
     const mlp_net *net = self->net;
-    PyObject *ins = Py_None, *targets = Py_None, *classes = Py_None;
-    Py_INCREF(Py_None), Py_INCREF(Py_None), Py_INCREF(Py_None);
-    if (mlp_net_input_name(net, 0) != NULL) {
-        Py_DECREF(ins);
-        ins = PyList_New(0);
-        for (size_t i = 0; ins != NULL && i < mlp_net_n_inputs(net); i++) {
-            PyObject *s = PyUnicode_FromString(mlp_net_input_name(net, i));
-            if (s == NULL || PyList_Append(ins, s) != 0) Py_CLEAR(ins);
-            Py_XDECREF(s);
-        }
-    }
-    if (ins != NULL && mlp_net_n_targets(net) > 0) {
-        Py_DECREF(targets);
-        targets = PyList_New(0);
-        for (size_t i = 0; targets != NULL && i < mlp_net_n_targets(net); i++) {
-            PyObject *s = PyUnicode_FromString(mlp_net_target_name(net, i));
-            if (s == NULL || PyList_Append(targets, s) != 0) Py_CLEAR(targets);
-            Py_XDECREF(s);
-        }
-    }
-    if (ins != NULL && targets != NULL && mlp_net_n_classes(net) > 0) {
-        Py_DECREF(classes);
-        classes = PyList_New(0);
-        for (size_t i = 0; classes != NULL && i < mlp_net_n_classes(net); i++) {
-            PyObject *s = PyUnicode_FromString(mlp_net_class_name(net, i));
-            if (s == NULL || PyList_Append(classes, s) != 0) Py_CLEAR(classes);
-            Py_XDECREF(s);
-        }
-    }
-    if (ins == NULL || targets == NULL || classes == NULL) {
-        Py_XDECREF(ins), Py_XDECREF(targets), Py_XDECREF(classes);
-        return NULL;
-    }
-    return Py_BuildValue("(NNN)", ins, targets, classes);
+    const size_t n_in = mlp_net_input_name(net, 0) != NULL ? mlp_net_n_inputs(net) : 0;
+    return Py_BuildValue("(NNN)", name_list(net, mlp_net_input_name, n_in),
+                         name_list(net, mlp_net_target_name, mlp_net_n_targets(net)),
+                         name_list(net, mlp_net_class_name, mlp_net_n_classes(net)));
 }
 
 static PyObject *Net_get_n_inputs(NetObject *self, void *c)
