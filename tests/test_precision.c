@@ -71,7 +71,8 @@ START_TEST(names_and_creation)
 {
     ck_assert_str_eq(mlp_precision_name(MLP_PRECISION_FLOAT64), "float64");
     ck_assert_str_eq(mlp_precision_name(MLP_PRECISION_FLOAT32), "float32");
-    ck_assert_ptr_null(mlp_precision_name((mlp_precision)2));
+    ck_assert_str_eq(mlp_precision_name(MLP_PRECISION_BFLOAT16), "bfloat16"); /* predictors' */
+    ck_assert_ptr_null(mlp_precision_name((mlp_precision)3));
     const char *f32[] = {"float32", "f32", "float"}, *f64[] = {"float64", "f64", "double"};
     for (int i = 0; i < 3; i++) {
         mlp_precision p = MLP_PRECISION_FLOAT64;
@@ -82,7 +83,7 @@ START_TEST(names_and_creation)
     }
     mlp_precision p;
     ck_assert_int_eq(mlp_precision_from_name(&p, "half"), MLP_ERR_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "\"half\": float64 (f64, double) or float32"));
+    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "\"half\": float64 (f64, double), float32"));
 
     /* the same draw as mlp_net_create, each weight rounded to nearest */
     mlp_net *d, *f;

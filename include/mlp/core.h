@@ -60,7 +60,10 @@ typedef enum mlp_status {
     MLP_ERR_NOMEM = 3,         /**< an allocation failed or a size computation would overflow */
     MLP_ERR_IO = 4,            /**< a read or write failed */
     MLP_ERR_FORMAT = 5,        /**< a file or buffer is not a valid libmlp model */
-    MLP_ERR_NUMERIC = 6        /**< NaN or infinity where a finite number is required */
+    MLP_ERR_NUMERIC = 6,       /**< NaN or infinity where a finite number is required */
+    MLP_ERR_UNSUPPORTED = 7    /**< what was asked needs what this build or CPU lacks (since
+                                    1.7: a bfloat16 predictor without oneDNN or without
+                                    AVX512-BF16 or AMX) */
 } mlp_status;
 
 /**

@@ -250,7 +250,10 @@ MLP_API mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_laye
  */
 typedef enum mlp_precision {
     MLP_PRECISION_FLOAT64 = 0, /**< IEEE-754 binary64, every network of libmlp before 1.7 */
-    MLP_PRECISION_FLOAT32 = 1  /**< IEEE-754 binary32 */
+    MLP_PRECISION_FLOAT32 = 1, /**< IEEE-754 binary32 */
+    MLP_PRECISION_BFLOAT16 = 2 /**< bfloat16 (8 significant bits, float32's range): a
+                                    precision of predictors only, for inference on a CPU's
+                                    matrix units (mlp_predictor_create()); never a network's */
 } mlp_precision;
 
 /**
@@ -289,7 +292,7 @@ MLP_API mlp_status mlp_net_convert(mlp_net **out, const mlp_net *net, mlp_precis
 MLP_API mlp_precision mlp_net_precision(const mlp_net *net);
 
 /**
- * A precision's name, "float64" or "float32" (since 1.7).
+ * A precision's name, "float64", "float32" or "bfloat16" (since 1.7).
  * @param precision  the precision.
  * @return a static string; NULL for an unknown value.
  */
@@ -297,7 +300,7 @@ MLP_API const char *mlp_precision_name(mlp_precision precision);
 
 /**
  * A precision by name (since 1.7): "float64", "f64", "double"; "float32", "f32",
- * "float".
+ * "float"; "bfloat16", "bf16" (predictors only).
  * @param[out] precision  receives it.
  * @param[in]  name       the name.
  * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG naming the names it takes.
@@ -595,6 +598,127 @@ MLP_API mlp_status mlp_init_from_name(mlp_init *init, const char *name);
  *         failed); on failure the network is unchanged.
  */
 MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init init, unsigned long long seed);
+
+/** @} */
+
+/**
+ * @defgroup libmlp_predictor Predictors (since 1.7)
+ * A network compiled for prediction alone, in a precision the caller chooses: read-only
+ * once made, so any number of threads may predict with one predictor at once, each
+ * with its own workspace. The network it was made from is copied and may change or be
+ * freed after.
+ *
+ * ::MLP_PRECISION_BFLOAT16 multiplies on the CPU's matrix units, through oneDNN: each
+ * dense layer's weights are rounded once to bfloat16 and packed for the CPU when the
+ * predictor is made; at each prediction, a layer's input rows are rounded to bfloat16
+ * and the products summed in float32; the bias, the activation, the normalizations and
+ * the scaling run in float32 (scaling in double), as a float32 network runs them. Each
+ * rounding to bfloat16 is within 2⁻⁸ of the value (relative), so a layer's output is
+ * within about 2⁻⁷ Σ|w·a| of float64's: docs/predictor.md derives the bound the tests
+ * assert and gives what it costs on real data. It needs libmlp built with oneDNN
+ * (Debian's libdnnl-dev) and a CPU with AVX512-BF16 or AMX; elsewhere
+ * mlp_predictor_create() returns ::MLP_ERR_UNSUPPORTED saying which is missing, and
+ * mlp_precision_supported() tells in advance. A model file never holds bfloat16: the
+ * precision is a choice made where the model is used.
+ *
+ * ::MLP_PRECISION_FLOAT32 and ::MLP_PRECISION_FLOAT64 predict as mlp_net_predict() does
+ * on a network of that precision (mlp_net_convert()), to the bit.
+ *
+ * Rows are cut into pieces of fixed sizes (256 rows, and powers of two below for the
+ * rest), each a job on the library's threads (mlp_set_num_threads()): the pieces
+ * depend on the row count only, so predictions are the same to the bit on any number
+ * of threads. A row's values may differ in the last bits with the size of the piece it
+ * falls in.
+ * @{
+ */
+
+/** A compiled, read-only network for prediction. */
+typedef struct mlp_predictor mlp_predictor;
+
+/**
+ * Whether predictors of `precision` can be made here: always for float64 and float32;
+ * bfloat16 when the library was built with oneDNN and the CPU has AVX512-BF16 or AMX
+ * (the environment variable ONEDNN_MAX_CPU_ISA, oneDNN's own, can rule them out).
+ * @param precision  any value.
+ * @return 1 or 0 (0 for an unknown value).
+ */
+MLP_API int mlp_precision_supported(mlp_precision precision);
+
+/**
+ * Compile a network for prediction in `precision`.
+ * @param[out] p          receives the predictor (NULL on failure); free it with
+ *                        mlp_predictor_free().
+ * @param      net        the network and the model's preprocessing (scaling, names,
+ *                        classes), copied; not modified.
+ * @param      precision  ::MLP_PRECISION_FLOAT64, ::MLP_PRECISION_FLOAT32 or
+ *                        ::MLP_PRECISION_BFLOAT16.
+ * @return ::MLP_OK; ::MLP_ERR_INVALID_ARG (NULL, unknown precision); ::MLP_ERR_NUMERIC (a
+ *         value past the range of the precision); ::MLP_ERR_UNSUPPORTED (bfloat16 where
+ *         mlp_precision_supported() says no; the detail says why); ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_predictor_create(mlp_predictor **p, const mlp_net *net,
+                                        mlp_precision precision);
+
+/**
+ * Free a predictor; its workspaces must be freed too (before or after).
+ * @param p  the predictor; NULL is accepted and ignored.
+ */
+MLP_API void mlp_predictor_free(mlp_predictor *p);
+
+/**
+ * The precision a predictor computes in.
+ * @param p  the predictor.
+ * @return its precision; ::MLP_PRECISION_FLOAT64 for NULL.
+ */
+MLP_API mlp_precision mlp_predictor_precision(const mlp_predictor *p);
+
+/**
+ * What a predictor's products run on, for reports: "oneDNN 2.6.3, brg:avx512_core_bf16"
+ * or "libmlp float32 (OpenBLAS sgemm)"-like text.
+ * @param p  the predictor.
+ * @return a string owned by the predictor; "" for NULL.
+ */
+MLP_API const char *mlp_predictor_engine(const mlp_predictor *p);
+
+/**
+ * Create a workspace for predictions of up to `max_batch` rows with `p`. Each thread
+ * predicting at the same time needs its own; it serves this predictor alone.
+ * @param[out] ws         receives the workspace (NULL on failure); free it with
+ *                        mlp_workspace_free().
+ * @param      p          the predictor.
+ * @param      max_batch  1 to INT_MAX rows.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, max_batch 0 or too large),
+ *         ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_predictor_workspace_create(mlp_workspace **ws, const mlp_predictor *p,
+                                                  size_t max_batch);
+
+/**
+ * Predict a batch with a predictor: as mlp_net_predict(), the model's whole path from
+ * the rows as they come (its input scaling, the layers, its output scaling), in the
+ * predictor's precision. Allocates nothing of libmlp's own (oneDNN allocates a few
+ * small blocks per layer in each of its calls: docs/predictor.md).
+ * @param      p    the predictor.
+ * @param      ws   a workspace made for it by mlp_predictor_workspace_create().
+ * @param[out] y    (n, n_outputs) predictions; untouched on failure, but for
+ *                  ::MLP_ERR_NUMERIC, which leaves every row's prediction there.
+ * @param[in]  x    (n, n_inputs) rows as they come.
+ * @param      n    rows, 1 <= n <= mlp_workspace_max_batch(ws).
+ * @return ::MLP_OK (every prediction finite); ::MLP_ERR_INVALID_ARG (NULL, n 0);
+ *         ::MLP_ERR_SHAPE (a workspace of another predictor or of a network, n larger
+ *         than it); ::MLP_ERR_NUMERIC (a prediction that is not finite: the detail names
+ *         its row and why).
+ */
+MLP_API mlp_status mlp_predictor_predict(const mlp_predictor *p, mlp_workspace *ws, double *y,
+                                         const double *x, size_t n);
+
+/**
+ * mlp_predictor_predict() for rows and predictions kept in float.
+ * @return as mlp_predictor_predict(); ::MLP_ERR_NUMERIC also for an output past float's
+ *         range.
+ */
+MLP_API mlp_status mlp_predictor_predict_f32(const mlp_predictor *p, mlp_workspace *ws,
+                                             float *y, const float *x, size_t n);
 
 /** @} */
 

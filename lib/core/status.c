@@ -26,6 +26,7 @@ const char *mlp_strerror(mlp_status status)
     case MLP_ERR_IO: return "input/output error";
     case MLP_ERR_FORMAT: return "bad file format";
     case MLP_ERR_NUMERIC: return "numerical failure (NaN or infinity)";
+    case MLP_ERR_UNSUPPORTED: return "not supported by this build or CPU";
     }
     return "unknown status";
 }

@@ -288,6 +288,11 @@ struct mlp_workspace {
                               pass draws (mlp__dropout_key) */
     size_t drop_row0;      /* dropout: the row of the whole batch the pass's first row is */
     int training;          /* the last forward pass was a training pass (MLP__KEEP_Z) */
+    const void *owner;     /* a predictor's workspace (lib/model/predictor.c): what it serves
+                              (the predictor's own network, or the predictor), which no
+                              other call may use it for; NULL: a network's */
+    void *low;             /* a bfloat16 predictor's buffers, freed by low_free */
+    void (*low_free)(void *low);
 };
 
 /* MLP_OK when `ws` was made for a network of `net`'s shape; else MLP_ERR_SHAPE
@@ -354,6 +359,16 @@ int mlp__rows_map_y(const mlp__rows *r, const mlp_net *net);
  * else MLP_ERR_INVALID_ARG naming the row. MLP_OK for values. */
 mlp_status mlp__rows_check_classes(const mlp__rows *r, const char *fn, const char *what);
 
+
+/* The check of mlp__outputs_finite for outputs y of doubles, or floats with y_f32, and
+ * inputs x of doubles, or floats with x_f32. */
+mlp_status mlp__outputs_finite_any(const mlp_net *net, const void *y, int y_f32, const void *x,
+                                   int x_f32, size_t n, const char *fn);
+
+/* The outputs of n rows, in the network's type at `out`, into y (doubles, or floats with
+ * y_f32), brought back to the targets' units where the model scales them (in double,
+ * rounded once). */
+void mlp__put_outputs(const mlp_net *net, void *y, int y_f32, const void *out, size_t n);
 
 /* MLP_OK when all n rows' predictions y are finite; else MLP_ERR_NUMERIC naming the
  * first row and output that is not, and why: a non-finite value among that row's

@@ -280,33 +280,46 @@ mlp_status mlp_net_create(mlp_net **net, size_t n_inputs, const mlp_layer_spec *
     return new_drawn(net, n_inputs, layers, n_layers, __func__);
 }
 
-static const char *const precision_names[] = {"float64", "float32"};
+static const char *const precision_names[] = {"float64", "float32", "bfloat16"};
 
 const char *mlp_precision_name(mlp_precision precision)
 {
     const unsigned p = (unsigned)precision;
-    return p < 2 ? precision_names[p] : NULL;
+    return p < 3 ? precision_names[p] : NULL;
 }
 
 mlp_status mlp_precision_from_name(mlp_precision *precision, const char *name)
 {
     MLP_CHECK_PTR(precision);
     MLP_CHECK_PTR(name);
-    static const char *const f64[] = {"float64", "f64", "double"}, *const f32[] = {"float32", "f32",
-                                                                                   "float"};
-    for (size_t i = 0; i < 3; i++) {
-        if (strcmp(name, f64[i]) == 0)
-            *precision = MLP_PRECISION_FLOAT64;
-        else if (strcmp(name, f32[i]) == 0)
-            *precision = MLP_PRECISION_FLOAT32;
-        else
-            continue;
-        return MLP_OK;
-    }
+    static const struct {
+        const char *name;
+        mlp_precision precision;
+    } names[] = {{"float64", MLP_PRECISION_FLOAT64}, {"f64", MLP_PRECISION_FLOAT64},
+                 {"double", MLP_PRECISION_FLOAT64},  {"float32", MLP_PRECISION_FLOAT32},
+                 {"f32", MLP_PRECISION_FLOAT32},     {"float", MLP_PRECISION_FLOAT32},
+                 {"bfloat16", MLP_PRECISION_BFLOAT16}, {"bf16", MLP_PRECISION_BFLOAT16}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *precision = names[i].precision;
+            return MLP_OK;
+        }
     return mlp__fail(MLP_ERR_INVALID_ARG,
-                     "mlp_precision_from_name: unknown precision \"%s\": float64 (f64, double) "
-                     "or float32 (f32, float)",
+                     "mlp_precision_from_name: unknown precision \"%s\": float64 (f64, double), "
+                     "float32 (f32, float) or, for predictors, bfloat16 (bf16)",
                      name);
+}
+
+/* MLP_OK when a network can compute in `precision`; else the detail naming `fn`. */
+static mlp_status net_precision(mlp_precision precision, const char *fn)
+{
+    MLP_CHECK(precision != MLP_PRECISION_BFLOAT16, MLP_ERR_INVALID_ARG,
+              "%s: a network computes in float64 or float32; bfloat16 is for predicting, "
+              "through a predictor made from the network (mlp_predictor_create())",
+              fn);
+    MLP_CHECK(mlp_precision_name(precision) != NULL, MLP_ERR_INVALID_ARG,
+              "%s: unknown precision %d", fn, (int)precision);
+    return MLP_OK;
 }
 
 mlp_precision mlp_net_precision(const mlp_net *net)
@@ -319,8 +332,8 @@ mlp_status mlp_net_convert(mlp_net **out, const mlp_net *net, mlp_precision prec
     MLP_CHECK_PTR(out);
     *out = NULL;
     MLP_CHECK_PTR(net);
-    MLP_CHECK(mlp_precision_name(precision) != NULL, MLP_ERR_INVALID_ARG,
-              "mlp_net_convert: unknown precision %d", (int)precision);
+    mlp_status s = net_precision(precision, __func__);
+    if (s != MLP_OK) return s;
     const int f32 = precision == MLP_PRECISION_FLOAT32;
     if (f32 && !net->f32) /* every value must have a float: nearest, not infinity */
         for (size_t i = 0; i < net->n_params + net->n_state; i++)
@@ -329,7 +342,7 @@ mlp_status mlp_net_convert(mlp_net **out, const mlp_net *net, mlp_precision prec
                       i < net->n_params ? "parameter" : "running value",
                       i < net->n_params ? i : i - net->n_params, net->params[i]);
     mlp_net *n;
-    mlp_status s = mlp__net_convert(&n, net, f32, __func__);
+    s = mlp__net_convert(&n, net, f32, __func__);
     if (s != MLP_OK) return s;
     /* the record: provenance, the last optimizer, the loss histories */
     const mlp_record *r = &net->record;
@@ -352,10 +365,10 @@ mlp_status mlp_net_create_precision(mlp_net **net, size_t n_inputs, const mlp_la
 {
     MLP_CHECK_PTR(net);
     *net = NULL;
-    MLP_CHECK(mlp_precision_name(precision) != NULL, MLP_ERR_INVALID_ARG,
-              "mlp_net_create_precision: unknown precision %d", (int)precision);
+    mlp_status s = net_precision(precision, __func__);
+    if (s != MLP_OK) return s;
     mlp_net *n;
-    mlp_status s = new_drawn(&n, n_inputs, layers, n_layers, __func__);
+    s = new_drawn(&n, n_inputs, layers, n_layers, __func__);
     if (s != MLP_OK) return s;
     if (precision == MLP_PRECISION_FLOAT64) {
         *net = n;

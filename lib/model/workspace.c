@@ -145,6 +145,7 @@ mlp_status mlp_workspace_create(mlp_workspace **ws, const mlp_net *net, size_t m
 void mlp_workspace_free(mlp_workspace *ws)
 {
     if (ws == NULL) return;
+    if (ws->low_free != NULL) ws->low_free(ws->low);
     free(ws->sizes);
     free(ws->kinds);
     free(ws->act);
@@ -157,6 +158,10 @@ size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_ba
 mlp_status mlp__workspace_fits(const mlp_workspace *ws, const mlp_net *net, int training,
                                const char *fn)
 {
+    MLP_CHECK(ws->owner == NULL || ws->owner == net, MLP_ERR_SHAPE,
+              "%s: the workspace was made for a predictor (mlp_predictor_workspace_create()): "
+              "make one for the network with mlp_workspace_create()",
+              fn);
     MLP_CHECK(ws->n_inputs == net->n_inputs && ws->n_layers == net->n_layers, MLP_ERR_SHAPE,
               "%s: workspace is for %zu inputs and %zu layers, the network has %zu and %zu", fn,
               ws->n_inputs, ws->n_layers, net->n_inputs, net->n_layers);
@@ -206,8 +211,8 @@ static inline int finite_values(const double *y, size_t n)
 /* MLP_OK when all n rows' outputs y (doubles, or floats with y_f32) are finite; else
  * MLP_ERR_NUMERIC naming the first that is not and why: a non-finite input of its row
  * in x (doubles, or floats with x_f32), or values past a range. */
-static mlp_status outputs_finite(const mlp_net *net, const void *y, int y_f32, const void *x,
-                                 int x_f32, size_t n, const char *fn)
+mlp_status mlp__outputs_finite_any(const mlp_net *net, const void *y, int y_f32, const void *x,
+                                   int x_f32, size_t n, const char *fn)
 {
     const size_t k = net->layers[net->n_layers - 1].out, in = net->n_inputs;
     if (y_f32 ? mlp__all_finite_f32(y, n * k) : finite_values(y, n * k)) return MLP_OK;
@@ -234,13 +239,10 @@ static mlp_status outputs_finite(const mlp_net *net, const void *y, int y_f32, c
 mlp_status mlp__outputs_finite(const mlp_net *net, const double *y, const double *x, size_t n,
                                const char *fn)
 {
-    return outputs_finite(net, y, 0, x, 0, n, fn);
+    return mlp__outputs_finite_any(net, y, 0, x, 0, n, fn);
 }
 
-/* The outputs of n rows, in the network's type at `out`, into y (doubles, or floats with
- * y_f32), brought back to the targets' units where the model scales them (in double,
- * rounded once). */
-static void put_outputs(const mlp_net *net, void *y, int y_f32, const void *out, size_t n)
+void mlp__put_outputs(const mlp_net *net, void *y, int y_f32, const void *out, size_t n)
 {
     const size_t k = net->layers[net->n_layers - 1].out, cells = n * k;
     const double *shift = net->prep.out_shift, *scale = net->prep.out_scale;
@@ -291,11 +293,11 @@ predict_any(const mlp_net *net, mlp_workspace *ws, void *y, int y_f32, const voi
             return MLP_OK;
         }
         mlp__forward_f32(net, ws, in, n, 0);
-        put_outputs(net, y, y_f32, ws->act_f32[last], n);
+        mlp__put_outputs(net, y, y_f32, ws->act_f32[last], n);
     } else {
         if (convert) mlp__rows_x(ws->scaled, &r, net, NULL, n);
         mlp__forward(net, ws, convert ? ws->scaled : x, n, 0);
-        put_outputs(net, y, y_f32, ws->act[last], n);
+        mlp__put_outputs(net, y, y_f32, ws->act[last], n);
     }
     return MLP_OK;
 }
@@ -394,7 +396,7 @@ mlp_status mlp_net_predict_f32(const mlp_net *net, mlp_workspace *ws, float *y, 
               "mlp_net_predict_f32: batch of %zu rows exceeds the workspace's maximum of %zu", n,
               ws->max_batch);
     const mlp_status s = predict_any(net, ws, y, 1, x, 1, n, __func__);
-    return s != MLP_OK ? s : outputs_finite(net, y, 1, x, 1, n, __func__);
+    return s != MLP_OK ? s : mlp__outputs_finite_any(net, y, 1, x, 1, n, __func__);
 }
 
 mlp_status mlp_net_predict(const mlp_net *net, mlp_workspace *ws, double *y, const double *x,
@@ -425,6 +427,9 @@ mlp_status mlp_workspace_layer_output(const mlp_workspace *ws, size_t layer,
 {
     MLP_CHECK_PTR(ws);
     MLP_CHECK_PTR(values);
+    MLP_CHECK(ws->low == NULL, MLP_ERR_INVALID_ARG,
+              "mlp_workspace_layer_output: the workspace is a bfloat16 predictor's, which "
+              "keeps no layer's values");
     MLP_CHECK(layer < ws->n_layers, MLP_ERR_INVALID_ARG,
               "mlp_workspace_layer_output: layer %zu out of range, the workspace has %zu", layer,
               ws->n_layers);
