@@ -4,7 +4,10 @@
  * else), timed in this process; plus the machine's square-dgemm rate. A workload
  * named with _f32 (mnist_f32) is its float32 network, against the same calls to
  * cblas_sgemm: its rows come and go as floats (mlp_net_predict_f32, MLP_DATASET_F32),
- * as a float32 program keeps them and as the float32 peers take them.
+ * as a float32 program keeps them and as the float32 peers take them. One named with
+ * _bf16 (mnist_bf16) is forward only: a bfloat16 predictor made from the float32 network
+ * (mlp_predictor_create), on float rows, against the float32 network's sgemm floor; skipped
+ * with a note where this build or CPU has no bfloat16 (mlp_precision_supported).
  *
  * Output: CSV rows on stdout, "impl,workload,op,batch,threads,ns_per_sample,gflops,
  * ratio,ratio_lo,ratio_hi,outside_ns_per_sample";
@@ -41,7 +44,10 @@
 
 typedef struct cell {
     const workload *w;
-    int f32; /* the float32 network, its floor sgemm */
+    int f32;  /* the float32 network, its floor sgemm */
+    int bf16; /* forward through a bfloat16 predictor of that network */
+    mlp_predictor *pred;
+    mlp_workspace *pws;
     size_t batch;
     mlp_net *net;
     mlp_workspace *ws;
@@ -54,14 +60,21 @@ typedef struct cell {
     float *yf, *tf; /* the float32 network's outputs and targets */
 } cell;
 
-/* A workload by name, and whether its float32 network is meant (name_f32). */
-static const workload *find_workload(const char *name, int *f32)
+/* The names' suffixes of the precisions: float64 (none), float32, bfloat16. */
+static const char *const suffix[] = {"", "_f32", "_bf16"};
+
+/* A workload by name, and its precision (0 float64, 1 float32: name_f32, 2 bfloat16:
+ * name_bf16). */
+static const workload *find_workload(const char *name, int *prec)
 {
     const size_t n = strlen(name);
-    *f32 = n > 4 && !strcmp(name + n - 4, "_f32");
+    for (*prec = 2; *prec > 0; (*prec)--) {
+        const size_t k = strlen(suffix[*prec]);
+        if (n > k && !strcmp(name + n - k, suffix[*prec])) break;
+    }
+    const size_t base = n - strlen(suffix[*prec]);
     for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
-        if (strlen(workloads[i].name) == n - (size_t)(*f32 ? 4 : 0) &&
-            !strncmp(workloads[i].name, name, n - (size_t)(*f32 ? 4 : 0)))
+        if (strlen(workloads[i].name) == base && !strncmp(workloads[i].name, name, base))
             return &workloads[i];
     return NULL;
 }
@@ -69,7 +82,8 @@ static const workload *find_workload(const char *name, int *f32)
 static void run_forward(void *p)
 {
     cell *c = p;
-    const mlp_status s = c->f32 ? mlp_net_predict_f32(c->net, c->ws, c->yf, c->xf, c->batch)
+    const mlp_status s = c->bf16  ? mlp_predictor_predict_f32(c->pred, c->pws, c->yf, c->xf, c->batch)
+                         : c->f32 ? mlp_net_predict_f32(c->net, c->ws, c->yf, c->xf, c->batch)
                                 : mlp_net_predict(c->net, c->ws, c->y, c->x, c->batch);
     if (s != MLP_OK) abort();
 }
@@ -186,11 +200,16 @@ static float *as_floats(const double *v, size_t n)
     return f;
 }
 
-static void setup(cell *c, const workload *w, size_t batch, int f32)
+/* A cell of workload w in precision prec (find_workload); 0 when a bfloat16 predictor
+ * cannot be made here (the reason on stderr), the cell then empty. */
+static int setup(cell *c, const workload *w, size_t batch, int prec)
 {
     memset(c, 0, sizeof *c);
+    if (prec == 2 && !mlp_precision_supported(MLP_PRECISION_BFLOAT16)) return 0;
+    const int f32 = prec > 0;
     c->w = w;
     c->f32 = f32;
+    c->bf16 = prec == 2;
     c->batch = batch;
     mlp_layer_spec spec[4];
     for (size_t l = 0; l < w->n_layers; l++)
@@ -205,6 +224,11 @@ static void setup(cell *c, const workload *w, size_t batch, int f32)
         mlp_net_init(c->net, MLP_INIT_XAVIER, 1) != MLP_OK ||
         mlp_workspace_create(&c->ws, c->net, batch) != MLP_OK ||
         mlp_trainer_create(&c->tr, c->net, MLP_LOSS_MSE, &sgd, batch) != MLP_OK) {
+        fprintf(stderr, "mlp_bench: setup: %s\n", mlp_error_detail());
+        exit(1);
+    }
+    if (c->bf16 && (mlp_predictor_create(&c->pred, c->net, MLP_PRECISION_BFLOAT16) != MLP_OK ||
+                    mlp_predictor_workspace_create(&c->pws, c->pred, batch) != MLP_OK)) {
         fprintf(stderr, "mlp_bench: setup: %s\n", mlp_error_detail());
         exit(1);
     }
@@ -229,10 +253,13 @@ static void setup(cell *c, const workload *w, size_t batch, int f32)
         c->d1f = as_floats(c->d1, batch * widest);
         c->gradf = as_floats(c->grad, mlp_net_n_params(c->net));
     }
+    return 1;
 }
 
 static void teardown(cell *c)
 {
+    mlp_workspace_free(c->pws);
+    mlp_predictor_free(c->pred);
     mlp_trainer_free(c->tr);
     mlp_workspace_free(c->ws);
     mlp_net_free(c->net);
@@ -261,6 +288,40 @@ static double flops_per_sample(const workload *w, int train)
         in = w->sizes[l];
     }
     return (train ? 6.0 : 2.0) * macs;
+}
+
+/* The best GFLOP/s of square n x n products in bfloat16: a predictor of one dense
+ * n-by-n layer (identity, no bias) on n rows, so oneDNN's product with the predictor's
+ * rounding of the rows to bfloat16 around it (a few percent at n = 2048); 0 where
+ * bfloat16 cannot run. */
+static double square_gflops_bf16(size_t n, double min_time)
+{
+    const mlp_layer_spec spec[1] = {MLP_LAYER(n, MLP_ACT_IDENTITY, 0)};
+    mlp_net *net = NULL;
+    mlp_predictor *p = NULL;
+    mlp_workspace *ws = NULL;
+    double best = 0;
+    if (mlp_net_create_precision(&net, n, spec, 1, MLP_PRECISION_FLOAT32) == MLP_OK &&
+        mlp_predictor_create(&p, net, MLP_PRECISION_BFLOAT16) == MLP_OK &&
+        mlp_predictor_workspace_create(&ws, p, n) == MLP_OK) {
+        uint64_t rng = 7;
+        double *a = filled(n * n, &rng, -1, 1);
+        float *af = as_floats(a, n * n), *cf = as_floats(a, n * n);
+        const double t0 = now();
+        for (int rounds = 0; rounds < 3 || now() - t0 < min_time; rounds++) {
+            const double s = now();
+            if (mlp_predictor_predict_f32(p, ws, cf, af, n) != MLP_OK) abort();
+            const double g = 2.0 * (double)n * (double)n * (double)n / (now() - s) / 1e9;
+            if (g > best) best = g;
+        }
+        free(a);
+        free(af);
+        free(cf);
+    }
+    mlp_workspace_free(ws);
+    mlp_predictor_free(p);
+    mlp_net_free(net);
+    return best;
 }
 
 /* The best GFLOP/s of square n x n products: dgemm, or sgemm with f32. */
@@ -376,7 +437,8 @@ static int serve(void)
         int f32;
         const workload *w = find_workload(wname, &f32);
         const int train = !strcmp(op, "train");
-        if (w == NULL || batch == 0 || (!train && strcmp(op, "forward"))) {
+        if (w == NULL || batch == 0 || (!train && strcmp(op, "forward")) || (train && f32 == 2) ||
+            (f32 == 2 && !mlp_precision_supported(MLP_PRECISION_BFLOAT16))) {
             printf("skip\n");
             fflush(stdout);
             continue;
@@ -435,6 +497,21 @@ int main(int argc, char **argv)
                    "vector_math=%s\ncpu=%s\nadvice=%s\n",
                    info.provider, info.version, info.kernel, info.best_kernel, info.threads,
                    info.vector_math, info.cpu, info.advice);
+            /* bfloat16: whether predictors can run it here, and on what */
+            mlp_predictor *p = NULL;
+            mlp_net *net = NULL;
+            const mlp_layer_spec spec[1] = {MLP_LAYER(16, MLP_ACT_IDENTITY, 1)};
+            if (mlp_precision_supported(MLP_PRECISION_BFLOAT16) &&
+                mlp_net_create(&net, 16, spec, 1) == MLP_OK &&
+                mlp_predictor_create(&p, net, MLP_PRECISION_BFLOAT16) == MLP_OK)
+                printf("bfloat16=%s\n", mlp_predictor_engine(p));
+            else {
+                mlp_status s = mlp_net_create(&net, 16, spec, 1);
+                if (s == MLP_OK) s = mlp_predictor_create(&p, net, MLP_PRECISION_BFLOAT16);
+                printf("bfloat16=no: %s\n", s == MLP_OK ? "?" : mlp_error_detail());
+            }
+            mlp_predictor_free(p);
+            mlp_net_free(net);
             return 0;
         } else {
             fprintf(stderr, "mlp_bench: unknown argument %s\n", argv[i]);
@@ -450,14 +527,20 @@ int main(int argc, char **argv)
                square_gflops(square, min_time, 0));
         printf("square_sgemm,square,sgemm,%zu,%d,,%.3f,,,,\n", square, threads,
                square_gflops(square, min_time, 1));
+        if (mlp_precision_supported(MLP_PRECISION_BFLOAT16))
+            printf("square_bf16,square,bf16,%zu,%d,,%.3f,,,,\n", square, threads,
+                   square_gflops_bf16(square, min_time));
+        else
+            fprintf(stderr, "  bfloat16: not on this build or CPU, its rows skipped\n");
     }
-    for (size_t wi = 0; wi < 2 * sizeof workloads / sizeof workloads[0]; wi++) {
+    for (size_t wi = 0; wi < 3 * sizeof workloads / sizeof workloads[0]; wi++) {
         const size_t nw = sizeof workloads / sizeof workloads[0];
         const workload *w = &workloads[wi % nw];
-        const int f32 = wi >= nw;
+        const int f32 = (int)(wi / nw);
         char wname[64];
-        snprintf(wname, sizeof wname, "%s%s", w->name, f32 ? "_f32" : "");
+        snprintf(wname, sizeof wname, "%s%s", w->name, suffix[f32]);
         if (!listed(wl, wname)) continue;
+        if (f32 == 2 && !mlp_precision_supported(MLP_PRECISION_BFLOAT16)) continue;
         char list[256];
         snprintf(list, sizeof list, "%s%s", batches, !strcmp(w->name, "tiny") ? ",65536" : "");
         for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
@@ -467,7 +550,7 @@ int main(int argc, char **argv)
             setup(&c, w, batch, f32);
             for (int train = 0; train <= 1; train++) {
                 const char *op = train ? "train" : "forward";
-                if (!listed(ops, op)) continue;
+                if (!listed(ops, op) || (train && f32 == 2)) continue;
                 fprintf(stderr, "  %-9s %-7s batch %-6zu %d thread(s)\n", wname, op, batch,
                         threads);
                 interleaved r = interleave(train ? run_train : run_forward,

@@ -257,8 +257,10 @@ static const char help[] =
     "                 train a network on a CSV file (classification or regression,\n"
     "                 decided from the target column unless --task says): score it on\n"
     "                 held-out rows, then train the model it saves on every row\n"
-    "  predict MODEL DATA.csv [-o OUT.csv]\n"
-    "                 predict every row (streamed: files larger than memory are fine)\n"
+    "  predict MODEL DATA.csv [-o OUT.csv] [--precision P]\n"
+    "                 predict every row (streamed: files larger than memory are fine);\n"
+    "                 --precision float32, or bfloat16 on a CPU with AVX512-BF16 or\n"
+    "                 AMX (libmlp built with oneDNN), predicts in that precision\n"
     "  eval MODEL DATA.csv\n"
     "                 accuracy, balanced accuracy, macro F1, confusion matrix, precision/\n"
     "                 recall/F1 per class; or MSE, MAE and R^2\n"
@@ -345,7 +347,9 @@ typedef struct opts {
     char delimiter;
     int header, quiet;
     int output_stdout; /* -o -: standard output (predict and export; train refuses it) */
-    mlp_precision precision; /* --precision: the network's (float64 unless given) */
+    mlp_precision precision; /* --precision: the network's (float64 unless given), or
+                                predict's */
+    int precision_set;
 } opts;
 
 static double number(const char *s, const char *what)
@@ -497,7 +501,10 @@ static void parse_options(opts *o, int argc, char **argv)
             break;
         case OPT_PRECISION:
             if (mlp_precision_from_name(&o->precision, optarg) != MLP_OK)
-                usage_error("--precision: '%s' is not float64 (f64) or float32 (f32)", optarg);
+                usage_error("--precision: '%s' is not float64 (f64), float32 (f32) or, to "
+                            "predict, bfloat16 (bf16)",
+                            optarg);
+            o->precision_set = 1;
             break;
         case OPT_LR: o->lr = number(optarg, "--lr"), o->lr_set = 1; break;
         case OPT_DECAY: o->weight_decay = number(optarg, "--weight-decay"); break;
@@ -811,6 +818,9 @@ enum { MIN_HELD = 5, MIN_TRAIN = 10 };
 static int cmd_train(const opts *o, int argc, char **argv)
 {
     if (argc != 1) usage_error("train takes one CSV file, not %d arguments", argc);
+    if (o->precision == MLP_PRECISION_BFLOAT16)
+        usage_error("--precision bfloat16 is for predicting (mlp predict --precision "
+                    "bfloat16): a network trains in float64 or float32");
     if (o->output_stdout)
         usage_error("-o -: a model is a binary file; give it a file name (-o MODEL.mlp)");
     const char *output = o->output != NULL ? o->output : "model.mlp";
@@ -1125,8 +1135,15 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         }
     }
     fputc('\n', out);
+    /* --precision: a predictor of the model in it (the model's own otherwise) */
+    mlp_predictor *pred = NULL;
     mlp_workspace *ws;
-    check(mlp_workspace_create(&ws, net, BLOCK), "mlp_workspace_create");
+    if (o->precision_set) {
+        check(mlp_predictor_create(&pred, net, o->precision), "--precision");
+        check(mlp_predictor_workspace_create(&ws, pred, BLOCK), "mlp_predictor_workspace_create");
+    } else {
+        check(mlp_workspace_create(&ws, net, BLOCK), "mlp_workspace_create");
+    }
     double *p = xmalloc(BLOCK * k * sizeof *p);
     size_t rows = 0;
     for (int block = 0;; block++) {
@@ -1138,7 +1155,9 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         char what[96]; /* the library counts the block's rows from 0 */
         snprintf(what, sizeof what, "predicting data rows %zu to %zu (counted from 0 below)",
                  rows + 1, rows + m);
-        check(mlp_net_predict(net, ws, p, mlp_table_inputs(t), m), what);
+        check(pred != NULL ? mlp_predictor_predict(pred, ws, p, mlp_table_inputs(t), m)
+                           : mlp_net_predict(net, ws, p, mlp_table_inputs(t), m),
+              what);
         for (size_t r = 0; r < m; r++) {
             const double *q = p + r * k;
             if (classes > 0) {
@@ -1162,6 +1181,7 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     free(p);
     free(inputs);
     mlp_workspace_free(ws);
+    mlp_predictor_free(pred);
     mlp_csv_stream_close(st);
     mlp_net_free(net);
     return EXIT_SUCCESS;
