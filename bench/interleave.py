@@ -21,7 +21,8 @@ WORKLOADS = {  # multiply-adds per sample, for GFLOP/s
     "mnist": 784 * 256 + 256 * 128 + 128 * 10,
     "wide": 3 * 1024 * 1024,
 }
-WORKLOADS.update({k + "_f32": v for k, v in list(WORKLOADS.items())})  # their float32 networks
+# their float32 networks, and bfloat16 predictors of those (forward only)
+WORKLOADS.update({k + p: v for k, v in list(WORKLOADS.items()) for p in ("_f32", "_bf16")})
 
 
 class Server:

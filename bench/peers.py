@@ -3,7 +3,9 @@
 them: numpy vectorized (X @ W.T + b, one array operation per layer), PyTorch as
 nn.Sequential in float64, or in float32 for a workload named with _f32 (mnist_f32).
 Forward predicts a batch; train is one forward, backward and plain SGD update over
-the batch with the mean squared error.
+the batch with the mean squared error. A workload named with _bf16 is forward only,
+PyTorch's alone (numpy has no bfloat16): the float32 model and its rows cast to
+torch.bfloat16, under torch.no_grad(), as PyTorch's users run bfloat16 inference.
 
 Output: CSV rows as mlp_bench's, impl "numpy" or "torch"; progress on stderr.
 With --serve, cells on request instead (bench/interleave.py).
@@ -45,15 +47,21 @@ def time_call(f, min_time, max_call):
 
 
 def workload(name):
-    """(inputs, sizes, activation, float32) of a workload name, or None."""
-    f32 = name.endswith("_f32")
-    base = WORKLOADS.get(name[:-4] if f32 else name)
-    return None if base is None else base + (f32,)
+    """(inputs, sizes, activation, precision) of a workload name, or None: precision
+    "f64", "f32" (name_f32) or "bf16" (name_bf16)."""
+    for prec in ("f32", "bf16"):
+        if name.endswith("_" + prec):
+            base = WORKLOADS.get(name[: -len(prec) - 1])
+            return None if base is None else base + (prec,)
+    base = WORKLOADS.get(name)
+    return None if base is None else base + ("f64",)
 
 
-def numpy_cells(np, n_in, sizes, act, batch, f32=False):
+def numpy_cells(np, n_in, sizes, act, batch, prec="f64"):
+    if prec == "bf16":
+        return None, None
     rng = np.random.default_rng(42)
-    dt = np.float32 if f32 else np.float64
+    dt = np.float32 if prec == "f32" else np.float64
     dims = [n_in] + sizes
     W = [rng.uniform(-0.1, 0.1, (dims[i + 1], dims[i])).astype(dt) for i in range(len(sizes))]
     b = [np.zeros(dims[i + 1], dtype=dt) for i in range(len(sizes))]
@@ -89,9 +97,9 @@ def numpy_cells(np, n_in, sizes, act, batch, f32=False):
     return forward, train
 
 
-def torch_cells(torch, n_in, sizes, act, batch, f32=False):
+def torch_cells(torch, n_in, sizes, act, batch, prec="f64"):
     torch.manual_seed(42)
-    dt = torch.float32 if f32 else torch.float64
+    dt = {"f64": torch.float64, "f32": torch.float32, "bf16": torch.bfloat16}[prec]
     layers = []
     dims = [n_in] + sizes
     for i in range(len(sizes)):
@@ -114,7 +122,7 @@ def torch_cells(torch, n_in, sizes, act, batch, f32=False):
         loss.backward()
         opt.step()
 
-    return forward, train
+    return forward, (train if prec != "bf16" else None)
 
 
 def serve(peers, max_call):
@@ -140,7 +148,10 @@ def serve(peers, max_call):
             if key in too_slow:
                 continue
             forward, train = cells[peer]
-            t = time_call(train if op == "train" else forward, seconds / len(peers), max_call)
+            f = train if op == "train" else forward
+            if f is None:  # numpy's bfloat16, a bfloat16 training
+                continue
+            t = time_call(f, seconds / len(peers), max_call)
             if t < 0:
                 too_slow.add(key)
                 continue
@@ -185,7 +196,7 @@ def main():
             for batch in batches:
                 forward, train = make(mod, n_in, sizes, act, batch, f32)
                 for op, f in (("forward", forward), ("train", train)):
-                    if op not in a.ops.split(","):
+                    if op not in a.ops.split(",") or f is None:
                         continue
                     print(f"  {peer:5} {wname:5} {op:7} batch {batch}", file=sys.stderr)
                     t = time_call(f, a.min_time, a.max_call)

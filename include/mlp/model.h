@@ -714,6 +714,11 @@ MLP_API mlp_status mlp_predictor_predict(const mlp_predictor *p, mlp_workspace *
 
 /**
  * mlp_predictor_predict() for rows and predictions kept in float.
+ * @param      p    the predictor.
+ * @param      ws   a workspace made for it by mlp_predictor_workspace_create().
+ * @param[out] y    (n, n_outputs) predictions, as mlp_predictor_predict()'s.
+ * @param[in]  x    (n, n_inputs) rows as they come.
+ * @param      n    rows, 1 <= n <= mlp_workspace_max_batch(ws).
  * @return as mlp_predictor_predict(); ::MLP_ERR_NUMERIC also for an output past float's
  *         range.
  */
