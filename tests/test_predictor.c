@@ -29,6 +29,7 @@
  * predictor's outputs against the float64 network's are measured (not bounded: a worst
  * case compounded over layers says nothing) and must be of bfloat16's size. */
 #include <float.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "test_util.h"
@@ -378,6 +379,65 @@ START_TEST(test_bfloat16_within_its_bound)
 }
 END_TEST
 
+/* Threads predicting with one predictor at once, each with its own workspace: each
+ * gets what the predictor gives alone. */
+typedef struct sharer {
+    const mlp_predictor *p;
+    const double *x;
+    double *y;
+    size_t n;
+    mlp_status s;
+} sharer;
+
+static void *share(void *arg)
+{
+    sharer *t = arg;
+    mlp_workspace *ws;
+    t->s = mlp_predictor_workspace_create(&ws, t->p, t->n);
+    for (int rep = 0; rep < 3 && t->s == MLP_OK; rep++)
+        t->s = mlp_predictor_predict(t->p, ws, t->y, t->x, t->n);
+    mlp_workspace_free(ws);
+    return NULL;
+}
+
+START_TEST(test_threads_share_a_predictor)
+{
+    const mlp_precision prec = _i == 0 ? MLP_PRECISION_FLOAT32 : MLP_PRECISION_BFLOAT16;
+    if (!mlp_precision_supported(prec)) return; /* test_refusals covers the refusal */
+    const case_ *c = &cases[2];
+    enum { THREADS = 4, N = 300 };
+    double *x = malloc(ROWS * c->n_inputs * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    mlp_net *net = make(c, x, 5);
+    const size_t k = mlp_net_n_outputs(net);
+    mlp_predictor *p;
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_predictor_create(&p, net, prec), MLP_OK);
+    ck_assert_int_eq(mlp_predictor_workspace_create(&ws, p, N), MLP_OK);
+    double *want = malloc(THREADS * N * k * sizeof *want),
+           *got = malloc(THREADS * N * k * sizeof *got);
+    ck_assert(want && got);
+    for (int t = 0; t < THREADS; t++)
+        ck_assert_int_eq(
+            mlp_predictor_predict(p, ws, want + t * N * k, x + t * 100 * c->n_inputs, N), MLP_OK);
+    pthread_t th[THREADS];
+    sharer job[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        job[t] = (sharer){p, x + t * 100 * c->n_inputs, got + t * N * k, N, MLP_ERR_INVALID_ARG};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, share, &job[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_msg(job[t].s == MLP_OK, "thread %d: %s", t, mlp_strerror(job[t].s));
+    }
+    ck_assert_mem_eq(got, want, THREADS * N * k * sizeof *got);
+    mlp_workspace_free(ws);
+    mlp_predictor_free(p);
+    mlp_net_free(net);
+    free(x), free(want), free(got);
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
     const mlp_layer_spec spec[] = {MLP_LAYER(4, MLP_ACT_TANH, 1),
@@ -465,6 +525,7 @@ static Suite *predictor_suite(void)
     tcase_set_timeout(tc, 240);
     tcase_add_loop_test(tc, test_same_bits_as_the_network, 0, 2 * N_CASES);
     tcase_add_loop_test(tc, test_bfloat16_within_its_bound, 0, N_CASES);
+    tcase_add_loop_test(tc, test_threads_share_a_predictor, 0, 2);
     tcase_add_test(tc, test_refusals);
     suite_add_tcase(s, tc);
     return s;
