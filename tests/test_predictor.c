@@ -35,6 +35,11 @@
 #include "test_util.h"
 #include "mlp_internal.h"
 
+#if MLP_HAVE_ONEDNN /* GCC's OpenMP, which oneDNN runs on (lib/model/predictor.c) */
+extern void omp_set_num_threads(int n);
+extern int omp_get_max_threads(void);
+#endif
+
 static const double U = 0x1p-8, F = 0x1p-24, TINY = 0x1p-126;
 
 static double lipschitz(mlp_activation act)
@@ -240,7 +245,8 @@ START_TEST(test_same_bits_as_the_network)
     ck_assert_int_eq(mlp_net_convert(&conv, net, prec), MLP_OK);
     const size_t k = mlp_net_n_outputs(net);
     double *want = malloc(SAME_ROWS * k * sizeof *want), *got = malloc(SAME_ROWS * k * sizeof *got);
-    float *xf = malloc(SAME_ROWS * c->n_inputs * sizeof *xf), *wantf = malloc(SAME_ROWS * k * sizeof *wantf),
+    float *xf = malloc(SAME_ROWS * c->n_inputs * sizeof *xf),
+          *wantf = malloc(SAME_ROWS * k * sizeof *wantf),
           *gotf = malloc(SAME_ROWS * k * sizeof *gotf);
     ck_assert(want && got && xf && wantf && gotf);
     for (size_t i = 0; i < SAME_ROWS * c->n_inputs; i++) xf[i] = (float)x[i];
@@ -351,6 +357,13 @@ START_TEST(test_bfloat16_within_its_bound)
     mlp_workspace *pws, *big_ws;
     ck_assert_int_eq(mlp_predictor_workspace_create(&pws, p, ROWS), MLP_OK);
     ck_assert_int_eq(mlp_predictor_workspace_create(&big_ws, p, 4 * ROWS + 3), MLP_OK);
+#if MLP_HAVE_ONEDNN
+    /* the caller's OpenMP setting of its thread stays its own: the predictor sets oneDNN's
+     * to one thread for the call and gives it back */
+    omp_set_num_threads(3);
+    ck_assert_int_eq(mlp_predictor_predict(p, pws, want, x, ROWS), MLP_OK);
+    ck_assert_int_eq(omp_get_max_threads(), 3);
+#endif
     for (int t = 1; t <= 3; t++) {
         ck_assert_int_eq(mlp_set_num_threads(t), MLP_OK);
         ck_assert_int_eq(mlp_predictor_predict(p, pws, want, x, ROWS), MLP_OK);

@@ -31,6 +31,11 @@
  * not through <omp.h>, so that a compiler with another runtime's header (clang's libomp)
  * still calls the one oneDNN reads */
 extern void omp_set_num_threads(int n);
+extern int omp_get_max_threads(void);
+#endif
+
+#ifndef MLP_CBLAS_PROVIDER /* lib/meson.build names it; a build by hand (the fuzzers) may not */
+#define MLP_CBLAS_PROVIDER "cblas"
 #endif
 
 /* Rows of a full piece; the rest of a call is cut into pieces of CHUNK >> c rows,
@@ -272,6 +277,13 @@ static void low_free(void *v)
     free(w);
 }
 
+/* A buffer aligned for the CPU's widest vectors (oneDNN's scratchpads are laid out from
+ * an aligned start), rounded up to whole 64 bytes. */
+static void *aligned(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+
+/* The bytes between two units' scratchpads: the largest a primitive asks for, aligned. */
+static size_t scratch_stride(const mlp_predictor *p) { return (p->scratch_bytes + 63) / 64 * 64; }
+
 static dnnl_memory_t *unit_mem(const mlp_predictor *p, const low_ws *w, size_t u, size_t d, int c)
 {
     return &w->mem[((u * p->n_dense + d) * CLASSES + (size_t)c) * 3];
@@ -289,10 +301,10 @@ static mlp_status low_create(mlp_workspace *ws, const mlp_predictor *p, size_t m
                          "mlp_predictor_workspace_create: %zu rows of width %zu overflow memory",
                          max_batch, p->max_width);
     w->units = max_batch / CHUNK + 1;
-    w->rows16 = malloc(cells * sizeof *w->rows16);
-    w->buf[0] = malloc(cells * sizeof(float));
-    w->buf[1] = malloc(cells * sizeof(float));
-    w->scratch = malloc(w->units * (p->scratch_bytes + 64));
+    w->rows16 = aligned(cells * sizeof *w->rows16);
+    w->buf[0] = aligned(cells * sizeof(float));
+    w->buf[1] = aligned(cells * sizeof(float));
+    w->scratch = aligned(w->units * scratch_stride(p));
     w->act = calloc(w->units * p->net->n_layers, sizeof *w->act);
     w->streams = calloc(w->units, sizeof *w->streams);
     w->mem = calloc(w->units * p->n_dense * CLASSES * 3, sizeof *w->mem);
@@ -354,7 +366,7 @@ static dnnl_status_t low_dense(const low_job *j, size_t u, size_t d, size_t l, s
     float *out = w->buf[(l + 1) % 2] + base;
     uint16_t *rows16 = w->rows16 + base;
     to_bf16_rows(rows16, in, m * L->in);
-    unsigned char *scratch = w->scratch + u * (p->scratch_bytes + 64);
+    unsigned char *scratch = w->scratch + u * scratch_stride(p);
     size_t at = 0;
     for (int c = 0; c < CLASSES; c++) {
         const size_t rows = (size_t)CHUNK >> c;
@@ -384,7 +396,10 @@ static void low_part(void *ctx, size_t u0, size_t u1, size_t part)
     const mlp_predictor *p = j->p;
     const mlp_net *net = p->net;
     low_ws *w = j->w;
-    omp_set_num_threads(1); /* oneDNN on this thread alone: see the top of the file */
+    /* oneDNN on this thread alone (see the top of the file), the caller's own OpenMP
+     * setting of this thread given back after */
+    const int omp_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
     for (size_t u = u0; u < u1; u++) {
         const size_t r0 = u * CHUNK, m = u < j->full ? CHUNK : j->n - r0, base = r0 * p->max_width;
         /* its oneDNN objects: a full piece's slot, or the rest's, the last */
@@ -409,6 +424,7 @@ static void low_part(void *ctx, size_t u0, size_t u1, size_t part)
                 const dnnl_status_t st = low_dense(j, slot, d++, l, base, m);
                 if (st != dnnl_success) {
                     if (j->st[part] == dnnl_success) j->st[part] = st;
+                    omp_set_num_threads(omp_threads);
                     return;
                 }
             } else {
@@ -419,6 +435,7 @@ static void low_part(void *ctx, size_t u0, size_t u1, size_t part)
         void *y = j->y_f32 ? (void *)((float *)j->y + r0 * k) : (void *)((double *)j->y + r0 * k);
         mlp__put_outputs(net, y, j->y_f32, w->buf[net->n_layers % 2] + base, m);
     }
+    omp_set_num_threads(omp_threads);
 }
 
 static mlp_status low_predict(const mlp_predictor *p, mlp_workspace *ws, void *y, int y_f32,
@@ -461,13 +478,9 @@ mlp_status mlp_predictor_create(mlp_predictor **out, const mlp_net *net, mlp_pre
     mlp_status s = mlp_net_convert(&p->net, net,
                                    precision == MLP_PRECISION_FLOAT64 ? MLP_PRECISION_FLOAT64
                                                                       : MLP_PRECISION_FLOAT32);
-    if (s == MLP_OK && precision != MLP_PRECISION_BFLOAT16) {
-        mlp_blas_info bi;
-        mlp_blas_info_init(&bi, sizeof bi);
-        mlp_blas_get_info(&bi);
+    if (s == MLP_OK && precision != MLP_PRECISION_BFLOAT16)
         snprintf(p->engine, sizeof p->engine, "libmlp %s (%s %s)", mlp_precision_name(precision),
-                 bi.provider, precision == MLP_PRECISION_FLOAT64 ? "dgemm" : "sgemm");
-    }
+                 MLP_CBLAS_PROVIDER, precision == MLP_PRECISION_FLOAT64 ? "dgemm" : "sgemm");
 #if MLP_HAVE_ONEDNN
     if (s == MLP_OK && precision == MLP_PRECISION_BFLOAT16) s = compile_bf16(p);
 #endif
