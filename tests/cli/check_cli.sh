@@ -105,6 +105,34 @@ rc=0
 [ "$rc" -eq 2 ] && grep -q "'half' is not float64" "$dir/half.txt" ||
     fail "--precision half: exit $rc, $(head -2 "$dir/half.txt")"
 
+# predict --precision: float32 predicts as the float32 copy of the model; bfloat16
+# within a few hundredths of the values' spread where this CPU and build run it, else
+# exit 1 with the reason; train refuses bfloat16 as a usage error
+"$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -q --precision float64 > "$dir/reg_p64.csv"
+cmp -s "$dir/reg_p64.csv" "$dir/reg_pred.csv" || fail "predict --precision float64 differs"
+"$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -q --precision float32 > "$dir/reg_p32.csv"
+paste -d, "$dir/reg_pred.csv" "$dir/reg_p32.csv" | tail -n +2 | awk -F, '
+    { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1); if (m < 1) m = 1;
+      if (d > 1e-5 * m) { print "row " NR ": " $1 " and " $2; bad = 1 } } END { exit bad }' ||
+    fail "predict --precision float32 is not float's rounding of float64's"
+rc=0
+"$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -q --precision bf16 > "$dir/reg_p16.csv" 2> "$dir/p16.txt" || rc=$?
+if [ "$rc" -eq 0 ]; then
+    # the targets' spread, from the predictions themselves: bfloat16 within 5 % of it
+    paste -d, "$dir/reg_pred.csv" "$dir/reg_p16.csv" | tail -n +2 | awk -F, '
+        { d = $1 - $2; if (d < 0) d = -d; if (d > dmax) dmax = d;
+          if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1 }
+        END { if (!(dmax > 0 && dmax <= 0.05 * (hi - lo))) { print dmax, lo, hi; exit 1 } }' ||
+        fail "predict --precision bf16 is off: $(paste -d, "$dir/reg_pred.csv" "$dir/reg_p16.csv" | sed -n 2p)"
+else
+    [ "$rc" -eq 1 ] && grep -q "bfloat16 needs\|built without oneDNN" "$dir/p16.txt" ||
+        fail "predict --precision bf16: exit $rc, $(cat "$dir/p16.txt")"
+fi
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --precision bfloat16 -q -o "$dir/x.mlp" > "$dir/bf16.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "bfloat16 is for predicting" "$dir/bf16.txt" ||
+    fail "train --precision bfloat16: exit $rc, $(head -2 "$dir/bf16.txt")"
+
 # --- layer normalization (1.7) -----------------------------------------------------
 "$mlp" train "$dir/reg.csv" --target y --hidden 32,16 --norm layer --epochs 150 -q \
     -o "$dir/reg_ln.mlp" > /dev/null
