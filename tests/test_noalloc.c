@@ -151,6 +151,48 @@ START_TEST(predict_allocates_nothing)
 }
 END_TEST
 
+/* Predictors (_i: float64, float32, bfloat16): float64 and float32 allocate nothing;
+ * bfloat16 allocates only what oneDNN's own calls do (the argument list of each of its
+ * matmuls: docs/predictor.md), the same count at every call of the same rows, at most
+ * MATMUL_ALLOCS per layer and piece, all freed again (ASan, valgrind). */
+enum { MATMUL_ALLOCS = 8 };
+
+START_TEST(predictors_allocate_nothing_of_their_own)
+{
+    const mlp_precision prec = (mlp_precision)_i;
+    make_data();
+    mlp_net *net = make_net();
+    mlp_predictor *p;
+    mlp_workspace *ws;
+    if (!mlp_precision_supported(prec)) {
+        mlp_net_free(net);
+        return;
+    }
+    ck_assert_int_eq(mlp_predictor_create(&p, net, prec), MLP_OK);
+    ck_assert_int_eq(mlp_predictor_workspace_create(&ws, p, N), MLP_OK);
+    ck_assert_int_eq(mlp_predictor_predict(p, ws, y, x, N), MLP_OK); /* warm */
+    int failed = 0;
+    long per_call[4];
+    for (int c = 0; c < 4; c++) {
+        start();
+        failed += mlp_predictor_predict(p, ws, y, x, N) != MLP_OK;
+        failed += mlp_predictor_predict_f32(p, ws, yf, xf, N) != MLP_OK;
+        per_call[c] = stop();
+    }
+    ck_assert_int_eq(failed, 0);
+    if (prec != MLP_PRECISION_BFLOAT16) {
+        ck_assert_int_eq(per_call[0], 0);
+    } else { /* N = 64 rows: one piece; 3 dense layers; 2 calls */
+        ck_assert_int_le(per_call[0], 2 * 3 * MATMUL_ALLOCS);
+        printf("  bfloat16: %ld allocations (oneDNN's) in 2 calls of 3 layers\n", per_call[0]);
+    }
+    for (int c = 1; c < 4; c++) ck_assert_int_eq(per_call[c], per_call[0]);
+    mlp_workspace_free(ws);
+    mlp_predictor_free(p);
+    mlp_net_free(net);
+}
+END_TEST
+
 START_TEST(training_steps_allocate_nothing)
 {
     make_data();
@@ -256,6 +298,7 @@ static Suite *noalloc_suite(void)
     tcase_add_loop_test(tc, predict_allocates_nothing, 0, 2);
     tcase_add_loop_test(tc, training_steps_allocate_nothing, 0, 2);
     tcase_add_test(tc, gradient_allocates_nothing);
+    tcase_add_loop_test(tc, predictors_allocate_nothing_of_their_own, 0, 3);
     tcase_add_loop_test(tc, fit_allocates_once_however_many_epochs, 0, 2);
     suite_add_tcase(s, tc);
     return s;
