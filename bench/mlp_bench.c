@@ -82,9 +82,10 @@ static const workload *find_workload(const char *name, int *prec)
 static void run_forward(void *p)
 {
     cell *c = p;
-    const mlp_status s = c->bf16  ? mlp_predictor_predict_f32(c->pred, c->pws, c->yf, c->xf, c->batch)
-                         : c->f32 ? mlp_net_predict_f32(c->net, c->ws, c->yf, c->xf, c->batch)
-                                : mlp_net_predict(c->net, c->ws, c->y, c->x, c->batch);
+    const mlp_status s =
+        c->bf16  ? mlp_predictor_predict_f32(c->pred, c->pws, c->yf, c->xf, c->batch)
+        : c->f32 ? mlp_net_predict_f32(c->net, c->ws, c->yf, c->xf, c->batch)
+                 : mlp_net_predict(c->net, c->ws, c->y, c->x, c->batch);
     if (s != MLP_OK) abort();
 }
 

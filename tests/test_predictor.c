@@ -20,9 +20,9 @@
  *    Lipschitz constant L (1, but 1.2 for GELU and SiLU): L|ẑ - z| + 8F(|f(z)| + L|ẑ - z|);
  *    a softmax row: |p̂ - p| <= p (exp(2 max|ẑ - z|) - 1) + 8F;
  *  - a batch normalization (y = s a + t per column, s = γ/√(var + ε), t = β - mean s)
- *    and a layer normalization run in float on float input: 8F(|s a| + |β| + |mean s|); |γ| 4(m + 8)F(1 + |x̂|) + 8F(|γ x̂| + |β|) for
- *    a row of m values (its mean and variance summed in float); then the activation as
- *    above; dropout is the identity.
+ *    in float on float input: 8F(|s a| + |β| + |mean s|); a layer normalization of a row
+ *    of m values (its mean and variance summed in float): |γ| 4(m + 8)F(1 + |x̂|) +
+ *    8F(|γ x̂| + |β|); then the activation as above; dropout is the identity.
  * Each term is the textbook bound of its operation (Higham, Accuracy and Stability of
  * Numerical Algorithms, ch. 2-3), to first order where the second is below F. The inputs
  * are the model's scaling of the rows in double, rounded once to float. Then the whole
@@ -518,6 +518,23 @@ START_TEST(test_refusals)
                                                                         : MLP_ERR_UNSUPPORTED);
     if (s == MLP_OK) {
         ck_assert_int_eq(mlp_predictor_workspace_create(&ws, p, 4), MLP_OK);
+        /* every call of a network refuses it, before touching a buffer, with the model's
+         * scaling too (which the network's roads apply in the workspace) */
+        const double x6[6] = {0.5, -1, 2, 1, 3, -2}, t4[4] = {1, 2, 3, 4};
+        const mlp_dataset d = MLP_DATASET(x6, 3, t4, 2, 2);
+        ck_assert_int_eq(mlp_net_fit_scaling(net, MLP_SCALE_STANDARD, MLP_SCALE_STANDARD, &d),
+                         MLP_OK);
+        ck_assert_int_eq(mlp_net_predict(net, ws, y, x6, 1), MLP_ERR_SHAPE);
+        ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "made for a predictor"));
+        ck_assert_int_eq(mlp_net_predict_raw(net, ws, y, x6, 1), MLP_ERR_SHAPE);
+        float xf[3] = {1, 2, 3}, yf[2];
+        ck_assert_int_eq(mlp_net_predict_f32(net, ws, yf, xf, 1), MLP_ERR_SHAPE);
+        mlp_scores sc;
+        mlp_scores_init(&sc, sizeof sc);
+        ck_assert_int_eq(mlp_net_score(net, ws, &sc, NULL, &d), MLP_ERR_SHAPE);
+        double g[64], loss;
+        ck_assert_uint_le(mlp_net_n_params(net), 64);
+        ck_assert_int_eq(mlp_net_gradient(net, ws, MLP_LOSS_MSE, g, &loss, &d), MLP_ERR_SHAPE);
         x[1] = -1;
         ck_assert_int_eq(mlp_predictor_predict(p, ws, y, x, 3), MLP_OK);
         x[4] = NAN;

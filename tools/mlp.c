@@ -327,6 +327,7 @@ static const char help_options[] =
     "\n"
     "Ctrl-C while training stops after the epoch and saves the best model so far; a\n"
     "second Ctrl-C quits at once and leaves the output file as it was.\n"
+    "An option the command does not take is bad usage.\n"
     "Exit status: 0 done, 1 failed, 2 bad usage.\n";
 
 /* ---- options --------------------------------------------------------------------- */
@@ -1177,7 +1178,11 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     }
     if (fflush(out) != 0 || ferror(out)) die("writing the predictions: %s", strerror(errno));
     commit_output(o->output, 0);
-    if (!o->quiet) fprintf(stderr, "%zu rows predicted\n", rows);
+    if (!o->quiet && pred != NULL)
+        fprintf(stderr, "%zu rows predicted in %s (%s)\n", rows,
+                mlp_precision_name(mlp_predictor_precision(pred)), mlp_predictor_engine(pred));
+    else if (!o->quiet)
+        fprintf(stderr, "%zu rows predicted\n", rows);
     free(p);
     free(inputs);
     mlp_workspace_free(ws);
@@ -1498,6 +1503,63 @@ static int cmd_import(const opts *o, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* The commands each option applies to: one the command would ignore is refused, not
+ * taken in silence (eval --precision would score in float64 what the user meant in
+ * bfloat16). */
+enum { C_TRAIN = 1, C_PREDICT = 2, C_EVAL = 4, C_INFO = 8, C_EXPORT = 16, C_IMPORT = 32 };
+static const char *const command_names[] = {"train", "predict", "eval", "info", "export", "import"};
+static const struct {
+    const char *name;
+    unsigned commands;
+} applies[] = {
+    {"target", C_TRAIN | C_IMPORT}, {"inputs", C_TRAIN | C_IMPORT}, {"task", C_TRAIN},
+    {"hidden", C_TRAIN}, {"activation", C_TRAIN}, {"norm", C_TRAIN}, {"dropout", C_TRAIN},
+    {"epochs", C_TRAIN}, {"batch", C_TRAIN}, {"optimizer", C_TRAIN},
+    {"precision", C_TRAIN | C_PREDICT}, {"lr", C_TRAIN}, {"weight-decay", C_TRAIN},
+    {"validation", C_TRAIN}, {"patience", C_TRAIN}, {"test", C_TRAIN}, {"test-file", C_TRAIN},
+    {"cv", C_TRAIN}, {"no-refit", C_TRAIN}, {"scale", C_TRAIN}, {"seed", C_TRAIN},
+    {"output", C_TRAIN | C_PREDICT | C_EXPORT | C_IMPORT},
+    {"quiet", C_TRAIN | C_PREDICT | C_EVAL | C_INFO | C_EXPORT | C_IMPORT},
+    {"delimiter", C_TRAIN | C_PREDICT | C_EVAL}, {"header", C_TRAIN | C_PREDICT | C_EVAL},
+    {"no-header", C_TRAIN | C_PREDICT | C_EVAL}, {"plot", C_INFO}, {"name", C_EXPORT},
+    {"format", C_EXPORT}, {"classes", C_IMPORT},
+};
+
+/* Usage error for an option (of rest, as gathered) that `cmd` (one of C_) does not take,
+ * naming the commands that do. */
+static void check_applies(const char *name, unsigned cmd, char **rest, int nrest)
+{
+    for (int i = 1; i < nrest; i++) {
+        const char *a = rest[i];
+        if (a[0] != '-' || a[1] == '\0') continue;
+        char opt[32];
+        if (a[1] != '-') { /* -t -o -d -q, perhaps with the value joined */
+            const char *longs = a[1] == 't'   ? "target"
+                                : a[1] == 'o' ? "output"
+                                : a[1] == 'd' ? "delimiter"
+                                : a[1] == 'q' ? "quiet"
+                                              : NULL;
+            if (longs == NULL) continue; /* getopt refused it already */
+            snprintf(opt, sizeof opt, "%s", longs);
+            if (a[2] == '\0' && takes_argument(a)) i++;
+        } else {
+            const size_t len = strcspn(a + 2, "=");
+            snprintf(opt, sizeof opt, "%.*s", (int)(len < sizeof opt ? len : sizeof opt - 1),
+                     a + 2);
+            if (strchr(a, '=') == NULL && takes_argument(a)) i++;
+        }
+        for (size_t k = 0; k < sizeof applies / sizeof applies[0]; k++) {
+            if (strcmp(applies[k].name, opt) != 0 || (applies[k].commands & cmd)) continue;
+            char which[96] = "";
+            for (unsigned c = 0; c < 6; c++)
+                if (applies[k].commands & (1u << c))
+                    snprintf(which + strlen(which), sizeof which - strlen(which), "%s%s",
+                             which[0] ? ", " : "", command_names[c]);
+            usage_error("--%s does not apply to %s (it is an option of %s)", opt, name, which);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) usage_error("a command is needed: train, predict, eval, info, export or import");
@@ -1531,6 +1593,8 @@ int main(int argc, char **argv)
     }
     rest[nrest] = NULL;
     parse_options(&o, nrest, rest);
+    for (unsigned c = 0; c < 6; c++)
+        if (!strcmp(cmd, command_names[c])) check_applies(cmd, 1u << c, rest, nrest);
     int status;
     if (!strcmp(cmd, "train")) status = cmd_train(&o, nargs, args);
     else if (!strcmp(cmd, "predict")) status = cmd_predict(&o, nargs, args);

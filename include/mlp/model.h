@@ -507,8 +507,8 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
  * @param[in]  x    (n, n_inputs) row-major observations, as they come.
  * @param      n    rows, 1 <= n <= mlp_workspace_max_batch(ws).
  * @return ::MLP_OK (every prediction finite), ::MLP_ERR_INVALID_ARG (NULL, n == 0),
- *         ::MLP_ERR_SHAPE (workspace made for another shape, n larger than the
- *         workspace), ::MLP_ERR_NUMERIC (a prediction that is not finite, since 1.7:
+ *         ::MLP_ERR_SHAPE (workspace made for another shape or, since 1.7, for a
+ *         predictor; n larger than the workspace), ::MLP_ERR_NUMERIC (a prediction that is not finite, since 1.7:
  *         the detail names its row and why — a NaN or infinite input of that row, or
  *         values that outgrow the double range inside the network; 1.6 returned
  *         ::MLP_OK with it).

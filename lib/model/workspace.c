@@ -365,7 +365,10 @@ mlp_status mlp__predict_model(const mlp_net *net, mlp_workspace *ws, double *y, 
         return predict_net(net, ws, y, x, n, fn, 0);
     const double *xin = x;
     if (net->prep.in_shift != NULL && ws != NULL && x != NULL && n > 0 && n <= ws->max_batch &&
-        ws->n_inputs == net->n_inputs) { /* else predict_net refuses, naming why */
+        ws->n_inputs == net->n_inputs &&
+        (ws->owner == NULL || ws->owner == net)) { /* else predict_net refuses, naming why
+                                                      (a predictor's workspace may have no
+                                                      room for scaled rows) */
         mlp__prep_inputs(net, ws->scaled, x, n);
         xin = ws->scaled;
     }

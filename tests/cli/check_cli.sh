@@ -128,6 +128,16 @@ else
     [ "$rc" -eq 1 ] && grep -q "bfloat16 needs\|built without oneDNN" "$dir/p16.txt" ||
         fail "predict --precision bf16: exit $rc, $(cat "$dir/p16.txt")"
 fi
+# an option the command would ignore is refused (eval does not predict in another
+# precision: taking --precision in silence would score float64 as if bfloat16)
+rc=0
+"$mlp" eval "$dir/reg.mlp" "$dir/reg_test.csv" --precision bf16 > "$dir/evalp.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "\-\-precision does not apply to eval (it is an option of train, predict)" "$dir/evalp.txt" ||
+    fail "eval --precision: exit $rc, $(head -2 "$dir/evalp.txt")"
+rc=0
+"$mlp" predict "$dir/reg.mlp" "$dir/reg_new.csv" -q --hidden=5 > "$dir/ph.txt" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "\-\-hidden does not apply to predict" "$dir/ph.txt" ||
+    fail "predict --hidden: exit $rc, $(head -2 "$dir/ph.txt")"
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --precision bfloat16 -q -o "$dir/x.mlp" > "$dir/bf16.txt" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q "bfloat16 is for predicting" "$dir/bf16.txt" ||
