@@ -75,7 +75,7 @@ static const char *opt_name(int k) { return mlp_optimizer_name((mlp_optimizer_ki
 static const char *sched_name(int k) { return mlp_schedule_name((mlp_schedule)k); }
 static const char *init_name(int k) { return mlp_init_name((mlp_init)k); }
 
-static int is_status(mlp_status s) { return s >= MLP_OK && s <= MLP_ERR_NUMERIC; }
+static int is_status(mlp_status s) { return s >= MLP_OK && s <= MLP_ERR_UNSUPPORTED; }
 
 /* A dataset of n rows over x and t, in the layout a byte picks: 1.4's (no shape, read as
  * the network's), with its shape (column counts from the bytes, the network's or not),
@@ -176,7 +176,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const double v = double_from(&in);
         switch (op) {
         case 0:
-            if (ws != NULL && (ob / 12) % 2) { /* float rows and outputs */
+            if ((ob / 12) % 8 >= 6) { /* a predictor (since 1.7): any precision, known or
+                                          not; its workspace given to it, or to the network */
+                mlp_predictor *p = NULL;
+                mlp_workspace *pws = NULL;
+                s = mlp_predictor_create(&p, net, (mlp_precision)(byte(&in) % 4));
+                require(is_status(s) && (s == MLP_OK) == (p != NULL));
+                if (s == MLP_OK) s = mlp_predictor_workspace_create(&pws, p, size_from(&in, MAX_ROWS));
+                require(is_status(s));
+                if (s == MLP_OK) {
+                    static float yf[CELLS];
+                    for (int i = 0; i < CELLS; i++) xf[i] = (float)x[i];
+                    const int road = byte(&in) % 3;
+                    s = road == 0   ? mlp_predictor_predict(p, pws, y, x, n)
+                        : road == 1 ? mlp_predictor_predict_f32(p, pws, yf, xf, n)
+                                    : mlp_net_predict(net, pws, y, x, n);
+                    require(road < 2 || s == MLP_ERR_SHAPE || s == MLP_ERR_INVALID_ARG);
+                }
+                mlp_workspace_free(pws);
+                mlp_predictor_free(p);
+            } else if (ws != NULL && (ob / 12) % 2) { /* float rows and outputs */
                 static float yf[CELLS];
                 for (int i = 0; i < CELLS; i++) xf[i] = (float)x[i];
                 s = mlp_net_predict_f32(net, ws, yf, xf, n);
