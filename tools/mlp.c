@@ -1578,9 +1578,11 @@ int main(int argc, char **argv)
     opts o;
     /* options may come before or after the arguments: gather both ("-" alone is an
      * argument: standard input) */
-    char **args = xmalloc((size_t)argc * sizeof *args);
+    /* static: reachable until exit, which a usage error reaches from anywhere */
+    static char **args, **rest;
+    args = xmalloc((size_t)argc * sizeof *args);
     int nargs = 0, nrest = 1;
-    char **rest = xmalloc(((size_t)argc + 1) * sizeof *rest);
+    rest = xmalloc(((size_t)argc + 1) * sizeof *rest);
     rest[0] = argv[0];
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
