@@ -244,20 +244,23 @@ static mlp_status compile_bf16(mlp_predictor *p)
     return MLP_OK;
 }
 
-/* A bfloat16 predictor's workspace: every buffer for max_batch rows, and per unit (a full
- * piece's slot, or the rest's) oneDNN's objects pointing into them. */
+/* A bfloat16 predictor's workspace: every buffer for max_batch rows, and per slot (one
+ * for each part of a call that can run at once: a part takes the call's units, a full
+ * piece or the rest, one after the other) oneDNN's objects pointing into them, their
+ * stream and scratchpad. */
 typedef struct low_ws {
-    size_t units; /* max_batch / CHUNK full pieces, + 1 for the rest */
+    size_t slots; /* the units of max_batch rows (max_batch / CHUNK full pieces, + 1 for
+                     the rest), but never more than the parts a job has at most */
     /* The buffers, max_batch × max_width values each, hold a unit's rows from its first
      * row × max_width on (a unit's place never depends on the layer: units run through
      * the layers at their own pace), each row as wide as the layer's. */
     uint16_t *rows16;       /* a dense layer's input rounded to bfloat16 */
     float *buf[2];          /* layer l reads buf[l % 2] and writes buf[(l + 1) % 2]; the
                                 scaled inputs are in buf[0] */
-    unsigned char *scratch; /* units × scratch_bytes */
-    float **act;            /* units × n_layers: the pointers of each unit's workspace */
-    dnnl_stream_t *streams; /* units */
-    dnnl_memory_t *mem;     /* units × n_dense × CLASSES × 3: src, dst, scratchpad */
+    unsigned char *scratch; /* slots × scratch_stride() */
+    float **act;            /* slots × n_layers: the pointers of each slot's workspace view */
+    dnnl_stream_t *streams; /* slots */
+    dnnl_memory_t *mem;     /* slots × n_dense × CLASSES × 3: src, dst, scratchpad */
     size_t n_mem;
 } low_ws;
 
@@ -266,7 +269,7 @@ static void low_free(void *v)
     low_ws *w = v;
     if (w == NULL) return;
     for (size_t i = 0; i < w->n_mem; i++) dnnl_memory_destroy(w->mem[i]);
-    for (size_t u = 0; u < w->units && w->streams != NULL; u++) dnnl_stream_destroy(w->streams[u]);
+    for (size_t u = 0; u < w->slots && w->streams != NULL; u++) dnnl_stream_destroy(w->streams[u]);
     free(w->mem);
     free(w->streams);
     free(w->act);
@@ -281,10 +284,10 @@ static void low_free(void *v)
  * an aligned start), rounded up to whole 64 bytes. */
 static void *aligned(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
 
-/* The bytes between two units' scratchpads: the largest a primitive asks for, aligned. */
+/* The bytes between two slots' scratchpads: the largest a primitive asks for, aligned. */
 static size_t scratch_stride(const mlp_predictor *p) { return (p->scratch_bytes + 63) / 64 * 64; }
 
-static dnnl_memory_t *unit_mem(const mlp_predictor *p, const low_ws *w, size_t u, size_t d, int c)
+static dnnl_memory_t *slot_mem(const mlp_predictor *p, const low_ws *w, size_t u, size_t d, int c)
 {
     return &w->mem[((u * p->n_dense + d) * CLASSES + (size_t)c) * 3];
 }
@@ -300,14 +303,15 @@ static mlp_status low_create(mlp_workspace *ws, const mlp_predictor *p, size_t m
         return mlp__fail(MLP_ERR_NOMEM,
                          "mlp_predictor_workspace_create: %zu rows of width %zu overflow memory",
                          max_batch, p->max_width);
-    w->units = max_batch / CHUNK + 1;
+    w->slots = max_batch / CHUNK + 1;
+    if (w->slots > MLP_MAX_THREADS) w->slots = MLP_MAX_THREADS; /* mlp__parallel_for's most */
     w->rows16 = aligned(cells * sizeof *w->rows16);
     w->buf[0] = aligned(cells * sizeof(float));
     w->buf[1] = aligned(cells * sizeof(float));
-    w->scratch = aligned(w->units * scratch_stride(p));
-    w->act = calloc(w->units * p->net->n_layers, sizeof *w->act);
-    w->streams = calloc(w->units, sizeof *w->streams);
-    w->mem = calloc(w->units * p->n_dense * CLASSES * 3, sizeof *w->mem);
+    w->scratch = aligned(w->slots * scratch_stride(p));
+    w->act = calloc(w->slots * p->net->n_layers, sizeof *w->act);
+    w->streams = calloc(w->slots, sizeof *w->streams);
+    w->mem = calloc(w->slots * p->n_dense * CLASSES * 3, sizeof *w->mem);
     if (w->rows16 == NULL || w->buf[0] == NULL || w->buf[1] == NULL || w->scratch == NULL ||
         w->act == NULL || w->streams == NULL || w->mem == NULL)
         return mlp__fail(MLP_ERR_NOMEM,
@@ -315,13 +319,11 @@ static mlp_status low_create(mlp_workspace *ws, const mlp_predictor *p, size_t m
                          "buffers of %zu rows",
                          max_batch);
     dnnl_status_t st = dnnl_success;
-    for (size_t u = 0; u < w->units && st == dnnl_success; u++) {
+    for (size_t u = 0; u < w->slots && st == dnnl_success; u++) {
         st = dnnl_stream_create(&w->streams[u], p->eng, dnnl_stream_default_flags);
         for (size_t d = 0; d < p->n_dense && st == dnnl_success; d++)
             for (int c = 0; c < CLASSES && st == dnnl_success; c++) {
-                /* a full piece's slot needs the full size only; the rest's, every other */
-                if ((u + 1 < w->units) != (c == 0)) continue;
-                dnnl_memory_t *m = unit_mem(p, w, u, d, c);
+                dnnl_memory_t *m = slot_mem(p, w, u, d, c);
                 const dense_prims *dp = &p->dense[d];
                 st = dnnl_memory_create(&m[0], &dp->src[c], p->eng, w->rows16);
                 if (st == dnnl_success)
@@ -331,7 +333,7 @@ static mlp_status low_create(mlp_workspace *ws, const mlp_predictor *p, size_t m
                 w->n_mem = (size_t)(m - w->mem) + 3;
             }
     }
-    /* n_mem counts up to the last made: the ones skipped are NULL, which destroy takes */
+    /* n_mem counts up to the last made; any not made is NULL, which destroy takes */
     return st == dnnl_success
                ? MLP_OK
                : mlp__fail(st == dnnl_out_of_memory ? MLP_ERR_NOMEM : MLP_ERR_UNSUPPORTED,
@@ -352,8 +354,8 @@ typedef struct low_job {
     dnnl_status_t st[MLP_MAX_THREADS]; /* per part: the first failure */
 } low_job;
 
-/* A unit's m rows (at `base` in the buffers; its oneDNN objects those of slot u) of dense
- * layer l, the d-th, from buf[l % 2]
+/* A unit's m rows (at `base` in the buffers; its oneDNN objects, stream and scratchpad
+ * those of slot u) of dense layer l, the d-th, from buf[l % 2]
  * into buf[(l + 1) % 2]: the product in pieces of the classes m's binary digits name (one
  * full piece: c = 0). */
 static dnnl_status_t low_dense(const low_job *j, size_t u, size_t d, size_t l, size_t base,
@@ -371,7 +373,7 @@ static dnnl_status_t low_dense(const low_job *j, size_t u, size_t d, size_t l, s
     for (int c = 0; c < CLASSES; c++) {
         const size_t rows = (size_t)CHUNK >> c;
         if (c == 0 ? m != CHUNK : (m & rows) == 0) continue;
-        dnnl_memory_t *mem = unit_mem(p, w, u, d, c);
+        dnnl_memory_t *mem = slot_mem(p, w, u, d, c);
         dnnl_status_t st = dnnl_memory_set_data_handle(mem[0], rows16 + at * L->in);
         if (st == dnnl_success) st = dnnl_memory_set_data_handle(mem[1], out + at * L->out);
         if (st == dnnl_success) st = dnnl_memory_set_data_handle(mem[2], scratch);
@@ -402,8 +404,6 @@ static void low_part(void *ctx, size_t u0, size_t u1, size_t part)
     omp_set_num_threads(1);
     for (size_t u = u0; u < u1; u++) {
         const size_t r0 = u * CHUNK, m = u < j->full ? CHUNK : j->n - r0, base = r0 * p->max_width;
-        /* its oneDNN objects: a full piece's slot, or the rest's, the last */
-        const size_t slot = u < j->full ? u : w->units - 1;
         /* the inputs, scaled as the model says, into buf[0] */
         const size_t in = net->n_inputs;
         const mlp__rows r = {.x = j->x_f32 ? (const void *)((const float *)j->x + r0 * in)
@@ -416,12 +416,12 @@ static void low_part(void *ctx, size_t u0, size_t u1, size_t part)
          * other kinds' inference passes */
         mlp_workspace view = {0};
         view.f32 = 1;
-        view.act_f32 = w->act + u * net->n_layers;
+        view.act_f32 = w->act + part * net->n_layers;
         for (size_t l = 0, d = 0; l < net->n_layers; l++) {
             const mlp_layer *L = &net->layers[l];
             view.act_f32[l] = w->buf[(l + 1) % 2] + base;
             if (L->kind == MLP_LAYER_DENSE) {
-                const dnnl_status_t st = low_dense(j, slot, d++, l, base, m);
+                const dnnl_status_t st = low_dense(j, part, d++, l, base, m);
                 if (st != dnnl_success) {
                     if (j->st[part] == dnnl_success) j->st[part] = st;
                     omp_set_num_threads(omp_threads);
@@ -450,6 +450,7 @@ static mlp_status low_predict(const mlp_predictor *p, mlp_workspace *ws, void *y
                    .n = n,
                    .full = n / CHUNK};
     const size_t units = job.full + (n % CHUNK != 0);
+    /* its parts number at most min(units, MLP_MAX_THREADS): each has a slot */
     mlp__parallel_for(units, 1, 1, low_part, &job);
     for (size_t i = 0; i < MLP_MAX_THREADS; i++)
         if (job.st[i] != dnnl_success)
