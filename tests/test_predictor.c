@@ -363,6 +363,20 @@ START_TEST(test_bfloat16_within_its_bound)
     omp_set_num_threads(3);
     ck_assert_int_eq(mlp_predictor_predict(p, pws, want, x, ROWS), MLP_OK);
     ck_assert_int_eq(omp_get_max_threads(), 3);
+    ck_assert_mem_eq(want, got, ROWS * k * sizeof *got);
+    /* nor does the setting a predictor is made under change its sums */
+    {
+        mlp_predictor *p4;
+        mlp_workspace *ws4;
+        omp_set_num_threads(4);
+        ck_assert_int_eq(mlp_predictor_create(&p4, net, MLP_PRECISION_BFLOAT16), MLP_OK);
+        ck_assert_int_eq(omp_get_max_threads(), 4);
+        ck_assert_int_eq(mlp_predictor_workspace_create(&ws4, p4, ROWS), MLP_OK);
+        ck_assert_int_eq(mlp_predictor_predict(p4, ws4, want, x, ROWS), MLP_OK);
+        ck_assert_mem_eq(want, got, ROWS * k * sizeof *got);
+        mlp_workspace_free(ws4);
+        mlp_predictor_free(p4);
+    }
 #endif
     for (int t = 1; t <= 3; t++) {
         ck_assert_int_eq(mlp_set_num_threads(t), MLP_OK);

@@ -218,15 +218,9 @@ static mlp_status compile_dense(mlp_predictor *p, dense_prims *dp, size_t l)
     return st == dnnl_success ? MLP_OK : dnnl_failed(st, "compile a bfloat16 product");
 }
 
-static mlp_status compile_bf16(mlp_predictor *p)
+/* Every dense layer's primitives (compile_bf16). */
+static mlp_status compile_layers(mlp_predictor *p)
 {
-    if (!mlp_precision_supported(MLP_PRECISION_BFLOAT16))
-        return mlp__fail(MLP_ERR_UNSUPPORTED,
-                         "mlp_predictor_create: bfloat16 needs a CPU with AVX512-BF16 or AMX, "
-                         "and this one has neither (or ONEDNN_MAX_CPU_ISA rules them out): "
-                         "predict in float32 instead");
-    dnnl_status_t st = dnnl_engine_create(&p->eng, dnnl_cpu, 0);
-    if (st != dnnl_success) return dnnl_failed(st, "start on the CPU");
     const mlp_net *net = p->net;
     p->max_width = net->n_inputs;
     for (size_t l = 0; l < net->n_layers; l++) {
@@ -242,6 +236,24 @@ static mlp_status compile_bf16(mlp_predictor *p)
         if (s != MLP_OK) return s;
     }
     return MLP_OK;
+}
+
+static mlp_status compile_bf16(mlp_predictor *p)
+{
+    if (!mlp_precision_supported(MLP_PRECISION_BFLOAT16))
+        return mlp__fail(MLP_ERR_UNSUPPORTED,
+                         "mlp_predictor_create: bfloat16 needs a CPU with AVX512-BF16 or AMX, "
+                         "and this one has neither (or ONEDNN_MAX_CPU_ISA rules them out): "
+                         "predict in float32 instead");
+    dnnl_status_t st = dnnl_engine_create(&p->eng, dnnl_cpu, 0);
+    if (st != dnnl_success) return dnnl_failed(st, "start on the CPU");
+    /* the primitives planned for the one thread that runs each (a plan for more may split
+     * a sum, and would follow the caller's OpenMP setting), the setting given back */
+    const int omp_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const mlp_status s = compile_layers(p);
+    omp_set_num_threads(omp_threads);
+    return s;
 }
 
 /* A bfloat16 predictor's workspace: every buffer for max_batch rows, and per slot (one
