@@ -42,27 +42,26 @@ extern int omp_get_max_threads(void);
  * c = 1 .. CLASSES - 1, one per binary digit. */
 enum { CHUNK = 256, CLASSES = 9 };
 
+#if MLP_HAVE_ONEDNN
 /* What oneDNN holds for one dense layer (bfloat16 predictors). */
 typedef struct dense_prims {
-    size_t layer; /* its index in the network */
-#if MLP_HAVE_ONEDNN
     dnnl_primitive_t prim[CLASSES]; /* the product of CHUNK >> c rows */
     dnnl_memory_desc_t src[CLASSES], dst[CLASSES], scratch[CLASSES];
     dnnl_memory_t weights; /* (in, out) bfloat16, in the primitives' layout */
-#endif
 } dense_prims;
+#endif
 
 struct mlp_predictor {
     mlp_precision precision;
     mlp_net *net; /* the private copy: float64 for FLOAT64, float32 else (for
-                                bfloat16, the biases, activations, other kinds, scaling) */
-    size_t n_dense;
-    dense_prims *dense;   /* bfloat16: one per dense layer */
-    size_t max_width;     /* bfloat16: widest of the inputs and every layer's output */
-    size_t scratch_bytes; /* bfloat16: the largest scratchpad a primitive asks for */
+                     bfloat16, the biases, activations, other kinds, scaling) */
     char engine[160];
-#if MLP_HAVE_ONEDNN
+#if MLP_HAVE_ONEDNN /* bfloat16's */
     dnnl_engine_t eng;
+    size_t n_dense;
+    dense_prims *dense;   /* one per dense layer */
+    size_t max_width;     /* widest of the inputs and every layer's output */
+    size_t scratch_bytes; /* the largest scratchpad a primitive asks for */
 #endif
 };
 
@@ -102,8 +101,8 @@ void mlp_predictor_free(mlp_predictor *p)
         dnnl_memory_destroy(p->dense[d].weights);
     }
     if (p->eng != NULL) dnnl_engine_destroy(p->eng);
-#endif
     free(p->dense);
+#endif
     mlp_net_free(p->net);
     free(p);
 }
@@ -231,7 +230,6 @@ static mlp_status compile_layers(mlp_predictor *p)
     if (p->dense == NULL) return mlp__fail(MLP_ERR_NOMEM, "mlp_predictor_create: out of memory");
     for (size_t l = 0, d = 0; l < net->n_layers; l++) {
         if (net->layers[l].kind != MLP_LAYER_DENSE) continue;
-        p->dense[d].layer = l;
         const mlp_status s = compile_dense(p, &p->dense[d++], l);
         if (s != MLP_OK) return s;
     }
