@@ -176,18 +176,18 @@ START_TEST(hostile_files_are_refused_with_where)
         {"a,b,y\n", 0, MLP_ERR_FORMAT, "no data rows"},
         {"a,b,y\n1,2,3\n4,5\n", 0, MLP_ERR_FORMAT, "line 3: 2 fields, the first record has 3"},
         {"a,b,y\n1,2,3\n4,5,6,7\n", 0, MLP_ERR_FORMAT, "line 3: more than the 3 fields"},
-        {"a,y\n1,2\nnan,3\n", 0, MLP_ERR_FORMAT, "line 3, column 1 (\"a\"): \"nan\" is not a finite"},
+        {"a,y\n1,2\n-nan,3\n", 0, MLP_ERR_FORMAT, "line 3, column 1 (\"a\"): \"-nan\" is not a finite"},
         {"a,y\n1,2\n3,inf\n", 0, MLP_ERR_FORMAT, "line 3, column 2 (\"y\"): \"inf\" is not a finite"},
         {"a,y\n1e999,2\n", 0, MLP_ERR_FORMAT, "\"1e999\" is not a finite number"},
-        {"a,y\n,2\n", 0, MLP_ERR_FORMAT, "line 2, column 1 (\"a\"): a missing value"},
-        {"a,y\n1,\n", 0, MLP_ERR_FORMAT, "line 2, column 2 (\"y\"): a missing target"},
-        {"a,y\n1x,2\n", 0, MLP_ERR_FORMAT, "\"1x\" is not a finite number"},
-        {"a,y\n1,2\n\"3\n4\",5\n", 0, MLP_ERR_FORMAT, "line 4, column 1"}, /* quoted newline */
+        {"a,y\n,2\n", 0, MLP_ERR_FORMAT, "column \"a\" holds no value (every one of its 1 cells"},
+        {"a,y\n1,\n2,NA\n", 0, MLP_ERR_FORMAT, "no data row has its target: the 2 rows all miss it"},
+        {"a,y\n1,2\n1x,2\n", 0, MLP_ERR_FORMAT, "column \"a\" holds 1 numbers and 1 texts (the first, \"1x\", at line 3)"},
+        {"a,y\n1,2\n\"3\n4\",5\n", 0, MLP_ERR_FORMAT, "4\", at line 4)"}, /* quoted newline */
         {"a,y\n1,\"open\n2,3\n", 0, MLP_ERR_FORMAT, "a quoted field is not closed"},
         {"a,y\n1,a\"b\n", 0, MLP_ERR_FORMAT, "line 2"},                   /* a stray quote */
         {"a,y\n1,\xff\xfe\n", 0, MLP_ERR_FORMAT, "line 2, column 2: the label is not UTF-8"},
         {"a\xc0\xaf,y\n1,2\n", 0, MLP_ERR_FORMAT, "line 1, column 1: the column name is not UTF-8"},
-        {"a,y\n1\0002,3\n", 10, MLP_ERR_FORMAT, "is not a finite number"}, /* a NUL byte */
+        {"a,y\n1\0002,3\n", 10, MLP_ERR_FORMAT, "holds a NUL byte"}, /* a NUL byte */
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const mlp_csv_options o = defaults();
@@ -339,7 +339,9 @@ START_TEST(the_process_locale_does_not_change_numbers)
     mlp_table_free(t);
     mlp_table *u;
     const char *text = "a,y\n\"1,5\",2\n"; /* a German 1,5 is not a number here */
-    ck_assert_int_eq(read_text(&u, text, strlen(text), &o), MLP_ERR_FORMAT);
+    mlp_csv_options numeric = o;
+    numeric.numeric = "a";
+    ck_assert_int_eq(read_text(&u, text, strlen(text), &numeric), MLP_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "\"1,5\" is not a finite number"));
     ck_assert_double_eq(strtod("1.5", NULL), 1.0); /* and the locale is still in force */
     setlocale(LC_NUMERIC, "C");

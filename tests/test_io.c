@@ -386,8 +386,8 @@ START_TEST(hostile_counts_are_refused_before_allocating)
     unsigned char *orig = saved(&size, 0);
     unsigned char *b = malloc(size);
     const tu_edit edits[] = {
-        {8, 4, 8, "format version 8, this library reads versions 1 to 7"},
-        {8, 4, 0, "format version 0, this library reads versions 1 to 7"},
+        {8, 4, 9, "format version 9, this library reads versions 1 to 8"},
+        {8, 4, 0, "format version 0, this library reads versions 1 to 8"},
         {12, 4, 3, "unknown contents 3"},
         {40, 8, 0, "the input count is 0"},
         {40, 8, (uint64_t)1 << 40, "the input count is 1099511627776"},

@@ -263,7 +263,7 @@ START_TEST(save_and_load)
         {at, 4, 0, "the values' type is 0 bytes"},
         {at + 4, 4, 1, "(reserved 1)"},
         {at, 4, 8, "values do not fit the"}, /* read as doubles, they do not fit */
-        {8, 4, 8, "format version 8, this library reads versions 1 to 7"},
+        {8, 4, 9, "format version 9, this library reads versions 1 to 8"},
         /* a version 6 file has no type field: the type is read as the parameter count */
         {8, 4, 6, "4 parameters stored, the layers need 269"},
     };

@@ -334,6 +334,10 @@ static const char help_options[] =
 
 typedef struct opts {
     const char *target, *inputs, *output, *plot, *name, *test_file, *format, *classes;
+    const char *categorical, *numeric, *ignore, *na; /* the table's columns (train) */
+    mlp_impute impute;
+    int missing_indicators;
+    size_t max_categories;
     mlp_task task;
     size_t hidden[16], n_hidden;
     int norm; /* MLP_LAYER_LAYERNORM or MLP_LAYER_BATCHNORM after each hidden layer; 0: none */
@@ -377,7 +381,8 @@ enum {
     OPT_INPUTS = 256, OPT_TASK, OPT_HIDDEN, OPT_ACTIVATION, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER,
     OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
     OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_FORMAT,
-    OPT_CLASSES, OPT_HELP, OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION
+    OPT_CLASSES, OPT_HELP, OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION, OPT_CATEGORICAL,
+    OPT_NUMERIC, OPT_IGNORE, OPT_NA, OPT_IMPUTE, OPT_MISSING_INDICATORS, OPT_MAX_CATEGORIES
 };
 
 static const struct option long_options[] = {
@@ -411,6 +416,13 @@ static const struct option long_options[] = {
     {"name", required_argument, NULL, OPT_NAME},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"classes", required_argument, NULL, OPT_CLASSES},
+    {"categorical", required_argument, NULL, OPT_CATEGORICAL},
+    {"numeric", required_argument, NULL, OPT_NUMERIC},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
+    {"na", required_argument, NULL, OPT_NA},
+    {"impute", required_argument, NULL, OPT_IMPUTE},
+    {"missing-indicators", no_argument, NULL, OPT_MISSING_INDICATORS},
+    {"max-categories", required_argument, NULL, OPT_MAX_CATEGORIES},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -536,6 +548,20 @@ static void parse_options(opts *o, int argc, char **argv)
         case OPT_PLOT: o->plot = optarg; break;
         case OPT_NAME: o->name = optarg; break;
         case OPT_CLASSES: o->classes = optarg; break;
+        case OPT_CATEGORICAL: o->categorical = optarg; break;
+        case OPT_NUMERIC: o->numeric = optarg; break;
+        case OPT_IGNORE: o->ignore = optarg; break;
+        case OPT_NA: o->na = optarg; break;
+        case OPT_IMPUTE:
+            if (!strcmp(optarg, "median")) o->impute = MLP_IMPUTE_MEDIAN;
+            else if (!strcmp(optarg, "mean")) o->impute = MLP_IMPUTE_MEAN;
+            else usage_error("--impute: '%s' is not median or mean", optarg);
+            break;
+        case OPT_MISSING_INDICATORS: o->missing_indicators = 1; break;
+        case OPT_MAX_CATEGORIES:
+            o->max_categories = count(optarg, "--max-categories");
+            if (o->max_categories == 0) usage_error("--max-categories: 0 allows no category");
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "c") && strcmp(optarg, "onnx"))
                 usage_error("--format: '%s' is not c or onnx", optarg);
@@ -657,6 +683,42 @@ static mlp_table *read_labelled(const mlp_net *net, const opts *o, const char *p
                                 const char ***free1, const char ***free2, const char ***free3);
 
 /* ---- train --------------------------------------------------------------------------- */
+
+/* What reading a table did to its columns, when it did anything: the rows left out for
+ * a missing target, the categorical columns, the missing cells filled, the values a
+ * model did not know. */
+static void say_columns(const mlp_table *t, const char *path, const char *filled, int quiet)
+{
+    if (mlp_table_dropped_rows(t) > 0 && !quiet)
+        fprintf(stderr, "%s: %zu row%s left out: the target is missing\n", path,
+                mlp_table_dropped_rows(t), mlp_table_dropped_rows(t) == 1 ? "" : "s");
+    size_t cats = 0, missing = 0, unseen = 0;
+    char list[256] = "", ulist[256] = "";
+    for (size_t c = 0; c < mlp_table_n_columns(t); c++) {
+        mlp_column_info ci;
+        check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+        check(mlp_table_column(t, c, &ci), "mlp_table_column");
+        missing += ci.missing;
+        if (ci.unseen > 0 && strlen(ulist) < 200)
+            snprintf(ulist + strlen(ulist), sizeof ulist - strlen(ulist), "%s%.40s %zu",
+                     unseen > 0 ? ", " : "", shown(ci.name), ci.unseen);
+        unseen += ci.unseen;
+        if (ci.kind != MLP_COLUMN_CATEGORICAL) continue;
+        if (strlen(list) < 200)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.40s (%zu)",
+                     cats > 0 ? ", " : "", shown(ci.name), ci.n_categories);
+        cats++;
+    }
+    if (cats > 0 && !quiet)
+        fprintf(stderr, "%s: %zu categorical column%s, one input per category: %s\n", path, cats,
+                cats == 1 ? "" : "s", list);
+    if (missing > 0 && !quiet)
+        fprintf(stderr, "%s: %zu missing cell%s filled %s\n", path, missing,
+                missing == 1 ? "" : "s", filled);
+    if (unseen > 0) /* even with --quiet: these rows are predicted from less */
+        fprintf(stderr, "%s: warning: %zu value%s the model did not see in training, encoded as "
+                        "no category: %s\n", path, unseen, unseen == 1 ? "" : "s", ulist);
+}
 
 static volatile sig_atomic_t interrupted = 0;
 
@@ -829,6 +891,13 @@ static int cmd_train(const opts *o, int argc, char **argv)
     co.target = o->target;
     co.inputs = o->inputs;
     co.task = o->task;
+    co.categorical = o->categorical;
+    co.numeric = o->numeric;
+    co.ignore = o->ignore;
+    co.missing = o->na;
+    co.impute = o->impute;
+    co.missing_indicators = o->missing_indicators;
+    co.max_categories = o->max_categories;
     mlp_table *t = read_table(argv[0], &co);
     mlp_dataset all;
     check(mlp_table_dataset(&all, sizeof all, t), "mlp_table_dataset");
@@ -843,6 +912,11 @@ static int cmd_train(const opts *o, int argc, char **argv)
         fprintf(stderr, "%s: %zu rows, %zu inputs, %s of %s%s\n", argv[0], n, all.n_inputs,
                 cls ? "classification" : "regression", shown(mlp_table_target_name(t, 0)),
                 cls ? "" : nt > 1 ? " and more" : "");
+    say_columns(t, argv[0],
+                o->impute == MLP_IMPUTE_MEAN
+                    ? "(numbers: the column's mean; categories: a category of their own)"
+                    : "(numbers: the column's median; categories: a category of their own)",
+                o->quiet);
 
     /* How the model is scored: held-out rows (default), a file, or folds. */
     size_t n_test = 0;
@@ -1024,12 +1098,34 @@ static const char **names_of(const char *(*name)(const mlp_net *, size_t), const
     return a;
 }
 
+/* CSV options that read a file as a model with columns reads it (its columns by name,
+ * encoded as in training), with the command's header and delimiter. */
+static mlp_csv_options model_options(const mlp_net *net, const opts *o)
+{
+    mlp_csv_options co;
+    check(mlp_csv_options_for_net(&co, sizeof co, net), "reading the data");
+    co.header = o->header;
+    co.delimiter = o->delimiter;
+    if (o->header == 0) { /* the columns by their places */
+        co.input_names = NULL;
+        co.n_input_names = 0;
+    }
+    return co;
+}
+
 static mlp_table *read_labelled(const mlp_net *net, const opts *o, const char *path,
                                 const char ***free1, const char ***free2, const char ***free3)
 {
     const size_t in = mlp_net_n_inputs(net), classes = mlp_net_n_classes(net);
     const size_t nt = mlp_net_n_targets(net);
     if (nt == 0) die("the model does not name its target column");
+    if (mlp_net_n_columns(net) > 0) {
+        const mlp_csv_options co = model_options(net, o);
+        mlp_table *t = read_table(path, &co);
+        say_columns(t, path, "as the model fills them (mlp info)", o->quiet);
+        *free1 = *free2 = *free3 = NULL;
+        return t;
+    }
     mlp_csv_options co = csv_options(o);
     const char **inputs = names_of(mlp_net_input_name, net, in, "input");
     const char **targets = names_of(mlp_net_target_name, net, nt, "target");
@@ -1084,13 +1180,26 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     mlp_net *net = load(argv[0]);
     const size_t in = mlp_net_n_inputs(net), k = mlp_net_n_outputs(net);
     const size_t classes = mlp_net_n_classes(net);
-    mlp_csv_options co = csv_options(o);
-    const char **inputs = mlp_net_input_name(net, 0) != NULL && o->header != 0
-                              ? names_of(mlp_net_input_name, net, in, "input")
-                              : NULL;
-    co.input_names = inputs;
-    co.n_input_names = inputs != NULL ? in : 0;
+    const size_t n_cols = mlp_net_n_columns(net);
+    mlp_csv_options co = n_cols > 0 ? model_options(net, o) : csv_options(o);
+    const char **inputs = NULL;
+    if (n_cols > 0 && o->header != 0) {
+        inputs = xmalloc(n_cols * sizeof *inputs);
+        for (size_t c = 0; c < n_cols; c++) {
+            mlp_column_info ci;
+            check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+            check(mlp_net_column(net, c, &ci), "mlp_net_column");
+            inputs[c] = ci.name;
+        }
+    } else if (n_cols == 0 && mlp_net_input_name(net, 0) != NULL && o->header != 0) {
+        inputs = names_of(mlp_net_input_name, net, in, "input");
+        co.input_names = inputs;
+        co.n_input_names = in;
+    }
+    const size_t n_named = n_cols > 0 ? n_cols : in;
     co.target = "";
+    co.target_names = NULL;
+    co.n_target_names = 0;
     mlp_csv_stream *st;
     if (!strcmp(argv[1], "-"))
         check(mlp_csv_stream_open_file(&st, stdin, "standard input", &co), "reading the data");
@@ -1104,7 +1213,7 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         /* say which columns the model reads, beside what the file lacks */
         char cols[512];
         size_t used = 0;
-        for (size_t i = 0; i < in && used + 1 < sizeof cols; i++) {
+        for (size_t i = 0; i < n_named && used + 1 < sizeof cols; i++) {
             const int w = snprintf(cols + used, sizeof cols - used, "%s%s", i ? ", " : "",
                                    inputs[i]);
             if (w < 0) break;
@@ -1146,7 +1255,9 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         check(mlp_workspace_create(&ws, net, BLOCK), "mlp_workspace_create");
     }
     double *p = xmalloc(BLOCK * k * sizeof *p);
-    size_t rows = 0;
+    size_t rows = 0, missing = 0, unseen = 0;
+    size_t *col_unseen = n_cols > 0 ? calloc(n_cols, sizeof *col_unseen) : NULL;
+    if (n_cols > 0 && col_unseen == NULL) die("out of memory");
     for (int block = 0;; block++) {
         if (block > 0) check(mlp_csv_stream_read(st, &t, BLOCK), "reading the data");
         if (t == NULL) break;
@@ -1174,6 +1285,14 @@ static int cmd_predict(const opts *o, int argc, char **argv)
             fputc('\n', out);
         }
         rows += m;
+        for (size_t c = 0; c < mlp_table_n_columns(t); c++) {
+            mlp_column_info ci;
+            check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+            check(mlp_table_column(t, c, &ci), "mlp_table_column");
+            missing += ci.missing;
+            unseen += ci.unseen;
+            col_unseen[c] += ci.unseen;
+        }
         mlp_table_free(t);
     }
     if (fflush(out) != 0 || ferror(out)) die("writing the predictions: %s", strerror(errno));
@@ -1183,6 +1302,22 @@ static int cmd_predict(const opts *o, int argc, char **argv)
                 mlp_precision_name(mlp_predictor_precision(pred)), mlp_predictor_engine(pred));
     else if (!o->quiet)
         fprintf(stderr, "%zu rows predicted\n", rows);
+    if (!o->quiet && missing > 0)
+        fprintf(stderr, "%s: %zu missing cell%s filled as the model fills them (mlp info)\n",
+                argv[1], missing, missing == 1 ? "" : "s");
+    if (unseen > 0) { /* a warning, even with --quiet: these rows are predicted from less */
+        fprintf(stderr, "%s: warning: %zu value%s the model did not see in training, encoded as "
+                        "no category:", argv[1], unseen, unseen == 1 ? "" : "s");
+        for (size_t c = 0, said = 0; c < n_cols; c++) {
+            if (col_unseen[c] == 0) continue;
+            mlp_column_info ci;
+            check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+            check(mlp_net_column(net, c, &ci), "mlp_net_column");
+            fprintf(stderr, "%s %s %zu", said++ ? "," : "", shown(ci.name), col_unseen[c]);
+        }
+        fputc('\n', stderr);
+    }
+    free(col_unseen);
     free(p);
     free(inputs);
     mlp_workspace_free(ws);
@@ -1257,7 +1392,29 @@ static int cmd_info(const opts *o, int argc, char **argv)
     } else {
         printf("not trained\n");
     }
-    if (mlp_net_input_name(net, 0) != NULL) {
+    if (mlp_net_n_columns(net) > 0) {
+        printf("columns (%zu, making the %zu inputs):\n", mlp_net_n_columns(net),
+               mlp_net_n_inputs(net));
+        for (size_t c = 0; c < mlp_net_n_columns(net); c++) {
+            mlp_column_info ci;
+            check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+            check(mlp_net_column(net, c, &ci), "mlp_net_column");
+            printf("  %s: ", shown(ci.name));
+            if (ci.kind == MLP_COLUMN_NUMERIC) {
+                printf("number; a missing one is %.6g%s\n", ci.fill,
+                       ci.indicator ? ", and an input says so" : "");
+                continue;
+            }
+            printf("%zu categor%s", ci.n_categories, ci.n_categories == 1 ? "y" : "ies");
+            for (size_t k = 0; k < ci.n_categories && k < 20; k++) {
+                const char *l = ci.categories[k];
+                printf(strpbrk(l, ", \"") != NULL ? "%s \"%s\"" : "%s %s", k ? "," : ":",
+                       shown(l));
+            }
+            if (ci.n_categories > 20) printf(", and %zu more", ci.n_categories - 20);
+            printf("%s\n", ci.missing_category ? "; a missing one is a category of its own" : "");
+        }
+    } else if (mlp_net_input_name(net, 0) != NULL) {
         printf("inputs:");
         for (size_t i = 0; i < mlp_net_n_inputs(net); i++) {
             const char *nm = mlp_net_input_name(net, i);
@@ -1522,7 +1679,9 @@ static const struct {
     {"quiet", C_TRAIN | C_PREDICT | C_EVAL | C_INFO | C_EXPORT | C_IMPORT},
     {"delimiter", C_TRAIN | C_PREDICT | C_EVAL}, {"header", C_TRAIN | C_PREDICT | C_EVAL},
     {"no-header", C_TRAIN | C_PREDICT | C_EVAL}, {"plot", C_INFO}, {"name", C_EXPORT},
-    {"format", C_EXPORT}, {"classes", C_IMPORT},
+    {"format", C_EXPORT}, {"classes", C_IMPORT}, {"categorical", C_TRAIN}, {"numeric", C_TRAIN},
+    {"ignore", C_TRAIN}, {"na", C_TRAIN}, {"impute", C_TRAIN}, {"missing-indicators", C_TRAIN},
+    {"max-categories", C_TRAIN},
 };
 
 /* Usage error for an option (of rest, as gathered) that `cmd` (one of C_) does not take,

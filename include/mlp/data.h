@@ -65,6 +65,30 @@ typedef enum mlp_task {
     MLP_TASK_CLASSIFICATION = 2  /**< one column of class labels (any text) */
 } mlp_task;
 
+/** How an input column of a table enters the network (since 1.7). */
+typedef enum mlp_column_kind {
+    MLP_COLUMN_NUMERIC = 0,    /**< numbers: one input (and, with missing indicators, a
+                                    second that is 1 where the cell was missing) */
+    MLP_COLUMN_CATEGORICAL = 1 /**< labels: one input per category seen in training, 1 for
+                                    the row's and 0 for the others (one-hot); a value not
+                                    seen in training is all zeros */
+} mlp_column_kind;
+
+/** The value a missing number takes (since 1.7): a statistic of the column's numbers in
+ *  the table the model learns from, kept in the model. */
+typedef enum mlp_impute {
+    MLP_IMPUTE_MEDIAN = 0, /**< the median (the mean of the middle two for an even count) */
+    MLP_IMPUTE_MEAN = 1    /**< the mean */
+} mlp_impute;
+
+/** The fields that mean a missing value when mlp_csv_options::missing is NULL, besides the
+ *  empty field (since 1.7): pandas' most common ones, and "?" as the UCI tables write it. */
+#define MLP_CSV_MISSING_DEFAULT "NA,N/A,n/a,NaN,nan,NULL,null,None,?"
+
+/** The most categories a column may have when mlp_csv_options::max_categories is 0
+ *  (since 1.7). */
+#define MLP_CSV_MAX_CATEGORIES 1000
+
 /** mlp_csv_options::header: find out from the first record (since 1.5). */
 #define MLP_CSV_HEADER_DETECT (-1)
 
@@ -108,6 +132,46 @@ typedef struct mlp_csv_options {
     const char *const *target_names;
     /** the number of `target_names` */
     size_t n_target_names;
+    /** (since 1.7) input columns read as categories even where they hold numbers (a code,
+     *  a year read as a label), comma-separated names; NULL: none. Without it, a column
+     *  is categorical when its fields (the missing ones aside) hold no number, numeric
+     *  when they hold nothing else; a column of both is refused, naming the first text
+     *  and asking which it is. A table read for a model (`model`) reads its columns as
+     *  the model does and ignores this. */
+    const char *categorical;
+    /** (since 1.7) input columns that must hold numbers: a text in one is an error, not
+     *  a category; comma-separated names, NULL: none */
+    const char *numeric;
+    /** (since 1.7) columns that are not inputs when `inputs` is NULL (an identifier, a
+     *  free-text note), comma-separated names; NULL: none */
+    const char *ignore;
+    /** (since 1.7) the fields, besides the empty one, that mean a missing value,
+     *  comma-separated (compared whole, after libcsv's trimming of quotes); NULL:
+     *  ::MLP_CSV_MISSING_DEFAULT; "": the empty field only. A missing input is filled
+     *  (numbers: see `impute`; categories: an input of its own, "NAME (missing)", when
+     *  the training rows had missing cells in that column); a row whose target is
+     *  missing is dropped and counted (mlp_table_dropped_rows()). */
+    const char *missing;
+    /** (since 1.7) the value a missing number takes; default ::MLP_IMPUTE_MEDIAN */
+    mlp_impute impute;
+    /** (since 1.7) 1: a numeric column with missing cells among the training rows gets a
+     *  second input, "NAME (missing)", 1 where the cell was missing and 0 elsewhere;
+     *  default 0 */
+    int missing_indicators;
+    /** (since 1.7) the most distinct values a categorical column may have; 0 (default):
+     *  ::MLP_CSV_MAX_CATEGORIES. A column with more is refused (an identifier or free
+     *  text would become thousands of inputs), as is a column found categorical (not
+     *  declared) with more than 10 values of which most appear once (more distinct
+     *  values than half its filled cells) */
+    size_t max_categories;
+    /** (since 1.7) read the inputs as this model reads them: its columns, the kind of
+     *  each, its categories, its missing tokens and the values it fills them with, into
+     *  the model's inputs (mlp_csv_options_for_net() sets it). A value the model did not
+     *  see in training is encoded as zeros and counted (mlp_column_info::unseen); a text
+     *  in a column the model reads as numbers is an error. A model without columns
+     *  (trained before 1.7, or not from a table) reads numbers only, each cell filled.
+     *  NULL (default): the table's own columns, decided from the file */
+    const mlp_net *model;
 } mlp_csv_options;
 
 /** A table read from a file: rows of inputs and targets. */
@@ -265,6 +329,63 @@ MLP_API size_t mlp_table_n_classes(const mlp_table *table);
 /** @param table a table. @param k a class index. @return its label, or NULL. */
 MLP_API const char *mlp_table_class_name(const mlp_table *table, size_t k);
 
+/** One input column of a table or a model, as mlp_table_column() and mlp_net_column()
+ *  describe it (since 1.7). Fill with mlp_column_info_init(). */
+typedef struct mlp_column_info {
+    /** sizeof(mlp_column_info), set by mlp_column_info_init() */
+    size_t struct_size;
+    /** the column's name (valid while the table or model lives) */
+    const char *name;
+    /** numeric or categorical */
+    mlp_column_kind kind;
+    /** the first of its inputs to the network */
+    size_t first_input;
+    /** how many inputs it takes: 1 (or 2, with a missing indicator) for numbers; its
+     *  categories (and 1 more for a missing cell) for categories */
+    size_t n_inputs;
+    /** numeric: the value a missing cell takes; NaN for a categorical column */
+    double fill;
+    /** numeric: 1 when its second input says where the cell was missing */
+    int indicator;
+    /** categorical: its categories, in the order of its inputs */
+    size_t n_categories;
+    /** categorical: n_categories labels (valid while the table or model lives) */
+    const char *const *categories;
+    /** categorical: 1 when its last input stands for a missing cell */
+    int missing_category;
+    /** a table's: its cells found missing (and filled); 0 for a model */
+    size_t missing;
+    /** a table read for a model: the values not among the model's categories, encoded as
+     *  zeros; 0 otherwise */
+    size_t unseen;
+} mlp_column_info;
+
+/**
+ * Set a column description's struct_size and empty it (since 1.7).
+ * @param[out] info         the struct to fill.
+ * @param      struct_size  sizeof(mlp_column_info) as the caller's header declares it.
+ * @return ::MLP_OK, or ::MLP_ERR_INVALID_ARG for NULL or a bad struct_size.
+ */
+MLP_API mlp_status mlp_column_info_init(mlp_column_info *info, size_t struct_size);
+
+/** @param table a table (NULL gives 0). @return its input columns as the file holds them
+ *  (each one or more inputs); 0 for a table without column descriptions (read as
+ *  numbers for a model that has none). Since 1.7. */
+MLP_API size_t mlp_table_n_columns(const mlp_table *table);
+
+/**
+ * Describe a table's input column c (since 1.7).
+ * @param      table  the table.
+ * @param      c      below mlp_table_n_columns().
+ * @param[out] info   its struct_size set (mlp_column_info_init()).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, c out of range, a bad struct_size).
+ */
+MLP_API mlp_status mlp_table_column(const mlp_table *table, size_t c, mlp_column_info *info);
+
+/** @param table a table (NULL gives 0). @return the rows left out because their target
+ *  was missing (since 1.7). */
+MLP_API size_t mlp_table_dropped_rows(const mlp_table *table);
+
 /** @} */
 
 /**
@@ -378,6 +499,40 @@ MLP_API mlp_status mlp_net_set_classes(mlp_net *net, const char *const *classes,
  *         classes do not fit the network: the detail names both), ::MLP_ERR_NOMEM.
  */
 MLP_API mlp_status mlp_net_set_table_names(mlp_net *net, const mlp_table *table);
+
+/** @param net a network (NULL gives 0). @return the table columns it reads (copied from a
+ *  table by mlp_net_set_table_names(); since 1.7), each one or more of its inputs; 0
+ *  when it keeps none: its inputs are then its columns. */
+MLP_API size_t mlp_net_n_columns(const mlp_net *net);
+
+/**
+ * Describe the model's column c (since 1.7): its kind, inputs, categories and the value
+ * a missing cell takes.
+ * @param      net   the network.
+ * @param      c     below mlp_net_n_columns().
+ * @param[out] info  its struct_size set (mlp_column_info_init()).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, c out of range, a bad struct_size).
+ */
+MLP_API mlp_status mlp_net_column(const mlp_net *net, size_t c, mlp_column_info *info);
+
+/**
+ * Encode raw rows as the model reads them (since 1.7): each row's fields, one per column
+ * of the model (mlp_net_column()), as text — numbers written as in a CSV file (the "C"
+ * locale), categories as their labels, NULL or one of the model's missing tokens for a
+ * missing cell — into the network's inputs, ready for mlp_net_predict(), which then
+ * applies the scaling. A category the model did not see in training is encoded as
+ * zeros and counted, never an error.
+ * @param      net     a network with columns (mlp_net_n_columns() > 0).
+ * @param[out] x       (n, n_inputs) row-major; untouched on failure.
+ * @param[in]  fields  (n, n_columns) row-major strings.
+ * @param      n       rows, > 0.
+ * @param[out] unseen  NULL, or the count of values not among the model's categories.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n 0, a model without columns),
+ *         ::MLP_ERR_FORMAT (a field of a numeric column that is not a finite number,
+ *         the row and column named).
+ */
+MLP_API mlp_status mlp_net_encode(const mlp_net *net, double *x, const char *const *fields,
+                                  size_t n, size_t *unseen);
 
 /** @param net a network. @return its classes (0: none, or a regression). */
 MLP_API size_t mlp_net_n_classes(const mlp_net *net);

@@ -26,132 +26,6 @@ enum { ROLE_SKIP = -1 };
 
 typedef mlp__csv_reader reader;
 
-int mlp__csv_fail(reader *r, mlp_status s, const char *fmt, ...)
-{
-    if (r->status != MLP_OK) return 0;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    r->status = mlp__fail(s, "%s: %s", r->name, msg);
-    return 0;
-}
-
-/* Well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
-static int utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        const unsigned char c = s[i];
-        size_t len;
-        uint32_t cp;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
-        else return 0;
-        if (n - i < len) return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
-static char *copy_str(const void *s, size_t n)
-{
-    char *c = malloc(n + 1);
-    if (c != NULL) {
-        memcpy(c, s, n);
-        c[n] = '\0';
-    }
-    return c;
-}
-
-/* Clinger's fast path: a decimal [+-]digits[.digits][e[+-]digits] whose digits make
- * a significand m below 2^53 and whose power of ten e lies within ±22 is m · 10^e or
- * m / 10^-e, two exact operands and one rounding: the correctly rounded value, as
- * strtod gives it. 1 when it applies (*v set), else 0 and strtod decides. Most numbers
- * in data files take it (a 1 GB file: strtod was 40 % of the read). */
-static int fast_decimal(const char *s, size_t n, double *v)
-{
-    static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    size_t i = 0;
-    const int neg = n > 0 && s[0] == '-';
-    if (n > 0 && (s[0] == '-' || s[0] == '+')) i++;
-    uint64_t m = 0;
-    int digits = 0, any = 0, point = 0, e = 0;
-    for (; i < n; i++) {
-        const char c = s[i];
-        if (c == '.' && !point) {
-            point = 1;
-            continue;
-        }
-        if (c < '0' || c > '9') break;
-        any = 1;
-        if (m == 0 && c == '0') { /* a leading zero adds no digit */
-            e -= point;
-            continue;
-        }
-        if (++digits > 19) return 0;
-        m = m * 10 + (uint64_t)(c - '0');
-        e -= point;
-    }
-    if (!any) return 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        const int eneg = i < n && s[i] == '-';
-        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
-        int x = 0, xd = 0;
-        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (++xd > 4) return 0;
-            x = x * 10 + (s[i] - '0');
-        }
-        if (xd == 0) return 0;
-        e += eneg ? -x : x;
-    }
-    if (i != n || n >= 512 || m > ((uint64_t)1 << 53)) return 0;
-    double d = (double)m;
-    if (m != 0) {
-        if (e < -22 || e > 22) return 0;
-        d = e >= 0 ? d * pow10[e] : d / pow10[-e];
-    }
-    *v = neg ? -d : d;
-    return 1;
-}
-
-/* 1: a finite number fills the whole field (spaces trimmed by libcsv); -1: a number
- * that is not finite (nan, inf, 1e999); 0: not a number. */
-static int parse_number(const char *s, size_t n, double *v)
-{
-    if (fast_decimal(s, n, v)) return 1;
-    char buf[512]; /* no number in a data file is longer */
-    if (n == 0 || n >= sizeof buf) return 0;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    const double d = strtod(buf, &end);
-    if (end != buf + n) return 0;
-    if (!isfinite(d)) return -1;
-    *v = d; /* an underflow gives a denormal or 0: a number all the same */
-    return 1;
-}
-
-/* Column c's name: the header's, or its 1-based number. */
-static void column_name(const reader *r, size_t c, char *buf, size_t size)
-{
-    if (r->header != NULL) snprintf(buf, size, "\"%s\"", r->header[c]);
-    else snprintf(buf, size, "%zu", c + 1);
-}
-
 /* Find the column named `name` (or numbered, without a header); SIZE_MAX if none. */
 static size_t find_column(const reader *r, const char *name, size_t len, size_t *second)
 {
@@ -180,7 +54,7 @@ static const char *columns_list(const reader *r, char *buf, size_t size)
             snprintf(buf + used, size - used, ", and %zu more", r->columns - c);
             break;
         }
-        column_name(r, c, name, sizeof name);
+        mlp__csv_column_name(r, c, name, sizeof name);
         const int k = snprintf(buf + used, size - used, "%s%s", c ? ", " : "", name);
         if (k < 0) break;
         used += (size_t)k;
@@ -269,6 +143,26 @@ static void same_names(reader *r, const int *marks)
     free(column);
 }
 
+/* Declare the input columns a list names numeric or categorical (1 + the kind). */
+static void declare(reader *r, const char *list, int kind, const char *what)
+{
+    for (const char *p = list; p != NULL && *p != '\0' && r->status == MLP_OK;) {
+        const char *e = strchr(p, ',');
+        const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+        size_t dup;
+        const size_t c = find_column(r, p, len, &dup);
+        if (c == SIZE_MAX || r->role[c] == ROLE_SKIP || r->is_target[c])
+            mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "the %s column \"%.*s\" is not %s", what, (int)len,
+                 p, c == SIZE_MAX ? "in the file" : "an input");
+        else if (r->cols[r->role[c]].declared != 0 && r->cols[r->role[c]].declared != kind)
+            mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "column \"%.*s\" is declared both numeric and "
+                 "categorical", (int)len, p);
+        else
+            r->cols[r->role[c]].declared = kind;
+        p = e != NULL ? e + 1 : NULL;
+    }
+}
+
 /* The first record fixed the column count: decide every column's role. */
 static void plan(reader *r)
 {
@@ -292,13 +186,24 @@ static void plan(reader *r)
     } else if (o->target[0] != '\0') {
         mark_columns(r, o->target, NULL, 0, marks, order, 1, &nt, "target");
     }
-    if ((o->inputs != NULL || o->n_input_names > 0) && r->status == MLP_OK) {
+    const int given = o->inputs != NULL || o->n_input_names > 0;
+    if (given && r->status == MLP_OK) {
         mark_columns(r, o->inputs, o->input_names, o->n_input_names, marks, order, 2, &ni,
                      "inputs");
+    } else if (r->mode == MLP__READ_MODEL && r->header != NULL && r->status == MLP_OK) {
+        mark_columns(r, NULL, (const char *const *)r->mc->names, r->mc->n, marks, order, 2, &ni,
+                     "model's columns");
     } else if (r->status == MLP_OK) {
+        size_t ignored = 0; /* marked 3, then left out */
+        if (o->ignore != NULL && o->ignore[0] != '\0')
+            mark_columns(r, o->ignore, NULL, 0, marks, order, 3, &ignored, "ignore");
         for (size_t c = 0; c < r->columns; c++)
             if (marks[c] == 0) marks[c] = 2, order[c] = ni++;
+        for (size_t c = 0; c < r->columns; c++)
+            if (marks[c] == 3) marks[c] = 0;
     }
+    if (r->status == MLP_OK && r->mode == MLP__READ_MODEL && ni != r->mc->n)
+        mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "%zu input columns, the model reads %zu", ni, r->mc->n);
     if (r->status == MLP_OK && ni == 0)
         mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "no input column (%zu columns, %zu targets)", r->columns, nt);
     if (r->status == MLP_OK && r->header != NULL) same_names(r, marks);
@@ -312,79 +217,56 @@ static void plan(reader *r)
     }
     free(marks);
     free(order);
+    r->n_raw = ni;
     r->n_in = ni;
+    if (r->mode == MLP__READ_MODEL && r->mc->n > 0) /* the inputs the columns make */
+        r->n_in = r->mc->c[r->mc->n - 1].first + r->mc->c[r->mc->n - 1].width;
     r->n_out = nt;
     if (nt != 1 && r->task == MLP_TASK_AUTO) r->task = MLP_TASK_REGRESSION;
-    r->row_x = malloc((ni > 0 ? ni : 1) * sizeof *r->row_x);
+    r->row_x = malloc((r->n_in > 0 ? r->n_in : 1) * sizeof *r->row_x);
     r->row_y = malloc((nt > 0 ? nt : 1) * sizeof *r->row_y);
-    if (r->status == MLP_OK && (r->row_x == NULL || r->row_y == NULL))
-        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
-}
-
-/* FNV-1a over a label's bytes. */
-static uint64_t label_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
-
-/* The slot where label s[0..n) is, or the empty one where it would go. */
-static size_t label_slot(const reader *r, const char *s, size_t n)
-{
-    size_t i = (size_t)label_hash(s, n) & (r->n_slots - 1);
-    while (r->slots[i] != SIZE_MAX) {
-        const char *l = r->labels[r->slots[i]]; /* no NUL inside: refused when added */
-        if (strlen(l) == n && memcmp(l, s, n) == 0) break;
-        i = (i + 1) & (r->n_slots - 1);
+    r->col_of = malloc((ni > 0 ? ni : 1) * sizeof *r->col_of);
+    for (size_t c = 0; r->col_of != NULL && c < r->columns; c++)
+        if (r->role[c] != ROLE_SKIP && !r->is_target[c]) r->col_of[r->role[c]] = c;
+    r->col_missing = calloc(ni > 0 ? ni : 1, sizeof *r->col_missing);
+    r->col_unseen = calloc(ni > 0 ? ni : 1, sizeof *r->col_unseen);
+    if (r->mode == MLP__READ_FIT) {
+        r->cols = calloc(ni > 0 ? ni : 1, sizeof *r->cols);
+        r->row_code = malloc((ni > 0 ? ni : 1) * sizeof *r->row_code);
     }
-    return i;
-}
-
-/* Room in the hash for one more label (rehashed at half full). */
-static int slots_room(reader *r)
-{
-    if (2 * (r->n_labels + 1) <= r->n_slots) return 1;
-    const size_t n = r->n_slots ? 2 * r->n_slots : 64;
-    size_t *fresh = malloc(n * sizeof *fresh);
-    if (fresh == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n / 2);
-    for (size_t i = 0; i < n; i++) fresh[i] = SIZE_MAX;
-    free(r->slots);
-    r->slots = fresh;
-    r->n_slots = n;
-    for (size_t k = 0; k < r->n_labels; k++)
-        r->slots[label_slot(r, r->labels[k], strlen(r->labels[k]))] = k;
-    return 1;
+    if (r->status == MLP_OK &&
+        (r->row_x == NULL || r->row_y == NULL || r->col_missing == NULL || r->col_unseen == NULL ||
+         r->col_of == NULL ||
+         (r->mode == MLP__READ_FIT && (r->cols == NULL || r->row_code == NULL))))
+        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
+    if (r->status == MLP_OK && r->mode == MLP__READ_FIT) {
+        declare(r, o->numeric, 1 + MLP_COLUMN_NUMERIC, "numeric");
+        declare(r, o->categorical, 1 + MLP_COLUMN_CATEGORICAL, "categorical");
+    }
 }
 
 static void forget_labels(reader *r)
 {
-    for (size_t k = 0; k < r->n_labels; k++) free(r->labels[k]);
-    free(r->labels);
-    free(r->slots);
+    mlp__strset_free(&r->labels);
     free(r->label_of);
-    r->labels = NULL;
-    r->slots = NULL;
     r->label_of = NULL;
-    r->n_labels = r->labels_cap = r->n_slots = 0;
 }
 
-/* The index of a target label, added when new (unless the set is fixed): one hash
- * probe, so that reading stays linear in the rows. */
+/* The index of a target label, added when new (unless the set is fixed). */
 static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t column)
 {
-    size_t slot = r->n_slots > 0 ? label_slot(r, s, n) : 0;
-    if (r->n_slots > 0 && r->slots[slot] != SIZE_MAX) {
-        *index = r->slots[slot];
+    const size_t found = mlp__strset_find(&r->labels, s, n);
+    if (found != SIZE_MAX) {
+        *index = found;
         return 1;
     }
     if (r->fixed_classes)
         return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: class \"%.*s\" is not one of the "
-                    "model's %zu", r->line, column + 1, (int)(n < 80 ? n : 80), s, r->n_labels);
-    if (!utf8_ok((const unsigned char *)s, n) || memchr(s, '\0', n) != NULL)
+                    "model's %zu", r->line, column + 1, (int)(n < 80 ? n : 80), s, r->labels.n);
+    if (!mlp__csv_utf8_ok((const unsigned char *)s, n) || memchr(s, '\0', n) != NULL)
         return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the label is not UTF-8 text "
                     "(or holds a NUL byte, which no model file keeps)", r->line, column + 1);
-    if (r->n_labels == MAX_LABELS) {
+    if (r->labels.n == MAX_LABELS) {
         if (r->task == MLP_TASK_AUTO && r->all_numeric) {
             /* so many distinct numbers are not classes: a regression, as the task
              * AUTO says, decided here so that the labels need not be kept */
@@ -396,20 +278,7 @@ static int label_index(reader *r, const char *s, size_t n, size_t *index, size_t
         return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: more than %d distinct target "
                     "values: not classes", r->line, column + 1, MAX_LABELS);
     }
-    if (r->n_labels == r->labels_cap) {
-        const size_t cap = r->labels_cap ? 2 * r->labels_cap : 16;
-        char **l = realloc(r->labels, cap * sizeof *l);
-        if (l == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", cap);
-        r->labels = l;
-        r->labels_cap = cap;
-    }
-    if (!slots_room(r)) return 0;
-    char *c = copy_str(s, n);
-    if (c == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a label");
-    r->labels[r->n_labels] = c;
-    r->slots[label_slot(r, s, n)] = r->n_labels;
-    *index = r->n_labels++;
-    return 1;
+    return mlp__strset_add(r, &r->labels, s, n, index);
 }
 
 /* One field of a data record, in column c. */
@@ -422,10 +291,18 @@ static void data_field(reader *r, size_t c, const char *s, size_t len)
     }
     if (r->role[c] == ROLE_SKIP) return;
     char cname[96];
+    if (!r->is_target[c] && r->mode == MLP__READ_FIT) {
+        mlp__csv_fit_field(r, c, (size_t)r->role[c], s, len);
+        return;
+    }
+    if (!r->is_target[c] && r->mode == MLP__READ_MODEL) {
+        mlp__csv_model_field(r, c, (size_t)r->role[c], s, len);
+        return;
+    }
     if (!r->is_target[c]) {
         double v;
-        if (parse_number(s, len, &v) != 1) {
-            column_name(r, c, cname, sizeof cname);
+        if (mlp__csv_number(s, len, &v) != 1) {
+            mlp__csv_column_name(r, c, cname, sizeof cname);
             if (len == 0)
                 mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing value", r->line,
                      c + 1, cname);
@@ -437,23 +314,21 @@ static void data_field(reader *r, size_t c, const char *s, size_t len)
         r->row_x[r->role[c]] = v;
         return;
     }
+    if (mlp__csv_is_missing(r, s, len)) { /* the row is dropped, and counted */
+        r->row_dropped = 1;
+        return;
+    }
     double v = NAN;
-    const int parsed = parse_number(s, len, &v), numeric = parsed == 1;
+    const int parsed = mlp__csv_number(s, len, &v), numeric = parsed == 1;
     if (parsed < 0) { /* a class is never called nan or inf: a broken number */
-        column_name(r, c, cname, sizeof cname);
+        mlp__csv_column_name(r, c, cname, sizeof cname);
         mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number",
              r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
         return;
     }
-    if (len == 0) {
-        column_name(r, c, cname, sizeof cname);
-        mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): a missing target", r->line, c + 1,
-             cname);
-        return;
-    }
     if (r->task == MLP_TASK_REGRESSION) {
         if (!numeric) {
-            column_name(r, c, cname, sizeof cname);
+            mlp__csv_column_name(r, c, cname, sizeof cname);
             mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu (%s): \"%.*s\" is not a finite number "
                  "(a regression target)", r->line, c + 1, cname, (int)(len < 40 ? len : 40), s);
             return;
@@ -480,7 +355,7 @@ static void on_field(void *data, size_t len, void *user)
     }
     /* the first record: names, or the first data row; kept until the plan exists */
     if (r->o->header == 1 &&
-        (!utf8_ok((const unsigned char *)s, len) || memchr(s, '\0', len) != NULL)) {
+        (!mlp__csv_utf8_ok((const unsigned char *)s, len) || memchr(s, '\0', len) != NULL)) {
         mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 text (or "
              "holds a NUL byte)", r->line, c + 1);
         return;
@@ -497,7 +372,7 @@ static void on_field(void *data, size_t len, void *user)
         }
         r->first_cap = cap;
     }
-    r->first[r->first_n] = copy_str(s, len);
+    r->first[r->first_n] = mlp__csv_copy(s, len);
     if (r->first[r->first_n] == NULL) {
         mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a field");
         return;
@@ -528,6 +403,17 @@ static int grow(reader *r)
     return 1;
 }
 
+/* Room in column j's codes for the row being stored. */
+static int grow_codes(reader *r, mlp__csv_col *col)
+{
+    if (col->code == NULL || col->code_cap > r->rows) return 1;
+    uint32_t *c = realloc(col->code, r->cap * sizeof *c);
+    if (c == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu rows", r->cap);
+    col->code = c;
+    col->code_cap = r->cap;
+    return 1;
+}
+
 /* The row just read, into the table. */
 static void store_row(reader *r, size_t fields)
 {
@@ -536,7 +422,16 @@ static void store_row(reader *r, size_t fields)
              r->line, fields, r->columns);
         return;
     }
+    if (r->row_dropped) { /* its target is missing */
+        r->row_dropped = 0;
+        r->dropped++;
+        return;
+    }
     if (!grow(r)) return;
+    for (size_t j = 0; r->mode == MLP__READ_FIT && j < r->n_raw; j++) {
+        if (!grow_codes(r, &r->cols[j])) return;
+        if (r->cols[j].code != NULL) r->cols[j].code[r->rows] = r->row_code[j];
+    }
     memcpy(r->x + r->rows * r->n_in, r->row_x, r->n_in * sizeof *r->x);
     if (r->n_out > 0) memcpy(r->y + r->rows * r->n_out, r->row_y, r->n_out * sizeof *r->y);
     if (r->task != MLP_TASK_REGRESSION) r->label_of[r->rows] = r->row_label;
@@ -580,7 +475,7 @@ static int first_is_header(reader *r)
                 break;
             }
             double v;
-            if (parse_number(r->first[c], r->first_len[c], &v) != 1) continue;
+            if (mlp__csv_number(r->first[c], r->first_len[c], &v) != 1) continue;
             if (numbers++ == 0) next = v == 0 || v == 1 ? v : NAN;
             counting &= v == next;
             next = v + 1;
@@ -594,7 +489,7 @@ static int first_is_header(reader *r)
         if (header < 0) header = numbers == 0;
     }
     for (size_t c = 0; header && c < r->first_n; c++)
-        if (!utf8_ok((const unsigned char *)r->first[c], r->first_len[c]) ||
+        if (!mlp__csv_utf8_ok((const unsigned char *)r->first[c], r->first_len[c]) ||
             memchr(r->first[c], '\0', r->first_len[c]) != NULL)
             return mlp__csv_fail(r, MLP_ERR_FORMAT, "line %zu, column %zu: the column name is not UTF-8 "
                         "text (or holds a NUL byte)", r->line, c + 1), -1;
@@ -632,36 +527,13 @@ static void *bounded_realloc(void *p, size_t size)
     return size > MLP__CSV_MAX_FIELD + 64 ? NULL : realloc(p, size);
 }
 
-/* Values sort as numbers when every label is one, else as byte strings. */
-static int numeric_labels(char **labels, size_t n)
-{
-    for (size_t k = 0; k < n; k++) {
-        double v;
-        if (parse_number(labels[k], strlen(labels[k]), &v) != 1) return 0;
-    }
-    return 1;
-}
-
-/* Equal numbers written differently ("1", "1.0", "01") by their bytes: the order may
- * not depend on where each came first. */
-static int by_number(const void *a, const void *b)
-{
-    const double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
-    return x != y ? (x > y) - (x < y) : strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int by_bytes(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void mlp__csv_finish(reader *r)
 {
     if (r->task == MLP_TASK_AUTO) {
         int integral = r->all_numeric;
         for (size_t i = 0; integral && i < r->rows; i++)
             integral = r->y[i] == floor(r->y[i]) && fabs(r->y[i]) < 1e15;
-        r->task = !r->all_numeric || (integral && r->n_labels <= AUTO_CLASSES)
+        r->task = !r->all_numeric || (integral && r->labels.n <= AUTO_CLASSES)
                       ? MLP_TASK_CLASSIFICATION
                       : MLP_TASK_REGRESSION;
     }
@@ -675,7 +547,7 @@ void mlp__csv_finish(reader *r)
         return;
     }
     /* sort the labels, then map old indices to new */
-    const size_t n = r->n_labels;
+    const size_t n = r->labels.n;
     char **sorted = malloc((n ? n : 1) * sizeof *sorted);
     size_t *map = malloc((n ? n : 1) * sizeof *map);
     if (sorted == NULL || map == NULL) {
@@ -684,12 +556,9 @@ void mlp__csv_finish(reader *r)
         mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu labels", n);
         return;
     }
-    memcpy(sorted, r->labels, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, numeric_labels(r->labels, n) ? by_number : by_bytes);
-    /* each label's new place, found through the hash: linear in the labels */
-    for (size_t j = 0; j < n; j++) map[r->slots[label_slot(r, sorted[j], strlen(sorted[j]))]] = j;
+    mlp__strset_sort(&r->labels, sorted, map);
     for (size_t i = 0; i < r->rows; i++) r->y[i] = (double)map[r->label_of[i]];
-    memcpy(r->labels, sorted, n * sizeof *sorted);
+    memcpy(r->labels.s, sorted, n * sizeof *sorted);
     free(sorted);
     free(map);
 }
@@ -736,12 +605,47 @@ void mlp__csv_reader_free(reader *r)
     free(r->label_of);
     mlp__strings_free(r->first, r->first_n);
     free(r->first_len);
-    mlp__strings_free(r->labels, r->n_labels);
-    free(r->slots);
+    mlp__strset_free(&r->labels);
+    for (size_t j = 0; r->cols != NULL && j < r->n_raw; j++) {
+        mlp__strset_free(&r->cols[j].set);
+        free(r->cols[j].code);
+    }
+    free(r->cols);
+    free(r->col_of);
+    free(r->row_code);
+    free(r->col_missing);
+    free(r->col_unseen);
+    mlp__columns_free(&r->own);
     memset(r, 0, sizeof *r);
 }
 
-mlp_status mlp__csv_reader_init(reader *r, const mlp_csv_options *o, const char *name)
+/* The options' missing tokens (a comma-separated list; NULL: the default one). */
+static void missing_tokens(reader *r, const char *list)
+{
+    if (list == NULL) list = MLP_CSV_MISSING_DEFAULT;
+    size_t n = *list != '\0';
+    for (const char *p = list; *p != '\0'; p++) n += *p == ',';
+    if (n == 0) return;
+    r->own.missing = calloc(n, sizeof *r->own.missing);
+    if (r->own.missing == NULL) {
+        mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu missing tokens", n);
+        return;
+    }
+    r->own.n_missing = n;
+    const char *p = list;
+    for (size_t t = 0; t < n; t++) {
+        const char *e = strchr(p, ',');
+        const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+        r->own.missing[t] = mlp__csv_copy(p, len);
+        if (r->own.missing[t] == NULL) {
+            mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a missing token");
+            return;
+        }
+        p = e != NULL ? e + 1 : p + len;
+    }
+}
+
+mlp_status mlp__csv_reader_init(reader *r, const mlp_csv_options *o, const char *name, int whole)
 {
     memset(r, 0, sizeof *r);
     r->o = o;
@@ -750,6 +654,15 @@ mlp_status mlp__csv_reader_init(reader *r, const mlp_csv_options *o, const char 
     r->line = 1;
     r->task = o->task;
     r->all_numeric = 1;
+    r->max_categories = o->max_categories > 0 ? o->max_categories : MLP_CSV_MAX_CATEGORIES;
+    if (r->max_categories > UINT32_MAX - 1) r->max_categories = UINT32_MAX - 1;
+    if (o->model != NULL && o->model->prep.columns.n > 0) {
+        r->mode = MLP__READ_MODEL;
+        r->mc = &o->model->prep.columns;
+    } else {
+        r->mode = whole && o->model == NULL ? MLP__READ_FIT : MLP__READ_NUMBERS;
+        missing_tokens(r, o->missing);
+    }
     for (size_t k = 0; k < o->n_classes && r->status == MLP_OK; k++) {
         size_t ix = 0;
         if (o->classes[k] == NULL) {
@@ -783,28 +696,45 @@ mlp_status mlp__csv_take_table(reader *r, mlp_table **table)
     t->rows = r->rows;
     t->n_in = r->n_in;
     t->n_out = r->n_out;
-    t->in_names = calloc(r->n_in ? r->n_in : 1, sizeof *t->in_names);
+    t->dropped = r->dropped;
+    mlp_status cs = MLP_OK;
+    if (r->mode == MLP__READ_FIT) { /* the columns decided move to the table */
+        t->cols = r->own;
+        memset(&r->own, 0, sizeof r->own);
+    } else if (r->mode == MLP__READ_MODEL) {
+        cs = mlp__columns_copy(&t->cols, r->mc, r->name);
+    }
+    if (cs == MLP_OK && t->cols.n > 0)
+        cs = mlp__columns_input_names(&t->in_names, &t->cols, t->n_in, r->name);
+    else if (cs == MLP_OK)
+        t->in_names = calloc(r->n_in ? r->n_in : 1, sizeof *t->in_names);
     t->out_names = calloc(r->n_out ? r->n_out : 1, sizeof *t->out_names);
-    int ok = t->in_names != NULL && t->out_names != NULL;
+    t->col_missing = r->col_missing;
+    t->col_unseen = r->col_unseen;
+    r->col_missing = calloc(r->n_raw ? r->n_raw : 1, sizeof *r->col_missing);
+    r->col_unseen = calloc(r->n_raw ? r->n_raw : 1, sizeof *r->col_unseen);
+    r->dropped = 0;
+    int ok = cs == MLP_OK && t->in_names != NULL && t->out_names != NULL &&
+             r->col_missing != NULL && r->col_unseen != NULL;
     for (size_t c = 0; ok && c < r->columns; c++) {
-        if (r->role[c] == ROLE_SKIP) continue;
+        if (r->role[c] == ROLE_SKIP || (!r->is_target[c] && t->cols.n > 0)) continue;
         char num[32];
         snprintf(num, sizeof num, "%zu", c + 1);
-        char *n = r->header != NULL ? copy_str(r->header[c], r->first_len[c])
-                                    : copy_str(num, strlen(num));
+        char *n = r->header != NULL ? mlp__csv_copy(r->header[c], r->first_len[c])
+                                    : mlp__csv_copy(num, strlen(num));
         if (n == NULL) ok = 0;
         else if (r->is_target[c]) t->out_names[r->role[c]] = n;
         else t->in_names[r->role[c]] = n;
     }
     t->classification = r->task == MLP_TASK_CLASSIFICATION && r->n_out == 1;
     if (ok && t->classification) {
-        t->classes = calloc(r->n_labels ? r->n_labels : 1, sizeof *t->classes);
+        t->classes = calloc(r->labels.n ? r->labels.n : 1, sizeof *t->classes);
         ok = t->classes != NULL;
-        for (size_t k = 0; ok && k < r->n_labels; k++) {
-            t->classes[k] = copy_str(r->labels[k], strlen(r->labels[k]));
+        for (size_t k = 0; ok && k < r->labels.n; k++) {
+            t->classes[k] = mlp__csv_copy(r->labels.s[k], strlen(r->labels.s[k]));
             ok = t->classes[k] != NULL;
         }
-        t->n_classes = r->n_labels;
+        t->n_classes = r->labels.n;
     }
     if (!ok) {
         t->x = t->y = NULL;
@@ -829,6 +759,9 @@ void mlp_table_free(mlp_table *t)
     mlp__strings_free(t->in_names, t->n_in);
     mlp__strings_free(t->out_names, t->n_out);
     mlp__strings_free(t->classes, t->n_classes);
+    mlp__columns_free(&t->cols);
+    free(t->col_missing);
+    free(t->col_unseen);
     free(t);
 }
 

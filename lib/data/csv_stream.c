@@ -70,6 +70,10 @@ static mlp_status stream_open(mlp_csv_stream **out, FILE *f, int own, const char
               "%s: %zu input names given as NULL", fn, o.n_input_names);
     MLP_CHECK(o.n_target_names == 0 || o.target_names != NULL, MLP_ERR_INVALID_ARG,
               "%s: %zu target names given as NULL", fn, o.n_target_names);
+    MLP_CHECK(o.impute == MLP_IMPUTE_MEDIAN || o.impute == MLP_IMPUTE_MEAN, MLP_ERR_INVALID_ARG,
+              "%s: unknown impute %d", fn, (int)o.impute);
+    MLP_CHECK(o.missing_indicators == 0 || o.missing_indicators == 1, MLP_ERR_INVALID_ARG,
+              "%s: missing_indicators is %d, must be 0 or 1", fn, o.missing_indicators);
     MLP_CHECK(whole || (o.target != NULL && o.target[0] == '\0' && o.n_target_names == 0) ||
                   o.task == MLP_TASK_REGRESSION || o.n_classes > 0,
               MLP_ERR_INVALID_ARG,
@@ -91,7 +95,10 @@ static mlp_status stream_open(mlp_csv_stream **out, FILE *f, int own, const char
         return mlp__fail(MLP_ERR_NOMEM, "%s: cannot start the CSV parser", fn);
     }
     mlp__csv_parser_init(&st->p, st->o.delimiter);
-    s = mlp__csv_reader_init(&st->r, &st->o, st->name);
+    /* a table decides its own columns (text as categories, missing cells filled) for a
+     * caller that knows of them: a program built before 1.7 reads numbers as it did */
+    s = mlp__csv_reader_init(&st->r, &st->o, st->name,
+                             whole && given->struct_size >= MLP__END(mlp_csv_options, model));
     if (s != MLP_OK) {
         st->own_file = 0;
         stream_free(st);
@@ -136,11 +143,16 @@ static mlp_status stream_next(mlp_csv_stream *st, mlp_table **table, size_t max_
             mlp__csv_end(r, &st->p);
         }
     }
-    if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
+    if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0 && r->dropped > 0)
+        mlp__csv_fail(r, MLP_ERR_FORMAT, "no data row has its target: the %zu rows all miss it",
+                      r->dropped);
+    else if (r->status == MLP_OK && st->finished && st->rows_total + r->rows == 0)
         mlp__csv_fail(r, MLP_ERR_FORMAT,
              r->record == 0 ? "the file is empty" : "no data rows after the header");
     /* in the C locale too: labels that are numbers sort as numbers */
     if (r->status == MLP_OK && st->whole && r->n_out > 0) mlp__csv_finish(r);
+    if (r->status == MLP_OK && st->whole && r->mode == MLP__READ_FIT && r->rows > 0)
+        mlp__csv_decide(r);
     if (c_locale != (locale_t)0) {
         uselocale(previous);
         freelocale(c_locale);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/model.h"
+#include "csv.h"
 
 /* Names of the model's in place of the ones it had: *dst (n_dst of them) freed. */
 static void replace_strings(char ***dst, size_t *n_dst, char **src, size_t n)
@@ -92,18 +92,23 @@ mlp_status mlp_net_set_table_names(mlp_net *net, const mlp_table *table)
     for (size_t i = 0; i < nt; i++) names[in + i] = mlp_table_target_name(table, i);
     for (size_t c = 0; c < k; c++) names[in + nt + c] = mlp_table_class_name(table, c);
     char **ci = NULL, **co = NULL, **cc = NULL;
-    mlp_status s = mlp__strings_copy(&ci, names, in, __func__, "input name");
+    mlp__columns cols;
+    mlp_status s = mlp__columns_copy(&cols, &table->cols, __func__);
+    if (s == MLP_OK) s = mlp__strings_copy(&ci, names, in, __func__, "input name");
     if (s == MLP_OK && nt > 0) s = mlp__strings_copy(&co, names + in, nt, __func__, "target name");
     if (s == MLP_OK && k > 0) s = mlp__strings_copy(&cc, names + in + nt, k, __func__, "class");
     free(names);
     if (s != MLP_OK) {
         mlp__strings_free(ci, ci != NULL ? in : 0);
         mlp__strings_free(co, co != NULL ? nt : 0);
+        mlp__columns_free(&cols);
         return s;
     }
     replace_strings(&net->prep.in_names, &net->prep.n_in_names, ci, in);
     replace_strings(&net->prep.out_names, &net->prep.n_targets, co, nt);
     replace_strings(&net->prep.classes, &net->prep.n_classes, cc, k);
+    mlp__columns_free(&net->prep.columns);
+    net->prep.columns = cols;
     return MLP_OK;
 }
 
@@ -220,6 +225,15 @@ mlp_status mlp_net_fit_scaling(mlp_net *net, mlp_scaling inputs, mlp_scaling tar
         return mlp__fail(MLP_ERR_NOMEM, "mlp_net_fit_scaling: cannot allocate the scaling");
     }
     s = is != NULL ? fit_columns(is, ic, d.x, d.f32, d.n, in, inputs, "input") : MLP_OK;
+    /* a category's inputs and a missing indicator are 0 or 1, and stay so (as
+     * scikit-learn's pipelines leave one-hot columns unscaled): a rare category scaled
+     * by its deviation would become an input of 10 or 30 */
+    const mlp__columns *cs = &net->prep.columns;
+    for (size_t j = 0; s == MLP_OK && is != NULL && j < cs->n; j++) {
+        const mlp__column *c = &cs->c[j];
+        const size_t from = c->kind == MLP_COLUMN_NUMERIC ? c->first + 1 : c->first;
+        for (size_t i = from; i < c->first + c->width; i++) is[i] = 0.0, ic[i] = 1.0;
+    }
     if (s == MLP_OK && os != NULL) s = fit_columns(os, oc, d.y, d.f32, d.n, k, targets, "target");
     if (s != MLP_OK) { /* the model's scaling as it was */
         free(is), free(ic), free(os), free(oc);
@@ -298,15 +312,16 @@ mlp_status mlp_csv_options_for_net(mlp_csv_options *options, size_t struct_size,
               "names (input_names, target_names: the struct of libmlp 1.2 or later)",
               struct_size);
     const mlp__prep *p = &net->prep;
-    MLP_CHECK(p->in_names != NULL, MLP_ERR_INVALID_ARG,
+    MLP_CHECK(p->in_names != NULL || p->columns.n > 0, MLP_ERR_INVALID_ARG,
               "mlp_csv_options_for_net: the model keeps no column names (it was not trained "
               "from a table, nor named with mlp_net_set_columns()): there is nothing to find "
               "its columns by; read the file with its input columns in the model's order");
     mlp_csv_options o;
     mlp_status s = mlp_csv_options_init(&o, sizeof o);
     if (s != MLP_OK) return s;
-    o.input_names = (const char *const *)p->in_names;
-    o.n_input_names = net->n_inputs;
+    o.input_names = (const char *const *)(p->columns.n > 0 ? p->columns.names : p->in_names);
+    o.n_input_names = p->columns.n > 0 ? p->columns.n : net->n_inputs;
+    o.model = net;
     if (p->n_targets > 0) {
         o.target_names = (const char *const *)p->out_names;
         o.n_target_names = p->n_targets;

@@ -18,8 +18,11 @@ static const unsigned char mlp__magic[8] = {0x89, 'M', 'L', 'P', '\r', '\n', 0x1
  * dense, so that the files of dense networks stay readable by 1.5 and 1.6. Version 7
  * (libmlp 1.7): the values' type after the layer records, and the parameters, running
  * state and optimizer state in it; written only for a float32 network.
+ * Version 8 (libmlp 1.7): the preprocessing block adds the table columns the inputs
+ * encode (kinds, categories, fills, missing tokens); written only for a model with
+ * columns.
  * Every version is read. */
-enum { MLP__FORMAT_VERSION = 7, MLP__CONTENTS_NETWORK = 1, MLP__CONTENTS_CHECKPOINT = 2 };
+enum { MLP__FORMAT_VERSION = 8, MLP__CONTENTS_NETWORK = 1, MLP__CONTENTS_CHECKPOINT = 2 };
 /* Values a layer record of version 6 may hold. */
 enum { MLP__MAX_LAYER_VALUES = 16 };
 enum { MLP__HEADER_BYTES = 40, MLP__VERSION_BYTES = 16 };
@@ -48,5 +51,9 @@ mlp_status mlp__read_file(const char *path, unsigned char **buf, size_t *size, s
 
 /* Preprocessing flags (format 4). */
 enum { MLP__PREP_IN_SCALE = 1, MLP__PREP_OUT_SCALE = 2, MLP__PREP_NAMES = 4, MLP__PREP_CLASSES = 8, MLP__PREP_ALL = 15 };
+/* Format 8: the columns (after the classes). */
+enum { MLP__PREP_COLUMNS = 16 };
+/* A column's flags (format 8). */
+enum { MLP__COLUMN_INDICATOR = 1, MLP__COLUMN_MISSING_CATEGORY = 2 };
 
 #endif

@@ -334,6 +334,60 @@ static mlp_status get_scaling(reader *r, double **shift, double **scale, size_t 
     return MLP_OK;
 }
 
+/* The columns of the preprocessing block (format 8) into *out, checked by the rule the
+ * setters follow (mlp__columns_check); every count bounded by the bytes left before
+ * anything is allocated for it. */
+static mlp_status get_columns(reader *r, size_t n_inputs, mlp__columns *out)
+{
+    const char *fn = r->fn;
+    memset(out, 0, sizeof *out);
+    mlp__columns cs = {0};
+    size_t n = 0, nt = 0;
+    /* each column takes at least 28 bytes, each string 4 */
+    mlp_status s = get_count(r, 1, n_inputs, &n, "the column count");
+    if (s == MLP_OK) MLP_CHECK(n <= r->left / 28, MLP_ERR_FORMAT, "%s: %zu columns in %zu bytes",
+                               fn, n, r->left);
+    if (s == MLP_OK) s = get_count(r, 0, r->left / 4, &nt, "the missing token count");
+    if (s == MLP_OK && nt > 0) {
+        s = get_strs(r, &cs.missing, nt, "a missing token");
+        cs.n_missing = nt;
+    }
+    if (s == MLP_OK) {
+        cs.c = calloc(n, sizeof *cs.c);
+        if (cs.c == NULL) s = mlp__fail(MLP_ERR_NOMEM, "%s: cannot allocate %zu columns", fn, n);
+        else cs.n = n;
+    }
+    for (size_t i = 0; i < n && s == MLP_OK; i++) {
+        mlp__column *c = &cs.c[i];
+        uint32_t kind = 0, flags = 0;
+        size_t k = 0;
+        s = get_str(r, &c->name, "a column's name");
+        if (s == MLP_OK) s = get_u32(r, &kind, "a column");
+        if (s == MLP_OK) s = get_u32(r, &flags, "a column");
+        if (s == MLP_OK) s = check_f64s(r, 1, "a column's fill");
+        if (s == MLP_OK) get_f64s(r, &c->fill, 1);
+        if (s == MLP_OK) s = get_count(r, 0, r->left / 4, &k, "a column's category count");
+        if (s != MLP_OK) break;
+        if (kind > MLP_COLUMN_CATEGORICAL || flags > 3) {
+            s = mlp__fail(MLP_ERR_FORMAT, "%s: column %zu: kind %u, flags %u", fn, i,
+                          (unsigned)kind, (unsigned)flags);
+            break;
+        }
+        c->kind = (int)kind;
+        c->indicator = (flags & MLP__COLUMN_INDICATOR) != 0;
+        c->missing_category = (flags & MLP__COLUMN_MISSING_CATEGORY) != 0;
+        s = get_strs(r, &c->categories, k, "a category");
+        c->n_categories = k;
+    }
+    if (s == MLP_OK) s = mlp__columns_check(&cs, n_inputs, MLP_ERR_FORMAT, fn);
+    if (s != MLP_OK) {
+        mlp__columns_free(&cs);
+        return s;
+    }
+    *out = cs;
+    return MLP_OK;
+}
+
 /* The preprocessing block (format 4): validated; decoded into *p when p != NULL
  * (freed again on failure). */
 static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
@@ -344,7 +398,8 @@ static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
     if (s == MLP_OK) s = get_u32(r, &methods, "the preprocessing");
     if (s != MLP_OK) return s;
     const uint32_t in_m = methods & 0xFF, out_m = methods >> 8;
-    MLP_CHECK((flags & ~(uint32_t)MLP__PREP_ALL) == 0 && in_m <= MLP_SCALE_MINMAX &&
+    const uint32_t known = MLP__PREP_ALL | (f->format >= 8 ? (uint32_t)MLP__PREP_COLUMNS : 0u);
+    MLP_CHECK((flags & ~known) == 0 && in_m <= MLP_SCALE_MINMAX &&
                   out_m <= MLP_SCALE_MINMAX && ((flags & MLP__PREP_IN_SCALE) != 0) == (in_m != 0) &&
                   ((flags & MLP__PREP_OUT_SCALE) != 0) == (out_m != 0),
               MLP_ERR_FORMAT, "%s: preprocessing flags %u, methods %u", fn, (unsigned)flags,
@@ -391,6 +446,14 @@ static mlp_status read_prep(reader *r, const parsed *f, mlp__prep *p)
         if (rep > 0)
             s = mlp__fail(MLP_ERR_FORMAT, "%s: class labels %zu and %zu are both \"%.200s\"", fn,
                           i, j, p->classes[j]);
+    }
+    if (s == MLP_OK && (flags & MLP__PREP_COLUMNS)) {
+        MLP_CHECK((flags & MLP__PREP_NAMES) != 0, MLP_ERR_FORMAT,
+                  "%s: columns without the inputs' names", fn);
+        mlp__columns cols;
+        s = get_columns(r, f->n_inputs, &cols);
+        if (s == MLP_OK && p != NULL) p->columns = cols;
+        else if (s == MLP_OK) mlp__columns_free(&cols);
     }
     if (s != MLP_OK && p != NULL) mlp__prep_free(p);
     return s;

@@ -142,7 +142,8 @@ static void put_prep(writer *w, const mlp_net *net)
     const uint32_t flags = (p->in_shift != NULL ? MLP__PREP_IN_SCALE : 0) |
                            (p->out_shift != NULL ? MLP__PREP_OUT_SCALE : 0) |
                            (p->in_names != NULL ? MLP__PREP_NAMES : 0) |
-                           (p->n_classes > 0 ? MLP__PREP_CLASSES : 0);
+                           (p->n_classes > 0 ? MLP__PREP_CLASSES : 0) |
+                           (p->columns.n > 0 ? MLP__PREP_COLUMNS : 0);
     put_u32(w, flags);
     put_u32(w, (uint32_t)p->in_method | (uint32_t)p->out_method << 8);
     if (flags & MLP__PREP_IN_SCALE) {
@@ -162,12 +163,30 @@ static void put_prep(writer *w, const mlp_net *net)
         put_u64(w, p->n_classes);
         for (size_t i = 0; i < p->n_classes; i++) put_str(w, p->classes[i]);
     }
+    if (flags & MLP__PREP_COLUMNS) {
+        const mlp__columns *cs = &p->columns;
+        put_u64(w, cs->n);
+        put_u64(w, cs->n_missing);
+        for (size_t t = 0; t < cs->n_missing; t++) put_str(w, cs->missing[t]);
+        for (size_t i = 0; i < cs->n; i++) {
+            const mlp__column *c = &cs->c[i];
+            put_str(w, c->name);
+            put_u32(w, (uint32_t)c->kind);
+            put_u32(w, (c->indicator ? MLP__COLUMN_INDICATOR : 0u) |
+                           (c->missing_category ? MLP__COLUMN_MISSING_CATEGORY : 0u));
+            put_f64(w, c->kind == MLP_COLUMN_NUMERIC ? c->fill : 0.0);
+            put_u64(w, c->n_categories);
+            for (size_t j = 0; j < c->n_categories; j++) put_str(w, c->categories[j]);
+        }
+    }
 }
 
-/* The version a network's file is written in: 7 for a float32 network, 6 when a layer
- * needs its record, else 5 (so that older libraries read what they can run). */
+/* The version a network's file is written in: 8 for a model with columns, 7 for a
+ * float32 network, 6 when a layer needs its record, else 5 (so that older libraries read
+ * what they can run). */
 static uint32_t version_for(const mlp_net *net)
 {
+    if (net->prep.columns.n > 0) return 8;
     if (net->f32) return 7;
     for (size_t l = 0; l < net->n_layers; l++)
         if (net->layers[l].kind != MLP_LAYER_DENSE) return 6;

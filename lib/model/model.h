@@ -157,6 +157,58 @@ typedef struct mlp_record {
     size_t history_cap;    /* of both */
 } mlp_record;
 
+/* A table column as the model reads it (since 1.7): a number, or a category one-hot
+ * encoded, and the value a missing cell takes. lib/model/columns.c. */
+typedef struct mlp__column {
+    char *name;
+    int kind;               /* mlp_column_kind */
+    size_t first, width;    /* its inputs: first .. first + width - 1 (set by the check) */
+    double fill;            /* numeric: a missing cell's value; NaN for categories */
+    int indicator;          /* numeric: input first + 1 is 1 where the cell was missing */
+    int missing_category;   /* categorical: input first + n_categories is a missing cell */
+    size_t n_categories;
+    char **categories;      /* in the inputs' order */
+    size_t *by_bytes;       /* the categories' indices in strcmp order, for the lookup
+                               (set by the check) */
+} mlp__column;
+
+/* The columns of a model or a table (n == 0: none; the inputs are the columns). */
+typedef struct mlp__columns {
+    mlp__column *c;
+    size_t n;
+    char **names;           /* n pointers to c[i].name (not owned): the CSV options' list */
+    char **missing;         /* the fields that mean a missing cell, besides the empty one */
+    size_t n_missing;
+} mlp__columns;
+
+/* Frees what the columns hold and clears them. */
+void mlp__columns_free(mlp__columns *cs);
+
+/* Copies src (checked) into an empty dst. */
+mlp_status mlp__columns_copy(mlp__columns *dst, const mlp__columns *src, const char *fn);
+
+/* The one validation of columns, for the setters and the loader alike: each has a name
+ * (no two alike), a known kind, a finite fill (numeric) or at least one category, none
+ * repeated (categorical); their inputs add up to n_inputs. Sets first, width, by_bytes
+ * and names. `bad` is the status of a failure (MLP_ERR_FORMAT for a file), its detail
+ * beginning with `fn`. */
+mlp_status mlp__columns_check(mlp__columns *cs, size_t n_inputs, mlp_status bad, const char *fn);
+
+/* The index of category s[0..len) of column c, or SIZE_MAX (a binary search). */
+size_t mlp__column_find(const mlp__column *c, const char *s, size_t len);
+
+/* Whether field s[0..len) means a missing cell: empty, or one of the tokens. */
+int mlp__columns_is_missing(const mlp__columns *cs, const char *s, size_t len);
+
+/* The names of the n_inputs inputs the columns make: a number's own name, "NAME=LABEL"
+ * for a category, "NAME (missing)" for an indicator or a missing category. */
+mlp_status mlp__columns_input_names(char ***names, const mlp__columns *cs, size_t n_inputs,
+                                    const char *fn);
+
+/* The first column that is not a plain number (a category, an indicator), or NULL: an
+ * export that takes numbers only refuses a model with one. */
+const char *mlp__columns_not_numeric(const mlp__columns *cs);
+
 /* What the model does to raw rows before and after the network: input and target
  * scaling, the columns' names, the class labels. Each part is absent (NULL / 0)
  * until set; all of it is saved with the network. */
@@ -170,6 +222,7 @@ typedef struct mlp__prep {
     size_t n_targets;
     char **classes;                /* n_classes */
     size_t n_classes;
+    mlp__columns columns;          /* the table columns the inputs encode (n 0: none) */
 } mlp__prep;
 
 /* Frees what the preprocessing holds and clears it (lib/model/net.c). */

@@ -222,6 +222,7 @@ static mlp_status prep_copy(mlp__prep *dst, const mlp__prep *src, size_t n, size
                               fn, "class");
         if (s == MLP_OK) dst->n_classes = src->n_classes;
     }
+    if (s == MLP_OK) s = mlp__columns_copy(&dst->columns, &src->columns, fn);
     return s;
 }
 
@@ -447,6 +448,7 @@ void mlp__prep_free(mlp__prep *p)
     mlp__strings_free(p->in_names, p->n_in_names);
     mlp__strings_free(p->out_names, p->n_targets);
     mlp__strings_free(p->classes, p->n_classes);
+    mlp__columns_free(&p->columns);
     memset(p, 0, sizeof *p);
 }
 

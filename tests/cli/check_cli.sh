@@ -79,16 +79,15 @@ awk -v r="$r2_32" -v r64="$r2" 'BEGIN { exit !(r >= 0.9 && r >= r64 - 0.02) }' |
 "$mlp" info "$dir/reg32.mlp" | grep -q "parameters (float32)$" ||
     fail "info does not say float32: $("$mlp" info "$dir/reg32.mlp" | head -1)"
 "$mlp" info "$dir/reg.mlp" | grep -q "parameters$" || fail "info says a precision for float64"
-# 4 bytes a parameter in place of 8; format 7 adds the values' type (8 bytes) and
-# keeps version 6's layer records (8 bytes more for each of the 3 layers: kind and
-# value count) and running-state count (8), which a float64 network of dense layers
-# leaves out (version 5); the rest is the float64 file's but for the loss histories
-# (16 bytes an epoch), whose length is where early stopping ended each run
+# 4 bytes a parameter in place of 8; both are format 8 (a model trained from a table
+# keeps its columns), so both have the layer records and the values' type; the rest is
+# the same but for the loss histories (16 bytes an epoch), whose length is where early
+# stopping ended each run
 s64=$(wc -c < "$dir/reg.mlp"); s32=$(wc -c < "$dir/reg32.mlp")
 np=$("$mlp" info "$dir/reg32.mlp" | sed -n '1s/.*; \([0-9]*\) parameters.*/\1/p')
 epochs_of() { "$mlp" info "$1" | sed -n 's/^trained: \([0-9]*\) epochs.*/\1/p'; }
 e64=$(epochs_of "$dir/reg.mlp"); e32=$(epochs_of "$dir/reg32.mlp")
-[ $((s64 - s32)) -eq $((4 * np - 8 - 3 * 8 - 8 + 16 * (e64 - e32))) ] ||
+[ $((s64 - s32)) -eq $((4 * np + 16 * (e64 - e32))) ] ||
     fail "a float32 model of $s32 bytes ($e32 epochs), float64 $s64 ($e64), $np parameters"
 "$mlp" predict "$dir/reg32.mlp" "$dir/reg_new.csv" -q > "$dir/reg32_pred.csv"
 [ "$(wc -l < "$dir/reg32_pred.csv")" -eq "$(wc -l < "$dir/reg_pred.csv")" ] ||
