@@ -212,11 +212,17 @@ MLP_API mlp_status mlp_csv_options_for_net(mlp_csv_options *options, size_t stru
  * Read a CSV file (RFC 4180: quoted fields with embedded separators, quotes and
  * newlines; LF or CRLF line ends; a UTF-8 byte order mark) into a table, streaming:
  * memory is the parsed numbers. Numbers are read in the "C" locale whatever the
- * process's LC_NUMERIC. Blank lines are skipped. A record with another number of
- * fields than the first, a missing or non-numeric input, a value that is not finite,
- * a field over 64 KiB, a label or name that is not UTF-8, an unclosed quote, an empty
- * file or one with no data rows: ::MLP_ERR_FORMAT with the line and column in
- * mlp_error_detail(); nothing is returned.
+ * process's LC_NUMERIC. Blank lines are skipped. Since 1.7 the table decides its own
+ * input columns (see mlp_csv_options::categorical and mlp_csv_options::missing; docs/tables.md): a text
+ * column is categorical, one-hot encoded into one input per category; a missing number
+ * is filled with the column's median (or mean); a row whose target is missing is left
+ * out and counted (mlp_table_dropped_rows()); mlp_table_column() describes each column
+ * and mlp_net_set_table_names() gives the model all of it. A record with another number
+ * of fields than the first, a column of numbers and text, an identifier-like text
+ * column, a column without a value, a value that is not finite, a field over 64 KiB, a
+ * label or name that is not UTF-8, an unclosed quote, an empty file or one with no data
+ * rows: ::MLP_ERR_FORMAT with the line and column in mlp_error_detail(); nothing is
+ * returned.
  * @param[out] table    receives the table (mlp_table_free()); NULL on failure.
  * @param[in]  path     the file.
  * @param[in]  options  see ::mlp_csv_options.

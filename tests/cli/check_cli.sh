@@ -465,6 +465,61 @@ grep -q 'columns 1 and 3 are both named "a"' "$dir/same.txt" || fail "two column
 "$mlp" train "$dir/same.csv" --target y --inputs b --epochs 2 -q -o "$dir/same.mlp" > /dev/null ||
     fail "two columns named a, left out"
 
+# --- text columns and empty cells (1.7) -------------------------------------------
+# README's penguins: two text columns one-hot, 19 empty cells filled, species scored;
+# a later file with its columns in another order, an island never seen and holes is
+# predicted with a warning that counts it; info lists the columns; the exports refuse
+peng="$src/../../examples/data/penguins.csv"
+"$mlp" train "$peng" --target species --hidden 64 -o "$dir/peng.mlp" > "$dir/peng.txt" \
+    2> "$dir/peng.err"
+grep -q "2 categorical columns, one input per category: island (3), sex (2)$" "$dir/peng.err" ||
+    fail "penguins: $(cat "$dir/peng.err")"
+grep -q "19 missing cells filled" "$dir/peng.err" || fail "penguins: $(cat "$dir/peng.err")"
+pacc=$(awk '/^accuracy/ { print $2 }' "$dir/peng.txt")
+awk -v a="$pacc" 'BEGIN { exit !(a >= 0.95) }' || fail "penguins: accuracy $pacc"
+"$mlp" info "$dir/peng.mlp" > "$dir/peng_info.txt"
+grep -q "^  island: 3 categories: Biscoe, Dream, Torgersen$" "$dir/peng_info.txt" &&
+    grep -q "^  sex: 2 categories: female, male; a missing one is a category of its own$" \
+        "$dir/peng_info.txt" &&
+    grep -q "^  bill_length_mm: number; a missing one is 44.45$" "$dir/peng_info.txt" ||
+    fail "penguins info: $(cat "$dir/peng_info.txt")"
+printf 'sex,year,body_mass_g,flipper_length_mm,bill_depth_mm,bill_length_mm,island\n' \
+    > "$dir/peng_new.csv"
+printf 'male,2009,5400,225,15.5,49.0,Biscoe\n,2008,,,,,Atlantis\nfemale,2007,3400,185,18.0,38.5,NA\n' \
+    >> "$dir/peng_new.csv"
+"$mlp" predict "$dir/peng.mlp" "$dir/peng_new.csv" -o "$dir/peng_pred.csv" 2> "$dir/peng_pred.err"
+[ "$(sed -n 2p "$dir/peng_pred.csv" | cut -d, -f1)" = Gentoo ] &&
+    [ "$(sed -n 4p "$dir/peng_pred.csv" | cut -d, -f1)" = Adelie ] ||
+    fail "penguins predict: $(cat "$dir/peng_pred.csv")"
+grep -q "warning: 1 value the model did not see in training, encoded as no category: island 1$" \
+    "$dir/peng_pred.err" || fail "penguins predict: $(cat "$dir/peng_pred.err")"
+grep -q "6 missing cells filled" "$dir/peng_pred.err" || fail "penguins: $(cat "$dir/peng_pred.err")"
+# a text in a column the model reads as numbers: the line and column
+printf 'sex,year,body_mass_g,flipper_length_mm,bill_depth_mm,bill_length_mm,island\nmale,2009,heavy,225,15,49,Dream\n' \
+    > "$dir/peng_bad.csv"
+rc=0
+"$mlp" predict "$dir/peng.mlp" "$dir/peng_bad.csv" > /dev/null 2> "$dir/peng_bad.err" || rc=$?
+[ $rc -eq 1 ] && grep -q 'line 2, column 3 ("body_mass_g"): "heavy" is not a finite number' \
+    "$dir/peng_bad.err" || fail "penguins bad row: status $rc, $(cat "$dir/peng_bad.err")"
+rc=0
+"$mlp" export "$dir/peng.mlp" -o "$dir/peng.c" 2> "$dir/peng_exp.err" || rc=$?
+[ $rc -eq 1 ] && grep -q 'encodes its column "island"' "$dir/peng_exp.err" ||
+    fail "penguins export: status $rc, $(cat "$dir/peng_exp.err")"
+# an identifier column is refused, naming the fix; --ignore takes it out
+awk -F, 'NR == 1 { print "id," $0; next } { print "p" NR "," $0 }' "$peng" > "$dir/peng_id.csv"
+rc=0
+"$mlp" train "$dir/peng_id.csv" --target species -q -o "$dir/x.mlp" > /dev/null 2> "$dir/id.err" ||
+    rc=$?
+[ $rc -eq 1 ] && grep -q 'column "id" holds 344 distinct texts in 344 cells' "$dir/id.err" &&
+    grep -q -- "--ignore" "$dir/id.err" || fail "identifier: status $rc, $(cat "$dir/id.err")"
+"$mlp" train "$dir/peng_id.csv" --target species --ignore id --epochs 5 -q -o "$dir/x.mlp" \
+    > /dev/null
+[ "$("$mlp" info "$dir/x.mlp" | sed -n 's/^columns (\([0-9]*\),.*/\1/p')" = 7 ] ||
+    fail "--ignore id: $("$mlp" info "$dir/x.mlp")"
+rc=0
+"$mlp" predict "$dir/peng.mlp" "$dir/peng_new.csv" --na '?' > /dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "predict --na: status $rc (it is an option of train)"
+
 # --- exit statuses ---------------------------------------------------------------
 [ "$(status "$mlp" --help)" = 0 ] || fail "--help"
 "$mlp" --version | grep -q "^mlp (libmlp) [0-9]" || fail "--version"

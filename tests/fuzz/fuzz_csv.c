@@ -34,6 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.delimiter = (opts & 8) ? ';' : ',';
     if (opts & 16) o.target = o.header ? "a" : "1";
     if (opts & 32) o.target = "";
+    if (opts & 128) { /* the columns' options (1.7) */
+        o.categorical = o.header ? "b" : "2";
+        o.missing_indicators = 1;
+        o.impute = MLP_IMPUTE_MEAN;
+        o.max_categories = 5;
+    }
     /* fmemopen refuses size 0: /dev/null is the empty file */
     FILE *f = size > 1 ? fmemopen((void *)(data + 1), size - 1, "r") : fopen("/dev/null", "r");
     if (f == NULL) return 0;
@@ -65,9 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const size_t k = mlp_table_n_classes(t);
     const char **names = malloc((in + out + k + 1) * sizeof *names);
     if (names != NULL) {
-        for (size_t c = 0; c < in; c++) names[c] = mlp_table_input_name(t, c);
-        for (size_t c = 0; c < out; c++) names[in + c] = mlp_table_target_name(t, c);
-        require(mlp__repeated_string(names, in + out, &i, &j) <= 0); /* the columns taken */
+        /* the columns taken: a table's own columns (1.7) by their names, else its inputs
+         * (the names of a column's inputs, "a=b", may meet another column's) */
+        const size_t nc = mlp_table_n_columns(t), ni = nc > 0 ? nc : in;
+        for (size_t c = 0; c < ni; c++) {
+            mlp_column_info ci;
+            mlp_column_info_init(&ci, sizeof ci);
+            names[c] = nc > 0 ? (mlp_table_column(t, c, &ci), ci.name) : mlp_table_input_name(t, c);
+            require(names[c] != NULL);
+        }
+        for (size_t c = 0; c < out; c++) names[ni + c] = mlp_table_target_name(t, c);
+        require(mlp__repeated_string(names, ni + out, &i, &j) <= 0);
         for (size_t c = 0; c < k; c++) names[c] = mlp_table_class_name(t, c);
         require(mlp__repeated_string(names, k, &i, &j) <= 0);
         free(names);

@@ -1,5 +1,6 @@
 /* Writes the seed corpus of fuzz_load: valid files of several shapes, a
  * checkpoint, and files cut short. Run from tests/fuzz: ./make_corpus corpus/load */
+#define _GNU_SOURCE /* fmemopen */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,24 @@ int main(int argc, char **argv)
     mlp_trainer_save(tr, path);
     mlp_trainer_free(tr);
     mlp_net_free(ng);
+
+    /* a model with a table's columns (format 8): a category column with a missing
+     * category, a number with an indicator, the class labels */
+    const char table[] = "c,x,y\nred,1,a\nblue,,b\n,3,a\nred,4,b\n";
+    FILE *tf = fmemopen((void *)table, sizeof table - 1, "r");
+    mlp_csv_options co;
+    mlp_csv_options_init(&co, sizeof co);
+    co.missing_indicators = 1;
+    mlp_table *tab = NULL;
+    if (tf == NULL || mlp_table_read_csv_file(&tab, tf, "columns", &co) != MLP_OK) return 1;
+    fclose(tf);
+    const mlp_layer_spec h[2] = {MLP_LAYER(3, MLP_ACT_TANH, 1), MLP_LAYER(1, MLP_ACT_SIGMOID, 1)};
+    mlp_net *nh;
+    mlp_net_create(&nh, mlp_table_n_inputs(tab), h, 2);
+    mlp_net_set_table_names(nh, tab);
+    save_net(dir, "columns", nh);
+    mlp_net_free(nh);
+    mlp_table_free(tab);
     mlp_net_free(na);
     mlp_net_free(nb);
     mlp_net_free(nc);
