@@ -125,12 +125,12 @@ static inline double tt_loss(int t, mlp_loss loss, double *dz, const double *a, 
     double v;
     if (t == TT_F32) {
         const mlp__loss_kind_f32 *lk = mlp__loss_f32(loss);
-        v = dz != NULL ? lk->loss_and_delta(vd, va, vz, vt, n, k, out_act, of)
-                       : lk->value(va, vz, vt, n, k);
+        v = dz != NULL ? lk->loss_and_delta(vd, va, vz, vt, NULL, n, k, out_act, of)
+                       : lk->value(va, vz, vt, NULL, n, k);
     } else {
         const mlp__loss_kind *lk = mlp__loss(loss);
-        v = dz != NULL ? lk->loss_and_delta(vd, va, vz, vt, n, k, out_act, of)
-                       : lk->value(va, vz, vt, n, k);
+        v = dz != NULL ? lk->loss_and_delta(vd, va, vz, vt, NULL, n, k, out_act, of)
+                       : lk->value(va, vz, vt, NULL, n, k);
     }
     if (dz != NULL) tt_back(t, dz, vd, nk);
     free(va);

@@ -124,8 +124,8 @@ START_TEST(float32_passes_match_float64)
             check_close("running values", c->name, n, L->type->passes_f32->state_next(L, w32, l),
                         L->type->passes->state_next(L, w64, l), L->ns);
         }
-        const double l32 = mlp__backward_f32(f32, w32, c->loss, g32, xf, tf, n);
-        const double l64 = mlp__backward(f64, w64, c->loss, g64, x, t, n);
+        const double l32 = mlp__backward_f32(f32, w32, c->loss, g32, xf, tf, NULL, n);
+        const double l64 = mlp__backward(f64, w64, c->loss, g64, x, t, NULL, n);
         ck_assert_msg(fabs(l32 - l64) <= tol * fmax(1, fabs(l64)), "%s, %zu rows: loss %.9g, %.9g",
                       c->name, n, l32, l64);
         check_close("gradient", c->name, n, g32, g64, f64->n_params);

@@ -120,9 +120,9 @@ static const double tu_one = 1, tu_zero = 0;
  * such programs get what they got then; test_dataset.c checks datasets with their shape
  * (MLP_DATASET) against it. */
 #define TU_DATA14_SIZE offsetof(mlp_dataset, n_inputs)
-#define TU_DATA14(x, y, n) ((mlp_dataset){TU_DATA14_SIZE, (x), (y), (n), 0, 0, 0, NULL, NULL})
+#define TU_DATA14(x, y, n) ((mlp_dataset){TU_DATA14_SIZE, (x), (y), (n), 0, 0, 0, NULL, NULL, NULL})
 /* That dataset as a pointer to a compound literal, for one call. */
-#define TU_DATA(x, y, n) (&(const mlp_dataset){TU_DATA14_SIZE, (x), (y), (n), 0, 0, 0, NULL, NULL})
+#define TU_DATA(x, y, n) (&(const mlp_dataset){TU_DATA14_SIZE, (x), (y), (n), 0, 0, 0, NULL, NULL, NULL})
 /* A dataset with its shape: x (n, d), y (n, k). */
 #define TU_ROWS(x, d, y, k, n) (&(const mlp_dataset)MLP_DATASET((x), (d), (y), (k), (n)))
 

@@ -294,6 +294,8 @@ static const char help_options[] =
     "      --impute HOW       median (default) or mean: a missing number's value\n"
     "      --missing-indicators  an input saying where a number was missing\n"
     "      --max-categories N a column's most categories (default 1000)\n"
+    "      --class-weight W   balanced (n / (classes x rows of the class)), or\n"
+    "                         LABEL=W,... (others 1): each row's loss times it\n"
     "      --task TASK        auto (default), classification, regression\n"
     "      --hidden LIST      hidden layer sizes (default 64,32; '' for none)\n"
     "      --activation NAME  hidden activation (default relu)\n"
@@ -343,6 +345,7 @@ static const char help_options[] =
 typedef struct opts {
     const char *target, *inputs, *output, *plot, *name, *test_file, *format, *classes;
     const char *categorical, *numeric, *ignore, *na; /* the table's columns (train) */
+    const char *class_weight; /* "balanced" or LABEL=W,... (train) */
     mlp_impute impute;
     int missing_indicators;
     size_t max_categories;
@@ -390,7 +393,8 @@ enum {
     OPT_LR, OPT_DECAY, OPT_VALIDATION, OPT_PATIENCE, OPT_TEST, OPT_TEST_FILE, OPT_CV,
     OPT_NO_REFIT, OPT_SCALE, OPT_SEED, OPT_HEADER, OPT_NO_HEADER, OPT_PLOT, OPT_NAME, OPT_FORMAT,
     OPT_CLASSES, OPT_HELP, OPT_VERSION, OPT_NORM, OPT_DROPOUT, OPT_PRECISION, OPT_CATEGORICAL,
-    OPT_NUMERIC, OPT_IGNORE, OPT_NA, OPT_IMPUTE, OPT_MISSING_INDICATORS, OPT_MAX_CATEGORIES
+    OPT_NUMERIC, OPT_IGNORE, OPT_NA, OPT_IMPUTE, OPT_MISSING_INDICATORS, OPT_MAX_CATEGORIES,
+    OPT_CLASS_WEIGHT
 };
 
 static const struct option long_options[] = {
@@ -431,6 +435,7 @@ static const struct option long_options[] = {
     {"impute", required_argument, NULL, OPT_IMPUTE},
     {"missing-indicators", no_argument, NULL, OPT_MISSING_INDICATORS},
     {"max-categories", required_argument, NULL, OPT_MAX_CATEGORIES},
+    {"class-weight", required_argument, NULL, OPT_CLASS_WEIGHT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -566,6 +571,7 @@ static void parse_options(opts *o, int argc, char **argv)
             else usage_error("--impute: '%s' is not median or mean", optarg);
             break;
         case OPT_MISSING_INDICATORS: o->missing_indicators = 1; break;
+        case OPT_CLASS_WEIGHT: o->class_weight = optarg; break;
         case OPT_MAX_CATEGORIES:
             o->max_categories = count(optarg, "--max-categories");
             if (o->max_categories == 0) usage_error("--max-categories: 0 allows no category");
@@ -691,6 +697,42 @@ static mlp_table *read_labelled(const mlp_net *net, const opts *o, const char *p
                                 const char ***free1, const char ***free2, const char ***free3);
 
 /* ---- train --------------------------------------------------------------------------- */
+
+/* --class-weight LABEL=W,...: a weight per class of the table (1 for a class it does
+ * not name); NULL for "balanced" or no option. */
+static double *class_weights(const char *spec, const mlp_table *t)
+{
+    if (spec == NULL || !strcmp(spec, "balanced")) return NULL;
+    const size_t k = mlp_table_n_classes(t);
+    double *w = xmalloc((k ? k : 1) * sizeof *w);
+    for (size_t c = 0; c < k; c++) w[c] = 1.0;
+    for (const char *p = spec; *p != '\0';) {
+        const char *e = strchr(p, ','), *eq = strchr(p, '=');
+        const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+        if (eq == NULL || eq >= p + len)
+            usage_error("--class-weight: '%.*s' is not LABEL=WEIGHT (or give 'balanced')",
+                        (int)len, p);
+        size_t c = 0;
+        while (c < k && (strlen(mlp_table_class_name(t, c)) != (size_t)(eq - p) ||
+                         strncmp(mlp_table_class_name(t, c), p, (size_t)(eq - p)) != 0))
+            c++;
+        if (c == k) {
+            char list[256] = "";
+            for (size_t j = 0; j < k && strlen(list) < 200; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.40s", j ? ", " : "",
+                         shown(mlp_table_class_name(t, j)));
+            usage_error("--class-weight: no class '%.*s'; the classes: %s", (int)(eq - p), p,
+                        list);
+        }
+        char num[64];
+        snprintf(num, sizeof num, "%.*s", (int)(len - (size_t)(eq - p) - 1), eq + 1);
+        w[c] = number(num, "--class-weight");
+        if (!(w[c] >= 0 && isfinite(w[c])))
+            usage_error("--class-weight: %s is not a weight (a number, 0 or more)", num);
+        p = e != NULL ? e + 1 : p + len;
+    }
+    return w;
+}
 
 /* What reading a table did to its columns, when it did anything: the rows left out for
  * a missing target, the categorical columns, the missing cells filled, the values a
@@ -833,10 +875,19 @@ static mlp_net *new_net(const opts *o, const mlp_table *t, const mlp_dataset *al
 /* Fit the scaling on `rows` and train `net` on them for at most `epochs` epochs: with
  * validate, holding out o->validation of them and stopping o->patience epochs after the
  * best; else every epoch, on every row. */
-static run_result train_run(const opts *o, mlp_net *net, const mlp_dataset *rows, size_t epochs,
-                            int validate, const char *what)
+static run_result train_run(const opts *o, mlp_net *net, const mlp_dataset *given, size_t epochs,
+                            int validate, const char *what, const double *class_w)
 {
-    const int cls = rows->n_classes > 0;
+    const int cls = given->n_classes > 0;
+    /* --class-weight: each row weighs its class's weight (balanced: of these rows) */
+    mlp_dataset weighted = *given;
+    double *w = NULL;
+    if (o->class_weight != NULL) {
+        w = xmalloc(given->n * sizeof *w);
+        check(mlp_dataset_class_weights(w, given, class_w), "--class-weight");
+        weighted.w = w;
+    }
+    const mlp_dataset *rows = &weighted;
     check(mlp_net_fit_scaling(net, o->scale, cls ? MLP_SCALE_NONE : o->scale, rows),
           "fitting the scaling");
     mlp_optimizer opt;
@@ -866,6 +917,7 @@ static run_result train_run(const opts *o, mlp_net *net, const mlp_dataset *rows
     r.kept = fit.patience > 0 ? res.best_epoch : res.epochs_run;
     r.kept_loss = validate ? res.val_loss[r.kept - 1] : res.loss[r.kept - 1];
     mlp_trainer_free(tr);
+    free(w);
     return r;
 }
 
@@ -916,6 +968,10 @@ static int cmd_train(const opts *o, int argc, char **argv)
     if (o->optimizer == MLP_OPT_LM && cls)
         usage_error("--optimizer lm: Levenberg-Marquardt fits squared errors, a regression's; "
                     "for classes use lbfgs or adam");
+    if (o->class_weight != NULL && !cls)
+        usage_error("--class-weight: %s is a regression: there are no classes to weigh",
+                    argv[0]);
+    double *class_w = class_weights(o->class_weight, t);
     if (!o->quiet)
         fprintf(stderr, "%s: %zu rows, %zu inputs, %s of %s%s\n", argv[0], n, all.n_inputs,
                 cls ? "classification" : "regression", shown(mlp_table_target_name(t, 0)),
@@ -972,7 +1028,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
         mlp_dataset train = gather(&all, order, n_train);
         mlp_dataset test = gather(&all, order + n_train, n - n_train);
         net = new_net(o, t, &all);
-        r = train_run(o, net, &train, o->epochs, validate, "");
+        r = train_run(o, net, &train, o->epochs, validate, "", class_w);
         say_run(o, &r, "", cls);
         epochs = r.kept;
         if (!interrupted) {
@@ -993,7 +1049,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
             char what[48];
             snprintf(what, sizeof what, "fold %zu/%zu: ", f + 1, o->cv);
             mlp_net *fnet = new_net(o, t, &all);
-            const run_result fr = train_run(o, fnet, &train, o->epochs, validate, what);
+            const run_result fr = train_run(o, fnet, &train, o->epochs, validate, what, class_w);
             say_run(o, &fr, what, cls);
             kept[f] = fr.kept;
             mlp_workspace *ws;
@@ -1040,7 +1096,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
     int chose = n_test > 0 || o->cv > 1; /* the epochs were chosen on rows held out */
     if (!interrupted && net == NULL && (!chose || !o->refit)) {
         net = new_net(o, t, &all);
-        r = train_run(o, net, &all, o->epochs, validate, "");
+        r = train_run(o, net, &all, o->epochs, validate, "", class_w);
         say_run(o, &r, "", cls);
         epochs = r.kept;
         chose = validate;
@@ -1050,7 +1106,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
     if (refit) {
         mlp_net_free(net);
         net = new_net(o, t, &all);
-        r = train_run(o, net, &all, epochs, 0, "every row: ");
+        r = train_run(o, net, &all, epochs, 0, "every row: ", class_w);
         say_run(o, &r, "every row: ", cls);
     }
     if (net == NULL) die("interrupted before a model was trained: %s not written", output);
@@ -1077,6 +1133,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
     }
     mlp_net_free(net);
     free(order);
+    free(class_w);
     mlp_table_free(t);
     if (interrupted) {
         fprintf(stderr, "%s: interrupted: %s holds the best model so far\n", prog, output);
@@ -1689,7 +1746,7 @@ static const struct {
     {"no-header", C_TRAIN | C_PREDICT | C_EVAL}, {"plot", C_INFO}, {"name", C_EXPORT},
     {"format", C_EXPORT}, {"classes", C_IMPORT}, {"categorical", C_TRAIN}, {"numeric", C_TRAIN},
     {"ignore", C_TRAIN}, {"na", C_TRAIN}, {"impute", C_TRAIN}, {"missing-indicators", C_TRAIN},
-    {"max-categories", C_TRAIN},
+    {"max-categories", C_TRAIN}, {"class-weight", C_TRAIN},
 };
 
 /* Usage error for an option (of rest, as gathered) that `cmd` (one of C_) does not take,

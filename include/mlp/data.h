@@ -589,6 +589,21 @@ MLP_API mlp_status mlp_dataset_split(size_t *order, size_t *n_train, const mlp_d
                                      double test_fraction, unsigned long long seed);
 
 /**
+ * Row weights from class weights (since 1.7), for mlp_dataset::w: each row gets its
+ * class's weight; with class_weight NULL, "balanced" as scikit-learn defines it: n /
+ * (k · the rows of the class), so that every class weighs the same in total and the
+ * weights average 1.
+ * @param[out] w             data->n weights.
+ * @param[in]  data          a dataset of classes (::MLP_DATASET_CLASSES, mlp_table_dataset()).
+ * @param[in]  class_weight  data->n_classes weights (finite, >= 0), or NULL: balanced.
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, a dataset without classes or its shape, a
+ *         class index out of range, a weight that is negative or not finite),
+ *         ::MLP_ERR_NOMEM.
+ */
+MLP_API mlp_status mlp_dataset_class_weights(double *w, const mlp_dataset *data,
+                                             const double *class_weight);
+
+/**
  * Assign n rows to k folds for cross-validation, seeded; with `labels`, each class
  * is dealt across the folds (stratified).
  * @param[out] fold    n fold numbers, 0 to k - 1.

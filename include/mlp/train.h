@@ -83,6 +83,13 @@ typedef struct mlp_dataset {
     const float *x_f32;
     /** the targets of float rows (since 1.7), as y holds them, with y NULL */
     const float *y_f32;
+    /** n row weights (since 1.7), finite and >= 0, or NULL (default): every row 1. Each
+     *  row's loss counts its weight times in training (every optimizer, sharded and
+     *  MPI fits) and in the validation loss that early stopping watches; the loss is
+     *  still the mean over the rows (as Keras's sample_weight), so weights that average
+     *  1 keep its scale, and weights of 1 give the unweighted bits. Class weights are
+     *  one use: mlp_dataset_class_weights(). Scores (mlp_net_score()) are not weighted */
+    const double *w;
 } mlp_dataset;
 
 /**
@@ -93,7 +100,7 @@ typedef struct mlp_dataset {
  */
 /* clang-format off */
 #define MLP_DATASET(x, n_inputs, y, n_targets, n)                                                 \
-    {sizeof(mlp_dataset), (x), (y), (n), (n_inputs), (n_targets), 0, NULL, NULL}
+    {sizeof(mlp_dataset), (x), (y), (n), (n_inputs), (n_targets), 0, NULL, NULL, NULL}
 /* clang-format on */
 
 /**
@@ -103,7 +110,7 @@ typedef struct mlp_dataset {
  */
 /* clang-format off */
 #define MLP_DATASET_CLASSES(x, n_inputs, labels, n_classes, n)                                    \
-    {sizeof(mlp_dataset), (x), (labels), (n), (n_inputs), 1, (n_classes), NULL, NULL}
+    {sizeof(mlp_dataset), (x), (labels), (n), (n_inputs), 1, (n_classes), NULL, NULL, NULL}
 /* clang-format on */
 
 /**
@@ -116,7 +123,7 @@ typedef struct mlp_dataset {
  */
 /* clang-format off */
 #define MLP_DATASET_F32(x, n_inputs, y, n_targets, n)                                             \
-    {sizeof(mlp_dataset), NULL, NULL, (n), (n_inputs), (n_targets), 0, (x), (y)}
+    {sizeof(mlp_dataset), NULL, NULL, (n), (n_inputs), (n_targets), 0, (x), (y), NULL}
 /* clang-format on */
 
 /**
@@ -125,7 +132,7 @@ typedef struct mlp_dataset {
  */
 /* clang-format off */
 #define MLP_DATASET_CLASSES_F32(x, n_inputs, labels, n_classes, n)                                \
-    {sizeof(mlp_dataset), NULL, NULL, (n), (n_inputs), 1, (n_classes), (x), (labels)}
+    {sizeof(mlp_dataset), NULL, NULL, (n), (n_inputs), 1, (n_classes), (x), (labels), NULL}
 /* clang-format on */
 
 /**

@@ -157,7 +157,7 @@ mlp_status mlp__struct_out(void *dst, const void *src, size_t own, const char *f
 #endif
 MLP__ENDS_AT(mlp_layer_spec, momentum);
 MLP__APPENDED(mlp_layer_spec, bias, kind); /* 1.6 -> 1.7 */
-MLP__ENDS_AT(mlp_dataset, y_f32);
+MLP__ENDS_AT(mlp_dataset, w);
 MLP__APPENDED(mlp_dataset, n, n_inputs);      /* 1.4 -> 1.5 */
 MLP__APPENDED(mlp_dataset, n_classes, x_f32); /* 1.6 -> 1.7 */
 MLP__ENDS_AT(mlp_optimizer, lm_memory_budget);
@@ -170,3 +170,6 @@ MLP__ENDS_AT(mlp_fit_result, learning_rate);
 MLP__ENDS_AT(mlp_provenance, kept_epoch);
 MLP__APPENDED(mlp_provenance, epochs, kept_epoch); /* 1.4 -> 1.5 */
 MLP__ENDS_AT(mlp_blas_info, advice);
+MLP__ENDS_AT(mlp_csv_options, model);
+MLP__APPENDED(mlp_csv_options, n_target_names, categorical); /* 1.6 -> 1.7 */
+MLP__ENDS_AT(mlp_column_info, unseen);

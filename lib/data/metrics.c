@@ -97,6 +97,46 @@ mlp_status mlp_dataset_split(size_t *order, size_t *n_train, const mlp_dataset *
     return s;
 }
 
+mlp_status mlp_dataset_class_weights(double *w, const mlp_dataset *data,
+                                     const double *class_weight)
+{
+    MLP_CHECK_PTR(w);
+    const double *labels = NULL;
+    double *owned = NULL;
+    size_t n = 0;
+    mlp_status s = classes_of(&labels, &owned, &n, data, __func__);
+    if (s != MLP_OK) return s;
+    const size_t k = data->n_classes;
+    if (labels == NULL || k == 0) {
+        free(owned);
+        return mlp__fail(MLP_ERR_INVALID_ARG, "mlp_dataset_class_weights: the dataset holds no "
+                         "classes (MLP_DATASET_CLASSES, or mlp_table_dataset() of a table of "
+                         "classes)");
+    }
+    size_t *count = calloc(k, sizeof *count);
+    s = count != NULL ? MLP_OK
+                      : mlp__fail(MLP_ERR_NOMEM, "mlp_dataset_class_weights: cannot allocate "
+                                  "%zu classes", k);
+    for (size_t i = 0; i < n && s == MLP_OK; i++) {
+        size_t c = 0;
+        s = class_of(labels, i, k, &c, __func__);
+        if (s == MLP_OK) count[c]++;
+    }
+    for (size_t c = 0; s == MLP_OK && class_weight != NULL && c < k; c++)
+        if (!(isfinite(class_weight[c]) && class_weight[c] >= 0))
+            s = mlp__fail(MLP_ERR_INVALID_ARG, "mlp_dataset_class_weights: class %zu's weight "
+                          "is %g: a weight is a finite number, 0 or more", c, class_weight[c]);
+    if (s == MLP_OK) /* balanced: n / (k · count), scikit-learn's compute_class_weight */
+        for (size_t i = 0; i < n; i++) {
+            const size_t c = (size_t)labels[i];
+            w[i] = class_weight != NULL ? class_weight[c]
+                                        : (double)n / ((double)k * (double)count[c]);
+        }
+    free(count);
+    free(owned);
+    return s;
+}
+
 mlp_status mlp_split(size_t *order, size_t *n_train, size_t n, double test_fraction,
                      const double *labels, unsigned long long seed)
 {

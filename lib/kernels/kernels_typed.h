@@ -66,13 +66,18 @@ typedef struct MLP__N(mlp__loss_kind) {
     size_t min_outputs;  /* fewer output nodes cannot train */
     int uses_logits;     /* computed from the output layer's pre-activation */
     int accuracy_metric; /* the epoch metric is accuracy; else mean absolute error */
-    /* the mean loss of outputs a (n, k) (pre-activation z) against t, summed in double */
-    double (*value)(const MLP__R *a, const MLP__R *z, const MLP__R *t, size_t n, size_t k);
+    /* the mean loss of outputs a (n, k) (pre-activation z) against t, summed in double;
+     * with row weights w (n, or NULL: every row 1) each row's loss times its weight,
+     * the mean still over the n rows (a weight of 1 gives the unweighted bits) */
+    double (*value)(const MLP__R *a, const MLP__R *z, const MLP__R *t, const double *w, size_t n,
+                    size_t k);
     /* the mean loss of the n rows, and dz (n, k) = the gradient with respect to the
-     * output layer's z of the loss summed over them and divided by `of` rows (n, or
-     * the rows of the whole batch when these n are one shard of it) */
+     * output layer's z of the loss summed over them (each row's times its weight w, or
+     * 1 without) and divided by `of` rows (n, or the rows of the whole batch when these
+     * n are one shard of it) */
     double (*loss_and_delta)(MLP__R *dz, const MLP__R *a, const MLP__R *z, const MLP__R *t,
-                             size_t n, size_t k, mlp_activation out_act, size_t of);
+                             const double *w, size_t n, size_t k, mlp_activation out_act,
+                             size_t of);
 } MLP__N(mlp__loss_kind);
 
 /* The table entry of `loss`, or NULL for a value the library does not know. */

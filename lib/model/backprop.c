@@ -43,7 +43,7 @@ mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
         const float *x, *t;
         mlp__rows_batch_f32(&x, &t, &b, net, ws);
         mlp__forward_f32(net, ws, x, b.n, mlp__keep_for(net, loss));
-        value = mlp__backward_f32(net, ws, loss, g, x, t, b.n);
+        value = mlp__backward_f32(net, ws, loss, g, x, t, b.w, b.n);
         for (size_t i = 0; i < np; i++) grad[i] = (double)g[i];
         free(g);
         xs = x;
@@ -52,7 +52,7 @@ mlp_status mlp_net_gradient(const mlp_net *net, mlp_workspace *ws, mlp_loss loss
         const double *x, *t;
         mlp__rows_batch(&x, &t, &b, net, ws);
         mlp__forward(net, ws, x, b.n, mlp__keep_for(net, loss));
-        value = mlp__backward(net, ws, loss, grad, x, t, b.n);
+        value = mlp__backward(net, ws, loss, grad, x, t, b.w, b.n);
         xs = x;
         ts = t;
     }
@@ -104,6 +104,7 @@ typedef struct probe {
     mlp_workspace *ws;
     mlp_loss loss;
     const double *x, *target;
+    const double *w; /* row weights, or NULL */
     size_t n;
     const unsigned char *pattern; /* the unperturbed kink pattern */
 } probe;
@@ -114,7 +115,7 @@ static double loss_at(const probe *p, int *same_side)
     const size_t last = net->n_layers - 1;
     mlp__forward(net, p->ws, p->x, p->n, mlp__keep_for(net, p->loss));
     if (!kink_pattern(net, p->ws, p->n, (unsigned char *)p->pattern, 0)) *same_side = 0;
-    return mlp__loss(p->loss)->value(p->ws->act[last], p->ws->z[last], p->target, p->n,
+    return mlp__loss(p->loss)->value(p->ws->act[last], p->ws->z[last], p->target, p->w, p->n,
                                      net->layers[last].out);
 }
 
@@ -228,9 +229,9 @@ static mlp_status check_against(double *max_rel_error, mlp_net *net, mlp_loss lo
     }
     mlp__forward(net, ws, x, n, mlp__keep_for(net, loss));
     kink_pattern(net, ws, n, pattern, 1);
-    mlp__backward(net, ws, loss, grad, x, target, n);
+    mlp__backward(net, ws, loss, grad, x, target, b.w, n);
 
-    const probe p = {net, ws, loss, x, target, n, pattern};
+    const probe p = {net, ws, loss, x, target, b.w, n, pattern};
     const double *a = analytic != NULL ? analytic : grad;
     /* componentwise for a float64 gradient; normwise for a float32 one (`analytic`),
      * whose rounding is relative to the gradient's largest values, not to each */

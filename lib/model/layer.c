@@ -76,9 +76,9 @@ void MLP__T(mlp__forward)(const mlp_net *net, mlp_workspace *ws, const real *x, 
 }
 
 double MLP__T(mlp__backward)(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, real *grad,
-                             const real *x, const real *target, size_t n)
+                             const real *x, const real *target, const double *w, size_t n)
 {
-    return MLP__T(mlp__backward_hooked)(net, ws, loss, grad, x, target, n, n, NULL, NULL);
+    return MLP__T(mlp__backward_hooked)(net, ws, loss, grad, x, target, w, n, n, NULL, NULL);
 }
 
 typedef struct hooked {
@@ -94,16 +94,17 @@ static void layer_done(void *ctx, size_t l)
 }
 
 double MLP__T(mlp__backward_hooked)(const mlp_net *net, mlp_workspace *ws, mlp_loss loss,
-                                    real *grad, const real *x, const real *target, size_t n,
-                                    size_t of, mlp__layer_done done, void *ctx)
+                                    real *grad, const real *x, const real *target,
+                                    const double *w, size_t n, size_t of, mlp__layer_done done,
+                                    void *ctx)
 {
     const size_t last = net->n_layers - 1;
     const mlp_layer *out = &net->layers[last];
     /* the loss's dZ of the output layer, in the first of the pass's two buffers */
     hooked h = {done, ctx, 0.0};
     h.loss = MLP__T(mlp__loss)(loss)->loss_and_delta(ws->MLP__T(delta)[0], ws->MLP__T(act)[last],
-                                                     ws->MLP__T(z)[last], target, n, out->out,
-                                                     out->act, of);
+                                                     ws->MLP__T(z)[last], target, w, n,
+                                                     out->out, out->act, of);
     const MLP__T(mlp__backward_plan) b = {.grad = grad,
                                           .pair = {ws->MLP__T(delta)[0], ws->MLP__T(delta)[1]},
                                           .top_is_z = 1,

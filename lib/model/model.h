@@ -377,6 +377,7 @@ typedef struct mlp__rows {
                               (a 1.5 dataset); 0: a dataset of a program built against 1.4,
                               rows as the network reads them */
     int f32;               /* 1: x and y hold floats (a float dataset, since 1.7) */
+    const double *w;       /* n row weights (finite, >= 0), or NULL: every row 1 */
 } mlp__rows;
 
 /* Value i of the caller's array v, of floats (f32) or doubles, as a double (exact). */

@@ -90,16 +90,18 @@ void MLP__N(mlp__forward)(const mlp_net *net, mlp_workspace *ws, const MLP__R *x
 /* Backward pass after mlp__forward(..., mlp__keep_for(net, loss)): the gradient of
  * the mean loss into grad (n_params), returning the loss. */
 double MLP__N(mlp__backward)(const mlp_net *net, mlp_workspace *ws, mlp_loss loss, MLP__R *grad,
-                             const MLP__R *x, const MLP__R *target, size_t n);
+                             const MLP__R *x, const MLP__R *target, const double *w, size_t n);
 
 /* The same for n rows that are one shard of a batch of `of` rows: the gradient of
- * their summed loss divided by `of`; returns the mean loss of the n rows. With done,
+ * their summed loss divided by `of`; returns the mean loss of the n rows. Each row's
+ * loss counts w[row] times (w NULL: once; see mlp__loss_kind). With done,
  * calls done(ctx, l, loss) as soon as layer l's gradient is complete (the last layer
  * first): a sharded fit hands it to the reducer while the layers before it are
  * computed. */
 double MLP__N(mlp__backward_hooked)(const mlp_net *net, mlp_workspace *ws, mlp_loss loss,
-                                    MLP__R *grad, const MLP__R *x, const MLP__R *target, size_t n,
-                                    size_t of, mlp__layer_done done, void *ctx);
+                                    MLP__R *grad, const MLP__R *x, const MLP__R *target,
+                                    const double *w, size_t n, size_t of, mlp__layer_done done,
+                                    void *ctx);
 
 /* ---- the small network's road (lib/model/dense.c) ---- */
 

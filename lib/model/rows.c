@@ -181,6 +181,13 @@ mlp_status mlp__rows_in(mlp__rows *r, const mlp_dataset *d, const mlp_net *net, 
               ROWS(what));
     const size_t k = net->layers[net->n_layers - 1].out;
     *r = (mlp__rows){.x = x, .y = y, .n = in->n, .tcols = k, .classes = 0, .model = 0, .f32 = f32};
+    if (in->w != NULL && need_y) { /* row weights: what a loss may multiply by */
+        for (size_t i = 0; i < in->n; i++)
+            MLP_CHECK(isfinite(in->w[i]) && in->w[i] >= 0, MLP_ERR_INVALID_ARG,
+                      "%s: the %s%srows: row %zu's weight is %g: a weight is a finite number, "
+                      "0 or more", fn, ROWS(what), i, in->w[i]);
+        r->w = in->w;
+    }
     if (!shaped(d->struct_size)) return MLP_OK; /* a 1.4 program's: as 1.4 took it */
     r->model = 1;
     MLP_CHECK(in->n_inputs > 0, MLP_ERR_SHAPE,

@@ -20,7 +20,7 @@ double MLP__T(mlp__metric_sum)(mlp_loss loss, const real *a, const real *t, size
 /* Summed loss and metric of n rows, in chunks of `chunk` rows (at most the trainer's
  * capacity). */
 void MLP__T(mlp__evaluate_sums)(mlp_trainer *tr, double *lsum, double *msum, const real *x,
-                                const real *y, size_t n, size_t chunk)
+                                const real *y, const double *w, size_t n, size_t chunk)
 {
     const mlp_net *net = tr->net;
     const MLP__T(mlp__loss_kind) *lk = MLP__T(mlp__loss)(tr->loss);
@@ -30,7 +30,8 @@ void MLP__T(mlp__evaluate_sums)(mlp_trainer *tr, double *lsum, double *msum, con
         const size_t rows = n - r < chunk ? n - r : chunk;
         const real *t = y + r * k;
         MLP__T(mlp__forward)(net, tr->ws, x + r * in, rows, lk->uses_logits ? MLP__KEEP_LOGITS : 0);
-        l += lk->value(tr->ws->MLP__T(act)[last], tr->ws->MLP__T(z)[last], t, rows, k) *
+        l += lk->value(tr->ws->MLP__T(act)[last], tr->ws->MLP__T(z)[last], t,
+                       w != NULL ? w + r : NULL, rows, k) *
              (double)rows;
         m += MLP__T(mlp__metric_sum)(tr->loss, tr->ws->MLP__T(act)[last], t, rows, k);
     }

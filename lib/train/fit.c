@@ -49,9 +49,9 @@ static void evaluate(mlp_trainer *tr, double *loss, double *metric, const mlp__f
 {
     double lsum, msum;
     if (tr->net->f32)
-        mlp__evaluate_sums_f32(tr, &lsum, &msum, d->x, d->y, d->n, tr->max_batch);
+        mlp__evaluate_sums_f32(tr, &lsum, &msum, d->x, d->y, d->w, d->n, tr->max_batch);
     else
-        mlp__evaluate_sums(tr, &lsum, &msum, d->x, d->y, d->n, tr->max_batch);
+        mlp__evaluate_sums(tr, &lsum, &msum, d->x, d->y, d->w, d->n, tr->max_batch);
     *loss = lsum / (double)d->n;
     *metric = msum / (double)d->n;
 }
@@ -126,10 +126,11 @@ static void free_buffers(mlp__fit_buffers *b)
     free(b->perm);
     free(b->xb);
     free(b->good);
+    free(b->wb);
 }
 
 static mlp_status alloc_buffers(mlp__fit_buffers *b, size_t n_train, size_t batch, size_t in,
-                                size_t k, size_t n_params, size_t es)
+                                size_t k, size_t n_params, size_t es, int weighted)
 {
     memset(b, 0, sizeof *b);
     size_t xcells, tcells;
@@ -147,6 +148,10 @@ static mlp_status alloc_buffers(mlp__fit_buffers *b, size_t n_train, size_t batc
     }
     b->tb = (char *)b->xb + xcells * es;
     b->best = (char *)b->good + n_params * es;
+    if (weighted && (b->wb = malloc(batch * sizeof *b->wb)) == NULL) {
+        free_buffers(b);
+        return mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate the epoch buffers");
+    }
     for (size_t i = 0; i < n_train; i++) b->perm[i] = i;
     return MLP_OK;
 }
@@ -173,6 +178,7 @@ static mlp_status reserve_history(mlp_trainer *tr, size_t epochs)
 typedef struct fit_data {
     mlp__fit_rows tv, vv;
     void *mem;
+    double *wmem; /* the rows' weights in the copies' order, or NULL */
 } fit_data;
 
 /* n rows (row i is r's row order[i], or i without an order) into x (n, in) and y
@@ -279,7 +285,11 @@ static void draw_rows(size_t *order, const double *labels, size_t m, size_t n_va
     for (size_t i = 0; i < m; i++) order[val[i] ? b++ : a++] = i;
 }
 
-static void fit_data_free(fit_data *f) { free(f->mem); }
+static void fit_data_free(fit_data *f)
+{
+    free(f->mem);
+    free(f->wmem);
+}
 
 /* The options' checks, and where the training and validation rows are. With blocks 0,
  * a validation_fraction holds out rows of the whole set; with blocks > 0 (a sharded
@@ -378,12 +388,23 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
             s = mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate a copy of %zu rows "
                           "as the network reads them", rows);
     }
+    /* the weights follow their rows, in a copy whenever there are weights */
+    const size_t nw = (td.w != NULL || vd.w != NULL) ? n + vd.n : 0;
+    if (s == MLP_OK && nw > 0 && (f->wmem = malloc(nw * sizeof *f->wmem)) == NULL)
+        s = mlp__fail(MLP_ERR_NOMEM, "mlp_trainer_fit: cannot allocate %zu rows' weights", nw);
     if (s != MLP_OK) {
+        free(f->mem);
+        f->mem = NULL;
         free(order);
         return s;
     }
+    for (size_t i = 0; i < nw; i++) { /* a dataset without weights: each row 1 */
+        const mlp__rows *from = i < n ? &td : &vd;
+        const size_t at = i < n ? (order != NULL ? order[i] : i) : i - n;
+        f->wmem[i] = from->w != NULL ? from->w[at] : 1.0;
+    }
     char *next = f->mem;
-    f->tv = (mlp__fit_rows){.x = td.x, .y = td.y, .n = n - n_val};
+    f->tv = (mlp__fit_rows){.x = td.x, .y = td.y, .w = f->wmem, .n = n - n_val};
     if (copy_t) {
         rows_into(next, next + n * in * es, &td, net, order, n);
         f->tv.x = next;
@@ -394,9 +415,11 @@ static mlp_status fit_setup(mlp_trainer *tr, const mlp_dataset *train, const mlp
     if (n_val > 0) /* the last n_val rows, in the copy's order */
         f->vv = (mlp__fit_rows){.x = (const char *)f->tv.x + f->tv.n * in * es,
                                 .y = (const char *)f->tv.y + f->tv.n * k * es,
+                                .w = f->wmem != NULL ? f->wmem + f->tv.n : NULL,
                                 .n = n_val};
     else if (vd.n > 0)
-        f->vv = (mlp__fit_rows){.x = vd.x, .y = vd.y, .n = vd.n};
+        f->vv = (mlp__fit_rows){
+            .x = vd.x, .y = vd.y, .w = f->wmem != NULL ? f->wmem + n : NULL, .n = vd.n};
     if (copy_v) {
         rows_into(next, next + vd.n * in * es, &vd, net, NULL, vd.n);
         f->vv.x = next;
@@ -553,7 +576,7 @@ static mlp_status fit_begin(fit_run *f, mlp_trainer *tr, const mlp_fit_result *r
     if (s == MLP_OK) s = reserve_history(tr, opt->epochs);
     if (s == MLP_OK)
         s = alloc_buffers(&f->b, tv->n, f->batch + (size_t)f->join_last, net->n_inputs,
-                          mlp_net_n_outputs(net), f->snap, mlp__value_size(net));
+                          mlp_net_n_outputs(net), f->snap, mlp__value_size(net), tv->w != NULL);
     if (plan->red != NULL) { /* every process has its buffers, or none goes on */
         const mlp_status all = mlp__agree_status(plan, s);
         if (all != MLP_OK && s == MLP_OK) free_buffers(&f->b);
@@ -600,18 +623,22 @@ static mlp_status plain_epoch(fit_run *f, size_t epoch, uint64_t rng, double *ls
         if (f->join_last && n_train - start == f->batch + 1) rows++; /* no batch of 1 row */
         const char *xs = tv->x, *ts = tv->y;
         const void *xb = xs + start * in * es, *tb = ts + start * k * es;
+        const double *wb = tv->w != NULL ? tv->w + start : NULL;
         if (f->reorder) {
             for (size_t r = 0; r < rows; r++) {
                 const size_t row = b->perm[start + r];
                 memcpy((char *)b->xb + r * in * es, xs + row * in * es, in * es);
                 memcpy((char *)b->tb + r * k * es, ts + row * k * es, k * es);
+                if (wb != NULL) b->wb[r] = tv->w[row];
             }
             xb = b->xb;
             tb = b->tb;
+            wb = wb != NULL ? b->wb : NULL;
         }
         double loss;
         tr->same_batch = !f->reorder && epoch > 1; /* the whole set, as last epoch */
-        s = net->f32 ? mlp__step_f32(tr, &loss, xb, tb, rows) : mlp__step(tr, &loss, xb, tb, rows);
+        s = net->f32 ? mlp__step_f32(tr, &loss, xb, tb, wb, rows)
+                     : mlp__step(tr, &loss, xb, tb, wb, rows);
         tr->same_batch = 0;
         *lsum += loss * (double)rows;
         /* the predictions before the update, in the workspace of this fit */

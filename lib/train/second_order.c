@@ -147,10 +147,11 @@ double mlp__lbfgs_rho(const mlp_trainer *tr, size_t i) { return lbfgs_of(tr).rho
  * when the objective, the gradient or a parameter is not finite: a step past the end
  * of the range can leave the loss finite (a dead unit's bias at -inf still outputs
  * 0), and such a point is never taken. */
-static double lbfgs_eval(mlp_trainer *tr, double *data, const double *x, const double *t, size_t n)
+static double lbfgs_eval(mlp_trainer *tr, double *data, const double *x, const double *t,
+                         const double *w, size_t n)
 {
     mlp__forward(tr->net, tr->ws, x, n, tr->keep);
-    *data = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, t, n);
+    *data = mlp__backward(tr->net, tr->ws, tr->loss, tr->grad, x, t, w, n);
     const double f = *data + add_decay(tr->net, tr->opt.weight_decay, tr->grad);
     return isfinite(f) && mlp__all_finite(tr->grad, tr->net->n_params) &&
                    mlp__all_finite(tr->net->params, tr->net->n_params)
@@ -198,7 +199,8 @@ enum { LS_FAIL, LS_OK, LS_WEAK };
 /* A step along d satisfying the strong Wolfe conditions. Leaves the accepted point's
  * step in *a_out, its objective in *f_out and its gradient in g_lo. */
 static int line_search(mlp_trainer *tr, const lbfgs_view *v, double f0, double dphi0,
-                       double a1, const double *x, const double *t, size_t n, double *a_out,
+                       double a1, const double *x, const double *t, const double *w, size_t n,
+                       double *a_out,
                        double *f_out, double *data_out)
 {
     const double c1 = 1e-4, c2 = 0.9;
@@ -211,7 +213,7 @@ static int line_search(mlp_trainer *tr, const lbfgs_view *v, double f0, double d
     while (evals < budget) {
         if (zoom) a = cubic_min(lo, f_lo, dphi_lo, hi, f_hi, dphi_hi);
         lbfgs_move(tr, v, a);
-        const double f = lbfgs_eval(tr, &data, x, t, n);
+        const double f = lbfgs_eval(tr, &data, x, t, w, n);
         evals++;
         const double dphi =
             isfinite(f) ? cblas_ddot((int)v->np, tr->grad, 1, v->d, 1) : INFINITY;
@@ -268,7 +270,7 @@ static int line_search(mlp_trainer *tr, const lbfgs_view *v, double f0, double d
 }
 
 mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
-                           const double *t, size_t n)
+                           const double *t, const double *w, size_t n)
 {
     mlp_net *net = tr->net;
     lbfgs_view v = lbfgs_of(tr);
@@ -282,7 +284,7 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
         data = tr->cached_data;
         memcpy(v.g0, v.g_lo, v.np * sizeof *v.g0);
     } else {
-        f0 = lbfgs_eval(tr, &data, x, t, n);
+        f0 = lbfgs_eval(tr, &data, x, t, w, n);
         memcpy(v.g0, tr->grad, v.np * sizeof *v.g0);
     }
     if (loss_value != NULL) *loss_value = data;
@@ -330,7 +332,7 @@ mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
     }
 
     double a = 0.0, f1 = f0, data1 = data;
-    const int found = line_search(tr, &v, f0, dphi0, a1, x, t, n, &a, &f1, &data1);
+    const int found = line_search(tr, &v, f0, dphi0, a1, x, t, w, n, &a, &f1, &data1);
     if (found == LS_FAIL) {
         /* no point along d lowers the objective: as converged as rounding allows */
         memcpy(net->params, v.x0, v.np * sizeof *v.x0);
@@ -459,9 +461,10 @@ static void jacobian_block(const mlp_trainer *tr, const lm_view *v, const double
     }
 }
 
-/* ½Σe² over the batch plus (λ/2)‖W‖², at the current parameters, block by block. */
+/* ½Σe² over the batch (each row's times its weight w, or 1) plus (λ/2)‖W‖², at the
+ * current parameters, block by block. */
 static double lm_objective(mlp_trainer *tr, double lambda, const double *x, const double *t,
-                           size_t n)
+                           const double *w, size_t n)
 {
     const mlp_net *net = tr->net;
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), last = net->n_layers - 1;
@@ -470,13 +473,17 @@ static double lm_objective(mlp_trainer *tr, double lambda, const double *x, cons
         const size_t b = n - r < tr->max_batch ? n - r : tr->max_batch;
         mlp__forward(net, tr->ws, x + r * in, b, 0);
         const double *a = tr->ws->act[last], *tr_ = t + r * k;
-        for (size_t i = 0; i < b * k; i++) sum += (a[i] - tr_[i]) * (a[i] - tr_[i]);
+        if (w != NULL)
+            for (size_t i = 0; i < b * k; i++)
+                sum += ((a[i] - tr_[i]) * (a[i] - tr_[i])) * w[r + i / k];
+        else
+            for (size_t i = 0; i < b * k; i++) sum += (a[i] - tr_[i]) * (a[i] - tr_[i]);
     }
     return 0.5 * sum + add_decay(net, lambda, NULL);
 }
 
 mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
-                        size_t n)
+                        const double *w, size_t n)
 {
     mlp_net *net = tr->net;
     lm_view v = lm_of(tr);
@@ -497,7 +504,14 @@ mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, co
         const double *a = tr->ws->act[last];
         for (size_t i = 0; i < b * k; i++) {
             e[i] = a[i] - tb[i];
-            sse += e[i] * e[i];
+            sse += w != NULL ? (e[i] * e[i]) * w[r + i / k] : e[i] * e[i];
+        }
+        /* a row of weight w: its residuals and Jacobian rows times √w, so that JᵀJ and
+         * Jᵀe count it w times (√1 is 1: the unweighted bits) */
+        for (size_t i = 0; w != NULL && i < b * k; i++) {
+            const double s = sqrt(w[r + i / k]);
+            e[i] *= s;
+            cblas_dscal((int)np, s, v.j + i * np, 1);
         }
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)np, (int)(b * k), 1.0, v.j,
                     (int)np, 1.0, v.jtj, (int)np);
@@ -555,7 +569,7 @@ mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, co
             moved_finite &= isfinite(net->params[i]);
         }
         /* a point past the range is never taken, even where the loss stays finite */
-        const double f1 = moved_finite ? lm_objective(tr, lambda, x, t, n) : INFINITY;
+        const double f1 = moved_finite ? lm_objective(tr, lambda, x, t, w, n) : INFINITY;
         /* the gain the quadratic model predicted: ½ δᵀ(μδ - g) */
         double predicted = 0.0;
         for (size_t i = 0; i < np; i++) predicted += v.delta[i] * (mu * v.delta[i] - g[i]);

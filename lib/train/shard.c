@@ -173,6 +173,7 @@ void mlp__plan_local_rows(mlp__shard_plan *p, const mlp__fit_rows *tv, const mlp
     }
     p->vx = p->local && opt->validation_fraction > 0 ? tv->x : vv->x;
     p->vy = p->local && opt->validation_fraction > 0 ? tv->y : vv->y;
+    p->vw = p->local && opt->validation_fraction > 0 ? tv->w : vv->w;
 }
 
 /* The verdict of a reduced table of S statuses, one every `stride` values: MLP_OK, or
@@ -228,6 +229,9 @@ mlp_status mlp__plan_agree(mlp__shard_plan *p, mlp_trainer *tr, const mlp_fit_op
             h = hash_bytes(h, vv->x, vv->n * in * es);
             h = hash_bytes(h, vv->y, vv->n * k * es);
         }
+        if (tv->w != NULL) /* the rows' weights: the same rows weigh the same everywhere */
+            h = hash_bytes(h, tv->w, tv->n * sizeof *tv->w);
+        if (vv->w != NULL && vv->n > 0) h = hash_bytes(h, vv->w, vv->n * sizeof *vv->w);
         row[5] = hash_out(h);
     }
     row[6] = hash_weights(tr);
@@ -378,7 +382,7 @@ static void bucket_done(void *ctx, size_t l, double loss)
  * blocks are summed in double, in shard order, as a float64 network's are. x and t are
  * the rows in the network's type. */
 static mlp_status shard_block(mlp_trainer *tr, const mlp__shard_plan *p, double *g, const void *x,
-                              const void *t, size_t n, size_t of, size_t row0)
+                              const void *t, const double *w, size_t n, size_t of, size_t row0)
 {
     const mlp_net *net = tr->net;
     const size_t np = net->n_params, k = mlp_net_n_outputs(net);
@@ -392,8 +396,9 @@ static mlp_status shard_block(mlp_trainer *tr, const mlp__shard_plan *p, double 
         mlp__training_pass(tr, row0);
         mlp__forward_f32(net, tr->ws, x, n, tr->keep);
         g[np + 1] = mlp__metric_sum_f32(tr->loss, tr->ws->act_f32[net->n_layers - 1], t, n, k);
-        const double mean = mlp__backward_hooked_f32(net, tr->ws, tr->loss, tr->grad_f32, x, t, n,
-                                                     of, buckets ? bucket_done : NULL, &b);
+        const double mean =
+            mlp__backward_hooked_f32(net, tr->ws, tr->loss, tr->grad_f32, x, t, w, n, of,
+                                     buckets ? bucket_done : NULL, &b);
         if (!buckets) {
             g[np] = mean * (double)n;
             widen(g, tr->grad_f32, 0, np);
@@ -402,13 +407,13 @@ static mlp_status shard_block(mlp_trainer *tr, const mlp__shard_plan *p, double 
         mlp__training_pass(tr, row0);
         mlp__forward(net, tr->ws, x, n, tr->keep);
         g[np + 1] = mlp__metric_sum(tr->loss, tr->ws->act[net->n_layers - 1], t, n, k);
-        const double mean = mlp__backward_hooked(net, tr->ws, tr->loss, g, x, t, n, of,
+        const double mean = mlp__backward_hooked(net, tr->ws, tr->loss, g, x, t, w, n, of,
                                                  buckets ? bucket_done : NULL, &b);
         if (!buckets) g[np] = mean * (double)n; /* bucket_done wrote it before its start */
     }
     if (!buckets) return MLP_OK;
-    const mlp_status w = p->r.wait(p->r.user_data);
-    return b.status != MLP_OK ? b.status : w;
+    const mlp_status waited = p->r.wait(p->r.user_data);
+    return b.status != MLP_OK ? b.status : waited;
 }
 
 /* Add b into a, element by element. */
@@ -437,9 +442,12 @@ mlp_status mlp__shard_step(mlp_trainer *tr, mlp__shard_plan *p, const mlp__fit_b
             const size_t row = base + b->perm[base + first + r];
             memcpy((char *)b->xb + r * in * es, (const char *)tv->x + row * in * es, in * es);
             memcpy((char *)b->tb + r * k * es, (const char *)tv->y + row * k * es, k * es);
+            if (tv->w != NULL) b->wb[r] = tv->w[row];
         }
         double *g = s == p->lo ? p->blk : p->part;
-        if ((*comm = shard_block(tr, p, g, b->xb, b->tb, n, total, row0)) != MLP_OK) return *comm;
+        if ((*comm = shard_block(tr, p, g, b->xb, b->tb, tv->w != NULL ? b->wb : NULL, n, total,
+                                 row0)) != MLP_OK)
+            return *comm;
         row0 += n;
         if (s > p->lo) add_block(p->blk, p->part, np + 2);
     }
@@ -487,10 +495,11 @@ mlp_status mlp__shard_evaluate(mlp_trainer *tr, mlp__shard_plan *p, double *loss
         double l = 0.0, m = 0.0;
         const void *x = (const char *)p->vx + p->voff[s] * in * es,
                    *y = (const char *)p->vy + p->voff[s] * k * es;
+        const double *w = p->vw != NULL ? p->vw + p->voff[s] : NULL;
         if (p->vrows[s] > 0 && tr->net->f32)
-            mlp__evaluate_sums_f32(tr, &l, &m, x, y, p->vrows[s], p->max_rows);
+            mlp__evaluate_sums_f32(tr, &l, &m, x, y, w, p->vrows[s], p->max_rows);
         else if (p->vrows[s] > 0)
-            mlp__evaluate_sums(tr, &l, &m, x, y, p->vrows[s], p->max_rows);
+            mlp__evaluate_sums(tr, &l, &m, x, y, w, p->vrows[s], p->max_rows);
         if (s == p->lo) {
             v[0] = l;
             v[1] = m;

@@ -223,7 +223,7 @@ static int sgd_scanned(void *ctx, size_t l, const real *d)
  * Checked layers go first, so that a failure undoes only them; a bound past 2^1020
  * (weights or rates near the end of the double range) copies every layer aside. */
 static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const real *x, const real *target,
-                           size_t n)
+                           const double *w, size_t n)
 {
     mlp_net *net = tr->net;
     mlp_workspace *ws = tr->ws;
@@ -231,7 +231,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const real *x, c
     mlp__training_pass(tr, 0);
     MLP__T(mlp__forward)(net, ws, x, n, tr->keep);
     const double loss = tr->MLP__T(lk)->loss_and_delta(
-        tr->MLP__T(dz)[last], ws->MLP__T(act)[last], ws->MLP__T(z)[last], target, n,
+        tr->MLP__T(dz)[last], ws->MLP__T(act)[last], ws->MLP__T(z)[last], target, w, n,
         net->layers[last].out, net->layers[last].act, n);
     if (loss_value != NULL) *loss_value = loss;
     /* per layer: max|A_prev|, max|dZ|, and the bound on its weights after this step
@@ -331,7 +331,7 @@ static mlp_status sgd_step(mlp_trainer *tr, double *loss_value, const real *x, c
 /* Forward, backward, and — when the loss, the gradient and the update are finite —
  * the update. */
 mlp_status MLP__T(mlp__step)(mlp_trainer *tr, double *loss_value, const real *x, const real *target,
-                             size_t n)
+                             const double *w, size_t n)
 {
     const mlp_status room = step_room(tr);
     if (room != MLP_OK) return room;
@@ -342,16 +342,16 @@ mlp_status MLP__T(mlp__step)(mlp_trainer *tr, double *loss_value, const real *x,
      * sharded or MPI fit, whose gradient is summed before the update, must give the
      * plain fit's bits with one shard (mlp_fit_options::shards) on every CPU */
     if (tr->opt.kind == MLP_OPT_SGD && !MLP__F32) {
-        s = sgd_step(tr, loss_value, x, target, n);
+        s = sgd_step(tr, loss_value, x, target, w, n);
     } else {
 #if !MLP__F32 /* the second-order methods train float64 networks only */
         const mlp__optimizer_kind *k = mlp__optimizer(tr->opt.kind);
-        if (k->step != NULL) return k->step(tr, loss_value, x, target, n); /* no state */
+        if (k->step != NULL) return k->step(tr, loss_value, x, target, w, n); /* no state */
 #endif
         mlp__training_pass(tr, 0);
         MLP__T(mlp__forward)(net, tr->ws, x, n, tr->keep);
         const double loss =
-            MLP__T(mlp__backward)(net, tr->ws, tr->loss, tr->MLP__T(grad), x, target, n);
+            MLP__T(mlp__backward)(net, tr->ws, tr->loss, tr->MLP__T(grad), x, target, w, n);
         if (loss_value != NULL) *loss_value = loss;
         MLP_CHECK(isfinite(loss), MLP_ERR_NUMERIC,
                   "mlp_trainer_step: the loss (%g) is not finite; weights unchanged", loss);
@@ -385,16 +385,16 @@ mlp_status mlp_trainer_step(mlp_trainer *tr, double *loss_value, const mlp_datas
                   l);
     }
     if (!tr->net->f32 && mlp__rows_plain(&b, tr->net))
-        return mlp__step(tr, loss_value, b.x, b.y, b.n);
+        return mlp__step(tr, loss_value, b.x, b.y, b.w, b.n);
     s = mlp__rows_check_classes(&b, __func__, "batch");
     if (s != MLP_OK) return s;
     if (tr->net->f32) { /* float rows where they are, or converted into the workspace */
         const float *x, *t;
         mlp__rows_batch_f32(&x, &t, &b, tr->net, tr->ws);
-        return mlp__step_f32(tr, loss_value, x, t, b.n);
+        return mlp__step_f32(tr, loss_value, x, t, b.w, b.n);
     }
     const double *x, *t; /* as the network reads them: the model's scaling applied */
     mlp__rows_batch(&x, &t, &b, tr->net, tr->ws);
-    return mlp__step(tr, loss_value, x, t, b.n);
+    return mlp__step(tr, loss_value, x, t, b.w, b.n);
 }
 #endif

@@ -10,9 +10,9 @@
 /* One step on n rows as the network reads them: forward, backward, and — when the loss,
  * the gradient, the update and the running values are finite — the update. */
 mlp_status mlp__step(mlp_trainer *tr, double *loss_value, const double *x, const double *target,
-                     size_t n);
+                     const double *w, size_t n);
 mlp_status mlp__step_f32(mlp_trainer *tr, double *loss_value, const float *x,
-                         const float *target, size_t n); /* a float32 network's */
+                         const float *target, const double *w, size_t n); /* float32 */
 
 /* The first-order update from the gradient block g, checked: every new value finite, or
  * weights and optimizer state unchanged (g then holds garbage). */
@@ -33,6 +33,7 @@ static inline size_t mlp__copied_into_grad(const mlp_layer *L)
  * arrays or a fit's copies. */
 typedef struct mlp__fit_rows {
     const void *x, *y;
+    const double *w; /* n row weights, or NULL */
     size_t n;
 } mlp__fit_rows;
 
@@ -44,6 +45,7 @@ typedef struct mlp__fit_buffers {
     void *good;        /* (n_params + n_state): weights and running state at the end of the
                           last completed epoch */
     void *best;        /* (n_params + n_state): those of the best epoch (early stopping) */
+    double *wb;        /* (batch) the batch's row weights, for rows with weights; else NULL */
 } mlp__fit_buffers;
 
 /* The epoch metric's sum over n rows of outputs a against targets t (k each); and the
@@ -54,7 +56,8 @@ typedef struct mlp__fit_buffers {
     double MLP__N(mlp__metric_sum)(mlp_loss loss, const MLP__R *a, const MLP__R *t, size_t n, \
                                    size_t k);                                              \
     void MLP__N(mlp__evaluate_sums)(mlp_trainer * tr, double *lsum, double *msum,            \
-                                    const MLP__R *x, const MLP__R *y, size_t n, size_t chunk);
+                                    const MLP__R *x, const MLP__R *y, const double *w, size_t n, \
+                                    size_t chunk);
 #define MLP__NAME_F64(name) name
 #define MLP__NAME_F32(name) name##_f32
 MLP__EVALUATE(double, MLP__NAME_F64)
@@ -81,6 +84,7 @@ typedef struct mlp__shard_plan {
     size_t *voff;      /* where its validation rows start in vx, vy */
     size_t *take;      /* local: rows it gives each batch */
     const void *vx, *vy; /* the validation rows' base, in the network's type */
+    const double *vw;    /* their weights' base, or NULL */
     size_t batch;      /* global: rows of a batch */
     size_t steps;      /* per epoch */
     size_t n_train, n_val; /* over all shards */

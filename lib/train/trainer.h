@@ -50,7 +50,7 @@ typedef struct mlp__optimizer_kind {
     /* a whole iteration of its own (second-order methods, lib/train/second_order.c): NULL for
      * the first-order methods, which go through `update` */
     mlp_status (*step)(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
-                       size_t n);
+                       const double *w, size_t n);
     /* what it keeps besides: parameter-sized blocks of history (L-BFGS's pairs; NULL:
      * none), and the two counters tr->so of a trainer that has not stepped */
     size_t (*history_blocks)(const mlp_optimizer *o);
@@ -180,9 +180,9 @@ struct mlp_trainer {
 
 /* Second-order methods: their iterations, and the scratch each needs (doubles). */
 mlp_status mlp__lbfgs_step(mlp_trainer *tr, double *loss_value, const double *x,
-                           const double *t, size_t n);
+                           const double *t, const double *w, size_t n);
 mlp_status mlp__lm_step(mlp_trainer *tr, double *loss_value, const double *x, const double *t,
-                        size_t n);
+                        const double *w, size_t n);
 size_t mlp__lbfgs_scratch(const mlp_optimizer *o, size_t np);
 size_t mlp__lbfgs_history_blocks(const mlp_optimizer *o);
 /* their checkpoint's state restored (mlp__optimizer_kind's `restored`) */

@@ -102,7 +102,7 @@ static mlp_dataset dataset_from(input *in, const double *x, const double *t, dou
 {
     const uint8_t b = byte(in), kind = b % 3;
     if (kind == 0)
-        return (mlp_dataset){offsetof(mlp_dataset, n_inputs), x, t, n, 0, 0, 0, NULL, NULL};
+        return (mlp_dataset){offsetof(mlp_dataset, n_inputs), x, t, n, 0, 0, 0, NULL, NULL, NULL};
     /* the byte's high part (unused before 1.7): rows of floats */
     const int floats = (b / 3) % 2;
     const size_t d = size_from(in, MAX_WIDTH);

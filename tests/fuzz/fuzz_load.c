@@ -19,7 +19,7 @@
 /* A dataset as a program built against libmlp 1.4 passes it (no shape: the network
  * here has whatever shape the bytes gave it, and the buffers hold the most it reads). */
 #define TU_DATA(x, y, n) \
-    (&(const mlp_dataset){offsetof(mlp_dataset, n_inputs), (x), (y), (n), 0, 0, 0, NULL, NULL})
+    (&(const mlp_dataset){offsetof(mlp_dataset, n_inputs), (x), (y), (n), 0, 0, 0, NULL, NULL, NULL})
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 /* A dataset as a program built against libmlp 1.4 passes it (no shape: the network
  * here has whatever shape the bytes gave it, and the buffers hold the most it reads). */
 #define TU_DATA(x, y, n) \
-    (&(const mlp_dataset){offsetof(mlp_dataset, n_inputs), (x), (y), (n), 0, 0, 0, NULL, NULL})
+    (&(const mlp_dataset){offsetof(mlp_dataset, n_inputs), (x), (y), (n), 0, 0, 0, NULL, NULL, NULL})
 
 static void write_file(const char *dir, const char *name, const void *b, size_t n)
 {
