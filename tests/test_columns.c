@@ -309,6 +309,8 @@ START_TEST(a_model_reads_later_files_as_in_training)
     row_is(u, 1, r1, 8);
     row_is(u, 2, r2, 8);
     ck_assert_uint_eq(column(u, 0).unseen, 1);
+    ck_assert_str_eq(column(u, 0).first_unseen, "Mars");
+    ck_assert_ptr_null(column(u, 1).first_unseen);
     ck_assert_uint_eq(column(u, 1).missing, 1);
     ck_assert_uint_eq(column(u, 2).missing, 2);
     ck_assert_uint_eq(column(u, 3).missing, 1);
@@ -333,8 +335,9 @@ START_TEST(a_model_reads_later_files_as_in_training)
     /* a text in a numeric column is refused, naming it, and x is left as it was */
     x[0] = before;
     const char *bad[4] = {"Biscoe", "forty", "15", "male"};
-    ck_assert_int_eq(mlp_net_encode(back, x, bad, 1, NULL), MLP_ERR_FORMAT);
-    ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "row 0, column 1 (\"bill\"): \"forty\""));
+    ck_assert_int_eq(mlp_net_encode(back, x, bad, 1, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(
+        strstr(mlp_error_detail(), "row 0, column 1 (\"bill\"; both counted from 0): \"forty\""));
     ck_assert_double_eq(x[0], before);
     read_refused("island,bill,depth,sex\nBiscoe,forty,1,male\n", &mo,
                  "\"forty\" is not a finite number (the model reads this column as numbers)");

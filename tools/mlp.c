@@ -749,14 +749,19 @@ static void say_columns(const mlp_table *t, const char *path, const char *filled
         check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
         check(mlp_table_column(t, c, &ci), "mlp_table_column");
         missing += ci.missing;
-        if (ci.unseen > 0 && strlen(ulist) < 200)
-            snprintf(ulist + strlen(ulist), sizeof ulist - strlen(ulist), "%s%.40s %zu",
-                     unseen > 0 ? ", " : "", shown(ci.name), ci.unseen);
+        if (ci.unseen > 0 && strlen(ulist) < 200) {
+            char first[64]; /* shown() has one buffer: the value apart */
+            snprintf(first, sizeof first, "%.40s", ci.first_unseen ? shown(ci.first_unseen) : "?");
+            snprintf(ulist + strlen(ulist), sizeof ulist - strlen(ulist),
+                     "%s%.40s: %zu (\"%s\"%s)", unseen > 0 ? "; " : "", shown(ci.name), ci.unseen,
+                     first, ci.unseen > 1 ? ", ..." : "");
+        }
         unseen += ci.unseen;
         if (ci.kind != MLP_COLUMN_CATEGORICAL) continue;
         if (strlen(list) < 200)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.40s (%zu)",
-                     cats > 0 ? ", " : "", shown(ci.name), ci.n_categories);
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.40s (%zu%s)",
+                     cats > 0 ? ", " : "", shown(ci.name), ci.n_categories,
+                     ci.missing_category ? " + missing" : "");
         cats++;
     }
     if (cats > 0 && !quiet)
@@ -1322,7 +1327,8 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     double *p = xmalloc(BLOCK * k * sizeof *p);
     size_t rows = 0, missing = 0, unseen = 0;
     size_t *col_unseen = n_cols > 0 ? calloc(n_cols, sizeof *col_unseen) : NULL;
-    if (n_cols > 0 && col_unseen == NULL) die("out of memory");
+    char(*first_unseen)[48] = n_cols > 0 ? calloc(n_cols, sizeof *first_unseen) : NULL;
+    if (n_cols > 0 && (col_unseen == NULL || first_unseen == NULL)) die("out of memory");
     for (int block = 0;; block++) {
         if (block > 0) check(mlp_csv_stream_read(st, &t, BLOCK), "reading the data");
         if (t == NULL) break;
@@ -1356,6 +1362,9 @@ static int cmd_predict(const opts *o, int argc, char **argv)
             check(mlp_table_column(t, c, &ci), "mlp_table_column");
             missing += ci.missing;
             unseen += ci.unseen;
+            if (ci.unseen > 0 && col_unseen[c] == 0) /* the first value, kept for the warning */
+                snprintf(first_unseen[c], sizeof first_unseen[c], "%s",
+                         ci.first_unseen != NULL ? shown(ci.first_unseen) : "?");
             col_unseen[c] += ci.unseen;
         }
         mlp_table_free(t);
@@ -1363,10 +1372,10 @@ static int cmd_predict(const opts *o, int argc, char **argv)
     if (fflush(out) != 0 || ferror(out)) die("writing the predictions: %s", strerror(errno));
     commit_output(o->output, 0);
     if (!o->quiet && pred != NULL)
-        fprintf(stderr, "%zu rows predicted in %s (%s)\n", rows,
+        fprintf(stderr, "%zu row%s predicted in %s (%s)\n", rows, rows == 1 ? "" : "s",
                 mlp_precision_name(mlp_predictor_precision(pred)), mlp_predictor_engine(pred));
     else if (!o->quiet)
-        fprintf(stderr, "%zu rows predicted\n", rows);
+        fprintf(stderr, "%zu row%s predicted\n", rows, rows == 1 ? "" : "s");
     if (!o->quiet && missing > 0)
         fprintf(stderr, "%s: %zu missing cell%s filled as the model fills them (mlp info)\n",
                 argv[1], missing, missing == 1 ? "" : "s");
@@ -1378,11 +1387,13 @@ static int cmd_predict(const opts *o, int argc, char **argv)
             mlp_column_info ci;
             check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
             check(mlp_net_column(net, c, &ci), "mlp_net_column");
-            fprintf(stderr, "%s %s %zu", said++ ? "," : "", shown(ci.name), col_unseen[c]);
+            fprintf(stderr, "%s %s: %zu (\"%s\"%s)", said++ ? ";" : "", shown(ci.name),
+                    col_unseen[c], first_unseen[c], col_unseen[c] > 1 ? ", ..." : "");
         }
         fputc('\n', stderr);
     }
     free(col_unseen);
+    free(first_unseen);
     free(p);
     free(inputs);
     mlp_workspace_free(ws);
@@ -1477,7 +1488,8 @@ static int cmd_info(const opts *o, int argc, char **argv)
                        shown(l));
             }
             if (ci.n_categories > 20) printf(", and %zu more", ci.n_categories - 20);
-            printf("%s\n", ci.missing_category ? "; a missing one is a category of its own" : "");
+            printf("%s\n", ci.missing_category ? "; a missing one is a category of its own"
+                                                : "; a missing one is none of them (zeros)");
         }
     } else if (mlp_net_input_name(net, 0) != NULL) {
         printf("inputs:");

@@ -364,6 +364,9 @@ typedef struct mlp_column_info {
     /** a table read for a model: the values not among the model's categories, encoded as
      *  zeros; 0 otherwise */
     size_t unseen;
+    /** a table read for a model: the first of those values (valid while the table
+     *  lives), or NULL */
+    const char *first_unseen;
 } mlp_column_info;
 
 /**
@@ -533,9 +536,9 @@ MLP_API mlp_status mlp_net_column(const mlp_net *net, size_t c, mlp_column_info 
  * @param[in]  fields  (n, n_columns) row-major strings.
  * @param      n       rows, > 0.
  * @param[out] unseen  NULL, or the count of values not among the model's categories.
- * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n 0, a model without columns),
- *         ::MLP_ERR_FORMAT (a field of a numeric column that is not a finite number,
- *         the row and column named).
+ * @return ::MLP_OK, ::MLP_ERR_INVALID_ARG (NULL, n 0, a model without columns, a field
+ *         of a numeric column that is not a finite number: the row and column named,
+ *         counted from 0).
  */
 MLP_API mlp_status mlp_net_encode(const mlp_net *net, double *x, const char *const *fields,
                                   size_t n, size_t *unseen);

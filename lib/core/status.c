@@ -172,4 +172,4 @@ MLP__APPENDED(mlp_provenance, epochs, kept_epoch); /* 1.4 -> 1.5 */
 MLP__ENDS_AT(mlp_blas_info, advice);
 MLP__ENDS_AT(mlp_csv_options, model);
 MLP__APPENDED(mlp_csv_options, n_target_names, categorical); /* 1.6 -> 1.7 */
-MLP__ENDS_AT(mlp_column_info, unseen);
+MLP__ENDS_AT(mlp_column_info, first_unseen);

@@ -230,13 +230,14 @@ static void plan(reader *r)
         if (r->role[c] != ROLE_SKIP && !r->is_target[c]) r->col_of[r->role[c]] = c;
     r->col_missing = calloc(ni > 0 ? ni : 1, sizeof *r->col_missing);
     r->col_unseen = calloc(ni > 0 ? ni : 1, sizeof *r->col_unseen);
+    if (r->mode == MLP__READ_MODEL) r->first_unseen = calloc(ni > 0 ? ni : 1, sizeof(char *));
     if (r->mode == MLP__READ_FIT) {
         r->cols = calloc(ni > 0 ? ni : 1, sizeof *r->cols);
         r->row_code = malloc((ni > 0 ? ni : 1) * sizeof *r->row_code);
     }
     if (r->status == MLP_OK &&
         (r->row_x == NULL || r->row_y == NULL || r->col_missing == NULL || r->col_unseen == NULL ||
-         r->col_of == NULL ||
+         r->col_of == NULL || (r->mode == MLP__READ_MODEL && r->first_unseen == NULL) ||
          (r->mode == MLP__READ_FIT && (r->cols == NULL || r->row_code == NULL))))
         mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a row of %zu columns", r->columns);
     if (r->status == MLP_OK && r->mode == MLP__READ_FIT) {
@@ -615,6 +616,7 @@ void mlp__csv_reader_free(reader *r)
     free(r->row_code);
     free(r->col_missing);
     free(r->col_unseen);
+    mlp__strings_free(r->first_unseen, r->n_raw);
     mlp__columns_free(&r->own);
     memset(r, 0, sizeof *r);
 }
@@ -711,11 +713,15 @@ mlp_status mlp__csv_take_table(reader *r, mlp_table **table)
     t->out_names = calloc(r->n_out ? r->n_out : 1, sizeof *t->out_names);
     t->col_missing = r->col_missing;
     t->col_unseen = r->col_unseen;
+    t->first_unseen = r->first_unseen;
     r->col_missing = calloc(r->n_raw ? r->n_raw : 1, sizeof *r->col_missing);
     r->col_unseen = calloc(r->n_raw ? r->n_raw : 1, sizeof *r->col_unseen);
+    r->first_unseen = r->mode == MLP__READ_MODEL ? calloc(r->n_raw ? r->n_raw : 1, sizeof(char *))
+                                                 : NULL;
     r->dropped = 0;
     int ok = cs == MLP_OK && t->in_names != NULL && t->out_names != NULL &&
-             r->col_missing != NULL && r->col_unseen != NULL;
+             r->col_missing != NULL && r->col_unseen != NULL &&
+             (r->mode != MLP__READ_MODEL || r->first_unseen != NULL);
     for (size_t c = 0; ok && c < r->columns; c++) {
         if (r->role[c] == ROLE_SKIP || (!r->is_target[c] && t->cols.n > 0)) continue;
         char num[32];
@@ -762,6 +768,7 @@ void mlp_table_free(mlp_table *t)
     mlp__columns_free(&t->cols);
     free(t->col_missing);
     free(t->col_unseen);
+    mlp__strings_free(t->first_unseen, t->cols.n);
     free(t);
 }
 

@@ -24,6 +24,7 @@ struct mlp_table {
     mlp__columns cols;          /* the input columns the inputs encode (n 0: none described) */
     size_t *col_missing;        /* cols.n counts: cells found missing */
     size_t *col_unseen;         /* cols.n counts: values not among a model's categories */
+    char **first_unseen;        /* cols.n: the first such value of each, or NULL */
     size_t dropped;             /* rows left out: their target was missing */
 };
 
@@ -76,6 +77,7 @@ typedef struct mlp__csv_reader {
     const mlp__columns *mc; /* READ_MODEL: the model's columns */
     mlp__columns own;  /* READ_FIT: the columns decided; the options' missing tokens */
     size_t *col_missing, *col_unseen; /* n_raw counts (READ_FIT, READ_MODEL) */
+    char **first_unseen; /* READ_MODEL: n_raw, the first value of each not in the model */
     size_t dropped;    /* rows whose target was missing */
     int row_dropped;   /* the record being read has no target */
     size_t max_categories;

@@ -76,7 +76,8 @@ void mlp__csv_model_field(reader *r, size_t c, size_t j, const char *s, size_t l
 {
     const int e = mlp__encode_field(r->mc, j, r->row_x, s, len);
     if (e == 1) r->col_missing[j]++;
-    if (e == 2) r->col_unseen[j]++;
+    if (e == 2 && r->col_unseen[j]++ == 0 && r->first_unseen != NULL)
+        r->first_unseen[j] = mlp__csv_copy(s, len); /* NULL without memory: not told */
     if (e < 0) {
         char cname[96];
         mlp__csv_column_name(r, c, cname, sizeof cname);

@@ -60,10 +60,10 @@ mlp_status mlp_net_encode(const mlp_net *net, double *x, const char *const *fiel
             if (cs->c[j].kind != MLP_COLUMN_NUMERIC || f == NULL ||
                 mlp__columns_is_missing(cs, f, strlen(f)) || mlp__csv_number(f, strlen(f), &v) == 1)
                 continue;
-            s = mlp__fail(MLP_ERR_FORMAT,
-                          "mlp_net_encode: row %zu, column %zu (\"%.200s\"): "
-                          "\"%.40s\" is not a finite number (the model reads this column as "
-                          "numbers)",
+            s = mlp__fail(MLP_ERR_INVALID_ARG,
+                          "mlp_net_encode: row %zu, column %zu (\"%.200s\"; both counted from "
+                          "0): \"%.40s\" is not a finite number (the model reads this column "
+                          "as numbers, written as in a CSV file)",
                           i, j, cs->c[j].name, f);
             break;
         }
@@ -91,7 +91,7 @@ mlp_status mlp_column_info_init(mlp_column_info *info, size_t struct_size)
 
 /* Column c of cs described into the caller's info (its struct_size as it says). */
 static mlp_status describe(const mlp__columns *cs, size_t c, size_t missing, size_t unseen,
-                           mlp_column_info *info, const char *fn)
+                           const char *first_unseen, mlp_column_info *info, const char *fn)
 {
     MLP_CHECK_PTR(info);
     MLP_CHECK(c < cs->n, MLP_ERR_INVALID_ARG, "%s: column %zu of %zu", fn, c, cs->n);
@@ -107,7 +107,8 @@ static mlp_status describe(const mlp__columns *cs, size_t c, size_t missing, siz
                          .categories = (const char *const *)col->categories,
                          .missing_category = col->missing_category,
                          .missing = missing,
-                         .unseen = unseen};
+                         .unseen = unseen,
+                         .first_unseen = first_unseen};
     return mlp__struct_out(info, &d, sizeof d, fn, "mlp_column_info");
 }
 
@@ -116,7 +117,7 @@ size_t mlp_net_n_columns(const mlp_net *net) { return net != NULL ? net->prep.co
 mlp_status mlp_net_column(const mlp_net *net, size_t c, mlp_column_info *info)
 {
     MLP_CHECK_PTR(net);
-    return describe(&net->prep.columns, c, 0, 0, info, __func__);
+    return describe(&net->prep.columns, c, 0, 0, NULL, info, __func__);
 }
 
 size_t mlp_table_n_columns(const mlp_table *t) { return t != NULL ? t->cols.n : 0; }
@@ -124,8 +125,9 @@ size_t mlp_table_n_columns(const mlp_table *t) { return t != NULL ? t->cols.n : 
 mlp_status mlp_table_column(const mlp_table *t, size_t c, mlp_column_info *info)
 {
     MLP_CHECK_PTR(t);
-    return describe(&t->cols, c, c < t->cols.n ? t->col_missing[c] : 0,
-                    c < t->cols.n ? t->col_unseen[c] : 0, info, __func__);
+    const int in = c < t->cols.n;
+    return describe(&t->cols, c, in ? t->col_missing[c] : 0, in ? t->col_unseen[c] : 0,
+                    in && t->first_unseen != NULL ? t->first_unseen[c] : NULL, info, __func__);
 }
 
 size_t mlp_table_dropped_rows(const mlp_table *t) { return t != NULL ? t->dropped : 0; }

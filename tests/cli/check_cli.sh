@@ -472,13 +472,14 @@ grep -q 'columns 1 and 3 are both named "a"' "$dir/same.txt" || fail "two column
 peng="$src/../../examples/data/penguins.csv"
 "$mlp" train "$peng" --target species --hidden 64 -o "$dir/peng.mlp" > "$dir/peng.txt" \
     2> "$dir/peng.err"
-grep -q "2 categorical columns, one input per category: island (3), sex (2)$" "$dir/peng.err" ||
+grep -q "2 categorical columns, one input per category: island (3), sex (2 + missing)$" "$dir/peng.err" ||
     fail "penguins: $(cat "$dir/peng.err")"
 grep -q "19 missing cells filled" "$dir/peng.err" || fail "penguins: $(cat "$dir/peng.err")"
 pacc=$(awk '/^accuracy/ { print $2 }' "$dir/peng.txt")
 awk -v a="$pacc" 'BEGIN { exit !(a >= 0.95) }' || fail "penguins: accuracy $pacc"
 "$mlp" info "$dir/peng.mlp" > "$dir/peng_info.txt"
-grep -q "^  island: 3 categories: Biscoe, Dream, Torgersen$" "$dir/peng_info.txt" &&
+grep -q "^  island: 3 categories: Biscoe, Dream, Torgersen; a missing one is none of them (zeros)$" \
+    "$dir/peng_info.txt" &&
     grep -q "^  sex: 2 categories: female, male; a missing one is a category of its own$" \
         "$dir/peng_info.txt" &&
     grep -q "^  bill_length_mm: number; a missing one is 44.45$" "$dir/peng_info.txt" ||
@@ -491,7 +492,7 @@ printf 'male,2009,5400,225,15.5,49.0,Biscoe\n,2008,,,,,Atlantis\nfemale,2007,340
 [ "$(sed -n 2p "$dir/peng_pred.csv" | cut -d, -f1)" = Gentoo ] &&
     [ "$(sed -n 4p "$dir/peng_pred.csv" | cut -d, -f1)" = Adelie ] ||
     fail "penguins predict: $(cat "$dir/peng_pred.csv")"
-grep -q "warning: 1 value the model did not see in training, encoded as no category: island 1$" \
+grep -q 'warning: 1 value the model did not see in training, encoded as no category: island: 1 ("Atlantis")$' \
     "$dir/peng_pred.err" || fail "penguins predict: $(cat "$dir/peng_pred.err")"
 grep -q "6 missing cells filled" "$dir/peng_pred.err" || fail "penguins: $(cat "$dir/peng_pred.err")"
 # a text in a column the model reads as numbers: the line and column
@@ -519,6 +520,33 @@ rc=0
 rc=0
 "$mlp" predict "$dir/peng.mlp" "$dir/peng_new.csv" --na '?' > /dev/null 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "predict --na: status $rc (it is an option of train)"
+
+# --- class weights (1.7) ----------------------------------------------------------
+# a rare class (1 row in 10) beside a common one, overlapping: weight 0 on it and the
+# model never predicts it; balanced, it finds most of it, at the common class's cost
+awk 'BEGIN { srand(5); print "a,b,kind";
+             for (i = 0; i < 400; i++) { r = (i % 10 == 0); m = r ? 1.2 : 0;
+                 printf "%.4f,%.4f,%s\n", m + rand() + rand() - 1, m + rand() + rand() - 1,
+                        r ? "rare" : "common" } }' > "$dir/imb.csv"
+recall_of() { awk -v c="$2" '$1 == c && NF == 5 { print $3 }' "$1"; }
+"$mlp" train "$dir/imb.csv" --target kind --hidden 8 --class-weight rare=0 -q \
+    -o "$dir/imb0.mlp" > /dev/null
+"$mlp" eval "$dir/imb0.mlp" "$dir/imb.csv" > "$dir/imb0.txt"
+"$mlp" train "$dir/imb.csv" --target kind --hidden 8 --class-weight balanced -q \
+    -o "$dir/imbb.mlp" > /dev/null
+"$mlp" eval "$dir/imbb.mlp" "$dir/imb.csv" > "$dir/imbb.txt"
+r0=$(recall_of "$dir/imb0.txt" rare); rb=$(recall_of "$dir/imbb.txt" rare)
+awk -v a="$r0" -v b="$rb" 'BEGIN { exit !(a == 0 && b >= 0.5) }' ||
+    fail "class weights: rare recall $r0 with weight 0, $rb balanced"
+rc=0
+"$mlp" train "$dir/imb.csv" --target kind --class-weight often=2 -q -o "$dir/x.mlp" \
+    > /dev/null 2> "$dir/cw.err" || rc=$?
+[ $rc -eq 2 ] && grep -q "no class 'often'; the classes: common, rare" "$dir/cw.err" ||
+    fail "--class-weight often=2: status $rc, $(cat "$dir/cw.err")"
+rc=0
+"$mlp" train "$dir/reg.csv" --target y --class-weight balanced -q -o "$dir/x.mlp" \
+    > /dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "--class-weight on a regression: status $rc"
 
 # --- exit statuses ---------------------------------------------------------------
 [ "$(status "$mlp" --help)" = 0 ] || fail "--help"
