@@ -26,6 +26,8 @@ r-cran-modeldata), written to CSV by Rscript:
                some missing), 9 numbers (some missing); status good / bad (72 / 28 %)
   attrition    modeldata::attrition, 1,470 employees: 15 text columns, 15 numbers;
                attrition yes / no (16 / 84 %)
+  churn        modeldata::mlc_churn, 5,000 phone customers: state (51), area code,
+               two plans (text), 15 numbers; churn yes / no (14 / 86 %)
   sacramento   modeldata::Sacramento, 932 house sales: city (37), zip (68), type (text),
                beds, baths, sqft, latitude, longitude; price (regression)
   ames         modeldata::ames, 2,930 house sales: 40 text columns, 33 numbers; the
@@ -57,9 +59,13 @@ TABLES = {
     "penguins": ("palmerpenguins::penguins", "species", True),
     "credit": ("modeldata::credit_data", "Status", True),
     "attrition": ("modeldata::attrition", "Attrition", True),
+    "churn": ("modeldata::mlc_churn", "churn", True),
     "sacramento": ("modeldata::Sacramento", "price", False),
     "ames": ("modeldata::ames", "Sale_Price", False),
 }
+# imbalanced tables (a class under a third of the rows): libmlp is also run with
+# --class-weight balanced, the one option the comparison allows beside --hidden
+IMBALANCED = {"credit", "attrition", "churn"}
 
 
 def export(name, where):
@@ -114,19 +120,25 @@ def main():
         expr, target, cls = TABLES[name]
         frame = pd.read_csv(export(name, where), keep_default_na=False, na_values=[""])
         frame = frame[frame[target].notna()]
-        rows = {"libmlp": [], "sklearn MLP": [], "sklearn logistic (balanced)": [],
-                "sklearn MLP, target scaled": []}
+        rows = {"libmlp": [], "libmlp --class-weight balanced": [], "sklearn MLP": [],
+                "sklearn logistic (balanced)": [], "sklearn MLP, target scaled": []}
         for seed in range(1, a.seeds + 1):
             tr, te = train_test_split(frame, test_size=0.2, random_state=seed,
                                       stratify=frame[target] if cls else None)
             ptr, pte = (os.path.join(where, "%s_%d_%s.csv" % (name, seed, w)) for w in ("train", "test"))
             tr.to_csv(ptr, index=False)
             te.to_csv(pte, index=False)
-            t0 = time.time()
-            s, b = mlp_scores(a.mlp, ptr, pte, target, a.hidden, seed, a.extra)
-            rows["libmlp"].append((s, b))
-            print("%s,%d,libmlp,%.6g,%s,%.2f" % (name, seed, s, "" if b is None else "%.4f" % b,
-                                                 time.time() - t0), flush=True)
+            runs = [("libmlp", a.extra)]
+            if name in IMBALANCED:
+                runs.append(("libmlp --class-weight balanced",
+                             a.extra + ["--class-weight", "balanced"]))
+            for who, extra in runs:
+                t0 = time.time()
+                s, b = mlp_scores(a.mlp, ptr, pte, target, a.hidden, seed, extra)
+                rows[who].append((s, b))
+                print("%s,%d,%s,%.6g,%s,%.2f" % (name, seed, who, s,
+                                                  "" if b is None else "%.4f" % b,
+                                                  time.time() - t0), flush=True)
             X, y = tr.drop(columns=[target]), tr[target]
             Xt, yt = te.drop(columns=[target]), te[target]
             models = [("sklearn MLP", (MLPClassifier if cls else MLPRegressor)(
@@ -153,7 +165,7 @@ def main():
             if not r:
                 continue
             s = np.array([v[0] for v in r])
-            line = "%-11s %-28s %s %.4g +- %.3g" % (name, who, "accuracy" if cls else "MSE",
+            line = "%-11s %-31s %s %.4g +- %.3g" % (name, who, "accuracy" if cls else "MSE",
                                                     s.mean(), s.std(ddof=1) if len(s) > 1 else 0)
             if cls:
                 b = np.array([v[1] for v in r])

@@ -765,10 +765,10 @@ void mlp_table_free(mlp_table *t)
     mlp__strings_free(t->in_names, t->n_in);
     mlp__strings_free(t->out_names, t->n_out);
     mlp__strings_free(t->classes, t->n_classes);
+    mlp__strings_free(t->first_unseen, t->cols.n); /* before the columns: their count */
     mlp__columns_free(&t->cols);
     free(t->col_missing);
     free(t->col_unseen);
-    mlp__strings_free(t->first_unseen, t->cols.n);
     free(t);
 }
 
