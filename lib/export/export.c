@@ -261,13 +261,7 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
               "%s: the network holds NaN or infinite numbers", fn);
     /* the exported function takes numbers: a column the model encodes (categories,
      * a missing indicator) would need the raw row, which it cannot take yet */
-    const char *coded = mlp__columns_not_numeric(&net->prep.columns);
-    MLP_CHECK(coded == NULL, MLP_ERR_INVALID_ARG,
-              "%s: the model encodes its column \"%.200s\" (categories one-hot, or a missing "
-              "value's indicator) and the C export takes numbers only: predict with the "
-              "library (mlp_net_encode, mlp_net_predict) or the mlp command",
-              fn, coded);
-    return MLP_OK;
+    return mlp__columns_exportable(&net->prep.columns, "the C export takes", fn);
 }
 
 /* What the exported file gives a program, one declaration a line: its sizes, its

@@ -521,12 +521,9 @@ static mlp_status export_ok(const mlp_net *net, const char *fn)
     MLP_CHECK(net != NULL, MLP_ERR_INVALID_ARG, "%s: net is NULL", fn);
     MLP_CHECK(mlp__net_finite(net), MLP_ERR_NUMERIC,
               "%s: the network holds NaN or infinite numbers", fn);
-    const char *coded = mlp__columns_not_numeric(&net->prep.columns);
-    MLP_CHECK(coded == NULL, MLP_ERR_INVALID_ARG,
-              "%s: the model encodes its column \"%.200s\" (categories one-hot, or a missing "
-              "value's indicator) and the ONNX export writes a graph of numbers only: predict "
-              "with the library (mlp_net_encode, mlp_net_predict) or the mlp command",
-              fn, coded);
+    const mlp_status coded =
+        mlp__columns_exportable(&net->prep.columns, "the ONNX export writes a graph of", fn);
+    if (coded != MLP_OK) return coded;
     const mlp__prep *p = &net->prep;
     const struct {
         char **s;

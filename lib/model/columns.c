@@ -214,9 +214,13 @@ mlp_status mlp__columns_input_names(char ***names, const mlp__columns *cs, size_
     return MLP_OK;
 }
 
-const char *mlp__columns_not_numeric(const mlp__columns *cs)
+mlp_status mlp__columns_exportable(const mlp__columns *cs, const char *form, const char *fn)
 {
     for (size_t i = 0; i < cs->n; i++)
-        if (cs->c[i].kind != MLP_COLUMN_NUMERIC || cs->c[i].indicator) return cs->c[i].name;
-    return NULL;
+        MLP_CHECK(cs->c[i].kind == MLP_COLUMN_NUMERIC && !cs->c[i].indicator, MLP_ERR_INVALID_ARG,
+                  "%s: the model encodes its column \"%.200s\" (categories one-hot, or a "
+                  "missing value's indicator) and %s numbers only: predict with the library "
+                  "(mlp_net_encode, mlp_net_predict) or the mlp command",
+                  fn, cs->c[i].name, form);
+    return MLP_OK;
 }

@@ -205,9 +205,10 @@ int mlp__columns_is_missing(const mlp__columns *cs, const char *s, size_t len);
 mlp_status mlp__columns_input_names(char ***names, const mlp__columns *cs, size_t n_inputs,
                                     const char *fn);
 
-/* The first column that is not a plain number (a category, an indicator), or NULL: an
- * export that takes numbers only refuses a model with one. */
-const char *mlp__columns_not_numeric(const mlp__columns *cs);
+/* MLP_OK when every column is a plain number; else MLP_ERR_INVALID_ARG naming the first
+ * that is not (a category, an indicator): an export of numbers (`form`: "the C export
+ * takes", "the ONNX export writes a graph of") cannot take the raw row it needs. */
+mlp_status mlp__columns_exportable(const mlp__columns *cs, const char *form, const char *fn);
 
 /* What the model does to raw rows before and after the network: input and target
  * scaling, the columns' names, the class labels. Each part is absent (NULL / 0)
