@@ -208,8 +208,16 @@ START_TEST(what_is_no_column_to_learn_from_is_refused)
     /* numbers and a text: which one is meant cannot be told */
     read_refused("x,y\n1,0\n2,1\nthree,0\n", &o,
                  "column \"x\" holds 2 numbers and 1 texts (the first, \"three\", at line 4)");
-    /* no value at all */
+    /* no value at all, or none in the rows that have a target */
     read_refused("x,z,y\n,1,0\nNA,2,1\n", &o, "column \"x\" holds no value");
+    read_refused("x,z,y\n5,1,\n,2,1\n,3,0\n", &o,
+                 "column \"x\" holds no value in the rows that have a target");
+    /* the mean of numbers at the end of the range does not overflow */
+    mlp_csv_options mean = o;
+    mean.impute = MLP_IMPUTE_MEAN;
+    mlp_table *big = read_ok("x,y\n1e308,0\n1e308,1\n1e308,0\n1e308,1\n,0\n", &mean);
+    ck_assert_double_eq_tol(column(big, 0).fill, 1e308, 1e293);
+    mlp_table_free(big);
     /* more categories than allowed, refused as soon as the limit passes */
     d = o;
     d.max_categories = 3;

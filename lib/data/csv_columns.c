@@ -128,14 +128,21 @@ static int fill_of(reader *r, size_t j, double *fill)
     double *v = malloc(n * sizeof *v);
     if (v == NULL) return mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate %zu values", n);
     size_t m = 0;
-    for (size_t i = 0; i < r->rows; i++) {
+    for (size_t i = 0; i < r->rows; i++) { /* the rows kept: a row without a target is not */
         const double x = r->x[i * r->n_raw + j];
         if (!isnan(x)) v[m++] = x;
     }
-    if (r->o->impute == MLP_IMPUTE_MEAN) { /* a column of 1e308s: the mean of halves */
+    if (m == 0) { /* its numbers were all in rows left out */
+        char cname[96];
+        mlp__csv_column_name(r, r->col_of[j], cname, sizeof cname);
+        free(v);
+        return mlp__csv_fail(r, MLP_ERR_FORMAT, "column %s holds no value in the rows that have "
+                    "a target: leave it out (the ignore option; mlp's --ignore)", cname);
+    }
+    if (r->o->impute == MLP_IMPUTE_MEAN) { /* each term at most max|v| / m: no overflow */
         double sum = 0;
-        for (size_t i = 0; i < m; i++) sum += v[i] / 2;
-        *fill = sum / (double)m * 2;
+        for (size_t i = 0; i < m; i++) sum += v[i] / (double)m;
+        *fill = sum;
     } else {
         const double hi = kth_smallest(v, m, m / 2);
         double lo = hi;
