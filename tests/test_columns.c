@@ -347,6 +347,12 @@ START_TEST(a_model_reads_later_files_as_in_training)
     ck_assert_ptr_nonnull(
         strstr(mlp_error_detail(), "row 0, column 1 (\"bill\"; both counted from 0): \"forty\""));
     ck_assert_double_eq(x[0], before);
+    /* inputs named in another order than the model's are refused, never read as others */
+    mlp_csv_options swapped = mo;
+    const char *names[4] = {"island", "depth", "bill", "sex"};
+    swapped.input_names = names;
+    read_refused(later, &swapped, "input 1 is column \"depth\", and the model's column 1 is "
+                                  "\"bill\"");
     read_refused("island,bill,depth,sex\nBiscoe,forty,1,male\n", &mo,
                  "\"forty\" is not a finite number (the model reads this column as numbers)");
     /* a stream reads it in blocks, the same way */

@@ -204,6 +204,15 @@ static void plan(reader *r)
     }
     if (r->status == MLP_OK && r->mode == MLP__READ_MODEL && ni != r->mc->n)
         mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "%zu input columns, the model reads %zu", ni, r->mc->n);
+    /* named inputs read as the model's columns: the same names in the same order, or a
+     * column would be encoded as another's (its categories, its fill) */
+    for (size_t c = 0; r->status == MLP_OK && r->mode == MLP__READ_MODEL && r->header != NULL &&
+                       c < r->columns; c++)
+        if (marks[c] == 2 && strcmp(r->header[c], r->mc->names[order[c]]) != 0)
+            mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "input %zu is column \"%.200s\", and the model's "
+                 "column %zu is \"%.200s\": name the inputs as the model does "
+                 "(mlp_csv_options_for_net)", order[c], r->header[c], order[c],
+                 r->mc->names[order[c]]);
     if (r->status == MLP_OK && ni == 0)
         mlp__csv_fail(r, MLP_ERR_INVALID_ARG, "no input column (%zu columns, %zu targets)", r->columns, nt);
     if (r->status == MLP_OK && r->header != NULL) same_names(r, marks);
