@@ -169,7 +169,7 @@ typedef struct mlp_csv_options {
      *  the model's inputs (mlp_csv_options_for_net() sets it). A value the model did not
      *  see in training is encoded as zeros and counted (mlp_column_info::unseen); a text
      *  in a column the model reads as numbers is an error. A model without columns
-     *  (trained before 1.7, or not from a table) reads numbers only, each cell filled.
+     *  (trained before 1.7, or not from a table) reads numbers only, every cell holding one.
      *  NULL (default): the table's own columns, decided from the file */
     const mlp_net *model;
 } mlp_csv_options;
