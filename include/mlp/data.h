@@ -213,8 +213,8 @@ MLP_API mlp_status mlp_csv_options_for_net(mlp_csv_options *options, size_t stru
  * newlines; LF or CRLF line ends; a UTF-8 byte order mark) into a table, streaming:
  * memory is the parsed numbers. Numbers are read in the "C" locale whatever the
  * process's LC_NUMERIC. Blank lines are skipped. Since 1.7 the table decides its own
- * input columns (see mlp_csv_options::categorical and mlp_csv_options::missing; docs/tables.md): a text
- * column is categorical, one-hot encoded into one input per category; a missing number
+ * input columns (see mlp_csv_options::categorical and mlp_csv_options::missing;
+ * docs/tables.md): a text column is categorical, one-hot encoded into one input per category; a missing number
  * is filled with the column's median (or mean); a row whose target is missing is left
  * out and counted (mlp_table_dropped_rows()); mlp_table_column() describes each column
  * and mlp_net_set_table_names() gives the model all of it. A record with another number
