@@ -733,10 +733,7 @@ mlp_status mlp__csv_take_table(reader *r, mlp_table **table)
              (r->mode != MLP__READ_MODEL || r->first_unseen != NULL);
     for (size_t c = 0; ok && c < r->columns; c++) {
         if (r->role[c] == ROLE_SKIP || (!r->is_target[c] && t->cols.n > 0)) continue;
-        char num[32];
-        snprintf(num, sizeof num, "%zu", c + 1);
-        char *n = r->header != NULL ? mlp__csv_copy(r->header[c], r->first_len[c])
-                                    : mlp__csv_copy(num, strlen(num));
+        char *n = mlp__csv_name_copy(r, c);
         if (n == NULL) ok = 0;
         else if (r->is_target[c]) t->out_names[r->role[c]] = n;
         else t->in_names[r->role[c]] = n;

@@ -140,6 +140,10 @@ char *mlp__csv_copy(const void *s, size_t n);
 /* Column c's name for a message: the header's, quoted, or its 1-based number. */
 void mlp__csv_column_name(const mlp__csv_reader *r, size_t c, char *buf, size_t size);
 
+/* Column c's name as a table keeps it, a new string: the header's, or its 1-based
+ * number; NULL without memory. */
+char *mlp__csv_name_copy(const mlp__csv_reader *r, size_t c);
+
 /* Whether field s[0..n) means a missing cell: the model's tokens, or the options'. */
 int mlp__csv_is_missing(const mlp__csv_reader *r, const char *s, size_t n);
 

@@ -224,18 +224,13 @@ void mlp__csv_decide(reader *r)
     int same = 1; /* every column a number without an indicator: the rows stay as read */
     for (size_t j = 0; j < r->n_raw && r->status == MLP_OK; j++) {
         mlp__column *oc = &cs->c[j];
-        char name[32];
-        const size_t c = r->col_of[j];
-        snprintf(name, sizeof name, "%zu", c + 1);
-        oc->name = r->header != NULL ? mlp__csv_copy(r->header[c], r->first_len[c])
-                                     : mlp__csv_copy(name, strlen(name));
+        oc->name = mlp__csv_name_copy(r, r->col_of[j]);
         if (oc->name == NULL) {
             mlp__csv_fail(r, MLP_ERR_NOMEM, "cannot allocate a column name");
             break;
         }
         decide_column(r, j, oc);
-        width += oc->kind == MLP_COLUMN_NUMERIC ? 1 + (size_t)oc->indicator
-                                                : oc->n_categories + (size_t)oc->missing_category;
+        width += mlp__column_width(oc);
         same &= oc->kind == MLP_COLUMN_NUMERIC && !oc->indicator;
         r->col_missing[j] = r->cols[j].n_missing;
     }
@@ -263,15 +258,10 @@ void mlp__csv_decide(reader *r)
         double *out = x + i * width;
         for (size_t j = 0; j < r->n_raw; j++) {
             const mlp__column *oc = &cs->c[j];
-            const double v = r->x[i * r->n_raw + j];
-            if (oc->kind == MLP_COLUMN_NUMERIC) {
-                out[oc->first] = isnan(v) ? oc->fill : v;
-                if (oc->indicator) out[oc->first + 1] = isnan(v);
-                continue;
-            }
-            const uint32_t code = r->cols[j].code[i];
-            if (code != UINT32_MAX) out[oc->first + code] = 1;
-            else if (oc->missing_category) out[oc->first + oc->n_categories] = 1;
+            const double v = r->x[i * r->n_raw + j]; /* NaN: missing, or a text's */
+            const uint32_t code = r->cols[j].code != NULL ? r->cols[j].code[i] : UINT32_MAX;
+            const int missing = oc->kind == MLP_COLUMN_NUMERIC ? isnan(v) : code == UINT32_MAX;
+            mlp__column_put(oc, out + oc->first, v, missing ? SIZE_MAX : code, missing);
         }
     }
     free(r->x);

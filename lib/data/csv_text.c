@@ -132,6 +132,14 @@ int mlp__csv_number(const char *s, size_t n, double *v)
 }
 
 /* Column c's name: the header's, or its 1-based number. */
+char *mlp__csv_name_copy(const reader *r, size_t c)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%zu", c + 1);
+    return r->header != NULL ? mlp__csv_copy(r->header[c], r->first_len[c])
+                             : mlp__csv_copy(num, strlen(num));
+}
+
 void mlp__csv_column_name(const reader *r, size_t c, char *buf, size_t size)
 {
     if (r->header != NULL) snprintf(buf, size, "\"%s\"", r->header[c]);

@@ -13,24 +13,13 @@
 int mlp__encode_field(const mlp__columns *cs, size_t j, double *row, const char *s, size_t len)
 {
     const mlp__column *c = &cs->c[j];
-    double *out = row + c->first;
     const int missing = s == NULL || mlp__columns_is_missing(cs, s, len);
-    if (c->kind == MLP_COLUMN_NUMERIC) {
-        double v = c->fill;
-        if (!missing && mlp__csv_number(s, len, &v) != 1) return -1;
-        out[0] = v;
-        if (c->indicator) out[1] = missing ? 1.0 : 0.0;
-        return missing;
-    }
-    for (size_t k = 0; k < c->width; k++) out[k] = 0.0;
-    if (missing) {
-        if (c->missing_category) out[c->n_categories] = 1.0;
-        return 1;
-    }
-    const size_t k = mlp__column_find(c, s, len);
-    if (k == SIZE_MAX) return 2;
-    out[k] = 1.0;
-    return 0;
+    double v = 0.0;
+    size_t k = SIZE_MAX;
+    if (!missing && c->kind == MLP_COLUMN_NUMERIC && mlp__csv_number(s, len, &v) != 1) return -1;
+    if (!missing && c->kind != MLP_COLUMN_NUMERIC) k = mlp__column_find(c, s, len);
+    mlp__column_put(c, row + c->first, v, k, missing);
+    return missing ? 1 : c->kind != MLP_COLUMN_NUMERIC && k == SIZE_MAX ? 2 : 0;
 }
 
 mlp_status mlp_net_encode(const mlp_net *net, double *x, const char *const *fields, size_t n,

@@ -85,7 +85,7 @@ mlp_status mlp__columns_check(mlp__columns *cs, size_t n_inputs, mlp_status bad,
                       fn, i, c->name, c->fill, c->n_categories);
             MLP_CHECK(c->indicator == 0 || c->indicator == 1, bad,
                       "%s: column %zu: indicator flag %d", fn, i, c->indicator);
-            c->width = 1 + (size_t)c->indicator;
+            c->width = mlp__column_width(c);
         } else {
             MLP_CHECK(c->kind == MLP_COLUMN_CATEGORICAL, bad, "%s: column %zu: unknown kind %d", fn,
                       i, c->kind);
@@ -97,7 +97,7 @@ mlp_status mlp__columns_check(mlp__columns *cs, size_t n_inputs, mlp_status bad,
                       "categories",
                       fn, i, c->name, c->n_categories);
             c->fill = NAN;
-            c->width = c->n_categories + (size_t)c->missing_category;
+            c->width = mlp__column_width(c);
         }
         MLP_CHECK(c->width <= n_inputs - first, bad,
                   "%s: the columns make more inputs than the network's %zu", fn, n_inputs);
@@ -149,6 +149,18 @@ mlp_status mlp__columns_check(mlp__columns *cs, size_t n_inputs, mlp_status bad,
         MLP_CHECK(cs->missing != NULL && cs->missing[t] != NULL, bad,
                   "%s: missing token %zu is NULL", fn, t);
     return MLP_OK;
+}
+
+void mlp__column_put(const mlp__column *c, double *out, double v, size_t k, int missing)
+{
+    if (c->kind == MLP_COLUMN_NUMERIC) {
+        out[0] = missing ? c->fill : v;
+        if (c->indicator) out[1] = missing ? 1.0 : 0.0;
+        return;
+    }
+    for (size_t i = 0; i < c->width; i++) out[i] = 0.0;
+    if (missing && c->missing_category) out[c->n_categories] = 1.0;
+    else if (!missing && k != SIZE_MAX) out[k] = 1.0;
 }
 
 size_t mlp__column_find(const mlp__column *c, const char *s, size_t len)

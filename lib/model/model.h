@@ -194,6 +194,20 @@ mlp_status mlp__columns_copy(mlp__columns *dst, const mlp__columns *src, const c
  * beginning with `fn`. */
 mlp_status mlp__columns_check(mlp__columns *cs, size_t n_inputs, mlp_status bad, const char *fn);
 
+/* The inputs column c makes: 1 (+ 1 for an indicator) for a number, its categories (+ 1
+ * for a missing category) for categories. */
+static inline size_t mlp__column_width(const mlp__column *c)
+{
+    return c->kind == MLP_COLUMN_NUMERIC ? 1 + (size_t)(c->indicator != 0)
+                                         : c->n_categories + (size_t)(c->missing_category != 0);
+}
+
+/* A cell of column c into its inputs out[0 .. width): a number, v (or the fill when
+ * missing) and its indicator; a category, one-hot at k (none for SIZE_MAX, a category
+ * the column does not know), or its missing category when missing. The one rule for a
+ * table's own rows (lib/data/csv_columns.c) and later ones (lib/data/encode.c). */
+void mlp__column_put(const mlp__column *c, double *out, double v, size_t k, int missing);
+
 /* The index of category s[0..len) of column c, or SIZE_MAX (a binary search). */
 size_t mlp__column_find(const mlp__column *c, const char *s, size_t len);
 
