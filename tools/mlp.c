@@ -709,9 +709,11 @@ static double *class_weights(const char *spec, const mlp_table *t)
     for (const char *p = spec; *p != '\0';) {
         const char *e = strchr(p, ','), *eq = strchr(p, '=');
         const size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-        if (eq == NULL || eq >= p + len)
+        if (eq == NULL || eq >= p + len) {
+            free(w); /* the exit below must not leave it behind (LeakSanitizer counts it) */
             usage_error("--class-weight: '%.*s' is not LABEL=WEIGHT (or give 'balanced')",
                         (int)len, p);
+        }
         size_t c = 0;
         while (c < k && (strlen(mlp_table_class_name(t, c)) != (size_t)(eq - p) ||
                          strncmp(mlp_table_class_name(t, c), p, (size_t)(eq - p)) != 0))
@@ -721,14 +723,20 @@ static double *class_weights(const char *spec, const mlp_table *t)
             for (size_t j = 0; j < k && strlen(list) < 200; j++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.40s", j ? ", " : "",
                          shown(mlp_table_class_name(t, j)));
+            free(w);
             usage_error("--class-weight: no class '%.*s'; the classes: %s", (int)(eq - p), p,
                         list);
         }
         char num[64];
         snprintf(num, sizeof num, "%.*s", (int)(len - (size_t)(eq - p) - 1), eq + 1);
-        w[c] = number(num, "--class-weight");
-        if (!(w[c] >= 0 && isfinite(w[c])))
+        char *end;
+        errno = 0;
+        const double v = strtod(num, &end); /* not number(): its exit would leave w behind */
+        if (end == num || *end != '\0' || errno != 0 || !(v >= 0 && isfinite(v))) {
+            free(w);
             usage_error("--class-weight: %s is not a weight (a number, 0 or more)", num);
+        }
+        w[c] = v;
         p = e != NULL ? e + 1 : p + len;
     }
     return w;

@@ -543,6 +543,13 @@ rc=0
     > /dev/null 2> "$dir/cw.err" || rc=$?
 [ $rc -eq 2 ] && grep -q "no class 'often'; the classes: common, rare" "$dir/cw.err" ||
     fail "--class-weight often=2: status $rc, $(cat "$dir/cw.err")"
+for spec in "rare" "rare=-1" "rare=2x" "common=1,rare"; do
+    rc=0
+    "$mlp" train "$dir/imb.csv" --target kind --class-weight "$spec" -q -o "$dir/x.mlp" \
+        > /dev/null 2> "$dir/cw.err" || rc=$?
+    [ $rc -eq 2 ] && grep -q "^mlp: --class-weight: .*\(LABEL=WEIGHT\|not a weight\)" \
+        "$dir/cw.err" || fail "--class-weight $spec: status $rc, $(cat "$dir/cw.err")"
+done
 rc=0
 "$mlp" train "$dir/reg.csv" --target y --class-weight balanced -q -o "$dir/x.mlp" \
     > /dev/null 2>&1 || rc=$?
