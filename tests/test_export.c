@@ -452,6 +452,189 @@ START_TEST(hostile_labels_and_names_stay_bytes)
 }
 END_TEST
 
+/* A model that encodes its columns (since 1.7) exports NAME_encode: the columns' names,
+ * categories and missing tokens are the user's text (trigraphs, quotes, comment pairs,
+ * backslashes, bidi controls, 10 KB) and reach the file escaped; compiled under c89,
+ * c99 and c11 by every compiler present, it encodes rows of fields byte for byte as
+ * mlp_net_encode() does: every category, numbers as the library reads them (spaces,
+ * signs, hexadecimal, a denormal), missing fields (NULL, empty, each token), categories
+ * never seen (counted), and the fields the library refuses (not finite, past the
+ * number, 512 bytes and more) refused with x left as it was. */
+enum { E_ROWS = 20, E_COLS = 3 };
+
+/* s as a C string literal, every byte an octal escape (NULL: a null pointer). */
+static void put_octal(FILE *f, const char *s)
+{
+    if (s == NULL) {
+        fputs("0", f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) fprintf(f, "\\%03o", *p);
+    fputc('"', f);
+}
+
+/* s as a quoted CSV field. */
+static void put_field(FILE *f, const char *s, const char *end)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fprintf(f, "\"%s", end);
+}
+
+START_TEST(encoded_columns_export_as_the_library_encodes)
+{
+    static char longest[H_LONG + 1], digits[600];
+    for (size_t i = 0; i < H_LONG; i++) longest[i] = "a?\?/*/\"\\ "[i % 9];
+    memset(digits, '0', sizeof digits - 2);
+    digits[sizeof digits - 2] = '1';
+    const char *cats[] = {"x?\?/", "?\?!?\?=?\?(?\?)", "\"; int injected = 1; const char *z = \"",
+                          "*/ int injected2; /*", "\xe2\x80\xae bidi \xe2\x80\x8f", "\\",
+                          longest, "\xc3\xa9", "Z", "10", "9"};
+    const size_t n_cats = sizeof cats / sizeof cats[0];
+    const char *names[E_COLS] = {"a?\?/*/\"", "*?\?/ int bad; /*", "\xe2\x80\xae\\c"};
+    char dir[] = "/tmp/mlp_encode_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], cmd[1024];
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (size_t j = 0; j < E_COLS; j++) put_field(f, names[j], ",");
+    fputs("y\n", f);
+    for (size_t i = 0; i < 2 * n_cats; i++) { /* B: 1..22 with holes; C: 10, 9, 2.5, a hole */
+        put_field(f, cats[i % n_cats], ",");
+        if (i % 5 == 3) fputs(i % 2 ? "?\?/," : ",", f);
+        else fprintf(f, "%zu,", i + 1);
+        fprintf(f, "%s,%s\n", i % 7 == 6 ? "" : i % 3 == 0 ? "10" : i % 3 == 1 ? "9" : "2.5",
+                i % 3 ? "u" : "v");
+    }
+    fclose(f);
+    mlp_csv_options o;
+    ck_assert_int_eq(mlp_csv_options_init(&o, sizeof o), MLP_OK);
+    o.target = "y";
+    char both[64]; /* C's numbers as categories: by value (2.5, 9, 10), not by bytes */
+    snprintf(both, sizeof both, "%s,%s", names[0], names[2]);
+    o.categorical = both;
+    o.missing = "NA,?\?/,*/";
+    o.missing_indicators = 1;
+    mlp_table *t = NULL;
+    ck_assert_msg(mlp_table_read_csv(&t, path, &o) == MLP_OK, "%s", mlp_error_detail());
+    const size_t in = mlp_table_n_inputs(t);
+    ck_assert_uint_eq(in, n_cats + 2 + 4); /* A's categories, B and its indicator, C's 4 */
+    const mlp_layer_spec spec[2] = {MLP_LAYER(4, MLP_ACT_TANH, 1), MLP_LAYER(2, MLP_ACT_SOFTMAX, 1)};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, in, spec, 2), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_XAVIER, 5), MLP_OK);
+    ck_assert_int_eq(mlp_net_set_table_names(net, t), MLP_OK);
+    ck_assert_uint_eq(mlp_net_n_columns(net), E_COLS);
+    mlp_table_free(t);
+
+    /* the rows: every category (with numbers as files write them), then holes, strangers
+     * and refusals */
+    const char *rows[E_ROWS][E_COLS] = {
+        {cats[0], "1.5", "10"},    {cats[1], " 2", "9"},      {cats[2], "-0", "2.5"},
+        {cats[3], "1e-320", "9"},  {cats[4], "0x1p3", "10"},  {cats[5], "+7e2", "2.5"},
+        {cats[6], ".25", "10"},    {cats[7], "3.", "9"},      {cats[8], "12345678901234567890", "9"},
+        {cats[9], "1E5", "2.5"},   {cats[10], "-1e-5", "10"}, {"nope", NULL, NULL},
+        {"X?\?/", "", ""},         {"", "?\?/", "2.50"},      {NULL, "NA", "*/"},
+        {"Z", "1e999", "9"},       {"Z", "abc", "9"},         {"Z", "1.5 ", "9"},
+        {"Z", "nan", "9"},         {"Z", digits, "9"},
+    };
+    /* the library's encoding of each, x first filled with 7 */
+    double lib[E_ROWS][32];
+    int lib_rc[E_ROWS];
+    ck_assert_uint_le(in, 32);
+    for (int r = 0; r < E_ROWS; r++) {
+        size_t unseen = 99;
+        for (size_t i = 0; i < in; i++) lib[r][i] = 7.0;
+        const mlp_status st = mlp_net_encode(net, lib[r], rows[r], 1, &unseen);
+        lib_rc[r] = st == MLP_OK ? (int)unseen : -2; /* B is column 1: the file gives -2 */
+        ck_assert_msg(st == MLP_OK || st == MLP_ERR_INVALID_ARG, "row %d: status %d", r, (int)st);
+        ck_assert_msg((r < 15) == (st == MLP_OK), "row %d: status %d (%s)", r, (int)st,
+                      mlp_error_detail());
+    }
+    ck_assert_int_eq(lib_rc[11], 1); /* "nope" and "r" unseen, 2 in all */
+    ck_assert_int_eq(lib_rc[13], 1); /* "2.50" is no category: a text, not a value */
+
+    snprintf(path, sizeof path, "%s/enc.c", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c(net, f, "enc"), MLP_OK);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/enc.h", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c_header(net, f, "enc"), MLP_OK);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/show.c", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#include <stdio.h>\n#include <string.h>\n#include \"enc.c\"\n"
+               "static const char *const rows[%d][%d] = {\n",
+            E_ROWS, E_COLS);
+    for (int r = 0; r < E_ROWS; r++) {
+        fputs("    {", f);
+        for (int j = 0; j < E_COLS; j++) {
+            put_octal(f, rows[r][j]);
+            fputs(j + 1 < E_COLS ? ", " : "},\n", f);
+        }
+    }
+    fprintf(f, "};\nint main(void)\n{\n    int r, i, j;\n    double x[enc_N_INPUTS];\n"
+               "    for (j = 0; j < enc_N_COLUMNS; j++) {\n"
+               "        for (i = 0; enc_columns[j][i]; i++) printf(\"%%02x\", "
+               "(unsigned char)enc_columns[j][i]);\n        printf(\"\\n\");\n    }\n"
+               "    for (r = 0; r < %d; r++) {\n"
+               "        for (i = 0; i < enc_N_INPUTS; i++) x[i] = 7.0;\n"
+               "        printf(\"%%d\\n\", enc_encode(rows[r], x));\n"
+               "        for (i = 0; i < (int)sizeof x; i++) printf(\"%%02x\", "
+               "((const unsigned char *)x)[i]);\n        printf(\"\\n\");\n    }\n"
+               "    return 0;\n}\n",
+            E_ROWS);
+    fclose(f);
+
+    const char *compilers[] = {"cc", "gcc", "clang"};
+    const char *stds[] = {"c89", "c99", "c11"};
+    int compiled = 0;
+    for (size_t c = 0; c < 3; c++) {
+        snprintf(cmd, sizeof cmd, "command -v %s >/dev/null", compilers[c]);
+        if (system(cmd) != 0) {
+            ck_assert_msg(c != 2 || getenv("MLP_TEST_ALL_COMPILERS") == NULL,
+                          "clang is required (MLP_TEST_ALL_COMPILERS) and not found");
+            continue;
+        }
+        for (size_t s = 0; s < 3; s++) {
+            snprintf(cmd, sizeof cmd, "cd %s && %s -std=%s -pedantic -Wall -Wextra "
+                     "-Wmissing-prototypes -Werror -c enc.c -o enc.o && "
+                     "echo '#include \"enc.h\"' | %s -std=%s -pedantic -Wall -Wextra "
+                     "-Werror -fsyntax-only -x c - && %s -std=%s -O1 show.c -o show -lm", dir,
+                     compilers[c], stds[s], compilers[c], stds[s], compilers[c], stds[s]);
+            ck_assert_msg(system(cmd) == 0, "%s -std=%s: the encoding export does not compile",
+                          compilers[c], stds[s]);
+            snprintf(cmd, sizeof cmd, "%s/show", dir);
+            FILE *p = popen(cmd, "r");
+            ck_assert_ptr_nonnull(p);
+            for (size_t j = 0; j < E_COLS; j++) expect_hex(p, names[j], strlen(names[j]), "column", j);
+            for (int r = 0; r < E_ROWS; r++) {
+                int rc = 99;
+                ck_assert_int_eq(fscanf(p, "%d\n", &rc), 1);
+                ck_assert_msg(rc == lib_rc[r], "%s -std=%s: row %d: %d, the library %d",
+                              compilers[c], stds[s], r, rc, lib_rc[r]);
+                expect_hex(p, lib[r], in * sizeof lib[r][0], "inputs of row", (size_t)r);
+            }
+            ck_assert_int_eq(pclose(p), 0);
+            compiled++;
+        }
+    }
+    ck_assert_int_ge(compiled, 3);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *export_suite(void)
 {
     Suite *s = suite_create("export");
@@ -460,6 +643,7 @@ static Suite *export_suite(void)
     tcase_add_test(c, exported_networks_predict_as_the_library);
     tcase_add_test(c, bad_names_are_refused);
     tcase_add_test(c, hostile_labels_and_names_stay_bytes);
+    tcase_add_test(c, encoded_columns_export_as_the_library_encodes);
     suite_add_tcase(s, c);
     return s;
 }

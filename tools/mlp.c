@@ -1673,7 +1673,9 @@ static int cmd_export(const opts *o, int argc, char **argv)
     }
     commit_output(o->output, 0);
     if (hpath != NULL && !o->quiet)
-        fprintf(stderr, "wrote %s and %s (%s_predict)\n", o->output, hpath, name);
+        fprintf(stderr, "wrote %s and %s (%s%s%s_predict)\n", o->output, hpath,
+                mlp_net_n_columns(net) > 0 ? name : "",
+                mlp_net_n_columns(net) > 0 ? "_encode, " : "", name);
     free(hpath);
     mlp_net_free(net);
     return EXIT_SUCCESS;

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,18 +106,48 @@ static void put_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* A label too long for a string literal, as NAME_class_C[]: character constants
- * ending with the terminating zero, 12 to a line. */
-static void put_long_label(FILE *f, const char *name, size_t c, const char *s)
+/* A string too long for a string literal, as NAME_TAG[]: character constants ending
+ * with the terminating zero, 12 to a line. */
+static void put_long_string(FILE *f, const char *name, const char *tag, const char *s)
 {
     const size_t n = strlen(s);
-    fprintf(f, "static const char %s_class_%zu[%zu] = {", name, c, n + 1);
+    fprintf(f, "static const char %s_%s[%zu] = {", name, tag, n + 1);
     for (size_t i = 0; i <= n; i++) {
         fputs(i == 0 ? "\n    '" : i % 12 ? ", '" : ",\n    '", f);
         put_char(f, (unsigned char)s[i]);
         fputc('\'', f);
     }
     fprintf(f, "\n};\n");
+}
+
+/* The tag of a long string's array: TAG + i, or TAG + i + "_" + k when k is given. */
+static void long_tag(char *buf, size_t size, const char *tag, size_t i, size_t k)
+{
+    if (k == SIZE_MAX) snprintf(buf, size, "%s%zu", tag, i);
+    else snprintf(buf, size, "%s%zu_%zu", tag, i, k);
+}
+
+/* The array of string s (see put_text) when it is too long for a literal. */
+static void put_long_strings(FILE *f, const char *name, const char *tag, size_t i, size_t k,
+                             const char *s)
+{
+    char t[64];
+    if (strlen(s) <= C90_STRING_MAX) return;
+    long_tag(t, sizeof t, tag, i, k);
+    put_long_string(f, name, t, s);
+}
+
+/* String s as an element of an array of strings: a literal, or the name of the array
+ * put_long_strings() wrote for it. */
+static void put_text(FILE *f, const char *name, const char *tag, size_t i, size_t k, const char *s)
+{
+    char t[64];
+    if (strlen(s) <= C90_STRING_MAX) {
+        put_string(f, s);
+        return;
+    }
+    long_tag(t, sizeof t, tag, i, k);
+    fprintf(f, "%s_%s", name, t);
 }
 
 /* The statement that applies activation `act` to v[0..n), with the function's int i
@@ -239,6 +270,115 @@ static void put_layernorm(FILE *f, const char *name, const mlp_layer *L, size_t 
     fprintf(f, "    }\n");
 }
 
+/* NAME_encode: a row of text fields into the inputs, as mlp_net_encode() does it (the
+ * columns' kinds, categories in strcmp order for a binary search, fills, indicators,
+ * missing tokens as tables in the file; a number read by strtod, which glibc rounds as
+ * the library's reader does, and refused where the library refuses it: not all of the
+ * field, not finite, 512 bytes or longer). */
+static void put_encode(FILE *f, const mlp_net *net, const char *name)
+{
+    const mlp__columns *cs = &net->prep.columns;
+    const size_t n = cs->n;
+    fprintf(f, "\n/* NAME_encode's tables: each column's first input, kind, fill, categories */\n");
+    for (size_t j = 0; j < n; j++) put_long_strings(f, name, "column_", j, SIZE_MAX, cs->c[j].name);
+    fprintf(f, "const char *const %s_columns[%zu] = {", name, n);
+    for (size_t j = 0; j < n; j++) {
+        fputs(j ? ",\n    " : "\n    ", f);
+        put_text(f, name, "column_", j, SIZE_MAX, cs->c[j].name);
+    }
+    fprintf(f, "\n};\n");
+    for (size_t t = 0; t < cs->n_missing; t++)
+        put_long_strings(f, name, "missing_", t, SIZE_MAX, cs->missing[t]);
+    if (cs->n_missing > 0) {
+        fprintf(f, "static const char *const %s_missing[%zu] = {", name, cs->n_missing);
+        for (size_t t = 0; t < cs->n_missing; t++) {
+            fputs(t ? ",\n    " : "\n    ", f);
+            put_text(f, name, "missing_", t, SIZE_MAX, cs->missing[t]);
+        }
+        fprintf(f, "\n};\n");
+    }
+    for (size_t j = 0; j < n; j++) {
+        const mlp__column *c = &cs->c[j];
+        if (c->kind == MLP_COLUMN_NUMERIC) continue;
+        for (size_t k = 0; k < c->n_categories; k++)
+            put_long_strings(f, name, "c", j, k, c->categories[c->by_bytes[k]]);
+        fprintf(f, "static const char *const %s_c%zu[%zu] = {", name, j, c->n_categories);
+        for (size_t k = 0; k < c->n_categories; k++) {
+            fputs(k == 0 ? "\n    " : k % 4 ? ", " : ",\n    ", f);
+            put_text(f, name, "c", j, k, c->categories[c->by_bytes[k]]);
+        }
+        fprintf(f, "\n};\nstatic const int %s_c%zu_at[%zu] = {", name, j, c->n_categories);
+        for (size_t k = 0; k < c->n_categories; k++)
+            fprintf(f, "%s%zu", k == 0 ? "\n    " : k % 12 ? ", " : ",\n    ", c->by_bytes[k]);
+        fprintf(f, "\n};\n");
+    }
+    fprintf(f, "static const struct %s_column {\n"
+               "    int first, numeric, indicator, missing_category, n_categories;\n"
+               "    double fill;\n"
+               "    const char *const *categories; /* in strcmp order */\n"
+               "    const int *at;                 /* each one's input after first */\n"
+               "} %s_cols[%zu] = {",
+            name, name, n);
+    for (size_t j = 0; j < n; j++) {
+        const mlp__column *c = &cs->c[j];
+        const int num = c->kind == MLP_COLUMN_NUMERIC;
+        fprintf(f, "%s{%zu, %d, %d, %d, %zu, ", j ? ",\n    " : "\n    ", c->first, num,
+                c->indicator != 0, c->missing_category != 0, num ? (size_t)0 : c->n_categories);
+        put_number(f, num ? c->fill : 0.0, &float64);
+        if (num) fprintf(f, ", 0, 0}");
+        else fprintf(f, ", %s_c%zu, %s_c%zu_at}", name, j, name, j);
+    }
+    fprintf(f, "\n};\n\n");
+    fprintf(f, "static int %s_is_missing(const char *s)\n{\n", name);
+    if (cs->n_missing > 0) fprintf(f, "    int t;\n");
+    fprintf(f, "    if (s == 0 || s[0] == '\\0') return 1;\n");
+    if (cs->n_missing > 0)
+        fprintf(f, "    for (t = 0; t < %zu; t++)\n"
+                   "        if (strcmp(s, %s_missing[t]) == 0) return 1;\n", cs->n_missing, name);
+    fprintf(f, "    return 0;\n}\n\n");
+    fprintf(f,
+            "int %s_encode(const char *const *fields, double *x)\n{\n"
+            "    double v[%zu];\n"
+            "    int i, j, unseen = 0;\n"
+            "    /* the numbers first: a field that is not one leaves x as it was */\n"
+            "    for (j = 0; j < %zu; j++) {\n"
+            "        const char *s = fields[j];\n"
+            "        char *end;\n"
+            "        v[j] = 0.0;\n"
+            "        if (!%s_cols[j].numeric || %s_is_missing(s)) continue;\n"
+            "        if (strlen(s) >= 512) return -1 - j;\n"
+            "        v[j] = strtod(s, &end);\n"
+            "        if (end == s || *end != '\\0' || !(v[j] - v[j] == 0.0)) return -1 - j;\n"
+            "    }\n"
+            "    for (j = 0; j < %zu; j++) {\n"
+            "        const struct %s_column *c = &%s_cols[j];\n"
+            "        const int missing = %s_is_missing(fields[j]);\n"
+            "        double *o = x + c->first;\n"
+            "        int lo = 0, hi = c->n_categories, k = -1;\n"
+            "        if (c->numeric) {\n"
+            "            o[0] = missing ? c->fill : v[j];\n"
+            "            if (c->indicator) o[1] = missing ? 1.0 : 0.0;\n"
+            "            continue;\n"
+            "        }\n"
+            "        for (i = 0; i < c->n_categories + c->missing_category; i++) o[i] = 0.0;\n"
+            "        if (missing) {\n"
+            "            if (c->missing_category) o[c->n_categories] = 1.0;\n"
+            "            continue;\n"
+            "        }\n"
+            "        while (lo < hi && k < 0) {\n"
+            "            const int mid = lo + (hi - lo) / 2;\n"
+            "            const int cmp = strcmp(c->categories[mid], fields[j]);\n"
+            "            if (cmp == 0) k = c->at[mid];\n"
+            "            else if (cmp < 0) lo = mid + 1;\n"
+            "            else hi = mid;\n"
+            "        }\n"
+            "        if (k >= 0) o[k] = 1.0;\n"
+            "        else unseen++;\n"
+            "    }\n"
+            "    return unseen;\n}\n",
+            name, n, n, name, name, n, name, name, name);
+}
+
 /* The checks both writers make. */
 static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, const char *fn)
 {
@@ -259,9 +399,7 @@ static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, con
      * that is not would be written as a word that does not compile */
     MLP_CHECK(mlp__net_finite(net), MLP_ERR_INVALID_ARG,
               "%s: the network holds NaN or infinite numbers", fn);
-    /* the exported function takes numbers: a column the model encodes (categories,
-     * a missing indicator) would need the raw row, which it cannot take yet */
-    return mlp__columns_exportable(&net->prep.columns, "the C export takes", fn);
+    return MLP_OK; /* its columns (at most n_inputs <= INT_MAX wide) go to NAME_encode */
 }
 
 /* What the exported file gives a program, one declaration a line: its sizes, its
@@ -272,7 +410,12 @@ static void put_interface(FILE *out, const mlp_net *net, const char *name)
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), classes = net->prep.n_classes;
     fprintf(out, "enum { %s_N_INPUTS = %zu, %s_N_OUTPUTS = %zu", name, in, name, k);
     if (classes > 0) fprintf(out, ", %s_N_CLASSES = %zu", name, classes);
+    if (net->prep.columns.n > 0) fprintf(out, ", %s_N_COLUMNS = %zu", name, net->prep.columns.n);
     fprintf(out, " };\n");
+    if (net->prep.columns.n > 0) {
+        fprintf(out, "int %s_encode(const char *const *fields, double *x);\n", name);
+        fprintf(out, "extern const char *const %s_columns[%zu];\n", name, net->prep.columns.n);
+    }
     fprintf(out, "void %s_predict(const double *x, double *y);\n", name);
     if (classes > 0) {
         fprintf(out, "int %s_predict_class(const double *x);\n", name);
@@ -338,6 +481,15 @@ static void put_about(FILE *out, const mlp_net *net, const char *name, const cha
     if (p->out_shift != NULL) fprintf(out, " * The outputs come back in the targets' units.\n");
     if (p->n_classes > 0)
         fprintf(out, " * Classes: %s_classes[]; %s_predict_class(x) gives the index.\n", name, name);
+    if (p->columns.n > 0)
+        fprintf(out,
+                " * A raw row: %s_encode(fields, x) makes the inputs from the row's text, a\n"
+                " * field for each of %s_columns[] (NULL, \"\" and the model's missing tokens\n"
+                " * are missing cells: a number's fill, a category's own input or none),\n"
+                " * categories one-hot (one the model never saw: all zeros, counted), as\n"
+                " * mlp_net_encode() does. It returns that count, or -1 - j when field j of a\n"
+                " * numeric column is not a finite number (x is then left as it was).\n",
+                name, name);
 }
 
 mlp_status mlp_net_export_c_header(const mlp_net *net, FILE *out, const char *name)
@@ -382,10 +534,12 @@ static mlp_status export_c(const mlp_net *net, FILE *out, const char *name, cons
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
     errno = 0;
     put_about(out, net, name, "a network", fl->f32);
-    fprintf(out, " *\n * Standalone C (C89 and later): it needs only <math.h> (link with -lm).\n"
+    const int encode = p->columns.n > 0;
+    fprintf(out, " *\n * Standalone C (C89 and later): it needs only <math.h>%s (link with -lm).\n"
                  " * %s.h, from mlp_net_export_c_header() or `mlp export`, declares what it\n"
                  " * defines.\n */\n#include <math.h>\n",
-            name);
+            encode ? "\n * and, for the encoding, <stdlib.h> and <string.h>" : "", name);
+    if (encode) fprintf(out, "#include <stdlib.h>\n#include <string.h>\n");
     put_c99_math(out, net, fl);
     fputc('\n', out);
     put_interface(out, net, name);
@@ -425,12 +579,11 @@ static mlp_status export_c(const mlp_net *net, FILE *out, const char *name, cons
     }
     if (p->n_classes > 0) {
         for (size_t c = 0; c < p->n_classes; c++)
-            if (strlen(p->classes[c]) > C90_STRING_MAX) put_long_label(out, name, c, p->classes[c]);
+            put_long_strings(out, name, "class_", c, SIZE_MAX, p->classes[c]);
         fprintf(out, "const char *const %s_classes[%zu] = {", name, p->n_classes);
         for (size_t c = 0; c < p->n_classes; c++) {
             fputs(c ? ",\n    " : "\n    ", out);
-            if (strlen(p->classes[c]) > C90_STRING_MAX) fprintf(out, "%s_class_%zu", name, c);
-            else put_string(out, p->classes[c]);
+            put_text(out, name, "class_", c, SIZE_MAX, p->classes[c]);
         }
         fprintf(out, "\n};\n");
     }
@@ -500,6 +653,7 @@ static mlp_status export_c(const mlp_net *net, FILE *out, const char *name, cons
                          "        if (y[i] > y[best]) best = i;\n    return best;\n}\n", name, k);
         }
     }
+    if (encode) put_encode(out, net, name);
     MLP_CHECK(!ferror(out), MLP_ERR_IO, "mlp_net_export_c: write error: %s", strerror(errno));
     return MLP_OK;
 }

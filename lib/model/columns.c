@@ -232,7 +232,8 @@ mlp_status mlp__columns_exportable(const mlp__columns *cs, const char *form, con
         MLP_CHECK(cs->c[i].kind == MLP_COLUMN_NUMERIC && !cs->c[i].indicator, MLP_ERR_INVALID_ARG,
                   "%s: the model encodes its column \"%.200s\" (categories one-hot, or a "
                   "missing value's indicator) and %s numbers only: predict with the library "
-                  "(mlp_net_encode, mlp_net_predict) or the mlp command",
+                  "(mlp_net_encode, mlp_net_predict), the mlp command or the C export (its "
+                  "NAME_encode takes the raw row)",
                   fn, cs->c[i].name, form);
     return MLP_OK;
 }

@@ -220,8 +220,8 @@ mlp_status mlp__columns_input_names(char ***names, const mlp__columns *cs, size_
                                     const char *fn);
 
 /* MLP_OK when every column is a plain number; else MLP_ERR_INVALID_ARG naming the first
- * that is not (a category, an indicator): an export of numbers (`form`: "the C export
- * takes", "the ONNX export writes a graph of") cannot take the raw row it needs. */
+ * that is not (a category, an indicator): an export of numbers (`form`: "the ONNX export
+ * writes a graph of") cannot take the raw row it needs. */
 mlp_status mlp__columns_exportable(const mlp__columns *cs, const char *form, const char *fn);
 
 /* What the model does to raw rows before and after the network: input and target

@@ -468,7 +468,7 @@ grep -q 'columns 1 and 3 are both named "a"' "$dir/same.txt" || fail "two column
 # --- text columns and empty cells (1.7) -------------------------------------------
 # README's penguins: two text columns one-hot, 19 empty cells filled, species scored;
 # a later file with its columns in another order, an island never seen and holes is
-# predicted with a warning that counts it; info lists the columns; the exports refuse
+# predicted with a warning that counts it; info lists the columns
 peng="$src/../../examples/data/penguins.csv"
 "$mlp" train "$peng" --target species --hidden 64 -o "$dir/peng.mlp" > "$dir/peng.txt" \
     2> "$dir/peng.err"
@@ -502,10 +502,31 @@ rc=0
 "$mlp" predict "$dir/peng.mlp" "$dir/peng_bad.csv" > /dev/null 2> "$dir/peng_bad.err" || rc=$?
 [ $rc -eq 1 ] && grep -q 'line 2, column 3 ("body_mass_g"): "heavy" is not a finite number' \
     "$dir/peng_bad.err" || fail "penguins bad row: status $rc, $(cat "$dir/peng_bad.err")"
+# the C export takes the raw row too: model_encode, then model_predict, gives what
+# mlp predict does on the table itself (19 empty cells) and on the rows above (an
+# island never seen, empty cells, an NA), and refuses the text where a number goes
+"$mlp" export "$dir/peng.mlp" -o "$dir/model.c" 2> "$dir/peng_exp.err"
+grep -q "(model_encode, model_predict)" "$dir/peng_exp.err" ||
+    fail "penguins export: $(cat "$dir/peng_exp.err")"
+${CC:-cc} -std=c99 -O2 -DMODEL_C="\"$dir/model.c\"" "$src/driver_fields.c" -o "$dir/driver_f" -lm
+"$mlp" predict "$dir/peng.mlp" "$peng" -q -o "$dir/peng_all.csv"
+for rows in "$peng" "$dir/peng_new.csv"; do
+    pred="$dir/peng_all.csv"
+    [ "$rows" = "$peng" ] || pred="$dir/peng_pred.csv"
+    "$dir/driver_f" < "$rows" > "$dir/peng_exported.csv" 2> "$dir/peng_unseen.txt"
+    [ "$(wc -l < "$dir/peng_exported.csv")" -eq $(($(wc -l < "$pred") - 1)) ] ||
+        fail "penguins export on $rows: $(wc -l < "$dir/peng_exported.csv") rows"
+    tail -n +2 "$pred" | cut -d, -f2- | paste -d, - "$dir/peng_exported.csv" | awk -F, '
+        { for (i = 1; i <= 3; i++) { a = $i; b = $(i + 3); d = a - b; if (d < 0) d = -d;
+            m = (a < 0 ? -a : a); if (m < 1) m = 1;
+            if (d > 1e-12 * m) { print "row " NR " output " i ": " a " and " b; bad = 1 } } }
+        END { exit bad }' || fail "penguins: the exported file predicts otherwise on $rows"
+done
+grep -q "^unseen 1$" "$dir/peng_unseen.txt" || fail "penguins export: $(cat "$dir/peng_unseen.txt")"
 rc=0
-"$mlp" export "$dir/peng.mlp" -o "$dir/peng.c" 2> "$dir/peng_exp.err" || rc=$?
-[ $rc -eq 1 ] && grep -q 'encodes its column "island"' "$dir/peng_exp.err" ||
-    fail "penguins export: status $rc, $(cat "$dir/peng_exp.err")"
+"$dir/driver_f" < "$dir/peng_bad.csv" > /dev/null 2> "$dir/peng_bad.err" || rc=$?
+[ $rc -eq 3 ] && grep -q "row 1: column body_mass_g is not a number" "$dir/peng_bad.err" ||
+    fail "penguins export, bad row: status $rc, $(cat "$dir/peng_bad.err")"
 # an identifier column is refused, naming the fix; --ignore takes it out
 awk -F, 'NR == 1 { print "id," $0; next } { print "p" NR "," $0 }' "$peng" > "$dir/peng_id.csv"
 rc=0
