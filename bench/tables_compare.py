@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The mlp command on tables with text columns and empty cells, against scikit-learn.
 
-Usage: bench/tables_compare.py MLP [--sets LIST] [--seeds N] [--hidden H] [--dir DIR]
-                               [-- EXTRA MLP TRAIN OPTIONS]
+Usage: bench/tables_compare.py [--sets LIST] [--seeds N] [--hidden H] [--dir DIR] MLP
+       bench/tables_compare.py [--sets LIST] ... -- MLP EXTRA MLP TRAIN OPTIONS...
 
 For each table and seed: a split of the rows, 80 % to train and 20 % to test (stratified
 by class for classifications), written as two CSV files as the table has them (text as

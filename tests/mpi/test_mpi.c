@@ -135,6 +135,9 @@ static double *take_weights(mlp_net *net, mlp_trainer *tr)
     return w;
 }
 
+/* non-NULL: the rows' weights (mlp_dataset::w) of every fit below */
+static const double *row_weights;
+
 /* The fit on all ranks; the final weights returned (malloc'd). */
 static double *fit_mpi(mlp_mpi *ctx, mlp_optimizer_kind kind, int local, size_t epochs,
                        mlp_status *status)
@@ -143,7 +146,8 @@ static double *fit_mpi(mlp_mpi *ctx, mlp_optimizer_kind kind, int local, size_t 
     mlp_trainer *tr = make_trainer(net, kind);
     mlp_fit_options f = options(epochs, local);
     size_t at = 0, n = local ? block((size_t)rank, (size_t)size, &at) : N;
-    const mlp_dataset d = MLP_DATASET(xs + at * IN, IN, ys + at * OUT, OUT, n);
+    mlp_dataset d = MLP_DATASET(xs + at * IN, IN, ys + at * OUT, OUT, n);
+    d.w = row_weights != NULL ? row_weights + at : NULL;
     *status = mlp_mpi_fit(ctx, tr, NULL, &d, &f);
     return take_weights(net, tr);
 }
@@ -155,7 +159,8 @@ static double *fit_here(mlp_optimizer_kind kind, int local, size_t epochs, size_
     mlp_trainer *tr = make_trainer(net, kind);
     mlp_fit_options f = options(epochs, local);
     f.shards = shards;
-    const mlp_dataset d = MLP_DATASET(xs, IN, ys, OUT, N);
+    mlp_dataset d = MLP_DATASET(xs, IN, ys, OUT, N);
+    d.w = row_weights;
     mlp_status s = mlp_trainer_fit(tr, NULL, &d, &f);
     CHECK(s == MLP_OK, "single-process fit: %s", mlp_error_detail());
     return take_weights(net, tr);
@@ -285,6 +290,47 @@ static void identity(mlp_mpi *ctx)
             free(w1);
             free(w2);
         }
+}
+
+/* Row weights (issue "Real tables"): a fit with weights of 1 gives the bits of one
+ * without weights; uneven weights give the same bits on every rank, on a rerun and as
+ * one process with as many shards, rows shared or of their own; and they change the
+ * fit (the test could not pass by ignoring them). */
+static void identity_weights(mlp_mpi *ctx)
+{
+    static double ones[N], uneven[N];
+    for (size_t r = 0; r < N; r++) ones[r] = 1.0, uneven[r] = 0.25 + (double)(r % 5);
+    mlp_net *probe = make_net(12);
+    const size_t np = mlp_net_n_params(probe);
+    mlp_net_free(probe);
+    for (int local = 0; local <= 1; local++) {
+        mlp_status s0, s1, s2, s3;
+        double *plain = fit_mpi(ctx, MLP_OPT_ADAM, local, 4, &s0);
+        row_weights = ones;
+        double *w1 = fit_mpi(ctx, MLP_OPT_ADAM, local, 4, &s1);
+        row_weights = uneven;
+        double *w2 = fit_mpi(ctx, MLP_OPT_ADAM, local, 4, &s2);
+        double *w3 = fit_mpi(ctx, MLP_OPT_ADAM, local, 4, &s3);
+        double *here = fit_here(MLP_OPT_ADAM, local, 4, (size_t)size);
+        row_weights = NULL;
+        CHECK(s0 == MLP_OK && s1 == MLP_OK && s2 == MLP_OK && s3 == MLP_OK,
+              "weights local=%d: fit failed: %s", local, mlp_error_detail());
+        CHECK(memcmp(plain, w1, np * sizeof *w1) == 0,
+              "weights local=%d: weights of 1 give other bits than none", local);
+        CHECK(memcmp(plain, w2, np * sizeof *w2) != 0,
+              "weights local=%d: uneven weights changed nothing", local);
+        CHECK(same_everywhere(w2, np), "weights local=%d: ranks differ", local);
+        CHECK(memcmp(w2, w3, np * sizeof *w2) == 0, "weights local=%d: a rerun differs", local);
+        CHECK(memcmp(w2, here, np * sizeof *w2) == 0,
+              "weights local=%d: %d ranks differ from one process with %d shards", local, size,
+              size);
+        if (rank == 0)
+            printf("  adam with row weights, %d ranks%s: weights of 1 give the bits of none; "
+                   "uneven ones the same bits on every rank, on a rerun and as one process "
+                   "with %d shards\n",
+                   size, local ? ", rows of their own" : "", size);
+        free(plain), free(w1), free(w2), free(w3), free(here);
+    }
 }
 
 /* A float32 network: each rank's gradient in float32, widened and reduced in double
@@ -604,6 +650,7 @@ int main(int argc, char **argv)
     CHECK(mlp_mpi_set_overlap(NULL, 1, 0) == MLP_ERR_INVALID_ARG, "overlap on NULL");
     if (rank == 0) printf("libmlp-mpi on %d ranks\n", size);
     identity(ctx);
+    identity_weights(ctx);
     identity_float32(ctx);
     identity_dropout(ctx);
     refuses_batchnorm(ctx);
