@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The mlp command on tables with text columns and empty cells, against scikit-learn.
 
-Usage: bench/tables_compare.py [--sets LIST] [--seeds N] [--hidden H] [--dir DIR] MLP
-       bench/tables_compare.py [--sets LIST] ... -- MLP EXTRA MLP TRAIN OPTIONS...
+Usage: bench/tables_compare.py MLP [--sets LIST] [--seeds N] [--hidden H] [--dir DIR]
+                               [-- EXTRA MLP TRAIN OPTIONS]
 
 For each table and seed: a split of the rows, 80 % to train and 20 % to test (stratified
 by class for classifications), written as two CSV files as the table has them (text as
@@ -110,8 +110,10 @@ def main():
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--dir", default=None)
-    ap.add_argument("extra", nargs="*")
-    a = ap.parse_args()
+    argv = sys.argv[1:]  # what follows "--" goes to mlp train as it is
+    cut = argv.index("--") if "--" in argv else len(argv)
+    a = ap.parse_args(argv[:cut])
+    a.extra = argv[cut + 1:]
     where = a.dir or tempfile.mkdtemp()
     warnings.simplefilter("ignore", ConvergenceWarning)
     print("set,seed,who,accuracy_or_mse,balanced_accuracy,seconds")
