@@ -406,9 +406,13 @@ START_TEST(the_onnx_export_refuses_an_encoded_column)
     const mlp_csv_options o = defaults();
     mlp_table *t = read_ok(penguins, &o);
     mlp_net *net = trained_on(t);
-    FILE *f = tmpfile();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(mlp_net_export_c(net, f, "peng"), MLP_OK);
+    fflush(f);
+    ck_assert_ptr_nonnull(strstr(text, "int peng_encode(const char *const *fields, double *x)"));
     size_t size = 0;
     ck_assert_int_eq(mlp_net_export_onnx_buffer(net, NULL, 0, &size), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(mlp_error_detail(), "the ONNX export writes a graph of numbers"));
@@ -417,9 +421,16 @@ START_TEST(the_onnx_export_refuses_an_encoded_column)
     t = read_ok("a,b,species\n1,2,x\n,3,y\n2,,z\n", &o);
     ck_assert_uint_eq(mlp_table_n_columns(t), 2);
     net = trained_on(t);
+    rewind(f);
     ck_assert_int_eq(mlp_net_export_c(net, f, "nums"), MLP_OK);
+    fflush(f);
+    /* columns of numbers alone: the file of numbers, nothing but <math.h> */
+    ck_assert_ptr_null(strstr(text, "nums_encode"));
+    ck_assert_ptr_null(strstr(text, "#include <stdlib.h>"));
+    ck_assert_ptr_nonnull(strstr(text, "void nums_predict(const double *x, double *y)"));
     ck_assert_int_eq(mlp_net_export_onnx_buffer(net, NULL, 0, &size), MLP_OK);
     fclose(f);
+    free(text);
     mlp_net_free(net);
     mlp_table_free(t);
 }

@@ -268,8 +268,8 @@ static const char help[] =
     "                 layers, parameters, provenance, columns, classes, loss curves\n"
     "  export MODEL [-o MODEL.c] [--name NAME]\n"
     "                 one standalone C file (C89 and later) with NAME_predict()\n"
-    "                 (and NAME_encode() for a table's raw rows), and MODEL.h\n"
-    "                 beside it\n"
+    "                 (and NAME_encode() for the raw rows of a model with text\n"
+    "                 columns), and MODEL.h beside it\n"
     "                 (stdout, without a header, without -o)\n"
     "  export MODEL --format onnx -o MODEL.onnx\n"
     "                 an ONNX model (opset 17) for ONNX Runtime and the like, its\n"
@@ -1654,6 +1654,19 @@ static int export_onnx(const opts *o, const char *model)
     return EXIT_SUCCESS;
 }
 
+/* Whether the model encodes a column (categories, an indicator): its export then
+ * writes NAME_encode for the raw rows. */
+static int encodes(const mlp_net *net)
+{
+    for (size_t c = 0; c < mlp_net_n_columns(net); c++) {
+        mlp_column_info ci;
+        check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+        check(mlp_net_column(net, c, &ci), "mlp_net_column");
+        if (ci.kind != MLP_COLUMN_NUMERIC || ci.indicator) return 1;
+    }
+    return 0;
+}
+
 static int cmd_export(const opts *o, int argc, char **argv)
 {
     if (argc != 1) usage_error("export takes one model");
@@ -1675,8 +1688,7 @@ static int cmd_export(const opts *o, int argc, char **argv)
     commit_output(o->output, 0);
     if (hpath != NULL && !o->quiet)
         fprintf(stderr, "wrote %s and %s (%s%s%s_predict)\n", o->output, hpath,
-                mlp_net_n_columns(net) > 0 ? name : "",
-                mlp_net_n_columns(net) > 0 ? "_encode, " : "", name);
+                encodes(net) ? name : "", encodes(net) ? "_encode, " : "", name);
     free(hpath);
     mlp_net_free(net);
     return EXIT_SUCCESS;

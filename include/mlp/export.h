@@ -39,14 +39,15 @@
  * and 1, the tests' bound (measured: 7.8e-7 relative; a small probability, where a
  * softmax's exponential of a large negative value multiplies the rounding, 2e-6 of
  * itself). `NAME_predict` still takes and gives doubles.
- * A model that keeps its table's columns (mlp_net_n_columns() > 0; since 1.7) also
- * gets `NAME_N_COLUMNS`, `NAME_columns[]` (their names, the fields' order) and
+ * A model that encodes its table's columns (a categorical column, or a missing
+ * value's indicator; since 1.7) also gets `NAME_N_COLUMNS`, `NAME_columns[]` (their names, the fields' order) and
  * `int NAME_encode(const char *const *fields, double *x)`, which makes a row's inputs
  * from its text as mlp_net_encode() does, byte for byte (categories one-hot, a
  * category never seen all zeros, missing fields filled; numbers read by the C
  * library's strtod, in the program's numeric locale): it returns the count of
  * categories never seen, or -1 - j when field j of a numeric column is not a finite
- * number (x then unchanged). That file includes <stdlib.h> and <string.h> too.
+ * number (x then unchanged). That file includes <stdlib.h> and <string.h> too; a
+ * model whose columns are all plain numbers gets the file of numbers alone.
  * @param net   the network.
  * @param out   where to write (not closed).
  * @param name  a C identifier of at most 64 characters: the prefix of every symbol.
@@ -63,7 +64,7 @@ MLP_API mlp_status mlp_net_export_c(const mlp_net *net, FILE *out, const char *n
  * Write the header that goes with mlp_net_export_c()'s file of the same name: include
  * guards, `NAME_N_INPUTS`, `NAME_N_OUTPUTS` (and `NAME_N_CLASSES`, `NAME_N_COLUMNS`) as
  * enum constants, and the declarations of `NAME_predict()` and, with class labels,
- * `NAME_predict_class()` and `NAME_classes[]`, with columns `NAME_encode()` and
+ * `NAME_predict_class()` and `NAME_classes[]`, with encoded columns `NAME_encode()` and
  * `NAME_columns[]`, usable from C89 and later and C++ (since 1.5).
  * @param net   the network.
  * @param out   where to write (not closed).

@@ -379,6 +379,18 @@ static void put_encode(FILE *f, const mlp_net *net, const char *name)
             name, n, n, name, name, n, name, name, name);
 }
 
+/* Whether the file writes NAME_encode: the model encodes a column (categories, or a
+ * missing number's indicator), so that its inputs are not the row's numbers. A model
+ * of plain number columns keeps the file of numbers alone, which needs nothing but
+ * <math.h> (a missing number there is the caller's to fill). */
+static int writes_encode(const mlp_net *net)
+{
+    const mlp__columns *cs = &net->prep.columns;
+    for (size_t j = 0; j < cs->n; j++)
+        if (cs->c[j].kind != MLP_COLUMN_NUMERIC || cs->c[j].indicator) return 1;
+    return 0;
+}
+
 /* The checks both writers make. */
 static mlp_status export_ok(const mlp_net *net, FILE *out, const char *name, const char *fn)
 {
@@ -410,9 +422,10 @@ static void put_interface(FILE *out, const mlp_net *net, const char *name)
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net), classes = net->prep.n_classes;
     fprintf(out, "enum { %s_N_INPUTS = %zu, %s_N_OUTPUTS = %zu", name, in, name, k);
     if (classes > 0) fprintf(out, ", %s_N_CLASSES = %zu", name, classes);
-    if (net->prep.columns.n > 0) fprintf(out, ", %s_N_COLUMNS = %zu", name, net->prep.columns.n);
+    const int encode = writes_encode(net);
+    if (encode) fprintf(out, ", %s_N_COLUMNS = %zu", name, net->prep.columns.n);
     fprintf(out, " };\n");
-    if (net->prep.columns.n > 0) {
+    if (encode) {
         fprintf(out, "int %s_encode(const char *const *fields, double *x);\n", name);
         fprintf(out, "extern const char *const %s_columns[%zu];\n", name, net->prep.columns.n);
     }
@@ -481,7 +494,7 @@ static void put_about(FILE *out, const mlp_net *net, const char *name, const cha
     if (p->out_shift != NULL) fprintf(out, " * The outputs come back in the targets' units.\n");
     if (p->n_classes > 0)
         fprintf(out, " * Classes: %s_classes[]; %s_predict_class(x) gives the index.\n", name, name);
-    if (p->columns.n > 0)
+    if (writes_encode(net))
         fprintf(out,
                 " * A raw row: %s_encode(fields, x) makes the inputs from the row's text, a\n"
                 " * field for each of %s_columns[] (NULL, \"\" and the model's missing tokens\n"
@@ -534,7 +547,7 @@ static mlp_status export_c(const mlp_net *net, FILE *out, const char *name, cons
     const size_t in = net->n_inputs, k = mlp_net_n_outputs(net);
     errno = 0;
     put_about(out, net, name, "a network", fl->f32);
-    const int encode = p->columns.n > 0;
+    const int encode = writes_encode(net);
     fprintf(out, " *\n * Standalone C (C89 and later): it needs only <math.h>%s (link with -lm).\n"
                  " * %s.h, from mlp_net_export_c_header() or `mlp export`, declares what it\n"
                  " * defines.\n */\n#include <math.h>\n",
