@@ -248,6 +248,13 @@ static void *xmalloc(size_t n)
     return p;
 }
 
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (p == NULL) die("out of memory (%zu items of %zu bytes)", n, size);
+    return p;
+}
+
 static const char help[] =
     "Usage: mlp COMMAND [OPTION]... ARGUMENT...\n"
     "Train, evaluate, inspect and export libmlp neural networks.\n"
@@ -743,29 +750,97 @@ static double *class_weights(const char *spec, const mlp_table *t)
     return w;
 }
 
-/* What reading a table did to its columns, when it did anything: the rows left out for
- * a missing target, the categorical columns, the missing cells filled, the values a
- * model did not know. */
-static void say_columns(const mlp_table *t, const char *path, const char *filled, int quiet)
+/* What reading rows did to a column: its missing cells filled, its values the model
+ * did not know (the first of them kept). */
+typedef struct cell_counts {
+    size_t missing, unseen;
+    char first_unseen[48];
+} cell_counts;
+
+/* Adds what reading table t did to each of its columns into counts[]. */
+static void count_cells(const mlp_table *t, cell_counts *counts)
 {
-    if (mlp_table_dropped_rows(t) > 0 && !quiet)
-        fprintf(stderr, "%s: %zu row%s left out: the target is missing\n", path,
-                mlp_table_dropped_rows(t), mlp_table_dropped_rows(t) == 1 ? "" : "s");
-    size_t cats = 0, missing = 0, unseen = 0;
-    char list[256] = "", ulist[256] = "";
     for (size_t c = 0; c < mlp_table_n_columns(t); c++) {
         mlp_column_info ci;
         check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
         check(mlp_table_column(t, c, &ci), "mlp_table_column");
-        missing += ci.missing;
-        if (ci.unseen > 0 && strlen(ulist) < 200) {
-            char first[64]; /* shown() has one buffer: the value apart */
-            snprintf(first, sizeof first, "%.40s", ci.first_unseen ? shown(ci.first_unseen) : "?");
-            snprintf(ulist + strlen(ulist), sizeof ulist - strlen(ulist),
-                     "%s%.40s: %zu (\"%s\"%s)", unseen > 0 ? "; " : "", shown(ci.name), ci.unseen,
-                     first, ci.unseen > 1 ? ", ..." : "");
+        if (ci.unseen > 0 && counts[c].unseen == 0) /* the first value, for the warning */
+            snprintf(counts[c].first_unseen, sizeof counts[c].first_unseen, "%s",
+                     ci.first_unseen != NULL ? shown(ci.first_unseen) : "?");
+        counts[c].missing += ci.missing;
+        counts[c].unseen += ci.unseen;
+    }
+}
+
+/* The missing cells filled, column by column with the value each took (`stat` names it
+ * in training: "the median"), and a warning of the values the model did not know, even
+ * when quiet: those rows are predicted from less. `columns` gives column c's
+ * description, of a table or a model. */
+static void say_cells(const char *path, const void *of, mlp_status (*columns)(const void *, size_t,
+                                                                                mlp_column_info *),
+                      const cell_counts *counts, size_t n, const char *stat, int quiet)
+{
+    size_t missing = 0, unseen = 0;
+    char mlist[320] = "", ulist[256] = "";
+    for (size_t c = 0; c < n; c++) {
+        if (counts[c].missing == 0 && counts[c].unseen == 0) continue;
+        mlp_column_info ci;
+        check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+        check(columns(of, c, &ci), "the columns");
+        char name[48]; /* shown() has one buffer: the name apart */
+        snprintf(name, sizeof name, "%.40s", shown(ci.name));
+        if (counts[c].missing > 0 && strlen(mlist) < 240) {
+            char how[96];
+            if (ci.kind != MLP_COLUMN_CATEGORICAL)
+                snprintf(how, sizeof how, "with %s%s%.6g", stat != NULL ? stat : "",
+                         stat != NULL ? " " : "", ci.fill);
+            else
+                snprintf(how, sizeof how, "%s", ci.missing_category ? "as a category of its own"
+                                                                     : "as no category (zeros)");
+            snprintf(mlist + strlen(mlist), sizeof mlist - strlen(mlist), "%s%s (%zu) %s",
+                     missing > 0 ? ", " : "", name, counts[c].missing, how);
+        } else if (counts[c].missing > 0 && strstr(mlist, ", ...") == NULL) {
+            snprintf(mlist + strlen(mlist), sizeof mlist - strlen(mlist), ", ...");
         }
-        unseen += ci.unseen;
+        if (counts[c].unseen > 0 && strlen(ulist) < 200)
+            snprintf(ulist + strlen(ulist), sizeof ulist - strlen(ulist), "%s%s: %zu (\"%s\"%s)",
+                     unseen > 0 ? "; " : "", name, counts[c].unseen, counts[c].first_unseen,
+                     counts[c].unseen > 1 ? ", ..." : "");
+        missing += counts[c].missing;
+        unseen += counts[c].unseen;
+    }
+    if (missing > 0 && !quiet)
+        fprintf(stderr, "%s: %zu missing cell%s filled: %s\n", path, missing,
+                missing == 1 ? "" : "s", mlist);
+    if (unseen > 0)
+        fprintf(stderr, "%s: warning: %zu value%s the model did not see in training, encoded as "
+                        "no category: %s\n", path, unseen, unseen == 1 ? "" : "s", ulist);
+}
+
+static mlp_status table_column(const void *t, size_t c, mlp_column_info *ci)
+{
+    return mlp_table_column(t, c, ci);
+}
+
+static mlp_status net_column(const void *net, size_t c, mlp_column_info *ci)
+{
+    return mlp_net_column(net, c, ci);
+}
+
+/* What reading a table did to its columns, when it did anything: the rows left out for
+ * a missing target, the categorical columns, then say_cells. */
+static void say_columns(const mlp_table *t, const char *path, const char *stat, int quiet)
+{
+    if (mlp_table_dropped_rows(t) > 0 && !quiet)
+        fprintf(stderr, "%s: %zu row%s left out: the target is missing\n", path,
+                mlp_table_dropped_rows(t), mlp_table_dropped_rows(t) == 1 ? "" : "s");
+    const size_t n = mlp_table_n_columns(t);
+    size_t cats = 0;
+    char list[256] = "";
+    for (size_t c = 0; c < n; c++) {
+        mlp_column_info ci;
+        check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
+        check(mlp_table_column(t, c, &ci), "mlp_table_column");
         if (ci.kind != MLP_COLUMN_CATEGORICAL) continue;
         if (strlen(list) < 200)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.40s (%zu%s)",
@@ -776,12 +851,10 @@ static void say_columns(const mlp_table *t, const char *path, const char *filled
     if (cats > 0 && !quiet)
         fprintf(stderr, "%s: %zu categorical column%s, one input per category: %s\n", path, cats,
                 cats == 1 ? "" : "s", list);
-    if (missing > 0 && !quiet)
-        fprintf(stderr, "%s: %zu missing cell%s filled %s\n", path, missing,
-                missing == 1 ? "" : "s", filled);
-    if (unseen > 0) /* even with --quiet: these rows are predicted from less */
-        fprintf(stderr, "%s: warning: %zu value%s the model did not see in training, encoded as "
-                        "no category: %s\n", path, unseen, unseen == 1 ? "" : "s", ulist);
+    cell_counts *counts = xcalloc(n ? n : 1, sizeof *counts);
+    count_cells(t, counts);
+    say_cells(path, t, table_column, counts, n, stat, quiet);
+    free(counts);
 }
 
 static volatile sig_atomic_t interrupted = 0;
@@ -990,11 +1063,7 @@ static int cmd_train(const opts *o, int argc, char **argv)
         fprintf(stderr, "%s: %zu rows, %zu inputs, %s of %s%s\n", argv[0], n, all.n_inputs,
                 cls ? "classification" : "regression", shown(mlp_table_target_name(t, 0)),
                 cls ? "" : nt > 1 ? " and more" : "");
-    say_columns(t, argv[0],
-                o->impute == MLP_IMPUTE_MEAN
-                    ? "(numbers: the column's mean; categories: a category of their own)"
-                    : "(numbers: the column's median; categories: a category of their own)",
-                o->quiet);
+    say_columns(t, argv[0], o->impute == MLP_IMPUTE_MEAN ? "the mean" : "the median", o->quiet);
 
     /* How the model is scored: held-out rows (default), a file, or folds. */
     size_t n_test = 0;
@@ -1201,7 +1270,7 @@ static mlp_table *read_labelled(const mlp_net *net, const opts *o, const char *p
     if (mlp_net_n_columns(net) > 0) {
         const mlp_csv_options co = model_options(net, o);
         mlp_table *t = read_table(path, &co);
-        say_columns(t, path, "as the model fills them (mlp info)", o->quiet);
+        say_columns(t, path, NULL, o->quiet);
         *free1 = *free2 = *free3 = NULL;
         return t;
     }
@@ -1334,10 +1403,8 @@ static int cmd_predict(const opts *o, int argc, char **argv)
         check(mlp_workspace_create(&ws, net, BLOCK), "mlp_workspace_create");
     }
     double *p = xmalloc(BLOCK * k * sizeof *p);
-    size_t rows = 0, missing = 0, unseen = 0;
-    size_t *col_unseen = n_cols > 0 ? calloc(n_cols, sizeof *col_unseen) : NULL;
-    char(*first_unseen)[48] = n_cols > 0 ? calloc(n_cols, sizeof *first_unseen) : NULL;
-    if (n_cols > 0 && (col_unseen == NULL || first_unseen == NULL)) die("out of memory");
+    size_t rows = 0;
+    cell_counts *counts = xcalloc(n_cols ? n_cols : 1, sizeof *counts);
     for (int block = 0;; block++) {
         if (block > 0) check(mlp_csv_stream_read(st, &t, BLOCK), "reading the data");
         if (t == NULL) break;
@@ -1365,17 +1432,7 @@ static int cmd_predict(const opts *o, int argc, char **argv)
             fputc('\n', out);
         }
         rows += m;
-        for (size_t c = 0; c < mlp_table_n_columns(t); c++) {
-            mlp_column_info ci;
-            check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
-            check(mlp_table_column(t, c, &ci), "mlp_table_column");
-            missing += ci.missing;
-            unseen += ci.unseen;
-            if (ci.unseen > 0 && col_unseen[c] == 0) /* the first value, kept for the warning */
-                snprintf(first_unseen[c], sizeof first_unseen[c], "%s",
-                         ci.first_unseen != NULL ? shown(ci.first_unseen) : "?");
-            col_unseen[c] += ci.unseen;
-        }
+        count_cells(t, counts);
         mlp_table_free(t);
     }
     if (fflush(out) != 0 || ferror(out)) die("writing the predictions: %s", strerror(errno));
@@ -1385,24 +1442,8 @@ static int cmd_predict(const opts *o, int argc, char **argv)
                 mlp_precision_name(mlp_predictor_precision(pred)), mlp_predictor_engine(pred));
     else if (!o->quiet)
         fprintf(stderr, "%zu row%s predicted\n", rows, rows == 1 ? "" : "s");
-    if (!o->quiet && missing > 0)
-        fprintf(stderr, "%s: %zu missing cell%s filled as the model fills them (mlp info)\n",
-                argv[1], missing, missing == 1 ? "" : "s");
-    if (unseen > 0) { /* a warning, even with --quiet: these rows are predicted from less */
-        fprintf(stderr, "%s: warning: %zu value%s the model did not see in training, encoded as "
-                        "no category:", argv[1], unseen, unseen == 1 ? "" : "s");
-        for (size_t c = 0, said = 0; c < n_cols; c++) {
-            if (col_unseen[c] == 0) continue;
-            mlp_column_info ci;
-            check(mlp_column_info_init(&ci, sizeof ci), "mlp_column_info_init");
-            check(mlp_net_column(net, c, &ci), "mlp_net_column");
-            fprintf(stderr, "%s %s: %zu (\"%s\"%s)", said++ ? ";" : "", shown(ci.name),
-                    col_unseen[c], first_unseen[c], col_unseen[c] > 1 ? ", ..." : "");
-        }
-        fputc('\n', stderr);
-    }
-    free(col_unseen);
-    free(first_unseen);
+    say_cells(argv[1], net, net_column, counts, n_cols, NULL, o->quiet);
+    free(counts);
     free(p);
     free(inputs);
     mlp_workspace_free(ws);

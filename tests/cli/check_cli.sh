@@ -474,7 +474,8 @@ peng="$src/../../examples/data/penguins.csv"
     2> "$dir/peng.err"
 grep -q "2 categorical columns, one input per category: island (3), sex (2 + missing)$" "$dir/peng.err" ||
     fail "penguins: $(cat "$dir/peng.err")"
-grep -q "19 missing cells filled" "$dir/peng.err" || fail "penguins: $(cat "$dir/peng.err")"
+grep -q "19 missing cells filled: bill_length_mm (2) with the median 44.45, .*, sex (11) as a category of its own$" \
+    "$dir/peng.err" || fail "penguins: $(cat "$dir/peng.err")"
 pacc=$(awk '/^accuracy/ { print $2 }' "$dir/peng.txt")
 awk -v a="$pacc" 'BEGIN { exit !(a >= 0.95) }' || fail "penguins: accuracy $pacc"
 "$mlp" info "$dir/peng.mlp" > "$dir/peng_info.txt"
@@ -494,7 +495,8 @@ printf 'male,2009,5400,225,15.5,49.0,Biscoe\n,2008,,,,,Atlantis\nfemale,2007,340
     fail "penguins predict: $(cat "$dir/peng_pred.csv")"
 grep -q 'warning: 1 value the model did not see in training, encoded as no category: island: 1 ("Atlantis")$' \
     "$dir/peng_pred.err" || fail "penguins predict: $(cat "$dir/peng_pred.err")"
-grep -q "6 missing cells filled" "$dir/peng_pred.err" || fail "penguins: $(cat "$dir/peng_pred.err")"
+grep -q "6 missing cells filled: island (1) as no category (zeros), bill_length_mm (1) with 44.45, " \
+    "$dir/peng_pred.err" || fail "penguins: $(cat "$dir/peng_pred.err")"
 # a text in a column the model reads as numbers: the line and column
 printf 'sex,year,body_mass_g,flipper_length_mm,bill_depth_mm,bill_length_mm,island\nmale,2009,heavy,225,15,49,Dream\n' \
     > "$dir/peng_bad.csv"
