@@ -241,6 +241,9 @@ static void check(mlp_status s, const char *what)
     if (s != MLP_OK) die("%s: %s", what, detail());
 }
 
+/* The L2 decay `mlp train` gives Adam unless --weight-decay says otherwise. */
+#define ADAM_DECAY 1e-3
+
 static void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
@@ -322,7 +325,8 @@ static const char help_options[] =
     "                         fast and saves half the bytes (not with lbfgs or lm)\n"
     "      --lr X             learning rate (default: the optimizer's; lbfgs, lm and\n"
     "                         irprop- have none)\n"
-    "      --weight-decay X   L2 decay (default 0)\n"
+    "      --weight-decay X   L2 decay (default 0.001 with adam, 0 with the\n"
+    "                         other optimizers)\n"
     "      --validation F     fraction of the training rows to validate on, drawn by\n"
     "                         class, to choose the epochs (default 0.2; 0: none)\n"
     "      --patience N       epochs without improvement before stopping (default 20;\n"
@@ -363,7 +367,7 @@ typedef struct opts {
     double dropout; /* > 0: a dropout after each hidden layer */
     mlp_activation activation;
     size_t epochs, batch, patience, cv;
-    int batch_set, lr_set, patience_set, test_set, refit;
+    int batch_set, lr_set, patience_set, test_set, refit, decay_set;
     mlp_optimizer_kind optimizer;
     double lr, weight_decay, validation, test;
     mlp_scaling scale;
@@ -541,7 +545,9 @@ static void parse_options(opts *o, int argc, char **argv)
             o->precision_set = 1;
             break;
         case OPT_LR: o->lr = number(optarg, "--lr"), o->lr_set = 1; break;
-        case OPT_DECAY: o->weight_decay = number(optarg, "--weight-decay"); break;
+        case OPT_DECAY:
+            o->weight_decay = number(optarg, "--weight-decay"), o->decay_set = 1;
+            break;
         case OPT_VALIDATION: o->validation = number(optarg, "--validation"); break;
         case OPT_PATIENCE: o->patience = count(optarg, "--patience"), o->patience_set = 1; break;
         case OPT_TEST: o->test = number(optarg, "--test"), o->test_set = 1; break;
@@ -980,7 +986,11 @@ static run_result train_run(const opts *o, mlp_net *net, const mlp_dataset *give
     mlp_optimizer opt;
     check(mlp_optimizer_init(&opt, sizeof opt, o->optimizer), "mlp_optimizer_init");
     if (o->lr_set) opt.learning_rate = o->lr;
-    opt.weight_decay = o->weight_decay;
+    /* Adam's default L2: better or equal on 12 of 13 public tables, against 0 (README,
+     * docs/training.md); the other methods' default stays 0 (not measured) */
+    opt.weight_decay = o->decay_set                    ? o->weight_decay
+                       : o->optimizer == MLP_OPT_ADAM ? ADAM_DECAY
+                                                      : 0.0;
     const mlp_loss loss = cls ? MLP_LOSS_CATEGORICAL_CROSSENTROPY : MLP_LOSS_MSE;
     mlp_trainer *tr;
     check(mlp_trainer_create(&tr, net, loss, &opt, 32), "the trainer");
