@@ -313,6 +313,112 @@ static void expect_hex(FILE *p, const void *bytes, size_t n, const char *what, s
                   i, line, want);
 }
 
+/* dir/NAME.c and dir/NAME.h: net's export and its header. */
+static void write_export(const mlp_net *net, const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.c", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c(net, f, name), MLP_OK);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/%s.h", dir, name);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(mlp_net_export_c_header(net, f, name), MLP_OK);
+    fclose(f);
+}
+
+/* What a test's show.c prints, checked for one compiler and standard. */
+typedef void (*show_reader)(FILE *p, const char *cc, const char *std, const void *ctx);
+
+/* Every compiler present (cc, gcc, clang; clang required when MLP_TEST_ALL_COMPILERS is
+ * set, as in CI) under -std=c89, c99 and c11: dir/NAME.c compiled with -pedantic -Wall
+ * -Wextra -Wmissing-prototypes -Werror, dir/NAME.h included alone likewise, and
+ * dir/show.c (which includes NAME.c) built and run, `read` checking what it prints. At
+ * least 3 builds must run; dir is removed after. */
+static void compile_everywhere(const char *dir, const char *name, show_reader read,
+                               const void *ctx)
+{
+    const char *compilers[] = {"cc", "gcc", "clang"};
+    const char *stds[] = {"c89", "c99", "c11"};
+    char cmd[1024];
+    int compiled = 0;
+    for (size_t c = 0; c < 3; c++) {
+        snprintf(cmd, sizeof cmd, "command -v %s >/dev/null", compilers[c]);
+        if (system(cmd) != 0) {
+            ck_assert_msg(c != 2 || getenv("MLP_TEST_ALL_COMPILERS") == NULL,
+                          "clang is required (MLP_TEST_ALL_COMPILERS) and not found");
+            continue;
+        }
+        for (size_t s = 0; s < 3; s++) {
+            snprintf(cmd, sizeof cmd,
+                     "cd %s && %s -std=%s -pedantic -Wall -Wextra -Wmissing-prototypes -Werror "
+                     "-c %s.c -o %s.o && echo '#include \"%s.h\"' | %s -std=%s -pedantic -Wall "
+                     "-Wextra -Werror -fsyntax-only -x c - && %s -std=%s -O1 show.c -o show -lm",
+                     dir, compilers[c], stds[s], name, name, name, compilers[c], stds[s],
+                     compilers[c], stds[s]);
+            ck_assert_msg(system(cmd) == 0, "%s -std=%s: the export %s does not compile",
+                          compilers[c], stds[s], name);
+            snprintf(cmd, sizeof cmd, "%s/show", dir);
+            FILE *p = popen(cmd, "r");
+            ck_assert_ptr_nonnull(p);
+            read(p, compilers[c], stds[s], ctx);
+            ck_assert_int_eq(pclose(p), 0);
+            compiled++;
+        }
+    }
+    ck_assert_int_ge(compiled, 3);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* What the hostile test's program prints: the labels and weights as bytes, then each
+ * row's outputs and class. */
+typedef struct hostile {
+    const mlp_net *net;
+    const char *const *labels;
+    const double *lib; /* the library's predictions, 3 rows */
+} hostile;
+
+static void read_hostile(FILE *p, const char *cc, const char *std, const void *ctx)
+{
+    const hostile *h = ctx;
+    for (size_t k = 0; k < H_CLASSES; k++)
+        expect_hex(p, h->labels[k], strlen(h->labels[k]), "label", k);
+    const double *params = mlp_net_params_const(h->net);
+    size_t at = 0;
+    for (size_t l = 0; l < 4; l++) {
+        const size_t in = l == 0 ? H_IN : 4, out = l == 3 ? H_CLASSES : 4;
+        expect_hex(p, params + at, in * out * sizeof *params, "weights of layer", l);
+        at += in * out;
+        if (l != 1) {
+            expect_hex(p, params + at, out * sizeof *params, "biases of layer", l);
+            at += out;
+        }
+    }
+    ck_assert_uint_eq(at, mlp_net_n_params(h->net));
+    for (int r = 0; r < 3; r++) {
+        size_t best = 0;
+        for (size_t k = 0; k < H_CLASSES; k++) {
+            char line[64];
+            ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+            unsigned char b[8];
+            for (int i = 0; i < 8; i++) sscanf(line + 2 * i, "%2hhx", &b[i]);
+            double y;
+            memcpy(&y, b, sizeof y);
+            const double want = h->lib[r * H_CLASSES + k];
+            ck_assert_msg(tu_close(y, want, 1e-12),
+                          "%s -std=%s: row %d output %zu: %.17g, the library %.17g", cc, std, r,
+                          k, y, want);
+            best = want > h->lib[r * H_CLASSES + best] ? k : best;
+        }
+        int cls = -1;
+        ck_assert_int_eq(fscanf(p, "%d\n", &cls), 1);
+        ck_assert_int_eq(cls, (int)best);
+    }
+}
+
 START_TEST(hostile_labels_and_names_stay_bytes)
 {
     static char every[256], longest[H_LONG + 1];
@@ -344,20 +450,11 @@ START_TEST(hostile_labels_and_names_stay_bytes)
 
     char dir[] = "/tmp/mlp_hostile_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256], cmd[1024];
-    snprintf(path, sizeof path, "%s/hostile.c", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(mlp_net_export_c(net, f, "hostile"), MLP_OK);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/hostile.h", dir);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(mlp_net_export_c_header(net, f, "hostile"), MLP_OK);
-    fclose(f);
+    char path[256];
+    write_export(net, dir, "hostile");
     /* the program that reads the file back (C89 itself, compiled without warnings) */
     snprintf(path, sizeof path, "%s/show.c", dir);
-    f = fopen(path, "w");
+    FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "#include <stdio.h>\n#include <string.h>\n#include \"hostile.c\"\n"
                "static void hex(const void *p, size_t n)\n{\n    size_t i;\n"
@@ -388,66 +485,8 @@ START_TEST(hostile_labels_and_names_stay_bytes)
     ck_assert_int_eq(mlp_net_predict(net, ws, lib, rows, 3), MLP_OK);
     mlp_workspace_free(ws);
 
-    const char *compilers[] = {"cc", "gcc", "clang"};
-    const char *stds[] = {"c89", "c99", "c11"};
-    int compiled = 0;
-    for (size_t c = 0; c < 3; c++) {
-        snprintf(cmd, sizeof cmd, "command -v %s >/dev/null", compilers[c]);
-        if (system(cmd) != 0) {
-            ck_assert_msg(c != 2 || getenv("MLP_TEST_ALL_COMPILERS") == NULL,
-                          "clang is required (MLP_TEST_ALL_COMPILERS) and not found");
-            continue;
-        }
-        for (size_t s = 0; s < 3; s++) {
-            snprintf(cmd, sizeof cmd, "cd %s && %s -std=%s -pedantic -Wall -Wextra "
-                     "-Wmissing-prototypes -Werror -c hostile.c -o hostile.o && "
-                     "echo '#include \"hostile.h\"' | %s -std=%s -pedantic -Wall -Wextra "
-                     "-Werror -fsyntax-only -x c - && %s -std=%s -O1 show.c -o show -lm", dir,
-                     compilers[c], stds[s], compilers[c], stds[s], compilers[c], stds[s]);
-            ck_assert_msg(system(cmd) == 0, "%s -std=%s: the hostile export does not compile",
-                          compilers[c], stds[s]);
-            snprintf(cmd, sizeof cmd, "%s/show", dir);
-            FILE *p = popen(cmd, "r");
-            ck_assert_ptr_nonnull(p);
-            for (size_t k = 0; k < H_CLASSES; k++)
-                expect_hex(p, labels[k], strlen(labels[k]), "label", k);
-            const double *params = mlp_net_params_const(net);
-            size_t at = 0;
-            for (size_t l = 0; l < 4; l++) {
-                const size_t in = l == 0 ? H_IN : 4, out = l == 3 ? H_CLASSES : 4;
-                expect_hex(p, params + at, in * out * sizeof *params, "weights of layer", l);
-                at += in * out;
-                if (l != 1) {
-                    expect_hex(p, params + at, out * sizeof *params, "biases of layer", l);
-                    at += out;
-                }
-            }
-            ck_assert_uint_eq(at, mlp_net_n_params(net));
-            for (int r = 0; r < 3; r++) {
-                size_t best = 0;
-                for (size_t k = 0; k < H_CLASSES; k++) {
-                    char line[64];
-                    ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
-                    unsigned char b[8];
-                    for (int i = 0; i < 8; i++) sscanf(line + 2 * i, "%2hhx", &b[i]);
-                    double y;
-                    memcpy(&y, b, sizeof y);
-                    ck_assert_msg(tu_close(y, lib[r * H_CLASSES + k], 1e-12),
-                                  "%s -std=%s: row %d output %zu: %.17g, the library %.17g",
-                                  compilers[c], stds[s], r, k, y, lib[r * H_CLASSES + k]);
-                    best = lib[r * H_CLASSES + k] > lib[r * H_CLASSES + best] ? k : best;
-                }
-                int cls = -1;
-                ck_assert_int_eq(fscanf(p, "%d\n", &cls), 1);
-                ck_assert_int_eq(cls, (int)best);
-            }
-            ck_assert_int_eq(pclose(p), 0);
-            compiled++;
-        }
-    }
-    ck_assert_int_ge(compiled, 3);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    const hostile ctx = {net, labels, lib};
+    compile_everywhere(dir, "hostile", read_hostile, &ctx);
     mlp_net_free(net);
 }
 END_TEST
@@ -485,6 +524,28 @@ static void put_field(FILE *f, const char *s, const char *end)
     fprintf(f, "\"%s", end);
 }
 
+/* What the encoding test's program prints: the column names as bytes, then each row's
+ * return value and inputs as bytes. */
+typedef struct encoded {
+    const char *const *names;
+    const double (*lib)[32];
+    const int *lib_rc;
+    size_t in;
+} encoded;
+
+static void read_encoded(FILE *p, const char *cc, const char *std, const void *ctx)
+{
+    const encoded *e = ctx;
+    for (size_t j = 0; j < E_COLS; j++) expect_hex(p, e->names[j], strlen(e->names[j]), "column", j);
+    for (int r = 0; r < E_ROWS; r++) {
+        int rc = 99;
+        ck_assert_int_eq(fscanf(p, "%d\n", &rc), 1);
+        ck_assert_msg(rc == e->lib_rc[r], "%s -std=%s: row %d: %d, the library %d", cc, std, r,
+                      rc, e->lib_rc[r]);
+        expect_hex(p, e->lib[r], e->in * sizeof e->lib[r][0], "inputs of row", (size_t)r);
+    }
+}
+
 START_TEST(encoded_columns_export_as_the_library_encodes)
 {
     static char longest[H_LONG + 1], digits[600];
@@ -498,7 +559,7 @@ START_TEST(encoded_columns_export_as_the_library_encodes)
     const char *names[E_COLS] = {"a?\?/*/\"", "*?\?/ int bad; /*", "\xe2\x80\xae\\c"};
     char dir[] = "/tmp/mlp_encode_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256], cmd[1024];
+    char path[256];
     snprintf(path, sizeof path, "%s/t.csv", dir);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
@@ -559,16 +620,7 @@ START_TEST(encoded_columns_export_as_the_library_encodes)
     ck_assert_int_eq(lib_rc[11], 1); /* "nope" and "r" unseen, 2 in all */
     ck_assert_int_eq(lib_rc[13], 1); /* "2.50" is no category: a text, not a value */
 
-    snprintf(path, sizeof path, "%s/enc.c", dir);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(mlp_net_export_c(net, f, "enc"), MLP_OK);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/enc.h", dir);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(mlp_net_export_c_header(net, f, "enc"), MLP_OK);
-    fclose(f);
+    write_export(net, dir, "enc");
     snprintf(path, sizeof path, "%s/show.c", dir);
     f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
@@ -595,42 +647,8 @@ START_TEST(encoded_columns_export_as_the_library_encodes)
             E_ROWS);
     fclose(f);
 
-    const char *compilers[] = {"cc", "gcc", "clang"};
-    const char *stds[] = {"c89", "c99", "c11"};
-    int compiled = 0;
-    for (size_t c = 0; c < 3; c++) {
-        snprintf(cmd, sizeof cmd, "command -v %s >/dev/null", compilers[c]);
-        if (system(cmd) != 0) {
-            ck_assert_msg(c != 2 || getenv("MLP_TEST_ALL_COMPILERS") == NULL,
-                          "clang is required (MLP_TEST_ALL_COMPILERS) and not found");
-            continue;
-        }
-        for (size_t s = 0; s < 3; s++) {
-            snprintf(cmd, sizeof cmd, "cd %s && %s -std=%s -pedantic -Wall -Wextra "
-                     "-Wmissing-prototypes -Werror -c enc.c -o enc.o && "
-                     "echo '#include \"enc.h\"' | %s -std=%s -pedantic -Wall -Wextra "
-                     "-Werror -fsyntax-only -x c - && %s -std=%s -O1 show.c -o show -lm", dir,
-                     compilers[c], stds[s], compilers[c], stds[s], compilers[c], stds[s]);
-            ck_assert_msg(system(cmd) == 0, "%s -std=%s: the encoding export does not compile",
-                          compilers[c], stds[s]);
-            snprintf(cmd, sizeof cmd, "%s/show", dir);
-            FILE *p = popen(cmd, "r");
-            ck_assert_ptr_nonnull(p);
-            for (size_t j = 0; j < E_COLS; j++) expect_hex(p, names[j], strlen(names[j]), "column", j);
-            for (int r = 0; r < E_ROWS; r++) {
-                int rc = 99;
-                ck_assert_int_eq(fscanf(p, "%d\n", &rc), 1);
-                ck_assert_msg(rc == lib_rc[r], "%s -std=%s: row %d: %d, the library %d",
-                              compilers[c], stds[s], r, rc, lib_rc[r]);
-                expect_hex(p, lib[r], in * sizeof lib[r][0], "inputs of row", (size_t)r);
-            }
-            ck_assert_int_eq(pclose(p), 0);
-            compiled++;
-        }
-    }
-    ck_assert_int_ge(compiled, 3);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    const encoded ctx = {names, (const double(*)[32])lib, lib_rc, in};
+    compile_everywhere(dir, "enc", read_encoded, &ctx);
     mlp_net_free(net);
 }
 END_TEST
