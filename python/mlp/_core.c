@@ -877,6 +877,96 @@ static PyObject *Net_names(NetObject *self, PyObject *unused)
                          name_list(net, mlp_net_class_name, mlp_net_n_classes(net)));
 }
 
+/* columns() -> the names of the table columns the model reads its raw rows by, in
+ * order, when it encodes one (a category, a missing value's indicator); else None:
+ * its inputs are the row's numbers. */
+static PyObject *Net_columns(NetObject *self, PyObject *unused)
+{
+    (void)unused;
+    const size_t n = mlp_net_n_columns(self->net);
+    int encodes = 0;
+    for (size_t c = 0; c < n; c++) {
+        mlp_column_info ci;
+        mlp_column_info_init(&ci, sizeof ci);
+        if (mlp_net_column(self->net, c, &ci) != MLP_OK) return raise_status(MLP_ERR_INVALID_ARG);
+        encodes |= ci.kind != MLP_COLUMN_NUMERIC || ci.indicator;
+    }
+    if (!encodes) Py_RETURN_NONE;
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t c = 0; list != NULL && c < n; c++) {
+        mlp_column_info ci;
+        mlp_column_info_init(&ci, sizeof ci);
+        mlp_net_column(self->net, c, &ci);
+        PyObject *name = PyUnicode_FromString(ci.name);
+        if (name == NULL)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)c, name);
+    }
+    return list;
+}
+
+/* encode(rows, x) -> unseen: rows, a list of n lists of one str (or None: missing) per
+ * column, into x, a float64 array (n, n_inputs), as mlp_net_encode() does; the count
+ * of categories the model never saw. */
+static PyObject *Net_encode(NetObject *self, PyObject *args)
+{
+    PyObject *rows, *xo;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &rows, &xo)) return NULL;
+    if (!idle(self, 1)) return NULL;
+    const size_t cols = mlp_net_n_columns(self->net), in = mlp_net_n_inputs(self->net);
+    const size_t n = (size_t)PyList_GET_SIZE(rows);
+    Py_buffer xv;
+    int xf;
+    Py_ssize_t xn, xin;
+    if (get_array(xo, &xv, 1, &xf, &xn, &xin, "x") != 0) return NULL;
+    if (xf || (size_t)xn != n || (size_t)xin != in || cols == 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "encode: x is (%zd, %zd) %s for %zu rows of %zu inputs (float64), from a "
+                     "model of %zu columns",
+                     xn, xin, xf ? "float32" : "float64", n, in, cols);
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    const size_t cells = n * cols > 0 ? n * cols : 1; /* n rows of list items: no overflow */
+    const char **fields = PyMem_Malloc(cells * sizeof *fields);
+    if (fields == NULL) {
+        PyBuffer_Release(&xv);
+        return PyErr_NoMemory();
+    }
+    int ok = 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        PyObject *row = PyList_GET_ITEM(rows, (Py_ssize_t)i); /* borrowed: rows holds it */
+        if (!PyList_Check(row) || (size_t)PyList_GET_SIZE(row) != cols) {
+            PyErr_Format(PyExc_ValueError, "encode: row %zu is not a list of %zu fields", i,
+                         cols);
+            ok = 0;
+            break;
+        }
+        for (size_t j = 0; ok && j < cols; j++) {
+            PyObject *f = PyList_GET_ITEM(row, (Py_ssize_t)j);
+            if (f == Py_None) {
+                fields[i * cols + j] = NULL;
+            } else if (PyUnicode_Check(f)) { /* its UTF-8 lives as long as f */
+                fields[i * cols + j] = PyUnicode_AsUTF8(f);
+                ok = fields[i * cols + j] != NULL;
+            } else {
+                PyErr_Format(PyExc_TypeError, "encode: row %zu, field %zu is not a str or None",
+                             i, j);
+                ok = 0;
+            }
+        }
+    }
+    size_t unseen = 0;
+    mlp_status s = MLP_OK;
+    if (ok && n > 0) s = mlp_net_encode(self->net, xv.buf, fields, n, &unseen);
+    PyMem_Free(fields);
+    PyBuffer_Release(&xv);
+    if (!ok) return NULL;
+    if (s != MLP_OK) return raise_status(s);
+    return PyLong_FromSize_t(unseen);
+}
+
 static PyObject *Net_get_n_inputs(NetObject *self, void *c)
 {
     (void)c;
@@ -909,6 +999,10 @@ static PyMethodDef Net_methods[] = {
     {"set_names", (PyCFunction)Net_set_names, METH_VARARGS,
      "set_names(inputs, targets, classes): lists of str or None."},
     {"names", (PyCFunction)Net_names, METH_NOARGS, "(inputs, targets, classes)."},
+    {"columns", (PyCFunction)Net_columns, METH_NOARGS,
+     "The table columns of the raw rows, when the model encodes one; else None."},
+    {"encode", (PyCFunction)Net_encode, METH_VARARGS,
+     "encode(rows, x) -> unseen: rows of text fields into the inputs."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef Net_getset[] = {

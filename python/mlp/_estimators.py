@@ -226,6 +226,8 @@ class _BaseMLP(BaseEstimator):
     def _raw(self, X):
         if "_net" not in self.__dict__:
             check_is_fitted(self, "_net")  # raises NotFittedError, scikit-learn's way
+        if "_columns" in self.__dict__:
+            return self._raw_table(X)
         # A C-ordered array of the right width and finite values, from an estimator
         # fitted without column names, is what _validate_data would return: taken as
         # it is (scikit-learn's validation costs 50 us, 15 times the prediction of a
@@ -241,6 +243,38 @@ class _BaseMLP(BaseEstimator):
         Y = np.empty((X.shape[0], self._net.n_outputs), dtype=dtype)
         self._net.predict(X, Y)
         return Y.astype(np.float64, copy=False)
+
+    def _raw_table(self, X):
+        """Rows of a table as a model of the mlp command reads them when it encodes text
+        columns (load() sets _columns): a DataFrame with the model's columns, found by
+        name (others ignored), or a 2-D array of them in order; numbers as numbers or
+        text, text as text, a missing cell as None, NaN or one of the model's tokens. A
+        category the model never saw is no category, counted in a warning (as `mlp
+        predict` does)."""
+        cols = self._columns
+        if hasattr(X, "columns"):
+            absent = [c for c in cols if c not in X.columns]
+            if absent:
+                raise ValueError(f"X has no column {absent[0]!r}; the model reads "
+                                 f"{', '.join(cols)}")
+            values = X[cols].to_numpy(dtype=object)
+        else:
+            values = np.asarray(X, dtype=object)
+            if values.ndim != 2 or values.shape[1] != len(cols):
+                raise ValueError(f"X is of shape {values.shape}; the model reads rows of "
+                                 f"{len(cols)} columns: {', '.join(cols)}")
+        if values.shape[0] == 0:
+            raise ValueError("Found array with 0 sample(s) (shape=(0, %d)) while a minimum "
+                             "of 1 is required." % len(cols))
+        rows = [[_field(v) for v in row] for row in values.tolist()]
+        x = np.empty((len(rows), self._net.n_inputs))
+        unseen = self._net.encode(rows, x)
+        if unseen:
+            warnings.warn(f"{unseen} value{'s' if unseen > 1 else ''} the model did not see "
+                          f"in training, encoded as no category", UserWarning)
+        Y = np.empty((x.shape[0], self._net.n_outputs))
+        self._net.predict(x, Y)
+        return Y
 
     # ---- persistence: the model file's bytes --------------------------------------------
 
@@ -436,6 +470,22 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return {"preserves_dtype": [np.float64, np.float32], "multioutput": True}
 
 
+def _field(v):
+    """A table cell as the text the model reads: None for a missing one (None, NaN,
+    pandas' NA), numbers as the shortest text that reads back to them."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
+    if isinstance(v, numbers.Real):
+        return None if v != v else repr(float(v))
+    if type(v).__name__ == "NAType":  # pandas.NA, without importing pandas
+        return None
+    return str(v)
+
+
 def _labels(names):
     """Class labels from a model file, where they are text: integers when every one reads
     back as the same text from an integer ("3", "-1"; not "03"), booleans for exactly
@@ -464,7 +514,12 @@ def load(path):
     est.hidden_layer_sizes = tuple(l[1] for l in layers[:-1] if l[0] == "dense")
     est._net = net
     est.n_features_in_ = net.n_inputs
-    if inputs is not None and not all(n == f"x{i}" for i, n in enumerate(inputs)):
+    columns = net.columns()  # a model that encodes text columns takes the table's rows
+    if columns is not None:
+        est._columns = columns
+        est.n_features_in_ = len(columns)
+        est.feature_names_in_ = np.asarray(columns, dtype=object)
+    elif inputs is not None and not all(n == f"x{i}" for i, n in enumerate(inputs)):
         est.feature_names_in_ = np.asarray(inputs, dtype=object)
     est.n_outputs_ = net.n_outputs
     if classes:

@@ -266,3 +266,46 @@ def test_dataframe_column_names_go_into_the_model(tmp_path):
     with pytest.warns(UserWarning, match="feature names"):
         clf.predict(X.to_numpy())
     assert isinstance(X, pd.DataFrame)
+
+
+def test_a_model_of_a_text_table_reads_the_table(tmp_path):
+    """mlp train on penguins (text columns, empty cells) -> mlp.load: feature_names_in_
+    are the table's columns, and a DataFrame of them (any order, text, NaN, None, an
+    island never seen) is predicted as `mlp predict` predicts the same rows, to the
+    bit; a 2-D array of the columns in order too; a missing column is an error."""
+    pd = pytest.importorskip("pandas")
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    table = os.path.join(top, "examples", "data", "penguins.csv")
+    model, rows, out = tmp_path / "p.mlp", tmp_path / "new.csv", tmp_path / "pred.csv"
+    subprocess.run([os.environ["MLP_TOOL"], "train", table, "--target", "species", "--hidden",
+                    "16", "--epochs", "30", "-q", "-o", str(model)], check=True,
+                   stdout=subprocess.DEVNULL)
+    rows.write_text("sex,year,body_mass_g,flipper_length_mm,bill_depth_mm,bill_length_mm,"
+                    "island\nmale,2009,5400,225,15.5,49.0,Biscoe\n,2008,,,,,Atlantis\n"
+                    "female,2007,3400,185,18.0,38.5,NA\n")
+    subprocess.run([os.environ["MLP_TOOL"], "predict", str(model), str(rows), "-q", "-o",
+                    str(out)], check=True, stderr=subprocess.DEVNULL)
+    want = np.loadtxt(out, delimiter=",", skiprows=1, usecols=(1, 2, 3))
+    clf = mlp.load(str(model))
+    assert list(clf.feature_names_in_) == ["island", "bill_length_mm", "bill_depth_mm",
+                                           "flipper_length_mm", "body_mass_g", "sex", "year"]
+    assert clf.n_features_in_ == 7
+    new = pd.DataFrame({"sex": ["male", None, "female"], "year": [2009, 2008, 2007],
+                        "body_mass_g": [5400, np.nan, 3400],
+                        "flipper_length_mm": [225, None, 185],
+                        "bill_depth_mm": [15.5, None, 18.0],
+                        "bill_length_mm": [49.0, None, 38.5],
+                        "island": ["Biscoe", "Atlantis", "NA"]})
+    with pytest.warns(UserWarning, match="1 value the model did not see"):
+        got = clf.predict_proba(new)
+    np.testing.assert_array_equal(got, want)  # %.17g in the file: the same doubles
+    assert list(clf.predict(new.iloc[[0, 2]])) == ["Gentoo", "Adelie"]
+    full = pd.read_csv(table)
+    inputs = full.drop(columns="species")
+    np.testing.assert_array_equal(clf.predict_proba(inputs.to_numpy()),
+                                  clf.predict_proba(inputs))
+    assert clf.score(inputs, full["species"]) > 0.9
+    with pytest.raises(ValueError, match="no column 'island'"):
+        clf.predict(new.drop(columns="island"))
+    with pytest.raises(ValueError, match="not a finite number"):
+        clf.predict(new.assign(body_mass_g=["heavy", 1, 2]))
