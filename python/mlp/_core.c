@@ -877,6 +877,14 @@ static PyObject *Net_names(NetObject *self, PyObject *unused)
                          name_list(net, mlp_net_class_name, mlp_net_n_classes(net)));
 }
 
+/* Column c's name (c < mlp_net_n_columns(net): the model's own string). */
+static const char *column_name(const mlp_net *net, size_t c)
+{
+    mlp_column_info ci;
+    mlp_column_info_init(&ci, sizeof ci);
+    return mlp_net_column(net, c, &ci) == MLP_OK ? ci.name : "";
+}
+
 /* columns() -> the names of the table columns the model reads its raw rows by, in
  * order, when it encodes one (a category, a missing value's indicator); else None:
  * its inputs are the row's numbers. */
@@ -892,18 +900,7 @@ static PyObject *Net_columns(NetObject *self, PyObject *unused)
         encodes |= ci.kind != MLP_COLUMN_NUMERIC || ci.indicator;
     }
     if (!encodes) Py_RETURN_NONE;
-    PyObject *list = PyList_New((Py_ssize_t)n);
-    for (size_t c = 0; list != NULL && c < n; c++) {
-        mlp_column_info ci;
-        mlp_column_info_init(&ci, sizeof ci);
-        mlp_net_column(self->net, c, &ci);
-        PyObject *name = PyUnicode_FromString(ci.name);
-        if (name == NULL)
-            Py_CLEAR(list);
-        else
-            PyList_SET_ITEM(list, (Py_ssize_t)c, name);
-    }
-    return list;
+    return name_list(self->net, column_name, n);
 }
 
 /* encode(rows, x) -> unseen: rows, a list of n lists of one str (or None: missing) per
