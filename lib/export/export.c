@@ -279,7 +279,9 @@ static void put_encode(FILE *f, const mlp_net *net, const char *name)
 {
     const mlp__columns *cs = &net->prep.columns;
     const size_t n = cs->n;
-    fprintf(f, "\n/* NAME_encode's tables: each column's first input, kind, fill, categories */\n");
+    fprintf(f, "\n/* %s_encode's tables: the columns' names, first inputs, kinds, fills and "
+               "categories */\n",
+            name);
     for (size_t j = 0; j < n; j++) put_long_strings(f, name, "column_", j, SIZE_MAX, cs->c[j].name);
     fprintf(f, "const char *const %s_columns[%zu] = {", name, n);
     for (size_t j = 0; j < n; j++) {
