@@ -123,6 +123,7 @@ class _BaseMLP(BaseEstimator):
                   for s in self._hidden()]
         layers.append(("dense", n_out, out_activation, True, 0.0))
         precision = "float32" if dtype == np.float32 else "float64"
+        self.__dict__.pop("_columns", None)  # a loaded table model's columns: not this net's
         return _core.create(n_features, layers, precision, "auto", seed)
 
     def _seed(self):

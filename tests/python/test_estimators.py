@@ -309,3 +309,8 @@ def test_a_model_of_a_text_table_reads_the_table(tmp_path):
         clf.predict(new.drop(columns="island"))
     with pytest.raises(ValueError, match="not a finite number"):
         clf.predict(new.assign(body_mass_g=["heavy", 1, 2]))
+    # fitted again (on numbers), it is an estimator of numbers
+    numbers = inputs.select_dtypes("number").fillna(0)
+    clf.fit(numbers, full["species"])
+    assert list(clf.feature_names_in_) == list(numbers.columns)
+    assert clf.score(numbers, full["species"]) > 0.5
