@@ -371,6 +371,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def partial_fit(self, X, y, classes=None):
         """One epoch over X, y, continuing the optimizer's state; the first call needs
         `classes`, every label there will be."""
+        _not_a_table_model(self)
         if not hasattr(self, "_net"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
@@ -457,6 +458,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def partial_fit(self, X, y):
         """One epoch over X, y, continuing the optimizer's state."""
+        _not_a_table_model(self)
         if self.solver in _FULL_BATCH:
             raise ValueError(f"partial_fit needs a stochastic solver ('adam', 'sgd'), "
                              f"not {self.solver!r}")
@@ -469,6 +471,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _more_tags(self):
         return {"preserves_dtype": [np.float64, np.float32], "multioutput": True}
+
+
+def _not_a_table_model(est):
+    """partial_fit continues a network on numbers: not one load() made from a table."""
+    if "_columns" in est.__dict__:
+        raise ValueError("this model reads a table's columns (text, missing cells) as `mlp "
+                         "train` made it: it predicts them, but partial_fit cannot continue "
+                         "it (fit trains a new network)")
 
 
 def _field(v):

@@ -309,6 +309,8 @@ def test_a_model_of_a_text_table_reads_the_table(tmp_path):
         clf.predict(new.drop(columns="island"))
     with pytest.raises(ValueError, match="not a finite number"):
         clf.predict(new.assign(body_mass_g=["heavy", 1, 2]))
+    with pytest.raises(ValueError, match="partial_fit cannot continue it"):
+        clf.partial_fit(inputs, full["species"])
     # fitted again (on numbers), it is an estimator of numbers
     numbers = inputs.select_dtypes("number").fillna(0)
     clf.fit(numbers, full["species"])
