@@ -389,7 +389,7 @@ static int writes_encode(const mlp_net *net)
 {
     const mlp__columns *cs = &net->prep.columns;
     for (size_t j = 0; j < cs->n; j++)
-        if (cs->c[j].kind != MLP_COLUMN_NUMERIC || cs->c[j].indicator) return 1;
+        if (mlp__column_encodes(&cs->c[j])) return 1;
     return 0;
 }
 

@@ -229,7 +229,7 @@ mlp_status mlp__columns_input_names(char ***names, const mlp__columns *cs, size_
 mlp_status mlp__columns_exportable(const mlp__columns *cs, const char *form, const char *fn)
 {
     for (size_t i = 0; i < cs->n; i++)
-        MLP_CHECK(cs->c[i].kind == MLP_COLUMN_NUMERIC && !cs->c[i].indicator, MLP_ERR_INVALID_ARG,
+        MLP_CHECK(!mlp__column_encodes(&cs->c[i]), MLP_ERR_INVALID_ARG,
                   "%s: the model encodes its column \"%.200s\" (categories one-hot, or a "
                   "missing value's indicator) and %s numbers only: predict with the library "
                   "(mlp_net_encode, mlp_net_predict), the mlp command or the C export (its "

@@ -202,6 +202,13 @@ static inline size_t mlp__column_width(const mlp__column *c)
                                          : c->n_categories + (size_t)(c->missing_category != 0);
 }
 
+/* Whether column c encodes its cells (a category, or a missing number's indicator):
+ * its inputs are not the row's number. */
+static inline int mlp__column_encodes(const mlp__column *c)
+{
+    return c->kind != MLP_COLUMN_NUMERIC || c->indicator;
+}
+
 /* A cell of column c into its inputs out[0 .. width): a number, v (or the fill when
  * missing) and its indicator; a category, one-hot at k (none for SIZE_MAX, a category
  * the column does not know), or its missing category when missing. The one rule for a
