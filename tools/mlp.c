@@ -1737,9 +1737,11 @@ static int cmd_export(const opts *o, int argc, char **argv)
         commit_output(hpath, 1);
     }
     commit_output(o->output, 0);
-    if (hpath != NULL && !o->quiet)
-        fprintf(stderr, "wrote %s and %s (%s%s%s_predict)\n", o->output, hpath,
-                encodes(net) ? name : "", encodes(net) ? "_encode, " : "", name);
+    if (hpath != NULL && !o->quiet) {
+        const int enc = encodes(net);
+        fprintf(stderr, "wrote %s and %s (%s%s%s_predict)\n", o->output, hpath, enc ? name : "",
+                enc ? "_encode, " : "", name);
+    }
     free(hpath);
     mlp_net_free(net);
     return EXIT_SUCCESS;
